@@ -1,0 +1,22 @@
+"""Shared fixtures. Qt runs offscreen so the suite needs no display."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+UNIPEN_DIR = SHARED_DATA / "unipen"
+
+
+@pytest.fixture
+def unipen_dir() -> Path:
+    """The shared UNIPEN folder; tests that need it skip cleanly when it is absent."""
+    if not (UNIPEN_DIR / "unipen-test.npz").is_file():
+        pytest.skip(f"shared handwriting data not found at {UNIPEN_DIR}")
+    return UNIPEN_DIR
