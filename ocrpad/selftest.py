@@ -1,0 +1,142 @@
+"""``ocrpad --self-test``: prove an installed ocrpad works, without a display.
+
+Three checks, each reported on its own line:
+
+1. the model file loads (the shipped default unless ``--weights`` names another);
+2. the built-in drawings (``assets/selftest_strokes.json``: stored pen strokes with the label a
+   person meant) go through the same ``render_strokes`` pipeline as the canvas, and the model
+   reads every one of them as its label;
+3. the user data folder can be created and written to.
+
+Exit status 0 when all pass; otherwise 1, after naming exactly what failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad import resources
+
+if TYPE_CHECKING:
+    from ocrpad.model import Model
+
+DRAWINGS_ASSET: Final = "selftest_strokes.json"
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One built-in drawing: ``strokes`` are (k, 2) float32 x, y points (y down)."""
+
+    name: str
+    label: str
+    strokes: tuple[NDArray[np.float32], ...]
+
+
+class SelfTestError(Exception):
+    """One failed check; the message says what failed and why."""
+
+
+def load_drawings(path: Path | None = None) -> list[Drawing]:
+    """Read the built-in drawings; raises SelfTestError if the file is missing or malformed."""
+    path = path or resources.asset_path(DRAWINGS_ASSET)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        drawings = [_parse_drawing(entry) for entry in document["drawings"]]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SelfTestError(f"cannot read the built-in drawings {path}: {error}") from error
+    if not drawings:
+        raise SelfTestError(f"{path} holds no drawings")
+    return drawings
+
+
+def _parse_drawing(entry: dict[str, object]) -> Drawing:
+    strokes = entry["strokes"]
+    if not isinstance(strokes, list) or not strokes:
+        raise ValueError(f"drawing {entry.get('name')!r} has no strokes")
+    arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes)
+    return Drawing(name=str(entry["name"]), label=str(entry["label"]), strokes=arrays)
+
+
+def check_model(weights: Path | None) -> Model:
+    """Load the model file; returns the model or raises SelfTestError naming the damage."""
+    from ocrpad.model import load_model
+
+    where = weights if weights is not None else resources.default_weights_path()
+    try:
+        return load_model(weights)
+    except (OSError, ValueError) as error:
+        raise SelfTestError(f"cannot load the model {where}: {error}") from error
+
+
+def check_drawings(model: Model, drawings: Sequence[Drawing]) -> str:
+    """Recognise every drawing; raises SelfTestError listing each one the model misreads."""
+    from ocrpad.preprocess import render_strokes
+
+    try:
+        images = [render_strokes(d.strokes) for d in drawings]
+        batch = np.stack(images)[:, None].astype(np.float32)  # (N, 1, 28, 28)
+        probs = model.predict_proba(batch)  # (N, C)
+    except ValueError as error:
+        raise SelfTestError(f"cannot recognise the built-in drawings: {error}") from error
+    failures: list[str] = []
+    for drawing, row in zip(drawings, probs, strict=True):
+        best = int(np.argmax(row))
+        seen, confidence = model.labels[best], float(row[best])
+        if drawing.label not in model.labels:
+            failures.append(f"{drawing.name}: the model has no class {drawing.label!r}")
+        elif seen != drawing.label:
+            failures.append(
+                f"{drawing.name}: expected {drawing.label!r}, read {seen!r} ({confidence:.0%})"
+            )
+    if failures:
+        raise SelfTestError(
+            f"{len(failures)} of {len(drawings)} built-in drawings misread: " + "; ".join(failures)
+        )
+    return f"recognised all {len(drawings)} built-in drawings"
+
+
+def check_data_dir(data_dir: Path) -> str:
+    """Create the user data folder if needed and write (then remove) a probe file in it."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".selftest-") as probe:
+            probe.write(b"ocrpad")
+            probe.flush()
+    except OSError as error:
+        raise SelfTestError(f"the data folder {data_dir} is not writable: {error}") from error
+    return f"data folder {data_dir} is writable"
+
+
+def run(
+    weights: Path | None = None, data_dir: Path | None = None, out: TextIO | None = None
+) -> int:
+    """Run every check, print one line each, and return the exit status (0 = all passed)."""
+    out = out or sys.stdout
+    failed = 0
+    try:
+        model = check_model(weights)
+        _report(out, True, f"loaded the model {weights or resources.default_weights_path()}")
+        _report(out, True, check_drawings(model, load_drawings()))
+    except SelfTestError as error:
+        _report(out, False, str(error))
+        failed += 1
+    try:
+        _report(out, True, check_data_dir(resources.user_data_dir(data_dir)))
+    except SelfTestError as error:
+        _report(out, False, str(error))
+        failed += 1
+    print("self-test passed" if not failed else "self-test FAILED", file=out)
+    return 1 if failed else 0
+
+
+def _report(out: TextIO, ok: bool, message: str) -> None:
+    print(f"{'ok  ' if ok else 'FAIL'} {message}", file=out)
