@@ -1,0 +1,269 @@
+"""Drawing → network input: the one pipeline from strokes (or a picture) to a 28×28 image.
+
+EMNIST-style: the bounding box of the pen trace is scaled by its *longer* side into an inner
+box, centred (by box or by ink mass), drawn with a stroke width fixed relative to that box,
+supersampled, lightly blurred, reduced to 28×28 and scaled so the brightest pixel is 1.
+Canvas, training and evaluation all call `render_strokes` / `render_flat`, so the network
+always sees drawings made the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from PIL import Image, ImageDraw, ImageFilter, UnidentifiedImageError
+
+FloatArray = NDArray[np.float32]
+
+
+class EmptyDrawingError(ValueError):
+    """The drawing has no usable ink (no points, or non-finite coordinates)."""
+
+
+class ImageReadError(ValueError):
+    """A picture file could not be read."""
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """How strokes become a network input; stored in every model file's metadata."""
+
+    size: int = 28  # output side, pixels
+    box: float = 22.0  # longer side of the stroke centre-lines' bounding box, output pixels
+    stroke_width: float = 2.4  # pen diameter, output pixels (i.e. relative to `box`)
+    blur_sigma: float = 0.8  # Gaussian blur after drawing, output pixels
+    supersample: int = 3  # drawn at size*supersample, then box-reduced
+    center: Literal["box", "mass"] = "box"  # centre the bounding box or the ink's centroid
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for model metadata)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderParams:
+        """Inverse of `to_dict`; unknown keys are an error, missing keys take defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown render parameters: {sorted(unknown)}")
+        center = data.get("center", "box")
+        if center not in ("box", "mass"):
+            raise ValueError(f"render center must be 'box' or 'mass', not {center!r}")
+        return cls(**dict(data))
+
+
+DEFAULT_PARAMS = RenderParams()
+
+
+def flatten_strokes(strokes: Sequence[ArrayLike]) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Concatenate strokes into `points` (P, 2) float32 and `offsets` (S+1,) int64.
+
+    Raises EmptyDrawingError for no points at all and for NaN/inf coordinates.
+    """
+    arrays = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        raise EmptyDrawingError("the drawing is empty: no stroke has any point")
+    points = np.concatenate(arrays).astype(np.float32)  # (P, 2)
+    if not np.isfinite(points).all():
+        raise EmptyDrawingError("the drawing has non-finite (NaN or infinite) coordinates")
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    return points, offsets
+
+
+def render_strokes(
+    strokes: Sequence[ArrayLike], params: RenderParams = DEFAULT_PARAMS
+) -> FloatArray:
+    """strokes: sequence of (k, 2) x, y points (y down, any units) → (28, 28) float32 in [0, 1].
+
+    White ink on black. Raises EmptyDrawingError (a ValueError) for empty or non-finite input.
+    """
+    points, offsets = flatten_strokes(strokes)
+    return render_flat(points, offsets, params)
+
+
+def _ink_centre(points: FloatArray, offsets: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Centroid of the pen trace, weighted by segment length: (2,) float64."""
+    p = points.astype(np.float64)
+    seg = p[1:] - p[:-1]  # (P-1, 2); segments across stroke boundaries are dropped below
+    valid = np.ones(len(seg), dtype=bool)
+    valid[offsets[1:-1] - 1] = False
+    length = np.hypot(seg[:, 0], seg[:, 1]) * valid
+    total = float(length.sum())
+    if total <= 0.0:
+        return np.asarray(p.mean(axis=0))
+    mids = (p[1:] + p[:-1]) * 0.5
+    return np.asarray((mids * length[:, None]).sum(axis=0) / total)
+
+
+def render_flat(
+    points: FloatArray,
+    offsets: NDArray[np.int64],
+    params: RenderParams = DEFAULT_PARAMS,
+    *,
+    width_scale: float = 1.0,
+    zoom: float = 1.0,
+    shift: tuple[float, float] = (0.0, 0.0),
+) -> FloatArray:
+    """Render flat strokes: points (P, 2) float32, offsets (S+1,) → (size, size) float32.
+
+    `width_scale`, `zoom` (box size factor) and `shift` (output pixels) exist for augmentation;
+    the defaults give the canonical rendering. Points must be finite and P ≥ 1.
+    """
+    S = params.supersample
+    side = params.size * S
+    lo = points.min(axis=0)
+    hi = points.max(axis=0)
+    extent = float((hi - lo).max())
+    magnitude = 1.0 + float(np.abs(points).max())
+    if extent <= 1e-6 * magnitude:  # a single dot (or repeated points): draw a centred dot
+        scale = 0.0
+        centre = np.asarray(points[0], dtype=np.float64)
+    else:
+        scale = params.box * zoom * S / extent
+        centre = _ink_centre(points, offsets) if params.center == "mass" else (lo + hi) * 0.5
+    origin = (side - 1) * 0.5 + np.asarray(shift, dtype=np.float64) * S
+    xy = (points - centre) * scale + origin  # (P, 2) supersampled pixel coordinates
+    width = max(1.0, params.stroke_width * width_scale * S)
+    image = _draw(xy.ravel().tolist(), offsets.tolist(), side, width)
+    if params.blur_sigma > 0:
+        image = image.filter(ImageFilter.GaussianBlur(params.blur_sigma * S))
+    if S > 1:
+        image = image.reduce(S)
+    out = np.asarray(image, dtype=np.float32)
+    peak = float(out.max())
+    if peak <= 0.0:  # everything fell outside the canvas (only possible with extreme shifts)
+        raise EmptyDrawingError("the drawing rendered to an empty image")
+    out *= 1.0 / peak
+    return out
+
+
+def _draw(flat: list[float], offsets: list[int], side: int, width: float) -> Image.Image:
+    """Draw polylines (flat x0, y0, x1, y1, … list) with round caps on a black L image."""
+    image = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(image)
+    w = round(width)
+    r = width * 0.5
+    for a, b in itertools.pairwise(offsets):
+        if b == a:
+            continue
+        if b - a >= 2:
+            draw.line(flat[2 * a : 2 * b], fill=255, width=w)
+        for k in (a, b - 1) if b - a >= 2 else (a,):
+            x, y = flat[2 * k], flat[2 * k + 1]
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return image
+
+
+def render_batch(
+    points: FloatArray,
+    stroke_offsets: NDArray[np.int64],
+    sample_offsets: NDArray[np.int64],
+    indices: Sequence[int] | NDArray[np.integer[Any]],
+    params: RenderParams = DEFAULT_PARAMS,
+) -> FloatArray:
+    """Render samples `indices` of a flat stroke store → (N, size, size) float32.
+
+    Layout as in the shared .npz: sample i is strokes sample_offsets[i]:sample_offsets[i+1],
+    stroke k is points stroke_offsets[k]:stroke_offsets[k+1].
+    """
+    out = np.empty((len(indices), params.size, params.size), dtype=np.float32)
+    for j, i in enumerate(indices):
+        s0, s1 = int(sample_offsets[i]), int(sample_offsets[i + 1])
+        offs = stroke_offsets[s0 : s1 + 1]
+        out[j] = render_flat(points[offs[0] : offs[-1]], offs - offs[0], params)
+    return out
+
+
+def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
+    """(H, W), (H, W, 3) or (H, W, 4) of any numeric dtype → (H, W) float64 in [0, 1].
+
+    Transparent pixels count as background: alpha is composited over the border colour later,
+    so here they are set to NaN.
+    """
+    a = np.asarray(image)
+    if a.dtype == np.bool_:
+        a = a.astype(np.float64)
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        rgb = a[..., :3].astype(np.float64)
+        grey = rgb @ np.array([0.299, 0.587, 0.114])
+        alpha = a[..., 3].astype(np.float64) if a.shape[2] == 4 else None
+    elif a.ndim == 2:
+        grey, alpha = a.astype(np.float64), None
+    else:
+        raise ValueError(f"expected an image of shape (H, W) or (H, W, 3|4), got {a.shape}")
+    if grey.size == 0 or not np.isfinite(grey).all():
+        raise EmptyDrawingError("the picture is empty or has non-finite pixels")
+    top = 255.0 if np.issubdtype(a.dtype, np.integer) else max(1.0, float(grey.max()))
+    grey = grey / top
+    if alpha is not None:
+        amax = 255.0 if np.issubdtype(a.dtype, np.integer) else 1.0
+        grey = np.where(alpha / amax < 0.5, np.nan, grey)
+    return np.asarray(grey, dtype=np.float64)
+
+
+def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) -> FloatArray:
+    """A picture of one character (any size, dark or light ink) → (size, size) float32 in [0, 1].
+
+    The background level is the median of the border; ink is whatever differs from it. The ink's
+    bounding box is fitted (longer side) into the same box as `render_strokes`, blurred alike.
+    """
+    grey = _to_grey(image)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    border = border[np.isfinite(border)]
+    background = float(np.median(border)) if border.size else 1.0
+    grey = np.where(np.isnan(grey), background, grey)
+    ink = np.abs(grey - background)  # (H, W) 0 = background
+    peak = float(ink.max())
+    if peak < 0.05:
+        raise EmptyDrawingError("the picture has no visible ink (it is a single colour)")
+    ink = np.clip(ink / peak, 0.0, 1.0)
+    rows = np.flatnonzero((ink > 0.25).any(axis=1))
+    cols = np.flatnonzero((ink > 0.25).any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    target = params.box + params.stroke_width  # ink extent of a rendered drawing
+    scale = target / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(
+        (nw, nh), Image.Resampling.LANCZOS, reducing_gap=2.0
+    )
+    canvas = Image.new("L", (params.size, params.size), 0)
+    canvas.paste(small, ((params.size - nw) // 2, (params.size - nh) // 2))
+    if params.blur_sigma > 0:
+        canvas = canvas.filter(ImageFilter.GaussianBlur(params.blur_sigma))
+    out = np.asarray(canvas, dtype=np.float32)
+    top = float(out.max())
+    if top <= 0.0:
+        raise EmptyDrawingError("the picture has no visible ink")
+    return out * np.float32(1.0 / top)
+
+
+def load_image(path: str | Path) -> NDArray[np.uint8]:
+    """Read a picture file → (H, W) uint8 grey; transparency is composited over white.
+
+    Raises ImageReadError (a ValueError) naming the file when it cannot be read.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = Image.alpha_composite(white, rgba).convert("L")
+            else:
+                grey = im.convert("L")
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"{path}: no such file") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ImageReadError(f"{path}: not a readable image ({exc})") from exc
+    return np.asarray(grey, dtype=np.uint8).copy()
