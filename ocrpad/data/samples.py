@@ -1,0 +1,333 @@
+"""The user's own drawings: one SQLite file, every save one durable transaction.
+
+Each row holds the label (one Unicode character), the creation time, the strokes as JSON, a
+28x28 PNG rendered with the shared preprocessing, and where the sample came from. ``add`` returns
+only after the commit has reached the disk (rollback journal with ``synchronous=FULL``), so a
+killed process never loses an acknowledged sample. Export / import live in ``samples_io``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ocrpad.data.samples_format import (
+    Strokes,
+    decode_png,
+    default_renderer,
+    encode_png,
+    strokes_from_json,
+    strokes_to_json,
+    validate_label,
+    validate_strokes,
+)
+
+__all__ = [
+    "SOURCES",
+    "Sample",
+    "SampleStore",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreWriteError",
+    "Strokes",
+    "decode_png",
+    "encode_png",
+    "move_aside",
+    "open_store",
+    "validate_label",
+    "validate_strokes",
+]
+
+SCHEMA_VERSION: Final = 1
+SOURCES: Final = ("prompt", "free", "correction", "import")
+Source = Literal["prompt", "free", "correction", "import"]
+Renderer = Callable[[Sequence[NDArray[np.float32]]], NDArray[np.float32]]
+
+_SCHEMA: Final = f"""
+CREATE TABLE samples (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    label   TEXT NOT NULL,
+    created REAL NOT NULL,
+    strokes TEXT NOT NULL,
+    png     BLOB,
+    source  TEXT NOT NULL CHECK (source IN {SOURCES!r})
+);
+CREATE INDEX samples_label ON samples (label);
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+_COLUMNS: Final = "id, label, created, strokes, source"
+
+
+class StoreError(Exception):
+    """Base class of the sample store's errors."""
+
+
+class StoreCorruptError(StoreError, ValueError):
+    """The file is not a readable ocrpad sample store (damaged, foreign or from a newer ocrpad)."""
+
+
+class StoreWriteError(StoreError, OSError):
+    """A change could not be saved (read-only location, full disk, I/O error); nothing changed."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One stored drawing. ``strokes``: tuple of (k, 2) float32 arrays of x, y (y down)."""
+
+    id: int
+    label: str
+    strokes: Strokes
+    created: float  # seconds since the epoch (UTC)
+    source: str
+
+
+def _row_to_sample(row: tuple[int, str, float, str, str]) -> Sample:
+    return Sample(row[0], row[1], strokes_from_json(row[3]), row[2], row[4])
+
+
+def _write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        why = "the location is read-only"
+    elif "full" in text:
+        why = "the disk is full"
+    else:
+        why = f"the database reported: {error}"
+    return StoreWriteError(f"could not save to the sample store {path}: {why}")
+
+
+class SampleStore:
+    """The user's samples in one SQLite file (created if missing). Thread-safe."""
+
+    def __init__(self, path: str | Path, *, renderer: Renderer | None = default_renderer) -> None:
+        self.path = Path(path)
+        self._renderer = renderer
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as error:
+            raise _write_error(self.path, error) from error
+        try:
+            self._open_schema()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- opening ------------------------------------------------------------------------------
+    def _open_schema(self) -> None:
+        try:
+            self._db.execute("PRAGMA synchronous = FULL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            if version == 0 and not tables:
+                self._create_schema()
+                return
+            if version > SCHEMA_VERSION:
+                raise StoreCorruptError(
+                    f"{self.path} was written by a newer ocrpad (schema {version})"
+                )
+            if version != SCHEMA_VERSION or "samples" not in tables:
+                raise StoreCorruptError(f"{self.path} is not an ocrpad sample store")
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise StoreCorruptError(f"{self.path} is damaged: {error}") from error
+        if check != "ok":
+            raise StoreCorruptError(f"{self.path} is damaged: {check}")
+
+    def _create_schema(self) -> None:
+        try:
+            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        except sqlite3.Error as error:
+            raise _write_error(self.path, error) from error
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SampleStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------------
+    def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> list[int]:
+        """Run one statement per row inside one transaction; return the rows' lastrowids."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    ids = [int(self._db.execute(sql, row).lastrowid or 0) for row in rows]
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.IntegrityError as error:
+                raise ValueError(f"the sample store refused the change: {error}") from error
+            except sqlite3.Error as error:
+                raise _write_error(self.path, error) from error
+            return ids
+
+    def _png(self, strokes: Strokes) -> bytes | None:
+        if self._renderer is None:
+            return None
+        try:
+            return encode_png(self._renderer(strokes))
+        except ImportError:
+            return None
+
+    def _row(self, strokes: Sequence[ArrayLike], label: str, source: str) -> tuple[object, ...]:
+        if source not in SOURCES:
+            raise ValueError(f"unknown sample source {source!r}; expected one of {SOURCES}")
+        clean = validate_strokes(strokes)
+        return (
+            validate_label(label),
+            time.time(),
+            strokes_to_json(clean),
+            self._png(clean),
+            source,
+        )
+
+    def add(self, strokes: Sequence[ArrayLike], label: str, source: Source = "free") -> int:
+        """Save one drawing; returns its id once the commit is durable on disk."""
+        return self.add_many([strokes], [label], source)[0]
+
+    def add_many(
+        self, strokes: Sequence[Sequence[ArrayLike]], labels: Sequence[str], source: Source
+    ) -> list[int]:
+        """Save many drawings in one transaction (all or none); returns their ids."""
+        if len(strokes) != len(labels):
+            raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
+        rows = [self._row(s, label, source) for s, label in zip(strokes, labels, strict=True)]
+        sql = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?, ?, ?, ?, ?)"
+        return self._write(sql, rows)
+
+    def relabel(self, sample_id: int, label: str) -> None:
+        """Give one sample a new label; KeyError if it does not exist."""
+        self.get(sample_id)
+        self._write(
+            "UPDATE samples SET label = ? WHERE id = ?", [(validate_label(label), sample_id)]
+        )
+
+    def delete(self, sample_id: int) -> Sample:
+        """Remove one sample and return it, so that ``restore`` can undo the deletion."""
+        sample = self.get(sample_id)
+        self._write("DELETE FROM samples WHERE id = ?", [(sample_id,)])
+        return sample
+
+    def restore(self, sample: Sample) -> int:
+        """Put a deleted sample back under its old id (ids are never reused)."""
+        strokes = validate_strokes(sample.strokes)
+        label = validate_label(sample.label)
+        png = self._png(strokes)
+        row = (sample.id, label, sample.created, strokes_to_json(strokes), png, sample.source)
+        sql = "INSERT INTO samples (id, label, created, strokes, png, source) VALUES (?,?,?,?,?,?)"
+        return self._write(sql, [row])[0]
+
+    # -- reading ------------------------------------------------------------------------------
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return list(self._db.execute(sql, args).fetchall())
+            except sqlite3.DatabaseError as error:
+                raise StoreCorruptError(f"{self.path} could not be read: {error}") from error
+
+    def count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM samples")[0][0])
+
+    def counts_by_label(self) -> dict[str, int]:
+        rows = self._query("SELECT label, COUNT(*) FROM samples GROUP BY label ORDER BY label")
+        return {str(label): int(n) for label, n in rows}
+
+    def get(self, sample_id: int) -> Sample:
+        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE id = ?", (int(sample_id),))
+        if not rows:
+            raise KeyError(f"no sample with id {sample_id}")
+        return _row_to_sample(rows[0])
+
+    def samples(self, label: str | None = None) -> list[Sample]:
+        """All samples (of one label if given), oldest first."""
+        if label is None:
+            rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id")
+        else:
+            sql = f"SELECT {_COLUMNS} FROM samples WHERE label = ? ORDER BY id"
+            rows = self._query(sql, (label,))
+        return [_row_to_sample(r) for r in rows]
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.samples())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def png(self, sample_id: int) -> bytes | None:
+        """The stored 28x28 PNG of one sample (None if it was saved without a renderer)."""
+        rows = self._query("SELECT png FROM samples WHERE id = ?", (int(sample_id),))
+        if not rows:
+            raise KeyError(f"no sample with id {sample_id}")
+        data = rows[0][0]
+        return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else None
+
+    # -- exchange (implemented in samples_io) ---------------------------------------------------
+    def export_npz(self, path: str | Path) -> int:
+        """Write all samples in the shared stroke-array ``.npz`` format; returns the count."""
+        from ocrpad.data import samples_io
+
+        return samples_io.export_npz(self, path)
+
+    def export_png_folders(self, folder: str | Path) -> int:
+        """One PNG folder per class (escaped names, see ``samples_io.folder_name``)."""
+        from ocrpad.data import samples_io
+
+        return samples_io.export_png_folders(self, folder)
+
+    def import_npz(self, path: str | Path) -> list[int]:
+        """Add every drawing of a shared-format ``.npz`` (one transaction); returns the ids."""
+        from ocrpad.data import samples_io
+
+        return samples_io.import_npz(self, path)
+
+    def integrity_check(self) -> str:
+        return str(self._query("PRAGMA integrity_check")[0][0])
+
+
+def move_aside(path: str | Path) -> Path:
+    """Rename a damaged store (and its journal) to ``<name>.corrupt-<timestamp>``; never deletes.
+
+    Returns the new path of the database file.
+    """
+    source = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = source.with_name(f"{source.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = source.with_name(f"{source.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-journal", "-wal", "-shm"):
+        side = source.with_name(source.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    source.rename(target)
+    return target
+
+
+def open_store(
+    path: str | Path, *, renderer: Renderer | None = default_renderer
+) -> tuple[SampleStore, Path | None]:
+    """Open the store; if it is damaged, set it aside and start a fresh one.
+
+    Returns the store and, when a damaged file was moved aside, where it went (for a message).
+    """
+    try:
+        return SampleStore(path, renderer=renderer), None
+    except StoreCorruptError:
+        moved = move_aside(path)
+        return SampleStore(path, renderer=renderer), moved

@@ -1,0 +1,72 @@
+"""Sample values on their way in and out of the store: label and stroke checks, stroke JSON,
+the 28x28 PNG codec and the default renderer (the shared preprocessing)."""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Strokes = tuple[NDArray[np.float32], ...]
+
+
+def validate_label(label: str) -> str:
+    """Return ``label`` (NFC) if it is exactly one visible character; raise ValueError if not."""
+    if not isinstance(label, str):
+        raise ValueError(f"a label must be a string, not {type(label).__name__}")
+    normal = unicodedata.normalize("NFC", label)
+    if len(normal) != 1:
+        raise ValueError(f"a label must be exactly one character, got {label!r}")
+    if unicodedata.category(normal)[0] in "CZ":
+        raise ValueError(f"a label must be a visible character, got U+{ord(normal):04X}")
+    return normal
+
+
+def validate_strokes(strokes: Sequence[ArrayLike]) -> Strokes:
+    """Check and convert strokes: at least one stroke, each (k >= 1, 2) of finite numbers."""
+    arrays = tuple(np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in strokes)
+    arrays = tuple(a for a in arrays if len(a))
+    if not arrays:
+        raise ValueError("an empty drawing cannot be saved")
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise ValueError("the drawing has non-finite coordinates")
+    return arrays
+
+
+def strokes_to_json(strokes: Strokes) -> str:
+    return json.dumps([np.round(s.astype(np.float64), 2).tolist() for s in strokes])
+
+
+def strokes_from_json(text: str) -> Strokes:
+    return tuple(np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in json.loads(text))
+
+
+def default_renderer(strokes: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """The shared canvas-to-network pipeline (imported lazily: it is another module's job)."""
+    from ocrpad.preprocess import render_strokes
+
+    return np.asarray(render_strokes(strokes), dtype=np.float32)
+
+
+def encode_png(image: NDArray[np.floating] | NDArray[np.uint8]) -> bytes:
+    """(28, 28) image, float in [0, 1] or uint8 -> PNG bytes (8-bit grey)."""
+    from PIL import Image
+
+    pixels = np.asarray(image)
+    if pixels.dtype != np.uint8:
+        pixels = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes) -> NDArray[np.uint8]:
+    """PNG bytes -> (H, W) uint8 grey."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("L"), dtype=np.uint8)

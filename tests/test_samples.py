@@ -1,0 +1,288 @@
+"""SampleStore: durable transactions, validation, undo, corrupt and read-only files, kill-safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from ocrpad.data.samples import (
+    Sample,
+    SampleStore,
+    StoreCorruptError,
+    StoreWriteError,
+    decode_png,
+    move_aside,
+    open_store,
+)
+
+
+def fake_renderer(strokes: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """A stand-in for render_strokes: fast, deterministic, depends on the strokes."""
+    image = np.zeros((28, 28), np.float32)
+    image[: len(strokes), : min(28, len(strokes[0]))] = 1.0
+    return image
+
+
+def line(n: int = 5, shift: float = 0.0) -> list[NDArray[np.float32]]:
+    xs = np.linspace(0, 10, n, dtype=np.float32)
+    return [np.stack([xs + shift, xs * 2], axis=1)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SampleStore:
+    return SampleStore(tmp_path / "samples.sqlite", renderer=fake_renderer)
+
+
+def test_a_new_store_is_created_empty_with_a_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "samples.sqlite"
+    path.parent.mkdir()
+    with SampleStore(path, renderer=None) as store:
+        assert store.count() == 0
+        assert list(store) == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_added_samples_come_back_with_label_strokes_time_and_source(store: SampleStore) -> None:
+    first = store.add(line(), "g", source="prompt")
+    second = store.add(line(3, 1.5) + line(4), "Σ", source="correction")
+    samples = list(store)
+    assert [s.id for s in samples] == [first, second]
+    assert isinstance(samples[0], Sample)
+    assert samples[0].label == "g" and samples[0].source == "prompt"
+    assert samples[1].label == "Σ" and len(samples[1].strokes) == 2
+    np.testing.assert_allclose(samples[0].strokes[0], line()[0], atol=0.01)
+    assert samples[0].strokes[0].dtype == np.float32
+    assert samples[0].created <= samples[1].created
+    with pytest.raises(AttributeError):
+        samples[0].label = "x"  # type: ignore[misc]
+
+
+def test_each_sample_keeps_a_28_by_28_png_rendering(store: SampleStore) -> None:
+    sample_id = store.add(line(), "a")
+    data = store.png(sample_id)
+    assert data is not None
+    assert decode_png(data).shape == (28, 28)
+
+
+def test_counts_by_label_counts_each_character(store: SampleStore) -> None:
+    for label in "aab+é":
+        store.add(line(), label)
+    assert store.count() == 5 == len(store)
+    assert store.counts_by_label() == {"+": 1, "a": 2, "b": 1, "é": 1}
+
+
+@pytest.mark.parametrize("label", ["", "ab", " ", "\n", "\u200b", "\x00"])
+def test_labels_must_be_one_visible_character(store: SampleStore, label: str) -> None:
+    with pytest.raises(ValueError, match="label"):
+        store.add(line(), label)
+    assert store.count() == 0
+
+
+def test_a_decomposed_accent_counts_as_one_character(store: SampleStore) -> None:
+    sample_id = store.add(line(), "e\u0301")
+    assert store.get(sample_id).label == "é"
+
+
+def test_empty_or_non_finite_drawings_and_unknown_sources_are_refused(store: SampleStore) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        store.add([], "a")
+    with pytest.raises(ValueError, match="finite"):
+        store.add([[[0.0, np.nan]]], "a")
+    with pytest.raises(ValueError, match="source"):
+        store.add(line(), "a", source="elsewhere")  # type: ignore[arg-type]
+    assert store.count() == 0
+
+
+def test_add_many_is_one_transaction_all_or_nothing(store: SampleStore) -> None:
+    store.add(line(), "a")
+    with pytest.raises(ValueError):
+        store.add_many([line(), line(), []], ["b", "c", "d"], "import")
+    assert store.counts_by_label() == {"a": 1}
+    ids = store.add_many([line(), line()], ["b", "c"], "import")
+    assert len(ids) == 2 and store.count() == 3
+
+
+def test_a_failing_statement_rolls_back_the_whole_transaction(store: SampleStore) -> None:
+    existing = store.add(line(), "a")
+    clash = Sample(existing, "b", tuple(line()), 0.0, "free")
+    with pytest.raises(ValueError, match="refused"):
+        store.restore(clash)
+    assert store.counts_by_label() == {"a": 1}
+    assert store.add(line(), "c") > existing
+
+
+def test_relabel_changes_only_the_label(store: SampleStore) -> None:
+    sample_id = store.add(line(), "o")
+    before = store.get(sample_id)
+    store.relabel(sample_id, "0")
+    after = store.get(sample_id)
+    assert after.label == "0"
+    assert after.created == before.created
+    with pytest.raises(KeyError):
+        store.relabel(sample_id + 100, "1")
+    with pytest.raises(ValueError):
+        store.relabel(sample_id, "10")
+
+
+def test_a_deleted_sample_can_be_restored_under_its_id(store: SampleStore) -> None:
+    keep = store.add(line(), "a")
+    gone = store.add(line(7), "b", source="prompt")
+    deleted = store.delete(gone)
+    assert [s.id for s in store] == [keep]
+    assert store.restore(deleted) == gone
+    restored = store.get(gone)
+    assert (restored.label, restored.source, restored.created) == ("b", "prompt", deleted.created)
+    assert store.png(gone) is not None
+    newest = store.add(line(), "c")
+    assert newest > gone  # ids are never reused
+    with pytest.raises(KeyError):
+        store.delete(12345)
+
+
+def test_samples_of_one_label_are_listed_oldest_first(store: SampleStore) -> None:
+    ids = [store.add(line(), c) for c in "xyx"]
+    assert [s.id for s in store.samples("x")] == [ids[0], ids[2]]
+
+
+def test_samples_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    with SampleStore(path, renderer=None) as store:
+        store.add(line(), "q")
+    with SampleStore(path, renderer=None) as store:
+        assert store.counts_by_label() == {"q": 1}
+        assert store.integrity_check() == "ok"
+
+
+def test_a_garbage_file_raises_a_clear_corrupt_error(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreCorruptError, match=r"samples\.sqlite"):
+        SampleStore(path)
+    assert issubclass(StoreCorruptError, ValueError)
+
+
+def test_a_foreign_or_newer_database_is_refused(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE things (x)")
+    with pytest.raises(StoreCorruptError, match="not an ocrpad sample store"):
+        SampleStore(foreign)
+    newer = tmp_path / "newer.sqlite"
+    SampleStore(newer, renderer=None).close()
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreCorruptError, match="newer"):
+        SampleStore(newer)
+
+
+def test_a_truncated_database_is_reported_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    with SampleStore(path, renderer=None) as store:
+        store.add_many([line(50)] * 200, ["a"] * 200, "import")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreCorruptError):
+        store = SampleStore(path, renderer=None)
+        list(store)
+
+
+def test_a_corrupt_store_is_moved_aside_never_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    garbage = b"garbage" * 500
+    path.write_bytes(garbage)
+    store, moved = open_store(path, renderer=None)
+    assert moved is not None and moved.name.startswith("samples.sqlite.corrupt-")
+    assert moved.read_bytes() == garbage
+    assert store.count() == 0
+    store.add(line(), "a")
+    store.close()
+    again = move_aside(path)
+    assert again != moved and again.exists() and moved.exists()
+
+
+def test_opening_a_healthy_store_moves_nothing(tmp_path: Path) -> None:
+    store, moved = open_store(tmp_path / "s.sqlite", renderer=None)
+    assert moved is None
+    store.close()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores modes")
+def test_a_read_only_store_raises_a_clear_write_error_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    with SampleStore(path, renderer=None) as store:
+        store.add(line(), "a")
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        with SampleStore(path, renderer=None) as store:
+            with pytest.raises(StoreWriteError, match="read-only"):
+                store.add(line(), "b")
+            assert store.counts_by_label() == {"a": 1}
+        with pytest.raises(StoreWriteError):
+            SampleStore(tmp_path / "new.sqlite")
+    finally:
+        tmp_path.chmod(0o755)
+        path.chmod(0o644)
+
+
+def test_a_refused_write_is_reported_as_read_only(store: SampleStore) -> None:
+    store.add(line(), "a")
+    store._db.execute("PRAGMA query_only = ON")  # SQLite answers as for a read-only file
+    with pytest.raises(StoreWriteError, match="read-only"):
+        store.add(line(), "b")
+    with pytest.raises(StoreWriteError, match="read-only"):
+        store.delete(store.samples()[0].id)
+    assert store.counts_by_label() == {"a": 1}
+
+
+def test_a_full_disk_raises_a_clear_write_error(store: SampleStore) -> None:
+    store.add(line(), "a")
+    store._db.execute("PRAGMA max_page_count = 2")  # the file cannot grow: like a full disk
+    with pytest.raises(StoreWriteError, match="full"):
+        store.add_many([line(200)] * 50, ["b"] * 50, "import")
+    assert store.counts_by_label() == {"a": 1}
+
+
+WRITER = """
+import sys
+from ocrpad.data.samples import SampleStore
+store = SampleStore(sys.argv[1], renderer=None)
+i = 0
+while True:
+    strokes = [[[float(i), 0.0], [1.0, float(i % 7)]]] * (1 + i % 5)
+    sample_id = store.add(strokes, "abc"[i % 3], source="prompt")
+    print(sample_id, flush=True)
+    i += 1
+"""
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_save_loses_no_acknowledged_sample(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    acknowledged: list[int] = []
+    for text in process.stdout:
+        acknowledged.append(int(text))
+        if len(acknowledged) >= 60:
+            break
+    process.send_signal(signal.SIGKILL)
+    acknowledged += [int(text) for text in process.stdout if text.strip()]
+    process.wait()
+    process.stdout.close()
+    with SampleStore(path, renderer=None) as store:
+        assert store.integrity_check() == "ok"
+        stored = {s.id for s in store}
+    assert set(acknowledged) <= stored
