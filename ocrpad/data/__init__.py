@@ -1,0 +1,19 @@
+"""Data: the shared UNIPEN stroke files, official EMNIST/MNIST IDX files, augmentation, and
+the user's own samples (`ocrpad.data.samples`)."""
+
+from __future__ import annotations
+
+from ocrpad.data.emnist import IdxFormatError, ImageDataset, load_emnist, read_idx, read_mapping
+from ocrpad.data.unipen import DatasetFileError, StrokeDataset, load_unipen, split_by_writer
+
+__all__ = [
+    "DatasetFileError",
+    "IdxFormatError",
+    "ImageDataset",
+    "StrokeDataset",
+    "load_emnist",
+    "load_unipen",
+    "read_idx",
+    "read_mapping",
+    "split_by_writer",
+]

@@ -1,0 +1,139 @@
+"""Seeded stroke augmentation, cheap enough to run on every sample of every epoch.
+
+Geometry is applied to the points before rendering (rotation, shear, aspect, a smooth elastic
+warp, point jitter, dropped points); size, position and pen width are applied by the renderer
+(`render_flat`'s zoom / shift / width_scale). Every draw comes from the caller's Generator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, render_flat
+
+FloatArray = NDArray[np.float32]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class AugmentParams:
+    """Ranges of the random distortions (all uniform unless noted)."""
+
+    rotation_deg: float = 10.0  # ± degrees
+    shear: float = 0.25  # ± horizontal shear factor (slant)
+    aspect: float = 0.2  # log aspect ratio ± (x vs y stretch)
+    elastic: float = 0.035  # amplitude of the smooth warp, fraction of the drawing's size
+    jitter: float = 0.006  # point noise σ, fraction of the drawing's size
+    drop_points: float = 0.3  # up to this fraction of inner points dropped
+    width: tuple[float, float] = (0.7, 1.45)  # pen width factor
+    zoom: tuple[float, float] = (0.85, 1.08)  # box size factor
+    shift: float = 1.2  # ± output pixels
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for the training recipe)."""
+        return dataclasses.asdict(self)
+
+
+DEFAULT_AUGMENT = AugmentParams()
+
+
+def augment_flat(
+    points: FloatArray,
+    offsets: IntArray,
+    rng: np.random.Generator,
+    params: AugmentParams = DEFAULT_AUGMENT,
+) -> tuple[FloatArray, IntArray]:
+    """Distort one sample: points (P, 2) float32, offsets (S+1,) → new (points, offsets)."""
+    p = points.astype(np.float64)
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    size = max(float((hi - lo).max()), 1e-9)
+    q = (p - (lo + hi) * 0.5) / size  # (P, 2) about unit size, centred
+    q = q @ _affine(rng, params).T
+    q += _elastic(q, rng, params.elastic)
+    if params.jitter > 0:
+        q += rng.normal(0.0, params.jitter, size=q.shape)
+    q, offsets = _drop_points(q, offsets, rng, params.drop_points)
+    return q.astype(np.float32), offsets
+
+
+def _affine(rng: np.random.Generator, params: AugmentParams) -> NDArray[np.float64]:
+    """Random 2×2 matrix: rotation @ shear @ aspect stretch."""
+    angle = np.deg2rad(rng.uniform(-params.rotation_deg, params.rotation_deg))
+    c, s = np.cos(angle), np.sin(angle)
+    shear = rng.uniform(-params.shear, params.shear)
+    stretch = np.exp(rng.uniform(-params.aspect, params.aspect) * 0.5)
+    rotation = np.array([[c, -s], [s, c]])
+    slant = np.array([[1.0, shear], [0.0, 1.0]])
+    scale = np.diag([stretch, 1.0 / stretch])
+    return np.asarray(rotation @ slant @ scale)
+
+
+def _elastic(
+    q: NDArray[np.float64], rng: np.random.Generator, amount: float
+) -> NDArray[np.float64]:
+    """Smooth displacement (P, 2): a sum of two random low-frequency waves per axis."""
+    if amount <= 0:
+        return np.zeros_like(q)
+    freq = rng.normal(0.0, 2.5, size=(2, 2, 2))  # (axis, wave, xy) cycles per unit
+    phase = rng.uniform(0.0, 2 * np.pi, size=(2, 2))
+    amp = rng.uniform(-amount, amount, size=(2, 2))
+    arg = np.einsum("pk,awk->paw", q, freq) * (2 * np.pi) + phase  # (P, axis, wave)
+    return np.asarray((np.sin(arg) * amp).sum(axis=2))
+
+
+def _drop_points(
+    q: NDArray[np.float64], offsets: IntArray, rng: np.random.Generator, fraction: float
+) -> tuple[NDArray[np.float64], IntArray]:
+    """Drop a random share (≤ fraction) of points, keeping every stroke's first and last."""
+    if fraction <= 0 or len(q) < 3:
+        return q, offsets
+    keep = rng.random(len(q)) >= rng.uniform(0.0, fraction)
+    lengths = np.diff(offsets)
+    nonempty = lengths > 0
+    keep[offsets[:-1][nonempty]] = True
+    keep[offsets[1:][nonempty] - 1] = True
+    stroke_of_point = np.repeat(np.arange(len(lengths)), lengths)
+    kept = np.bincount(stroke_of_point[keep], minlength=len(lengths))
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(kept, out=new_offsets[1:])
+    return q[keep], new_offsets
+
+
+def augment_strokes(
+    strokes: Sequence[ArrayLike],
+    rng: np.random.Generator,
+    params: AugmentParams = DEFAULT_AUGMENT,
+) -> list[FloatArray]:
+    """Distort a drawing given as strokes ((k, 2) arrays) → list of (k', 2) float32 strokes."""
+    points, offsets = flatten_strokes(strokes)
+    q, offs = augment_flat(points, offsets, rng, params)
+    return [q[a:b] for a, b in itertools.pairwise(offs)]
+
+
+def render_augmented(
+    points: FloatArray,
+    offsets: IntArray,
+    rng: np.random.Generator,
+    params: AugmentParams = DEFAULT_AUGMENT,
+    render: RenderParams = DEFAULT_PARAMS,
+) -> FloatArray:
+    """Augment one flat sample and render it with random pen width, zoom and shift → (28, 28)."""
+    q, offs = augment_flat(points, offsets, rng, params)
+    return render_flat(
+        q,
+        offs,
+        render,
+        width_scale=float(rng.uniform(*params.width)),
+        zoom=float(rng.uniform(*params.zoom)),
+        shift=(
+            float(rng.uniform(-params.shift, params.shift)),
+            float(rng.uniform(-params.shift, params.shift)),
+        ),
+    )

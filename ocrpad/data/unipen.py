@@ -1,0 +1,176 @@
+"""Reader for the shared UNIPEN `.npz` stroke format (see ../shared/data/README.md).
+
+A `StrokeDataset` keeps the flat layout of the file: all points in one (P, 2) array, stroke
+boundaries and sample boundaries as offset arrays; `strokes(i)` slices one sample out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, render_batch
+
+IntArray = NDArray[np.int64]
+
+REQUIRED_KEYS = ("points", "stroke_offsets", "sample_stroke_offsets", "labels", "mapping")
+
+
+class DatasetFileError(ValueError):
+    """A stroke data file is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class StrokeDataset:
+    """N samples of strokes in the flat layout of the shared `.npz` files.
+
+    points: (P, 2) float32 x, y (y down); stroke_offsets: (S+1,) int64 into points;
+    sample_offsets: (N+1,) int64 into strokes; labels: (N,) int64 into mapping;
+    writers: (N,) str; images: (N, 28, 28) uint8 reference renderings or None.
+    """
+
+    points: NDArray[np.float32]
+    stroke_offsets: IntArray
+    sample_offsets: IntArray
+    labels: IntArray
+    mapping: list[str]
+    writers: NDArray[np.str_]
+    images: NDArray[np.uint8] | None = None
+    checksum: str = ""
+    source: str = field(default="", compare=False)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def flat(self, i: int) -> tuple[NDArray[np.float32], IntArray]:
+        """Sample i as (points (k, 2) float32, offsets (s+1,) int64 starting at 0)."""
+        s0, s1 = int(self.sample_offsets[i]), int(self.sample_offsets[i + 1])
+        offs = self.stroke_offsets[s0 : s1 + 1]
+        return self.points[offs[0] : offs[-1]], offs - offs[0]
+
+    def strokes(self, i: int) -> list[NDArray[np.float32]]:
+        """Sample i as a list of (k, 2) float32 strokes."""
+        points, offs = self.flat(i)
+        return [points[a:b] for a, b in itertools.pairwise(offs)]
+
+    def characters(self) -> list[str]:
+        """The label of every sample as its character."""
+        return [self.mapping[k] for k in self.labels]
+
+    def render_all(
+        self,
+        params: RenderParams = DEFAULT_PARAMS,
+        indices: Sequence[int] | NDArray[np.integer[Any]] | None = None,
+    ) -> NDArray[np.float32]:
+        """Render samples (all by default) with `render_strokes`' pipeline → (N, 28, 28)."""
+        idx = np.arange(len(self)) if indices is None else np.asarray(indices)
+        return render_batch(self.points, self.stroke_offsets, self.sample_offsets, idx, params)
+
+    def subset(self, indices: Sequence[int] | NDArray[np.integer[Any]]) -> StrokeDataset:
+        """A new dataset holding samples `indices` (in that order), re-packed."""
+        idx = np.asarray(indices, dtype=np.int64)
+        s_start, s_stop = self.sample_offsets[idx], self.sample_offsets[idx + 1]
+        strokes = _ranges(s_start, s_stop)  # stroke ids kept, in order
+        p_start, p_stop = self.stroke_offsets[strokes], self.stroke_offsets[strokes + 1]
+        points = self.points[_ranges(p_start, p_stop)]
+        stroke_offsets = np.concatenate([[0], np.cumsum(p_stop - p_start)]).astype(np.int64)
+        sample_offsets = np.concatenate([[0], np.cumsum(s_stop - s_start)]).astype(np.int64)
+        return StrokeDataset(
+            points=points,
+            stroke_offsets=stroke_offsets,
+            sample_offsets=sample_offsets,
+            labels=self.labels[idx],
+            mapping=list(self.mapping),
+            writers=self.writers[idx],
+            images=None if self.images is None else self.images[idx],
+            checksum=self.checksum,
+            source=self.source,
+        )
+
+
+def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
+    """Concatenation of arange(start, stop) for each pair, vectorised: (sum(lengths),) int64."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    out: IntArray = (np.arange(total, dtype=np.int64) + shift).astype(np.int64)
+    return out
+
+
+def file_checksum(path: str | Path) -> str:
+    """sha256 hex digest of a file's bytes (recorded in model metadata)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
+    """Read one shared-format `.npz` (strokes + labels + mapping; writers/images optional).
+
+    Raises DatasetFileError naming the file and the problem.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in REQUIRED_KEYS if k not in npz.files]
+            if missing:
+                raise DatasetFileError(f"{path}: missing arrays {missing}")
+            arrays = {k: npz[k] for k in npz.files if images or k != "images"}
+    except DatasetFileError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise DatasetFileError(f"{path}: cannot read stroke data ({exc})") from exc
+    n = len(arrays["labels"])
+    writers = arrays.get("writer", np.array(["unknown"] * n))
+    data = StrokeDataset(
+        points=np.ascontiguousarray(arrays["points"], dtype=np.float32).reshape(-1, 2),
+        stroke_offsets=arrays["stroke_offsets"].astype(np.int64),
+        sample_offsets=arrays["sample_stroke_offsets"].astype(np.int64),
+        labels=arrays["labels"].astype(np.int64),
+        mapping=[str(c) for c in arrays["mapping"]],
+        writers=np.asarray(writers).astype(np.str_),
+        images=arrays.get("images"),
+        checksum=file_checksum(path),
+        source=str(path),
+    )
+    _validate(data, path)
+    return data
+
+
+def _validate(data: StrokeDataset, path: Path) -> None:
+    """Check offsets, label range and lengths; raise DatasetFileError naming the damage."""
+    n, so, sso = len(data.labels), data.stroke_offsets, data.sample_offsets
+    problems = []
+    if len(sso) != n + 1 or (n and (sso[0] != 0 or sso[-1] != len(so) - 1)):
+        problems.append("sample_stroke_offsets do not match labels / stroke_offsets")
+    if len(so) == 0 or so[0] != 0 or so[-1] != len(data.points):
+        problems.append("stroke_offsets do not span points")
+    if np.any(np.diff(so) < 0) or np.any(np.diff(sso) < 0):
+        problems.append("offsets are not increasing")
+    if n and (data.labels.min() < 0 or data.labels.max() >= len(data.mapping)):
+        problems.append("labels outside mapping")
+    if len(data.writers) != n:
+        problems.append("writer count differs from labels")
+    if data.images is not None and data.images.shape[0] != n:
+        problems.append("image count differs from labels")
+    if problems:
+        raise DatasetFileError(f"{path}: " + "; ".join(problems))
+
+
+def split_by_writer(
+    writers: NDArray[np.str_], fraction: float, rng: np.random.Generator
+) -> tuple[IntArray, IntArray]:
+    """Hold out about `fraction` of the samples, whole writers at a time → (keep, held_out)."""
+    names = np.unique(writers)
+    chosen = rng.permutation(len(names))[: max(1, round(len(names) * fraction))]
+    held = np.isin(writers, names[chosen]) if fraction > 0 else np.zeros(len(writers), bool)
+    return np.flatnonzero(~held).astype(np.int64), np.flatnonzero(held).astype(np.int64)

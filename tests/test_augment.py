@@ -1,0 +1,49 @@
+"""Stroke augmentation: seeded, shape-preserving, and still a drawing of the same thing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocrpad.data.augment import AugmentParams, augment_flat, augment_strokes, render_augmented
+from ocrpad.preprocess import flatten_strokes, render_strokes
+
+
+def _two_strokes() -> list[np.ndarray]:
+    t = np.linspace(0, 1, 30)
+    return [np.stack([t, t**2], 1) * 100, np.array([[0.0, 100.0], [100.0, 0.0]])]
+
+
+def test_the_same_seed_gives_the_same_augmentation() -> None:
+    a = augment_strokes(_two_strokes(), np.random.default_rng(7))
+    b = augment_strokes(_two_strokes(), np.random.default_rng(7))
+    c = augment_strokes(_two_strokes(), np.random.default_rng(8))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0][:5], c[0][:5])
+
+
+def test_augmentation_keeps_strokes_and_their_end_points() -> None:
+    points, offsets = flatten_strokes(_two_strokes())
+    params = AugmentParams(rotation_deg=0, shear=0, aspect=0, elastic=0, jitter=0, drop_points=0.9)
+    q, offs = augment_flat(points, offsets, np.random.default_rng(0), params)
+    assert len(offs) == 3 and offs[-1] == len(q) and np.all(np.diff(offs) >= 2)
+    # with no geometric change the kept points are the normalised originals
+    lo, hi = points.min(0), points.max(0)
+    normalised = (points - (lo + hi) / 2) / (hi - lo).max()
+    np.testing.assert_allclose(q[0], normalised[0], atol=1e-6)
+    np.testing.assert_allclose(q[offs[1] - 1], normalised[29], atol=1e-6)
+
+
+def test_an_augmented_rendering_still_resembles_the_original() -> None:
+    points, offsets = flatten_strokes(_two_strokes())
+    original = render_strokes(_two_strokes())
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        image = render_augmented(points, offsets, rng)
+        assert image.shape == (28, 28) and image.dtype == np.float32
+        assert np.corrcoef(image.ravel(), original.ravel())[0, 1] > 0.3
+
+
+def test_single_dots_survive_augmentation() -> None:
+    image = render_augmented(*flatten_strokes([np.array([[5.0, 5.0]])]), np.random.default_rng(0))
+    assert image.max() == 1.0

@@ -1,0 +1,72 @@
+"""IDX readers on small files the tests write themselves (plain and gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data.emnist import IdxFormatError, load_emnist, read_idx, read_mapping
+
+
+def write_idx(path: Path, array: np.ndarray, *, gz: bool = False) -> Path:
+    codes = {np.dtype("u1"): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
+    big = array.astype(array.dtype.newbyteorder(">")) if array.dtype.itemsize > 1 else array
+    header = struct.pack(">BBBB", 0, 0, codes[big.dtype], array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    raw = header + big.tobytes()
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    return path
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx_round_trips_uint8_and_int32(tmp_path: Path, gz: bool) -> None:
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    ints = np.array([1, -2, 70000], dtype=np.int32)
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / "a", images, gz=gz)), images)
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / "b", ints, gz=gz)), ints)
+
+
+def test_emnist_images_are_turned_upright(tmp_path: Path) -> None:
+    upright = np.zeros((2, 28, 28), np.uint8)
+    upright[:, 2:26, 13] = 255  # a vertical bar
+    stored = upright.transpose(0, 2, 1)  # EMNIST stores images transposed
+    images = write_idx(tmp_path / "emnist-byclass-train-images-idx3-ubyte.gz", stored, gz=True)
+    labels = write_idx(tmp_path / "labels-idx1-ubyte", np.array([10, 61], np.uint8))
+    data = load_emnist(images, labels)
+    np.testing.assert_array_equal(data.images, upright)
+    assert data.characters() == ["A", "z"]
+    assert data.inputs().shape == (2, 1, 28, 28) and data.inputs().max() == 1.0
+
+
+def test_mnist_is_read_as_is_with_digit_labels(tmp_path: Path) -> None:
+    stored = np.random.default_rng(0).integers(0, 255, (3, 28, 28), dtype=np.uint8)
+    images = write_idx(tmp_path / "t10k-images-idx3-ubyte", stored)
+    labels = write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([0, 9, 4], np.uint8))
+    data = load_emnist(images, labels, transposed=False)
+    np.testing.assert_array_equal(data.images, stored)
+    assert data.characters() == ["0", "9", "4"]
+
+
+def test_mapping_files_give_characters_by_label(tmp_path: Path) -> None:
+    path = tmp_path / "emnist-letters-mapping.txt"
+    path.write_text("1 65 97\n2 66 98\n")
+    assert read_mapping(path) == ["", "A", "B"]
+
+
+def test_broken_idx_files_raise_with_the_file_name(tmp_path: Path) -> None:
+    junk = tmp_path / "junk-idx3-ubyte"
+    junk.write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(IdxFormatError, match=r"junk-idx3-ubyte.*magic"):
+        read_idx(junk)
+    short = tmp_path / "short-idx1-ubyte"
+    short.write_bytes(write_idx(tmp_path / "x", np.zeros(10, np.uint8)).read_bytes()[:-3])
+    with pytest.raises(IdxFormatError, match="truncated"):
+        read_idx(short)
+    images = write_idx(tmp_path / "i", np.zeros((2, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "l", np.zeros(3, np.uint8))
+    with pytest.raises(IdxFormatError, match=r"\(3,\) labels"):
+        load_emnist(images, labels)

@@ -1,0 +1,86 @@
+"""The shared stroke-file reader: layout, subsets, writer split, damage reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data.unipen import DatasetFileError, load_unipen, split_by_writer
+from ocrpad.preprocess import render_strokes
+
+
+def write_tiny_npz(path: Path, n: int = 6, *, seed: int = 0) -> Path:
+    """A small file in the shared format: sample i has 1 + i % 2 strokes of random points."""
+    rng = np.random.default_rng(seed)
+    strokes = [
+        rng.normal(size=(rng.integers(2, 9), 2)) * 50 for i in range(n) for _ in range(1 + i % 2)
+    ]
+    per_sample = [1 + i % 2 for i in range(n)]
+    np.savez(
+        path,
+        points=np.concatenate(strokes).astype(np.float32),
+        stroke_offsets=np.concatenate([[0], np.cumsum([len(s) for s in strokes])]).astype(np.int64),
+        sample_stroke_offsets=np.concatenate([[0], np.cumsum(per_sample)]).astype(np.int64),
+        labels=(np.arange(n) % 3).astype(np.int16),
+        mapping=np.array(["a", "B", "7"]),
+        writer=np.array([f"w{i // 2}" for i in range(n)]),
+        images=np.zeros((n, 28, 28), np.uint8),
+    )
+    return path
+
+
+def test_a_tiny_file_reads_back_as_strokes(tmp_path: Path) -> None:
+    data = load_unipen(write_tiny_npz(tmp_path / "tiny.npz"))
+    assert len(data) == 6
+    assert data.mapping == ["a", "B", "7"]
+    assert data.characters()[:4] == ["a", "B", "7", "a"]
+    assert [len(data.strokes(i)) for i in range(6)] == [1, 2, 1, 2, 1, 2]
+    assert all(s.dtype == np.float32 and s.shape[1] == 2 for s in data.strokes(1))
+    assert len(data.checksum) == 64
+
+
+def test_render_all_matches_render_strokes(tmp_path: Path) -> None:
+    data = load_unipen(write_tiny_npz(tmp_path / "tiny.npz"))
+    images = data.render_all()
+    assert images.shape == (6, 28, 28)
+    np.testing.assert_allclose(images[3], render_strokes(data.strokes(3)), atol=1e-6)
+
+
+def test_subset_repacks_the_chosen_samples_in_order(tmp_path: Path) -> None:
+    data = load_unipen(write_tiny_npz(tmp_path / "tiny.npz"))
+    sub = data.subset([5, 0])
+    assert len(sub) == 2 and list(sub.labels) == [data.labels[5], data.labels[0]]
+    for a, b in zip(sub.strokes(0), data.strokes(5), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sub.strokes(1)[0], data.strokes(0)[0])
+
+
+def test_the_writer_split_keeps_each_writer_on_one_side(tmp_path: Path) -> None:
+    data = load_unipen(write_tiny_npz(tmp_path / "tiny.npz", n=40))
+    keep, held = split_by_writer(data.writers, 0.25, np.random.default_rng(1))
+    assert len(keep) + len(held) == 40 and len(held) > 0
+    assert not set(data.writers[keep]) & set(data.writers[held])
+
+
+def test_damaged_files_are_reported_by_name(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, points=np.zeros((3, 2), np.float32))
+    with pytest.raises(DatasetFileError, match=r"bad\.npz.*missing"):
+        load_unipen(bad)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"junk")
+    with pytest.raises(DatasetFileError, match=r"junk\.npz"):
+        load_unipen(junk)
+
+
+@pytest.mark.data
+def test_the_shared_test_split_loads_with_62_classes(unipen_dir: Path) -> None:
+    data = load_unipen(unipen_dir / "unipen-test.npz")
+    assert len(data) == 9854
+    assert "".join(data.mapping[:11]) == "0123456789A"
+    assert data.images is not None and data.images.shape == (9854, 28, 28)
+    image = data.render_all(indices=[0])[0]
+    reference = data.images[0] / 255.0
+    assert np.corrcoef(image.ravel(), reference.ravel())[0, 1] > 0.7
