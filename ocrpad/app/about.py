@@ -1,0 +1,20 @@
+"""The About box text: version, what ocrpad is, and the data credit."""
+
+from __future__ import annotations
+
+from ocrpad import __version__
+
+
+def about_text() -> str:
+    """Rich text for QMessageBox.about."""
+    return (
+        f"<h3>ocrpad {__version__}</h3>"
+        "<p>Draw a character; a convolutional network written from scratch in NumPy reads it "
+        "live after every stroke.</p>"
+        "<p><b>Training data:</b> UNIPEN on-line handwriting database, release train_r01_v07 "
+        "(categories 1a, 1b, 1c; Zenodo doi "
+        "<a href='https://doi.org/10.5281/zenodo.1195803'>10.5281/zenodo.1195803</a>, "
+        "CC BY 4.0). I. Guyon, L. Schomaker, R. Plamondon, M. Liberman, S. Janet, "
+        "“UNIPEN project of on-line data exchange and recognizer benchmarks”, ICPR 1994.</p>"
+        "<p>Built with NumPy, Pillow and Qt for Python (PySide6, LGPL).</p>"
+    )

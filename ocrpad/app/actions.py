@@ -1,0 +1,98 @@
+"""The window's actions (menus, shortcuts, tool buttons), built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from ocrpad.app.main_window import MainWindow
+
+
+def _action(
+    window: MainWindow,
+    text: str,
+    slot: Callable[[], object],
+    shortcuts: Sequence[str] = (),
+    tip: str = "",
+) -> QAction:
+    action = QAction(text, window)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    action.setStatusTip(tip)
+    action.setToolTip(
+        f"{text.replace('&', '')} ({action.shortcut().toString()})"
+        if shortcuts
+        else text.replace("&", "")
+    )
+    action.triggered.connect(slot)
+    window.addAction(action)
+    return action
+
+
+def build_actions(window: MainWindow) -> dict[str, QAction]:
+    """Create the actions, the menus and the Draw tab's tool buttons; returns them by name."""
+    canvas = window.draw.canvas
+    acts = {
+        "open": _action(
+            window,
+            "&Open image…",
+            window.choose_image,
+            ["Ctrl+O"],
+            "Recognise a PNG or JPG picture of one character",
+        ),
+        "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"]),
+        "undo": _action(window, "&Undo", canvas.undo, ["Ctrl+Z"], "Undo the last stroke"),
+        "redo": _action(
+            window, "&Redo", canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo what was undone"
+        ),
+        "clear": _action(
+            window, "&Clear", canvas.clear, [], "Clear the canvas (Escape or Delete on the canvas)"
+        ),
+        "copy": _action(
+            window,
+            "&Copy character",
+            window.copy_character,
+            ["Ctrl+C"],
+            "Copy the recognised character",
+        ),
+        "eraser": _action(
+            window, "&Eraser", lambda: None, ["E"], "Erase whole strokes by touching them"
+        ),
+        "thinner": _action(window, "&Thinner pen", lambda: _nudge(window, -2), ["["]),
+        "thicker": _action(window, "T&hicker pen", lambda: _nudge(window, +2), ["]"]),
+        "dark": _action(window, "&Dark theme", lambda: None, ["Ctrl+Shift+D"]),
+        "about": _action(window, "&About ocrpad", window.show_about, ["F1"]),
+    }
+    acts["eraser"].setCheckable(True)
+    acts["eraser"].toggled.connect(canvas.set_eraser)
+    acts["dark"].setCheckable(True)
+    acts["dark"].triggered.connect(lambda on: window.set_theme("dark" if on else "light"))
+    _menus(window, acts)
+    for name in ("undo", "redo", "clear", "eraser", "open"):
+        window.draw.add_tool(acts[name])
+    return acts
+
+
+def _menus(window: MainWindow, acts: dict[str, QAction]) -> None:
+    bar = window.menuBar()
+    layout: dict[str, list[str | None]] = {
+        "&File": ["open", None, "quit"],
+        "&Edit": ["undo", "redo", "clear", None, "copy", None, "eraser", "thinner", "thicker"],
+        "&View": ["dark"],
+        "&Help": ["about"],
+    }
+    for title, names in layout.items():
+        menu = bar.addMenu(title)
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(acts[name])
+
+
+def _nudge(window: MainWindow, step: int) -> None:
+    slider = window.draw.pen_width
+    slider.setValue(slider.value() + step)

@@ -1,0 +1,103 @@
+"""Start the app: `ocrpad` / `python -m ocrpad` call main(); tests call create_main_window()."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from ocrpad import __version__, resources
+from ocrpad.app.main_window import MainWindow
+from ocrpad.model import Model, load_model
+
+ORGANISATION = "ocrpad"
+APPLICATION = "ocrpad"
+EXTENSIONS = ("ocrpad.app.train_tab",)  # modules with install(window, data_dir) -> None
+
+
+def app_settings() -> QSettings:
+    """The user's settings: an INI file in the user scope (tests redirect it with setPath)."""
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+    )
+
+
+def _load(model_path: str | Path | None) -> tuple[Model | None, str, str]:
+    """(model, description, problem): a missing or damaged file gives None and a clear reason."""
+    path = Path(model_path) if model_path is not None else resources.default_weights_path()
+    try:
+        model = load_model(model_path)
+    except FileNotFoundError:
+        return None, "", f"No model file at {path}. Train one with ocrpad-train, then restart."
+    except (OSError, ValueError) as exc:
+        return None, "", f"The model could not be loaded: {exc}"
+    return model, f"Model: {path.name}", ""
+
+
+def create_main_window(
+    model_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    settings: QSettings | None = None,
+) -> MainWindow:
+    """Build the window (a QApplication must exist); samples live under data_dir."""
+    model, description, problem = _load(model_path)
+    folder = resources.user_data_dir(data_dir)
+    window = MainWindow(
+        model,
+        description=description,
+        problem=problem,
+        data_dir=folder,
+        settings=settings if settings is not None else app_settings(),
+    )
+    for name in EXTENSIONS:
+        _install_extension(name, window, folder)
+    return window
+
+
+def _install_extension(name: str, window: MainWindow, data_dir: Path) -> None:
+    """Let an optional app module (the Train tab) add itself: module.install(window, data_dir)."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return
+    install = getattr(module, "install", None)
+    if callable(install):
+        install(window, data_dir)
+
+
+def main() -> int:
+    """Run the app until the window closes; returns the exit status."""
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    icon = resources.icon_path()
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = create_main_window(os.environ.get("OCRPAD_WEIGHTS") or None)
+    window.show()
+    _honour_startup_probe(app)
+    return app.exec()
+
+
+def _honour_startup_probe(app: QApplication) -> None:
+    """With OCRPAD_STARTUP_PROBE set: print the time to a visible window, then quit."""
+    started = os.environ.get("OCRPAD_STARTUP_PROBE")
+    if not started:
+        return
+
+    def report() -> None:
+        print(f"startup: {time.time() - float(started):.2f} s to a visible window", flush=True)
+        app.quit()
+
+    QTimer.singleShot(0, report)

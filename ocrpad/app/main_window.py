@@ -1,0 +1,201 @@
+"""The main window: wires the Draw tab's widgets to the recognition worker, menus and settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QThread, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from ocrpad.app.actions import build_actions
+from ocrpad.app.draw_tab import DrawTab
+from ocrpad.app.prediction import Failure, ModelInfo, Prediction
+from ocrpad.app.strokes import Drawing
+from ocrpad.app.theme import Theme, apply_theme, parse_theme
+from ocrpad.app.workers import InferenceWorker, Request
+from ocrpad.model import Model
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """Tabs ('Draw' first; others join through add_tab), one InferenceWorker thread."""
+
+    prediction_shown = Signal(object)  # Prediction: label, labels, probabilities, …
+    message_shown = Signal(str)  # a problem shown to the user (unreadable file, no model)
+    model_changed = Signal(object)  # (Model, description), queued to the worker
+
+    def __init__(
+        self,
+        model: Model | None,
+        *,
+        description: str = "",
+        problem: str = "",
+        data_dir: Path | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("ocrpad")
+        self.data_dir = data_dir
+        self.settings = settings if settings is not None else QSettings()
+        self.model = model
+        self.current: Prediction | None = None
+        self._latest_id = 0
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.draw = DrawTab()
+        self.tabs.addTab(self.draw, "&Draw")
+        self.setCentralWidget(self.tabs)
+        self.model_status = QLabel()
+        self.statusBar().addPermanentWidget(self.model_status)
+        self.actions_by_name = build_actions(self)
+        self.draw.finish_tools()
+        self._start_worker(model, description)
+        self._connect()
+        self._restore_settings()
+        if model is None:
+            self._show_problem(problem or "No model is loaded.")
+
+    # -- public hooks --------------------------------------------------------------------
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Add a tab after 'Draw' (e.g. the Train tab); returns its index."""
+        return self.tabs.addTab(widget, title)
+
+    def set_model(self, model: Model, description: str = "") -> None:
+        """Swap the model used for recognition (from the GUI thread; the worker gets it queued)."""
+        self.model = model
+        self.model_changed.emit((model, description))
+
+    def strokes(self) -> Drawing:
+        """The current drawing: (k, 2) float32 arrays in canvas units."""
+        return self.draw.canvas.strokes()
+
+    # -- worker --------------------------------------------------------------------------
+    def _start_worker(self, model: Model | None, description: str) -> None:
+        self.thread_ = QThread(self)
+        self.thread_.setObjectName("inference")
+        self.worker = InferenceWorker(model, description)
+        self.worker.moveToThread(self.thread_)
+        self.worker.prediction_ready.connect(self._show_prediction)
+        self.worker.failed.connect(self._show_failure)
+        self.worker.model_ready.connect(self._show_model)
+        self.model_changed.connect(self.worker.set_model)
+        self.thread_.started.connect(self.worker.announce_model)
+        self.thread_.start()
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (waits for a recognition in progress)."""
+        if self.thread_.isRunning():
+            self.thread_.quit()
+            self.thread_.wait(10_000)
+
+    def _connect(self) -> None:
+        canvas = self.draw.canvas
+        canvas.strokes_changed.connect(self.recognise_strokes)
+        canvas.history_changed.connect(self._update_history_actions)
+        self.draw.chart.class_clicked.connect(
+            lambda label: self.statusBar().showMessage(f"Class {label!r}", 3000)
+        )
+        self._update_history_actions()
+
+    def recognise_strokes(self, strokes: Drawing) -> None:
+        self._latest_id += 1
+        if not strokes:
+            self._show_empty()
+            return
+        self.worker.submit(Request(self._latest_id, tuple(strokes)))
+
+    def open_image(self, path: str | Path) -> None:
+        """Recognise a picture file (read and converted in the worker)."""
+        self.draw.canvas.clear()
+        image = QImage(str(path))
+        self.draw.canvas.set_background(None if image.isNull() else image)
+        self._latest_id += 1
+        self.statusBar().showMessage(f"Reading {Path(path).name}…", 3000)
+        self.worker.submit(Request(self._latest_id, image_path=str(path)))
+
+    # -- results -------------------------------------------------------------------------
+    def _show_prediction(self, prediction: Prediction) -> None:
+        if prediction.request_id != self._latest_id:
+            return  # an older drawing: a newer one is on its way
+        self.current = prediction
+        self.draw.panel.show_prediction(prediction)
+        self.draw.chart.set_probabilities(prediction.labels, prediction.probabilities)
+        self.draw.feature_maps.set_layers(prediction.layers)
+        self.prediction_shown.emit(prediction)
+
+    def _show_failure(self, failure: Failure) -> None:
+        if failure.request_id == self._latest_id:
+            self._show_empty()
+            self._show_problem(failure.message)
+
+    def _show_problem(self, message: str) -> None:
+        self.draw.panel.show_message(message)
+        self.statusBar().showMessage(message, 8000)
+        self.message_shown.emit(message)
+
+    def _show_empty(self) -> None:
+        self.current = None
+        self.draw.panel.show_empty()
+        self.draw.chart.clear()
+        self.draw.feature_maps.set_layers(())
+
+    def _show_model(self, info: ModelInfo) -> None:
+        self.draw.feature_maps.set_filters(info.filters)
+        self.model_status.setText(f"{info.description} · {len(info.labels)} classes")
+
+    def _update_history_actions(self) -> None:
+        history = self.draw.canvas.history
+        self.actions_by_name["undo"].setEnabled(history.can_undo)
+        self.actions_by_name["redo"].setEnabled(history.can_redo)
+
+    # -- actions -------------------------------------------------------------------------
+    def copy_character(self) -> None:
+        if self.current is None:
+            self.statusBar().showMessage("Nothing recognised yet to copy", 3000)
+            return
+        QGuiApplication.clipboard().setText(self.current.label)
+        self.statusBar().showMessage(f"Copied {self.current.label!r}", 3000)
+
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a picture of a character", "", IMAGE_FILTER
+        )
+        if path:
+            self.open_image(path)
+
+    def set_theme(self, theme: Theme) -> None:
+        apply_theme(theme)
+        self.settings.setValue("theme", theme)
+        self.actions_by_name["dark"].setChecked(theme == "dark")
+        self.draw.canvas.set_pen_width(self.draw.canvas.pen_width())  # repaint ink colour
+
+    def show_about(self) -> None:
+        from ocrpad.app.about import about_text
+
+        QMessageBox.about(self, "About ocrpad", about_text())
+
+    # -- settings ------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        width = self.settings.value("pen_width", self.draw.canvas.pen_width())
+        self.draw.pen_width.setValue(int(str(width)) if str(width).isdigit() else 14)
+        self.set_theme(parse_theme(self.settings.value("theme", "light")))
+        geometry = self.settings.value("geometry")
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(1100, 720)
+        splitter = self.settings.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.draw.restoreState(splitter)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("pen_width", self.draw.canvas.pen_width())
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("splitter", self.draw.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

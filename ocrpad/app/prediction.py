@@ -1,0 +1,85 @@
+"""What the recognition worker sends to the window: frozen dataclasses of plain numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.app.colormap import colorize
+
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    """One layer's maps for the viewer.
+
+    maps: (C, H, W) float32, the raw values; tiles: (C * H, W, 3) uint8, the maps coloured with
+    one scale per layer (vmin..vmax) and stacked vertically, so the view wraps them in one image.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    maps: FloatArray
+    tiles: NDArray[np.uint8]
+    vmin: float
+    vmax: float
+    diverging: bool = False
+
+    @property
+    def count(self) -> int:
+        return int(self.maps.shape[0])
+
+
+def layer_maps(name: str, maps: NDArray[np.floating], *, diverging: bool = False) -> LayerMaps:
+    """Colour one layer's maps: (C, H, W) (or (1, C, H, W)) → LayerMaps with a shared scale."""
+    shape = tuple(int(s) for s in maps.shape)
+    values = np.asarray(maps, dtype=np.float32).reshape(-1, shape[-2], shape[-1])  # (C, H, W)
+    if diverging:
+        bound = float(np.abs(values).max()) or 1.0
+        vmin, vmax = -bound, bound
+    else:
+        vmin, vmax = float(values.min()), float(values.max())
+    tiles = colorize(values.reshape(-1, values.shape[-1]), vmin, vmax, diverging=diverging)
+    return LayerMaps(name, shape, values, tiles, vmin, vmax, diverging)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model the worker currently uses: labels, a description and the first conv filters."""
+
+    labels: list[str]
+    description: str
+    filters: LayerMaps | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One answered drawing.
+
+    probabilities: (C,) float32 over `labels`; input_image: (28, 28) float32 in [0, 1], the exact
+    network input; layers: the conv / pool activations of this input.
+    """
+
+    request_id: int
+    label: str
+    labels: list[str]
+    probabilities: FloatArray
+    input_image: FloatArray
+    layers: tuple[LayerMaps, ...] = ()
+    compute_ms: float = 0.0
+    top: tuple[tuple[str, float], ...] = field(default=())
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max()) if self.probabilities.size else 0.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A request the worker could not answer (unreadable image, empty drawing, no model)."""
+
+    request_id: int
+    message: str

@@ -1,0 +1,157 @@
+"""A bar chart of the probability of every class, sorted, the top ones highlighted."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
+MIN_BAR: Final = 9.0  # px per class before labels get crowded
+
+
+class ProbabilityChart(QWidget):
+    """Columns for every class, most probable first; clicking one emits class_clicked(label)."""
+
+    class_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("probabilityChart")
+        self.setAccessibleName("Class probabilities")
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._labels: list[str] = []
+        self._probs: NDArray[np.float32] = np.zeros(0, np.float32)
+        self._order: NDArray[np.intp] = np.zeros(0, np.intp)
+
+    def set_probabilities(self, labels: list[str], probabilities: NDArray[np.floating]) -> None:
+        """labels: C class characters; probabilities: (C,) summing to 1."""
+        self._labels = list(labels)
+        self._probs = np.asarray(probabilities, dtype=np.float32)
+        self._order = np.argsort(-self._probs, kind="stable")
+        self.update()
+
+    def clear(self) -> None:
+        self.set_probabilities([], np.zeros(0, np.float32))
+
+    def sorted_classes(self) -> list[tuple[str, float]]:
+        """(label, probability), most probable first."""
+        return [(self._labels[i], float(self._probs[i])) for i in self._order]
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(62 * 11 + 40, 150)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, 150)
+
+    # -- geometry ------------------------------------------------------------------------
+    def _plot_rect(self) -> QRectF:
+        metrics = self.fontMetrics()
+        top = metrics.height() + 4
+        bottom = metrics.height() + 6
+        return QRectF(34, top, max(1, self.width() - 40), max(1, self.height() - top - bottom))
+
+    def _bar_at(self, pos: QPointF) -> int | None:
+        plot = self._plot_rect()
+        count = len(self._order)
+        if not count or not (plot.left() <= pos.x() < plot.right()):
+            return None
+        slot = int((pos.x() - plot.left()) / (plot.width() / count))
+        return int(self._order[min(slot, count - 1)])
+
+    # -- events --------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        index = self._bar_at(event.position())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.class_clicked.emit(self._labels[index])
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            pos = self.mapFromGlobal(self.cursor().pos())
+            index = self._bar_at(QPointF(pos))
+            if index is None:
+                QToolTip.hideText()
+            else:
+                text = f"{self._labels[index]!r}: {100 * self._probs[index]:.2f}%"
+                QToolTip.showText(self.cursor().pos(), text, self)
+            return True
+        return super().event(event)
+
+    # -- painting ------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        palette = self.palette()
+        plot = self._plot_rect()
+        self._paint_axes(painter, plot, palette)
+        if len(self._order):
+            self._paint_bars(painter, plot, palette)
+        else:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Class probabilities")
+        painter.end()
+
+    def _paint_axes(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
+        grid = QColor(palette.color(QPalette.ColorRole.Text))
+        grid.setAlphaF(0.15)
+        text = palette.color(QPalette.ColorRole.Text)
+        font = painter.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        painter.setFont(font)
+        for fraction in (0.0, 0.5, 1.0):
+            y = plot.bottom() - fraction * plot.height()
+            painter.setPen(grid)
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(text)
+            label_rect = QRectF(0, y - 8, plot.left() - 4, 16)
+            align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            painter.drawText(label_rect, align, f"{int(fraction * 100)}%")
+
+    def _paint_bars(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
+        count = len(self._order)
+        slot = plot.width() / count
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        other = QColor(palette.color(QPalette.ColorRole.Text))
+        other.setAlphaF(0.45)
+        text = palette.color(QPalette.ColorRole.Text)
+        label_font = painter.font()
+        label_font.setPointSizeF(max(6.5, min(10.0, slot * 0.8)))
+        every = 1 if slot >= MIN_BAR else int(np.ceil(MIN_BAR / slot))
+        for rank, index in enumerate(self._order):
+            x = plot.left() + rank * slot
+            height = float(self._probs[index]) * plot.height()
+            colour = highlight if rank < HIGHLIGHTED else other
+            bar = QRectF(x + slot * 0.12, plot.bottom() - height, max(1.0, slot * 0.76), height)
+            painter.fillRect(bar, colour)
+            if rank < HIGHLIGHTED or rank % every == 0:
+                self._paint_label(painter, label_font, text, x, slot, plot, rank, int(index))
+
+    def _paint_label(
+        self,
+        painter: QPainter,
+        font: QFont,
+        colour: QColor,
+        x: float,
+        slot: float,
+        plot: QRectF,
+        rank: int,
+        index: int,
+    ) -> None:
+        font.setBold(rank < HIGHLIGHTED)
+        painter.setFont(font)
+        painter.setPen(colour)
+        below = QRectF(x - 4, plot.bottom() + 2, slot + 8, self.fontMetrics().height() + 2)
+        painter.drawText(
+            below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._labels[index]
+        )
+        if rank < HIGHLIGHTED and self._probs[index] >= 0.005:
+            y = plot.bottom() - float(self._probs[index]) * plot.height()
+            above = QRectF(x - 20, y - self.fontMetrics().height() - 1, slot + 40, 14)
+            align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+            painter.drawText(above, align, f"{100 * self._probs[index]:.0f}%")

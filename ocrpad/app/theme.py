@@ -1,0 +1,64 @@
+"""Light and dark palettes on the Fusion style."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+Theme = Literal["light", "dark"]
+THEMES: Final[tuple[Theme, ...]] = ("light", "dark")
+
+_DARK: Final = {
+    QPalette.ColorRole.Window: "#2b2d31",
+    QPalette.ColorRole.WindowText: "#e6e6e6",
+    QPalette.ColorRole.Base: "#1e1f22",
+    QPalette.ColorRole.AlternateBase: "#2f3136",
+    QPalette.ColorRole.Text: "#ececec",
+    QPalette.ColorRole.Button: "#3a3d42",
+    QPalette.ColorRole.ButtonText: "#e6e6e6",
+    QPalette.ColorRole.Highlight: "#4f8fe6",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.ToolTipBase: "#3a3d42",
+    QPalette.ColorRole.ToolTipText: "#e6e6e6",
+    QPalette.ColorRole.PlaceholderText: "#8a8d93",
+    QPalette.ColorRole.Mid: "#55585e",
+    QPalette.ColorRole.Link: "#7fb0ff",
+}
+_LIGHT: Final = {
+    QPalette.ColorRole.Window: "#f3f3f3",
+    QPalette.ColorRole.WindowText: "#1d1d1f",
+    QPalette.ColorRole.Base: "#ffffff",
+    QPalette.ColorRole.Text: "#1d1d1f",
+    QPalette.ColorRole.Highlight: "#2a6fdb",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.PlaceholderText: "#8a8a8e",
+}
+
+
+def palette_for(theme: Theme) -> QPalette:
+    """A full palette for the theme (Fusion's standard palette with our colours on top)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    style = app.style()
+    palette = QPalette(style.standardPalette())
+    for role, colour in (_DARK if theme == "dark" else _LIGHT).items():
+        palette.setColor(role, QColor(colour))
+        if theme == "dark":
+            disabled = QColor(colour).darker(160)
+            palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return palette
+
+
+def apply_theme(theme: Theme) -> None:
+    """Switch the whole application to the theme."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(palette_for(theme))
+
+
+def parse_theme(value: object) -> Theme:
+    return "dark" if value == "dark" else "light"

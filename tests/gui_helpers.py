@@ -1,0 +1,58 @@
+"""Helpers for GUI tests: drawing with raw mouse events that carry the pressed button.
+
+qtbot.mouseMove sends moves with no button held, so a canvas would never see a drag; these
+helpers send QMouseEvents directly (press, moves with LeftButton held, release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+Point = tuple[float, float]
+
+
+def _send(widget: QWidget, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
+    button = (
+        Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    )
+    event = QMouseEvent(
+        kind,
+        pos,
+        QPointF(widget.mapToGlobal(pos)),
+        button,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def draw_stroke(widget: QWidget, points: Sequence[Point]) -> None:
+    """Press at points[0], drag through the rest with the left button held, release at the end."""
+    first = QPointF(*points[0])
+    _send(widget, QEvent.Type.MouseButtonPress, first, Qt.MouseButton.LeftButton)
+    for x, y in points[1:]:
+        _send(widget, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.LeftButton)
+    last = QPointF(*points[-1])
+    _send(widget, QEvent.Type.MouseButtonRelease, last, Qt.MouseButton.NoButton)
+
+
+def draw_strokes(widget: QWidget, strokes: Iterable[Sequence[Point]]) -> None:
+    for stroke in strokes:
+        draw_stroke(widget, stroke)
+
+
+def line(a: Point, b: Point, steps: int = 12) -> list[Point]:
+    """Evenly spaced points from a to b (inclusive)."""
+    t = np.linspace(0.0, 1.0, steps)
+    return [(a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s) for s in t]
+
+
+def relative_line(widget: QWidget, a: Point, b: Point, steps: int = 12) -> list[Point]:
+    """A line between two points given as fractions (0..1) of the widget's width and height."""
+    w, h = widget.width(), widget.height()
+    return line((a[0] * w, a[1] * h), (b[0] * w, b[1] * h), steps)
