@@ -1,0 +1,282 @@
+"""The character classifier: architecture config, builder, labels and model files."""
+
+from __future__ import annotations
+
+import copy as copy_module
+import dataclasses
+import os
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.nn import (
+    BatchNorm2d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2d,
+    ModelFileError,
+    ReLU,
+    Sequential,
+    load_arrays,
+    save_arrays,
+)
+from ocrpad.nn.functional import softmax
+from ocrpad.nn.serialization import check_arrays
+
+FORMAT_VERSION: Final = 1
+DEFAULT_LABELS: Final[list[str]] = list(
+    string.digits + string.ascii_uppercase + string.ascii_lowercase
+)
+"""The 62 EMNIST "byclass" characters in their class order: 0-9, A-Z, a-z."""
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class ConvBlock:
+    """One convolution block: conv(kernel) -> [batch norm] -> ReLU -> [max-pool 2]."""
+
+    channels: int  # output channels of the convolution
+    batchnorm: bool = False  # BatchNorm2d after the convolution
+    pool: bool = False  # 2x2 max-pool (stride 2) after the ReLU
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the network; the number of classes comes from the labels.
+
+    The default is the reference network: conv3x3-32 -> ReLU -> conv3x3-64 -> ReLU ->
+    maxpool2 -> dropout 0.25 -> dense128 -> ReLU -> dense(classes).
+    """
+
+    input_size: int = 28  # inputs are (N, 1, input_size, input_size)
+    in_channels: int = 1  # grey images
+    blocks: tuple[ConvBlock, ...] = (ConvBlock(32), ConvBlock(64, pool=True))
+    kernel_size: int = 3  # square convolution kernels
+    padding: int = 0  # 0: "valid" convolutions (as the reference); 1 with 3x3 keeps the size
+    conv_dropout: float = 0.25  # dropout after the convolution stack (0 = none)
+    hidden: tuple[int, ...] = (128,)  # sizes of the dense hidden layers
+    dense_dropout: float = 0.0  # dropout after each dense hidden layer (0 = none)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (blocks as dicts)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_json`; unknown keys raise ``TypeError``."""
+        values = dict(data)
+        values["blocks"] = tuple(ConvBlock(**b) for b in values.get("blocks", ()))
+        values["hidden"] = tuple(values.get("hidden", ()))
+        return cls(**values)
+
+    @classmethod
+    def reference(cls) -> ModelConfig:
+        """The benchmark's reference network (the defaults)."""
+        return cls()
+
+
+def feature_shape(config: ModelConfig) -> tuple[int, int, int]:
+    """(C, H, W) of the last convolution block's output."""
+    size, channels = config.input_size, config.in_channels
+    for block in config.blocks:
+        size = size + 2 * config.padding - config.kernel_size + 1
+        if block.pool:
+            size //= 2
+        channels = block.channels
+    if size < 1:
+        raise ValueError(f"the architecture shrinks a {config.input_size}px input to nothing")
+    return channels, size, size
+
+
+def build_network(config: ModelConfig, num_classes: int, rng: np.random.Generator) -> Sequential:
+    """The Sequential for ``config`` with freshly initialised weights."""
+    layers: list[tuple[str, Layer]] = []
+    channels = config.in_channels
+    for i, block in enumerate(config.blocks, start=1):
+        conv = Conv2d(channels, block.channels, config.kernel_size, 1, config.padding, rng=rng)
+        layers.append((f"conv{i}", conv))
+        if block.batchnorm:
+            layers.append((f"bn{i}", BatchNorm2d(block.channels)))
+        layers.append((f"relu{i}", ReLU()))
+        if block.pool:
+            layers.append((f"pool{i}", MaxPool2d(2)))
+        channels = block.channels
+    if config.conv_dropout > 0:
+        layers.append(("dropout", Dropout(config.conv_dropout, rng=rng)))
+    layers.append(("flatten", Flatten()))
+    c, h, w = feature_shape(config)
+    features = c * h * w
+    for j, size in enumerate(config.hidden, start=1):
+        layers.append((f"fc{j}", Dense(features, size, rng=rng)))
+        layers.append((f"fc{j}_relu", ReLU()))
+        if config.dense_dropout > 0:
+            layers.append((f"fc{j}_dropout", Dropout(config.dense_dropout, rng=rng)))
+        features = size
+    layers.append(("out", Dense(features, num_classes, rng=rng)))
+    return Sequential(layers)
+
+
+class Model:
+    """A network plus its class labels, architecture and metadata (training record etc.)."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        labels: list[str],
+        network: Sequential,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.labels = list(labels)
+        self.network = network
+        self.meta: dict[str, Any] = {} if meta is None else dict(meta)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, 1, H, W) float32 -> logits (N, classes)."""
+        return self.network.forward(x, training=training)
+
+    def backward(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        """dy: (N, classes) -> dx (N, 1, H, W), or None when ``need_input_grad`` is False."""
+        return self.network.backward(dy, need_input_grad=need_input_grad)
+
+    def state_dict(self) -> dict[str, Array]:
+        return self.network.state_dict()
+
+    def load_state_dict(self, state: dict[str, Array], strict: bool = True) -> None:
+        self.network.load_state_dict(state, strict=strict)
+
+    def _check_input(self, x: Array) -> Array:
+        s = self.config.input_size
+        if x.ndim != 4 or x.shape[1:] != (self.config.in_channels, s, s):
+            expected = f"(N, {self.config.in_channels}, {s}, {s})"
+            raise ValueError(f"expected input of shape {expected}, got {x.shape}")
+        return np.asarray(x, dtype=np.float32)
+
+    def predict_proba(self, x: Array) -> NDArray[np.float32]:
+        """x: (N, 1, 28, 28) float32 in [0, 1], white ink on black -> (N, classes) float32."""
+        logits = self.network.forward(self._check_input(x), training=False)
+        return softmax(logits).astype(np.float32, copy=False)
+
+    def activations(self, x: Array) -> list[tuple[str, Array]]:
+        """x: (N, 1, 28, 28) -> [(layer name, (N, C, H, W))] for every conv-stack layer output
+        (conv, batch norm, ReLU, pool; not dropout), in order."""
+        pairs = self.network.forward_with_activations(self._check_input(x))
+        kept = (Conv2d, BatchNorm2d, ReLU, MaxPool2d)
+        return [
+            (name, act)
+            for (name, act), (_, layer) in zip(pairs, self.network.layers, strict=True)
+            if act.ndim == 4 and isinstance(layer, kept)
+        ]
+
+    def file_meta(self) -> dict[str, Any]:
+        """The ``__meta__`` JSON stored with the weights."""
+        return {
+            "format": "ocrpad-model",
+            "format_version": FORMAT_VERSION,
+            "config": self.config.to_json(),
+            "labels": self.labels,
+            "info": self.meta,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model file atomically (``.npz`` + ``__meta__``)."""
+        save_arrays(path, self.state_dict(), self.file_meta())
+
+    def copy(self) -> Model:
+        """An independent copy (own weights, buffers and metadata)."""
+        network = build_network(self.config, self.num_classes, np.random.default_rng(0))
+        network.load_state_dict(self.state_dict())
+        return Model(self.config, self.labels, network, copy_module.deepcopy(self.meta))
+
+    def with_extra_classes(self, new_labels: list[str], rng: np.random.Generator) -> Model:
+        """A copy whose output layer also covers ``new_labels`` (known ones are ignored).
+
+        The old classes keep their output rows; new rows start from a fresh initialisation.
+        """
+        added = [c for c in dict.fromkeys(new_labels) if c not in self.labels]
+        _check_labels([*self.labels, *added], "labels")
+        if not added:
+            return self.copy()
+        labels = [*self.labels, *added]
+        network = build_network(self.config, len(labels), rng)
+        state = self.state_dict()
+        fresh = network.state_dict()
+        n_old = self.num_classes
+        for key in ("out.weight", "out.bias"):
+            grown = fresh[key]
+            grown[:n_old] = state[key]
+            if key == "out.bias":
+                grown[n_old:] = float(state[key].mean())
+            state[key] = grown
+        network.load_state_dict(state)
+        return Model(self.config, labels, network, copy_module.deepcopy(self.meta))
+
+
+def build_model(
+    config: ModelConfig | None = None,
+    labels: list[str] | None = None,
+    rng: np.random.Generator | None = None,
+) -> Model:
+    """A freshly initialised model (defaults: reference architecture, 62 EMNIST classes)."""
+    config = ModelConfig() if config is None else config
+    labels = list(DEFAULT_LABELS) if labels is None else list(labels)
+    _check_labels(labels, "labels")
+    rng = np.random.default_rng(0) if rng is None else rng
+    return Model(config, labels, build_network(config, len(labels), rng))
+
+
+def _check_labels(labels: list[str], what: str) -> None:
+    if not labels or len(set(labels)) != len(labels):
+        raise ValueError(f"{what} must be non-empty and unique")
+    if not all(isinstance(c, str) and len(c) == 1 for c in labels):
+        raise ValueError(f"{what} must be one-character strings")
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> Model:
+    """Load a model file; ``None`` loads the shipped default weights.
+
+    Raises :class:`ocrpad.nn.ModelFileError` (a ``ValueError``) naming the file and the damage.
+    """
+    if path is None:
+        from ocrpad import resources  # lazy: only the default path needs it
+
+        path = resources.default_weights_path()
+    arrays, meta = load_arrays(path)
+    config, labels = _parse_meta(Path(path), meta)
+    network = build_network(config, len(labels), np.random.default_rng(0))
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+    check_arrays(path, arrays, expected)
+    for key, value in arrays.items():
+        if not np.issubdtype(value.dtype, np.floating):
+            raise ModelFileError(path, f"array {key!r} has dtype {value.dtype}, expected float")
+    network.load_state_dict(arrays)
+    info = meta.get("info", {})
+    return Model(config, labels, network, info if isinstance(info, dict) else {})
+
+
+def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str]]:
+    if meta.get("format") != "ocrpad-model":
+        raise ModelFileError(path, "metadata does not describe an ocrpad model")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise ModelFileError(path, f"unsupported format version {version!r}")
+    try:
+        config = ModelConfig.from_json(meta["config"])
+        feature_shape(config)
+        labels = meta["labels"]
+        _check_labels(labels, "labels")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"invalid metadata ({exc!r})") from exc
+    return config, list(labels)

@@ -1,0 +1,87 @@
+"""Pure helpers: padding, im2col views, (log-)softmax and a small reusable-buffer cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import DTypeLike, NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """out = floor((size + 2 * padding - kernel) / stride) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class BufferCache:
+    """Named scratch arrays reused across calls while shape and dtype stay the same.
+
+    Large activations and column matrices are re-filled on every batch; reusing the memory
+    avoids the page faults of a fresh allocation per call.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[str, Array] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: DTypeLike, zero: bool = False) -> Array:
+        buf = self._store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != np.dtype(dtype):
+            buf = np.zeros(shape, dtype=dtype) if zero else np.empty(shape, dtype=dtype)
+            self._store[name] = buf
+        elif zero:
+            buf.fill(0)
+        return buf
+
+    def clear(self) -> None:
+        self._store.clear()
+
+
+def pad_cl(x: Array, padding: int, out: Array | None = None) -> Array:
+    """x: (N, H, W, C) -> (N, H + 2p, W + 2p, C) with a zero border (contiguous)."""
+    if padding == 0:
+        return np.ascontiguousarray(x)
+    n, h, w, c = x.shape
+    shape = (n, h + 2 * padding, w + 2 * padding, c)
+    xp = np.zeros(shape, dtype=x.dtype) if out is None else out
+    if out is not None:  # clear only the border; the interior is overwritten below
+        xp[:, :padding] = 0
+        xp[:, -padding:] = 0
+        xp[:, :, :padding] = 0
+        xp[:, :, -padding:] = 0
+    xp[:, padding : padding + h, padding : padding + w] = x
+    return xp
+
+
+def windows_cl(xp: Array, kh: int, kw: int, stride: int) -> Array:
+    """Strided view of every kernel window: xp (N, Hp, Wp, C) -> (N, Ho, Wo, kh, kw, C).
+
+    No data is copied; copying the view into an (N*Ho*Wo, kh*kw*C) matrix gives im2col with
+    columns ordered (kh, kw, C).
+    """
+    n, hp, wp, c = xp.shape
+    ho = (hp - kh) // stride + 1
+    wo = (wp - kw) // stride + 1
+    sn, sh, sw, sc = xp.strides
+    return as_strided(
+        xp,
+        shape=(n, ho, wo, kh, kw, c),
+        strides=(sn, sh * stride, sw * stride, sh, sw, sc),
+        writeable=False,
+    )
+
+
+def log_softmax(z: Array) -> Array:
+    """z: (N, C) -> log softmax over C, stable for any magnitude."""
+    shifted: Array = z - z.max(axis=1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
+
+
+def softmax(z: Array) -> Array:
+    """z: (N, C) -> probabilities over C (rows sum to 1)."""
+    e: Array = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e

@@ -1,0 +1,132 @@
+"""Small layers: ReLU, Dropout, Flatten, Dense."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.nn.module import Array, ElementwiseLayer, Layer
+
+
+class ReLU(ElementwiseLayer):
+    """y = max(x, 0), any shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mask: NDArray[np.bool_] | None = None
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        y: Array = np.maximum(x, 0)
+        self._mask = y > 0
+        return y
+
+    def backward(self, dy: Array) -> Array:
+        if self._mask is None:
+            raise RuntimeError("ReLU.backward called before forward")
+        dx: Array = dy * self._mask
+        return dx
+
+
+class Dropout(ElementwiseLayer):
+    """Inverted dropout: in training, zero each value with probability p and scale the rest
+    by 1 / (1 - p); identity when ``training`` is False. ``rng`` draws the masks (state, not
+    configuration: it is not part of ``get_config``).
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(0) if rng is None else rng
+        self._mask: Array | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        if not training or self.p == 0.0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        self._mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype)
+        return x * self._mask
+
+    def backward(self, dy: Array) -> Array:
+        return dy if self._mask is None else dy * self._mask
+
+
+class Flatten(Layer):
+    """x: (N, C, H, W) -> (N, C*H*W) in PyTorch's (C, H, W) order; (N, F) passes through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shape: tuple[int, ...] = ()
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy: Array) -> Array:
+        return dy.reshape(self._shape)
+
+    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, H, W, C) -> (N, C*H*W), the same order as the NCHW flatten."""
+        self._shape = x.shape
+        if x.ndim == 4:
+            x = x.transpose(0, 3, 1, 2)  # (N, C, H, W)
+        return x.reshape(x.shape[0], -1)
+
+    def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        if len(self._shape) != 4:
+            return dy.reshape(self._shape)
+        n, h, w, c = self._shape
+        return dy.reshape(n, c, h, w).transpose(0, 2, 3, 1)  # (N, H, W, C)
+
+
+class Dense(Layer):
+    """``Dense(in_features, out_features)`` = PyTorch ``Linear``: weight (out, in), bias (out,).
+
+    x: (N, in) -> y = x @ weight.T + bias: (N, out).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, *, rng: np.random.Generator | None = None
+    ) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        rng = np.random.default_rng(0) if rng is None else rng
+        std = np.sqrt(2.0 / in_features)
+        w = rng.standard_normal((out_features, in_features)) * std
+        self.params = {
+            "weight": w.astype(np.float32),
+            "bias": np.zeros(out_features, dtype=np.float32),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x: Array | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        self._x = x
+        y: Array = x @ self.params["weight"].T
+        y += self.params["bias"]
+        return y
+
+    def backward(self, dy: Array) -> Array:
+        if self._x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        self.grads["weight"][...] = dy.T @ self._x
+        self.grads["bias"][...] = dy.sum(axis=0)
+        dx: Array = dy @ self.params["weight"]
+        return dx
+
+    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
+        return self.forward(x, training=training)
+
+    def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        dx = self.backward(dy)
+        return dx if need_input_grad else None

@@ -1,0 +1,91 @@
+"""The one layer contract every engine layer follows.
+
+Public activations are NCHW (or (N, F) after ``Flatten``). Inside a :class:`Sequential` the
+spatial layers exchange channels-last (NHWC) arrays instead, through ``forward_cl`` /
+``backward_cl``: each convolution's matrix multiply then writes the next layer's layout
+directly. The public ``forward`` / ``backward`` of a spatial layer wrap the channels-last code
+with two transposes, so the code the gradient checks prove is the code the network runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+Array = NDArray[np.floating[Any]]
+
+
+def to_cl(x: Array) -> Array:
+    """NCHW -> NHWC view; 2-D arrays pass through."""
+    return x.transpose(0, 2, 3, 1) if x.ndim == 4 else x
+
+
+def to_cf(x: Array) -> Array:
+    """NHWC -> NCHW view; 2-D arrays pass through."""
+    return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x
+
+
+class Layer:
+    """Base layer: ``forward(x, *, training)`` keeps what ``backward(dy) -> dx`` needs.
+
+    ``params`` and ``grads`` are dicts with the same keys (PyTorch names); ``buffers`` holds
+    non-trained state saved with the weights (e.g. batch-norm running statistics).
+    Subclasses override ``forward_cl`` / ``backward_cl`` (channels-last) or, for layers whose
+    layout does not matter, leave the defaults that call ``forward`` / ``backward``.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self.buffers: dict[str, Array] = {}
+
+    # Public NCHW contract ---------------------------------------------------------------
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, C, H, W) or (N, F) -> y in the same convention."""
+        return to_cf(self.forward_cl(to_cl(x), training=training))
+
+    def backward(self, dy: Array) -> Array:
+        """dy: gradient of the loss w.r.t. the last ``forward`` output -> dx; fills ``grads``."""
+        dx = self.backward_cl(to_cl(dy))
+        assert dx is not None
+        return to_cf(dx)
+
+    # Channels-last contract used by Sequential -----------------------------------------
+    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, H, W, C) or (N, F)."""
+        raise NotImplementedError
+
+    def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        """dy: (N, H, W, C) or (N, F); returns dx, or None when ``need_input_grad`` is False."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """Exactly the constructor's architecture arguments: ``type(l)(**l.get_config())``."""
+        return {}
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero."""
+        for g in self.grads.values():
+            g.fill(0.0)
+
+    def astype(self, dtype: DTypeLike) -> None:
+        """Convert parameters, gradients and buffers in place (float64 for gradient checks)."""
+        for store in (self.params, self.grads, self.buffers):
+            for key, value in store.items():
+                store[key] = value.astype(dtype)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class ElementwiseLayer(Layer):
+    """A layer whose result does not depend on the memory layout (ReLU, Dropout)."""
+
+    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
+        return self.forward(x, training=training)
+
+    def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        return self.backward(dy)

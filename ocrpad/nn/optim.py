@@ -1,0 +1,126 @@
+"""Optimizers (SGD with momentum, Adam with decoupled weight decay) and LR schedules."""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+
+from ocrpad.nn.module import Array
+from ocrpad.nn.sequential import Sequential
+
+
+class HasNetwork(Protocol):
+    network: Sequential
+
+
+def _network(model: Sequential | HasNetwork) -> Sequential:
+    return model if isinstance(model, Sequential) else model.network
+
+
+class Optimizer:
+    """Applies the current ``grads`` of a Sequential (or a Model) to its ``params``."""
+
+    def __init__(self, model: Sequential | HasNetwork, lr: float) -> None:
+        self.network = _network(model)
+        self.lr = lr
+        self.steps = 0
+        self.slots: dict[str, Array] = {}  # "<slot>:<dotted key>" -> state array
+
+    def _slot(self, name: str, key: str, like: Array) -> Array:
+        full = f"{name}:{key}"
+        if full not in self.slots:
+            self.slots[full] = np.zeros_like(like)
+        return self.slots[full]
+
+    def step(self) -> None:
+        self.steps += 1
+        for key, param, grad in self.network.named_parameters():
+            self._update(key, param, grad)
+
+    def _update(self, key: str, param: Array, grad: Array) -> None:
+        raise NotImplementedError
+
+    def zero_grad(self) -> None:
+        self.network.zero_grad()
+
+    def state_dict(self) -> dict[str, Array]:
+        """Arrays only, so it can be saved next to the weights."""
+        state = {k: v.copy() for k, v in self.slots.items()}
+        state["steps"] = np.array(self.steps, dtype=np.int64)
+        state["lr"] = np.array(self.lr, dtype=np.float64)
+        return state
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        self.steps = int(state["steps"])
+        self.lr = float(state["lr"])
+        self.slots = {k: np.array(v) for k, v in state.items() if k not in ("steps", "lr")}
+
+
+class SGD(Optimizer):
+    """v = momentum * v + g (+ weight_decay * p); p -= lr * v (PyTorch's formulation)."""
+
+    def __init__(
+        self,
+        model: Sequential | HasNetwork,
+        lr: float,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(model, lr)
+        self.momentum, self.weight_decay = momentum, weight_decay
+
+    def _update(self, key: str, param: Array, grad: Array) -> None:
+        g = grad + self.weight_decay * param if self.weight_decay else grad
+        if self.momentum:
+            v = self._slot("velocity", key, param)
+            v *= self.momentum
+            v += g
+            g = v
+        param -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam; ``weight_decay`` > 0 decays the weights directly (decoupled, i.e. AdamW)."""
+
+    def __init__(
+        self,
+        model: Sequential | HasNetwork,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(model, lr)
+        self.weight_decay, self.betas, self.eps = weight_decay, betas, eps
+
+    def _update(self, key: str, param: Array, grad: Array) -> None:
+        b1, b2 = self.betas
+        m, v = self._slot("m", key, param), self._slot("v", key, param)
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * np.square(grad)
+        if self.weight_decay:
+            param *= 1 - self.lr * self.weight_decay
+        step_size = self.lr / (1 - b1**self.steps)
+        denom = np.sqrt(v / (1 - b2**self.steps))
+        denom += self.eps
+        param -= step_size * m / denom
+
+
+def cosine_lr(step: int, total: int, base: float, warmup: int = 0, final: float = 0.0) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay from ``base`` to ``final``."""
+    if warmup > 0 and step < warmup:
+        return base * (step + 1) / warmup
+    span = max(total - warmup, 1)
+    progress = min(max(step - warmup, 0) / span, 1.0)
+    return final + 0.5 * (base - final) * (1.0 + math.cos(math.pi * progress))
+
+
+def constant_lr(step: int, total: int, base: float, warmup: int = 0, final: float = 0.0) -> float:
+    """Linear warm-up, then ``base`` (same signature as :func:`cosine_lr`)."""
+    if warmup > 0 and step < warmup:
+        return base * (step + 1) / warmup
+    return base

@@ -1,0 +1,139 @@
+"""Named layers in order, PyTorch-style ``state_dict`` and every layer's activation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Literal, overload
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from ocrpad.nn.module import Array, Layer, to_cf, to_cl
+
+
+class StateDictError(ValueError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped keys (all named)."""
+
+
+class Sequential:
+    """``Sequential([("conv1", Conv2d(1, 32, 3)), ("relu1", ReLU()), ...])``.
+
+    x: (N, C, H, W) float32 -> output of the last layer. Between layers, 4-D activations
+    travel channels-last (N, H, W, C); every public input and output is NCHW.
+    """
+
+    def __init__(self, layers: Sequence[tuple[str, Layer]]) -> None:
+        names = [name for name, _ in layers]
+        if len(set(names)) != len(names) or any("." in n or not n for n in names):
+            raise ValueError(f"layer names must be unique, non-empty and dot-free: {names}")
+        self.layers: list[tuple[str, Layer]] = list(layers)
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
+        h = to_cl(x)
+        for _, layer in self.layers:
+            h = layer.forward_cl(h, training=training)
+        return to_cf(h)
+
+    @overload
+    def backward(self, dy: Array, *, need_input_grad: Literal[True] = ...) -> Array: ...
+    @overload
+    def backward(self, dy: Array, *, need_input_grad: Literal[False]) -> None: ...
+    @overload
+    def backward(self, dy: Array, *, need_input_grad: bool) -> Array | None: ...
+    def backward(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+        """dy: gradient w.r.t. the output -> dx w.r.t. the input; fills every layer's grads.
+
+        ``need_input_grad=False`` (training) skips the first layer's input gradient.
+        """
+        g: Array | None = to_cl(dy)
+        for index in range(len(self.layers) - 1, -1, -1):
+            assert g is not None
+            need = need_input_grad or index > 0
+            g = self.layers[index][1].backward_cl(g, need_input_grad=need)
+        return None if g is None else to_cf(g)
+
+    def forward_with_activations(self, x: Array) -> list[tuple[str, Array]]:
+        """x: (N, C, H, W) -> [(name, output)] per layer in inference mode, NCHW or (N, F)."""
+        out: list[tuple[str, Array]] = []
+        h = to_cl(x)
+        for name, layer in self.layers:
+            h = layer.forward_cl(h, training=False)
+            out.append((name, to_cf(h)))
+        return out
+
+    def named_tensors(self) -> Iterator[tuple[str, Layer, str, Literal["param", "buffer"]]]:
+        """(dotted key, layer, local name, kind) for every parameter and buffer."""
+        for name, layer in self.layers:
+            for key in layer.params:
+                yield f"{name}.{key}", layer, key, "param"
+            for key in layer.buffers:
+                yield f"{name}.{key}", layer, key, "buffer"
+
+    def named_parameters(self) -> list[tuple[str, Array, Array]]:
+        """[(dotted key, parameter, gradient)] for the optimizers."""
+        return [
+            (f"{name}.{key}", layer.params[key], layer.grads[key])
+            for name, layer in self.layers
+            for key in layer.params
+        ]
+
+    def state_dict(self) -> dict[str, Array]:
+        """Copies of every parameter and buffer under dotted keys (``"conv1.weight"``)."""
+        out: dict[str, Array] = {}
+        for key, layer, local, kind in self.named_tensors():
+            store = layer.params if kind == "param" else layer.buffers
+            out[key] = store[local].copy()
+        return out
+
+    def load_state_dict(
+        self, state: Mapping[str, NDArray[np.generic]], strict: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """Copy arrays in (cast to each parameter's dtype); returns (missing, unexpected).
+
+        Mis-shaped keys always raise; missing or unexpected keys raise when ``strict``.
+        """
+        targets = {key: (layer, local, kind) for key, layer, local, kind in self.named_tensors()}
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        problems = [
+            f"{k}: expected shape {tuple(_store(targets[k])[targets[k][1]].shape)}, "
+            f"got {tuple(np.shape(state[k]))}"
+            for k in targets
+            if k in state and np.shape(state[k]) != _store(targets[k])[targets[k][1]].shape
+        ]
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if problems:
+            raise StateDictError("state_dict does not fit the network: " + "; ".join(problems))
+        for key, (layer, local, kind) in targets.items():
+            if key in state:
+                _store((layer, local, kind))[local][...] = state[key]
+        return missing, unexpected
+
+    def zero_grad(self) -> None:
+        for _, layer in self.layers:
+            layer.zero_grad()
+
+    def astype(self, dtype: DTypeLike) -> Sequential:
+        """Convert every parameter, gradient and buffer in place; returns self."""
+        for _, layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def __getitem__(self, name: str) -> Layer:
+        for layer_name, layer in self.layers:
+            if layer_name == name:
+                return layer
+        raise KeyError(name)
+
+    def __repr__(self) -> str:
+        rows = "\n".join(f"  ({name}): {layer!r}" for name, layer in self.layers)
+        return f"Sequential(\n{rows}\n)"
+
+
+def _store(target: tuple[Layer, str, str]) -> dict[str, Array]:
+    layer, _, kind = target
+    return layer.params if kind == "param" else layer.buffers

@@ -1,0 +1,131 @@
+"""Model files: one ``.npz`` of arrays by dotted key plus a ``__meta__`` JSON string.
+
+Saving is atomic (temp file in the same folder, fsync, ``os.replace``). Loading never
+unpickles (``allow_pickle=False``) and raises :class:`ModelFileError` naming the file and the
+damage for empty, truncated, non-zip, pickle-bearing, non-numeric or non-finite content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+META_KEY: Final = "__meta__"
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, damaged or foreign; the message names the file and the damage."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+def save_arrays(
+    path: str | os.PathLike[str], arrays: Mapping[str, NDArray[Any]], meta: Mapping[str, Any]
+) -> None:
+    """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` atomically."""
+    target = Path(path)
+    if META_KEY in arrays:
+        raise ValueError(f"{META_KEY!r} is reserved for the metadata")
+    payload: dict[str, NDArray[Any]] = {k: np.asarray(v) for k, v in arrays.items()}
+    payload[META_KEY] = np.array(json.dumps(dict(meta), sort_keys=True))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)  # type: ignore[arg-type]
+            f.flush()
+            os.fsync(f.fileno())
+        Path(tmp_name).replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp_name).unlink()
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where possible
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+    """Read a model file -> (arrays by key, meta dict). Raises :class:`ModelFileError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(p, "no such file")
+    if p.stat().st_size == 0:
+        raise ModelFileError(p, "the file is empty")
+    if not zipfile.is_zipfile(p):
+        raise ModelFileError(p, "not an .npz model file (not a zip archive; truncated or foreign)")
+    arrays = _read_npz(p)
+    if META_KEY not in arrays:
+        raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
+    meta = _parse_meta(p, arrays.pop(META_KEY))
+    for key, value in arrays.items():
+        if not np.issubdtype(value.dtype, np.number) or np.issubdtype(
+            value.dtype, np.complexfloating
+        ):
+            raise ModelFileError(p, f"array {key!r} has non-numeric dtype {value.dtype}")
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(p, f"array {key!r} contains NaN or infinite values")
+    return arrays, meta
+
+
+def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise ModelFileError(
+                p, "holds a pickled object array (refused, never unpickled)"
+            ) from exc
+        raise ModelFileError(p, f"damaged array data ({exc})") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+        raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
+
+
+def _parse_meta(p: Path, raw: NDArray[Any]) -> dict[str, Any]:
+    if raw.shape != () or raw.dtype.kind != "U":
+        raise ModelFileError(p, f"{META_KEY} is not a JSON string")
+    try:
+        meta = json.loads(str(raw[()]))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(p, f"{META_KEY} is not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ModelFileError(p, f"{META_KEY} is not a JSON object")
+    return meta
+
+
+def check_arrays(
+    path: str | os.PathLike[str],
+    arrays: Mapping[str, NDArray[Any]],
+    expected: Mapping[str, tuple[int, ...]],
+) -> None:
+    """Raise :class:`ModelFileError` unless ``arrays`` has exactly the expected keys and shapes."""
+    missing = [k for k in expected if k not in arrays]
+    unexpected = [k for k in arrays if k not in expected]
+    wrong = [
+        f"{k} has shape {tuple(arrays[k].shape)}, expected {expected[k]}"
+        for k in expected
+        if k in arrays and tuple(arrays[k].shape) != tuple(expected[k])
+    ]
+    problems = wrong[:]
+    if missing:
+        problems.append(f"missing arrays: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected arrays: {', '.join(unexpected)}")
+    if problems:
+        raise ModelFileError(path, "; ".join(problems))

@@ -1,0 +1,125 @@
+"""The fast convolution and pooling against plain-loop implementations (the oracle)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from ocrpad.nn import Conv2d, MaxPool2d
+
+Array = NDArray[np.float64]
+
+
+def naive_conv(x: Array, w: Array, b: Array, stride: int, pad: int) -> Array:
+    """x: (N, C, H, W), w: (O, C, k, k) -> (N, O, Ho, Wo), one output value at a time."""
+    n, _, h, wd = x.shape
+    o, _, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = (h + 2 * pad - k) // stride + 1, (wd + 2 * pad - k) // stride + 1
+    y = np.zeros((n, o, ho, wo))
+    for i in range(n):
+        for f in range(o):
+            for r in range(ho):
+                for c in range(wo):
+                    patch = xp[i, :, r * stride : r * stride + k, c * stride : c * stride + k]
+                    y[i, f, r, c] = np.sum(patch * w[f]) + b[f]
+    return y
+
+
+def naive_conv_backward(
+    x: Array, w: Array, dy: Array, stride: int, pad: int
+) -> tuple[Array, Array, Array]:
+    """(dx, dw, db) by scattering every output's gradient back over its window."""
+    k = w.shape[2]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    n, o, ho, wo = dy.shape
+    for i in range(n):
+        for f in range(o):
+            for r in range(ho):
+                for c in range(wo):
+                    rs, cs = r * stride, c * stride
+                    dxp[i, :, rs : rs + k, cs : cs + k] += w[f] * dy[i, f, r, c]
+                    dw[f] += xp[i, :, rs : rs + k, cs : cs + k] * dy[i, f, r, c]
+    h, wd = x.shape[2], x.shape[3]
+    return dxp[:, :, pad : pad + h, pad : pad + wd], dw, dy.sum(axis=(0, 2, 3))
+
+
+def naive_pool(x: Array, k: int, s: int) -> tuple[Array, Array]:
+    """(y, dx for an all-ones upstream gradient routed to each window's first maximum)."""
+    n, c, h, w = x.shape
+    ho, wo = (h - k) // s + 1, (w - k) // s + 1
+    y, dx = np.zeros((n, c, ho, wo)), np.zeros_like(x)
+    for i in range(n):
+        for ch in range(c):
+            for r in range(ho):
+                for col in range(wo):
+                    window = x[i, ch, r * s : r * s + k, col * s : col * s + k]
+                    y[i, ch, r, col] = window.max()
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    dx[i, ch, r * s + a, col * s + b] += 1.0
+    return y, dx
+
+
+@pytest.mark.parametrize(
+    ("k", "stride", "pad", "shape"),
+    [
+        (3, 1, 0, (2, 3, 8, 8)),
+        (3, 2, 1, (2, 2, 9, 7)),
+        (5, 2, 2, (1, 3, 11, 10)),
+        (2, 3, 0, (2, 1, 8, 9)),
+    ],
+)
+def test_conv_forward_and_backward_match_the_loop_oracle(
+    k: int, stride: int, pad: int, shape: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(0)
+    conv = Conv2d(shape[1], 4, k, stride, pad, rng=rng)
+    conv.astype(np.float64)
+    conv.params["bias"][...] = rng.standard_normal(4)
+    x = rng.standard_normal(shape)
+    w, b = conv.params["weight"], conv.params["bias"]
+    y = conv.forward(x)
+    np.testing.assert_allclose(y, naive_conv(x, w, b, stride, pad), rtol=1e-10, atol=1e-10)
+    dy = rng.standard_normal(y.shape)
+    dx = conv.backward(dy)
+    ndx, ndw, ndb = naive_conv_backward(x, w, dy, stride, pad)
+    np.testing.assert_allclose(dx, ndx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_float32_matches_the_float64_oracle() -> None:
+    rng = np.random.default_rng(1)
+    conv = Conv2d(3, 8, 3, 1, 1, rng=rng)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    y = conv.forward(x)
+    assert y.dtype == np.float32
+    w = conv.params["weight"].astype(np.float64)
+    expected = naive_conv(x.astype(np.float64), w, np.zeros(8), 1, 1)
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("k", "stride", "shape"),
+    [(2, 2, (2, 3, 8, 8)), (2, 2, (1, 2, 7, 9)), (3, 2, (2, 2, 9, 8)), (3, 1, (1, 1, 6, 5))],
+)
+def test_maxpool_forward_and_backward_match_the_loop_oracle(
+    k: int, stride: int, shape: tuple[int, ...]
+) -> None:
+    x = np.random.default_rng(2).standard_normal(shape)
+    pool = MaxPool2d(k, stride)
+    y = pool.forward(x)
+    ny, ndx = naive_pool(x, k, stride)
+    np.testing.assert_array_equal(y, ny)
+    np.testing.assert_array_equal(pool.backward(np.ones_like(y)), ndx)
+
+
+def test_maxpool_routes_a_tied_window_to_one_element_only() -> None:
+    x = np.zeros((1, 1, 2, 2))
+    pool = MaxPool2d(2)
+    pool.forward(x)
+    dx = pool.backward(np.ones((1, 1, 1, 1)))
+    assert dx.sum() == 1.0
+    assert dx[0, 0, 0, 0] == 1.0

@@ -1,0 +1,174 @@
+"""Sequential: whole-network gradients, activations, state_dict round trips, strict loading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocrpad.nn import (
+    BatchNorm2d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+    StateDictError,
+    cross_entropy,
+)
+from ocrpad.nn.gradcheck import numeric_gradient, rel_error
+
+
+def small_net(seed: int = 0) -> Sequential:
+    rng = np.random.default_rng(seed)
+    return Sequential(
+        [
+            ("conv1", Conv2d(1, 3, 3, padding=1, rng=rng)),
+            ("bn1", BatchNorm2d(3)),
+            ("relu1", ReLU()),
+            ("pool1", MaxPool2d(2)),
+            ("conv2", Conv2d(3, 4, 3, stride=2, rng=rng)),
+            ("relu2", ReLU()),
+            ("drop", Dropout(0.3, rng=rng)),
+            ("flatten", Flatten()),
+            ("fc1", Dense(4 * 2 * 2, 6, rng=rng)),
+            ("relu3", ReLU()),
+            ("out", Dense(6, 5, rng=rng)),
+        ]
+    )
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_whole_network_gradients_match_finite_differences(training: bool) -> None:
+    net = small_net().astype(np.float64)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 1, 11, 11))
+    targets = np.array([0, 3, 4])
+
+    drop = net["drop"]
+    assert isinstance(drop, Dropout)
+
+    def loss() -> float:
+        drop.rng = np.random.default_rng(7)  # the same mask on every evaluation
+        return cross_entropy(net.forward(x, training=training), targets)[0]
+
+    drop.rng = np.random.default_rng(7)
+    _, dlogits = cross_entropy(net.forward(x, training=training), targets)
+    dx = net.backward(dlogits)
+    assert rel_error(dx, numeric_gradient(loss, x)) < 1e-5
+    for key, param, grad in net.named_parameters():
+        analytic = grad.copy()
+        numeric = numeric_gradient(loss, param)
+        # conv1.bias feeds batch norm in training: its true gradient is 0 (numeric ~1e-10)
+        tiny = np.max(np.abs(analytic - numeric)) < 1e-8
+        assert tiny or rel_error(analytic, numeric) < 1e-5, key
+
+
+def test_backward_can_skip_the_input_gradient() -> None:
+    net = small_net()
+    x = np.random.default_rng(0).random((2, 1, 11, 11), dtype=np.float32)
+    net.forward(x, training=True)
+    assert net.backward(np.ones((2, 5), np.float32), need_input_grad=False) is None
+    assert np.any(net["conv1"].grads["weight"] != 0)
+
+
+def test_activations_are_every_layer_output_in_nchw() -> None:
+    net = small_net()
+    x = np.random.default_rng(0).random((2, 1, 11, 11), dtype=np.float32)
+    acts = net.forward_with_activations(x)
+    assert [name for name, _ in acts] == [name for name, _ in net.layers]
+    shapes = dict((name, a.shape) for name, a in acts)
+    assert shapes["conv1"] == (2, 3, 11, 11)
+    assert shapes["pool1"] == (2, 3, 5, 5)
+    assert shapes["out"] == (2, 5)
+    np.testing.assert_allclose(acts[-1][1], net.forward(x), rtol=1e-6)
+
+
+def test_state_dict_round_trips_into_a_fresh_network() -> None:
+    a, b = small_net(0), small_net(1)
+    a["bn1"].buffers["running_mean"][...] = 0.5
+    x = np.random.default_rng(0).random((2, 1, 11, 11), dtype=np.float32)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.forward(x), b.forward(x))
+    assert set(a.state_dict()) == {
+        "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean",
+        "bn1.running_var", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
+        "out.weight", "out.bias",
+    }  # fmt: skip
+
+
+def test_state_dict_returns_copies() -> None:
+    net = small_net()
+    state = net.state_dict()
+    state["conv1.weight"][...] = 0
+    assert np.any(net["conv1"].params["weight"] != 0)
+
+
+def test_strict_load_names_missing_unexpected_and_misshaped_keys() -> None:
+    net = small_net()
+    state = net.state_dict()
+    del state["fc1.bias"]
+    state["extra.weight"] = np.zeros(3, np.float32)
+    state["out.weight"] = np.zeros((7, 6), np.float32)
+    with pytest.raises(StateDictError) as info:
+        net.load_state_dict(state)
+    message = str(info.value)
+    assert "fc1.bias" in message and "extra.weight" in message
+    assert "out.weight" in message and "(5, 6)" in message and "(7, 6)" in message
+
+
+def test_non_strict_load_skips_missing_and_unexpected_keys() -> None:
+    net = small_net()
+    state = net.state_dict()
+    del state["fc1.bias"]
+    state["extra"] = np.zeros(1, np.float32)
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    assert missing == ["fc1.bias"] and unexpected == ["extra"]
+
+
+def test_layer_configs_rebuild_the_same_layers() -> None:
+    for _, layer in small_net().layers:
+        clone = type(layer)(**layer.get_config())
+        assert clone.get_config() == layer.get_config()
+        assert {k: v.shape for k, v in clone.params.items()} == {
+            k: v.shape for k, v in layer.params.items()
+        }
+
+
+def test_dropout_is_identity_in_inference_and_inverted_in_training() -> None:
+    drop = Dropout(0.5, rng=np.random.default_rng(0))
+    x = np.ones((200, 50), np.float32)
+    assert drop.forward(x) is x
+    y = drop.forward(x, training=True)
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    assert abs(float(y.mean()) - 1.0) < 0.05
+
+
+def test_batchnorm_updates_running_statistics_only_in_training() -> None:
+    bn = BatchNorm2d(2)
+    x = np.random.default_rng(0).normal(3.0, 2.0, (8, 2, 4, 4)).astype(np.float32)
+    bn.forward(x, training=False)
+    np.testing.assert_array_equal(bn.buffers["running_mean"], 0)
+    bn.forward(x, training=True)
+    mean = x.mean(axis=(0, 2, 3))
+    var = x.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(bn.buffers["running_mean"], 0.1 * mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.buffers["running_var"], 0.9 + 0.1 * var, rtol=1e-5)
+
+
+def test_cross_entropy_is_stable_and_matches_the_definition() -> None:
+    logits = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    loss, grad = cross_entropy(logits, np.array([0, 2]))
+    p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    assert np.isclose(loss, -np.log(p[2]) / 2)
+    np.testing.assert_allclose(grad[1], (p - [0, 0, 1]) / 2)
+    assert np.all(np.isfinite(grad))
+
+
+def test_cross_entropy_gradient_with_label_smoothing_matches_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    logits, targets = rng.standard_normal((4, 6)), np.array([0, 5, 2, 2])
+    _, grad = cross_entropy(logits, targets, label_smoothing=0.1)
+    numeric = numeric_gradient(lambda: cross_entropy(logits, targets, 0.1)[0], logits)
+    assert rel_error(grad, numeric) < 1e-7

@@ -1,0 +1,147 @@
+"""Model files: atomic save, and one documented error for every kind of damaged file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.model import build_model, load_model
+from ocrpad.nn import ModelFileError, load_arrays, save_arrays
+
+
+class PickleBomb:
+    """Unpickling this would create a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "model.npz"
+    build_model().save(path)
+    return path
+
+
+def test_arrays_and_meta_round_trip(tmp_path: Path) -> None:
+    arrays = {"a.weight": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    save_arrays(tmp_path / "m.npz", arrays, {"labels": ["x"], "n": 1})
+    loaded, meta = load_arrays(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded["a.weight"], arrays["a.weight"])
+    assert meta == {"labels": ["x"], "n": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temp file left behind
+
+
+def test_saving_replaces_an_existing_file_whole(model_file: Path) -> None:
+    model = build_model(rng=np.random.default_rng(5))
+    model.save(model_file)
+    np.testing.assert_array_equal(load_model(model_file).state_dict()["out.bias"], 0)
+    assert len(list(model_file.parent.iterdir())) == 1
+
+
+def expect_error(path: Path, *words: str) -> None:
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message, message
+
+
+def test_an_empty_file_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "empty.npz").write_bytes(b"")
+    expect_error(tmp_path / "empty.npz", "empty")
+
+
+def test_a_missing_file_is_rejected(tmp_path: Path) -> None:
+    expect_error(tmp_path / "nothing.npz", "no such file")
+
+
+def test_a_truncated_file_is_rejected(model_file: Path) -> None:
+    data = model_file.read_bytes()
+    model_file.write_bytes(data[: len(data) // 2])
+    expect_error(model_file)
+
+
+def test_a_non_zip_file_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "text.npz"
+    path.write_text("these are not the weights you are looking for")
+    expect_error(path, "not an .npz")
+
+
+def test_a_pickle_bearing_file_is_refused_and_never_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.npz"
+    buffer = io.BytesIO()
+    bomb = np.empty(1, dtype=object)
+    bomb[0] = PickleBomb(marker)
+    np.savez(buffer, **{"conv1.weight": bomb, "__meta__": np.array("{}")})
+    path.write_bytes(buffer.getvalue())
+    expect_error(path, "pickle")
+    assert not marker.exists()
+
+
+def test_a_misshaped_array_is_named_with_both_shapes(model_file: Path) -> None:
+    arrays, meta = load_arrays(model_file)
+    arrays["fc1.weight"] = np.zeros((128, 10), np.float32)
+    save_arrays(model_file, arrays, meta)
+    expect_error(model_file, "fc1.weight", "(128, 10)", "(128, 9216)")
+
+
+def test_a_missing_array_is_named(model_file: Path) -> None:
+    arrays, meta = load_arrays(model_file)
+    del arrays["conv2.bias"]
+    save_arrays(model_file, arrays, meta)
+    expect_error(model_file, "conv2.bias", "missing")
+
+
+def test_an_unexpected_array_is_named(model_file: Path) -> None:
+    arrays, meta = load_arrays(model_file)
+    arrays["conv9.weight"] = np.zeros(3, np.float32)
+    save_arrays(model_file, arrays, meta)
+    expect_error(model_file, "conv9.weight", "unexpected")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_array_is_rejected(model_file: Path, bad: float) -> None:
+    arrays, meta = load_arrays(model_file)
+    arrays["out.bias"][3] = bad
+    save_arrays(model_file, arrays, meta)
+    expect_error(model_file, "out.bias", "NaN or infinite")
+
+
+def test_a_non_float_array_is_rejected(model_file: Path) -> None:
+    arrays, meta = load_arrays(model_file)
+    arrays["out.bias"] = arrays["out.bias"].astype(np.int32)
+    save_arrays(model_file, arrays, meta)
+    expect_error(model_file, "out.bias", "int32")
+
+
+def test_foreign_or_broken_metadata_is_rejected(model_file: Path) -> None:
+    arrays, meta = load_arrays(model_file)
+    save_arrays(model_file, arrays, {**meta, "format_version": 99})
+    expect_error(model_file, "format version")
+    save_arrays(model_file, arrays, {**meta, "config": {"blocks": "nonsense"}})
+    expect_error(model_file, "invalid metadata")
+    save_arrays(model_file, arrays, {"something": "else"})
+    expect_error(model_file, "not describe an ocrpad model")
+
+
+def test_a_zip_without_metadata_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "plain.npz"
+    np.savez(path, x=np.zeros(3))
+    expect_error(path, "__meta__")
+
+
+def test_a_zip_with_a_corrupt_member_is_rejected(model_file: Path) -> None:
+    with zipfile.ZipFile(model_file, "a") as archive:
+        archive.writestr("junk.npy", b"\x93NUMPY garbage")
+    expect_error(model_file)
