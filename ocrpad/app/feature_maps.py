@@ -25,6 +25,7 @@ from ocrpad.app.qt_numpy import rgb_to_qimage
 MARGIN: Final = 8
 GAP: Final = 2
 LEGEND_WIDTH: Final = 90
+HEADER: Final = 2  # text lines above each grid: caption, colour scale
 PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
 
 
@@ -74,7 +75,7 @@ class _MapGrid(QWidget):
         y = MARGIN
         self._hits = []
         for number, section in enumerate(self.sections):
-            y += line + 6
+            y += HEADER * line + 8
             tile = self._tile_size(section.maps, width)
             per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
             for index in range(section.maps.count):
@@ -113,7 +114,7 @@ class _MapGrid(QWidget):
             section = self.sections[number]
             if number != last_section:
                 last_section = number
-                self._paint_caption(painter, section, rect.top() - line - 6, line)
+                self._paint_caption(painter, section, rect.top() - HEADER * line - 8, line)
             if not rect.intersects(exposed):
                 continue
             h, w = section.maps.maps.shape[-2:]
@@ -121,29 +122,27 @@ class _MapGrid(QWidget):
         painter.end()
 
     def _paint_caption(self, painter: QPainter, section: _Section, y: float, line: int) -> None:
+        """Two header lines: the layer's name and shape, then its colour scale min … max."""
         palette = self.palette()
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        width = self.width()
-        text_rect = QRectF(MARGIN, y, width - 2 * MARGIN - LEGEND_WIDTH - 110, line + 2)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
         painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, section.caption
+            QRectF(MARGIN, y, self.width() - 2 * MARGIN, line + 2), left, section.caption
         )
+        font.setBold(False)
+        painter.setFont(font)
         maps = section.maps
-        low, high = f"{maps.vmin:.2g}", f"{maps.vmax:.2g}"
+        low = f"{maps.vmin:.2g}"
         metrics = self.fontMetrics()
-        right = width - MARGIN
-        high_w = metrics.horizontalAdvance(high) + 4
-        bar = QRectF(right - high_w - LEGEND_WIDTH, y + line / 2 - 4, LEGEND_WIDTH, 8)
+        low_w = metrics.horizontalAdvance(low) + 6
+        y2 = y + line + 2
+        painter.drawText(QRectF(MARGIN, y2, low_w, line + 2), left, low)
+        bar = QRectF(MARGIN + low_w, y2 + line / 2 - 3, LEGEND_WIDTH, 8)
         painter.drawImage(bar, self._legends[maps.diverging])
-        painter.drawText(
-            QRectF(bar.right() + 4, y, high_w, line + 2), Qt.AlignmentFlag.AlignVCenter, high
-        )
-        low_w = metrics.horizontalAdvance(low) + 4
-        painter.drawText(
-            QRectF(bar.left() - low_w, y, low_w, line + 2),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            low,
-        )
+        painter.drawText(QRectF(bar.right() + 6, y2, 80, line + 2), left, f"{maps.vmax:.2g}")
 
 
 class MapDialog(QDialog):

@@ -186,8 +186,9 @@ class MainWindow(QMainWindow):
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(1100, 720)
         splitter = self.settings.value("splitter")
-        if isinstance(splitter, QByteArray):
-            self.draw.restoreState(splitter)
+        if not (isinstance(splitter, QByteArray) and self.draw.restoreState(splitter)):
+            width = self.width()
+            self.draw.setSizes([width * 62 // 100, width * 38 // 100])
 
     def save_settings(self) -> None:
         self.settings.setValue("pen_width", self.draw.canvas.pen_width())

@@ -45,17 +45,23 @@ class ProbabilityChart(QWidget):
         return [(self._labels[i], float(self._probs[i])) for i in self._order]
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(62 * 11 + 40, 150)
+        return QSize(62 * 11 + 40, 160)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(200, 150)
+        return QSize(200, 160)
 
     # -- geometry ------------------------------------------------------------------------
     def _plot_rect(self) -> QRectF:
         metrics = self.fontMetrics()
         top = metrics.height() + 4
-        bottom = metrics.height() + 6
+        lines = 2 if self._staggered() else 1
+        bottom = lines * metrics.height() + 6
         return QRectF(34, top, max(1, self.width() - 40), max(1, self.height() - top - bottom))
+
+    def _staggered(self) -> bool:
+        """Narrow bars: labels alternate between two rows so that every class stays labelled."""
+        count = len(self._order)
+        return bool(count) and (self.width() - 40) / count < 2 * MIN_BAR
 
     def _bar_at(self, pos: QPointF) -> int | None:
         plot = self._plot_rect()
@@ -122,7 +128,7 @@ class ProbabilityChart(QWidget):
         text = palette.color(QPalette.ColorRole.Text)
         label_font = painter.font()
         label_font.setPointSizeF(max(6.5, min(10.0, slot * 0.8)))
-        every = 1 if slot >= MIN_BAR else int(np.ceil(MIN_BAR / slot))
+        every = 1 if slot >= MIN_BAR / 2 else int(np.ceil(MIN_BAR / 2 / slot))
         for rank, index in enumerate(self._order):
             x = plot.left() + rank * slot
             height = float(self._probs[index]) * plot.height()
@@ -146,12 +152,17 @@ class ProbabilityChart(QWidget):
         font.setBold(rank < HIGHLIGHTED)
         painter.setFont(font)
         painter.setPen(colour)
-        below = QRectF(x - 4, plot.bottom() + 2, slot + 8, self.fontMetrics().height() + 2)
+        line = self.fontMetrics().height()
+        row = rank % 2 if self._staggered() else 0
+        below = QRectF(x - 8, plot.bottom() + 2 + row * line, slot + 16, line + 2)
         painter.drawText(
             below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._labels[index]
         )
-        if rank < HIGHLIGHTED and self._probs[index] >= 0.005:
+        label = f"{100 * self._probs[index]:.0f}%"
+        fits = slot >= self.fontMetrics().horizontalAdvance(label) + 8
+        if rank < HIGHLIGHTED and self._probs[index] >= 0.005 and (rank == 0 or fits):
             y = plot.bottom() - float(self._probs[index]) * plot.height()
-            above = QRectF(x - 20, y - self.fontMetrics().height() - 1, slot + 40, 14)
+            height = self.fontMetrics().height()
+            above = QRectF(x - 20, y - height - 1, slot + 40, height)
             align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
-            painter.drawText(above, align, f"{100 * self._probs[index]:.0f}%")
+            painter.drawText(above, align, label)

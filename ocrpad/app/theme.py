@@ -45,9 +45,13 @@ def palette_for(theme: Theme) -> QPalette:
     palette = QPalette(style.standardPalette())
     for role, colour in (_DARK if theme == "dark" else _LIGHT).items():
         palette.setColor(role, QColor(colour))
-        if theme == "dark":
-            disabled = QColor(colour).darker(160)
-            palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    disabled = QColor("#6c6f75" if theme == "dark" else "#a0a0a4")
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return palette
 
 

@@ -1,0 +1,115 @@
+"""The canvas: strokes as vectors from raw mouse events, undo/redo, clear, eraser, resizing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.canvas import LOGICAL_SIZE, Canvas
+from ocrpad.app.strokes import StrokeHistory, strokes_touching
+
+
+@pytest.fixture
+def canvas(qtbot: QtBot) -> Canvas:
+    widget = Canvas()
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_a_drag_with_the_left_button_becomes_one_stroke_of_canvas_units(canvas: Canvas) -> None:
+    seen: list[object] = []
+    canvas.strokes_changed.connect(seen.append)
+    draw_stroke(canvas, relative_line(canvas, (0.2, 0.5), (0.8, 0.5), steps=20))
+    assert len(canvas.strokes()) == 1
+    stroke = canvas.strokes()[0]
+    assert stroke.dtype == np.float32 and stroke.ndim == 2 and stroke.shape[1] == 2
+    assert len(stroke) >= 10
+    # 400×300 widget: the 1000-unit square is 300 px, centred horizontally (offset 50 px).
+    assert stroke[0, 0] == pytest.approx((80 - 50) * LOGICAL_SIZE / 300, abs=1)
+    assert stroke[-1, 1] == pytest.approx(LOGICAL_SIZE / 2, abs=1)
+    assert len(seen) == 1
+
+
+def test_every_release_announces_the_whole_drawing(canvas: Canvas) -> None:
+    seen: list[tuple[object, ...]] = []
+    canvas.strokes_changed.connect(seen.append)
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.6, 0.2), (0.6, 0.8)))
+    assert [len(s) for s in seen] == [1, 2]
+
+
+def test_a_click_without_moving_makes_a_dot_stroke(canvas: Canvas) -> None:
+    draw_stroke(canvas, [(100.0, 100.0)])
+    assert len(canvas.strokes()) == 1
+    assert len(canvas.strokes()[0]) >= 2
+
+
+def test_undo_and_redo_step_through_the_strokes(canvas: Canvas) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.6, 0.2), (0.6, 0.8)))
+    canvas.undo()
+    assert len(canvas.strokes()) == 1
+    canvas.undo()
+    assert canvas.strokes() == ()
+    canvas.redo()
+    canvas.redo()
+    assert len(canvas.strokes()) == 2
+    canvas.undo()
+    draw_stroke(canvas, relative_line(canvas, (0.2, 0.5), (0.8, 0.5)))
+    assert not canvas.history.can_redo  # a new stroke drops the redo branch
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Escape, Qt.Key.Key_Delete])
+def test_escape_or_delete_on_the_canvas_clears_it_and_clear_is_undoable(
+    canvas: Canvas, qtbot: QtBot, key: Qt.Key
+) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    seen: list[object] = []
+    canvas.strokes_changed.connect(seen.append)
+    qtbot.keyClick(canvas, key)
+    assert canvas.strokes() == () and seen == [()]
+    canvas.undo()
+    assert len(canvas.strokes()) == 1
+
+
+def test_the_eraser_removes_only_the_strokes_it_touches(canvas: Canvas) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.7, 0.2), (0.7, 0.8)))
+    kept = canvas.strokes()[1]
+    canvas.set_eraser(True)
+    draw_stroke(canvas, relative_line(canvas, (0.25, 0.5), (0.35, 0.5), steps=4))
+    assert canvas.strokes() == (kept,)
+    canvas.undo()
+    assert len(canvas.strokes()) == 2
+
+
+def test_resizing_keeps_the_strokes_and_scales_them_with_the_window(
+    canvas: Canvas, qtbot: QtBot
+) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.6, 0.8)))
+    before = canvas.strokes()
+    canvas.resize(800, 600)
+    qtbot.wait(10)
+    canvas.grab()  # repaints from the vectors at the new size
+    assert canvas.strokes() is before
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.6, 0.8)))
+    np.testing.assert_allclose(canvas.strokes()[1][[0, -1]], before[0][[0, -1]], atol=2)
+
+
+def test_the_history_is_plain_python_and_ignores_no_op_changes() -> None:
+    history = StrokeHistory()
+    assert not history.clear()
+    history.add(np.zeros((2, 2), np.float32))
+    assert history.can_undo and not history.replace(history.strokes)
+
+
+def test_strokes_touching_measures_distance_to_segments_not_only_points() -> None:
+    stroke = np.array([[0, 0], [100, 0]], np.float32)
+    assert strokes_touching((stroke,), 50, 5, 6) == [0]
+    assert strokes_touching((stroke,), 50, 20, 6) == []

@@ -1,0 +1,221 @@
+"""The drawing window end to end: live predictions, chart, feature maps, files, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PIL import Image, ImageDraw
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.canvas import Canvas
+from ocrpad.app.main import create_main_window
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.prediction import Prediction
+from ocrpad.model import build_model
+from ocrpad.preprocess import render_strokes
+
+TIMEOUT = 5000
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "random.npz"
+    build_model(rng=np.random.default_rng(1)).save(path)
+    return path
+
+
+def _open(qtbot: QtBot, model_path: Path | None, folder: Path) -> MainWindow:
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = create_main_window(model_path, folder / "data", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
+    win = _open(qtbot, model_path, tmp_path)
+    yield win
+    win.close()
+
+
+def _draw_v(canvas: Canvas) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.5, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.8), (0.7, 0.2)))
+
+
+def test_the_draw_tab_has_the_documented_object_names(window: MainWindow) -> None:
+    for name in ("canvas", "inputPreview", "predictionLabel", "probabilityChart"):
+        assert window.findChild(QWidget, name) is not None, name
+    assert window.findChild(QWidget, "featureMapView") is not None
+    assert window.tabs.tabText(0) == "&Draw"
+
+
+def test_a_stroke_release_shows_a_prediction_with_label_labels_and_probabilities(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(window.draw.canvas, relative_line(window.draw.canvas, (0.5, 0.2), (0.5, 0.8)))
+    prediction = blocker.args[0]
+    assert prediction.label in prediction.labels and len(prediction.labels) == 62
+    assert prediction.probabilities.shape == (62,)
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert prediction.label == prediction.labels[int(prediction.probabilities.argmax())]
+    label = window.findChild(QLabel, "predictionLabel")
+    assert label is not None and label.text() == prediction.label
+
+
+def test_several_quick_strokes_are_answered_for_the_last_drawing(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    shown: list[Prediction] = []
+    window.prediction_shown.connect(shown.append)
+    canvas = window.draw.canvas
+    for i in range(5):
+        x = 0.2 + 0.12 * i
+        draw_stroke(canvas, relative_line(canvas, (x, 0.2), (x + 0.05, 0.8)))
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].request_id == window._latest_id)
+    qtbot.wait(50)
+    expected = render_strokes(canvas.strokes())
+    np.testing.assert_allclose(shown[-1].input_image, expected, atol=1e-6)
+    assert len(shown) <= 5
+
+
+def test_the_chart_the_preview_and_the_feature_maps_follow_each_prediction(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        _draw_v(window.draw.canvas)
+    prediction = blocker.args[0]
+    ranked = window.draw.chart.sorted_classes()
+    assert len(ranked) == 62 and ranked[0][0] == prediction.label
+    assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True)
+    preview = window.draw.panel.preview.image()
+    assert preview is not None and preview.shape == (28, 28)
+    sections = window.draw.feature_maps.sections()
+    names = [s.maps.name for s in sections]
+    assert names[:3] == ["conv1", "conv2", "pool2"] and "filters" in sections[-1].caption
+    assert sections[0].maps.maps.shape == (32, 26, 26)
+    window.draw.feature_maps.enlarge(0, 3)
+    dialog = window.draw.feature_maps.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.key == ("conv1", 3)
+    dialog.close()
+
+
+def test_clicking_a_bar_names_its_class(window: MainWindow, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        _draw_v(window.draw.canvas)
+    chart = window.draw.chart
+    with qtbot.waitSignal(chart.class_clicked) as blocker:
+        qtbot.mouseClick(
+            chart, Qt.MouseButton.LeftButton, pos=chart.rect().bottomLeft() + QPoint(38, -30)
+        )
+    assert blocker.args == [chart.sorted_classes()[0][0]]
+
+
+def test_an_empty_canvas_shows_a_hint_and_no_prediction(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.current is None and window.draw.panel.message.text()
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        _draw_v(window.draw.canvas)
+    window.draw.canvas.clear()
+    assert window.current is None
+    assert window.draw.panel.label.text() == "" and window.draw.panel.message.text()
+    assert window.draw.chart.sorted_classes() == []
+    qtbot.wait(50)  # a late answer for the cleared drawing must not come back
+    assert window.current is None
+
+
+def test_undo_recognises_the_previous_drawing_again(window: MainWindow, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        _draw_v(window.draw.canvas)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        window.actions_by_name["undo"].trigger()
+    assert len(window.strokes()) == 1
+    np.testing.assert_allclose(blocker.args[0].input_image, render_strokes(window.strokes()))
+
+
+def test_ctrl_c_copies_the_recognised_character(window: MainWindow, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        _draw_v(window.draw.canvas)
+    window.actions_by_name["copy"].trigger()
+    assert QGuiApplication.clipboard().text() == blocker.args[0].label
+
+
+def test_opening_a_picture_recognises_it(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    picture = Image.new("L", (120, 90), 255)
+    ImageDraw.Draw(picture).line([(30, 80), (60, 10), (90, 80)], fill=0, width=8)
+    path = tmp_path / "a.png"
+    picture.save(path)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(path)
+    assert blocker.args[0].input_image.max() == pytest.approx(1.0)
+
+
+def test_an_unreadable_picture_gets_a_clear_message(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG not really")
+    with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(path)
+    assert "broken.png" in blocker.args[0]
+    assert "broken.png" in window.draw.panel.message.text()
+    assert window.current is None
+
+
+def test_a_swapped_model_answers_the_drawing_again(window: MainWindow, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        _draw_v(window.draw.canvas)
+    small = build_model(labels=list("abc"), rng=np.random.default_rng(2))
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        window.set_model(small, "Model: small")
+    assert blocker.args[0].labels == ["a", "b", "c"]
+    assert "small" in window.model_status.text()
+
+
+def test_a_missing_model_file_starts_the_window_with_a_message(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    win = _open(qtbot, tmp_path / "nope.npz", tmp_path)
+    assert "nope.npz" in win.draw.panel.message.text()
+    with qtbot.waitSignal(win.message_shown, timeout=TIMEOUT):
+        _draw_v(win.draw.canvas)
+    assert win.current is None
+    win.close()
+
+
+def test_other_tabs_join_through_add_tab(window: MainWindow) -> None:
+    page = QWidget()
+    page.setObjectName("trainTab")
+    index = window.add_tab(page, "&Train")
+    assert index == 1 and window.findChild(QWidget, "trainTab") is page
+
+
+def test_pen_width_theme_and_geometry_persist(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    first = _open(qtbot, model_path, tmp_path)
+    first.draw.pen_width.setValue(23)
+    first.set_theme("dark")
+    first.resize(700, 590)
+    first.close()
+    second = _open(qtbot, model_path, tmp_path)
+    assert second.draw.canvas.pen_width() == 23
+    assert second.actions_by_name["dark"].isChecked()
+    assert (second.width(), second.height()) == (700, 590)
+    second.set_theme("light")
+    second.close()
+
+
+def test_closing_the_window_stops_the_worker_thread(qtbot: QtBot, window: MainWindow) -> None:
+    _draw_v(window.draw.canvas)
+    window.close()
+    assert not window.thread_.isRunning()
