@@ -1,0 +1,146 @@
+"""fine_tune: trains a copy, grows new classes, keeps frozen layers, reports, honours cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data.samples import SampleStore
+from ocrpad.finetune import FineTuneSettings, fine_tune
+from ocrpad.finetune_report import FineTuneProgress
+from ocrpad.finetune_steps import predict_labels, renderer_for, split_held_out
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+from ocrpad.rehearsal import load_rehearsal, write_rehearsal
+from ocrpad.symbols import draw_many, draw_symbol
+
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
+FAST = FineTuneSettings(epochs=4, batch_user=16, batch_rehearsal=8, lr=3e-3, held_out=0.25)
+
+
+@pytest.fixture
+def tiny() -> Model:
+    return build_model(TINY, list("0123456789"), np.random.default_rng(0))
+
+
+def _symbols(chars: str, count: int, seed: int) -> tuple[list[list[np.ndarray]], list[str]]:
+    rng = np.random.default_rng(seed)
+    drawings = [d for c in chars for d in draw_many(c, count, rng)]
+    return drawings, [c for c in chars for _ in range(count)]
+
+
+def test_fine_tune_is_exported_by_the_train_module() -> None:
+    from ocrpad.train import fine_tune as exported_fine_tune
+
+    assert exported_fine_tune is fine_tune
+
+
+def test_fine_tune_trains_a_copy_and_leaves_the_base_model_untouched(tiny: Model) -> None:
+    before = {k: v.copy() for k, v in tiny.state_dict().items()}
+    drawings, labels = _symbols("+?", 6, 1)
+    tuned, report = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=None)
+    assert tuned is not tiny
+    for key, value in tiny.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert tiny.labels == list("0123456789")
+    assert tuned.labels == [*"0123456789", "+", "?"]
+    assert report.new_labels == ("+", "?") and not report.cancelled
+    assert tuned.meta["fine_tune"]["new_labels"] == ["+", "?"]
+
+
+def test_the_first_convolution_stays_frozen(tiny: Model) -> None:
+    drawings, labels = _symbols("+", 6, 2)
+    tuned, _ = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=None)
+    np.testing.assert_array_equal(
+        tuned.state_dict()["conv1.weight"], tiny.state_dict()["conv1.weight"]
+    )
+    assert not np.array_equal(tuned.state_dict()["fc1.weight"], tiny.state_dict()["fc1.weight"])
+
+
+@pytest.mark.slow
+def test_fine_tune_learns_a_new_character_from_synthetic_strokes(tiny: Model) -> None:
+    drawings, labels = _symbols("+?Σ", 12, 3)
+    settings = FineTuneSettings(epochs=25, batch_user=18, batch_rehearsal=0, lr=3e-3, held_out=0)
+    tuned, _ = fine_tune(tiny, drawings, labels, settings=settings, rehearsal=None, seed=3)
+    render = renderer_for(tuned)
+    rng = np.random.default_rng(99)
+    fresh = [(c, draw_symbol(c, rng)) for c in "+?Σ" for _ in range(15)]
+    images = np.stack([render(tuple(d)) for _, d in fresh])[:, None]
+    guesses = predict_labels(tuned, images)
+    assert np.mean([g == c for g, (c, _) in zip(guesses, fresh, strict=True)]) >= 0.8
+
+
+def test_progress_reports_every_step_and_a_curve_point_per_epoch(tiny: Model) -> None:
+    seen: list[FineTuneProgress] = []
+    drawings, labels = _symbols("+?", 8, 4)
+    _, report = fine_tune(
+        tiny, drawings, labels, settings=FAST, rehearsal=None, progress=seen.append
+    )
+    assert [p.step for p in seen] == list(range(1, report.steps + 1))
+    assert seen[-1].step == seen[-1].total_steps and seen[-1].fraction == 1.0
+    points = [p.point for p in seen if p.point is not None]
+    assert len(points) == FAST.epochs == len(report.curve)
+    assert all(p.held_out_accuracy is not None for p in points)
+    assert all(np.isfinite(p.loss) and p.eta >= 0 for p in seen)
+
+
+def test_cancel_returns_the_base_model_and_flags_the_report(tiny: Model) -> None:
+    calls: list[FineTuneProgress] = []
+    drawings, labels = _symbols("+?", 8, 5)
+    tuned, report = fine_tune(
+        tiny,
+        drawings,
+        labels,
+        settings=FAST,
+        rehearsal=None,
+        progress=calls.append,
+        cancel=lambda: len(calls) >= 3,
+    )
+    assert tuned is tiny
+    assert report.cancelled and report.steps == 3
+    assert report.accuracy_after is None and report.per_class_after == {}
+    assert "fine_tune" not in tiny.meta
+
+
+def test_the_report_compares_held_back_drawings_before_and_after(tiny: Model) -> None:
+    drawings, labels = _symbols("+?", 8, 6)
+    _, report = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=None)
+    assert report.held_out_count == 4 and report.train_count == 12
+    assert set(report.per_class_before) == {"+", "?"} == set(report.per_class_after)
+    assert report.per_class_before == {"+": 0.0, "?": 0.0}  # the base model cannot say them
+    chars, counts = report.confusion()
+    assert counts.shape == (len(chars), len(chars)) and counts.sum() == 4
+    assert report.wall_time > 0 and report.settings["held_out"] == 0.25
+
+
+def test_held_out_drawings_are_taken_per_class_and_only_from_classes_with_three() -> None:
+    labels = list("aaaaaaaaaabbbc")
+    held = split_held_out(labels, 0.2, np.random.default_rng(0))
+    assert held[:10].sum() == 2 and held[10:13].sum() == 1 and not held[13]
+
+
+def test_bad_inputs_are_refused_with_clear_messages(tiny: Model) -> None:
+    drawings, labels = _symbols("+", 3, 7)
+    with pytest.raises(ValueError, match="labels"):
+        fine_tune(tiny, drawings, labels[:2], rehearsal=None)
+    with pytest.raises(ValueError, match="at least one"):
+        fine_tune(tiny, [], [], rehearsal=None)
+    with pytest.raises(ValueError, match="one character"):
+        fine_tune(tiny, drawings, ["+", "+", "ab"], rehearsal=None)
+
+
+def test_a_rehearsal_file_is_mixed_in_for_the_known_classes(tiny: Model, tmp_path: Path) -> None:
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    rng = np.random.default_rng(8)
+    store.add_many(draw_many("+", 6, rng) + draw_many("?", 6, rng), ["1"] * 6 + ["x"] * 6, "free")
+    source = tmp_path / "source.npz"
+    store.export_npz(source)
+    rehearsal = tmp_path / "rehearsal.npz"
+    assert write_rehearsal(source, rehearsal, per_class=4, seed=0) == 8
+    loaded = load_rehearsal(rehearsal, renderer_for(tiny))
+    assert loaded is not None and loaded.images.shape == (8, 1, 28, 28)
+    drawings, labels = _symbols("+", 6, 9)
+    _, report = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=rehearsal)
+    assert report.settings["rehearsal_size"] == 4  # only '1' is a class of the model
+    assert load_rehearsal(tmp_path / "missing.npz", renderer_for(tiny)) is None
