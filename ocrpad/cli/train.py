@@ -1,0 +1,175 @@
+"""`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
+
+    ocrpad-train --data ../shared/data/unipen --out weights/ocrpad-default.npz
+
+The defaults reproduce the shipped model. A checkpoint is replaced atomically after every
+epoch; Ctrl-C (or SIGTERM) stops at the next batch and leaves the last checkpoint, which
+`--resume` continues. The model file is written only when training finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ocrpad.data.unipen import StrokeDataset, load_unipen
+from ocrpad.train import CHECKPOINT_NAME, StepStats, fit
+from ocrpad.training.recipe import ARCHITECTURES, Recipe, architecture
+
+FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "weight_decay": "weight_decay",
+    "label_smoothing": "label_smoothing",
+    "ema_decay": "ema_decay",
+    "val_fraction": "val_fraction",
+    "seed": "seed",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocrpad-train", description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, type=Path, help="folder with unipen-{train,test}.npz")
+    p.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
+    p.add_argument("--config", type=Path, help="recipe JSON (flags given here override it)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="peak learning rate (Adam, cosine schedule)")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--ema-decay", type=float, help="weight averaging decay (0 = off)")
+    p.add_argument("--val-fraction", type=float, help="writers of train held out for selection")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), help="named architecture")
+    p.add_argument("--center", choices=["box", "mass"], help="centre drawings by box or mass")
+    p.add_argument("--no-augment", action="store_true", help="train on canonical renderings")
+    p.add_argument("--resume", type=Path, help="checkpoint to continue from")
+    p.add_argument("--checkpoint-dir", type=Path, help="default: <out>.checkpoints/")
+    p.add_argument("--limit", type=int, help="train on a random subset of this many samples")
+    p.add_argument("--no-test", action="store_true", help="do not score the test split")
+    p.add_argument("--print-recipe", action="store_true", help="print the recipe JSON and exit")
+    return p
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """Defaults, then --config, then individual flags."""
+    recipe = Recipe() if args.config is None else Recipe.from_json_file(args.config)
+    changes: dict[str, Any] = {
+        field: getattr(args, flag)
+        for flag, field in FLAGS.items()
+        if getattr(args, flag) is not None
+    }
+    if args.arch is not None:
+        changes["model"] = architecture(args.arch)
+    if args.center is not None:
+        changes["render"] = dataclasses.replace(recipe.render, center=args.center)
+    if args.no_augment:
+        changes["augment"] = False
+    return recipe.replace(**changes)
+
+
+def _load(args: argparse.Namespace, seed: int) -> tuple[StrokeDataset, StrokeDataset | None]:
+    folder: Path = args.data
+    train = load_unipen(folder / "unipen-train.npz" if folder.is_dir() else folder, images=False)
+    if args.limit is not None and args.limit < len(train):
+        pick = np.random.default_rng(seed).choice(len(train), args.limit, replace=False)
+        train = train.subset(np.sort(pick))
+    test_path = folder / "unipen-test.npz"
+    test = None if args.no_test or not test_path.is_file() else load_unipen(test_path, images=False)
+    return train, test
+
+
+class _Stopper:
+    """First Ctrl-C / SIGTERM asks training to stop at the next batch; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        tqdm.write("stopping after this batch (the last checkpoint stays resumable)…")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        recipe = recipe_from_args(args)
+        if args.print_recipe:
+            print(json.dumps(recipe.to_dict(), indent=2))
+            return 0
+        train, test = _load(args, recipe.seed)
+    except (ValueError, OSError) as exc:
+        print(f"ocrpad-train: error: {exc}", file=sys.stderr)
+        return 2
+    checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
+    stopper = _Stopper()
+    signal.signal(signal.SIGINT, stopper.handle)
+    signal.signal(signal.SIGTERM, stopper.handle)
+    print(f"training on {len(train)} samples; checkpoints in {checkpoints}", flush=True)
+    bars: dict[int, Any] = {}
+
+    def on_step(epoch: int, s: StepStats) -> None:
+        if epoch not in bars:
+            bars[epoch] = tqdm(
+                total=s.batches, desc=f"epoch {epoch + 1}/{recipe.epochs}", unit="batch"
+            )
+        bars[epoch].update(s.batch - bars[epoch].n)
+        bars[epoch].set_postfix(
+            loss=f"{s.loss:.3f}", acc=f"{s.accuracy:.3f}", img_s=f"{s.images_per_second:.0f}"
+        )
+
+    def on_epoch(record: dict[str, Any]) -> None:
+        bar = bars.pop(record["epoch"] - 1, None)
+        if bar is not None:
+            bar.close()
+        parts = [f"epoch {record['epoch']}: loss {record['loss']:.4f}"]
+        for name in ("val", "test"):
+            if name in record:
+                r = record[name]
+                parts.append(f"{name} acc {r['accuracy']:.4f} merged {r['merged_accuracy']:.4f}")
+        tqdm.write("  ".join(parts) + f"  ({record['seconds']:.0f} s)")
+
+    try:
+        result = fit(
+            train,
+            recipe,
+            test=test,
+            checkpoint_dir=checkpoints,
+            resume=args.resume,
+            on_step=on_step,
+            on_epoch=on_epoch,
+            cancel=stopper,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"ocrpad-train: error: {exc}", file=sys.stderr)
+        return 2
+    for bar in bars.values():
+        bar.close()
+    if not result.completed:
+        resume = checkpoints / CHECKPOINT_NAME
+        print(f"stopped; continue with the same command plus --resume {resume}")
+        return 130
+    result.model.save(args.out)
+    print(f"wrote {args.out} (best epoch {result.model.meta['best_epoch']})")
+    print(json.dumps(result.model.meta["metrics"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Training machinery shared by `ocrpad.train.fit` and `fine_tune`: batches, steps, checkpoints."""

@@ -1,0 +1,88 @@
+"""Augmented mini-batches rendered from strokes in a background thread.
+
+The producer renders batch k+1… while the network trains on batch k, so rendering with fresh
+augmentation every epoch costs little wall time (NumPy's matrix multiplies release the GIL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.augment import DEFAULT_AUGMENT, AugmentParams, render_augmented
+from ocrpad.data.unipen import StrokeDataset
+from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, render_flat
+
+Batch = tuple[NDArray[np.float32], NDArray[np.int64]]  # x (B, 1, 28, 28), y (B,)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What to render: the samples, their class targets and how to distort them."""
+
+    data: StrokeDataset
+    targets: NDArray[np.int64]  # (len(data),) model class index of every sample
+    batch_size: int
+    augment: AugmentParams | None = DEFAULT_AUGMENT  # None: canonical renderings
+    render: RenderParams = DEFAULT_PARAMS
+
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+
+def render_batch_of(plan: BatchPlan, indices: NDArray[np.int64], rng: np.random.Generator) -> Batch:
+    """Render samples `indices` (augmented when the plan says so) → (x, y)."""
+    size = plan.render.size
+    x = np.empty((len(indices), 1, size, size), dtype=np.float32)
+    for j, i in enumerate(indices):
+        points, offsets = plan.data.flat(int(i))
+        if plan.augment is None:
+            x[j, 0] = render_flat(points, offsets, plan.render)
+        else:
+            x[j, 0] = render_augmented(points, offsets, rng, plan.augment, plan.render)
+    return x, plan.targets[indices]
+
+
+def epoch_batches(
+    plan: BatchPlan, rng: np.random.Generator, *, prefetch: int = 6
+) -> Iterator[Batch]:
+    """One shuffled epoch of batches, rendered ahead by a daemon thread.
+
+    Every draw (order, augmentation) comes from `rng`, so an epoch is reproducible from it.
+    Stopping early (break / exception in the consumer) stops the producer.
+    """
+    order = rng.permutation(len(plan.data))
+    chunks = [order[k : k + plan.batch_size] for k in range(0, len(order), plan.batch_size)]
+    slots: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                slots.put(render_batch_of(plan, chunk, rng))
+            slots.put(None)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            slots.put(exc)
+
+    worker = threading.Thread(target=produce, name="ocrpad-batches", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # drain so a blocked put() can see the stop flag
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.05)
+        worker.join()

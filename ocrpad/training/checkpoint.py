@@ -1,0 +1,90 @@
+"""Resumable training checkpoints: one atomic `.npz` (arrays + JSON meta), never a pickle.
+
+Arrays are stored under prefixes: `model:` (weights and batch-norm statistics), `optim:`
+(optimiser slots), `ema:` (averaged weights) and `best:` (the best weights by validation).
+The JSON meta holds the epoch, global step, history, recipe and the model's own file meta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.nn import ModelFileError, load_arrays, save_arrays
+
+FORMAT: Final = "ocrpad-checkpoint"
+VERSION: Final = 1
+PREFIXES: Final = ("model", "optim", "ema", "best")
+
+Arrays = dict[str, NDArray[Any]]
+
+
+@dataclass
+class TrainState:
+    """Everything besides the recipe that a resumed run needs."""
+
+    epoch: int = 0  # epochs completed
+    step: int = 0  # optimiser steps done
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_score: float = -1.0
+    elapsed: float = 0.0  # training wall time so far, seconds
+    rng_state: dict[str, Any] = field(default_factory=dict)  # next epoch's generator state
+
+
+def save_checkpoint(
+    path: str | Path, groups: dict[str, Arrays], state: TrainState, meta: dict[str, Any]
+) -> None:
+    """Write groups (prefix -> arrays), the train state and extra meta atomically."""
+    arrays = {f"{prefix}:{key}": value for prefix, d in groups.items() for key, value in d.items()}
+    info = {
+        "format": FORMAT,
+        "version": VERSION,
+        "epoch": state.epoch,
+        "step": state.step,
+        "history": state.history,
+        "best_epoch": state.best_epoch,
+        "best_score": state.best_score,
+        "elapsed": state.elapsed,
+        "rng_state": state.rng_state,
+        **meta,
+    }
+    save_arrays(path, arrays, info)
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, Arrays], TrainState, dict[str, Any]]:
+    """Read a checkpoint → (groups, state, meta). Raises ModelFileError for foreign files."""
+    arrays, meta = load_arrays(path)
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise ModelFileError(path, "not an ocrpad training checkpoint (use --weights for models)")
+    groups: dict[str, Arrays] = {p: {} for p in PREFIXES}
+    for key, value in arrays.items():
+        prefix, _, name = key.partition(":")
+        if prefix not in groups:
+            raise ModelFileError(path, f"unexpected array {key!r}")
+        groups[prefix][name] = value
+    try:
+        state = TrainState(
+            epoch=int(meta["epoch"]),
+            step=int(meta["step"]),
+            history=list(meta["history"]),
+            best_epoch=int(meta["best_epoch"]),
+            best_score=float(meta["best_score"]),
+            elapsed=float(meta["elapsed"]),
+            rng_state=dict(meta["rng_state"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"incomplete checkpoint metadata ({exc!r})") from exc
+    return groups, state, meta
+
+
+def generator_from_state(state: dict[str, Any], seed: int) -> np.random.Generator:
+    """Rebuild a PCG64 Generator from its saved `bit_generator.state` (or seed a new one)."""
+    rng = np.random.default_rng(seed)
+    if state:
+        rng.bit_generator.state = state
+    return rng

@@ -1,0 +1,113 @@
+"""The training recipe: every knob of `fit`, with defaults that reproduce the shipped model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ocrpad.data.augment import AugmentParams
+from ocrpad.model import ConvBlock, ModelConfig
+from ocrpad.preprocess import RenderParams
+
+ARCHITECTURES: Final[dict[str, ModelConfig]] = {
+    "reference": ModelConfig(),
+    # Four 3x3 conv layers with batch norm, 28 -> 14 -> 7, then dense 256.
+    "bn4": ModelConfig(
+        blocks=(
+            ConvBlock(32, batchnorm=True),
+            ConvBlock(32, batchnorm=True, pool=True),
+            ConvBlock(64, batchnorm=True),
+            ConvBlock(64, batchnorm=True, pool=True),
+        ),
+        padding=1,
+        conv_dropout=0.25,
+        hidden=(256,),
+        dense_dropout=0.3,
+    ),
+    # bn4 plus a 128-channel block down to 3x3: more capacity for 62 classes.
+    "bn5": ModelConfig(
+        blocks=(
+            ConvBlock(32, batchnorm=True),
+            ConvBlock(32, batchnorm=True, pool=True),
+            ConvBlock(64, batchnorm=True),
+            ConvBlock(64, batchnorm=True, pool=True),
+            ConvBlock(128, batchnorm=True, pool=True),
+        ),
+        padding=1,
+        conv_dropout=0.2,
+        hidden=(256,),
+        dense_dropout=0.3,
+    ),
+}
+DEFAULT_ARCH: Final = "bn5"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained from scratch (stored in the model file's metadata)."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 2e-3  # Adam peak learning rate (cosine decay after a linear warm-up)
+    final_lr: float = 1e-5
+    warmup_steps: int = 500
+    weight_decay: float = 0.02  # decoupled (AdamW)
+    label_smoothing: float = 0.1
+    ema_decay: float = 0.999  # exponential moving average of the weights; 0 = off
+    val_fraction: float = 0.05  # writers held out of train for model selection
+    seed: int = 0
+    augment: bool = True
+    model: ModelConfig = field(default_factory=lambda: ARCHITECTURES[DEFAULT_ARCH])
+    render: RenderParams = field(default_factory=RenderParams)
+    augmentation: AugmentParams = field(default_factory=AugmentParams)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (nested configs as dicts)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["model"] = self.model.to_json()
+        out["render"] = self.render.to_dict()
+        out["augmentation"] = self.augmentation.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
+        """Inverse of `to_dict`; missing keys take defaults, unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown recipe keys: {sorted(unknown)}")
+        values = dict(data)
+        if isinstance(values.get("model"), str):
+            values["model"] = architecture(values["model"])
+        elif "model" in values:
+            values["model"] = ModelConfig.from_json(values["model"])
+        if "render" in values:
+            values["render"] = RenderParams.from_dict(values["render"])
+        if "augmentation" in values:
+            raw: dict[str, Any] = dict(values["augmentation"])
+            aug: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
+            }
+            values["augmentation"] = AugmentParams(**aug)
+        return cls(**values)
+
+    @classmethod
+    def from_json_file(cls, path: str | Path) -> Recipe:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def replace(self, **changes: Any) -> Recipe:
+        return dataclasses.replace(self, **changes)
+
+
+def architecture(name: str) -> ModelConfig:
+    """A named architecture (see ARCHITECTURES)."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown architecture {name!r}; choose from {sorted(ARCHITECTURES)}"
+        ) from None
