@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.evaluate import metrics
+from ocrpad.finetune import fine_tune  # the SAMPLES owner's; re-exported as the contract says
 from ocrpad.model import Model, build_model
 from ocrpad.nn import Adam, Dropout, cosine_lr
 from ocrpad.training.batches import BatchPlan, epoch_batches
@@ -33,7 +34,7 @@ from ocrpad.training.checkpoint import (
 from ocrpad.training.loop import StepStats, WeightAverage, predict, train_epoch
 from ocrpad.training.recipe import Recipe
 
-__all__ = ["FitResult", "Recipe", "StepStats", "fit"]
+__all__ = ["FitResult", "Recipe", "StepStats", "fine_tune", "fit"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -77,7 +78,7 @@ def _start(recipe: Recipe, labels: list[str], resume: Path | None) -> _Run:
     run = _Run(recipe, model, optimizer, average, state, model.state_dict())
     if resume is not None:
         groups, run.state, meta = load_checkpoint(resume)
-        if meta.get("recipe", {}).get("model") != recipe.model.to_json():
+        if Recipe.from_dict(meta.get("recipe", {})).model != recipe.model:
             raise ValueError(f"{resume}: checkpoint architecture differs from the recipe's")
         model.load_state_dict(groups["model"])
         optimizer.load_state_dict(groups["optim"])
