@@ -32,7 +32,7 @@ def test_recognise_matches_predict_proba_and_returns_conv_and_pool_maps(model: M
     assert [m.name for m in prediction.layers] == ["conv1", "conv2", "pool2"]
     first = prediction.layers[0]
     assert first.tiles.shape == (32 * 26, 26, 3) and first.tiles.dtype == np.uint8
-    assert [label for label, _ in prediction.top][0] == prediction.label
+    assert prediction.top[0][0] == prediction.label
 
 
 def test_an_empty_drawing_is_a_value_error_not_a_crash(model: Model) -> None:

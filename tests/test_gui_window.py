@@ -219,3 +219,12 @@ def test_closing_the_window_stops_the_worker_thread(qtbot: QtBot, window: MainWi
     _draw_v(window.draw.canvas)
     window.close()
     assert not window.thread_.isRunning()
+
+
+def test_the_gui_bench_drives_the_real_window_and_reports_its_figures(model_path: Path) -> None:
+    from ocrpad.app.gui_bench import run_gui_bench
+
+    result = run_gui_bench(model_path, recognitions=6, warmup=1, size=(700, 590))
+    assert result.recognitions == 6 and result.errors == 0 and result.stale_answers == 0
+    assert 0 < result.latency_p50_ms <= result.latency_p95_ms <= result.latency_max_ms
+    assert result.max_stall_ms >= 0

@@ -58,6 +58,7 @@ class Canvas(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
         self.history = StrokeHistory()
         self._pen_width = 14
         self._eraser = False

@@ -54,6 +54,7 @@ class _MapGrid(QWidget):
         self._hits: list[tuple[QRectF, int, int]] = []
         self._legends = {False: _legend_image(False), True: _legend_image(True)}
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
 
     def set_sections(self, sections: list[_Section]) -> None:
         self.sections = sections
@@ -100,6 +101,7 @@ class _MapGrid(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         palette = self.palette()
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
         line = self.fontMetrics().height()
         exposed = QRectF(event.rect())
         if not self.sections:

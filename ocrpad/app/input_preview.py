@@ -19,7 +19,8 @@ class InputPreview(QWidget):
         self.setObjectName("inputPreview")
         self.setAccessibleName("Network input, 28 by 28 pixels")
         self.setToolTip("The exact 28×28 image the network sees")
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
         self._image: QImage | None = None
         self._array: NDArray[np.float32] | None = None
 
@@ -32,13 +33,14 @@ class InputPreview(QWidget):
         return self._array
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(116, 116)
+        return QSize(114, 114)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(60, 60)
+        return QSize(58, 58)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
         side = min(self.width(), self.height()) - 2
         side -= side % 28 if side >= 28 else 0
         target = QRect(0, 0, side, side)

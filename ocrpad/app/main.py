@@ -85,12 +85,13 @@ def main() -> int:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     window = create_main_window(os.environ.get("OCRPAD_WEIGHTS") or None)
+    app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker stops first
     window.show()
-    _honour_startup_probe(app)
+    _honour_startup_probe(window)
     return app.exec()
 
 
-def _honour_startup_probe(app: QApplication) -> None:
+def _honour_startup_probe(window: MainWindow) -> None:
     """With OCRPAD_STARTUP_PROBE set: print the time to a visible window, then quit."""
     started = os.environ.get("OCRPAD_STARTUP_PROBE")
     if not started:
@@ -98,6 +99,6 @@ def _honour_startup_probe(app: QApplication) -> None:
 
     def report() -> None:
         print(f"startup: {time.time() - float(started):.2f} s to a visible window", flush=True)
-        app.quit()
+        window.close()
 
     QTimer.singleShot(0, report)

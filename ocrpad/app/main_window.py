@@ -68,6 +68,11 @@ class MainWindow(QMainWindow):
         self.model = model
         self.model_changed.emit((model, description))
 
+    @property
+    def latest_request_id(self) -> int:
+        """The id of the newest drawing sent for recognition (answers to older ones are dropped)."""
+        return self._latest_id
+
     def strokes(self) -> Drawing:
         """The current drawing: (k, 2) float32 arrays in canvas units."""
         return self.draw.canvas.strokes()

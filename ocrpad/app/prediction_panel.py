@@ -6,7 +6,7 @@ from typing import Final
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ocrpad.app.input_preview import InputPreview
 from ocrpad.app.prediction import Prediction
@@ -37,14 +37,16 @@ class PredictionPanel(QWidget):
         font.setPointSize(64)
         font.setBold(True)
         self.label.setFont(font)
-        self.label.setMinimumSize(130, 110)
+        self.label.setFixedHeight(96)
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
+        line = self.confidence.fontMetrics().height()
+        self.confidence.setFixedHeight(2 * line + 4)  # fixed: new text never relayouts the window
         self.message = QLabel(EMPTY_HINT)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.message.setFixedHeight(3 * line + 4)
         self.preview = InputPreview()
         caption = QLabel("Network input, 28×28")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -26,6 +26,7 @@ class ProbabilityChart(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
         self._labels: list[str] = []
         self._probs: NDArray[np.float32] = np.zeros(0, np.float32)
         self._order: NDArray[np.intp] = np.zeros(0, np.intp)
@@ -45,10 +46,10 @@ class ProbabilityChart(QWidget):
         return [(self._labels[i], float(self._probs[i])) for i in self._order]
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(62 * 11 + 40, 160)
+        return QSize(62 * 11 + 40, 140)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(200, 160)
+        return QSize(200, 140)
 
     # -- geometry ------------------------------------------------------------------------
     def _plot_rect(self) -> QRectF:
@@ -94,6 +95,7 @@ class ProbabilityChart(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         palette = self.palette()
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Window))
         plot = self._plot_rect()
         self._paint_axes(painter, plot, palette)
         if len(self._order):
