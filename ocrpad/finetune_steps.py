@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
+from ocrpad.evaluate import render_params_for
 from ocrpad.model import Model
-from ocrpad.preprocess import RenderParams, render_strokes
+from ocrpad.preprocess import render_strokes
 from ocrpad.rehearsal import Rehearsal, load_rehearsal
 
 Images = NDArray[np.float32]  # (N, 1, 28, 28) float32 in [0, 1]
@@ -23,8 +24,7 @@ Augmenter = Callable[[Strokes, np.random.Generator], Strokes]
 
 def renderer_for(model: Model) -> Callable[[Strokes], NDArray[np.float32]]:
     """render_strokes with the preprocessing parameters stored in the model (or the defaults)."""
-    stored = model.meta.get("preprocess") if isinstance(model.meta, dict) else None
-    params = RenderParams.from_dict(stored) if isinstance(stored, dict) else RenderParams()
+    params = render_params_for(model.meta)
     return lambda strokes: render_strokes(strokes, params)
 
 
