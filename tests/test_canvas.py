@@ -113,3 +113,15 @@ def test_strokes_touching_measures_distance_to_segments_not_only_points() -> Non
     stroke = np.array([[0, 0], [100, 0]], np.float32)
     assert strokes_touching((stroke,), 50, 5, 6) == [0]
     assert strokes_touching((stroke,), 50, 20, 6) == []
+
+
+def test_the_undo_history_is_bounded_so_long_sessions_stay_small() -> None:
+    from ocrpad.app.strokes import MAX_UNDO
+
+    history = StrokeHistory()
+    for _ in range(MAX_UNDO + 50):
+        history.add(np.zeros((2, 2), np.float32))
+    steps = 0
+    while history.undo():
+        steps += 1
+    assert steps == MAX_UNDO

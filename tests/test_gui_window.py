@@ -196,7 +196,7 @@ def test_other_tabs_join_through_add_tab(window: MainWindow) -> None:
     page = QWidget()
     page.setObjectName("trainTab")
     index = window.add_tab(page, "&Train")
-    assert index == 1 and window.findChild(QWidget, "trainTab") is page
+    assert index == window.tabs.count() - 1 and window.findChild(QWidget, "trainTab") is page
 
 
 def test_pen_width_theme_and_geometry_persist(

@@ -71,8 +71,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     acts["dark"].setCheckable(True)
     acts["dark"].triggered.connect(lambda on: window.set_theme("dark" if on else "light"))
     _menus(window, acts)
-    for name in ("undo", "redo", "clear", "eraser", "open"):
+    for name in ("undo", "redo", "clear", "eraser"):
         window.draw.add_tool(acts[name])
+    window.draw.add_tool(acts["open"], editing=False)
     return acts
 
 

@@ -37,13 +37,17 @@ class DrawTab(QSplitter):
         self.pen_width.setValue(self.canvas.pen_width())
         self.pen_width.setFixedWidth(110)
         self.pen_width.valueChanged.connect(self.canvas.set_pen_width)
+        # Two rows so the window fits small screens: editing tools, then file / other tools
+        # (`tools` is the row other parts of the app add their widgets to).
+        self.edit_tools = QHBoxLayout()
+        self.edit_tools.setSpacing(4)
         self.tools = QHBoxLayout()
         self.tools.setSpacing(4)
         pen_label = QLabel("&Pen")
         pen_label.setBuddy(self.pen_width)
-        self.tools.addWidget(pen_label)
-        self.tools.addWidget(self.pen_width)
-        self.tools.addSpacing(8)
+        self.edit_tools.addWidget(pen_label)
+        self.edit_tools.addWidget(self.pen_width)
+        self.edit_tools.addSpacing(8)
         self.addWidget(self._left())
         self.addWidget(self._right())
         self.setStretchFactor(0, 3)
@@ -58,6 +62,7 @@ class DrawTab(QSplitter):
         column = QVBoxLayout(left)
         column.setContentsMargins(6, 6, 6, 6)
         column.addLayout(top, 1)
+        column.addLayout(self.edit_tools)
         column.addLayout(self.tools)
         column.addWidget(self.chart)
         return left
@@ -73,13 +78,14 @@ class DrawTab(QSplitter):
         right.setMinimumWidth(220)
         return right
 
-    def add_tool(self, action: QAction) -> QToolButton:
+    def add_tool(self, action: QAction, *, editing: bool = True) -> QToolButton:
         """A tool button for an action (shares its text, shortcut, checked state)."""
         button = QToolButton()
         button.setDefaultAction(action)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.tools.addWidget(button)
+        (self.edit_tools if editing else self.tools).addWidget(button)
         return button
 
     def finish_tools(self) -> None:
-        self.tools.addStretch(1)
+        self.edit_tools.addStretch(1)
+        self.tools.addSpacing(12)

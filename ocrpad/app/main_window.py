@@ -6,7 +6,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QThread, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
 
 from ocrpad.app.actions import build_actions
 from ocrpad.app.draw_tab import DrawTab
@@ -43,6 +52,7 @@ class MainWindow(QMainWindow):
         self.model = model
         self.current: Prediction | None = None
         self._latest_id = 0
+        self._image_request: tuple[int, str] = (-1, "")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.draw = DrawTab()
@@ -60,8 +70,17 @@ class MainWindow(QMainWindow):
 
     # -- public hooks --------------------------------------------------------------------
     def add_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab after 'Draw' (e.g. the Train tab); returns its index."""
-        return self.tabs.addTab(widget, title)
+        """Add a tab after 'Draw' (e.g. the Train tab); returns its index.
+
+        The page scrolls when the window is smaller than it needs, so that no tab forces the
+        window past a small screen.
+        """
+        scroller = QScrollArea()
+        scroller.setObjectName(f"{widget.objectName() or 'page'}Scroller")
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setWidget(widget)
+        return self.tabs.addTab(scroller, title)
 
     def set_model(self, model: Model, description: str = "") -> None:
         """Swap the model used for recognition (from the GUI thread; the worker gets it queued)."""
@@ -118,6 +137,7 @@ class MainWindow(QMainWindow):
         image = QImage(str(path))
         self.draw.canvas.set_background(None if image.isNull() else image)
         self._latest_id += 1
+        self._image_request = (self._latest_id, Path(path).name)
         self.statusBar().showMessage(f"Reading {Path(path).name}…", 3000)
         self.worker.submit(Request(self._latest_id, image_path=str(path)))
 
@@ -132,8 +152,14 @@ class MainWindow(QMainWindow):
         self.prediction_shown.emit(prediction)
 
     def _show_failure(self, failure: Failure) -> None:
-        if failure.request_id == self._latest_id:
-            self._show_empty()
+        if failure.request_id != self._latest_id:
+            return
+        self._show_empty()
+        request_id, name = self._image_request
+        if request_id == failure.request_id:
+            self._show_problem(f"Could not read “{name}”. Is it a PNG or JPG picture?")
+            self.statusBar().showMessage(failure.message, 10_000)
+        else:
             self._show_problem(failure.message)
 
     def _show_problem(self, message: str) -> None:

@@ -6,7 +6,7 @@ from typing import Final
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.input_preview import InputPreview
 from ocrpad.app.prediction import Prediction
@@ -46,7 +46,9 @@ class PredictionPanel(QWidget):
         self.message = QLabel(EMPTY_HINT)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        self.message.setFixedHeight(3 * line + 4)
+        # Takes the free height whatever its text, so a new message never relayouts the window.
+        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview = InputPreview()
         caption = QLabel("Network input, 28×28")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -54,8 +56,7 @@ class PredictionPanel(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.confidence)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+        layout.addWidget(self.message, 1)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(caption)
         self.setFixedWidth(180)

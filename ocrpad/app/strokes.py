@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 from numpy.typing import NDArray
 
 Stroke = NDArray[np.float32]  # (k, 2) x, y in canvas units, y down
 Drawing = tuple[Stroke, ...]
+MAX_UNDO: Final = 300  # undo steps kept; older ones are dropped so a long session stays small
 
 
 class StrokeHistory:
@@ -32,6 +35,7 @@ class StrokeHistory:
         ):
             return False
         self._undo.append(self.strokes)
+        del self._undo[:-MAX_UNDO]
         self._redo.clear()
         self.strokes = strokes
         return True
