@@ -51,7 +51,7 @@ def weights_dir() -> Path:
 def asset_path(name: str) -> Path:
     """The path of one asset, e.g. ``asset_path("ocrpad.png")``; it need not exist."""
     relative = Path(name)
-    if relative.is_absolute() or ".." in relative.parts:
+    if relative.anchor or ".." in relative.parts:
         raise ValueError(f"asset name must be a path inside {ASSETS_FOLDER}/, got {name!r}")
     return assets_dir() / relative
 

@@ -74,7 +74,8 @@ def check_model(weights: Path | None) -> Model:
     try:
         return load_model(weights)
     except (OSError, ValueError) as error:
-        raise SelfTestError(f"cannot load the model {where}: {error}") from error
+        detail = str(error) if str(where) in str(error) else f"{where}: {error}"
+        raise SelfTestError(f"cannot load the model {detail}") from error
 
 
 def check_drawings(model: Model, drawings: Sequence[Drawing]) -> str:

@@ -1,0 +1,210 @@
+"""Packaging: build.spec's choices, the icons, the desktop file, the entry point and CI script.
+
+build.spec runs here against recording stand-ins for PyInstaller's Analysis/EXE/COLLECT, so its
+decisions are checked in milliseconds; `.ci/build-and-selftest` does the real build.
+"""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from ocrpad import __main__ as entry
+from ocrpad import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+
+
+class _Recorder:
+    """Stands in for one PyInstaller build class: remembers its arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+        self.binaries: list[tuple[str, str, str]] = []
+        self.datas: list[tuple[str, str, str]] = []
+        self.pure: list[Any] = []
+        self.scripts: list[Any] = []
+
+
+FAKE_BINARIES = [
+    ("PySide6/Qt/lib/libQt6Widgets.so.6", "/nonexistent/a", "BINARY"),
+    ("PySide6/Qt/lib/libQt6WebEngineCore.so.6", "/nonexistent/b", "BINARY"),
+    ("PySide6/Qt/lib/libQt6Quick.so.6", "/nonexistent/c", "BINARY"),
+    ("PySide6/Qt/plugins/platforms/libqxcb.so", "/nonexistent/d", "BINARY"),
+    ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/nonexistent/e", "BINARY"),
+    ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/nonexistent/f", "BINARY"),
+    ("PySide6/Qt/plugins/sqldrivers/libqsqlite.so", "/nonexistent/g", "BINARY"),
+    ("PySide6/Qt6Network.dll", "/nonexistent/h", "BINARY"),
+    ("numpy/_core/_multiarray_umath.so", "/nonexistent/i", "EXTENSION"),
+]
+FAKE_DATAS = [
+    ("PySide6/Qt/translations/qtbase_de.qm", "/nonexistent/j", "DATA"),
+    ("PySide6/Qt/resources/qtwebengine_resources.pak", "/nonexistent/k", "DATA"),
+]
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The namespace after executing build.spec with recording stand-ins."""
+
+    def analysis(*args: Any, **kwargs: Any) -> _Recorder:
+        recorder = _Recorder(*args, **kwargs)
+        recorder.binaries = list(FAKE_BINARIES)
+        datas = [(f"{folder}/{Path(src).name}", src, "DATA") for src, folder in kwargs["datas"]]
+        recorder.datas = datas + list(FAKE_DATAS)
+        return recorder
+
+    namespace: dict[str, Any] = {
+        "SPECPATH": str(ROOT),
+        "workpath": str(tmp_path_factory.mktemp("work")),
+        "Analysis": analysis,
+        **{name: _Recorder for name in ("PYZ", "EXE", "COLLECT", "BUNDLE")},
+    }
+    source = (ROOT / "build.spec").read_text(encoding="utf-8")
+    exec(compile(source, "build.spec", "exec"), namespace)
+    return namespace
+
+
+def test_the_spec_builds_a_windowed_one_folder_executable_named_ocrpad(
+    spec: dict[str, Any],
+) -> None:
+    exe, coll = spec["exe"], spec["coll"]
+    assert exe.kwargs["name"] == "ocrpad"
+    assert exe.kwargs["console"] is False
+    assert exe.kwargs["exclude_binaries"] is True  # one folder: binaries sit beside the exe
+    assert coll.kwargs["name"] == "ocrpad"
+    assert coll.args[0] is exe
+
+
+def test_the_spec_starts_at_the_entry_point(spec: dict[str, Any]) -> None:
+    (script,) = spec["a"].args[0]
+    assert Path(script) == ROOT / "ocrpad" / "__main__.py"
+    assert "ocrpad.app.main" in spec["a"].kwargs["hiddenimports"]
+
+
+def test_the_spec_bundles_assets_and_weights_at_the_same_relative_paths(
+    spec: dict[str, Any],
+) -> None:
+    datas = spec["a"].kwargs["datas"]
+    for source, folder in datas:
+        assert Path(source).relative_to(ROOT).parent == Path(folder)
+    bundled = {Path(source).relative_to(ROOT).as_posix() for source, _ in datas}
+    expected = {"assets/ocrpad.png", "assets/ocrpad.ico", "assets/selftest_strokes.json"}
+    assert expected <= bundled
+    assert not any(name.endswith(".py") for name in bundled)  # the generator scripts stay out
+    weights = ROOT / "weights" / "ocrpad-default.npz"
+    assert ("weights/ocrpad-default.npz" in bundled) == weights.is_file()
+
+
+def test_the_spec_excludes_unused_qt_modules_test_tools_and_tkinter(
+    spec: dict[str, Any],
+) -> None:
+    excludes = set(spec["a"].kwargs["excludes"])
+    for name in ("PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtPdf"):
+        assert name in excludes
+    for name in ("PySide6.QtNetwork", "PySide6.QtMultimedia", "PySide6.Qt3DCore"):
+        assert name in excludes
+    assert {"pytest", "mypy", "ruff", "tkinter"} <= excludes
+    assert not {"PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets"} & excludes
+
+
+def test_the_spec_drops_unused_qt_libraries_plugins_and_translations(
+    spec: dict[str, Any],
+) -> None:
+    kept = {dest for dest, _, _ in spec["a"].binaries}
+    assert kept == {
+        "PySide6/Qt/lib/libQt6Widgets.so.6",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "numpy/_core/_multiarray_umath.so",
+    }
+    kept_data = {dest for dest, _, _ in spec["a"].datas}
+    assert not any(dest.startswith("PySide6/") for dest in kept_data)
+    assert "assets/selftest_strokes.json" in kept_data
+
+
+def test_the_spec_names_platform_icons_that_exist(spec: dict[str, Any]) -> None:
+    icon = spec["ICON"]
+    assert icon is None or (ROOT / icon).is_file()
+
+
+def test_the_icons_hold_every_size_the_platforms_ask_for() -> None:
+    with Image.open(ASSETS / "ocrpad.png") as png:
+        assert png.size == (256, 256)
+        assert png.mode == "RGBA"
+        corner, centre = png.getpixel((0, 0)), png.getpixel((128, 128))
+        assert isinstance(corner, tuple) and isinstance(centre, tuple)
+        assert corner[3] == 0  # transparent corners around the rounded square
+        assert centre[3] == 255
+    with Image.open(ASSETS / "ocrpad.ico") as ico:
+        sizes = ico.info["sizes"]
+        assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(sizes)
+    with Image.open(ASSETS / "ocrpad.icns") as icns:
+        assert icns.size[0] >= 256
+
+
+def test_the_desktop_file_launches_ocrpad_with_its_icon() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read(ASSETS / "ocrpad.desktop", encoding="utf-8")
+    entry_group = parser["Desktop Entry"]
+    assert entry_group["Type"] == "Application"
+    assert entry_group["Name"] == "ocrpad"
+    assert entry_group["Exec"].split()[0] == "ocrpad"
+    assert entry_group["Icon"] == "ocrpad"
+    assert entry_group["Terminal"] == "false"
+    assert entry_group["Categories"].endswith(";")
+
+
+def test_version_prints_without_starting_the_app() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrpad", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ocrpad {__version__}"
+
+
+def test_without_self_test_the_entry_point_starts_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_app_main() -> int:
+        import os
+
+        seen["argv"] = list(sys.argv)
+        seen["data"] = os.environ.get("OCRPAD_DATA_DIR")
+        seen["weights"] = os.environ.get("OCRPAD_WEIGHTS")
+        seen["probe"] = os.environ.get(entry.STARTUP_PROBE_ENV)
+        return 7
+
+    fake = types.ModuleType("ocrpad.app.main")
+    fake.main = fake_app_main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ocrpad.app.main", fake)
+    for name in ("OCRPAD_DATA_DIR", "OCRPAD_WEIGHTS", entry.STARTUP_PROBE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["ocrpad"])
+    args = ["--data-dir", str(tmp_path), "--weights", "w.npz", "--startup-time"]
+    status = entry.main([*args, "-platform", "offscreen"])
+    assert status == 7
+    assert seen["argv"] == ["ocrpad", "-platform", "offscreen"]  # Qt's own options pass through
+    assert seen["data"] == str(tmp_path)
+    assert seen["weights"] == "w.npz"
+    assert float(seen["probe"]) > 0
+
+
+def test_the_ci_script_is_valid_bash_and_executable() -> None:
+    script = ROOT / ".ci" / "build-and-selftest"
+    assert script.stat().st_mode & 0o111
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = script.read_text(encoding="utf-8")
+    assert "build.spec" in text and "--self-test" in text
