@@ -54,3 +54,41 @@ def relative_line(widget: QWidget, a: Point, b: Point, steps: int = 12) -> list[
     """A line between two points given as fractions (0..1) of the widget's width and height."""
     w, h = widget.width(), widget.height()
     return line((a[0] * w, a[1] * h), (b[0] * w, b[1] * h), steps)
+
+
+def pen_stroke(widget: QWidget, points: Sequence[Point], *, eraser: bool = False) -> None:
+    """The same drag with a tablet pen (or its eraser end): press, moves, release."""
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+
+    kind = QPointingDevice.PointerType.Eraser if eraser else QPointingDevice.PointerType.Pen
+    device = QPointingDevice(
+        "test pen",
+        1000 + int(eraser),
+        QInputDevice.DeviceType.Stylus,
+        kind,
+        QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+        1,
+        3,
+    )
+    steps = [(QEvent.Type.TabletPress, points[0])]
+    steps += [(QEvent.Type.TabletMove, p) for p in points[1:]]
+    steps.append((QEvent.Type.TabletRelease, points[-1]))
+    for event_type, (x, y) in steps:
+        pos = QPointF(x, y)
+        held = event_type != QEvent.Type.TabletRelease
+        event = QTabletEvent(
+            event_type,
+            device,
+            pos,
+            QPointF(widget.mapToGlobal(pos)),
+            0.6 if held else 0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton if held else Qt.MouseButton.NoButton,
+        )
+        QApplication.sendEvent(widget, event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, relative_line
+from gui_helpers import draw_stroke, pen_stroke, relative_line
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -125,3 +125,11 @@ def test_the_undo_history_is_bounded_so_long_sessions_stay_small() -> None:
     while history.undo():
         steps += 1
     assert steps == MAX_UNDO
+
+
+def test_a_tablet_pen_draws_and_its_eraser_end_erases(canvas: Canvas) -> None:
+    pen_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    pen_stroke(canvas, relative_line(canvas, (0.7, 0.2), (0.7, 0.8)))
+    assert len(canvas.strokes()) == 2
+    pen_stroke(canvas, relative_line(canvas, (0.25, 0.5), (0.35, 0.5), steps=4), eraser=True)
+    assert len(canvas.strokes()) == 1 and not canvas.eraser()

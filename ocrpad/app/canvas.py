@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPointingDevice,
     QResizeEvent,
     QTabletEvent,
 )
@@ -148,7 +149,7 @@ class Canvas(QWidget):
 
     def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
         kind = event.type()
-        erasing = event.pointerType() == event.pointerType().Eraser
+        erasing = event.pointerType() == QPointingDevice.PointerType.Eraser
         if kind == QTabletEvent.Type.TabletPress:
             self._begin(event.position(), eraser=erasing)
         elif kind == QTabletEvent.Type.TabletMove:
