@@ -89,3 +89,4 @@ class DrawTab(QSplitter):
     def finish_tools(self) -> None:
         self.edit_tools.addStretch(1)
         self.tools.addSpacing(12)
+        self.tools.setAlignment(Qt.AlignmentFlag.AlignLeft)  # added widgets pack to the left
