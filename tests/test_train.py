@@ -71,10 +71,12 @@ def test_resuming_from_a_checkpoint_gives_the_same_weights_as_an_unbroken_run(
 ) -> None:
     data = synthetic_strokes(48)
     straight = fit(data, tiny_recipe(epochs=2), checkpoint_dir=tmp_path / "a")
-    first = fit(data, tiny_recipe(epochs=2), checkpoint_dir=tmp_path / "c", cancel=_after(3))
+    # 3 batches per epoch: stop after the first batch of epoch 2, then resume from there
+    first = fit(data, tiny_recipe(epochs=2), checkpoint_dir=tmp_path / "c", cancel=_after(4))
     assert not first.completed
     groups, state, _ = load_checkpoint(tmp_path / "c" / CHECKPOINT_NAME)
-    assert state.epoch == 1 and groups["model"] and groups["optim"] and groups["ema"]
+    assert (state.epoch, state.batch) == (1, 1)
+    assert groups["model"] and groups["optim"] and groups["ema"] and groups["best"]
     resumed = fit(
         data,
         tiny_recipe(epochs=2),
@@ -87,7 +89,7 @@ def test_resuming_from_a_checkpoint_gives_the_same_weights_as_an_unbroken_run(
 
 
 def _after(batches: int) -> object:
-    """A cancel() that turns True after `batches` calls (i.e. inside epoch 2 here)."""
+    """A cancel() that turns True after `batches` calls."""
     calls = {"n": 0}
 
     def cancel() -> bool:
@@ -97,7 +99,7 @@ def _after(batches: int) -> object:
     return cancel
 
 
-def test_cancelling_in_the_first_epoch_writes_no_checkpoint(tmp_path: Path) -> None:
+def test_cancelling_before_any_batch_writes_no_checkpoint(tmp_path: Path) -> None:
     result = fit(synthetic_strokes(48), tiny_recipe(), checkpoint_dir=tmp_path, cancel=lambda: True)
     assert not result.completed and result.history == []
     assert not (tmp_path / CHECKPOINT_NAME).exists()

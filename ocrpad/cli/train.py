@@ -2,9 +2,9 @@
 
     ocrpad-train --data ../shared/data/unipen --out weights/ocrpad-default.npz
 
-The defaults reproduce the shipped model. A checkpoint is replaced atomically after every
-epoch; Ctrl-C (or SIGTERM) stops at the next batch and leaves the last checkpoint, which
-`--resume` continues. The model file is written only when training finishes.
+The defaults reproduce the shipped model. A checkpoint is replaced atomically every 100
+batches and after every epoch; Ctrl-C (or SIGTERM) stops before the next batch and saves one
+there, which `--resume` continues exactly. The model file is written only when training ends.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true", help="train on canonical renderings")
     p.add_argument("--resume", type=Path, help="checkpoint to continue from")
     p.add_argument("--checkpoint-dir", type=Path, help="default: <out>.checkpoints/")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="batches between saves")
     p.add_argument("--limit", type=int, help="train on a random subset of this many samples")
     p.add_argument("--no-test", action="store_true", help="do not score the test split")
     p.add_argument("--print-recipe", action="store_true", help="print the recipe JSON and exit")
@@ -151,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             recipe,
             test=test,
             checkpoint_dir=checkpoints,
+            checkpoint_every=args.checkpoint_every,
             resume=args.resume,
             on_step=on_step,
             on_epoch=on_epoch,
@@ -163,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         bar.close()
     if not result.completed:
         resume = checkpoints / CHECKPOINT_NAME
-        print(f"stopped; continue with the same command plus --resume {resume}")
+        if resume.is_file():
+            print(f"stopped; continue with the same command plus --resume {resume}")
+        else:
+            print("stopped before the first batch finished; nothing to resume")
         return 130
     result.model.save(args.out)
     print(f"wrote {args.out} (best epoch {result.model.meta['best_epoch']})")

@@ -51,24 +51,25 @@ def render_batch_of(plan: BatchPlan, indices: NDArray[np.int64], rng: np.random.
 
 
 def epoch_batches(
-    plan: BatchPlan, rng: np.random.Generator, *, prefetch: int = 6
+    plan: BatchPlan, seed: int, *, start: int = 0, prefetch: int = 6
 ) -> Iterator[Batch]:
-    """One shuffled epoch of batches, rendered ahead by a daemon thread.
+    """One shuffled epoch of batches from batch `start` on, rendered ahead by a daemon thread.
 
-    Every draw (order, augmentation) comes from `rng`, so an epoch is reproducible from it.
-    Stopping early (break / exception in the consumer) stops the producer.
+    The order comes from `seed`, and batch k's augmentation from (seed, k): an epoch can be
+    resumed in the middle and gives the same batches. Stopping early stops the producer.
     """
-    order = rng.permutation(len(plan.data))
-    chunks = [order[k : k + plan.batch_size] for k in range(0, len(order), plan.batch_size)]
+    order = np.random.default_rng(seed).permutation(len(plan.data))
+    starts = range(start * plan.batch_size, len(order), plan.batch_size)
     slots: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for chunk in chunks:
+            for k, first in enumerate(starts, start=start):
                 if stop.is_set():
                     return
-                slots.put(render_batch_of(plan, chunk, rng))
+                chunk = order[first : first + plan.batch_size]
+                slots.put(render_batch_of(plan, chunk, np.random.default_rng([seed, k])))
             slots.put(None)
         except BaseException as exc:  # handed to the consumer, re-raised there
             slots.put(exc)

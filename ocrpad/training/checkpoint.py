@@ -28,7 +28,10 @@ class TrainState:
     """Everything besides the recipe that a resumed run needs."""
 
     epoch: int = 0  # epochs completed
+    batch: int = 0  # batches done in the current (unfinished) epoch
     step: int = 0  # optimiser steps done
+    epoch_seed: int = 0  # seed of the current epoch's order and augmentation
+    dropout_states: list[dict[str, Any]] = field(default_factory=list)  # mask generators
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0
     best_score: float = -1.0
@@ -45,7 +48,10 @@ def save_checkpoint(
         "format": FORMAT,
         "version": VERSION,
         "epoch": state.epoch,
+        "batch": state.batch,
         "step": state.step,
+        "epoch_seed": state.epoch_seed,
+        "dropout_states": state.dropout_states,
         "history": state.history,
         "best_epoch": state.best_epoch,
         "best_score": state.best_score,
@@ -70,7 +76,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Arrays], TrainState, di
     try:
         state = TrainState(
             epoch=int(meta["epoch"]),
+            batch=int(meta["batch"]),
             step=int(meta["step"]),
+            epoch_seed=int(meta["epoch_seed"]),
+            dropout_states=list(meta["dropout_states"]),
             history=list(meta["history"]),
             best_epoch=int(meta["best_epoch"]),
             best_score=float(meta["best_score"]),

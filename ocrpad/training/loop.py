@@ -76,6 +76,7 @@ def train_epoch(
     *,
     schedule: Callable[[int], float],
     first_step: int = 0,
+    first_batch: int = 0,
     total_batches: int = 0,
     label_smoothing: float = 0.0,
     average: WeightAverage | None = None,
@@ -84,11 +85,12 @@ def train_epoch(
 ) -> tuple[float, float, int]:
     """Train over `batches`; schedule(step) gives the learning rate of each global step.
 
-    Returns (mean loss, training accuracy, steps done). Stops early when cancel() is True.
+    `first_batch` batches of this epoch were done before (a resumed epoch). Returns (mean loss,
+    training accuracy, steps done) over these batches. Stops early when cancel() is True.
     """
     step, total_loss, correct, seen, batch = first_step, 0.0, 0, 0, 0
     start = time.perf_counter()
-    for batch, (x, y) in enumerate(batches, start=1):
+    for batch, (x, y) in enumerate(batches, start=first_batch + 1):
         if cancel is not None and cancel():
             break
         lr = schedule(step)
