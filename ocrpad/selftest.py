@@ -100,7 +100,8 @@ def check_drawings(model: Model, drawings: Sequence[Drawing]) -> str:
             )
     if failures:
         raise SelfTestError(
-            f"{len(failures)} of {len(drawings)} built-in drawings misread: " + "; ".join(failures)
+            f"{len(failures)} of {len(drawings)} built-in drawings misread:"
+            + "".join(f"\n       {failure}" for failure in failures)
         )
     return f"recognised all {len(drawings)} built-in drawings"
 
