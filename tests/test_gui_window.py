@@ -10,8 +10,8 @@ import pytest
 from gui_helpers import draw_stroke, relative_line
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.canvas import Canvas
@@ -228,3 +228,25 @@ def test_the_gui_bench_drives_the_real_window_and_reports_its_figures(model_path
     assert result.recognitions == 6 and result.errors == 0 and result.stale_answers == 0
     assert 0 < result.latency_p50_ms <= result.latency_p95_ms <= result.latency_max_ms
     assert result.max_stall_ms >= 0
+
+
+def test_every_action_is_in_a_menu_and_the_everyday_ones_have_shortcuts(
+    window: MainWindow,
+) -> None:
+    in_menus = {
+        action for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()
+    }
+    for name, action in window.actions_by_name.items():
+        assert action in in_menus, name
+    for name in ("open", "undo", "redo", "copy", "eraser", "about", "quit"):
+        assert not window.actions_by_name[name].shortcut().isEmpty(), name
+
+
+def test_the_dark_theme_darkens_the_canvas_and_light_restores_it(window: MainWindow) -> None:
+    window.set_theme("dark")
+    QApplication.processEvents()  # the new palette reaches widgets by event
+    dark = window.draw.canvas.palette().color(QPalette.ColorRole.Base)
+    window.set_theme("light")
+    QApplication.processEvents()
+    light = window.draw.canvas.palette().color(QPalette.ColorRole.Base)
+    assert dark.lightness() < light.lightness()
