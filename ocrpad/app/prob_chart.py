@@ -7,7 +7,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
@@ -79,14 +79,13 @@ class ProbabilityChart(QWidget):
             self.class_clicked.emit(self._labels[index])
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            pos = self.mapFromGlobal(self.cursor().pos())
-            index = self._bar_at(QPointF(pos))
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
+            index = self._bar_at(QPointF(event.pos()))
             if index is None:
                 QToolTip.hideText()
             else:
-                text = f"{self._labels[index]!r}: {100 * self._probs[index]:.2f}%"
-                QToolTip.showText(self.cursor().pos(), text, self)
+                text = f"{self._labels[index]}: {100 * self._probs[index]:.2f}%"
+                QToolTip.showText(event.globalPos(), text, self)
             return True
         return super().event(event)
 
