@@ -21,6 +21,7 @@ from ocrpad.app.train_panel import FineTunePanel, verdict
 from ocrpad.app.train_worker import FineTuneFn, TrainJob, TrainResult, TrainWorker, start_thread
 from ocrpad.data.samples import SampleStore, StoreError, StoreWriteError, open_store, validate_label
 from ocrpad.finetune import fine_tune
+from ocrpad.finetune_report import FineTuneProgress
 from ocrpad.model import load_model
 
 STORE_NAME: Final = "samples.sqlite"
@@ -40,6 +41,8 @@ class TrainTab(QSplitter):
     model_accepted = Signal(object)  # the kept fine-tuned Model
     restore_factory_requested = Signal()
     message = Signal(str)
+    progress_shown = Signal(object)  # FineTuneProgress, after the panel showed it
+    fine_tune_done = Signal(object)  # FineTuneReport (or None on failure), after it is shown
     _run = Signal(object)  # TrainJob, queued to the worker thread
 
     def __init__(
@@ -87,7 +90,7 @@ class TrainTab(QSplitter):
         self.panel.keep_button.clicked.connect(self.keep)
         self.panel.discard_button.clicked.connect(self.discard)
         self.panel.restore_button.clicked.connect(self.restore_factory_requested.emit)
-        self.worker.progress.connect(self.panel.show_progress)
+        self.worker.progress.connect(self._progress)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self._run.connect(self.worker.start, Qt.ConnectionType.QueuedConnection)
@@ -170,14 +173,20 @@ class TrainTab(QSplitter):
         self.worker.cancel()
         self.panel.eta.setText("Cancelling…")
 
+    def _progress(self, figures: FineTuneProgress) -> None:
+        self.panel.show_progress(figures)
+        self.progress_shown.emit(figures)
+
     def _finished(self, result: TrainResult) -> None:
         self.panel.show_report(result.report)
         self.pending = None if result.report.cancelled else result
         self.show_message(verdict(result.report))
+        self.fine_tune_done.emit(result.report)
 
     def _failed(self, message: str) -> None:
         self.panel.show_failure(message)
         self.show_message(message)
+        self.fine_tune_done.emit(None)
 
     def keep(self) -> None:
         if self.pending is not None:

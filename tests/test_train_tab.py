@@ -1,0 +1,207 @@
+"""The Train tab driven like a user: prompts, free labels, browsing, fine-tune and its outcome."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.canvas import Canvas
+from ocrpad.app.train_collect import prompt_sequence
+from ocrpad.app.train_tab import TrainTab
+from ocrpad.data.samples import SampleStore
+from ocrpad.finetune import FineTuneSettings, fine_tune
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+from ocrpad.symbols import draw_many
+
+TIMEOUT = 60_000
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
+FAST = FineTuneSettings(epochs=3, batch_user=8, batch_rehearsal=0, held_out=0.25)
+
+
+@pytest.fixture
+def model() -> Model:
+    return build_model(TINY, list("0123456789"), np.random.default_rng(0))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SampleStore]:
+    with SampleStore(tmp_path / "samples.sqlite", renderer=None) as opened:
+        yield opened
+
+
+def _tab(qtbot: QtBot, store: SampleStore | None, model: Model, **settings: Any) -> TrainTab:
+    tune = functools.partial(fine_tune, settings=FineTuneSettings(**{**FAST.__dict__, **settings}))
+    tab = TrainTab(store, lambda: model, functools.partial(tune, rehearsal=None))
+    qtbot.addWidget(tab)
+    tab.resize(1200, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    return tab
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, store: SampleStore, model: Model) -> Iterator[TrainTab]:
+    opened = _tab(qtbot, store, model)
+    yield opened
+    opened.shutdown()
+
+
+def _draw(canvas: Canvas) -> None:
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.5, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.8), (0.7, 0.2)))
+
+
+def _fill(store: SampleStore, chars: str = "+?", count: int = 6) -> None:
+    rng = np.random.default_rng(0)
+    for k, char in enumerate(chars):
+        symbol = "+?Σ#"[k % 4]  # any synthetic symbol will do as a drawing of ``char``
+        store.add_many(draw_many(symbol, count, rng), [char] * count, "prompt")
+
+
+def test_prompts_cycle_through_the_chosen_characters() -> None:
+    assert prompt_sequence("ab a", 2) == ["a", "b", "a", "b"]
+
+
+def test_prompt_mode_saves_each_drawing_under_the_prompted_character(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    collect = tab.collect
+    collect.prompt_chars.setText("gq")
+    collect.prompt_repeats.setValue(2)
+    qtbot.mouseClick(collect.start_button, Qt.MouseButton.LeftButton)
+    assert collect.prompt_label.text().endswith("g")
+    assert collect.progress_label.text() == "0 / 4 done"
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert [(s.label, s.source) for s in store] == [("g", "prompt")]
+    assert collect.canvas.strokes() == ()
+    assert collect.prompt_label.text().endswith("q")
+    qtbot.mouseClick(collect.skip_button, Qt.MouseButton.LeftButton)
+    assert collect.progress_label.text() == "2 / 4 done"
+    assert tab.browser.classes.count() == 1 and "(1)" in tab.browser.classes.item(0).text()
+
+
+def test_saving_an_empty_canvas_asks_for_a_drawing(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    qtbot.mouseClick(tab.collect.save_button, Qt.MouseButton.LeftButton)
+    assert store.count() == 0
+    assert "Draw" in tab.status.text()
+
+
+def test_free_labelling_accepts_any_character(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    collect = tab.collect
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+    assert collect.free_label.isEnabled() and not collect.skip_button.isEnabled()
+    _draw(collect.canvas)
+    collect.free_label.setText("Σ")
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+    _draw(collect.canvas)
+    collect.free_label.setText("ab")
+    qtbot.mouseClick(collect.save_button, Qt.MouseButton.LeftButton)
+    assert [(s.label, s.source) for s in store] == [("Σ", "free")]
+    assert "one character" in tab.status.text()
+    assert collect.canvas.strokes() != ()  # the refused drawing is still there
+
+
+def test_the_browser_relabels_deletes_and_undoes(tab: TrainTab, store: SampleStore) -> None:
+    _fill(store, "ab", 3)
+    browser = tab.browser
+    browser.refresh(select="a")
+    assert [browser.classes.item(i).text() for i in range(2)] == ["a   (3)", "b   (3)"]
+    assert browser.grid.count() == 3
+    browser.grid.setCurrentRow(1)
+    assert browser.large.pixmap() is not None and "#2" in browser.details.text()
+    assert browser.relabel_selected("b")
+    assert store.counts_by_label() == {"a": 2, "b": 4}
+    assert browser.current_label() == "b"
+    assert not browser.relabel_selected("no")
+    assert browser.delete_selected() == 1
+    assert store.counts_by_label() == {"a": 2, "b": 3}
+    assert browser.undo_button.isEnabled()
+    assert browser.undo_delete()
+    assert store.counts_by_label() == {"a": 2, "b": 4}
+    assert not browser.undo_button.isEnabled()
+
+
+def test_a_refused_save_keeps_the_drawing_in_memory_until_it_can_be_written(
+    tab: TrainTab, store: SampleStore
+) -> None:
+    strokes = tuple(draw_many("+", 1, np.random.default_rng(1))[0])
+    store._db.execute("PRAGMA query_only = ON")  # the disk refuses writes
+    assert tab.save(strokes, "+", "free")
+    assert store.count() == 0 and len(tab.unsaved) == 1
+    assert "kept in memory" in tab.status.text()
+    assert len(tab.training_data()[0]) == 1
+    store._db.execute("PRAGMA query_only = OFF")
+    assert tab.save(strokes, "?", "free")
+    assert store.counts_by_label() == {"+": 1, "?": 1} and tab.unsaved == []
+
+
+def _run_fine_tune(qtbot: QtBot, tab: TrainTab) -> None:
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+        qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
+        assert not tab.panel.start_button.isEnabled() and tab.panel.cancel_button.isEnabled()
+
+
+def test_a_kept_fine_tune_hands_out_the_new_model(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, model: Model
+) -> None:
+    _fill(store)
+    tab.browser.refresh()
+    _run_fine_tune(qtbot, tab)
+    panel = tab.panel
+    assert panel.keep_button.isEnabled() and panel.discard_button.isEnabled()
+    assert len(panel.curves.points) == FAST.epochs
+    assert panel.table.rowCount() == 3  # all, '+', '?'
+    assert panel.table.item(0, 1).text() == "4"
+    assert "→" in panel.verdict.text()
+    with qtbot.waitSignal(tab.model_accepted) as accepted:
+        qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
+    kept = accepted.args[0]
+    assert kept is not model and kept.labels[-2:] == ["+", "?"]
+    assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
+
+
+def test_a_discarded_fine_tune_changes_nothing(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    _run_fine_tune(qtbot, tab)
+    with qtbot.assertNotEmitted(tab.model_accepted):
+        qtbot.mouseClick(tab.panel.discard_button, Qt.MouseButton.LeftButton)
+    assert tab.pending is None and not tab.panel.keep_button.isEnabled()
+    assert "Discarded" in tab.status.text()
+
+
+def test_cancel_stops_the_fine_tune_and_keeps_the_current_model(
+    qtbot: QtBot, store: SampleStore, model: Model
+) -> None:
+    _fill(store)
+    tab = _tab(qtbot, store, model, epochs=200, max_steps=100_000)
+    try:
+        with qtbot.waitSignal(tab.progress_shown, timeout=TIMEOUT):
+            tab.start_fine_tune()
+        with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT) as done:
+            qtbot.mouseClick(tab.panel.cancel_button, Qt.MouseButton.LeftButton)
+        assert done.args[0].cancelled
+        assert tab.pending is None and not tab.panel.keep_button.isEnabled()
+        assert tab.panel.start_button.isEnabled()
+        assert "Cancelled" in tab.status.text()
+    finally:
+        tab.shutdown()
+
+
+def test_fine_tuning_without_drawings_says_so(tab: TrainTab) -> None:
+    assert not tab.start_fine_tune()
+    assert "No drawings" in tab.status.text()

@@ -1,0 +1,116 @@
+"""The Train tab inside the main window: correction bar, kept models, factory reset, bad stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main import create_main_window
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train_tab import STORE_NAME, USER_MODEL_NAME, TrainTab
+from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
+
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
+    build_model(TINY, rng=np.random.default_rng(1)).save(path)
+    return path
+
+
+def _open(qtbot: QtBot, model_path: Path, folder: Path) -> MainWindow:
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = create_main_window(model_path, folder / "data", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
+    opened = _open(qtbot, model_path, tmp_path)
+    yield opened
+    opened.close()
+
+
+def _tab(window: MainWindow) -> TrainTab:
+    tab = window.findChild(QWidget, "trainTab")
+    assert isinstance(tab, TrainTab)
+    return tab
+
+
+def test_the_window_has_a_train_tab_with_a_store_in_the_data_folder(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    tab = _tab(window)
+    assert "&Train" in [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tab.store is not None and tab.store.path == tmp_path / "data" / STORE_NAME
+
+
+def test_typing_the_right_character_saves_the_drawing_as_a_correction(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    bar = window.findChild(QWidget, "correctionBar")
+    assert bar is not None
+    field = window.findChild(QWidget, "correctionInput")
+    qtbot.keyClicks(field, "l")
+    store = _tab(window).store
+    assert store is not None
+    assert [(s.label, s.source) for s in store] == [("l", "correction")]
+    assert field.text() == ""  # ready for the next one
+    assert "Saved this drawing as 'l'" in window.statusBar().currentMessage()
+
+
+def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.findChild(QWidget, "correctionInput"), "x")
+    store = _tab(window).store
+    assert store is not None and store.count() == 0
+    assert "Draw something first" in _tab(window).status.text()
+
+
+def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
+    qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
+) -> None:
+    tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
+    with qtbot.waitSignal(window.model_changed):
+        _tab(window).model_accepted.emit(tuned)
+    assert window.model is tuned
+    saved = tmp_path / "data" / USER_MODEL_NAME
+    assert load_model(saved).labels[-1] == "Σ"
+    window.close()
+    again = _open(qtbot, model_path, tmp_path)
+    try:
+        assert again.model is not None and again.model.labels[-1] == "Σ"
+        _tab(again).restore_factory_requested.emit()
+        assert again.model is not None and "Σ" not in again.model.labels
+        assert not saved.exists() and saved.with_suffix(".previous.npz").exists()
+    finally:
+        again.close()
+
+
+def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / STORE_NAME).write_bytes(b"not a database" * 100)
+    window = _open(qtbot, model_path, tmp_path)
+    try:
+        tab = _tab(window)
+        assert "damaged" in tab.status.text() and "moved" in tab.status.text()
+        assert tab.store is not None and tab.store.count() == 0
+        assert len(list(data.glob(f"{STORE_NAME}.corrupt-*"))) == 1
+    finally:
+        window.close()
