@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from ocrpad import selftest
 
+        _borrow_parent_console()
         return selftest.run(weights=args.weights, data_dir=args.data_dir)
     if args.startup_time:
         os.environ.setdefault(STARTUP_PROBE_ENV, repr(start))
@@ -67,6 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocrpad.app.main import main as app_main
 
     return app_main()
+
+
+def _borrow_parent_console() -> None:
+    """A windowed Windows build starts without stdout: write to the calling console, if any."""
+    if os.name != "nt" or sys.stdout is not None:
+        return
+    import ctypes
+
+    kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009  (exists on Windows only)
+    if kernel32.AttachConsole(-1):  # ATTACH_PARENT_PROCESS
+        sys.stdout = Path("CONOUT$").open("w", encoding="utf-8")  # noqa: SIM115  (process-long)
+        sys.stderr = sys.stdout
 
 
 if __name__ == "__main__":
