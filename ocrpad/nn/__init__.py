@@ -1,5 +1,6 @@
 """The from-scratch engine (NumPy + standard library only). Public layout NCHW float32."""
 
+from ocrpad.nn import parallel
 from ocrpad.nn.batchnorm import BatchNorm2d
 from ocrpad.nn.conv import Conv2d
 from ocrpad.nn.layers import Dense, Dropout, Flatten, ReLU
@@ -28,5 +29,6 @@ __all__ = [
     "cosine_lr",
     "cross_entropy",
     "load_arrays",
+    "parallel",
     "save_arrays",
 ]

@@ -6,8 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ocrpad.nn.functional import BufferCache, pad_cl, windows_cl
+from ocrpad.nn.functional import BufferCache, conv_output_size, pad_cl, windows_cl
 from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.parallel import parallel_for
+
+CHUNK_BYTES = 1 << 20
+"""Target size of one im2col chunk: small enough to stay in a core's cache."""
 
 
 class Conv2d(Layer):
@@ -41,8 +45,7 @@ class Conv2d(Layer):
         self.params["bias"] = np.zeros(out_channels, dtype=np.float32)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._buf = BufferCache()
-        self._cols: Array | None = None
-        self._x_shape: tuple[int, ...] = ()
+        self._x: Array | None = None
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -57,47 +60,101 @@ class Conv2d(Layer):
         """weight (O, C, kh, kw) -> (kh*kw*C, O), rows ordered like the im2col columns."""
         return self.params["weight"].transpose(2, 3, 1, 0).reshape(-1, self.out_channels)
 
-    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
-        """x: (N, H, W, C) -> (N, Ho, Wo, O)."""
-        k, p = self.kernel_size, self.padding
-        n, h, w, c = x.shape
+    def _chunk_images(self, x_shape: tuple[int, ...], out_size: tuple[int, int]) -> int:
+        """Images per im2col chunk so that a chunk's columns stay cache-sized."""
+        per_image = out_size[0] * out_size[1] * self.kernel_size**2 * x_shape[3] * 4
+        return max(1, CHUNK_BYTES // per_image)
+
+    def _im2col(self, x: Array, lo: int, hi: int, part: int, chunk: int) -> Array:
+        """Columns of images lo..hi of x (N, H, W, C) -> (m, kh*kw*C) in a reused buffer."""
+        k, s, p = self.kernel_size, self.stride, self.padding
+        _, h, w, c = x.shape
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
-        xp = pad_cl(
-            x, p, out=self._buf.get("xp", (n, h + 2 * p, w + 2 * p, c), dtype) if p else None
-        )
-        win = windows_cl(xp, k, k, self.stride)  # (N, Ho, Wo, kh, kw, C)
-        ho, wo = win.shape[1], win.shape[2]
-        cols = self._buf.get("cols", (n * ho * wo, k * k * c), dtype)
-        np.copyto(cols.reshape(win.shape), win)
-        y = cols @ self._weight_matrix()  # (N*Ho*Wo, O)
-        y += self.params["bias"]
-        self._cols, self._x_shape = cols, x.shape
+        src = x[lo:hi]
+        if p:
+            xp = self._buf.get(f"xp{part}", (chunk, h + 2 * p, w + 2 * p, c), dtype)
+            src = pad_cl(src, p, out=xp[: hi - lo])
+        win = windows_cl(src, k, k, s)  # (n, Ho, Wo, kh, kw, C), a view
+        rows = win.shape[0] * win.shape[1] * win.shape[2]
+        cols = self._buf.get(f"cols{part}", (chunk * rows // win.shape[0], k * k * c), dtype)
+        np.copyto(cols[:rows].reshape(win.shape), win)
+        return cols[:rows]
+
+    def forward_cl(self, x: Array, *, training: bool = False) -> Array:
+        """x: (N, H, W, C) -> (N, Ho, Wo, O). The batch is split over the worker threads and
+        each thread walks its images in cache-sized im2col chunks."""
+        k, s, p = self.kernel_size, self.stride, self.padding
+        n, h, w, _ = x.shape
+        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        dtype = np.result_type(x.dtype, self.params["weight"].dtype)
+        y = np.empty((n * ho * wo, self.out_channels), dtype)  # (M, O)
+        wm = np.ascontiguousarray(self._weight_matrix(), dtype=dtype)
+        bias, per_image = self.params["bias"], ho * wo
+        chunk = self._chunk_images(x.shape, (ho, wo))
+
+        def work(part: int, lo: int, hi: int) -> None:
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                rows = slice(a * per_image, b * per_image)
+                np.matmul(self._im2col(x, a, b, part, chunk), wm, out=y[rows])
+                y[rows] += bias
+
+        parallel_for(n, work)
+        self._x = x
         return y.reshape(n, ho, wo, self.out_channels)
 
     def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
-        """dy: (N, Ho, Wo, O) -> dx: (N, H, W, C); fills grads."""
-        if self._cols is None:
+        """dy: (N, Ho, Wo, O) -> dx: (N, H, W, C); fills grads. The columns are rebuilt
+        chunk by chunk instead of being kept from the forward pass."""
+        if self._x is None:
             raise RuntimeError("Conv2d.backward called before forward")
+        x = self._x
         n, ho, wo, o = dy.shape
-        dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, o)  # (M, O)
         k, c = self.kernel_size, self.in_channels
-        dw = self._cols.T @ dy2  # (kh*kw*C, O)
-        self.grads["weight"][...] = dw.reshape(k, k, c, o).transpose(3, 2, 0, 1)
-        self.grads["bias"][...] = dy2.sum(axis=0)
-        if not need_input_grad:
-            return None
-        return self._input_grad(dy2, ho, wo)
+        dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, o)  # (M, O)
+        dx = np.empty(x.shape, dy2.dtype) if need_input_grad else None
+        chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
+        dws: dict[int, Array] = {}
+        dbs: dict[int, Array] = {}
 
-    def _input_grad(self, dy2: Array, ho: int, wo: int) -> Array:
-        """kh*kw small matmuls (M, O) @ (O, C), each added to a shifted view of dx."""
-        n, h, w, c = self._x_shape
+        def work(part: int, lo: int, hi: int) -> None:
+            dw = np.zeros((k * k * c, o), dy2.dtype)  # (kh*kw*C, O)
+            db = np.zeros(o, dy2.dtype)
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                rows = slice(a * per_image, b * per_image)
+                dw += self._im2col(x, a, b, part, chunk).T @ dy2[rows]
+                db += dy2[rows].sum(axis=0)
+                if dx is not None:
+                    self._input_grad(dy2[rows], dx[a:b], part, (ho, wo), chunk)
+            dws[part], dbs[part] = dw, db
+
+        parts = parallel_for(n, work)
+        dw = sum(dws[i] for i in range(1, parts)) + dws[0]
+        self.grads["weight"][...] = dw.reshape(k, k, c, o).transpose(3, 2, 0, 1)
+        self.grads["bias"][...] = sum(dbs[i] for i in range(1, parts)) + dbs[0]
+        return dx
+
+    def _input_grad(
+        self, dy2: Array, dx: Array, part: int, out_size: tuple[int, int], chunk: int
+    ) -> None:
+        """Write the input gradient of a few images into dx (n, H, W, C): kh*kw small matmuls
+        (m, O) @ (O, C), each added to a shifted view of the padded gradient."""
+        n, h, w, c = dx.shape
         k, s, p = self.kernel_size, self.stride, self.padding
-        weight = self.params["weight"]
-        dxp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dy2.dtype)
-        part = self._buf.get("part", (dy2.shape[0], c), dy2.dtype)
+        ho, wo = out_size
+        weight = self.params["weight"].astype(dy2.dtype, copy=False)
+        dxp = dx
+        if p:
+            shape = (chunk, h + 2 * p, w + 2 * p, c)
+            dxp = self._buf.get(f"dxp{part}", shape, dy2.dtype)[:n]
+        dxp.fill(0)
+        scratch_rows = chunk * ho * wo
+        scratch = self._buf.get(f"scratch{part}", (scratch_rows, c), dy2.dtype)[: dy2.shape[0]]
         for i in range(k):
             for j in range(k):
-                np.matmul(dy2, weight[:, :, i, j], out=part)
+                np.matmul(dy2, weight[:, :, i, j], out=scratch)
                 view = dxp[:, i : i + s * (ho - 1) + 1 : s, j : j + s * (wo - 1) + 1 : s]
-                view += part.reshape(n, ho, wo, c)
-        return dxp[:, p : p + h, p : p + w] if p else dxp
+                view += scratch.reshape(n, ho, wo, c)
+        if p:
+            dx[...] = dxp[:, p : p + h, p : p + w]

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn.module import Array, ElementwiseLayer, Layer
+from ocrpad.nn.parallel import parallel_for
 
 
 class ReLU(ElementwiseLayer):
@@ -18,14 +19,27 @@ class ReLU(ElementwiseLayer):
         self._mask: NDArray[np.bool_] | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        y: Array = np.maximum(x, 0)
-        self._mask = y > 0
+        y: Array = np.empty_like(x)
+        mask = np.empty(x.shape, dtype=bool)
+
+        def work(part: int, lo: int, hi: int) -> None:
+            np.maximum(x[lo:hi], 0, out=y[lo:hi])
+            np.greater(y[lo:hi], 0, out=mask[lo:hi])
+
+        parallel_for(x.shape[0], work)
+        self._mask = mask
         return y
 
     def backward(self, dy: Array) -> Array:
         if self._mask is None:
             raise RuntimeError("ReLU.backward called before forward")
-        dx: Array = dy * self._mask
+        mask = self._mask
+        dx: Array = np.empty(np.broadcast_shapes(dy.shape, mask.shape), dy.dtype)
+
+        def work(part: int, lo: int, hi: int) -> None:
+            np.multiply(dy[lo:hi], mask[lo:hi], out=dx[lo:hi])
+
+        parallel_for(dx.shape[0], work)
         return dx
 
 
@@ -112,16 +126,30 @@ class Dense(Layer):
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         self._x = x
-        y: Array = x @ self.params["weight"].T
-        y += self.params["bias"]
+        weight, bias = self.params["weight"], self.params["bias"]
+        y: Array = np.empty((x.shape[0], self.out_features), np.result_type(x, weight))
+
+        def work(part: int, lo: int, hi: int) -> None:
+            np.matmul(x[lo:hi], weight.T, out=y[lo:hi])
+            y[lo:hi] += bias
+
+        parallel_for(x.shape[0], work)
         return y
 
     def backward(self, dy: Array) -> Array:
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
-        self.grads["weight"][...] = dy.T @ self._x
+        x, weight = self._x, self.params["weight"]
+        dx: Array = np.empty(x.shape, np.result_type(dy, weight))
+        dws: dict[int, Array] = {}
+
+        def work(part: int, lo: int, hi: int) -> None:
+            dws[part] = dy[lo:hi].T @ x[lo:hi]  # (out, in)
+            np.matmul(dy[lo:hi], weight, out=dx[lo:hi])
+
+        parts = parallel_for(x.shape[0], work)
+        self.grads["weight"][...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         self.grads["bias"][...] = dy.sum(axis=0)
-        dx: Array = dy @ self.params["weight"]
         return dx
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.parallel import parallel_for
 
 
 class MaxPool2d(Layer):
@@ -37,14 +38,20 @@ class MaxPool2d(Layer):
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, Ho, Wo, C)."""
-        _, h, w, _ = x.shape
+        n, h, w, c = x.shape
         k, s = self.kernel_size, self.stride
         ho, wo = (h - k) // s + 1, (w - k) // s + 1
         offsets = self._offsets(ho, wo)
-        rows, cols = offsets[0]
-        y = np.array(x[:, rows, cols], copy=True)
-        for rows, cols in offsets[1:]:
-            np.maximum(y, x[:, rows, cols], out=y)
+        y = np.empty((n, ho, wo, c), x.dtype)
+
+        def work(part: int, lo: int, hi: int) -> None:
+            xs, ys = x[lo:hi], y[lo:hi]
+            rows, cols = offsets[0]
+            ys[...] = xs[:, rows, cols]
+            for rows, cols in offsets[1:]:
+                np.maximum(ys, xs[:, rows, cols], out=ys)
+
+        parallel_for(n, work)
         self._x, self._y = x, y
         return y
 
@@ -53,12 +60,24 @@ class MaxPool2d(Layer):
         if self._x is None or self._y is None:
             raise RuntimeError("MaxPool2d.backward called before forward")
         x, y = self._x, self._y
-        dx = np.zeros(x.shape, dtype=dy.dtype)
-        unclaimed = np.ones(y.shape, dtype=bool)
-        hit = np.empty(y.shape, dtype=bool)
-        for rows, cols in self._offsets(y.shape[1], y.shape[2]):
-            np.equal(x[:, rows, cols], y, out=hit)
-            hit &= unclaimed
-            unclaimed &= ~hit
-            dx[:, rows, cols] += np.where(hit, dy, 0)
+        k, s = self.kernel_size, self.stride
+        tiled = k == s and x.shape[1] == k * y.shape[1] and x.shape[2] == k * y.shape[2]
+        # Non-overlapping windows that tile the input: every dx element is written exactly once.
+        dx = np.empty(x.shape, dy.dtype) if tiled else np.zeros(x.shape, dy.dtype)
+        offsets = self._offsets(y.shape[1], y.shape[2])
+
+        def work(part: int, lo: int, hi: int) -> None:
+            xs, ys, dys, dxs = x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi]
+            unclaimed = np.ones(ys.shape, dtype=bool)
+            hit = np.empty(ys.shape, dtype=bool)
+            for rows, cols in offsets:
+                np.equal(xs[:, rows, cols], ys, out=hit)
+                hit &= unclaimed
+                unclaimed ^= hit
+                if tiled:
+                    np.multiply(hit, dys, out=dxs[:, rows, cols])
+                else:
+                    dxs[:, rows, cols] += hit * dys
+
+        parallel_for(x.shape[0], work)
         return dx

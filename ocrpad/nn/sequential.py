@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
+from ocrpad.nn.parallel import single_threaded_blas
 
 
 class StateDictError(ValueError):
@@ -31,8 +32,9 @@ class Sequential:
     def forward(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
         h = to_cl(x)
-        for _, layer in self.layers:
-            h = layer.forward_cl(h, training=training)
+        with single_threaded_blas():  # the batch split provides the parallelism
+            for _, layer in self.layers:
+                h = layer.forward_cl(h, training=training)
         return to_cf(h)
 
     @overload
@@ -47,19 +49,21 @@ class Sequential:
         ``need_input_grad=False`` (training) skips the first layer's input gradient.
         """
         g: Array | None = to_cl(dy)
-        for index in range(len(self.layers) - 1, -1, -1):
-            assert g is not None
-            need = need_input_grad or index > 0
-            g = self.layers[index][1].backward_cl(g, need_input_grad=need)
+        with single_threaded_blas():
+            for index in range(len(self.layers) - 1, -1, -1):
+                assert g is not None
+                need = need_input_grad or index > 0
+                g = self.layers[index][1].backward_cl(g, need_input_grad=need)
         return None if g is None else to_cf(g)
 
     def forward_with_activations(self, x: Array) -> list[tuple[str, Array]]:
         """x: (N, C, H, W) -> [(name, output)] per layer in inference mode, NCHW or (N, F)."""
         out: list[tuple[str, Array]] = []
         h = to_cl(x)
-        for name, layer in self.layers:
-            h = layer.forward_cl(h, training=False)
-            out.append((name, to_cf(h)))
+        with single_threaded_blas():
+            for name, layer in self.layers:
+                h = layer.forward_cl(h, training=False)
+                out.append((name, to_cf(h)))
         return out
 
     def named_tensors(self) -> Iterator[tuple[str, Layer, str, Literal["param", "buffer"]]]:

@@ -1,0 +1,289 @@
+"""``ocrpad-bench``: speed and memory of the engine, and of its PyTorch twin when importable.
+
+Every figure is a median over interleaved rounds (ocrpad and PyTorch alternate), so a busy
+machine slows both alike. Each measurement is one function, so more can be added (GUI latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
+from ocrpad.nn import Adam, Conv2d, Dense, cross_entropy, parallel
+
+
+class Engine(Protocol):
+    name: str
+
+    def infer(self, x: NDArray[np.float32]) -> NDArray[Any]: ...
+    def train_step(self, x: NDArray[np.float32], y: NDArray[np.int64]) -> None: ...
+
+
+class OcrpadEngine:
+    name = "ocrpad"
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.optimizer = Adam(model, lr=1e-3)
+
+    def infer(self, x: NDArray[np.float32]) -> NDArray[Any]:
+        return self.model.network.forward(x)
+
+    def train_step(self, x: NDArray[np.float32], y: NDArray[np.int64]) -> None:
+        _, dlogits = cross_entropy(self.model.network.forward(x, training=True), y)
+        self.model.network.backward(dlogits, need_input_grad=False)
+        self.optimizer.step()
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int  # interleaved rounds per measurement (the median is reported)
+    latency_calls: int  # batch-1 calls per round
+
+
+def resolve_config(arch: str) -> tuple[ModelConfig, list[str], str]:
+    """(config, labels, description) for ``reference`` or the shipped weights' architecture."""
+    if arch == "default":
+        from ocrpad import resources
+        from ocrpad.nn import ModelFileError, load_arrays
+
+        path = resources.default_weights_path()
+        try:
+            _, meta = load_arrays(path)
+            return (
+                ModelConfig.from_json(meta["config"]),
+                list(meta["labels"]),
+                f"default ({path.name})",
+            )
+        except (ModelFileError, KeyError, TypeError, ValueError) as exc:
+            print(f"note: no usable default weights ({exc}); using the reference architecture")
+    return ModelConfig(), list(DEFAULT_LABELS), "reference"
+
+
+def make_engines(model: Model, with_torch: bool) -> list[Engine]:
+    engines: list[Engine] = [OcrpadEngine(model)]
+    if with_torch:
+        try:
+            from ocrpad.cli.torch_twin import TorchTwin
+        except ImportError:
+            return engines
+        engines.append(TorchTwin(model, threads=parallel.threads()))
+    return engines
+
+
+def inputs(n: int, seed: int = 0) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    return x, rng.integers(0, len(DEFAULT_LABELS), n).astype(np.int64)
+
+
+def interleaved(
+    calls: dict[str, Callable[[], object]], rounds: int, inner: int
+) -> dict[str, float]:
+    """Median seconds per call of each function, timed in alternating rounds."""
+    for fn in calls.values():
+        fn()  # warm-up: buffers, thread pools, lazy initialisation
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            for _ in range(inner):
+                calls[name]()
+            times[name].append((time.perf_counter() - start) / inner)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def measure_latency(engines: list[Engine], s: Settings) -> dict[str, float]:
+    """Batch-1 inference latency in ms."""
+    x, _ = inputs(1)
+    secs = interleaved({e.name: partial(e.infer, x) for e in engines}, s.rounds, s.latency_calls)
+    return {name: 1e3 * t for name, t in secs.items()}
+
+
+def measure_throughput(engines: list[Engine], s: Settings, batch: int = 256) -> dict[str, float]:
+    """Batch inference, images per second."""
+    x, _ = inputs(batch)
+    secs = interleaved({e.name: partial(e.infer, x) for e in engines}, s.rounds, 1)
+    return {name: batch / t for name, t in secs.items()}
+
+
+def measure_training(engines: list[Engine], s: Settings, batch: int = 128) -> dict[str, float]:
+    """Training step (forward + backward + Adam), images per second."""
+    x, y = inputs(batch)
+    secs = interleaved({e.name: partial(e.train_step, x, y) for e in engines}, s.rounds, 1)
+    return {name: batch / t for name, t in secs.items()}
+
+
+def matmul_peak_gflops(size: int = 1024, repeats: int = 10) -> float:
+    """Best float32 matrix-multiply rate of this machine through NumPy (all BLAS threads)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((size, size), np.float32), rng.random((size, size), np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def forward_flops(model: Model) -> int:
+    """Multiply-add FLOPs (x2) of one image's forward pass through conv and dense layers."""
+    x, _ = inputs(1)
+    total = 0
+    for (_, act), (_, layer) in zip(
+        model.network.forward_with_activations(x), model.network.layers, strict=True
+    ):
+        if isinstance(layer, Conv2d):
+            total += 2 * act.size * layer.in_channels * layer.kernel_size**2
+        elif isinstance(layer, Dense):
+            total += 2 * layer.in_features * layer.out_features
+    return total
+
+
+def measure_peak_memory(engine: str, kind: str, arch: str) -> dict[str, float] | None:
+    """Peak RSS (MB) of a fresh process that runs one workload (``infer`` or ``train``)."""
+    cmd = [sys.executable, "-m", "ocrpad.cli.bench", "--child", f"{engine}:{kind}", "--arch", arch]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return None
+    values: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return values
+
+
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (Linux), in MB."""
+    with open("/proc/self/status") as f:  # noqa: PTH123 (Linux-only figure, read directly)
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    return float("nan")
+
+
+def run_child(spec: str, arch: str) -> None:
+    """The workload of :func:`measure_peak_memory`, printing {"peak_mb", "base_mb"}."""
+    engine_name, kind = spec.split(":")
+    config, labels, _ = resolve_config(arch)
+    model = build_model(config, labels)
+    engines = make_engines(model, with_torch=engine_name == "torch")
+    engine = next(e for e in engines if e.name == engine_name)
+    base = _status_mb("VmRSS")
+    x, y = inputs(256 if kind == "infer" else 128)
+    for _ in range(5):
+        engine.infer(x) if kind == "infer" else engine.train_step(x, y)
+    peak = _status_mb("VmHWM")  # high-water RSS of this process image (ru_maxrss would
+    # include the forking parent's RSS)
+    print(json.dumps({"peak_mb": peak, "base_mb": base}))
+
+
+def _row(label: str, values: dict[str, float], fmt: str, ratio: str | None) -> str:
+    """One table row; ``ratio`` is "time" (ocrpad/torch) or "rate" (torch/ocrpad)."""
+    cells = [f"{label:<34}", f"{values['ocrpad']:>10{fmt}}"]
+    if "torch" in values:
+        cells.append(f"{values['torch']:>10{fmt}}")
+        if ratio is not None:
+            r = values["ocrpad"] / values["torch"]
+            cells.append(f"{r if ratio == 'time' else 1 / r:>8.2f}")
+    return " ".join(cells)
+
+
+def report(args: argparse.Namespace) -> None:
+    config, labels, description = resolve_config(args.arch)
+    model = build_model(config, labels)
+    engines = make_engines(model, with_torch=not args.no_torch)
+    s = Settings(rounds=5, latency_calls=20) if args.quick else Settings(15, 50)
+    names = [e.name for e in engines]
+    print(f"ocrpad-bench  architecture: {description}  classes: {len(labels)}")
+    print(f"  {model.network!r}".replace("\n", "\n  "))
+    print(
+        f"numpy {np.__version__}, float32, engine threads {parallel.threads()}, "
+        f"cpus {os.cpu_count()}"
+    )
+    if "torch" in names:
+        twin = engines[names.index("torch")]
+        out = {e.name: e.infer(inputs(4)[0]) for e in engines}
+        diff = float(np.abs(out["ocrpad"] - out["torch"]).max())
+        print(
+            f"{getattr(twin, 'description', 'torch')}, same weights loaded from the ocrpad "
+            f"state_dict; max |logit difference| {diff:.2e}"
+        )
+    peak = matmul_peak_gflops()
+    print(f"machine float32 matmul peak (numpy, 1024^3): {peak:.1f} GFLOP/s\n")
+    head = f"{'':<34} {'ocrpad':>10}" + (f" {'torch':>10} {'ratio':>8}" if "torch" in names else "")
+    print(head + ("   (ratio: ocrpad time / torch time)" if "torch" in names else ""))
+    latency = measure_latency(engines, s)
+    print(_row("inference latency, batch 1 (ms)", latency, ".3f", "time"))
+    throughput = measure_throughput(engines, s)
+    print(_row("inference, batch 256 (images/s)", throughput, ".0f", "rate"))
+    training = measure_training(engines, s)
+    print(_row("training step, batch 128 (images/s)", training, ".0f", "rate"))
+    flops = forward_flops(model)
+    infer_gf = {n: v * flops / 1e9 for n, v in throughput.items()}
+    train_gf = {n: v * 3 * flops / 1e9 for n, v in training.items()}
+    print(_row("inference GFLOP/s, batch 256", infer_gf, ".1f", None))
+    print(
+        _row(
+            "  share of matmul peak (%)",
+            {n: 100 * v / peak for n, v in infer_gf.items()},
+            ".1f",
+            None,
+        )
+    )
+    print(_row("training GFLOP/s (~3x forward)", train_gf, ".1f", None))
+    print(
+        _row(
+            "  share of matmul peak (%)",
+            {n: 100 * v / peak for n, v in train_gf.items()},
+            ".1f",
+            None,
+        )
+    )
+    for kind, label in (("infer", "inference b256"), ("train", "training b128")):
+        mem = {n: measure_peak_memory(n, kind, args.arch) for n in names}
+        if all(m is not None for m in mem.values()):
+            peak_mb = {n: m["peak_mb"] for n, m in mem.items() if m is not None}
+            extra = {n: m["peak_mb"] - m["base_mb"] for n, m in mem.items() if m is not None}
+            print(_row(f"peak RSS, {label} process (MB)", peak_mb, ".0f", "time"))
+            print(_row("  above after-import baseline (MB)", extra, ".0f", "time"))
+    print(f"\nforward FLOPs per image: {flops / 1e6:.1f} M")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ocrpad-bench", description=__doc__)
+    parser.add_argument(
+        "--arch",
+        choices=["reference", "default"],
+        default="default",
+        help="reference network, or the architecture of the shipped weights",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
+    parser.add_argument("--threads", type=int, default=None, help="engine threads (default 2)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        parallel.set_threads(args.threads)
+    if args.child:
+        run_child(args.child, args.arch)
+    else:
+        report(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

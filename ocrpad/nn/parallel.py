@@ -1,0 +1,119 @@
+"""Split work on a batch over a few threads (NumPy and BLAS release the GIL).
+
+While a split runs, OpenBLAS is switched to one thread (through ctypes on the library NumPy
+loaded) so the workers do not oversubscribe the cores; without OpenBLAS the split still works,
+only less well. ``OCRPAD_THREADS`` (default: up to 2) sets the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+_MIN_IMAGES_PER_PART = 4
+_state_lock = threading.Lock()
+_threads = max(1, int(os.environ.get("OCRPAD_THREADS", min(2, os.cpu_count() or 1))))
+_pool: ThreadPoolExecutor | None = None
+_active = 0
+_saved_blas_threads = 0
+
+
+class _Blas:
+    """ctypes handles to OpenBLAS's get/set thread-count functions, if they can be found."""
+
+    def __init__(self) -> None:
+        self.get: Callable[[], int] | None = None
+        self.set: Callable[[int], None] | None = None
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            self._find()
+
+    def _find(self) -> None:
+        maps = Path("/proc/self/maps")
+        if not maps.exists():
+            return
+        paths = {line.split()[-1] for line in maps.read_text().splitlines() if "openblas" in line}
+        for path in sorted(paths):
+            lib = ctypes.CDLL(path)
+            for suffix in ("64_", "_64_", ""):
+                getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+                setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+                if suffix == "":
+                    getter = getattr(lib, "openblas_get_num_threads", getter)
+                    setter = getattr(lib, "openblas_set_num_threads", setter)
+                if getter is not None and setter is not None:
+                    getter.restype, setter.restype = ctypes.c_int, None
+                    setter.argtypes = [ctypes.c_int]
+                    self.get, self.set = getter, setter
+                    return
+
+
+_blas: _Blas | None = None
+
+
+def set_threads(count: int) -> None:
+    """Use ``count`` worker threads for batch splits (1 disables splitting)."""
+    global _threads, _pool
+    with _state_lock:
+        _threads = max(1, count)
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def threads() -> int:
+    return _threads
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run OpenBLAS on one thread inside the block (re-entrant, shared by all threads)."""
+    global _active, _saved_blas_threads, _blas
+    with _state_lock:
+        if _blas is None:
+            _blas = _Blas()
+        if _active == 0 and _blas.get is not None and _blas.set is not None:
+            _saved_blas_threads = _blas.get()
+            _blas.set(1)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _state_lock:
+            _active -= 1
+            if _active == 0 and _blas.set is not None and _saved_blas_threads > 0:
+                _blas.set(_saved_blas_threads)
+
+
+def _get_pool(workers: int) -> ThreadPoolExecutor:
+    global _pool
+    with _state_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocrpad-nn")
+        return _pool
+
+
+def parallel_for(n: int, work: Callable[[int, int, int], None]) -> int:
+    """Run ``work(part, lo, hi)`` over contiguous chunks covering ``range(n)``.
+
+    Returns the number of parts used (1 for small batches or a single thread); the calling
+    thread runs part 0 itself. Exceptions from any part propagate.
+    """
+    parts = min(_threads, n // _MIN_IMAGES_PER_PART)
+    if parts <= 1:
+        work(0, 0, n)
+        return 1
+    bounds = [n * i // parts for i in range(parts + 1)]
+    pool = _get_pool(parts - 1)
+    with single_threaded_blas():
+        futures = [pool.submit(work, i, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+        try:
+            work(0, bounds[0], bounds[1])
+        finally:
+            for future in futures:
+                future.result()
+    return parts

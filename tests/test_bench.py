@@ -1,0 +1,43 @@
+"""ocrpad-bench: its measurements run and its arithmetic is right (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ocrpad.cli import bench
+from ocrpad.model import build_model
+
+
+def test_forward_flops_of_the_reference_network() -> None:
+    conv1 = 2 * 26 * 26 * 32 * 9
+    conv2 = 2 * 24 * 24 * 64 * 32 * 9
+    dense = 2 * (9216 * 128 + 128 * 62)
+    assert bench.forward_flops(build_model()) == conv1 + conv2 + dense
+
+
+def test_every_measurement_reports_the_ocrpad_engine() -> None:
+    engines = bench.make_engines(build_model(), with_torch=False)
+    settings = bench.Settings(rounds=1, latency_calls=1)
+    for measure in (bench.measure_latency, bench.measure_throughput, bench.measure_training):
+        figures = measure(engines, settings)
+        assert set(figures) == {"ocrpad"} and figures["ocrpad"] > 0
+
+
+def test_interleaved_timing_returns_one_median_per_function() -> None:
+    calls = {"a": lambda: None, "b": lambda: sum(range(100))}
+    result = bench.interleaved(calls, rounds=3, inner=2)
+    assert set(result) == {"a", "b"} and all(t >= 0 for t in result.values())
+
+
+def test_the_memory_child_prints_its_peak_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--child", "ocrpad:infer", "--arch", "reference"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["peak_mb"] >= figures["base_mb"] > 0
+
+
+def test_the_reference_architecture_is_resolved_without_weights() -> None:
+    config, labels, description = bench.resolve_config("reference")
+    assert description == "reference" and len(labels) == 62
+    assert config == build_model().config
