@@ -1,0 +1,119 @@
+"""Which input pixels a class score depends on: saliency, gradient x input, Grad-CAM, occlusion.
+
+Every function takes one 28x28 image (float32 in [0, 1], white ink on black, as the network
+sees it) and the index of the class to explain; the class score is the pre-softmax logit.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.explain.graph import (
+    backward_from,
+    class_input_gradient,
+    feature_grid,
+    forward_range,
+    forward_to,
+    last_conv_feature_index,
+    network_of,
+)
+from ocrpad.explain.imaging import gaussian_blur, normalise, resample
+from ocrpad.model import Model
+from ocrpad.nn import Sequential
+from ocrpad.nn.module import to_cf
+
+Image = NDArray[np.float32]
+Method = Literal["saliency", "grad_x_input", "gradcam", "occlusion"]
+METHODS: Final[tuple[Method, ...]] = get_args(Method)
+
+
+def _batch(image: Image) -> Image:
+    """(H, W) -> (1, 1, H, W) float32."""
+    return np.asarray(image, dtype=np.float32)[None, None]
+
+
+def saliency(model: Model | Sequential, image: Image, class_index: int) -> Image:
+    """d logit[class] / d image: (H, W) -> (H, W), signed."""
+    x = _batch(image)
+    _, dx = class_input_gradient(network_of(model), x, np.array([class_index]))
+    grad: Image = dx[0, 0].astype(np.float32, copy=False)
+    return grad
+
+
+def gradient_times_input(model: Model | Sequential, image: Image, class_index: int) -> Image:
+    """Saliency times the image: each ink pixel's first-order share of the logit; (H, W)."""
+    return (saliency(model, image, class_index) * np.asarray(image, np.float32)).astype(np.float32)
+
+
+def grad_cam(
+    model: Model | Sequential, image: Image, class_index: int, layer: int | None = None
+) -> Image:
+    """Grad-CAM: ReLU(sum_k alpha_k A_k) with alpha_k the spatial mean of d logit / d A_k.
+
+    A is the feature map of layer index `layer` (default: the last conv's rectified output).
+    Returns (h, w), the map's own resolution, non-negative.
+    """
+    network = network_of(model)
+    index = last_conv_feature_index(network) if layer is None else layer
+    top = len(network.layers) - 1
+    features_cl = forward_to(network, _batch(image), index)
+    logits = forward_range(network, features_cl, index + 1, top)
+    dy = np.zeros_like(logits)
+    dy[0, class_index] = 1.0
+    grads = to_cf(backward_from(network, dy, top, index + 1))[0]  # (C, h, w)
+    alpha = grads.mean(axis=(1, 2))  # (C,)
+    cam = np.tensordot(alpha, to_cf(features_cl)[0], axes=1)  # (h, w)
+    return np.maximum(cam, 0).astype(np.float32)
+
+
+def grad_cam_on_input(model: Model | Sequential, image: Image, class_index: int) -> Image:
+    """Grad-CAM resampled onto the input pixels: (H, W) -> (H, W), non-negative."""
+    network = network_of(model)
+    index = last_conv_feature_index(network)
+    cam = grad_cam(network, image, class_index, index)
+    grid = feature_grid(network, index)
+    return resample(cam, image.shape[-1], grid.offset, grid.step)
+
+
+def occlusion(
+    model: Model | Sequential, image: Image, class_index: int, patch: int = 6, stride: int = 2
+) -> Image:
+    """Logit drop when a blank (zero) patch hides each place, averaged per pixel: (H, W).
+
+    All patch positions run as one batch. Positive where hiding the pixels lowers the score.
+    """
+    network = network_of(model)
+    img = np.asarray(image, dtype=np.float32)
+    size = img.shape[0]
+    starts = np.arange(0, size - patch + 1, stride)
+    pixels = np.arange(size)
+    inside = (pixels[None, :] >= starts[:, None]) & (pixels[None, :] < starts[:, None] + patch)
+    masks = inside[:, None, :, None] & inside[None, :, None, :]  # (P, P, H, W)
+    masks = masks.reshape(-1, size, size)  # (M, H, W)
+    batch = np.concatenate([img[None], np.where(masks, 0.0, img)])[:, None]  # (M+1, 1, H, W)
+    logits = network.forward(batch.astype(np.float32), training=False)
+    drops = logits[0, class_index] - logits[1:, class_index]  # (M,)
+    total = np.tensordot(drops, masks.astype(np.float32), axes=1)  # (H, W)
+    cover = masks.sum(axis=0)
+    mean_drop: Image = (total / np.maximum(cover, 1)).astype(np.float32)
+    return mean_drop
+
+
+def heatmap(
+    model: Model | Sequential, image: Image, class_index: int, method: Method = "gradcam"
+) -> Image:
+    """A display map in [0, 1], (H, W): how much each pixel speaks for the class."""
+    if method == "saliency":
+        raw = gaussian_blur(np.abs(saliency(model, image, class_index)), 0.6)
+    elif method == "grad_x_input":
+        raw = np.maximum(gradient_times_input(model, image, class_index), 0)
+    elif method == "gradcam":
+        raw = grad_cam_on_input(model, image, class_index)
+    elif method == "occlusion":
+        raw = np.maximum(occlusion(model, image, class_index), 0)
+    else:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    return normalise(raw)

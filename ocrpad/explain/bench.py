@@ -1,0 +1,50 @@
+"""Timings for ``ocrpad-bench``: a heat map after a prediction, and one class dream."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.explain.attribution import Method, heatmap
+from ocrpad.explain.dream import DreamSettings, dream_classes
+from ocrpad.model import Model
+
+
+def _sample_input(size: int = 28) -> NDArray[np.float32]:
+    """A fixed ring-shaped drawing (like an 'o') as a network input: (size, size)."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    radius = np.hypot(yy - (size - 1) / 2, xx - (size - 1) / 2)
+    ring: NDArray[np.float32] = np.clip(1.5 - np.abs(radius - size * 0.3), 0, 1).astype(np.float32)
+    return ring
+
+
+def time_heatmap(model: Model, method: Method = "gradcam", repeats: int = 20) -> float:
+    """Median seconds to compute one heat map for a 28x28 input (after one warm-up call)."""
+    image = _sample_input(model.config.input_size)
+    heatmap(model, image, 0, method)
+    times = []
+    for k in range(repeats):
+        start = time.perf_counter()
+        heatmap(model, image, k % model.num_classes, method)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def time_dream(model: Model, settings: DreamSettings | None = None, class_index: int = 0) -> float:
+    """Seconds to dream one class image with the default settings (after a warm-up step)."""
+    settings = DreamSettings() if settings is None else settings
+    dream_classes(model, [class_index], DreamSettings(steps=1))
+    start = time.perf_counter()
+    dream_classes(model, [class_index], settings)
+    return time.perf_counter() - start
+
+
+def explain_timings(model: Model) -> dict[str, float]:
+    """Everything ``ocrpad-bench`` prints for explanations, in milliseconds."""
+    return {
+        "heatmap_gradcam_ms": 1000 * time_heatmap(model, "gradcam"),
+        "heatmap_saliency_ms": 1000 * time_heatmap(model, "saliency"),
+        "dream_class_ms": 1000 * time_dream(model),
+    }

@@ -1,0 +1,192 @@
+"""Activation maximisation: the input a class or a conv filter responds to most ("dreams").
+
+Gradient ascent on the input image, from a blank or noisy start, with the usual regularisers
+that keep it looking like a drawing rather than adversarial noise: random jitter, a periodic
+Gaussian blur, an L2 decay, total variation, and clipping to the valid range [0, 1].
+Many targets are optimised together as one batch; a seed makes the result reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.explain.graph import (
+    backward_from,
+    forward_to,
+    layer_index,
+    network_of,
+    rectified_index,
+)
+from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
+from ocrpad.model import Model
+from ocrpad.nn import Conv2d, Sequential
+from ocrpad.nn.functional import softmax
+from ocrpad.nn.module import to_cf
+
+Images = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """The ascent and its regularisation (defaults tuned on 28x28 character models)."""
+
+    steps: int = 160  # gradient-ascent steps
+    step_size: float = 0.04  # per step, relative to each image's mean absolute gradient
+    jitter: int = 1  # random shift of up to this many pixels before each gradient
+    blur_sigma: float = 0.6  # Gaussian blur (pixels) applied every `blur_every` steps
+    blur_every: int = 3
+    l2: float = 1.0  # pull towards black (sparse ink), relative to the gradient scale
+    tv: float = 0.4  # total variation weight, relative to the gradient scale
+    start: Literal["blank", "noise"] = "blank"  # all black, or uniform noise in [0, noise]
+    noise: float = 0.2
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to maximise: the spatial mean of channel `channels[i]` of layer `layer` for image i
+    (for a (N, F) layer such as the logits, unit `channels[i]` itself)."""
+
+    layer: int
+    channels: NDArray[np.intp]
+    log_softmax: bool = False  # ascend log p(class) instead of the unit itself (logits only)
+
+
+def class_target(
+    model: Model | Sequential, classes: Sequence[int], *, log_softmax: bool = True
+) -> Target:
+    """Target `classes` at the output: their log-probability (default: features shared with
+    other classes do not pay, so the dream shows what sets the class apart), or their
+    pre-softmax logit."""
+    network = network_of(model)
+    index = len(network.layers) - 1
+    return Target(index, np.asarray(classes, dtype=np.intp), log_softmax)
+
+
+def filter_target(
+    model: Model | Sequential, layer: str, channels: Sequence[int] | None = None
+) -> Target:
+    """Target channels of the conv layer called `layer` (default: all of its filters), as the
+    mean of their rectified maps (past batch norm and ReLU) - what the next layer sees."""
+    network = network_of(model)
+    index = layer_index(network, layer)
+    conv = network.layers[index][1]
+    if not isinstance(conv, Conv2d):
+        raise ValueError(f"layer {layer!r} is a {type(conv).__name__}, not a Conv2d")
+    chosen = range(conv.out_channels) if channels is None else channels
+    return Target(rectified_index(network, index), np.asarray(chosen, dtype=np.intp))
+
+
+def target_values(model: Model | Sequential, images: Images, target: Target) -> Images:
+    """The targeted unit for each image (a logit, or a channel's mean activation): images
+    (K, H, W) -> (K,) float32."""
+    network = network_of(model)
+    out = forward_to(network, images[:, None].astype(np.float32), target.layer)
+    return _objective(out, target.channels)
+
+
+def _objective(out: NDArray[np.float32], channels: NDArray[np.intp]) -> Images:
+    """Channels-last (K, h, w, C) or (K, F) -> (K,): the chosen channel's mean per image."""
+    rows = np.arange(len(channels))
+    if out.ndim == 4:
+        values: Images = out[rows, :, :, channels].mean(axis=(1, 2)).astype(np.float32)
+        return values
+    values = out[rows, channels].astype(np.float32)
+    return values
+
+
+def _gradient(network: Sequential, x: Images, target: Target) -> Images:
+    """d objective / d x for a (K, 1, H, W) batch -> (K, 1, H, W)."""
+    out = forward_to(network, x, target.layer)
+    dy = np.zeros_like(out)
+    rows = np.arange(len(target.channels))
+    if out.ndim == 4:
+        dy[rows, :, :, target.channels] = 1.0 / (out.shape[1] * out.shape[2])
+    else:
+        dy[rows, target.channels] = 1.0
+        if target.log_softmax:  # d log p_c / d logits = onehot - softmax
+            dy -= softmax(out)
+    return to_cf(backward_from(network, dy, target.layer)).astype(np.float32)
+
+
+def _start(count: int, size: int, settings: DreamSettings, rng: np.random.Generator) -> Images:
+    """(K, 1, size, size) starting images."""
+    if settings.start == "noise":
+        return (rng.random((count, 1, size, size)) * settings.noise).astype(np.float32)
+    return np.zeros((count, 1, size, size), dtype=np.float32)
+
+
+def iter_dream(
+    model: Model | Sequential,
+    target: Target,
+    settings: DreamSettings | None = None,
+    seed: int = 0,
+    size: int = 28,
+) -> Iterator[Images]:
+    """Gradient ascent one step at a time: yields the (K, size, size) images after each step
+    (the caller may stop early). The same seed gives the same images."""
+    network = network_of(model)
+    settings = DreamSettings() if settings is None else settings
+    rng = np.random.default_rng(seed)
+    x = _start(len(target.channels), size, settings, rng)
+    for step in range(settings.steps):
+        shift = tuple(int(s) for s in rng.integers(-settings.jitter, settings.jitter + 1, 2))
+        grad = np.roll(_gradient(network, np.roll(x, shift, (2, 3)), target), _neg(shift), (2, 3))
+        scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True) + 1e-12  # (K, 1, 1, 1)
+        grad /= scale
+        grad -= settings.tv * total_variation_grad(x) + settings.l2 * x
+        x += settings.step_size * grad
+        if settings.blur_every and step % settings.blur_every == 0:
+            x = gaussian_blur(x, settings.blur_sigma)
+        np.clip(x, 0.0, 1.0, out=x)
+        yield x[:, 0]
+
+
+def _neg(shift: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-s for s in shift)
+
+
+def dream(
+    model: Model | Sequential,
+    target: Target,
+    settings: DreamSettings | None = None,
+    seed: int = 0,
+    cancel: Callable[[], bool] | None = None,
+) -> Images | None:
+    """Run the whole ascent: (K, 28, 28) float32 in [0, 1], or None if `cancel()` said so."""
+    final: Images | None = None
+    for images in iter_dream(model, target, settings, seed):
+        if cancel is not None and cancel():
+            return None
+        final = images
+    assert final is not None
+    return final.copy()
+
+
+def dream_classes(
+    model: Model | Sequential,
+    classes: Sequence[int],
+    settings: DreamSettings | None = None,
+    seed: int = 0,
+) -> Images:
+    """What the network imagines each class looks like: (len(classes), 28, 28)."""
+    out = dream(model, class_target(model, classes), settings, seed)
+    assert out is not None
+    return out
+
+
+def dream_filters(
+    model: Model | Sequential,
+    layer: str,
+    channels: Sequence[int] | None = None,
+    settings: DreamSettings | None = None,
+    seed: int = 0,
+) -> Images:
+    """The "ideal input" of each filter of a conv layer: (channels, 28, 28)."""
+    out = dream(model, filter_target(model, layer, channels), settings, seed)
+    assert out is not None
+    return out

@@ -1,0 +1,118 @@
+"""Running a Sequential layer by layer: keep activations, backpropagate between any two layers.
+
+Inside a Sequential, 4-D activations travel channels-last (N, H, W, C); these helpers keep
+that layout internally (it is what every layer's ``forward_cl`` / ``backward_cl`` expects)
+and convert to NCHW only where arrays leave this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.model import Model
+from ocrpad.nn import BatchNorm2d, Conv2d, MaxPool2d, ReLU, Sequential
+from ocrpad.nn.module import to_cf, to_cl
+from ocrpad.nn.parallel import single_threaded_blas
+
+Array = NDArray[np.floating[Any]]
+
+
+def network_of(model: Model | Sequential) -> Sequential:
+    """The Sequential behind a Model (or the Sequential itself)."""
+    return model.network if isinstance(model, Model) else model
+
+
+def layer_index(network: Sequential, name: str) -> int:
+    """Position of the layer called `name`; KeyError names the layers that exist."""
+    for index, (layer_name, _) in enumerate(network.layers):
+        if layer_name == name:
+            return index
+    raise KeyError(f"no layer {name!r}; layers: {[n for n, _ in network.layers]}")
+
+
+def forward_to(network: Sequential, x: Array, stop: int) -> Array:
+    """Run layers 0..stop (inclusive) in inference mode, keeping what backward needs.
+
+    x: (N, C, H, W) -> the output of layer `stop`, channels-last (N, H, W, C) or (N, F).
+    """
+    return forward_range(network, to_cl(x), 0, stop)
+
+
+def forward_range(network: Sequential, h: Array, start: int, stop: int) -> Array:
+    """Run layers start..stop (inclusive) on `h`, the channels-last input of layer `start`."""
+    with single_threaded_blas():  # as Sequential does: small products, busy cores
+        for _, layer in network.layers[start : stop + 1]:
+            h = layer.forward_cl(h, training=False)
+    return h
+
+
+def backward_from(network: Sequential, dy: Array, top: int, bottom: int = 0) -> Array:
+    """Backpropagate `dy` (gradient at the output of layer `top`, channels-last) down to the
+    input of layer `bottom`; the forward pass must have run through `top`. Returns the
+    gradient channels-last; parameter gradients of the layers passed are overwritten."""
+    g = dy
+    with single_threaded_blas():
+        for index in range(top, bottom - 1, -1):
+            out = network.layers[index][1].backward_cl(g, need_input_grad=True)
+            assert out is not None
+            g = out
+    return g
+
+
+def class_input_gradient(
+    network: Sequential, x: Array, classes: NDArray[np.intp]
+) -> tuple[Array, Array]:
+    """Gradient of each image's class logit with respect to its input.
+
+    x: (N, 1, H, W), classes: (N,) -> (logits (N, K), dx (N, 1, H, W)).
+    """
+    top = len(network.layers) - 1
+    logits = forward_to(network, x, top)
+    dy = np.zeros_like(logits)
+    dy[np.arange(len(classes)), classes] = 1.0
+    return logits, to_cf(backward_from(network, dy, top))
+
+
+def last_conv_feature_index(network: Sequential) -> int:
+    """Index of the last convolution's feature map: the conv, or the batch norm / ReLU right
+    after it (Grad-CAM explains the rectified features the rest of the network reads)."""
+    convs = [i for i, (_, layer) in enumerate(network.layers) if isinstance(layer, Conv2d)]
+    if not convs:
+        raise ValueError("the network has no convolution layer")
+    return rectified_index(network, convs[-1])
+
+
+def rectified_index(network: Sequential, conv: int) -> int:
+    """The index of the feature map a conv layer feeds on: past its batch norm and ReLU."""
+    index = conv
+    while index + 1 < len(network.layers) and isinstance(
+        network.layers[index + 1][1], (BatchNorm2d, ReLU)
+    ):
+        index += 1
+    return index
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Where the pixels of a feature map sit on the input: pixel i is centred on input
+    coordinate offset + i * step (the same along both axes)."""
+
+    offset: float
+    step: float
+
+
+def feature_grid(network: Sequential, index: int) -> Grid:
+    """Receptive-field centres of the output of layer `index` (convs and pools move them)."""
+    offset, step = 0.0, 1.0
+    for _, layer in network.layers[: index + 1]:
+        if isinstance(layer, Conv2d):
+            offset += ((layer.kernel_size - 1) / 2 - layer.padding) * step
+            step *= layer.stride
+        elif isinstance(layer, MaxPool2d):
+            offset += (layer.kernel_size - 1) / 2 * step
+            step *= layer.stride
+    return Grid(offset, step)

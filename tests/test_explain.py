@@ -1,0 +1,89 @@
+"""Saliency, Grad-CAM and occlusion on networks whose right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from ocrpad.explain import grad_cam, grad_cam_on_input, heatmap, occlusion, saliency
+from ocrpad.explain.attribution import METHODS
+from ocrpad.model import ModelConfig, build_model
+from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
+
+PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
+
+
+def plus_detector() -> Sequential:
+    """conv(plus detector, noise detector) -> ReLU -> dense; class 0 = 'how many plus signs'."""
+    conv = Conv2d(1, 2, 3)
+    conv.params["weight"][0, 0] = np.where(PLUS > 0, 1.0, -1.0)
+    conv.params["bias"][0] = -4.0  # only a whole plus (5 pixels on, corners off) fires
+    conv.params["weight"][1, 0] = np.random.default_rng(0).standard_normal((3, 3)) * 0.1
+    dense = Dense(2 * 26 * 26, 2)
+    dense.params["weight"][...] = 0.0
+    dense.params["weight"][0, : 26 * 26] = 1.0  # channel 0 (flatten order C, H, W)
+    dense.params["weight"][1, 26 * 26 :] = 1.0
+    dense.params["bias"][...] = 0.0
+    return Sequential([("conv1", conv), ("relu1", ReLU()), ("flatten", Flatten()), ("out", dense)])
+
+
+def image_with_plus(row: int, col: int) -> NDArray[np.float32]:
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[row - 1 : row + 2, col - 1 : col + 2] = PLUS
+    return image
+
+
+def test_saliency_equals_the_finite_difference_gradient_of_the_class_logit() -> None:
+    model = build_model(ModelConfig(), rng=np.random.default_rng(3))
+    network = model.network.astype(np.float64)
+    rng = np.random.default_rng(4)
+    image = rng.random((28, 28)).astype(np.float32)
+    cls = 7
+    grad = saliency(network, image, cls)
+    eps = 1e-6  # float64: small enough not to cross a ReLU or max-pool kink
+    for r, c in rng.integers(0, 28, size=(12, 2)):
+        plus, minus = image.astype(np.float64), image.astype(np.float64)
+        plus[r, c] += eps
+        minus[r, c] -= eps
+        batch = np.stack([plus, minus])[:, None]
+        logits = network.forward(batch)
+        numeric = (logits[0, cls] - logits[1, cls]) / (2 * eps)
+        assert grad[r, c] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+
+
+def test_grad_cam_has_the_conv_map_shape_and_peaks_on_the_planted_pattern() -> None:
+    network = plus_detector()
+    image = image_with_plus(9, 17)
+    image[20:23, 4:7] = 1.0  # a solid square: ink, but not the pattern
+    cam = grad_cam(network, image, 0)
+    assert cam.shape == (26, 26)
+    assert np.unravel_index(np.argmax(cam), cam.shape) == (8, 16)  # valid conv: shifted by 1
+    assert cam[cam > 0].size == 1
+    on_input = grad_cam_on_input(network, image, 0)
+    assert on_input.shape == (28, 28)
+    assert np.unravel_index(np.argmax(on_input), on_input.shape) == (9, 17)
+
+
+def test_occluding_the_ink_lowers_the_class_score() -> None:
+    network = plus_detector()
+    image = image_with_plus(14, 6)
+    drop = occlusion(network, image, 0, patch=6, stride=2)
+    assert drop.shape == (28, 28)
+    assert drop[14, 6] > 0
+    assert drop[14, 20] == 0  # far from the ink nothing changes
+    hidden = image.copy()
+    hidden[11:17, 3:9] = 0.0
+    logits = network.forward(np.stack([image, hidden])[:, None])
+    assert logits[1, 0] < logits[0, 0]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_heatmap_is_a_28x28_map_in_the_unit_range(method: str) -> None:
+    network = plus_detector()
+    heat = heatmap(network, image_with_plus(12, 12), 0, method)  # type: ignore[arg-type]
+    assert heat.shape == (28, 28)
+    assert heat.dtype == np.float32
+    assert heat.min() >= 0.0
+    assert heat.max() == pytest.approx(1.0)
+    assert heat[12, 12] > 0.5

@@ -1,0 +1,107 @@
+"""Activation maximisation: targets rise from a blank start, reproducibly for a seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocrpad.explain.dream import (
+    DreamSettings,
+    class_target,
+    dream,
+    dream_classes,
+    dream_filters,
+    filter_target,
+    target_values,
+)
+from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
+from ocrpad.model import load_model
+from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
+from ocrpad.resources import default_weights_path
+
+PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
+FAST = DreamSettings(steps=60)
+
+
+def plus_network(bias: float = 0.05) -> Sequential:
+    """conv1 channel 0 detects a plus sign; class 0 counts them, class 1 is channel 1."""
+    conv = Conv2d(1, 2, 3)
+    conv.params["weight"][0, 0] = np.where(PLUS > 0, 1.0, -1.0)
+    conv.params["weight"][1, 0] = -PLUS
+    conv.params["bias"][...] = bias
+    dense = Dense(2 * 26 * 26, 2)
+    dense.params["weight"][...] = 0.0
+    dense.params["weight"][0, : 26 * 26] = 1.0 / (26 * 26)
+    dense.params["weight"][1, 26 * 26 :] = 1.0 / (26 * 26)
+    dense.params["bias"][...] = 0.0
+    return Sequential([("conv1", conv), ("relu1", ReLU()), ("flatten", Flatten()), ("out", dense)])
+
+
+def test_a_filter_dream_raises_its_mean_activation_many_times_over_a_blank_start() -> None:
+    network = plus_network()
+    target = filter_target(network, "conv1", [0])
+    blank = np.zeros((1, 28, 28), dtype=np.float32)
+    images = dream(network, target, FAST, seed=1)
+    assert images is not None
+    assert images.shape == (1, 28, 28)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    before = target_values(network, blank, target)[0]
+    after = target_values(network, images, target)[0]
+    assert before == pytest.approx(0.05)
+    assert after > 10 * before
+
+
+def test_a_class_dream_raises_its_logit_many_times_over_a_blank_start() -> None:
+    network = plus_network()
+    images = dream_classes(network, [0], FAST, seed=1)
+    target = class_target(network, [0])
+    before = target_values(network, np.zeros((1, 28, 28), np.float32), target)[0]
+    after = target_values(network, images, target)[0]
+    assert after > 10 * before > 0
+
+
+def test_dreams_are_reproducible_for_a_seed_and_differ_between_seeds() -> None:
+    network = plus_network()
+    settings = DreamSettings(steps=20, start="noise")
+    first = dream_filters(network, "conv1", settings=settings, seed=5)
+    again = dream_filters(network, "conv1", settings=settings, seed=5)
+    other = dream_filters(network, "conv1", settings=settings, seed=6)
+    assert first.shape == (2, 28, 28)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_a_dream_can_be_cancelled() -> None:
+    assert (
+        dream(plus_network(), class_target(plus_network(), [1]), FAST, cancel=lambda: True) is None
+    )
+
+
+def test_filter_targets_must_name_a_convolution() -> None:
+    with pytest.raises(ValueError, match="not a Conv2d"):
+        filter_target(plus_network(), "relu1")
+    with pytest.raises(KeyError, match="layers"):
+        filter_target(plus_network(), "conv9")
+
+
+def test_the_blur_keeps_the_ink_and_total_variation_flattens_edges() -> None:
+    image = np.zeros((1, 1, 9, 9), dtype=np.float32)
+    image[0, 0, 4, 4] = 1.0
+    blurred = gaussian_blur(image, 1.0)
+    assert blurred.sum() == pytest.approx(1.0, rel=1e-5)
+    assert blurred[0, 0, 4, 4] < 1.0
+    assert blurred[0, 0, 4, 4] == blurred.max()
+    grad = total_variation_grad(image)
+    assert grad[0, 0, 4, 4] > 0  # descending the gradient lowers the isolated bright pixel
+    assert grad[0, 0, 3, 4] < 0
+
+
+@pytest.mark.slow
+def test_class_dreams_of_the_shipped_model_are_read_as_their_class() -> None:
+    if not default_weights_path().is_file():
+        pytest.skip("the default weights are not built yet")
+    model = load_model()
+    classes = [model.labels.index(c) for c in "8gA"]
+    images = dream_classes(model, classes, seed=0)
+    probs = model.predict_proba(images[:, None])
+    assert list(probs.argmax(axis=1)) == classes
