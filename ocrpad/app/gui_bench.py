@@ -59,7 +59,7 @@ def random_stroke(rng: np.random.Generator, width: int, height: int) -> list[tup
     return [(float(x), float(y)) for x, y in points]
 
 
-def _send(widget: QWidget, kind: QEvent.Type, xy: tuple[float, float], held: bool) -> None:
+def send_mouse(widget: QWidget, kind: QEvent.Type, xy: tuple[float, float], held: bool) -> None:
     pos = QPointF(*xy)
     button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
     buttons = Qt.MouseButton.LeftButton if held else Qt.MouseButton.NoButton
@@ -181,13 +181,13 @@ def _drive(
 def _one_stroke(app: Any, canvas: QWidget, probe: _Probe, rng: np.random.Generator) -> float:
     """Draw one random stroke, wait for its answer; returns release → shown in ms."""
     points = random_stroke(rng, canvas.width(), canvas.height())
-    _send(canvas, QEvent.Type.MouseButtonPress, points[0], True)
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, points[0], True)
     for xy in points[1:]:
-        _send(canvas, QEvent.Type.MouseMove, xy, True)
+        send_mouse(canvas, QEvent.Type.MouseMove, xy, True)
     app.processEvents()  # paint the stroke as a user would see it being drawn
     probe.shown_at = None
     released = time.perf_counter()
-    _send(canvas, QEvent.Type.MouseButtonRelease, points[-1], False)
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1], False)
     probe.last_tick, probe.last_cpu = time.perf_counter(), time.thread_time()
     deadline = released + 5.0
     while probe.shown_at is None and time.perf_counter() < deadline:
