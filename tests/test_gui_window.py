@@ -250,3 +250,15 @@ def test_the_dark_theme_darkens_the_canvas_and_light_restores_it(window: MainWin
     QApplication.processEvents()
     light = window.draw.canvas.palette().color(QPalette.ColorRole.Base)
     assert dark.lightness() < light.lightness()
+
+
+def test_escape_after_opening_a_picture_removes_it_and_its_answer(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    picture = Image.new("L", (60, 60), 255)
+    ImageDraw.Draw(picture).line([(30, 5), (30, 55)], fill=0, width=6)
+    picture.save(tmp_path / "one.png")
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        window.open_image(tmp_path / "one.png")
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
+    assert window.current is None and window.draw.chart.sorted_classes() == []

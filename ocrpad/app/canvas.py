@@ -6,7 +6,7 @@ import itertools
 from typing import Final
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -98,8 +98,13 @@ class Canvas(QWidget):
         self._apply(self.history.replace(tuple(np.asarray(s, np.float32) for s in strokes)))
 
     def clear(self) -> None:
-        self._background = None
-        self._apply(self.history.clear())
+        """Remove every stroke (undoable) and any imported picture."""
+        had_picture, self._background = self._background is not None, None
+        if self.history.clear():
+            self._apply(True)
+        elif had_picture:
+            self.update()
+            self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
 
     def undo(self) -> None:
         self._apply(self.history.undo())
@@ -294,6 +299,11 @@ class Canvas(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         painter.setFont(font)
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, HINT)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._cursor = None  # hide the eraser ring
+        self.update()
+        super().leaveEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         self._cache = QImage()
