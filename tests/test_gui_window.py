@@ -11,7 +11,7 @@ from gui_helpers import draw_stroke, relative_line
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.canvas import Canvas
@@ -262,3 +262,14 @@ def test_escape_after_opening_a_picture_removes_it_and_its_answer(
         window.open_image(tmp_path / "one.png")
     qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
     assert window.current is None and window.draw.chart.sorted_classes() == []
+
+
+def test_single_key_shortcuts_do_not_steal_typing_in_text_fields(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    field = QLineEdit()
+    window.add_tab(field, "Typing")
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    field.setFocus()
+    qtbot.keyClicks(field, "E[]")
+    assert field.text() == "E[]" and not window.draw.canvas.eraser()
