@@ -144,3 +144,11 @@ def test_a_rehearsal_file_is_mixed_in_for_the_known_classes(tiny: Model, tmp_pat
     _, report = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=rehearsal)
     assert report.settings["rehearsal_size"] == 4  # only '1' is a class of the model
     assert load_rehearsal(tmp_path / "missing.npz", renderer_for(tiny)) is None
+
+
+def test_imprinting_starts_new_rows_at_the_mean_feature(tiny: Model) -> None:
+    drawings, labels = _symbols("+", 6, 10)
+    settings = FineTuneSettings(epochs=1, imprint=True, held_out=0, lr=1e-9, l2sp=0)
+    tuned, _ = fine_tune(tiny, drawings, labels, settings=settings, rehearsal=None)
+    old, new = tuned.state_dict()["out.weight"][:10], tuned.state_dict()["out.weight"][10]
+    assert np.linalg.norm(new) == pytest.approx(np.linalg.norm(old, axis=1).mean(), rel=1e-3)
