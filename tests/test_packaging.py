@@ -100,9 +100,10 @@ def test_the_spec_bundles_assets_and_weights_at_the_same_relative_paths(
     for source, folder in datas:
         assert Path(source).relative_to(ROOT).parent == Path(folder)
     bundled = {Path(source).relative_to(ROOT).as_posix() for source, _ in datas}
-    expected = {"assets/ocrpad.png", "assets/ocrpad.ico", "assets/selftest_strokes.json"}
+    expected = {"assets/ocrpad.png", "assets/ocrpad.desktop", "assets/selftest_strokes.json"}
     assert expected <= bundled
-    assert not any(name.endswith(".py") for name in bundled)  # the generator scripts stay out
+    # generator scripts and the icons baked into the executable stay out
+    assert not any(name.endswith((".py", ".ico", ".icns")) for name in bundled)
     weights = ROOT / "weights" / "ocrpad-default.npz"
     assert ("weights/ocrpad-default.npz" in bundled) == weights.is_file()
 
