@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
@@ -205,12 +205,13 @@ def test_pen_width_theme_and_geometry_persist(
     first = _open(qtbot, model_path, tmp_path)
     first.draw.pen_width.setValue(23)
     first.set_theme("dark")
-    first.resize(700, 590)
+    size = first.minimumSizeHint().expandedTo(QSize(700, 590)) + QSize(8, 4)  # fits 800×600
+    first.resize(size)
     first.close()
     second = _open(qtbot, model_path, tmp_path)
     assert second.draw.canvas.pen_width() == 23
     assert second.actions_by_name["dark"].isChecked()
-    assert (second.width(), second.height()) == (700, 590)
+    assert second.size() == size
     second.set_theme("light")
     second.close()
 

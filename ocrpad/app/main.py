@@ -18,7 +18,8 @@ from ocrpad.model import Model, load_model
 
 ORGANISATION = "ocrpad"
 APPLICATION = "ocrpad"
-EXTENSIONS = ("ocrpad.app.train_tab",)  # modules with install(window, data_dir) -> None
+# Optional app modules, each with install(window, data_dir) -> object; missing ones are skipped.
+EXTENSIONS = ("ocrpad.app.train_tab",)
 
 
 def app_settings() -> QSettings:
