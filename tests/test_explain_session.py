@@ -3,45 +3,52 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ocrpad.explain.dream import DreamSettings
-from ocrpad.explain.session import Explainer
+from ocrpad.explain.session import CLASSES, Explainer
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
 
 def small_explainer() -> Explainer:
     config = ModelConfig(blocks=(ConvBlock(4), ConvBlock(6, pool=True)), hidden=(16,))
     model = build_model(config, list("abcde"), np.random.default_rng(0))
-    return Explainer(model, DreamSettings(steps=3), seed=1)
+    fast = DreamSettings(steps=3)
+    return Explainer(model, fast, seed=1, filter_settings=fast)
 
 
 def test_class_dreams_are_computed_in_steps_once_and_then_served_from_the_cache() -> None:
     explainer = small_explainer()
-    assert explainer.class_dreams() is None
-    progress = list(explainer.class_dream_steps(batch=2))
-    assert progress[-1] == (9, 9)  # 3 batches of 3 steps
-    assert [done for done, _ in progress] == list(range(1, 10))
-    dreams = explainer.class_dreams()
+    assert explainer.dreams(CLASSES) is None
+    progress = list(explainer.dream_steps(CLASSES, batch=2))
+    assert [done for done, _ in progress] == list(range(1, 10))  # 3 batches of 3 steps
+    assert progress[-1] == (9, 9)
+    dreams = explainer.dreams(CLASSES)
     assert dreams is not None and dreams.shape == (5, 28, 28)
-    assert list(explainer.class_dream_steps()) == []
+    assert list(explainer.dream_steps(CLASSES)) == []
 
 
 def test_a_stopped_dream_keeps_its_finished_batches() -> None:
     explainer = small_explainer()
-    steps = explainer.class_dream_steps(batch=2)
+    steps = explainer.dream_steps(CLASSES, batch=2)
     for _ in range(4):  # the first batch of 3 steps, and one step of the next
         next(steps)
-    remaining = list(explainer.class_dream_steps(batch=2))
+    remaining = list(explainer.dream_steps(CLASSES, batch=2))
     assert remaining[-1] == (6, 6)  # classes 2..4 only
 
 
-def test_filter_dreams_cover_every_filter_of_a_conv_layer() -> None:
+def test_filter_dreams_cover_every_filter_and_line_up_with_the_feature_maps() -> None:
     explainer = small_explainer()
     assert explainer.conv_layers() == ["conv1", "conv2"]
-    assert list(explainer.filter_dream_steps("conv2"))[-1] == (3, 3)
-    dreams = explainer.filter_dreams("conv2")
+    assert list(explainer.dream_steps("conv2"))[-1] == (3, 3)
+    dreams = explainer.dreams("conv2")
     assert dreams is not None and dreams.shape == (6, 28, 28)
-    assert explainer.filter_dreams("conv1") is None
+    tiles = explainer.filter_tiles("conv2")
+    assert tiles is not None and tiles.shape == (6, 24, 24)  # two valid 3x3 convolutions
+    np.testing.assert_array_equal(tiles, dreams[:, 2:26, 2:26])
+    assert explainer.dreams("conv1") is None
+    with pytest.raises(ValueError, match="not a conv layer"):
+        explainer.count("relu1")
 
 
 def test_the_explainer_works_on_its_own_copy_of_the_model() -> None:

@@ -128,6 +128,10 @@ class Canvas(QWidget):
         side = float(min(self.width(), self.height()))
         return side / LOGICAL_SIZE, (self.width() - side) / 2, (self.height() - side) / 2
 
+    def widget_transform(self) -> tuple[float, float, float]:
+        """(scale, dx, dy) from canvas units to widget pixels (for overlays)."""
+        return self._transform()
+
     def _to_canvas(self, points: list[QPointF]) -> np.ndarray:
         scale, dx, dy = self._transform()
         xy = np.array([(p.x(), p.y()) for p in points], dtype=np.float32)  # (k, 2)

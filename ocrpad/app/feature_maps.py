@@ -193,6 +193,7 @@ class FeatureMapView(QScrollArea):
         self.setWidget(self.grid)
         self._layers: list[_Section] = []
         self._filters: list[_Section] = []
+        self._ideal: dict[str, _Section] = {}
         self.dialog: MapDialog | None = None
         self.grid.map_clicked.connect(self.enlarge)
 
@@ -204,11 +205,18 @@ class FeatureMapView(QScrollArea):
         self._filters = [] if filters is None else [_section(filters, " learned filters")]
         self._refresh()
 
+    def set_ideal_inputs(self, inputs: list[LayerMaps]) -> None:
+        """Each filter's ideal input, per conv layer (named like the layer): shown right
+        after that layer's maps."""
+        self._ideal = {maps.name: _section(maps, " ideal inputs") for maps in inputs}
+        self._refresh()
+
     def sections(self) -> list[_Section]:
         return self.grid.sections
 
     def _refresh(self) -> None:
-        self.grid.set_sections(self._layers + self._filters)
+        layers = [s for layer in self._layers for s in (layer, self._ideal.get(layer.maps.name))]
+        self.grid.set_sections([s for s in layers if s is not None] + self._filters)
         if self.dialog is not None and self.dialog.isVisible() and self.dialog.key:
             name, index = self.dialog.key
             for section in self.grid.sections:

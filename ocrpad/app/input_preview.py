@@ -38,13 +38,18 @@ class InputPreview(QWidget):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(58, 58)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
+    def image_rect(self) -> QRect:
+        """Where the 28×28 image is drawn (a whole number of pixels per input pixel)."""
         side = min(self.width(), self.height()) - 2
         side -= side % 28 if side >= 28 else 0
         target = QRect(0, 0, side, side)
         target.moveCenter(self.rect().center())
+        return target
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
+        target = self.image_rect()
         painter.fillRect(target, Qt.GlobalColor.black)
         if self._image is not None:
             painter.drawImage(target, self._image)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ocrpad.app.actions import build_actions
 from ocrpad.app.draw_tab import DrawTab
+from ocrpad.app.explain_controller import ExplainController
 from ocrpad.app.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.strokes import Drawing
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.draw.finish_tools()
         self._start_worker(model, description)
         self._connect()
+        self.explain = ExplainController(self)  # heat maps, dreams: its own worker thread
         self._restore_settings()
         if model is None:
             self._show_problem(problem or "No model is loaded.")
@@ -111,6 +113,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the worker thread (waits for a recognition in progress)."""
+        self.explain.shutdown()
         if self.thread_.isRunning():
             self.thread_.quit()
             self.thread_.wait(10_000)

@@ -136,14 +136,22 @@ def iter_dream(
     for step in range(settings.steps):
         shift = tuple(int(s) for s in rng.integers(-settings.jitter, settings.jitter + 1, 2))
         grad = np.roll(_gradient(network, np.roll(x, shift, (2, 3)), target), _neg(shift), (2, 3))
-        scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True) + 1e-12  # (K, 1, 1, 1)
-        grad /= scale
+        scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True)  # (K, 1, 1, 1)
+        grad /= scale + 1e-12
         grad -= settings.tv * total_variation_grad(x) + settings.l2 * x
         x += settings.step_size * grad
+        _nudge_dead(x, scale[:, 0, 0, 0] == 0, settings.noise, rng)
         if settings.blur_every and step % settings.blur_every == 0:
             x = gaussian_blur(x, settings.blur_sigma)
         np.clip(x, 0.0, 1.0, out=x)
         yield x[:, 0]
+
+
+def _nudge_dead(x: Images, dead: NDArray[np.bool_], noise: float, rng: np.random.Generator) -> None:
+    """Images whose target has no gradient at all (every ReLU on its path is off, as for a
+    blank image in a network without positive biases) restart from faint noise, in place."""
+    if dead.any():
+        x[dead] = rng.random((int(dead.sum()), *x.shape[1:])).astype(np.float32) * noise
 
 
 def _neg(shift: tuple[int, ...]) -> tuple[int, ...]:

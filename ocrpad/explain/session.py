@@ -7,33 +7,45 @@ model shared with another thread would race.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.explain.attribution import Method, heatmap
 from ocrpad.explain.dream import DreamSettings, Target, class_target, filter_target, iter_dream
+from ocrpad.explain.graph import feature_grid, forward_to, layer_index, rectified_index
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d
 
 Images = NDArray[np.float32]
 Progress = tuple[int, int]  # (steps done, steps in all)
 
-CLASS_BATCH = 8  # classes dreamt together: small enough to answer heat maps between steps
+CLASSES: Final = "classes"  # the dream kind of the output classes; other kinds are conv layers
+BATCH: Final = 8  # images dreamt together: small enough to answer heat maps between steps
+FILTER_SETTINGS: Final = DreamSettings(steps=100, start="noise", l2=0.3, tv=0.2)
+"""Filters see a few pixels: a noisy start gives every one of them something to respond to."""
 
 
 class Explainer:
     """Heat maps, class dreams and filter dreams of one model; dreams are computed once.
 
+    Dream kinds: CLASSES (one image per class) or a conv layer's name (one per filter).
     Not thread-safe: one thread (the explain worker) uses it.
     """
 
-    def __init__(self, model: Model, settings: DreamSettings | None = None, seed: int = 0):
+    def __init__(
+        self,
+        model: Model,
+        settings: DreamSettings | None = None,
+        seed: int = 0,
+        filter_settings: DreamSettings = FILTER_SETTINGS,
+    ) -> None:
         self.model = model.copy()
         self.settings = DreamSettings() if settings is None else settings
+        self.filter_settings = filter_settings
         self.seed = seed
-        self._class_dreams: dict[int, Images] = {}
-        self._filter_dreams: dict[str, Images] = {}
+        self._dreams: dict[tuple[str, int], Images] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -47,47 +59,58 @@ class Explainer:
         """(28, 28) image -> (28, 28) map in [0, 1] for the class (see explain.heatmap)."""
         return heatmap(self.model, image, class_index, method)
 
-    # -- class dreams ----------------------------------------------------------------------
-    def class_dreams(self) -> Images | None:
-        """(classes, 28, 28) once every class has been dreamt, else None."""
-        if len(self._class_dreams) < len(self.labels):
+    def count(self, kind: str) -> int:
+        """How many dreams a kind has: classes, or the conv layer's filters."""
+        if kind == CLASSES:
+            return len(self.labels)
+        layer = self.model.network[kind]
+        if not isinstance(layer, Conv2d):
+            raise ValueError(f"{kind!r} is not a conv layer")
+        return layer.out_channels
+
+    def dreams(self, kind: str) -> Images | None:
+        """(count, 28, 28) once every dream of `kind` is computed, else None."""
+        keys = [(kind, i) for i in range(self.count(kind))]
+        if not all(key in self._dreams for key in keys):
             return None
-        return np.stack([self._class_dreams[i] for i in range(len(self.labels))])
+        return np.stack([self._dreams[key] for key in keys])
 
-    def class_dream_steps(self, batch: int = CLASS_BATCH) -> Iterator[Progress]:
-        """Dream every class not cached yet, one ascent step per iteration (stop any time:
-        finished batches stay cached)."""
-        todo = [i for i in range(len(self.labels)) if i not in self._class_dreams]
+    def dream_steps(self, kind: str, batch: int = BATCH) -> Iterator[Progress]:
+        """Compute the missing dreams of `kind` in batches, one ascent step per iteration.
+        Stop any time: finished batches stay cached."""
+        todo = [i for i in range(self.count(kind)) if (kind, i) not in self._dreams]
         groups = [todo[k : k + batch] for k in range(0, len(todo), batch)]
-        total = len(groups) * self.settings.steps
+        settings = self.settings if kind == CLASSES else self.filter_settings
+        total = len(groups) * settings.steps
         for n, group in enumerate(groups):
-            target = class_target(self.model, group)
+            target = self._target(kind, group)
+            seed = np.random.SeedSequence([self.seed, group[0], *kind.encode()])
             final = None
-            for step, images in enumerate(self._ascent(target, group[0]), start=1):
+            for step, images in enumerate(
+                iter_dream(self.model, target, settings, int(seed.generate_state(1)[0])), 1
+            ):
                 final = images
-                yield n * self.settings.steps + step, total
+                yield n * settings.steps + step, total
             assert final is not None
-            self._class_dreams.update(zip(group, final.copy(), strict=True))
+            for i, image in zip(group, final.copy(), strict=True):
+                self._dreams[kind, i] = image
 
-    # -- filter dreams ---------------------------------------------------------------------
-    def filter_dreams(self, layer: str) -> Images | None:
-        """(filters, 28, 28) for a conv layer once dreamt, else None."""
-        return self._filter_dreams.get(layer)
+    def _target(self, kind: str, indices: list[int]) -> Target:
+        if kind == CLASSES:
+            return class_target(self.model, indices)
+        return filter_target(self.model, kind, indices)
 
-    def filter_dream_steps(self, layer: str) -> Iterator[Progress]:
-        """Dream all filters of `layer` as one batch, one ascent step per iteration."""
-        if layer in self._filter_dreams:
-            return
-        target = filter_target(self.model, layer)
-        final = None
-        for step, images in enumerate(self._ascent(target, layer), start=1):
-            final = images
-            yield step, self.settings.steps
-        assert final is not None
-        self._filter_dreams[layer] = final.copy()
-
-    def _ascent(self, target: Target, key: int | str) -> Iterator[Images]:
-        """The ascent for `target`, seeded from the session seed and a job key (so a result
-        does not depend on the order in which jobs run)."""
-        seed = np.random.SeedSequence([self.seed, *str(key).encode()]).generate_state(1)[0]
-        return iter_dream(self.model, target, self.settings, int(seed))
+    def filter_tiles(self, layer: str) -> Images | None:
+        """A conv layer's filter dreams cut to the pixels under its feature map, (filters, h,
+        w), so each lines up with the filter's activation map (uncut for a strided map)."""
+        dreams = self.dreams(layer)
+        if dreams is None:
+            return None
+        network = self.model.network
+        index = rectified_index(network, layer_index(network, layer))
+        h, w = forward_to(network, dreams[:1, None], index).shape[1:3]  # channels-last
+        grid = feature_grid(network, index)
+        top = int(grid.offset)
+        if grid.step != 1 or grid.offset != top or top + h > dreams.shape[1]:
+            return dreams
+        return np.ascontiguousarray(dreams[:, top : top + h, top : top + w])

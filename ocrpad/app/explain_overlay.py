@@ -1,0 +1,107 @@
+"""Heat maps painted over the 28x28 input preview and over the drawing on the canvas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from ocrpad.preprocess import RenderParams, _ink_centre, flatten_strokes
+
+OPACITY: Final = 0.7  # alpha of the hottest pixel
+# Transparent -> dark red -> orange -> yellow: reads as "heat" on both black ink backgrounds
+# (the input preview) and light canvases.
+_HEAT_ANCHORS: Final = np.array(
+    [(128, 0, 0), (220, 40, 0), (255, 140, 0), (255, 230, 60)], dtype=np.float64
+)
+
+Placement = Callable[[], QRectF | None]
+
+
+def heat_to_rgba(heat: NDArray[np.floating], opacity: float = OPACITY) -> NDArray[np.uint8]:
+    """heat: (H, W) in [0, 1] -> (H, W, 4) uint8 RGBA, transparent where the heat is 0."""
+    h = np.clip(np.asarray(heat, dtype=np.float64), 0.0, 1.0)
+    positions = np.linspace(0.0, 1.0, len(_HEAT_ANCHORS))
+    rgb = np.stack([np.interp(h, positions, _HEAT_ANCHORS[:, c]) for c in range(3)], axis=-1)
+    alpha = 255.0 * opacity * np.sqrt(h)  # faint evidence stays visible
+    rgba = np.concatenate([rgb, alpha[..., None]], axis=-1)
+    return np.ascontiguousarray(np.round(rgba).astype(np.uint8))
+
+
+def rgba_to_qimage(rgba: NDArray[np.uint8]) -> QImage:
+    """(H, W, 4) uint8 RGBA (straight alpha) -> an owning QImage."""
+    pixels = np.ascontiguousarray(rgba, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    fmt = QImage.Format.Format_RGBA8888
+    return QImage(pixels.data, width, height, 4 * width, fmt).copy()
+
+
+def input_square(
+    strokes: Sequence[ArrayLike], params: RenderParams | None = None
+) -> tuple[float, float, float] | None:
+    """Where the network input lies over the drawing: (left, top, side) in stroke units.
+
+    Mirrors render_strokes: the stroke box's longer side spans `params.box` of the
+    `params.size` output pixels around the box centre (or the ink's centroid). None for an
+    empty drawing or a single dot (no scale).
+    """
+    params = RenderParams() if params is None else params
+    try:
+        points, offsets = flatten_strokes(strokes)
+    except ValueError:
+        return None
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    extent = float((hi - lo).max())
+    if extent <= 1e-6 * (1.0 + float(np.abs(points).max())):
+        return None
+    centre = _ink_centre(points, offsets) if params.center == "mass" else (lo + hi) * 0.5
+    side = params.size * extent / params.box  # stroke units covered by the whole input
+    return float(centre[0]) - side / 2, float(centre[1]) - side / 2, side
+
+
+class HeatmapOverlay(QWidget):
+    """A transparent child covering its parent; paints the heat map into `place()`, a rect in
+    the parent's coordinates (None: nothing to show). Mouse events pass through."""
+
+    def __init__(self, parent: QWidget, place: Placement, *, smooth: bool = False) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"{parent.objectName() or 'widget'}HeatOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self._target = parent
+        self._place = place
+        self._smooth = smooth
+        self._image: QImage | None = None
+        self._heat: NDArray[np.float32] | None = None
+        self.setGeometry(parent.rect())
+        parent.installEventFilter(self)
+        self.raise_()
+
+    def set_heat(self, heat: NDArray[np.floating] | None) -> None:
+        """Show a (H, W) map in [0, 1]; None hides it."""
+        self._heat = None if heat is None else np.asarray(heat, dtype=np.float32)
+        self._image = None if heat is None else rgba_to_qimage(heat_to_rgba(heat))
+        self.setVisible(heat is not None)
+        self.update()
+
+    def heat(self) -> NDArray[np.float32] | None:
+        return self._heat
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.parent() and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self._target.rect())
+        return False
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        target = self._place() if self._image is not None else None
+        if target is None or self._image is None:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
+        painter.drawImage(target, self._image)
+        painter.end()

@@ -1,0 +1,206 @@
+"""The explain worker: heat maps and dreams off the GUI thread, cached per model.
+
+One long-lived QObject in its own QThread. Heat-map requests collapse into the newest one and
+are answered before anything else; dreams run a few ascent steps at a time between them, so a
+heat map never waits for a whole dream. Results leave as signals carrying frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ocrpad.explain.attribution import Method
+from ocrpad.explain.session import CLASSES, Explainer, Progress
+from ocrpad.model import Model
+
+FloatArray = NDArray[np.float32]
+SLICE_SECONDS: Final = 0.03  # dream work between two looks at the request queue
+KEEP_MODELS: Final = 3  # explainers (with their dream caches) kept for recent models
+
+
+@dataclass(frozen=True)
+class HeatmapRequest:
+    """Explain `class_index` for one network input (28, 28) float32."""
+
+    request_id: int
+    image: FloatArray
+    class_index: int
+    method: Method = "gradcam"
+
+
+@dataclass(frozen=True)
+class HeatmapResult:
+    """heat: (28, 28) float32 in [0, 1] for `label` (the class at `class_index`)."""
+
+    request_id: int
+    class_index: int
+    label: str
+    method: Method
+    heat: FloatArray
+    compute_ms: float
+
+
+@dataclass(frozen=True)
+class Dreams:
+    """Dream images (K, 28, 28) float32 in [0, 1]: one per class (kind 'classes', names are
+    the labels) or per filter of a conv layer (kind = the layer name)."""
+
+    kind: str
+    names: list[str]
+    images: FloatArray
+    model_serial: int
+
+
+@dataclass(frozen=True)
+class DreamProgress:
+    kind: str
+    done: int
+    total: int
+
+
+FILTERS: Final = "filters"  # request: the filter dreams of every conv layer
+
+
+class ExplainWorker(QObject):
+    """request_* from any thread; set_model by queued signal; results come back as signals."""
+
+    heatmap_ready = Signal(object)  # HeatmapResult
+    dreams_ready = Signal(object)  # Dreams
+    progress = Signal(object)  # DreamProgress
+    failed = Signal(str)
+    _wake = Signal()
+
+    def __init__(self, model: Model | None = None) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._heatmap: HeatmapRequest | None = None
+        self._wanted: list[str] = []  # dream kinds asked for, in order
+        self._woken = False
+        self._explainers: list[tuple[Model, Explainer]] = []
+        self._explainer: Explainer | None = None
+        self._serial = 0
+        self._job: tuple[str, Iterator[Progress]] | None = None
+        self._wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
+        if model is not None:
+            self.set_model(model)
+
+    # -- requests (any thread) -------------------------------------------------------------
+    def request_heatmap(self, request: HeatmapRequest) -> None:
+        """Explain one input; a request still waiting is replaced (newest wins)."""
+        with self._lock:
+            self._heatmap = request
+        self._poke()
+
+    def request_dreams(self, kind: str = CLASSES) -> None:
+        """Dream every class (CLASSES), or every filter of every conv layer (FILTERS)."""
+        with self._lock:
+            if kind not in self._wanted:
+                self._wanted.append(kind)
+        self._poke()
+
+    def _poke(self) -> None:
+        with self._lock:
+            if self._woken:
+                return
+            self._woken = True
+        self._wake.emit()
+
+    # -- worker thread ---------------------------------------------------------------------
+    @Slot(object)
+    def set_model(self, model: Model) -> None:
+        """Use `model` from now on (queued from the GUI thread); an interrupted dream job is
+        queued again for it."""
+        for known, explainer in self._explainers:
+            if known is model:
+                self._explainer = explainer
+                break
+        else:
+            self._explainer = Explainer(model)
+            self._explainers = [(model, self._explainer), *self._explainers][:KEEP_MODELS]
+        self._serial += 1
+        if self._job is not None:
+            with self._lock:
+                self._wanted = list(dict.fromkeys([self._job[0], *self._wanted]))
+            self._job = None
+        self._poke()
+
+    @Slot()
+    def _work(self) -> None:
+        with self._lock:
+            self._woken = False
+            request, self._heatmap = self._heatmap, None
+        if request is not None:
+            self._answer(request)
+        self._advance_dreams()
+        with self._lock:
+            more = self._heatmap is not None or self._job is not None or bool(self._wanted)
+        if more:
+            self._poke()
+
+    def _answer(self, request: HeatmapRequest) -> None:
+        explainer = self._explainer
+        if explainer is None:
+            return
+        start = time.perf_counter()
+        try:
+            heat = explainer.heatmap(request.image, request.class_index, request.method)
+        except (ValueError, IndexError) as exc:
+            self.failed.emit(f"Could not explain this drawing: {exc}")
+            return
+        label = explainer.labels[request.class_index]
+        ms = 1000 * (time.perf_counter() - start)
+        self.heatmap_ready.emit(
+            HeatmapResult(request.request_id, request.class_index, label, request.method, heat, ms)
+        )
+
+    def _advance_dreams(self) -> None:
+        """Run the current dream job for about SLICE_SECONDS, starting the next if needed."""
+        explainer = self._explainer
+        if explainer is None:
+            return
+        if self._job is None:
+            kind = self._next_kind(explainer)
+            if kind is None:
+                return
+            self._job = (kind, explainer.dream_steps(kind))
+        kind, steps = self._job
+        deadline = time.perf_counter() + SLICE_SECONDS
+        for done, total in steps:
+            if time.perf_counter() > deadline:
+                self.progress.emit(DreamProgress(kind, done, total))
+                return
+        self._job = None
+        self._publish(explainer, kind)
+
+    def _next_kind(self, explainer: Explainer) -> str | None:
+        """The next kind to compute; kinds already cached are published straight away."""
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    return None
+                kind = self._wanted.pop(0)
+                if kind == FILTERS:  # expands into the conv layers, in order
+                    self._wanted[:0] = explainer.conv_layers()
+                    continue
+            if not self._publish(explainer, kind):
+                return kind
+
+    def _publish(self, explainer: Explainer, kind: str) -> bool:
+        """Emit the dreams of `kind` if they are all computed; True if it did."""
+        if kind == CLASSES:
+            images, names = explainer.dreams(kind), list(explainer.labels)
+        else:
+            images = explainer.filter_tiles(kind)
+            names = [f"{kind}:{i}" for i in range(0 if images is None else len(images))]
+        if images is None:
+            return False
+        self.dreams_ready.emit(Dreams(kind, names, images, self._serial))
+        return True

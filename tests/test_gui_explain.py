@@ -1,0 +1,138 @@
+"""Explanations in the window: heat-map overlays, a class clicked in the chart, the dream
+gallery, and each filter's ideal input in the feature-map viewer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtWidgets import QToolButton
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.explain_controller import ExplainController
+from ocrpad.app.explain_worker import Dreams, HeatmapResult
+from ocrpad.app.main import create_main_window
+from ocrpad.app.main_window import MainWindow
+from ocrpad.explain.session import CLASSES
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+
+TIMEOUT = 20_000
+LABELS = list("abcd")
+
+
+def small_model(seed: int) -> Model:
+    config = ModelConfig(blocks=(ConvBlock(3), ConvBlock(4, pool=True)), hidden=(8,))
+    return build_model(config, LABELS, np.random.default_rng(seed))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    path = tmp_path / "small.npz"
+    small_model(0).save(path)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = create_main_window(path, tmp_path / "data", settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def _draw(qtbot: QtBot, window: MainWindow) -> None:
+    canvas = window.draw.canvas
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.6, 0.8)))
+
+
+def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: MainWindow) -> None:
+    explain: ExplainController = window.explain
+    _draw(qtbot, window)
+    assert not explain.preview_overlay.isVisible()
+    toggle = window.findChild(QToolButton, "heatmapToggle")
+    assert toggle is not None
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    result: HeatmapResult = blocker.args[0]
+    assert result.label == window.current.label if window.current else False
+    assert result.heat.shape == (28, 28)
+    assert explain.preview_overlay.isVisible() and explain.canvas_overlay.isVisible()
+    assert explain.preview_overlay.heat() is result.heat
+    square = explain._canvas_rect()  # the input's square lies over the drawing
+    assert square is not None
+    assert square.intersects(window.draw.canvas.rect())
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert not explain.preview_overlay.isVisible() and not explain.canvas_overlay.isVisible()
+
+
+def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _draw(qtbot, window)
+    chart = window.draw.chart
+    ranked = [label for label, _ in chart.sorted_classes()]
+    plot = chart._plot_rect()
+    slot = plot.width() / len(ranked)
+    last = QPointF(plot.left() + (len(ranked) - 0.5) * slot, plot.center().y())
+    with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=last.toPoint())
+    assert blocker.args[0].label == ranked[-1]  # the least likely class, not the answer
+    assert window.explain.toggle.isChecked()
+
+
+def test_a_new_method_recomputes_the_heat_map(qtbot: QtBot, window: MainWindow) -> None:
+    _draw(qtbot, window)
+    explain = window.explain
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT):
+        explain.toggle.setChecked(True)
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        explain.method_actions["saliency"].trigger()
+    assert blocker.args[0].method == "saliency"
+
+
+def test_the_gallery_shows_one_dream_per_class_and_follows_a_model_swap(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    explain = window.explain
+    button = window.findChild(QToolButton, "dreamsButton")
+    assert button is not None
+
+    def class_dreams(dreams: Dreams) -> bool:
+        return dreams.kind == CLASSES
+
+    with qtbot.waitSignal(explain.dreams_shown, timeout=TIMEOUT, check_params_cb=class_dreams):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    gallery = explain.gallery
+    assert gallery is not None and gallery.isVisible()
+    assert gallery.names == LABELS
+    assert not gallery.picture.pixmap().isNull()
+    first = gallery.picture.pixmap().toImage()
+    with qtbot.waitSignal(
+        explain.dreams_shown, timeout=TIMEOUT, check_params_cb=class_dreams
+    ) as blocker:
+        window.set_model(small_model(7), "another model")
+    assert blocker.args[0].model_serial == 2
+    assert gallery.picture.pixmap().toImage() != first
+
+
+def test_the_feature_map_viewer_shows_each_filter_ideal_input(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    seen: set[str] = set()
+
+    def both_layers(dreams: Dreams) -> bool:
+        seen.add(dreams.kind)
+        return {"conv1", "conv2"} <= seen
+
+    with qtbot.waitSignal(
+        window.explain.dreams_shown, timeout=TIMEOUT, check_params_cb=both_layers
+    ):
+        _draw(qtbot, window)
+    captions = [section.caption for section in window.draw.feature_maps.sections()]
+    conv1 = captions.index(next(c for c in captions if c.startswith("conv1 ")))
+    assert captions[conv1 + 1].startswith("conv1 ideal inputs")
+    ideal = window.draw.feature_maps.sections()[conv1 + 1].maps
+    assert ideal.maps.shape == (3, 26, 26)  # cut to the pixels under conv1's 26x26 maps
