@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from ocrpad.cli import bench
-from ocrpad.model import build_model
+from ocrpad.model import ConvBlock, ModelConfig, build_model
 
 
 def test_forward_flops_of_the_reference_network() -> None:
@@ -41,3 +42,24 @@ def test_the_reference_architecture_is_resolved_without_weights() -> None:
     config, labels, description = bench.resolve_config("reference")
     assert description == "reference" and len(labels) == 62
     assert config == build_model().config
+
+
+def test_the_default_architecture_is_read_from_the_shipped_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocrpad import resources
+
+    config = ModelConfig(blocks=(ConvBlock(8, batchnorm=True, pool=True),), hidden=(16,))
+    build_model(config, list("xyz")).save(tmp_path / "w.npz")
+    monkeypatch.setattr(resources, "default_weights_path", lambda: tmp_path / "w.npz")
+    resolved, labels, description = bench.resolve_config("default")
+    assert resolved == config and labels == ["x", "y", "z"] and "w.npz" in description
+
+
+def test_missing_default_weights_fall_back_to_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocrpad import resources
+
+    monkeypatch.setattr(resources, "default_weights_path", lambda: tmp_path / "none.npz")
+    assert bench.resolve_config("default")[2] == "reference"

@@ -72,14 +72,14 @@ def resolve_config(arch: str) -> tuple[ModelConfig, list[str], str]:
     return ModelConfig(), list(DEFAULT_LABELS), "reference"
 
 
-def make_engines(model: Model, with_torch: bool) -> list[Engine]:
+def make_engines(model: Model, with_torch: bool, torch_threads: int = 2) -> list[Engine]:
     engines: list[Engine] = [OcrpadEngine(model)]
     if with_torch:
         try:
             from ocrpad.cli.torch_twin import TorchTwin
         except ImportError:
             return engines
-        engines.append(TorchTwin(model, threads=parallel.threads()))
+        engines.append(TorchTwin(model, threads=torch_threads))
     return engines
 
 
@@ -175,12 +175,12 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
-def run_child(spec: str, arch: str) -> None:
+def run_child(spec: str, arch: str, torch_threads: int = 2) -> None:
     """The workload of :func:`measure_peak_memory`, printing {"peak_mb", "base_mb"}."""
     engine_name, kind = spec.split(":")
     config, labels, _ = resolve_config(arch)
     model = build_model(config, labels)
-    engines = make_engines(model, with_torch=engine_name == "torch")
+    engines = make_engines(model, engine_name == "torch", torch_threads)
     engine = next(e for e in engines if e.name == engine_name)
     base = _status_mb("VmRSS")
     x, y = inputs(256 if kind == "infer" else 128)
@@ -205,7 +205,7 @@ def _row(label: str, values: dict[str, float], fmt: str, ratio: str | None) -> s
 def report(args: argparse.Namespace) -> None:
     config, labels, description = resolve_config(args.arch)
     model = build_model(config, labels)
-    engines = make_engines(model, with_torch=not args.no_torch)
+    engines = make_engines(model, not args.no_torch, args.torch_threads)
     s = Settings(rounds=5, latency_calls=20) if args.quick else Settings(15, 50)
     names = [e.name for e in engines]
     print(f"ocrpad-bench  architecture: {description}  classes: {len(labels)}")
@@ -274,12 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
     parser.add_argument("--threads", type=int, default=None, help="engine threads (default 2)")
+    parser.add_argument("--torch-threads", type=int, default=2, help="PyTorch threads (2)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads is not None:
         parallel.set_threads(args.threads)
     if args.child:
-        run_child(args.child, args.arch)
+        run_child(args.child, args.arch, args.torch_threads)
     else:
         report(args)
     return 0
