@@ -17,6 +17,8 @@ class BatchNorm2d(Layer):
     running statistics. params: weight (C,), bias (C,); buffers: running_mean, running_var.
     """
 
+    _cache = ("_xhat", "_invstd")
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum

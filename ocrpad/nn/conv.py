@@ -23,6 +23,8 @@ class Conv2d(Layer):
     (kh*kw*in, out) gives y already as (N, Ho, Wo, out).
     """
 
+    _cache = ("_x",)
+
     def __init__(
         self,
         in_channels: int,

@@ -14,6 +14,8 @@ from ocrpad.nn.parallel import parallel_for
 class ReLU(ElementwiseLayer):
     """y = max(x, 0), any shape."""
 
+    _cache = ("_mask",)
+
     def __init__(self) -> None:
         super().__init__()
         self._mask: NDArray[np.bool_] | None = None
@@ -48,6 +50,8 @@ class Dropout(ElementwiseLayer):
     by 1 / (1 - p); identity when ``training`` is False. ``rng`` draws the masks (state, not
     configuration: it is not part of ``get_config``).
     """
+
+    _cache = ("_mask",)
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
@@ -105,6 +109,8 @@ class Dense(Layer):
 
     x: (N, in) -> y = x @ weight.T + bias: (N, out).
     """
+
+    _cache = ("_x",)
 
     def __init__(
         self, in_features: int, out_features: int, *, rng: np.random.Generator | None = None

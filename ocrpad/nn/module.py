@@ -65,6 +65,15 @@ class Layer:
         """Exactly the constructor's architecture arguments: ``type(l)(**l.get_config())``."""
         return {}
 
+    _cache: tuple[str, ...] = ()
+    """Attributes holding what backward needs from the last forward (released by ``release``)."""
+
+    def release(self) -> None:
+        """Drop the arrays kept for backward (Sequential does this before a new forward, so
+        the previous batch's activations are not alive while the next one is computed)."""
+        for name in self._cache:
+            setattr(self, name, None)
+
     def zero_grad(self) -> None:
         """Set every gradient to zero."""
         for g in self.grads.values():

@@ -17,6 +17,8 @@ class MaxPool2d(Layer):
     The gradient goes to the first maximum of each window (row-major order), as in PyTorch.
     """
 
+    _cache = ("_x", "_y")
+
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size

@@ -31,6 +31,7 @@ class Sequential:
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
+        self.release()
         h = to_cl(x)
         with single_threaded_blas():  # the batch split provides the parallelism
             for _, layer in self.layers:
@@ -59,6 +60,7 @@ class Sequential:
     def forward_with_activations(self, x: Array) -> list[tuple[str, Array]]:
         """x: (N, C, H, W) -> [(name, output)] per layer in inference mode, NCHW or (N, F)."""
         out: list[tuple[str, Array]] = []
+        self.release()
         h = to_cl(x)
         with single_threaded_blas():
             for name, layer in self.layers:
@@ -116,6 +118,11 @@ class Sequential:
             if key in state:
                 _store((layer, local, kind))[local][...] = state[key]
         return missing, unexpected
+
+    def release(self) -> None:
+        """Free every layer's backward cache (the next forward would replace it anyway)."""
+        for _, layer in self.layers:
+            layer.release()
 
     def zero_grad(self) -> None:
         for _, layer in self.layers:
