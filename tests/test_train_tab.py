@@ -205,3 +205,24 @@ def test_cancel_stops_the_fine_tune_and_keeps_the_current_model(
 def test_fine_tuning_without_drawings_says_so(tab: TrainTab) -> None:
     assert not tab.start_fine_tune()
     assert "No drawings" in tab.status.text()
+
+
+def test_the_curve_axis_ends_at_a_round_number() -> None:
+    from ocrpad.app.train_curves import nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0.0, 0.9, 1.7, 2.1, 3.3, 7.0)] == [1, 1, 2, 2.5, 4, 10]
+
+
+def test_curves_and_confusion_paint_with_and_without_data(qtbot: QtBot) -> None:
+    from ocrpad.app.train_curves import CurvesPlot
+    from ocrpad.app.train_results import ConfusionView
+    from ocrpad.finetune_report import CurvePoint
+
+    plot, view = CurvesPlot(), ConfusionView()
+    for widget in (plot, view):
+        qtbot.addWidget(widget)
+        assert not widget.grab().isNull()
+    plot.set_points([CurvePoint(1, 1, 2.0, 0.5, 0.4), CurvePoint(2, 2, 1.0, 0.8, None)], 4)
+    view.set_matrix(["a", "b"], np.array([[3, 1], [0, 2]]))
+    assert not plot.grab().isNull() and not view.grab().isNull()
+    assert len(plot.points) == 2

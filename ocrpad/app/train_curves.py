@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -13,7 +14,15 @@ from ocrpad.finetune_report import CurvePoint
 LOSS_COLOUR: Final = QColor("#d9534f")
 TRAIN_COLOUR: Final = QColor("#5b8def")
 HELD_COLOUR: Final = QColor("#2e9e5b")
-MARGIN: Final = (44.0, 12.0, 44.0, 30.0)  # left, top, right, bottom
+MARGIN: Final = (44.0, 26.0, 44.0, 30.0)  # left, top (legend), right, bottom
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 4, 5 or 10 times a power of ten that is >= value (> 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 4, 5, 10) if m * power >= value)
 
 
 class CurvesPlot(QWidget):
@@ -63,7 +72,7 @@ class CurvesPlot(QWidget):
             painter.setPen(text)
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Curves appear as training runs")
             return
-        top_loss = max(max(p.loss for p in self._points) * 1.1, 1e-6)
+        top_loss = nice_ceiling(max(p.loss for p in self._points))
         self._paint_axis_labels(painter, area, text, top_loss)
         self._line(painter, area, [p.loss / top_loss for p in self._points], LOSS_COLOUR)
         self._line(painter, area, [p.accuracy for p in self._points], TRAIN_COLOUR)
@@ -107,17 +116,18 @@ class CurvesPlot(QWidget):
             y = area.bottom() - area.height() * k / 4
             left = QRectF(0, y - 8, area.left() - 4, 16)
             right = QRectF(area.right() + 4, y - 8, 40, 16)
-            painter.drawText(left, Qt.AlignmentFlag.AlignRight, f"{top * k / 4:.2g}")
+            painter.drawText(left, Qt.AlignmentFlag.AlignRight, f"{top * k / 4:.3g}")
             painter.drawText(right, Qt.AlignmentFlag.AlignLeft, f"{25 * k}%")
 
     def _legend(self, painter: QPainter, area: QRectF, with_held: bool) -> None:
         entries = [("loss", LOSS_COLOUR), ("train acc.", TRAIN_COLOUR)]
         if with_held:
             entries.append(("held-back acc.", HELD_COLOUR))
-        x = area.left() + 8
+        x = area.left()
         for name, colour in entries:
             painter.setPen(QPen(colour, 3))
-            painter.drawLine(QPointF(x, area.top() + 10), QPointF(x + 14, area.top() + 10))
+            y = area.top() - 12
+            painter.drawLine(QPointF(x, y), QPointF(x + 14, y))
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-            painter.drawText(QPointF(x + 18, area.top() + 14), name)
+            painter.drawText(QPointF(x + 18, y + 4), name)
             x += 26 + painter.fontMetrics().horizontalAdvance(name)

@@ -69,7 +69,7 @@ class ConfusionView(QWidget):
         self.setObjectName("confusionView")
         self.setAccessibleName("Confusion matrix of the held-back drawings")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(100, 100)
         self._chars: list[str] = []
         self._counts: NDArray[np.int64] = np.zeros((0, 0), np.int64)
 
@@ -97,12 +97,13 @@ class ConfusionView(QWidget):
         peak = max(1, int(self._counts.max()))
         for i in range(n):
             centre = Qt.AlignmentFlag.AlignCenter
+            painter.setPen(text)
             painter.drawText(QRectF(0, gutter + i * cell, gutter, cell), centre, self._chars[i])
             painter.drawText(QRectF(gutter + i * cell, 0, cell, gutter), centre, self._chars[i])
+        for i in range(n):
             for j in range(n):
-                self._cell(
-                    painter, QRectF(gutter + j * cell, gutter + i * cell, cell, cell), i, j, peak
-                )
+                rect = QRectF(gutter + j * cell, gutter + i * cell, cell, cell)
+                self._cell(painter, rect, i, j, peak)
 
     def _cell(self, painter: QPainter, rect: QRectF, i: int, j: int, peak: int) -> None:
         count = int(self._counts[i, j])
