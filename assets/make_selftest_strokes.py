@@ -3,7 +3,8 @@
 Each character is written as a person would with a pen: a few strokes of lines and arcs, in
 a 0..100 box (x right, y down), with a slight slant and a small seeded tremor, then stored as
 integer tablet-like units. Run ``python assets/make_selftest_strokes.py``; the output is
-deterministic. Only characters that the shipped model reads correctly belong in ``KEEP``.
+deterministic. Only characters that the shipped model reads correctly belong in ``KEEP``:
+``python assets/make_selftest_strokes.py --check weights/ocrpad-default.npz`` shows them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,22 +99,47 @@ def hand(stroke: Stroke, rng: np.random.Generator, slant: float) -> list[list[in
     return [[round(x * 10 + 200), round(y * 10 + 300)] for x, y in points]
 
 
+def strokes_of(label: str) -> list[list[list[int]]]:
+    """One character's strokes as integer points; the tremor is seeded by the character alone."""
+    rng = np.random.default_rng([20261127, ord(label)])
+    return [hand(s, rng, slant=0.12) for s in CHARACTERS[label]()]
+
+
+def drawing(label: str) -> dict[str, object]:
+    """One character as a JSON-ready drawing."""
+    strokes = strokes_of(label)
+    kind = "digit" if label.isdigit() else "upper" if label.isupper() else "lower"
+    return {"name": f"{kind} {label}", "label": label, "strokes": strokes}
+
+
+def check(weights: str) -> None:
+    """Print how the model in ``weights`` reads every candidate drawing (to choose KEEP)."""
+    from ocrpad.model import load_model
+    from ocrpad.preprocess import render_strokes
+
+    model = load_model(weights)
+    for label in CHARACTERS:
+        strokes = [np.asarray(s, np.float32) for s in strokes_of(label)]
+        probs = model.predict_proba(render_strokes(strokes)[None, None])[0]
+        order = np.argsort(-probs)[:3]
+        top = ", ".join(f"{model.labels[i]} {probs[i]:.0%}" for i in order)
+        verdict = "ok " if model.labels[order[0]] == label else "BAD"
+        print(f"{verdict} {label}: {top}{'' if label in KEEP else '   (not kept)'}")
+
+
 def main() -> None:
-    """Write the JSON document of drawings for every character in KEEP."""
-    rng = np.random.default_rng(20261127)
-    drawings = []
-    for label in KEEP:
-        strokes = [hand(s, rng, slant=0.12) for s in CHARACTERS[label]()]
-        name = f"{'digit' if label.isdigit() else 'upper' if label.isupper() else 'lower'} {label}"
-        drawings.append({"name": name, "label": label, "strokes": strokes})
+    """Write the drawings of KEEP; with ``--check WEIGHTS``, report how a model reads them."""
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        check(sys.argv[2])
+        return
     document = {
         "about": "Built-in drawings for ocrpad --self-test; written by make_selftest_strokes.py.",
         "units": "x right, y down, tablet-like integer units",
-        "drawings": drawings,
+        "drawings": [drawing(label) for label in KEEP],
     }
     text = json.dumps(document, separators=(",", ":"))
     (HERE / "selftest_strokes.json").write_text(text.replace('{"name"', '\n{"name"') + "\n")
-    print(f"wrote {len(drawings)} drawings: {''.join(KEEP)}")
+    print(f"wrote {len(KEEP)} drawings: {''.join(KEEP)}")
 
 
 if __name__ == "__main__":
