@@ -6,8 +6,8 @@ relative paths under the bundle's data folder, which the bootloader publishes as
 ``sys._MEIPASS``. Nothing else in ocrpad touches ``sys._MEIPASS``.
 
 User data (samples, fine-tuned models) never goes into either folder: it lives in the platform
-data folder, :func:`user_data_dir`, which matches Qt's ``QStandardPaths.AppDataLocation`` for an
-application named ``ocrpad`` without importing Qt.
+data folder, :func:`user_data_dir` (the platform's per-user application data folder plus
+``ocrpad``), found without importing Qt so that the self-test runs without it.
 """
 
 from __future__ import annotations
@@ -71,8 +71,7 @@ def user_data_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
     Order: ``override`` if given, else ``$OCRPAD_DATA_DIR``, else the platform data folder —
     ``%APPDATA%\\ocrpad`` on Windows, ``~/Library/Application Support/ocrpad`` on macOS,
-    ``$XDG_DATA_HOME/ocrpad`` (default ``~/.local/share/ocrpad``) elsewhere, which is where
-    ``QStandardPaths.AppDataLocation`` points for an application named ``ocrpad``.
+    ``$XDG_DATA_HOME/ocrpad`` (default ``~/.local/share/ocrpad``) elsewhere.
     """
     if override is not None:
         return Path(override).expanduser()

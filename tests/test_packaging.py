@@ -43,6 +43,8 @@ FAKE_BINARIES = [
     ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/nonexistent/f", "BINARY"),
     ("PySide6/Qt/plugins/sqldrivers/libqsqlite.so", "/nonexistent/g", "BINARY"),
     ("PySide6/Qt6Network.dll", "/nonexistent/h", "BINARY"),
+    ("PySide6/opengl32sw.dll", "/nonexistent/l", "BINARY"),
+    ("PySide6/plugins/platforms/qwindows.dll", "/nonexistent/m", "BINARY"),
     ("numpy/_core/_multiarray_umath.so", "/nonexistent/i", "EXTENSION"),
 ]
 FAKE_DATAS = [
@@ -128,6 +130,7 @@ def test_the_spec_drops_unused_qt_libraries_plugins_and_translations(
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/plugins/platforms/qwindows.dll",
         "numpy/_core/_multiarray_umath.so",
     }
     kept_data = {dest for dest, _, _ in spec["a"].datas}
