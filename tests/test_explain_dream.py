@@ -105,3 +105,13 @@ def test_class_dreams_of_the_shipped_model_are_read_as_their_class() -> None:
     images = dream_classes(model, classes, seed=0)
     probs = model.predict_proba(images[:, None])
     assert list(probs.argmax(axis=1)) == classes
+
+
+def test_a_blank_start_without_any_gradient_is_nudged_into_motion() -> None:
+    network = plus_network(bias=-0.3)  # every ReLU is off for a black image
+    blank = np.zeros((1, 28, 28), dtype=np.float32)
+    target = filter_target(network, "conv1", [0])
+    assert target_values(network, blank, target)[0] == 0.0
+    images = dream(network, target, DreamSettings(steps=80), seed=2)
+    assert images is not None
+    assert target_values(network, images, target)[0] > 0.1

@@ -1,7 +1,14 @@
-"""The dream gallery: what the network imagines each class looks like."""
+"""The dream gallery: what the network imagines each class looks like.
+
+`python -m ocrpad.app.explain_gallery assets/dreams.png [--weights FILE] [--chars g8A…]`
+renders the README's picture from the same dreams and the same grid.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -77,7 +84,7 @@ class DreamGalleryDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(scroller, 1)
         self.names: list[str] = []
-        self.resize(10 * (TILE + GAP) + 60, 560)
+        self.resize(10 * (TILE + GAP) + 80, 640)
         self.clear()
 
     def clear(self) -> None:
@@ -98,3 +105,32 @@ class DreamGalleryDialog(QDialog):
         self.progress.hide()
         self.picture.setText("")
         self.picture.setPixmap(QPixmap.fromImage(gallery_image(images, self.names)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dream the chosen classes of a model and save the gallery grid as a PNG."""
+    parser = argparse.ArgumentParser(prog="python -m ocrpad.app.explain_gallery")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--weights", type=Path, default=None, help="default: shipped model")
+    parser.add_argument("--chars", default=None, help="classes to show (default: all)")
+    parser.add_argument("--columns", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    from ocrpad.explain.dream import dream_classes
+    from ocrpad.model import load_model
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    model = load_model(args.weights)
+    names = list(args.chars) if args.chars else list(model.labels)
+    images = dream_classes(model, [model.labels.index(c) for c in names], seed=args.seed)
+    ok = gallery_image(images, names, args.columns).save(str(args.output))
+    print(f"{len(names)} dreams of {args.weights or 'the default model'} -> {args.output}: {ok}")
+    del app
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -162,7 +162,8 @@ class ExplainWorker(QObject):
         )
 
     def _advance_dreams(self) -> None:
-        """Run the current dream job for about SLICE_SECONDS, starting the next if needed."""
+        """Run the current dream job for about SLICE_SECONDS (less if a heat map is asked
+        for meanwhile: it waits one ascent step at most), starting the next if needed."""
         explainer = self._explainer
         if explainer is None:
             return
@@ -174,7 +175,7 @@ class ExplainWorker(QObject):
         kind, steps = self._job
         deadline = time.perf_counter() + SLICE_SECONDS
         for done, total in steps:
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > deadline or self._heatmap is not None:
                 self.progress.emit(DreamProgress(kind, done, total))
                 return
         self._job = None
