@@ -57,9 +57,10 @@ def test_self_test_fails_and_names_each_drawing_the_model_misreads(
     weights = _template_model(tmp_path / "confused.npz", shift=1)
     status, out = _run(capsys, "--weights", weights, "--data-dir", tmp_path)
     assert status == 1
-    count = len(selftest.load_drawings())
-    assert f"{count} of {count} built-in drawings misread" in out
-    assert "digit 0: expected '0', read " in out
+    drawings = selftest.load_drawings()
+    assert f"{len(drawings)} of {len(drawings)} built-in drawings misread" in out
+    for drawing in drawings:
+        assert f"{drawing.name}: expected {drawing.label!r}, read " in out
     assert out.strip().endswith("self-test FAILED")
 
 
