@@ -210,7 +210,7 @@ class ExplainController(QObject):
         self._class_dreams = None
         self._ideal = {}
         self._filters_asked = False
-        self.window.draw.feature_maps.set_ideal_inputs([])
+        self.window.draw.feature_maps.set_ideal_inputs({})
         self._model_to_worker.emit(model)
         if self.gallery is not None:
             self.gallery.clear()
@@ -233,6 +233,8 @@ class ExplainController(QObject):
             self.window.draw.feature_maps.set_ideal_inputs(self.ideal_inputs())
         self.dreams_shown.emit(dreams)
 
-    def ideal_inputs(self) -> list[LayerMaps]:
-        """Each conv layer's filter dreams as viewer maps, cropped like the layer's maps."""
-        return [layer_maps(name, images) for name, images in self._ideal.items()]
+    def ideal_inputs(self) -> dict[str, LayerMaps]:
+        """Each conv layer's filter dreams as viewer maps (cut like the layer's maps)."""
+        return {
+            name: layer_maps(f"{name} ideal inputs", images) for name, images in self._ideal.items()
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -205,10 +206,9 @@ class FeatureMapView(QScrollArea):
         self._filters = [] if filters is None else [_section(filters, " learned filters")]
         self._refresh()
 
-    def set_ideal_inputs(self, inputs: list[LayerMaps]) -> None:
-        """Each filter's ideal input, per conv layer (named like the layer): shown right
-        after that layer's maps."""
-        self._ideal = {maps.name: _section(maps, " ideal inputs") for maps in inputs}
+    def set_ideal_inputs(self, inputs: Mapping[str, LayerMaps]) -> None:
+        """Each filter's ideal input, by conv layer name: shown right after that layer's maps."""
+        self._ideal = {layer: _section(maps, "") for layer, maps in inputs.items()}
         self._refresh()
 
     def sections(self) -> list[_Section]:
