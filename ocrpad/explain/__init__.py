@@ -1,7 +1,7 @@
 """Explanations built on the engine's own backward pass (no Qt).
 
 Saliency, gradient x input, Grad-CAM and occlusion for one drawing; activation maximisation
-("dreams") for classes and conv filters.
+("dreams") for classes and conv filters; a per-model cache for the app's worker; timings.
 """
 
 from ocrpad.explain.attribution import (
@@ -14,14 +14,25 @@ from ocrpad.explain.attribution import (
     occlusion,
     saliency,
 )
+from ocrpad.explain.bench import explain_timings, time_dream, time_heatmap
+from ocrpad.explain.dream import DreamSettings, dream, dream_classes, dream_filters
+from ocrpad.explain.session import Explainer
 
 __all__ = [
     "METHODS",
+    "DreamSettings",
+    "Explainer",
     "Method",
+    "dream",
+    "dream_classes",
+    "dream_filters",
+    "explain_timings",
     "grad_cam",
     "grad_cam_on_input",
     "gradient_times_input",
     "heatmap",
     "occlusion",
     "saliency",
+    "time_dream",
+    "time_heatmap",
 ]
