@@ -10,6 +10,7 @@ import pytest
 from numpy.typing import NDArray
 
 from ocrpad.nn import BatchNorm2d, Conv2d, Dense, Dropout, Flatten, Layer, MaxPool2d, ReLU
+from ocrpad.nn import batchnorm as batchnorm_module
 from ocrpad.nn import conv as conv_module
 from ocrpad.nn.gradcheck import numeric_gradient, rel_error
 
@@ -121,3 +122,11 @@ def test_conv_gradients_hold_when_the_batch_is_walked_in_small_chunks(
     monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one image per im2col chunk
     rng = np.random.default_rng(4)
     check_layer(lambda: Conv2d(2, 3, 3, 2, 1, rng=rng), (3, 2, 7, 6), training=True)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradients_hold_when_the_batch_is_walked_in_small_chunks(
+    monkeypatch: pytest.MonkeyPatch, training: bool
+) -> None:
+    monkeypatch.setattr(batchnorm_module, "_CHUNK_BYTES", 1)  # one image per chunk
+    check_layer(lambda: BatchNorm2d(3), (5, 3, 3, 2), training=training)

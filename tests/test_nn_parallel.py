@@ -37,7 +37,7 @@ def run(threads: int, config: ModelConfig) -> tuple[np.ndarray, np.ndarray, dict
     "config",
     [
         ModelConfig(),
-        ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(6, pool=True)), padding=1),
+        ModelConfig(blocks=(ConvBlock(4, True, True), ConvBlock(6, True, True)), padding=1),
     ],
 )
 def test_splitting_the_batch_over_threads_changes_no_result(config: ModelConfig) -> None:

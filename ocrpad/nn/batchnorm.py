@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.parallel import parallel_for
+
+F64 = NDArray[np.float64]
+_CHUNK_BYTES = 1 << 18  # per-chunk working set of the fused passes
 
 
 class BatchNorm2d(Layer):
@@ -15,9 +20,10 @@ class BatchNorm2d(Layer):
     x: (N, C, H, W). Training normalises with the batch statistics and updates
     ``running_mean`` / ``running_var`` (unbiased variance, as PyTorch); inference uses the
     running statistics. params: weight (C,), bias (C,); buffers: running_mean, running_var.
+    Every pass is a per-channel sum or affine map, split over the worker threads.
     """
 
-    _cache = ("_xhat", "_invstd")
+    _cache = ("_x",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
@@ -29,46 +35,92 @@ class BatchNorm2d(Layer):
             "running_mean": np.zeros(c, np.float32),
             "running_var": np.ones(c, np.float32),
         }
-        self._xhat: Array | None = None
-        self._invstd: Array | None = None
+        self._x: Array | None = None
+        self._mean: F64 = np.zeros(c)
+        self._invstd: F64 = np.ones(c)
         self._batch_stats = False
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
 
+    def _chunk(self, x: Array) -> int:
+        return max(1, _CHUNK_BYTES // max(1, x[:1].size * x.itemsize))
+
+    def _sums(self, u: Array, x: Array) -> tuple[F64, F64]:
+        """Per-channel (sum of u, sum of u * x) over N, H, W for u, x: (N, H, W, C)."""
+        c, chunk = self.num_features, self._chunk(x)
+        partial: dict[int, tuple[F64, F64]] = {}
+
+        def work(part: int, lo: int, hi: int) -> None:
+            s, sx = np.zeros(c), np.zeros(c)
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                uc, xc = u[a:b].reshape(-1, c), x[a:b].reshape(-1, c)
+                s += uc.sum(axis=0)
+                sx += np.einsum("ij,ij->j", uc, xc)
+            partial[part] = (s, sx)
+
+        parts = parallel_for(x.shape[0], work)
+        total_s = sum((partial[i][0] for i in range(1, parts)), partial[0][0])
+        total_sx = sum((partial[i][1] for i in range(1, parts)), partial[0][1])
+        return total_s, total_sx
+
+    def _affine(self, terms: list[tuple[Array, F64]], const: F64) -> Array:
+        """sum_i terms[i][0] * terms[i][1] + const, per channel: (N, H, W, C)."""
+        first = terms[0][0]
+        dtype = np.result_type(first.dtype, self.params["weight"].dtype)
+        out = np.empty(first.shape, dtype)
+        coeffs = [(a, k.astype(dtype)) for a, k in terms]
+        shift, chunk = const.astype(dtype), self._chunk(first)
+
+        def work(part: int, lo: int, hi: int) -> None:
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                o = out[a:b]
+                np.multiply(coeffs[0][0][a:b], coeffs[0][1], out=o)
+                for arr, k in coeffs[1:]:
+                    o += arr[a:b] * k
+                o += shift
+
+        parallel_for(first.shape[0], work)
+        return out
+
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, H, W, C)."""
-        x2 = x.reshape(-1, self.num_features)  # (N*H*W, C)
         if training:
-            mean, var = x2.mean(axis=0), x2.var(axis=0)
-            n = x2.shape[0]
+            n = x.size // self.num_features
+            s, sxx = self._sums(x, x)
+            mean = s / n
+            var = np.maximum(sxx / n - mean * mean, 0.0)
             m = self.momentum
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
             rm[...] = (1 - m) * rm + m * mean
             rv[...] = (1 - m) * rv + m * var * (n / max(n - 1, 1))
         else:
-            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+            mean = self.buffers["running_mean"].astype(np.float64)
+            var = self.buffers["running_var"].astype(np.float64)
         invstd = 1.0 / np.sqrt(var + self.eps)
-        xhat = (x - mean) * invstd
-        self._xhat, self._invstd, self._batch_stats = xhat, invstd, training
-        y: Array = xhat * self.params["weight"] + self.params["bias"]
-        return y
+        scale = self.params["weight"] * invstd
+        self._x, self._mean, self._invstd, self._batch_stats = x, mean, invstd, training
+        return self._affine([(x, scale)], self.params["bias"] - mean * scale)
 
     def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
         """dy: (N, H, W, C) -> dx: (N, H, W, C)."""
-        if self._xhat is None or self._invstd is None:
+        if self._x is None:
             raise RuntimeError("BatchNorm2d.backward called before forward")
-        c = self.num_features
-        xhat2, dy2 = self._xhat.reshape(-1, c), dy.reshape(-1, c)
-        self.grads["weight"][...] = (dy2 * xhat2).sum(axis=0)
-        self.grads["bias"][...] = dy2.sum(axis=0)
+        x, mean, invstd = self._x, self._mean, self._invstd
+        s_dy, s_dyx = self._sums(dy, x)
+        s_dy_xhat = invstd * (s_dyx - mean * s_dy)  # sum(dy * xhat)
+        self.grads["weight"][...] = s_dy_xhat
+        self.grads["bias"][...] = s_dy
         if not need_input_grad:
             return None
-        dxhat = dy * self.params["weight"]
+        k_dy = self.params["weight"] * invstd
         if not self._batch_stats:  # fixed statistics: a per-channel affine map
-            return dxhat * self._invstd
-        n = xhat2.shape[0]
-        mean_dxhat = dxhat.reshape(-1, c).sum(axis=0) / n
-        mean_dxhat_xhat = (dxhat * self._xhat).reshape(-1, c).sum(axis=0) / n
-        dx: Array = (dxhat - mean_dxhat - self._xhat * mean_dxhat_xhat) * self._invstd
-        return dx
+            return self._affine([(dy, k_dy)], np.zeros_like(k_dy))
+        n = x.size // self.num_features
+        # dx = k_dy * (dy - mean(dy) - xhat * mean(dy * xhat)), expanded in dy and x
+        g = s_dy_xhat / n
+        k_x = -k_dy * invstd * g
+        const = -k_dy * s_dy / n - k_x * mean
+        return self._affine([(dy, k_dy), (x, k_x)], const)
