@@ -163,6 +163,10 @@ def _drive(
             if progress is not None:
                 progress(index - warmup + 1, recognitions)
     timer.stop()
+    return _summary(latencies, probe, base_rss, stale)
+
+
+def _summary(latencies: list[float], probe: _Probe, base_rss: float, stale: int) -> GuiBenchResult:
     values = np.array(latencies) if latencies else np.zeros(1)
     return GuiBenchResult(
         recognitions=len(latencies),
