@@ -36,11 +36,11 @@ class RenderParams:
     """How strokes become a network input; stored in every model file's metadata."""
 
     size: int = 28  # output side, pixels
-    box: float = 22.0  # longer side of the stroke centre-lines' bounding box, output pixels
+    box: float = 20.0  # longer side of the stroke centre-lines' bounding box, output pixels
     stroke_width: float = 2.4  # pen diameter, output pixels (i.e. relative to `box`)
     blur_sigma: float = 0.8  # Gaussian blur after drawing, output pixels
     supersample: int = 3  # drawn at size*supersample, then box-reduced
-    center: Literal["box", "mass"] = "box"  # centre the bounding box or the ink's centroid
+    center: Literal["box", "mass"] = "mass"  # bounding-box centre, or ink centroid (unclipped)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (for model metadata)."""
@@ -104,6 +104,23 @@ def _ink_centre(points: FloatArray, offsets: NDArray[np.int64]) -> NDArray[np.fl
     return np.asarray((mids * length[:, None]).sum(axis=0) / total)
 
 
+def _mass_centre(
+    points: FloatArray,
+    offsets: NDArray[np.int64],
+    lo: FloatArray,
+    hi: FloatArray,
+    scale: float,
+    params: RenderParams,
+) -> NDArray[np.float64]:
+    """The ink centroid, moved towards the box centre just enough that no ink is cut off."""
+    box_centre = (lo.astype(np.float64) + hi) * 0.5
+    half_room = (params.size * params.supersample - (hi - lo) * scale) * 0.5  # (2,) pixels
+    half_room -= (params.stroke_width * 0.5 + 2.0 * params.blur_sigma + 0.5) * params.supersample
+    limit = np.maximum(half_room, 0.0) / scale  # (2,) drawing units
+    offset = np.clip(_ink_centre(points, offsets) - box_centre, -limit, limit)
+    return np.asarray(box_centre + offset)
+
+
 def render_flat(
     points: FloatArray,
     offsets: NDArray[np.int64],
@@ -129,7 +146,9 @@ def render_flat(
         centre = np.asarray(points[0], dtype=np.float64)
     else:
         scale = params.box * zoom * S / extent
-        centre = _ink_centre(points, offsets) if params.center == "mass" else (lo + hi) * 0.5
+        centre = (lo + hi) * 0.5
+        if params.center == "mass":
+            centre = _mass_centre(points, offsets, lo, hi, scale, params)
     origin = (side - 1) * 0.5 + np.asarray(shift, dtype=np.float64) * S
     xy = (points - centre) * scale + origin  # (P, 2) supersampled pixel coordinates
     width = max(1.0, params.stroke_width * width_scale * S)
@@ -230,14 +249,14 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     cols = np.flatnonzero((ink > 0.25).any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = crop.shape
-    target = params.box + params.stroke_width  # ink extent of a rendered drawing
+    target = params.box + params.stroke_width + params.blur_sigma  # a rendering's ink > 0.25
     scale = target / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(
         (nw, nh), Image.Resampling.LANCZOS, reducing_gap=2.0
     )
     canvas = Image.new("L", (params.size, params.size), 0)
-    canvas.paste(small, ((params.size - nw) // 2, (params.size - nh) // 2))
+    canvas.paste(small, _paste_position(np.asarray(small, dtype=np.float64), params))
     if params.blur_sigma > 0:
         canvas = canvas.filter(ImageFilter.GaussianBlur(params.blur_sigma))
     out = np.asarray(canvas, dtype=np.float32)
@@ -245,6 +264,22 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     if top <= 0.0:
         raise EmptyDrawingError("the picture has no visible ink")
     return out * np.float32(1.0 / top)
+
+
+def _paste_position(small: NDArray[np.float64], params: RenderParams) -> tuple[int, int]:
+    """Top-left corner that centres `small` (h, w) by box, or by ink mass within the same
+    room `render_flat` allows (so blurred ink is never cut off)."""
+    h, w = small.shape
+    x0, y0 = (params.size - w) / 2, (params.size - h) / 2
+    total = small.sum()
+    if params.center == "mass" and total > 0:
+        ys, xs = np.indices(small.shape)
+        cy, cx = (ys * small).sum() / total, (xs * small).sum() / total
+        margin = 2.0 * params.blur_sigma + 0.5
+        room_x, room_y = max(0.0, x0 - margin), max(0.0, y0 - margin)
+        x0 += float(np.clip((w - 1) / 2 - cx, -room_x, room_x))
+        y0 += float(np.clip((h - 1) / 2 - cy, -room_y, room_y))
+    return round(x0), round(y0)
 
 
 def load_image(path: str | Path) -> NDArray[np.uint8]:
