@@ -86,8 +86,10 @@ def _start(recipe: Recipe, labels: list[str], resume: Path | None) -> _Run:
     run = _Run(recipe, model, optimizer, average, state, model.state_dict())
     if resume is not None:
         groups, run.state, meta = load_checkpoint(resume)
-        if Recipe.from_dict(meta.get("recipe", {})).model != recipe.model:
-            raise ValueError(f"{resume}: checkpoint architecture differs from the recipe's")
+        saved = Recipe.from_dict(meta.get("recipe", {})).to_dict()
+        changed = sorted(k for k, v in recipe.to_dict().items() if saved.get(k) != v)
+        if changed:
+            raise ValueError(f"{resume}: the recipe differs from the checkpoint's in {changed}")
         model.load_state_dict(groups["model"])
         optimizer.load_state_dict(groups["optim"])
         if average is not None and groups["ema"]:

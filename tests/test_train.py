@@ -99,6 +99,13 @@ def _after(batches: int) -> object:
     return cancel
 
 
+def test_resuming_with_a_different_recipe_is_refused(tmp_path: Path) -> None:
+    data = synthetic_strokes(48)
+    fit(data, tiny_recipe(epochs=1), checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="lr"):
+        fit(data, tiny_recipe(epochs=1, lr=0.1), resume=tmp_path / CHECKPOINT_NAME)
+
+
 def test_cancelling_before_any_batch_writes_no_checkpoint(tmp_path: Path) -> None:
     result = fit(synthetic_strokes(48), tiny_recipe(), checkpoint_dir=tmp_path, cancel=lambda: True)
     assert not result.completed and result.history == []
