@@ -145,7 +145,8 @@ class Conv2d(Layer):
         n, h, w, c = dx.shape
         k, s, p = self.kernel_size, self.stride, self.padding
         ho, wo = out_size
-        weight = self.params["weight"].astype(dy2.dtype, copy=False)
+        # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS
+        weight = np.ascontiguousarray(self.params["weight"].transpose(2, 3, 0, 1), dy2.dtype)
         dxp = dx
         if p:
             shape = (chunk, h + 2 * p, w + 2 * p, c)
@@ -155,7 +156,7 @@ class Conv2d(Layer):
         scratch = self._buf.get(f"scratch{part}", (scratch_rows, c), dy2.dtype)[: dy2.shape[0]]
         for i in range(k):
             for j in range(k):
-                np.matmul(dy2, weight[:, :, i, j], out=scratch)
+                np.matmul(dy2, weight[i, j], out=scratch)
                 view = dxp[:, i : i + s * (ho - 1) + 1 : s, j : j + s * (wo - 1) + 1 : s]
                 view += scratch.reshape(n, ho, wo, c)
         if p:
