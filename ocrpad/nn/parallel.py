@@ -97,6 +97,16 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has no worker threads: start a fresh pool (and BLAS state) on demand."""
+    global _pool, _active, _state_lock
+    _pool, _active, _state_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def parallel_for(n: int, work: Callable[[int, int, int], None]) -> int:
     """Run ``work(part, lo, hi)`` over contiguous chunks covering ``range(n)``.
 
