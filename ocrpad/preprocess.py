@@ -121,6 +121,28 @@ def _mass_centre(
     return np.asarray(box_centre + offset)
 
 
+def stroke_frame(
+    points: FloatArray,
+    offsets: NDArray[np.int64],
+    params: RenderParams = DEFAULT_PARAMS,
+    *,
+    zoom: float = 1.0,
+) -> tuple[NDArray[np.float64], float]:
+    """Where flat strokes land in the output: (centre (2,) in drawing units, scale in
+    supersampled output pixels per drawing unit). The centre goes to the output's middle;
+    scale is 0 for a single dot (or repeated points), drawn as a centred dot."""
+    lo = points.min(axis=0)
+    hi = points.max(axis=0)
+    extent = float((hi - lo).max())
+    magnitude = 1.0 + float(np.abs(points).max())
+    if extent <= 1e-6 * magnitude:
+        return np.asarray(points[0], dtype=np.float64), 0.0
+    scale = params.box * zoom * params.supersample / extent
+    if params.center == "mass":
+        return _mass_centre(points, offsets, lo, hi, scale, params), scale
+    return np.asarray((lo + hi) * 0.5, dtype=np.float64), scale
+
+
 def render_flat(
     points: FloatArray,
     offsets: NDArray[np.int64],
@@ -137,18 +159,7 @@ def render_flat(
     """
     S = params.supersample
     side = params.size * S
-    lo = points.min(axis=0)
-    hi = points.max(axis=0)
-    extent = float((hi - lo).max())
-    magnitude = 1.0 + float(np.abs(points).max())
-    if extent <= 1e-6 * magnitude:  # a single dot (or repeated points): draw a centred dot
-        scale = 0.0
-        centre = np.asarray(points[0], dtype=np.float64)
-    else:
-        scale = params.box * zoom * S / extent
-        centre = (lo + hi) * 0.5
-        if params.center == "mass":
-            centre = _mass_centre(points, offsets, lo, hi, scale, params)
+    centre, scale = stroke_frame(points, offsets, params, zoom=zoom)
     origin = (side - 1) * 0.5 + np.asarray(shift, dtype=np.float64) * S
     xy = (points - centre) * scale + origin  # (P, 2) supersampled pixel coordinates
     width = max(1.0, params.stroke_width * width_scale * S)

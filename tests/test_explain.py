@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -87,3 +90,12 @@ def test_every_heatmap_is_a_28x28_map_in_the_unit_range(method: str) -> None:
     assert heat.min() >= 0.0
     assert heat.max() == pytest.approx(1.0)
     assert heat[12, 12] > 0.5
+
+
+def test_importing_the_explanations_loads_no_qt() -> None:
+    code = "import sys, ocrpad.explain; print(any(m.startswith('PySide6') for m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -18,23 +18,23 @@ def test_zero_heat_is_transparent_and_the_hottest_pixel_is_the_most_opaque() -> 
     assert list(alphas) == sorted(alphas)
 
 
-def test_the_input_square_maps_input_pixels_back_onto_the_strokes() -> None:
-    strokes = [np.array([[100.0, 200.0], [300.0, 500.0]]), np.array([[300.0, 200.0]])]
-    params = RenderParams()
+@pytest.mark.parametrize("center", ["box", "mass"])
+def test_the_input_square_maps_the_rendered_ink_back_onto_the_strokes(center: str) -> None:
+    # An "L": its ink centroid is far from its box centre, so both centrings differ.
+    strokes = [np.array([[100.0, 200.0], [100.0, 500.0], [160.0, 500.0]])]
+    params = RenderParams(center=center)  # type: ignore[arg-type]
     square = input_square(strokes, params)
     assert square is not None
     left, top, side = square
-    assert side == pytest.approx(28 * 300 / params.box)
-    assert (left + side / 2, top + side / 2) == pytest.approx((200.0, 350.0))
+    pixel = side / params.size  # stroke units per input pixel
+    assert pixel == pytest.approx(300 / params.box)
     image = render_strokes(strokes, params)
-    rows, cols = np.nonzero(image > 0.5)
-    xs = left + (cols + 0.5) * side / 28  # input pixel centres in stroke units
-    ys = top + (rows + 0.5) * side / 28
-    pixel = side / 28
-    assert xs.min() == pytest.approx(100, abs=2 * pixel)
-    assert xs.max() == pytest.approx(300, abs=2 * pixel)
-    assert ys.min() == pytest.approx(200, abs=2 * pixel)
-    assert ys.max() == pytest.approx(500, abs=2 * pixel)
+    rows, cols = np.nonzero(image > 0.3)
+    # The ink's box, mapped back through the square, is centred on the strokes' box.
+    ink_x = left + (cols.min() + cols.max() + 1) / 2 * pixel
+    ink_y = top + (rows.min() + rows.max() + 1) / 2 * pixel
+    assert ink_x == pytest.approx(130.0, abs=0.5 * pixel)
+    assert ink_y == pytest.approx(350.0, abs=0.5 * pixel)
 
 
 def test_there_is_no_square_for_an_empty_drawing_or_a_dot() -> None:

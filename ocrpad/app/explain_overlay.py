@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from ocrpad.preprocess import RenderParams, _ink_centre, flatten_strokes
+from ocrpad.preprocess import RenderParams, flatten_strokes, stroke_frame
 
 OPACITY: Final = 0.7  # alpha of the hottest pixel
 # Transparent -> dark red -> orange -> yellow: reads as "heat" on both black ink backgrounds
@@ -44,23 +44,17 @@ def rgba_to_qimage(rgba: NDArray[np.uint8]) -> QImage:
 def input_square(
     strokes: Sequence[ArrayLike], params: RenderParams | None = None
 ) -> tuple[float, float, float] | None:
-    """Where the network input lies over the drawing: (left, top, side) in stroke units.
-
-    Mirrors render_strokes: the stroke box's longer side spans `params.box` of the
-    `params.size` output pixels around the box centre (or the ink's centroid). None for an
-    empty drawing or a single dot (no scale).
-    """
+    """Where the network input lies over the drawing: (left, top, side) in stroke units, from
+    the frame render_strokes uses. None for an empty drawing or a single dot (no scale)."""
     params = RenderParams() if params is None else params
     try:
         points, offsets = flatten_strokes(strokes)
     except ValueError:
         return None
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    extent = float((hi - lo).max())
-    if extent <= 1e-6 * (1.0 + float(np.abs(points).max())):
+    centre, scale = stroke_frame(points, offsets, params)
+    if scale <= 0:
         return None
-    centre = _ink_centre(points, offsets) if params.center == "mass" else (lo + hi) * 0.5
-    side = params.size * extent / params.box  # stroke units covered by the whole input
+    side = params.size * params.supersample / scale  # stroke units under the whole input
     return float(centre[0]) - side / 2, float(centre[1]) - side / 2, side
 
 
