@@ -52,7 +52,7 @@ class ExplainController(QObject):
         self.prediction: Prediction | None = None
         self.chosen: str | None = None  # a class clicked in the chart, else the top class
         self.latency_ms: float | None = None  # prediction shown -> heat map shown
-        self._strokes: tuple[NDArray[np.float32], ...] = ()
+        self._square: tuple[float, float, float] | None = None  # the input over the drawing
         self._shown_at = 0.0
         self._serial = 1
         self._class_dreams: Dreams | None = None
@@ -109,7 +109,7 @@ class ExplainController(QObject):
         self.worker.progress.connect(self._on_progress)
         self.worker.failed.connect(lambda m: self.window.statusBar().showMessage(m, 5000))
         self._model_to_worker.connect(self.worker.set_model)
-        self.thread_.start()
+        self.thread_.start(QThread.Priority.LowPriority)  # recognition comes first
 
     def shutdown(self) -> None:
         """Stop the worker thread (waits for at most one slice of dream work)."""
@@ -137,7 +137,8 @@ class ExplainController(QObject):
 
     def _on_prediction(self, prediction: Prediction) -> None:
         self.prediction = prediction
-        self._strokes = tuple(self.window.strokes())
+        params = _render_params(self.window.model)
+        self._square = input_square(self.window.strokes(), params)
         self._shown_at = time.perf_counter()
         self._request_heatmap()
         if not self._filters_asked:  # the viewer now shows maps: dream their filters
@@ -183,10 +184,9 @@ class ExplainController(QObject):
         return QRectF(self.window.draw.panel.preview.image_rect())
 
     def _canvas_rect(self) -> QRectF | None:
-        square = input_square(self._strokes, _render_params(self.window.model))
-        if square is None:
+        if self._square is None:
             return None
-        left, top, side = square
+        left, top, side = self._square
         scale, dx, dy = self.window.draw.canvas.widget_transform()
         return QRectF(left * scale + dx, top * scale + dy, side * scale, side * scale)
 

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.attribution import Method, heatmap
 from ocrpad.explain.dream import DreamSettings, dream_classes
+from ocrpad.explain.session import BATCH
 from ocrpad.model import Model
 
 
@@ -32,13 +33,15 @@ def time_heatmap(model: Model, method: Method = "gradcam", repeats: int = 20) ->
     return float(np.median(times))
 
 
-def time_dream(model: Model, settings: DreamSettings | None = None, class_index: int = 0) -> float:
-    """Seconds to dream one class image with the default settings (after a warm-up step)."""
+def time_dream(model: Model, count: int = 1, settings: DreamSettings | None = None) -> float:
+    """Seconds per class image when `count` classes are dreamt together (the gallery dreams
+    BATCH at a time), with the default settings, after a warm-up step."""
     settings = DreamSettings() if settings is None else settings
-    dream_classes(model, [class_index], DreamSettings(steps=1))
+    classes = [k % model.num_classes for k in range(count)]
+    dream_classes(model, classes, DreamSettings(steps=1))
     start = time.perf_counter()
-    dream_classes(model, [class_index], settings)
-    return time.perf_counter() - start
+    dream_classes(model, classes, settings)
+    return (time.perf_counter() - start) / count
 
 
 def explain_timings(model: Model) -> dict[str, float]:
@@ -47,4 +50,5 @@ def explain_timings(model: Model) -> dict[str, float]:
         "heatmap_gradcam_ms": 1000 * time_heatmap(model, "gradcam"),
         "heatmap_saliency_ms": 1000 * time_heatmap(model, "saliency"),
         "dream_class_ms": 1000 * time_dream(model),
+        "dream_per_class_in_gallery_ms": 1000 * time_dream(model, BATCH),
     }
