@@ -152,3 +152,21 @@ def test_imprinting_starts_new_rows_at_the_mean_feature(tiny: Model) -> None:
     tuned, _ = fine_tune(tiny, drawings, labels, settings=settings, rehearsal=None)
     old, new = tuned.state_dict()["out.weight"][:10], tuned.state_dict()["out.weight"][10]
     assert np.linalg.norm(new) == pytest.approx(np.linalg.norm(old, axis=1).mean(), rel=1e-3)
+
+
+def test_the_eval_command_reads_setting_overrides_and_summarises() -> None:
+    from ocrpad.cli.finetune_eval import Figures, parse_settings
+
+    settings = parse_settings(["l2sp=0.5", "frozen=('conv1', 'conv2')", "epochs=3"])
+    assert (settings.l2sp, settings.frozen, settings.epochs) == (0.5, ("conv1", "conv2"), 3)
+    with pytest.raises(SystemExit, match="unknown setting"):
+        parse_settings(["speed=1"])
+    figures = Figures(
+        writers=[{"before": 0.5, "after": 0.6, "rest_before": 0.8, "rest_after": 0.79}],
+        speed={"seconds": 12.0},
+        new_characters=[{"fresh_accuracy": 0.95}],
+    )
+    summary = figures.summary()
+    assert summary["writer_gain_points"] == pytest.approx(10.0)
+    assert summary["rest_drop_points"] == pytest.approx(1.0)
+    assert summary["seconds_for_100"] == 12.0 and summary["new_character_accuracy"] == 0.95
