@@ -15,7 +15,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from ocrpad.explain.attribution import Method
 from ocrpad.explain.session import CLASSES, Explainer, Progress
@@ -23,6 +23,7 @@ from ocrpad.model import Model
 
 FloatArray = NDArray[np.float32]
 SLICE_SECONDS: Final = 0.03  # dream work between two looks at the request queue
+QUIET_SECONDS: Final = 0.4  # dream work pauses this long after a heat-map request
 KEEP_MODELS: Final = 3  # explainers (with their dream caches) kept for recent models
 
 
@@ -88,6 +89,7 @@ class ExplainWorker(QObject):
         self._explainer: Explainer | None = None
         self._serial = 0
         self._job: tuple[str, Iterator[Progress]] | None = None
+        self._quiet_until = 0.0  # the user is drawing: leave the cores to recognition
         self._wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
         if model is not None:
             self.set_model(model)
@@ -139,6 +141,14 @@ class ExplainWorker(QObject):
             request, self._heatmap = self._heatmap, None
         if request is not None:
             self._answer(request)
+            self._quiet_until = time.perf_counter() + QUIET_SECONDS
+        quiet = self._quiet_until - time.perf_counter()
+        if quiet > 0:
+            with self._lock:
+                dreams_waiting = self._job is not None or bool(self._wanted)
+            if dreams_waiting:
+                QTimer.singleShot(int(1000 * quiet) + 1, self._poke)
+            return
         self._advance_dreams()
         with self._lock:
             more = self._heatmap is not None or self._job is not None or bool(self._wanted)

@@ -22,7 +22,7 @@ Images = NDArray[np.float32]
 Progress = tuple[int, int]  # (steps done, steps in all)
 
 CLASSES: Final = "classes"  # the dream kind of the output classes; other kinds are conv layers
-BATCH: Final = 8  # images dreamt together: small enough to answer heat maps between steps
+BATCH: Final = 4  # images dreamt together: small enough to answer heat maps between steps
 FILTER_SETTINGS: Final = DreamSettings(steps=100, start="noise", l2=0.3, tv=0.2)
 """Filters see a few pixels: a noisy start gives every one of them something to respond to."""
 
