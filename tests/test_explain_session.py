@@ -40,7 +40,7 @@ def test_a_stopped_dream_keeps_its_finished_batches() -> None:
 def test_filter_dreams_cover_every_filter_and_line_up_with_the_feature_maps() -> None:
     explainer = small_explainer()
     assert explainer.conv_layers() == ["conv1", "conv2"]
-    assert list(explainer.dream_steps("conv2"))[-1] == (3, 3)
+    assert list(explainer.dream_steps("conv2", batch=4))[-1] == (6, 6)  # 4 + 2 filters
     dreams = explainer.dreams("conv2")
     assert dreams is not None and dreams.shape == (6, 28, 28)
     tiles = explainer.filter_tiles("conv2")
