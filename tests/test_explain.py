@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ocrpad.explain import grad_cam, grad_cam_on_input, heatmap, occlusion, saliency
 from ocrpad.explain.attribution import METHODS
-from ocrpad.model import ModelConfig, build_model
+from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
 
 PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
@@ -37,8 +37,18 @@ def image_with_plus(row: int, col: int) -> NDArray[np.float32]:
     return image
 
 
-def test_saliency_equals_the_finite_difference_gradient_of_the_class_logit() -> None:
-    model = build_model(ModelConfig(), rng=np.random.default_rng(3))
+BN_POOLED = ModelConfig(  # batch norm, "same" padding, max-pool before the ReLU
+    blocks=(ConvBlock(4, batchnorm=True, pool=True), ConvBlock(6, batchnorm=True, pool=True)),
+    padding=1,
+    hidden=(16,),
+)
+
+
+@pytest.mark.parametrize("config", [ModelConfig(), BN_POOLED], ids=["reference", "bn-pooled"])
+def test_saliency_equals_the_finite_difference_gradient_of_the_class_logit(
+    config: ModelConfig,
+) -> None:
+    model = build_model(config, rng=np.random.default_rng(3))
     network = model.network.astype(np.float64)
     rng = np.random.default_rng(4)
     image = rng.random((28, 28)).astype(np.float32)
@@ -99,3 +109,13 @@ def test_importing_the_explanations_loads_no_qt() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_grad_cam_reads_the_last_conv_map_before_its_pool_and_places_it_on_the_input() -> None:
+    model = build_model(BN_POOLED, list("ab"), np.random.default_rng(2))
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[6:20, 9:12] = 1.0
+    cam = grad_cam(model, image, 0)
+    assert cam.shape == (14, 14)  # conv2 at 14x14 (after pool1), before pool2
+    assert cam.min() >= 0.0
+    assert grad_cam_on_input(model, image, 0).shape == (28, 28)

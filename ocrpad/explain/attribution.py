@@ -14,10 +14,10 @@ from numpy.typing import NDArray
 from ocrpad.explain.graph import (
     backward_from,
     class_input_gradient,
+    conv_feature_map,
     feature_grid,
     forward_range,
     forward_to,
-    last_conv_feature_index,
     network_of,
 )
 from ocrpad.explain.imaging import gaussian_blur, normalise, resample
@@ -49,32 +49,34 @@ def gradient_times_input(model: Model | Sequential, image: Image, class_index: i
 
 
 def grad_cam(
-    model: Model | Sequential, image: Image, class_index: int, layer: int | None = None
+    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
 ) -> Image:
     """Grad-CAM: ReLU(sum_k alpha_k A_k) with alpha_k the spatial mean of d logit / d A_k.
 
-    A is the feature map of layer index `layer` (default: the last conv's rectified output).
+    A is the rectified feature map of the conv layer at index `conv` (default: the last).
     Returns (h, w), the map's own resolution, non-negative.
     """
     network = network_of(model)
-    index = last_conv_feature_index(network) if layer is None else layer
+    feature = conv_feature_map(network, conv)
     top = len(network.layers) - 1
-    features_cl = forward_to(network, _batch(image), index)
-    logits = forward_range(network, features_cl, index + 1, top)
+    features_cl = forward_to(network, _batch(image), feature.index)
+    logits = forward_range(network, features_cl, feature.index + 1, top)
     dy = np.zeros_like(logits)
     dy[0, class_index] = 1.0
-    grads = to_cf(backward_from(network, dy, top, index + 1))[0]  # (C, h, w)
+    grads = to_cf(backward_from(network, dy, top, feature.index + 1))[0]  # (C, h, w)
+    features = to_cf(features_cl)[0]  # (C, h, w)
+    if feature.rectify:  # the gradient only reaches units the later ReLU lets through
+        features = np.maximum(features, 0)
     alpha = grads.mean(axis=(1, 2))  # (C,)
-    cam = np.tensordot(alpha, to_cf(features_cl)[0], axes=1)  # (h, w)
+    cam = np.tensordot(alpha, features, axes=1)  # (h, w)
     return np.maximum(cam, 0).astype(np.float32)
 
 
 def grad_cam_on_input(model: Model | Sequential, image: Image, class_index: int) -> Image:
     """Grad-CAM resampled onto the input pixels: (H, W) -> (H, W), non-negative."""
     network = network_of(model)
-    index = last_conv_feature_index(network)
-    cam = grad_cam(network, image, class_index, index)
-    grid = feature_grid(network, index)
+    cam = grad_cam(network, image, class_index)
+    grid = feature_grid(network, conv_feature_map(network).index)
     return resample(cam, image.shape[-1], grid.offset, grid.step)
 
 

@@ -17,10 +17,10 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.graph import (
     backward_from,
+    conv_feature_map,
     forward_to,
     layer_index,
     network_of,
-    rectified_index,
 )
 from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
 from ocrpad.model import Model
@@ -54,6 +54,7 @@ class Target:
     layer: int
     channels: NDArray[np.intp]
     log_softmax: bool = False  # ascend log p(class) instead of the unit itself (logits only)
+    rectify: bool = False  # the mean of ReLU(channel) (for a map the network rectifies later)
 
 
 def class_target(
@@ -78,7 +79,8 @@ def filter_target(
     if not isinstance(conv, Conv2d):
         raise ValueError(f"layer {layer!r} is a {type(conv).__name__}, not a Conv2d")
     chosen = range(conv.out_channels) if channels is None else channels
-    return Target(rectified_index(network, index), np.asarray(chosen, dtype=np.intp))
+    feature = conv_feature_map(network, index)
+    return Target(feature.index, np.asarray(chosen, dtype=np.intp), rectify=feature.rectify)
 
 
 def target_values(model: Model | Sequential, images: Images, target: Target) -> Images:
@@ -86,16 +88,13 @@ def target_values(model: Model | Sequential, images: Images, target: Target) -> 
     (K, H, W) -> (K,) float32."""
     network = network_of(model)
     out = forward_to(network, images[:, None].astype(np.float32), target.layer)
-    return _objective(out, target.channels)
-
-
-def _objective(out: NDArray[np.float32], channels: NDArray[np.intp]) -> Images:
-    """Channels-last (K, h, w, C) or (K, F) -> (K,): the chosen channel's mean per image."""
-    rows = np.arange(len(channels))
-    if out.ndim == 4:
-        values: Images = out[rows, :, :, channels].mean(axis=(1, 2)).astype(np.float32)
+    if target.rectify:
+        out = np.maximum(out, 0)
+    rows = np.arange(len(target.channels))
+    if out.ndim == 4:  # channels-last (K, h, w, C): the channel's mean
+        values: Images = out[rows, :, :, target.channels].mean(axis=(1, 2)).astype(np.float32)
         return values
-    values = out[rows, channels].astype(np.float32)
+    values = out[rows, target.channels].astype(np.float32)
     return values
 
 
@@ -106,6 +105,8 @@ def _gradient(network: Sequential, x: Images, target: Target) -> Images:
     rows = np.arange(len(target.channels))
     if out.ndim == 4:
         dy[rows, :, :, target.channels] = 1.0 / (out.shape[1] * out.shape[2])
+        if target.rectify:
+            dy *= out > 0
     else:
         dy[rows, target.channels] = 1.0
         if target.log_softmax:  # d log p_c / d logits = onehot - softmax

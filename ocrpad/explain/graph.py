@@ -77,23 +77,30 @@ def class_input_gradient(
     return logits, to_cf(backward_from(network, dy, top))
 
 
-def last_conv_feature_index(network: Sequential) -> int:
-    """Index of the last convolution's feature map: the conv, or the batch norm / ReLU right
-    after it (Grad-CAM explains the rectified features the rest of the network reads)."""
-    convs = [i for i, (_, layer) in enumerate(network.layers) if isinstance(layer, Conv2d)]
-    if not convs:
-        raise ValueError("the network has no convolution layer")
-    return rectified_index(network, convs[-1])
+@dataclass(frozen=True)
+class FeatureMap:
+    """Where a conv layer's feature map is read: the output of layer `index` (the conv, or its
+    batch norm / ReLU right after it); `rectify` when that output is not rectified yet
+    because the network pools before its ReLU (max-pool and ReLU commute, so the ReLU of
+    this map is what the rest of the network effectively sees)."""
+
+    index: int
+    rectify: bool
 
 
-def rectified_index(network: Sequential, conv: int) -> int:
-    """The index of the feature map a conv layer feeds on: past its batch norm and ReLU."""
+def conv_feature_map(network: Sequential, conv: int | None = None) -> FeatureMap:
+    """The feature map of the conv layer at index `conv` (default: the last conv layer)."""
+    if conv is None:
+        convs = [i for i, (_, layer) in enumerate(network.layers) if isinstance(layer, Conv2d)]
+        if not convs:
+            raise ValueError("the network has no convolution layer")
+        conv = convs[-1]
     index = conv
     while index + 1 < len(network.layers) and isinstance(
         network.layers[index + 1][1], (BatchNorm2d, ReLU)
     ):
         index += 1
-    return index
+    return FeatureMap(index, not isinstance(network.layers[index][1], ReLU))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.attribution import Method, heatmap
 from ocrpad.explain.dream import DreamSettings, Target, class_target, filter_target, iter_dream
-from ocrpad.explain.graph import feature_grid, forward_to, layer_index, rectified_index
+from ocrpad.explain.graph import conv_feature_map, feature_grid, forward_to, layer_index
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d
 
@@ -107,7 +107,7 @@ class Explainer:
         if dreams is None:
             return None
         network = self.model.network
-        index = rectified_index(network, layer_index(network, layer))
+        index = conv_feature_map(network, layer_index(network, layer)).index
         h, w = forward_to(network, dreams[:1, None], index).shape[1:3]  # channels-last
         grid = feature_grid(network, index)
         top = int(grid.offset)
