@@ -146,6 +146,7 @@ class ExplainController(QObject):
             self.worker.request_dreams(FILTERS)
 
     def _on_strokes_changed(self, strokes: object) -> None:
+        self.worker.notify_activity()
         self._set_heat(None)  # stale until the new drawing is recognised
         if not strokes:
             self.chosen = None

@@ -23,7 +23,7 @@ from ocrpad.model import Model
 
 FloatArray = NDArray[np.float32]
 SLICE_SECONDS: Final = 0.03  # dream work between two looks at the request queue
-QUIET_SECONDS: Final = 0.4  # dream work pauses this long after a heat-map request
+QUIET_SECONDS: Final = 0.4  # dream work pauses this long after drawing or a heat-map request
 KEEP_MODELS: Final = 3  # explainers (with their dream caches) kept for recent models
 
 
@@ -108,6 +108,11 @@ class ExplainWorker(QObject):
                 self._wanted.append(kind)
         self._poke()
 
+    def notify_activity(self) -> None:
+        """The user is drawing: pause dream work for a moment, recognition needs the cores."""
+        with self._lock:
+            self._quiet_until = time.perf_counter() + QUIET_SECONDS
+
     def _poke(self) -> None:
         with self._lock:
             if self._woken:
@@ -141,8 +146,9 @@ class ExplainWorker(QObject):
             request, self._heatmap = self._heatmap, None
         if request is not None:
             self._answer(request)
-            self._quiet_until = time.perf_counter() + QUIET_SECONDS
-        quiet = self._quiet_until - time.perf_counter()
+            self.notify_activity()
+        with self._lock:
+            quiet = self._quiet_until - time.perf_counter()
         if quiet > 0:
             with self._lock:
                 dreams_waiting = self._job is not None or bool(self._wanted)
