@@ -207,6 +207,8 @@ class ExplainWorker(QObject):
                 if kind == FILTERS:  # expands into the conv layers, in order
                     self._wanted[:0] = explainer.conv_layers()
                     continue
+            if kind != CLASSES and kind not in explainer.conv_layers():
+                continue  # not a conv layer of this model
             if not self._publish(explainer, kind):
                 return kind
 
