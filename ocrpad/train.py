@@ -36,6 +36,7 @@ from ocrpad.training.recipe import Recipe
 __all__ = ["FitResult", "Recipe", "StepStats", "fine_tune", "fit"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
+BEST_MODEL_NAME = "best-model.npz"  # the best weights so far, as a model file
 
 
 @dataclass
@@ -217,7 +218,8 @@ def fit(
 
     test: scored and recorded every epoch, never used for selection. checkpoint_dir: where
     `checkpoint.npz` is replaced atomically after every epoch, every `checkpoint_every`
-    batches and when cancelled; resume: such a file (continues at the same batch).
+    batches and when cancelled, and `best-model.npz` (a model file) after every epoch;
+    resume: such a checkpoint (continues at the same batch).
     on_step(epoch, stats) after every batch; on_epoch(record) after every epoch; cancel()
     returning True stops before the next batch.
     """
@@ -259,6 +261,7 @@ def fit(
         record["seconds"] = run.elapsed()
         if directory is not None:
             _checkpoint(run, directory)
+            _final_model(run, train).save(directory / BEST_MODEL_NAME)  # for ocrpad-eval
         if on_epoch is not None:
             on_epoch(record)
     return FitResult(_final_model(run, train), run.state.history, completed)

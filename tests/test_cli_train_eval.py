@@ -49,6 +49,7 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
     code = train_cli.main(["--data", str(tiny_folder), "--out", str(out), "--config", str(config)])
     assert code == 0 and out.is_file()
     assert (tiny_folder.parent / "model.npz.checkpoints" / "checkpoint.npz").is_file()
+    assert (tiny_folder.parent / "model.npz.checkpoints" / "best-model.npz").is_file()
     model = load_model(out)
     assert model.labels == ["0", "1", "7"] and model.meta["epochs"] == 1
     capsys.readouterr()
