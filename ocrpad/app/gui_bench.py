@@ -26,6 +26,7 @@ class GuiBenchResult:
     latency_p50_ms: float
     latency_p95_ms: float
     latency_max_ms: float
+    worker_p95_ms: float  # the worker's own time per drawing: preprocess, network, map colours
     max_stall_ms: float
     max_stall_cpu_ms: float  # GUI-thread CPU time within that longest gap: our own work
     stalls_over_16ms: int
@@ -79,6 +80,7 @@ class _Probe:
         self.max_gap_cpu = 0.0
         self.long_gaps = 0
         self.shown_at: float | None = None
+        self.compute_ms: list[float] = []
         self.errors = 0
 
     def tick(self) -> None:
@@ -92,9 +94,11 @@ class _Probe:
     def reset(self) -> None:
         self.max_gap = self.max_gap_cpu = 0.0
         self.long_gaps = self.errors = 0
+        self.compute_ms = []
 
-    def shown(self, _: object) -> None:
+    def shown(self, prediction: object) -> None:
         self.shown_at = time.perf_counter()
+        self.compute_ms.append(float(getattr(prediction, "compute_ms", 0.0)))
 
     def error(self, _: str) -> None:
         self.errors += 1
@@ -173,6 +177,7 @@ def _summary(latencies: list[float], probe: _Probe, base_rss: float, stale: int)
         latency_p50_ms=float(np.percentile(values, 50)),
         latency_p95_ms=float(np.percentile(values, 95)),
         latency_max_ms=float(values.max()),
+        worker_p95_ms=float(np.percentile(probe.compute_ms or [0.0], 95)),
         max_stall_ms=probe.max_gap * 1000.0,
         max_stall_cpu_ms=probe.max_gap_cpu * 1000.0,
         stalls_over_16ms=probe.long_gaps,
