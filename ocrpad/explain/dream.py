@@ -40,8 +40,8 @@ class DreamSettings:
     jitter: int = 1  # random shift of up to this many pixels before each gradient
     blur_sigma: float = 0.6  # Gaussian blur (pixels) applied every `blur_every` steps
     blur_every: int = 3
-    l2: float = 1.0  # pull towards black (sparse ink), relative to the gradient scale
-    tv: float = 0.4  # total variation weight, relative to the gradient scale
+    l2: float = 0.6  # pull towards black (sparse ink), relative to the gradient scale
+    tv: float = 0.3  # total variation weight, relative to the gradient scale
     start: Literal["blank", "noise"] = "blank"  # all black, or uniform noise in [0, noise]
     noise: float = 0.2
 

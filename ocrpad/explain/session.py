@@ -23,7 +23,7 @@ Progress = tuple[int, int]  # (steps done, steps in all)
 
 CLASSES: Final = "classes"  # the dream kind of the output classes; other kinds are conv layers
 BATCH: Final = 4  # images dreamt together: small enough to answer heat maps between steps
-FILTER_SETTINGS: Final = DreamSettings(steps=100, start="noise", l2=0.3, tv=0.2)
+FILTER_SETTINGS: Final = DreamSettings(steps=80, step_size=0.05, start="noise", l2=0.3, tv=0.2)
 """Filters see a few pixels: a noisy start gives every one of them something to respond to."""
 
 
