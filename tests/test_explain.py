@@ -10,7 +10,7 @@ import pytest
 from numpy.typing import NDArray
 
 from ocrpad.explain import grad_cam, grad_cam_on_input, heatmap, occlusion, saliency
-from ocrpad.explain.attribution import METHODS
+from ocrpad.explain.attribution import METHODS, gradcam_conv
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
 
@@ -119,3 +119,21 @@ def test_grad_cam_reads_the_last_conv_map_before_its_pool_and_places_it_on_the_i
     assert cam.shape == (14, 14)  # conv2 at 14x14 (after pool1), before pool2
     assert cam.min() >= 0.0
     assert grad_cam_on_input(model, image, 0).shape == (28, 28)
+
+
+def test_grad_cam_skips_conv_maps_too_coarse_to_point_at_a_stroke() -> None:
+    deep = ModelConfig(
+        blocks=(ConvBlock(2), ConvBlock(2, pool=True), ConvBlock(3, pool=True), ConvBlock(3)),
+        padding=1,
+        hidden=(),
+    )
+    network = build_model(deep, list("ab"), np.random.default_rng(0)).network
+    assert (
+        names_of(network)[gradcam_conv(network)] == "conv2"
+    )  # 28x28 before its pool; conv3/4 are 7x7
+    reference = build_model(ModelConfig(), rng=np.random.default_rng(0)).network
+    assert names_of(reference)[gradcam_conv(reference)] == "conv2"  # the last conv, 24x24
+
+
+def names_of(network: Sequential) -> list[str]:
+    return [name for name, _ in network.layers]

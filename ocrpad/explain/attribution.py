@@ -15,6 +15,7 @@ from ocrpad.explain.graph import (
     backward_from,
     class_input_gradient,
     conv_feature_map,
+    conv_indices,
     feature_grid,
     forward_range,
     forward_to,
@@ -26,6 +27,7 @@ from ocrpad.nn import Sequential
 from ocrpad.nn.module import to_cf
 
 Image = NDArray[np.float32]
+GRADCAM_MIN_SIDE: Final = 10  # finest layer Grad-CAM reads by default: at least 10x10 pixels
 Method = Literal["saliency", "grad_x_input", "gradcam", "occlusion"]
 METHODS: Final[tuple[Method, ...]] = get_args(Method)
 
@@ -53,10 +55,11 @@ def grad_cam(
 ) -> Image:
     """Grad-CAM: ReLU(sum_k alpha_k A_k) with alpha_k the spatial mean of d logit / d A_k.
 
-    A is the rectified feature map of the conv layer at index `conv` (default: the last).
-    Returns (h, w), the map's own resolution, non-negative.
+    A is the rectified feature map of the conv layer at index `conv` (default:
+    gradcam_conv). Returns (h, w), the map's own resolution, non-negative.
     """
     network = network_of(model)
+    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
     feature = conv_feature_map(network, conv)
     top = len(network.layers) - 1
     features_cl = forward_to(network, _batch(image), feature.index)
@@ -72,12 +75,30 @@ def grad_cam(
     return np.maximum(cam, 0).astype(np.float32)
 
 
-def grad_cam_on_input(model: Model | Sequential, image: Image, class_index: int) -> Image:
+def gradcam_conv(network: Sequential, size: int = 28) -> int:
+    """The conv layer Grad-CAM explains by default: the last one whose feature map is at
+    least GRADCAM_MIN_SIDE pixels wide (a deep 3x3 or 7x7 map of a 28x28 character is too
+    coarse to point at a stroke), else the first conv layer."""
+    convs = conv_indices(network)
+    if not convs:
+        raise ValueError("the network has no convolution layer")
+    for conv in reversed(convs):
+        grid = feature_grid(network, conv_feature_map(network, conv).index, size)
+        if grid.side >= GRADCAM_MIN_SIDE:
+            return conv
+    return convs[0]
+
+
+def grad_cam_on_input(
+    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
+) -> Image:
     """Grad-CAM resampled onto the input pixels: (H, W) -> (H, W), non-negative."""
     network = network_of(model)
-    cam = grad_cam(network, image, class_index)
-    grid = feature_grid(network, conv_feature_map(network).index)
-    return resample(cam, image.shape[-1], grid.offset, grid.step)
+    size = image.shape[-1]
+    conv = gradcam_conv(network, size) if conv is None else conv
+    cam = grad_cam(network, image, class_index, conv)
+    grid = feature_grid(network, conv_feature_map(network, conv).index, size)
+    return resample(cam, size, grid.offset, grid.step)
 
 
 def occlusion(

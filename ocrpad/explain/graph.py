@@ -91,7 +91,7 @@ class FeatureMap:
 def conv_feature_map(network: Sequential, conv: int | None = None) -> FeatureMap:
     """The feature map of the conv layer at index `conv` (default: the last conv layer)."""
     if conv is None:
-        convs = [i for i, (_, layer) in enumerate(network.layers) if isinstance(layer, Conv2d)]
+        convs = conv_indices(network)
         if not convs:
             raise ValueError("the network has no convolution layer")
         conv = convs[-1]
@@ -106,20 +106,29 @@ def conv_feature_map(network: Sequential, conv: int | None = None) -> FeatureMap
 @dataclass(frozen=True)
 class Grid:
     """Where the pixels of a feature map sit on the input: pixel i is centred on input
-    coordinate offset + i * step (the same along both axes)."""
+    coordinate offset + i * step (the same along both axes); the map is side x side."""
 
     offset: float
     step: float
+    side: int
 
 
-def feature_grid(network: Sequential, index: int) -> Grid:
-    """Receptive-field centres of the output of layer `index` (convs and pools move them)."""
-    offset, step = 0.0, 1.0
+def feature_grid(network: Sequential, index: int, size: int = 28) -> Grid:
+    """Receptive-field centres and size of the output of layer `index` for a size x size
+    input (convs and pools move and shrink them)."""
+    offset, step, side = 0.0, 1.0, size
     for _, layer in network.layers[: index + 1]:
         if isinstance(layer, Conv2d):
-            offset += ((layer.kernel_size - 1) / 2 - layer.padding) * step
-            step *= layer.stride
+            k, p, s = layer.kernel_size, layer.padding, layer.stride
+            offset += ((k - 1) / 2 - p) * step
+            step, side = step * s, (side + 2 * p - k) // s + 1
         elif isinstance(layer, MaxPool2d):
-            offset += (layer.kernel_size - 1) / 2 * step
-            step *= layer.stride
-    return Grid(offset, step)
+            k, s = layer.kernel_size, layer.stride
+            offset += (k - 1) / 2 * step
+            step, side = step * s, (side - k) // s + 1
+    return Grid(offset, step, side)
+
+
+def conv_indices(network: Sequential) -> list[int]:
+    """Indices of the conv layers, in order."""
+    return [i for i, (_, layer) in enumerate(network.layers) if isinstance(layer, Conv2d)]
