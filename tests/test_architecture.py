@@ -69,7 +69,7 @@ def test_no_machine_learning_library_is_imported_by_the_product() -> None:
         for name in _imports(path):
             top = name.split(".")[0]
             if top == "torch" and path.name == "torch_twin.py":
-                continue  # the benchmark's optional PyTorch reference, never imported by the product
+                continue  # the optional PyTorch twin of the benchmark; the product never imports it
             assert top not in banned, f"{path} imports {name}"
 
 
