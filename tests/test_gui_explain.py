@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.explain_controller import ExplainController
-from ocrpad.app.explain_worker import Dreams, HeatmapResult
+from ocrpad.app.explain_worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
 from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
 from ocrpad.explain.session import CLASSES
@@ -136,3 +136,16 @@ def test_the_feature_map_viewer_shows_each_filter_ideal_input(
     assert captions[conv1 + 1].startswith("conv1 ideal inputs")
     ideal = window.draw.feature_maps.sections()[conv1 + 1].maps
     assert ideal.maps.shape == (3, 26, 26)  # cut to the pixels under conv1's 26x26 maps
+
+
+def test_the_gallery_request_overtakes_filter_dreams_in_progress(qtbot: QtBot) -> None:
+    config = ModelConfig(blocks=(ConvBlock(16), ConvBlock(8, pool=True)), hidden=(8,))
+    worker = ExplainWorker(build_model(config, LABELS, np.random.default_rng(0)))
+    kinds: list[str] = []
+    worker.dreams_ready.connect(lambda dreams: kinds.append(dreams.kind))
+    with qtbot.waitSignal(worker.progress, timeout=TIMEOUT) as blocker:
+        worker.request_dreams(FILTERS)
+    assert blocker.args[0].kind == "conv1"  # under way, not finished
+    worker.request_dreams(CLASSES, first=True)
+    qtbot.waitUntil(lambda: len(kinds) == 3, timeout=TIMEOUT)
+    assert kinds == [CLASSES, "conv1", "conv2"]

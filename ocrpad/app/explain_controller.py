@@ -200,7 +200,7 @@ class ExplainController(QObject):
         if dreams is not None:
             self.gallery.set_dreams(dreams.images, dreams.names)
         else:
-            self.worker.request_dreams(CLASSES)
+            self.worker.request_dreams(CLASSES, first=True)
         self.gallery.show()
         self.gallery.raise_()
         return self.gallery
@@ -216,7 +216,7 @@ class ExplainController(QObject):
         if self.gallery is not None:
             self.gallery.clear()
             if self.gallery.isVisible():
-                self.worker.request_dreams(CLASSES)
+                self.worker.request_dreams(CLASSES, first=True)
 
     def _on_progress(self, progress: DreamProgress) -> None:
         if progress.kind == CLASSES and self.gallery is not None:

@@ -90,6 +90,7 @@ class ExplainWorker(QObject):
         self._serial = 0
         self._job: tuple[str, Iterator[Progress]] | None = None
         self._quiet_until = 0.0  # the user is drawing: leave the cores to recognition
+        self._preempt = False  # a dream request jumped the queue: pause the current job
         self._wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
         if model is not None:
             self.set_model(model)
@@ -101,10 +102,19 @@ class ExplainWorker(QObject):
             self._heatmap = request
         self._poke()
 
-    def request_dreams(self, kind: str = CLASSES) -> None:
-        """Dream every class (CLASSES), or every filter of every conv layer (FILTERS)."""
+    def request_dreams(self, kind: str = CLASSES, *, first: bool = False) -> None:
+        """Dream every class (CLASSES), or every filter of every conv layer (FILTERS).
+
+        `first`: before anything else asked for, pausing a dream job in progress (someone
+        is waiting for these); otherwise after the others.
+        """
         with self._lock:
-            if kind not in self._wanted:
+            if kind in self._wanted:
+                self._wanted.remove(kind)
+            if first:
+                self._wanted.insert(0, kind)
+                self._preempt = True
+            else:
                 self._wanted.append(kind)
         self._poke()
 
@@ -183,6 +193,15 @@ class ExplainWorker(QObject):
         explainer = self._explainer
         if explainer is None:
             return
+        with self._lock:
+            if self._preempt and self._job is not None and self._wanted:
+                urgent, current = self._wanted[0], self._job[0]
+                if urgent == current:  # already on it
+                    self._wanted.pop(0)
+                else:  # pause it (finished batches stay cached) and resume it next
+                    self._wanted.insert(1, current)
+                    self._job = None
+            self._preempt = False
         if self._job is None:
             kind = self._next_kind(explainer)
             if kind is None:
