@@ -73,7 +73,7 @@ class ExplainController(QObject):
     def _build_tools(self) -> None:
         self.toggle = QToolButton()
         self.toggle.setObjectName("heatmapToggle")
-        self.toggle.setText("&Heat map")
+        self.toggle.setText("Heat &map")
         self.toggle.setCheckable(True)
         self.toggle.setToolTip("Colour the pixels that made the network choose the class")
         self.toggle.toggled.connect(self._on_toggled)
@@ -92,7 +92,7 @@ class ExplainController(QObject):
         self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.dreams_button = QToolButton()
         self.dreams_button.setObjectName("dreamsButton")
-        self.dreams_button.setText("D&reams…")
+        self.dreams_button.setText("Dream&s…")
         self.dreams_button.setToolTip("What the network imagines each character looks like")
         self.dreams_button.clicked.connect(self.open_gallery)
         tools = self.window.draw.tools
