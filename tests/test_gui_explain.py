@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.explain_bench import run_heatmap_bench
 from ocrpad.app.explain_controller import ExplainController
 from ocrpad.app.explain_worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
 from ocrpad.app.main import create_main_window
@@ -149,3 +150,13 @@ def test_the_gallery_request_overtakes_filter_dreams_in_progress(qtbot: QtBot) -
     worker.request_dreams(CLASSES, first=True)
     qtbot.waitUntil(lambda: len(kinds) == 3, timeout=TIMEOUT)
     assert kinds == [CLASSES, "conv1", "conv2"]
+
+
+def test_the_heat_map_bench_times_every_stroke(tmp_path: Path) -> None:
+    path = tmp_path / "small.npz"
+    small_model(0).save(path)
+    result = run_heatmap_bench(path, count=3, warmup=1)
+    assert result["heatmaps"] == 3
+    assert (
+        0 < result["heatmap_after_prediction_p50_ms"] <= result["heatmap_after_prediction_max_ms"]
+    )
