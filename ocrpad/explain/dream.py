@@ -3,7 +3,8 @@
 Gradient ascent on the input image, from a blank or noisy start, with the usual regularisers
 that keep it looking like a drawing rather than adversarial noise: random jitter, a periodic
 Gaussian blur, an L2 decay, total variation, and clipping to the valid range [0, 1].
-Many targets are optimised together as one batch; a seed makes the result reproducible.
+A class ascends its log-probability, a filter the mean of its rectified map. Many targets
+are optimised together as one batch; a seed makes the result reproducible.
 """
 
 from __future__ import annotations
