@@ -1,7 +1,9 @@
 """``ocrpad-bench``: speed and memory of the engine, and of its PyTorch twin when importable.
 
 Every figure is a median over interleaved rounds (ocrpad and PyTorch alternate), so a busy
-machine slows both alike. Each measurement is one function, so more can be added (GUI latency).
+machine slows both alike. Each measurement is one function. After the engine come the app's
+figures: the real window's latency and stamina (offscreen, in a child process) and the
+explanation timings (see ``bench_app``).
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad import resources
+from ocrpad.cli.bench_app import gui_figures, print_explain_figures, print_gui_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
 from ocrpad.nn import Adam, Conv2d, Dense, cross_entropy, parallel
 
@@ -56,7 +62,6 @@ class Settings:
 def resolve_config(arch: str) -> tuple[ModelConfig, list[str], str]:
     """(config, labels, description) for ``reference`` or the shipped weights' architecture."""
     if arch == "default":
-        from ocrpad import resources
         from ocrpad.nn import ModelFileError, load_arrays
 
         path = resources.default_weights_path()
@@ -265,6 +270,23 @@ def report(args: argparse.Namespace) -> None:
             print(_row(f"peak RSS, {label} process (MB)", peak_mb, ".0f", "time"))
             print(_row("  above after-import baseline (MB)", extra, ".0f", "time"))
     print(f"\nforward FLOPs per image: {flops / 1e6:.1f} M")
+    app_figures(args, model)
+
+
+def app_figures(args: argparse.Namespace, model: Model) -> None:
+    """The window's latency and stamina (child process), then the explanation timings."""
+    if not args.no_gui:
+        with tempfile.TemporaryDirectory() as folder:
+            weights = None
+            if not resources.default_weights_path().is_file():
+                weights = Path(folder) / "bench-model.npz"
+                model.save(weights)
+            try:
+                print_gui_figures(gui_figures(weights, args.recognitions))
+            except RuntimeError as exc:
+                print(f"\nwindow figures not measured: {exc}")
+    if not args.no_explain:
+        print_explain_figures(model)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
     parser.add_argument("--threads", type=int, default=None, help="engine threads (default 2)")
     parser.add_argument("--torch-threads", type=int, default=2, help="PyTorch threads (2)")
+    parser.add_argument("--no-gui", action="store_true", help="skip the window's figures")
+    parser.add_argument("--no-explain", action="store_true", help="skip explanation timings")
+    parser.add_argument(
+        "--recognitions", type=int, default=300, help="drawings for the window's figures (300)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads is not None:
