@@ -16,7 +16,9 @@ from ocrpad.rehearsal import load_rehearsal, write_rehearsal
 from ocrpad.symbols import draw_many, draw_symbol
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
-FAST = FineTuneSettings(epochs=4, batch_user=16, batch_rehearsal=8, lr=3e-3, held_out=0.25)
+FAST = FineTuneSettings(
+    epochs=4, batch_user=16, batch_rehearsal=8, lr=3e-3, l2sp=0.01, held_out=0.25, min_steps=0
+)
 
 
 @pytest.fixture

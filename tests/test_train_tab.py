@@ -23,7 +23,7 @@ from ocrpad.symbols import draw_many
 
 TIMEOUT = 60_000
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
-FAST = FineTuneSettings(epochs=3, batch_user=8, batch_rehearsal=0, held_out=0.25)
+FAST = FineTuneSettings(epochs=3, batch_user=8, batch_rehearsal=0, held_out=0.25, min_steps=0)
 
 
 @pytest.fixture
