@@ -226,3 +226,31 @@ def test_curves_and_confusion_paint_with_and_without_data(qtbot: QtBot) -> None:
     view.set_matrix(["a", "b"], np.array([[3, 1], [0, 2]]))
     assert not plot.grab().isNull() and not view.grab().isNull()
     assert len(plot.points) == 2
+
+
+def test_the_browser_exports_and_imports_drawings(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path
+) -> None:
+    _fill(store, "ab", 2)
+    browser = tab.browser
+    assert browser.export_to(tmp_path / "mine.npz") == 4
+    assert browser.export_to(tmp_path / "pngs.npz", png_folders=True) == 4
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == [
+        "a_lower",
+        "b_lower",
+        "labels.tsv",
+    ]
+    assert browser.import_from(tmp_path / "mine.npz") == 4
+    assert store.counts_by_label() == {"a": 4, "b": 4}
+    assert browser.import_from(tmp_path / "missing.npz") == 0
+    assert "Import failed" in tab.status.text()
+
+
+def test_the_delete_key_deletes_the_selected_drawing(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store, "a", 2)
+    tab.browser.refresh(select="a")
+    tab.browser.grid.setFocus()
+    qtbot.keyClick(tab.browser.grid, Qt.Key.Key_Delete)
+    assert store.count() == 1 and tab.browser.undo_button.isEnabled()

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -30,6 +32,8 @@ W = TypeVar("W", bound=QWidget)
 THUMB: Final = 56
 LARGE: Final = 150
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
+NPZ_FILTER: Final = "Stroke arrays (*.npz)"
+PNG_FILTER: Final = "PNG folders, one per character (*)"
 
 
 def named(widget: W, name: str) -> W:
@@ -96,12 +100,21 @@ class SampleBrowser(QWidget):
         self.relabel_button = named(QPushButton("&Relabel…"), "relabelButton")
         self.delete_button = named(QPushButton("&Delete"), "deleteButton")
         self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
+        self.export_button = named(QPushButton("E&xport…"), "exportButton")
+        self.import_button = named(QPushButton("I&mport…"), "importButton")
+        self.export_button.setToolTip("Save all drawings as stroke arrays (.npz) or PNG folders")
+        self.import_button.setToolTip("Add the drawings of a stroke-array .npz file")
         self._layout()
         self.classes.currentTextChanged.connect(lambda _: self._fill_grid())
         self.grid.currentItemChanged.connect(lambda *_: self._show_current())
         self.relabel_button.clicked.connect(self._ask_relabel)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
+        self.export_button.clicked.connect(self._ask_export)
+        self.import_button.clicked.connect(self._ask_import)
+        delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.grid)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.delete_selected)
         self.refresh()
 
     def _layout(self) -> None:
@@ -111,6 +124,9 @@ class SampleBrowser(QWidget):
         side.addWidget(self.relabel_button)
         side.addWidget(self.delete_button)
         side.addWidget(self.undo_button)
+        side.addSpacing(12)
+        side.addWidget(self.export_button)
+        side.addWidget(self.import_button)
         side.addStretch(1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -234,3 +250,45 @@ class SampleBrowser(QWidget):
         self.refresh(select=batch[0].label)
         self.changed.emit()
         return True
+
+    # -- exchange ------------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        path, kind = QFileDialog.getSaveFileName(
+            self, "Export drawings", "ocrpad-samples.npz", f"{NPZ_FILTER};;{PNG_FILTER}"
+        )
+        if path:
+            self.export_to(Path(path), png_folders=kind == PNG_FILTER)
+
+    def _ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import drawings", "", NPZ_FILTER)
+        if path:
+            self.import_from(Path(path))
+
+    def export_to(self, path: Path, *, png_folders: bool = False) -> int:
+        """Write every drawing to ``path`` (.npz, or a folder of PNG folders); returns the count."""
+        if self.store is None:
+            return 0
+        try:
+            if png_folders:
+                count = self.store.export_png_folders(path.with_suffix(""))
+            else:
+                count = self.store.export_npz(path)
+        except (OSError, ValueError, StoreError) as exc:
+            self.message.emit(f"Export failed: {exc}")
+            return 0
+        self.message.emit(f"Exported {count} drawing(s) to {path}")
+        return count
+
+    def import_from(self, path: Path) -> int:
+        """Add the drawings of a stroke-array .npz (all or none); returns the count."""
+        if self.store is None:
+            return 0
+        try:
+            count = len(self.store.import_npz(path))
+        except (OSError, ValueError, StoreError) as exc:
+            self.message.emit(f"Import failed: {exc}")
+            return 0
+        self.message.emit(f"Imported {count} drawing(s) from {path.name}")
+        self.refresh()
+        self.changed.emit()
+        return count
