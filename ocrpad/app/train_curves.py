@@ -108,7 +108,8 @@ class CurvesPlot(QWidget):
         painter.setPen(QPen(text, 1))
         painter.drawRect(area)
         caption = QRectF(area.left(), area.bottom() + 4, area.width(), 20)
-        painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter, f"epoch (of {self._epochs})")
+        name = f"epoch (of {self._epochs})" if self._points else "epoch"
+        painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter, name)
 
     def _paint_axis_labels(self, painter: QPainter, area: QRectF, text: QColor, top: float) -> None:
         painter.setPen(text)
