@@ -114,3 +114,20 @@ def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
         assert len(list(data.glob(f"{STORE_NAME}.corrupt-*"))) == 1
     finally:
         window.close()
+
+
+def test_an_unusable_data_folder_keeps_drawings_in_memory(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "data"
+    blocked.write_text("a file where the data folder should be", encoding="utf-8")
+    window = _open(qtbot, model_path, tmp_path)
+    try:
+        tab = _tab(window)
+        assert tab.store is None and "cannot be saved" in tab.status.text()
+        canvas = window.draw.canvas
+        draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+        qtbot.keyClicks(window.findChild(QWidget, "correctionInput"), "l")
+        assert [u[1] for u in tab.unsaved] == ["l"] and "kept in memory" in tab.status.text()
+    finally:
+        window.close()
