@@ -245,6 +245,11 @@ def test_a_refused_write_is_reported_as_read_only(store: SampleStore) -> None:
     assert store.counts_by_label() == {"a": 1}
 
 
+def test_a_missing_folder_is_named_in_the_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreWriteError, match="does not exist"):
+        SampleStore(tmp_path / "nowhere" / "samples.sqlite")
+
+
 def test_a_full_disk_raises_a_clear_write_error(store: SampleStore) -> None:
     store.add(line(), "a")
     store._db.execute("PRAGMA max_page_count = 2")  # the file cannot grow: like a full disk

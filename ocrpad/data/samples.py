@@ -95,7 +95,9 @@ def _row_to_sample(row: tuple[int, str, float, str, str]) -> Sample:
 
 def _write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
     text = str(error).lower()
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
+    if "unable to open" in text and not path.parent.is_dir():
+        why = f"the folder {path.parent} does not exist"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
         why = "the location is read-only"
     elif "full" in text:
         why = "the disk is full"
