@@ -172,3 +172,15 @@ def test_the_eval_command_reads_setting_overrides_and_summarises() -> None:
     assert summary["writer_gain_points"] == pytest.approx(10.0)
     assert summary["rest_drop_points"] == pytest.approx(1.0)
     assert summary["seconds_for_100"] == 12.0 and summary["new_character_accuracy"] == 0.95
+
+
+def test_a_batch_norm_model_is_fine_tuned_without_touching_the_base_statistics() -> None:
+    config = ModelConfig(blocks=(ConvBlock(4, batchnorm=True, pool=True),), hidden=(16,))
+    base = build_model(config, list("0123456789"), np.random.default_rng(0))
+    before = {k: v.copy() for k, v in base.state_dict().items()}
+    drawings, labels = _symbols("+", 6, 11)
+    tuned, report = fine_tune(base, drawings, labels, settings=FAST, rehearsal=None)
+    for key, value in base.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert not np.array_equal(tuned.state_dict()["bn1.running_mean"], before["bn1.running_mean"])
+    assert report.accuracy_after is not None
