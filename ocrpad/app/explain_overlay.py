@@ -28,7 +28,7 @@ def heat_to_rgba(heat: NDArray[np.floating], opacity: float = OPACITY) -> NDArra
     h = np.clip(np.asarray(heat, dtype=np.float64), 0.0, 1.0)
     positions = np.linspace(0.0, 1.0, len(_HEAT_ANCHORS))
     rgb = np.stack([np.interp(h, positions, _HEAT_ANCHORS[:, c]) for c in range(3)], axis=-1)
-    alpha = 255.0 * opacity * np.sqrt(h)  # faint evidence stays visible
+    alpha = 255.0 * opacity * h  # linear: weak evidence stays faint, no haze over the canvas
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1)
     return np.ascontiguousarray(np.round(rgba).astype(np.uint8))
 
