@@ -1,8 +1,8 @@
 """Activation maximisation: the input a class or a conv filter responds to most ("dreams").
 
 Gradient ascent on the input image, from a blank or noisy start, with the usual regularisers
-that keep it looking like a drawing rather than adversarial noise: random jitter, a periodic
-Gaussian blur, an L2 decay, total variation, and clipping to the valid range [0, 1].
+that keep it looking like a drawing rather than adversarial noise: random jitter, blurred
+gradients, a periodic Gaussian blur, an L2 decay, total variation, and clipping to [0, 1].
 A class ascends its log-probability, a filter the mean of its rectified map. Many targets
 are optimised together as one batch; a seed makes the result reproducible.
 """
@@ -36,13 +36,14 @@ Images = NDArray[np.float32]
 class DreamSettings:
     """The ascent and its regularisation (defaults tuned on 28x28 character models)."""
 
-    steps: int = 160  # gradient-ascent steps
+    steps: int = 200  # gradient-ascent steps
     step_size: float = 0.04  # per step, relative to each image's mean absolute gradient
     jitter: int = 1  # random shift of up to this many pixels before each gradient
+    grad_sigma: float = 1.0  # Gaussian blur (pixels) of each gradient before the step
     blur_sigma: float = 0.6  # Gaussian blur (pixels) applied every `blur_every` steps
     blur_every: int = 3
-    l2: float = 0.6  # pull towards black (sparse ink), relative to the gradient scale
-    tv: float = 0.3  # total variation weight, relative to the gradient scale
+    l2: float = 0.4  # pull towards black (sparse ink), relative to the gradient scale
+    tv: float = 0.25  # total variation weight, relative to the gradient scale
     start: Literal["blank", "noise"] = "blank"  # all black, or uniform noise in [0, noise]
     noise: float = 0.2
 
@@ -138,11 +139,13 @@ def iter_dream(
     for step in range(settings.steps):
         shift = tuple(int(s) for s in rng.integers(-settings.jitter, settings.jitter + 1, 2))
         grad = np.roll(_gradient(network, np.roll(x, shift, (2, 3)), target), _neg(shift), (2, 3))
+        grad = gaussian_blur(grad, settings.grad_sigma)  # smooth steps: strokes, not speckle
         scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True)  # (K, 1, 1, 1)
         grad /= scale + 1e-12
         grad -= settings.tv * total_variation_grad(x) + settings.l2 * x
         x += settings.step_size * grad
-        _nudge_dead(x, scale[:, 0, 0, 0] == 0, settings.noise, rng)
+        noise = settings.noise if step < settings.steps // 4 else 0.0  # then: give up, blank
+        _nudge_dead(x, scale[:, 0, 0, 0] == 0, noise, rng)
         if settings.blur_every and step % settings.blur_every == 0:
             x = gaussian_blur(x, settings.blur_sigma)
         np.clip(x, 0.0, 1.0, out=x)
@@ -151,7 +154,8 @@ def iter_dream(
 
 def _nudge_dead(x: Images, dead: NDArray[np.bool_], noise: float, rng: np.random.Generator) -> None:
     """Images whose target has no gradient at all (every ReLU on its path is off, as for a
-    blank image in a network without positive biases) restart from faint noise, in place."""
+    blank image in a network without positive biases) restart from faint noise (or from
+    black with noise=0: nothing in reach excites the target), in place."""
     if dead.any():
         x[dead] = rng.random((int(dead.sum()), *x.shape[1:])).astype(np.float32) * noise
 
