@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -14,12 +13,11 @@ from PySide6.QtWidgets import QApplication
 
 from ocrpad import __version__, resources
 from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train_tab import install as install_train_tab
 from ocrpad.model import Model, load_model
 
 ORGANISATION = "ocrpad"
 APPLICATION = "ocrpad"
-# Optional app modules, each with install(window, data_dir) -> object; missing ones are skipped.
-EXTENSIONS = ("ocrpad.app.train_tab",)
 
 
 def app_settings() -> QSettings:
@@ -57,22 +55,8 @@ def create_main_window(
         data_dir=folder,
         settings=settings if settings is not None else app_settings(),
     )
-    for name in EXTENSIONS:
-        _install_extension(name, window, folder)
+    install_train_tab(window, folder)
     return window
-
-
-def _install_extension(name: str, window: MainWindow, data_dir: Path) -> None:
-    """Let an optional app module (the Train tab) add itself: module.install(window, data_dir)."""
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return
-    install = getattr(module, "install", None)
-    if callable(install):
-        install(window, data_dir)
 
 
 def main() -> int:
