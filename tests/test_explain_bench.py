@@ -13,6 +13,7 @@ def test_explain_timings_report_every_figure_in_milliseconds() -> None:
     model = build_model(config, list("xyz"), np.random.default_rng(0))
     timings = explain_timings(model)
     assert set(timings) == {
+        "heatmap_occlusion_ms",
         "heatmap_gradcam_ms",
         "heatmap_saliency_ms",
         "dream_class_ms",

@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
 from ocrpad.app.gui_bench import random_stroke, send_mouse
-from ocrpad.explain.attribution import Method
+from ocrpad.explain.attribution import METHODS, Method
 
 
 def run_heatmap_bench(
@@ -26,7 +26,7 @@ def run_heatmap_bench(
     *,
     count: int = 40,
     warmup: int = 5,
-    method: Method = "gradcam",
+    method: Method = "occlusion",
     seed: int = 0,
 ) -> dict[str, float]:
     """Percentiles (ms) of prediction shown -> heat map shown over `count` strokes."""
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocrpad.app.explain_bench")
     parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
     parser.add_argument("-n", "--count", type=int, default=40)
-    parser.add_argument("--method", default="gradcam", choices=["gradcam", "saliency"])
+    parser.add_argument("--method", default="occlusion", choices=list(METHODS))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run_heatmap_bench(args.weights, count=args.count, method=args.method)

@@ -31,11 +31,11 @@ from ocrpad.model import Model
 if TYPE_CHECKING:
     from ocrpad.app.main_window import MainWindow
 
-METHOD_NAMES: Final[dict[Method, str]] = {
+METHOD_NAMES: Final[dict[Method, str]] = {  # the first is the default
+    "occlusion": "Occlusion",  # the clearest on the shipped model; ~20 ms a map
     "gradcam": "Grad-CAM",
     "saliency": "Saliency",
     "grad_x_input": "Gradient × input",
-    "occlusion": "Occlusion",
 }
 
 
@@ -86,7 +86,7 @@ class ExplainController(QObject):
             action.setData(key)
             group.addAction(action)
             self.method_actions[key] = action
-        self.method_actions["gradcam"].setChecked(True)
+        next(iter(self.method_actions.values())).setChecked(True)
         group.triggered.connect(lambda _: self._request_heatmap())
         self.toggle.setMenu(menu)
         self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)

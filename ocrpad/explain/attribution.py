@@ -102,7 +102,7 @@ def grad_cam_on_input(
 
 
 def occlusion(
-    model: Model | Sequential, image: Image, class_index: int, patch: int = 6, stride: int = 2
+    model: Model | Sequential, image: Image, class_index: int, patch: int = 6, stride: int = 3
 ) -> Image:
     """Logit drop when a blank (zero) patch hides each place, averaged per pixel: (H, W).
 
@@ -136,7 +136,7 @@ def heatmap(
     elif method == "gradcam":
         raw = grad_cam_on_input(model, image, class_index)
     elif method == "occlusion":
-        raw = np.maximum(occlusion(model, image, class_index), 0)
+        raw = gaussian_blur(np.maximum(occlusion(model, image, class_index), 0), 1.0)
     else:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     return normalise(raw)

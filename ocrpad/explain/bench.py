@@ -47,6 +47,7 @@ def time_dream(model: Model, count: int = 1, settings: DreamSettings | None = No
 def explain_timings(model: Model) -> dict[str, float]:
     """Everything ``ocrpad-bench`` prints for explanations, in milliseconds."""
     return {
+        "heatmap_occlusion_ms": 1000 * time_heatmap(model, "occlusion"),  # the app's default
         "heatmap_gradcam_ms": 1000 * time_heatmap(model, "gradcam"),
         "heatmap_saliency_ms": 1000 * time_heatmap(model, "saliency"),
         "dream_class_ms": 1000 * time_dream(model),
