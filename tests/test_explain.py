@@ -136,3 +136,20 @@ def test_grad_cam_skips_conv_maps_too_coarse_to_point_at_a_stroke() -> None:
 
 def names_of(network: Sequential) -> list[str]:
     return [name for name, _ in network.layers]
+
+
+def test_occlusion_matches_hiding_every_patch_one_at_a_time() -> None:
+    model = build_model(BN_POOLED, list("abc"), np.random.default_rng(5))
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[8:20, 10:14] = np.random.default_rng(6).random((12, 4))  # ink in one area only
+    fast = occlusion(model, image, 2, patch=6, stride=3)
+    total = np.zeros((28, 28))
+    cover = np.zeros((28, 28))
+    base = model.forward(image[None, None])[0, 2]
+    for top in range(0, 23, 3):
+        for left in range(0, 23, 3):
+            hidden = image.copy()
+            hidden[top : top + 6, left : left + 6] = 0.0
+            total[top : top + 6, left : left + 6] += base - model.forward(hidden[None, None])[0, 2]
+            cover[top : top + 6, left : left + 6] += 1
+    np.testing.assert_allclose(fast, total / np.maximum(cover, 1), rtol=1e-4, atol=1e-5)

@@ -106,7 +106,8 @@ def occlusion(
 ) -> Image:
     """Logit drop when a blank (zero) patch hides each place, averaged per pixel: (H, W).
 
-    All patch positions run as one batch. Positive where hiding the pixels lowers the score.
+    The patches that hide some ink run as one batch (hiding only black changes nothing: a
+    drop of exactly 0). Positive where hiding the pixels lowers the score.
     """
     network = network_of(model)
     img = np.asarray(image, dtype=np.float32)
@@ -116,9 +117,12 @@ def occlusion(
     inside = (pixels[None, :] >= starts[:, None]) & (pixels[None, :] < starts[:, None] + patch)
     masks = inside[:, None, :, None] & inside[None, :, None, :]  # (P, P, H, W)
     masks = masks.reshape(-1, size, size)  # (M, H, W)
-    batch = np.concatenate([img[None], np.where(masks, 0.0, img)])[:, None]  # (M+1, 1, H, W)
-    logits = network.forward(batch.astype(np.float32), training=False)
-    drops = logits[0, class_index] - logits[1:, class_index]  # (M,)
+    inked = (masks & (img != 0)).any(axis=(1, 2))  # (M,)
+    hidden = np.where(masks[inked], 0.0, img)  # (I, H, W)
+    batch = np.concatenate([img[None], hidden])[:, None].astype(np.float32)  # (I+1, 1, H, W)
+    logits = network.forward(batch, training=False)
+    drops = np.zeros(len(masks), dtype=np.float32)  # (M,)
+    drops[inked] = logits[0, class_index] - logits[1:, class_index]
     total = np.tensordot(drops, masks.astype(np.float32), axes=1)  # (H, W)
     cover = masks.sum(axis=0)
     mean_drop: Image = (total / np.maximum(cover, 1)).astype(np.float32)
