@@ -15,8 +15,6 @@ from typing import Any, Final, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams
-
 MERGED_LETTERS: Final = "cijklmopsuvwxyz"
 """Lower-case letters whose capital looks the same once scaled; merged like EMNIST balanced."""
 GROUPS: Final[dict[str, str]] = {
@@ -143,9 +141,3 @@ def confusion_matrix(
 def accuracy(probs: NDArray[np.float32], targets: NDArray[np.integer[Any]]) -> float:
     """Plain top-1 accuracy for class-index targets (N,)."""
     return _mean(np.argmax(probs, axis=1) == targets)
-
-
-def render_params_for(meta: dict[str, Any]) -> RenderParams:
-    """The render parameters a model was trained with (its metadata), else the defaults."""
-    stored = meta.get("render")
-    return RenderParams.from_dict(stored) if isinstance(stored, dict) else DEFAULT_PARAMS

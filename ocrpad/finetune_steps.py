@@ -13,9 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
-from ocrpad.evaluate import render_params_for
 from ocrpad.model import Model
-from ocrpad.preprocess import render_strokes
+from ocrpad.preprocess import render_params_of, render_strokes
 from ocrpad.rehearsal import Rehearsal, load_rehearsal
 
 Images = NDArray[np.float32]  # (N, 1, 28, 28) float32 in [0, 1]
@@ -24,7 +23,7 @@ Augmenter = Callable[[Strokes, np.random.Generator], Strokes]
 
 def renderer_for(model: Model) -> Callable[[Strokes], NDArray[np.float32]]:
     """render_strokes with the preprocessing parameters stored in the model (or the defaults)."""
-    params = render_params_for(model.meta)
+    params = render_params_of(model.meta)
     return lambda strokes: render_strokes(strokes, params)
 
 

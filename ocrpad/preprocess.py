@@ -62,6 +62,16 @@ class RenderParams:
 DEFAULT_PARAMS = RenderParams()
 
 
+def render_params_of(meta: Mapping[str, Any]) -> RenderParams:
+    """The render parameters a model was trained with, from its file's metadata.
+
+    Every road from a drawing to that model's input uses these, so it sees what it learned
+    from. A model file that records none gets the defaults; a malformed record is a ValueError.
+    """
+    stored = meta.get("render")
+    return DEFAULT_PARAMS if stored is None else RenderParams.from_dict(stored)
+
+
 def flatten_strokes(strokes: Sequence[ArrayLike]) -> tuple[FloatArray, NDArray[np.int64]]:
     """Concatenate strokes into `points` (P, 2) float32 and `offsets` (S+1,) int64.
 

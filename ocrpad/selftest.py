@@ -80,10 +80,11 @@ def check_model(weights: Path | None) -> Model:
 
 def check_drawings(model: Model, drawings: Sequence[Drawing]) -> str:
     """Recognise every drawing; raises SelfTestError listing each one the model misreads."""
-    from ocrpad.preprocess import render_strokes
+    from ocrpad.preprocess import render_params_of, render_strokes
 
     try:
-        images = [render_strokes(d.strokes) for d in drawings]
+        params = render_params_of(model.meta)
+        images = [render_strokes(d.strokes, params) for d in drawings]
         batch = np.stack(images)[:, None].astype(np.float32)  # (N, 1, 28, 28)
         probs = model.predict_proba(batch)  # (N, C)
     except ValueError as error:

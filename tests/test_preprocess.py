@@ -10,6 +10,7 @@ from ocrpad.preprocess import (
     RenderParams,
     flatten_strokes,
     render_batch,
+    render_params_of,
     render_strokes,
 )
 
@@ -119,6 +120,14 @@ def test_render_params_round_trip_through_a_dict() -> None:
     assert RenderParams.from_dict(params.to_dict()) == params
     with pytest.raises(ValueError, match="unknown"):
         RenderParams.from_dict({"bogus": 1})
+
+
+def test_a_model_is_fed_with_the_render_parameters_its_file_records() -> None:
+    recorded = RenderParams(box=22.0, stroke_width=3.0, center="box")
+    assert render_params_of({"render": recorded.to_dict()}) == recorded
+    assert render_params_of({}) == RenderParams()
+    with pytest.raises(ValueError, match="unknown"):
+        render_params_of({"render": {"box": 20.0, "pen": 2}})
 
 
 def test_render_batch_matches_single_renders() -> None:

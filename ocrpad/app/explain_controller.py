@@ -23,10 +23,10 @@ from ocrpad.app.explain_worker import (
     HeatmapResult,
 )
 from ocrpad.app.prediction import LayerMaps, Prediction, layer_maps
-from ocrpad.app.workers import _render_params
 from ocrpad.explain.attribution import Method
 from ocrpad.explain.session import CLASSES
 from ocrpad.model import Model
+from ocrpad.preprocess import render_params_of
 
 if TYPE_CHECKING:
     from ocrpad.app.main_window import MainWindow
@@ -137,7 +137,8 @@ class ExplainController(QObject):
 
     def _on_prediction(self, prediction: Prediction) -> None:
         self.prediction = prediction
-        params = _render_params(self.window.model)
+        model = self.window.model
+        params = None if model is None else render_params_of(model.meta)
         self._square = input_square(self.window.strokes(), params)
         self._shown_at = time.perf_counter()
         self._request_heatmap()

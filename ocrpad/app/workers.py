@@ -19,7 +19,13 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from ocrpad.app.prediction import Failure, LayerMaps, ModelInfo, Prediction, layer_maps
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d, MaxPool2d
-from ocrpad.preprocess import RenderParams, bitmap_to_input, load_image, render_strokes
+from ocrpad.preprocess import (
+    DEFAULT_PARAMS,
+    bitmap_to_input,
+    load_image,
+    render_params_of,
+    render_strokes,
+)
 
 FloatArray = NDArray[np.float32]
 
@@ -35,24 +41,10 @@ class Request:
 
 def to_input(request: Request, model: Model | None = None) -> FloatArray:
     """The (28, 28) float32 network input for a request (raises ValueError subclasses)."""
-    params = _render_params(model)
+    params = DEFAULT_PARAMS if model is None else render_params_of(model.meta)
     if request.image_path is not None:
-        picture = load_image(Path(request.image_path))
-        return bitmap_to_input(picture) if params is None else bitmap_to_input(picture, params)
-    if params is None:
-        return render_strokes(request.strokes)
+        return bitmap_to_input(load_image(Path(request.image_path)), params)
     return render_strokes(request.strokes, params)
-
-
-def _render_params(model: Model | None) -> RenderParams | None:
-    """The model's own render parameters when its file records them, else None (defaults)."""
-    recorded = None if model is None else model.meta.get("render")
-    if not isinstance(recorded, dict):
-        return None
-    try:
-        return RenderParams.from_dict(recorded)
-    except (TypeError, ValueError):
-        return None
 
 
 def recognise(model: Model, request: Request) -> Prediction:

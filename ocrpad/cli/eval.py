@@ -27,9 +27,9 @@ from ocrpad.evaluate import (
     confusion_matrix,
     metrics,
     predict_in_batches,
-    render_params_for,
 )
 from ocrpad.model import load_model
+from ocrpad.preprocess import render_params_of
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ocrpad-eval: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    images = data.render_all(render_params_for(model.meta))
+    images = data.render_all(render_params_of(model.meta))
     probs = predict_in_batches(model, images, args.batch_size)
     seconds = time.perf_counter() - start
     truth = data.characters()
