@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -145,3 +146,11 @@ def test_a_zip_with_a_corrupt_member_is_rejected(model_file: Path) -> None:
     with zipfile.ZipFile(model_file, "a") as archive:
         archive.writestr("junk.npy", b"\x93NUMPY garbage")
     expect_error(model_file)
+
+
+def test_a_saved_model_file_follows_the_umask_like_any_new_file(tmp_path: Path) -> None:
+    target = tmp_path / "model.npz"
+    save_arrays(target, {"w": np.zeros(2, np.float32)}, {"format": 1})
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -43,6 +43,7 @@ def save_arrays(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; a model file is ordinary
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)  # type: ignore[arg-type]
             f.flush()
@@ -129,3 +130,16 @@ def check_arrays(
         problems.append(f"unexpected arrays: {', '.join(unexpected)}")
     if problems:
         raise ModelFileError(path, "; ".join(problems))
+
+
+def _read_umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so set it straight back).
+
+    Read once, at import, so that no later thread can see the temporary value.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK: Final = _read_umask()
