@@ -43,7 +43,7 @@ def save_arrays(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; a model file is ordinary
+        Path(tmp_name).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; a model file is ordinary
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)  # type: ignore[arg-type]
             f.flush()
