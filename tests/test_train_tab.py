@@ -114,6 +114,11 @@ def test_free_labelling_accepts_any_character(
     assert collect.canvas.strokes() != ()  # the refused drawing is still there
 
 
+def test_an_empty_store_is_shown_as_empty_not_as_missing(tab: TrainTab) -> None:
+    tab.browser.refresh()
+    assert tab.browser.details.text() == "No drawings yet"
+
+
 def test_the_browser_relabels_deletes_and_undoes(tab: TrainTab, store: SampleStore) -> None:
     _fill(store, "ab", 3)
     browser = tab.browser

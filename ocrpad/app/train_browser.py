@@ -184,6 +184,11 @@ class SampleBrowser(QWidget):
             self.grid.setCurrentRow(0)
         self._show_current()
 
+    def _empty_text(self) -> str:
+        if self.store is None:
+            return "No sample store"
+        return "No drawings yet" if self.store.count() == 0 else "Click a drawing to see it large"
+
     def _show_current(self) -> None:
         item = self.grid.currentItem()
         has = item is not None and self.store is not None
@@ -191,7 +196,7 @@ class SampleBrowser(QWidget):
         self.delete_button.setEnabled(has)
         if item is None or self.store is None:
             self.large.clear()
-            self.details.setText("No drawings yet" if self.store else "No sample store")
+            self.details.setText(self._empty_text())
             return
         sample = self.store.get(int(item.data(ID_ROLE)))
         self.large.setPixmap(QPixmap.fromImage(strokes_image(sample.strokes, LARGE)))
