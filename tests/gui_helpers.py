@@ -7,11 +7,16 @@ helpers send QMouseEvents directly (press, moves with LeftButton held, release).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main import create_main_window
+from ocrpad.app.main_window import MainWindow
 
 Point = tuple[float, float]
 
@@ -92,3 +97,13 @@ def pen_stroke(widget: QWidget, points: Sequence[Point], *, eraser: bool = False
             Qt.MouseButton.LeftButton if held else Qt.MouseButton.NoButton,
         )
         QApplication.sendEvent(widget, event)
+
+
+def open_window(qtbot: QtBot, model_path: Path | None, folder: Path) -> MainWindow:
+    """The real main window, shown, with its settings and data kept inside ``folder``."""
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = create_main_window(model_path, folder / "data", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

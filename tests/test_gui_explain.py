@@ -8,15 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, relative_line
-from PySide6.QtCore import QPointF, QSettings, Qt
+from gui_helpers import draw_stroke, open_window, relative_line
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.explain_bench import run_heatmap_bench
 from ocrpad.app.explain_controller import ExplainController
 from ocrpad.app.explain_worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
-from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
 from ocrpad.explain.session import CLASSES
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
@@ -34,11 +33,7 @@ def small_model(seed: int) -> Model:
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     path = tmp_path / "small.npz"
     small_model(0).save(path)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = create_main_window(path, tmp_path / "data", settings=settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(qtbot, path, tmp_path)
     yield win
     win.close()
 

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, relative_line
+from gui_helpers import draw_stroke, open_window, relative_line
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QPoint, QSettings, QSize, Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.canvas import Canvas
-from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.prediction import Prediction
 from ocrpad.model import build_model
@@ -31,18 +30,9 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _open(qtbot: QtBot, model_path: Path | None, folder: Path) -> MainWindow:
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    window = create_main_window(model_path, folder / "data", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 @pytest.fixture
 def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
-    win = _open(qtbot, model_path, tmp_path)
+    win = open_window(qtbot, model_path, tmp_path)
     yield win
     win.close()
 
@@ -184,7 +174,7 @@ def test_a_swapped_model_answers_the_drawing_again(window: MainWindow, qtbot: Qt
 def test_a_missing_model_file_starts_the_window_with_a_message(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    win = _open(qtbot, tmp_path / "nope.npz", tmp_path)
+    win = open_window(qtbot, tmp_path / "nope.npz", tmp_path)
     assert "nope.npz" in win.draw.panel.message.text()
     with qtbot.waitSignal(win.message_shown, timeout=TIMEOUT):
         _draw_v(win.draw.canvas)
@@ -202,13 +192,13 @@ def test_other_tabs_join_through_add_tab(window: MainWindow) -> None:
 def test_pen_width_theme_and_geometry_persist(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:
-    first = _open(qtbot, model_path, tmp_path)
+    first = open_window(qtbot, model_path, tmp_path)
     first.draw.pen_width.setValue(23)
     first.set_theme("dark")
     size = first.minimumSizeHint().expandedTo(QSize(700, 590)) + QSize(8, 4)  # fits 800×600
     first.resize(size)
     first.close()
-    second = _open(qtbot, model_path, tmp_path)
+    second = open_window(qtbot, model_path, tmp_path)
     assert second.draw.canvas.pen_width() == 23
     assert second.actions_by_name["dark"].isChecked()
     assert second.size() == size

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, relative_line
-from PySide6.QtCore import QSettings
+from gui_helpers import draw_stroke, open_window, relative_line
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train_tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
@@ -27,18 +25,9 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _open(qtbot: QtBot, model_path: Path, folder: Path) -> MainWindow:
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    window = create_main_window(model_path, folder / "data", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 @pytest.fixture
 def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
-    opened = _open(qtbot, model_path, tmp_path)
+    opened = open_window(qtbot, model_path, tmp_path)
     yield opened
     opened.close()
 
@@ -90,7 +79,7 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     saved = tmp_path / "data" / USER_MODEL_NAME
     assert load_model(saved).labels[-1] == "Σ"
     window.close()
-    again = _open(qtbot, model_path, tmp_path)
+    again = open_window(qtbot, model_path, tmp_path)
     try:
         assert again.model is not None and again.model.labels[-1] == "Σ"
         _tab(again).restore_factory_requested.emit()
@@ -106,7 +95,7 @@ def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
     data = tmp_path / "data"
     data.mkdir()
     (data / STORE_NAME).write_bytes(b"not a database" * 100)
-    window = _open(qtbot, model_path, tmp_path)
+    window = open_window(qtbot, model_path, tmp_path)
     try:
         tab = _tab(window)
         assert "damaged" in tab.status.text() and "moved" in tab.status.text()
@@ -121,7 +110,7 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
 ) -> None:
     blocked = tmp_path / "data"
     blocked.write_text("a file where the data folder should be", encoding="utf-8")
-    window = _open(qtbot, model_path, tmp_path)
+    window = open_window(qtbot, model_path, tmp_path)
     try:
         tab = _tab(window)
         assert tab.store is None and "cannot be saved" in tab.status.text()

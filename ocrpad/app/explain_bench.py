@@ -7,17 +7,14 @@ from the window showing a prediction to it showing that prediction's heat map.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QEventLoop, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QEventLoop
 
-from ocrpad.app.gui_bench import random_stroke, send_mouse
+from ocrpad.app.gui_bench import random_stroke, send_mouse, throwaway_window
 from ocrpad.explain.attribution import METHODS, Method
 
 
@@ -30,19 +27,8 @@ def run_heatmap_bench(
     seed: int = 0,
 ) -> dict[str, float]:
     """Percentiles (ms) of prediction shown -> heat map shown over `count` strokes."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication([])
-    from ocrpad.app.main import create_main_window
-
-    with tempfile.TemporaryDirectory() as folder:
-        settings = QSettings(str(Path(folder) / "bench.ini"), QSettings.Format.IniFormat)
-        window = create_main_window(model_path, Path(folder) / "data", settings=settings)
-        try:
-            latencies = _drive(app, window, count, warmup, method, seed)
-        finally:
-            window.close()
-            window.deleteLater()
-            app.processEvents()
+    with throwaway_window(model_path) as (app, window):
+        latencies = _drive(app, window, count, warmup, method, seed)
     values = np.array(latencies) if latencies else np.full(1, np.nan)
     return {
         "heatmaps": float(len(latencies)),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -114,15 +115,24 @@ def run_gui_bench(
     progress: Callable[[int, int], None] | None = None,
 ) -> GuiBenchResult:
     """Draw random strokes on the real window offscreen; each release is one recognition."""
+    with throwaway_window(model_path) as (app, window):
+        return _drive(app, window, recognitions, warmup, seed, size, progress)
+
+
+@contextmanager
+def throwaway_window(model_path: str | Path | None) -> Iterator[tuple[QApplication, Any]]:
+    """(app, main window) with its settings and data in a temporary folder, closed afterwards;
+    the offscreen platform unless QT_QPA_PLATFORM says otherwise."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     from ocrpad.app.main import create_main_window
 
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "bench.ini"), QSettings.Format.IniFormat)
         window = create_main_window(model_path, Path(folder) / "data", settings=settings)
         try:
-            return _drive(app, window, recognitions, warmup, seed, size, progress)
+            yield app, window
         finally:
             window.close()
             window.deleteLater()
