@@ -50,7 +50,7 @@ DEFAULT_ARCH: Final = "bn5"
 class Recipe:
     """How a model is trained from scratch (stored in the model file's metadata)."""
 
-    epochs: int = 20
+    epochs: int = 16
     batch_size: int = 128
     lr: float = 2e-3  # Adam peak learning rate (cosine decay after a linear warm-up)
     final_lr: float = 1e-5

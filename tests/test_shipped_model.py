@@ -1,0 +1,46 @@
+"""The model in weights/ is what the README and its model card say it is."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocrpad import resources
+from ocrpad.model import load_model
+from ocrpad.training.recipe import Recipe
+
+CARD = resources.weights_dir() / "README.md"
+
+
+def test_the_training_defaults_are_the_shipped_models_recipe() -> None:
+    shipped = load_model()
+    assert shipped.meta["trained_by"] == "ocrpad-train"
+    assert shipped.meta["recipe"] == json.loads(json.dumps(Recipe().to_dict()))
+
+
+def test_the_model_card_names_the_shipped_models_figures() -> None:
+    test = load_model().meta["metrics"]["test"]
+    card = CARD.read_text(encoding="utf-8")
+    for key in ("accuracy", "merged_accuracy", "top3_accuracy"):
+        assert f"{test[key]:.4f}" in card, f"{key} {test[key]:.4f} is not in {CARD}"
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_ocrpad_eval_on_the_test_split_gives_the_model_cards_figures(unipen_dir: Path) -> None:
+    data = unipen_dir / "unipen-test.npz"
+    done = subprocess.run(
+        [sys.executable, "-m", "ocrpad.cli.eval", "--json", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    recorded = load_model().meta["metrics"]["test"]
+    assert measured["samples"] == recorded["samples"] == 9854
+    for key in ("accuracy", "balanced_accuracy", "merged_accuracy", "top3_accuracy"):
+        assert measured[key] == pytest.approx(recorded[key], abs=1e-4), key
