@@ -3,8 +3,9 @@
 Gradient ascent on the input image, from a blank or noisy start, with the usual regularisers
 that keep it looking like a drawing rather than adversarial noise: random jitter, blurred
 gradients, a periodic Gaussian blur, an L2 decay, total variation, and clipping to [0, 1].
-A class ascends its log-probability, a filter the mean of its rectified map. Many targets
-are optimised together as one batch; a seed makes the result reproducible.
+A class ascends its logit, first on a half-resolution image (whole strokes before detail), a
+filter the mean of its rectified map. Many targets are optimised together as one batch; a
+seed makes the result reproducible.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class DreamSettings:
 
     steps: int = 200  # gradient-ascent steps
     step_size: float = 0.04  # per step, relative to each image's mean absolute gradient
-    jitter: int = 1  # random shift of up to this many pixels before each gradient
+    jitter: int = 2  # random shift of up to this many pixels before each gradient
     grad_sigma: float = 1.0  # Gaussian blur (pixels) of each gradient before the step
     blur_sigma: float = 0.6  # Gaussian blur (pixels) applied every `blur_every` steps
     blur_every: int = 3
@@ -46,6 +47,7 @@ class DreamSettings:
     tv: float = 0.25  # total variation weight, relative to the gradient scale
     start: Literal["blank", "noise"] = "blank"  # all black, or uniform noise in [0, noise]
     noise: float = 0.2
+    coarse_steps: int = 100  # class targets: the first steps ascend a half-resolution image
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,18 @@ class Target:
     channels: NDArray[np.intp]
     log_softmax: bool = False  # ascend log p(class) instead of the unit itself (logits only)
     rectify: bool = False  # the mean of ReLU(channel) (for a map the network rectifies later)
+    coarse: bool = False  # start at half resolution (whole strokes; not for small filters)
 
 
 def class_target(
-    model: Model | Sequential, classes: Sequence[int], *, log_softmax: bool = True
+    model: Model | Sequential, classes: Sequence[int], *, log_softmax: bool = False
 ) -> Target:
-    """Target `classes` at the output: their log-probability (default: features shared with
-    other classes do not pay, so the dream shows what sets the class apart), or their
-    pre-softmax logit."""
+    """Target `classes` at the output: their pre-softmax logit (default: with the batch-norm
+    model the log-probability mostly grew by pushing the other classes down, into blobs
+    rather than strokes), or their log-probability. Starts at half resolution."""
     network = network_of(model)
     index = len(network.layers) - 1
-    return Target(index, np.asarray(classes, dtype=np.intp), log_softmax)
+    return Target(index, np.asarray(classes, dtype=np.intp), log_softmax, coarse=True)
 
 
 def filter_target(
@@ -131,25 +134,55 @@ def iter_dream(
     size: int = 28,
 ) -> Iterator[Images]:
     """Gradient ascent one step at a time: yields the (K, size, size) images after each step
-    (the caller may stop early). The same seed gives the same images."""
+    (the caller may stop early). The same seed gives the same images. For a coarse target
+    the first `coarse_steps` ascend a (K, size/2, size/2) image seen through a 2x upsampling, which
+    lays out whole strokes before the full-resolution steps refine them."""
     network = network_of(model)
     settings = DreamSettings() if settings is None else settings
     rng = np.random.default_rng(seed)
-    x = _start(len(target.channels), size, settings, rng)
+    coarse = min(settings.coarse_steps, settings.steps) if target.coarse and size % 2 == 0 else 0
+    x = _start(len(target.channels), size // 2 if coarse else size, settings, rng)
     for step in range(settings.steps):
-        shift = tuple(int(s) for s in rng.integers(-settings.jitter, settings.jitter + 1, 2))
-        grad = np.roll(_gradient(network, np.roll(x, shift, (2, 3)), target), _neg(shift), (2, 3))
-        grad = gaussian_blur(grad, settings.grad_sigma)  # smooth steps: strokes, not speckle
-        scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True)  # (K, 1, 1, 1)
-        grad /= scale + 1e-12
-        grad -= settings.tv * total_variation_grad(x) + settings.l2 * x
-        x += settings.step_size * grad
-        noise = settings.noise if step < settings.steps // 4 else 0.0  # then: give up, blank
-        _nudge_dead(x, scale[:, 0, 0, 0] == 0, noise, rng)
-        if settings.blur_every and step % settings.blur_every == 0:
-            x = gaussian_blur(x, settings.blur_sigma)
-        np.clip(x, 0.0, 1.0, out=x)
-        yield x[:, 0]
+        if coarse and step == coarse:
+            x = gaussian_blur(_upsample(x), settings.blur_sigma)
+        factor = 2 if step < coarse else 1
+        x = _ascend(network, x, target, settings, rng, step, factor)
+        yield _upsample(x)[:, 0] if factor == 2 else x[:, 0]
+
+
+def _ascend(
+    network: Sequential,
+    x: Images,
+    target: Target,
+    settings: DreamSettings,
+    rng: np.random.Generator,
+    step: int,
+    factor: int,
+) -> Images:
+    """One regularised step on x (K, 1, h, w), which the network sees upsampled `factor`
+    times (1 or 2); returns the new x."""
+    shift = tuple(int(s) for s in rng.integers(-settings.jitter, settings.jitter + 1, 2))
+    seen = _upsample(x) if factor == 2 else x
+    grad = np.roll(_gradient(network, np.roll(seen, shift, (2, 3)), target), _neg(shift), (2, 3))
+    if factor == 2:  # the adjoint of the upsampling: sum each 2x2 block
+        grad = grad.reshape(*x.shape[:2], x.shape[2], 2, x.shape[3], 2).sum(axis=(3, 5))
+    grad = gaussian_blur(grad, settings.grad_sigma / factor)  # smooth steps: strokes
+    scale = np.abs(grad).mean(axis=(1, 2, 3), keepdims=True)  # (K, 1, 1, 1)
+    grad /= scale + 1e-12
+    grad -= settings.tv * total_variation_grad(x) + settings.l2 * x
+    x = x + settings.step_size * grad
+    noise = settings.noise if step < settings.steps // 4 else 0.0  # then: give up, blank
+    _nudge_dead(x, scale[:, 0, 0, 0] == 0, noise, rng)
+    if settings.blur_every and step % settings.blur_every == 0:
+        x = gaussian_blur(x, settings.blur_sigma / factor)
+    np.clip(x, 0.0, 1.0, out=x)
+    return x
+
+
+def _upsample(x: Images) -> Images:
+    """Nearest-neighbour 2x upsampling of the last two axes: (..., h, w) -> (..., 2h, 2w)."""
+    up: Images = x.repeat(2, axis=-2).repeat(2, axis=-1)
+    return up
 
 
 def _nudge_dead(x: Images, dead: NDArray[np.bool_], noise: float, rng: np.random.Generator) -> None:
