@@ -147,14 +147,17 @@ class Dense(Layer):
             raise RuntimeError("Dense.backward called before forward")
         x, weight = self._x, self.params["weight"]
         dx: Array = np.empty(x.shape, np.result_type(dy, weight))
-        dws: dict[int, Array] = {}
+        grad_w, dy_t = self.grads["weight"], dy.T
 
-        def work(part: int, lo: int, hi: int) -> None:
-            dws[part] = dy[lo:hi].T @ x[lo:hi]  # (out, in)
+        def weight_grad(part: int, lo: int, hi: int) -> None:
+            # split over input features: every part writes its own columns, nothing to sum
+            np.matmul(dy_t, x[:, lo:hi], out=grad_w[:, lo:hi])  # (out, in)
+
+        def input_grad(part: int, lo: int, hi: int) -> None:
             np.matmul(dy[lo:hi], weight, out=dx[lo:hi])
 
-        parts = parallel_for(x.shape[0], work)
-        self.grads["weight"][...] = sum(dws[i] for i in range(1, parts)) + dws[0]
+        parallel_for(x.shape[1], weight_grad)
+        parallel_for(x.shape[0], input_grad)
         self.grads["bias"][...] = dy.sum(axis=0)
         return dx
 

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ocrpad.nn.functional import BufferCache
 from ocrpad.nn.module import Array
 from ocrpad.nn.sequential import Sequential
 
@@ -94,20 +95,29 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(model, lr)
         self.weight_decay, self.betas, self.eps = weight_decay, betas, eps
+        self._scratch = BufferCache()
 
     def _update(self, key: str, param: Array, grad: Array) -> None:
         b1, b2 = self.betas
         m, v = self._slot("m", key, param), self._slot("v", key, param)
+        tmp = self._scratch.get(key, param.shape, np.result_type(param, grad))
+        # in place with one reused scratch array: no full-size temporaries per step
+        np.multiply(grad, 1 - b1, out=tmp)
         m *= b1
-        m += (1 - b1) * grad
+        m += tmp
+        np.square(grad, out=tmp)
+        tmp *= 1 - b2
         v *= b2
-        v += (1 - b2) * np.square(grad)
+        v += tmp
         if self.weight_decay:
             param *= 1 - self.lr * self.weight_decay
         step_size = self.lr / (1 - b1**self.steps)
-        denom = np.sqrt(v / (1 - b2**self.steps))
-        denom += self.eps
-        param -= step_size * m / denom
+        np.divide(v, 1 - b2**self.steps, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps  # the denominator
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        param -= tmp
 
 
 def cosine_lr(step: int, total: int, base: float, warmup: int = 0, final: float = 0.0) -> float:
