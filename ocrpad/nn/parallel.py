@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -103,23 +102,6 @@ def _forget_pool_after_fork() -> None:
     global _pool, _active, _state_lock
     _pool, _active, _state_lock = None, 0, threading.Lock()
 
-
-def keep_freed_memory(mmap_limit: int = 32 << 20, trim_limit: int = 256 << 20) -> bool:
-    """Ask glibc's malloc to serve arrays up to ``mmap_limit`` bytes from its heap and keep
-    up to ``trim_limit`` freed bytes: each training step's large activations then reuse the
-    previous step's pages instead of faulting in fresh ones. False where there is no glibc."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(
-            libc.mallopt(m_mmap_threshold, mmap_limit)
-            and libc.mallopt(m_trim_threshold, trim_limit)
-        )
-    return False
-
-
-if sys.platform.startswith("linux"):
-    keep_freed_memory()
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
