@@ -42,6 +42,20 @@ ARCHITECTURES: Final[dict[str, ModelConfig]] = {
         hidden=(256,),
         dense_dropout=0.3,
     ),
+    # bn5 at 1.5x the width: about 2.2x the compute.
+    "bn5w": ModelConfig(
+        blocks=(
+            ConvBlock(48, batchnorm=True),
+            ConvBlock(48, batchnorm=True, pool=True),
+            ConvBlock(96, batchnorm=True),
+            ConvBlock(96, batchnorm=True, pool=True),
+            ConvBlock(192, batchnorm=True, pool=True),
+        ),
+        padding=1,
+        conv_dropout=0.2,
+        hidden=(384,),
+        dense_dropout=0.3,
+    ),
 }
 DEFAULT_ARCH: Final = "bn5"
 
