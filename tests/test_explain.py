@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from ocrpad.explain import grad_cam, grad_cam_on_input, heatmap, occlusion, saliency
+from ocrpad.explain import (
+    grad_cam,
+    grad_cam_on_input,
+    heatmap,
+    layer_cam,
+    occlusion,
+    saliency,
+)
 from ocrpad.explain.attribution import METHODS, gradcam_conv
+from ocrpad.explain.graph import conv_indices
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
 
@@ -76,6 +84,30 @@ def test_grad_cam_has_the_conv_map_shape_and_peaks_on_the_planted_pattern() -> N
     on_input = grad_cam_on_input(network, image, 0)
     assert on_input.shape == (28, 28)
     assert np.unravel_index(np.argmax(on_input), on_input.shape) == (9, 17)
+
+
+def test_layer_cam_peaks_on_the_planted_pattern_too() -> None:
+    network = plus_detector()
+    image = image_with_plus(9, 17)
+    image[20:23, 4:7] = 1.0
+    cam = layer_cam(network, image, 0)
+    assert cam.shape == (26, 26)
+    assert np.unravel_index(np.argmax(cam), cam.shape) == (8, 16)
+
+
+def test_layer_cam_is_zero_where_the_score_never_reads_the_map_unlike_grad_cam() -> None:
+    # conv3 works at 7x7 and its 2x2 pool keeps 3x3: row 6 and column 6 are never read.
+    blocks = (ConvBlock(4, pool=True), ConvBlock(4, pool=True), ConvBlock(4, pool=True))
+    config = ModelConfig(blocks=blocks, padding=1, hidden=())
+    network = build_model(config, list("ab"), np.random.default_rng(3)).network
+    image = np.random.default_rng(4).random((28, 28)).astype(np.float32)
+    conv3 = conv_indices(network)[2]
+    positional = layer_cam(network, image, 0, conv3)
+    assert positional.shape == (7, 7)
+    assert positional[:6, :6].max() > 0
+    assert not positional[6, :].any() and not positional[:, 6].any()
+    channelwise = grad_cam(network, image, 0, conv3)
+    assert channelwise[6, :].any() or channelwise[:, 6].any()
 
 
 def test_occluding_the_ink_lowers_the_class_score() -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 METHOD_NAMES: Final[dict[Method, str]] = {  # the first is the default
     "occlusion": "Occlusion",  # the clearest on the shipped model; ~20 ms a map
+    "layercam": "LayerCAM",
     "gradcam": "Grad-CAM",
     "saliency": "Saliency",
     "grad_x_input": "Gradient × input",

@@ -1,7 +1,8 @@
 """Explanations built on the engine's own backward pass (no Qt).
 
-Saliency, gradient x input, Grad-CAM and occlusion for one drawing; activation maximisation
-("dreams") for classes and conv filters; a per-model cache for the app's worker; timings.
+Saliency, gradient x input, Grad-CAM, LayerCAM and occlusion for one drawing; activation
+maximisation ("dreams") for classes and conv filters; a per-model cache for the app's worker;
+timings.
 """
 
 from ocrpad.explain.attribution import (
@@ -11,6 +12,7 @@ from ocrpad.explain.attribution import (
     grad_cam_on_input,
     gradient_times_input,
     heatmap,
+    layer_cam,
     occlusion,
     saliency,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "grad_cam_on_input",
     "gradient_times_input",
     "heatmap",
+    "layer_cam",
     "occlusion",
     "saliency",
     "time_dream",

@@ -1,4 +1,5 @@
-"""Which input pixels a class score depends on: saliency, gradient x input, Grad-CAM, occlusion.
+"""Which input pixels a class score depends on: saliency, gradient x input, Grad-CAM,
+LayerCAM, occlusion.
 
 Every function takes one 28x28 image (float32 in [0, 1], white ink on black, as the network
 sees it) and the index of the class to explain; the class score is the pre-softmax logit.
@@ -28,7 +29,7 @@ from ocrpad.nn.module import to_cf
 
 Image = NDArray[np.float32]
 GRADCAM_MIN_SIDE: Final = 10  # finest layer Grad-CAM reads by default: at least 10x10 pixels
-Method = Literal["saliency", "grad_x_input", "gradcam", "occlusion"]
+Method = Literal["saliency", "grad_x_input", "gradcam", "layercam", "occlusion"]
 METHODS: Final[tuple[Method, ...]] = get_args(Method)
 
 
@@ -50,16 +51,11 @@ def gradient_times_input(model: Model | Sequential, image: Image, class_index: i
     return (saliency(model, image, class_index) * np.asarray(image, np.float32)).astype(np.float32)
 
 
-def grad_cam(
-    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
-) -> Image:
-    """Grad-CAM: ReLU(sum_k alpha_k A_k) with alpha_k the spatial mean of d logit / d A_k.
-
-    A is the rectified feature map of the conv layer at index `conv` (default:
-    gradcam_conv). Returns (h, w), the map's own resolution, non-negative.
-    """
-    network = network_of(model)
-    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
+def _conv_features_and_gradients(
+    network: Sequential, image: Image, class_index: int, conv: int
+) -> tuple[Image, Image]:
+    """(A, dlogit/dA), both (C, h, w): the rectified feature map of the conv layer at index
+    `conv` for this image, and the class logit's gradient with respect to it."""
     feature = conv_feature_map(network, conv)
     top = len(network.layers) - 1
     features_cl = forward_to(network, _batch(image), feature.index)
@@ -70,9 +66,40 @@ def grad_cam(
     features = to_cf(features_cl)[0]  # (C, h, w)
     if feature.rectify:  # the gradient only reaches units the later ReLU lets through
         features = np.maximum(features, 0)
+    return features, grads
+
+
+def grad_cam(
+    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
+) -> Image:
+    """Grad-CAM: ReLU(sum_k alpha_k A_k) with alpha_k the spatial mean of d logit / d A_k.
+
+    A is the rectified feature map of the conv layer at index `conv` (default:
+    gradcam_conv). Returns (h, w), the map's own resolution, non-negative.
+    """
+    network = network_of(model)
+    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
+    features, grads = _conv_features_and_gradients(network, image, class_index, conv)
     alpha = grads.mean(axis=(1, 2))  # (C,)
     cam = np.tensordot(alpha, features, axes=1)  # (h, w)
     return np.maximum(cam, 0).astype(np.float32)
+
+
+def layer_cam(
+    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
+) -> Image:
+    """LayerCAM (Jiang et al., 2021): sum_k ReLU(d logit / d A_k) * A_k, position by position.
+
+    Grad-CAM weighs a whole channel by its mean gradient, so strong features at places the
+    class score barely reads (the zero-padded borders, a row a later pool drops) still light
+    up; weighting every position by its own gradient keeps the map on what the score uses.
+    Returns (h, w), non-negative.
+    """
+    network = network_of(model)
+    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
+    features, grads = _conv_features_and_gradients(network, image, class_index, conv)
+    cam: Image = np.einsum("chw,chw->hw", np.maximum(grads, 0), features).astype(np.float32)
+    return cam  # non-negative: both factors are
 
 
 def gradcam_conv(network: Sequential, size: int = 28) -> int:
@@ -90,13 +117,19 @@ def gradcam_conv(network: Sequential, size: int = 28) -> int:
 
 
 def grad_cam_on_input(
-    model: Model | Sequential, image: Image, class_index: int, conv: int | None = None
+    model: Model | Sequential,
+    image: Image,
+    class_index: int,
+    conv: int | None = None,
+    *,
+    positional: bool = False,
 ) -> Image:
-    """Grad-CAM resampled onto the input pixels: (H, W) -> (H, W), non-negative."""
+    """Grad-CAM (or, with `positional`, LayerCAM) resampled onto the input pixels:
+    (H, W) -> (H, W), non-negative."""
     network = network_of(model)
     size = image.shape[-1]
     conv = gradcam_conv(network, size) if conv is None else conv
-    cam = grad_cam(network, image, class_index, conv)
+    cam = (layer_cam if positional else grad_cam)(network, image, class_index, conv)
     grid = feature_grid(network, conv_feature_map(network, conv).index, size)
     return resample(cam, size, grid.offset, grid.step)
 
@@ -139,6 +172,8 @@ def heatmap(
         raw = np.maximum(gradient_times_input(model, image, class_index), 0)
     elif method == "gradcam":
         raw = grad_cam_on_input(model, image, class_index)
+    elif method == "layercam":
+        raw = grad_cam_on_input(model, image, class_index, positional=True)
     elif method == "occlusion":
         raw = gaussian_blur(np.maximum(occlusion(model, image, class_index), 0), 1.0)
     else:
