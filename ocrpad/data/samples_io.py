@@ -10,8 +10,6 @@ str and ``suspect`` (N,) bool.
 from __future__ import annotations
 
 import itertools
-import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from ocrpad.data.samples import (
     encode_png,
     validate_label,
 )
+from ocrpad.nn.serialization import write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 NPZ_KEYS: Final = (
@@ -82,24 +81,10 @@ def samples_to_arrays(
     }
 
 
-def _atomic_savez(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_npz(store: SampleStore, path: str | Path, writer: str = "ocrpad-user") -> int:
     """Write every sample to ``path`` (atomically) in the shared format; returns the count."""
     samples = store.samples()
-    _atomic_savez(Path(path), samples_to_arrays(store, samples, writer))
+    write_npz_atomically(Path(path), samples_to_arrays(store, samples, writer), compress=True)
     return len(samples)
 
 

@@ -35,17 +35,25 @@ def save_arrays(
     path: str | os.PathLike[str], arrays: Mapping[str, NDArray[Any]], meta: Mapping[str, Any]
 ) -> None:
     """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` atomically."""
-    target = Path(path)
     if META_KEY in arrays:
         raise ValueError(f"{META_KEY!r} is reserved for the metadata")
     payload: dict[str, NDArray[Any]] = {k: np.asarray(v) for k, v in arrays.items()}
     payload[META_KEY] = np.array(json.dumps(dict(meta), sort_keys=True))
+    write_npz_atomically(Path(path), payload)
+
+
+def write_npz_atomically(
+    target: Path, arrays: Mapping[str, NDArray[Any]], *, compress: bool = False
+) -> None:
+    """Write ``arrays`` as one ``.npz`` that is either wholly there or not at all: a temp file
+    in the same folder, fsync, ``os.replace``, then the folder's fsync where possible."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    savez = np.savez_compressed if compress else np.savez
     try:
-        Path(tmp_name).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; a model file is ordinary
+        Path(tmp_name).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; these are ordinary files
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)  # type: ignore[arg-type]
+            savez(f, **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         Path(tmp_name).replace(target)
