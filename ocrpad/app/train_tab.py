@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
@@ -23,6 +23,9 @@ from ocrpad.data.samples import SampleStore, StoreError, StoreWriteError, open_s
 from ocrpad.finetune import fine_tune
 from ocrpad.finetune_report import FineTuneProgress
 from ocrpad.model import load_model
+
+if TYPE_CHECKING:
+    from ocrpad.app.main_window import MainWindow
 
 STORE_NAME: Final = "samples.sqlite"
 USER_MODEL_NAME: Final = "user-model.npz"
@@ -211,7 +214,7 @@ class TrainTab(QSplitter):
 class _Wiring(QObject):
     """Connects the Train tab and the correction bar to a MainWindow (kept alive as its child)."""
 
-    def __init__(self, window: Any, tab: TrainTab, data_dir: Path) -> None:
+    def __init__(self, window: MainWindow, tab: TrainTab, data_dir: Path) -> None:
         super().__init__(window)
         self.window, self.tab = window, tab
         self.user_model = data_dir / USER_MODEL_NAME
@@ -285,14 +288,12 @@ def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
     return store, f"The sample database was damaged. It was moved to {moved} and a new one begun."
 
 
-def install(window: Any, data_dir: Path) -> TrainTab:
+def install(window: MainWindow, data_dir: Path) -> TrainTab:
     """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
     store, problem = _open(Path(data_dir))
     tab = TrainTab(store, lambda: window.model)
     window.add_tab(tab, "&Train")
     wiring = _Wiring(window, tab, Path(data_dir))
-    window.train_tab = tab
-    window.train_wiring = wiring
     wiring.load_user_model()
     if problem:
         tab.show_message(problem)
