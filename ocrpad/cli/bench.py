@@ -244,24 +244,13 @@ def report(args: argparse.Namespace) -> None:
     flops = forward_flops(model)
     infer_gf = {n: v * flops / 1e9 for n, v in throughput.items()}
     train_gf = {n: v * 3 * flops / 1e9 for n, v in training.items()}
-    print(_row("inference GFLOP/s, batch 256", infer_gf, ".1f", None))
-    print(
-        _row(
-            "  share of matmul peak (%)",
-            {n: 100 * v / peak for n, v in infer_gf.items()},
-            ".1f",
-            None,
-        )
-    )
-    print(_row("training GFLOP/s (~3x forward)", train_gf, ".1f", None))
-    print(
-        _row(
-            "  share of matmul peak (%)",
-            {n: 100 * v / peak for n, v in train_gf.items()},
-            ".1f",
-            None,
-        )
-    )
+    for label, gflops in (
+        ("inference GFLOP/s, batch 256", infer_gf),
+        ("training GFLOP/s (~3x forward)", train_gf),
+    ):
+        print(_row(label, gflops, ".1f", None))
+        share = {n: 100 * v / peak for n, v in gflops.items()}
+        print(_row("  share of matmul peak (%)", share, ".1f", None))
     for kind, label in (("infer", "inference b256"), ("train", "training b128")):
         mem = {n: measure_peak_memory(n, kind, args.arch) for n in names}
         if all(m is not None for m in mem.values()):
