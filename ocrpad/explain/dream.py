@@ -1,17 +1,19 @@
 """Activation maximisation: the input a class or a conv filter responds to most ("dreams").
 
-Gradient ascent on the input image, from a blank or noisy start, with the usual regularisers
-that keep it looking like a drawing rather than adversarial noise: random jitter, blurred
-gradients, a periodic Gaussian blur, an L2 decay, total variation, and clipping to [0, 1].
-A class ascends its logit, first on a half-resolution image (whole strokes before detail), a
-filter the mean of its rectified map. Many targets are optimised together as one batch; a
-seed makes the result reproducible.
+A class is dreamt as a drawing: gradient ascent on the control points of a few pen strokes
+rendered like the training drawings (`ocrpad.explain.stroke_dream`), so the dream stays
+something a person could have drawn. A filter (or a class with `strokes=None`) is dreamt in
+pixels: gradient ascent on the input image, from a blank or noisy start, with the usual
+regularisers against adversarial noise: random jitter, blurred gradients, a periodic Gaussian
+blur, an L2 decay, total variation, and clipping to [0, 1]; a pixel class ascends its logit,
+first on a half-resolution image, a filter the mean of its rectified map. Many targets are
+optimised together as one batch; a seed makes the result reproducible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -25,6 +27,7 @@ from ocrpad.explain.graph import (
     network_of,
 )
 from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
+from ocrpad.explain.stroke_dream import Sketch, StrokeSettings, iter_sketches
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d, Sequential
 from ocrpad.nn.functional import softmax
@@ -35,7 +38,8 @@ Images = NDArray[np.float32]
 
 @dataclass(frozen=True)
 class DreamSettings:
-    """The ascent and its regularisation (defaults tuned on 28x28 character models)."""
+    """The ascent and its regularisation (defaults tuned on 28x28 character models). `steps`
+    counts for every dream; the pixel settings after it are for filters and pixel classes."""
 
     steps: int = 200  # gradient-ascent steps
     step_size: float = 0.04  # per step, relative to each image's mean absolute gradient
@@ -48,6 +52,8 @@ class DreamSettings:
     start: Literal["blank", "noise"] = "blank"  # all black, or uniform noise in [0, noise]
     noise: float = 0.2
     coarse_steps: int = 100  # class targets: the first steps ascend a half-resolution image
+    strokes: StrokeSettings | None = field(default_factory=StrokeSettings)
+    """Class targets are drawn with these pen strokes; None: ascend their pixels instead."""
 
 
 @dataclass(frozen=True)
@@ -134,12 +140,20 @@ def iter_dream(
     size: int = 28,
 ) -> Iterator[Images]:
     """Gradient ascent one step at a time: yields the (K, size, size) images after each step
-    (the caller may stop early). The same seed gives the same images. For a coarse target
+    (the caller may stop early). The same seed gives the same images. A class target (the
+    output layer) is drawn with pen strokes unless `settings.strokes` is None. For a coarse target
     the first `coarse_steps` ascend a (K, size/2, size/2) image seen through a 2x upsampling, which
     lays out whole strokes before the full-resolution steps refine them."""
     network = network_of(model)
     settings = DreamSettings() if settings is None else settings
     rng = np.random.default_rng(seed)
+    if settings.strokes is not None and target.layer == len(network.layers) - 1:
+        strokes = replace(settings.strokes, pen=replace(settings.strokes.pen, size=size))
+        sketches = iter_sketches(
+            network, target.channels, settings.steps, strokes, rng, target.log_softmax
+        )
+        yield from (sketch.images(strokes.pen) for sketch in sketches)
+        return
     coarse = min(settings.coarse_steps, settings.steps) if target.coarse and size % 2 == 0 else 0
     x = _start(len(target.channels), size // 2 if coarse else size, settings, rng)
     for step in range(settings.steps):
@@ -224,6 +238,29 @@ def dream_classes(
     out = dream(model, class_target(model, classes), settings, seed)
     assert out is not None
     return out
+
+
+def sketch_classes(
+    model: Model | Sequential,
+    classes: Sequence[int],
+    settings: DreamSettings | None = None,
+    seed: int = 0,
+) -> Sketch:
+    """The strokes of each class's dream (the drawings `dream_classes` shows, same seed)."""
+    settings = DreamSettings() if settings is None else settings
+    strokes = StrokeSettings() if settings.strokes is None else settings.strokes
+    final: Sketch | None = None
+    sketches = iter_sketches(
+        network_of(model),
+        np.asarray(classes, dtype=np.intp),
+        settings.steps,
+        strokes,
+        np.random.default_rng(seed),
+    )
+    for sketch in sketches:
+        final = sketch
+    assert final is not None
+    return final
 
 
 def dream_filters(

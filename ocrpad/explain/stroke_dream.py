@@ -1,0 +1,230 @@
+"""Class dreams drawn with a pen: gradient ascent on the control points of a few strokes.
+
+Pixel-space ascent drifts off what the network was trained on (pen strokes framed in a 20 px
+box) into smears the network is sure of and people cannot read. Here every dream stays a
+drawing: a few smooth strokes (`ocrpad.explain.pen`), rendered like the training drawings, and
+the ascent moves their control points through the renderer's gradient. Each step draws every
+drawing with a random small shift, zoom, rotation and pen width, so a drawing only scores if
+it is read as the class however it is placed; after each step the drawing is framed as the
+renderer frames drawings (its longer side fills the box, centred by ink mass).
+
+Every class starts from several random drawings of one to `strokes` strokes; after the
+exploring steps only the best `keep` (by their recent log-probability) continue, and the best
+one at the end is the dream. A seed makes it reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.explain.graph import backward_from, forward_to
+from ocrpad.explain.pen import DEFAULT_PEN, Pen, draw, draw_backward, spline_basis
+from ocrpad.nn import Sequential
+from ocrpad.nn.functional import softmax
+from ocrpad.nn.module import to_cf
+
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class StrokeSettings:
+    """The drawings and their ascent; lengths in output pixels."""
+
+    strokes: int = 3  # at most this many strokes per drawing
+    controls: int = 6  # control points per stroke
+    samples: int = 14  # points along each stroke (its polyline)
+    restarts: int = 6  # random starting drawings per class
+    keep: int = 1  # restarts that go on after the exploring steps
+    explore: float = 0.2  # the share of the steps every restart takes
+    rate: float = 0.5  # Adam step at the start (pixels); cosine decay to a tenth of it
+    log_softmax: float = 0.5  # the objective: logit + this x log p(class)
+    shift: float = 1.5  # random placement of each drawn copy: up to this many pixels,
+    zoom: float = 0.08  # a scale factor within 1 +- zoom,
+    rotate: float = 8.0  # a rotation within +- this many degrees,
+    width: tuple[float, float] = (0.8, 1.3)  # and a pen width factor in this range
+    box: float = 20.0  # the longer side of the framed drawing
+    pen: Pen = DEFAULT_PEN
+
+
+@dataclass
+class _State:
+    """The drawings in flight: B = classes x restarts (restart-major within a class)."""
+
+    controls: FloatArray  # (B, S, K, 2)
+    active: NDArray[np.bool_]  # (B, S)
+    classes: NDArray[np.intp]  # (B,)
+    score: FloatArray  # (B,) running mean of log p(class)
+    moment: FloatArray  # Adam's first moment (B, S, K, 2)
+    power: FloatArray  # Adam's second moment (B, S, K, 2)
+
+    def take(self, rows: NDArray[np.intp]) -> _State:
+        return _State(*(a[rows] for a in self.__dict__.values()))
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """One drawing per class: the polylines `points` (K, S, M, 2) (x, y in output pixels) of
+    which the strokes marked in `active` (K, S) are drawn."""
+
+    points: FloatArray
+    active: NDArray[np.bool_]
+
+    def images(self, pen: Pen = DEFAULT_PEN) -> FloatArray:
+        """Draw them as they are (no jitter, the pen's own width): (K, size, size) in [0, 1]."""
+        width = np.full(len(self.points), pen.width, dtype=np.float32)
+        images, _ = draw(self.points, self.active, width, pen)
+        return images
+
+    def strokes(self, index: int) -> list[FloatArray]:
+        """The drawn strokes of drawing `index`, each (M, 2) x, y."""
+        return [p for p, on in zip(self.points[index], self.active[index], strict=True) if on]
+
+
+def iter_sketches(
+    network: Sequential,
+    classes: NDArray[np.intp],
+    steps: int,
+    settings: StrokeSettings,
+    rng: np.random.Generator,
+    log_softmax: bool = False,
+) -> Iterator[Sketch]:
+    """Ascend `classes` (K,) for `steps` steps, yielding the best drawing of each class after
+    every step. `log_softmax` ascends log p(class) alone instead of the settings' mix."""
+    basis = spline_basis(settings.controls, settings.samples)  # (M, K)
+    state = _start(classes, settings, rng)
+    explore = max(1, round(settings.explore * steps))
+    mix = (0.0, 1.0) if log_softmax else (1.0, settings.log_softmax)
+    for step in range(steps):
+        if step == explore:
+            state = state.take(_survivors(state, len(classes), settings.keep))
+        rate = settings.rate * (0.55 + 0.45 * np.cos(np.pi * step / max(steps - 1, 1)))
+        _ascend(network, state, basis, settings, rng, mix, float(rate), step + 1)
+        state.controls = frame(state.controls, state.active, basis, settings)
+        best = _survivors(state, len(classes), 1)
+        points = np.einsum("mk,bskc->bsmc", basis, state.controls[best]).astype(np.float32)
+        yield Sketch(points, state.active[best])
+
+
+def _start(classes: NDArray[np.intp], settings: StrokeSettings, rng: np.random.Generator) -> _State:
+    """Random smooth scribbles, restarts of each class with 1, 2, ... strokes in turn."""
+    count = len(classes) * settings.restarts
+    s, k = settings.strokes, settings.controls
+    turn = rng.normal(0.0, 0.9, (count, s, k))  # heading changes between control points
+    heading = rng.uniform(0, 2 * np.pi, (count, s, 1)) + np.cumsum(turn, axis=2)
+    steps = np.stack([np.cos(heading), np.sin(heading)], axis=-1) * 3.0  # (B, S, K, 2)
+    origin = rng.uniform(6.0, 21.0, (count, s, 1, 2))
+    controls = (origin + np.cumsum(steps, axis=2) - steps[:, :, :1]).astype(np.float32)
+    used = np.arange(count) % settings.restarts % s + 1  # strokes drawn by each restart
+    active = np.arange(s)[None, :] < used[:, None]
+    zeros = np.zeros_like(controls)
+    state = _State(
+        controls,
+        active,
+        np.repeat(classes, settings.restarts),
+        np.zeros(count, np.float32),
+        zeros,
+        zeros.copy(),
+    )
+    basis = spline_basis(k, settings.samples)
+    state.controls = frame(state.controls, state.active, basis, settings)
+    return state
+
+
+def _ascend(
+    network: Sequential,
+    state: _State,
+    basis: FloatArray,
+    settings: StrokeSettings,
+    rng: np.random.Generator,
+    mix: tuple[float, float],
+    rate: float,
+    step: int,
+) -> None:
+    """One Adam step up the objective of randomly placed copies of the drawings, in place."""
+    matrix, offset = _placements(len(state.classes), settings, rng)  # (B, 2, 2), (B, 1, 1, 2)
+    centre = np.float32(settings.pen.size / 2 - 0.5)
+    placed = (state.controls - centre) @ matrix.transpose(0, 2, 1)[:, None] + centre + offset
+    points = np.einsum("mk,bskc->bsmc", basis, placed).astype(np.float32)
+    low, high = settings.width
+    width = (settings.pen.width * rng.uniform(low, high, len(points))).astype(np.float32)
+    images, drawing = draw(points, state.active, width, settings.pen)
+    log_p, grad = _objective(network, images, state.classes, mix)
+    state.score = np.where(step == 1, log_p, 0.8 * state.score + 0.2 * log_p).astype(np.float32)
+    dpoints = draw_backward(drawing, grad)
+    dplaced = np.einsum("mk,bsmc->bskc", basis, dpoints)
+    up = (dplaced @ matrix[:, None]).astype(np.float32)  # back through the placement
+    state.moment = 0.8 * state.moment + 0.2 * up
+    state.power = 0.99 * state.power + 0.01 * up * up
+    fresh_m = state.moment / (1 - 0.8**step)
+    fresh_v = state.power / (1 - 0.99**step)
+    state.controls = state.controls + rate * fresh_m / (np.sqrt(fresh_v) + 1e-8)
+
+
+def _placements(
+    count: int, settings: StrokeSettings, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Random rotation x zoom matrices (B, 2, 2) and shifts (B, 1, 1, 2)."""
+    angle = np.deg2rad(rng.uniform(-settings.rotate, settings.rotate, count))
+    scale = rng.uniform(1 - settings.zoom, 1 + settings.zoom, count)
+    cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+    matrix = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    shift = rng.uniform(-settings.shift, settings.shift, (count, 1, 1, 2))
+    return matrix.astype(np.float32), shift.astype(np.float32)
+
+
+def _objective(
+    network: Sequential, images: FloatArray, classes: NDArray[np.intp], mix: tuple[float, float]
+) -> tuple[FloatArray, FloatArray]:
+    """log p(class) (B,) and the gradient of mix[0] x logit + mix[1] x log p(class) over the
+    images (B, size, size)."""
+    top = len(network.layers) - 1
+    logits = forward_to(network, images[:, None], top)  # (B, C)
+    probs = softmax(logits)
+    rows = np.arange(len(classes))
+    dy = -mix[1] * probs
+    dy[rows, classes] += mix[0] + mix[1]
+    grad = to_cf(backward_from(network, dy.astype(np.float32), top))[:, 0]
+    log_p = np.log(probs[rows, classes] + 1e-12).astype(np.float32)
+    return log_p, grad.astype(np.float32)
+
+
+def _survivors(state: _State, classes: int, keep: int) -> NDArray[np.intp]:
+    """Rows of the best `keep` restarts of every class, class by class."""
+    restarts = len(state.score) // classes
+    scores = state.score.reshape(classes, restarts)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :keep]
+    rows: NDArray[np.intp] = (order + np.arange(classes)[:, None] * restarts).ravel()
+    return rows
+
+
+def _best(state: _State, classes: int) -> NDArray[np.intp]:
+    return _survivors(state, classes, 1)
+
+
+def frame(
+    controls: FloatArray, active: NDArray[np.bool_], basis: FloatArray, settings: StrokeSettings
+) -> FloatArray:
+    """Frame drawings as the renderer frames strokes: the longer side of the drawn strokes'
+    centre lines scaled to `box`, centred by ink mass (as far as the image leaves room).
+
+    controls (B, S, K, 2), active (B, S) -> framed controls (B, S, K, 2)."""
+    points = np.einsum("mk,bskc->bsmc", basis, controls)  # (B, S, M, 2)
+    mask = active[:, :, None, None]
+    low = np.where(mask, points, np.inf).min(axis=(1, 2))  # (B, 2)
+    high = np.where(mask, points, -np.inf).max(axis=(1, 2))
+    scale = settings.box / np.maximum((high - low).max(axis=1), 1.0)  # (B,)
+    seg = np.linalg.norm(np.diff(points, axis=2), axis=-1) * active[:, :, None]  # (B, S, M-1)
+    mid = 0.5 * (points[:, :, 1:] + points[:, :, :-1])
+    mass = (mid * seg[..., None]).sum(axis=(1, 2)) / np.maximum(seg.sum(axis=(1, 2)), 1e-6)[:, None]
+    box_centre = 0.5 * (low + high)
+    pen = settings.pen
+    room = 0.5 * (pen.size - (high - low) * scale[:, None]) - (0.5 * pen.width + 2 * pen.blur + 0.5)
+    limit = np.maximum(room, 0.0) / scale[:, None]
+    centre = box_centre + np.clip(mass - box_centre, -limit, limit)  # (B, 2)
+    middle = pen.size / 2 - 0.5
+    framed: FloatArray = (controls - centre[:, None, None]) * scale[:, None, None, None] + middle
+    return framed.astype(np.float32)
