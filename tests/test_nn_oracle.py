@@ -123,3 +123,11 @@ def test_maxpool_routes_a_tied_window_to_one_element_only() -> None:
     dx = pool.backward(np.ones((1, 1, 1, 1)))
     assert dx.sum() == 1.0
     assert dx[0, 0, 0, 0] == 1.0
+
+
+def test_maxpool_of_one_pixel_windows_passes_every_gradient_through() -> None:
+    x = np.random.default_rng(3).standard_normal((2, 3, 4, 5))
+    pool = MaxPool2d(1)
+    np.testing.assert_array_equal(pool.forward(x), x)
+    dy = np.random.default_rng(4).standard_normal(x.shape)
+    np.testing.assert_array_equal(pool.backward(dy), dy)

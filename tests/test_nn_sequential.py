@@ -172,3 +172,10 @@ def test_cross_entropy_gradient_with_label_smoothing_matches_finite_differences(
     _, grad = cross_entropy(logits, targets, label_smoothing=0.1)
     numeric = numeric_gradient(lambda: cross_entropy(logits, targets, 0.1)[0], logits)
     assert rel_error(grad, numeric) < 1e-7
+
+
+def test_dropout_drops_the_requested_fraction_for_any_probability() -> None:
+    drop = Dropout(0.3, rng=np.random.default_rng(4))
+    y = drop.forward(np.ones((400, 500), np.float32), training=True)
+    assert abs(float((y == 0).mean()) - 0.3) < 0.005
+    np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.7], rtol=1e-6)

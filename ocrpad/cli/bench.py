@@ -94,6 +94,12 @@ def inputs(n: int, seed: int = 0) -> tuple[NDArray[np.float32], NDArray[np.int64
     return x, rng.integers(0, len(DEFAULT_LABELS), n).astype(np.int64)
 
 
+SETTLE_SECONDS = 0.3
+"""Pause before each timed round: long enough for the previous engine's idle threads (BLAS
+and OpenMP workers spin for a while after their last task) to go to sleep, so that neither
+engine is timed while the other's threads still hold a core."""
+
+
 def interleaved(
     calls: dict[str, Callable[[], object]], rounds: int, inner: int
 ) -> dict[str, float]:
@@ -104,6 +110,8 @@ def interleaved(
     names = list(calls)
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
+            time.sleep(SETTLE_SECONDS)
+            calls[name]()  # wake this engine's threads
             start = time.perf_counter()
             for _ in range(inner):
                 calls[name]()
@@ -221,8 +229,13 @@ def report(args: argparse.Namespace) -> None:
     print(f"  {model.network!r}".replace("\n", "\n  "))
     print(
         f"numpy {np.__version__}, float32, engine threads {parallel.threads()}, "
-        f"cpus {os.cpu_count()}"
+        f"cpus {os.cpu_count()}, OpenBLAS kernel {parallel.blas_kernel()}"
     )
+    if "OPENBLAS_CORETYPE" in os.environ:
+        print(
+            f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} is set, which forces "
+            "that kernel; unset it to measure the one this processor would get"
+        )
     if "torch" in names:
         twin = engines[names.index("torch")]
         out = {e.name: e.infer(inputs(4)[0]) for e in engines}

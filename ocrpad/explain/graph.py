@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ocrpad.model import Model
 from ocrpad.nn import BatchNorm2d, Conv2d, MaxPool2d, ReLU, Sequential
 from ocrpad.nn.module import to_cf, to_cl
-from ocrpad.nn.parallel import single_threaded_blas
+from ocrpad.nn.parallel import blas_threads_for_batch
 
 Array = NDArray[np.floating[Any]]
 
@@ -44,7 +44,7 @@ def forward_to(network: Sequential, x: Array, stop: int) -> Array:
 
 def forward_range(network: Sequential, h: Array, start: int, stop: int) -> Array:
     """Run layers start..stop (inclusive) on `h`, the channels-last input of layer `start`."""
-    with single_threaded_blas():  # as Sequential does: small products, busy cores
+    with blas_threads_for_batch(len(h)):  # as Sequential does
         for _, layer in network.layers[start : stop + 1]:
             h = layer.forward_cl(h, training=False)
     return h
@@ -55,7 +55,7 @@ def backward_from(network: Sequential, dy: Array, top: int, bottom: int = 0) -> 
     input of layer `bottom`; the forward pass must have run through `top`. Returns the
     gradient channels-last; parameter gradients of the layers passed are overwritten."""
     g = dy
-    with single_threaded_blas():
+    with blas_threads_for_batch(len(g)):
         for index in range(top, bottom - 1, -1):
             out = network.layers[index][1].backward_cl(g, need_input_grad=True)
             assert out is not None

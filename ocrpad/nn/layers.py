@@ -7,39 +7,39 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.nn import arena
 from ocrpad.nn.module import Array, ElementwiseLayer, Layer
 from ocrpad.nn.parallel import parallel_for
 
 
 class ReLU(ElementwiseLayer):
-    """y = max(x, 0), any shape."""
+    """y = max(x, 0), any shape. Backward masks by y > 0, from the output it keeps (which the
+    next layer holds anyway), so inference pays for no mask."""
 
-    _cache = ("_mask",)
+    _cache = ("_y",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._mask: NDArray[np.bool_] | None = None
+        self._y: Array | None = None
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        y: Array = np.empty_like(x)
-        mask = np.empty(x.shape, dtype=bool)
+        y: Array = arena.empty(x.shape, x.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
             np.maximum(x[lo:hi], 0, out=y[lo:hi])
-            np.greater(y[lo:hi], 0, out=mask[lo:hi])
 
         parallel_for(x.shape[0], work)
-        self._mask = mask
+        self._y = y
         return y
 
     def backward(self, dy: Array) -> Array:
-        if self._mask is None:
+        if self._y is None:
             raise RuntimeError("ReLU.backward called before forward")
-        mask = self._mask
-        dx: Array = np.empty(np.broadcast_shapes(dy.shape, mask.shape), dy.dtype)
+        y = self._y
+        dx: Array = arena.empty(np.broadcast_shapes(dy.shape, y.shape), dy.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
-            np.multiply(dy[lo:hi], mask[lo:hi], out=dx[lo:hi])
+            np.multiply(dy[lo:hi], y[lo:hi] > 0, out=dx[lo:hi])
 
         parallel_for(dx.shape[0], work)
         return dx
@@ -49,9 +49,12 @@ class Dropout(ElementwiseLayer):
     """Inverted dropout: in training, zero each value with probability p and scale the rest
     by 1 / (1 - p); identity when ``training`` is False. ``rng`` draws the masks (state, not
     configuration: it is not part of ``get_config``).
+
+    The mask compares random 16-bit integers with p * 65536 (p is rounded to 1/65536), which
+    costs half as much as drawing random floats.
     """
 
-    _cache = ("_mask",)
+    _cache = ("_keep",)
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
@@ -59,21 +62,28 @@ class Dropout(ElementwiseLayer):
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
         self.rng = np.random.default_rng(0) if rng is None else rng
-        self._mask: Array | None = None
+        self._keep: NDArray[np.bool_] | None = None
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}
 
+    def _scaled(self, x: Array, keep: NDArray[np.bool_]) -> Array:
+        """x * keep / (1 - p), in one new array of x's shape and dtype."""
+        out: Array = arena.empty(x.shape, x.dtype)
+        np.multiply(x, np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype), out=out)
+        out *= keep
+        return out
+
     def forward(self, x: Array, *, training: bool = False) -> Array:
         if not training or self.p == 0.0:
-            self._mask = None
+            self._keep = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
-        self._mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype)
-        return x * self._mask
+        draws = np.frombuffer(self.rng.bytes(2 * x.size), dtype=np.uint16).reshape(x.shape)
+        self._keep = draws >= round(self.p * 65536)
+        return self._scaled(x, self._keep)
 
     def backward(self, dy: Array) -> Array:
-        return dy if self._mask is None else dy * self._mask
+        return dy if self._keep is None else self._scaled(dy, self._keep)
 
 
 class Flatten(Layer):
@@ -93,9 +103,12 @@ class Flatten(Layer):
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, C*H*W), the same order as the NCHW flatten."""
         self._shape = x.shape
-        if x.ndim == 4:
-            x = x.transpose(0, 3, 1, 2)  # (N, C, H, W)
-        return x.reshape(x.shape[0], -1)
+        if x.ndim != 4:
+            return x.reshape(x.shape[0], -1)
+        n, h, w, c = x.shape
+        out: Array = arena.empty((n, c * h * w), x.dtype)
+        np.copyto(out.reshape(n, c, h, w), x.transpose(0, 3, 1, 2))
+        return out
 
     def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
         if len(self._shape) != 4:
@@ -146,7 +159,7 @@ class Dense(Layer):
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward")
         x, weight = self._x, self.params["weight"]
-        dx: Array = np.empty(x.shape, np.result_type(dy, weight))
+        dx: Array = arena.empty(x.shape, np.result_type(dy, weight))
         grad_w, dy_t = self.grads["weight"], dy.T
 
         def weight_grad(part: int, lo: int, hi: int) -> None:

@@ -29,6 +29,7 @@ class _Blas:
     def __init__(self) -> None:
         self.get: Callable[[], int] | None = None
         self.set: Callable[[int], None] | None = None
+        self.corename: Callable[[], bytes] | None = None
         with contextlib.suppress(OSError, AttributeError, ValueError):
             self._find()
 
@@ -49,6 +50,11 @@ class _Blas:
                     getter.restype, setter.restype = ctypes.c_int, None
                     setter.argtypes = [ctypes.c_int]
                     self.get, self.set = getter, setter
+                    name = f"openblas_get_corename{suffix}"
+                    corename = getattr(lib, f"scipy_{name}", None) or getattr(lib, name, None)
+                    if corename is not None:
+                        corename.restype = ctypes.c_char_p
+                        self.corename = corename
                     return
 
 
@@ -67,6 +73,35 @@ def set_threads(count: int) -> None:
 
 def threads() -> int:
     return _threads
+
+
+def blas_kernel() -> str:
+    """The name of the CPU kernel OpenBLAS runs ("SkylakeX", "Haswell", ...), or "unknown"."""
+    global _blas
+    with _state_lock:
+        if _blas is None:
+            _blas = _Blas()
+        corename = _blas.corename
+    return corename().decode() if corename is not None else "unknown"
+
+
+def splits_batch(n: int) -> bool:
+    """Whether ``parallel_for`` over a batch of n images uses more than one thread."""
+    return min(_threads, n // _MIN_IMAGES_PER_PART) > 1
+
+
+@contextlib.contextmanager
+def blas_threads_for_batch(n: int) -> Iterator[None]:
+    """The threading for a batch of n images: one BLAS thread per worker when the batch is
+    split (the split provides the parallelism), BLAS's own threads otherwise. A lone drawing
+    cannot be split by images, and handing half of it to a sleeping worker costs more than
+    the work (waking a thread on another core takes tens of microseconds), while BLAS's
+    threads split its few large products at once."""
+    if not splits_batch(n):
+        yield
+        return
+    with single_threaded_blas():
+        yield
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ocrpad.nn import arena
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 
@@ -44,7 +45,7 @@ class MaxPool2d(Layer):
         k, s = self.kernel_size, self.stride
         ho, wo = (h - k) // s + 1, (w - k) // s + 1
         offsets = self._offsets(ho, wo)
-        y = np.empty((n, ho, wo, c), x.dtype)
+        y = arena.empty((n, ho, wo, c), x.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
             xs, ys = x[lo:hi], y[lo:hi]
@@ -65,17 +66,26 @@ class MaxPool2d(Layer):
         k, s = self.kernel_size, self.stride
         tiled = k == s and x.shape[1] == k * y.shape[1] and x.shape[2] == k * y.shape[2]
         # Non-overlapping windows that tile the input: every dx element is written exactly once.
-        dx = np.empty(x.shape, dy.dtype) if tiled else np.zeros(x.shape, dy.dtype)
+        dx = arena.empty(x.shape, dy.dtype)
+        if not tiled:
+            dx.fill(0)
         offsets = self._offsets(y.shape[1], y.shape[2])
 
         def work(part: int, lo: int, hi: int) -> None:
             xs, ys, dys, dxs = x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi]
-            unclaimed = np.ones(ys.shape, dtype=bool)
             hit = np.empty(ys.shape, dtype=bool)
-            for rows, cols in offsets:
-                np.equal(xs[:, rows, cols], ys, out=hit)
-                hit &= unclaimed
-                unclaimed ^= hit
+            unclaimed = np.empty(ys.shape, dtype=bool)
+            last = len(offsets) - 1
+            for index, (rows, cols) in enumerate(offsets):
+                if index == last > 0:  # whatever is still unclaimed is the max here
+                    hit, unclaimed = unclaimed, hit
+                else:
+                    np.equal(xs[:, rows, cols], ys, out=hit)
+                    if index == 0:
+                        np.logical_not(hit, out=unclaimed)
+                    else:
+                        hit &= unclaimed
+                        unclaimed ^= hit
                 if tiled:
                     np.multiply(hit, dys, out=dxs[:, rows, cols])
                 else:

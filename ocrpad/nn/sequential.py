@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
-from ocrpad.nn.parallel import single_threaded_blas
+from ocrpad.nn.parallel import blas_threads_for_batch
 
 
 class StateDictError(ValueError):
@@ -33,7 +33,7 @@ class Sequential:
         """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
         self.release()
         h = to_cl(x)
-        with single_threaded_blas():  # the batch split provides the parallelism
+        with blas_threads_for_batch(len(x)):
             for _, layer in self.layers:
                 h = layer.forward_cl(h, training=training)
         return to_cf(h)
@@ -50,7 +50,7 @@ class Sequential:
         ``need_input_grad=False`` (training) skips the first layer's input gradient.
         """
         g: Array | None = to_cl(dy)
-        with single_threaded_blas():
+        with blas_threads_for_batch(len(dy)):
             for index in range(len(self.layers) - 1, -1, -1):
                 assert g is not None
                 need = need_input_grad or index > 0
@@ -62,7 +62,7 @@ class Sequential:
         out: list[tuple[str, Array]] = []
         self.release()
         h = to_cl(x)
-        with single_threaded_blas():
+        with blas_threads_for_batch(len(x)):
             for name, layer in self.layers:
                 h = layer.forward_cl(h, training=False)
                 out.append((name, to_cf(h)))

@@ -1,0 +1,94 @@
+"""The arena reuses large arrays only when nothing else refers to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from ocrpad.nn import Conv2d, Dense, Dropout, Flatten, MaxPool2d, ReLU, Sequential, arena
+
+BIG = (512, 1024)  # 2 MB of float32: large enough to be kept
+
+
+@pytest.fixture(autouse=True)
+def empty_arena() -> Iterator[None]:
+    arena.clear()
+    yield
+    arena.clear()
+
+
+def test_an_array_is_handed_out_again_once_nothing_else_refers_to_it() -> None:
+    first = arena.empty(BIG, np.float32)
+    address = first.ctypes.data
+    assert arena.empty(BIG, np.float32).ctypes.data != address  # first is still in use
+    del first
+    assert arena.empty(BIG, np.float32).ctypes.data == address
+
+
+def test_a_view_keeps_its_array_from_being_handed_out() -> None:
+    first = arena.empty(BIG, np.float32)
+    first.fill(7.0)
+    view = first[::2].T
+    del first
+    again = arena.empty(BIG, np.float32)
+    again.fill(0.0)
+    assert np.all(view == 7.0)
+
+
+def test_small_arrays_are_not_kept_and_every_request_gets_its_shape_and_dtype() -> None:
+    before = arena.kept_bytes()
+    small = arena.empty((10, 10), np.float32)
+    assert arena.kept_bytes() == before
+    other = arena.empty((1024, 512), np.float64)
+    assert (small.shape, other.shape, other.dtype) == ((10, 10), (1024, 512), np.float64)
+    assert arena.kept_bytes() == before + other.nbytes
+
+
+def test_clear_forgets_every_kept_array() -> None:
+    held = arena.empty(BIG, np.float32)
+    arena.clear()
+    assert arena.kept_bytes() == 0
+    assert arena.empty(BIG, np.float32) is not held
+
+
+def network() -> Sequential:
+    rng = np.random.default_rng(0)
+    return Sequential(
+        [
+            ("conv1", Conv2d(1, 16, 3, rng=rng)),
+            ("relu1", ReLU()),
+            ("pool1", MaxPool2d(2)),
+            ("drop", Dropout(0.25, rng=rng)),
+            ("flatten", Flatten()),
+            ("out", Dense(16 * 13 * 13, 10, rng=rng)),
+        ]
+    )
+
+
+def test_activations_handed_out_earlier_survive_later_training_steps() -> None:
+    net = network()
+    rng = np.random.default_rng(1)
+    x = rng.random((64, 1, 28, 28), dtype=np.float32)  # conv1's output is 2.8 MB
+    kept = net.forward_with_activations(x)
+    expected = [(name, value.copy()) for name, value in kept]
+    for _ in range(3):
+        out = net.forward(rng.random((64, 1, 28, 28), dtype=np.float32), training=True)
+        net.backward(np.ones_like(out))
+    for (name, value), (_, before) in zip(kept, expected, strict=True):
+        np.testing.assert_array_equal(value, before, err_msg=name)
+
+
+def test_successive_training_outputs_and_input_gradients_are_distinct_arrays() -> None:
+    net = network()
+    x = np.random.default_rng(2).random((64, 1, 28, 28), dtype=np.float32)
+    first = net.forward(x, training=True)
+    grad_first = net.backward(np.ones_like(first))
+    saved = first.copy(), grad_first.copy()
+    second = net.forward(x, training=True)
+    grad_second = net.backward(np.ones_like(second))
+    assert not np.shares_memory(first, second)
+    assert not np.shares_memory(grad_first, grad_second)
+    np.testing.assert_array_equal(first, saved[0])
+    np.testing.assert_array_equal(grad_first, saved[1])
