@@ -15,6 +15,7 @@ from ocrpad import __version__, resources
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train_tab import install as install_train_tab
 from ocrpad.model import Model, load_model
+from ocrpad.nn import parallel
 
 ORGANISATION = "ocrpad"
 APPLICATION = "ocrpad"
@@ -46,6 +47,7 @@ def create_main_window(
     settings: QSettings | None = None,
 ) -> MainWindow:
     """Build the window (a QApplication must exist); samples live under data_dir."""
+    parallel.set_blas_threads_for_small_batches(False)  # several workers share the cores
     model, description, problem = _load(model_path)
     folder = resources.user_data_dir(data_dir)
     window = MainWindow(

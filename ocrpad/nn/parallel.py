@@ -90,14 +90,29 @@ def splits_batch(n: int) -> bool:
     return min(_threads, n // _MIN_IMAGES_PER_PART) > 1
 
 
+_blas_threads_for_small_batches = True
+
+
+def set_blas_threads_for_small_batches(enabled: bool) -> None:
+    """Whether a batch too small to split may use BLAS's own threads (default: yes).
+
+    A process that runs the engine from several threads at once (the window: recognition and
+    explanations) turns this off: BLAS's threads keep spinning on a core for a while after
+    each product, and there they compete with the other workers and lengthen the slowest
+    answers more than they shorten the typical one."""
+    global _blas_threads_for_small_batches
+    _blas_threads_for_small_batches = enabled
+
+
 @contextlib.contextmanager
 def blas_threads_for_batch(n: int) -> Iterator[None]:
     """The threading for a batch of n images: one BLAS thread per worker when the batch is
-    split (the split provides the parallelism), BLAS's own threads otherwise. A lone drawing
-    cannot be split by images, and handing half of it to a sleeping worker costs more than
-    the work (waking a thread on another core takes tens of microseconds), while BLAS's
-    threads split its few large products at once."""
-    if not splits_batch(n):
+    split (the split provides the parallelism), BLAS's own threads otherwise (see
+    :func:`set_blas_threads_for_small_batches`). A lone drawing cannot be split by images,
+    and handing half of it to a sleeping worker costs more than the work (waking a thread on
+    another core takes tens of microseconds), while BLAS's threads, already awake in a run
+    of calls, split its few large products at once."""
+    if _blas_threads_for_small_batches and not splits_batch(n):
         yield
         return
     with single_threaded_blas():
