@@ -43,7 +43,7 @@ from ocrpad.finetune_steps import (
     prepare,
 )
 from ocrpad.model import Model
-from ocrpad.nn import Adam, cross_entropy
+from ocrpad.nn import Adam, arena, cross_entropy
 from ocrpad.rehearsal import default_rehearsal_path
 
 DEFAULT_REHEARSAL: Final = "default"
@@ -102,6 +102,7 @@ def fine_tune(
         imprint_new_classes(work, data, new_labels)
     run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels))
     cancelled = run.train()
+    arena.clear()  # the app goes on: let the training batches' arrays go
     report = FineTuneReport(
         labels=tuple(model.labels if cancelled else work.labels),
         new_labels=tuple(new_labels),

@@ -1,6 +1,6 @@
 """The from-scratch engine (NumPy + standard library only). Public layout NCHW float32."""
 
-from ocrpad.nn import parallel
+from ocrpad.nn import arena, parallel
 from ocrpad.nn.batchnorm import BatchNorm2d
 from ocrpad.nn.conv import Conv2d
 from ocrpad.nn.layers import Dense, Dropout, Flatten, ReLU
@@ -25,6 +25,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "StateDictError",
+    "arena",
     "constant_lr",
     "cosine_lr",
     "cross_entropy",
