@@ -12,11 +12,14 @@ from ocrpad.explain.dream import (
     dream_classes,
     dream_filters,
     filter_target,
+    iter_dream,
+    sketch_classes,
     target_values,
 )
 from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
 from ocrpad.model import load_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
+from ocrpad.preprocess import flatten_strokes, render_flat
 from ocrpad.resources import default_weights_path
 
 PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
@@ -51,9 +54,24 @@ def test_a_filter_dream_raises_its_mean_activation_many_times_over_a_blank_start
     assert after > 10 * before
 
 
-def test_a_class_dream_raises_its_logit_many_times_over_a_blank_start() -> None:
+def lines_network() -> Sequential:
+    """Class 0 is the mean response to vertical lines, class 1 to horizontal lines."""
+    conv = Conv2d(1, 2, 3)
+    vertical = np.array([[-1, 2, -1]] * 3, dtype=np.float32) / 3
+    conv.params["weight"][0, 0] = vertical
+    conv.params["weight"][1, 0] = vertical.T
+    conv.params["bias"][...] = 0.0
+    dense = Dense(2 * 26 * 26, 2)
+    dense.params["weight"][...] = 0.0
+    dense.params["weight"][0, : 26 * 26] = 1.0 / (26 * 26)
+    dense.params["weight"][1, 26 * 26 :] = 1.0 / (26 * 26)
+    dense.params["bias"][...] = 0.0
+    return Sequential([("conv1", conv), ("relu1", ReLU()), ("flatten", Flatten()), ("out", dense)])
+
+
+def test_a_pixel_class_dream_raises_its_logit_many_times_over_a_blank_start() -> None:
     network = plus_network()
-    images = dream_classes(network, [0], FAST, seed=1)
+    images = dream_classes(network, [0], DreamSettings(steps=60, strokes=None), seed=1)
     target = class_target(network, [0])
     before = target_values(network, np.zeros((1, 28, 28), np.float32), target)[0]
     after = target_values(network, images, target)[0]
@@ -69,6 +87,44 @@ def test_dreams_are_reproducible_for_a_seed_and_differ_between_seeds() -> None:
     assert first.shape == (2, 28, 28)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_a_pen_class_dream_turns_its_strokes_the_way_its_class_wants_them() -> None:
+    network = lines_network()
+    target = class_target(network, [0, 1])
+    first, *_, last = iter_dream(network, target, FAST, seed=0)
+    assert np.all(target_values(network, last, target) > target_values(network, first, target))
+    sketch = sketch_classes(network, [0, 1], FAST, seed=0)
+    for index, (along, across) in enumerate([(1, 0), (0, 1)]):  # y for class 0, x for 1
+        travel = sum(
+            np.abs(np.diff(stroke, axis=0)).sum(axis=0) for stroke in sketch.strokes(index)
+        )
+        assert travel[along] > 3 * travel[across]
+
+
+def test_class_dreams_are_reproducible_for_a_seed_and_differ_between_seeds() -> None:
+    network = plus_network()
+    settings = DreamSettings(steps=12)
+    first = dream_classes(network, [0, 1], settings, seed=5)
+    again = dream_classes(network, [0, 1], settings, seed=5)
+    other = dream_classes(network, [0, 1], settings, seed=6)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_class_dreams_are_pen_drawings_framed_like_the_training_drawings() -> None:
+    network = plus_network()
+    settings = DreamSettings(steps=12)
+    sketch = sketch_classes(network, [0, 1], settings, seed=3)
+    images = dream_classes(network, [0, 1], settings, seed=3)
+    np.testing.assert_array_equal(images, sketch.images())  # the dream is that drawing
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    for index in range(2):
+        points = np.concatenate(sketch.strokes(index))  # (P, 2)
+        assert 1 <= len(sketch.strokes(index)) <= 3
+        extent = points.max(axis=0) - points.min(axis=0)
+        assert extent.max() == pytest.approx(20.0, abs=1e-3)  # the renderer's box
+        assert points.min() > 2.0 and points.max() < 25.0  # ink inside the image
 
 
 def test_a_dream_can_be_cancelled() -> None:
@@ -97,14 +153,23 @@ def test_the_blur_keeps_the_ink_and_total_variation_flattens_edges() -> None:
 
 
 @pytest.mark.slow
-def test_class_dreams_of_the_shipped_model_are_read_as_their_class() -> None:
+def test_class_dreams_of_the_shipped_model_are_read_as_their_class_wherever_they_sit() -> None:
+    """The dreams' strokes, drawn by the training renderer smaller, larger and shifted, are
+    still read as the class: drawings of it, not adversarial pixels that fit one placement."""
     if not default_weights_path().is_file():
         pytest.skip("the default weights are not built yet")
     model = load_model()
     classes = [model.labels.index(c) for c in "8gA"]
-    images = dream_classes(model, classes, seed=0)
-    probs = model.predict_proba(images[:, None])
-    assert list(probs.argmax(axis=1)) == classes
+    sketch = sketch_classes(model, classes, seed=0)
+    for index, expected in enumerate(classes):
+        points, offsets = flatten_strokes(sketch.strokes(index))
+        copies = [
+            render_flat(points, offsets, zoom=zoom, shift=shift)
+            for zoom in (0.85, 1.0, 1.08)
+            for shift in ((0.0, 0.0), (1.5, -1.0), (-1.0, 1.5))
+        ]
+        probs = model.predict_proba(np.stack(copies)[:, None])
+        assert list(probs.argmax(axis=1)) == [expected] * len(copies), model.labels[expected]
 
 
 def test_a_blank_start_without_any_gradient_is_nudged_into_motion() -> None:

@@ -23,8 +23,9 @@ TILE: Final = 84  # pixels per dream (3x the 28x28 input)
 CAPTION: Final = 22  # label height under each tile
 GAP: Final = 8
 INTRO: Final = (
-    "Each picture is grown from a black image by gradient ascent on the input, until the "
-    "network is sure of the class: what it has learned a character looks like."
+    "Each picture is drawn by the network itself: a few random pen strokes, bent by gradient "
+    "ascent until the network is sure of the class wherever the drawing sits: what it has "
+    "learned a character looks like."
 )
 
 

@@ -41,7 +41,7 @@ class DreamSettings:
     """The ascent and its regularisation (defaults tuned on 28x28 character models). `steps`
     counts for every dream; the pixel settings after it are for filters and pixel classes."""
 
-    steps: int = 200  # gradient-ascent steps
+    steps: int = 160  # gradient-ascent steps
     step_size: float = 0.04  # per step, relative to each image's mean absolute gradient
     jitter: int = 2  # random shift of up to this many pixels before each gradient
     grad_sigma: float = 1.0  # Gaussian blur (pixels) of each gradient before the step

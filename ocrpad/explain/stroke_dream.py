@@ -8,15 +8,17 @@ drawing with a random small shift, zoom, rotation and pen width, so a drawing on
 it is read as the class however it is placed; after each step the drawing is framed as the
 renderer frames drawings (its longer side fills the box, centred by ink mass).
 
-Every class starts from several random drawings of one to `strokes` strokes; after the
-exploring steps only the best `keep` (by their recent log-probability) continue, and the best
+The objective is the class's logit plus half its log-probability, less a little for the
+strokes' length and for their turns (no hatching, no zigzags). Every class starts from several
+random drawings of one to `strokes` strokes; after the exploring steps only the best `keep`
+(by their recent log-probability, less a little for each extra stroke) continue, and the best
 one at the end is the dream. A seed makes it reproducible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,11 +39,15 @@ class StrokeSettings:
     strokes: int = 3  # at most this many strokes per drawing
     controls: int = 6  # control points per stroke
     samples: int = 14  # points along each stroke (its polyline)
-    restarts: int = 6  # random starting drawings per class
+    restarts: int = 8  # random starting drawings per class
     keep: int = 1  # restarts that go on after the exploring steps
-    explore: float = 0.2  # the share of the steps every restart takes
+    explore: float = 0.25  # the share of the steps every restart takes
     rate: float = 0.5  # Adam step at the start (pixels); cosine decay to a tenth of it
     log_softmax: float = 0.5  # the objective: logit + this x log p(class)
+    # the costs, relative to the objective's mean gradient over the drawn control points:
+    length: float = 0.2  # - this x the strokes' length in pixels (less ink, fewer hatchings)
+    bend: float = 0.1  # - this x the sum of squared turns (second differences) along strokes
+    stroke_cost: float = 0.1  # choosing restarts: log p(class) - this x (strokes - 1)
     shift: float = 1.5  # random placement of each drawn copy: up to this many pixels,
     zoom: float = 0.08  # a scale factor within 1 +- zoom,
     rotate: float = 8.0  # a rotation within +- this many degrees,
@@ -52,7 +58,7 @@ class StrokeSettings:
 
 @dataclass
 class _State:
-    """The drawings in flight: B = classes x restarts (restart-major within a class)."""
+    """The drawings in flight: B = classes x restarts (a class's restarts side by side)."""
 
     controls: FloatArray  # (B, S, K, 2)
     active: NDArray[np.bool_]  # (B, S)
@@ -62,7 +68,8 @@ class _State:
     power: FloatArray  # Adam's second moment (B, S, K, 2)
 
     def take(self, rows: NDArray[np.intp]) -> _State:
-        return _State(*(a[rows] for a in self.__dict__.values()))
+        """The drawings at `rows` (with their scores and Adam moments)."""
+        return _State(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,12 @@ def iter_sketches(
     mix = (0.0, 1.0) if log_softmax else (1.0, settings.log_softmax)
     for step in range(steps):
         if step == explore:
-            state = state.take(_survivors(state, len(classes), settings.keep))
+            chosen = _survivors(state, len(classes), settings.keep, settings.stroke_cost)
+            state = state.take(chosen)
         rate = settings.rate * (0.55 + 0.45 * np.cos(np.pi * step / max(steps - 1, 1)))
         _ascend(network, state, basis, settings, rng, mix, float(rate), step + 1)
         state.controls = frame(state.controls, state.active, basis, settings)
-        best = _survivors(state, len(classes), 1)
+        best = _survivors(state, len(classes), 1, settings.stroke_cost)
         points = np.einsum("mk,bskc->bsmc", basis, state.controls[best]).astype(np.float32)
         yield Sketch(points, state.active[best])
 
@@ -157,6 +165,12 @@ def _ascend(
     dpoints = draw_backward(drawing, grad)
     dplaced = np.einsum("mk,bsmc->bskc", basis, dpoints)
     up = (dplaced @ matrix[:, None]).astype(np.float32)  # back through the placement
+    drawn = state.active.sum(axis=1) * up.shape[2] * 2  # (B,) drawn coordinates
+    up /= (np.abs(up).sum(axis=(1, 2, 3)) / drawn + 1e-12)[:, None, None, None]
+    if settings.length:
+        up -= settings.length * _length_grad(state.controls, state.active, basis)
+    if settings.bend:
+        up -= settings.bend * _bend_grad(state.controls, basis)
     state.moment = 0.8 * state.moment + 0.2 * up
     state.power = 0.99 * state.power + 0.01 * up * up
     fresh_m = state.moment / (1 - 0.8**step)
@@ -192,17 +206,41 @@ def _objective(
     return log_p, grad.astype(np.float32)
 
 
-def _survivors(state: _State, classes: int, keep: int) -> NDArray[np.intp]:
+def _length_grad(controls: FloatArray, active: NDArray[np.bool_], basis: FloatArray) -> FloatArray:
+    """The gradient of the drawn strokes' total length over the controls (B, S, K, 2)."""
+    points = np.einsum("mk,bskc->bsmc", basis, controls)  # (B, S, M, 2)
+    step = np.diff(points, axis=2)
+    unit = step / (np.linalg.norm(step, axis=-1, keepdims=True) + 1e-6) * active[:, :, None, None]
+    grad = np.zeros_like(points)
+    grad[:, :, :-1] -= unit
+    grad[:, :, 1:] += unit
+    out: FloatArray = np.einsum("mk,bsmc->bskc", basis, grad).astype(np.float32)
+    return out
+
+
+def _bend_grad(controls: FloatArray, basis: FloatArray) -> FloatArray:
+    """The gradient of the summed squared second differences of the points along each stroke
+    over the controls (B, S, K, 2)."""
+    points = np.einsum("mk,bskc->bsmc", basis, controls)  # (B, S, M, 2)
+    turn = points[:, :, 2:] - 2 * points[:, :, 1:-1] + points[:, :, :-2]  # (B, S, M-2, 2)
+    grad = np.zeros_like(points)
+    grad[:, :, 2:] += 2 * turn
+    grad[:, :, 1:-1] -= 4 * turn
+    grad[:, :, :-2] += 2 * turn
+    out: FloatArray = np.einsum("mk,bsmc->bskc", basis, grad).astype(np.float32)
+    return out
+
+
+def _survivors(
+    state: _State, classes: int, keep: int, stroke_cost: float = 0.0
+) -> NDArray[np.intp]:
     """Rows of the best `keep` restarts of every class, class by class."""
     restarts = len(state.score) // classes
-    scores = state.score.reshape(classes, restarts)
+    penalty = stroke_cost * (state.active.sum(axis=1) - 1)
+    scores = (state.score - penalty).reshape(classes, restarts)
     order = np.argsort(-scores, axis=1, kind="stable")[:, :keep]
     rows: NDArray[np.intp] = (order + np.arange(classes)[:, None] * restarts).ravel()
     return rows
-
-
-def _best(state: _State, classes: int) -> NDArray[np.intp]:
-    return _survivors(state, classes, 1)
 
 
 def frame(
