@@ -41,7 +41,7 @@ class StrokeSettings:
     samples: int = 14  # points along each stroke (its polyline)
     restarts: int = 8  # random starting drawings per class
     keep: int = 1  # restarts that go on after the exploring steps
-    explore: float = 0.25  # the share of the steps every restart takes
+    explore: float = 0.2  # the share of the steps every restart takes
     rate: float = 0.5  # Adam step at the start (pixels); cosine decay to a tenth of it
     log_softmax: float = 0.5  # the objective: logit + this x log p(class)
     # the costs, relative to the objective's mean gradient over the drawn control points:
