@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -15,7 +16,8 @@ BIG = (512, 1024)  # 2 MB of float32: large enough to be kept
 @pytest.fixture(autouse=True)
 def empty_arena() -> Iterator[None]:
     arena.clear()
-    yield
+    with arena.reuse():
+        yield
     arena.clear()
 
 
@@ -44,6 +46,34 @@ def test_small_arrays_are_not_kept_and_every_request_gets_its_shape_and_dtype() 
     other = arena.empty((1024, 512), np.float64)
     assert (small.shape, other.shape, other.dtype) == ((10, 10), (1024, 512), np.float64)
     assert arena.kept_bytes() == before + other.nbytes
+
+
+def test_nothing_is_kept_outside_a_reuse_block() -> None:
+    arena.clear()
+    with arena.reuse():
+        pass
+    before = arena.kept_bytes()
+    holder: list[object] = []
+
+    def elsewhere() -> None:  # a thread of its own is outside the block too
+        holder.append(arena.empty(BIG, np.float32))
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert arena.kept_bytes() == before
+
+
+def test_past_the_limit_unused_arrays_are_let_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    two_mb = 2 << 20
+    monkeypatch.setattr(arena, "LIMIT_BYTES", 3 * two_mb)
+    held = arena.empty(BIG, np.float32)
+    arena.empty((256, 2048), np.float32)  # kept, unused as soon as made
+    arena.empty((128, 4096), np.float32)  # kept: the arena is full
+    assert arena.kept_bytes() == 3 * two_mb
+    arena.empty((64, 8192), np.float32)  # the two unused ones go, this one is kept
+    assert arena.kept_bytes() == 2 * two_mb
+    assert held.shape == BIG
 
 
 def test_clear_forgets_every_kept_array() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from ocrpad.nn import arena
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
 from ocrpad.nn.parallel import blas_threads_for_batch
 
@@ -28,12 +31,18 @@ class Sequential:
         if len(set(names)) != len(names) or any("." in n or not n for n in names):
             raise ValueError(f"layer names must be unique, non-empty and dot-free: {names}")
         self.layers: list[tuple[str, Layer]] = list(layers)
+        self._training_pass = False  # the last forward was a training one
+
+    def _arrays(self) -> AbstractContextManager[None]:
+        """Training passes reuse their large arrays from batch to batch (``nn.arena``)."""
+        return arena.reuse() if self._training_pass else contextlib.nullcontext()
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
         self.release()
+        self._training_pass = training
         h = to_cl(x)
-        with blas_threads_for_batch(len(x)):
+        with blas_threads_for_batch(len(x)), self._arrays():
             for _, layer in self.layers:
                 h = layer.forward_cl(h, training=training)
         return to_cf(h)
@@ -50,7 +59,7 @@ class Sequential:
         ``need_input_grad=False`` (training) skips the first layer's input gradient.
         """
         g: Array | None = to_cl(dy)
-        with blas_threads_for_batch(len(dy)):
+        with blas_threads_for_batch(len(dy)), self._arrays():
             for index in range(len(self.layers) - 1, -1, -1):
                 assert g is not None
                 need = need_input_grad or index > 0
@@ -61,6 +70,7 @@ class Sequential:
         """x: (N, C, H, W) -> [(name, output)] per layer in inference mode, NCHW or (N, F)."""
         out: list[tuple[str, Array]] = []
         self.release()
+        self._training_pass = False
         h = to_cl(x)
         with blas_threads_for_batch(len(x)):
             for name, layer in self.layers:
