@@ -126,11 +126,12 @@ def throwaway_window(model_path: str | Path | None) -> Iterator[tuple[QApplicati
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    from ocrpad.app.main import create_main_window
+    from ocrpad.app.main import create_main_window, freeze_startup_objects
 
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "bench.ini"), QSettings.Format.IniFormat)
         window = create_main_window(model_path, Path(folder) / "data", settings=settings)
+        freeze_startup_objects()  # as main() does
         try:
             yield app, window
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -61,6 +62,14 @@ def create_main_window(
     return window
 
 
+def freeze_startup_objects() -> None:
+    """Once the window is built, what exists (modules, widgets, the model) lives as long as
+    the app: frozen out of the cyclic garbage collector, it is not rescanned by each full
+    collection, which otherwise stalls the event loop for ~16 ms every so often."""
+    gc.collect()
+    gc.freeze()
+
+
 def main() -> int:
     """Run the app until the window closes; returns the exit status."""
     QCoreApplication.setOrganizationName(ORGANISATION)
@@ -74,6 +83,7 @@ def main() -> int:
     window = create_main_window(os.environ.get("OCRPAD_WEIGHTS") or None)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker stops first
     window.show()
+    freeze_startup_objects()
     _honour_startup_probe(window)
     return app.exec()
 
