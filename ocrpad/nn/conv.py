@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
 from ocrpad.nn.functional import BufferCache, conv_output_size, pad_cl, windows_cl
@@ -22,8 +23,11 @@ class Conv2d(Layer):
 
     weight: (out, in, kh, kw), bias: (out,). x: (N, in, H, W) -> y: (N, out, Ho, Wo) with
     Ho = floor((H + 2*padding - kh) / stride) + 1 (same for W).
-    Internally channels-last: the columns (N*Ho*Wo, kh*kw*in) times the weight as
-    (kh*kw*in, out) gives y already as (N, Ho, Wo, out).
+    Internally channels-last: the columns (N*Ho*Wo, kh*kw*in + 1) times the weight matrix
+    (kh*kw*in + 1, out) gives y already as (N, Ho, Wo, out). That matrix is where the
+    parameters live: ``params["weight"]`` and ``params["bias"]`` are views of it in PyTorch's
+    layout (and the gradients likewise), so a forward pass never rearranges the weights and
+    every in-place update (optimizers, ``load_state_dict``) reaches the matrix.
     """
 
     _cache = ("_x",)
@@ -44,11 +48,10 @@ class Conv2d(Layer):
         rng = np.random.default_rng(0) if rng is None else rng
         fan_in = in_channels * kernel_size * kernel_size
         shape = (out_channels, in_channels, kernel_size, kernel_size)
-        self.params["weight"] = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(
-            np.float32
-        )
-        self.params["bias"] = np.zeros(out_channels, dtype=np.float32)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._matrix = self._new_matrix(np.float32)  # (kh*kw*in + 1, out): weight rows, bias
+        self._grad_matrix = self._new_matrix(np.float32)
+        self._expose()
+        self.params["weight"][...] = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
         self._buf = BufferCache()
         self._x: Array | None = None
 
@@ -61,14 +64,29 @@ class Conv2d(Layer):
             "padding": self.padding,
         }
 
-    def _weight_matrix(self, dtype: np.dtype[Any]) -> Array:
-        """weight (O, C, kh, kw) and bias (O,) -> (kh*kw*C + 1, O): the weight's rows ordered
-        like the im2col columns, then the bias, which meets the columns' constant 1."""
+    def _new_matrix(self, dtype: DTypeLike) -> Array:
+        """A zero (kh*kw*C + 1, O) matrix: rows ordered like the im2col columns, then bias."""
         k, c, o = self.kernel_size, self.in_channels, self.out_channels
-        matrix = np.empty((k * k * c + 1, o), dtype)
-        matrix[:-1].reshape(k, k, c, o)[...] = self.params["weight"].transpose(2, 3, 1, 0)
-        matrix[-1] = self.params["bias"]
-        return matrix
+        return np.zeros((k * k * c + 1, o), dtype)
+
+    def _as_weight(self, matrix: Array) -> Array:
+        """(kh*kw*C + 1, O) -> a view (O, C, kh, kw) of its weight rows."""
+        k, c, o = self.kernel_size, self.in_channels, self.out_channels
+        return matrix[:-1].reshape(k, k, c, o).transpose(3, 2, 0, 1)
+
+    def _expose(self) -> None:
+        """Point params and grads at the matrices (PyTorch-layout views)."""
+        self.params = {"weight": self._as_weight(self._matrix), "bias": self._matrix[-1]}
+        self.grads = {"weight": self._as_weight(self._grad_matrix), "bias": self._grad_matrix[-1]}
+
+    def astype(self, dtype: DTypeLike) -> None:
+        self._matrix = self._matrix.astype(dtype)
+        self._grad_matrix = self._grad_matrix.astype(dtype)
+        self._expose()
+
+    def _weight_matrix(self, dtype: np.dtype[Any]) -> Array:
+        """The (kh*kw*C + 1, O) weight-and-bias matrix in `dtype` (itself if it matches)."""
+        return self._matrix if self._matrix.dtype == dtype else self._matrix.astype(dtype)
 
     def _chunk_images(self, x_shape: tuple[int, ...], out_size: tuple[int, int]) -> int:
         """Images per im2col chunk so that a chunk's columns stay cache-sized."""
@@ -125,7 +143,8 @@ class Conv2d(Layer):
         dx = arena.empty(x.shape, dy2.dtype) if need_input_grad else None
         chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
         # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS
-        weight = np.ascontiguousarray(self.params["weight"].transpose(2, 3, 0, 1), dy2.dtype)
+        weight = self._matrix[:-1].reshape(k, k, c, o).transpose(0, 1, 3, 2)
+        weight = np.ascontiguousarray(weight, dy2.dtype)
         dws: dict[int, Array] = {}
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -139,9 +158,7 @@ class Conv2d(Layer):
             dws[part] = dw
 
         parts = parallel_for(n, work)
-        dw = sum(dws[i] for i in range(1, parts)) + dws[0]
-        self.grads["weight"][...] = dw[:-1].reshape(k, k, c, o).transpose(3, 2, 0, 1)
-        self.grads["bias"][...] = dw[-1]
+        self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         return dx
 
     def _input_grad(self, dy2: Array, dx: Array, weight: Array, part: int, chunk: int) -> None:
