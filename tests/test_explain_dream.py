@@ -26,18 +26,23 @@ PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
 FAST = DreamSettings(steps=60)
 
 
-def plus_network(bias: float = 0.05) -> Sequential:
-    """conv1 channel 0 detects a plus sign; class 0 counts them, class 1 is channel 1."""
-    conv = Conv2d(1, 2, 3)
-    conv.params["weight"][0, 0] = np.where(PLUS > 0, 1.0, -1.0)
-    conv.params["weight"][1, 0] = -PLUS
-    conv.params["bias"][...] = bias
+def mean_response_network(conv: Conv2d) -> Sequential:
+    """conv (2 channels on 28x28) -> ReLU -> class i = the mean of channel i."""
     dense = Dense(2 * 26 * 26, 2)
     dense.params["weight"][...] = 0.0
     dense.params["weight"][0, : 26 * 26] = 1.0 / (26 * 26)
     dense.params["weight"][1, 26 * 26 :] = 1.0 / (26 * 26)
     dense.params["bias"][...] = 0.0
     return Sequential([("conv1", conv), ("relu1", ReLU()), ("flatten", Flatten()), ("out", dense)])
+
+
+def plus_network(bias: float = 0.05) -> Sequential:
+    """conv1 channel 0 detects a plus sign; class 0 counts them, class 1 is channel 1."""
+    conv = Conv2d(1, 2, 3)
+    conv.params["weight"][0, 0] = np.where(PLUS > 0, 1.0, -1.0)
+    conv.params["weight"][1, 0] = -PLUS
+    conv.params["bias"][...] = bias
+    return mean_response_network(conv)
 
 
 def test_a_filter_dream_raises_its_mean_activation_many_times_over_a_blank_start() -> None:
@@ -61,12 +66,7 @@ def lines_network() -> Sequential:
     conv.params["weight"][0, 0] = vertical
     conv.params["weight"][1, 0] = vertical.T
     conv.params["bias"][...] = 0.0
-    dense = Dense(2 * 26 * 26, 2)
-    dense.params["weight"][...] = 0.0
-    dense.params["weight"][0, : 26 * 26] = 1.0 / (26 * 26)
-    dense.params["weight"][1, 26 * 26 :] = 1.0 / (26 * 26)
-    dense.params["bias"][...] = 0.0
-    return Sequential([("conv1", conv), ("relu1", ReLU()), ("flatten", Flatten()), ("out", dense)])
+    return mean_response_network(conv)
 
 
 def test_a_pixel_class_dream_raises_its_logit_many_times_over_a_blank_start() -> None:
