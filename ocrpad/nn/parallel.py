@@ -85,9 +85,14 @@ def blas_kernel() -> str:
     return corename().decode() if corename is not None else "unknown"
 
 
+def _parts(n: int) -> int:
+    """How many parts ``parallel_for`` splits n images into."""
+    return min(_threads, n // _MIN_IMAGES_PER_PART)
+
+
 def splits_batch(n: int) -> bool:
     """Whether ``parallel_for`` over a batch of n images uses more than one thread."""
-    return min(_threads, n // _MIN_IMAGES_PER_PART) > 1
+    return _parts(n) > 1
 
 
 _blas_threads_for_small_batches = True
@@ -163,7 +168,7 @@ def parallel_for(n: int, work: Callable[[int, int, int], None]) -> int:
     Returns the number of parts used (1 for small batches or a single thread); the calling
     thread runs part 0 itself. Exceptions from any part propagate.
     """
-    parts = min(_threads, n // _MIN_IMAGES_PER_PART)
+    parts = _parts(n)
     if parts <= 1:
         work(0, 0, n)
         return 1
