@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from ocrpad import __version__
+from ocrpad import __version__, qt_libraries
 
 STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 """Launch time as ``time.time()`` seconds: set by a launcher that measures startup, or by
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.weights is not None:
         os.environ["OCRPAD_WEIGHTS"] = str(args.weights)
     sys.argv = [sys.argv[0], *rest]  # leave only Qt's own options (e.g. -platform) for the app
+    problem = qt_libraries.startup_problem(rest)
+    if problem is not None:  # Qt would abort with a misleading message: say what is missing
+        print(problem, file=sys.stderr)
+        return 1
     from ocrpad.app.main import main as app_main
 
     return app_main()
