@@ -13,6 +13,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad import __version__
 from ocrpad.nn import (
     BatchNorm2d,
     Conv2d,
@@ -184,10 +185,11 @@ class Model:
         ]
 
     def file_meta(self) -> dict[str, Any]:
-        """The ``__meta__`` JSON stored with the weights."""
+        """The ``__meta__`` JSON stored with the weights; ``written_by`` names this ocrpad."""
         return {
             "format": "ocrpad-model",
             "format_version": FORMAT_VERSION,
+            "written_by": f"ocrpad {__version__}",
             "config": self.config.to_json(),
             "labels": self.labels,
             "info": self.meta,
