@@ -89,7 +89,13 @@ def _platform_data_home() -> Path:
         return Path(appdata) if appdata else home / "AppData" / "Roaming"
     if sys.platform == "darwin":
         return home / "Library" / "Application Support"
+    return xdg_data_home()
+
+
+def xdg_data_home() -> Path:
+    """``$XDG_DATA_HOME`` when it is an absolute path (the XDG rule), else ``~/.local/share``:
+    where Linux desktops look for the user's own menu entries and icons."""
     xdg = os.environ.get("XDG_DATA_HOME")
     if xdg and Path(xdg).is_absolute():
         return Path(xdg)
-    return home / ".local" / "share"
+    return Path.home() / ".local" / "share"
