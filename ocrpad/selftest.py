@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad import resources
+from ocrpad import __version__, resources
 
 if TYPE_CHECKING:
     from ocrpad.model import Model
@@ -120,26 +120,51 @@ def check_data_dir(data_dir: Path) -> str:
 
 
 def run(
-    weights: Path | None = None, data_dir: Path | None = None, out: TextIO | None = None
+    weights: Path | None = None,
+    data_dir: Path | None = None,
+    out: TextIO | None = None,
+    report: Path | None = None,
 ) -> int:
-    """Run every check, print one line each, and return the exit status (0 = all passed)."""
-    out = out or sys.stdout
+    """Run every check, print one line each, and return the exit status (0 = all passed).
+
+    ``report``: a file that also receives every line as it is printed (for the windowed
+    Windows build, which has no console when double-clicked). A report that cannot be written
+    fails the self-test before any check runs.
+    """
+    stream = out or sys.stdout
+    if report is None:
+        return _run_checks(weights, data_dir, [stream])
+    try:
+        file = report.open("w", encoding="utf-8")
+    except OSError as error:
+        print(f"FAIL cannot write the report {report}: {error}", file=stream)
+        return 1
+    with file:
+        return _run_checks(weights, data_dir, [stream, file])
+
+
+def _run_checks(weights: Path | None, data_dir: Path | None, streams: list[TextIO]) -> int:
+    def say(line: str) -> None:
+        for stream in streams:
+            print(line, file=stream, flush=True)
+
+    say(f"ocrpad {__version__} self-test")
     failed = 0
     try:
         model = check_model(weights)
-        _report(out, True, f"loaded the model {weights or resources.default_weights_path()}")
-        _report(out, True, check_drawings(model, load_drawings()))
+        say(_line(True, f"loaded the model {weights or resources.default_weights_path()}"))
+        say(_line(True, check_drawings(model, load_drawings())))
     except SelfTestError as error:
-        _report(out, False, str(error))
+        say(_line(False, str(error)))
         failed += 1
     try:
-        _report(out, True, check_data_dir(resources.user_data_dir(data_dir)))
+        say(_line(True, check_data_dir(resources.user_data_dir(data_dir))))
     except SelfTestError as error:
-        _report(out, False, str(error))
+        say(_line(False, str(error)))
         failed += 1
-    print("self-test passed" if not failed else "self-test FAILED", file=out)
+    say("self-test passed" if not failed else "self-test FAILED")
     return 1 if failed else 0
 
 
-def _report(out: TextIO, ok: bool, message: str) -> None:
-    print(f"{'ok  ' if ok else 'FAIL'} {message}", file=out)
+def _line(ok: bool, message: str) -> str:
+    return f"{'ok  ' if ok else 'FAIL'} {message}"

@@ -1,0 +1,61 @@
+"""``ocrpad --read PICTURE``: one picture recognised without the window, or a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from picture_helpers import picture_of
+
+from ocrpad import read_picture, resources
+from ocrpad.model import load_model
+
+needs_shipped_model = pytest.mark.skipif(
+    not resources.default_weights_path().is_file(), reason="the shipped model is absent"
+)
+
+
+@needs_shipped_model
+@pytest.mark.parametrize("label", ["4", "H", "b"])
+def test_a_picture_of_a_character_is_read_as_that_character(label: str, tmp_path: Path) -> None:
+    guesses = read_picture.read(picture_of(label, tmp_path / "pic.png"), load_model())
+    assert guesses[0][0] == label
+    assert len(guesses) == 3
+    assert [p for _, p in guesses] == sorted((p for _, p in guesses), reverse=True)
+
+
+@needs_shipped_model
+def test_the_answer_is_printed_with_its_odds_and_the_next_guesses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = read_picture.run(picture_of("4", tmp_path / "pic.png"))
+    out = capsys.readouterr().out
+    assert status == 0
+    label, odds, rest = out.split(" ", 2)
+    assert label == "4" and odds.endswith("%") and rest.startswith("(next: ")
+
+
+def test_a_missing_picture_is_named_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing.png"
+    assert read_picture.run(missing) == 1
+    assert f"cannot read {missing}" in capsys.readouterr().err
+
+
+def test_a_blank_picture_fails_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    assert read_picture.run(blank) == 1
+    assert "no visible ink" in capsys.readouterr().err
+
+
+def test_a_missing_model_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    weights = tmp_path / "absent.npz"
+    assert read_picture.run(picture_of("4", tmp_path / "pic.png"), weights) == 1
+    err = capsys.readouterr().err
+    assert f"cannot load the model {weights}" in err and "no such file" in err
