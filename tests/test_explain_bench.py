@@ -18,5 +18,6 @@ def test_explain_timings_report_every_figure_in_milliseconds() -> None:
         "heatmap_saliency_ms",
         "dream_class_ms",
         "dream_per_class_in_gallery_ms",
+        "neuron_trace_ms",
     }
     assert all(np.isfinite(v) and v > 0 for v in timings.values())

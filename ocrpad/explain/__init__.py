@@ -1,8 +1,8 @@
 """Explanations built on the engine's own backward pass (no Qt).
 
 Saliency, gradient x input, Grad-CAM, LayerCAM and occlusion for one drawing; activation
-maximisation ("dreams") for classes and conv filters; a per-model cache for the app's worker;
-timings.
+maximisation ("dreams") for classes and conv filters; neuron traces (the arithmetic behind
+one unit of any layer); a per-model cache for the app's worker; timings.
 """
 
 from ocrpad.explain.attribution import (
@@ -16,8 +16,10 @@ from ocrpad.explain.attribution import (
     occlusion,
     saliency,
 )
-from ocrpad.explain.bench import explain_timings, time_dream, time_heatmap
+from ocrpad.explain.bench import explain_timings, time_dream, time_heatmap, time_neuron_trace
 from ocrpad.explain.dream import DreamSettings, dream, dream_classes, dream_filters
+from ocrpad.explain.neuron import NeuronTracer, strongest_path, trace_neuron
+from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.session import Explainer
 
 __all__ = [
@@ -25,6 +27,9 @@ __all__ = [
     "DreamSettings",
     "Explainer",
     "Method",
+    "NeuronTrace",
+    "NeuronTracer",
+    "Unit",
     "dream",
     "dream_classes",
     "dream_filters",
@@ -36,6 +41,9 @@ __all__ = [
     "layer_cam",
     "occlusion",
     "saliency",
+    "strongest_path",
     "time_dream",
     "time_heatmap",
+    "time_neuron_trace",
+    "trace_neuron",
 ]

@@ -1,4 +1,4 @@
-"""Timings for ``ocrpad-bench``: a heat map after a prediction, and one class dream."""
+"""Timings for ``ocrpad-bench``: a heat map after a prediction, one class dream, a neuron trace."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.attribution import Method, heatmap
 from ocrpad.explain.dream import DreamSettings, dream_classes
+from ocrpad.explain.neuron import NeuronTracer, strongest_path
+from ocrpad.explain.neuron_trace import Unit
 from ocrpad.explain.session import BATCH
 from ocrpad.model import Model
 
@@ -44,6 +46,26 @@ def time_dream(model: Model, count: int = 1, settings: DreamSettings | None = No
     return (time.perf_counter() - start) / count
 
 
+def time_neuron_trace(model: Model, repeats: int = 20) -> float:
+    """Median seconds from a click on a unit to its trace: one forward pass of the drawing,
+    the unit's trace and the path of strongest inputs down to a pixel (what the window's
+    neuron panel computes), cycling through every traceable layer, after one warm-up."""
+    image = _sample_input(model.config.input_size)
+    tracer = NeuronTracer(model, image)
+    layers = tracer.traceable()
+    times = []
+    for k in range(repeats + 1):
+        layer = layers[k % len(layers)]
+        shape = tracer.outputs[layer].shape
+        middle = Unit(layer, k % shape[0], *(n // 2 for n in shape[1:]))
+        start = time.perf_counter()
+        fresh = NeuronTracer(model, image)
+        fresh.trace(layer, middle.channel, middle.row, middle.col)
+        strongest_path(fresh, middle)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[1:]))
+
+
 def explain_timings(model: Model) -> dict[str, float]:
     """Everything ``ocrpad-bench`` prints for explanations, in milliseconds."""
     return {
@@ -52,4 +74,5 @@ def explain_timings(model: Model) -> dict[str, float]:
         "heatmap_saliency_ms": 1000 * time_heatmap(model, "saliency"),
         "dream_class_ms": 1000 * time_dream(model),
         "dream_per_class_in_gallery_ms": 1000 * time_dream(model, BATCH),
+        "neuron_trace_ms": 1000 * time_neuron_trace(model),
     }
