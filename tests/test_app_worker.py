@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.about import about_text
 from ocrpad.app.colormap import colorize
-from ocrpad.app.prediction import Prediction, layer_maps
-from ocrpad.app.workers import InferenceWorker, Request, first_filters, recognise
+from ocrpad.app.draw.prediction import Prediction, layer_maps
+from ocrpad.app.draw.worker import InferenceWorker, Request, first_filters, recognise
 from ocrpad.model import Model, build_model
 from ocrpad.preprocess import render_strokes
 

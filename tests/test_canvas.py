@@ -8,8 +8,8 @@ from gui_helpers import draw_stroke, pen_stroke, relative_line
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.canvas import LOGICAL_SIZE, Canvas
-from ocrpad.app.strokes import StrokeHistory, strokes_touching
+from ocrpad.app.draw.canvas import LOGICAL_SIZE, Canvas
+from ocrpad.app.draw.strokes import StrokeHistory, strokes_touching
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_strokes_touching_measures_distance_to_segments_not_only_points() -> Non
 
 
 def test_the_undo_history_is_bounded_so_long_sessions_stay_small() -> None:
-    from ocrpad.app.strokes import MAX_UNDO
+    from ocrpad.app.draw.strokes import MAX_UNDO
 
     history = StrokeHistory()
     for _ in range(MAX_UNDO + 50):

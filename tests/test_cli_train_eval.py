@@ -12,9 +12,9 @@ from test_train import TINY, synthetic_strokes
 from ocrpad.cli import eval as eval_cli
 from ocrpad.cli import train as train_cli
 from ocrpad.data.unipen import StrokeDataset
-from ocrpad.evaluate import METRIC_KEYS
+from ocrpad.learning.evaluate import METRIC_KEYS
+from ocrpad.learning.recipe import Recipe
 from ocrpad.model import load_model
-from ocrpad.training.recipe import Recipe
 
 
 def _save(data: StrokeDataset, path: Path) -> Path:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrpad.evaluate import METRIC_KEYS, confused_pairs, confusion_matrix, merge_case, metrics
+from ocrpad.learning.evaluate import (
+    METRIC_KEYS,
+    confused_pairs,
+    confusion_matrix,
+    merge_case,
+    metrics,
+)
 
 
 def _probs(rows: list[dict[str, float]], labels: list[str]) -> np.ndarray:

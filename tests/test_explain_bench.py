@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocrpad.explain import explain_timings
+from ocrpad.devtools.explain_timings import explain_timings
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
 

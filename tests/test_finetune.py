@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore
-from ocrpad.finetune import FineTuneSettings, fine_tune
-from ocrpad.finetune_report import FineTuneProgress
-from ocrpad.finetune_steps import predict_labels, renderer_for, split_held_out
+from ocrpad.devtools.symbols import draw_many, draw_symbol
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
+from ocrpad.learning.finetune_data import predict_labels, renderer_for, split_held_out
+from ocrpad.learning.finetune_report import FineTuneProgress
+from ocrpad.learning.rehearsal import load_rehearsal, write_rehearsal
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
-from ocrpad.rehearsal import load_rehearsal, write_rehearsal
-from ocrpad.symbols import draw_many, draw_symbol
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
 FAST = FineTuneSettings(
@@ -32,8 +33,8 @@ def _symbols(chars: str, count: int, seed: int) -> tuple[list[list[np.ndarray]],
     return drawings, [c for c in chars for _ in range(count)]
 
 
-def test_fine_tune_is_exported_by_the_train_module() -> None:
-    from ocrpad.train import fine_tune as exported_fine_tune
+def test_fine_tune_is_exported_by_the_learning_package() -> None:
+    from ocrpad.learning import fine_tune as exported_fine_tune
 
     assert exported_fine_tune is fine_tune
 
@@ -137,7 +138,7 @@ def test_a_rehearsal_file_is_mixed_in_for_the_known_classes(tiny: Model, tmp_pat
     rng = np.random.default_rng(8)
     store.add_many(draw_many("+", 6, rng) + draw_many("?", 6, rng), ["1"] * 6 + ["x"] * 6, "free")
     source = tmp_path / "source.npz"
-    store.export_npz(source)
+    samples_io.export_npz(store, source)
     rehearsal = tmp_path / "rehearsal.npz"
     assert write_rehearsal(source, rehearsal, per_class=4, seed=0) == 8
     loaded = load_rehearsal(rehearsal, renderer_for(tiny))
@@ -157,7 +158,7 @@ def test_imprinting_starts_new_rows_at_the_mean_feature(tiny: Model) -> None:
 
 
 def test_the_eval_command_reads_setting_overrides_and_summarises() -> None:
-    from ocrpad.cli.finetune_eval import Figures, parse_settings
+    from ocrpad.devtools.finetune_eval import Figures, parse_settings
 
     settings = parse_settings(["l2sp=0.5", "frozen=('conv1', 'conv2')", "epochs=3"])
     assert (settings.l2sp, settings.frozen, settings.epochs) == (0.5, ("conv1", "conv2"), 3)

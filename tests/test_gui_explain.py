@@ -13,10 +13,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.explain_bench import run_heatmap_bench
-from ocrpad.app.explain_controller import ExplainController
-from ocrpad.app.explain_worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
+from ocrpad.app.explain.controller import ExplainController
+from ocrpad.app.explain.worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
 from ocrpad.app.main_window import MainWindow
+from ocrpad.devtools.explain_bench import run_heatmap_bench
 from ocrpad.explain.session import CLASSES
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrpad.app.explain_overlay import heat_to_rgba, input_square
+from ocrpad.app.explain.overlay import heat_to_rgba, input_square
 from ocrpad.preprocess import RenderParams, render_strokes
 
 

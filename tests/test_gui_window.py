@@ -14,9 +14,9 @@ from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.canvas import Canvas
+from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.main_window import MainWindow
-from ocrpad.app.prediction import Prediction
 from ocrpad.model import build_model
 from ocrpad.preprocess import render_strokes
 
@@ -213,7 +213,7 @@ def test_closing_the_window_stops_the_worker_thread(qtbot: QtBot, window: MainWi
 
 
 def test_the_gui_bench_drives_the_real_window_and_reports_its_figures(model_path: Path) -> None:
-    from ocrpad.app.gui_bench import run_gui_bench
+    from ocrpad.devtools.gui_bench import run_gui_bench
 
     result = run_gui_bench(model_path, recognitions=6, warmup=1, size=(700, 590))
     assert result.recognitions == 6 and result.errors == 0 and result.stale_answers == 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ocrpad import resources
+from ocrpad.learning.recipe import Recipe
 from ocrpad.model import load_model
-from ocrpad.training.recipe import Recipe
 
 CARD = resources.weights_dir() / "README.md"
 

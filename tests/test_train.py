@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from ocrpad.data.unipen import StrokeDataset
+from ocrpad.learning.checkpoint import load_checkpoint
+from ocrpad.learning.fit import CHECKPOINT_NAME, fit
+from ocrpad.learning.recipe import Recipe
 from ocrpad.model import ConvBlock, ModelConfig, load_model
 from ocrpad.nn import ModelFileError
-from ocrpad.train import CHECKPOINT_NAME, fit
-from ocrpad.training.checkpoint import load_checkpoint
-from ocrpad.training.recipe import Recipe
 
 TINY = ModelConfig(
     blocks=(ConvBlock(4, batchnorm=True, pool=True),), hidden=(16,), conv_dropout=0.1

@@ -13,13 +13,13 @@ from gui_helpers import draw_stroke, relative_line
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.canvas import Canvas
-from ocrpad.app.train_collect import prompt_sequence
-from ocrpad.app.train_tab import TrainTab
+from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.train.collect import prompt_sequence
+from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
-from ocrpad.finetune import FineTuneSettings, fine_tune
+from ocrpad.devtools.symbols import draw_many
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
-from ocrpad.symbols import draw_many
 
 TIMEOUT = 60_000
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
@@ -213,15 +213,15 @@ def test_fine_tuning_without_drawings_says_so(tab: TrainTab) -> None:
 
 
 def test_the_curve_axis_ends_at_a_round_number() -> None:
-    from ocrpad.app.train_curves import nice_ceiling
+    from ocrpad.app.train.curves import nice_ceiling
 
     assert [nice_ceiling(v) for v in (0.0, 0.9, 1.7, 2.1, 3.3, 7.0)] == [1, 1, 2, 2.5, 4, 10]
 
 
 def test_curves_and_confusion_paint_with_and_without_data(qtbot: QtBot) -> None:
-    from ocrpad.app.train_curves import CurvesPlot
-    from ocrpad.app.train_results import ConfusionView
-    from ocrpad.finetune_report import CurvePoint
+    from ocrpad.app.train.curves import CurvesPlot
+    from ocrpad.app.train.results import ConfusionView
+    from ocrpad.learning.finetune_report import CurvePoint
 
     plot, view = CurvesPlot(), ConfusionView()
     for widget in (plot, view):

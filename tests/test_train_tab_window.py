@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
-from ocrpad.app.train_tab import STORE_NAME, USER_MODEL_NAME, TrainTab
+from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))

@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenuBar
 
-if TYPE_CHECKING:
-    from ocrpad.app.main_window import MainWindow
+from ocrpad.app.draw.tab import DrawTab
+from ocrpad.app.theme import Theme
+
+
+class ActionHost(Protocol):
+    """What the actions need of the window (``MainWindow`` provides it).
+
+    A protocol, not the class, so that this module and the main window do not import each other.
+    """
+
+    draw: DrawTab
+
+    def addAction(self, action: QAction, /) -> None: ...  # noqa: N802  (Qt's name)
+    def menuBar(self) -> QMenuBar: ...  # noqa: N802  (Qt's name)
+    def close(self) -> bool: ...
+    def choose_image(self) -> None: ...
+    def copy_character(self) -> None: ...
+    def set_theme(self, theme: Theme) -> None: ...
+    def show_about(self) -> None: ...
 
 
 def _action(
-    window: MainWindow,
+    window: ActionHost,
     text: str,
     slot: Callable[[], object],
     shortcuts: Sequence[str] = (),
     tip: str = "",
 ) -> QAction:
-    action = QAction(text, window)
+    action = QAction(text)  # kept alive by the window's actions_by_name
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
     action.setStatusTip(tip)
@@ -32,7 +50,7 @@ def _action(
     return action
 
 
-def build_actions(window: MainWindow) -> dict[str, QAction]:
+def build_actions(window: ActionHost) -> dict[str, QAction]:
     """Create the actions, the menus and the Draw tab's tool buttons; returns them by name."""
     canvas = window.draw.canvas
     acts = {
@@ -77,7 +95,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     return acts
 
 
-def _menus(window: MainWindow, acts: dict[str, QAction]) -> None:
+def _menus(window: ActionHost, acts: dict[str, QAction]) -> None:
     bar = window.menuBar()
     layout: dict[str, list[str | None]] = {
         "&File": ["open", None, "quit"],
@@ -94,6 +112,6 @@ def _menus(window: MainWindow, acts: dict[str, QAction]) -> None:
                 menu.addAction(acts[name])
 
 
-def _nudge(window: MainWindow, step: int) -> None:
+def _nudge(window: ActionHost, step: int) -> None:
     slider = window.draw.pen_width
     slider.setValue(slider.value() + step)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from ocrpad import __version__, resources
 from ocrpad.app.main_window import MainWindow
-from ocrpad.app.train_tab import install as install_train_tab
+from ocrpad.app.train.wiring import install as install_train_tab
 from ocrpad.model import Model, load_model
 from ocrpad.nn import parallel
 

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad.app.actions import build_actions
-from ocrpad.app.draw_tab import DrawTab
-from ocrpad.app.explain_controller import ExplainController
-from ocrpad.app.prediction import Failure, ModelInfo, Prediction
-from ocrpad.app.strokes import Drawing
+from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
+from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.draw.tab import DrawTab
+from ocrpad.app.draw.worker import InferenceWorker, Request
+from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
-from ocrpad.app.workers import InferenceWorker, Request
 from ocrpad.model import Model
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
@@ -65,7 +65,10 @@ class MainWindow(QMainWindow):
         self.draw.finish_tools()
         self._start_worker(model, description)
         self._connect()
-        self.explain = ExplainController(self)  # heat maps, dreams: its own worker thread
+        self.explain = ExplainController(self, self.draw, model)  # its own worker thread
+        self.prediction_shown.connect(self.explain.on_prediction)
+        self.model_changed.connect(self.explain.on_model_changed)
+        self.explain.status_message.connect(self.statusBar().showMessage)
         self._restore_settings()
         if model is None:
             self._show_problem(problem or "No model is loaded.")

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import resources
-from ocrpad.cli.bench_app import gui_figures, print_explain_figures, print_gui_figures
+from ocrpad.devtools.bench_app import gui_figures, print_explain_figures, print_gui_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
 from ocrpad.nn import Adam, Conv2d, Dense, cross_entropy, parallel
 
@@ -81,7 +81,7 @@ def make_engines(model: Model, with_torch: bool, torch_threads: int = 2) -> list
     engines: list[Engine] = [OcrpadEngine(model)]
     if with_torch:
         try:
-            from ocrpad.cli.torch_twin import TorchTwin
+            from ocrpad.devtools.torch_twin import TorchTwin
         except ImportError:
             return engines
         engines.append(TorchTwin(model, threads=torch_threads))

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from ocrpad.data.unipen import load_unipen
-from ocrpad.evaluate import (
+from ocrpad.learning.evaluate import (
     confused_pairs,
     confusion_matrix,
     metrics,

@@ -23,8 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ocrpad.data.unipen import StrokeDataset, load_unipen
-from ocrpad.train import CHECKPOINT_NAME, StepStats, fit
-from ocrpad.training.recipe import ARCHITECTURES, Recipe, architecture
+from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
+from ocrpad.learning.recipe import ARCHITECTURES, Recipe, architecture
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
     "epochs": "epochs",

@@ -3,7 +3,8 @@
 Each row holds the label (one Unicode character), the creation time, the strokes as JSON, a
 28x28 PNG rendered with the shared preprocessing, and where the sample came from. ``add`` returns
 only after the commit has reached the disk (rollback journal with ``synchronous=FULL``), so a
-killed process never loses an acknowledged sample. Export / import live in ``samples_io``.
+killed process never loses an acknowledged sample. Export and import live in ``samples_io``
+(functions that take a store).
 """
 
 from __future__ import annotations
@@ -277,25 +278,6 @@ class SampleStore:
             raise KeyError(f"no sample with id {sample_id}")
         data = rows[0][0]
         return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else None
-
-    # -- exchange (implemented in samples_io) ---------------------------------------------------
-    def export_npz(self, path: str | Path) -> int:
-        """Write all samples in the shared stroke-array ``.npz`` format; returns the count."""
-        from ocrpad.data import samples_io
-
-        return samples_io.export_npz(self, path)
-
-    def export_png_folders(self, folder: str | Path) -> int:
-        """One PNG folder per class (escaped names, see ``samples_io.folder_name``)."""
-        from ocrpad.data import samples_io
-
-        return samples_io.export_png_folders(self, folder)
-
-    def import_npz(self, path: str | Path) -> list[int]:
-        """Add every drawing of a shared-format ``.npz`` (one transaction); returns the ids."""
-        from ocrpad.data import samples_io
-
-        return samples_io.import_npz(self, path)
 
     def integrity_check(self) -> str:
         return str(self._query("PRAGMA integrity_check")[0][0])

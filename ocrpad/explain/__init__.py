@@ -2,7 +2,7 @@
 
 Saliency, gradient x input, Grad-CAM, LayerCAM and occlusion for one drawing; activation
 maximisation ("dreams") for classes and conv filters; neuron traces (the arithmetic behind
-one unit of any layer); a per-model cache for the app's worker; timings.
+one unit of any layer); a per-model cache for the app's worker.
 """
 
 from ocrpad.explain.attribution import (
@@ -16,7 +16,6 @@ from ocrpad.explain.attribution import (
     occlusion,
     saliency,
 )
-from ocrpad.explain.bench import explain_timings, time_dream, time_heatmap, time_neuron_trace
 from ocrpad.explain.dream import DreamSettings, dream, dream_classes, dream_filters
 from ocrpad.explain.neuron import NeuronTracer, strongest_path, trace_neuron
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
@@ -33,7 +32,6 @@ __all__ = [
     "dream",
     "dream_classes",
     "dream_filters",
-    "explain_timings",
     "grad_cam",
     "grad_cam_on_input",
     "gradient_times_input",
@@ -42,8 +40,5 @@ __all__ = [
     "occlusion",
     "saliency",
     "strongest_path",
-    "time_dream",
-    "time_heatmap",
-    "time_neuron_trace",
     "trace_neuron",
 ]

@@ -1,0 +1,317 @@
+"""The drawing canvas: mouse and tablet pen, round smooth strokes kept as vectors, an eraser."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Final
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPointingDevice,
+    QResizeEvent,
+    QTabletEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
+
+LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
+HINT: Final = "Draw a digit or a letter here"
+
+
+def stroke_path(points: list[QPointF]) -> QPainterPath:
+    """A smooth path through points: quadratic curves between segment midpoints."""
+    path = QPainterPath(points[0])
+    if len(points) == 1:
+        path.lineTo(points[0] + QPointF(0.01, 0.0))
+        return path
+    for a, b in itertools.pairwise(points[1:]):
+        path.quadTo(a, (a + b) / 2)
+    path.lineTo(points[-1])
+    return path
+
+
+class Canvas(QWidget):
+    """Strokes drawn with the left button or a pen; every release emits the whole drawing.
+
+    strokes_changed carries a tuple of (k, 2) float32 arrays in canvas units (y down).
+    """
+
+    strokes_changed = Signal(object)
+    history_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setAccessibleName("Drawing canvas")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 160)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
+        self.history = StrokeHistory()
+        self._pen_width = 14
+        self._eraser = False
+        self._current: list[QPointF] | None = None  # widget coordinates while drawing
+        self._erasing: list[int] | None = None  # stroke indices kept during an eraser drag
+        self._cursor: QPointF | None = None
+        self._cache = QImage()
+        self._background: QImage | None = None
+
+    # -- state setters -------------------------------------------------------------------
+    def strokes(self) -> Drawing:
+        return self.history.strokes
+
+    def pen_width(self) -> int:
+        return self._pen_width
+
+    def set_pen_width(self, width: int) -> None:
+        self._pen_width = max(2, min(60, int(width)))
+        self._invalidate()
+
+    def eraser(self) -> bool:
+        return self._eraser
+
+    def set_eraser(self, on: bool) -> None:
+        self._eraser = bool(on)
+        self.setCursor(Qt.CursorShape.PointingHandCursor if on else Qt.CursorShape.CrossCursor)
+        self.update()
+
+    def set_background(self, image: QImage | None) -> None:
+        """Show an imported picture behind the (empty) drawing; None removes it."""
+        self._background = image
+        self.update()
+
+    def set_strokes(self, strokes: Drawing) -> None:
+        """Replace the drawing (undoable) and announce it."""
+        self._apply(self.history.replace(tuple(np.asarray(s, np.float32) for s in strokes)))
+
+    def clear(self) -> None:
+        """Remove every stroke (undoable) and any imported picture."""
+        had_picture, self._background = self._background is not None, None
+        if self.history.clear():
+            self._apply(True)
+        elif had_picture:
+            self.update()
+            self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
+
+    def undo(self) -> None:
+        self._apply(self.history.undo())
+
+    def redo(self) -> None:
+        self._apply(self.history.redo())
+
+    def _apply(self, changed: bool) -> None:
+        if changed:
+            self._invalidate()
+            self.history_changed.emit()
+            self.strokes_changed.emit(self.history.strokes)
+
+    def _invalidate(self) -> None:
+        self._cache = QImage()
+        self.update()
+
+    # -- coordinates ---------------------------------------------------------------------
+    def _transform(self) -> tuple[float, float, float]:
+        """(scale, dx, dy): widget = canvas * scale + (dx, dy)."""
+        side = float(min(self.width(), self.height()))
+        return side / LOGICAL_SIZE, (self.width() - side) / 2, (self.height() - side) / 2
+
+    def widget_transform(self) -> tuple[float, float, float]:
+        """(scale, dx, dy) from canvas units to widget pixels (for overlays)."""
+        return self._transform()
+
+    def _to_canvas(self, points: list[QPointF]) -> np.ndarray:
+        scale, dx, dy = self._transform()
+        xy = np.array([(p.x(), p.y()) for p in points], dtype=np.float32)  # (k, 2)
+        return (xy - np.array([dx, dy], np.float32)) / np.float32(scale)
+
+    def _to_widget(self, stroke: np.ndarray) -> list[QPointF]:
+        scale, dx, dy = self._transform()
+        return [QPointF(float(x) * scale + dx, float(y) * scale + dy) for x, y in stroke]
+
+    # -- input ---------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._move(event.position())
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._end(event.position())
+        event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
+        kind = event.type()
+        erasing = event.pointerType() == QPointingDevice.PointerType.Eraser
+        if kind == QTabletEvent.Type.TabletPress:
+            self._begin(event.position(), eraser=erasing)
+        elif kind == QTabletEvent.Type.TabletMove:
+            self._move(event.position())
+        elif kind == QTabletEvent.Type.TabletRelease:
+            self._end(event.position())
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.clear()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def _begin(self, pos: QPointF, *, eraser: bool = False) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        if self._background is not None:
+            self._background = None
+            self._invalidate()
+        if self._eraser or eraser:
+            self._erasing = list(range(len(self.history.strokes)))
+            self._erase_at(pos)
+        else:
+            self._current = [pos]
+            self.update()
+
+    def _move(self, pos: QPointF) -> None:
+        old_cursor = self._cursor
+        self._cursor = pos
+        if self._erasing is not None:
+            self._erase_at(pos)
+        elif self._current is not None:
+            last = self._current[-1]
+            if abs(pos.x() - last.x()) + abs(pos.y() - last.y()) >= 1.0:
+                self._current.append(pos)
+                self._update_around(last, pos)
+        elif self._eraser:
+            self._update_around(old_cursor or pos, pos)
+
+    def _end(self, pos: QPointF) -> None:
+        if self._erasing is not None:
+            kept, self._erasing = self._erasing, None
+            strokes = self.history.strokes
+            self._apply(self.history.replace(tuple(strokes[i] for i in kept)))
+            return
+        if self._current is None:
+            return
+        points, self._current = self._current, None
+        if points[-1] != pos:
+            points.append(pos)
+        if len(points) == 1:
+            points.append(pos + QPointF(0.5, 0.5))  # a dot is a tiny stroke
+        self.history.add(self._to_canvas(points))
+        self._paint_stroke_into_cache(points)
+        self.update()
+        self.history_changed.emit()
+        self.strokes_changed.emit(self.history.strokes)
+
+    def _erase_at(self, pos: QPointF) -> None:
+        assert self._erasing is not None
+        scale, dx, dy = self._transform()
+        x, y = (pos.x() - dx) / scale, (pos.y() - dy) / scale
+        radius = (self._pen_width * 1.5) / max(scale, 1e-6)
+        live = tuple(self.history.strokes[i] for i in self._erasing)
+        hits = set(strokes_touching(live, x, y, radius))
+        if hits:
+            self._erasing = [i for n, i in enumerate(self._erasing) if n not in hits]
+            self._cache = QImage()
+        self.update()
+
+    def _update_around(self, a: QPointF, b: QPointF) -> None:
+        margin = self._pen_width * 2 + 4
+        self.update(QRectF(a, b).normalized().adjusted(-margin, -margin, margin, margin).toRect())
+
+    # -- painting ------------------------------------------------------------------------
+    def _ink(self) -> QPen:
+        colour = self.palette().color(QPalette.ColorRole.Text)
+        pen = QPen(colour, self._pen_width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    def _visible_strokes(self) -> Drawing:
+        strokes = self.history.strokes
+        if self._erasing is not None:
+            return tuple(strokes[i] for i in self._erasing)
+        return strokes
+
+    def _rebuild_cache(self) -> None:
+        ratio = self.devicePixelRatioF()
+        self._cache = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        self._cache.setDevicePixelRatio(ratio)
+        self._cache.fill(Qt.GlobalColor.transparent)
+        for stroke in self._visible_strokes():
+            self._paint_stroke_into_cache(self._to_widget(stroke))
+
+    def _paint_stroke_into_cache(self, points: list[QPointF]) -> None:
+        if self._cache.isNull():
+            return
+        painter = QPainter(self._cache)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._ink())
+        painter.drawPath(stroke_path(points))
+        painter.end()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if self._cache.isNull() or self._cache.size() != self.size() * self.devicePixelRatioF():
+            self._rebuild_cache()
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Base))
+        if self._background is not None:
+            self._paint_background(painter)
+        painter.drawImage(QPointF(0, 0), self._cache)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self._current:
+            painter.setPen(self._ink())
+            painter.drawPath(stroke_path(self._current))
+        if self._eraser and self._cursor is not None:
+            self._paint_eraser_cursor(painter, self._cursor)
+        if not self.history.strokes and self._current is None and self._background is None:
+            self._paint_hint(painter)
+        painter.end()
+
+    def _paint_background(self, painter: QPainter) -> None:
+        assert self._background is not None
+        size = self._background.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRectF(0, 0, size.width(), size.height())
+        target.moveCenter(QRectF(self.rect()).center())
+        painter.drawImage(target, self._background)
+
+    def _paint_eraser_cursor(self, painter: QPainter, pos: QPointF) -> None:
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        radius = self._pen_width * 1.5
+        painter.drawEllipse(pos, radius, radius)
+
+    def _paint_hint(self, painter: QPainter) -> None:
+        colour = QColor(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.setPen(colour)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        painter.setFont(font)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, HINT)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._cursor = None  # hide the eraser ring
+        self.update()
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._cache = QImage()
+        super().resizeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(360, 360)

@@ -1,0 +1,238 @@
+"""The feature-map viewer: every conv / pool layer as a grid of coloured maps, plus filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT
+from ocrpad.app.draw.prediction import LayerMaps
+from ocrpad.app.qt_numpy import rgb_to_qimage
+
+MARGIN: Final = 8
+GAP: Final = 2
+LEGEND_WIDTH: Final = 90
+HEADER: Final = 2  # text lines above each grid: caption, colour scale
+PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
+
+
+def _legend_image(diverging: bool) -> QImage:
+    lut = DIVERGING_LUT if diverging else SEQUENTIAL_LUT
+    return rgb_to_qimage(np.ascontiguousarray(lut[None, :, :]))  # (1, 256, 3)
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One layer as shown: its maps, the coloured tiles as one image, and a caption."""
+
+    maps: LayerMaps
+    tiles: QImage
+    caption: str
+
+
+class _MapGrid(QWidget):
+    """Paints the sections; a click on a map emits map_clicked(section, index)."""
+
+    map_clicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sections: list[_Section] = []
+        self._hits: list[tuple[QRectF, int, int]] = []
+        self._legends = {False: _legend_image(False), True: _legend_image(True)}
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
+
+    def set_sections(self, sections: list[_Section]) -> None:
+        self.sections = sections
+        self._relayout()
+        self.update()
+
+    def _tile_size(self, maps: LayerMaps, width: int) -> int:
+        side = int(maps.maps.shape[-1])
+        wanted = 28 if side <= 7 else max(24, min(56, 2 * side))
+        per_row = max(1, (width - 2 * MARGIN + GAP) // (wanted + GAP))
+        rows = -(-maps.count // per_row)
+        if rows > 4 and wanted > 28:  # many maps: smaller tiles instead of a very tall grid
+            return max(24, wanted * 2 // 3)
+        return wanted
+
+    def _relayout(self) -> None:
+        width = max(self.width(), 120)
+        line = self.fontMetrics().height()
+        y = MARGIN
+        self._hits = []
+        for number, section in enumerate(self.sections):
+            y += HEADER * line + 8
+            tile = self._tile_size(section.maps, width)
+            per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
+            for index in range(section.maps.count):
+                row, col = divmod(index, per_row)
+                x = MARGIN + col * (tile + GAP)
+                rect = QRectF(x, y + row * (tile + GAP), tile, tile)
+                self._hits.append((rect, number, index))
+            rows = -(-section.maps.count // per_row)
+            y += rows * (tile + GAP) + MARGIN + 4
+        self.setMinimumHeight(y if self.sections else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._relayout()
+        super().resizeEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        for rect, section, index in self._hits:
+            if rect.contains(event.position()):
+                self.map_clicked.emit(section, index)
+                return
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
+        line = self.fontMetrics().height()
+        exposed = QRectF(event.rect())
+        if not self.sections:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(
+                self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                PLACEHOLDER,
+            )
+        last_section = -1
+        for rect, number, index in self._hits:
+            section = self.sections[number]
+            if number != last_section:
+                last_section = number
+                self._paint_caption(painter, section, rect.top() - HEADER * line - 8, line)
+            if not rect.intersects(exposed):
+                continue
+            h, w = section.maps.maps.shape[-2:]
+            painter.drawImage(rect, section.tiles, QRectF(0, index * h, w, h))
+        painter.end()
+
+    def _paint_caption(self, painter: QPainter, section: _Section, y: float, line: int) -> None:
+        """Two header lines: the layer's name and shape, then its colour scale min … max."""
+        palette = self.palette()
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(
+            QRectF(MARGIN, y, self.width() - 2 * MARGIN, line + 2), left, section.caption
+        )
+        font.setBold(False)
+        painter.setFont(font)
+        maps = section.maps
+        low = f"{maps.vmin:.2g}"
+        metrics = self.fontMetrics()
+        low_w = metrics.horizontalAdvance(low) + 6
+        y2 = y + line + 2
+        painter.drawText(QRectF(MARGIN, y2, low_w, line + 2), left, low)
+        bar = QRectF(MARGIN + low_w, y2 + line / 2 - 3, LEGEND_WIDTH, 8)
+        painter.drawImage(bar, self._legends[maps.diverging])
+        painter.drawText(QRectF(bar.right() + 6, y2, 80, line + 2), left, f"{maps.vmax:.2g}")
+
+
+class MapDialog(QDialog):
+    """One map enlarged, with its layer, index and value range; follows new predictions."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Feature map")
+        self.image_label = QLabel()
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image_label)
+        layout.addWidget(self.caption)
+        self.key: tuple[str, int] | None = None
+
+    def show_map(self, section: _Section, index: int) -> None:
+        maps = section.maps
+        h, w = maps.maps.shape[-2:]
+        tile = section.tiles.copy(QRect(0, index * h, w, h))
+        scale = max(1, 280 // max(h, w))
+        self.image_label.setPixmap(
+            QPixmap.fromImage(
+                tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
+            )
+        )
+        values = maps.maps[index]
+        self.caption.setText(
+            f"{section.caption.split(' ')[0]} · map {index + 1} of {maps.count} · "
+            f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
+            f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
+        )
+        self.key = (maps.name, index)
+
+
+class FeatureMapView(QScrollArea):
+    """A scrolling list of layers; call set_layers on every prediction and set_filters per model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("featureMapView")
+        self.setAccessibleName("Feature maps of every convolution and pooling layer")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.grid = _MapGrid()
+        self.setWidget(self.grid)
+        self._layers: list[_Section] = []
+        self._filters: list[_Section] = []
+        self._ideal: dict[str, _Section] = {}
+        self.dialog: MapDialog | None = None
+        self.grid.map_clicked.connect(self.enlarge)
+
+    def set_layers(self, layers: tuple[LayerMaps, ...] | list[LayerMaps]) -> None:
+        self._layers = [_section(m, "") for m in layers]
+        self._refresh()
+
+    def set_filters(self, filters: LayerMaps | None) -> None:
+        self._filters = [] if filters is None else [_section(filters, " learned filters")]
+        self._refresh()
+
+    def set_ideal_inputs(self, inputs: Mapping[str, LayerMaps]) -> None:
+        """Each filter's ideal input, by conv layer name: shown right after that layer's maps."""
+        self._ideal = {layer: _section(maps, "") for layer, maps in inputs.items()}
+        self._refresh()
+
+    def sections(self) -> list[_Section]:
+        return self.grid.sections
+
+    def _refresh(self) -> None:
+        layers = [s for layer in self._layers for s in (layer, self._ideal.get(layer.maps.name))]
+        self.grid.set_sections([s for s in layers if s is not None] + self._filters)
+        if self.dialog is not None and self.dialog.isVisible() and self.dialog.key:
+            name, index = self.dialog.key
+            for section in self.grid.sections:
+                if section.maps.name == name and index < section.maps.count:
+                    self.dialog.show_map(section, index)
+
+    def enlarge(self, section: int, index: int) -> None:
+        """Open (or update) the enlarged view of one map."""
+        if self.dialog is None:
+            self.dialog = MapDialog(self)
+        self.dialog.show_map(self.grid.sections[section], index)
+        self.dialog.show()
+        self.dialog.raise_()
+
+
+def _section(maps: LayerMaps, suffix: str) -> _Section:
+    shape = "×".join(str(s) for s in maps.shape[-3:])
+    caption = f"{maps.name}{suffix}  ({shape})"
+    return _Section(maps, rgb_to_qimage(maps.tiles), caption)

@@ -1,0 +1,80 @@
+"""The answer beside the canvas: the character in large type, its confidence, the 28×28 input."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ocrpad.app.draw.input_preview import InputPreview
+from ocrpad.app.draw.prediction import Prediction
+
+NOT_SURE_BELOW: Final = 0.5  # top probability under which the panel says "not sure"
+EMPTY_HINT: Final = "Draw a character to see what the network reads."
+
+
+def describe(prediction: Prediction) -> str:
+    """The confidence line: '93% sure', or 'Not sure — maybe …' with the top 3."""
+    if prediction.confidence >= NOT_SURE_BELOW:
+        return f"{100 * prediction.confidence:.0f}% sure"
+    options = "   ".join(f"{label}  {100 * p:.0f}%" for label, p in prediction.top[:3])
+    return f"Not sure — maybe:\n{options}"
+
+
+class PredictionPanel(QWidget):
+    """predictionLabel (big character), a confidence line, a message line and inputPreview."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel("")
+        self.label.setObjectName("predictionLabel")
+        self.label.setAccessibleName("Recognised character")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFont(self.label.font())
+        font.setPointSize(64)
+        font.setBold(True)
+        self.label.setFont(font)
+        self.label.setFixedHeight(96)
+        self.confidence = QLabel("")
+        self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.confidence.setWordWrap(True)
+        line = self.confidence.fontMetrics().height()
+        self.confidence.setFixedHeight(2 * line + 4)  # fixed: new text never relayouts the window
+        self.message = QLabel(EMPTY_HINT)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        # Takes the free height whatever its text, so a new message never relayouts the window.
+        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.preview = InputPreview()
+        caption = QLabel("Network input, 28×28")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.confidence)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(caption)
+        self.setFixedWidth(180)
+
+    def show_prediction(self, prediction: Prediction) -> None:
+        self.label.setText(prediction.label)
+        unsure = prediction.confidence < NOT_SURE_BELOW
+        self.label.setEnabled(not unsure)  # greyed when unsure
+        self.confidence.setText(describe(prediction))
+        self.message.setText("")
+        self.preview.set_image(prediction.input_image)
+
+    def show_empty(self, message: str = EMPTY_HINT) -> None:
+        self.label.setText("")
+        self.confidence.setText("")
+        self.message.setText(message)
+        self.preview.set_image(None)
+
+    def show_message(self, message: str) -> None:
+        """A problem (unreadable file, no model): the answer is cleared and the reason shown."""
+        self.show_empty(message)

@@ -1,0 +1,92 @@
+"""The Draw tab's layout: canvas and tools, the answer, the chart and the feature maps."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.draw.feature_maps import FeatureMapView
+from ocrpad.app.draw.prediction_panel import PredictionPanel
+from ocrpad.app.draw.prob_chart import ProbabilityChart
+
+
+class DrawTab(QSplitter):
+    """Left: canvas + answer + tools + chart. Right: what each layer sees."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("drawTab")
+        self.canvas = Canvas()
+        self.panel = PredictionPanel()
+        self.chart = ProbabilityChart()
+        self.feature_maps = FeatureMapView()
+        self.pen_width = QSlider(Qt.Orientation.Horizontal)
+        self.pen_width.setObjectName("penWidth")
+        self.pen_width.setAccessibleName("Pen width")
+        self.pen_width.setRange(4, 40)
+        self.pen_width.setValue(self.canvas.pen_width())
+        self.pen_width.setFixedWidth(110)
+        self.pen_width.valueChanged.connect(self.canvas.set_pen_width)
+        # Two rows so the window fits small screens: editing tools, then file / other tools
+        # (`tools` is the row other parts of the app add their widgets to).
+        self.edit_tools = QHBoxLayout()
+        self.edit_tools.setSpacing(4)
+        self.tools = QHBoxLayout()
+        self.tools.setSpacing(4)
+        pen_label = QLabel("&Pen")
+        pen_label.setBuddy(self.pen_width)
+        self.edit_tools.addWidget(pen_label)
+        self.edit_tools.addWidget(self.pen_width)
+        self.edit_tools.addSpacing(8)
+        self.addWidget(self._left())
+        self.addWidget(self._right())
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+        self.setChildrenCollapsible(False)
+
+    def _left(self) -> QWidget:
+        left = QWidget()
+        top = QHBoxLayout()
+        top.addWidget(self.canvas, 1)
+        top.addWidget(self.panel)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(6, 6, 6, 6)
+        column.addLayout(top, 1)
+        column.addLayout(self.edit_tools)
+        column.addLayout(self.tools)
+        column.addWidget(self.chart)
+        return left
+
+    def _right(self) -> QWidget:
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 6, 6, 6)
+        title = QLabel("<b>What each layer sees</b> — click a map to enlarge it")
+        title.setWordWrap(True)
+        column.addWidget(title)
+        column.addWidget(self.feature_maps, 1)
+        right.setMinimumWidth(220)
+        return right
+
+    def add_tool(self, action: QAction, *, editing: bool = True) -> QToolButton:
+        """A tool button for an action (shares its text, shortcut, checked state)."""
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        (self.edit_tools if editing else self.tools).addWidget(button)
+        return button
+
+    def finish_tools(self) -> None:
+        self.edit_tools.addStretch(1)
+        self.tools.addSpacing(12)
+        self.tools.setAlignment(Qt.AlignmentFlag.AlignLeft)  # added widgets pack to the left

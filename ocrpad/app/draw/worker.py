@@ -1,0 +1,153 @@
+"""The recognition worker: one long-lived QObject in a QThread that answers the newest drawing.
+
+The work itself is a plain function (`recognise`) that tests call without Qt. Requests that
+arrive while the worker is busy collapse into the newest one; model swaps arrive by queued
+signal to `set_model`, so they never race a recognition.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ocrpad.app.draw.prediction import Failure, LayerMaps, ModelInfo, Prediction, layer_maps
+from ocrpad.model import Model
+from ocrpad.nn import Conv2d, MaxPool2d
+from ocrpad.preprocess import (
+    DEFAULT_PARAMS,
+    bitmap_to_input,
+    load_image,
+    render_params_of,
+    render_strokes,
+)
+
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A drawing (strokes: (k, 2) arrays) or a picture file to recognise."""
+
+    request_id: int
+    strokes: tuple[FloatArray, ...] = ()
+    image_path: str | None = None
+
+
+def to_input(request: Request, model: Model | None = None) -> FloatArray:
+    """The (28, 28) float32 network input for a request (raises ValueError subclasses)."""
+    params = DEFAULT_PARAMS if model is None else render_params_of(model.meta)
+    if request.image_path is not None:
+        return bitmap_to_input(load_image(Path(request.image_path)), params)
+    return render_strokes(request.strokes, params)
+
+
+def recognise(model: Model, request: Request) -> Prediction:
+    """Preprocess, run the network once with activations, and package the answer."""
+    start = time.perf_counter()
+    image = to_input(request, model)
+    x = image[None, None]  # (1, 1, 28, 28)
+    probabilities, activations = _forward(model, x)
+    layers = tuple(layer_maps(name, a[0]) for name, a in activations)
+    labels = list(model.labels)
+    order = np.argsort(-probabilities)[:3]
+    return Prediction(
+        request_id=request.request_id,
+        label=labels[int(order[0])],
+        labels=labels,
+        probabilities=probabilities,
+        input_image=image,
+        layers=layers,
+        compute_ms=(time.perf_counter() - start) * 1000.0,
+        top=tuple((labels[int(i)], float(probabilities[i])) for i in order),
+    )
+
+
+def _forward(model: Model, x: FloatArray) -> tuple[FloatArray, list[tuple[str, FloatArray]]]:
+    """One pass: probabilities (C,) float32 and the conv / pool outputs (1, C, H, W) for x."""
+    outputs = model.network.forward_with_activations(x)
+    shown = [
+        (name, out)
+        for (name, out), (_, layer) in zip(outputs, model.network.layers, strict=True)
+        if isinstance(layer, (Conv2d, MaxPool2d))
+    ]
+    logits = np.asarray(outputs[-1][1][0], dtype=np.float64)  # (C,)
+    exp = np.exp(logits - logits.max())
+    return (exp / exp.sum()).astype(np.float32), shown
+
+
+def model_info(model: Model, description: str) -> ModelInfo:
+    """Labels, a description and the first conv layer's filters (out, kh, kw) for the viewer."""
+    return ModelInfo(list(model.labels), description, first_filters(model))
+
+
+def first_filters(model: Model) -> LayerMaps | None:
+    for name, layer in model.network.layers:
+        if isinstance(layer, Conv2d):
+            weight = np.asarray(layer.params["weight"], dtype=np.float32)  # (out, in, kh, kw)
+            return layer_maps(name, weight.mean(axis=1), diverging=True)
+    return None
+
+
+class InferenceWorker(QObject):
+    """Lives in its own QThread; submit() from any thread, results come back as signals."""
+
+    prediction_ready = Signal(object)  # Prediction
+    failed = Signal(object)  # Failure
+    model_ready = Signal(object)  # ModelInfo
+    _wake = Signal()
+
+    def __init__(self, model: Model | None = None, description: str = "") -> None:
+        super().__init__()
+        self._model = model
+        self._description = description
+        self._lock = threading.Lock()
+        self._pending: Request | None = None
+        self._last: Request | None = None
+        self._wake.connect(self._run_pending, Qt.ConnectionType.QueuedConnection)
+
+    def submit(self, request: Request) -> None:
+        """Queue a request; if one is already waiting it is replaced (newest wins)."""
+        with self._lock:
+            wake = self._pending is None
+            self._pending = request
+        if wake:
+            self._wake.emit()
+
+    @Slot()
+    def announce_model(self) -> None:
+        """Emit model_ready for the current model (call once the thread runs)."""
+        if self._model is not None:
+            self.model_ready.emit(model_info(self._model, self._description))
+
+    @Slot(object)
+    def set_model(self, model_and_description: tuple[Model, str]) -> None:
+        """Swap the model (queued from the GUI thread) and answer the last drawing again."""
+        self._model, self._description = model_and_description
+        self.announce_model()
+        with self._lock:
+            again = self._pending is None and self._last is not None
+        if again and self._last is not None:
+            self._answer(self._last)
+
+    @Slot()
+    def _run_pending(self) -> None:
+        with self._lock:
+            request, self._pending = self._pending, None
+        if request is not None:
+            self._last = request
+            self._answer(request)
+
+    def _answer(self, request: Request) -> None:
+        if self._model is None:
+            self.failed.emit(Failure(request.request_id, "No model is loaded."))
+            return
+        try:
+            self.prediction_ready.emit(recognise(self._model, request))
+        except ValueError as exc:  # unreadable picture, empty drawing, damaged input
+            self.failed.emit(Failure(request.request_id, str(exc)))

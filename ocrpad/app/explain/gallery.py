@@ -1,0 +1,105 @@
+"""The dream gallery: what the network imagines each class looks like.
+
+``python -m ocrpad.devtools.dream_gallery`` renders the README's picture from the same dreams
+and the same grid (``gallery_image``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
+
+from ocrpad.app.qt_numpy import grey_to_qimage
+
+TILE: Final = 84  # pixels per dream (3x the 28x28 input)
+CAPTION: Final = 22  # label height under each tile
+GAP: Final = 8
+INTRO: Final = (
+    "Each picture is drawn by the network itself: a few random pen strokes, bent by gradient "
+    "ascent until the network is sure of the class wherever the drawing sits: what it has "
+    "learned a character looks like."
+)
+
+
+def stretch(image: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Scale one dream to its own brightest pixel: (H, W) -> (H, W) in [0, 1]."""
+    top = float(np.max(image))
+    return np.asarray(image / top if top > 0 else image, dtype=np.float32)
+
+
+def gallery_image(
+    images: NDArray[np.floating], names: list[str], columns: int = 10, tile: int = TILE
+) -> QImage:
+    """A grid of dreams (K, H, W) with their names below, on a dark background (ARGB32)."""
+    count = len(images)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    width = columns * (tile + GAP) + GAP
+    height = rows * (tile + CAPTION + GAP) + GAP
+    canvas = QImage(width, height, QImage.Format.Format_ARGB32)
+    canvas.fill(QColor(40, 40, 44))
+    painter = QPainter(canvas)
+    font = QFont()
+    font.setPixelSize(CAPTION - 6)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor(230, 230, 230))
+    for index, (image, name) in enumerate(zip(images, names, strict=True)):
+        row, col = divmod(index, columns)
+        x, y = GAP + col * (tile + GAP), GAP + row * (tile + CAPTION + GAP)
+        painter.drawImage(QRectF(x, y, tile, tile), grey_to_qimage(stretch(image)))
+        caption = QRectF(x, y + tile, tile, CAPTION)
+        painter.drawText(caption, Qt.AlignmentFlag.AlignCenter, name)
+    painter.end()
+    return canvas
+
+
+class DreamGalleryDialog(QDialog):
+    """Shows progress while the worker dreams, then the gallery; follows model swaps."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dreamGallery")
+        self.setWindowTitle("What the network imagines each character looks like")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("dreamProgress")
+        self.picture = QLabel()
+        self.picture.setObjectName("dreamPicture")
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setAccessibleName("Dream image of every class")
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.picture)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.progress)
+        layout.addWidget(scroller, 1)
+        self.names: list[str] = []
+        self.resize(10 * (TILE + GAP) + 80, 640)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the pictures (the model changed): wait for new ones."""
+        self.names = []
+        self.picture.setPixmap(QPixmap())
+        self.picture.setText("Dreaming…")
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.show()
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def set_dreams(self, images: NDArray[np.floating], names: list[str]) -> None:
+        """images: (K, 28, 28) in [0, 1], one per name."""
+        self.names = list(names)
+        self.progress.hide()
+        self.picture.setText("")
+        self.picture.setPixmap(QPixmap.fromImage(gallery_image(images, self.names)))

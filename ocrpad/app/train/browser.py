@@ -1,0 +1,300 @@
+"""Browse the saved samples: classes with counts, a grid of drawings, one enlarged; relabel and
+delete (with undo)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ocrpad.data import samples_io
+from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
+
+W = TypeVar("W", bound=QWidget)
+
+THUMB: Final = 56
+LARGE: Final = 150
+ID_ROLE: Final = Qt.ItemDataRole.UserRole
+NPZ_FILTER: Final = "Stroke arrays (*.npz)"
+PNG_FILTER: Final = "PNG folders, one per character (*)"
+
+
+def named(widget: W, name: str) -> W:
+    """Set the object name (for tests and accessibility) and return the widget."""
+    widget.setObjectName(name)
+    return widget
+
+
+def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
+    """The strokes drawn black on white, scaled to fit a ``size`` square with a margin."""
+    image = QImage(size, size, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = (size * 0.8) / max(float((high - low).max()), 1e-6)
+    offset = (size - (high - low) * scale) / 2 - low * scale
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor("black"), max(1.5, size / 28), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    for stroke in strokes:
+        xy = np.asarray(stroke, np.float64).reshape(-1, 2) * scale + offset
+        qpoints = [QPointF(float(x), float(y)) for x, y in xy]
+        if len(qpoints) == 1:
+            painter.drawPoint(qpoints[0])
+        else:
+            painter.drawPolyline(qpoints)
+    painter.end()
+    return image
+
+
+class SampleBrowser(QWidget):
+    """Left: classes with counts. Right: the class's drawings; below: the chosen one, large."""
+
+    changed = Signal()  # samples were relabelled, deleted or restored
+    message = Signal(str)
+
+    def __init__(self, store: SampleStore | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sampleBrowser")
+        self.store = store
+        self.deleted: list[list[Sample]] = []  # undo stack of deleted batches
+        self.classes = named(QListWidget(), "sampleClasses")
+        self.classes.setAccessibleName("Classes with sample counts")
+        self.classes.setMaximumWidth(110)
+        font = self.classes.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.classes.setFont(font)
+        self.grid = named(QListWidget(), "sampleGrid")
+        self.grid.setAccessibleName("Samples of the selected class")
+        self.grid.setFlow(QListView.Flow.LeftToRight)
+        self.grid.setWrapping(True)
+        self.grid.setIconSize(QSize(THUMB, THUMB))
+        self.grid.setGridSize(QSize(THUMB + 10, THUMB + 10))
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.large = named(QLabel(), "sampleLarge")
+        self.large.setFixedSize(LARGE, LARGE)
+        self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.details = named(QLabel("Click a drawing to see it large"), "sampleDetails")
+        self.details.setWordWrap(True)
+        self.relabel_button = named(QPushButton("&Relabel…"), "relabelButton")
+        self.delete_button = named(QPushButton("&Delete"), "deleteButton")
+        self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
+        self.export_button = named(QPushButton("E&xport…"), "exportButton")
+        self.import_button = named(QPushButton("I&mport…"), "importButton")
+        self.export_button.setToolTip("Save all drawings as stroke arrays (.npz) or PNG folders")
+        self.import_button.setToolTip("Add the drawings of a stroke-array .npz file")
+        self._layout()
+        self.classes.currentTextChanged.connect(lambda _: self._fill_grid())
+        self.grid.currentItemChanged.connect(lambda *_: self._show_current())
+        self.relabel_button.clicked.connect(self._ask_relabel)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.export_button.clicked.connect(self._ask_export)
+        self.import_button.clicked.connect(self._ask_import)
+        delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.grid)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.delete_selected)
+        self.refresh()
+
+    def _layout(self) -> None:
+        side = QVBoxLayout()
+        side.addWidget(self.large)
+        side.addWidget(self.details)
+        side.addWidget(self.relabel_button)
+        side.addWidget(self.delete_button)
+        side.addWidget(self.undo_button)
+        side.addSpacing(12)
+        side.addWidget(self.export_button)
+        side.addWidget(self.import_button)
+        side.addStretch(1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.classes)
+        row.addWidget(self.grid, 1)
+        row.addLayout(side)
+
+    # -- state ---------------------------------------------------------------------------
+    def current_label(self) -> str | None:
+        item = self.classes.currentItem()
+        return None if item is None else str(item.data(ID_ROLE))
+
+    def selected_ids(self) -> list[int]:
+        return [int(item.data(ID_ROLE)) for item in self.grid.selectedItems()]
+
+    def refresh(self, select: str | None = None) -> None:
+        """Re-read the counts; keep (or move to) the selected class."""
+        keep = select or self.current_label()
+        self.classes.blockSignals(True)
+        self.classes.clear()
+        counts = self._counts()
+        for label, count in counts.items():
+            item = QListWidgetItem(f"{label}   ({count})")
+            item.setData(ID_ROLE, label)
+            item.setToolTip(f"{count} drawing(s) of {label!r} (U+{ord(label):04X})")
+            self.classes.addItem(item)
+        labels = list(counts)
+        if labels:
+            self.classes.setCurrentRow(labels.index(keep) if keep in labels else 0)
+        self.classes.blockSignals(False)
+        self.undo_button.setEnabled(bool(self.deleted))
+        self._fill_grid()
+
+    def _counts(self) -> dict[str, int]:
+        if self.store is None:
+            return {}
+        try:
+            return self.store.counts_by_label()
+        except StoreError as exc:
+            self.message.emit(str(exc))
+            return {}
+
+    def _fill_grid(self) -> None:
+        self.grid.clear()
+        label = self.current_label()
+        samples = [] if label is None or self.store is None else self.store.samples(label)
+        for sample in samples:
+            item = QListWidgetItem(
+                QIcon(QPixmap.fromImage(strokes_image(sample.strokes, THUMB))), ""
+            )
+            item.setData(ID_ROLE, sample.id)
+            item.setToolTip(f"#{sample.id} · {sample.source}")
+            self.grid.addItem(item)
+        if samples:
+            self.grid.setCurrentRow(0)
+        self._show_current()
+
+    def _empty_text(self) -> str:
+        if self.store is None:
+            return "No sample store"
+        return "No drawings yet" if self.store.count() == 0 else "Click a drawing to see it large"
+
+    def _show_current(self) -> None:
+        item = self.grid.currentItem()
+        has = item is not None and self.store is not None
+        self.relabel_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+        if item is None or self.store is None:
+            self.large.clear()
+            self.details.setText(self._empty_text())
+            return
+        sample = self.store.get(int(item.data(ID_ROLE)))
+        self.large.setPixmap(QPixmap.fromImage(strokes_image(sample.strokes, LARGE)))
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sample.created))
+        self.details.setText(f"<b>{sample.label}</b> · #{sample.id}<br>{sample.source}, {when}")
+
+    # -- actions -------------------------------------------------------------------------
+    def _ask_relabel(self) -> None:
+        label, ok = QInputDialog.getText(self, "Relabel", "The character these drawings show:")
+        if ok and label:
+            self.relabel_selected(label)
+
+    def relabel_selected(self, label: str) -> bool:
+        """Give the selected drawings a new label; False (and a message) if it is refused."""
+        if self.store is None or not self.selected_ids():
+            return False
+        try:
+            for sample_id in self.selected_ids():
+                self.store.relabel(sample_id, label)
+        except (ValueError, StoreError) as exc:
+            self.message.emit(str(exc))
+            return False
+        self.refresh(select=validate_label(label))
+        self.changed.emit()
+        return True
+
+    def delete_selected(self) -> int:
+        """Delete the selected drawings (undoable); returns how many."""
+        if self.store is None:
+            return 0
+        batch: list[Sample] = []
+        try:
+            for sample_id in self.selected_ids():
+                batch.append(self.store.delete(sample_id))
+        except (KeyError, StoreError) as exc:
+            self.message.emit(str(exc))
+        if batch:
+            self.deleted.append(batch)
+            self.message.emit(f"Deleted {len(batch)} drawing(s) — “Undo delete” brings them back")
+        self.refresh()
+        self.changed.emit()
+        return len(batch)
+
+    def undo_delete(self) -> bool:
+        """Restore the most recently deleted drawings."""
+        if self.store is None or not self.deleted:
+            return False
+        batch = self.deleted.pop()
+        try:
+            for k, sample in enumerate(batch):  # noqa: B007 (k is used after an error)
+                self.store.restore(sample)
+        except (ValueError, StoreError) as exc:
+            self.deleted.append(batch[k:])
+            self.message.emit(str(exc))
+            return False
+        self.refresh(select=batch[0].label)
+        self.changed.emit()
+        return True
+
+    # -- exchange ------------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        path, kind = QFileDialog.getSaveFileName(
+            self, "Export drawings", "ocrpad-samples.npz", f"{NPZ_FILTER};;{PNG_FILTER}"
+        )
+        if path:
+            self.export_to(Path(path), png_folders=kind == PNG_FILTER)
+
+    def _ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import drawings", "", NPZ_FILTER)
+        if path:
+            self.import_from(Path(path))
+
+    def export_to(self, path: Path, *, png_folders: bool = False) -> int:
+        """Write every drawing to ``path`` (.npz, or a folder of PNG folders); returns the count."""
+        if self.store is None:
+            return 0
+        try:
+            if png_folders:
+                count = samples_io.export_png_folders(self.store, path.with_suffix(""))
+            else:
+                count = samples_io.export_npz(self.store, path)
+        except (OSError, ValueError, StoreError) as exc:
+            self.message.emit(f"Export failed: {exc}")
+            return 0
+        self.message.emit(f"Exported {count} drawing(s) to {path}")
+        return count
+
+    def import_from(self, path: Path) -> int:
+        """Add the drawings of a stroke-array .npz (all or none); returns the count."""
+        if self.store is None:
+            return 0
+        try:
+            count = len(samples_io.import_npz(self.store, path))
+        except (OSError, ValueError, StoreError) as exc:
+            self.message.emit(f"Import failed: {exc}")
+            return 0
+        self.message.emit(f"Imported {count} drawing(s) from {path.name}")
+        self.refresh()
+        self.changed.emit()
+        return count

@@ -1,0 +1,209 @@
+"""Collecting drawings: a prompt mode ("Draw: g", N of each chosen character) and free
+labelling (type any character), on one canvas; and the Draw tab's "Wrong? It was …" bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.train.browser import named
+
+SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?
+DEFAULT_PROMPT: Final = "0123456789"
+
+
+def prompt_sequence(characters: str, repeats: int) -> list[str]:
+    """Round-robin order: every character once, then again, ``repeats`` times (no duplicates)."""
+    unique = list(dict.fromkeys(c for c in characters if not c.isspace()))
+    return unique * max(0, repeats)
+
+
+class CollectPanel(QWidget):
+    """A canvas plus the two ways of labelling what is drawn on it."""
+
+    message = Signal(str)
+
+    def __init__(self, save: SaveFn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("collectPanel")
+        self._save = save
+        self.queue: list[str] = []
+        self.position = 0
+        self.canvas = Canvas()
+        self.canvas.setMinimumSize(220, 220)
+        self.prompt_mode = named(QRadioButton("&Prompt me"), "promptMode")
+        self.free_mode = named(QRadioButton("&I'll type the label"), "freeMode")
+        self.prompt_chars = named(QLineEdit(DEFAULT_PROMPT), "promptChars")
+        self.prompt_repeats = named(QSpinBox(), "promptRepeats")
+        self.prompt_repeats.setRange(1, 50)
+        self.prompt_repeats.setValue(3)
+        self.start_button = named(QPushButton("Start &prompts"), "startPrompts")
+        self.prompt_label = named(QLabel(), "promptLabel")
+        self.progress_label = named(QLabel(), "promptProgress")
+        self.free_label = named(QLineEdit(), "freeLabel")
+        self.free_label.setPlaceholderText("the character, e.g. g, ?, é, Σ")
+        self.save_button = named(QPushButton("&Save  ⏎"), "saveButton")
+        self.skip_button = named(QPushButton("S&kip"), "skipButton")
+        self.clear_button = named(QPushButton("C&lear"), "clearButton")
+        self._build()
+        self._connect()
+        self.prompt_mode.setChecked(True)
+        self.restart_prompts()
+
+    def _build(self) -> None:
+        modes = QButtonGroup(self)
+        modes.addButton(self.prompt_mode)
+        modes.addButton(self.free_mode)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.prompt_mode)
+        mode_row.addWidget(self.free_mode)
+        mode_row.addStretch(1)
+        form = QFormLayout()
+        form.addRow("Characters:", self.prompt_chars)
+        repeat_row = QHBoxLayout()
+        repeat_row.addWidget(self.prompt_repeats)
+        repeat_row.addWidget(QLabel("of each"))
+        repeat_row.addWidget(self.start_button)
+        form.addRow("Draw:", repeat_row)
+        form.addRow("Label:", self.free_label)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.prompt_label.setFont(font)
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.skip_button, self.clear_button):
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(mode_row)
+        column.addLayout(form)
+        column.addWidget(self.prompt_label)
+        column.addWidget(self.progress_label)
+        column.addWidget(self.canvas, 1)
+        column.addLayout(buttons)
+
+    def _connect(self) -> None:
+        self.prompt_mode.toggled.connect(self._show_mode)
+        self.start_button.clicked.connect(self.restart_prompts)
+        self.prompt_chars.returnPressed.connect(self.restart_prompts)
+        self.free_label.returnPressed.connect(self.save)
+        self.save_button.clicked.connect(self.save)
+        self.skip_button.clicked.connect(self.skip)
+        self.clear_button.clicked.connect(self.canvas.clear)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.canvas)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.save)
+
+    # -- modes ---------------------------------------------------------------------------
+    @property
+    def prompting(self) -> bool:
+        return self.prompt_mode.isChecked()
+
+    def _show_mode(self) -> None:
+        for widget in (self.prompt_chars, self.prompt_repeats, self.start_button):
+            widget.setEnabled(self.prompting)
+        self.skip_button.setEnabled(self.prompting)
+        self.free_label.setEnabled(not self.prompting)
+        self._update_prompt()
+        if not self.prompting:
+            self.free_label.setFocus()
+
+    def restart_prompts(self) -> None:
+        self.queue = prompt_sequence(self.prompt_chars.text(), self.prompt_repeats.value())
+        self.position = 0
+        self._show_mode()
+        self.canvas.setFocus()
+
+    def current_prompt(self) -> str | None:
+        return self.queue[self.position] if self.position < len(self.queue) else None
+
+    def _update_prompt(self) -> None:
+        if not self.prompting:
+            self.prompt_label.setText("Draw any character, type it, press Enter")
+            self.progress_label.setText("")
+            return
+        prompt = self.current_prompt()
+        if not self.queue:
+            self.prompt_label.setText("Type the characters to practise above")
+        elif prompt is None:
+            self.prompt_label.setText("All done — thank you!")
+        else:
+            self.prompt_label.setText(f"Draw:  {prompt}")
+        self.progress_label.setText(f"{self.position} / {len(self.queue)} done")
+        self.save_button.setEnabled(prompt is not None)
+
+    # -- actions -------------------------------------------------------------------------
+    def save(self) -> bool:
+        """Save the drawing with the prompt (or typed) label; clears the canvas on success."""
+        strokes = self.canvas.strokes()
+        if not strokes:
+            self.message.emit("Draw the character first, then save it")
+            return False
+        label = self.current_prompt() if self.prompting else self.free_label.text().strip()
+        if not label:
+            self.message.emit("Type the character this drawing shows")
+            self.free_label.setFocus()
+            return False
+        if not self._save(strokes, label, "prompt" if self.prompting else "free"):
+            return False
+        self.canvas.clear()
+        if self.prompting:
+            self.position += 1
+        self._update_prompt()
+        self.canvas.setFocus()
+        return True
+
+    def skip(self) -> None:
+        if self.prompting and self.current_prompt() is not None:
+            self.position += 1
+            self.canvas.clear()
+            self._update_prompt()
+
+
+class CorrectionBar(QWidget):
+    """'Wrong? It was [ ]': typing one character emits ``corrected(character)`` at once."""
+
+    corrected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("correctionBar")
+        self.input = named(QLineEdit(), "correctionInput")
+        self.input.setAccessibleName("The right character for this drawing")
+        self.input.setPlaceholderText("?")
+        self.input.setFixedWidth(40)
+        self.input.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.input.setToolTip("Type the right character: the drawing is saved for fine-tuning")
+        label = QLabel("&Wrong? It was")
+        label.setBuddy(self.input)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(label)
+        row.addWidget(self.input)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.input.textEdited.connect(self._typed)
+
+    def _typed(self, text: str) -> None:
+        if text.strip():
+            self.corrected.emit(text.strip())
+        self.input.clear()

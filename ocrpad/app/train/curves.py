@@ -1,0 +1,134 @@
+"""Live learning curves, painted with QPainter: loss (left scale) and accuracies (right, 0-100%)."""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ocrpad.learning.finetune_report import CurvePoint
+
+LOSS_COLOUR: Final = QColor("#d9534f")
+TRAIN_COLOUR: Final = QColor("#5b8def")
+HELD_COLOUR: Final = QColor("#2e9e5b")
+MARGIN: Final = (44.0, 26.0, 44.0, 30.0)  # left, top (legend), right, bottom
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 4, 5 or 10 times a power of ten that is >= value (> 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 2.5, 4, 5, 10) if m * power >= value)
+
+
+class CurvesPlot(QWidget):
+    """Per-epoch curve points; ``set_points`` / ``add_point`` store and repaint."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainCurves")
+        self.setAccessibleName("Loss and accuracy curves")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 150)
+        self._points: list[CurvePoint] = []
+        self._epochs = 1
+
+    @property
+    def points(self) -> list[CurvePoint]:
+        return list(self._points)
+
+    def set_points(self, points: list[CurvePoint], epochs: int | None = None) -> None:
+        self._points = list(points)
+        self._epochs = max(1, epochs or len(points))
+        self.update()
+
+    def add_point(self, point: CurvePoint, epochs: int) -> None:
+        self._points.append(point)
+        self._epochs = max(1, epochs)
+        self.update()
+
+    def clear(self) -> None:
+        self.set_points([], 1)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(360, 200)
+
+    def _plot_rect(self) -> QRectF:
+        left, top, right, bottom = MARGIN
+        return QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        area = self._plot_rect()
+        painter.fillRect(area, self.palette().color(QPalette.ColorRole.Base))
+        self._paint_axes(painter, area, text)
+        if not self._points:
+            painter.setPen(text)
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Curves appear as training runs")
+            return
+        top_loss = nice_ceiling(max(p.loss for p in self._points))
+        self._paint_axis_labels(painter, area, text, top_loss)
+        self._line(painter, area, [p.loss / top_loss for p in self._points], LOSS_COLOUR)
+        self._line(painter, area, [p.accuracy for p in self._points], TRAIN_COLOUR)
+        held = [p.held_out_accuracy for p in self._points]
+        if all(h is not None for h in held):
+            self._line(painter, area, [float(h or 0.0) for h in held], HELD_COLOUR)
+        self._legend(painter, area, held[0] is not None)
+
+    def _x(self, area: QRectF, epoch: int) -> float:
+        span = max(1, self._epochs - 1)
+        return area.left() + area.width() * (epoch - 1) / span if self._epochs > 1 else area.left()
+
+    def _line(self, painter: QPainter, area: QRectF, values: list[float], colour: QColor) -> None:
+        points = [
+            QPointF(self._x(area, p.epoch), area.bottom() - area.height() * min(max(v, 0.0), 1.0))
+            for p, v in zip(self._points, values, strict=True)
+        ]
+        painter.setPen(QPen(colour, 2))
+        if len(points) > 1:
+            painter.drawPolyline(QPolygonF(points))
+        painter.setBrush(colour)
+        for point in points:
+            painter.drawEllipse(point, 2.5, 2.5)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _paint_axes(self, painter: QPainter, area: QRectF, text: QColor) -> None:
+        grid = QColor(text)
+        grid.setAlpha(40)
+        painter.setPen(QPen(grid, 1))
+        for k in range(5):
+            y = area.top() + area.height() * k / 4
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+        painter.setPen(QPen(text, 1))
+        painter.drawRect(area)
+        caption = QRectF(area.left(), area.bottom() + 4, area.width(), 20)
+        name = f"epoch (of {self._epochs})" if self._points else "epoch"
+        painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter, name)
+
+    def _paint_axis_labels(self, painter: QPainter, area: QRectF, text: QColor, top: float) -> None:
+        painter.setPen(text)
+        for k in range(5):
+            y = area.bottom() - area.height() * k / 4
+            left = QRectF(0, y - 8, area.left() - 4, 16)
+            right = QRectF(area.right() + 4, y - 8, 40, 16)
+            painter.drawText(left, Qt.AlignmentFlag.AlignRight, f"{top * k / 4:.3g}")
+            painter.drawText(right, Qt.AlignmentFlag.AlignLeft, f"{25 * k}%")
+
+    def _legend(self, painter: QPainter, area: QRectF, with_held: bool) -> None:
+        entries = [("loss", LOSS_COLOUR), ("train acc.", TRAIN_COLOUR)]
+        if with_held:
+            entries.append(("held-back acc.", HELD_COLOUR))
+        x = area.left()
+        for name, colour in entries:
+            painter.setPen(QPen(colour, 3))
+            y = area.top() - 12
+            painter.drawLine(QPointF(x, y), QPointF(x + 14, y))
+            painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+            painter.drawText(QPointF(x + 18, y + 4), name)
+            x += 26 + painter.fontMetrics().horizontalAdvance(name)

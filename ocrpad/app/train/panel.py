@@ -1,0 +1,137 @@
+"""The fine-tune panel: start / cancel, progress with ETA, live curves, before/after results,
+keep / discard, restore the factory model. It shows state; the Train tab drives it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ocrpad.app.train.browser import named
+from ocrpad.app.train.curves import CurvesPlot
+from ocrpad.app.train.results import BeforeAfterTable, ConfusionView
+from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def verdict(report: FineTuneReport) -> str:
+    """One sentence on the outcome, for the panel and the status bar."""
+    if report.cancelled:
+        return "Cancelled — the current model stays in use."
+    new = f" New: {' '.join(report.new_labels)}." if report.new_labels else ""
+    if not report.held_out_count:
+        return (
+            f"Trained on {report.train_count} drawings in {report.wall_time:.0f} s.{new} "
+            "Too few drawings per class to hold some back for a before/after check."
+        )
+    return (
+        f"Held-back drawings ({report.held_out_count}): {_percent(report.accuracy_before)} "
+        f"→ {_percent(report.accuracy_after)} correct. "
+        f"Trained on {report.train_count} in {report.wall_time:.0f} s.{new}"
+    )
+
+
+class FineTunePanel(QWidget):
+    """Buttons and views of one fine-tune; ``set_state`` enables what makes sense."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fineTunePanel")
+        self.summary = named(QLabel(), "trainSummary")
+        self.summary.setWordWrap(True)
+        self.start_button = named(QPushButton("&Fine-tune on my drawings"), "fineTuneButton")
+        self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
+        self.progress = named(QProgressBar(), "trainProgress")
+        self.eta = named(QLabel(" "), "trainEta")
+        self.curves = CurvesPlot()
+        self.table = BeforeAfterTable()
+        self.confusion = ConfusionView()
+        self.results = named(QTabWidget(), "trainResults")
+        self.results.addTab(self.table, "Before / after")
+        self.results.addTab(self.confusion, "Confusion")
+        self.verdict = named(
+            QLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
+        )
+        self.verdict.setWordWrap(True)
+        self.keep_button = named(QPushButton("&Keep the new model"), "keepButton")
+        self.discard_button = named(QPushButton("D&iscard"), "discardButton")
+        self.restore_button = named(QPushButton("Restore &factory model"), "restoreFactoryButton")
+        self._build()
+        self.set_state("idle")
+
+    def _build(self) -> None:
+        grid = QGridLayout()
+        grid.addWidget(self.start_button, 0, 0)
+        grid.addWidget(self.cancel_button, 0, 1)
+        grid.addWidget(self.progress, 1, 0, 1, 2)
+        grid.addWidget(self.eta, 2, 0, 1, 2)
+        decide = QGridLayout()
+        decide.addWidget(self.keep_button, 0, 0)
+        decide.addWidget(self.discard_button, 0, 1)
+        decide.addWidget(self.restore_button, 1, 0, 1, 2)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addLayout(grid)
+        column.addWidget(self.curves, 2)
+        column.addWidget(self.verdict)
+        column.addWidget(self.results, 2)
+        column.addLayout(decide)
+
+    def set_state(self, state: str) -> None:
+        """'idle', 'running' (cancel only) or 'deciding' (a result awaits keep / discard)."""
+        self.start_button.setEnabled(state != "running")
+        self.cancel_button.setEnabled(state == "running")
+        self.keep_button.setEnabled(state == "deciding")
+        self.discard_button.setEnabled(state == "deciding")
+        self.restore_button.setEnabled(state != "running")
+
+    def begin(self) -> None:
+        self.curves.clear()
+        self.table.show_report(None)
+        self.confusion.set_matrix([], np.zeros((0, 0), np.int64))
+        self.progress.setRange(0, 0)  # busy until the first step reports
+        self.eta.setText("Preparing your drawings…")
+        self.verdict.setText("Fine-tuning a copy — drawing and recognition keep working.")
+        self.set_state("running")
+
+    def show_progress(self, figures: FineTuneProgress) -> None:
+        self.progress.setRange(0, figures.total_steps)
+        self.progress.setValue(figures.step)
+        self.eta.setText(
+            f"Epoch {figures.epoch} of {figures.epochs} · step {figures.step} of "
+            f"{figures.total_steps} · about {figures.eta:.0f} s left"
+        )
+        if figures.point is not None:
+            self.curves.add_point(figures.point, figures.epochs)
+
+    def show_report(self, report: FineTuneReport) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0 if report.cancelled else 1)
+        self.eta.setText(f"Finished in {report.wall_time:.1f} s" if not report.cancelled else " ")
+        self.verdict.setText(verdict(report))
+        if report.cancelled:
+            self.set_state("idle")
+            return
+        self.curves.set_points(list(report.curve), len(report.curve))
+        self.table.show_report(report)
+        chars, counts = report.confusion()
+        self.confusion.set_matrix(chars, counts)
+        self.set_state("deciding")
+
+    def show_failure(self, message: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.eta.setText(" ")
+        self.verdict.setText(message)
+        self.set_state("idle")

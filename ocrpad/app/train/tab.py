@@ -1,0 +1,206 @@
+"""The Train tab: collect drawings, browse them, fine-tune a copy of the model in a worker thread,
+see what changed, keep or discard it. ``wiring.install(window, data_dir)`` puts it in the window.
+
+The tab gets everything by injection: the sample store, a getter for the current model and the
+fine-tune function (for tests). It hands a kept model out through ``model_accepted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.train.browser import SampleBrowser, named
+from ocrpad.app.train.collect import CollectPanel
+from ocrpad.app.train.panel import FineTunePanel, verdict
+from ocrpad.app.train.worker import FineTuneFn, TrainJob, TrainResult, TrainWorker, start_thread
+from ocrpad.data.samples import SampleStore, StoreError, StoreWriteError, validate_label
+from ocrpad.learning.finetune import fine_tune
+from ocrpad.learning.finetune_report import FineTuneProgress
+
+STORE_NAME: Final = "samples.sqlite"
+USER_MODEL_NAME: Final = "user-model.npz"
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
+class TrainTab(QSplitter):
+    """Collect | Your samples | Fine-tune."""
+
+    model_accepted = Signal(object)  # the kept fine-tuned Model
+    restore_factory_requested = Signal()
+    message = Signal(str)
+    progress_shown = Signal(object)  # FineTuneProgress, after the panel showed it
+    fine_tune_done = Signal(object)  # FineTuneReport (or None on failure), after it is shown
+    _run = Signal(object)  # TrainJob, queued to the worker thread
+
+    def __init__(
+        self,
+        store: SampleStore | None,
+        current_model: Callable[[], Any],
+        fine_tune_fn: FineTuneFn = fine_tune,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("trainTab")
+        self.store = store
+        self.current_model = current_model
+        self.unsaved: list[tuple[Drawing, str, str]] = []  # kept in memory when saving fails
+        self.pending: TrainResult | None = None  # a fine-tuned model awaiting keep / discard
+        self.collect = CollectPanel(self.save)
+        self.browser = SampleBrowser(store)
+        self.panel = FineTunePanel()
+        self.status = named(QLabel(" "), "trainStatus")
+        self.status.setWordWrap(True)
+        self.samples_box = _group("Your samples", self.browser)
+        self.addWidget(_group("Collect drawings", self.collect))
+        middle = QWidget()
+        column = QVBoxLayout(middle)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.samples_box, 1)
+        column.addWidget(self.status)
+        self.addWidget(middle)
+        self.addWidget(_group("Fine-tune", self.panel))
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 4)
+        self.setStretchFactor(2, 4)
+        self.setChildrenCollapsible(False)
+        self.worker = TrainWorker(fine_tune_fn)
+        self.thread_: QThread | None = None
+        self._connect()
+        self._update_summary()
+
+    def _connect(self) -> None:
+        for source in (self.collect.message, self.browser.message):
+            source.connect(self.show_message)
+        self.browser.changed.connect(self._update_summary)
+        self.panel.start_button.clicked.connect(self.start_fine_tune)
+        self.panel.cancel_button.clicked.connect(self.cancel_fine_tune)
+        self.panel.keep_button.clicked.connect(self.keep)
+        self.panel.discard_button.clicked.connect(self.discard)
+        self.panel.restore_button.clicked.connect(self.restore_factory_requested.emit)
+        self.worker.progress.connect(self._progress)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self._run.connect(self.worker.start, Qt.ConnectionType.QueuedConnection)
+
+    def show_message(self, text: str) -> None:
+        self.status.setText(text)
+        self.message.emit(text)
+
+    # -- samples -------------------------------------------------------------------------
+    def save(self, strokes: Drawing, label: str, source: str) -> bool:
+        """Store one drawing; if the disk refuses, keep it in memory and say so."""
+        try:
+            label = validate_label(label)
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return False
+        self.unsaved.append((tuple(strokes), label, source))
+        saved = self.flush_unsaved()
+        if saved:
+            self.show_message(f"Saved {label!r} ({self._count()} drawings)")
+        self.browser.refresh(select=label)
+        self._update_summary()
+        return True
+
+    def flush_unsaved(self) -> bool:
+        """Write drawings held in memory to the store; False if some could not be written."""
+        if self.store is None:
+            self.show_message(f"No sample store — {len(self.unsaved)} drawing(s) kept in memory")
+            return False
+        while self.unsaved:
+            strokes, label, source = self.unsaved[0]
+            try:
+                self.store.add(strokes, label, source)  # type: ignore[arg-type]
+            except StoreWriteError as exc:
+                self.show_message(
+                    f"{exc}. {len(self.unsaved)} drawing(s) are kept in memory and will be "
+                    "saved as soon as the store can be written."
+                )
+                return False
+            self.unsaved.pop(0)
+        return True
+
+    def _count(self) -> int:
+        try:
+            return (self.store.count() if self.store else 0) + len(self.unsaved)
+        except StoreError:
+            return len(self.unsaved)
+
+    def training_data(self) -> tuple[list[Drawing], list[str]]:
+        samples = self.store.samples() if self.store is not None else []
+        strokes = [s.strokes for s in samples] + [u[0] for u in self.unsaved]
+        return strokes, [s.label for s in samples] + [u[1] for u in self.unsaved]
+
+    def _update_summary(self) -> None:
+        strokes, labels = self.training_data()
+        classes = len(set(labels))
+        self.samples_box.setTitle(f"Your samples — {len(strokes)} drawings, {classes} characters")
+        self.panel.summary.setText(
+            f"{len(strokes)} drawings of {classes} characters ready. About a fifth of each "
+            "character's drawings are held back to measure the change."
+            if strokes
+            else "Collect some drawings first (left), then fine-tune."
+        )
+
+    # -- fine-tuning ---------------------------------------------------------------------
+    def start_fine_tune(self) -> bool:
+        model = self.current_model()
+        strokes, labels = self.training_data()
+        if model is None or not strokes:
+            self.show_message("No model is loaded." if model is None else "No drawings yet.")
+            return False
+        if self.thread_ is None:
+            self.thread_ = start_thread(self.worker, self)
+        self.pending = None
+        self.panel.begin()
+        self._run.emit(TrainJob(model.copy(), tuple(strokes), tuple(labels)))
+        return True
+
+    def cancel_fine_tune(self) -> None:
+        self.worker.cancel()
+        self.panel.eta.setText("Cancelling…")
+
+    def _progress(self, figures: FineTuneProgress) -> None:
+        self.panel.show_progress(figures)
+        self.progress_shown.emit(figures)
+
+    def _finished(self, result: TrainResult) -> None:
+        self.panel.show_report(result.report)
+        self.pending = None if result.report.cancelled else result
+        self.show_message(verdict(result.report))
+        self.fine_tune_done.emit(result.report)
+
+    def _failed(self, message: str) -> None:
+        self.panel.show_failure(message)
+        self.show_message(message)
+        self.fine_tune_done.emit(None)
+
+    def keep(self) -> None:
+        if self.pending is not None:
+            self.model_accepted.emit(self.pending.model)
+            self.pending = None
+            self.panel.set_state("idle")
+            self.show_message("Kept: the fine-tuned model is now in use.")
+
+    def discard(self) -> None:
+        self.pending = None
+        self.panel.set_state("idle")
+        self.show_message("Discarded: the previous model stays in use.")
+
+    def shutdown(self) -> None:
+        """Cancel a running fine-tune and stop the worker thread."""
+        self.worker.cancel()
+        if self.thread_ is not None and self.thread_.isRunning():
+            self.thread_.quit()
+            self.thread_.wait(30_000)

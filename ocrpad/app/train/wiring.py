@@ -1,0 +1,124 @@
+"""Puts the Train tab into the window: the tab, the Draw tab's correction bar, the user's model.
+
+``install(window, data_dir)`` opens the sample store under ``data_dir``, adds the tab, loads the
+user's fine-tuned model if there is one, and keeps a kept model saved. The window is reached
+through the small ``TrainHost`` protocol (``MainWindow`` provides it), so this room never
+imports the main window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.draw.tab import DrawTab
+from ocrpad.app.train.collect import CorrectionBar
+from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
+from ocrpad.data.samples import SampleStore, StoreError, open_store
+from ocrpad.model import Model, load_model
+
+
+class TrainHost(Protocol):
+    """What the Train tab's wiring needs of the window."""
+
+    draw: DrawTab
+    model: Model | None
+
+    def add_tab(self, widget: QWidget, title: str) -> int: ...
+    def set_model(self, model: Model, description: str = "") -> None: ...
+    def strokes(self) -> Drawing: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802  (Qt's name)
+    def installEventFilter(self, watcher: QObject, /) -> None: ...  # noqa: N802  (Qt's name)
+
+
+class _Wiring(QObject):
+    """Connects the Train tab and the correction bar to the window."""
+
+    def __init__(self, window: TrainHost, tab: TrainTab, data_dir: Path) -> None:
+        super().__init__(tab)  # lives as long as the tab, which the window owns
+        self.window, self.tab = window, tab
+        self.user_model = data_dir / USER_MODEL_NAME
+        self.factory = window.model  # what the window started with
+        self.correction = CorrectionBar()
+        window.draw.tools.addWidget(self.correction)
+        self.correction.corrected.connect(self.correct)
+        tab.model_accepted.connect(self.accept)
+        tab.restore_factory_requested.connect(self.restore_factory)
+        tab.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Close:  # installed on the window only
+            self.tab.shutdown()
+        return False
+
+    def correct(self, label: str) -> None:
+        strokes = self.window.strokes()
+        if not strokes:
+            self.tab.show_message("Draw something first, then type what it was.")
+            return
+        if self.tab.save(strokes, label, "correction"):
+            self.window.statusBar().showMessage(f"Saved this drawing as {label!r}", 8000)
+
+    def load_user_model(self) -> None:
+        if not self.user_model.is_file():
+            return
+        try:
+            model = load_model(self.user_model)
+        except (OSError, ValueError) as exc:
+            self.tab.show_message(f"Your fine-tuned model could not be loaded ({exc}).")
+            return
+        self.window.set_model(model, "Model: yours (fine-tuned)")
+
+    def accept(self, model: Any) -> None:
+        self.window.set_model(model, "Model: yours (fine-tuned)")
+        try:
+            self.user_model.parent.mkdir(parents=True, exist_ok=True)
+            model.save(self.user_model)
+        except OSError as exc:
+            self.tab.show_message(f"The model is in use but could not be saved: {exc}")
+
+    def restore_factory(self) -> None:
+        factory = self.factory
+        if factory is None:
+            try:
+                factory = load_model(None)
+            except (OSError, ValueError) as exc:
+                self.tab.show_message(f"The shipped model could not be loaded: {exc}")
+                return
+        if self.user_model.is_file():
+            try:  # kept, not deleted: the next Keep overwrites it
+                self.user_model.replace(self.user_model.with_suffix(".previous.npz"))
+            except OSError as exc:
+                self.tab.show_message(f"Could not set your model aside: {exc}")
+                return
+        self.window.set_model(factory, "Model: shipped")
+        self.tab.show_message("Restored the shipped model.")
+
+
+def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
+    """The user's store, and a message if it had to be set aside or cannot be opened."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        store, moved = open_store(data_dir / STORE_NAME)
+    except (OSError, StoreError) as exc:
+        return None, f"Samples cannot be saved ({exc}); drawings are kept in memory only."
+    if moved is None:
+        return store, ""
+    return store, f"The sample database was damaged. It was moved to {moved} and a new one begun."
+
+
+def install(window: TrainHost, data_dir: Path) -> TrainTab:
+    """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
+    store, problem = _open(Path(data_dir))
+    tab = TrainTab(store, lambda: window.model)
+    window.add_tab(tab, "&Train")
+    wiring = _Wiring(window, tab, Path(data_dir))
+    wiring.load_user_model()
+    if problem:
+        tab.show_message(problem)
+    return tab

@@ -1,0 +1,87 @@
+"""TrainWorker: runs one fine-tune at a time in its own QThread and reports by signals.
+
+The work is the plain function ``ocrpad.learning.fine_tune`` (tested without Qt); this class only
+moves it off the GUI thread, forwards its progress, and turns ``cancel()`` — callable from
+any thread — into the function's cancel flag.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ocrpad.learning.finetune import fine_tune
+from ocrpad.learning.finetune_report import FineTuneReport
+
+FineTuneFn = Callable[..., tuple[Any, FineTuneReport]]
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """What to fine-tune: a private copy of the model and the user's drawings."""
+
+    model: Any  # ocrpad.model.Model, already copied: the worker owns it
+    strokes: tuple[Sequence[Any], ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The fine-tuned model (owned by the receiver from now on) and its report."""
+
+    model: Any
+    report: FineTuneReport
+
+
+class TrainWorker(QObject):
+    """Lives in a QThread; ``start`` (queued) runs a job, ``cancel`` stops it from anywhere."""
+
+    progress = Signal(object)  # FineTuneProgress
+    finished = Signal(object)  # TrainResult (report.cancelled tells whether it was stopped)
+    failed = Signal(str)  # a readable message
+
+    def __init__(self, fine_tune_fn: FineTuneFn = fine_tune) -> None:
+        super().__init__()
+        self._fine_tune = fine_tune_fn
+        self._cancel = threading.Event()
+        self.busy = False
+
+    def cancel(self) -> None:
+        """Ask the running fine-tune to stop at its next step (thread-safe)."""
+        self._cancel.set()
+
+    @Slot(object)
+    def start(self, job: TrainJob) -> None:
+        self._cancel.clear()
+        self.busy = True
+        try:
+            model, report = self._fine_tune(
+                job.model,
+                list(job.strokes),
+                list(job.labels),
+                progress=self.progress.emit,
+                cancel=self._cancel.is_set,
+            )
+        except (ValueError, MemoryError, FloatingPointError) as exc:
+            self.failed.emit(f"Fine-tuning failed: {exc}")
+        except Exception as exc:  # a bug: keep the app alive, show what happened
+            traceback.print_exc()
+            self.failed.emit(f"Fine-tuning stopped by an internal error: {exc!r}")
+        else:
+            self.finished.emit(TrainResult(model, report))
+        finally:
+            self.busy = False
+
+
+def start_thread(worker: TrainWorker, parent: QObject) -> QThread:
+    """A running QThread named 'training' that hosts ``worker``."""
+    thread = QThread(parent)
+    thread.setObjectName("training")
+    worker.moveToThread(thread)
+    thread.start()
+    return thread

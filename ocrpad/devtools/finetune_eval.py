@@ -1,0 +1,211 @@
+"""Measure fine-tuning against its targets (issue: "Teach it your handwriting").
+
+    python -m ocrpad.devtools.finetune_eval --data ../shared/data/unipen --weights FILE [--json]
+
+1. New writer: for writers of the unipen *test* split (never training writers), fine-tune on
+   half of their drawings; accuracy on their other half must rise by >= 3 points while
+   accuracy on the rest of the test split drops by <= 1 point (means over the writers).
+2. Speed: wall time of a fine-tune on 100 drawings (target <= 30 s).
+3. New character: learn each of + ? Σ # from 10 synthetic drawings, then recognise 100 fresh
+   ones (target >= 90%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.unipen import StrokeDataset, load_unipen
+from ocrpad.devtools.symbols import TEMPLATES, draw_many
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
+from ocrpad.learning.finetune_data import predict_labels, renderer_for
+from ocrpad.model import Model, load_model
+
+
+@dataclass
+class Figures:
+    """Everything the command measured (printed as text or one JSON line)."""
+
+    writers: list[dict[str, Any]] = field(default_factory=list)
+    speed: dict[str, float] = field(default_factory=dict)
+    new_characters: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        gains = [w["after"] - w["before"] for w in self.writers]
+        drops = [w["rest_before"] - w["rest_after"] for w in self.writers]
+        fresh = [c["fresh_accuracy"] for c in self.new_characters]
+        return {
+            "writer_gain_points": 100 * float(np.mean(gains)) if gains else None,
+            "rest_drop_points": 100 * float(np.mean(drops)) if drops else None,
+            "seconds_for_100": self.speed.get("seconds"),
+            "new_character_accuracy": float(np.mean(fresh)) if fresh else None,
+        }
+
+
+def _accuracy(model: Model, images: NDArray[np.float32], truth: Sequence[str]) -> float:
+    guesses = predict_labels(model, images)
+    return float(np.mean([g == t for g, t in zip(guesses, truth, strict=True)]))
+
+
+def _pick_writers(test: StrokeDataset, count: int, minimum: int, seed: int) -> list[str]:
+    names, sizes = np.unique(test.writers, return_counts=True)
+    eligible = names[sizes >= minimum]
+    rng = np.random.default_rng(seed)
+    return [str(w) for w in rng.choice(eligible, size=min(count, len(eligible)), replace=False)]
+
+
+def new_writer(
+    model: Model, test: StrokeDataset, images: NDArray[np.float32], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Fine-tune on half of each chosen writer's drawings; score their other half and the rest."""
+    chars = np.array(test.characters())
+    rng = np.random.default_rng(args.seed)
+    results = []
+    for writer in _pick_writers(test, args.writers, args.min_samples, args.seed):
+        mine = rng.permutation(np.flatnonzero(test.writers == writer))
+        train, score = mine[: len(mine) // 2], mine[len(mine) // 2 :]
+        others = np.flatnonzero(test.writers != writer)
+        rest = rng.choice(others, size=min(args.rest, len(others)), replace=False)
+        tuned, report = fine_tune(
+            model,
+            [test.strokes(int(i)) for i in train],
+            list(chars[train]),
+            seed=args.seed,
+            settings=replace(args.settings, held_out=0.0),
+        )
+        row = {
+            "writer": writer,
+            "train": len(train),
+            "scored": len(score),
+            "before": _accuracy(model, images[score], chars[score]),
+            "after": _accuracy(tuned, images[score], chars[score]),
+            "rest_before": _accuracy(model, images[rest], chars[rest]),
+            "rest_after": _accuracy(tuned, images[rest], chars[rest]),
+            "seconds": report.wall_time,
+        }
+        print(_writer_line(row), file=sys.stderr, flush=True)
+        results.append(row)
+    return results
+
+
+def _writer_line(row: dict[str, Any]) -> str:
+    return (
+        f"writer {row['writer']}: {row['train']} drawings to learn, {row['scored']} scored: "
+        f"{100 * row['before']:.1f}% -> {100 * row['after']:.1f}%; rest of test "
+        f"{100 * row['rest_before']:.1f}% -> {100 * row['rest_after']:.1f}% "
+        f"({row['seconds']:.1f} s)"
+    )
+
+
+def speed(
+    model: Model, test: StrokeDataset, seed: int, settings: FineTuneSettings
+) -> dict[str, float]:
+    """Wall time of a fine-tune (held-back share included) on 100 drawings of the test split."""
+    chars = test.characters()
+    rows = np.random.default_rng(seed).choice(len(test), size=100, replace=False)
+    start = time.perf_counter()
+    strokes = [test.strokes(int(i)) for i in rows]
+    _, report = fine_tune(model, strokes, [chars[i] for i in rows], settings=settings)
+    return {"seconds": time.perf_counter() - start, "steps": float(report.steps)}
+
+
+def new_characters(
+    model: Model,
+    images: NDArray[np.float32],
+    truth: Sequence[str],
+    seed: int,
+    settings: FineTuneSettings,
+) -> list[dict[str, Any]]:
+    """Learn each synthetic symbol from 10 drawings; score 100 fresh drawings of it."""
+    render = renderer_for(model)
+    results = []
+    for k, char in enumerate(TEMPLATES):
+        rng = np.random.default_rng([seed, k])
+        teach, fresh = draw_many(char, 10, rng), draw_many(char, 100, rng)
+        learn_all = replace(settings, held_out=0.0)  # learn from all 10
+        tuned, report = fine_tune(model, teach, [char] * 10, seed=seed, settings=learn_all)
+        fresh_images = np.stack([render(tuple(d)) for d in fresh])[:, None]
+        row = {
+            "character": char,
+            "fresh_accuracy": _accuracy(tuned, fresh_images, [char] * 100),
+            "rest_before": _accuracy(model, images, truth),
+            "rest_after": _accuracy(tuned, images, truth),
+            "seconds": report.wall_time,
+        }
+        print(f"new character {char!r}: {row}", file=sys.stderr, flush=True)
+        results.append(row)
+    return results
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="finetune_eval", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with unipen-test.npz")
+    parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
+    parser.add_argument("--writers", type=int, default=8, help="test writers to simulate")
+    parser.add_argument("--min-samples", type=int, default=60, help="drawings a writer needs")
+    parser.add_argument("--rest", type=int, default=2000, help="rest-of-test drawings scored")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["writers", "speed", "symbols"])
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a FineTuneSettings field, e.g. --set l2sp=0.1 (repeatable)",
+    )
+    return parser
+
+
+def parse_settings(pairs: Sequence[str]) -> FineTuneSettings:
+    """FineTuneSettings with ``name=value`` overrides (values parsed as Python literals)."""
+    values: dict[str, Any] = {}
+    names = {f.name for f in fields(FineTuneSettings)}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        if name not in names:
+            raise SystemExit(f"unknown setting {name!r}; known: {', '.join(sorted(names))}")
+        values[name] = ast.literal_eval(text)
+    return FineTuneSettings(**values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.settings = parse_settings(args.set)
+    model = load_model(args.weights)
+    test = load_unipen(args.data / "unipen-test.npz", images=False)
+    render = renderer_for(model)
+    images = np.stack([render(tuple(test.strokes(i))) for i in range(len(test))])[:, None]
+    figures = Figures()
+    if "writers" not in args.skip:
+        figures.writers = new_writer(model, test, images, args)
+    if "speed" not in args.skip:
+        figures.speed = speed(model, test, args.seed, args.settings)
+        print(f"fine-tune on 100 drawings: {figures.speed}", file=sys.stderr)
+    if "symbols" not in args.skip:
+        rest = np.random.default_rng(args.seed).choice(len(test), size=args.rest, replace=False)
+        chars = np.array(test.characters())
+        figures.new_characters = new_characters(
+            model, images[rest], list(chars[rest]), args.seed, args.settings
+        )
+    summary = figures.summary()
+    if args.json:
+        record = {**summary, **vars(figures), "settings": asdict(args.settings)}
+        print(json.dumps(record, default=str))
+    else:
+        print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

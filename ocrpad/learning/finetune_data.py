@@ -1,0 +1,216 @@
+"""The pieces of a fine-tune: the prepared drawings, the pull toward the base weights, frozen
+layers, and the start given to new classes. No Qt; used by ``ocrpad.learning.finetune``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ocrpad.data.samples import Strokes, validate_label, validate_strokes
+from ocrpad.learning.rehearsal import Rehearsal, load_rehearsal
+from ocrpad.model import Model
+from ocrpad.preprocess import render_params_of, render_strokes
+
+Images = NDArray[np.float32]  # (N, 1, 28, 28) float32 in [0, 1]
+Augmenter = Callable[[Strokes, np.random.Generator], Strokes]
+
+
+def renderer_for(model: Model) -> Callable[[Strokes], NDArray[np.float32]]:
+    """render_strokes with the preprocessing parameters stored in the model (or the defaults)."""
+    params = render_params_of(model.meta)
+    return lambda strokes: render_strokes(strokes, params)
+
+
+def _jitter(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A random small affine distortion: rotation ±12°, shear ±0.25, aspect ±15%."""
+    angle = np.deg2rad(rng.uniform(-12, 12))
+    rotate = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    shear = np.array([[1.0, rng.uniform(-0.25, 0.25)], [0.0, 1.0]])
+    scale = np.diag([rng.uniform(0.85, 1.15), 1.0])
+    matrix = (rotate @ shear @ scale).T
+    return tuple((s.astype(np.float64) @ matrix).astype(np.float32) for s in strokes)
+
+
+def default_augmenter() -> Augmenter:
+    """The shared training augmentation if present, else a small affine jitter."""
+    try:
+        from ocrpad.data.augment import augment_strokes
+    except ImportError:
+        return _jitter
+
+    def augment(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+        return tuple(np.asarray(s, np.float32) for s in augment_strokes(list(strokes), rng))
+
+    return augment
+
+
+@dataclass
+class TrainSet:
+    """The user's drawings split into training and held-back parts, plus the rehearsal set."""
+
+    train_strokes: list[Strokes]
+    train_labels: tuple[str, ...]
+    base_images: Images
+    held_out_images: Images
+    held_out_labels: tuple[str, ...]
+    rehearsal: Rehearsal | None
+    render: Callable[[Strokes], NDArray[np.float32]]
+    augmenter: Augmenter
+
+    @property
+    def rehearsal_size(self) -> int:
+        return 0 if self.rehearsal is None else len(self.rehearsal)
+
+    def train_images(self, rng: np.random.Generator, *, augment: bool) -> Images:
+        """This epoch's training images: (N, 1, 28, 28); most drawings freshly distorted."""
+        if not augment:
+            return self.base_images
+        images = self.base_images.copy()
+        for i, strokes in enumerate(self.train_strokes):
+            if rng.random() < 0.75:
+                with contextlib.suppress(ValueError):  # a degenerate distortion keeps the original
+                    images[i, 0] = self.render(self.augmenter(strokes, rng))
+        return images
+
+    def rehearsal_batch(
+        self, rng: np.random.Generator, size: int, index: dict[str, int]
+    ) -> tuple[Images, NDArray[np.int64]] | None:
+        """``size`` random rehearsal images and their class indices, or None."""
+        if self.rehearsal is None or size <= 0:
+            return None
+        rows = rng.integers(0, len(self.rehearsal), size=size)
+        y = np.array([index[self.rehearsal.labels[i]] for i in rows], dtype=np.int64)
+        return self.rehearsal.images[rows], y
+
+
+def split_held_out(
+    labels: Sequence[str], fraction: float, rng: np.random.Generator
+) -> NDArray[np.bool_]:
+    """Mask of drawings held back: ``fraction`` of each class that has at least 3 drawings."""
+    held = np.zeros(len(labels), dtype=bool)
+    if fraction <= 0:
+        return held
+    array = np.array(labels, dtype=object)
+    for label in dict.fromkeys(labels):
+        rows = np.flatnonzero(array == label)
+        if len(rows) >= 3:
+            count = min(len(rows) - 2, max(1, round(len(rows) * fraction)))
+            held[rng.choice(rows, size=count, replace=False)] = True
+    return held
+
+
+def prepare(
+    model: Model,
+    strokes: Sequence[Sequence[ArrayLike]],
+    labels: Sequence[str],
+    held_out: float,
+    rehearsal_path: str | Path | None,
+    rng: np.random.Generator,
+) -> TrainSet:
+    """Check, render and split the drawings; load the rehearsal set for the known classes."""
+    if len(strokes) != len(labels):
+        raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
+    if not strokes:
+        raise ValueError("fine-tuning needs at least one drawing")
+    clean = [validate_strokes(s) for s in strokes]
+    chars = tuple(validate_label(c) for c in labels)
+    render = renderer_for(model)
+    images = np.stack([render(s) for s in clean])[:, None].astype(np.float32)  # (N, 1, 28, 28)
+    held = split_held_out(chars, held_out, rng)
+    rehearsal = load_rehearsal(rehearsal_path, render)
+    if rehearsal is not None:
+        known = [i for i, c in enumerate(rehearsal.labels) if c in model.labels]
+        rehearsal = Rehearsal(rehearsal.images[known], tuple(rehearsal.labels[i] for i in known))
+    keep = np.flatnonzero(~held)
+    return TrainSet(
+        train_strokes=[clean[i] for i in keep],
+        train_labels=tuple(chars[i] for i in keep),
+        base_images=images[keep],
+        held_out_images=images[held],
+        held_out_labels=tuple(c for c, h in zip(chars, held, strict=True) if h),
+        rehearsal=rehearsal if rehearsal is not None and len(rehearsal) else None,
+        render=render,
+        augmenter=default_augmenter(),
+    )
+
+
+def predict_labels(model: Model, images: Images, batch: int = 512) -> tuple[str, ...]:
+    """The model's character for each image of (N, 1, 28, 28)."""
+    guesses: list[str] = []
+    for start in range(0, len(images), batch):
+        probs = model.predict_proba(images[start : start + batch])
+        guesses.extend(model.labels[i] for i in np.argmax(probs, axis=1))
+    return tuple(guesses)
+
+
+@dataclass(frozen=True)
+class AnchorEntry:
+    """One parameter: its base value, a mask of the entries pulled toward it, frozen or not."""
+
+    layer: Any
+    key: str
+    base: NDArray[np.floating[Any]]
+    mask: NDArray[np.floating[Any]] | None
+    frozen: bool
+
+
+Anchor = list[AnchorEntry]
+
+
+def _output_layer(model: Model) -> tuple[str, Any]:
+    """The last layer with a 2-D ``weight`` (the classifier)."""
+    for name, layer in reversed(model.network.layers):
+        weight = getattr(layer, "params", {}).get("weight")
+        if weight is not None and weight.ndim == 2:
+            return name, layer
+    raise ValueError("the model has no dense output layer")
+
+
+def make_anchor(work: Model, frozen: Sequence[str], old_classes: int) -> Anchor:
+    """Remember the starting weights; new output rows (beyond ``old_classes``) are not pulled."""
+    out_name, _ = _output_layer(work)
+    anchor: Anchor = []
+    for name, layer in work.network.layers:
+        for key, value in layer.params.items():
+            mask = None
+            if name == out_name and value.shape[0] > old_classes:
+                mask = np.zeros_like(value)
+                mask[:old_classes] = 1.0
+            is_frozen = any(name == p or name.startswith(p + ".") for p in frozen)
+            anchor.append(AnchorEntry(layer, key, value.copy(), mask, is_frozen))
+    return anchor
+
+
+def apply_penalties(anchor: Anchor, strength: float) -> None:
+    """Zero the gradients of frozen layers; add the L2-SP pull ``strength * (w - w_base)``."""
+    for entry in anchor:
+        grad = entry.layer.grads[entry.key]
+        if entry.frozen:
+            grad[...] = 0.0
+        elif strength > 0:
+            pull = entry.layer.params[entry.key] - entry.base
+            grad += strength * (pull if entry.mask is None else pull * entry.mask)
+
+
+def imprint_new_classes(work: Model, data: TrainSet, new_labels: Sequence[str]) -> None:
+    """Start each new class's output row at the (scaled) mean feature of its drawings."""
+    _, layer = _output_layer(work)
+    features = work.network.forward_with_activations(data.base_images)[-2][1]  # (N, F)
+    features = features.reshape(len(features), -1)
+    weight, bias = layer.params["weight"], layer.params["bias"]
+    old = [i for i, c in enumerate(work.labels) if c not in new_labels]
+    norm = float(np.mean(np.linalg.norm(weight[old], axis=1)))
+    for label in new_labels:
+        rows = [i for i, c in enumerate(data.train_labels) if c == label]
+        if not rows:
+            continue
+        mean = features[rows].mean(axis=0)
+        row = work.labels.index(label)
+        weight[row] = mean / max(float(np.linalg.norm(mean)), 1e-6) * norm
+        bias[row] = float(np.mean(bias[old]))

@@ -1,0 +1,93 @@
+"""The rehearsal set: a few training drawings per class, shipped beside the weights.
+
+Fine-tuning mixes them into every batch so that the model keeps what it knew while it adapts
+to the user's handwriting. The file ``weights/rehearsal.npz`` uses the shared stroke-array
+format (``points``, ``stroke_offsets``, ``sample_stroke_offsets``, ``labels``, ``mapping``,
+``writer``): strokes, not pictures, so that they are rendered by the same pipeline as the
+model's inputs. Build it with ``python -m ocrpad.devtools.make_rehearsal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.samples import Strokes
+from ocrpad.data.samples_io import read_npz_strokes
+from ocrpad.resources import weights_dir
+
+REHEARSAL_NAME: Final = "rehearsal.npz"
+
+Renderer = Callable[[Strokes], NDArray[np.float32]]
+
+
+def default_rehearsal_path() -> Path:
+    return weights_dir() / REHEARSAL_NAME
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """Rendered rehearsal drawings: ``images`` (R, 1, 28, 28) float32, ``labels`` (R,) str."""
+
+    images: NDArray[np.float32]
+    labels: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def load_rehearsal(path: str | Path | None, render: Renderer) -> Rehearsal | None:
+    """Read and render the rehearsal file; None when there is none (``path`` None or missing)."""
+    if path is None or not Path(path).is_file():
+        return None
+    drawings, labels = read_npz_strokes(path)
+    if not drawings:
+        return None
+    images = np.stack([render(d) for d in drawings])[:, None]  # (R, 1, 28, 28)
+    return Rehearsal(images.astype(np.float32), tuple(labels))
+
+
+def pick_rehearsal(
+    labels: NDArray[np.integer], suspect: NDArray[np.bool_], per_class: int, seed: int
+) -> NDArray[np.int64]:
+    """Indices of up to ``per_class`` random non-suspect samples of every class, sorted."""
+    rng = np.random.default_rng(seed)
+    chosen: list[NDArray[np.int64]] = []
+    for label in np.unique(labels):
+        pool = np.flatnonzero((labels == label) & ~suspect)
+        chosen.append(rng.choice(pool, size=min(per_class, len(pool)), replace=False))
+    return np.sort(np.concatenate(chosen)).astype(np.int64)
+
+
+def write_rehearsal(source: str | Path, target: str | Path, per_class: int, seed: int) -> int:
+    """Copy ``per_class`` drawings of every class from a shared-format file; returns the count."""
+    with np.load(source, allow_pickle=False) as data:
+        arrays = {k: np.asarray(data[k]) for k in data.files if k != "images"}
+    picked = pick_rehearsal(arrays["labels"], arrays["suspect"], per_class, seed)
+    stroke_at, sample_at = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
+    points: list[NDArray[np.float32]] = []
+    lengths: list[int] = []
+    counts: list[int] = []
+    for i in picked:
+        first, last = stroke_at[sample_at[i]], stroke_at[sample_at[i + 1]]
+        origin = arrays["points"][first:last].min(axis=0)  # small numbers compress better
+        counts.append(int(sample_at[i + 1] - sample_at[i]))
+        for k in range(sample_at[i], sample_at[i + 1]):
+            stroke = arrays["points"][stroke_at[k] : stroke_at[k + 1]] - origin
+            points.append(stroke.astype(np.float32))
+            lengths.append(len(stroke))
+    np.savez_compressed(
+        target,
+        points=np.concatenate(points),
+        stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        sample_stroke_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        labels=arrays["labels"][picked],
+        mapping=arrays["mapping"],
+        writer=arrays["writer"][picked],
+    )
+    return len(picked)
