@@ -1,0 +1,67 @@
+"""A neuron trace as one readable line of arithmetic (no Qt).
+
+"0.42·0.91 + 0.88·(−0.3) + … 7 more + bias −0.13 = 1.87 → BN 0.64 → ReLU 0.64"
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from ocrpad.explain.neuron_trace import NeuronTrace, Step
+
+SHOWN_TERMS: Final = 2  # input·weight terms written out before "… N more"
+MINUS: Final = "\u2212"
+
+
+def number(value: float) -> str:
+    """3 significant digits, a real minus sign: -0.1304 -> "−0.13"."""
+    text = f"{value:.3g}"
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def _factor(value: float) -> str:
+    return f"({number(value)})" if value < 0 else number(value)
+
+
+def _terms(pairs: list[tuple[float, float]], count: int, bias: float, total: float) -> str:
+    """ "a·b + c·d + … N more + bias e = total" for the strongest (input, weight) pairs."""
+    parts = [f"{number(x)}·{_factor(w)}" for x, w in pairs]
+    if count > len(pairs):
+        parts.append(f"… {count - len(pairs)} more")
+    parts.append(f"bias {number(bias)}")
+    return " + ".join(parts) + f" = {number(total)}"
+
+
+def step_text(step: Step) -> str:
+    """One per-unit step: "BN 0.64" / "ReLU 0.64"."""
+    return f"{'BN' if step.kind == 'batchnorm' else 'ReLU'} {number(step.value)}"
+
+
+def chain_line(trace: NeuronTrace) -> str:
+    """The arithmetic of `trace` in one line (see the module docstring)."""
+    if trace.kind == "conv" and trace.patch is not None and trace.products is not None:
+        assert trace.kernel is not None
+        order = np.argsort(-np.abs(trace.products.reshape(-1)), kind="stable")[:SHOWN_TERMS]
+        patch, kernel = trace.patch.reshape(-1), trace.kernel.reshape(-1)
+        pairs = [(float(patch[i]), float(kernel[i])) for i in order]
+        line = _terms(pairs, trace.products.size, trace.bias, trace.total)
+        return " → ".join([line, *(step_text(s) for s in trace.chain)])
+    if trace.kind == "dense":
+        pairs = [(c.input, c.weight) for c in trace.contributions[:SHOWN_TERMS]]
+        count = len(trace.contributions) + trace.rest_count
+        return _terms(pairs, count, trace.bias, trace.total)
+    if trace.kind == "pool" and trace.window is not None:
+        cells = ", ".join(number(float(v)) for v in trace.window.reshape(-1))
+        return f"max({cells}) = {number(trace.value)}"
+    step = trace.step
+    if step is None:
+        return f"{trace.layer} = {number(trace.value)}"
+    if step.kind == "relu":
+        return f"ReLU({number(step.input)}) = {number(step.value)}"
+    std = float(np.sqrt(step.var + step.eps))
+    return (
+        f"({number(step.input)} {MINUS} mean {number(step.mean)}) / std {number(std)}"
+        f" × {number(step.weight)} + {_factor(step.bias)} = {number(step.value)}"
+    )
