@@ -13,7 +13,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad import __version__
+from ocrpad import __version__, bounds
 from ocrpad.nn import (
     BatchNorm2d,
     Conv2d,
@@ -98,6 +98,29 @@ def feature_shape(config: ModelConfig) -> tuple[int, int, int]:
     if size < 1:
         raise ValueError(f"the architecture shrinks a {config.input_size}px input to nothing")
     return channels, size, size
+
+
+def network_cost(config: ModelConfig, num_classes: int) -> tuple[int, int, int]:
+    """(parameters, values computed per input, multiply-adds per input) of the network, from
+    the configuration alone (nothing allocated); ValueError if a layer shrinks to nothing."""
+    size, channels, k = config.input_size, config.in_channels, config.kernel_size
+    parameters = activations = multiply_adds = 0
+    for block in config.blocks:
+        size = size + 2 * config.padding - k + 1
+        if size < 1:
+            raise ValueError(f"the architecture shrinks a {config.input_size}px input to nothing")
+        parameters += (k * k * channels + 1 + 4 * block.batchnorm) * block.channels
+        multiply_adds += size * size * k * k * channels * block.channels
+        activations += 2 * size * size * block.channels  # the convolution and its ReLU
+        size = size // 2 if block.pool else size
+        channels = block.channels
+    features = channels * size * size
+    for units in (*config.hidden, num_classes):
+        parameters += (features + 1) * units
+        multiply_adds += features * units
+        activations += units
+        features = units
+    return parameters, activations, multiply_adds
 
 
 def build_network(config: ModelConfig, num_classes: int, rng: np.random.Generator) -> Sequential:
@@ -252,7 +275,9 @@ def _check_labels(labels: list[str], what: str) -> None:
 def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     """Load a model file; ``None`` loads the shipped default weights.
 
-    Raises :class:`ocrpad.nn.ModelFileError` (a ``ValueError``) naming the file and the damage.
+    Raises :class:`ocrpad.nn.ModelFileError` (a ``ValueError``) naming the file and the damage,
+    also for a configuration or render parameters outside :mod:`ocrpad.bounds` (checked before
+    any layer is built, so a hostile file costs neither time nor memory).
     """
     if path is None:
         from ocrpad import resources  # lazy: only the default path needs it
@@ -260,6 +285,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
         path = resources.default_weights_path()
     arrays, meta = load_arrays(path)
     config, labels = _parse_meta(Path(path), meta)
+    _check_render(Path(path), meta)
     network = build_network(config, len(labels), np.random.default_rng(0))
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
     check_arrays(path, arrays, expected)
@@ -278,10 +304,27 @@ def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise ModelFileError(path, f"unsupported format version {version!r}")
     try:
-        config = ModelConfig.from_json(meta["config"])
-        feature_shape(config)
         labels = meta["labels"]
+        if not isinstance(labels, list) or len(labels) > bounds.MAX_CLASSES:
+            raise ValueError(f"labels must be a list of at most {bounds.MAX_CLASSES} characters")
         _check_labels(labels, "labels")
+        bounds.check_config_json(meta["config"])
+        config = ModelConfig.from_json(meta["config"])
+        bounds.check_cost(*network_cost(config, len(labels)))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(path, f"invalid metadata ({exc!r})") from exc
+        raise ModelFileError(path, f"invalid metadata ({exc})") from exc
     return config, list(labels)
+
+
+def _check_render(path: Path, meta: dict[str, Any]) -> None:
+    """The render parameters stored with the weights (if any) must be sane and match the input."""
+    from ocrpad.preprocess import render_params_of  # lazy: drawing code is not the model's
+
+    info = meta.get("info", {})
+    try:
+        params = render_params_of(info if isinstance(info, dict) else {})
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"invalid render parameters ({exc})") from exc
+    size = meta["config"].get("input_size", ModelConfig.input_size)
+    if params.size != size:
+        raise ModelFileError(path, f"renders {params.size}px inputs for a {size}px network")

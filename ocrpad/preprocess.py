@@ -13,22 +13,35 @@ import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from PIL import Image, ImageDraw, ImageFilter, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFilter
+
+from ocrpad.bounds import check_render_json
+from ocrpad.picture import ImageReadError, load_image  # re-exported: pictures are an input too
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "EmptyDrawingError",
+    "ImageReadError",
+    "RenderParams",
+    "bitmap_to_input",
+    "flatten_strokes",
+    "load_image",
+    "render_batch",
+    "render_flat",
+    "render_params_of",
+    "render_strokes",
+    "stroke_frame",
+]
 
 FloatArray = NDArray[np.float32]
 
 
 class EmptyDrawingError(ValueError):
     """The drawing has no usable ink (no points, or non-finite coordinates)."""
-
-
-class ImageReadError(ValueError):
-    """A picture file could not be read."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +61,13 @@ class RenderParams:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RenderParams:
-        """Inverse of `to_dict`; unknown keys are an error, missing keys take defaults."""
+        """Inverse of `to_dict`; unknown keys and values outside `ocrpad.bounds` are a
+        ValueError, missing keys take defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown render parameters: {sorted(unknown)}")
+        check_render_json(data)
         center = data.get("center", "box")
         if center not in ("box", "mass"):
             raise ValueError(f"render center must be 'box' or 'mass', not {center!r}")
@@ -301,25 +316,3 @@ def _paste_position(small: NDArray[np.float64], params: RenderParams) -> tuple[i
         x0 += float(np.clip((w - 1) / 2 - cx, -room_x, room_x))
         y0 += float(np.clip((h - 1) / 2 - cy, -room_y, room_y))
     return round(x0), round(y0)
-
-
-def load_image(path: str | Path) -> NDArray[np.uint8]:
-    """Read a picture file → (H, W) uint8 grey; transparency is composited over white.
-
-    Raises ImageReadError (a ValueError) naming the file when it cannot be read.
-    """
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-                rgba = im.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                grey = Image.alpha_composite(white, rgba).convert("L")
-            else:
-                grey = im.convert("L")
-    except FileNotFoundError as exc:
-        raise ImageReadError(f"{path}: no such file") from exc
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ImageReadError(f"{path}: not a readable image ({exc})") from exc
-    return np.asarray(grey, dtype=np.uint8).copy()

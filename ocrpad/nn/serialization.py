@@ -14,12 +14,16 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 META_KEY: Final = "__meta__"
+MAX_FILE_BYTES: Final = 512 * 1024 * 1024
+"""The most a model file may hold once uncompressed (the shipped one: under 2 MB). Checked
+from the archive's directory and each array's header before any array is read, so a
+decompression bomb or a header claiming a huge shape costs no memory."""
 
 
 class ModelFileError(ValueError):
@@ -78,6 +82,7 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], 
         raise ModelFileError(p, "the file is empty")
     if not zipfile.is_zipfile(p):
         raise ModelFileError(p, "not an .npz model file (not a zip archive; truncated or foreign)")
+    _check_sizes(p)
     arrays = _read_npz(p)
     if META_KEY not in arrays:
         raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
@@ -106,13 +111,44 @@ def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
         raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
 
 
+def _check_sizes(p: Path) -> None:
+    """Refuse archives whose members, or whose arrays' declared shapes, exceed the bounds."""
+    try:
+        with zipfile.ZipFile(p) as archive:
+            members = archive.infolist()
+            total = sum(m.file_size for m in members)
+            if total > MAX_FILE_BYTES:
+                raise ModelFileError(
+                    p, f"holds {total:,} bytes uncompressed (at most {MAX_FILE_BYTES:,})"
+                )
+            for member in members:
+                with archive.open(member) as f:
+                    shape, dtype = _array_header(f)
+                if float(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
+                    raise ModelFileError(p, f"{member.filename} claims more data than it holds")
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, TypeError) as exc:
+        raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
+
+
+def _array_header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """(shape, dtype) from the header of one ``.npy`` member, reading nothing else."""
+    fmt = np.lib.format
+    if fmt.read_magic(f) == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(f)
+    else:
+        shape, _, dtype = fmt.read_array_header_2_0(f)
+    return shape, dtype
+
+
 def _parse_meta(p: Path, raw: NDArray[Any]) -> dict[str, Any]:
     if raw.shape != () or raw.dtype.kind != "U":
         raise ModelFileError(p, f"{META_KEY} is not a JSON string")
     try:
         meta = json.loads(str(raw[()]))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(p, f"{META_KEY} is not valid JSON ({exc})") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(p, f"{META_KEY} is not valid JSON ({exc!r:.200})") from exc
     if not isinstance(meta, dict):
         raise ModelFileError(p, f"{META_KEY} is not a JSON object")
     return meta

@@ -1,0 +1,54 @@
+"""Picture files → grey pixels, refusing what is too large before decoding anything."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, UnidentifiedImageError
+
+from ocrpad.bounds import check_picture_size
+
+__all__ = ["ImageReadError", "load_image"]
+
+
+class ImageReadError(ValueError):
+    """A picture file could not be read; the message names the file and the reason."""
+
+
+def load_image(path: str | Path) -> NDArray[np.uint8]:
+    """Read a picture file → (H, W) uint8 grey; transparency is composited over white.
+
+    The size in the file's header is checked against `ocrpad.bounds` before any pixel is
+    decoded. Raises ImageReadError (a ValueError) naming the file and the reason when it cannot
+    be read: missing, not a picture, damaged, too large, or out of memory.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            try:
+                check_picture_size(*im.size)
+            except ValueError as exc:
+                raise ImageReadError(f"{path}: {exc}") from exc
+            im.load()
+            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = Image.alpha_composite(white, rgba).convert("L")
+            else:
+                grey = im.convert("L")
+            return np.asarray(grey, dtype=np.uint8).copy()
+    except ImageReadError:
+        raise
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"{path}: no such file") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(f"{path}: the picture is too large to open ({exc})") from exc
+    except MemoryError as exc:
+        raise ImageReadError(f"{path}: not enough memory to open this picture") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(f"{path}: not a picture ocrpad can read (PNG, JPG, BMP…)") from exc
+    except (OSError, ValueError, SyntaxError, struct.error) as exc:
+        raise ImageReadError(f"{path}: the picture is damaged or cannot be read ({exc})") from exc

@@ -1,0 +1,160 @@
+"""load_model checks every size a model file names before it allocates anything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ocrpad.model import build_model, load_model
+from ocrpad.nn import ModelFileError, serialization
+
+HOSTILE_CONFIGS: dict[str, dict[str, Any]] = {
+    "kernel size 0": {"kernel_size": 0},
+    "a 100,000-pixel input": {"input_size": 100_000},
+    "a 2,000,000-unit layer": {"hidden": [2_000_000]},
+    "a million channels": {"blocks": [{"channels": 1_000_000}]},
+    "a boolean kernel": {"kernel_size": True},
+    "a negative padding": {"padding": -1},
+    "padding wider than any kernel": {"padding": 50},
+    "a text layer size": {"hidden": "128"},
+    "no convolution block": {"blocks": []},
+    "a NaN dropout": {"conv_dropout": float("nan")},
+    "a dropout of 1": {"dense_dropout": 1.0},
+    "a block that is a number": {"blocks": [5]},
+    "many wide layers": {"hidden": [16_384] * 8, "blocks": [{"channels": 1024}] * 3},
+    "a configuration that is a list": [],  # type: ignore[dict-item]
+}
+
+
+def _rewrite_meta(path: Path, change: dict[str, Any]) -> None:
+    """Replace keys of the model file's ``__meta__`` (the arrays stay as they are)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    meta.update(change)
+    serialization.save_arrays(path, arrays, meta)
+
+
+def _hostile_files(folder: Path) -> list[Path]:
+    paths = []
+    for i, (name, config) in enumerate(HOSTILE_CONFIGS.items()):
+        path = folder / f"config-{i}.npz"
+        build_model(labels=list("ab")).save(path)
+        _rewrite_meta(path, {"config": config if isinstance(config, list) else {**config}})
+        paths.append(path)
+        assert name
+    render = folder / "render.npz"
+    build_model(labels=list("ab")).save(render)
+    _rewrite_meta(render, {"info": {"render": {"supersample": 100_000}}})
+    labels = folder / "labels.npz"
+    build_model(labels=list("ab")).save(labels)
+    _rewrite_meta(labels, {"labels": [chr(0x4E00 + i) for i in range(20_000)]})
+    return [*paths, render, labels]
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_CONFIGS))
+def test_a_hostile_configuration_is_one_model_file_error_naming_the_value(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    config = HOSTILE_CONFIGS[name]
+    _rewrite_meta(path, {"config": config})
+    with pytest.raises(ModelFileError, match="invalid metadata") as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_100000x_supersampling_or_a_render_size_unlike_the_input_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    _rewrite_meta(path, {"info": {"render": {"supersample": 100_000}}})
+    with pytest.raises(ModelFileError, match="supersample"):
+        load_model(path)
+    _rewrite_meta(path, {"info": {"render": {"size": 32}}})
+    with pytest.raises(ModelFileError, match="32px inputs for a 28px network"):
+        load_model(path)
+    _rewrite_meta(path, {"info": {"render": "big"}})
+    with pytest.raises(ModelFileError, match="render"):
+        load_model(path)
+
+
+def test_hostile_model_files_are_refused_within_a_small_memory_limit(tmp_path: Path) -> None:
+    """In a process that may use at most ~1.5 GB of address space, each file is refused with
+    ModelFileError (today's loader ran out of memory or divided by zero instead)."""
+    paths = _hostile_files(tmp_path)
+    code = textwrap.dedent(
+        f"""
+        import resource, sys
+        from ocrpad.model import load_model
+        from ocrpad.nn import ModelFileError
+        limit = 1536 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        for path in {[str(p) for p in paths]!r}:
+            try:
+                load_model(path)
+            except ModelFileError as exc:
+                print("refused", exc)
+            else:
+                print("loaded", path)
+        """
+    )
+    env = {"OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(paths) and all(line.startswith("refused") for line in lines), lines
+
+
+def test_an_array_header_claiming_more_data_than_the_file_holds_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    header = {"descr": "<f4", "fortran_order": False, "shape": (100_000, 100_000)}
+    buffer = bytearray(b"\x93NUMPY\x01\x00")
+    text = repr(header).encode("latin1")
+    text += b" " * (-(len(buffer) + 2 + len(text) + 1) % 64) + b"\n"
+    buffer += len(text).to_bytes(2, "little") + text + b"\0" * 64
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("huge.npy", bytes(buffer))
+    with pytest.raises(ModelFileError, match="claims more data than it holds"):
+        load_model(path)
+
+
+def test_an_archive_larger_than_the_bound_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    monkeypatch.setattr(serialization, "MAX_FILE_BYTES", 100_000)
+    with pytest.raises(ModelFileError, match="uncompressed"):
+        load_model(path)
+
+
+def test_deeply_nested_metadata_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    serialization.write_npz_atomically(
+        path, {"__meta__": np.array("[" * 200_000 + "]" * 200_000)}
+    )
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load_model(path)
+
+
+def test_the_shipped_architecture_is_well_within_the_bounds(tmp_path: Path) -> None:
+    model = load_model()
+    path = tmp_path / "copy.npz"
+    model.save(path)
+    assert load_model(path).labels == model.labels

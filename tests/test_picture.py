@@ -1,0 +1,113 @@
+"""Picture files: what is too large is refused from its header; every failure is ImageReadError."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocrpad.picture import ImageReadError, load_image
+from ocrpad.preprocess import EmptyDrawingError, bitmap_to_input
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(path: Path, width: int, height: int) -> Path:
+    """A small PNG whose header claims width x height grey pixels (all zero, highly compressed)."""
+    rows = zlib.compressobj(9)
+    row = b"\0" * (width + 1)
+    body = b"".join(rows.compress(row) for _ in range(min(height, 64))) + rows.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body)
+    path.write_bytes(png + _chunk(b"IEND", b""))
+    return path
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_in_little_memory(tmp_path: Path) -> None:
+    """A 100,000 x 100,000 picture (10 G pixels) in a 1.5 GB address space: a clear refusal."""
+    path = bomb_png(tmp_path / "bomb.png", 100_000, 100_000)
+    code = textwrap.dedent(
+        f"""
+        import resource
+        limit = 1536 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        from ocrpad.picture import ImageReadError, load_image
+        try:
+            load_image({str(path)!r})
+        except ImageReadError as exc:
+            print("refused:", exc)
+        """
+    )
+    env = {"OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "refused:" in result.stdout and "too large" in result.stdout
+
+
+def test_a_picture_over_the_pixel_bound_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = bomb_png(tmp_path / "wide.png", 9_000, 9_000)  # 81 M pixels: under Pillow's own limit
+    with pytest.raises(ImageReadError, match=r"too large \(9,000 x 9,000 pixels"):
+        load_image(path)
+
+
+def test_running_out_of_memory_while_decoding_becomes_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.png"
+    Image.new("L", (40, 40), 255).save(path)
+
+    def no_memory(self: Image.Image) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("PIL.PngImagePlugin.PngImageFile.load", no_memory)
+    with pytest.raises(ImageReadError, match="not enough memory"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"hello, I am text", "not a picture ocrpad can read"),
+        (b"", "not a picture ocrpad can read"),
+    ],
+)
+def test_a_file_that_is_no_picture_says_so(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "x.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=reason):
+        load_image(path)
+
+
+def test_a_truncated_picture_is_called_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "t.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), np.uint8)).save(path)
+    path.write_bytes(path.read_bytes()[:600])
+    with pytest.raises(ImageReadError, match="damaged"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (50, 30)])
+def test_a_tiny_or_single_colour_picture_reads_and_is_called_single_colour(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    path = tmp_path / "plain.png"
+    Image.new("RGB", size, (200, 10, 10)).save(path)
+    pixels = load_image(path)  # a readable picture, not "not a PNG or JPG"
+    assert pixels.shape == (size[1], size[0])
+    with pytest.raises(EmptyDrawingError, match="single colour"):
+        bitmap_to_input(pixels)
