@@ -82,8 +82,8 @@ def check_config_json(data: object) -> None:
         if key in data:
             float_in(data, key, 0.0, 1.0, open_high=True)
     blocks = data.get("blocks", ())
-    if not isinstance(blocks, list | tuple) or not 1 <= len(blocks) <= MAX_BLOCKS:
-        raise ValueError(f"blocks must be a list of 1..{MAX_BLOCKS} convolution blocks")
+    if not isinstance(blocks, list | tuple) or len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"blocks must be a list of at most {MAX_BLOCKS} convolution blocks")
     for block in blocks:
         if not isinstance(block, Mapping) or set(block) - {"channels", "batchnorm", "pool"}:
             raise ValueError(f"a block must be {{channels, batchnorm, pool}}, not {block!r}")

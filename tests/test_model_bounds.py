@@ -25,7 +25,8 @@ HOSTILE_CONFIGS: dict[str, dict[str, Any]] = {
     "a negative padding": {"padding": -1},
     "padding wider than any kernel": {"padding": 50},
     "a text layer size": {"hidden": "128"},
-    "no convolution block": {"blocks": []},
+    "blocks that are one object": {"blocks": {"channels": 3}},
+    "seventeen blocks": {"blocks": [{"channels": 1}] * 17, "padding": 1},
     "a NaN dropout": {"conv_dropout": float("nan")},
     "a dropout of 1": {"dense_dropout": 1.0},
     "a block that is a number": {"blocks": [5]},
@@ -146,9 +147,7 @@ def test_an_archive_larger_than_the_bound_is_refused_before_reading(
 
 def test_deeply_nested_metadata_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.npz"
-    serialization.write_npz_atomically(
-        path, {"__meta__": np.array("[" * 200_000 + "]" * 200_000)}
-    )
+    serialization.write_npz_atomically(path, {"__meta__": np.array("[" * 200_000 + "]" * 200_000)})
     with pytest.raises(ModelFileError, match="not valid JSON"):
         load_model(path)
 
