@@ -1,10 +1,15 @@
 """`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
 
-    ocrpad-train --data ../shared/data/unipen --out weights/ocrpad-default.npz
+    ocrpad-train --data ../shared/data/unipen --out runs/base.npz
+    ocrpad-train --data ../shared/data/unipen --data ../shared/data/unipen-symbols \
+        --init-from runs/base.npz --epochs 3 --lr 5e-4 --warmup-steps 300 --coarse 0.4 \
+        --out weights/ocrpad-default.npz
 
-The defaults reproduce the shipped model. A checkpoint is replaced atomically every 100
-batches and after every epoch; Ctrl-C (or SIGTERM) stops before the next batch and saves one
-there, which `--resume` continues exactly. The model file is written only when training ends.
+The defaults train the 62-class base from scratch; the second command widens it (a warm start
+that adds the symbols and coarse-trace augmentation) into the shipped model. A checkpoint is
+replaced atomically every 100 batches and after every epoch; Ctrl-C (or SIGTERM) stops before
+the next batch and saves one there, which `--resume` continues exactly. The model file is
+written only when training ends.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ocrpad.data.unipen import StrokeDataset, load_unipen
+from ocrpad.data.combine import load_split
+from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, Recipe, architecture
+from ocrpad.model import load_model
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
     "epochs": "epochs",
@@ -35,17 +42,25 @@ FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
     "ema_decay": "ema_decay",
     "val_fraction": "val_fraction",
     "seed": "seed",
+    "warmup_steps": "warmup_steps",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocrpad-train", description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True, type=Path, help="folder with unipen-{train,test}.npz")
+    p.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        action="append",
+        help="folder with *-train.npz (and *-test.npz) or a train file; repeat to combine",
+    )
     p.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
     p.add_argument("--config", type=Path, help="recipe JSON (flags given here override it)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float, help="peak learning rate (Adam, cosine schedule)")
+    p.add_argument("--warmup-steps", type=int, help="steps of linear learning-rate warm-up")
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--ema-decay", type=float, help="weight averaging decay (0 = off)")
@@ -54,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", choices=sorted(ARCHITECTURES), help="named architecture")
     p.add_argument("--center", choices=["box", "mass"], help="centre drawings by box or mass")
     p.add_argument("--no-augment", action="store_true", help="train on canonical renderings")
+    p.add_argument("--coarse", type=float, help="share of drawings made coarse (other devices)")
+    p.add_argument("--init-from", type=Path, help="model file to start from (warm start)")
     p.add_argument("--resume", type=Path, help="checkpoint to continue from")
     p.add_argument("--checkpoint-dir", type=Path, help="default: <out>.checkpoints/")
     p.add_argument("--checkpoint-every", type=int, default=100, help="batches between saves")
@@ -77,17 +94,21 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         changes["render"] = dataclasses.replace(recipe.render, center=args.center)
     if args.no_augment:
         changes["augment"] = False
+    if args.coarse is not None:
+        changes["augmentation"] = dataclasses.replace(recipe.augmentation, coarse=args.coarse)
+    if args.init_from is not None:
+        changes["init_sha256"] = file_checksum(args.init_from)
     return recipe.replace(**changes)
 
 
 def _load(args: argparse.Namespace, seed: int) -> tuple[StrokeDataset, StrokeDataset | None]:
-    folder: Path = args.data
-    train = load_unipen(folder / "unipen-train.npz" if folder.is_dir() else folder, images=False)
+    sources: list[Path] = args.data
+    train = load_split(sources, "train")
+    assert train is not None  # a missing train split raises
     if args.limit is not None and args.limit < len(train):
         pick = np.random.default_rng(seed).choice(len(train), args.limit, replace=False)
         train = train.subset(np.sort(pick))
-    test_path = folder / "unipen-test.npz"
-    test = None if args.no_test or not test_path.is_file() else load_unipen(test_path, images=False)
+    test = None if args.no_test else load_split(sources, "test")
     return train, test
 
 
@@ -115,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(recipe.to_dict(), indent=2))
             return 0
         train, test = _load(args, recipe.seed)
+        init = None if args.init_from is None else load_model(args.init_from)
     except (ValueError, OSError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
         return 2
@@ -157,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             on_step=on_step,
             on_epoch=on_epoch,
             cancel=stopper,
+            init=init,
         )
     except (ValueError, OSError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """Seeded stroke augmentation, cheap enough to run on every sample of every epoch.
 
 Geometry is applied to the points before rendering (rotation, shear, aspect, a smooth elastic
-warp, point jitter, dropped points); size, position and pen width are applied by the renderer
-(`render_flat`'s zoom / shift / width_scale). Every draw comes from the caller's Generator.
+warp, point jitter, dropped points), then some drawings are made coarse like other devices'
+traces (few points, joined strokes: `ocrpad.data.coarse`); size, position and pen width are
+applied by the renderer (`render_flat`'s zoom / shift / width_scale). Every draw comes from the
+caller's Generator.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.data.coarse import CoarseParams, coarsen_randomly
 from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, render_flat
 
 FloatArray = NDArray[np.float32]
@@ -35,6 +38,21 @@ class AugmentParams:
     width: tuple[float, float] = (0.7, 1.45)  # pen width factor
     zoom: tuple[float, float] = (0.85, 1.08)  # box size factor
     shift: float = 1.2  # ± output pixels
+    coarse: float = 0.0  # share of drawings made coarse (see CoarseParams for the rest)
+    coarse_join: float = 0.5  # of those, share whose strokes are joined by their pen-up moves
+    coarse_points: tuple[int, int] = (4, 20)  # points the drawing is resampled to by arc length
+    coarse_decimate: float = 0.3  # of those, share that keep every k-th point instead
+    coarse_every: tuple[int, int] = (2, 8)  # k
+
+    def coarse_params(self) -> CoarseParams:
+        """The coarse-trace part of the augmentation."""
+        return CoarseParams(
+            probability=self.coarse,
+            join=self.coarse_join,
+            points=self.coarse_points,
+            decimate=self.coarse_decimate,
+            every=self.coarse_every,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (for the training recipe)."""
@@ -126,6 +144,7 @@ def render_augmented(
 ) -> FloatArray:
     """Augment one flat sample and render it with random pen width, zoom and shift → (28, 28)."""
     q, offs = augment_flat(points, offsets, rng, params)
+    q, offs = coarsen_randomly(q, offs, rng, params.coarse_params())
     return render_flat(
         q,
         offs,

@@ -76,10 +76,13 @@ def targets_for(data: StrokeDataset, labels: list[str]) -> NDArray[np.int64]:
     return np.asarray(lookup[data.labels], dtype=np.int64)
 
 
-def _start(recipe: Recipe, labels: list[str], resume: Path | None) -> _Run:
-    model = build_model(recipe.model, labels, np.random.default_rng(recipe.seed))
-    head = model.network["out"].params["weight"]
-    head *= 0.1  # start near uniform predictions (loss ≈ ln C) instead of large random logits
+def _start(recipe: Recipe, labels: list[str], resume: Path | None, init: Model | None) -> _Run:
+    if init is None:
+        model = build_model(recipe.model, labels, np.random.default_rng(recipe.seed))
+        head = model.network["out"].params["weight"]
+        head *= 0.1  # start near uniform predictions (loss ≈ ln C), not large random logits
+    else:
+        model = warm_start_model(init, recipe, labels)
     optimizer = Adam(model, recipe.lr, weight_decay=recipe.weight_decay)
     average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay > 0 else None
     state = TrainState(rng_state=dict(np.random.default_rng(recipe.seed).bit_generator.state))
@@ -99,6 +102,17 @@ def _start(recipe: Recipe, labels: list[str], resume: Path | None) -> _Run:
         run.elapsed_before = run.state.elapsed
         _restore_dropout_states(run)
     return run
+
+
+def warm_start_model(init: Model, recipe: Recipe, labels: list[str]) -> Model:
+    """A copy of `init` whose output layer also covers `labels` it lacks (new rows start
+    small, near uniform); its architecture must be the recipe's."""
+    if init.config != recipe.model:
+        raise ValueError("--init-from: the model's architecture differs from the recipe's")
+    model = init.with_extra_classes(labels, np.random.default_rng(recipe.seed))
+    new = [i for i, c in enumerate(model.labels) if c not in init.labels]
+    model.network["out"].params["weight"][new] *= 0.1
+    return model
 
 
 def _checkpoint(run: _Run, directory: Path) -> None:
@@ -212,6 +226,7 @@ def fit(
     on_step: Callable[[int, StepStats], None] | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    init: Model | None = None,
 ) -> FitResult:
     """Train a new model on `train` (strokes) following `recipe`.
 
@@ -220,14 +235,16 @@ def fit(
     batches and when cancelled, and `best-model.npz` (a model file) after every epoch;
     resume: such a checkpoint (continues at the same batch).
     on_step(epoch, stats) after every batch; on_epoch(record) after every epoch; cancel()
-    returning True stops before the next batch.
+    returning True stops before the next batch. init: start from this model's weights (a warm
+    start; classes of `train` it lacks are added) instead of a fresh network; its own record
+    is kept in the result's meta["init"].
     """
     recipe = Recipe() if recipe is None else recipe
     keep, held = split_by_writer(
         train.writers, recipe.val_fraction, np.random.default_rng(recipe.seed)
     )
     fit_data, val_data = train.subset(keep), train.subset(held)
-    run = _start(recipe, list(train.mapping), None if resume is None else Path(resume))
+    run = _start(recipe, list(train.mapping), None if resume is None else Path(resume), init)
     run.data_checksum = train.checksum
     plan = BatchPlan(
         fit_data,
@@ -260,13 +277,19 @@ def fit(
         record["seconds"] = run.elapsed()
         if directory is not None:
             _checkpoint(run, directory)
-            _final_model(run, train).save(directory / BEST_MODEL_NAME)  # for ocrpad-eval
+            _final_model(run, train, init).save(directory / BEST_MODEL_NAME)  # for ocrpad-eval
         if on_epoch is not None:
             on_epoch(record)
-    return FitResult(_final_model(run, train), run.state.history, completed)
+    return FitResult(_final_model(run, train, init), run.state.history, completed)
 
 
-def _final_model(run: _Run, train: StrokeDataset) -> Model:
+def _lineage(init: Model) -> dict[str, Any]:
+    """What a warm-started model started from: the parent's own training record."""
+    keep = ("recipe", "data", "epochs", "best_epoch", "metrics", "wall_time_s", "init")
+    return {"labels": len(init.labels), **{k: init.meta[k] for k in keep if k in init.meta}}
+
+
+def _final_model(run: _Run, train: StrokeDataset, init: Model | None = None) -> Model:
     """The best-by-validation weights with the training record in `meta`."""
     model = run.model.copy()
     model.load_state_dict(run.best)
@@ -286,4 +309,6 @@ def _final_model(run: _Run, train: StrokeDataset) -> Model:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "trained_by": "ocrpad-train",
     }
+    if init is not None:
+        model.meta["init"] = _lineage(init)
     return model

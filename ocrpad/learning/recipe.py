@@ -78,6 +78,7 @@ class Recipe:
     model: ModelConfig = field(default_factory=lambda: ARCHITECTURES[DEFAULT_ARCH])
     render: RenderParams = field(default_factory=RenderParams)
     augmentation: AugmentParams = field(default_factory=AugmentParams)
+    init_sha256: str = ""  # a warm start: the sha256 of the model file it started from
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (nested configs as dicts)."""

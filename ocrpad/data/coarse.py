@@ -1,0 +1,161 @@
+"""Coarse traces: what other pens, tablets and mice give instead of UNIPEN's dense samples.
+
+A cheap device or a fast mouse reports few points, so curves become a handful of straight
+segments; some devices (or a recorder that loses pen-up events) join the strokes into one
+polyline in which the pen-up moves are drawn as ink. These functions make such traces from
+dense ones, both to train on (`coarsen_randomly`, part of the augmentation) and to measure
+with (`coarse_trace`: each drawing resampled by arc length to N points, strokes joined).
+
+Every function takes and returns the flat layout (points (P, 2) float32, offsets (S+1,) int64
+starting at 0), as `render_flat` does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.unipen import StrokeDataset
+
+FloatArray = NDArray[np.float32]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class CoarseParams:
+    """How often and how coarsely training drawings are made to look like other devices'.
+
+    probability: share of drawings coarsened at all; join: share of those whose strokes are
+    joined by their pen-up moves; points: (fewest, most) points the whole drawing is resampled
+    to by arc length; decimate: share of the coarsened drawings that instead keep every k-th
+    point (k from `every`), as a slower sampling rate would.
+    """
+
+    probability: float = 0.0
+    join: float = 0.5
+    points: tuple[int, int] = (4, 20)
+    decimate: float = 0.3
+    every: tuple[int, int] = (2, 8)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for the training recipe)."""
+        return dataclasses.asdict(self)
+
+
+def join_strokes(points: FloatArray, offsets: IntArray) -> tuple[FloatArray, IntArray]:
+    """All strokes as one polyline, the pen-up moves between them becoming ink."""
+    return points, np.array([0, len(points)], dtype=np.int64)
+
+
+def _arc_positions(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Cumulative arc length at every point of one polyline p (k, 2) → (k,)."""
+    steps = np.hypot(*np.diff(p, axis=0).T)
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def resample_polyline(p: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """n points evenly spaced along polyline p (k, 2) by arc length, both ends kept → (n, 2).
+
+    A polyline of no length (a dot) gives its first point n times; n = 1 gives the first point.
+    """
+    if n <= 1 or len(p) == 1:
+        return np.repeat(p[:1], max(n, 1), axis=0)
+    s = _arc_positions(p)
+    if s[-1] <= 0.0:
+        return np.repeat(p[:1], n, axis=0)
+    keep = np.concatenate([[True], np.diff(s) > 0])  # repeated points would divide by zero
+    s, p = s[keep], p[keep]
+    t = np.linspace(0.0, s[-1], n)
+    return np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], axis=1)
+
+
+def resample_strokes(points: FloatArray, offsets: IntArray, n: int) -> tuple[FloatArray, IntArray]:
+    """Resample a drawing to about n points in all, shared among strokes by their length.
+
+    Every stroke keeps at least its two ends (a dot keeps one point), so a drawing of many
+    strokes may end up with more than n points.
+    """
+    p = points.astype(np.float64)
+    spans = list(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True))
+    spans = [(a, b) for a, b in spans if b > a]
+    lengths = np.array([_arc_positions(p[a:b])[-1] for a, b in spans])
+    total = float(lengths.sum())
+    share = lengths / total if total > 0 else np.full(len(spans), 1.0 / max(len(spans), 1))
+    pieces = []
+    for (a, b), part, length in zip(spans, share, lengths, strict=True):
+        count = 1 if length <= 0 else max(2, round(float(part) * n))
+        pieces.append(resample_polyline(p[a:b], count))
+    new_offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum([len(q) for q in pieces], out=new_offsets[1:])
+    return np.concatenate(pieces).astype(np.float32), new_offsets
+
+
+def decimate_strokes(
+    points: FloatArray, offsets: IntArray, every: int, start: int = 0
+) -> tuple[FloatArray, IntArray]:
+    """Keep every `every`-th point of each stroke (from `start`) plus its last one."""
+    keep = np.zeros(len(points), dtype=bool)
+    for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        if b > a:
+            keep[a + min(start, b - a - 1) : b : every] = True
+            keep[b - 1] = True
+    counts = np.diff(offsets)
+    stroke_of_point = np.repeat(np.arange(len(counts)), counts)
+    kept = np.bincount(stroke_of_point[keep], minlength=len(counts))
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(kept, out=new_offsets[1:])
+    return points[keep], new_offsets
+
+
+def coarse_trace(
+    points: FloatArray, offsets: IntArray, n: int = 8, *, join: bool = True
+) -> tuple[FloatArray, IntArray]:
+    """The measuring simulation: strokes joined (pen-up moves as ink), then the whole
+    polyline resampled by arc length to n points. With join=False each stroke is resampled
+    on its own, sharing the n points by length."""
+    if join:
+        joined, _ = join_strokes(points, offsets)
+        q = resample_polyline(joined.astype(np.float64), n).astype(np.float32)
+        return q, np.array([0, len(q)], dtype=np.int64)
+    return resample_strokes(points, offsets, n)
+
+
+def coarsen_randomly(
+    points: FloatArray, offsets: IntArray, rng: np.random.Generator, params: CoarseParams
+) -> tuple[FloatArray, IntArray]:
+    """Training augmentation: with `params.probability`, make the drawing coarse (see
+    CoarseParams); otherwise return it unchanged. Draws from `rng` only when it acts."""
+    if params.probability <= 0 or rng.random() >= params.probability:
+        return points, offsets
+    if rng.random() < params.join:
+        points, offsets = join_strokes(points, offsets)
+    if rng.random() < params.decimate:
+        every = int(rng.integers(params.every[0], params.every[1] + 1))
+        return decimate_strokes(points, offsets, every, int(rng.integers(every)))
+    n = int(rng.integers(params.points[0], params.points[1] + 1))
+    return resample_strokes(points, offsets, n)
+
+
+def coarse_dataset(data: StrokeDataset, n: int = 8, *, join: bool = True) -> StrokeDataset:
+    """Every drawing of `data` as `coarse_trace` makes it (same labels, writers, order)."""
+    pieces: list[FloatArray] = []
+    stroke_lengths: list[NDArray[np.int64]] = []
+    strokes_per_sample = np.zeros(len(data), dtype=np.int64)
+    for i in range(len(data)):
+        q, offs = coarse_trace(*data.flat(i), n, join=join)
+        pieces.append(q)
+        stroke_lengths.append(np.diff(offs))
+        strokes_per_sample[i] = len(offs) - 1
+    lengths = np.concatenate(stroke_lengths) if stroke_lengths else np.zeros(0, np.int64)
+    return dataclasses.replace(
+        data,
+        points=np.concatenate(pieces) if pieces else np.zeros((0, 2), np.float32),
+        stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        sample_offsets=np.concatenate([[0], np.cumsum(strokes_per_sample)]).astype(np.int64),
+        images=None,
+        source=f"{data.source} (coarse {n} points{', joined' if join else ''})",
+    )
