@@ -1,10 +1,14 @@
 """`ocrpad-eval`: measure a model on a stroke file of the shared format.
 
     ocrpad-eval --data ../shared/data/unipen/unipen-test.npz [--weights FILE] [--json]
-                [--confusion confusion.png]
+                [--confusion confusion.png] [--charset SET] [--coarse N]
 
 Strokes are rendered with the model's own render parameters (`render_strokes`); classes are
-matched by character. `--json` prints one JSON object as the last line of stdout.
+matched by character. `--json` prints one JSON object as the last line of stdout. The answer
+is restricted to the model's default set (letters and digits, plus classes a user taught)
+unless `--charset` names another (digits, upper, lower, letters, alnum, symbols, all, or the
+characters themselves). `--coarse N` measures other devices' traces: every drawing joined into
+one polyline (pen-up moves drawn as ink) and resampled by arc length to N points.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
+from ocrpad.charsets import resolve_charset, restrict, taught_labels
+from ocrpad.data.coarse import coarse_dataset
+from ocrpad.data.combine import concat_datasets
 from ocrpad.data.unipen import load_unipen
 from ocrpad.learning.evaluate import (
     confused_pairs,
@@ -34,7 +41,18 @@ from ocrpad.preprocess import render_params_of
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocrpad-eval", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, type=Path, help="stroke file (.npz)")
+    parser.add_argument(
+        "--data", required=True, type=Path, action="append", help="stroke file (.npz); repeatable"
+    )
+    parser.add_argument(
+        "--charset",
+        default="default",
+        help="answer only from this set: digits, upper, lower, letters, alnum, symbols, all, "
+        "default (letters and digits) or the characters themselves",
+    )
+    parser.add_argument(
+        "--coarse", type=int, help="join each drawing's strokes and resample it to N points"
+    )
     parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     parser.add_argument("--confusion", type=Path, default=None, help="write a confusion PNG")
@@ -47,13 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         model = load_model(args.weights)
-        data = load_unipen(args.data, images=False)
+        data = concat_datasets([load_unipen(path, images=False) for path in args.data])
+        allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
+        if args.coarse is not None and args.coarse < 2:
+            raise ValueError("--coarse needs at least 2 points")
     except (ValueError, OSError) as exc:
         print(f"ocrpad-eval: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
+    if args.coarse is not None:
+        data = coarse_dataset(data, args.coarse)
     images = data.render_all(render_params_of(model.meta))
-    probs = predict_in_batches(model, images, args.batch_size)
+    probs = restrict(predict_in_batches(model, images, args.batch_size), model.labels, allowed)
     seconds = time.perf_counter() - start
     truth = data.characters()
     result = metrics(probs, model.labels, truth)

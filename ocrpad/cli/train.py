@@ -2,7 +2,7 @@
 
     ocrpad-train --data ../shared/data/unipen --out runs/base.npz
     ocrpad-train --data ../shared/data/unipen --data ../shared/data/unipen-symbols \
-        --init-from runs/base.npz --epochs 3 --lr 5e-4 --warmup-steps 300 --coarse 0.4 \
+        --init-from runs/base.npz --epochs 2 --lr 5e-4 --warmup-steps 300 --coarse 0.4 \
         --out weights/ocrpad-default.npz
 
 The defaults train the 62-class base from scratch; the second command widens it (a warm start

@@ -1,10 +1,12 @@
 """Measure fine-tuning against its targets (issue: "Teach it your handwriting").
 
     python -m ocrpad.devtools.finetune_eval --data ../shared/data/unipen --weights FILE [--json]
+        [--data ../shared/data/unipen-symbols] [--drawings 100 300 500]
 
 1. New writer: for writers of the unipen *test* split (never training writers), fine-tune on
-   half of their drawings; accuracy on their other half must rise by >= 3 points while
-   accuracy on the rest of the test split drops by <= 1 point (means over the writers).
+   half of their drawings (or, with --drawings N, on N of the drawings of every writer who
+   has at least N + --min-scored); accuracy on their other drawings must rise by >= 3 points
+   while accuracy on the rest of the test split drops by <= 1 point (means over the writers).
 2. Speed: wall time of a fine-tune on 100 drawings (target <= 30 s).
 3. New character: learn each of + ? Σ # from 10 synthetic drawings, then recognise 100 fresh
    ones (target >= 90%).
@@ -25,7 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.data.unipen import StrokeDataset, load_unipen
+from ocrpad.data.combine import load_split
+from ocrpad.data.unipen import StrokeDataset
 from ocrpad.devtools.symbols import TEMPLATES, draw_many
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for
@@ -49,7 +52,28 @@ class Figures:
             "rest_drop_points": 100 * float(np.mean(drops)) if drops else None,
             "seconds_for_100": self.speed.get("seconds"),
             "new_character_accuracy": float(np.mean(fresh)) if fresh else None,
+            "by_drawings": _by_size(self.writers),
         }
+
+
+def _by_size(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Means per number of drawings learnt (the runs made with --drawings)."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("drawings"):
+            groups.setdefault(int(row["drawings"]), []).append(row)
+    return {
+        str(n): {
+            "writers": len(g),
+            "gain_points": 100 * float(np.mean([r["after"] - r["before"] for r in g])),
+            "rest_drop_points": 100
+            * float(np.mean([r["rest_before"] - r["rest_after"] for r in g])),
+            "worst_rest_drop_points": 100 * max(r["rest_before"] - r["rest_after"] for r in g),
+            "mean_seconds": float(np.mean([r["seconds"] for r in g])),
+            "max_seconds": float(max(r["seconds"] for r in g)),
+        }
+        for n, g in sorted(groups.items())
+    }
 
 
 def _accuracy(model: Model, images: NDArray[np.float32], truth: Sequence[str]) -> float:
@@ -65,15 +89,22 @@ def _pick_writers(test: StrokeDataset, count: int, minimum: int, seed: int) -> l
 
 
 def new_writer(
-    model: Model, test: StrokeDataset, images: NDArray[np.float32], args: argparse.Namespace
+    model: Model,
+    test: StrokeDataset,
+    images: NDArray[np.float32],
+    args: argparse.Namespace,
+    drawings: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Fine-tune on half of each chosen writer's drawings; score their other half and the rest."""
+    """Fine-tune on half of each chosen writer's drawings (or on `drawings` of them); score
+    their other drawings and the rest of the test split."""
     chars = np.array(test.characters())
     rng = np.random.default_rng(args.seed)
     results = []
-    for writer in _pick_writers(test, args.writers, args.min_samples, args.seed):
+    minimum = args.min_samples if drawings is None else drawings + args.min_scored
+    for writer in _pick_writers(test, args.writers, minimum, args.seed):
         mine = rng.permutation(np.flatnonzero(test.writers == writer))
-        train, score = mine[: len(mine) // 2], mine[len(mine) // 2 :]
+        cut = len(mine) // 2 if drawings is None else drawings
+        train, score = mine[:cut], mine[cut:]
         others = np.flatnonzero(test.writers != writer)
         rest = rng.choice(others, size=min(args.rest, len(others)), replace=False)
         tuned, report = fine_tune(
@@ -85,6 +116,7 @@ def new_writer(
         )
         row = {
             "writer": writer,
+            "drawings": drawings,
             "train": len(train),
             "scored": len(score),
             "before": _accuracy(model, images[score], chars[score]),
@@ -149,7 +181,21 @@ def new_characters(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finetune_eval", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="folder with unipen-test.npz")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="folder with *-test.npz (repeat to combine, e.g. unipen and unipen-symbols)",
+    )
+    parser.add_argument(
+        "--drawings",
+        type=int,
+        nargs="*",
+        default=[],
+        help="learn this many drawings per writer (one run per number) instead of half",
+    )
+    parser.add_argument("--min-scored", type=int, default=20, help="drawings left to score")
     parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
     parser.add_argument("--writers", type=int, default=8, help="test writers to simulate")
     parser.add_argument("--min-samples", type=int, default=60, help="drawings a writer needs")
@@ -183,12 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.settings = parse_settings(args.set)
     model = load_model(args.weights)
-    test = load_unipen(args.data / "unipen-test.npz", images=False)
+    test = load_split(args.data, "test")
+    if test is None:
+        raise SystemExit(f"finetune_eval: no *-test.npz in {args.data}")
     render = renderer_for(model)
     images = np.stack([render(tuple(test.strokes(i))) for i in range(len(test))])[:, None]
     figures = Figures()
     if "writers" not in args.skip:
-        figures.writers = new_writer(model, test, images, args)
+        for n in args.drawings or [None]:
+            figures.writers += new_writer(model, test, images, args, n)
     if "speed" not in args.skip:
         figures.speed = speed(model, test, args.seed, args.settings)
         print(f"fine-tune on 100 drawings: {figures.speed}", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 `metrics()` returns exactly the figures `ocrpad-eval --json` prints (INTERFACES.md): overall,
 balanced (mean per class), look-alike case pairs merged (EMNIST "balanced", 47 classes), top-3,
-restricted to the classes present, per group (digits / upper / lower) and per class.
+restricted to the classes present, per group (digits / upper / lower, and symbols when the data
+holds them) and per class.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from typing import Any, Final, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.charsets import SYMBOLS
+
 MERGED_LETTERS: Final = "cijklmopsuvwxyz"
 """Lower-case letters whose capital looks the same once scaled; merged like EMNIST balanced."""
 GROUPS: Final[dict[str, str]] = {
     "digits": string.digits,
     "upper": string.ascii_uppercase,
     "lower": string.ascii_lowercase,
+    "symbols": SYMBOLS,
 }
 METRIC_KEYS: Final = (
     "samples",
@@ -101,11 +105,14 @@ def _per_group(
     true_chars: NDArray[Any],
     true_idx: NDArray[np.int64],
 ) -> dict[str, float]:
-    """Accuracy per group with the argmax restricted to the group's classes."""
+    """Accuracy per group with the argmax restricted to the group's classes (the symbols
+    group only when the data holds symbols)."""
     out: dict[str, float] = {}
     for name, chars in GROUPS.items():
         rows = np.isin(true_chars, list(chars))
         columns = [i for i, c in enumerate(labels) if c in chars]
+        if name == "symbols" and not rows.any():
+            continue
         if not rows.any() or not columns:
             out[name] = 0.0
             continue

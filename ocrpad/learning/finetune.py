@@ -23,6 +23,7 @@ the **base model itself, untouched**, with a report flagged ``cancelled``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -64,6 +65,23 @@ class FineTuneSettings:
     held_out: float = 0.2  # fraction of each class kept back to measure before/after
     augment: bool = True  # distort the user's drawings afresh every epoch
     imprint: bool = False  # start new classes' output rows at their mean feature (see above)
+    decay: bool = False  # cosine learning-rate decay to zero over the run
+
+
+def plan_steps(n_train: int, settings: FineTuneSettings) -> tuple[int, int]:
+    """(epochs, steps per epoch) for `n_train` drawings: `settings.epochs` passes, more for
+    very few drawings (`min_steps`), fewer for many (`max_steps` caps the time)."""
+    per_epoch = max(1, -(-n_train // settings.batch_user))
+    wanted = max(settings.epochs, -(-settings.min_steps // per_epoch))
+    return max(1, min(wanted, settings.max_steps // per_epoch)), per_epoch
+
+
+def step_lr(step: int, total: int, settings: FineTuneSettings) -> float:
+    """The learning rate of step `step` of `total`: constant, or cosine-decayed to zero when
+    `settings.decay` (the last steps barely move the weights, so less is forgotten)."""
+    if not settings.decay or total <= 1:
+        return settings.lr
+    return settings.lr * 0.5 * (1.0 + math.cos(math.pi * step / total))
 
 
 ProgressFn = Callable[[FineTuneProgress], None]
@@ -117,7 +135,8 @@ def fine_tune(
         settings={**asdict(settings), "rehearsal_size": data.rehearsal_size},
     )
     if not cancelled:
-        work.meta = {**work.meta, "fine_tune": _record(report)}
+        taught = sorted(set(data.train_labels) | set(data.held_out_labels))
+        work.meta = {**work.meta, "fine_tune": {**_record(report), "taught_labels": taught}}
     return (model if cancelled else work), report
 
 
@@ -153,12 +172,8 @@ class _Run:
         self.start, self.progress, self.cancel = start, progress, cancel
         self.anchor: Anchor = make_anchor(work, settings.frozen, old_classes)
         self.optimizer = Adam(work, lr=settings.lr)
-        n = len(data.train_labels)
-        per_epoch = max(1, -(-n // settings.batch_user))
-        wanted = max(settings.epochs, -(-settings.min_steps // per_epoch))
-        self.epochs = max(1, min(wanted, settings.max_steps // per_epoch))
-        self.per_epoch = per_epoch
-        self.total = self.epochs * per_epoch
+        self.epochs, self.per_epoch = plan_steps(len(data.train_labels), settings)
+        self.total = self.epochs * self.per_epoch
         self.step = 0
         self.curve: list[CurvePoint] = []
         self.index = {c: i for i, c in enumerate(work.labels)}
@@ -195,6 +210,7 @@ class _Run:
         loss, dlogits = cross_entropy(logits, y)
         self.work.backward(dlogits, need_input_grad=False)
         apply_penalties(self.anchor, self.settings.l2sp)
+        self.optimizer.lr = step_lr(self.step, self.total, self.settings)
         self.optimizer.step()
         self.step += 1
         hits = (np.argmax(logits[: len(y_user)], axis=1) == y_user).astype(float).tolist()

@@ -1,0 +1,98 @@
+"""Character sets: symbols are read when asked for; the default stays letters and digits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from test_cli_train_eval import _save
+from test_train import synthetic_strokes, tiny_recipe
+from test_warm_start import _symbols
+
+from ocrpad.charsets import SYMBOLS, default_charset, resolve_charset, restrict, taught_labels
+from ocrpad.cli import eval as eval_cli
+from ocrpad.data.combine import concat_datasets
+from ocrpad.train import fit
+
+LABELS = ["0", "1", "l", "o", "-", ".", "|"]
+
+
+def test_the_symbols_are_unipens_thirty_two_ascii_punctuation_marks() -> None:
+    assert len(SYMBOLS) == len(set(SYMBOLS)) == 32
+    assert all(c.isascii() and not c.isalnum() and not c.isspace() for c in SYMBOLS)
+
+
+def test_the_default_set_leaves_out_the_symbols_nobody_taught() -> None:
+    assert default_charset(LABELS) == ["0", "1", "l", "o"]
+    assert default_charset(LABELS, taught={"|"}) == ["0", "1", "l", "o", "|"]
+    assert taught_labels({"fine_tune": {"taught_labels": ["|", "a"]}}) == {"|", "a"}
+    assert taught_labels({}) == set()
+
+
+def test_named_sets_and_literal_characters_resolve_to_model_classes_in_model_order() -> None:
+    assert resolve_charset("symbols", LABELS) == ["-", ".", "|"]
+    assert resolve_charset("digits", LABELS) == ["0", "1"]
+    assert resolve_charset("all", LABELS) == LABELS
+    assert resolve_charset("|0", LABELS) == ["0", "|"]
+    with pytest.raises(ValueError, match="character set"):
+        resolve_charset("upper", LABELS)
+
+
+def test_restricting_zeroes_the_other_classes_and_renormalises() -> None:
+    probs = np.array([[0.1, 0.1, 0.5, 0.1, 0.1, 0.05, 0.05], [0, 0, 1, 0, 0, 0, 0]], np.float32)
+    out = restrict(probs, LABELS, {"-", ".", "|"})
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(out[0, 4:], [0.5, 0.25, 0.25], rtol=1e-6)
+    np.testing.assert_allclose(out[1, 4:], [1 / 3] * 3, rtol=1e-6)  # no mass left: uniform
+    assert np.all(out[:, :4] == 0)
+
+
+@pytest.fixture(scope="module")
+def digits_and_symbols(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A tiny model of 0 1 7 - + and one test file of each kind."""
+    folder = tmp_path_factory.mktemp("charsets")
+    train = concat_datasets([synthetic_strokes(96), _symbols(96)])
+    model = fit(train, tiny_recipe(epochs=4, val_fraction=0.0)).model
+    model.save(folder / "model.npz")
+    _save(synthetic_strokes(30, seed=4), folder / "digits.npz")
+    _save(_symbols(30, seed=5), folder / "symbols.npz")
+    return folder / "model.npz", folder / "digits.npz", folder / "symbols.npz"
+
+
+def _eval(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert eval_cli.main([*args, "--json"]) == 0
+    result: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return result
+
+
+def test_ocrpad_eval_reads_symbols_only_when_the_charset_asks_for_them(
+    digits_and_symbols: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model, digits, symbols = map(str, digits_and_symbols)
+    by_default = _eval(capsys, "--data", symbols, "--weights", model)
+    assert by_default["accuracy"] == 0.0  # symbols are outside the default set
+    asked = _eval(capsys, "--data", symbols, "--weights", model, "--charset", "symbols")
+    assert asked["accuracy"] >= 0.9 and asked["per_group"] == {
+        "digits": 0.0,
+        "upper": 0.0,
+        "lower": 0.0,
+        "symbols": asked["accuracy"],
+    }
+    both = _eval(
+        capsys, "--data", digits, "--data", symbols, "--weights", model, "--charset", "all"
+    )
+    assert both["samples"] == 60 and both["accuracy"] >= 0.9
+
+
+def test_ocrpad_eval_simulates_coarse_joined_traces(
+    digits_and_symbols: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model, digits, _ = map(str, digits_and_symbols)
+    coarse = _eval(capsys, "--data", digits, "--weights", model, "--coarse", "8")
+    assert coarse["samples"] == 30 and 0.5 <= coarse["accuracy"] <= 1.0
+    assert eval_cli.main(["--data", digits, "--weights", model, "--coarse", "1"]) == 2
+    assert "at least 2 points" in capsys.readouterr().err
+    assert eval_cli.main(["--data", digits, "--weights", model, "--charset", "XYZ"]) == 2
