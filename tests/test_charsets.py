@@ -15,7 +15,7 @@ from test_warm_start import _symbols
 from ocrpad.charsets import SYMBOLS, default_charset, resolve_charset, restrict, taught_labels
 from ocrpad.cli import eval as eval_cli
 from ocrpad.data.combine import concat_datasets
-from ocrpad.train import fit
+from ocrpad.learning.fit import fit
 
 LABELS = ["0", "1", "l", "o", "-", ".", "|"]
 

@@ -14,8 +14,8 @@ from ocrpad.cli import train as train_cli
 from ocrpad.data.combine import concat_datasets, load_split
 from ocrpad.data.unipen import DatasetFileError, StrokeDataset, file_checksum
 from ocrpad.model import load_model
-from ocrpad.train import fit
-from ocrpad.training.recipe import Recipe
+from ocrpad.learning.fit import fit
+from ocrpad.learning.recipe import Recipe
 
 
 def _symbols(n: int, seed: int = 3) -> StrokeDataset:

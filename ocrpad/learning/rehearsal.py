@@ -9,7 +9,7 @@ model's inputs. Build it with ``python -m ocrpad.devtools.make_rehearsal``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -64,30 +64,43 @@ def pick_rehearsal(
     return np.sort(np.concatenate(chosen)).astype(np.int64)
 
 
-def write_rehearsal(source: str | Path, target: str | Path, per_class: int, seed: int) -> int:
-    """Copy ``per_class`` drawings of every class from a shared-format file; returns the count."""
-    with np.load(source, allow_pickle=False) as data:
-        arrays = {k: np.asarray(data[k]) for k in data.files if k != "images"}
-    picked = pick_rehearsal(arrays["labels"], arrays["suspect"], per_class, seed)
-    stroke_at, sample_at = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
+def write_rehearsal(
+    source: str | Path | Sequence[str | Path], target: str | Path, per_class: int, seed: int
+) -> int:
+    """Copy ``per_class`` drawings of every class from one or more shared-format files (e.g.
+    UNIPEN's letters and digits, then its symbols); returns the count."""
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    mapping: list[str] = []
     points: list[NDArray[np.float32]] = []
     lengths: list[int] = []
     counts: list[int] = []
-    for i in picked:
-        first, last = stroke_at[sample_at[i]], stroke_at[sample_at[i + 1]]
-        origin = arrays["points"][first:last].min(axis=0)  # small numbers compress better
-        counts.append(int(sample_at[i + 1] - sample_at[i]))
-        for k in range(sample_at[i], sample_at[i + 1]):
-            stroke = arrays["points"][stroke_at[k] : stroke_at[k + 1]] - origin
-            points.append(stroke.astype(np.float32))
-            lengths.append(len(stroke))
+    labels: list[str] = []
+    writers: list[str] = []
+    for path in sources:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: np.asarray(data[k]) for k in data.files if k != "images"}
+        chars = [str(c) for c in arrays["mapping"]]
+        mapping += [c for c in chars if c not in mapping]
+        picked = pick_rehearsal(arrays["labels"], arrays["suspect"], per_class, seed)
+        stroke_at, sample_at = arrays["stroke_offsets"], arrays["sample_stroke_offsets"]
+        for i in picked:
+            first, last = stroke_at[sample_at[i]], stroke_at[sample_at[i + 1]]
+            origin = arrays["points"][first:last].min(axis=0)  # small numbers compress better
+            counts.append(int(sample_at[i + 1] - sample_at[i]))
+            for k in range(sample_at[i], sample_at[i + 1]):
+                stroke = arrays["points"][stroke_at[k] : stroke_at[k + 1]] - origin
+                points.append(stroke.astype(np.float32))
+                lengths.append(len(stroke))
+            labels.append(chars[int(arrays["labels"][i])])
+            writers.append(str(arrays["writer"][i]))
+    index = {c: i for i, c in enumerate(mapping)}
     np.savez_compressed(
         target,
         points=np.concatenate(points),
         stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         sample_stroke_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        labels=arrays["labels"][picked],
-        mapping=arrays["mapping"],
-        writer=arrays["writer"][picked],
+        labels=np.array([index[c] for c in labels], dtype=np.int16),
+        mapping=np.array(mapping),
+        writer=np.array(writers),
     )
-    return len(picked)
+    return len(labels)
