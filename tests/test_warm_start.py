@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_cli_train_eval import _save
-from test_train import TINY, synthetic_strokes, tiny_recipe
+from test_train import synthetic_strokes, tiny_recipe
 
 from ocrpad.cli import train as train_cli
 from ocrpad.data.combine import concat_datasets, load_split
 from ocrpad.data.unipen import DatasetFileError, StrokeDataset, file_checksum
-from ocrpad.model import load_model
 from ocrpad.learning.fit import fit
 from ocrpad.learning.recipe import Recipe
+from ocrpad.model import load_model
 
 
 def _symbols(n: int, seed: int = 3) -> StrokeDataset:
@@ -81,14 +82,12 @@ def test_a_warm_start_needs_the_recipes_architecture() -> None:
 
 def test_ocrpad_train_combines_folders_and_starts_from_a_model_file(tmp_path: Path) -> None:
     digits, symbols = tmp_path / "unipen", tmp_path / "unipen-symbols"
-    digits.mkdir(), symbols.mkdir()
+    digits.mkdir()
+    symbols.mkdir()
     _save(synthetic_strokes(48), digits / "unipen-train.npz")
     _save(_symbols(24), symbols / "unipen-symbols-train.npz")
     config = tmp_path / "recipe.json"
-    config.write_text(
-        tiny_recipe(epochs=1, val_fraction=0.0).replace(model=TINY).to_dict().__repr__()
-    )
-    config.write_text(__import__("json").dumps(tiny_recipe(epochs=1, val_fraction=0.0).to_dict()))
+    config.write_text(json.dumps(tiny_recipe(epochs=1, val_fraction=0.0).to_dict()))
     base = tmp_path / "base.npz"
     assert train_cli.main(["--data", str(digits), "--out", str(base), "--config", str(config)]) == 0
     out = tmp_path / "grown.npz"
