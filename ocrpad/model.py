@@ -193,7 +193,7 @@ class Model:
 
     def predict_proba(self, x: Array) -> NDArray[np.float32]:
         """x: (N, 1, 28, 28) float32 in [0, 1], white ink on black -> (N, classes) float32."""
-        logits = self.network.forward(self._check_input(x), training=False)
+        logits = self.network.predict(self._check_input(x))
         return softmax(logits).astype(np.float32, copy=False)
 
     def activations(self, x: Array) -> list[tuple[str, Array]]:

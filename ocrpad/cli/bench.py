@@ -45,7 +45,8 @@ class OcrpadEngine:
         self.optimizer = Adam(model, lr=1e-3)
 
     def infer(self, x: NDArray[np.float32]) -> NDArray[Any]:
-        return self.model.network.forward(x)
+        return self.model.network.predict(x)  # keeps nothing for backward, as torch's
+        # inference_mode
 
     def train_step(self, x: NDArray[np.float32], y: NDArray[np.int64]) -> None:
         _, dlogits = cross_entropy(self.model.network.forward(x, training=True), y)

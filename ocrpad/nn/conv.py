@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from ocrpad.nn import arena
 from ocrpad.nn.functional import BufferCache, conv_output_size, pad_cl, windows_cl
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
+from ocrpad.nn.pool import MaxPool2d
 
 CHUNK_BYTES = 1 << 22
 """Target size of one im2col chunk: a few images, so that each matrix multiply is large enough
@@ -84,7 +86,7 @@ class Conv2d(Layer):
         self._grad_matrix = self._grad_matrix.astype(dtype)
         self._expose()
 
-    def _weight_matrix(self, dtype: np.dtype[Any]) -> Array:
+    def weight_matrix(self, dtype: np.dtype[Any]) -> Array:
         """The (kh*kw*C + 1, O) weight-and-bias matrix in `dtype` (itself if it matches)."""
         return self._matrix if self._matrix.dtype == dtype else self._matrix.astype(dtype)
 
@@ -118,7 +120,7 @@ class Conv2d(Layer):
         ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         y = arena.empty((n * ho * wo, self.out_channels), dtype)  # (M, O)
-        wm, per_image = self._weight_matrix(dtype), ho * wo
+        wm, per_image = self.weight_matrix(dtype), ho * wo
         chunk = self._chunk_images(x.shape, (ho, wo))
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -130,6 +132,44 @@ class Conv2d(Layer):
         parallel_for(n, work)
         self._x = x
         return y.reshape(n, ho, wo, self.out_channels)
+
+    def infer_cl(
+        self, x: Array, matrix: Array, pools: Sequence[MaxPool2d] = (), relu: bool = False
+    ) -> Array:
+        """Inference only, nothing kept for backward: x (N, H, W, C) times ``matrix`` (a
+        (kh*kw*C + 1, O) weight-and-bias matrix, e.g. with a batch norm folded in), then the
+        max-pools in order and a ReLU, each chunk finished while it is still in cache.
+        Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
+        n, h, w, _ = x.shape
+        k, s, p, o = self.kernel_size, self.stride, self.padding, self.out_channels
+        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        out_h, out_w = ho, wo
+        for pool in pools:
+            out_h, out_w = pool.output_size(out_h, out_w)
+        y = np.empty((n, out_h, out_w, o), matrix.dtype)
+        chunk = self._chunk_images(x.shape, (ho, wo))
+
+        def work(part: int, lo: int, hi: int) -> None:
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                cols = self._im2col(x, a, b, part, chunk)
+                if not pools:
+                    np.matmul(cols, matrix, out=y[a:b].reshape(-1, o))
+                else:
+                    full = self._buf.get(f"y{part}", (chunk * ho * wo, o), matrix.dtype)
+                    out = np.matmul(cols, matrix, out=full[: cols.shape[0]])
+                    out = out.reshape(b - a, ho, wo, o)
+                    for pool in pools[:-1]:
+                        size = pool.output_size(out.shape[1], out.shape[2])
+                        smaller = np.empty((b - a, *size, o), out.dtype)
+                        pool.pool_into(out, smaller)
+                        out = smaller
+                    pools[-1].pool_into(out, y[a:b])
+                if relu:
+                    np.maximum(y[a:b], 0, out=y[a:b])
+
+        parallel_for(n, work)
+        return y
 
     def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
         """dy: (N, Ho, Wo, O) -> dx: (N, H, W, C); fills grads. The columns are rebuilt

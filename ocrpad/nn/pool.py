@@ -39,20 +39,26 @@ class MaxPool2d(Layer):
             (slice(i, i + span_h, s), slice(j, j + span_w, s)) for i in range(k) for j in range(k)
         ]
 
+    def output_size(self, h: int, w: int) -> tuple[int, int]:
+        """(Ho, Wo) for an (H, W) input."""
+        k, s = self.kernel_size, self.stride
+        return (h - k) // s + 1, (w - k) // s + 1
+
+    def pool_into(self, x: Array, out: Array) -> None:
+        """Max over every window of x (n, H, W, C) into out (n, Ho, Wo, C), on this thread
+        and without keeping anything for backward (the fused inference pass uses this)."""
+        rows, cols = (offsets := self._offsets(out.shape[1], out.shape[2]))[0]
+        np.copyto(out, x[:, rows, cols])
+        for rows, cols in offsets[1:]:
+            np.maximum(out, x[:, rows, cols], out=out)
+
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, Ho, Wo, C)."""
         n, h, w, c = x.shape
-        k, s = self.kernel_size, self.stride
-        ho, wo = (h - k) // s + 1, (w - k) // s + 1
-        offsets = self._offsets(ho, wo)
-        y = arena.empty((n, ho, wo, c), x.dtype)
+        y = arena.empty((n, *self.output_size(h, w), c), x.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
-            xs, ys = x[lo:hi], y[lo:hi]
-            rows, cols = offsets[0]
-            ys[...] = xs[:, rows, cols]
-            for rows, cols in offsets[1:]:
-                np.maximum(ys, xs[:, rows, cols], out=ys)
+            self.pool_into(x[lo:hi], y[lo:hi])
 
         parallel_for(n, work)
         self._x, self._y = x, y

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ocrpad.nn import arena
+from ocrpad.nn.inference import predict_cl
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
 from ocrpad.nn.parallel import blas_threads_for_batch
 
@@ -65,6 +66,16 @@ class Sequential:
                 need = need_input_grad or index > 0
                 g = self.layers[index][1].backward_cl(g, need_input_grad=need)
         return None if g is None else to_cf(g)
+
+    def predict(self, x: Array) -> Array:
+        """x: (N, C, H, W) or (N, F) -> the last layer's output in inference mode, like
+        ``forward(x)`` but keeping nothing for backward (batch norms folded into their
+        convolutions, pools and ReLUs fused in; see ``nn.inference``). Frees the previous
+        pass's backward caches."""
+        self.release()
+        self._training_pass = False
+        with blas_threads_for_batch(len(x)):
+            return to_cf(predict_cl([layer for _, layer in self.layers], to_cl(x)))
 
     def forward_with_activations(self, x: Array) -> list[tuple[str, Array]]:
         """x: (N, C, H, W) -> [(name, output)] per layer in inference mode, NCHW or (N, F)."""
