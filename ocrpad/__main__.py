@@ -1,7 +1,9 @@
-"""``ocrpad`` / ``python -m ocrpad``: start the app, or run ``--self-test``; the bundle's entry.
+"""``ocrpad`` / ``python -m ocrpad``: start the app, or run a command-line action; the bundle's
+entry.
 
-The self-test and ``--version`` never import Qt, so they run without a display. The app is
-imported lazily, only when it is about to start.
+The actions (``--version``, ``--self-test``, ``--read``, ``--install-desktop-entry``) never
+import Qt, so they run without a display. The app is imported lazily, only when it is about to
+start. A windowed Windows build first attaches to the console it was started from, if any.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from ocrpad import __version__, qt_libraries
+from ocrpad import __version__, console, qt_libraries
 
 STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 """Launch time as ``time.time()`` seconds: set by a launcher that measures startup, or by
@@ -24,7 +26,7 @@ STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``ocrpad [--self-test] [--weights FILE] [--data-dir DIR]``."""
+    """The command line: ``ocrpad [ACTION] [--weights FILE] [--data-dir DIR]``."""
     parser = argparse.ArgumentParser(
         prog="ocrpad",
         description="Draw a character; a convolutional network written in NumPy reads it live.",
@@ -35,6 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load the model, recognise the built-in drawings, check the data folder; "
         "exit 0 if all is well, else print what failed and exit 1 (needs no display)",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="with --self-test: also write its report to FILE (the windowed Windows build has "
+        "no console when started from Explorer)",
+    )
+    parser.add_argument(
+        "--read",
+        type=Path,
+        metavar="PICTURE",
+        help="recognise a picture (PNG, JPG) of one character and print the answer, without "
+        "opening the window",
+    )
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="Linux: add ocrpad (this copy) to your applications menu, under "
+        "$XDG_DATA_HOME or ~/.local/share",
+    )
+    parser.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="Linux: remove the menu entry that --install-desktop-entry added",
     )
     parser.add_argument(
         "--weights", type=Path, metavar="FILE", help="model file (default: the shipped model)"
@@ -50,14 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the self-test or the app; returns the exit status."""
+    """Parse the command line and run the action asked for, or the app; returns the exit status."""
     start = time.time()
-    args, rest = build_parser().parse_known_args(argv)
+    console.attach_parent_console()
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.report is not None and not args.self_test:
+        parser.error("--report goes with --self-test")
     if args.self_test:
         from ocrpad import selftest
 
-        _borrow_parent_console()
-        return selftest.run(weights=args.weights, data_dir=args.data_dir)
+        return selftest.run(weights=args.weights, data_dir=args.data_dir, report=args.report)
+    if args.read is not None:
+        from ocrpad import read_picture
+
+        return read_picture.run(args.read, weights=args.weights)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from ocrpad import desktop_entry
+
+        return desktop_entry.run(install_entry=args.install_desktop_entry)
     if args.startup_time:
         os.environ.setdefault(STARTUP_PROBE_ENV, repr(start))
     if args.data_dir is not None:
@@ -72,18 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ocrpad.app.main import main as app_main
 
     return app_main()
-
-
-def _borrow_parent_console() -> None:
-    """A windowed Windows build starts without stdout: write to the calling console, if any."""
-    if os.name != "nt" or sys.stdout is not None:
-        return
-    import ctypes
-
-    kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009  (exists on Windows only)
-    if kernel32.AttachConsole(-1):  # ATTACH_PARENT_PROCESS
-        sys.stdout = Path("CONOUT$").open("w", encoding="utf-8")  # noqa: SIM115  (process-long)
-        sys.stderr = sys.stdout
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ streams, and that CONOUT$ is the attached console. The release workflow runs the
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from pathlib import Path
 
@@ -89,3 +90,28 @@ def test_an_unwritable_report_fails_the_self_test_before_it_runs(tmp_path: Path)
     status = selftest.run(out=screen, report=tmp_path / "no" / "such" / "folder" / "r.txt")
     assert status == 1
     assert screen.getvalue().startswith("FAIL cannot write the report")
+
+
+def test_a_process_without_streams_returns_the_self_test_status_and_writes_the_report(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.txt"
+    code = (
+        "import sys; sys.stdout = sys.stderr = None\n"
+        "from ocrpad.__main__ import main\n"
+        f"sys.exit(main(['--self-test', '--report', {str(report)!r}, "
+        f"'--weights', {str(tmp_path / 'absent.npz')!r}, '--data-dir', {str(tmp_path)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == result.stderr == ""
+    assert report.read_text(encoding="utf-8").splitlines()[-1] == "self-test FAILED"
+
+
+def test_report_without_self_test_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from ocrpad.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--report", "r.txt"])
+    assert exit_info.value.code == 2
+    assert "--report goes with --self-test" in capsys.readouterr().err

@@ -69,6 +69,7 @@ def _read_entry(path: Path) -> dict[str, str]:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty home folder, with XDG_DATA_HOME unset."""
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # Path.home() on Windows
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     return tmp_path
 
@@ -177,3 +178,33 @@ def test_the_installed_entry_passes_desktop_file_validate(home: Path) -> None:
         ["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Linux menus")
+def test_the_command_line_installs_and_uninstalls_in_a_temp_home(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+
+    def ocrpad(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ocrpad", *args], env=env, capture_output=True, text=True
+        )
+
+    installed = ocrpad("--install-desktop-entry")
+    assert installed.returncode == 0, installed.stderr
+    entry = tmp_path / ".local" / "share" / "applications" / "ocrpad.desktop"
+    assert str(entry) in installed.stdout
+    assert _exec_arguments(_read_entry(entry)["Exec"])[1:] == ["-m", "ocrpad"]
+    removed = ocrpad("--uninstall-desktop-entry")
+    assert removed.returncode == 0, removed.stderr
+    assert "Removed" in removed.stdout and not entry.exists()
+    again = ocrpad("--uninstall-desktop-entry")
+    assert again.returncode == 0 and "nothing to remove" in again.stdout
+
+
+def test_on_windows_and_macos_the_menu_entry_is_declined(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert desktop_entry.run(install_entry=True) == 2
+    assert "for Linux desktops" in capsys.readouterr().err
+    assert not (home / ".local").exists()

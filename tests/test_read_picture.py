@@ -59,3 +59,13 @@ def test_a_missing_model_file_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     assert read_picture.run(picture_of("4", tmp_path / "pic.png"), weights) == 1
     err = capsys.readouterr().err
     assert f"cannot load the model {weights}" in err and "no such file" in err
+
+
+@needs_shipped_model
+def test_the_command_line_reads_a_picture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrpad.__main__ import main
+
+    assert main(["--read", str(picture_of("H", tmp_path / "h.png"))]) == 0
+    assert capsys.readouterr().out.startswith("H ")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad import __version__
 from ocrpad.app.actions import build_actions
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.strokes import Drawing
@@ -61,6 +62,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.model_status = QLabel()
         self.statusBar().addPermanentWidget(self.model_status)
+        self.version_status = QLabel(f"ocrpad {__version__}")
+        self.version_status.setObjectName("versionStatus")
+        self.version_status.setToolTip(f"This is ocrpad {__version__} (Help ▸ About ocrpad)")
+        self.statusBar().addPermanentWidget(self.version_status)
         self.actions_by_name = build_actions(self)
         self.draw.finish_tools()
         self._start_worker(model, description)
