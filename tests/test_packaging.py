@@ -53,9 +53,8 @@ FAKE_DATAS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The namespace after executing build.spec with recording stand-ins."""
+def _run_spec(workpath: Path, platform: str = sys.platform) -> dict[str, Any]:
+    """The namespace after executing build.spec with recording stand-ins, as on ``platform``."""
 
     def analysis(*args: Any, **kwargs: Any) -> _Recorder:
         recorder = _Recorder(*args, **kwargs)
@@ -66,13 +65,24 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     namespace: dict[str, Any] = {
         "SPECPATH": str(ROOT),
-        "workpath": str(tmp_path_factory.mktemp("work")),
+        "workpath": str(workpath),
         "Analysis": analysis,
         **{name: _Recorder for name in ("PYZ", "EXE", "COLLECT", "BUNDLE")},
     }
     source = (ROOT / "build.spec").read_text(encoding="utf-8")
-    exec(compile(source, "build.spec", "exec"), namespace)
+    real_platform = sys.platform
+    sys.platform = platform
+    try:
+        exec(compile(source, "build.spec", "exec"), namespace)
+    finally:
+        sys.platform = real_platform
     return namespace
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """build.spec as it runs on this machine."""
+    return _run_spec(tmp_path_factory.mktemp("work"))
 
 
 def test_the_spec_builds_a_windowed_one_folder_executable_named_ocrpad(
@@ -98,7 +108,7 @@ def test_the_spec_starts_at_the_entry_point(spec: dict[str, Any]) -> None:
 def test_the_spec_bundles_assets_and_weights_at_the_same_relative_paths(
     spec: dict[str, Any],
 ) -> None:
-    datas = spec["a"].kwargs["datas"]
+    datas = [(s, f) for s, f in spec["a"].kwargs["datas"] if not f.endswith(".dist-info")]
     for source, folder in datas:
         assert Path(source).relative_to(ROOT).parent == Path(folder)
     bundled = {Path(source).relative_to(ROOT).as_posix() for source, _ in datas}
@@ -215,3 +225,74 @@ def test_the_ci_script_is_valid_bash_and_executable() -> None:
     assert result.returncode == 0, result.stderr
     text = script.read_text(encoding="utf-8")
     assert "build.spec" in text and "--self-test" in text
+
+
+def _eval_version_resource(text: str) -> Any:
+    """Evaluate the Windows version text with stand-ins for PyInstaller's versioninfo classes
+    (which import a Windows-only module): each records its arguments as a SimpleNamespace."""
+
+    def recorder(kind: str) -> Any:
+        def make(*args: Any, **kwargs: Any) -> types.SimpleNamespace:
+            return types.SimpleNamespace(kind=kind, args=args, **kwargs)
+
+        return make
+
+    kinds = ("VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct")
+    namespace = {kind: recorder(kind) for kind in (*kinds, "VarFileInfo", "VarStruct")}
+    return eval(text, {"__builtins__": {}}, namespace)
+
+
+def test_the_bundle_carries_package_metadata_with_the_pyproject_version(
+    spec: dict[str, Any],
+) -> None:
+    (metadata,) = [(s, f) for s, f in spec["a"].kwargs["datas"] if f.endswith(".dist-info")]
+    assert metadata[1] == f"ocrpad-{__version__}.dist-info"
+    text = Path(metadata[0]).read_text(encoding="utf-8")
+    assert "Name: ocrpad\n" in text and f"Version: {__version__}\n" in text
+
+
+@pytest.mark.parametrize(
+    ("platform", "icon"),
+    [("linux", None), ("win32", "assets/ocrpad.ico"), ("darwin", "assets/ocrpad.icns")],
+)
+def test_each_platform_gets_its_own_icon(platform: str, icon: str | None, tmp_path: Path) -> None:
+    namespace = _run_spec(tmp_path, platform)
+    assert namespace["exe"].kwargs["icon"] == icon
+    assert (ROOT / namespace["ICON"]).is_file()
+    if platform == "linux":  # the PNG the window and the menu entry use ships as data
+        assert namespace["ICON"] == "assets/ocrpad.png"
+        shipped = {Path(s).name for s, _ in namespace["a"].kwargs["datas"]}
+        assert "ocrpad.png" in shipped
+
+
+def test_the_windows_executable_carries_the_version_in_its_version_resource(
+    tmp_path: Path,
+) -> None:
+    exe = _run_spec(tmp_path, "win32")["exe"]
+    info = _eval_version_resource(Path(exe.kwargs["version"]).read_text(encoding="utf-8"))
+    numbers = (*(int(n) for n in __version__.split(".")[:3]), 0)
+    assert info.ffi.filevers == info.ffi.prodvers == numbers
+    string_file_info, var_file_info = info.kids
+    (table,) = string_file_info.args[0]
+    strings = {struct.args[0]: struct.args[1] for struct in table.args[1]}
+    assert strings["FileVersion"] == strings["ProductVersion"] == __version__
+    assert strings["OriginalFilename"] == "ocrpad.exe"
+    assert var_file_info.args[0][0].args == ("Translation", [0x0409, 1200])
+
+
+def test_off_windows_the_executable_has_no_version_resource(spec: dict[str, Any]) -> None:
+    assert spec["exe"].kwargs["version"] is None
+    assert "app" not in spec  # the macOS bundle only on macOS
+
+
+def test_the_macos_app_has_a_bundle_identifier_version_and_icon(tmp_path: Path) -> None:
+    namespace = _run_spec(tmp_path, "darwin")
+    app = namespace["app"]
+    assert app.args[0] is namespace["coll"]
+    assert app.kwargs["name"] == "ocrpad.app"
+    assert app.kwargs["bundle_identifier"] == "org.ocrpad.ocrpad"
+    assert app.kwargs["version"] == __version__
+    assert app.kwargs["icon"] == "assets/ocrpad.icns"
+    plist = app.kwargs["info_plist"]
+    assert plist["CFBundleShortVersionString"] == plist["CFBundleVersion"] == __version__
+    assert plist["NSHighResolutionCapable"] is True
