@@ -77,6 +77,7 @@ def main() -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
+    app.setDesktopFileName(APPLICATION)  # Wayland: match the window to ocrpad.desktop's icon
     icon = resources.icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
