@@ -103,6 +103,16 @@ def test_release_builds_all_three_platforms_with_exactly_the_ci_script() -> None
     assert "gh release create" in publish["steps"][-1]["run"]
 
 
+def test_the_ci_script_names_the_archives_as_the_release_promises() -> None:
+    script = (ROOT / ".ci" / "build-and-selftest").read_text(encoding="utf-8")
+    for name in (
+        "ocrpad-$version-linux-$arch.tar.gz",
+        "ocrpad-$version-windows-$arch.zip",
+        "ocrpad-$version-macos-$arch.zip",
+    ):
+        assert name in script
+
+
 def test_the_release_notes_are_the_changelog_section_of_the_version() -> None:
     from ocrpad import __version__
 
