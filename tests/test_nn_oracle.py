@@ -69,6 +69,7 @@ def naive_pool(x: Array, k: int, s: int) -> tuple[Array, Array]:
         (3, 2, 1, (2, 2, 9, 7)),
         (5, 2, 2, (1, 3, 11, 10)),
         (2, 3, 0, (2, 1, 8, 9)),
+        (3, 1, 1, (2, 6, 7, 6)),  # no more outputs than inputs: dx as a convolution of dy
     ],
 )
 def test_conv_forward_and_backward_match_the_loop_oracle(

@@ -181,10 +181,13 @@ class Conv2d(Layer):
         k, c = self.kernel_size, self.in_channels
         dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, o)  # (M, O)
         dx = arena.empty(x.shape, dy2.dtype) if need_input_grad else None
+        # A stride-1 input gradient is itself a convolution of dy: one product per chunk,
+        # measured faster than the kh*kw products below unless O > C (longer columns)
+        as_conv = self.stride == 1 and self.padding <= k - 1 and o <= c
         chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
-        # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS
-        weight = self._matrix[:-1].reshape(k, k, c, o).transpose(0, 1, 3, 2)
-        weight = np.ascontiguousarray(weight, dy2.dtype)
+        if as_conv:  # the input gradient's columns: (H*W, kh*kw*O) per image
+            chunk = max(1, min(chunk, CHUNK_BYTES // (x.shape[1] * x.shape[2] * k * k * o * 4)))
+        weight = self._input_grad_weight(dy2.dtype, as_conv)
         dws: dict[int, Array] = {}
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -193,13 +196,46 @@ class Conv2d(Layer):
                 b = min(a + chunk, hi)
                 rows = slice(a * per_image, b * per_image)
                 dw += self._im2col(x, a, b, part, chunk).T @ dy2[rows]
-                if dx is not None:
+                if dx is None:
+                    continue
+                if as_conv:
+                    self._input_grad_as_conv(dy2[rows], dx[a:b], weight, part, chunk)
+                else:
                     self._input_grad(dy2[rows], dx[a:b], weight, part, chunk)
             dws[part] = dw
 
         parts = parallel_for(n, work)
         self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         return dx
+
+    def _input_grad_weight(self, dtype: np.dtype[Any], as_conv: bool) -> Array:
+        """The weight as the input-gradient passes use it: for the convolution form, the
+        flipped kernel as a (kh*kw*O, C) matrix; otherwise (kh, kw, O, C), every (O, C) slice
+        contiguous for BLAS."""
+        k, c, o = self.kernel_size, self.in_channels, self.out_channels
+        weight = self._matrix[:-1].reshape(k, k, c, o)
+        if as_conv:
+            flipped = weight[::-1, ::-1].transpose(0, 1, 3, 2)
+            return np.ascontiguousarray(flipped, dtype).reshape(k * k * o, c)
+        return np.ascontiguousarray(weight.transpose(0, 1, 3, 2), dtype)
+
+    def _input_grad_as_conv(
+        self, dy2: Array, dx: Array, weight: Array, part: int, chunk: int
+    ) -> None:
+        """Stride 1: dx (n, H, W, C) is dy2 (n*Ho*Wo, O), padded by kh - 1 - padding and
+        convolved with the flipped kernel ``weight`` (kh*kw*O, C)."""
+        k, q = self.kernel_size, self.kernel_size - 1 - self.padding
+        n, h, w, c = dx.shape
+        o = dy2.shape[1]
+        ho, wo = h + 2 * self.padding - k + 1, w + 2 * self.padding - k + 1
+        src = dy2.reshape(n, ho, wo, o)
+        if q:
+            shape = (chunk, ho + 2 * q, wo + 2 * q, o)
+            src = pad_cl(src, q, out=self._buf.get(f"dyp{part}", shape, dy2.dtype)[:n])
+        win = windows_cl(src, k, k, 1)  # (n, H, W, kh, kw, O), a view
+        cols = self._buf.get(f"dcols{part}", (chunk * h * w, k * k * o), dy2.dtype)[: n * h * w]
+        np.copyto(cols.reshape(win.shape), win)
+        np.matmul(cols, weight, out=dx.reshape(n * h * w, c))
 
     def _input_grad(self, dy2: Array, dx: Array, weight: Array, part: int, chunk: int) -> None:
         """Write the input gradient of a few images into dx (n, H, W, C) from their dy2
