@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from ocrpad import __version__, console, qt_libraries
+from ocrpad import __version__
+from ocrpad.launch import console, qt_libraries
 
 STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 """Launch time as ``time.time()`` seconds: set by a launcher that measures startup, or by
@@ -85,15 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report is not None and not args.self_test:
         parser.error("--report goes with --self-test")
     if args.self_test:
-        from ocrpad import selftest
+        from ocrpad.launch import selftest
 
         return selftest.run(weights=args.weights, data_dir=args.data_dir, report=args.report)
     if args.read is not None:
-        from ocrpad import read_picture
+        from ocrpad.launch import read_picture
 
         return read_picture.run(args.read, weights=args.weights)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
-        from ocrpad import desktop_entry
+        from ocrpad.launch import desktop_entry
 
         return desktop_entry.run(install_entry=args.install_desktop_entry)
     if args.startup_time:

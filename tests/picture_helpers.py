@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ocrpad import selftest
+from ocrpad.launch import selftest
 
 
 def picture_of(label: str, path: Path, size: int = 300) -> Path:

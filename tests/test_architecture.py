@@ -30,7 +30,7 @@ ROOM_MAY_IMPORT = {
     "ocrpad.app.explain": (*SHELL_HELPERS, "ocrpad.app.draw"),
 }
 # Packages that never import Qt (checked statically and by importing them in a fresh process).
-QT_FREE = ["nn", "model", "preprocess", "reading", "data", "learning", "explain", "cli"]
+QT_FREE = ["nn", "model", "preprocess", "reading", "data", "learning", "explain", "cli", "launch"]
 
 
 def _module_name(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ocrpad import console, selftest
+from ocrpad.launch import console, selftest
 
 
 class FakeKernel32:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ocrpad import __version__, desktop_entry, resources
+from ocrpad import __version__, resources
+from ocrpad.launch import desktop_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 

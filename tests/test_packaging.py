@@ -101,7 +101,7 @@ def test_the_spec_starts_at_the_entry_point(spec: dict[str, Any]) -> None:
     assert Path(script) == ROOT / "ocrpad" / "__main__.py"
     hidden = set(spec["a"].kwargs["hiddenimports"])
     # the app loads its Train tab by name, which PyInstaller cannot see in the imports
-    assert {"ocrpad.app.main", "ocrpad.app.train.tab", "ocrpad.selftest"} <= hidden
+    assert {"ocrpad.app.main", "ocrpad.app.train.tab", "ocrpad.launch.selftest"} <= hidden
     assert not any(name.startswith(("ocrpad.cli", "ocrpad.devtools")) for name in hidden)
 
 

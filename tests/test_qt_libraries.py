@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ocrpad import __main__ as entry
-from ocrpad import qt_libraries
+from ocrpad.launch import qt_libraries
 
 LDD_OUTPUT = """\
 \tlinux-vdso.so.1 (0x00007ffd)

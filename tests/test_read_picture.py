@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from picture_helpers import picture_of
 
-from ocrpad import read_picture, resources
+from ocrpad import resources
+from ocrpad.launch import read_picture
 from ocrpad.model import load_model
 
 needs_shipped_model = pytest.mark.skipif(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ocrpad import resources, selftest
+from ocrpad import resources
+from ocrpad.launch import selftest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ocrpad"

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocrpad import resources, selftest
+from ocrpad import resources
 from ocrpad.__main__ import main
+from ocrpad.launch import selftest
 from ocrpad.model import ModelConfig, build_model
 from ocrpad.preprocess import render_strokes
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ocrpad.devtools.gui_bench import send_mouse
-from ocrpad.selftest import load_drawings
+from ocrpad.launch.selftest import load_drawings
 
 
 def fit_to_widget(
