@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
-from ocrpad.nn.functional import BufferCache, conv_output_size, pad_cl, windows_cl
+from ocrpad.nn.functional import conv_output_size, pad_cl, scratch, windows_cl
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
@@ -54,7 +54,6 @@ class Conv2d(Layer):
         self._grad_matrix = self._new_matrix(np.float32)
         self._expose()
         self.params["weight"][...] = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        self._buf = BufferCache()
         self._x: Array | None = None
 
     def get_config(self) -> dict[str, Any]:
@@ -95,22 +94,23 @@ class Conv2d(Layer):
         per_image = out_size[0] * out_size[1] * self.kernel_size**2 * x_shape[3] * 4
         return max(1, CHUNK_BYTES // per_image)
 
-    def _im2col(self, x: Array, lo: int, hi: int, part: int, chunk: int) -> Array:
-        """Columns of images lo..hi of x (N, H, W, C) -> (m, kh*kw*C + 1) in a reused buffer;
+    def _im2col(self, x: Array, lo: int, hi: int) -> Array:
+        """Columns of images lo..hi of x (N, H, W, C) -> (m, kh*kw*C + 1) in this thread's
+        scratch buffer;
         the last column is 1 (it multiplies the bias row of the weight matrix)."""
         k, s, p = self.kernel_size, self.stride, self.padding
         _, h, w, c = x.shape
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         src = x[lo:hi]
         if p:
-            xp = self._buf.get(f"xp{part}", (chunk, h + 2 * p, w + 2 * p, c), dtype)
-            src = pad_cl(src, p, out=xp[: hi - lo])
+            xp = scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype)
+            src = pad_cl(src, p, out=xp)
         win = windows_cl(src, k, k, s)  # (n, Ho, Wo, kh, kw, C), a view
         rows = win.shape[0] * win.shape[1] * win.shape[2]
-        cols = self._buf.get(f"cols{part}", (chunk * rows // win.shape[0], k * k * c + 1), dtype)
-        np.copyto(cols[:rows, :-1].reshape(win.shape), win)
-        cols[:rows, -1] = 1.0
-        return cols[:rows]
+        cols = scratch("cols", (rows, k * k * c + 1), dtype)
+        np.copyto(cols[:, :-1].reshape(win.shape), win)
+        cols[:, -1] = 1.0
+        return cols
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, Ho, Wo, O). The batch is split over the worker threads and
@@ -127,7 +127,7 @@ class Conv2d(Layer):
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
                 rows = slice(a * per_image, b * per_image)
-                np.matmul(self._im2col(x, a, b, part, chunk), wm, out=y[rows])
+                np.matmul(self._im2col(x, a, b), wm, out=y[rows])
 
         parallel_for(n, work)
         self._x = x
@@ -152,12 +152,12 @@ class Conv2d(Layer):
         def work(part: int, lo: int, hi: int) -> None:
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
-                cols = self._im2col(x, a, b, part, chunk)
+                cols = self._im2col(x, a, b)
                 if not pools:
                     np.matmul(cols, matrix, out=y[a:b].reshape(-1, o))
                 else:
-                    full = self._buf.get(f"y{part}", (chunk * ho * wo, o), matrix.dtype)
-                    out = np.matmul(cols, matrix, out=full[: cols.shape[0]])
+                    full = scratch("y", (cols.shape[0], o), matrix.dtype)
+                    out = np.matmul(cols, matrix, out=full)
                     out = out.reshape(b - a, ho, wo, o)
                     for pool in pools[:-1]:
                         size = pool.output_size(out.shape[1], out.shape[2])
@@ -195,13 +195,13 @@ class Conv2d(Layer):
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
                 rows = slice(a * per_image, b * per_image)
-                dw += self._im2col(x, a, b, part, chunk).T @ dy2[rows]
+                dw += self._im2col(x, a, b).T @ dy2[rows]
                 if dx is None:
                     continue
                 if as_conv:
-                    self._input_grad_as_conv(dy2[rows], dx[a:b], weight, part, chunk)
+                    self._input_grad_as_conv(dy2[rows], dx[a:b], weight)
                 else:
-                    self._input_grad(dy2[rows], dx[a:b], weight, part, chunk)
+                    self._input_grad(dy2[rows], dx[a:b], weight)
             dws[part] = dw
 
         parts = parallel_for(n, work)
@@ -219,9 +219,7 @@ class Conv2d(Layer):
             return np.ascontiguousarray(flipped, dtype).reshape(k * k * o, c)
         return np.ascontiguousarray(weight.transpose(0, 1, 3, 2), dtype)
 
-    def _input_grad_as_conv(
-        self, dy2: Array, dx: Array, weight: Array, part: int, chunk: int
-    ) -> None:
+    def _input_grad_as_conv(self, dy2: Array, dx: Array, weight: Array) -> None:
         """Stride 1: dx (n, H, W, C) is dy2 (n*Ho*Wo, O), padded by kh - 1 - padding and
         convolved with the flipped kernel ``weight`` (kh*kw*O, C)."""
         k, q = self.kernel_size, self.kernel_size - 1 - self.padding
@@ -230,14 +228,14 @@ class Conv2d(Layer):
         ho, wo = h + 2 * self.padding - k + 1, w + 2 * self.padding - k + 1
         src = dy2.reshape(n, ho, wo, o)
         if q:
-            shape = (chunk, ho + 2 * q, wo + 2 * q, o)
-            src = pad_cl(src, q, out=self._buf.get(f"dyp{part}", shape, dy2.dtype)[:n])
+            shape = (n, ho + 2 * q, wo + 2 * q, o)
+            src = pad_cl(src, q, out=scratch("dyp", shape, dy2.dtype))
         win = windows_cl(src, k, k, 1)  # (n, H, W, kh, kw, O), a view
-        cols = self._buf.get(f"dcols{part}", (chunk * h * w, k * k * o), dy2.dtype)[: n * h * w]
+        cols = scratch("dcols", (n * h * w, k * k * o), dy2.dtype)
         np.copyto(cols.reshape(win.shape), win)
         np.matmul(cols, weight, out=dx.reshape(n * h * w, c))
 
-    def _input_grad(self, dy2: Array, dx: Array, weight: Array, part: int, chunk: int) -> None:
+    def _input_grad(self, dy2: Array, dx: Array, weight: Array) -> None:
         """Write the input gradient of a few images into dx (n, H, W, C) from their dy2
         (n*Ho*Wo, O) and the weight as (kh, kw, O, C): kh*kw small matmuls (m, O) @ (O, C),
         each added to a shifted view of the padded gradient."""
@@ -247,15 +245,13 @@ class Conv2d(Layer):
         wo = dy2.shape[0] // (n * ho)
         dxp = dx
         if p:
-            shape = (chunk, h + 2 * p, w + 2 * p, c)
-            dxp = self._buf.get(f"dxp{part}", shape, dy2.dtype)[:n]
+            dxp = scratch("dxp", (n, h + 2 * p, w + 2 * p, c), dy2.dtype)
         dxp.fill(0)
-        scratch_rows = chunk * ho * wo
-        scratch = self._buf.get(f"scratch{part}", (scratch_rows, c), dy2.dtype)[: dy2.shape[0]]
+        product = scratch("product", (dy2.shape[0], c), dy2.dtype)
         for i in range(k):
             for j in range(k):
-                np.matmul(dy2, weight[i, j], out=scratch)
+                np.matmul(dy2, weight[i, j], out=product)
                 view = dxp[:, i : i + s * (ho - 1) + 1 : s, j : j + s * (wo - 1) + 1 : s]
-                view += scratch.reshape(n, ho, wo, c)
+                view += product.reshape(n, ho, wo, c)
         if p:
             dx[...] = dxp[:, p : p + h, p : p + w]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,23 @@ class BufferCache:
 
     def clear(self) -> None:
         self._store.clear()
+
+
+_thread = threading.local()  # .buffers: name -> flat array, this thread's scratch space
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
+    """A contiguous array of ``shape`` (contents undefined) from this thread's reusable buffer
+    called ``name``. One buffer per name and thread serves every layer in turn: it grows to
+    the largest request and is never freed, so a pass neither pays for fresh pages nor keeps
+    a copy per layer. The array is valid until this thread next asks for ``name``."""
+    dt = np.dtype(dtype)
+    size = math.prod(shape)
+    buffers: dict[str, Array] = _thread.__dict__.setdefault("buffers", {})
+    flat = buffers.get(name)
+    if flat is None or flat.dtype != dt or flat.size < size:
+        flat = buffers[name] = np.empty(size, dt)
+    return flat[:size].reshape(shape)
 
 
 def pad_cl(x: Array, padding: int, out: Array | None = None) -> Array:
