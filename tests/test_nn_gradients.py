@@ -57,6 +57,9 @@ CONV_CASES = [
     (3, 2, 5, 1, 2, (2, 3, 6, 5)),
     (2, 3, 3, 3, 0, (3, 2, 8, 7)),
     (1, 1, 1, 1, 0, (2, 1, 3, 4)),
+    # more than SMALL_CHANNELS inputs: columns in rows rather than transposed
+    (5, 3, 3, 1, 1, (2, 5, 5, 4)),
+    (6, 7, 3, 2, 1, (2, 6, 6, 5)),
 ]
 
 

@@ -70,6 +70,7 @@ def naive_pool(x: Array, k: int, s: int) -> tuple[Array, Array]:
         (5, 2, 2, (1, 3, 11, 10)),
         (2, 3, 0, (2, 1, 8, 9)),
         (3, 1, 1, (2, 6, 7, 6)),  # no more outputs than inputs: dx as a convolution of dy
+        (3, 2, 1, (2, 5, 8, 7)),  # more than SMALL_CHANNELS inputs, strided
     ],
 )
 def test_conv_forward_and_backward_match_the_loop_oracle(

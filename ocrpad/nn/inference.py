@@ -25,12 +25,10 @@ def folded_matrix(conv: Conv2d, bn: BatchNorm2d | None, dtype: np.dtype[np.float
     matrix = conv.weight_matrix(dtype)
     if bn is None:
         return matrix
-    var = bn.buffers["running_var"].astype(np.float64)
-    scale = bn.params["weight"] / np.sqrt(var + bn.eps)  # (O,)
-    shift = bn.params["bias"] - bn.buffers["running_mean"] * scale
-    folded = matrix * scale
-    folded[-1] += shift
-    return folded.astype(dtype, copy=False)
+    scale = bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)  # (O,)
+    folded: Array = matrix * scale
+    folded[-1] += bn.params["bias"] - bn.buffers["running_mean"] * scale  # b*scale + shift
+    return folded
 
 
 def _fusable(layers: Sequence[Layer], start: int) -> tuple[list[MaxPool2d], bool, int]:
