@@ -55,8 +55,10 @@ def check_against_loops(
     assert trace.value == pytest.approx(out[at], **NEAR)
     assert trace.receptive_field == reference_field(network, trace.layer, unit.row, unit.col)
     below = outputs[trace.below] if trace.below else np.asarray(image, np.float64)[None]
+    for step in trace.chain:
+        assert step.value == pytest.approx(outputs[step.layer][at], **NEAR)
     if trace.kind == "conv":
-        check_conv(trace, network[trace.layer], below, outputs, at)
+        check_conv(trace, network[trace.layer], below)
     elif trace.kind == "pool":
         assert trace.window is not None
         k = trace.window.shape[0]
@@ -86,13 +88,7 @@ def check_against_loops(
             assert scaled + step.bias == pytest.approx(trace.value, **NEAR)
 
 
-def check_conv(
-    trace: NeuronTrace,
-    conv: object,
-    below: NDArray[np.float64],
-    outputs: dict[str, NDArray[np.float64]],
-    at: tuple[int, ...],
-) -> None:
+def check_conv(trace: NeuronTrace, conv: object, below: NDArray[np.float64]) -> None:
     assert isinstance(conv, Conv2d)
     assert trace.patch is not None and trace.kernel is not None and trace.products is not None
     unit, k, s, p = trace.unit, conv.kernel_size, conv.stride, conv.padding
@@ -105,8 +101,6 @@ def check_conv(
     assert trace.total == pytest.approx(float(trace.products.sum()) + trace.bias, abs=1e-9)
     assert trace.total == pytest.approx(trace.value, **NEAR)
     assert trace.origin == (unit.row * s - p, unit.col * s - p)
-    for step in trace.chain:
-        assert step.value == pytest.approx(outputs[step.layer][at], **NEAR)
 
 
 def test_every_layer_of_the_shipped_model_traces_exactly_as_plain_loops_compute_it(
@@ -132,6 +126,8 @@ def test_a_conv_trace_carries_the_batch_norm_and_relu_that_follow_it(shipped: Mo
     assert trace.chain[1].value == max(trace.chain[0].value, 0.0)
     pooled = trace_neuron(shipped, image, "conv2", 3, 12, 14)  # the pool comes before its ReLU
     assert [s.layer for s in pooled.chain] == ["bn2"]
+    assert [s.layer for s in trace_neuron(shipped, image, "pool2", 3, 6, 7).chain] == ["relu2"]
+    assert [s.layer for s in trace_neuron(shipped, image, "fc1", 3, 0, 0).chain] == ["fc1_relu"]
 
 
 def test_sum_of_products_plus_bias_is_the_conv_layers_output_at_every_position(

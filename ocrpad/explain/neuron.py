@@ -215,6 +215,7 @@ class NeuronTracer:
             window=window,
             origin=(top, left),
             winner=(i, j),
+            chain=self._chain(unit.layer or "", unit),
         )
 
     def _dense(
@@ -238,6 +239,7 @@ class NeuronTracer:
             rest_count=max(0, len(products) - TOP_CONTRIBUTIONS),
             bias=bias,
             total=float(products.sum() + bias),
+            chain=self._chain(unit.layer or "", unit),
         )
 
 

@@ -39,6 +39,10 @@ def step_text(step: Step) -> str:
     return f"{'BN' if step.kind == 'batchnorm' else 'ReLU'} {number(step.value)}"
 
 
+def _chained(line: str, trace: NeuronTrace) -> str:
+    return " → ".join([line, *(step_text(s) for s in trace.chain)])
+
+
 def chain_line(trace: NeuronTrace) -> str:
     """The arithmetic of `trace` in one line (see the module docstring)."""
     if trace.kind == "conv" and trace.patch is not None and trace.products is not None:
@@ -46,15 +50,14 @@ def chain_line(trace: NeuronTrace) -> str:
         order = np.argsort(-np.abs(trace.products.reshape(-1)), kind="stable")[:SHOWN_TERMS]
         patch, kernel = trace.patch.reshape(-1), trace.kernel.reshape(-1)
         pairs = [(float(patch[i]), float(kernel[i])) for i in order]
-        line = _terms(pairs, trace.products.size, trace.bias, trace.total)
-        return " → ".join([line, *(step_text(s) for s in trace.chain)])
+        return _chained(_terms(pairs, trace.products.size, trace.bias, trace.total), trace)
     if trace.kind == "dense":
         pairs = [(c.input, c.weight) for c in trace.contributions[:SHOWN_TERMS]]
         count = len(trace.contributions) + trace.rest_count
-        return _terms(pairs, count, trace.bias, trace.total)
+        return _chained(_terms(pairs, count, trace.bias, trace.total), trace)
     if trace.kind == "pool" and trace.window is not None:
         cells = ", ".join(number(float(v)) for v in trace.window.reshape(-1))
-        return f"max({cells}) = {number(trace.value)}"
+        return _chained(f"max({cells}) = {number(trace.value)}", trace)
     step = trace.step
     if step is None:
         return f"{trace.layer} = {number(trace.value)}"

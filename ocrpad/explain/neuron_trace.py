@@ -66,7 +66,8 @@ class NeuronTrace:
 
     conv: `patch`, `kernel`, `products` (C, kh, kw) — the patch as read, padding as zeros —
     `origin` (row, col of the patch's top-left in the layer below, negative in the padding),
-    `bias`, `total` = products.sum() + bias, `chain` (the batch norm / ReLU right after).
+    `bias`, `total` = products.sum() + bias. conv, pool, dense: `chain` (the batch norm
+    and ReLU layers right after it, at the same unit).
     batchnorm, relu: `step`. pool: `window` (k, k), `origin`, `winner` (row, col inside the
     window: the first maximum in row-major order). dense: `contributions` (the top 16 by
     |product|, largest first), `rest` (sum of the other products, `rest_count` of them),

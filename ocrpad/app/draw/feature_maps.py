@@ -42,6 +42,7 @@ class _Section:
     maps: LayerMaps
     tiles: QImage
     caption: str
+    traceable: bool = False  # a layer's activations (not filters): its cells open a neuron
 
 
 class _MapGrid(QWidget):
@@ -148,14 +149,40 @@ class _MapGrid(QWidget):
         painter.drawText(QRectF(bar.right() + 6, y2, 80, line + 2), left, f"{maps.vmax:.2g}")
 
 
+class _MapImage(QLabel):
+    """The enlarged map; a click on a cell emits cell_clicked(row, col)."""
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cells = (1, 1)  # the map's (H, W)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pixmap = self.pixmap()
+        if pixmap.isNull() or event.button() != Qt.MouseButton.LeftButton:
+            return
+        left = (self.width() - pixmap.width()) / 2
+        top = (self.height() - pixmap.height()) / 2
+        x, y = event.position().x() - left, event.position().y() - top
+        if 0 <= x < pixmap.width() and 0 <= y < pixmap.height():
+            h, w = self.cells
+            self.cell_clicked.emit(int(y * h / pixmap.height()), int(x * w / pixmap.width()))
+
+
 class MapDialog(QDialog):
-    """One map enlarged, with its layer, index and value range; follows new predictions."""
+    """One map enlarged, with its layer, index and value range; follows new predictions.
+    A click on a cell of a layer's map emits cell_clicked(layer, map index, row, col)."""
+
+    cell_clicked = Signal(str, int, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Feature map")
-        self.image_label = QLabel()
-        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label = _MapImage()
+        self.image_label.cell_clicked.connect(self._on_cell)
+        self.traceable = False
         self.caption = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.image_label)
@@ -179,10 +206,22 @@ class MapDialog(QDialog):
             f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
         )
         self.key = (maps.name, index)
+        self.image_label.cells = (h, w)
+        self.traceable = section.traceable
+        if section.traceable:
+            self.image_label.setCursor(Qt.CursorShape.CrossCursor)
+            self.image_label.setToolTip("Click a cell to see how its value was computed")
+
+    def _on_cell(self, row: int, col: int) -> None:
+        if self.key is not None and self.traceable:
+            self.cell_clicked.emit(self.key[0], self.key[1], row, col)
 
 
 class FeatureMapView(QScrollArea):
-    """A scrolling list of layers; call set_layers on every prediction and set_filters per model."""
+    """A scrolling list of layers; call set_layers on every prediction and set_filters per model.
+    A click on a cell of an enlarged layer map emits neuron_clicked(layer, map, row, col)."""
+
+    neuron_clicked = Signal(str, int, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,7 +238,7 @@ class FeatureMapView(QScrollArea):
         self.grid.map_clicked.connect(self.enlarge)
 
     def set_layers(self, layers: tuple[LayerMaps, ...] | list[LayerMaps]) -> None:
-        self._layers = [_section(m, "") for m in layers]
+        self._layers = [_section(m, "", traceable=True) for m in layers]
         self._refresh()
 
     def set_filters(self, filters: LayerMaps | None) -> None:
@@ -227,12 +266,13 @@ class FeatureMapView(QScrollArea):
         """Open (or update) the enlarged view of one map."""
         if self.dialog is None:
             self.dialog = MapDialog(self)
+            self.dialog.cell_clicked.connect(self.neuron_clicked)
         self.dialog.show_map(self.grid.sections[section], index)
         self.dialog.show()
         self.dialog.raise_()
 
 
-def _section(maps: LayerMaps, suffix: str) -> _Section:
+def _section(maps: LayerMaps, suffix: str, *, traceable: bool = False) -> _Section:
     shape = "×".join(str(s) for s in maps.shape[-3:])
     caption = f"{maps.name}{suffix}  ({shape})"
-    return _Section(maps, rgb_to_qimage(maps.tiles), caption)
+    return _Section(maps, rgb_to_qimage(maps.tiles), caption, traceable)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 from ocrpad.app.draw.prediction import LayerMaps, Prediction, layer_maps
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.explain.gallery import DreamGalleryDialog
+from ocrpad.app.explain.neuron.controller import NeuronController
 from ocrpad.app.explain.overlay import HeatmapOverlay, input_square
 from ocrpad.app.explain.worker import (
     FILTERS,
@@ -70,6 +71,8 @@ class ExplainController(QObject):
         self.canvas_overlay = HeatmapOverlay(draw.canvas, self._canvas_rect, smooth=True)
         self.preview_overlay = HeatmapOverlay(draw.panel.preview, self._preview_rect)
         self._start_worker(model)
+        self.neuron = NeuronController(parent, draw, model)  # the neuron panel, its own thread
+        self.neuron.status_message.connect(self.status_message)
         draw.chart.class_clicked.connect(self.explain_class)
         draw.canvas.strokes_changed.connect(self._on_strokes_changed)
 
@@ -116,7 +119,8 @@ class ExplainController(QObject):
         self.thread_.start(QThread.Priority.LowPriority)  # recognition comes first
 
     def shutdown(self) -> None:
-        """Stop the worker thread (waits for at most one slice of dream work)."""
+        """Stop the worker threads (waits for at most one slice of dream work)."""
+        self.neuron.shutdown()
         if self.thread_.isRunning():
             self.thread_.quit()
             self.thread_.wait(10_000)
@@ -142,6 +146,7 @@ class ExplainController(QObject):
     def on_prediction(self, prediction: Prediction) -> None:
         """The window showed a new prediction: explain it (and dream the filters once)."""
         self.prediction = prediction
+        self.neuron.on_prediction(prediction)
         model = self.model
         params = None if model is None else render_params_of(model.meta)
         self._square = input_square(self.draw.canvas.strokes(), params)
@@ -215,6 +220,7 @@ class ExplainController(QObject):
         """The window swapped its model: forget what was computed for the old one."""
         model, _ = model_and_description
         self.model = model
+        self.neuron.on_model_changed(model)
         self._serial += 1
         self._class_dreams = None
         self._ideal = {}

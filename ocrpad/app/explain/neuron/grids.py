@@ -1,0 +1,229 @@
+"""Small heat grids for the neuron panel: a patch, a kernel or their products, and a map with
+a marked rectangle and cell. Numbers appear on hover (and in the cells when they are big)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from ocrpad.app.colormap import colorize
+from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
+
+GAP: Final = 4
+MARK: Final = QColor("#ff2d95")  # the picked cell / window: pink reads on every scale
+Cell = tuple[int, int, int]  # (channel, row, col)
+
+
+def _number(value: float) -> str:
+    text = f"{value:.3g}"
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
+class HeatGrid(QWidget):
+    """Tiles of (C, kh, kw) values, one tile per channel in the given order, coloured on one
+    scale (diverging around 0 for signed values); `mark` outlines one cell."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.values: NDArray[np.float32] = np.zeros((0, 1, 1), np.float32)
+        self.order: list[int] = []
+        self.mark: Cell | None = None
+        self._image: QImage | None = None
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_values(
+        self,
+        values: NDArray[np.floating],
+        order: list[int] | None = None,
+        mark: Cell | None = None,
+        *,
+        diverging: bool = True,
+    ) -> None:
+        """values: (C, kh, kw); order: the channels to show, in order (default all)."""
+        self.values = np.asarray(values, np.float32)
+        self.order = list(range(len(self.values))) if order is None else list(order)
+        self.mark = mark
+        shown = self.values[self.order] if self.order else self.values[:0]
+        flat = shown.reshape(-1, shown.shape[-1]) if shown.size else np.zeros((1, 1))
+        if diverging:
+            bound = float(np.abs(flat).max()) or 1.0
+            low, high = -bound, bound
+        else:
+            low, high = float(flat.min()), float(flat.max())
+        self._image = rgb_to_qimage(colorize(flat, low, high, diverging=diverging))
+        self.setFixedHeight(self.sizeHint().height())
+        self.updateGeometry()
+        self.update()
+
+    def _cell_size(self) -> int:
+        return 24 if len(self.order) <= 1 else 10
+
+    def _per_row(self) -> int:
+        tile = self._cell_size() * int(self.values.shape[-1]) + GAP
+        return max(1, (max(self.width(), 120) + GAP) // tile)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        kh, kw = self.values.shape[-2:]
+        cell, count = self._cell_size(), max(1, len(self.order))
+        per_row = min(count, 4) if count > 1 else 1
+        rows = -(-count // per_row)
+        line = self.fontMetrics().height() + 4
+        return QSize(per_row * (kw * cell + GAP), line + rows * (kh * cell + GAP))
+
+    def tile_rect(self, slot: int) -> QRectF:
+        kh, kw = self.values.shape[-2:]
+        cell, per_row = self._cell_size(), self._per_row()
+        row, col = divmod(slot, per_row)
+        top = self.fontMetrics().height() + 4
+        return QRectF(col * (kw * cell + GAP), top + row * (kh * cell + GAP), kw * cell, kh * cell)
+
+    def cell_at(self, pos: QPointF) -> Cell | None:
+        """(channel, row, col) under a point, or None."""
+        cell = self._cell_size()
+        for slot, channel in enumerate(self.order):
+            rect = self.tile_rect(slot)
+            if rect.contains(pos):
+                i = min(int((pos.y() - rect.top()) // cell), self.values.shape[1] - 1)
+                j = min(int((pos.x() - rect.left()) // cell), self.values.shape[2] - 1)
+                return channel, i, j
+        return None
+
+    def text_at(self, pos: QPointF) -> str | None:
+        """The hover text of the cell under a point."""
+        found = self.cell_at(pos)
+        if found is None:
+            return None
+        c, i, j = found
+        where = f"channel {c}, " if self.values.shape[0] > 1 else ""
+        return f"{self.title}: {where}row {i}, col {j} = {_number(float(self.values[c, i, j]))}"
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            text = self.text_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        line = self.fontMetrics().height()
+        painter.drawText(QRectF(0, 0, self.width(), line + 2), self.title)
+        if self._image is None:
+            return
+        kh, kw = self.values.shape[-2:]
+        cell = self._cell_size()
+        for slot, channel in enumerate(self.order):
+            rect = self.tile_rect(slot)
+            painter.drawImage(rect, self._image, QRectF(0, slot * kh, kw, kh))
+            if cell >= 20:  # big cells: write the numbers in
+                self._numbers(painter, rect, slot, channel, cell)
+            if self.mark is not None and self.mark[0] == channel:
+                _, i, j = self.mark
+                painter.setPen(QPen(MARK, 2))
+                painter.drawRect(QRectF(rect.left() + j * cell, rect.top() + i * cell, cell, cell))
+        painter.end()
+
+    def _numbers(self, painter: QPainter, rect: QRectF, slot: int, channel: int, cell: int) -> None:
+        """Each cell's value, in black or white, whichever reads on the cell's colour."""
+        assert self._image is not None
+        font = painter.font()
+        font.setPointSizeF(max(5.0, font.pointSizeF() * 0.62))
+        painter.setFont(font)
+        kh = self.values.shape[1]
+        for i in range(kh):
+            for j in range(self.values.shape[2]):
+                box = QRectF(rect.left() + j * cell, rect.top() + i * cell, cell, cell)
+                dark = self._image.pixelColor(j, slot * kh + i).lightness() < 140
+                painter.setPen(QColor("white" if dark else "black"))
+                text = _number(float(self.values[channel, i, j]))
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class MarkedMap(QWidget):
+    """One (H, W) map scaled to fit, with an outlined rectangle (top, left, bottom, right;
+    bottom and right exclusive) and one marked cell; hover shows the value under the mouse."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, grey: bool = False) -> None:
+        super().__init__(parent)
+        self.title, self.grey = title, grey
+        self.values: NDArray[np.float32] | None = None
+        self.box: tuple[int, int, int, int] | None = None
+        self.cell: tuple[int, int] | None = None
+        self._image: QImage | None = None
+        self.setMinimumSize(120, 136)
+
+    def set_map(
+        self,
+        values: NDArray[np.floating] | None,
+        box: tuple[int, int, int, int] | None = None,
+        cell: tuple[int, int] | None = None,
+        title: str | None = None,
+    ) -> None:
+        self.values = None if values is None else np.asarray(values, np.float32)
+        self.box, self.cell = box, cell
+        self.title = self.title if title is None else title
+        v = self.values
+        if v is None:
+            self._image = None
+        elif self.grey:
+            self._image = grey_to_qimage(v)
+        else:
+            self._image = rgb_to_qimage(colorize(v, float(v.min()), float(v.max())))
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        top = self.fontMetrics().height() + 4
+        side = max(1.0, min(self.width(), self.height() - top))
+        return QRectF((self.width() - side) / 2, top, side, side)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.values is not None:
+            assert isinstance(event, QHelpEvent)
+            rect, (h, w) = self.image_rect(), self.values.shape
+            pos = QPointF(event.pos())
+            if rect.contains(pos):
+                r = min(int((pos.y() - rect.top()) * h / rect.height()), h - 1)
+                c = min(int((pos.x() - rect.left()) * w / rect.width()), w - 1)
+                value = _number(float(self.values[r, c]))
+                QToolTip.showText(event.globalPos(), f"row {r}, col {c} = {value}", self)
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(QRectF(0, 0, self.width(), self.fontMetrics().height() + 2), self.title)
+        if self._image is None or self.values is None:
+            return
+        rect = self.image_rect()
+        painter.drawImage(rect, self._image)
+        h, w = self.values.shape
+        sy, sx = rect.height() / h, rect.width() / w
+        if self.box is not None:
+            top, left, bottom, right = self.box
+            painter.setPen(QPen(QColor("#00e5ff"), 2))
+            painter.drawRect(
+                QRectF(
+                    rect.left() + left * sx,
+                    rect.top() + top * sy,
+                    (right - left) * sx,
+                    (bottom - top) * sy,
+                )
+            )
+        if self.cell is not None:
+            r, c = self.cell
+            painter.setPen(QPen(MARK, 2))
+            painter.drawRect(QRectF(rect.left() + c * sx, rect.top() + r * sy, sx, sy))
+        painter.end()

@@ -1,0 +1,185 @@
+"""The neuron panel (objectName ``neuronView``): how one number of a feature map was made.
+
+It shows what the neuron worker traced: the arithmetic as one line, the receptive field on
+the 28×28 input, the map below with the patch or window it read, the patch, kernel and
+products as heat grids (pool: the window; dense: the strongest contributions), arrows to
+step down to the strongest input, and the architecture strip with the neuron's path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
+from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
+from ocrpad.explain.neuron_trace import NeuronTrace, Unit
+from ocrpad.explain.neuron_view import NeuronView
+
+SHOWN_CHANNELS = 16  # input channels of a conv shown as tiles, strongest first
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "\u2212")
+
+
+class NeuronPanel(QDialog):
+    """show_view() with each traced unit; emits what the user asks for next."""
+
+    down_clicked = Signal()
+    back_clicked = Signal()
+    unit_clicked = Signal(object)  # Unit, from the architecture strip
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("neuronView")
+        self.setWindowTitle("Neuron")
+        self.setAccessibleName("How the chosen neuron's value was computed")
+        self.view: NeuronView | None = None
+        self.title = QLabel()
+        self.title.setObjectName("neuronTitle")
+        self.line = QLabel()
+        self.line.setObjectName("neuronChain")
+        self.line.setWordWrap(True)
+        self.line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.input_map = MarkedMap("Input (receptive field)", grey=True)
+        self.input_map.setObjectName("neuronInput")
+        self.below_map = MarkedMap("Layer below")
+        self.below_map.setObjectName("neuronBelow")
+        self.patch = HeatGrid("Patch read")
+        self.kernel = HeatGrid("Kernel")
+        self.products = HeatGrid("Products")
+        self.contributions = QLabel()
+        self.contributions.setObjectName("neuronContributions")
+        self.back = QPushButton("▲ &Back")
+        self.back.setObjectName("neuronBack")
+        self.down = QPushButton("▼ &Strongest input")
+        self.down.setObjectName("neuronDown")
+        self.down.setToolTip("Step to the input in the layer below that added the most")
+        self.where = QLabel()
+        self.strip = ArchitectureStrip()
+        self.back.clicked.connect(self.back_clicked)
+        self.down.clicked.connect(self.down_clicked)
+        self.strip.unit_clicked.connect(self.unit_clicked)
+        self._build()
+        self.resize(780, 640)
+
+    def _build(self) -> None:
+        maps = QHBoxLayout()
+        maps.addWidget(self.input_map)
+        maps.addWidget(self.below_map)
+        grids = QHBoxLayout()
+        for grid in (self.patch, self.kernel, self.products):
+            grids.addWidget(grid, 1, Qt.AlignmentFlag.AlignTop)
+        grids.addWidget(self.contributions, 1, Qt.AlignmentFlag.AlignTop)
+        nav = QHBoxLayout()
+        nav.addWidget(self.back)
+        nav.addWidget(self.down)
+        nav.addWidget(self.where, 1)
+        column = QVBoxLayout(self)
+        column.addWidget(self.title)
+        column.addWidget(self.line)
+        column.addLayout(maps, 1)
+        column.addLayout(grids)
+        column.addLayout(nav)
+        column.addWidget(self.strip)
+
+    def show_view(self, view: NeuronView, *, can_go_back: bool) -> None:
+        self.view = view
+        trace = view.trace
+        self.title.setText(_title(view))
+        self.line.setText(view.line)
+        self.input_map.set_map(view.image, trace.receptive_field, _pixel(view.path))
+        self._show_below(view)
+        self.patch.setVisible(trace.kind in ("conv", "pool"))
+        self.kernel.setVisible(trace.kind == "conv")
+        self.products.setVisible(trace.kind == "conv")
+        self.contributions.setVisible(trace.kind == "dense")
+        if trace.kind == "conv":
+            self._show_conv(trace)
+        elif trace.kind == "pool" and trace.window is not None:
+            self.patch.title = "Window (the winner outlined)"
+            self.patch.set_values(trace.window[None], mark=(0, *trace.winner), diverging=False)
+        elif trace.kind == "dense":
+            self.contributions.setText(_contributions(view))
+        self.back.setEnabled(can_go_back)
+        self.down.setEnabled(trace.strongest is not None)
+        nxt = trace.strongest
+        self.where.setText(
+            "" if nxt is None else f"next: {nxt.layer or 'input'} · {unit_text(nxt)}"
+        )
+        self.strip.set_blocks(view.blocks)
+        self.strip.set_path(view.path, trace.layer)
+
+    def _show_below(self, view: NeuronView) -> None:
+        trace, strongest = view.trace, view.trace.strongest
+        if view.below_map is None or strongest is None:
+            self.below_map.set_map(None, title="Layer below: the whole layer (dense)")
+            return
+        box = None
+        read = trace.patch if trace.patch is not None else trace.window
+        if read is not None:  # the patch or window it read, in the map below
+            top, left = trace.origin
+            box = (top, left, top + read.shape[-2], left + read.shape[-1])
+        name = strongest.layer or "input"
+        title = f"{name} · map {strongest.channel} (strongest input outlined)"
+        self.below_map.set_map(view.below_map, box, (strongest.row, strongest.col), title)
+
+    def _show_conv(self, trace: NeuronTrace) -> None:
+        assert trace.patch is not None and trace.kernel is not None and trace.products is not None
+        per_channel = np.abs(trace.products.sum(axis=(1, 2)))
+        order = [int(c) for c in np.argsort(-per_channel, kind="stable")[:SHOWN_CHANNELS]]
+        strongest = trace.strongest
+        mark = None
+        if strongest is not None:
+            mark = (
+                strongest.channel,
+                strongest.row - trace.origin[0],
+                strongest.col - trace.origin[1],
+            )
+        count = len(trace.patch)
+        note = "" if count <= 1 else f" ({len(order)} of {count} channels)"
+        self.patch.title = "Patch read" + note
+        self.patch.setToolTip("Input channels ordered by how much they added, strongest first")
+        self.patch.set_values(trace.patch, order, mark, diverging=False)
+        self.kernel.set_values(trace.kernel, order, mark)
+        self.products.set_values(trace.products, order, mark)
+
+
+def _title(view: NeuronView) -> str:
+    trace, clicked = view.trace, view.clicked
+    flat = trace.unit.row == trace.unit.col == 0 and trace.kind == "dense"
+    what = unit_text(trace.unit, flat)
+    via = "" if clicked.layer == trace.layer else f" (you picked {clicked.layer})"
+    return (
+        f"<b>{trace.layer}</b> {trace.kind} · {what} = <b>{_minus(f'{trace.value:.3g}')}</b>{via}"
+    )
+
+
+def _pixel(path: tuple[Unit, ...]) -> tuple[int, int] | None:
+    return (path[-1].row, path[-1].col) if path and path[-1].layer is None else None
+
+
+def _contributions(view: NeuronView) -> str:
+    trace = view.trace
+    rows = "".join(
+        f"<tr><td>#{c.index}</td><td align=right>{_minus(f'{c.input:.3g}')}</td>"
+        f"<td>×</td><td align=right>{_minus(f'{c.weight:.3g}')}</td>"
+        f"<td>=</td><td align=right><b>{_minus(f'{c.product:.3g}')}</b></td></tr>"
+        for c in trace.contributions
+    )
+    rest = _total_row(f"{trace.rest_count} others", trace.rest)
+    bias = _total_row("bias", trace.bias)
+    return f"<b>Strongest inputs</b> (input × weight)<table>{rows}{rest}{bias}</table>"
+
+
+def _total_row(name: str, value: float) -> str:
+    return f"<tr><td colspan=5>{name}</td><td align=right>{_minus(f'{value:.3g}')}</td></tr>"
