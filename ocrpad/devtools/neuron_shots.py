@@ -1,9 +1,9 @@
 """The neuron panel driven by real clicks: screenshots and the click-to-trace latency.
 
-`python -m ocrpad.devtools.neuron_shots OUT_DIR [--char R] [--clicks 40]` draws a built-in
-character through mouse events, enlarges feature maps by clicking them, clicks cells of the
-enlarged maps and saves the window and the panel as PNGs (one per layer kind), then prints
-how long the window took from each click on a cell to the panel showing its trace.
+`python -m ocrpad.devtools.neuron_shots OUT_DIR [--char R] [--clicks 40] [--readme FILE]` draws
+a built-in character through mouse events, enlarges feature maps by clicking them, clicks
+cells of the enlarged maps and saves the window and the panel as PNGs (one per layer kind),
+then prints how long the window took from each click on a cell to the panel showing its trace.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--char", default="R")
     parser.add_argument("--clicks", type=int, default=40, help="timed clicks on cells")
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--readme", type=Path, help="also save the conv3 panel here")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             panel = window.explain.neuron.panel
             assert panel is not None
             panel.grab().save(str(args.out / f"neuron-{layer}.png"))
+            if args.readme is not None and layer == "conv3":
+                panel.grab().save(str(args.readme))
         window.grab().save(str(args.out / "neuron-window.png"))
         times = []
         rng = np.random.default_rng(0)

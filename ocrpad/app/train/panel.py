@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from ocrpad.app.train.browser import named
 from ocrpad.app.train.curves import CurvesPlot
+from ocrpad.app.train.drift import FilterDriftView
 from ocrpad.app.train.results import BeforeAfterTable, ConfusionView
 from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
 
@@ -59,6 +60,8 @@ class FineTunePanel(QWidget):
         self.results = named(QTabWidget(), "trainResults")
         self.results.addTab(self.table, "Before / after")
         self.results.addTab(self.confusion, "Confusion")
+        self.drift = FilterDriftView()
+        self.results.addTab(self.drift, "Filters")
         self.verdict = named(
             QLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
         )
@@ -100,6 +103,7 @@ class FineTunePanel(QWidget):
         self.curves.clear()
         self.table.show_report(None)
         self.confusion.set_matrix([], np.zeros((0, 0), np.int64))
+        self.drift.set_drift([])
         self.progress.setRange(0, 0)  # busy until the first step reports
         self.eta.setText("Preparing your drawings…")
         self.verdict.setText("Fine-tuning a copy — drawing and recognition keep working.")

@@ -177,6 +177,7 @@ class TrainTab(QSplitter):
 
     def _finished(self, result: TrainResult) -> None:
         self.panel.show_report(result.report)
+        self.panel.drift.set_drift(result.drift)
         self.pending = None if result.report.cancelled else result
         self.show_message(verdict(result.report))
         self.fine_tune_done.emit(result.report)

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ocrpad.explain.filter_drift import FilterDrift, filter_drift
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_report import FineTuneReport
 
@@ -32,10 +33,12 @@ class TrainJob:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """The fine-tuned model (owned by the receiver from now on) and its report."""
+    """The fine-tuned model (owned by the receiver from now on), its report and how far
+    each conv filter moved from the model it started from."""
 
     model: Any
     report: FineTuneReport
+    drift: tuple[FilterDrift, ...] = ()
 
 
 class TrainWorker(QObject):
@@ -73,9 +76,18 @@ class TrainWorker(QObject):
             traceback.print_exc()
             self.failed.emit(f"Fine-tuning stopped by an internal error: {exc!r}")
         else:
-            self.finished.emit(TrainResult(model, report))
+            drift = () if report.cancelled else _drift(job.model, model)
+            self.finished.emit(TrainResult(model, report, drift))
         finally:
             self.busy = False
+
+
+def _drift(before: Any, after: Any) -> tuple[FilterDrift, ...]:
+    """How far each conv filter moved; nothing when the two models cannot be compared."""
+    try:
+        return tuple(filter_drift(before, after))
+    except (ValueError, AttributeError):
+        return ()
 
 
 def start_thread(worker: TrainWorker, parent: QObject) -> QThread:

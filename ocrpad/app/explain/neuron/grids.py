@@ -8,7 +8,16 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QHelpEvent,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.colormap import colorize
@@ -58,7 +67,7 @@ class HeatGrid(QWidget):
         else:
             low, high = float(flat.min()), float(flat.max())
         self._image = rgb_to_qimage(colorize(flat, low, high, diverging=diverging))
-        self.setFixedHeight(self.sizeHint().height())
+        self.setFixedHeight(self._height())
         self.updateGeometry()
         self.update()
 
@@ -69,13 +78,21 @@ class HeatGrid(QWidget):
         tile = self._cell_size() * int(self.values.shape[-1]) + GAP
         return max(1, (max(self.width(), 120) + GAP) // tile)
 
+    def _height(self) -> int:
+        """Title line plus as many rows of tiles as the current width needs."""
+        kh = int(self.values.shape[-2])
+        rows = -(-max(1, len(self.order)) // self._per_row())
+        return self.fontMetrics().height() + 4 + rows * (kh * self._cell_size() + GAP)
+
     def sizeHint(self) -> QSize:  # noqa: N802
-        kh, kw = self.values.shape[-2:]
-        cell, count = self._cell_size(), max(1, len(self.order))
-        per_row = min(count, 4) if count > 1 else 1
-        rows = -(-count // per_row)
-        line = self.fontMetrics().height() + 4
-        return QSize(per_row * (kw * cell + GAP), line + rows * (kh * cell + GAP))
+        kw, count = int(self.values.shape[-1]), max(1, len(self.order))
+        per_row = min(count, 4)
+        return QSize(per_row * (kw * self._cell_size() + GAP), self._height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.height() != self._height():
+            self.setFixedHeight(self._height())
 
     def tile_rect(self, slot: int) -> QRectF:
         kh, kw = self.values.shape[-2:]

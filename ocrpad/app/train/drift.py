@@ -1,0 +1,131 @@
+"""What a fine-tune did to the convolutions: one small bar per filter (how far it moved,
+relative to its size), and the filters that moved most, before and after side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from ocrpad.app.colormap import colorize
+from ocrpad.app.qt_numpy import rgb_to_qimage
+from ocrpad.explain.filter_drift import FilterDrift
+
+ROW: Final = 58
+HEAD: Final = 20  # the legend line
+LABEL_W: Final = 110
+BARS_W: Final = 240
+TILE: Final = 24  # one 3x3 kernel drawn 8 px a tap
+SPACE: Final = 12  # between the tiles of one filter
+PAIR_W: Final = 3 * TILE + 2 * SPACE + 16  # before › after, then the change
+SHOWN: Final = 3  # most-moved filters drawn per layer
+BAR: Final = QColor("#3b7dd8")
+PLACEHOLDER: Final = "After a fine-tune: how far each convolution filter moved"
+
+
+class FilterDriftView(QWidget):
+    """set_drift() with the layers of one fine-tune (empty: nothing yet)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterDrift")
+        self.setAccessibleName("How far each convolution filter moved in the fine-tune")
+        self.drift: list[FilterDrift] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_drift(self, drift: Sequence[FilterDrift]) -> None:
+        self.drift = list(drift)
+        self.setMinimumHeight(HEAD + ROW * len(self.drift) + 8 if self.drift else 60)
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(LABEL_W + BARS_W + 12 + SHOWN * PAIR_W, HEAD + max(60, ROW * len(self.drift)))
+
+    def _peak(self) -> float:
+        return max((float(d.moved.max()) for d in self.drift if d.moved.size), default=0.0) or 1.0
+
+    def bar_rect(self, row: int, index: int) -> QRectF:
+        """Filter `index` of layer `row`: its bar's full-height slot."""
+        count = len(self.drift[row].moved)
+        width = BARS_W / max(count, 1)
+        top = HEAD + 4 + row * ROW
+        return QRectF(LABEL_W + index * width, top + 14, max(width - 1, 1), ROW - 22)
+
+    def filter_at(self, pos: QPointF) -> tuple[int, int] | None:
+        """(layer row, filter) of the bar under a point."""
+        for row, layer in enumerate(self.drift):
+            for index in range(len(layer.moved)):
+                if self.bar_rect(row, index).contains(pos):
+                    return row, index
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            found = self.filter_at(QPointF(event.pos()))
+            if found is None:
+                QToolTip.hideText()
+            else:
+                layer = self.drift[found[0]]
+                moved = 100 * float(layer.moved[found[1]])
+                text = f"{layer.layer} filter {found[1]} moved {moved:.2g}% of its size"
+                QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        painter.setPen(text)
+        if not self.drift:
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(self.rect(), flags, PLACEHOLDER)
+            return
+        peak = self._peak()
+        legend = (
+            "Bars: how far each filter moved, relative to its size.  Most moved: before › after,"
+            " then the change (its own scale)"
+        )
+        painter.drawText(QRectF(0, 0, self.width(), HEAD), Qt.AlignmentFlag.AlignVCenter, legend)
+        for row, layer in enumerate(self.drift):
+            top = HEAD + 4 + row * ROW
+            painter.setPen(text)
+            most = 100 * float(layer.moved.max()) if layer.moved.size else 0.0
+            label = f"{layer.layer}\n" + (f"most {most:.2g}%" if most else "unchanged")
+            painter.drawText(
+                QRectF(0, top, LABEL_W - 6, ROW - 6), Qt.AlignmentFlag.AlignVCenter, label
+            )
+            for index, moved in enumerate(layer.moved):
+                slot = self.bar_rect(row, index)
+                height = slot.height() * float(moved) / peak
+                painter.fillRect(
+                    QRectF(slot.left(), slot.bottom() - height, slot.width(), height), BAR
+                )
+            if most:
+                self._most_moved(painter, layer, top)
+        painter.end()
+
+    def _most_moved(self, painter: QPainter, layer: FilterDrift, top: float) -> None:
+        """The SHOWN most-moved filters (the input channel that changed most): before and
+        after on one colour scale centred on 0, then the change on its own."""
+        left = LABEL_W + BARS_W + 12
+        centre = Qt.AlignmentFlag.AlignCenter
+        for k, index in enumerate(layer.most_moved(SHOWN)):
+            channel = layer.strongest_channel(index)
+            before, after = layer.before[index, channel], layer.after[index, channel]
+            bound = float(max(np.abs(before).max(), np.abs(after).max())) or 1.0
+            change = after - before
+            change_bound = float(np.abs(change).max()) or 1.0
+            x = left + k * PAIR_W
+            painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(x, top, 3 * TILE + 2 * SPACE, 12), centre, f"f{index}")
+            tiles = ((before, bound), (after, bound), (change, change_bound))
+            for j, (kernel, scale) in enumerate(tiles):
+                image = rgb_to_qimage(colorize(kernel, -scale, scale, diverging=True))
+                painter.drawImage(QRectF(x + j * (TILE + SPACE), top + 14, TILE, TILE), image)
+            painter.drawText(QRectF(x + TILE, top + 14, SPACE, TILE), centre, "›")
+            painter.drawText(QRectF(x + 2 * TILE + SPACE, top + 14, SPACE, TILE), centre, "Δ")

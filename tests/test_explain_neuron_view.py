@@ -1,0 +1,61 @@
+"""The neuron panel's record: which unit is shown for a click, and its path down to a pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocrpad.explain.neuron import NeuronTracer
+from ocrpad.explain.neuron_text import chain_line
+from ocrpad.explain.neuron_trace import Unit
+from ocrpad.explain.neuron_view import neuron_view, shown_unit
+from ocrpad.model import Model, load_model
+from ocrpad.preprocess import render_strokes
+
+
+@pytest.fixture(scope="module")
+def tracer() -> NeuronTracer:
+    model: Model = load_model()
+    strokes = [np.array([[10.0, 10], [10, 60]]), np.array([[10.0, 35], [40, 35]])]
+    return NeuronTracer(model, render_strokes(strokes))
+
+
+def test_a_batch_norm_or_relu_unit_is_shown_as_the_conv_or_pool_below_it(
+    tracer: NeuronTracer,
+) -> None:
+    assert shown_unit(tracer, Unit("relu1", 3, 4, 5)) == Unit("conv1", 3, 4, 5)
+    assert shown_unit(tracer, Unit("bn3", 3, 4, 5)) == Unit("conv3", 3, 4, 5)
+    assert shown_unit(tracer, Unit("relu2", 3, 4, 5)) == Unit("pool2", 3, 4, 5)
+    assert shown_unit(tracer, Unit("fc1_relu", 7)) == Unit("fc1", 7)
+    assert shown_unit(tracer, Unit("pool4", 1, 2, 3)) == Unit("pool4", 1, 2, 3)
+
+
+def test_the_view_of_a_relu_unit_carries_that_relu_in_its_chain(tracer: NeuronTracer) -> None:
+    view = neuron_view(tracer, Unit("relu3", 5, 6, 7))
+    assert view.clicked == Unit("relu3", 5, 6, 7)
+    assert view.trace.layer == "conv3" and [s.layer for s in view.trace.chain] == ["bn3", "relu3"]
+    assert view.trace.chain[-1].value == pytest.approx(float(tracer.outputs["relu3"][5, 6, 7]))
+    assert view.line == chain_line(view.trace)
+
+
+def test_the_path_visits_conv_pool_and_dense_units_down_to_a_pixel(tracer: NeuronTracer) -> None:
+    view = neuron_view(tracer, Unit("out", 3))
+    kinds = {"conv", "pool", "dense"}
+    assert view.path[0] == Unit("out", 3) and view.path[-1].layer is None
+    layers = [u.layer for u in view.path[:-1]]
+    head, tail = ["out", "fc1", "pool5", "conv5", "pool4"], ["conv4", "conv3", "pool2", "conv2"]
+    assert layers == [*head, *tail, "conv1"]
+    for upper, lower in zip(view.path[:-1], view.path[1:], strict=True):
+        assert upper.layer is not None
+        trace = tracer.trace(upper.layer, upper.channel, upper.row, upper.col)
+        assert trace.kind in kinds
+        assert trace.strongest is not None and shown_unit(tracer, trace.strongest) == lower
+    assert view.below_map is None  # a dense unit reads a whole layer
+    conv = neuron_view(tracer, view.path[-2])
+    assert conv.below_map is not None and conv.below_map.shape == (28, 28)
+    assert {b.name for b in conv.blocks} >= {"conv1", "pool2", "fc1", "out"}
+
+
+def test_a_pixel_has_no_trace(tracer: NeuronTracer) -> None:
+    with pytest.raises(ValueError, match="a pixel has no trace"):
+        neuron_view(tracer, Unit(None, 0, 3, 3))

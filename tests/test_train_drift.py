@@ -1,0 +1,75 @@
+"""The Train tab's results show how far each conv filter moved in a fine-tune."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QTabBar, QToolTip
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.train.tab import TrainTab
+from ocrpad.data.samples import SampleStore
+from ocrpad.devtools.symbols import draw_many
+from ocrpad.explain.filter_drift import filter_drift
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+
+TIMEOUT = 60_000
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True), ConvBlock(8, pool=True)), hidden=(32,))
+FAST = FineTuneSettings(epochs=2, batch_user=8, batch_rehearsal=0, held_out=0.25, min_steps=0)
+
+
+@pytest.fixture
+def model() -> Model:
+    return build_model(TINY, list("0123456789"), np.random.default_rng(0))
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, tmp_path: Path, model: Model) -> Iterator[TrainTab]:
+    with SampleStore(tmp_path / "samples.sqlite", renderer=None) as store:
+        rng = np.random.default_rng(0)
+        for symbol, char in (("+", "+"), ("?", "?")):
+            store.add_many(draw_many(symbol, 6, rng), [char] * 6, "prompt")
+        tune = functools.partial(fine_tune, settings=FAST, rehearsal=None)
+        opened = TrainTab(store, lambda: model, tune)
+        qtbot.addWidget(opened)
+        opened.resize(1200, 700)
+        opened.show()
+        qtbot.waitExposed(opened)
+        yield opened
+        opened.shutdown()
+
+
+def test_the_filters_tab_shows_how_far_each_filter_moved(
+    qtbot: QtBot, tab: TrainTab, model: Model
+) -> None:
+    view = tab.panel.drift
+    assert view.drift == []
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+        qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
+    assert tab.pending is not None
+    bar = tab.panel.results.findChild(QTabBar)
+    assert bar is not None
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Filters")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert tab.panel.results.currentWidget() is view and view.isVisible()
+    expected = filter_drift(model, tab.pending.model)
+    assert [d.layer for d in view.drift] == ["conv1", "conv2"]
+    for shown, wanted in zip(view.drift, expected, strict=True):
+        np.testing.assert_allclose(shown.moved, wanted.moved)
+        assert shown.moved.shape == (len(shown.before),)
+    assert view.drift[0].moved.max() == 0  # the fine-tune keeps the first conv frozen
+    assert view.drift[1].moved.min() > 0
+    layer = view.drift[1]
+    top = layer.most_moved(1)[0]
+    point = view.bar_rect(1, top).center().toPoint()
+    QApplication.sendEvent(view, QHelpEvent(QEvent.Type.ToolTip, point, view.mapToGlobal(point)))
+    assert QToolTip.text().startswith(f"conv2 filter {top} moved")
+    assert view.filter_at(QPointF(point)) == (1, top)
+    assert not view.grab().isNull()
