@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ocrpad.app.main_window import MainWindow
 from ocrpad.devtools.gui_bench import send_mouse
 from ocrpad.devtools.screenshot import _settle, draw, fit_to_widget
-from ocrpad.selftest import load_drawings
+from ocrpad.launch.selftest import load_drawings
 
 
 def click(widget: QWidget, xy: tuple[float, float]) -> None:
