@@ -165,13 +165,26 @@ def test_the_eval_command_reads_setting_overrides_and_summarises() -> None:
     with pytest.raises(SystemExit, match="unknown setting"):
         parse_settings(["speed=1"])
     figures = Figures(
-        writers=[{"before": 0.5, "after": 0.6, "rest_before": 0.8, "rest_after": 0.79}],
-        speed={"seconds": 12.0},
+        writers=[
+            {"before": 0.5, "after": 0.6, "rest_before": 0.8, "rest_after": 0.79},
+            {
+                "drawings": 300,
+                "before": 0.7,
+                "after": 0.8,
+                "rest_before": 0.8,
+                "rest_after": 0.77,
+                "seconds": 20.0,
+            },
+        ],
+        speed={"100": {"seconds": 12.0}},
         new_characters=[{"fresh_accuracy": 0.95}],
     )
     summary = figures.summary()
     assert summary["writer_gain_points"] == pytest.approx(10.0)
-    assert summary["rest_drop_points"] == pytest.approx(1.0)
+    assert summary["rest_drop_points"] == pytest.approx(2.0)
+    at_300 = summary["by_drawings"]["300"]
+    assert at_300["writers"] == 1 and at_300["rest_drop_points"] == pytest.approx(3.0)
+    assert at_300["gain_points"] == pytest.approx(10.0) and at_300["max_seconds"] == 20.0
     assert summary["seconds_for_100"] == 12.0 and summary["new_character_accuracy"] == 0.95
 
 

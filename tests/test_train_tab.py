@@ -259,3 +259,16 @@ def test_the_delete_key_deletes_the_selected_drawing(
     tab.browser.grid.setFocus()
     qtbot.keyClick(tab.browser.grid, Qt.Key.Key_Delete)
     assert store.count() == 1 and tab.browser.undo_button.isEnabled()
+
+
+def test_the_tab_says_how_long_fine_tuning_will_take_before_it_starts(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    tab.browser.refresh()
+    tab._update_summary()
+    qtbot.waitUntil(lambda: tab.measured is not None, timeout=TIMEOUT)
+    text = tab.panel.summary.text()
+    assert "12 drawings" in text and "Fine-tuning will take about" in text
+    assert text.rstrip(".").endswith("on this computer")
+    assert tab.panel.start_button.isEnabled()  # measuring never blocks a start

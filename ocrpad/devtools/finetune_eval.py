@@ -32,6 +32,8 @@ from ocrpad.data.unipen import StrokeDataset
 from ocrpad.devtools.symbols import TEMPLATES, draw_many
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for
+from ocrpad.learning.finetune_plan import estimate_seconds, measure_speed
+from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_count
 from ocrpad.model import Model, load_model
 
 
@@ -40,7 +42,7 @@ class Figures:
     """Everything the command measured (printed as text or one JSON line)."""
 
     writers: list[dict[str, Any]] = field(default_factory=list)
-    speed: dict[str, float] = field(default_factory=dict)
+    speed: dict[str, dict[str, float]] = field(default_factory=dict)  # drawings -> figures
     new_characters: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -50,7 +52,7 @@ class Figures:
         return {
             "writer_gain_points": 100 * float(np.mean(gains)) if gains else None,
             "rest_drop_points": 100 * float(np.mean(drops)) if drops else None,
-            "seconds_for_100": self.speed.get("seconds"),
+            "seconds_for_100": self.speed.get("100", {}).get("seconds"),
             "new_character_accuracy": float(np.mean(fresh)) if fresh else None,
             "by_drawings": _by_size(self.writers),
         }
@@ -140,15 +142,20 @@ def _writer_line(row: dict[str, Any]) -> str:
 
 
 def speed(
-    model: Model, test: StrokeDataset, seed: int, settings: FineTuneSettings
+    model: Model, test: StrokeDataset, seed: int, settings: FineTuneSettings, drawings: int = 100
 ) -> dict[str, float]:
-    """Wall time of a fine-tune (held-back share included) on 100 drawings of the test split."""
+    """Wall time of a fine-tune (held-back share included) on `drawings` drawings of the test
+    split, beside the estimate the Train tab would have shown before it started."""
     chars = test.characters()
-    rows = np.random.default_rng(seed).choice(len(test), size=100, replace=False)
+    rows = np.random.default_rng(seed).choice(len(test), size=drawings, replace=False)
+    measured = measure_speed(model, settings)
+    reh = rehearsal_count(default_rehearsal_path())
+    estimate = estimate_seconds(drawings, settings, measured, reh)
     start = time.perf_counter()
     strokes = [test.strokes(int(i)) for i in rows]
     _, report = fine_tune(model, strokes, [chars[i] for i in rows], settings=settings)
-    return {"seconds": time.perf_counter() - start, "steps": float(report.steps)}
+    seconds = time.perf_counter() - start
+    return {"drawings": drawings, "seconds": seconds, "estimate": estimate, "steps": report.steps}
 
 
 def new_characters(
@@ -239,8 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n in args.drawings or [None]:
             figures.writers += new_writer(model, test, images, args, n)
     if "speed" not in args.skip:
-        figures.speed = speed(model, test, args.seed, args.settings)
-        print(f"fine-tune on 100 drawings: {figures.speed}", file=sys.stderr)
+        for n in args.drawings or [100]:
+            figures.speed[str(n)] = speed(model, test, args.seed, args.settings, n)
+            print(f"fine-tune on {n} drawings: {figures.speed[str(n)]}", file=sys.stderr)
     if "symbols" not in args.skip:
         rest = np.random.default_rng(args.seed).choice(len(test), size=args.rest, replace=False)
         chars = np.array(test.characters())

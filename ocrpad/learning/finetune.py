@@ -23,10 +23,9 @@ the **base model itself, untouched**, with a report flagged ``cancelled``.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Final
 
@@ -42,46 +41,30 @@ from ocrpad.learning.finetune_data import (
     predict_labels,
     prepare,
 )
+from ocrpad.learning.finetune_plan import (
+    DEFAULT_SETTINGS,
+    FineTuneSettings,
+    plan_steps,
+    step_lr,
+)
+from ocrpad.learning.finetune_prior import base_prior, logit_shift, stream_prior
 from ocrpad.learning.finetune_report import CurvePoint, FineTuneProgress, FineTuneReport
 from ocrpad.learning.rehearsal import default_rehearsal_path
 from ocrpad.model import Model
 from ocrpad.nn import Adam, arena, cross_entropy
 
+__all__ = ["DEFAULT_REHEARSAL", "FineTuneSettings", "fine_tune"]
+
 DEFAULT_REHEARSAL: Final = "default"
 
 
-@dataclass(frozen=True)
-class FineTuneSettings:
-    """Recipe knobs; the defaults suit an interactive fine-tune (seconds, not minutes)."""
-
-    epochs: int = 15  # passes over the user's training drawings
-    batch_user: int = 32  # user drawings per step
-    batch_rehearsal: int = 64  # rehearsal drawings per step (0 = none)
-    min_steps: int = 40  # more epochs when there are very few drawings (e.g. 10 of a symbol)
-    max_steps: int = 200  # cap so that a few hundred drawings still take ≤ 30 s
-    lr: float = 2e-4  # Adam learning rate
-    l2sp: float = 0.1  # strength of the pull toward the base weights (0 = off)
-    frozen: tuple[str, ...] = ("conv1",)  # layers left untouched (name prefixes)
-    held_out: float = 0.2  # fraction of each class kept back to measure before/after
-    augment: bool = True  # distort the user's drawings afresh every epoch
-    imprint: bool = False  # start new classes' output rows at their mean feature (see above)
-    decay: bool = False  # cosine learning-rate decay to zero over the run
-
-
-def plan_steps(n_train: int, settings: FineTuneSettings) -> tuple[int, int]:
-    """(epochs, steps per epoch) for `n_train` drawings: `settings.epochs` passes, more for
-    very few drawings (`min_steps`), fewer for many (`max_steps` caps the time)."""
-    per_epoch = max(1, -(-n_train // settings.batch_user))
-    wanted = max(settings.epochs, -(-settings.min_steps // per_epoch))
-    return max(1, min(wanted, settings.max_steps // per_epoch)), per_epoch
-
-
-def step_lr(step: int, total: int, settings: FineTuneSettings) -> float:
-    """The learning rate of step `step` of `total`: constant, or cosine-decayed to zero when
-    `settings.decay` (the last steps barely move the weights, so less is forgotten)."""
-    if not settings.decay or total <= 1:
-        return settings.lr
-    return settings.lr * 0.5 * (1.0 + math.cos(math.pi * step / total))
+def prior_shift(work: Model, data: TrainSet, settings: FineTuneSettings) -> NDArray[np.float32]:
+    """The logit adjustment that keeps the base model's class priors (finetune_prior)."""
+    if not settings.keep_priors:
+        return np.zeros(len(work.labels), dtype=np.float32)
+    reh = () if data.rehearsal is None else data.rehearsal.labels
+    stream = stream_prior(data.train_labels, reh, settings.batch_user, settings.batch_rehearsal)
+    return logit_shift(work.labels, stream, base_prior(work.meta))
 
 
 ProgressFn = Callable[[FineTuneProgress], None]
@@ -97,7 +80,7 @@ def fine_tune(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     seed: int | np.random.Generator = 0,
-    settings: FineTuneSettings = FineTuneSettings(),
+    settings: FineTuneSettings = DEFAULT_SETTINGS,
     rehearsal: str | Path | None = DEFAULT_REHEARSAL,
 ) -> tuple[Model, FineTuneReport]:
     """Adapt a copy of ``model`` to drawings ``strokes`` (each a list of (k, 2) x, y arrays).
@@ -173,6 +156,7 @@ class _Run:
         self.anchor: Anchor = make_anchor(work, settings.frozen, old_classes)
         self.optimizer = Adam(work, lr=settings.lr)
         self.epochs, self.per_epoch = plan_steps(len(data.train_labels), settings)
+        self.shift = prior_shift(work, data, settings)
         self.total = self.epochs * self.per_epoch
         self.step = 0
         self.curve: list[CurvePoint] = []
@@ -207,7 +191,7 @@ class _Run:
             x, y = np.concatenate([x_user, reh[0]]), np.concatenate([y_user, reh[1]])
         self.work.network.zero_grad()
         logits = self.work.forward(x, training=True)
-        loss, dlogits = cross_entropy(logits, y)
+        loss, dlogits = cross_entropy(logits + self.shift, y)
         self.work.backward(dlogits, need_input_grad=False)
         apply_penalties(self.anchor, self.settings.l2sp)
         self.optimizer.lr = step_lr(self.step, self.total, self.settings)

@@ -283,6 +283,12 @@ def fit(
     return FitResult(_final_model(run, train, init), run.state.history, completed)
 
 
+def class_counts(data: StrokeDataset) -> dict[str, int]:
+    """How many drawings of each character `data` holds (fine-tuning keeps these priors)."""
+    counts = np.bincount(data.labels, minlength=len(data.mapping))
+    return {c: int(n) for c, n in zip(data.mapping, counts, strict=True) if n}
+
+
 def _lineage(init: Model) -> dict[str, Any]:
     """What a warm-started model started from: the parent's own training record."""
     keep = ("recipe", "data", "epochs", "best_epoch", "metrics", "wall_time_s", "init")
@@ -301,6 +307,7 @@ def _final_model(run: _Run, train: StrokeDataset, init: Model | None = None) -> 
             "source": Path(train.source).name,
             "sha256": train.checksum,
             "samples": len(train),
+            "class_counts": class_counts(train),
         },
         "epochs": run.state.epoch,
         "best_epoch": run.state.best_epoch,

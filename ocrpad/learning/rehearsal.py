@@ -52,6 +52,18 @@ def load_rehearsal(path: str | Path | None, render: Renderer) -> Rehearsal | Non
     return Rehearsal(images.astype(np.float32), tuple(labels))
 
 
+def rehearsal_count(path: str | Path | None) -> int:
+    """How many drawings a rehearsal file holds (0 when there is none or it is unreadable),
+    without rendering them."""
+    if path is None or not Path(path).is_file():
+        return 0
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return int(data["labels"].shape[0])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def pick_rehearsal(
     labels: NDArray[np.integer], suspect: NDArray[np.bool_], per_class: int, seed: int
 ) -> NDArray[np.int64]:

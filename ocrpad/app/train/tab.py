@@ -17,9 +17,17 @@ from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser, named
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.panel import FineTunePanel, verdict
-from ocrpad.app.train.worker import FineTuneFn, TrainJob, TrainResult, TrainWorker, start_thread
+from ocrpad.app.train.worker import (
+    FineTuneFn,
+    Measured,
+    TrainJob,
+    TrainResult,
+    TrainWorker,
+    start_thread,
+)
 from ocrpad.data.samples import SampleStore, StoreError, StoreWriteError, validate_label
 from ocrpad.learning.finetune import fine_tune
+from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, estimate_seconds
 from ocrpad.learning.finetune_report import FineTuneProgress
 
 STORE_NAME: Final = "samples.sqlite"
@@ -42,6 +50,7 @@ class TrainTab(QSplitter):
     progress_shown = Signal(object)  # FineTuneProgress, after the panel showed it
     fine_tune_done = Signal(object)  # FineTuneReport (or None on failure), after it is shown
     _run = Signal(object)  # TrainJob, queued to the worker thread
+    _measure = Signal(object)  # a model copy, queued to the worker thread to time a step
 
     def __init__(
         self,
@@ -76,6 +85,9 @@ class TrainTab(QSplitter):
         self.setChildrenCollapsible(False)
         self.worker = TrainWorker(fine_tune_fn)
         self.thread_: QThread | None = None
+        self.measured: Measured | None = None  # how fast fine-tuning runs on this computer
+        self._measuring = False
+        self._closed = False  # after shutdown() late reports change nothing
         self._connect()
         self._update_summary()
 
@@ -92,6 +104,8 @@ class TrainTab(QSplitter):
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self._run.connect(self.worker.start, Qt.ConnectionType.QueuedConnection)
+        self._measure.connect(self.worker.measure, Qt.ConnectionType.QueuedConnection)
+        self.worker.speed_measured.connect(self._speed_measured)
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
@@ -146,12 +160,37 @@ class TrainTab(QSplitter):
         strokes, labels = self.training_data()
         classes = len(set(labels))
         self.samples_box.setTitle(f"Your samples — {len(strokes)} drawings, {classes} characters")
+        if not strokes:
+            self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
+            return
+        duration = self._duration(len(strokes))
         self.panel.summary.setText(
             f"{len(strokes)} drawings of {classes} characters ready. About a fifth of each "
-            "character's drawings are held back to measure the change."
-            if strokes
-            else "Collect some drawings first (left), then fine-tune."
+            f"character's drawings are held back to measure the change. {duration}"
         )
+
+    def _duration(self, drawings: int) -> str:
+        """What the fine-tune will cost, said before it starts (measured once per session)."""
+        if self.measured is None:
+            self._measure_speed()
+            return "Measuring how long fine-tuning takes on this computer…"
+        m = self.measured
+        seconds = estimate_seconds(drawings, DEFAULT_SETTINGS, m.speed, m.rehearsal)
+        return f"Fine-tuning will take about {_duration_text(seconds)} on this computer."
+
+    def _measure_speed(self) -> None:
+        model = self.current_model()
+        if self._measuring or model is None:
+            return
+        if self.thread_ is None:
+            self.thread_ = start_thread(self.worker, self)
+        self._measuring = True
+        self._measure.emit(model.copy())
+
+    def _speed_measured(self, measured: Measured) -> None:
+        self.measured, self._measuring = measured, False
+        if not self._closed:
+            self._update_summary()
 
     # -- fine-tuning ---------------------------------------------------------------------
     def start_fine_tune(self) -> bool:
@@ -201,7 +240,15 @@ class TrainTab(QSplitter):
 
     def shutdown(self) -> None:
         """Cancel a running fine-tune and stop the worker thread."""
+        self._closed = True
         self.worker.cancel()
         if self.thread_ is not None and self.thread_.isRunning():
             self.thread_.quit()
             self.thread_.wait(30_000)
+
+
+def _duration_text(seconds: float) -> str:
+    """'25 s', '3 min', rounded the way a person says it."""
+    if seconds < 90:
+        return f"{max(5, 5 * round(seconds / 5)):.0f} s"
+    return f"{round(seconds / 60):.0f} min"

@@ -17,7 +17,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ocrpad.explain.filter_drift import FilterDrift, filter_drift
 from ocrpad.learning.finetune import fine_tune
+from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, Speed, measure_speed
 from ocrpad.learning.finetune_report import FineTuneReport
+from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_count
 
 FineTuneFn = Callable[..., tuple[Any, FineTuneReport]]
 
@@ -41,12 +43,21 @@ class TrainResult:
     drift: tuple[FilterDrift, ...] = ()
 
 
+@dataclass(frozen=True)
+class Measured:
+    """This computer's fine-tuning speed and the rehearsal drawings every run renders."""
+
+    speed: Speed
+    rehearsal: int
+
+
 class TrainWorker(QObject):
     """Lives in a QThread; ``start`` (queued) runs a job, ``cancel`` stops it from anywhere."""
 
     progress = Signal(object)  # FineTuneProgress
     finished = Signal(object)  # TrainResult (report.cancelled tells whether it was stopped)
     failed = Signal(str)  # a readable message
+    speed_measured = Signal(object)  # Measured: how fast a fine-tune runs here
 
     def __init__(self, fine_tune_fn: FineTuneFn = fine_tune) -> None:
         super().__init__()
@@ -57,6 +68,15 @@ class TrainWorker(QObject):
     def cancel(self) -> None:
         """Ask the running fine-tune to stop at its next step (thread-safe)."""
         self._cancel.set()
+
+    @Slot(object)
+    def measure(self, model: Any) -> None:
+        """Time one fine-tune step of a copy of ``model`` (owned by the worker) and report."""
+        try:
+            speed = measure_speed(model, DEFAULT_SETTINGS)
+        except (ValueError, MemoryError, FloatingPointError):
+            return  # no estimate; fine-tuning itself will say what is wrong
+        self.speed_measured.emit(Measured(speed, rehearsal_count(default_rehearsal_path())))
 
     @Slot(object)
     def start(self, job: TrainJob) -> None:

@@ -1,0 +1,104 @@
+"""How long a fine-tune will run, said before it starts: its settings, its steps, its time.
+
+`plan_steps` fixes the number of steps from the number of drawings (the same function the
+fine-tune itself uses), and `estimate_seconds` turns that into seconds from this computer's
+measured speed (`measure_speed`: one timed training step on a copy of the model and a few
+renderings), so the Train tab can say "about 25 s" before anything is trained.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from ocrpad.model import Model
+from ocrpad.nn import Adam, cross_entropy
+from ocrpad.preprocess import render_params_of, render_strokes
+
+
+@dataclass(frozen=True)
+class FineTuneSettings:
+    """Recipe knobs; the defaults suit an interactive fine-tune (seconds, not minutes)."""
+
+    epochs: int = 15  # passes over the user's training drawings
+    batch_user: int = 32  # user drawings per step
+    batch_rehearsal: int = 64  # rehearsal drawings per step (0 = none)
+    min_steps: int = 40  # more epochs when there are very few drawings (e.g. 10 of a symbol)
+    max_steps: int = 200  # cap so that a few hundred drawings still take ≤ 30 s
+    lr: float = 2e-4  # Adam learning rate
+    l2sp: float = 0.1  # strength of the pull toward the base weights (0 = off)
+    frozen: tuple[str, ...] = ("conv1",)  # layers left untouched (name prefixes)
+    held_out: float = 0.2  # fraction of each class kept back to measure before/after
+    augment: bool = True  # distort the user's drawings afresh every epoch
+    imprint: bool = False  # start new classes' output rows at their mean feature
+    decay: bool = False  # cosine learning-rate decay to zero over the run
+    keep_priors: bool = False  # logit adjustment toward the base data's class priors
+
+
+DEFAULT_SETTINGS: Final = FineTuneSettings()
+
+
+def plan_steps(n_train: int, settings: FineTuneSettings) -> tuple[int, int]:
+    """(epochs, steps per epoch) for `n_train` drawings: `settings.epochs` passes, more for
+    very few drawings (`min_steps`), fewer for many (`max_steps` caps the time)."""
+    per_epoch = max(1, -(-n_train // settings.batch_user))
+    wanted = max(settings.epochs, -(-settings.min_steps // per_epoch))
+    return max(1, min(wanted, settings.max_steps // per_epoch)), per_epoch
+
+
+def step_lr(step: int, total: int, settings: FineTuneSettings) -> float:
+    """The learning rate of step `step` of `total`: constant, or cosine-decayed to zero when
+    `settings.decay` (the last steps barely move the weights, so less is forgotten)."""
+    if not settings.decay or total <= 1:
+        return settings.lr
+    return settings.lr * 0.5 * (1.0 + math.cos(math.pi * step / total))
+
+
+@dataclass(frozen=True)
+class Speed:
+    """This computer's measured speed: one training step, and rendering one drawing."""
+
+    step_seconds: float
+    render_seconds: float
+
+
+def estimate_seconds(
+    drawings: int, settings: FineTuneSettings, speed: Speed, rehearsal: int = 0
+) -> float:
+    """Seconds a fine-tune of `drawings` drawings should take: render them and the
+    `rehearsal` drawings once, re-render three in four of the learnt ones every epoch, run
+    the planned steps."""
+    held = round(drawings * settings.held_out) if drawings >= 3 else 0
+    learnt = max(drawings - held, 1)
+    epochs, per_epoch = plan_steps(learnt, settings)
+    renders = drawings + rehearsal + (0.75 * learnt * epochs if settings.augment else 0.0)
+    return renders * speed.render_seconds + epochs * per_epoch * speed.step_seconds
+
+
+def measure_speed(model: Model, settings: FineTuneSettings, rounds: int = 2) -> Speed:
+    """Time training steps of a copy of `model` on one fine-tune batch, and renderings of a
+    typical drawing; the fastest round counts (the model itself is not touched)."""
+    work = model.copy()
+    size = render_params_of(model.meta).size
+    batch = settings.batch_user + settings.batch_rehearsal
+    x = np.zeros((batch, 1, size, size), dtype=np.float32)
+    y = np.arange(batch, dtype=np.int64) % len(work.labels)
+    optimizer = Adam(work, lr=0.0)
+    steps = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work.network.zero_grad()
+        _, dlogits = cross_entropy(work.forward(x, training=True), y)
+        work.backward(dlogits, need_input_grad=False)
+        optimizer.step()
+        steps.append(time.perf_counter() - start)
+    t = np.linspace(0.0, 2 * np.pi, 40)
+    ring = [np.stack([np.cos(t), np.sin(t)], axis=1) * 50.0]
+    start = time.perf_counter()
+    for _ in range(10):
+        render_strokes(ring, render_params_of(model.meta))
+    return Speed(min(steps), (time.perf_counter() - start) / 10)
