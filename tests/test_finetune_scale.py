@@ -34,7 +34,8 @@ def test_more_drawings_mean_fewer_passes_but_never_more_than_the_step_cap() -> N
 
 
 def test_the_learning_rate_decays_to_zero_only_when_asked() -> None:
-    assert step_lr(50, 100, SETTINGS) == SETTINGS.lr
+    constant = FineTuneSettings(decay=False)
+    assert step_lr(50, 100, constant) == constant.lr
     decaying = FineTuneSettings(decay=True)
     rates = [step_lr(k, 100, decaying) for k in range(101)]
     assert rates[0] == decaying.lr and rates[100] == pytest.approx(0.0, abs=1e-12)
@@ -115,7 +116,9 @@ def test_a_fine_tune_records_what_it_taught_and_applies_the_prior_correction() -
     model.meta["data"] = {"class_counts": {str(d): 10 + 90 * (d == 1) for d in range(10)}}
     drawings = draw_many("+", 12, np.random.default_rng(1))
     labels = ["1"] * 8 + ["|"] * 4
-    plain = FineTuneSettings(epochs=2, batch_user=4, batch_rehearsal=0, min_steps=0)
+    plain = FineTuneSettings(
+        epochs=2, batch_user=4, batch_rehearsal=0, min_steps=0, keep_priors=False
+    )
     kept = FineTuneSettings(**{**plain.__dict__, "keep_priors": True})
     a, _ = fine_tune(model, drawings, labels, settings=plain, rehearsal=None)
     b, _ = fine_tune(model, drawings, labels, settings=kept, rehearsal=None)

@@ -28,15 +28,15 @@ class FineTuneSettings:
     batch_user: int = 32  # user drawings per step
     batch_rehearsal: int = 64  # rehearsal drawings per step (0 = none)
     min_steps: int = 40  # more epochs when there are very few drawings (e.g. 10 of a symbol)
-    max_steps: int = 200  # cap so that a few hundred drawings still take ≤ 30 s
-    lr: float = 2e-4  # Adam learning rate
+    max_steps: int = 100  # cap so that a few hundred drawings still take ≤ 30 s
+    lr: float = 3e-4  # Adam's peak learning rate
     l2sp: float = 0.1  # strength of the pull toward the base weights (0 = off)
     frozen: tuple[str, ...] = ("conv1",)  # layers left untouched (name prefixes)
     held_out: float = 0.2  # fraction of each class kept back to measure before/after
     augment: bool = True  # distort the user's drawings afresh every epoch
     imprint: bool = False  # start new classes' output rows at their mean feature
-    decay: bool = False  # cosine learning-rate decay to zero over the run
-    keep_priors: bool = False  # logit adjustment toward the base data's class priors
+    decay: bool = True  # cosine learning-rate decay to zero over the run
+    keep_priors: bool = True  # logit adjustment toward the base data's class priors
 
 
 DEFAULT_SETTINGS: Final = FineTuneSettings()
