@@ -4,6 +4,7 @@ stroke, hover a cell for its number."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,3 +173,20 @@ def test_a_block_on_the_path_in_the_architecture_strip_opens_that_unit(
     with qtbot.waitSignal(window.explain.neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)
     assert blocker.args[0].trace.unit == conv1
+
+
+def test_a_click_answered_after_a_newer_drawing_arrived_is_traced_again_for_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 1)
+    dialog = window.draw.feature_maps.dialog
+    assert dialog is not None and window.current is not None
+    label = dialog.image_label
+    neuron = window.explain.neuron
+    with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=label.rect().center())
+        # the worker's answer is still queued: a newer recognition of the drawing arrives
+        newer = dataclasses.replace(window.current, request_id=window.current.request_id + 99)
+        neuron.on_prediction(newer)
+    assert blocker.args[0].trace.layer == "conv1" and neuron.request_id == newer.request_id

@@ -39,6 +39,7 @@ class NeuronController(QObject):
         self.request_id = 0
         self.latency_ms: float | None = None  # click -> panel shows the trace
         self._asked_at = 0.0
+        self._waiting = False  # a trace asked for and not shown yet
         self._serial = 0 if model is None else 1  # counts set_model calls, as the worker does
         self.canvas_field = FieldOverlay(draw.canvas, self._canvas_rect)
         preview = draw.panel.preview
@@ -97,13 +98,15 @@ class NeuronController(QObject):
     def _request(self) -> None:
         if self.unit is None or self.image is None:
             return
+        self._waiting = True
         self.worker.request(TraceRequest(self.request_id, self.image, self.unit))
 
     # -- what the window tells ---------------------------------------------------------------
     def on_prediction(self, prediction: Prediction) -> None:
         """A new drawing: keep its input; the open panel follows it."""
         self.image, self.request_id = prediction.input_image, prediction.request_id
-        if self.panel is not None and self.panel.isVisible() and self.unit is not None:
+        open_ = self.panel is not None and self.panel.isVisible()
+        if self.unit is not None and (open_ or self._waiting):
             self._asked_at = time.perf_counter()
             self._request()
 
@@ -111,7 +114,7 @@ class NeuronController(QObject):
         self.model = model
         self._serial += 1
         self._model_to_worker.emit(model)
-        self.unit, self.history = None, []
+        self.unit, self.history, self._waiting = None, [], False
         self._set_field(None)
         if self.panel is not None:
             self.panel.hide()
@@ -120,6 +123,7 @@ class NeuronController(QObject):
         if result.request_id != self.request_id or result.model_serial != self._serial:
             return  # an older drawing's or model's answer
         view = result.view
+        self._waiting = False
         if self.panel is None:
             self.panel = NeuronPanel(self.parent_widget)
             self.panel.down_clicked.connect(self.step_down)
