@@ -63,3 +63,16 @@ def test_missing_default_weights_fall_back_to_the_reference(
 
     monkeypatch.setattr(resources, "default_weights_path", lambda: tmp_path / "none.npz")
     assert bench.resolve_config("default")[2] == "reference"
+
+
+def test_the_layer_split_times_every_layer_both_ways_and_the_whole_step() -> None:
+    from ocrpad.devtools.layer_split import layer_split
+
+    model = build_model()
+    x, y = bench.inputs(8)
+    split = layer_split(model, None, x, y, rounds=2)["ocrpad"]
+    for name, _ in model.network.layers:
+        assert split[f"{name} f"] >= 0 and split[f"{name} b"] >= 0
+    assert split["step"] >= split["optimizer"] >= 0
+    # the split ran on a copy: the model's own layers are not wrapped
+    assert "forward_cl" not in vars(model.network.layers[0][1])

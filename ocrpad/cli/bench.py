@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import resources
+from ocrpad.devtools import layer_split
 from ocrpad.devtools.bench_app import gui_figures, print_explain_figures, print_gui_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
 from ocrpad.nn import Adam, Conv2d, Dense, cross_entropy, parallel
@@ -101,6 +102,10 @@ and OpenMP workers spin for a while after their last task) to go to sleep, so th
 engine is timed while the other's threads still hold a core."""
 
 
+clock = time.perf_counter
+"""What every figure is timed with; ``--cpu-time`` makes it the process's CPU time."""
+
+
 def interleaved(
     calls: dict[str, Callable[[], object]], rounds: int, inner: int
 ) -> dict[str, float]:
@@ -113,10 +118,10 @@ def interleaved(
         for name in names if r % 2 == 0 else names[::-1]:
             time.sleep(SETTLE_SECONDS)
             calls[name]()  # wake this engine's threads
-            start = time.perf_counter()
+            start = clock()
             for _ in range(inner):
                 calls[name]()
-            times[name].append((time.perf_counter() - start) / inner)
+            times[name].append((clock() - start) / inner)
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
@@ -155,9 +160,9 @@ def matmul_peak_gflops(size: int = 1024, repeats: int = 15) -> float:
 
 
 def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def forward_flops(model: Model) -> int:
@@ -232,6 +237,8 @@ def report(args: argparse.Namespace) -> None:
         f"numpy {np.__version__}, float32, engine threads {parallel.threads()}, "
         f"cpus {os.cpu_count()}, OpenBLAS kernel {parallel.blas_kernel()}"
     )
+    if clock is time.process_time:
+        print("timing: process CPU time, one thread per engine (not wall time)")
     if "OPENBLAS_CORETYPE" in os.environ:
         print(
             f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} is set, which forces "
@@ -273,6 +280,9 @@ def report(args: argparse.Namespace) -> None:
             print(_row(f"peak RSS, {label} process (MB)", peak_mb, ".0f", "time"))
             print(_row("  above after-import baseline (MB)", extra, ".0f", "time"))
     print(f"\nforward FLOPs per image: {flops / 1e6:.1f} M")
+    if args.layers:
+        layer_split.CLOCK[0] = clock
+        layer_split.report_layer_split(model, "torch" in names, args.torch_threads, s.rounds)
     app_figures(args, model)
 
 
@@ -307,10 +317,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-gui", action="store_true", help="skip the window's figures")
     parser.add_argument("--no-explain", action="store_true", help="skip explanation timings")
     parser.add_argument(
+        "--layers", action="store_true", help="per-layer split of a training step (and torch's)"
+    )
+    parser.add_argument(
         "--recognitions", type=int, default=300, help="drawings for the window's figures (300)"
+    )
+    parser.add_argument(
+        "--cpu-time", action="store_true", help="CPU time, one thread per engine (busy machine)"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cpu_time:  # one thread each, so CPU time is the work done, unaffected by load
+        global clock
+        clock, args.threads, args.torch_threads = time.process_time, 1, 1
+        parallel.set_blas_threads_for_small_batches(False)
     if args.threads is not None:
         parallel.set_threads(args.threads)
     if args.child:
