@@ -17,10 +17,13 @@ from ocrpad.explain import (
     occlusion,
     saliency,
 )
-from ocrpad.explain.attribution import METHODS, gradcam_conv
+from ocrpad.explain.attribution import METHODS, grad_cam_layer, gradcam_conv
 from ocrpad.explain.graph import conv_indices
-from ocrpad.model import ConvBlock, ModelConfig, build_model
+from ocrpad.explain.imaging import gaussian_blur
+from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
+from ocrpad.preprocess import render_params_of, render_strokes
+from ocrpad.selftest import load_drawings
 
 PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
 
@@ -185,3 +188,21 @@ def test_occlusion_matches_hiding_every_patch_one_at_a_time() -> None:
             total[top : top + 6, left : left + 6] += base - model.forward(hidden[None, None])[0, 2]
             cover[top : top + 6, left : left + 6] += 1
     np.testing.assert_allclose(fast, total / np.maximum(cover, 1), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("character", ["R", "4"])
+def test_the_shipped_models_grad_cam_colours_the_drawing_not_the_blank_edges(
+    character: str,
+) -> None:
+    model = load_model()
+    drawing = next(d for d in load_drawings() if d.label == character)
+    image = render_strokes(drawing.strokes, render_params_of(model.meta))
+    target = model.labels.index(character)
+    near = gaussian_blur(image, 1.5) > 0.05  # the ink and a pixel or two around it
+    heat = grad_cam_on_input(model, image, target)
+    assert heat[near].sum() >= 0.5 * heat.sum()
+    chosen = grad_cam_layer(model, image, target)
+    deepest = gradcam_conv(model.network)
+    assert chosen < deepest  # conv4, the deepest 14x14 map, lights the paper: it is skipped
+    paper_heavy = grad_cam_on_input(model, image, target, deepest)
+    assert paper_heavy[near].sum() < 0.5 * paper_heavy.sum()

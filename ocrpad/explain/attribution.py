@@ -29,6 +29,7 @@ from ocrpad.nn.module import to_cf
 
 Image = NDArray[np.float32]
 GRADCAM_MIN_SIDE: Final = 10  # finest layer Grad-CAM reads by default: at least 10x10 pixels
+ON_DRAWING: Final = 0.5  # share of a default Grad-CAM's heat that must lie on the drawing
 Method = Literal["saliency", "grad_x_input", "gradcam", "layercam", "occlusion"]
 METHODS: Final[tuple[Method, ...]] = get_args(Method)
 
@@ -125,10 +126,57 @@ def grad_cam_on_input(
     positional: bool = False,
 ) -> Image:
     """Grad-CAM (or, with `positional`, LayerCAM) resampled onto the input pixels:
-    (H, W) -> (H, W), non-negative."""
+    (H, W) -> (H, W), non-negative.
+
+    Without `conv`, LayerCAM reads `gradcam_conv`'s layer and Grad-CAM the layer
+    `grad_cam_layer` picks for this image.
+    """
     network = network_of(model)
+    if conv is None and not positional:
+        return _grad_cam_layer(network, image, class_index)[1]
+    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
+    return _cam_on_input(network, image, class_index, conv, positional)
+
+
+def grad_cam_layer(model: Model | Sequential, image: Image, class_index: int) -> int:
+    """The conv layer (its index) the default Grad-CAM of this image reads.
+
+    Grad-CAM weighs each channel of a layer by its mean gradient, so a channel that fires on
+    blank paper (a deep layer's channels often fire on the padded borders) colours the paper
+    as much as the strokes. It therefore reads the deepest layer with a map of at least
+    GRADCAM_MIN_SIDE pixels whose map puts at least ON_DRAWING of its heat on the drawing
+    (its ink and a pixel or two around it), else the deepest such layer. On the shipped model
+    this is conv3: conv4's Grad-CAM puts most of its heat on the blank edges.
+    """
+    return _grad_cam_layer(network_of(model), image, class_index)[0]
+
+
+def _grad_cam_layer(network: Sequential, image: Image, class_index: int) -> tuple[int, Image]:
+    """(conv index, its Grad-CAM on the input (H, W)) as `grad_cam_layer` chooses it."""
     size = image.shape[-1]
-    conv = gradcam_conv(network, size) if conv is None else conv
+    deepest = gradcam_conv(network, size)
+    candidates = [c for c in reversed(conv_indices(network)) if c <= deepest]
+    candidates = [
+        c
+        for c in candidates
+        if feature_grid(network, conv_feature_map(network, c).index, size).side >= GRADCAM_MIN_SIDE
+    ] or [deepest]
+    near = gaussian_blur(np.asarray(image, np.float32), 1.5) > 0.05  # (H, W) the drawing
+    first: tuple[int, Image] | None = None
+    for conv in candidates:
+        heat = _cam_on_input(network, image, class_index, conv, positional=False)
+        total = float(heat.sum())
+        if total > 0 and float(heat[near].sum()) >= ON_DRAWING * total:
+            return conv, heat
+        first = first or (conv, heat)
+    assert first is not None
+    return first
+
+
+def _cam_on_input(
+    network: Sequential, image: Image, class_index: int, conv: int, positional: bool
+) -> Image:
+    size = image.shape[-1]
     cam = (layer_cam if positional else grad_cam)(network, image, class_index, conv)
     grid = feature_grid(network, conv_feature_map(network, conv).index, size)
     return resample(cam, size, grid.offset, grid.step)
