@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrpad.explain.dream import DreamSettings
+from ocrpad.explain.dream import DreamSettings, filter_target
 from ocrpad.explain.session import CLASSES, Explainer
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
@@ -61,3 +61,28 @@ def test_the_explainer_works_on_its_own_copy_of_the_model() -> None:
     image[10:18, 12:15] = 1.0
     heat = explainer.heatmap(image, 1, "saliency")
     assert heat.shape == (28, 28) and heat.max() == np.float32(1.0)
+
+
+def test_filter_dreams_start_from_real_drawings_and_blank_paper_filters_are_named() -> None:
+    config = ModelConfig(blocks=(ConvBlock(2),), hidden=())
+    model = build_model(config, list("ab"), np.random.default_rng(0))
+    conv = model.network["conv1"]
+    conv.params["weight"][...] = 0.0
+    conv.params["weight"][0, 0, 1, 1] = -1.0  # 0: on where there is no ink
+    conv.params["weight"][1, 0, 1, 1] = 1.0  # 1: on where there is ink
+    conv.params["bias"][...] = [0.5, -0.5]
+    steps = DreamSettings(steps=40, start="blank")
+    explainer = Explainer(model, steps, filter_settings=steps)
+    examples = explainer.examples()
+    assert len(examples) > 20  # the built-in drawings
+    starts = explainer.strongest_examples(filter_target(model, "conv1"))
+    assert starts is not None
+    paper = np.maximum(0.5 - examples, 0).mean(axis=(1, 2))  # (D,) filter 0 on each drawing
+    ink = np.maximum(examples - 0.5, 0).mean(axis=(1, 2))  # (D,) filter 1
+    np.testing.assert_array_equal(starts[0], examples[paper.argmax()])
+    np.testing.assert_array_equal(starts[1], examples[ink.argmax()])
+    list(explainer.dream_steps("conv1"))
+    dreams = explainer.dreams("conv1")
+    assert dreams is not None
+    assert dreams[1].max() > 0.5
+    assert explainer.blank_paper_filters("conv1") == [0]

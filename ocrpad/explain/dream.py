@@ -138,9 +138,11 @@ def iter_dream(
     settings: DreamSettings | None = None,
     seed: int = 0,
     size: int = 28,
+    start: Images | None = None,
 ) -> Iterator[Images]:
     """Gradient ascent one step at a time: yields the (K, size, size) images after each step
-    (the caller may stop early). The same seed gives the same images. A class target (the
+    (the caller may stop early). The same seed gives the same images. `start` (K, size, size)
+    in [0, 1] replaces the blank or noisy start of a pixel dream. A class target (the
     output layer) is drawn with pen strokes unless `settings.strokes` is None. For a coarse target
     the first `coarse_steps` ascend a (K, size/2, size/2) image seen through a 2x upsampling, which
     lays out whole strokes before the full-resolution steps refine them."""
@@ -155,7 +157,11 @@ def iter_dream(
         yield from (sketch.images(strokes.pen) for sketch in sketches)
         return
     coarse = min(settings.coarse_steps, settings.steps) if target.coarse and size % 2 == 0 else 0
-    x = _start(len(target.channels), size // 2 if coarse else size, settings, rng)
+    if start is not None:
+        coarse = 0
+        x = np.clip(np.asarray(start, np.float32), 0.0, 1.0)[:, None].copy()
+    else:
+        x = _start(len(target.channels), size // 2 if coarse else size, settings, rng)
     for step in range(settings.steps):
         if coarse and step == coarse:
             x = gaussian_blur(_upsample(x), settings.blur_sigma)

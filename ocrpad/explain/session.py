@@ -6,6 +6,7 @@ model shared with another thread would race.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Final
 
@@ -13,10 +14,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.explain.attribution import Method, heatmap
-from ocrpad.explain.dream import DreamSettings, Target, class_target, filter_target, iter_dream
+from ocrpad.explain.dream import (
+    DreamSettings,
+    Target,
+    class_target,
+    filter_target,
+    iter_dream,
+    target_values,
+)
 from ocrpad.explain.graph import conv_feature_map, feature_grid, forward_to, layer_index
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d
+from ocrpad.preprocess import render_params_of, render_strokes
+from ocrpad.selftest import SelfTestError, load_drawings
 
 Images = NDArray[np.float32]
 Progress = tuple[int, int]  # (steps done, steps in all)
@@ -24,7 +34,9 @@ Progress = tuple[int, int]  # (steps done, steps in all)
 CLASSES: Final = "classes"  # the dream kind of the output classes; other kinds are conv layers
 BATCH: Final = 4  # images dreamt together: small enough to answer heat maps between steps
 FILTER_SETTINGS: Final = DreamSettings(steps=80, step_size=0.05, start="noise", l2=0.3, tv=0.2)
-"""Filters see a few pixels: a noisy start gives every one of them something to respond to."""
+"""Filters see a few pixels; each filter's ascent starts from the real drawing (of the built-in
+ones) that fires it most, or from faint noise when there are none."""
+FLAT: Final = 0.01  # a dream whose pixels vary less than this (std) is flat
 
 
 class Explainer:
@@ -46,6 +58,7 @@ class Explainer:
         self.filter_settings = filter_settings
         self.seed = seed
         self._dreams: dict[tuple[str, int], Images] = {}
+        self._examples: Images | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -84,16 +97,59 @@ class Explainer:
         total = len(groups) * settings.steps
         for n, group in enumerate(groups):
             target = self._target(kind, group)
+            start = None if kind == CLASSES else self.strongest_examples(target)
             seed = np.random.SeedSequence([self.seed, group[0], *kind.encode()])
             final = None
-            for step, images in enumerate(
-                iter_dream(self.model, target, settings, int(seed.generate_state(1)[0])), 1
-            ):
+            ascent = iter_dream(
+                self.model, target, settings, int(seed.generate_state(1)[0]), start=start
+            )
+            for step, images in enumerate(ascent, 1):
                 final = images
                 yield n * settings.steps + step, total
             assert final is not None
             for i, image in zip(group, final.copy(), strict=True):
                 self._dreams[kind, i] = image
+
+    def examples(self) -> Images:
+        """The built-in drawings as this model's inputs, (D, 28, 28); (0, 28, 28) if missing."""
+        if self._examples is None:
+            params = render_params_of(self.model.meta)
+            try:
+                drawings = load_drawings()
+            except SelfTestError:
+                drawings = []
+            images = [render_strokes(d.strokes, params) for d in drawings]
+            self._examples = np.stack(images) if images else np.zeros((0, 28, 28), np.float32)
+        return self._examples
+
+    def strongest_examples(self, target: Target) -> Images | None:
+        """For each targeted filter, the real drawing that fires it most: (K, 28, 28)."""
+        examples = self.examples()
+        if not len(examples):
+            return None
+        responses = np.stack(  # (D, K): each drawing's value for each filter
+            [
+                target_values(
+                    self.model, examples, replace_channels(target, channel, len(examples))
+                )
+                for channel in target.channels
+            ],
+            axis=1,
+        )
+        return np.ascontiguousarray(examples[responses.argmax(axis=0)])
+
+    def blank_paper_filters(self, layer: str) -> list[int] | None:
+        """Filters of a conv layer whose dream is flat because blank paper fires them as much
+        as anything the ascent found (they respond to the absence of ink); None until the
+        layer's dreams are computed."""
+        dreams = self.dreams(layer)
+        if dreams is None:
+            return None
+        target = filter_target(self.model, layer)
+        dreamt = target_values(self.model, dreams, target)
+        blank = target_values(self.model, np.zeros_like(dreams), target)
+        flat = dreams.reshape(len(dreams), -1).std(axis=1) < FLAT
+        return [int(i) for i in np.flatnonzero(flat & (blank > 0) & (blank >= 0.98 * dreamt))]
 
     def _target(self, kind: str, indices: list[int]) -> Target:
         if kind == CLASSES:
@@ -114,3 +170,8 @@ class Explainer:
         if grid.step != 1 or grid.offset != top or top + h > dreams.shape[1]:
             return dreams
         return np.ascontiguousarray(dreams[:, top : top + h, top : top + w])
+
+
+def replace_channels(target: Target, channel: int, count: int) -> Target:
+    """`target` aimed at one channel for `count` images."""
+    return dataclasses.replace(target, channels=np.full(count, channel, dtype=np.intp))
