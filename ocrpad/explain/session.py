@@ -6,7 +6,6 @@ model shared with another thread would race.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Final
 
@@ -59,6 +58,7 @@ class Explainer:
         self.seed = seed
         self._dreams: dict[tuple[str, int], Images] = {}
         self._examples: Images | None = None
+        self._responses: dict[int, Images] = {}  # layer index -> (D, C) mean responses
 
     @property
     def labels(self) -> list[str]:
@@ -127,16 +127,13 @@ class Explainer:
         examples = self.examples()
         if not len(examples):
             return None
-        responses = np.stack(  # (D, K): each drawing's value for each filter
-            [
-                target_values(
-                    self.model, examples, replace_channels(target, channel, len(examples))
-                )
-                for channel in target.channels
-            ],
-            axis=1,
-        )
-        return np.ascontiguousarray(examples[responses.argmax(axis=0)])
+        if target.layer not in self._responses:  # one forward pass per layer
+            out = forward_to(self.model.network, examples[:, None], target.layer)
+            if target.rectify:
+                out = np.maximum(out, 0)
+            self._responses[target.layer] = out.mean(axis=(1, 2))  # (D, C) channels-last
+        best = self._responses[target.layer][:, target.channels].argmax(axis=0)  # (K,)
+        return np.ascontiguousarray(examples[best])
 
     def blank_paper_filters(self, layer: str) -> list[int] | None:
         """Filters of a conv layer whose dream is flat because blank paper fires them as much
@@ -170,8 +167,3 @@ class Explainer:
         if grid.step != 1 or grid.offset != top or top + h > dreams.shape[1]:
             return dreams
         return np.ascontiguousarray(dreams[:, top : top + h, top : top + w])
-
-
-def replace_channels(target: Target, channel: int, count: int) -> Target:
-    """`target` aimed at one channel for `count` images."""
-    return dataclasses.replace(target, channels=np.full(count, channel, dtype=np.intp))
