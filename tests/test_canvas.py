@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, pen_stroke, relative_line
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.draw import canvas as canvas_module
 from ocrpad.app.draw.canvas import LOGICAL_SIZE, Canvas
 from ocrpad.app.draw.strokes import StrokeHistory, strokes_touching
+from ocrpad.preprocess import render_strokes
 
 
 @pytest.fixture
@@ -44,10 +48,49 @@ def test_every_release_announces_the_whole_drawing(canvas: Canvas) -> None:
     assert [len(s) for s in seen] == [1, 2]
 
 
-def test_a_click_without_moving_makes_a_dot_stroke(canvas: Canvas) -> None:
+def test_a_click_without_moving_is_one_point_and_the_network_sees_a_small_dot(
+    canvas: Canvas,
+) -> None:
     draw_stroke(canvas, [(100.0, 100.0)])
-    assert len(canvas.strokes()) == 1
-    assert len(canvas.strokes()[0]) >= 2
+    draw_stroke(canvas, [(200.0, 150.0), (201.0, 151.0), (203.0, 150.0)])  # a wobbly tap
+    assert [len(s) for s in canvas.strokes()] == [1, 1]
+    image = render_strokes(canvas.strokes()[1:])
+    assert image[13:15, 13:15].max() == image.max()  # centred
+    assert (image > 0.25).sum() < 20  # a dot (13 pixels), not a line across the box (113)
+
+
+def test_a_short_stroke_longer_than_the_pen_is_wide_stays_a_stroke(canvas: Canvas) -> None:
+    canvas.set_pen_width(6)
+    draw_stroke(canvas, [(100.0, 100.0), (104.0, 100.0), (108.0, 100.0)])
+    assert len(canvas.strokes()[0]) == 3
+
+
+def test_each_mouse_move_paints_only_the_newest_piece_of_a_long_stroke(
+    canvas: Canvas, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    painted: list[int] = []
+    for name in ("stroke_path", "stroke_piece"):
+        original = getattr(canvas_module, name)
+
+        def spy(
+            points: list[QPointF], *args: object, _f: object = original, **kw: object
+        ) -> object:
+            painted.append(len(points))
+            return _f(points, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(canvas_module, name, spy)
+    angles = np.linspace(0, 40 * np.pi, 3000)
+    spiral = [(200 + a * np.cos(a), 150 + a * np.sin(a)) for a in angles]
+    first = QPointF(*spiral[0])
+    canvas.mousePressEvent(mouse(canvas, QEvent.Type.MouseButtonPress, first))
+    for n, xy in enumerate(spiral[1:]):
+        canvas.mouseMoveEvent(mouse(canvas, QEvent.Type.MouseMove, QPointF(*xy)))
+        if n % 100 == 0:
+            QApplication.processEvents()  # let the canvas repaint mid-stroke
+    assert len(painted) > 1000 and max(painted) <= 3
+    image = canvas.grab().toImage()
+    x, y = (int(v) for v in spiral[1500])
+    assert image.pixelColor(x, y) == canvas.palette().color(QPalette.ColorRole.Text)
 
 
 def test_undo_and_redo_step_through_the_strokes(canvas: Canvas) -> None:
@@ -133,3 +176,15 @@ def test_a_tablet_pen_draws_and_its_eraser_end_erases(canvas: Canvas) -> None:
     assert len(canvas.strokes()) == 2
     pen_stroke(canvas, relative_line(canvas, (0.25, 0.5), (0.35, 0.5), steps=4), eraser=True)
     assert len(canvas.strokes()) == 1 and not canvas.eraser()
+
+
+def mouse(widget: Canvas, kind: QEvent.Type, pos: QPointF) -> QMouseEvent:
+    """A left-button press or a move with the left button held, at `pos`."""
+    button = (
+        Qt.MouseButton.LeftButton
+        if kind == QEvent.Type.MouseButtonPress
+        else Qt.MouseButton.NoButton
+    )
+    held = Qt.MouseButton.LeftButton
+    global_pos = QPointF(widget.mapToGlobal(pos))
+    return QMouseEvent(kind, pos, global_pos, button, held, Qt.KeyboardModifier.NoModifier)

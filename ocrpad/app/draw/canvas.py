@@ -41,6 +41,35 @@ def stroke_path(points: list[QPointF]) -> QPainterPath:
     return path
 
 
+def stroke_piece(points: list[QPointF], *, last: bool = False) -> QPainterPath:
+    """The part of `stroke_path` that the newest of up to three points adds: the quadratic
+    curve between the midpoints around the middle point (a straight start for two points,
+    a dot for one); with `last`, the straight end from the final midpoint instead."""
+    if len(points) == 1:
+        return stroke_path(points)
+    if last:
+        a, b = points[-2], points[-1]
+        path = QPainterPath((a + b) / 2)
+        path.lineTo(b)
+        return path
+    if len(points) == 2:
+        path = QPainterPath(points[0])
+        path.lineTo((points[0] + points[1]) / 2)
+        return path
+    a, b, c = points[-3:]
+    path = QPainterPath((a + b) / 2)
+    path.quadTo(b, (b + c) / 2)
+    return path
+
+
+def is_dot(points: list[QPointF], pen_width: float) -> bool:
+    """True when a stroke never leaves its first point by more than half the pen's width:
+    on screen it is one round blot (a click, or a pen tap that wobbled)."""
+    first = points[0]
+    reach = pen_width / 2
+    return all(abs(p.x() - first.x()) <= reach and abs(p.y() - first.y()) <= reach for p in points)
+
+
 class Canvas(QWidget):
     """Strokes drawn with the left button or a pen; every release emits the whole drawing.
 
@@ -184,7 +213,8 @@ class Canvas(QWidget):
             self._erase_at(pos)
         else:
             self._current = [pos]
-            self.update()
+            self._paint_stroke_into_cache([pos])
+            self._update_around(pos, pos)
 
     def _move(self, pos: QPointF) -> None:
         old_cursor = self._cursor
@@ -195,7 +225,8 @@ class Canvas(QWidget):
             last = self._current[-1]
             if abs(pos.x() - last.x()) + abs(pos.y() - last.y()) >= 1.0:
                 self._current.append(pos)
-                self._update_around(last, pos)
+                self._paint_stroke_into_cache(self._current[-3:], piece=True)
+                self._update_around(self._current[-3 if len(self._current) > 2 else -2], pos)
         elif self._eraser:
             self._update_around(old_cursor or pos, pos)
 
@@ -210,10 +241,11 @@ class Canvas(QWidget):
         points, self._current = self._current, None
         if points[-1] != pos:
             points.append(pos)
-        if len(points) == 1:
-            points.append(pos + QPointF(0.5, 0.5))  # a dot is a tiny stroke
+            self._paint_stroke_into_cache(points[-3:], piece=True)
+        if is_dot(points, self._pen_width):
+            points = points[:1]  # it looks like a dot on screen: the network gets a dot too
         self.history.add(self._to_canvas(points))
-        self._paint_stroke_into_cache(points)
+        self._paint_stroke_into_cache(points[-2:], piece=True, last=True)
         self.update()
         self.history_changed.emit()
         self.strokes_changed.emit(self.history.strokes)
@@ -255,14 +287,21 @@ class Canvas(QWidget):
         self._cache.fill(Qt.GlobalColor.transparent)
         for stroke in self._visible_strokes():
             self._paint_stroke_into_cache(self._to_widget(stroke))
+        if self._current:  # a stroke in progress, so far; its next pieces follow
+            self._paint_stroke_into_cache(self._current)
 
-    def _paint_stroke_into_cache(self, points: list[QPointF]) -> None:
+    def _paint_stroke_into_cache(
+        self, points: list[QPointF], *, piece: bool = False, last: bool = False
+    ) -> None:
+        """Draw a whole stroke, or (`piece`) only the newest bit of the one being drawn: the
+        curve between the midpoints around points[-2] of its last three points (with `last`,
+        the straight end from the last midpoint), so each mouse move costs the same."""
         if self._cache.isNull():
             return
         painter = QPainter(self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(self._ink())
-        painter.drawPath(stroke_path(points))
+        painter.drawPath(stroke_piece(points, last=last) if piece else stroke_path(points))
         painter.end()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -274,9 +313,6 @@ class Canvas(QWidget):
             self._paint_background(painter)
         painter.drawImage(QPointF(0, 0), self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if self._current:
-            painter.setPen(self._ink())
-            painter.drawPath(stroke_path(self._current))
         if self._eraser and self._cursor is not None:
             self._paint_eraser_cursor(painter, self._cursor)
         if not self.history.strokes and self._current is None and self._background is None:
