@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -46,24 +47,55 @@ def test_the_window_has_a_train_tab_with_a_store_in_the_data_folder(
     assert tab.store is not None and tab.store.path == tmp_path / "data" / STORE_NAME
 
 
-def test_typing_the_right_character_saves_the_drawing_as_a_correction(
+def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_back(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     canvas = window.draw.canvas
     draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    bar = window.findChild(QWidget, "correctionBar")
-    assert bar is not None
-    field = window.findChild(QWidget, "correctionInput")
-    qtbot.keyClicks(field, "l")
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None and not undo.isEnabled()
     store = _tab(window).store
     assert store is not None
+    qtbot.keyClicks(field, "ab")
+    assert store.count() == 0  # typing alone saves nothing
+    field.clear()
+    qtbot.keyClicks(field, "l")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
     assert [(s.label, s.source) for s in store] == [("l", "correction")]
     assert field.text() == ""  # ready for the next one
     assert "Saved this drawing as 'l'" in window.statusBar().currentMessage()
+    assert _tab(window).status.text() == "Saved 'l' (1 drawing in all)"
+    assert undo.isEnabled()
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
+    assert store.count() == 0
+    assert not undo.isEnabled()
+    assert "Took back the drawing saved as 'l'" in _tab(window).status.text()
+
+
+def test_two_characters_or_a_space_are_refused_with_a_reason(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    assert field is not None
+    qtbot.keyClicks(field, "ab")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    store = _tab(window).store
+    assert store is not None and store.count() == 0
+    assert "one character" in _tab(window).status.text()
+    field.clear()
+    qtbot.keyClicks(field, " ")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert store.count() == 0
+    assert "A space is not a character" in _tab(window).status.text()
 
 
 def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.keyClicks(window.findChild(QWidget, "correctionInput"), "x")
+    field = window.findChild(QLineEdit, "correctionInput")
+    qtbot.keyClicks(field, "x")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
     store = _tab(window).store
     assert store is not None and store.count() == 0
     assert "Draw something first" in _tab(window).status.text()
@@ -116,7 +148,9 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
         assert tab.store is None and "cannot be saved" in tab.status.text()
         canvas = window.draw.canvas
         draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-        qtbot.keyClicks(window.findChild(QWidget, "correctionInput"), "l")
+        field = window.findChild(QWidget, "correctionInput")
+        qtbot.keyClicks(field, "l")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
         assert [u[1] for u in tab.unsaved] == ["l"] and "kept in memory" in tab.status.text()
     finally:
         window.close()

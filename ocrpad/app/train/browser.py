@@ -43,6 +43,11 @@ def named(widget: W, name: str) -> W:
     return widget
 
 
+def plural(number: int, noun: str) -> str:
+    """'1 drawing', '3 drawings': a number with its noun in the right form."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
     """The strokes drawn black on white, scaled to fit a ``size`` square with a margin."""
     image = QImage(size, size, QImage.Format.Format_RGB32)
@@ -152,7 +157,7 @@ class SampleBrowser(QWidget):
         for label, count in counts.items():
             item = QListWidgetItem(f"{label}   ({count})")
             item.setData(ID_ROLE, label)
-            item.setToolTip(f"{count} drawing(s) of {label!r} (U+{ord(label):04X})")
+            item.setToolTip(f"{plural(count, 'drawing')} of {label!r} (U+{ord(label):04X})")
             self.classes.addItem(item)
         labels = list(counts)
         if labels:
@@ -236,7 +241,9 @@ class SampleBrowser(QWidget):
             self.message.emit(str(exc))
         if batch:
             self.deleted.append(batch)
-            self.message.emit(f"Deleted {len(batch)} drawing(s) — “Undo delete” brings them back")
+            self.message.emit(
+                f"Deleted {plural(len(batch), 'drawing')} — “Undo delete” brings them back"
+            )
         self.refresh()
         self.changed.emit()
         return len(batch)
@@ -282,7 +289,7 @@ class SampleBrowser(QWidget):
         except (OSError, ValueError, StoreError) as exc:
             self.message.emit(f"Export failed: {exc}")
             return 0
-        self.message.emit(f"Exported {count} drawing(s) to {path}")
+        self.message.emit(f"Exported {plural(count, 'drawing')} to {path}")
         return count
 
     def import_from(self, path: Path) -> int:
@@ -294,7 +301,7 @@ class SampleBrowser(QWidget):
         except (OSError, ValueError, StoreError) as exc:
             self.message.emit(f"Import failed: {exc}")
             return 0
-        self.message.emit(f"Imported {count} drawing(s) from {path.name}")
+        self.message.emit(f"Imported {plural(count, 'drawing')} from {path.name}")
         self.refresh()
         self.changed.emit()
         return count

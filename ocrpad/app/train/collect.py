@@ -1,5 +1,5 @@
 """Collecting drawings: a prompt mode ("Draw: g", N of each chosen character) and free
-labelling (type any character), on one canvas; and the Draw tab's "Wrong? It was …" bar."""
+labelling (type any character), on one canvas."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -177,33 +176,3 @@ class CollectPanel(QWidget):
             self.position += 1
             self.canvas.clear()
             self._update_prompt()
-
-
-class CorrectionBar(QWidget):
-    """'Wrong? It was [ ]': typing one character emits ``corrected(character)`` at once."""
-
-    corrected = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("correctionBar")
-        self.input = named(QLineEdit(), "correctionInput")
-        self.input.setAccessibleName("The right character for this drawing")
-        self.input.setPlaceholderText("?")
-        self.input.setFixedWidth(40)
-        self.input.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.input.setToolTip("Type the right character: the drawing is saved for fine-tuning")
-        label = QLabel("&Wrong? It was")
-        label.setBuddy(self.input)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        row.addWidget(label)
-        row.addWidget(self.input)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.input.textEdited.connect(self._typed)
-
-    def _typed(self, text: str) -> None:
-        if text.strip():
-            self.corrected.emit(text.strip())
-        self.input.clear()

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.train.browser import SampleBrowser, named
+from ocrpad.app.train.browser import SampleBrowser, named, plural
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.panel import FineTunePanel, verdict
 from ocrpad.app.train.worker import (
@@ -64,6 +64,7 @@ class TrainTab(QSplitter):
         self.store = store
         self.current_model = current_model
         self.unsaved: list[tuple[Drawing, str, str]] = []  # kept in memory when saving fails
+        self.last_saved: int | None = None  # the id of the newest drawing written to the store
         self.pending: TrainResult | None = None  # a fine-tuned model awaiting keep / discard
         self.collect = CollectPanel(self.save)
         self.browser = SampleBrowser(store)
@@ -119,10 +120,13 @@ class TrainTab(QSplitter):
         except ValueError as exc:
             self.show_message(str(exc))
             return False
+        self.last_saved = None
         self.unsaved.append((tuple(strokes), label, source))
         saved = self.flush_unsaved()
         if saved:
-            self.show_message(f"Saved {label!r} ({self._count()} drawings)")
+            self.show_message(f"Saved {label!r} ({plural(self._count(), 'drawing')} in all)")
+        else:
+            self.last_saved = None  # it waits in memory
         self.browser.refresh(select=label)
         self._update_summary()
         return True
@@ -130,19 +134,36 @@ class TrainTab(QSplitter):
     def flush_unsaved(self) -> bool:
         """Write drawings held in memory to the store; False if some could not be written."""
         if self.store is None:
-            self.show_message(f"No sample store — {len(self.unsaved)} drawing(s) kept in memory")
+            self.show_message(
+                f"No sample store — {plural(len(self.unsaved), 'drawing')} kept in memory"
+            )
             return False
         while self.unsaved:
             strokes, label, source = self.unsaved[0]
             try:
-                self.store.add(strokes, label, source)  # type: ignore[arg-type]
+                self.last_saved = self.store.add(strokes, label, source)  # type: ignore[arg-type]
             except StoreWriteError as exc:
                 self.show_message(
-                    f"{exc}. {len(self.unsaved)} drawing(s) are kept in memory and will be "
+                    f"{exc}. {plural(len(self.unsaved), 'drawing')} kept in memory, to be "
                     "saved as soon as the store can be written."
                 )
                 return False
             self.unsaved.pop(0)
+        return True
+
+    def unsave(self, sample_id: int | None) -> bool:
+        """Take back a save: delete sample `sample_id` from the store, or (None) the newest
+        drawing still held in memory. False (and a message) if it cannot be done."""
+        try:
+            if sample_id is None:
+                self.unsaved.pop()
+            elif self.store is not None:
+                self.store.delete(sample_id)
+        except (IndexError, KeyError, StoreError) as exc:
+            self.show_message(f"Could not take the drawing back ({exc})")
+            return False
+        self.browser.refresh()
+        self._update_summary()
         return True
 
     def _count(self) -> int:
@@ -159,13 +180,14 @@ class TrainTab(QSplitter):
     def _update_summary(self) -> None:
         strokes, labels = self.training_data()
         classes = len(set(labels))
-        self.samples_box.setTitle(f"Your samples — {len(strokes)} drawings, {classes} characters")
+        drawings, characters = plural(len(strokes), "drawing"), plural(classes, "character")
+        self.samples_box.setTitle(f"Your samples — {drawings}, {characters}")
         if not strokes:
             self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
             return
         duration = self._duration(len(strokes))
         self.panel.summary.setText(
-            f"{len(strokes)} drawings of {classes} characters ready. About a fifth of each "
+            f"{drawings} of {characters} ready. About a fifth of each "
             f"character's drawings are held back to measure the change. {duration}"
         )
 

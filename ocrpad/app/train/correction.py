@@ -1,0 +1,62 @@
+"""The Draw tab's "Wrong? It was [ ] Undo" bar: type the right character, press Enter to save
+the drawing with it; Undo takes the last saved correction back."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
+
+from ocrpad.app.train.browser import named
+
+
+class CorrectionBar(QWidget):
+    """Typing only fills the field; Enter emits ``corrected(text)`` (stripped), an empty or
+    blank field emits ``problem(message)``; the Undo button emits ``undo_requested``."""
+
+    corrected = Signal(str)
+    problem = Signal(str)
+    undo_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("correctionBar")
+        self.input = named(QLineEdit(), "correctionInput")
+        self.input.setAccessibleName("The right character for this drawing")
+        self.input.setPlaceholderText("?")
+        self.input.setFixedWidth(44)
+        self.input.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.input.setToolTip(
+            "Type the right character and press Enter: the drawing is saved for fine-tuning"
+        )
+        self.undo_button = named(QToolButton(), "undoCorrection")
+        self.undo_button.setText("Undo")
+        self.undo_button.setEnabled(False)
+        label = QLabel("&Wrong? It was")
+        label.setBuddy(self.input)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(label)
+        row.addWidget(self.input)
+        row.addWidget(self.undo_button)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.input.returnPressed.connect(self._confirm)
+        self.undo_button.clicked.connect(self.undo_requested.emit)
+
+    def _confirm(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            what = "A space is not a character: type" if self.input.text() else "Type"
+            self.problem.emit(f"{what} the right character, then press Enter.")
+            return
+        self.corrected.emit(text)
+
+    def saved(self, label: str) -> None:
+        """The correction was saved: clear the field and offer to take it back."""
+        self.input.clear()
+        self.undo_button.setEnabled(True)
+        self.undo_button.setToolTip(f"Take back the drawing just saved as {label!r}")
+
+    def undone(self) -> None:
+        self.undo_button.setEnabled(False)
+        self.undo_button.setToolTip("")
