@@ -3,7 +3,7 @@
 Every figure is a median over interleaved rounds (ocrpad and PyTorch alternate), so a busy
 machine slows both alike. Each measurement is one function. After the engine come the app's
 figures: the real window's latency and stamina (offscreen, in a child process) and the
-explanation timings (see ``bench_app``).
+explanation timings (--no-gui and --no-explain skip those).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import resources
+from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.devtools import layer_split
 from ocrpad.devtools.bench_app import gui_figures, print_explain_figures, print_gui_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
@@ -303,24 +304,27 @@ def app_figures(args: argparse.Namespace, model: Model) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ocrpad-bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ocrpad-bench", description=plain(__doc__), formatter_class=Formatter
+    )
     parser.add_argument(
         "--arch",
         choices=["reference", "default"],
         default="default",
-        help="reference network, or the architecture of the shipped weights",
+        help="reference: the task's reference network (2 conv layers, 32-64 channels, dense "
+        "128); default: the architecture of the shipped weights",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
-    parser.add_argument("--threads", type=int, default=None, help="engine threads (default 2)")
-    parser.add_argument("--torch-threads", type=int, default=2, help="PyTorch threads (2)")
+    parser.add_argument("--threads", type=int, default=None, help="engine threads (default: 2)")
+    parser.add_argument("--torch-threads", type=int, default=2, help="PyTorch threads")
     parser.add_argument("--no-gui", action="store_true", help="skip the window's figures")
     parser.add_argument("--no-explain", action="store_true", help="skip explanation timings")
     parser.add_argument(
         "--layers", action="store_true", help="per-layer split of a training step (and torch's)"
     )
     parser.add_argument(
-        "--recognitions", type=int, default=300, help="drawings for the window's figures (300)"
+        "--recognitions", type=int, default=300, help="drawings for the window's figures"
     )
     parser.add_argument(
         "--cpu-time", action="store_true", help="CPU time, one thread per engine (busy machine)"

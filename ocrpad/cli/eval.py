@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from ocrpad.charsets import resolve_charset, restrict, taught_labels
+from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets
 from ocrpad.data.unipen import load_unipen
@@ -40,24 +41,59 @@ from ocrpad.preprocess import render_params_of
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ocrpad-eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="ocrpad-eval", description=plain(__doc__), formatter_class=Formatter
+    )
     parser.add_argument(
-        "--data", required=True, type=Path, action="append", help="stroke file (.npz); repeatable"
+        "--data",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        action="append",
+        help="stroke file (.npz); repeatable",
     )
     parser.add_argument(
         "--charset",
         default="default",
+        metavar="SET",
         help="answer only from this set: digits, upper, lower, letters, alnum, symbols, all, "
-        "default (letters and digits) or the characters themselves",
+        "default (letters, digits and the classes a user taught) or the characters themselves",
     )
     parser.add_argument(
-        "--coarse", type=int, help="join each drawing's strokes and resample it to N points"
+        "--coarse",
+        type=int,
+        metavar="N",
+        help="join each drawing's strokes and resample it to N points",
     )
-    parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="model file (default: the shipped model)",
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
-    parser.add_argument("--confusion", type=Path, default=None, help="write a confusion PNG")
-    parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--worst", type=int, default=10, help="classes / pairs in the report")
+    parser.add_argument(
+        "--confusion",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="write the confusion matrix as a PNG",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        default=512,
+        help="drawings the network reads at once",
+    )
+    parser.add_argument(
+        "--worst",
+        type=int,
+        metavar="N",
+        default=10,
+        help="how many worst classes and confused pairs to list",
+    )
     return parser
 
 

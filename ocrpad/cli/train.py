@@ -1,4 +1,4 @@
-"""`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
+r"""`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
 
     ocrpad-train --data ../shared/data/unipen --out runs/base.npz
     ocrpad-train --data ../shared/data/unipen --data ../shared/data/unipen-symbols \
@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
-from ocrpad.learning.recipe import ARCHITECTURES, Recipe, architecture
+from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
 from ocrpad.model import load_model
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
@@ -47,7 +48,14 @@ FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ocrpad-train", description=__doc__.split("\n")[0])
+    r = Recipe()
+    p = argparse.ArgumentParser(
+        prog="ocrpad-train",
+        description=plain(__doc__),
+        epilog=architectures_help(ARCHITECTURES, DEFAULT_ARCH)
+        + "\n\nA recipe flag left out keeps the value in --config's recipe, else its default.",
+        formatter_class=Formatter,
+    )
     p.add_argument(
         "--data",
         required=True,
@@ -55,24 +63,77 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="folder with *-train.npz (and *-test.npz) or a train file; repeat to combine",
     )
-    p.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
-    p.add_argument("--config", type=Path, help="recipe JSON (flags given here override it)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float, help="peak learning rate (Adam, cosine schedule)")
-    p.add_argument("--warmup-steps", type=int, help="steps of linear learning-rate warm-up")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--label-smoothing", type=float)
-    p.add_argument("--ema-decay", type=float, help="weight averaging decay (0 = off)")
-    p.add_argument("--val-fraction", type=float, help="writers of train held out for selection")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--arch", choices=sorted(ARCHITECTURES), help="named architecture")
-    p.add_argument("--center", choices=["box", "mass"], help="centre drawings by box or mass")
+    p.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="model file to write (.npz)"
+    )
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="recipe JSON (flags given here override it)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help=f"passes over the training data (default: {r.epochs})",
+    )
+    p.add_argument(
+        "--batch-size", type=int, metavar="N", help=f"drawings per step (default: {r.batch_size})"
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        metavar="RATE",
+        help=f"peak learning rate, Adam with cosine decay (default: {r.lr})",
+    )
+    p.add_argument(
+        "--warmup-steps",
+        type=int,
+        metavar="N",
+        help=f"steps of linear learning-rate warm-up (default: {r.warmup_steps})",
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        help=f"decoupled (AdamW) weight decay (default: {r.weight_decay})",
+    )
+    p.add_argument(
+        "--label-smoothing",
+        type=float,
+        help=f"share of each target spread over the other classes (default: {r.label_smoothing})",
+    )
+    p.add_argument(
+        "--ema-decay", type=float, help=f"weight averaging decay, 0 = off (default: {r.ema_decay})"
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        help="share of the training writers held out to choose the epoch "
+        f"(default: {r.val_fraction})",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="N", help=f"seed of every random draw (default: {r.seed})"
+    )
+    p.add_argument(
+        "--arch",
+        choices=sorted(ARCHITECTURES),
+        help=f"named architecture, listed below (default: {DEFAULT_ARCH})",
+    )
+    p.add_argument(
+        "--center",
+        choices=["box", "mass"],
+        help=f"centre drawings by bounding box or ink mass (default: {r.render.center})",
+    )
     p.add_argument("--no-augment", action="store_true", help="train on canonical renderings")
-    p.add_argument("--coarse", type=float, help="share of drawings made coarse (other devices)")
+    p.add_argument(
+        "--coarse",
+        type=float,
+        help="share of drawings made coarse like other devices' traces "
+        f"(default: {r.augmentation.coarse})",
+    )
     p.add_argument("--init-from", type=Path, help="model file to start from (warm start)")
     p.add_argument("--resume", type=Path, help="checkpoint to continue from")
-    p.add_argument("--checkpoint-dir", type=Path, help="default: <out>.checkpoints/")
+    p.add_argument(
+        "--checkpoint-dir", type=Path, help="where checkpoints go (default: <out>.checkpoints/)"
+    )
     p.add_argument("--checkpoint-every", type=int, default=100, help="batches between saves")
     p.add_argument("--limit", type=int, help="train on a random subset of this many samples")
     p.add_argument("--no-test", action="store_true", help="do not score the test split")

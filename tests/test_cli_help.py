@@ -1,0 +1,47 @@
+"""Every command's --help: plain text, every option explained, defaults and --arch spelled out."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import pytest
+
+from ocrpad.cli import bench, train
+from ocrpad.cli import eval as eval_cli
+from ocrpad.learning.recipe import ARCHITECTURES
+
+
+def _help(parser: argparse.ArgumentParser) -> str:
+    return parser.format_help()
+
+
+@pytest.mark.parametrize("command", ["eval", "train", "bench"])
+def test_help_has_no_markup_and_every_option_has_a_help_text(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = {"eval": eval_cli, "train": train, "bench": bench}[command]
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "`" not in text
+    options = text.split("options:\n", 1)[1].split("\n\n", 1)[0]
+    for entry in re.split(r"\n(?=  -)", options):  # one option: its flags, then its help
+        first, _, more = entry.partition("\n")
+        assert len(first.strip().split("  ", 1)) == 2 or more.strip(), entry
+
+
+def test_options_with_defaults_show_them() -> None:
+    eval_help = _help(eval_cli.build_parser())
+    assert "(default: 512)" in eval_help and "(default: 10)" in eval_help
+    train_help = _help(train.build_parser())
+    for fragment in ("(default: 16)", "(default: 128)", "(default: 0.1)", "(default: 0)"):
+        assert fragment in train_help
+
+
+def test_every_architecture_choice_is_described() -> None:
+    text = _help(train.build_parser())
+    for name, config in ARCHITECTURES.items():
+        channels = "-".join(str(b.channels) for b in config.blocks)
+        assert f"{name}: {len(config.blocks)} conv layers ({channels} channels" in text
