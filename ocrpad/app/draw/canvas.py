@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Final
 
 import numpy as np
@@ -13,7 +12,6 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
@@ -23,51 +21,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ocrpad.app.draw.stroke_paths import is_dot, stroke_path, stroke_piece
 from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
 
 LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
 HINT: Final = "Draw a digit or a letter here"
-
-
-def stroke_path(points: list[QPointF]) -> QPainterPath:
-    """A smooth path through points: quadratic curves between segment midpoints."""
-    path = QPainterPath(points[0])
-    if len(points) == 1:
-        path.lineTo(points[0] + QPointF(0.01, 0.0))
-        return path
-    for a, b in itertools.pairwise(points[1:]):
-        path.quadTo(a, (a + b) / 2)
-    path.lineTo(points[-1])
-    return path
-
-
-def stroke_piece(points: list[QPointF], *, last: bool = False) -> QPainterPath:
-    """The part of `stroke_path` that the newest of up to three points adds: the quadratic
-    curve between the midpoints around the middle point (a straight start for two points,
-    a dot for one); with `last`, the straight end from the final midpoint instead."""
-    if len(points) == 1:
-        return stroke_path(points)
-    if last:
-        a, b = points[-2], points[-1]
-        path = QPainterPath((a + b) / 2)
-        path.lineTo(b)
-        return path
-    if len(points) == 2:
-        path = QPainterPath(points[0])
-        path.lineTo((points[0] + points[1]) / 2)
-        return path
-    a, b, c = points[-3:]
-    path = QPainterPath((a + b) / 2)
-    path.quadTo(b, (b + c) / 2)
-    return path
-
-
-def is_dot(points: list[QPointF], pen_width: float) -> bool:
-    """True when a stroke never leaves its first point by more than half the pen's width:
-    on screen it is one round blot (a click, or a pen tap that wobbled)."""
-    first = points[0]
-    reach = pen_width / 2
-    return all(abs(p.x() - first.x()) <= reach and abs(p.y() - first.y()) <= reach for p in points)
 
 
 class Canvas(QWidget):

@@ -1,0 +1,50 @@
+"""Strokes as painter paths: smooth curves through the pen's points, drawn whole or piece by
+piece as the pen moves, and the test for a stroke that is only a dot."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QPainterPath
+
+
+def stroke_path(points: list[QPointF]) -> QPainterPath:
+    """A smooth path through points: quadratic curves between segment midpoints."""
+    path = QPainterPath(points[0])
+    if len(points) == 1:
+        path.lineTo(points[0] + QPointF(0.01, 0.0))
+        return path
+    for a, b in itertools.pairwise(points[1:]):
+        path.quadTo(a, (a + b) / 2)
+    path.lineTo(points[-1])
+    return path
+
+
+def stroke_piece(points: list[QPointF], *, last: bool = False) -> QPainterPath:
+    """The part of `stroke_path` that the newest of up to three points adds: the quadratic
+    curve between the midpoints around the middle point (a straight start for two points,
+    a dot for one); with `last`, the straight end from the final midpoint instead."""
+    if len(points) == 1:
+        return stroke_path(points)
+    if last:
+        a, b = points[-2], points[-1]
+        path = QPainterPath((a + b) / 2)
+        path.lineTo(b)
+        return path
+    if len(points) == 2:
+        path = QPainterPath(points[0])
+        path.lineTo((points[0] + points[1]) / 2)
+        return path
+    a, b, c = points[-3:]
+    path = QPainterPath((a + b) / 2)
+    path.quadTo(b, (b + c) / 2)
+    return path
+
+
+def is_dot(points: list[QPointF], pen_width: float) -> bool:
+    """True when a stroke never leaves its first point by more than half the pen's width:
+    on screen it is one round blot (a click, or a pen tap that wobbled)."""
+    first = points[0]
+    reach = pen_width / 2
+    return all(abs(p.x() - first.x()) <= reach and abs(p.y() - first.y()) <= reach for p in points)
