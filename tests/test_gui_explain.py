@@ -60,8 +60,11 @@ def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: 
     square = explain._canvas_rect()  # the input's square lies over the drawing
     assert square is not None
     assert square.intersects(window.draw.canvas.rect())
+    assert "where the network sees" in window.statusBar().currentMessage()
     qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
     assert not explain.preview_overlay.isVisible() and not explain.canvas_overlay.isVisible()
+    assert window.statusBar().currentMessage() == ""  # its message went with it
+    assert window.draw.chart.explained() is None
 
 
 def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
@@ -77,6 +80,17 @@ def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
         qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=last.toPoint())
     assert blocker.args[0].label == ranked[-1]  # the least likely class, not the answer
     assert window.explain.toggle.isChecked()
+    assert chart.explained() == ranked[-1]  # its bar is marked, however short
+    image = chart.grab().toImage()
+    edge = [  # the frame's top edge over that column, in the heat maps' orange
+        image.pixelColor(x, y)
+        for x in range(int(last.x() - slot / 2), int(last.x() + slot / 2) + 1)
+        for y in (int(plot.top()), int(plot.top()) + 1)
+    ]
+    assert any(c.red() > c.blue() + 60 for c in edge)
+    with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT):
+        draw_stroke(window.draw.canvas, relative_line(window.draw.canvas, (0.7, 0.2), (0.7, 0.8)))
+    assert chart.explained() in ranked
 
 
 def test_a_new_method_recomputes_the_heat_map(qtbot: QtBot, window: MainWindow) -> None:

@@ -7,10 +7,21 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
+EXPLAINED: Final = QColor(230, 110, 0)  # the class a heat map explains: the heat maps' orange
 MIN_BAR: Final = 9.0  # px per class before labels get crowded
 
 
@@ -30,6 +41,16 @@ class ProbabilityChart(QWidget):
         self._labels: list[str] = []
         self._probs: NDArray[np.float32] = np.zeros(0, np.float32)
         self._order: NDArray[np.intp] = np.zeros(0, np.intp)
+        self._explained: str | None = None
+
+    def set_explained(self, label: str | None) -> None:
+        """Mark the class a heat map explains (None: no heat map shown)."""
+        if label != self._explained:
+            self._explained = label
+            self.update()
+
+    def explained(self) -> str | None:
+        return self._explained
 
     def set_probabilities(self, labels: list[str], probabilities: NDArray[np.floating]) -> None:
         """labels: C class characters; probabilities: (C,) summing to 1."""
@@ -133,11 +154,22 @@ class ProbabilityChart(QWidget):
         for rank, index in enumerate(self._order):
             x = plot.left() + rank * slot
             height = float(self._probs[index]) * plot.height()
-            colour = highlight if rank < HIGHLIGHTED else other
+            explained = self._labels[index] == self._explained
+            colour = EXPLAINED if explained else highlight if rank < HIGHLIGHTED else other
             bar = QRectF(x + slot * 0.12, plot.bottom() - height, max(1.0, slot * 0.76), height)
             painter.fillRect(bar, colour)
-            if rank < HIGHLIGHTED or rank % every == 0:
-                self._paint_label(painter, label_font, text, x, slot, plot, rank, int(index))
+            if explained:  # even a near-zero bar shows where it is: a frame up to the top
+                self._paint_explained_frame(painter, QRectF(x, plot.top(), slot, plot.height()))
+            if rank < HIGHLIGHTED or rank % every == 0 or explained:
+                ink = EXPLAINED if explained else text
+                self._paint_label(painter, label_font, ink, x, slot, plot, rank, int(index))
+
+    def _paint_explained_frame(self, painter: QPainter, column: QRectF) -> None:
+        frame = QColor(EXPLAINED)
+        frame.setAlphaF(0.6)
+        painter.setPen(QPen(frame, 1.0, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(column.adjusted(0.5, 0.5, -0.5, -0.5))
 
     def _paint_label(
         self,
@@ -150,20 +182,33 @@ class ProbabilityChart(QWidget):
         rank: int,
         index: int,
     ) -> None:
-        font.setBold(rank < HIGHLIGHTED)
+        font.setBold(rank < HIGHLIGHTED or self._labels[index] == self._explained)
         painter.setFont(font)
         painter.setPen(colour)
         line = self.fontMetrics().height()
         row = rank % 2 if self._staggered() else 0
         below = QRectF(x - 8, plot.bottom() + 2 + row * line, slot + 16, line + 2)
+        character = self._labels[index]
         painter.drawText(
-            below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._labels[index]
+            below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, character
         )
+        if character == "0":  # a slashed zero: 0, O and o are told apart at a glance
+            glyph = QFontMetricsF(font).tightBoundingRect("0")
+            centre_x = below.center().x()
+            top = below.top() + QFontMetricsF(font).ascent() + glyph.top()
+            slash = QRectF(centre_x - glyph.width() / 2, top, glyph.width(), glyph.height())
+            painter.setPen(QPen(colour, max(1.0, font.pointSizeF() / 9)))
+            painter.drawLine(slash.bottomLeft(), slash.topRight())
         label = f"{100 * self._probs[index]:.0f}%"
         fits = slot >= self.fontMetrics().horizontalAdvance(label) + 8
         if rank < HIGHLIGHTED and self._probs[index] >= 0.005 and (rank == 0 or fits):
+            painter.setPen(colour)
             y = plot.bottom() - float(self._probs[index]) * plot.height()
             height = self.fontMetrics().height()
-            above = QRectF(x - 20, y - height - 1, slot + 40, height)
-            align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+            if rank == 0:  # from the bar's left edge: clear of the axis labels on its left
+                above = QRectF(x + slot * 0.12, y - height - 1, slot + 40, height)
+                align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+            else:
+                above = QRectF(x - 20, y - height - 1, slot + 40, height)
+                align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
             painter.drawText(above, align, label)

@@ -59,6 +59,7 @@ class ExplainController(QObject):
         self.model = model
         self.prediction: Prediction | None = None
         self.chosen: str | None = None  # a class clicked in the chart, else the top class
+        self._said = False  # the status bar shows the heat map's message
         self.latency_ms: float | None = None  # prediction shown -> heat map shown
         self._square: tuple[float, float, float] | None = None  # the input over the drawing
         self._shown_at = 0.0
@@ -182,15 +183,21 @@ class ExplainController(QObject):
             return  # an older drawing's answer
         if not self.toggle.isChecked() or result.method != self.current_method():
             return
-        self._set_heat(result.heat)
+        self._set_heat(result.heat, result.label)
         self.latency_ms = 1000 * (time.perf_counter() - self._shown_at)
         name = METHOD_NAMES[result.method]
+        self._said = True
         self.status_message.emit(f"{name}: where the network sees “{result.label}”", 0)
         self.heatmap_shown.emit(result)
 
-    def _set_heat(self, heat: NDArray[np.float32] | None) -> None:
+    def _set_heat(self, heat: NDArray[np.float32] | None, label: str | None = None) -> None:
+        """Show a heat map of class `label` (None: hide it, with its status message)."""
         self.preview_overlay.set_heat(heat)
         self.canvas_overlay.set_heat(heat)
+        self.draw.chart.set_explained(label if heat is not None else None)
+        if heat is None and self._said:
+            self._said = False
+            self.status_message.emit("", 0)  # the heat map's message goes with it
 
     def _preview_rect(self) -> QRectF | None:
         return QRectF(self.draw.panel.preview.image_rect())
