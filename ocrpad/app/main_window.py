@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QThread, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
 
 from ocrpad import __version__
 from ocrpad.app.actions import build_actions
+from ocrpad.app.draw.picture import PREVIEW_SIDE, picture_problem, read_preview
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
+from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
 from ocrpad.model import Model
 
@@ -144,19 +146,29 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: str | Path) -> None:
         """Recognise a picture file (read and converted in the worker)."""
+        path = Path(path)
+        problem = picture_problem(path)
+        if problem:
+            self._show_problem(problem)
+            return
         self.draw.canvas.clear()
-        image = QImage(str(path))
-        self.draw.canvas.set_background(None if image.isNull() else image)
+        image = read_preview(path)  # None if Qt cannot (e.g. a picture over its memory limit)
+        self.draw.canvas.set_background(image)
         self._latest_id += 1
-        self._image_request = (self._latest_id, Path(path).name)
-        self.statusBar().showMessage(f"Reading {Path(path).name}…", 3000)
-        self.worker.submit(Request(self._latest_id, image_path=str(path)))
+        self._image_request = (self._latest_id, path.name)
+        self.statusBar().showMessage(f"Reading {path.name}…")  # until the answer replaces it
+        preview = PREVIEW_SIDE if image is None else 0  # then the worker sends a grey copy
+        self.worker.submit(Request(self._latest_id, image_path=str(path), preview=preview))
 
     # -- results -------------------------------------------------------------------------
     def _show_prediction(self, prediction: Prediction) -> None:
         if prediction.request_id != self._latest_id:
             return  # an older drawing: a newer one is on its way
         self.current = prediction
+        if prediction.request_id == self._image_request[0]:
+            if prediction.picture is not None:
+                self.draw.canvas.set_background(grey_to_qimage(prediction.picture / 255.0))
+            self.statusBar().showMessage(f"Read {self._image_request[1]}", 3000)
         self.draw.panel.show_prediction(prediction)
         self.draw.chart.set_probabilities(prediction.labels, prediction.probabilities)
         self.draw.feature_maps.set_layers(prediction.layers)

@@ -75,6 +75,10 @@ class Canvas(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor if on else Qt.CursorShape.CrossCursor)
         self.update()
 
+    def background(self) -> QImage | None:
+        """The picture shown behind the drawing, if any."""
+        return self._background
+
     def set_background(self, image: QImage | None) -> None:
         """Show an imported picture behind the (empty) drawing; None removes it."""
         self._background = image

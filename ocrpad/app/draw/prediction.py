@@ -71,6 +71,7 @@ class Prediction:
     layers: tuple[LayerMaps, ...] = ()
     compute_ms: float = 0.0
     top: tuple[tuple[str, float], ...] = field(default=())
+    picture: NDArray[np.uint8] | None = None  # a picture's grey preview, when one was asked for
 
     @property
     def confidence(self) -> float:

@@ -11,9 +11,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ocrpad.app.draw.prediction import Failure, LayerMaps, ModelInfo, Prediction, layer_maps
@@ -28,6 +30,7 @@ from ocrpad.preprocess import (
 )
 
 FloatArray = NDArray[np.float32]
+READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they are read
 
 
 @dataclass(frozen=True)
@@ -37,20 +40,37 @@ class Request:
     request_id: int
     strokes: tuple[FloatArray, ...] = ()
     image_path: str | None = None
+    preview: int = 0  # a picture: also send back a grey copy this many pixels long (0: none)
 
 
 def to_input(request: Request, model: Model | None = None) -> FloatArray:
     """The (28, 28) float32 network input for a request (raises ValueError subclasses)."""
+    return _read(request, model)[0]
+
+
+def _read(request: Request, model: Model | None) -> tuple[FloatArray, NDArray[np.uint8] | None]:
+    """(network input (28, 28), the picture's grey preview or None)."""
     params = DEFAULT_PARAMS if model is None else render_params_of(model.meta)
-    if request.image_path is not None:
-        return bitmap_to_input(load_image(Path(request.image_path)), params)
-    return render_strokes(request.strokes, params)
+    if request.image_path is None:
+        return render_strokes(request.strokes, params), None
+    grey = load_image(Path(request.image_path))  # (H, W) uint8
+    preview = shrink(grey, request.preview) if request.preview else None
+    if max(grey.shape) > READ_SIDE:  # a 28x28 input needs no more; a 12000 px picture
+        grey = shrink(grey, READ_SIDE)  # would take gigabytes as floats
+    return bitmap_to_input(grey, params), preview
+
+
+def shrink(grey: NDArray[np.uint8], side: int) -> NDArray[np.uint8]:
+    """A grey picture (H, W) scaled down so that its longer side is at most `side` pixels."""
+    picture = Image.fromarray(grey)
+    picture.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(picture, dtype=np.uint8).copy()
 
 
 def recognise(model: Model, request: Request) -> Prediction:
     """Preprocess, run the network once with activations, and package the answer."""
     start = time.perf_counter()
-    image = to_input(request, model)
+    image, preview = _read(request, model)
     x = image[None, None]  # (1, 1, 28, 28)
     probabilities, activations = _forward(model, x)
     layers = tuple(layer_maps(name, a[0]) for name, a in activations)
@@ -65,6 +85,7 @@ def recognise(model: Model, request: Request) -> Prediction:
         layers=layers,
         compute_ms=(time.perf_counter() - start) * 1000.0,
         top=tuple((labels[int(i)], float(probabilities[i])) for i in order),
+        picture=preview,
     )
 
 

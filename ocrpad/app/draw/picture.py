@@ -1,0 +1,33 @@
+"""An opened picture on the canvas: what is wrong with a path before reading it, and a copy
+small enough to show (Qt refuses to decode pictures over its 256 MB memory limit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QImage, QImageReader
+
+PREVIEW_SIDE: Final = 1600  # the longer side of the copy shown behind the canvas, pixels
+
+
+def picture_problem(path: Path) -> str:
+    """Why `path` cannot be a picture to read ('' when it may be one)."""
+    if path.is_dir():
+        return f"“{path.name}” is a folder. Choose a PNG or JPG picture inside it."
+    if not path.exists():
+        return f"There is no file “{path.name}” in {path.parent} (moved or deleted?)."
+    return ""
+
+
+def read_preview(path: Path, side: int = PREVIEW_SIDE) -> QImage | None:
+    """The picture scaled to at most `side` pixels long, or None when Qt cannot decode it at
+    that size (an unknown format, or a huge PNG that Qt must decode whole first)."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > side:
+        reader.setScaledSize(size.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return None if image.isNull() else image

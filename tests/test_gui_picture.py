@@ -1,0 +1,75 @@
+"""Opening a picture: shown on the canvas even past Qt's image memory limit, "Reading…" until
+the answer comes, and a clear word for a missing file or a folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gui_helpers import open_window
+from PIL import Image, ImageDraw
+from PySide6.QtGui import QImageReader
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main_window import MainWindow
+
+TIMEOUT = 20_000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    opened = open_window(qtbot, None, tmp_path)
+    yield opened
+    opened.close()
+
+
+def _picture(path: Path, size: tuple[int, int] = (1000, 800)) -> Path:
+    picture = Image.new("L", size, 255)
+    w, h = size
+    ImageDraw.Draw(picture).line(
+        [(w * 0.3, h * 0.9), (w * 0.5, h * 0.1), (w * 0.7, h * 0.9)], 0, 40
+    )
+    picture.save(path)
+    return path
+
+
+def test_a_picture_too_big_for_qt_is_shown_from_the_workers_copy(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = _picture(tmp_path / "big.png")
+    limit = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(1)  # 1 MB: this 1000x800 picture is "too big" for Qt now
+    try:
+        with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+            window.open_image(path)
+            assert window.draw.canvas.background() is None  # Qt could not read it
+            assert window.statusBar().currentMessage() == "Reading big.png…"
+    finally:
+        QImageReader.setAllocationLimit(limit)
+    assert blocker.args[0].picture is not None
+    background = window.draw.canvas.background()
+    assert background is not None and (background.width(), background.height()) == (1000, 800)
+    assert window.statusBar().currentMessage() == "Read big.png"
+
+
+def test_a_picture_qt_can_read_is_shown_at_once_and_no_copy_is_sent(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = _picture(tmp_path / "a.png", (3200, 2400))
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(path)
+        background = window.draw.canvas.background()
+        assert background is not None and background.width() == 1600  # scaled to show
+    assert blocker.args[0].picture is None
+
+
+@pytest.mark.parametrize(("name", "words"), [("missing.png", "There is no file"), ("", "folder")])
+def test_a_missing_file_or_a_folder_is_named_as_such(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, name: str, words: str
+) -> None:
+    path = tmp_path / name if name else tmp_path
+    with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(path)
+    assert words in blocker.args[0] and "PNG or JPG picture?" not in blocker.args[0]
+    assert words in window.draw.panel.message.text()
