@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -43,6 +44,13 @@ class _Section:
     tiles: QImage
     caption: str
     traceable: bool = False  # a layer's activations (not filters): its cells open a neuron
+    note: str = ""  # a third header line (e.g. which filters respond to blank paper)
+    pending: bool = False  # a placeholder: its maps are being computed
+
+    @property
+    def header(self) -> int:
+        """Text lines above the grid."""
+        return HEADER + bool(self.note)
 
 
 class _MapGrid(QWidget):
@@ -78,7 +86,7 @@ class _MapGrid(QWidget):
         y = MARGIN
         self._hits = []
         for number, section in enumerate(self.sections):
-            y += HEADER * line + 8
+            y += section.header * line + 8
             tile = self._tile_size(section.maps, width)
             per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
             for index in range(section.maps.count):
@@ -118,8 +126,11 @@ class _MapGrid(QWidget):
             section = self.sections[number]
             if number != last_section:
                 last_section = number
-                self._paint_caption(painter, section, rect.top() - HEADER * line - 8, line)
+                self._paint_caption(painter, section, rect.top() - section.header * line - 8, line)
             if not rect.intersects(exposed):
+                continue
+            if section.pending:  # keeps the place of maps still being computed
+                painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
                 continue
             h, w = section.maps.maps.shape[-2:]
             painter.drawImage(rect, section.tiles, QRectF(0, index * h, w, h))
@@ -138,7 +149,15 @@ class _MapGrid(QWidget):
         )
         font.setBold(False)
         painter.setFont(font)
+        if section.note:
+            note = QRectF(MARGIN, y + 2 * (line + 2), self.width() - 2 * MARGIN, line + 2)
+            text = self.fontMetrics().elidedText(
+                section.note, Qt.TextElideMode.ElideRight, int(note.width())
+            )
+            painter.drawText(note, left, text)
         maps = section.maps
+        if section.pending:
+            return  # no colour scale yet
         low = f"{maps.vmin:.2g}"
         metrics = self.fontMetrics()
         low_w = metrics.horizontalAdvance(low) + 6
@@ -234,6 +253,8 @@ class FeatureMapView(QScrollArea):
         self._layers: list[_Section] = []
         self._filters: list[_Section] = []
         self._ideal: dict[str, _Section] = {}
+        self._pending: tuple[str, ...] = ()  # conv layers whose ideal inputs are coming
+        self._input_side = 28
         self.dialog: MapDialog | None = None
         self.grid.map_clicked.connect(self.enlarge)
 
@@ -245,16 +266,47 @@ class FeatureMapView(QScrollArea):
         self._filters = [] if filters is None else [_section(filters, " learned filters")]
         self._refresh()
 
-    def set_ideal_inputs(self, inputs: Mapping[str, LayerMaps]) -> None:
-        """Each filter's ideal input, by conv layer name: shown right after that layer's maps."""
-        self._ideal = {layer: _section(maps, "") for layer, maps in inputs.items()}
+    def set_ideal_inputs(
+        self,
+        inputs: Mapping[str, LayerMaps],
+        notes: Mapping[str, str] | None = None,
+        pending: tuple[str, ...] = (),
+    ) -> None:
+        """Each filter's ideal input, by conv layer name: shown right after that layer's maps,
+        with an optional note line. Layers in `pending` (ideal inputs still being computed)
+        keep their place with blank tiles, so nothing moves when they arrive."""
+        notes = notes or {}
+        self._ideal = {
+            layer: dataclasses.replace(_section(maps, ""), note=notes.get(layer, ""))
+            for layer, maps in inputs.items()
+        }
+        self._pending = tuple(name for name in pending if name not in self._ideal)
         self._refresh()
+
+    def _placeholder(self, layer: _Section) -> _Section | None:
+        """Blank tiles where a layer's ideal inputs will appear (None if none are coming).
+        The tiles are as big as the layer's maps, or the whole input after a pool (where
+        the ideal inputs are not cut to the maps)."""
+        name = layer.maps.name
+        if name not in self._pending:
+            return None
+        count, side = layer.maps.count, layer.maps.maps.shape[-1]
+        full = self._input_side if side <= self._input_side // 2 else side
+        empty = np.zeros((count, full, full), np.float32)
+        maps = LayerMaps(
+            f"{name} ideal inputs", empty.shape, empty, np.zeros((1, 1, 3), np.uint8), 0, 0
+        )
+        return _Section(maps, QImage(), f"{name} ideal inputs  (being computed…)", pending=True)
 
     def sections(self) -> list[_Section]:
         return self.grid.sections
 
     def _refresh(self) -> None:
-        layers = [s for layer in self._layers for s in (layer, self._ideal.get(layer.maps.name))]
+        layers = [
+            s
+            for layer in self._layers
+            for s in (layer, self._ideal.get(layer.maps.name) or self._placeholder(layer))
+        ]
         self.grid.set_sections([s for s in layers if s is not None] + self._filters)
         if self.dialog is not None and self.dialog.isVisible() and self.dialog.key:
             name, index = self.dialog.key
@@ -264,6 +316,8 @@ class FeatureMapView(QScrollArea):
 
     def enlarge(self, section: int, index: int) -> None:
         """Open (or update) the enlarged view of one map."""
+        if self.grid.sections[section].pending:
+            return
         if self.dialog is None:
             self.dialog = MapDialog(self)
             self.dialog.cell_clicked.connect(self.neuron_clicked)

@@ -28,6 +28,7 @@ from ocrpad.app.explain.worker import (
 from ocrpad.explain.attribution import Method
 from ocrpad.explain.session import CLASSES
 from ocrpad.model import Model
+from ocrpad.nn import Conv2d
 from ocrpad.preprocess import render_params_of
 
 METHOD_NAMES: Final[dict[Method, str]] = {  # the first is the default
@@ -66,6 +67,7 @@ class ExplainController(QObject):
         self._serial = 1
         self._class_dreams: Dreams | None = None
         self._ideal: dict[str, NDArray[np.float32]] = {}
+        self._blank: dict[str, tuple[int, ...]] = {}  # filters that respond to blank paper
         self._filters_asked = False  # the filters' ideal inputs, once per model
         self.gallery: DreamGalleryDialog | None = None
         self._build_tools()
@@ -156,6 +158,7 @@ class ExplainController(QObject):
         if not self._filters_asked:  # the viewer now shows maps: dream their filters
             self._filters_asked = True
             self.worker.request_dreams(FILTERS)
+            self._show_ideal_inputs()  # their places, kept until they come
 
     def _on_strokes_changed(self, strokes: object) -> None:
         self.worker.notify_activity()
@@ -231,6 +234,7 @@ class ExplainController(QObject):
         self._serial += 1
         self._class_dreams = None
         self._ideal = {}
+        self._blank = {}
         self._filters_asked = False
         self.draw.feature_maps.set_ideal_inputs({})
         self._model_to_worker.emit(model)
@@ -252,8 +256,25 @@ class ExplainController(QObject):
                 self.gallery.set_dreams(dreams.images, dreams.names)
         else:
             self._ideal[dreams.kind] = dreams.images
-            self.draw.feature_maps.set_ideal_inputs(self.ideal_inputs())
+            self._blank[dreams.kind] = dreams.blank_paper
+            self._show_ideal_inputs()
         self.dreams_shown.emit(dreams)
+
+    def _show_ideal_inputs(self) -> None:
+        notes = {
+            name: f"{len(blank)} of {len(self._ideal[name])} are flat: those filters respond "
+            "most to blank paper"
+            for name, blank in self._blank.items()
+            if blank
+        }
+        pending = tuple(name for name in self._conv_layers() if name not in self._ideal)
+        self.draw.feature_maps.set_ideal_inputs(self.ideal_inputs(), notes, pending)
+
+    def _conv_layers(self) -> list[str]:
+        model = self.model
+        if model is None or not self._filters_asked:
+            return []
+        return [name for name, layer in model.network.layers if isinstance(layer, Conv2d)]
 
     def ideal_inputs(self) -> dict[str, LayerMaps]:
         """Each conv layer's filter dreams as viewer maps (cut like the layer's maps)."""

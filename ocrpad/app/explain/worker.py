@@ -58,6 +58,7 @@ class Dreams:
     names: list[str]
     images: FloatArray
     model_serial: int
+    blank_paper: tuple[int, ...] = ()  # filters that respond most to blank paper (flat dreams)
 
 
 @dataclass(frozen=True)
@@ -233,12 +234,14 @@ class ExplainWorker(QObject):
 
     def _publish(self, explainer: Explainer, kind: str) -> bool:
         """Emit the dreams of `kind` if they are all computed; True if it did."""
+        blank: tuple[int, ...] = ()
         if kind == CLASSES:
             images, names = explainer.dreams(kind), list(explainer.labels)
         else:
             images = explainer.filter_tiles(kind)
             names = [f"{kind}:{i}" for i in range(0 if images is None else len(images))]
+            blank = tuple(explainer.blank_paper_filters(kind) or ())
         if images is None:
             return False
-        self.dreams_ready.emit(Dreams(kind, names, images, self._serial))
+        self.dreams_ready.emit(Dreams(kind, names, images, self._serial, blank))
         return True
