@@ -61,6 +61,14 @@ def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: 
     assert square is not None
     assert square.intersects(window.draw.canvas.rect())
     assert "where the network sees" in window.statusBar().currentMessage()
+    canvas = window.draw.canvas.grab().toImage()  # the key sits in the bottom-left corner
+    corner = [
+        canvas.pixelColor(x, y)
+        for x in range(0, 200, 2)
+        for y in range(canvas.height() - 40, canvas.height(), 2)
+    ]
+    assert any(c.red() > 200 and c.green() > 180 and c.blue() < 120 for c in corner)  # yellow
+    assert "blank paper" in explain.method_actions["gradcam"].toolTip()
     qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
     assert not explain.preview_overlay.isVisible() and not explain.canvas_overlay.isVisible()
     assert window.statusBar().currentMessage() == ""  # its message went with it

@@ -38,6 +38,18 @@ METHOD_NAMES: Final[dict[Method, str]] = {  # the first is the default
     "saliency": "Saliency",
     "grad_x_input": "Gradient × input",
 }
+METHOD_HELP: Final[dict[Method, str]] = {
+    "occlusion": "Hides each patch of the input in turn: the orange is where hiding it "
+    "lowers the class's score most. Slow but plain.",
+    "layercam": "Multiplies a middle layer's maps by their gradient, place by place: where "
+    "that layer's evidence for the class sits. Coarse (14×14).",
+    "gradcam": "Weighs whole channels of a middle layer by their mean gradient. A channel "
+    "that also fires on blank paper colours the paper too, so it reads the deepest layer "
+    "whose map falls on the drawing. Coarse, and it can differ from occlusion and LayerCAM.",
+    "saliency": "How fast the score changes with each pixel: fine-grained and noisy, and it "
+    "also marks blank pixels where ink would change the answer.",
+    "grad_x_input": "Saliency times the ink: each drawn pixel's share of the score.",
+}
 
 
 class ExplainController(QObject):
@@ -92,12 +104,15 @@ class ExplainController(QObject):
         self.method_actions: dict[Method, QAction] = {}
         for key, name in METHOD_NAMES.items():
             action = menu.addAction(name)
+            action.setToolTip(METHOD_HELP[key])
+            action.setStatusTip(METHOD_HELP[key])
             action.setCheckable(True)
             action.setData(key)
             group.addAction(action)
             self.method_actions[key] = action
         next(iter(self.method_actions.values())).setChecked(True)
         group.triggered.connect(lambda _: self._request_heatmap())
+        menu.setToolTipsVisible(True)
         self.toggle.setMenu(menu)
         self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.dreams_button = QToolButton()
@@ -196,7 +211,7 @@ class ExplainController(QObject):
     def _set_heat(self, heat: NDArray[np.float32] | None, label: str | None = None) -> None:
         """Show a heat map of class `label` (None: hide it, with its status message)."""
         self.preview_overlay.set_heat(heat)
-        self.canvas_overlay.set_heat(heat)
+        self.canvas_overlay.set_heat(heat, f"evidence for “{label}”" if label else "")
         self.draw.chart.set_explained(label if heat is not None else None)
         if heat is None and self._said:
             self._said = False

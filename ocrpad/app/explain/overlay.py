@@ -8,7 +8,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QWidget
 
 from ocrpad.preprocess import RenderParams, flatten_strokes, stroke_frame
@@ -72,12 +72,15 @@ class HeatmapOverlay(QWidget):
         self._smooth = smooth
         self._image: QImage | None = None
         self._heat: NDArray[np.float32] | None = None
+        self._legend = ""
         self.setGeometry(parent.rect())
         parent.installEventFilter(self)
         self.raise_()
 
-    def set_heat(self, heat: NDArray[np.floating] | None) -> None:
-        """Show a (H, W) map in [0, 1]; None hides it."""
+    def set_heat(self, heat: NDArray[np.floating] | None, legend: str = "") -> None:
+        """Show a (H, W) map in [0, 1]; None hides it. A `legend` (what the colours are
+        evidence for) is painted as a colour bar in the bottom-left corner."""
+        self._legend = legend
         self._heat = None if heat is None else np.asarray(heat, dtype=np.float32)
         self._image = None if heat is None else rgba_to_qimage(heat_to_rgba(heat))
         self.setVisible(heat is not None)
@@ -98,4 +101,30 @@ class HeatmapOverlay(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
         painter.drawImage(target, self._image)
+        if self._legend:
+            paint_legend(painter, QRectF(self.rect()), self._legend, self.palette())
         painter.end()
+
+
+def paint_legend(painter: QPainter, area: QRectF, caption: str, palette: QPalette) -> None:
+    """A key in the bottom-left corner of `area`: 'weak [colour ramp] strong <caption>'."""
+    metrics = painter.fontMetrics()
+    line = metrics.height()
+    ramp_width = 80.0
+    width = metrics.horizontalAdvance(f"weak  strong  {caption}") + ramp_width + 16
+    box = QRectF(area.left() + 6, area.bottom() - line - 12, width, line + 6)
+    back = QColor(palette.color(QPalette.ColorRole.Base))
+    back.setAlphaF(0.85)
+    painter.fillRect(box, back)
+    painter.setPen(palette.color(QPalette.ColorRole.Text))
+    left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    x = box.left() + 4
+    painter.drawText(QRectF(x, box.top(), 40, box.height()), left, "weak")
+    x += metrics.horizontalAdvance("weak ") + 2
+    ramp = rgba_to_qimage(heat_to_rgba(np.linspace(0.0, 1.0, 64)[None, :]))
+    bar = QRectF(x, box.center().y() - 4, ramp_width, 8)
+    painter.drawImage(bar, ramp)
+    x = bar.right() + 4
+    painter.drawText(
+        QRectF(x, box.top(), box.right() - x, box.height()), left, f"strong  {caption}"
+    )
