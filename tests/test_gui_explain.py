@@ -177,3 +177,19 @@ def test_the_heat_map_bench_times_every_stroke(tmp_path: Path) -> None:
     assert (
         0 < result["heatmap_after_prediction_p50_ms"] <= result["heatmap_after_prediction_max_ms"]
     )
+
+
+def test_ideal_inputs_keep_their_place_so_the_maps_do_not_move_when_they_arrive(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    view = window.draw.feature_maps
+    _draw(qtbot, window)
+    waiting = [s for s in view.sections() if s.pending]
+    assert [s.maps.name for s in waiting] == ["conv1 ideal inputs", "conv2 ideal inputs"]
+    height = view.grid.minimumHeight()
+    with qtbot.waitSignal(
+        window.explain.dreams_shown, timeout=TIMEOUT, check_params_cb=lambda d: d.kind == "conv2"
+    ):
+        pass
+    assert not any(s.pending for s in view.sections())
+    assert view.grid.minimumHeight() == height
