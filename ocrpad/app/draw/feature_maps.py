@@ -10,6 +10,7 @@ from typing import Final
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QFontMetrics,
     QImage,
     QMouseEvent,
     QPainter,
@@ -145,7 +146,11 @@ class _MapGrid(QWidget):
         font.setBold(True)
         painter.setFont(font)
         painter.drawText(
-            QRectF(MARGIN, y, self.width() - 2 * MARGIN, line + 2), left, section.caption
+            QRectF(MARGIN, y, self.width() - 2 * MARGIN, line + 2),
+            left,
+            QFontMetrics(font).elidedText(
+                section.caption, Qt.TextElideMode.ElideRight, self.width() - 2 * MARGIN
+            ),
         )
         font.setBold(False)
         painter.setFont(font)

@@ -19,8 +19,7 @@ class InputPreview(QWidget):
         self.setObjectName("inputPreview")
         self.setAccessibleName("Network input, 28 by 28 pixels")
         self.setToolTip("The exact 28×28 image the network sees")
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self._image: QImage | None = None
         self._array: NDArray[np.float32] | None = None
 
@@ -33,7 +32,7 @@ class InputPreview(QWidget):
         return self._array
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(114, 114)
+        return QSize(170, 170)  # 6 screen pixels per input pixel where there is room
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(58, 58)
@@ -48,8 +47,7 @@ class InputPreview(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
-        target = self.image_rect()
+        target = self.image_rect()  # the rest stays the panel's own background
         painter.fillRect(target, Qt.GlobalColor.black)
         if self._image is not None:
             painter.drawImage(target, self._image)

@@ -56,9 +56,9 @@ class PredictionPanel(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.confidence)
-        layout.addWidget(self.message, 1)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(caption)
+        layout.addWidget(self.message, 1)  # below: a tall window leaves no gap above the input
         self.setFixedWidth(180)
 
     def show_prediction(self, prediction: Prediction) -> None:

@@ -75,7 +75,7 @@ class DrawTab(QSplitter):
         title.setWordWrap(True)
         column.addWidget(title)
         column.addWidget(self.feature_maps, 1)
-        right.setMinimumWidth(220)
+        right.setMinimumWidth(170)
         return right
 
     def add_tool(self, action: QAction, *, editing: bool = True) -> QToolButton:
