@@ -20,10 +20,10 @@ from ocrpad.explain import (
 from ocrpad.explain.attribution import METHODS, grad_cam_layer, gradcam_conv
 from ocrpad.explain.graph import conv_indices
 from ocrpad.explain.imaging import gaussian_blur
+from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
 from ocrpad.preprocess import render_params_of, render_strokes
-from ocrpad.selftest import load_drawings
 
 PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
 

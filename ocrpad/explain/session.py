@@ -22,10 +22,10 @@ from ocrpad.explain.dream import (
     target_values,
 )
 from ocrpad.explain.graph import conv_feature_map, feature_grid, forward_to, layer_index
+from ocrpad.launch.selftest import SelfTestError, load_drawings
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d
 from ocrpad.preprocess import render_params_of, render_strokes
-from ocrpad.selftest import SelfTestError, load_drawings
 
 Images = NDArray[np.float32]
 Progress = tuple[int, int]  # (steps done, steps in all)
