@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QRadioButton,
+    QScrollArea,
+    QToolButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -154,3 +161,23 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
         assert [u[1] for u in tab.unsaved] == ["l"] and "kept in memory" in tab.status.text()
     finally:
         window.close()
+
+
+def test_at_the_default_size_the_train_tab_fits_without_scrolling_sideways(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.resize(1100, 720)
+    window.tabs.setCurrentIndex(1)
+    free = window.findChild(QRadioButton, "freeMode")
+    assert free is not None
+    for mode in (None, free):  # prompt mode, then "I'll type the label" (a long instruction)
+        if mode is not None:
+            qtbot.mouseClick(mode, Qt.MouseButton.LeftButton)
+            assert mode.isChecked()
+        QApplication.processEvents()
+        QApplication.processEvents()
+        scroller = window.findChild(QScrollArea, "trainTabScroller")
+        assert scroller is not None
+        assert scroller.horizontalScrollBar().maximum() == 0
+        table = window.findChild(QWidget, "beforeAfterTable")
+        assert table is not None and table.visibleRegion().boundingRect().width() == table.width()

@@ -31,7 +31,7 @@ from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
 W = TypeVar("W", bound=QWidget)
 
 THUMB: Final = 56
-LARGE: Final = 150
+LARGE: Final = 96
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"
@@ -85,7 +85,7 @@ class SampleBrowser(QWidget):
         self.deleted: list[list[Sample]] = []  # undo stack of deleted batches
         self.classes = named(QListWidget(), "sampleClasses")
         self.classes.setAccessibleName("Classes with sample counts")
-        self.classes.setMaximumWidth(110)
+        self.classes.setMaximumWidth(64)
         font = self.classes.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.classes.setFont(font)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -47,14 +48,14 @@ class CollectPanel(QWidget):
         self.queue: list[str] = []
         self.position = 0
         self.canvas = Canvas()
-        self.canvas.setMinimumSize(220, 220)
+        self.canvas.setMinimumSize(160, 160)
         self.prompt_mode = named(QRadioButton("&Prompt me"), "promptMode")
         self.free_mode = named(QRadioButton("&I'll type the label"), "freeMode")
         self.prompt_chars = named(QLineEdit(DEFAULT_PROMPT), "promptChars")
         self.prompt_repeats = named(QSpinBox(), "promptRepeats")
         self.prompt_repeats.setRange(1, 50)
         self.prompt_repeats.setValue(3)
-        self.start_button = named(QPushButton("Start &prompts"), "startPrompts")
+        self.start_button = named(QPushButton("St&art"), "startPrompts")
         self.prompt_label = named(QLabel(), "promptLabel")
         self.progress_label = named(QLabel(), "promptProgress")
         self.free_label = named(QLineEdit(), "freeLabel")
@@ -81,12 +82,16 @@ class CollectPanel(QWidget):
         repeat_row.addWidget(self.prompt_repeats)
         repeat_row.addWidget(QLabel("of each"))
         repeat_row.addWidget(self.start_button)
-        form.addRow("Draw:", repeat_row)
+        form.addRow("How many:", repeat_row)  # "Draw:" is the prompt's word below
         form.addRow("Label:", self.free_label)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setBold(True)
+        self._prompt_font = font
         self.prompt_label.setFont(font)
+        self.prompt_label.setWordWrap(True)  # a long prompt wraps, never widens the column
+        self.prompt_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.prompt_label.setMinimumHeight(2 * QFontMetrics(font).height())  # two lines, fixed
         buttons = QHBoxLayout()
         for button in (self.save_button, self.skip_button, self.clear_button):
             buttons.addWidget(button)
@@ -137,9 +142,11 @@ class CollectPanel(QWidget):
 
     def _update_prompt(self) -> None:
         if not self.prompting:
-            self.prompt_label.setText("Draw any character, type it, press Enter")
+            self.prompt_label.setFont(self.font())  # an instruction, not a prompt to shout
+            self.prompt_label.setText("Draw any character, type it under Label, press Enter.")
             self.progress_label.setText("")
             return
+        self.prompt_label.setFont(self._prompt_font)
         prompt = self.current_prompt()
         if not self.queue:
             self.prompt_label.setText("Type the characters to practise above")

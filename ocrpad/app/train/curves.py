@@ -33,7 +33,7 @@ class CurvesPlot(QWidget):
         self.setObjectName("trainCurves")
         self.setAccessibleName("Loss and accuracy curves")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(240, 150)
+        self.setMinimumSize(180, 120)
         self._points: list[CurvePoint] = []
         self._epochs = 1
 
@@ -70,7 +70,8 @@ class CurvesPlot(QWidget):
         self._paint_axes(painter, area, text)
         if not self._points:
             painter.setPen(text)
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Curves appear as training runs")
+            wrap = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(area.adjusted(4, 0, -4, 0), wrap, "Curves appear as training runs")
             return
         top_loss = nice_ceiling(max(p.loss for p in self._points))
         self._paint_axis_labels(painter, area, text, top_loss)

@@ -50,7 +50,7 @@ class FineTunePanel(QWidget):
         self.setObjectName("fineTunePanel")
         self.summary = named(QLabel(), "trainSummary")
         self.summary.setWordWrap(True)
-        self.start_button = named(QPushButton("&Fine-tune on my drawings"), "fineTuneButton")
+        self.start_button = named(QPushButton("&Fine-tune"), "fineTuneButton")
         self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
         self.progress = named(QProgressBar(), "trainProgress")
         self.eta = named(QLabel(" "), "trainEta")
