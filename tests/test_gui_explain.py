@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.explain.controller import ExplainController
+from ocrpad.app.explain.gallery import DreamGalleryDialog
 from ocrpad.app.explain.worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
 from ocrpad.app.main_window import MainWindow
 from ocrpad.devtools.explain_bench import run_heatmap_bench
@@ -193,3 +194,23 @@ def test_ideal_inputs_keep_their_place_so_the_maps_do_not_move_when_they_arrive(
         pass
     assert not any(s.pending for s in view.sections())
     assert view.grid.minimumHeight() == height
+
+
+def test_the_gallery_fills_in_batch_by_batch_and_fits_every_class_in_view(qtbot: QtBot) -> None:
+    labels = list("abcdefgh")  # two batches of four
+    config = ModelConfig(blocks=(ConvBlock(3), ConvBlock(4, pool=True)), hidden=(8,))
+    worker = ExplainWorker(build_model(config, labels, np.random.default_rng(0)))
+    seen: list[Dreams] = []
+    worker.dreams_ready.connect(seen.append)
+    worker.request_dreams(CLASSES, first=True)
+    qtbot.waitUntil(lambda: any(d.complete for d in seen), timeout=3 * TIMEOUT)
+    assert not seen[0].complete  # the first batch came before the last one
+    assert seen[0].images[:4].any() and not seen[0].images[4:].any()
+    gallery = DreamGalleryDialog()
+    qtbot.addWidget(gallery)
+    gallery.show()
+    many = np.random.default_rng(0).random((62, 28, 28)).astype(np.float32)
+    gallery.set_dreams(many, [chr(48 + i) for i in range(62)])
+    QApplication.processEvents()
+    assert gallery.scroller.verticalScrollBar().maximum() == 0  # all 62 at the first look
+    assert gallery.scroller.horizontalScrollBar().maximum() == 0

@@ -88,6 +88,17 @@ class Explainer:
             return None
         return np.stack([self._dreams[key] for key in keys])
 
+    def partial(self, kind: str) -> tuple[Images, int]:
+        """(count, 28, 28) with the dreams computed so far (black for the others), and how
+        many are computed."""
+        images = np.zeros((self.count(kind), 28, 28), np.float32)
+        done = 0
+        for i in range(len(images)):
+            if (kind, i) in self._dreams:
+                images[i] = self._dreams[kind, i]
+                done += 1
+        return images, done
+
     def dream_steps(self, kind: str, batch: int = BATCH) -> Iterator[Progress]:
         """Compute the missing dreams of `kind` in batches, one ascent step per iteration.
         Stop any time: finished batches stay cached."""

@@ -266,14 +266,16 @@ class ExplainController(QObject):
         if dreams.model_serial != self._serial:
             return  # dreamt for a model that has been replaced since
         if dreams.kind == CLASSES:
-            self._class_dreams = dreams
+            if dreams.complete:
+                self._class_dreams = dreams
             if self.gallery is not None:
-                self.gallery.set_dreams(dreams.images, dreams.names)
+                self.gallery.set_dreams(dreams.images, dreams.names, complete=dreams.complete)
         else:
             self._ideal[dreams.kind] = dreams.images
             self._blank[dreams.kind] = dreams.blank_paper
             self._show_ideal_inputs()
-        self.dreams_shown.emit(dreams)
+        if dreams.complete:
+            self.dreams_shown.emit(dreams)
 
     def _show_ideal_inputs(self) -> None:
         notes = {

@@ -10,7 +10,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
@@ -81,13 +81,17 @@ class DreamGalleryDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.progress)
         layout.addWidget(scroller, 1)
+        self.scroller = scroller
+        scroller.viewport().installEventFilter(self)
         self.names: list[str] = []
-        self.resize(10 * (TILE + GAP) + 80, 640)
+        self._images: NDArray[np.float32] | None = None
+        self.resize(11 * (TILE + GAP) + 60, 760)
         self.clear()
 
     def clear(self) -> None:
         """Forget the pictures (the model changed): wait for new ones."""
         self.names = []
+        self._images = None
         self.picture.setPixmap(QPixmap())
         self.picture.setText("Dreaming…")
         self.progress.setRange(0, 0)  # busy until the first progress report
@@ -97,9 +101,41 @@ class DreamGalleryDialog(QDialog):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def set_dreams(self, images: NDArray[np.floating], names: list[str]) -> None:
-        """images: (K, 28, 28) in [0, 1], one per name."""
+    def set_dreams(
+        self, images: NDArray[np.floating], names: list[str], *, complete: bool = True
+    ) -> None:
+        """images: (K, 28, 28) in [0, 1], one per name (blank for those still being dreamt
+        when not `complete`: the progress bar stays)."""
         self.names = list(names)
-        self.progress.hide()
+        self._images = np.asarray(images, dtype=np.float32)
+        self.progress.setVisible(not complete)
         self.picture.setText("")
-        self.picture.setPixmap(QPixmap.fromImage(gallery_image(images, self.names)))
+        self._draw()
+
+    def _draw(self) -> None:
+        """The grid at the largest tile that shows every class without scrolling."""
+        if self._images is None:
+            return
+        viewport = self.scroller.viewport().size()
+        columns, tile = fitting_grid(len(self._images), viewport.width(), viewport.height())
+        picture = gallery_image(self._images, self.names, columns, tile)
+        self.picture.setPixmap(QPixmap.fromImage(picture))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize:
+            self._draw()  # the grid follows the dialog's size
+        return False
+
+
+def fitting_grid(count: int, width: int, height: int) -> tuple[int, int]:
+    """(columns, tile side) of the largest tiles (at most TILE) that fit `count` dreams with
+    their captions into width x height pixels; at least 40 px (the view scrolls then)."""
+    best = (10, 40)
+    for columns in range(1, max(count, 1) + 1):
+        rows = -(-count // columns)
+        across = (width - GAP) // columns - GAP
+        down = (height - GAP) // rows - GAP - CAPTION
+        tile = min(TILE, across, down)
+        if tile > best[1]:
+            best = (columns, tile)
+    return best

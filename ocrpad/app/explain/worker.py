@@ -59,6 +59,7 @@ class Dreams:
     images: FloatArray
     model_serial: int
     blank_paper: tuple[int, ...] = ()  # filters that respond most to blank paper (flat dreams)
+    complete: bool = True  # False: the classes dreamt so far, the others still black
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class ExplainWorker(QObject):
         self._job: tuple[str, Iterator[Progress]] | None = None
         self._quiet_until = 0.0  # the user is drawing: leave the cores to recognition
         self._preempt = False  # a dream request jumped the queue: pause the current job
+        self._shown_so_far: dict[int, int] = {}  # model serial -> class dreams already shown
         self._wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
         if model is not None:
             self.set_model(model)
@@ -213,9 +215,20 @@ class ExplainWorker(QObject):
         for done, total in steps:
             if time.perf_counter() > deadline or self._heatmap is not None:
                 self.progress.emit(DreamProgress(kind, done, total))
+                if kind == CLASSES:
+                    self._show_so_far(explainer)
                 return
         self._job = None
         self._publish(explainer, kind)
+
+    def _show_so_far(self, explainer: Explainer) -> None:
+        """Emit the class dreams finished so far, when more have finished since last time,
+        so that the gallery fills in batch by batch instead of after the last one."""
+        images, done = explainer.partial(CLASSES)
+        if done > self._shown_so_far.get(self._serial, 0) and done < len(images):
+            self._shown_so_far[self._serial] = done
+            names = list(explainer.labels)
+            self.dreams_ready.emit(Dreams(CLASSES, names, images, self._serial, complete=False))
 
     def _next_kind(self, explainer: Explainer) -> str | None:
         """The next kind to compute; kinds already cached are published straight away."""

@@ -92,14 +92,25 @@ class ConfusionView(QWidget):
                 "The confusion view fills in after a fine-tune with held-back drawings",
             )
             return
-        gutter = 22.0
+        title = float(self.fontMetrics().height()) + 2  # the axis names
+        gutter = 22.0 + title
         cell = max(4.0, min((self.width() - gutter) / n, (self.height() - gutter) / n))
         peak = max(1, int(self._counts.max()))
+        painter.setPen(text)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(QRectF(gutter, 0, n * cell + 200, title), left, "predicted as →")
+        painter.save()
+        painter.translate(0, gutter + n * cell)
+        painter.rotate(-90)  # "true class", read bottom to top along the rows
+        painter.drawText(QRectF(0, 0, n * cell, title), left, "← true class")
+        painter.restore()
         for i in range(n):
             centre = Qt.AlignmentFlag.AlignCenter
             painter.setPen(text)
-            painter.drawText(QRectF(0, gutter + i * cell, gutter, cell), centre, self._chars[i])
-            painter.drawText(QRectF(gutter + i * cell, 0, cell, gutter), centre, self._chars[i])
+            row_label = QRectF(title, gutter + i * cell, gutter - title, cell)
+            painter.drawText(row_label, centre, self._chars[i])
+            column_label = QRectF(gutter + i * cell, title, cell, gutter - title)
+            painter.drawText(column_label, centre, self._chars[i])
         for i in range(n):
             for j in range(n):
                 rect = QRectF(gutter + j * cell, gutter + i * cell, cell, cell)
