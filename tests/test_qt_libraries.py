@@ -94,3 +94,13 @@ def test_the_entry_point_prints_the_missing_libraries_and_never_starts_qt(
     err = capsys.readouterr().err
     assert "libxcb-icccm.so.4" in err
     assert "apt-get install libxcb-icccm4" in err
+
+
+@linux_only
+def test_an_x11_start_without_a_display_says_so_instead_of_aborting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(qt_libraries, "missing_libraries", lambda plugin: [])
+    message = qt_libraries.startup_problem([], {"QT_QPA_PLATFORM": "xcb"})
+    assert message is not None and "no display" in message and "--self-test" in message
+    assert qt_libraries.startup_problem([], {"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0"}) is None

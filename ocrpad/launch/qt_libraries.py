@@ -130,4 +130,15 @@ def startup_problem(argv: Sequence[str], environ: Mapping[str, str] | None = Non
         return None
     plugin = xcb_plugin()
     missing = missing_libraries(plugin) if plugin is not None else []
-    return describe(missing) if missing else None
+    if missing:
+        return describe(missing)
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return NO_DISPLAY
+    return None
+
+
+NO_DISPLAY: Final = (
+    "ocrpad cannot open its window: there is no display (DISPLAY and WAYLAND_DISPLAY are "
+    "unset).\nStart it from a desktop session (over ssh: ssh -X), or check the install "
+    "without one: ocrpad --self-test"
+)
