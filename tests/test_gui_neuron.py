@@ -87,6 +87,8 @@ def test_a_click_on_a_cell_of_an_enlarged_map_shows_how_that_number_was_computed
     view = click_cell(qtbot, window, 13, 12)
     trace = view.trace
     assert (trace.layer, trace.unit.channel, trace.unit.row, trace.unit.col) == ("conv2", 2, 13, 12)
+    dialog = window.draw.feature_maps.dialog
+    assert dialog is not None and dialog.picked == ("conv2", 2, 13, 12)  # outlined there
     # the same number the feature-map viewer shows, computed there by the recognition worker
     assert trace.value == pytest.approx(float(shown_map(window, "conv2")[2, 13, 12]), abs=1e-5)
     assert trace.products is not None

@@ -10,12 +10,14 @@ from typing import Final
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QFontMetrics,
     QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
+    QPen,
     QPixmap,
     QResizeEvent,
 )
@@ -207,6 +209,8 @@ class MapDialog(QDialog):
         self.image_label = _MapImage()
         self.image_label.cell_clicked.connect(self._on_cell)
         self.traceable = False
+        self.picked: tuple[str, int, int, int] | None = None  # layer, map, row, col clicked
+        self._section: _Section | None = None
         self.caption = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.image_label)
@@ -218,11 +222,17 @@ class MapDialog(QDialog):
         h, w = maps.maps.shape[-2:]
         tile = section.tiles.copy(QRect(0, index * h, w, h))
         scale = max(1, 280 // max(h, w))
-        self.image_label.setPixmap(
-            QPixmap.fromImage(
-                tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
-            )
+        pixmap = QPixmap.fromImage(
+            tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
         )
+        picked = self.picked
+        if picked is not None and picked[:2] == (maps.name, index):  # the cell being traced
+            painter = QPainter(pixmap)
+            painter.setPen(QPen(QColor("#ff2d95"), 2))
+            painter.drawRect(picked[3] * scale, picked[2] * scale, scale, scale)
+            painter.end()
+        self.image_label.setPixmap(pixmap)
+        self._section = section
         values = maps.maps[index]
         self.caption.setText(
             f"{section.caption.split(' ')[0]} · map {index + 1} of {maps.count} · "
@@ -237,7 +247,9 @@ class MapDialog(QDialog):
             self.image_label.setToolTip("Click a cell to see how its value was computed")
 
     def _on_cell(self, row: int, col: int) -> None:
-        if self.key is not None and self.traceable:
+        if self.key is not None and self.traceable and self._section is not None:
+            self.picked = (self.key[0], self.key[1], row, col)
+            self.show_map(self._section, self.key[1])
             self.cell_clicked.emit(self.key[0], self.key[1], row, col)
 
 
