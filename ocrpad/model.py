@@ -38,6 +38,9 @@ DEFAULT_LABELS: Final[list[str]] = list(
 """The 62 EMNIST "byclass" characters in their class order: 0-9, A-Z, a-z."""
 
 Array = NDArray[np.floating[Any]]
+EXTRA_PREFIX: Final = "reader."
+"""Arrays under this key prefix belong to the reader's context layer (``ocrpad.reading``), not
+to the network; files without them load as before."""
 
 
 @dataclass(frozen=True)
@@ -160,11 +163,14 @@ class Model:
         labels: list[str],
         network: Sequential,
         meta: dict[str, Any] | None = None,
+        extras: dict[str, Array] | None = None,
     ) -> None:
         self.config = config
         self.labels = list(labels)
         self.network = network
         self.meta: dict[str, Any] = {} if meta is None else dict(meta)
+        # Arrays stored beside the network under EXTRA_PREFIX keys (the reader's context layer).
+        self.extras: dict[str, Array] = {} if extras is None else dict(extras)
 
     @property
     def num_classes(self) -> int:
@@ -220,13 +226,14 @@ class Model:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file atomically (``.npz`` + ``__meta__``)."""
-        save_arrays(path, self.state_dict(), self.file_meta())
+        save_arrays(path, {**self.state_dict(), **self.extras}, self.file_meta())
 
     def copy(self) -> Model:
         """An independent copy (own weights, buffers and metadata)."""
         network = build_network(self.config, self.num_classes, np.random.default_rng(0))
         network.load_state_dict(self.state_dict())
-        return Model(self.config, self.labels, network, copy_module.deepcopy(self.meta))
+        extras = {k: v.copy() for k, v in self.extras.items()}
+        return Model(self.config, self.labels, network, copy_module.deepcopy(self.meta), extras)
 
     def with_extra_classes(self, new_labels: list[str], rng: np.random.Generator) -> Model:
         """A copy whose output layer also covers ``new_labels`` (known ones are ignored).
@@ -249,7 +256,8 @@ class Model:
                 grown[n_old:] = float(state[key].mean())
             state[key] = grown
         network.load_state_dict(state)
-        return Model(self.config, labels, network, copy_module.deepcopy(self.meta))
+        extras = {k: v.copy() for k, v in self.extras.items()}
+        return Model(self.config, labels, network, copy_module.deepcopy(self.meta), extras)
 
 
 def build_model(
@@ -284,17 +292,18 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
 
         path = resources.default_weights_path()
     arrays, meta = load_arrays(path)
+    extras = {k: arrays.pop(k) for k in list(arrays) if k.startswith(EXTRA_PREFIX)}
     config, labels = _parse_meta(Path(path), meta)
     _check_render(Path(path), meta)
     network = build_network(config, len(labels), np.random.default_rng(0))
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
     check_arrays(path, arrays, expected)
-    for key, value in arrays.items():
+    for key, value in {**arrays, **extras}.items():
         if not np.issubdtype(value.dtype, np.floating):
             raise ModelFileError(path, f"array {key!r} has dtype {value.dtype}, expected float")
     network.load_state_dict(arrays)
     info = meta.get("info", {})
-    return Model(config, labels, network, info if isinstance(info, dict) else {})
+    return Model(config, labels, network, info if isinstance(info, dict) else {}, extras)
 
 
 def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str]]:

@@ -1,0 +1,69 @@
+"""The size of a drawing in its own units, and writing guides as a writer's scale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ocrpad.preprocess import flatten_strokes
+
+X_HEIGHT_LETTERS: Final = "acemnorsuvwxz"
+"""Small letters with neither ascender nor descender: they fill the x-height guide."""
+CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class Size:
+    """log height and log width of a drawing's pen trace (raw units)."""
+
+    log_height: float
+    log_width: float
+
+
+@dataclass(frozen=True)
+class WritingGuides:
+    """Guide lines on the canvas, as y coordinates (y down) in the drawing's units."""
+
+    baseline: float
+    x_line: float  # top of the small letters
+    cap_line: float  # top of the capitals
+
+    def heights(self) -> tuple[float, float] | None:
+        """(x-height, cap height), or None when the lines are not in that order."""
+        x_height, cap_height = self.baseline - self.x_line, self.baseline - self.cap_line
+        if not 0 < x_height < cap_height or not np.isfinite(cap_height):
+            return None
+        return x_height, cap_height
+
+
+def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
+    """The drawing's size, or None for a dot (no extent) — it says nothing about scale.
+
+    Raises EmptyDrawingError (a ValueError) for no points or non-finite coordinates. A line
+    (no width or no height) gets the other side's millionth, which the context layer clips.
+    """
+    points, _ = flatten_strokes(strokes)
+    extent = points.max(axis=0).astype(np.float64) - points.min(axis=0)  # (2,) width, height
+    longest = float(extent.max())
+    if longest <= 1e-6 * (1.0 + float(np.abs(points).max())):
+        return None
+    floor = longest * 1e-6
+    return Size(float(np.log(max(extent[1], floor))), float(np.log(max(extent[0], floor))))
+
+
+def guide_scale(guides: WritingGuides, labels: Sequence[str], height_mu: np.ndarray) -> float | None:
+    """The writer's log scale the guides stand for: the scale at which the x-height letters
+    and the capitals have their usual heights (the mean over both lines), or None."""
+    heights = guides.heights()
+    if heights is None:
+        return None
+    estimates = []
+    for line_height, chars in zip(heights, (X_HEIGHT_LETTERS, CAPITALS), strict=True):
+        usual = [float(height_mu[i]) for i, c in enumerate(labels) if c in chars]
+        if usual:
+            estimates.append(np.log(line_height) - float(np.mean(usual)))
+    return float(np.mean(estimates)) if estimates else None

@@ -1,0 +1,46 @@
+"""Histories for whole data sets: each drawing's earlier drawings by the same writer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.reading.context import HISTORY_CAP
+
+
+def session_history(
+    writers: NDArray[Any], seed: int = 0, cap: int = HISTORY_CAP
+) -> list[list[int]]:
+    """For each drawing i, up to `cap` other drawings of the same writer (never i itself),
+    chosen with a seeded generator, in data order (the last taken as the newest)."""
+    rng = np.random.default_rng(seed)
+    _, session = np.unique(np.asarray(writers), return_inverse=True)
+    members: list[list[int]] = [[] for _ in range(int(session.max()) + 1 if len(session) else 0)]
+    for i, s in enumerate(session.tolist()):
+        members[s].append(i)
+    out: list[list[int]] = []
+    for i, s in enumerate(session.tolist()):
+        others = np.array([j for j in members[s] if j != i], dtype=np.int64)
+        if len(others) > cap:
+            others = np.sort(rng.choice(others, size=cap, replace=False))
+        out.append(others.tolist())
+    return out
+
+
+def stroke_sizes(
+    points: NDArray[np.float32], stroke_offsets: NDArray[np.int64], sample_offsets: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """(N, 2) log height and log width of every sample of a flat stroke store; NaN for a dot
+    (the same rule as `geometry.size_of`)."""
+    starts = stroke_offsets[sample_offsets[:-1]]  # (N,) first point of each sample
+    lo = np.minimum.reduceat(points, starts, axis=0).astype(np.float64)  # (N, 2)
+    hi = np.maximum.reduceat(points, starts, axis=0).astype(np.float64)
+    magnitude = np.maximum.reduceat(np.abs(points), starts, axis=0).max(axis=1)
+    extent = hi - lo  # (N, 2) width, height
+    longest = extent.max(axis=1)
+    floor = np.maximum(longest * 1e-6, 1e-300)
+    sizes = np.log(np.maximum(extent[:, ::-1], floor[:, None]))  # (N, 2) height, width
+    sizes[longest <= 1e-6 * (1.0 + magnitude)] = np.nan
+    return np.asarray(sizes)

@@ -1,0 +1,241 @@
+"""`Reader`: strokes + the writer's earlier drawings + a character set → a calibrated answer.
+
+The one road from a drawing to an answer (window, `ocrpad-eval`, self-test). The network reads
+the shape; the context layer stored with the model (`ocrpad.reading.context`) adds what the
+writer's history says — their scale and their mix of digits, capitals and small letters — and
+calibrates the odds. A model file without a context layer reads as the bare network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ocrpad.model import Model
+from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
+from ocrpad.reading.charsets import look_alikes, restrict
+from ocrpad.reading.context import HISTORY_CAP, ContextLayer, from_file
+from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
+
+F64 = NDArray[np.float64]
+Drawing = Sequence[ArrayLike]
+CACHE_SIZE: Final = 512  # history drawings remembered (size + network probabilities)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One answer: `probabilities` (len(labels),) float32 over the allowed `labels`, sums to 1.
+
+    `look_alikes`: other allowed members of the answer's look-alike family, likeliest first;
+    `height_ratio`: the drawing's height over the writer's usual height (None without history);
+    `history_used`: how many earlier drawings informed the answer.
+    """
+
+    label: str
+    labels: list[str]
+    probabilities: NDArray[np.float32]
+    look_alikes: tuple[str, ...] = ()
+    height_ratio: float | None = None
+    history_used: int = 0
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the reader keeps of one earlier drawing."""
+
+    size: Size
+    probs: F64  # (C,) the network's probabilities over the model's labels
+
+
+def context_of(model: Model) -> ContextLayer | None:
+    """The model's fitted context layer aligned to its labels, or None if it has none.
+
+    Raises ValueError naming the damage when the stored layer is malformed.
+    """
+    meta = model.meta.get("reader")
+    if not isinstance(meta, dict):
+        return None
+    return from_file(model.extras, meta).aligned(model.labels)
+
+
+def _softmax(z: F64) -> F64:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+class Reader:
+    """Reads drawings with `model`, restricted to `charset` (None: every class it knows)."""
+
+    def __init__(self, model: Model, *, charset: Iterable[str] | None = None) -> None:
+        self.model = model
+        self.render_params = render_params_of(model.meta)
+        self.context = context_of(model)
+        self._allowed = restrict(model.labels, None if charset is None else list(charset))
+        self.labels = [model.labels[i] for i in self._allowed]
+        self._seen: OrderedDict[bytes, _Seen | None] = OrderedDict()
+
+    # --- one drawing ---------------------------------------------------------------------
+    def read(
+        self, strokes: Drawing, *, history: Sequence[Drawing] = (), guides: WritingGuides | None = None
+    ) -> Reading:
+        """Read one drawing. `history`: the same person's earlier drawings, newest last, same
+        units; `guides`: writing guides on the canvas, used as the writer's scale.
+
+        Raises EmptyDrawingError (a ValueError) for a drawing without usable ink."""
+        image = render_strokes(strokes, self.render_params)
+        logits = self.model.forward(image[None, None])[0]  # (C,)
+        return self.answer(logits, strokes, history=history, guides=guides)
+
+    def answer(
+        self,
+        net_logits: ArrayLike,
+        strokes: Drawing,
+        *,
+        history: Sequence[Drawing] = (),
+        guides: WritingGuides | None = None,
+    ) -> Reading:
+        """The answer for a drawing whose network logits (C,) are already known."""
+        logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
+        size = size_of(strokes)
+        seen = self._remember(history) if self.context is not None else []
+        frame = self._frame(seen, guides)
+        if self.context is None or size is None or frame is None:
+            probs = self._restricted(self._calibrated(logits, None, None))[0]
+            return self._reading(probs, None, len(seen))
+        scale, theta = frame
+        z = self._calibrated(logits, np.array([[size.log_height, size.log_width]]), (scale, theta))
+        probs = self._restricted(z)[0]
+        usual = [s.size.log_height for s in seen]
+        ratio = float(np.exp(size.log_height - np.median(usual))) if usual else None
+        return self._reading(probs, ratio, len(seen))
+
+    def _reading(self, probs: F64, ratio: float | None, used: int) -> Reading:
+        best = int(np.argmax(probs))
+        label = self.labels[best]
+        odds = dict(zip(self.labels, probs, strict=True))
+        family = sorted(look_alikes(label, self.labels), key=lambda c: -odds[c])
+        return Reading(label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used)
+
+    # --- many drawings (evaluation) ------------------------------------------------------
+    def read_batch(
+        self, net_logits: ArrayLike, sizes: ArrayLike, history: Sequence[Sequence[int]] | None
+    ) -> NDArray[np.float32]:
+        """Probabilities (N, len(labels)) for N drawings: network logits (N, C), sizes (N, 2)
+        (log height, log width; NaN for a dot), and for each drawing the rows of the same arrays
+        that are its history (newest last), or None for no history."""
+        logits = np.asarray(net_logits, dtype=np.float64)
+        log_sizes = np.asarray(sizes, dtype=np.float64)
+        if self.context is None or history is None:
+            return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
+        probs = _softmax(logits)
+        scale = np.zeros(len(logits))
+        theta = np.tile(self.context.group_prior, (len(logits), 1))
+        has = np.zeros(len(logits))
+        for i, rows in enumerate(history):
+            rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(log_sizes[j, 0])]
+            if rows and np.isfinite(log_sizes[i, 0]):
+                scale[i], theta[i] = self.context.writer_frame(log_sizes[rows, 0], probs[rows])
+                has[i] = 1.0
+        z = self._terms(logits, np.nan_to_num(log_sizes), scale, theta, has)
+        return self._restricted(z).astype(np.float32)
+
+    # --- internals -----------------------------------------------------------------------
+    def _calibrated(
+        self, logits: F64, log_sizes: F64 | None, frame: tuple[float, F64] | None
+    ) -> F64:
+        if self.context is None:
+            return logits
+        n = len(logits)
+        if log_sizes is None or frame is None:
+            zeros = np.zeros(n)
+            return self._terms(logits, np.zeros((n, 2)), zeros, np.tile(self.context.group_prior, (n, 1)), zeros)
+        return self._terms(logits, log_sizes, np.full(n, frame[0]), np.tile(frame[1], (n, 1)), np.ones(n))
+
+    def _terms(self, logits: F64, log_sizes: F64, scale: F64, theta: F64, has: F64) -> F64:
+        assert self.context is not None
+        return self.context.logits(logits, log_sizes[:, 0], log_sizes[:, 1], scale, theta, has)
+
+    def _restricted(self, z: F64) -> F64:
+        return _softmax(z[:, self._allowed])
+
+    def _frame(self, seen: list[_Seen], guides: WritingGuides | None) -> tuple[float, F64] | None:
+        """(writer's log scale, group mix θ) from the guides and/or history, or None."""
+        context = self.context
+        if context is None:
+            return None
+        if seen:
+            scale, theta = context.writer_frame(
+                np.array([s.size.log_height for s in seen]), np.stack([s.probs for s in seen])
+            )
+        else:
+            scale, theta = float("nan"), context.group_prior
+        if guides is not None:
+            from_guides = guide_scale(guides, context.labels, context.height_mu)
+            scale = scale if from_guides is None else from_guides
+        return None if not np.isfinite(scale) else (scale, theta)
+
+    def _remember(self, history: Sequence[Drawing]) -> list[_Seen]:
+        """Sizes and network probabilities of the newest usable history drawings (cached)."""
+        keyed = [(_key(d), d) for d in list(history)[-HISTORY_CAP:]]
+        missing = [(k, d) for k, d in keyed if k is not None and k not in self._seen]
+        if missing:
+            self._learn(missing)
+        out = []
+        for k, _ in keyed:
+            item = self._seen.get(k) if k is not None else None
+            if item is not None:
+                self._seen.move_to_end(k)  # type: ignore[arg-type]
+                out.append(item)
+        return out
+
+    def _learn(self, drawings: list[tuple[bytes, Drawing]]) -> None:
+        """Render and read new history drawings in one batch; junk is remembered as None."""
+        sizes: list[tuple[bytes, Size]] = []
+        images = []
+        for key, drawing in drawings:
+            try:
+                size = size_of(drawing)
+                image = render_strokes(drawing, self.render_params) if size else None
+            except (EmptyDrawingError, ValueError):
+                size = image = None
+            if size is None or image is None:
+                self._seen[key] = None
+                continue
+            sizes.append((key, size))
+            images.append(image)
+        if images:
+            probs = _softmax(np.asarray(self.model.forward(np.stack(images)[:, None]), np.float64))
+            for (key, size), p in zip(sizes, probs, strict=True):
+                self._seen[key] = _Seen(size, p)
+        while len(self._seen) > CACHE_SIZE:
+            self._seen.popitem(last=False)
+
+
+def _key(drawing: Drawing) -> bytes | None:
+    """A content key for a drawing (same points → same key), None if it is not numeric."""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        for stroke in drawing:
+            array = np.ascontiguousarray(np.asarray(stroke, dtype=np.float32).reshape(-1, 2))
+            digest.update(array.tobytes())
+            digest.update(b"|")
+    except (TypeError, ValueError):
+        return None
+    return digest.digest()
+
+
+def probabilities_dict(reading: Reading) -> dict[str, Any]:
+    """A reading as plain JSON-ready values (for logs and the command line)."""
+    return {
+        "label": reading.label,
+        "look_alikes": list(reading.look_alikes),
+        "probabilities": {c: float(p) for c, p in zip(reading.labels, reading.probabilities, strict=True)},
+        "height_ratio": reading.height_ratio,
+        "history_used": reading.history_used,
+    }
