@@ -197,6 +197,10 @@ class Model:
             raise ValueError(f"expected input of shape {expected}, got {x.shape}")
         return np.asarray(x, dtype=np.float32)
 
+    def logits(self, x: Array) -> Array:
+        """x: (N, 1, 28, 28) float32 in [0, 1] -> inference logits (N, classes)."""
+        return self.network.predict(self._check_input(x))
+
     def predict_proba(self, x: Array) -> NDArray[np.float32]:
         """x: (N, 1, 28, 28) float32 in [0, 1], white ink on black -> (N, classes) float32."""
         logits = self.network.predict(self._check_input(x))

@@ -60,7 +60,8 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
     )
     last = capsys.readouterr().out.strip().splitlines()[-1]
     result = json.loads(last)
-    assert code == 0 and tuple(result) == METRIC_KEYS and result["samples"] == 15
+    assert code == 0 and tuple(result) == (*METRIC_KEYS, "ece", "worst_class")
+    assert result["samples"] == 15
     assert png.is_file()
     assert eval_cli.main(["--data", str(test_file), "--weights", str(out)]) == 0
     assert "most confused" in capsys.readouterr().out

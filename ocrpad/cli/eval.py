@@ -7,8 +7,10 @@ Strokes are rendered with the model's own render parameters (`render_strokes`); 
 matched by character. `--json` prints one JSON object as the last line of stdout. The answer
 is restricted to the model's default set (letters and digits, plus classes a user taught)
 unless `--charset` names another (digits, upper, lower, letters, alnum, symbols, all, or the
-characters themselves). `--coarse N` measures other devices' traces: every drawing joined into
-one polyline (pen-up moves drawn as ink) and resampled by arc length to N points.
+characters themselves). `--history session` reads each drawing with up to 30 other drawings of
+the same writer (seeded, never itself) as the reader's history. `--coarse N` measures other
+devices' traces: every drawing joined into one polyline (pen-up moves drawn as ink) and
+resampled by arc length to N points. The JSON adds `ece` and `worst_class`.
 """
 
 from __future__ import annotations
@@ -25,19 +27,21 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from ocrpad.charsets import resolve_charset, restrict, taught_labels
+from ocrpad.charsets import resolve_charset, taught_labels
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets
-from ocrpad.data.unipen import load_unipen
+from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     confused_pairs,
     confusion_matrix,
     metrics,
-    predict_in_batches,
 )
-from ocrpad.model import load_model
+from ocrpad.model import Model, load_model
 from ocrpad.preprocess import render_params_of
+from ocrpad.reading import Reader
+from ocrpad.reading.history import session_history, stroke_sizes
+from ocrpad.reading.scoring import expected_calibration_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="model file (default: the shipped model)",
     )
+    parser.add_argument(
+        "--history",
+        choices=["none", "session"],
+        default="none",
+        help="session: read each drawing with up to 30 other drawings of its writer",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the session histories")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     parser.add_argument(
         "--confusion",
@@ -111,11 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     if args.coarse is not None:
         data = coarse_dataset(data, args.coarse)
-    images = data.render_all(render_params_of(model.meta))
-    probs = restrict(predict_in_batches(model, images, args.batch_size), model.labels, allowed)
+    history = session_history(data.writers, args.seed) if args.history == "session" else None
+    probs = read_all(model, data, allowed, history, args.batch_size)
     seconds = time.perf_counter() - start
     truth = data.characters()
     result = metrics(probs, model.labels, truth)
+    result.update(calibration(probs, model.labels, truth, result["per_class"]))
     if args.confusion is not None:
         save_confusion_png(
             confusion_matrix(model.labels, probs, truth), model.labels, args.confusion
@@ -128,12 +140,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def read_all(
+    model: Model,
+    data: StrokeDataset,
+    allowed: list[str],
+    history: list[list[int]] | None,
+    batch_size: int = 512,
+) -> NDArray[np.float32]:
+    """Every drawing read through the Reader → probabilities (N, C) over the model's labels
+    (0 outside `allowed`)."""
+    images = data.render_all(render_params_of(model.meta))[:, None]  # (N, 1, 28, 28)
+    logits = np.concatenate(
+        [model.logits(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+    )
+    reader = Reader(model, charset=allowed)
+    sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
+    columns = [model.labels.index(c) for c in reader.labels]
+    probs = np.zeros((len(data), model.num_classes), dtype=np.float32)
+    probs[:, columns] = reader.read_batch(logits, sizes, history)
+    return probs
+
+
+def calibration(
+    probs: NDArray[np.float32], labels: list[str], truth: list[str], per_class: dict[str, float]
+) -> dict[str, Any]:
+    """`ece` (15 bins, of the top answer) and `worst_class` (lowest per-class accuracy)."""
+    index = {c: i for i, c in enumerate(labels)}
+    target = np.array([index.get(c, -1) for c in truth], dtype=np.int64)
+    worst = min(per_class.items(), key=lambda kv: kv[1]) if per_class else ("", 0.0)
+    return {
+        "ece": expected_calibration_error(probs, target),
+        "worst_class": {"label": worst[0], "accuracy": worst[1]},
+    }
+
+
 def report(result: dict[str, Any], pairs: list[tuple[str, str, int]], worst: int) -> str:
     """A readable summary: headline figures, groups, worst classes, most-confused pairs."""
     lines = [f"samples              {result['samples']}"]
     for key in ("accuracy", "balanced_accuracy", "merged_accuracy", "top3_accuracy"):
         lines.append(f"{key:<20} {result[key]:.4f}")
     lines.append(f"{'restricted_accuracy':<20} {result['restricted_accuracy']:.4f}")
+    lines.append(f"{'ece':<20} {result['ece']:.4f}")
     groups = "  ".join(f"{k} {v:.4f}" for k, v in result["per_group"].items())
     lines.append(f"per group (restricted argmax): {groups}")
     ranked = sorted(result["per_class"].items(), key=lambda kv: kv[1])[:worst]

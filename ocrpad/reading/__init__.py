@@ -4,20 +4,18 @@ No Qt. `Reader(model, charset=None).read(strokes, history=())` is the one road f
 to an answer; see `reader.py` for the flow and `context.py` for what history adds.
 """
 
-from ocrpad.reading.charsets import FAMILIES, NAMED_CHARSETS, look_alikes, parse_charset
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer
+from ocrpad.reading.families import FAMILIES, look_alikes
 from ocrpad.reading.geometry import WritingGuides
 from ocrpad.reading.reader import Reader, Reading, context_of
 
 __all__ = [
     "FAMILIES",
     "HISTORY_CAP",
-    "NAMED_CHARSETS",
     "ContextLayer",
     "Reader",
     "Reading",
     "WritingGuides",
     "context_of",
     "look_alikes",
-    "parse_charset",
 ]

@@ -10,7 +10,8 @@ From the history it takes two things (`writer_frame`):
 A drawing's height and width against that scale (`r`, `rw`, log ratios, clipped to the range
 seen in training) and the mix give class-specific terms added to the fixed network logits:
 
-    z_c = a·L_c + g·gauss_c(r) + m·log(θ_group(c) / π_group(c)) + W_c · f + b_c,    p = softmax(z / T)
+    z_c = a·L_c + g·gauss_c(r) + m·log(θ_group(c) / π_group(c)) + W_c · f + b_c
+    p = softmax(z / T)
 
 with f = [r, r², rw, log θ/π per group, 1] · has_history. Every number is fitted
 (`ocrpad.reading.fit`) and stored in the model file under ``reader.*`` keys.
@@ -25,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.reading.charsets import GROUPS, group_of
+from ocrpad.reading.families import GROUPS, group_of
 
 F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
@@ -62,7 +63,8 @@ class ContextLayer:
 
     # --- the history ---------------------------------------------------------------------
     def writer_frame(self, log_heights: F64, probs: F64) -> tuple[float, F64]:
-        """History (k drawings): log heights (k,), network probabilities (k, C) → (scale, θ (G,))."""
+        """History of k drawings: log heights (k,), network probabilities (k, C)
+        → (the writer's log scale, group mix θ (G,))."""
         expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
         scale = float(np.median(log_heights - expected))
         index = self.group_index
@@ -129,10 +131,12 @@ class ContextLayer:
             bias=take(self.bias, float(self.bias.mean())),
         )
 
-    def to_file(self) -> tuple[dict[str, F64], dict[str, Any]]:
+    def to_file(self) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
         """Arrays (keyed ``reader.NAME``) and JSON metadata for the model file."""
-        arrays = {f"reader.{k}": np.asarray(getattr(self, k), np.float32) for k in ARRAY_KEYS}
-        meta = {
+        arrays: dict[str, NDArray[np.floating[Any]]] = {
+            f"reader.{k}": np.asarray(getattr(self, k), np.float32) for k in ARRAY_KEYS
+        }
+        meta: dict[str, Any] = {
             "labels": "".join(self.labels),
             "groups": list(self.groups),
             "clip": self.clip,
@@ -173,4 +177,13 @@ def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         raise ValueError("the reader's context layer has a non-positive spread or prior")
     if scalars["temperature"] <= 0 or scalars["clip"] <= 0:
         raise ValueError("the reader's context layer has a non-positive temperature or clip")
-    return ContextLayer(labels=labels, groups=groups, **values, **scalars)
+    return ContextLayer(
+        labels=labels,
+        groups=groups,
+        height_mu=values["height_mu"],
+        height_sd=values["height_sd"],
+        group_prior=values["group_prior"],
+        weights=values["weights"],
+        bias=values["bias"],
+        **scalars,
+    )

@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of
-from ocrpad.reading.charsets import GROUPS, group_of
 from ocrpad.reading.context import ContextLayer, feature_count
+from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.history import session_history, stroke_sizes
 from ocrpad.reading.scoring import expected_calibration_error
 
@@ -42,11 +42,13 @@ def network_logits(model: Model, data: StrokeDataset, batch: int = 512) -> NDArr
     parts = []
     for start in range(0, len(data), batch):
         idx = np.arange(start, min(start + batch, len(data)))
-        parts.append(model.forward(data.render_all(params, idx)[:, None]).astype(np.float32))
+        parts.append(model.logits(data.render_all(params, idx)[:, None]).astype(np.float32))
     return np.concatenate(parts) if parts else np.zeros((0, model.num_classes), np.float32)
 
 
-def usual_heights(log_h: F64, y: I64, writers: NDArray[Any], classes: int) -> tuple[F64, F64, float]:
+def usual_heights(
+    log_h: F64, y: I64, writers: NDArray[Any], classes: int
+) -> tuple[F64, F64, float]:
     """Per class: median and robust spread (1.4826·MAD) of log height against the writer's
     scale, and the clip (99th percentile of |r|). The writer's scale is the mean of its
     drawings' (log height − usual height), alternated with the classes' medians."""
@@ -63,7 +65,10 @@ def usual_heights(log_h: F64, y: I64, writers: NDArray[Any], classes: int) -> tu
     clip = float(np.percentile(np.abs(r), 99))
     r = np.clip(r, -clip, clip)
     sd = np.array(
-        [1.4826 * np.median(np.abs(r[y == c] - mu[c])) if (y == c).any() else 1.0 for c in range(classes)]
+        [
+            1.4826 * np.median(np.abs(r[y == c] - mu[c])) if (y == c).any() else 1.0
+            for c in range(classes)
+        ]
     )
     return mu, np.maximum(sd, 1e-3), clip
 
@@ -86,15 +91,30 @@ def frames(
 
 
 def fit_head(
-    layer: ContextLayer, logits: F64, sizes: F64, frame: tuple[F64, F64, F64], y: I64, *, seed: int = 0,
-    epochs: int = 8, batch: int = 2048, lr: float = 0.03, l2: float = 1e-4,
+    layer: ContextLayer,
+    logits: F64,
+    sizes: F64,
+    frame: tuple[F64, F64, F64],
+    y: I64,
+    *,
+    seed: int = 0,
+    epochs: int = 8,
+    batch: int = 2048,
+    lr: float = 0.03,
+    l2: float = 1e-4,
 ) -> ContextLayer:
     """Cross-entropy fit of logit scale, height and mix weights, class weights and biases."""
     scale, theta, has = frame
     log_h, log_w = np.nan_to_num(sizes[:, 0]), np.nan_to_num(sizes[:, 1])
     f, gauss, mix = layer.terms(log_h, log_w, scale, theta, has)
     c, k = layer.weights.shape
-    params = {"a": np.ones(1), "g": np.zeros(1), "m": np.zeros(1), "W": np.zeros((c, k)), "b": np.zeros(c)}
+    params = {
+        "a": np.ones(1),
+        "g": np.zeros(1),
+        "m": np.zeros(1),
+        "W": np.zeros((c, k)),
+        "b": np.zeros(c),
+    }
     moments = {name: (np.zeros_like(p), np.zeros_like(p)) for name, p in params.items()}
     rng = np.random.default_rng(seed)
     step = 0
@@ -121,12 +141,19 @@ def fit_head(
                 m2 *= 0.999
                 m2 += 0.001 * grads[name] ** 2
                 p -= lr * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
-    return _replace(layer, logit_scale=float(params["a"][0]), gauss_weight=float(params["g"][0]),
-                    mix_weight=float(params["m"][0]), weights=params["W"], bias=params["b"])
+    return _replace(
+        layer,
+        logit_scale=float(params["a"][0]),
+        gauss_weight=float(params["g"][0]),
+        mix_weight=float(params["m"][0]),
+        weights=params["W"],
+        bias=params["b"],
+    )
 
 
 def fit_temperature(z: F64, y: I64) -> float:
     """The temperature T minimising the cross-entropy of softmax(z / T) (golden section)."""
+
     def nll(log_t: float) -> float:
         s = z / np.exp(log_t)
         s = s - s.max(axis=1, keepdims=True)
@@ -141,8 +168,12 @@ def fit_temperature(z: F64, y: I64) -> float:
 
 
 def fit_reader(
-    model: Model, data: StrokeDataset, *, logits: NDArray[np.floating[Any]] | None = None,
-    seed: int = 0, progress: Progress = print,
+    model: Model,
+    data: StrokeDataset,
+    *,
+    logits: NDArray[np.floating[Any]] | None = None,
+    seed: int = 0,
+    progress: Progress = print,
 ) -> tuple[Model, dict[str, Any]]:
     """A copy of `model` carrying a fitted context layer, and a report of held-out figures."""
     start = time.perf_counter()
@@ -155,28 +186,47 @@ def fit_reader(
     net = np.asarray(logits, dtype=np.float64)
     sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
     keep, held = split_by_writer(
-        data.writers, float(recipe.get("val_fraction", 0.05)), np.random.default_rng(int(recipe.get("seed", 0)))
+        data.writers,
+        float(recipe.get("val_fraction", 0.05)),
+        np.random.default_rng(int(recipe.get("seed", 0))),
     )
     known = (y_all >= 0) & np.isfinite(sizes[:, 0])
     fit_rows = keep[known[keep]]
-    mu, sd, clip = usual_heights(sizes[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes)
+    mu, sd, clip = usual_heights(
+        sizes[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes
+    )
     groups = tuple(g for g in GROUPS if any(group_of(c) == g for c in model.labels))
-    prior = np.array([np.mean([group_of(model.labels[k]) == g for k in y_all[fit_rows]]) for g in groups])
+    prior = np.array(
+        [np.mean([group_of(model.labels[k]) == g for k in y_all[fit_rows]]) for g in groups]
+    )
     layer = ContextLayer(
-        labels=tuple(model.labels), groups=groups, height_mu=mu, height_sd=sd,
+        labels=tuple(model.labels),
+        groups=groups,
+        height_mu=mu,
+        height_sd=sd,
         group_prior=np.maximum(prior, 1e-3) / np.maximum(prior, 1e-3).sum(),
         weights=np.zeros((model.num_classes, feature_count(len(groups)))),
-        bias=np.zeros(model.num_classes), clip=clip,
+        bias=np.zeros(model.num_classes),
+        clip=clip,
     )
     history = session_history(data.writers, seed)
-    progress(f"fitting the context layer on {len(keep)} drawings of {len(np.unique(data.writers[keep]))} writers")
+    writers = len(np.unique(data.writers[keep]))
+    progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y = keep[y_all[keep] >= 0]
     both = _with_and_without(layer, net, sizes, history, keep_y)
-    layer = fit_head(layer, net[np.r_[keep_y, keep_y]], np.r_[sizes[keep_y], sizes[keep_y]], both,
-                     np.r_[y_all[keep_y], y_all[keep_y]], seed=seed)
+    layer = fit_head(
+        layer,
+        net[np.r_[keep_y, keep_y]],
+        np.r_[sizes[keep_y], sizes[keep_y]],
+        both,
+        np.r_[y_all[keep_y], y_all[keep_y]],
+        seed=seed,
+    )
     held_y = held[y_all[held] >= 0]
     z_held = _held_logits(layer, net, sizes, history, held_y)
-    layer = _replace(layer, temperature=fit_temperature(z_held, np.r_[y_all[held_y], y_all[held_y]]))
+    layer = _replace(
+        layer, temperature=fit_temperature(z_held, np.r_[y_all[held_y], y_all[held_y]])
+    )
     report = _report(layer, net, sizes, history, held_y, y_all, time.perf_counter() - start)
     out = model.copy()
     arrays, meta = layer.to_file()
@@ -185,22 +235,42 @@ def fit_reader(
     return out, report
 
 
-def _with_and_without(layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64) -> tuple[F64, F64, F64]:
+def _with_and_without(
+    layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64
+) -> tuple[F64, F64, F64]:
     scale, theta, has = frames(layer, net, sizes, history, rows)
     n = len(rows)
-    return np.r_[scale, np.zeros(n)], np.r_[theta, np.tile(layer.group_prior, (n, 1))], np.r_[has, np.zeros(n)]
+    return (
+        np.r_[scale, np.zeros(n)],
+        np.r_[theta, np.tile(layer.group_prior, (n, 1))],
+        np.r_[has, np.zeros(n)],
+    )
 
 
-def _held_logits(layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64) -> F64:
+def _held_logits(
+    layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64
+) -> F64:
     scale, theta, has = _with_and_without(layer, net, sizes, history, rows)
     s2, l2 = np.r_[sizes[rows], sizes[rows]], np.r_[net[rows], net[rows]]
     return layer.logits(l2, np.nan_to_num(s2[:, 0]), np.nan_to_num(s2[:, 1]), scale, theta, has)
 
 
-def _report(layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64, y: I64, seconds: float) -> dict[str, Any]:
+def _report(
+    layer: ContextLayer,
+    net: F64,
+    sizes: F64,
+    history: list[list[int]],
+    rows: I64,
+    y: I64,
+    seconds: float,
+) -> dict[str, Any]:
     z = _held_logits(layer, net, sizes, history, rows)
     n = len(rows)
-    out: dict[str, Any] = {"held_out_drawings": int(n), "seconds": round(seconds, 1), "temperature": layer.temperature}
+    out: dict[str, Any] = {
+        "held_out_drawings": int(n),
+        "seconds": round(seconds, 1),
+        "temperature": layer.temperature,
+    }
     for name, part in (("with_history", slice(0, n)), ("without_history", slice(n, 2 * n))):
         e = np.exp(z[part] - z[part].max(axis=1, keepdims=True))
         p = e / e.sum(axis=1, keepdims=True)

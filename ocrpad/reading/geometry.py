@@ -55,7 +55,9 @@ def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
     return Size(float(np.log(max(extent[1], floor))), float(np.log(max(extent[0], floor))))
 
 
-def guide_scale(guides: WritingGuides, labels: Sequence[str], height_mu: np.ndarray) -> float | None:
+def guide_scale(
+    guides: WritingGuides, labels: Sequence[str], height_mu: np.ndarray
+) -> float | None:
     """The writer's log scale the guides stand for: the scale at which the x-height letters
     and the capitals have their usual heights (the mean over both lines), or None."""
     heights = guides.heights()

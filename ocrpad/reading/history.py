@@ -30,7 +30,9 @@ def session_history(
 
 
 def stroke_sizes(
-    points: NDArray[np.float32], stroke_offsets: NDArray[np.int64], sample_offsets: NDArray[np.int64]
+    points: NDArray[np.float32],
+    stroke_offsets: NDArray[np.int64],
+    sample_offsets: NDArray[np.int64],
 ) -> NDArray[np.float64]:
     """(N, 2) log height and log width of every sample of a flat stroke store; NaN for a dot
     (the same rule as `geometry.size_of`)."""

@@ -19,8 +19,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
-from ocrpad.reading.charsets import look_alikes, restrict
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer, from_file
+from ocrpad.reading.families import look_alikes, restrict
 from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
 
 F64 = NDArray[np.float64]
@@ -82,14 +82,18 @@ class Reader:
 
     # --- one drawing ---------------------------------------------------------------------
     def read(
-        self, strokes: Drawing, *, history: Sequence[Drawing] = (), guides: WritingGuides | None = None
+        self,
+        strokes: Drawing,
+        *,
+        history: Sequence[Drawing] = (),
+        guides: WritingGuides | None = None,
     ) -> Reading:
         """Read one drawing. `history`: the same person's earlier drawings, newest last, same
         units; `guides`: writing guides on the canvas, used as the writer's scale.
 
         Raises EmptyDrawingError (a ValueError) for a drawing without usable ink."""
         image = render_strokes(strokes, self.render_params)
-        logits = self.model.forward(image[None, None])[0]  # (C,)
+        logits = self.model.logits(image[None, None])[0]  # (C,)
         return self.answer(logits, strokes, history=history, guides=guides)
 
     def answer(
@@ -102,7 +106,7 @@ class Reader:
     ) -> Reading:
         """The answer for a drawing whose network logits (C,) are already known."""
         logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
-        size = size_of(strokes)
+        size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         seen = self._remember(history) if self.context is not None else []
         frame = self._frame(seen, guides)
         if self.context is None or size is None or frame is None:
@@ -120,7 +124,9 @@ class Reader:
         label = self.labels[best]
         odds = dict(zip(self.labels, probs, strict=True))
         family = sorted(look_alikes(label, self.labels), key=lambda c: -odds[c])
-        return Reading(label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used)
+        return Reading(
+            label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used
+        )
 
     # --- many drawings (evaluation) ------------------------------------------------------
     def read_batch(
@@ -154,8 +160,12 @@ class Reader:
         n = len(logits)
         if log_sizes is None or frame is None:
             zeros = np.zeros(n)
-            return self._terms(logits, np.zeros((n, 2)), zeros, np.tile(self.context.group_prior, (n, 1)), zeros)
-        return self._terms(logits, log_sizes, np.full(n, frame[0]), np.tile(frame[1], (n, 1)), np.ones(n))
+            return self._terms(
+                logits, np.zeros((n, 2)), zeros, np.tile(self.context.group_prior, (n, 1)), zeros
+            )
+        return self._terms(
+            logits, log_sizes, np.full(n, frame[0]), np.tile(frame[1], (n, 1)), np.ones(n)
+        )
 
     def _terms(self, logits: F64, log_sizes: F64, scale: F64, theta: F64, has: F64) -> F64:
         assert self.context is not None
@@ -210,7 +220,7 @@ class Reader:
             sizes.append((key, size))
             images.append(image)
         if images:
-            probs = _softmax(np.asarray(self.model.forward(np.stack(images)[:, None]), np.float64))
+            probs = _softmax(np.asarray(self.model.logits(np.stack(images)[:, None]), np.float64))
             for (key, size), p in zip(sizes, probs, strict=True):
                 self._seen[key] = _Seen(size, p)
         while len(self._seen) > CACHE_SIZE:
@@ -235,7 +245,9 @@ def probabilities_dict(reading: Reading) -> dict[str, Any]:
     return {
         "label": reading.label,
         "look_alikes": list(reading.look_alikes),
-        "probabilities": {c: float(p) for c, p in zip(reading.labels, reading.probabilities, strict=True)},
+        "probabilities": {
+            c: float(p) for c, p in zip(reading.labels, reading.probabilities, strict=True)
+        },
         "height_ratio": reading.height_ratio,
         "history_used": reading.history_used,
     }

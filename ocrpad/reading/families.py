@@ -1,10 +1,9 @@
-"""Character sets, character groups and look-alike families (plain facts about the script).
+"""Character groups and look-alike families (plain facts about the script).
 
-A character set restricts an answer (`Reader(model, charset=...)`): `parse_charset("digits")`,
-`"upper"`, `"lower"`, `"letters"` or the characters themselves (`"0123456789+-"`).
-Groups (digits, capitals, small letters, other) are what a writer's history says they have been
-writing. Families are characters that are the same shape once a drawing is scaled to fit: the
-window names the others when the answer is one of them ("o — or O, 0").
+Named character sets live in `ocrpad.charsets`. Groups (digits, capitals, small letters,
+other) are what a writer's history says they have been writing. Families are characters that
+are the same shape once a drawing is scaled to fit: the window names the others when the
+answer is one of them ("o — or O, 0").
 """
 
 from __future__ import annotations
@@ -13,12 +12,6 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-NAMED_CHARSETS: Final[dict[str, str]] = {
-    "digits": string.digits,
-    "upper": string.ascii_uppercase,
-    "lower": string.ascii_lowercase,
-    "letters": string.ascii_uppercase + string.ascii_lowercase,
-}
 GROUPS: Final = ("digits", "upper", "lower", "other")
 FAMILIES: Final = (
     "0Oo",
@@ -38,18 +31,6 @@ FAMILIES: Final = (
 )
 """The EMNIST look-alike case pairs (c j k m o p s u v w x y z; i and l apart, as their
 capitals differ in shape) plus zero with O/o and one with I/l."""
-
-
-def parse_charset(text: str) -> list[str]:
-    """A named set (digits, upper, lower, letters) or the characters themselves → labels.
-
-    Raises ValueError for an empty set.
-    """
-    chars = NAMED_CHARSETS.get(text.strip().lower(), text)
-    labels = list(dict.fromkeys(chars))
-    if not labels:
-        raise ValueError("a character set needs at least one character")
-    return labels
 
 
 def group_of(label: str) -> str:

@@ -1,0 +1,87 @@
+"""`ocrpad-fit-reader`: fit the reader's context layer for a trained model and store it there.
+
+    ocrpad-fit-reader --data ../shared/data/unipen --weights weights/ocrpad-default.npz \
+        --out weights/ocrpad-default.npz
+
+`--data` names the same folders (or train files) the network was trained on, in the same
+order, so that its held-out writers are the same ones (`ocrpad-train`'s split: the recipe's
+`val_fraction` and `seed`). Rerun it after every retraining; it takes a few minutes (most of it
+reading the training drawings with the network). When the folders hold a test split, its
+figures with and without history are recorded in the file (`meta["reader"]["test"]`, the
+ones `ocrpad-eval` prints; the test split is never used to fit). The model file is replaced
+atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ocrpad.charsets import resolve_charset, taught_labels
+from ocrpad.cli.eval import calibration, read_all
+from ocrpad.data.combine import load_split
+from ocrpad.data.unipen import StrokeDataset
+from ocrpad.learning.evaluate import metrics
+from ocrpad.model import Model, load_model
+from ocrpad.reading.fit import fit_reader
+from ocrpad.reading.history import session_history
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocrpad-fit-reader", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        action="append",
+        help="folder with *-train.npz (or a train file); repeatable, as for ocrpad-train",
+    )
+    parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
+    parser.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of histories and batches")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        model = load_model(args.weights)
+        train = load_split(args.data, "train")
+    except (ValueError, OSError) as exc:
+        print(f"ocrpad-fit-reader: error: {exc}", file=sys.stderr)
+        return 2
+    assert train is not None  # a missing train split raises
+    fitted, report = fit_reader(model, train, seed=args.seed, progress=print)
+    test = load_split(args.data, "test")
+    if test is not None:
+        print(f"measuring {len(test)} test drawings with and without history")
+        fitted.meta["reader"]["test"] = test_figures(fitted, test, args.seed)
+        report["test"] = fitted.meta["reader"]["test"]
+    fitted.save(args.out)
+    print(f"wrote {args.out}")
+    print(json.dumps(report))
+    return 0
+
+
+def test_figures(model: Model, test: StrokeDataset, seed: int) -> dict[str, dict[str, Any]]:
+    """`ocrpad-eval`'s headline figures on `test` (default character set), with and without
+    session history."""
+    allowed = resolve_charset("default", model.labels, taught_labels(model.meta))
+    out: dict[str, dict[str, Any]] = {}
+    for name, history in (
+        ("without_history", None),
+        ("with_history", session_history(test.writers, seed)),
+    ):
+        probs = read_all(model, test, allowed, history)
+        result = metrics(probs, model.labels, test.characters())
+        result.update(calibration(probs, model.labels, test.characters(), result["per_class"]))
+        out[name] = {k: v for k, v in result.items() if k != "per_class"}
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Writers whose capitals are bigger than their small letters, and a reader fitted to them."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.unipen import StrokeDataset
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+from ocrpad.reading.fit import fit_reader
+
+LABELS = ["O", "o"]
+SMALL_CONFIG = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(8,), conv_dropout=0.0)
+_T = np.linspace(0, 2 * np.pi, 20)
+
+
+def circle(height: float, x: float = 0.0, bottom: float = 0.0) -> list[NDArray[np.float32]]:
+    """A round drawing `height` tall standing on `bottom` (y down)."""
+    r = height / 2
+    return [np.stack([x + r * np.cos(_T), bottom - r + r * np.sin(_T)], 1).astype(np.float32)]
+
+
+def cross(height: float, x: float = 0.0, bottom: float = 0.0) -> list[NDArray[np.float32]]:
+    h = height
+    a = np.array([[x - h / 2, bottom - h], [x + h / 2, bottom]], dtype=np.float32)
+    b = np.array([[x + h / 2, bottom - h], [x - h / 2, bottom]], dtype=np.float32)
+    return [a, b]
+
+
+def writers(count: int, per_writer: int = 12, seed: int = 0) -> StrokeDataset:
+    """Each writer has a scale; their O is 1.8x their o (±10%). Both are circles."""
+    rng = np.random.default_rng(seed)
+    drawings: list[list[NDArray[np.float32]]] = []
+    labels, names = [], []
+    for w in range(count):
+        scale = float(rng.uniform(10, 300))
+        for k in range(per_writer):
+            label = k % 2
+            height = scale * (1.8 if label == 0 else 1.0) * float(rng.uniform(0.9, 1.1))
+            drawings.append(circle(height, x=float(rng.uniform(-50, 50))))
+            labels.append(label)
+            names.append(f"w{w}")
+    strokes = [s for d in drawings for s in d]
+    stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
+    sample_offsets = np.concatenate([[0], np.cumsum([len(d) for d in drawings])])
+    return StrokeDataset(
+        points=np.concatenate(strokes).astype(np.float32),
+        stroke_offsets=stroke_offsets.astype(np.int64),
+        sample_offsets=sample_offsets.astype(np.int64),
+        labels=np.array(labels, dtype=np.int64),
+        mapping=list(LABELS),
+        writers=np.array(names),
+    )
+
+
+def bare_model() -> Model:
+    model = build_model(SMALL_CONFIG, LABELS, np.random.default_rng(3))
+    model.meta = {"recipe": {"val_fraction": 0.25, "seed": 0}}
+    return model
+
+
+@cache
+def fitted_model() -> Model:
+    """A small network (it cannot tell O from o: both are circles) with a fitted reader."""
+    model, _ = fit_reader(bare_model(), writers(40), progress=lambda _: None)
+    return model

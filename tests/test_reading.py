@@ -1,0 +1,143 @@
+"""The reader: history (scale, junk, cap), character sets, guides, and the stored context layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reading_helpers import bare_model, circle, fitted_model, writers
+from test_cli_train_eval import _save
+
+from ocrpad.cli import eval as eval_cli
+from ocrpad.model import load_model
+from ocrpad.nn.functional import softmax
+from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
+from ocrpad.reading import HISTORY_CAP, Reader, WritingGuides, context_of, look_alikes
+
+MIXED = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]  # o O o O o O
+
+
+def test_a_model_without_a_context_layer_reads_as_the_bare_network() -> None:
+    model = bare_model()
+    reading = Reader(model).read(circle(40), history=MIXED)
+    image = render_strokes(circle(40), render_params_of(model.meta))
+    expected = softmax(model.logits(image[None, None]))[0]
+    assert reading.labels == ["O", "o"] and reading.history_used == 0
+    np.testing.assert_allclose(reading.probabilities, expected, rtol=1e-5)
+
+
+def test_the_writers_scale_tells_a_big_round_capital_from_a_small_one() -> None:
+    reader = Reader(fitted_model())
+    big = reader.read(circle(90), history=MIXED)
+    small = reader.read(circle(50), history=MIXED)
+    assert big.label == "O" and small.label == "o"
+    assert big.probabilities[0] > 0.9 and small.probabilities[1] > 0.9
+    assert big.history_used == len(MIXED)
+    assert big.height_ratio == pytest.approx(90 / 70, rel=0.05)  # median of the history: 70
+    assert big.look_alikes == ("o",) and small.look_alikes == ("O",)
+
+
+def test_the_scale_does_not_depend_on_units_or_position() -> None:
+    reader = Reader(fitted_model())
+    moved = [[s * 7 + np.float32(300) for s in d] for d in MIXED]
+    a = reader.read(circle(90), history=MIXED).probabilities
+    b = reader.read([s * 7 + np.float32(300) for s in circle(90)], history=moved).probabilities
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_without_history_the_odds_stay_undecided_and_sum_to_one() -> None:
+    reading = Reader(fitted_model()).read(circle(90))
+    assert reading.history_used == 0 and reading.height_ratio is None
+    assert reading.probabilities.sum() == pytest.approx(1.0)
+    assert reading.probabilities.max() < 0.75
+
+
+def test_a_huge_history_uses_only_the_newest_drawings() -> None:
+    reader = Reader(fitted_model())
+    old = [circle(1000.0 + k) for k in range(200)]
+    newest = [circle(50 + (k % 2) * 40) for k in range(HISTORY_CAP)]
+    full = reader.read(circle(90), history=old + newest)
+    assert full.history_used == HISTORY_CAP
+    same = reader.read(circle(90), history=newest)
+    np.testing.assert_allclose(full.probabilities, same.probabilities, atol=1e-6)
+
+
+def test_junk_in_the_history_is_skipped_and_other_peoples_drawings_barely_count() -> None:
+    reader = Reader(fitted_model())
+    dot = [np.array([[5.0, 5.0]], dtype=np.float32)]
+    empty: list[np.ndarray] = [np.zeros((0, 2), dtype=np.float32)]
+    broken = [np.array([[0.0, np.nan], [1.0, 2.0]], dtype=np.float32)]
+    scribble = [np.random.default_rng(0).uniform(0, 400, (60, 2)).astype(np.float32)]
+    stranger = circle(2000)  # someone else's, far bigger
+    history = [dot, empty, *MIXED, broken, scribble, stranger]
+    reading = reader.read(circle(90), history=history)
+    assert reading.history_used == len(MIXED) + 2  # the scribble and the stranger are drawings
+    assert reading.label == "O"
+    assert reader.read(circle(50), history=history).label == "o"
+
+
+def test_a_character_set_restricts_the_answer() -> None:
+    reading = Reader(fitted_model(), charset="o").read(circle(90), history=MIXED)
+    assert reading.labels == ["o"] and reading.label == "o"
+    assert reading.probabilities.tolist() == [1.0] and reading.look_alikes == ()
+    with pytest.raises(ValueError, match="knows none"):
+        Reader(fitted_model(), charset="xyz")
+
+
+def test_guides_stand_for_the_writers_scale() -> None:
+    reader = Reader(fitted_model())
+    guides = WritingGuides(baseline=100.0, x_line=60.0, cap_line=28.0)
+    assert reader.read(circle(72, bottom=100), guides=guides).label == "O"
+    assert reader.read(circle(40, bottom=100), guides=guides).label == "o"
+    upside_down = WritingGuides(baseline=10.0, x_line=60.0, cap_line=28.0)
+    assert reader.read(circle(72), guides=upside_down).history_used == 0
+
+
+def test_an_empty_drawing_is_a_clear_error() -> None:
+    with pytest.raises(EmptyDrawingError):
+        Reader(fitted_model()).read([])
+
+
+def test_the_context_layer_survives_the_model_file_and_a_grown_model(tmp_path: Path) -> None:
+    model = fitted_model()
+    path = tmp_path / "reader.npz"
+    model.save(path)
+    loaded = load_model(path)
+    a = Reader(model).read(circle(90), history=MIXED).probabilities
+    np.testing.assert_allclose(Reader(loaded).read(circle(90), history=MIXED).probabilities, a)
+    grown = loaded.with_extra_classes(["x"], np.random.default_rng(0))
+    reading = Reader(grown).read(circle(90), history=MIXED)
+    assert reading.labels == ["O", "o", "x"] and reading.probabilities.sum() == pytest.approx(1)
+
+
+def test_a_damaged_context_layer_is_named() -> None:
+    model = fitted_model().copy()
+    model.extras["reader.bias"] = np.zeros(5, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"reader\.bias has shape"):
+        context_of(model)
+
+
+def test_look_alikes_name_the_other_members_that_are_allowed() -> None:
+    assert look_alikes("o", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == [
+        "0",
+        "O",
+    ]
+    assert look_alikes("o", "abco") == [] and look_alikes("A", "Aa") == []
+
+
+def test_ocrpad_eval_reads_with_session_history_and_reports_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weights, data = tmp_path / "model.npz", tmp_path / "writers.npz"
+    fitted_model().save(weights)
+    _save(writers(12, seed=4), data)
+    results = {}
+    for history in ("none", "session"):
+        argv = ["--data", str(data), "--weights", str(weights), "--charset", "all", "--json"]
+        assert eval_cli.main([*argv, "--history", history]) == 0
+        results[history] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert results["session"]["accuracy"] > 0.9 > results["none"]["accuracy"]
+    assert 0.0 <= results["session"]["ece"] < 0.1
+    assert set(results["none"]["worst_class"]) == {"label", "accuracy"}

@@ -1,0 +1,42 @@
+"""The shipped reader on writers it never saw (the public test split; skipped without data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data.unipen import load_unipen
+from ocrpad.model import load_model
+from ocrpad.preprocess import render_params_of
+from ocrpad.reading import Reader
+from ocrpad.reading.history import session_history, stroke_sizes
+from ocrpad.reading.scoring import expected_calibration_error
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_the_shipped_readers_odds_are_honest_on_held_out_writers(unipen_dir: Path) -> None:
+    test = load_unipen(unipen_dir / "unipen-test.npz", images=False)
+    names = np.unique(test.writers)
+    chosen = np.random.default_rng(1).choice(names, 50, replace=False)
+    data = test.subset(np.flatnonzero(np.isin(test.writers, chosen)))
+    model = load_model()
+    images = data.render_all(render_params_of(model.meta))[:, None]
+    logits = np.concatenate([model.logits(images[i : i + 512]) for i in range(0, len(data), 512)])
+    sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
+    reader = Reader(model)
+    truth = np.array([reader.labels.index(c) for c in data.characters()])
+    bare = np.exp(logits - logits.max(axis=1, keepdims=True))
+    bare /= bare.sum(axis=1, keepdims=True)
+    alone = reader.read_batch(logits, sizes, None)
+    together = reader.read_batch(logits, sizes, session_history(data.writers))
+    accuracy = {
+        k: float((p.argmax(1) == truth).mean())
+        for k, p in [("bare", bare), ("alone", alone), ("together", together)]
+    }
+    assert accuracy["together"] > accuracy["alone"] + 0.03
+    assert accuracy["alone"] >= accuracy["bare"] - 0.005
+    assert expected_calibration_error(together, truth) < 0.04
+    assert expected_calibration_error(alone, truth) < expected_calibration_error(bare, truth)
