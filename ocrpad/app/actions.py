@@ -26,6 +26,7 @@ class ActionHost(Protocol):
     def choose_image(self) -> None: ...
     def copy_character(self) -> None: ...
     def set_theme(self, theme: Theme) -> None: ...
+    def set_guides(self, on: bool) -> None: ...
     def show_about(self) -> None: ...
 
 
@@ -82,14 +83,23 @@ def build_actions(window: ActionHost) -> dict[str, QAction]:
         "thinner": _action(window, "&Thinner pen", lambda: _nudge(window, -2), ["["]),
         "thicker": _action(window, "T&hicker pen", lambda: _nudge(window, +2), ["]"]),
         "dark": _action(window, "&Dark theme", lambda: None, ["Ctrl+Shift+D"]),
+        "guides": _action(
+            window,
+            "&Writing guides",
+            lambda: None,
+            ["G"],
+            "Baseline, x-height and cap lines: the reader takes your size from them",
+        ),
         "about": _action(window, "&About ocrpad", window.show_about, ["F1"]),
     }
     acts["eraser"].setCheckable(True)
     acts["eraser"].toggled.connect(canvas.set_eraser)
     acts["dark"].setCheckable(True)
     acts["dark"].triggered.connect(lambda on: window.set_theme("dark" if on else "light"))
+    acts["guides"].setCheckable(True)
+    acts["guides"].toggled.connect(window.set_guides)
     _menus(window, acts)
-    for name in ("undo", "redo", "clear", "eraser"):
+    for name in ("undo", "redo", "clear", "eraser", "guides"):
         window.draw.add_tool(acts[name])
     window.draw.add_tool(acts["open"], editing=False)
     return acts
@@ -100,7 +110,7 @@ def _menus(window: ActionHost, acts: dict[str, QAction]) -> None:
     layout: dict[str, list[str | None]] = {
         "&File": ["open", None, "quit"],
         "&Edit": ["undo", "redo", "clear", None, "copy", None, "eraser", "thinner", "thicker"],
-        "&View": ["dark"],
+        "&View": ["guides", None, "dark"],
         "&Help": ["about"],
     }
     for title, names in layout.items():

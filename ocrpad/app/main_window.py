@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QThread, Signal
@@ -27,7 +29,9 @@ from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
+from ocrpad.charsets import taught_labels
 from ocrpad.model import Model
+from ocrpad.reading import HISTORY_CAP, WritingGuides
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
 
@@ -57,6 +61,11 @@ class MainWindow(QMainWindow):
         self.current: Prediction | None = None
         self._latest_id = 0
         self._image_request: tuple[int, str] = (-1, "")
+        # The person's recent drawings (newest last): each finished drawing joins when the
+        # canvas is cleared; saved samples seed it at start (seed_history).
+        self.recent: deque[Drawing] = deque(maxlen=HISTORY_CAP)
+        self._drawing: Drawing = ()
+        self._charset: tuple[str, ...] | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.draw = DrawTab()
@@ -97,7 +106,26 @@ class MainWindow(QMainWindow):
     def set_model(self, model: Model, description: str = "") -> None:
         """Swap the model used for recognition (from the GUI thread; the worker gets it queued)."""
         self.model = model
+        self._show_character_set()
         self.model_changed.emit((model, description))
+
+    def set_character_set(self, labels: Iterable[str] | None) -> None:
+        """Restrict the answer and the chart to `labels` (None: every class); remembered."""
+        chosen = None if labels is None else tuple(dict.fromkeys(labels))
+        self._charset = chosen or None
+        self._show_character_set()
+        self.settings.setValue("character_set", "".join(self._charset or ()))
+        self._read_again()
+
+    def set_guides(self, on: bool) -> None:
+        """Show or hide the writing guides; while shown the reader takes the scale from them."""
+        self.draw.canvas.set_guides(on)
+        self.settings.setValue("guides", on)
+        self._read_again()
+
+    def seed_history(self, drawings: Iterable[Drawing]) -> None:
+        """Older drawings of this person (e.g. their saved samples), oldest first."""
+        self.recent = deque([*drawings, *self.recent], maxlen=HISTORY_CAP)
 
     @property
     def latest_request_id(self) -> int:
@@ -131,6 +159,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         canvas = self.draw.canvas
         canvas.strokes_changed.connect(self.recognise_strokes)
+        self.draw.character_set.currentIndexChanged.connect(
+            lambda _: self.set_character_set(self.draw.character_set.currentData())
+        )
         canvas.history_changed.connect(self._update_history_actions)
         self.draw.chart.class_clicked.connect(
             lambda label: self.statusBar().showMessage(f"Class {label!r}", 3000)
@@ -140,9 +171,30 @@ class MainWindow(QMainWindow):
     def recognise_strokes(self, strokes: Drawing) -> None:
         self._latest_id += 1
         if not strokes:
+            if self._drawing:  # a finished drawing joins the history
+                self.recent.append(self._drawing)
+                self._drawing = ()
             self._show_empty()
             return
-        self.worker.submit(Request(self._latest_id, tuple(strokes)))
+        self._drawing = tuple(strokes)
+        lines = self.draw.canvas.guides()
+        request = Request(
+            self._latest_id,
+            tuple(strokes),
+            history=tuple(tuple(d) for d in self.recent),
+            guides=None if lines is None else WritingGuides(*lines),
+            charset=self._charset,
+        )
+        self.worker.submit(request)
+
+    def _read_again(self) -> None:
+        if self.strokes():
+            self.recognise_strokes(self.strokes())
+
+    def _show_character_set(self) -> None:
+        taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))
+        chars = None if self._charset is None else "".join(self._charset)
+        self.draw.show_character_set(chars, taught)
 
     def open_image(self, path: str | Path) -> None:
         """Recognise a picture file (read and converted in the worker)."""
@@ -236,6 +288,10 @@ class MainWindow(QMainWindow):
         width = self.settings.value("pen_width", self.draw.canvas.pen_width())
         self.draw.pen_width.setValue(int(str(width)) if str(width).isdigit() else 14)
         self.set_theme(parse_theme(self.settings.value("theme", "light")))
+        chars = str(self.settings.value("character_set", "") or "")
+        self.set_character_set(chars or None)
+        guides = str(self.settings.value("guides", "false")).lower() == "true"
+        self.actions_by_name["guides"].setChecked(guides)
         geometry = self.settings.value("geometry")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(1100, 720)

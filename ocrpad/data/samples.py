@@ -265,6 +265,11 @@ class SampleStore:
             rows = self._query(sql, (label,))
         return [_row_to_sample(r) for r in rows]
 
+    def newest(self, count: int) -> list[Sample]:
+        """The `count` most recently added samples, oldest first."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id DESC LIMIT ?", (count,))
+        return [_row_to_sample(r) for r in reversed(rows)]
+
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.samples())
 

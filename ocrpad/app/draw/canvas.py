@@ -26,6 +26,7 @@ from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
 
 LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
 HINT: Final = "Draw a digit or a letter here"
+GUIDE_LINES: Final = (0.72, 0.47, 0.28)  # baseline, x-height line, cap line (canvas fractions)
 
 
 class Canvas(QWidget):
@@ -55,10 +56,22 @@ class Canvas(QWidget):
         self._cursor: QPointF | None = None
         self._cache = QImage()
         self._background: QImage | None = None
+        self._guides = False
 
     # -- state setters -------------------------------------------------------------------
     def strokes(self) -> Drawing:
         return self.history.strokes
+
+    def guides(self) -> tuple[float, float, float] | None:
+        """(baseline, x-height line, cap line) y in canvas units while the guides show."""
+        if not self._guides:
+            return None
+        base, x_line, cap = (LOGICAL_SIZE * f for f in GUIDE_LINES)
+        return base, x_line, cap
+
+    def set_guides(self, on: bool) -> None:
+        self._guides = on
+        self.update()
 
     def pen_width(self) -> int:
         return self._pen_width
@@ -273,6 +286,8 @@ class Canvas(QWidget):
         painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Base))
         if self._background is not None:
             self._paint_background(painter)
+        if self._guides:
+            self._paint_guides(painter)
         painter.drawImage(QPointF(0, 0), self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._eraser and self._cursor is not None:
@@ -287,6 +302,19 @@ class Canvas(QWidget):
         target = QRectF(0, 0, size.width(), size.height())
         target.moveCenter(QRectF(self.rect()).center())
         painter.drawImage(target, self._background)
+
+    def _paint_guides(self, painter: QPainter) -> None:
+        scale, dx, dy = self._transform()
+        pen = QPen(self.palette().color(QPalette.ColorRole.PlaceholderText), 1.0)
+        for fraction, style in zip(
+            GUIDE_LINES,
+            (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine),
+            strict=True,
+        ):
+            pen.setStyle(style)
+            painter.setPen(pen)
+            y = dy + fraction * LOGICAL_SIZE * scale
+            painter.drawLine(QPointF(dx, y), QPointF(dx + LOGICAL_SIZE * scale, y))
 
     def _paint_eraser_cursor(self, painter: QPainter, pos: QPointF) -> None:
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1.5))

@@ -60,7 +60,10 @@ class Prediction:
     """One answered drawing.
 
     probabilities: (C,) float32 over `labels`; input_image: (28, 28) float32 in [0, 1], the exact
-    network input; layers: the conv / pool activations of this input.
+    network input; layers: the conv / pool activations of this input. look_alikes: the other
+    allowed members of the answer's look-alike family, likeliest first; height_ratio: the
+    drawing's height over the person's usual height (None without history or guides);
+    history_used: how many earlier drawings the reader used.
     """
 
     request_id: int
@@ -72,6 +75,9 @@ class Prediction:
     compute_ms: float = 0.0
     top: tuple[tuple[str, float], ...] = field(default=())
     picture: NDArray[np.uint8] | None = None  # a picture's grey preview, when one was asked for
+    look_alikes: tuple[str, ...] = ()
+    height_ratio: float | None = None
+    history_used: int = 0
 
     @property
     def confidence(self) -> float:

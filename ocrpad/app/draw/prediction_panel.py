@@ -16,11 +16,26 @@ EMPTY_HINT: Final = "Draw a character to see what the network reads."
 
 
 def describe(prediction: Prediction) -> str:
-    """The confidence line: '93% sure', or 'Not sure — maybe …' with the top 3."""
+    """The confidence line: '93% sure', or 'Not sure — maybe …' with the top 3; for a member
+    of a look-alike family, the family said plainly first: 'o — or O, 0'."""
+    if prediction.look_alikes:
+        family = f"{prediction.label} — or {', '.join(prediction.look_alikes)}"
+        return f"{family}\n{100 * prediction.confidence:.0f}% it is {prediction.label}"
     if prediction.confidence >= NOT_SURE_BELOW:
         return f"{100 * prediction.confidence:.0f}% sure"
     options = "   ".join(f"{label}  {100 * p:.0f}%" for label, p in prediction.top[:3])
     return f"Not sure — maybe:\n{options}"
+
+
+def explain(prediction: Prediction) -> str:
+    """Why: what the person's earlier drawings said (the confidence line's tooltip)."""
+    if prediction.height_ratio is None:
+        if prediction.look_alikes:
+            return "Their shapes are alike: your size tells them apart (draw on, or show guides)."
+        return ""
+    used = prediction.history_used
+    source = f"your last {used} drawings" if used else "the guides"
+    return f"This drawing is {prediction.height_ratio:.1f}× your usual height (from {source})."
 
 
 class PredictionPanel(QWidget):
@@ -66,6 +81,7 @@ class PredictionPanel(QWidget):
         unsure = prediction.confidence < NOT_SURE_BELOW
         self.label.setEnabled(not unsure)  # greyed when unsure
         self.confidence.setText(describe(prediction))
+        self.confidence.setToolTip(explain(prediction))
         self.message.setText("")
         self.preview.set_image(prediction.input_image)
 

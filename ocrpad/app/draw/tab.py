@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -18,6 +19,16 @@ from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.feature_maps import FeatureMapView
 from ocrpad.app.draw.prediction_panel import PredictionPanel
 from ocrpad.app.draw.prob_chart import ProbabilityChart
+from ocrpad.charsets import NAMED
+
+CHARACTER_SETS: tuple[tuple[str, str | None], ...] = (
+    ("All", None),
+    ("Digits", NAMED["digits"]),
+    ("Capitals", NAMED["upper"]),
+    ("Small letters", NAMED["lower"]),
+    ("Letters", NAMED["letters"]),
+)
+"""The selector's fixed entries: (text, characters; None = every class the model reads)."""
 
 
 class DrawTab(QSplitter):
@@ -48,6 +59,12 @@ class DrawTab(QSplitter):
         self.edit_tools.addWidget(pen_label)
         self.edit_tools.addWidget(self.pen_width)
         self.edit_tools.addSpacing(8)
+        self.character_set = QComboBox()
+        self.character_set.setObjectName("characterSet")
+        self.character_set.setAccessibleName("Character set")
+        self.character_set.setToolTip("Read the drawing as one of these characters only")
+        for text, chars in CHARACTER_SETS:
+            self.character_set.addItem(text, chars)
         self.addWidget(self._left())
         self.addWidget(self._right())
         self.setStretchFactor(0, 3)
@@ -58,7 +75,15 @@ class DrawTab(QSplitter):
         left = QWidget()
         top = QHBoxLayout()
         top.addWidget(self.canvas, 1)
-        top.addWidget(self.panel)
+        answer = QVBoxLayout()  # the answer, and above it what it may be
+        choose = QHBoxLayout()
+        set_label = QLabel("&Read as")
+        set_label.setBuddy(self.character_set)
+        choose.addWidget(set_label)
+        choose.addWidget(self.character_set, 1)
+        answer.addLayout(choose)
+        answer.addWidget(self.panel, 1)
+        top.addLayout(answer)
         column = QVBoxLayout(left)
         column.setContentsMargins(6, 6, 6, 6)
         column.addLayout(top, 1)
@@ -77,6 +102,22 @@ class DrawTab(QSplitter):
         column.addWidget(self.feature_maps, 1)
         right.setMinimumWidth(170)
         return right
+
+    def show_character_set(self, chars: str | None, user_classes: str = "") -> None:
+        """Select the entry for `chars` (None: All); the user's own classes get an entry when
+        they taught any, and any other set a "Custom" one. Emits no signal."""
+        box = self.character_set
+        box.blockSignals(True)
+        while box.count() > len(CHARACTER_SETS):
+            box.removeItem(box.count() - 1)
+        if user_classes:
+            box.addItem(f"Your classes ({user_classes})", user_classes)
+        index = box.findData(chars) if chars is not None else 0
+        if index < 0:
+            box.addItem(f"Custom ({chars})", chars)
+            index = box.count() - 1
+        box.setCurrentIndex(index)
+        box.blockSignals(False)
 
     def add_tool(self, action: QAction, *, editing: bool = True) -> QToolButton:
         """A tool button for an action (shares its text, shortcut, checked state)."""

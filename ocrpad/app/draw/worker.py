@@ -1,8 +1,10 @@
 """The recognition worker: one long-lived QObject in a QThread that answers the newest drawing.
 
-The work itself is a plain function (`recognise`) that tests call without Qt. Requests that
-arrive while the worker is busy collapse into the newest one; model swaps arrive by queued
-signal to `set_model`, so they never race a recognition.
+The work itself is a plain function (`recognise`) that tests call without Qt: one network pass
+(keeping the activations for the viewer), then the answer through `ocrpad.reading.Reader` with
+the request's history, guides and character set. Requests that arrive while the worker is busy
+collapse into the newest one; model swaps arrive by queued signal to `set_model`, so they never
+race a recognition.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ocrpad.app.draw.prediction import Failure, LayerMaps, ModelInfo, Prediction, layer_maps
+from ocrpad.charsets import default_charset, taught_labels
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d, MaxPool2d
 from ocrpad.preprocess import (
@@ -28,6 +31,7 @@ from ocrpad.preprocess import (
     render_params_of,
     render_strokes,
 )
+from ocrpad.reading import Reader, WritingGuides
 
 FloatArray = NDArray[np.float32]
 READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they are read
@@ -35,12 +39,36 @@ READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they
 
 @dataclass(frozen=True)
 class Request:
-    """A drawing (strokes: (k, 2) arrays) or a picture file to recognise."""
+    """A drawing (strokes: (k, 2) arrays) or a picture file to recognise.
+
+    history: the person's earlier drawings, newest last (same units as strokes); guides: the
+    canvas's writing guides when shown; charset: the classes to answer from (None: the model's
+    default set)."""
 
     request_id: int
     strokes: tuple[FloatArray, ...] = ()
     image_path: str | None = None
     preview: int = 0  # a picture: also send back a grey copy this many pixels long (0: none)
+    history: tuple[tuple[FloatArray, ...], ...] = ()
+    guides: WritingGuides | None = None
+    charset: tuple[str, ...] | None = None
+
+
+class Readers:
+    """One Reader per character set for the current model (each keeps its history cache)."""
+
+    def __init__(self) -> None:
+        self._model: Model | None = None
+        self._readers: dict[tuple[str, ...], Reader] = {}
+
+    def get(self, model: Model, charset: tuple[str, ...] | None) -> Reader:
+        if model is not self._model:
+            self._model, self._readers = model, {}
+        if charset is None:
+            charset = tuple(default_charset(model.labels, taught_labels(model.meta)))
+        if charset not in self._readers:
+            self._readers[charset] = Reader(model, charset=charset)
+        return self._readers[charset]
 
 
 def to_input(request: Request, model: Model | None = None) -> FloatArray:
@@ -67,18 +95,20 @@ def shrink(grey: NDArray[np.uint8], side: int) -> NDArray[np.uint8]:
     return np.asarray(picture, dtype=np.uint8).copy()
 
 
-def recognise(model: Model, request: Request) -> Prediction:
-    """Preprocess, run the network once with activations, and package the answer."""
+def recognise(model: Model, request: Request, readers: Readers | None = None) -> Prediction:
+    """Preprocess, run the network once with activations, and answer through the reader."""
     start = time.perf_counter()
     image, preview = _read(request, model)
     x = image[None, None]  # (1, 1, 28, 28)
-    probabilities, activations = _forward(model, x)
+    logits, activations = _forward(model, x)
     layers = tuple(layer_maps(name, a[0]) for name, a in activations)
-    labels = list(model.labels)
+    reader = (readers or Readers()).get(model, request.charset)
+    reading = reader.answer(logits, request.strokes, history=request.history, guides=request.guides)
+    probabilities, labels = reading.probabilities, reading.labels
     order = np.argsort(-probabilities)[:3]
     return Prediction(
         request_id=request.request_id,
-        label=labels[int(order[0])],
+        label=reading.label,
         labels=labels,
         probabilities=probabilities,
         input_image=image,
@@ -86,20 +116,21 @@ def recognise(model: Model, request: Request) -> Prediction:
         compute_ms=(time.perf_counter() - start) * 1000.0,
         top=tuple((labels[int(i)], float(probabilities[i])) for i in order),
         picture=preview,
+        look_alikes=reading.look_alikes,
+        height_ratio=reading.height_ratio,
+        history_used=reading.history_used,
     )
 
 
 def _forward(model: Model, x: FloatArray) -> tuple[FloatArray, list[tuple[str, FloatArray]]]:
-    """One pass: probabilities (C,) float32 and the conv / pool outputs (1, C, H, W) for x."""
+    """One pass: logits (C,) and the conv / pool outputs (1, C, H, W) for x."""
     outputs = model.network.forward_with_activations(x)
     shown = [
         (name, out)
         for (name, out), (_, layer) in zip(outputs, model.network.layers, strict=True)
         if isinstance(layer, (Conv2d, MaxPool2d))
     ]
-    logits = np.asarray(outputs[-1][1][0], dtype=np.float64)  # (C,)
-    exp = np.exp(logits - logits.max())
-    return (exp / exp.sum()).astype(np.float32), shown
+    return np.asarray(outputs[-1][1][0], dtype=np.float64), shown  # (C,) logits
 
 
 def model_info(model: Model, description: str) -> ModelInfo:
@@ -130,6 +161,7 @@ class InferenceWorker(QObject):
         self._lock = threading.Lock()
         self._pending: Request | None = None
         self._last: Request | None = None
+        self._readers = Readers()
         self._wake.connect(self._run_pending, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, request: Request) -> None:
@@ -169,6 +201,6 @@ class InferenceWorker(QObject):
             self.failed.emit(Failure(request.request_id, "No model is loaded."))
             return
         try:
-            self.prediction_ready.emit(recognise(self._model, request))
+            self.prediction_ready.emit(recognise(self._model, request, self._readers))
         except ValueError as exc:  # unreadable picture, empty drawing, damaged input
             self.failed.emit(Failure(request.request_id, str(exc)))

@@ -8,6 +8,7 @@ imports the main window.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from ocrpad.app.train.correction import CorrectionBar
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SampleStore, StoreError, open_store
 from ocrpad.model import Model, load_model
+from ocrpad.reading import HISTORY_CAP
 
 
 class TrainHost(Protocol):
@@ -30,6 +32,7 @@ class TrainHost(Protocol):
 
     def add_tab(self, widget: QWidget, title: str) -> int: ...
     def set_model(self, model: Model, description: str = "") -> None: ...
+    def seed_history(self, drawings: Iterable[Drawing]) -> None: ...
     def strokes(self) -> Drawing: ...
     def statusBar(self) -> QStatusBar: ...  # noqa: N802  (Qt's name)
     def installEventFilter(self, watcher: QObject, /) -> None: ...  # noqa: N802  (Qt's name)
@@ -135,6 +138,11 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     window.add_tab(tab, "&Train")
     wiring = _Wiring(window, tab, Path(data_dir))
     wiring.load_user_model()
+    if store is not None:  # the reader learns the person's size from their saved drawings
+        try:
+            window.seed_history(tuple(s.strokes) for s in store.newest(HISTORY_CAP))
+        except StoreError as exc:
+            problem = problem or f"Saved samples could not be read ({exc})."
     if problem:
         tab.show_message(problem)
     return tab

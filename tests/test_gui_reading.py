@@ -1,0 +1,122 @@
+"""The window reads with the person's history, a chosen character set and writing guides."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, open_window
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train.tab import STORE_NAME
+from ocrpad.data.samples import SampleStore
+
+TIMEOUT = 5000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    win = open_window(qtbot, None, tmp_path)  # the shipped model and its reader
+    yield win
+    win.close()
+
+
+def _circle(canvas: Canvas, bottom: float, height: float) -> list[tuple[float, float]]:
+    """A round stroke in canvas units (standing on `bottom`), as widget points."""
+    scale, dx, dy = canvas.widget_transform()
+    t = np.linspace(0.0, 2 * np.pi, 40)
+    r = height / 2
+    xs, ys = 500 + 0.85 * r * np.sin(t), bottom - r - r * np.cos(t)
+    return [(float(x) * scale + dx, float(y) * scale + dy) for x, y in zip(xs, ys, strict=True)]
+
+
+def _draw(window: MainWindow, qtbot: QtBot, bottom: float = 700, height: float = 400) -> object:
+    canvas = window.draw.canvas
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(canvas, _circle(canvas, bottom, height))
+    return blocker.args[0]
+
+
+def _clear(window: MainWindow, qtbot: QtBot) -> None:
+    window.draw.canvas.setFocus()
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
+    assert not window.strokes()
+
+
+def test_the_selector_restricts_the_answer_and_the_chart(window: MainWindow, qtbot: QtBot) -> None:
+    box = window.draw.character_set
+    assert box.objectName() == "characterSet" and box.currentText() == "All"
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # All → Digits
+    assert box.currentText() == "Digits"
+    prediction = _draw(window, qtbot)
+    assert prediction.labels == list(string.digits) and prediction.label == "0"  # type: ignore[attr-defined]
+    assert [c for c, _ in window.draw.chart.sorted_classes()] != []
+    assert {c for c, _ in window.draw.chart.sorted_classes()} == set(string.digits)
+
+
+def test_a_chosen_set_is_remembered_by_the_next_window(qtbot: QtBot, tmp_path: Path) -> None:
+    first = open_window(qtbot, None, tmp_path)
+    first.set_character_set(list("xyz"))
+    assert first.draw.character_set.currentText() == "Custom (xyz)"
+    first.close()
+    second = open_window(qtbot, None, tmp_path)
+    assert second.draw.character_set.currentText() == "Custom (xyz)"
+    prediction = _draw(second, qtbot)
+    assert prediction.labels == ["x", "y", "z"]  # type: ignore[attr-defined]
+    second.set_character_set(None)
+    assert second.draw.character_set.currentText() == "All"
+    second.close()
+
+
+def test_a_round_drawing_names_its_look_alikes(window: MainWindow, qtbot: QtBot) -> None:
+    prediction = _draw(window, qtbot)
+    assert prediction.label in "0Oo"  # type: ignore[attr-defined]
+    others = [c for c in "0Oo" if c != prediction.label]  # type: ignore[attr-defined]
+    text = window.draw.panel.confidence.text()
+    assert f"{prediction.label} — or" in text and all(c in text for c in others)  # type: ignore[attr-defined]
+    assert "size" in window.draw.panel.confidence.toolTip()
+
+
+def test_with_guides_a_cap_height_circle_is_a_capital_and_an_x_height_one_small(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.set_character_set(string.ascii_letters)
+    button = next(
+        b
+        for b in window.draw.findChildren(QToolButton)
+        if b.defaultAction() is window.actions_by_name["guides"]
+    )
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    baseline, x_line, cap_line = window.draw.canvas.guides() or (0.0, 0.0, 0.0)
+    assert baseline > x_line > cap_line > 0
+    big = _draw(window, qtbot, baseline, baseline - cap_line)
+    assert big.label == "O"  # type: ignore[attr-defined]
+    _clear(window, qtbot)
+    small = _draw(window, qtbot, baseline, baseline - x_line)
+    assert small.label == "o"  # type: ignore[attr-defined]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert window.draw.canvas.guides() is None
+
+
+def test_finished_drawings_and_saved_samples_become_the_history(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    store = SampleStore(tmp_path / "data" / STORE_NAME)
+    square = np.array([[0, 0], [300, 0], [300, 300], [0, 300], [0, 0]], dtype=np.float32)
+    for label in "ABC":
+        store.add([square], label)
+    store.close()
+    window = open_window(qtbot, None, tmp_path)
+    assert len(window.recent) == 3
+    assert _draw(window, qtbot).history_used == 3  # type: ignore[attr-defined]
+    _clear(window, qtbot)
+    assert _draw(window, qtbot).history_used == 4  # type: ignore[attr-defined]
+    window.close()
