@@ -1,0 +1,109 @@
+"""One feature map enlarged; a click on a cell of a layer's map asks for that neuron's trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+
+from ocrpad.app.draw.prediction import LayerMaps
+
+HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
+
+
+@dataclass(frozen=True)
+class MapSection:
+    """One layer as shown: its maps, the coloured tiles as one image, and a caption."""
+
+    maps: LayerMaps
+    tiles: QImage
+    caption: str
+    traceable: bool = False  # a layer's activations (not filters): its cells open a neuron
+    note: str = ""  # a third header line (e.g. which filters respond to blank paper)
+    pending: bool = False  # a placeholder: its maps are being computed
+
+    @property
+    def header(self) -> int:
+        """Text lines above the grid."""
+        return HEADER + bool(self.note)
+
+
+class _MapImage(QLabel):
+    """The enlarged map; a click on a cell emits cell_clicked(row, col)."""
+
+    cell_clicked = Signal(int, int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cells = (1, 1)  # the map's (H, W)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pixmap = self.pixmap()
+        if pixmap.isNull() or event.button() != Qt.MouseButton.LeftButton:
+            return
+        left = (self.width() - pixmap.width()) / 2
+        top = (self.height() - pixmap.height()) / 2
+        x, y = event.position().x() - left, event.position().y() - top
+        if 0 <= x < pixmap.width() and 0 <= y < pixmap.height():
+            h, w = self.cells
+            self.cell_clicked.emit(int(y * h / pixmap.height()), int(x * w / pixmap.width()))
+
+
+class MapDialog(QDialog):
+    """One map enlarged, with its layer, index and value range; follows new predictions.
+    A click on a cell of a layer's map emits cell_clicked(layer, map index, row, col)."""
+
+    cell_clicked = Signal(str, int, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Feature map")
+        self.image_label = _MapImage()
+        self.image_label.cell_clicked.connect(self._on_cell)
+        self.traceable = False
+        self.picked: tuple[str, int, int, int] | None = None  # layer, map, row, col clicked
+        self._section: MapSection | None = None
+        self.caption = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image_label)
+        layout.addWidget(self.caption)
+        self.key: tuple[str, int] | None = None
+
+    def show_map(self, section: MapSection, index: int) -> None:
+        maps = section.maps
+        h, w = maps.maps.shape[-2:]
+        tile = section.tiles.copy(QRect(0, index * h, w, h))
+        scale = max(1, 280 // max(h, w))
+        pixmap = QPixmap.fromImage(
+            tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
+        )
+        picked = self.picked
+        if picked is not None and picked[:2] == (maps.name, index):  # the cell being traced
+            painter = QPainter(pixmap)
+            painter.setPen(QPen(QColor("#ff2d95"), 2))
+            painter.drawRect(picked[3] * scale, picked[2] * scale, scale, scale)
+            painter.end()
+        self.image_label.setPixmap(pixmap)
+        self._section = section
+        values = maps.maps[index]
+        self.caption.setText(
+            f"{section.caption.split(' ')[0]} · map {index + 1} of {maps.count} · "
+            f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
+            f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
+        )
+        self.key = (maps.name, index)
+        self.image_label.cells = (h, w)
+        self.traceable = section.traceable
+        if section.traceable:
+            self.image_label.setCursor(Qt.CursorShape.CrossCursor)
+            self.image_label.setToolTip("Click a cell to see how its value was computed")
+
+    def _on_cell(self, row: int, col: int) -> None:
+        if self.key is not None and self.traceable and self._section is not None:
+            self.picked = (self.key[0], self.key[1], row, col)
+            self.show_map(self._section, self.key[1])
+            self.cell_clicked.emit(self.key[0], self.key[1], row, col)
