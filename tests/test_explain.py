@@ -18,11 +18,12 @@ from ocrpad.explain import (
     saliency,
 )
 from ocrpad.explain.attribution import METHODS, grad_cam_layer, gradcam_conv
-from ocrpad.explain.graph import conv_indices
+from ocrpad.explain.graph import backward_from, conv_indices, forward_to
 from ocrpad.explain.imaging import gaussian_blur
 from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
+from ocrpad.nn.module import to_cf
 from ocrpad.preprocess import render_params_of, render_strokes
 
 PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32)
@@ -206,3 +207,19 @@ def test_the_shipped_models_grad_cam_colours_the_drawing_not_the_blank_edges(
     assert chosen < deepest  # conv4, the deepest 14x14 map, lights the paper: it is skipped
     paper_heavy = grad_cam_on_input(model, image, target, deepest)
     assert paper_heavy[near].sum() < 0.5 * paper_heavy.sum()
+
+
+def test_explanations_skip_the_conv_weight_gradients_and_get_the_same_input_gradient() -> None:
+    model = build_model(BN_POOLED, list("abc"), np.random.default_rng(6))
+    network = model.network
+    x = np.random.default_rng(7).random((3, 1, 28, 28)).astype(np.float32)
+    logits = network.forward(x, training=False)
+    dy = np.random.default_rng(8).standard_normal(logits.shape).astype(np.float32)
+    full = network.backward(dy)  # the training road: every parameter gradient too
+    conv = next(layer for _, layer in network.layers if isinstance(layer, Conv2d))
+    conv.grads["weight"][...] = 123.0
+    top = len(network.layers) - 1
+    forward_to(network, x, top)
+    explained = to_cf(backward_from(network, dy, top))  # logits (N, C): no channel axis
+    np.testing.assert_allclose(explained, full, rtol=1e-5, atol=1e-6)
+    assert (conv.grads["weight"] == 123.0).all()  # not computed, not touched

@@ -53,11 +53,16 @@ def forward_range(network: Sequential, h: Array, start: int, stop: int) -> Array
 def backward_from(network: Sequential, dy: Array, top: int, bottom: int = 0) -> Array:
     """Backpropagate `dy` (gradient at the output of layer `top`, channels-last) down to the
     input of layer `bottom`; the forward pass must have run through `top`. Returns the
-    gradient channels-last; parameter gradients of the layers passed are overwritten."""
+    gradient channels-last. Convolutions skip their weight gradients (half their work; an
+    explanation never uses them); other layers' parameter gradients are overwritten."""
     g = dy
     with blas_threads_for_batch(len(g)):
         for index in range(top, bottom - 1, -1):
-            out = network.layers[index][1].backward_cl(g, need_input_grad=True)
+            layer = network.layers[index][1]
+            if isinstance(layer, Conv2d):
+                out = layer.backward_cl(g, need_input_grad=True, need_param_grad=False)
+            else:
+                out = layer.backward_cl(g, need_input_grad=True)
             assert out is not None
             g = out
     return g

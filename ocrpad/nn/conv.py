@@ -187,9 +187,12 @@ class Conv2d(Layer):
         parallel_for(n, work)
         return y
 
-    def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
-        """dy: (N, Ho, Wo, O) -> dx: (N, H, W, C); fills grads. The columns are rebuilt
-        chunk by chunk instead of being kept from the forward pass."""
+    def backward_cl(
+        self, dy: Array, *, need_input_grad: bool = True, need_param_grad: bool = True
+    ) -> Array | None:
+        """dy: (N, Ho, Wo, O) -> dx: (N, H, W, C); fills grads (unless `need_param_grad` is
+        False: explanations want only dx, and the weight gradient is half the work). The
+        columns are rebuilt chunk by chunk instead of being kept from the forward pass."""
         if self._x is None:
             raise RuntimeError("Conv2d.backward called before forward")
         x = self._x
@@ -211,7 +214,8 @@ class Conv2d(Layer):
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
                 rows = slice(a * per_image, b * per_image)
-                dw += self._im2col(x, a, b).T @ dy2[rows]
+                if need_param_grad:
+                    dw += self._im2col(x, a, b).T @ dy2[rows]
                 if dx is None:
                     continue
                 if as_conv:
@@ -221,7 +225,8 @@ class Conv2d(Layer):
             dws[part] = dw
 
         parts = parallel_for(n, work)
-        self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
+        if need_param_grad:
+            self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         return dx
 
     def _input_grad_weight(self, dtype: np.dtype[Any], as_conv: bool) -> Array:
