@@ -59,3 +59,12 @@ def test_the_path_visits_conv_pool_and_dense_units_down_to_a_pixel(tracer: Neuro
 def test_a_pixel_has_no_trace(tracer: NeuronTracer) -> None:
     with pytest.raises(ValueError, match="a pixel has no trace"):
         neuron_view(tracer, Unit(None, 0, 3, 3))
+
+
+def test_a_layer_named_instead_of_a_unit_opens_its_strongest_unit(tracer: NeuronTracer) -> None:
+    logits = tracer.outputs["out"]
+    view = neuron_view(tracer, "out")
+    assert view.clicked == Unit("out", int(np.argmax(logits)))  # the class it reads
+    assert view.trace.value == pytest.approx(float(logits.max()))
+    conv = neuron_view(tracer, "conv4")
+    assert conv.trace.value == pytest.approx(float(tracer.outputs["conv4"].max()))

@@ -192,3 +192,30 @@ def test_a_click_answered_after_a_newer_drawing_arrived_is_traced_again_for_it(
         newer = dataclasses.replace(window.current, request_id=window.current.request_id + 99)
         neuron.on_prediction(newer)
     assert blocker.args[0].trace.layer == "conv1" and neuron.request_id == newer.request_id
+
+
+def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 0)
+    first = click_cell(qtbot, window, 5, 5)
+    shown = panel(window)
+    strip = shown.strip
+    names = [b.name for b in strip.blocks]
+    assert "out" not in strip.path
+    point = strip.block_rect(names.index("out")).center().toPoint()
+    neuron = window.explain.neuron
+    with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)
+    view: NeuronView = blocker.args[0]
+    assert window.current is not None
+    assert view.trace.kind == "dense" and view.trace.unit.channel == window.current.labels.index(
+        window.current.label
+    )
+    assert len(view.trace.contributions) == 8 and shown.contributions.isVisible()
+    assert "Strongest inputs" in shown.contributions.text()
+    assert f"(class “{window.current.label}”)" in shown.title.text()
+    with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].trace.unit == first.trace.unit

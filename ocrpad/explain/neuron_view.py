@@ -55,9 +55,20 @@ def shown_unit(tracer: NeuronTracer, unit: Unit) -> Unit:
     return Unit(names[index], unit.channel, unit.row, unit.col)
 
 
-def neuron_view(tracer: NeuronTracer, clicked: Unit) -> NeuronView:
-    """The panel's record for `clicked` (a unit of any traceable layer, or a pixel)."""
+def strongest_unit(tracer: NeuronTracer, layer: str) -> Unit:
+    """The unit of `layer` with the largest output for this drawing (for the output layer:
+    the class the network reads)."""
+    out = tracer.outputs[layer]  # (C, H, W) or (F,)
+    at = [int(i) for i in np.unravel_index(int(np.argmax(out)), out.shape)]
+    return Unit(layer, *at)
+
+
+def neuron_view(tracer: NeuronTracer, clicked: Unit | str) -> NeuronView:
+    """The panel's record for `clicked`: a unit of any traceable layer, or a layer's name
+    (its strongest unit)."""
     start = time.perf_counter()
+    if isinstance(clicked, str):
+        clicked = strongest_unit(tracer, clicked)
     shown = shown_unit(tracer, clicked)
     if shown.layer is None:
         raise ValueError("a pixel has no trace: it is the input itself")

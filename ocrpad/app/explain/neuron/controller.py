@@ -33,8 +33,9 @@ class NeuronController(QObject):
         super().__init__(parent)
         self.parent_widget, self.draw, self.model = parent, draw, model
         self.panel: NeuronPanel | None = None
-        self.unit: Unit | None = None  # the unit the user picked (or stepped to)
-        self.history: list[Unit] = []  # units stepped down from, newest last
+        self.unit: Unit | str | None = None  # the unit picked or stepped to (a layer's name:
+        # its strongest unit, until the answer names it)
+        self.history: list[Unit | str] = []  # units stepped down from, newest last
         self.image: NDArray[np.float32] | None = None
         self.request_id = 0
         self.latency_ms: float | None = None  # click -> panel shows the trace
@@ -84,13 +85,14 @@ class NeuronController(QObject):
         if self.history:
             self._go(self.history.pop())
 
-    def jump(self, unit: Unit) -> None:
-        """A block of the architecture strip: go to that unit of the path."""
+    def jump(self, unit: Unit | str) -> None:
+        """A block of the architecture strip: go to that unit of the path (or to the
+        strongest unit of a layer off the path, given by name)."""
         if unit != self.unit and self.unit is not None:
             self.history.append(self.unit)
             self._go(unit)
 
-    def _go(self, unit: Unit) -> None:
+    def _go(self, unit: Unit | str) -> None:
         self.unit = unit
         self._asked_at = time.perf_counter()
         self._request()
@@ -124,12 +126,14 @@ class NeuronController(QObject):
             return  # an older drawing's or model's answer
         view = result.view
         self._waiting = False
+        self.unit = view.clicked
         if self.panel is None:
             self.panel = NeuronPanel(self.parent_widget)
             self.panel.down_clicked.connect(self.step_down)
             self.panel.back_clicked.connect(self.step_back)
             self.panel.unit_clicked.connect(self.jump)
             self.panel.finished.connect(lambda _: self._set_field(None))
+        self.panel.labels = [] if self.model is None else list(self.model.labels)
         self.panel.show_view(view, can_go_back=bool(self.history))
         self.panel.show()
         self._set_field(view.trace.receptive_field)

@@ -44,6 +44,7 @@ class NeuronPanel(QDialog):
         self.setWindowTitle("Neuron")
         self.setAccessibleName("How the chosen neuron's value was computed")
         self.view: NeuronView | None = None
+        self.labels: list[str] = []  # the model's classes, to name the output layer's units
         self.title = QLabel()
         self.title.setObjectName("neuronTitle")
         self.line = QLabel()
@@ -95,7 +96,7 @@ class NeuronPanel(QDialog):
     def show_view(self, view: NeuronView, *, can_go_back: bool) -> None:
         self.view = view
         trace = view.trace
-        self.title.setText(_title(view))
+        self.title.setText(_title(view, self.labels))
         self.line.setText(view.line)
         self.input_map.set_map(view.image, trace.receptive_field, _pixel(view.path))
         self._show_below(view)
@@ -114,7 +115,9 @@ class NeuronPanel(QDialog):
         self.down.setEnabled(trace.strongest is not None)
         nxt = trace.strongest
         self.where.setText(
-            "" if nxt is None else f"next: {nxt.layer or 'input'} · {unit_text(nxt)}"
+            ""
+            if nxt is None
+            else f"next: {nxt.layer or 'input'} · {unit_text(nxt, _flat(view, nxt))}"
         )
         self.strip.set_blocks(view.blocks)
         self.strip.set_path(view.path, trace.layer)
@@ -154,10 +157,17 @@ class NeuronPanel(QDialog):
         self.products.set_values(trace.products, order, mark)
 
 
-def _title(view: NeuronView) -> str:
+def _flat(view: NeuronView, unit: Unit) -> bool:
+    """Whether `unit`'s layer is flat (dense units are numbered, not placed)."""
+    return any(b.name == unit.layer and len(b.shape) == 1 for b in view.blocks)
+
+
+def _title(view: NeuronView, labels: list[str]) -> str:
     trace, clicked = view.trace, view.clicked
-    flat = trace.unit.row == trace.unit.col == 0 and trace.kind == "dense"
-    what = unit_text(trace.unit, flat)
+    what = unit_text(trace.unit, _flat(view, trace.unit))
+    output = bool(view.blocks) and trace.layer == view.blocks[-1].name
+    if output and trace.unit.channel < len(labels):  # a class of the output layer
+        what += f" (class “{labels[trace.unit.channel]}”)"
     via = "" if clicked.layer == trace.layer else f" (you picked {clicked.layer})"
     return (
         f"<b>{trace.layer}</b> {trace.kind} · {what} = <b>{_minus(f'{trace.value:.3g}')}</b>{via}"

@@ -1,6 +1,7 @@
 """The network at a glance: every layer as a block (name, output shape, parameters), in
 order, wrapping over rows; the blocks on the selected neuron's path are filled and name the
-unit there. Clicking a block on the path opens that unit."""
+unit there. Clicking a block on the path opens that unit; any other block opens the strongest
+unit of that layer for the drawing."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def unit_text(unit: Unit, flat: bool = False) -> str:
 class ArchitectureStrip(QWidget):
     """set_blocks once per model; set_path for each shown neuron (units by layer name)."""
 
-    unit_clicked = Signal(object)  # Unit of a block on the path
+    unit_clicked = Signal(object)  # Unit of a block on the path, or the name of another layer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,8 +87,11 @@ class ArchitectureStrip(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         for index, block in enumerate(self.blocks):
-            if self.block_rect(index).contains(event.position()) and block.name in self.path:
-                self.unit_clicked.emit(self.path[block.name])
+            if self.block_rect(index).contains(event.position()):
+                if block.name in self.path:
+                    self.unit_clicked.emit(self.path[block.name])
+                elif block.kind not in ("dropout", "flatten"):
+                    self.unit_clicked.emit(block.name)  # its strongest unit
                 return
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802

@@ -21,11 +21,12 @@ from ocrpad.model import Model
 
 @dataclass(frozen=True)
 class TraceRequest:
-    """Trace `unit` for the network input `image` (28, 28) float32 of drawing `request_id`."""
+    """Trace `unit` (or the strongest unit of the layer named) for the network input `image`
+    (28, 28) float32 of drawing `request_id`."""
 
     request_id: int
     image: NDArray[np.float32]
-    unit: Unit
+    unit: Unit | str
 
 
 @dataclass(frozen=True)
