@@ -141,3 +141,12 @@ def test_ocrpad_eval_reads_with_session_history_and_reports_calibration(
     assert results["session"]["accuracy"] > 0.9 > results["none"]["accuracy"]
     assert 0.0 <= results["session"]["ece"] < 0.1
     assert set(results["none"]["worst_class"]) == {"label", "accuracy"}
+
+
+def test_a_reader_for_another_set_shares_what_it_remembers() -> None:
+    reader = Reader(fitted_model())
+    assert reader.remember(MIXED) == len(MIXED)
+    capitals = reader.restricted("O")
+    assert capitals.labels == ["O"]
+    reading = capitals.read(circle(50), history=MIXED)
+    assert reading.label == "O" and reading.history_used == len(MIXED)

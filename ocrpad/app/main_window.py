@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
     prediction_shown = Signal(object)  # Prediction: label, labels, probabilities, …
     message_shown = Signal(str)  # a problem shown to the user (unreadable file, no model)
     model_changed = Signal(object)  # (Model, description), queued to the worker
+    history_seeded = Signal(object)  # the person's earlier drawings, queued to the worker
 
     def __init__(
         self,
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
     def seed_history(self, drawings: Iterable[Drawing]) -> None:
         """Older drawings of this person (e.g. their saved samples), oldest first."""
         self.recent = deque([*drawings, *self.recent], maxlen=HISTORY_CAP)
+        self.history_seeded.emit(tuple(self.recent))  # read them before the first drawing
 
     @property
     def latest_request_id(self) -> int:
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._show_failure)
         self.worker.model_ready.connect(self._show_model)
         self.model_changed.connect(self.worker.set_model)
+        self.history_seeded.connect(self.worker.remember)
         self.thread_.started.connect(self.worker.announce_model)
         self.thread_.start()
 

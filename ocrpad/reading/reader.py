@@ -80,6 +80,23 @@ class Reader:
         self.labels = [model.labels[i] for i in self._allowed]
         self._seen: OrderedDict[bytes, _Seen | None] = OrderedDict()
 
+    def restricted(self, charset: Iterable[str] | None) -> Reader:
+        """The same reader for another character set, sharing what it remembers of history."""
+        other = Reader.__new__(Reader)
+        other.model, other.render_params, other.context = (
+            self.model,
+            self.render_params,
+            self.context,
+        )
+        other._allowed = restrict(self.model.labels, None if charset is None else list(charset))
+        other.labels = [self.model.labels[i] for i in other._allowed]
+        other._seen = self._seen
+        return other
+
+    def remember(self, history: Sequence[Drawing]) -> int:
+        """Read the newest history drawings ahead of time (cached); returns how many are usable."""
+        return len(self._remember(history)) if self.context is not None else 0
+
     # --- one drawing ---------------------------------------------------------------------
     def read(
         self,

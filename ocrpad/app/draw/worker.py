@@ -9,6 +9,7 @@ race a recognition.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class Request:
 
 
 class Readers:
-    """One Reader per character set for the current model (each keeps its history cache)."""
+    """One Reader per character set for the current model, sharing one history cache."""
 
     def __init__(self) -> None:
         self._model: Model | None = None
@@ -63,11 +64,11 @@ class Readers:
 
     def get(self, model: Model, charset: tuple[str, ...] | None) -> Reader:
         if model is not self._model:
-            self._model, self._readers = model, {}
+            self._model, self._readers = model, {(): Reader(model)}
         if charset is None:
             charset = tuple(default_charset(model.labels, taught_labels(model.meta)))
         if charset not in self._readers:
-            self._readers[charset] = Reader(model, charset=charset)
+            self._readers[charset] = self._readers[()].restricted(charset)
         return self._readers[charset]
 
 
@@ -187,6 +188,14 @@ class InferenceWorker(QObject):
             again = self._pending is None and self._last is not None
         if again and self._last is not None:
             self._answer(self._last)
+
+    @Slot(object)
+    def remember(self, history: tuple[tuple[FloatArray, ...], ...]) -> None:
+        """Read the person's earlier drawings ahead of their next drawing (queued)."""
+        if self._model is not None:
+            # a damaged context layer raises ValueError: the next answer reports it
+            with contextlib.suppress(ValueError):
+                self._readers.get(self._model, None).remember(history)
 
     @Slot()
     def _run_pending(self) -> None:
