@@ -163,10 +163,11 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
         window.close()
 
 
-def test_at_the_default_size_the_train_tab_fits_without_scrolling_sideways(
-    qtbot: QtBot, window: MainWindow
+@pytest.mark.parametrize("size", [(1100, 720), (800, 560)])
+def test_the_train_tab_fits_the_default_and_a_small_window_without_scrolling_sideways(
+    qtbot: QtBot, window: MainWindow, size: tuple[int, int]
 ) -> None:
-    window.resize(1100, 720)
+    window.resize(*size)
     window.tabs.setCurrentIndex(1)
     free = window.findChild(QRadioButton, "freeMode")
     assert free is not None

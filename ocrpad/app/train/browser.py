@@ -31,7 +31,7 @@ from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
 W = TypeVar("W", bound=QWidget)
 
 THUMB: Final = 56
-LARGE: Final = 96
+LARGE: Final = 88
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"

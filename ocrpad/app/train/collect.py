@@ -77,10 +77,10 @@ class CollectPanel(QWidget):
         mode_row.addWidget(self.free_mode)
         mode_row.addStretch(1)
         form = QFormLayout()
-        form.addRow("Characters:", self.prompt_chars)
+        form.addRow("Practise:", self.prompt_chars)
         repeat_row = QHBoxLayout()
         repeat_row.addWidget(self.prompt_repeats)
-        repeat_row.addWidget(QLabel("of each"))
+        repeat_row.addWidget(QLabel("each"))
         repeat_row.addWidget(self.start_button)
         form.addRow("How many:", repeat_row)  # "Draw:" is the prompt's word below
         form.addRow("Label:", self.free_label)

@@ -181,7 +181,8 @@ class TrainTab(QSplitter):
         strokes, labels = self.training_data()
         classes = len(set(labels))
         drawings, characters = plural(len(strokes), "drawing"), plural(classes, "character")
-        self.samples_box.setTitle(f"Your samples — {drawings}, {characters}")
+        self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
+        self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column
         if not strokes:
             self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
             return
