@@ -27,17 +27,23 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
+TITLES: Final = ("Class", "Held back", "Before", "After", "Change")
+
+
 class BeforeAfterTable(QTableWidget):
     """One row per held-back class: drawings, accuracy before, after, change."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 5, parent)
         self.setObjectName("beforeAfterTable")
-        self.setHorizontalHeaderLabels(["Class", "Held back", "Before", "After", "Change"])
+        self.setHorizontalHeaderLabels(list(TITLES))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.horizontalHeader()  # columns share the width, but never get
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # narrower than the
+        widest = max(header.fontMetrics().horizontalAdvance(t) for t in TITLES)  # widest
+        header.setMinimumSectionSize(widest + 12)  # title: a narrow table scrolls instead
 
     def show_report(self, report: FineTuneReport | None) -> None:
         self.setRowCount(0)
