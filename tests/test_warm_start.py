@@ -61,11 +61,13 @@ def test_a_missing_split_is_named(tmp_path: Path) -> None:
 
 def test_a_warm_start_keeps_what_the_model_knew_and_learns_the_new_classes() -> None:
     base = fit(synthetic_strokes(96), tiny_recipe(epochs=4, val_fraction=0.0)).model
+    base.extras = {"reader.bias": np.zeros(3, np.float32)}  # a reader fitted to the old network
     data = concat_datasets([synthetic_strokes(96, seed=5), _symbols(96)])
     recipe = tiny_recipe(epochs=3, lr=2e-3, val_fraction=0.0, init_sha256="abc")
     grown = fit(data, recipe, init=base).model
     assert grown.labels == ["0", "1", "7", "-", "+"]
     assert grown.meta["init"]["labels"] == 3
+    assert grown.extras == {} and "reader" not in grown.meta  # ocrpad-fit-reader refits it
     assert grown.meta["init"]["recipe"] == base.meta["recipe"]
     test = concat_datasets([synthetic_strokes(30, seed=11), _symbols(30, seed=12)])
     guesses = np.argmax(grown.predict_proba(test.render_all()[:, None]), axis=1)

@@ -299,6 +299,7 @@ def _final_model(run: _Run, train: StrokeDataset, init: Model | None = None) -> 
     """The best-by-validation weights with the training record in `meta`."""
     model = run.model.copy()
     model.load_state_dict(run.best)
+    model.extras = {}  # a warm start's reader layer fits the old network: refit it (fit_reader)
     best = next((h for h in run.state.history if h["epoch"] == run.state.best_epoch), {})
     model.meta = {
         "render": run.recipe.render.to_dict(),
