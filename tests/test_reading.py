@@ -150,3 +150,15 @@ def test_a_reader_for_another_set_shares_what_it_remembers() -> None:
     assert capitals.labels == ["O"]
     reading = capitals.read(circle(50), history=MIXED)
     assert reading.label == "O" and reading.history_used == len(MIXED)
+
+
+def test_a_drawing_read_once_costs_no_second_network_pass_as_history() -> None:
+    model = fitted_model().copy()
+    reader = Reader(model)
+    first = reader.read(circle(90), history=MIXED[:2])
+    calls = []
+    original = model.logits
+    model.logits = lambda x: calls.append(len(x)) or original(x)  # type: ignore[method-assign]
+    later = reader.read(circle(50), history=[*MIXED[:2], circle(90)])
+    assert calls == [1]  # only the new drawing itself
+    assert later.history_used == 3 and first.history_used == 2

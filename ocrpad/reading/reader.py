@@ -121,10 +121,15 @@ class Reader:
         history: Sequence[Drawing] = (),
         guides: WritingGuides | None = None,
     ) -> Reading:
-        """The answer for a drawing whose network logits (C,) are already known."""
+        """The answer for a drawing whose network logits (C,) are already known. The drawing is
+        remembered, so that once it joins the history it costs no second network pass."""
         logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         seen = self._remember(history) if self.context is not None else []
+        key = _key(strokes) if self.context is not None and size is not None else None
+        if key is not None and size is not None:
+            self._seen[key] = _Seen(size, _softmax(logits[0]))
+            self._trim()
         frame = self._frame(seen, guides)
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
@@ -240,6 +245,9 @@ class Reader:
             probs = _softmax(np.asarray(self.model.logits(np.stack(images)[:, None]), np.float64))
             for (key, size), p in zip(sizes, probs, strict=True):
                 self._seen[key] = _Seen(size, p)
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._seen) > CACHE_SIZE:
             self._seen.popitem(last=False)
 
