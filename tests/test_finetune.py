@@ -129,8 +129,18 @@ def test_bad_inputs_are_refused_with_clear_messages(tiny: Model) -> None:
         fine_tune(tiny, drawings, labels[:2], rehearsal=None)
     with pytest.raises(ValueError, match="at least one"):
         fine_tune(tiny, [], [], rehearsal=None)
-    with pytest.raises(ValueError, match="one character"):
-        fine_tune(tiny, drawings, ["+", "+", "ab"], rehearsal=None)
+    with pytest.raises(ValueError, match=r"none of the 3 drawings can be used.*one character"):
+        fine_tune(tiny, drawings, ["ab", "cd", "ef"], rehearsal=None)
+
+
+def test_one_empty_or_mislabelled_drawing_among_many_is_skipped_and_named(tiny: Model) -> None:
+    drawings, labels = _symbols("+", 3, 7)
+    drawings = [*drawings, [np.zeros((0, 2), np.float32)], drawings[0]]
+    labels = [*labels, "+", "ab"]
+    _, report = fine_tune(tiny, drawings, labels, rehearsal=None, epochs=1)
+    assert len(report.skipped) == 2
+    assert "empty" in report.skipped[0] and "one character" in report.skipped[1]
+    assert report.train_count + report.held_out_count == len(drawings) - 2
 
 
 def test_a_rehearsal_file_is_mixed_in_for_the_known_classes(tiny: Model, tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_export_then_import_gives_back_the_same_drawings(
     path = tmp_path / "mine.npz"
     export_npz(filled, path)
     other = SampleStore(tmp_path / "other.sqlite", renderer=fake_renderer)
-    ids = import_npz(other, path)
+    ids = import_npz(other, path).ids
     assert len(ids) == 5
     assert other.counts_by_label() == filled.counts_by_label()
     for old, new in zip(filled, other, strict=True):

@@ -9,6 +9,7 @@ killed process never loses an acknowledged sample. Export and import live in ``s
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -20,6 +21,17 @@ from typing import Any, Final, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.data.samples_errors import (
+    BUSY_WAIT_S,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreWriteError,
+    is_busy,
+    move_aside,
+    read_error,
+    write_error,
+)
 from ocrpad.data.samples_format import (
     Strokes,
     decode_png,
@@ -35,6 +47,7 @@ __all__ = [
     "SOURCES",
     "Sample",
     "SampleStore",
+    "StoreBusyError",
     "StoreCorruptError",
     "StoreError",
     "StoreWriteError",
@@ -67,18 +80,6 @@ PRAGMA user_version = {SCHEMA_VERSION};
 _COLUMNS: Final = "id, label, created, strokes, source"
 
 
-class StoreError(Exception):
-    """Base class of the sample store's errors."""
-
-
-class StoreCorruptError(StoreError, ValueError):
-    """The file is not a readable ocrpad sample store (damaged, foreign or from a newer ocrpad)."""
-
-
-class StoreWriteError(StoreError, OSError):
-    """A change could not be saved (read-only location, full disk, I/O error); nothing changed."""
-
-
 @dataclass(frozen=True)
 class Sample:
     """One stored drawing. ``strokes``: tuple of (k, 2) float32 arrays of x, y (y down)."""
@@ -90,21 +91,16 @@ class Sample:
     source: str
 
 
-def _row_to_sample(row: tuple[int, str, float, str, str]) -> Sample:
-    return Sample(row[0], row[1], strokes_from_json(row[3]), row[2], row[4])
-
-
-def _write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
-    text = str(error).lower()
-    if "unable to open" in text and not path.parent.is_dir():
-        why = f"the folder {path.parent} does not exist"
-    elif "readonly" in text or "read-only" in text or "unable to open" in text:
-        why = "the location is read-only"
-    elif "full" in text:
-        why = "the disk is full"
-    else:
-        why = f"the database reported: {error}"
-    return StoreWriteError(f"could not save to the sample store {path}: {why}")
+def _row_to_sample(row: tuple[Any, ...]) -> Sample:
+    """A stored row as a Sample; ValueError naming the damage if any field is not valid."""
+    sample_id, label, created, strokes, source = row
+    if not isinstance(created, int | float) or not isinstance(strokes, str):
+        raise ValueError("the row's time or strokes are not stored as such")
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return Sample(
+        int(sample_id), validate_label(label), strokes_from_json(strokes), created, source
+    )
 
 
 class SampleStore:
@@ -114,10 +110,15 @@ class SampleStore:
         self.path = Path(path)
         self._renderer = renderer
         self._lock = threading.RLock()
+        self.damaged: dict[int, str] = {}  # rows skipped when read: id -> what is wrong
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_WAIT_S, check_same_thread=False, isolation_level=None
+            )
         except sqlite3.Error as error:
-            raise _write_error(self.path, error) from error
+            raise write_error(self.path, error) from error
+        # Undecodable text becomes a damaged row when read, not a failed query.
+        self._db.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
         try:
             self._open_schema()
         except BaseException:
@@ -141,15 +142,30 @@ class SampleStore:
                 raise StoreCorruptError(f"{self.path} is not an ocrpad sample store")
             check = self._db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as error:
+            if is_busy(error):  # another program's lock: busy, not damaged
+                raise StoreBusyError(str(read_error(self.path, error))) from error
             raise StoreCorruptError(f"{self.path} is damaged: {error}") from error
         if check != "ok":
             raise StoreCorruptError(f"{self.path} is damaged: {check}")
 
     def _create_schema(self) -> None:
         try:
-            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:  # another ocrpad may have created it meanwhile
+                if not self._db.execute("SELECT name FROM sqlite_master").fetchall():
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        self._db.execute(statement)
+                self._db.execute("COMMIT")
+            finally:
+                self._rollback()
         except sqlite3.Error as error:
-            raise _write_error(self.path, error) from error
+            raise write_error(self.path, error) from error
+
+    def _rollback(self) -> None:
+        """Undo an open transaction, if SQLite has not already (it does after a full disk)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:
@@ -170,13 +186,12 @@ class SampleStore:
                 try:
                     ids = [int(self._db.execute(sql, row).lastrowid or 0) for row in rows]
                     self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                finally:
+                    self._rollback()
             except sqlite3.IntegrityError as error:
                 raise ValueError(f"the sample store refused the change: {error}") from error
             except sqlite3.Error as error:
-                raise _write_error(self.path, error) from error
+                raise write_error(self.path, error) from error
             return ids
 
     def _png(self, strokes: Strokes) -> bytes | None:
@@ -226,6 +241,11 @@ class SampleStore:
         self._write("DELETE FROM samples WHERE id = ?", [(sample_id,)])
         return sample
 
+    def delete_many(self, sample_ids: Sequence[int]) -> None:
+        """Remove many samples in one transaction (missing ids are ignored)."""
+        if sample_ids:
+            self._write("DELETE FROM samples WHERE id = ?", [(int(i),) for i in sample_ids])
+
     def restore(self, sample: Sample) -> int:
         """Put a deleted sample back under its old id (ids are never reused)."""
         strokes = validate_strokes(sample.strokes)
@@ -241,7 +261,7 @@ class SampleStore:
             try:
                 return list(self._db.execute(sql, args).fetchall())
             except sqlite3.DatabaseError as error:
-                raise StoreCorruptError(f"{self.path} could not be read: {error}") from error
+                raise read_error(self.path, error) from error
 
     def count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM samples")[0][0])
@@ -251,19 +271,40 @@ class SampleStore:
         return {str(label): int(n) for label, n in rows}
 
     def get(self, sample_id: int) -> Sample:
+        """One sample; KeyError if there is none, StoreCorruptError if its row is damaged."""
         rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE id = ?", (int(sample_id),))
         if not rows:
             raise KeyError(f"no sample with id {sample_id}")
-        return _row_to_sample(rows[0])
+        samples = self._parse(rows)
+        if not samples:
+            raise StoreCorruptError(f"sample {sample_id} is damaged: {self.damaged[sample_id]}")
+        return samples[0]
+
+    def _parse(self, rows: list[tuple[Any, ...]]) -> list[Sample]:
+        """The rows that are valid samples; damaged ones are noted in ``damaged`` and skipped
+        (they stay in the file, untouched, for a later ocrpad or a person to rescue)."""
+        samples = []
+        for row in rows:
+            try:
+                samples.append(_row_to_sample(row))
+            except (ValueError, TypeError, RecursionError) as error:
+                self.damaged[int(row[0])] = str(error)[:200] or type(error).__name__
+        return samples
+
+    def damaged_rows(self) -> dict[int, str]:
+        """Read every row once; returns the damaged ones (id -> what is wrong)."""
+        self.samples()
+        return dict(self.damaged)
 
     def samples(self, label: str | None = None) -> list[Sample]:
         """All samples (of one label if given), oldest first."""
         if label is None:
             rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id")
+            self.damaged.clear()  # a full read finds all of them again
         else:
             sql = f"SELECT {_COLUMNS} FROM samples WHERE label = ? ORDER BY id"
             rows = self._query(sql, (label,))
-        return [_row_to_sample(r) for r in rows]
+        return self._parse(rows)
 
     def newest(self, count: int) -> list[Sample]:
         """The `count` most recently added samples, oldest first."""
@@ -286,26 +327,6 @@ class SampleStore:
 
     def integrity_check(self) -> str:
         return str(self._query("PRAGMA integrity_check")[0][0])
-
-
-def move_aside(path: str | Path) -> Path:
-    """Rename a damaged store (and its journal) to ``<name>.corrupt-<timestamp>``; never deletes.
-
-    Returns the new path of the database file.
-    """
-    source = Path(path)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = source.with_name(f"{source.name}.corrupt-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = source.with_name(f"{source.name}.corrupt-{stamp}-{n}")
-    for suffix in ("-journal", "-wal", "-shm"):
-        side = source.with_name(source.name + suffix)
-        if side.exists():
-            side.rename(target.with_name(target.name + suffix))
-    source.rename(target)
-    return target
 
 
 def open_store(

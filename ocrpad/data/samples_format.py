@@ -23,12 +23,20 @@ def validate_label(label: str) -> str:
         raise ValueError(f"a label must be exactly one character, got {label!r}")
     if unicodedata.category(normal)[0] in "CZ":
         raise ValueError(f"a label must be a visible character, got U+{ord(normal):04X}")
+    if unicodedata.category(normal)[0] == "M":
+        raise ValueError(
+            f"a label must be a character, not a lone combining mark (U+{ord(normal):04X})"
+        )
     return normal
 
 
 def validate_strokes(strokes: Sequence[ArrayLike]) -> Strokes:
-    """Check and convert strokes: at least one stroke, each (k >= 1, 2) of finite numbers."""
-    arrays = tuple(np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in strokes)
+    """Check and convert strokes: at least one stroke, each (k >= 1, 2) of finite real numbers.
+
+    Anything else (3-D points, complex or text values, nested deeper) is a ValueError, never
+    silently reshaped.
+    """
+    arrays = tuple(_stroke(s) for s in strokes)
     arrays = tuple(a for a in arrays if len(a))
     if not arrays:
         raise ValueError("an empty drawing cannot be saved")
@@ -37,12 +45,34 @@ def validate_strokes(strokes: Sequence[ArrayLike]) -> Strokes:
     return arrays
 
 
+def _stroke(points: ArrayLike) -> NDArray[np.float32]:
+    """One stroke as (k, 2) float32; ValueError unless it is k points of two real numbers."""
+    try:
+        array = np.asarray(points)
+    except (ValueError, TypeError) as error:  # ragged nesting
+        raise ValueError(f"a stroke must be a list of (x, y) points ({error})") from error
+    if array.size == 0:
+        return np.zeros((0, 2), np.float32)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"a stroke must be (k, 2) x, y points, not shape {array.shape}")
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"stroke points must be real numbers, not {array.dtype}")
+    return array.astype(np.float32)
+
+
 def strokes_to_json(strokes: Strokes) -> str:
     return json.dumps([np.round(s.astype(np.float64), 2).tolist() for s in strokes])
 
 
 def strokes_from_json(text: str) -> Strokes:
-    return tuple(np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in json.loads(text))
+    """Stored strokes back as arrays; ValueError if the text is not a valid drawing."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"the strokes are not valid JSON ({error!r:.80})") from error
+    if not isinstance(data, list):
+        raise ValueError("the strokes are not a list")
+    return validate_strokes(data)
 
 
 def default_renderer(strokes: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:

@@ -103,7 +103,7 @@ def fine_tune(
         settings = FineTuneSettings(**{**asdict(settings), "epochs": epochs})
     reh_path = default_rehearsal_path() if rehearsal == DEFAULT_REHEARSAL else rehearsal
     data = prepare(model, strokes, labels, settings.held_out, reh_path, rng)
-    new_labels = [c for c in dict.fromkeys(labels) if c not in model.labels]
+    new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
     work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
     before = predict_labels(model, data.held_out_images)
     if settings.imprint and new_labels:
@@ -123,6 +123,7 @@ def fine_tune(
         steps=run.step,
         cancelled=cancelled,
         settings={**asdict(settings), "rehearsal_size": data.rehearsal_size},
+        skipped=data.skipped,
     )
     if not cancelled:
         taught = sorted(set(data.train_labels) | set(data.held_out_labels))

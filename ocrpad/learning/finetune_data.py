@@ -62,6 +62,12 @@ class TrainSet:
     rehearsal: Rehearsal | None
     render: Callable[[Strokes], NDArray[np.float32]]
     augmenter: Augmenter
+    skipped: tuple[str, ...] = ()  # drawings left out, one line each saying why
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels of every drawing used (training, then held back)."""
+        return self.train_labels + self.held_out_labels
 
     @property
     def rehearsal_size(self) -> int:
@@ -118,10 +124,11 @@ def prepare(
         raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
     if not strokes:
         raise ValueError("fine-tuning needs at least one drawing")
-    clean = [validate_strokes(s) for s in strokes]
-    chars = tuple(validate_label(c) for c in labels)
     render = renderer_for(model)
-    images = np.stack([render(s) for s in clean])[:, None].astype(np.float32)  # (N, 1, 28, 28)
+    clean, chars, rendered, skipped = _usable(strokes, labels, render)
+    if not clean:
+        raise ValueError(f"none of the {len(strokes)} drawings can be used: {skipped[0]}")
+    images = np.stack(rendered)[:, None].astype(np.float32)  # (N, 1, 28, 28)
     held = split_held_out(chars, held_out, rng)
     rehearsal = load_rehearsal(rehearsal_path, render)
     if rehearsal is not None:
@@ -137,7 +144,30 @@ def prepare(
         rehearsal=rehearsal if rehearsal is not None and len(rehearsal) else None,
         render=render,
         augmenter=default_augmenter(),
+        skipped=tuple(skipped),
     )
+
+
+def _usable(
+    strokes: Sequence[Sequence[ArrayLike]],
+    labels: Sequence[str],
+    render: Callable[[Strokes], NDArray[np.float32]],
+) -> tuple[list[Strokes], tuple[str, ...], list[NDArray[np.float32]], list[str]]:
+    """The drawings that can be trained on (clean strokes, labels, images) and one line for
+    each that cannot (empty, non-finite, a label that is not one character): those are
+    skipped, so one bad drawing never stops the rest."""
+    clean, chars, images, skipped = [], [], [], []
+    for i, (drawing, label) in enumerate(zip(strokes, labels, strict=True)):
+        try:
+            ok = validate_strokes(drawing), validate_label(label)
+            image = render(ok[0])
+        except ValueError as error:
+            skipped.append(f"drawing {i + 1} ({label!r}): {error}")
+            continue
+        clean.append(ok[0])
+        chars.append(ok[1])
+        images.append(image)
+    return clean, tuple(chars), images, skipped
 
 
 def predict_labels(model: Model, images: Images, batch: int = 512) -> tuple[str, ...]:

@@ -76,6 +76,7 @@ class FineTuneReport:
     steps: int
     cancelled: bool
     settings: Mapping[str, object] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()  # drawings that could not be used, one line each saying why
 
     @property
     def held_out_count(self) -> int:

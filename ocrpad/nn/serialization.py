@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -114,22 +114,30 @@ def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
 def _check_sizes(p: Path) -> None:
     """Refuse archives whose members, or whose arrays' declared shapes, exceed the bounds."""
     try:
-        with zipfile.ZipFile(p) as archive:
-            members = archive.infolist()
+        check_npz_size(p, MAX_FILE_BYTES)
+    except ValueError as exc:
+        raise ModelFileError(p, str(exc)) from exc
+
+
+def check_npz_size(path: str | os.PathLike[str], limit: int, names: Iterable[str] = ()) -> None:
+    """Raise ValueError unless the ``.npz`` members (only ``names``' if given) hold at most
+    ``limit`` bytes uncompressed and every array header claims no more data than its member
+    holds. Reads only the zip directory and the ``.npy`` headers: a decompression bomb costs
+    nothing."""
+    wanted = {f"{n}.npy" for n in names}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not wanted or m.filename in wanted]
             total = sum(m.file_size for m in members)
-            if total > MAX_FILE_BYTES:
-                raise ModelFileError(
-                    p, f"holds {total:,} bytes uncompressed (at most {MAX_FILE_BYTES:,})"
-                )
+            if total > limit:
+                raise ValueError(f"holds {total:,} bytes uncompressed (at most {limit:,})")
             for member in members:
                 with archive.open(member) as f:
                     shape, dtype = _array_header(f)
                 if float(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
-                    raise ModelFileError(p, f"{member.filename} claims more data than it holds")
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, TypeError) as exc:
-        raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
+                    raise ValueError(f"{member.filename} claims more data than it holds")
+    except (zipfile.BadZipFile, OSError, EOFError, TypeError) as exc:
+        raise ValueError(f"damaged or truncated archive ({exc})") from exc
 
 
 def _array_header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:

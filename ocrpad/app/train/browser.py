@@ -297,7 +297,7 @@ class SampleBrowser(QWidget):
         if self.store is None:
             return 0
         try:
-            count = len(samples_io.import_npz(self.store, path))
+            count = len(samples_io.import_npz(self.store, path).ids)
         except (OSError, ValueError, StoreError) as exc:
             self.message.emit(f"Import failed: {exc}")
             return 0

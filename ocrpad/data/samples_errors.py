@@ -1,0 +1,93 @@
+"""What can go wrong with the sample store, told apart so the app can answer each one rightly.
+
+A busy store (another program holds a lock) is not a damaged one: it is waited for, then
+reported, and never moved aside. A full disk, a read-only folder and a damaged file each get
+their own words instead of SQLite's (which may name only a failed rollback).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Final
+
+BUSY_WAIT_S: Final = 2.0
+"""How long one store operation waits for another program's lock before giving up."""
+
+
+class StoreError(Exception):
+    """Base class of the sample store's errors."""
+
+
+class StoreCorruptError(StoreError, ValueError):
+    """The file is not a readable ocrpad sample store (damaged, foreign or from a newer ocrpad)."""
+
+
+class StoreWriteError(StoreError, OSError):
+    """A change could not be saved (read-only location, full disk, I/O error); nothing changed."""
+
+
+class StoreBusyError(StoreWriteError):
+    """Another program held the store locked for longer than ``BUSY_WAIT_S``; nothing changed
+    and nothing is damaged: try again later."""
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock (SQLITE_BUSY / SQLITE_LOCKED)."""
+    name = getattr(error, "sqlite_errorname", "")
+    text = str(error).lower()
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text
+
+
+def busy_error(path: Path) -> StoreBusyError:
+    return StoreBusyError(
+        f"the sample store {path} is in use by another program (locked for more than "
+        f"{BUSY_WAIT_S:g} s); nothing was changed"
+    )
+
+
+def write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
+    """The store's words for a failed change (busy, missing folder, read-only, full, I/O)."""
+    if is_busy(error):
+        return busy_error(path)
+    text = str(error).lower()
+    name = getattr(error, "sqlite_errorname", "")
+    if "unable to open" in text and not path.parent.is_dir():
+        why = f"the folder {path.parent} does not exist"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        why = "the location is read-only"
+    elif "full" in text or name == "SQLITE_FULL":
+        why = "the disk is full"
+    elif "disk i/o" in text or name.startswith("SQLITE_IOERR"):
+        why = "the disk reported an input/output error (is it full or removed?)"
+    else:
+        why = f"the database reported: {error}"
+    return StoreWriteError(f"could not save to the sample store {path}: {why}")
+
+
+def read_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """A failed read: busy (try later) or damaged."""
+    if is_busy(error):
+        return busy_error(path)
+    return StoreCorruptError(f"{path} could not be read: {error}")
+
+
+def move_aside(path: str | Path) -> Path:
+    """Rename a damaged store (and its journal) to ``<name>.corrupt-<timestamp>``; never deletes.
+
+    Returns the new path of the database file.
+    """
+    source = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = source.with_name(f"{source.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = source.with_name(f"{source.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-journal", "-wal", "-shm"):
+        side = source.with_name(source.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    source.rename(target)
+    return target

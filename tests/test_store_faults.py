@@ -1,0 +1,306 @@
+"""The sample store in a hostile world: other processes' locks, a full disk, damaged rows,
+odd arrays, hostile import files and export folders. Nothing is lost or overwritten."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data import samples_io
+from ocrpad.data.samples import (
+    SampleStore,
+    StoreBusyError,
+    open_store,
+    validate_label,
+    validate_strokes,
+)
+from tests.store_helpers import locked_by_another_process, run_on_a_full_disk
+from tests.test_samples import fake_renderer, line
+
+
+def _store_with(path: Path, n: int = 3) -> None:
+    with SampleStore(path, renderer=None) as store:
+        for i in range(n):
+            store.add(line(4 + i), "abc"[i % 3])
+
+
+def test_a_store_locked_by_another_process_is_busy_not_damaged_and_nothing_moves(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "samples.sqlite"
+    _store_with(path)
+    with locked_by_another_process(path) as outcome, pytest.raises(StoreBusyError) as info:
+        open_store(path, renderer=None)
+    assert "in use by another program" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.sqlite"]  # not set aside
+    assert outcome == ["committed"]  # the other program's change went through
+    with SampleStore(path, renderer=None) as store:
+        assert store.count() == 3
+
+
+def test_a_save_while_another_process_holds_the_lock_waits_briefly_then_says_busy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "samples.sqlite"
+    _store_with(path)
+    store = SampleStore(path, renderer=None)
+    with locked_by_another_process(path, "IMMEDIATE") as outcome:
+        with pytest.raises(StoreBusyError, match="in use by another program"):
+            store.add(line(), "z")
+        assert store.count() == 3  # reading still works under a write lock
+    assert outcome == ["committed"]
+    store.add(line(), "z")  # and once it is free, the same store saves
+    assert store.count() == 4
+
+
+def test_a_read_while_another_process_holds_an_exclusive_lock_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    _store_with(path)
+    store = SampleStore(path, renderer=None)
+    with locked_by_another_process(path), pytest.raises(StoreBusyError):
+        store.samples()
+    assert len(store.samples()) == 3
+
+
+FULL_DISK = """
+import sys
+import numpy as np
+from ocrpad.data.samples import SampleStore, StoreWriteError
+store = SampleStore(sys.argv[1] + "/samples.sqlite", renderer=None)
+rng = np.random.default_rng(0)
+saved = 0
+try:
+    for i in range(100_000):
+        store.add([rng.random((400, 2)).astype(np.float32)], "a")
+        saved += 1
+except StoreWriteError as error:
+    print("error:", error)
+print("saved", saved, "count", store.count(), "check", store.integrity_check())
+"""
+
+
+def test_a_really_full_disk_is_reported_as_a_full_disk_and_keeps_what_was_saved(
+    tmp_path: Path,
+) -> None:
+    out = run_on_a_full_disk(FULL_DISK, tmp_path)
+    assert "the disk is full" in out and "rollback" not in out, out
+    saved = out.split("saved ")[1].split()
+    assert saved[0] == saved[2] and saved[0] != "0" and out.strip().endswith("check ok"), out
+
+
+def _damage(path: Path, sample_id: int, column: str, value: object) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(f"UPDATE samples SET {column} = ? WHERE id = ?", (value, sample_id))
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("strokes", "[[[1, 2], [3"),
+        ("strokes", "[[[1, 2, 3]]]"),
+        ("strokes", '{"a": 1}'),
+        ("strokes", "[" * 5000 + "]" * 5000),
+        ("strokes", b"\xff\xfe not text"),
+        ("label", "ab"),
+        ("created", "yesterday"),
+    ],
+)
+def test_a_damaged_row_is_skipped_reported_and_kept_on_disk(
+    tmp_path: Path, column: str, value: object
+) -> None:
+    path = tmp_path / "samples.sqlite"
+    _store_with(path, 4)
+    _damage(path, 2, column, value)
+    store, moved = open_store(path, renderer=None)
+    assert moved is None
+    assert [s.id for s in store.samples()] == [1, 3, 4]
+    assert list(store.damaged) == [2]
+    assert store.count() == 4  # still in the file, for rescue
+    out = tmp_path / "export.npz"
+    assert samples_io.export_npz(store, out) == 3
+    drawings, _ = samples_io.read_npz_strokes(out)
+    assert len(drawings) == 3
+
+
+def test_a_lone_combining_mark_is_not_a_label() -> None:
+    with pytest.raises(ValueError, match="combining mark"):
+        validate_label("\u0301")
+    assert validate_label("e\u0301") == "é"
+
+
+@pytest.mark.parametrize(
+    ("stroke", "reason"),
+    [
+        (np.zeros((4, 3), np.float32), "not shape"),
+        (np.zeros((2, 2, 2), np.float32), "not shape"),
+        (np.zeros((4, 2), np.complex64), "real numbers"),
+        ([["1", "2"]], "real numbers"),
+        ([[1.0, 2.0], [3.0]], "list of"),
+    ],
+)
+def test_strokes_that_are_not_xy_pairs_of_real_numbers_are_refused(
+    stroke: object, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
+        validate_strokes([stroke])  # type: ignore[list-item]
+
+
+def _npz(path: Path, **override: object) -> Path:
+    arrays: dict[str, object] = {
+        "points": np.array([[0, 0], [1, 1], [2, 0], [0, 2]], np.float32),
+        "stroke_offsets": np.array([0, 2, 4], np.int64),
+        "sample_stroke_offsets": np.array([0, 1, 2], np.int64),
+        "labels": np.array([0, 1], np.int16),
+        "mapping": np.array(["a", "b"]),
+    }
+    arrays.update(override)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    return path
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ({"points": np.zeros((4, 3), np.float32)}, "must be"),
+        ({"points": np.zeros((4, 2), np.complex64)}, "real numbers"),
+        ({"labels": np.array([0.4, 1.6])}, "whole numbers"),
+        ({"stroke_offsets": np.array([0.0, 2.0, 4.0])}, "whole numbers"),
+    ],
+)
+def test_an_import_with_odd_arrays_is_refused_not_coerced(
+    tmp_path: Path, override: dict[str, object], reason: str
+) -> None:
+    path = _npz(tmp_path / "odd.npz", **override)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    with pytest.raises(ValueError, match=reason):
+        samples_io.import_npz(store, path)
+    assert store.count() == 0
+
+
+def test_an_import_over_the_limits_is_refused_whole_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _npz(tmp_path / "many.npz")
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    monkeypatch.setattr(samples_io, "USER_IMPORT", samples_io.ImportLimits(samples=1))
+    with pytest.raises(ValueError, match="holds 2 drawings; ocrpad imports at most 1"):
+        samples_io.import_npz(store, path)
+    assert store.count() == 0
+
+
+def test_a_zip_bomb_import_is_refused_from_the_zip_directory(tmp_path: Path) -> None:
+    """300 MB of zeros compressed to ~300 KB: refused before a byte is decompressed."""
+    path = tmp_path / "bomb.npz"
+    small = _npz(tmp_path / "small.npz")
+    header = b"\x93NUMPY\x01\x00" + (118).to_bytes(2, "little")
+    text = repr({"descr": "<f4", "fortran_order": False, "shape": (300 * 1024 * 1024 // 8, 2)})
+    header += text.encode().ljust(117) + b"\n"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in source.namelist():
+            if name != "points.npy":
+                out.writestr(name, source.read(name))
+        with out.open("points.npy", "w", force_zip64=True) as member:
+            member.write(header)
+            zeros = bytes(1 << 20)
+            for _ in range(300):
+                member.write(zeros)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(ValueError, match="uncompressed"):
+        samples_io.import_npz(store, path)
+
+
+def test_an_import_skips_and_lists_drawings_it_cannot_store(tmp_path: Path) -> None:
+    path = _npz(
+        tmp_path / "some.npz",
+        stroke_offsets=np.array([0, 2, 2, 4], np.int64),  # drawing 2 has an empty stroke only
+        sample_stroke_offsets=np.array([0, 1, 2, 3], np.int64),
+        labels=np.array([0, 1, 2], np.int16),
+        mapping=np.array(["a", "b", "\u0301"]),
+    )
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    result = samples_io.import_npz(store, path)
+    assert len(result.ids) == 1 and len(result.skipped) == 2
+    assert "empty" in result.skipped[0] and "combining" in result.skipped[1]
+
+
+def test_a_cancelled_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    n = 30
+    path = _npz(
+        tmp_path / "n.npz",
+        points=np.tile(np.array([[0, 0], [1, 1]], np.float32), (n, 1)),
+        stroke_offsets=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+        sample_stroke_offsets=np.arange(n + 1, dtype=np.int64),
+        labels=np.zeros(n, np.int16),
+    )
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    store.add(line(), "k")
+    seen: list[int] = []
+    result = samples_io.import_npz(
+        store,
+        path,
+        progress=lambda done, total: seen.append(done),
+        cancel=lambda: len(seen) >= 2,
+        chunk=10,
+    )
+    assert result.cancelled and result.ids == [] and seen == [10, 20]
+    assert store.counts_by_label() == {"k": 1}
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> SampleStore:
+    store = SampleStore(tmp_path / "samples.sqlite", renderer=fake_renderer)
+    store.add(line(5), "a")
+    store.add(line(6), "7")
+    return store
+
+
+def test_png_export_never_writes_through_a_link_or_over_a_file(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    for name in ("labels.tsv", "a_lower"):
+        root = tmp_path / f"out-{name}"
+        root.mkdir()
+        (root / name).symlink_to(victim if name == "labels.tsv" else tmp_path)
+        with pytest.raises(FileExistsError, match=name):
+            samples_io.export_png_folders(filled, root)
+        assert sorted(p.name for p in root.iterdir()) == [name]
+    existing = tmp_path / "out-existing"
+    (existing / "7").mkdir(parents=True)
+    (existing / "7" / "2.png").write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match="7"):
+        samples_io.export_png_folders(filled, existing)
+    assert (existing / "7" / "2.png").read_bytes() == b"mine"
+    link = tmp_path / "link-to-folder"
+    link.symlink_to(tmp_path / "out-existing")
+    with pytest.raises(FileExistsError, match="symbolic link"):
+        samples_io.export_png_folders(filled, link)
+    assert victim.read_text(encoding="utf-8") == "keep me"
+
+
+def test_png_export_into_a_folder_with_other_files_adds_only_new_ones(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "notes.txt").write_text("hello", encoding="utf-8")
+    assert samples_io.export_png_folders(filled, root) == 2
+    assert sorted(p.name for p in root.iterdir()) == ["7", "a_lower", "labels.tsv", "notes.txt"]
+    assert (root / "notes.txt").read_text(encoding="utf-8") == "hello"
+
+
+def test_a_damaged_stored_picture_is_drawn_again_on_export(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    _damage(filled.path, 1, "png", b"\x89PNG broken")
+    out = tmp_path / "e.npz"
+    assert samples_io.export_npz(filled, out) == 2
+    with np.load(out) as data:
+        assert data["images"][0].max() == 255
