@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main import create_main_window
@@ -107,3 +107,21 @@ def open_window(qtbot: QtBot, model_path: Path | None, folder: Path) -> MainWind
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+def answer_message_box(button_text: str, seen: list[str]) -> None:
+    """Click ``button_text`` in the next modal message box (recording its text in ``seen``)."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.text())
+        for button in box.findChildren(QPushButton):
+            if button.text().replace("&", "") == button_text:
+                button.click()
+                return
+        raise AssertionError(f"no button {button_text!r} in {box.text()!r}")
+
+    QTimer.singleShot(20, click)

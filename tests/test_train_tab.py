@@ -245,9 +245,12 @@ def test_the_browser_exports_and_imports_drawings(
         "b_lower",
         "labels.tsv",
     ]
-    assert browser.import_from(tmp_path / "mine.npz") == 4
+    with qtbot.waitSignal(browser.import_done, timeout=20_000):
+        assert browser.import_from(tmp_path / "mine.npz")
     assert store.counts_by_label() == {"a": 4, "b": 4}
-    assert browser.import_from(tmp_path / "missing.npz") == 0
+    assert "Imported 4 drawings from mine.npz" in tab.status.text()
+    with qtbot.waitSignal(browser.import_done, timeout=20_000):
+        browser.import_from(tmp_path / "missing.npz")
     assert "Import failed" in tab.status.text()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, open_window, relative_line
+from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
@@ -160,7 +160,10 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
         qtbot.keyClick(field, Qt.Key.Key_Return)
         assert [u[1] for u in tab.unsaved] == ["l"] and "kept in memory" in tab.status.text()
     finally:
+        seen: list[str] = []
+        answer_message_box("Close without them", seen)  # nowhere to keep it: the user decides
         window.close()
+    assert "1 drawing could not be saved" in seen[0]
 
 
 @pytest.mark.parametrize("size", [(1100, 720), (800, 560)])

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QThread, Signal
+from PySide6.QtCore import QSettings, QThread, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -28,6 +28,7 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
+from ocrpad.app.settings import read_bool, read_bytes, read_int, read_text
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
 from ocrpad.charsets import taught_labels
 from ocrpad.model import Model
@@ -234,9 +235,10 @@ class MainWindow(QMainWindow):
             return
         self._show_empty()
         request_id, name = self._image_request
-        if request_id == failure.request_id:
-            self._show_problem(f"Could not read “{name}”. Is it a PNG or JPG picture?")
-            self.statusBar().showMessage(failure.message, 10_000)
+        if request_id == failure.request_id:  # the reason, not a guess ("single colour" etc.)
+            head, _, rest = failure.message.partition(": ")
+            reason = rest if rest and head.endswith(name) else failure.message
+            self._show_problem(f"Could not read “{name}”: {reason}")
         else:
             self._show_problem(failure.message)
 
@@ -288,18 +290,19 @@ class MainWindow(QMainWindow):
 
     # -- settings ------------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        width = self.settings.value("pen_width", self.draw.canvas.pen_width())
-        self.draw.pen_width.setValue(int(str(width)) if str(width).isdigit() else 14)
-        self.set_theme(parse_theme(self.settings.value("theme", "light")))
-        chars = str(self.settings.value("character_set", "") or "")
+        """Every value is checked (``app.settings``): a bad one falls back to its default."""
+        pen = self.draw.pen_width
+        width = read_int(self.settings, "pen_width", 14, pen.minimum(), pen.maximum())
+        pen.setValue(width)
+        self.set_theme(parse_theme(read_text(self.settings, "theme", "light")))
+        chars = read_text(self.settings, "character_set", "")
         self.set_character_set(chars or None)
-        guides = str(self.settings.value("guides", "false")).lower() == "true"
-        self.actions_by_name["guides"].setChecked(guides)
-        geometry = self.settings.value("geometry")
-        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+        self.actions_by_name["guides"].setChecked(read_bool(self.settings, "guides", False))
+        geometry = read_bytes(self.settings, "geometry")
+        if not (geometry is not None and self.restoreGeometry(geometry)):
             self.resize(1100, 720)
-        splitter = self.settings.value("splitter")
-        if not (isinstance(splitter, QByteArray) and self.draw.restoreState(splitter)):
+        splitter = read_bytes(self.settings, "splitter")
+        if not (splitter is not None and self.draw.restoreState(splitter)):
             width = self.width()
             self.draw.setSizes([width * 62 // 100, width * 38 // 100])
 

@@ -309,7 +309,7 @@ class SampleStore:
     def newest(self, count: int) -> list[Sample]:
         """The `count` most recently added samples, oldest first."""
         rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id DESC LIMIT ?", (count,))
-        return [_row_to_sample(r) for r in reversed(rows)]
+        return self._parse(rows[::-1])
 
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.samples())

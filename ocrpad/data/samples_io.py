@@ -76,10 +76,10 @@ def export_mapping(labels: Sequence[str]) -> list[str]:
     return [*STANDARD_MAPPING, *extra]
 
 
-def _image(store: SampleStore, sample: Sample) -> NDArray[np.uint8]:
+def _image(store: SampleStore | None, sample: Sample) -> NDArray[np.uint8]:
     """The stored 28x28 picture; drawn again when it is missing or damaged."""
     try:
-        data = store.png(sample.id)
+        data = None if store is None else store.png(sample.id)
         if data is not None:
             image = decode_png(data)
             if image.shape == (28, 28):
@@ -94,10 +94,21 @@ def _image(store: SampleStore, sample: Sample) -> NDArray[np.uint8]:
         return np.zeros((28, 28), dtype=np.uint8)
 
 
+def export_drawings(path: Path, drawings: Sequence[Strokes], labels: Sequence[str]) -> None:
+    """Write drawings that are in no store (e.g. held in memory at close) to ``path``
+    atomically, in the shared format; ``import_npz`` reads them back."""
+    samples = [
+        Sample(0, label, validate_strokes(d), 0.0, "import")
+        for d, label in zip(drawings, labels, strict=True)
+    ]
+    write_npz_atomically(path, samples_to_arrays(None, samples), compress=True)
+
+
 def samples_to_arrays(
-    store: SampleStore, samples: Sequence[Sample], writer: str = "ocrpad-user"
+    store: SampleStore | None, samples: Sequence[Sample], writer: str = "ocrpad-user"
 ) -> dict[str, NDArray[np.generic]]:
-    """Pack samples into the shared ``.npz`` arrays (see the module docstring)."""
+    """Pack samples into the shared ``.npz`` arrays (see the module docstring); pictures come
+    from ``store`` where it has them, else are drawn from the strokes."""
     strokes = [s for sample in samples for s in sample.strokes]
     points = np.concatenate(strokes) if strokes else np.zeros((0, 2), np.float32)
     lengths = [len(s) for s in strokes]

@@ -6,7 +6,8 @@ Three checks, each reported on its own line:
 2. the built-in drawings (``assets/selftest_strokes.json``: stored pen strokes with the label a
    person meant) go through the same ``render_strokes`` pipeline as the canvas, and the model
    reads every one of them as its label;
-3. the user data folder can be created and written to.
+3. the user data folder can be created and written to;
+4. the sample store there (if any) opens and every drawing in it can be read.
 
 Exit status 0 when all pass; otherwise 1, after naming exactly what failed.
 """
@@ -119,6 +120,32 @@ def check_data_dir(data_dir: Path) -> str:
     return f"data folder {data_dir} is writable"
 
 
+def check_store(data_dir: Path) -> str:
+    """Open the user's sample store (if there is one) and read every drawing in it; raises
+    SelfTestError for a damaged file or damaged rows (the app starts anyway: it sets a damaged
+    file aside and skips damaged rows, keeping them on disk)."""
+    from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError
+
+    path = data_dir / "samples.sqlite"
+    if not path.is_file():
+        return f"no sample store yet ({path})"
+    try:
+        with SampleStore(path, renderer=None) as store:
+            damaged = store.damaged_rows()
+            count = store.count()
+    except StoreBusyError as error:
+        return f"sample store not checked: {error}"
+    except StoreError as error:
+        raise SelfTestError(f"the sample store is damaged: {error}") from error
+    if damaged:
+        first = ", ".join(f"#{i} ({why})" for i, why in list(damaged.items())[:3])
+        raise SelfTestError(
+            f"{len(damaged)} of {count} drawings in {path} are damaged: {first}; ocrpad skips "
+            "them and leaves them in the file"
+        )
+    return f"sample store {path}: all {count} drawings readable"
+
+
 def run(
     weights: Path | None = None,
     data_dir: Path | None = None,
@@ -159,6 +186,11 @@ def _run_checks(weights: Path | None, data_dir: Path | None, streams: list[TextI
         failed += 1
     try:
         say(_line(True, check_data_dir(resources.user_data_dir(data_dir))))
+    except SelfTestError as error:
+        say(_line(False, str(error)))
+        failed += 1
+    try:
+        say(_line(True, check_store(resources.user_data_dir(data_dir))))
     except SelfTestError as error:
         say(_line(False, str(error)))
         failed += 1

@@ -11,12 +11,18 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
 import numpy as np
+
+try:  # POSIX only; elsewhere an open file cannot be deleted, which is protection enough
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 from numpy.typing import NDArray
 
 META_KEY: Final = "__meta__"
@@ -52,9 +58,12 @@ def write_npz_atomically(
     """Write ``arrays`` as one ``.npz`` that is either wholly there or not at all: a temp file
     in the same folder, fsync, ``os.replace``, then the folder's fsync where possible."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+    )
     savez = np.savez_compressed if compress else np.savez
     try:
+        _lock(fd)  # while this process lives, remove_abandoned_temp_files leaves the file alone
         Path(tmp_name).chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; these are ordinary files
         with os.fdopen(fd, "wb") as f:
             savez(f, **arrays)  # type: ignore[arg-type]
@@ -71,6 +80,40 @@ def write_npz_atomically(
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+TEMP_SUFFIX: Final = ".tmp"
+
+
+def _lock(fd: int) -> None:
+    """An advisory lock on the temp file, released by the system when the process dies."""
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def remove_abandoned_temp_files(folder: Path, min_age_s: float = 2.0) -> list[Path]:
+    """Delete the temp files of atomic writes that died half-way (a killed Keep or export)
+    in ``folder``; returns them. A temp file still locked by a living writer, or younger
+    than ``min_age_s``, is left alone (on Windows an open file cannot be deleted anyway)."""
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        candidates = sorted(folder.glob(f".*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            if path.is_symlink() or not path.is_file() or now - path.stat().st_mtime < min_age_s:
+                continue
+            with path.open("rb") as f:
+                if fcntl is not None:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink()
+            removed.append(path)
+        except OSError:
+            continue  # locked by a living writer, or not ours to remove
+    return removed
 
 
 def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:

@@ -9,6 +9,8 @@ from typing import Final
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
+from ocrpad.bounds import MAX_PICTURE_PIXELS
+
 PREVIEW_SIDE: Final = 1600  # the longer side of the copy shown behind the canvas, pixels
 
 
@@ -27,6 +29,8 @@ def read_preview(path: Path, side: int = PREVIEW_SIDE) -> QImage | None:
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     size = reader.size()
+    if size.isValid() and size.width() * size.height() > MAX_PICTURE_PIXELS:
+        return None  # a decompression bomb: the worker refuses it with the reason
     if size.isValid() and max(size.width(), size.height()) > side:
         reader.setScaledSize(size.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -213,3 +214,8 @@ class InferenceWorker(QObject):
             self.prediction_ready.emit(recognise(self._model, request, self._readers))
         except ValueError as exc:  # unreadable picture, empty drawing, damaged input
             self.failed.emit(Failure(request.request_id, str(exc)))
+        except MemoryError:
+            self.failed.emit(Failure(request.request_id, "there was not enough memory to read it"))
+        except Exception as exc:  # a bug: the user still hears of it, the worker lives on
+            traceback.print_exc()
+            self.failed.emit(Failure(request.request_id, f"an internal error stopped it ({exc!r})"))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad.app.train.importer import SampleImporter
 from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
 
@@ -75,14 +76,19 @@ def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
 class SampleBrowser(QWidget):
     """Left: classes with counts. Right: the class's drawings; below: the chosen one, large."""
 
-    changed = Signal()  # samples were relabelled, deleted or restored
+    changed = Signal()  # samples were relabelled, deleted, restored or imported
     message = Signal(str)
+    import_done = Signal()  # an import ended (added, refused, failed or cancelled)
 
     def __init__(self, store: SampleStore | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sampleBrowser")
         self.store = store
         self.deleted: list[list[Sample]] = []  # undo stack of deleted batches
+        self._import_name = ""
+        self.importer = SampleImporter(self)
+        self.importer.done.connect(self._imported)
+        self.importer.failed.connect(self._import_failed)
         self.classes = named(QListWidget(), "sampleClasses")
         self.classes.setAccessibleName("Classes with sample counts")
         self.classes.setMaximumWidth(64)
@@ -178,7 +184,11 @@ class SampleBrowser(QWidget):
     def _fill_grid(self) -> None:
         self.grid.clear()
         label = self.current_label()
-        samples = [] if label is None or self.store is None else self.store.samples(label)
+        try:
+            samples = [] if label is None or self.store is None else self.store.samples(label)
+        except StoreError as exc:
+            self.message.emit(str(exc))
+            samples = []
         for sample in samples:
             item = QListWidgetItem(
                 QIcon(QPixmap.fromImage(strokes_image(sample.strokes, THUMB))), ""
@@ -193,7 +203,11 @@ class SampleBrowser(QWidget):
     def _empty_text(self) -> str:
         if self.store is None:
             return "No sample store"
-        return "No drawings yet" if self.store.count() == 0 else "Click a drawing to see it large"
+        try:
+            empty = self.store.count() == 0
+        except StoreError:
+            return "Your drawings cannot be read right now"
+        return "No drawings yet" if empty else "Click a drawing to see it large"
 
     def _show_current(self) -> None:
         item = self.grid.currentItem()
@@ -204,7 +218,12 @@ class SampleBrowser(QWidget):
             self.large.clear()
             self.details.setText(self._empty_text())
             return
-        sample = self.store.get(int(item.data(ID_ROLE)))
+        try:
+            sample = self.store.get(int(item.data(ID_ROLE)))
+        except (KeyError, StoreError) as exc:
+            self.large.clear()
+            self.details.setText(str(exc))
+            return
         self.large.setPixmap(QPixmap.fromImage(strokes_image(sample.strokes, LARGE)))
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sample.created))
         self.details.setText(f"<b>{sample.label}</b> · #{sample.id}<br>{sample.source}, {when}")
@@ -281,27 +300,41 @@ class SampleBrowser(QWidget):
         """Write every drawing to ``path`` (.npz, or a folder of PNG folders); returns the count."""
         if self.store is None:
             return 0
+        target = path.with_suffix("") if png_folders else path
         try:
             if png_folders:
-                count = samples_io.export_png_folders(self.store, path.with_suffix(""))
+                count = samples_io.export_png_folders(self.store, target)
             else:
-                count = samples_io.export_npz(self.store, path)
+                count = samples_io.export_npz(self.store, target)
         except (OSError, ValueError, StoreError) as exc:
             self.message.emit(f"Export failed: {exc}")
             return 0
-        self.message.emit(f"Exported {plural(count, 'drawing')} to {path}")
+        damaged = len(self.store.damaged)
+        note = f" ({plural(damaged, 'damaged drawing')} left out)" if damaged else ""
+        self.message.emit(f"Exported {plural(count, 'drawing')} to {target}{note}")
         return count
 
-    def import_from(self, path: Path) -> int:
-        """Add the drawings of a stroke-array .npz (all or none); returns the count."""
-        if self.store is None:
-            return 0
-        try:
-            count = len(samples_io.import_npz(self.store, path).ids)
-        except (OSError, ValueError, StoreError) as exc:
-            self.message.emit(f"Import failed: {exc}")
-            return 0
-        self.message.emit(f"Imported {plural(count, 'drawing')} from {path.name}")
+    def import_from(self, path: Path) -> bool:
+        """Start adding the drawings of a stroke-array .npz in the background (all or none;
+        ``import_done`` when it ends); False if it could not start."""
+        if self.store is None or not self.importer.start(self.store, path):
+            self.message.emit("An import is already running" if self.store else "No sample store")
+            return False
+        self._import_name = path.name
+        return True
+
+    def _imported(self, result: samples_io.ImportResult) -> None:
+        name = self._import_name
+        if result.cancelled:
+            self.message.emit(f"Import of {name} cancelled: nothing was added")
+        else:
+            skipped = result.skipped
+            note = f"; {len(skipped)} skipped, e.g. {skipped[0]}" if skipped else ""
+            self.message.emit(f"Imported {plural(len(result.ids), 'drawing')} from {name}{note}")
         self.refresh()
         self.changed.emit()
-        return count
+        self.import_done.emit()
+
+    def _import_failed(self, reason: str) -> None:
+        self.message.emit(f"Import failed: {reason}")
+        self.import_done.emit()

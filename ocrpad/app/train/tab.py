@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser, named, plural
 from ocrpad.app.train.collect import CollectPanel
+from ocrpad.app.train.keeper import DrawingKeeper
 from ocrpad.app.train.panel import FineTunePanel, verdict
 from ocrpad.app.train.worker import (
     FineTuneFn,
@@ -25,7 +26,7 @@ from ocrpad.app.train.worker import (
     TrainWorker,
     start_thread,
 )
-from ocrpad.data.samples import SampleStore, StoreError, StoreWriteError, validate_label
+from ocrpad.data.samples import SampleStore, StoreError, validate_label
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, estimate_seconds
 from ocrpad.learning.finetune_report import FineTuneProgress
@@ -58,12 +59,16 @@ class TrainTab(QSplitter):
         current_model: Callable[[], Any],
         fine_tune_fn: FineTuneFn = fine_tune,
         parent: QWidget | None = None,
+        *,
+        keeper: DrawingKeeper | None = None,
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("trainTab")
         self.store = store
         self.current_model = current_model
-        self.unsaved: list[tuple[Drawing, str, str]] = []  # kept in memory when saving fails
+        self.keeper = keeper or DrawingKeeper(store)  # holds drawings the store refused
+        self.keeper.setParent(self)
+        self._reported: set[int] = set()
         self.last_saved: int | None = None  # the id of the newest drawing written to the store
         self.pending: TrainResult | None = None  # a fine-tuned model awaiting keep / discard
         self.collect = CollectPanel(self.save)
@@ -96,6 +101,9 @@ class TrainTab(QSplitter):
         for source in (self.collect.message, self.browser.message):
             source.connect(self.show_message)
         self.browser.changed.connect(self._update_summary)
+        self.keeper.message.connect(self.show_message)
+        self.keeper.stored.connect(self._samples_changed)
+        self.keeper.store_opened.connect(self._store_opened)
         self.panel.start_button.clicked.connect(self.start_fine_tune)
         self.panel.cancel_button.clicked.connect(self.cancel_fine_tune)
         self.panel.keep_button.clicked.connect(self.keep)
@@ -121,35 +129,35 @@ class TrainTab(QSplitter):
             self.show_message(str(exc))
             return False
         self.last_saved = None
-        self.unsaved.append((tuple(strokes), label, source))
-        saved = self.flush_unsaved()
-        if saved:
+        if self.keeper.save(strokes, label, source):
+            self.last_saved = self.keeper.last_id
             self.show_message(f"Saved {label!r} ({plural(self._count(), 'drawing')} in all)")
         else:
-            self.last_saved = None  # it waits in memory
+            self.show_message(self.keeper.held_message())
         self.browser.refresh(select=label)
         self._update_summary()
         return True
 
+    @property
+    def unsaved(self) -> list[tuple[Drawing, str, str]]:
+        """Drawings held in memory because the store refused them (retried every few s)."""
+        return self.keeper.unsaved
+
     def flush_unsaved(self) -> bool:
         """Write drawings held in memory to the store; False if some could not be written."""
-        if self.store is None:
-            self.show_message(
-                f"No sample store — {plural(len(self.unsaved), 'drawing')} kept in memory"
-            )
-            return False
-        while self.unsaved:
-            strokes, label, source = self.unsaved[0]
-            try:
-                self.last_saved = self.store.add(strokes, label, source)  # type: ignore[arg-type]
-            except StoreWriteError as exc:
-                self.show_message(
-                    f"{exc}. {plural(len(self.unsaved), 'drawing')} kept in memory, to be "
-                    "saved as soon as the store can be written."
-                )
-                return False
-            self.unsaved.pop(0)
-        return True
+        if self.keeper.flush():
+            return True
+        self.show_message(self.keeper.held_message())
+        return False
+
+    def _samples_changed(self) -> None:
+        self.browser.refresh()
+        self._update_summary()
+
+    def _store_opened(self, store: SampleStore) -> None:
+        self.store = store
+        self.browser.store = store
+        self._samples_changed()
 
     def unsave(self, sample_id: int | None) -> bool:
         """Take back a save: delete sample `sample_id` from the store, or (None) the newest
@@ -173,20 +181,44 @@ class TrainTab(QSplitter):
             return len(self.unsaved)
 
     def training_data(self) -> tuple[list[Drawing], list[str]]:
-        samples = self.store.samples() if self.store is not None else []
+        """Every stored drawing that can be read, plus those held in memory. Damaged rows
+        are skipped (and reported); a busy store is reported and only the held ones come."""
+        try:
+            samples = self.store.samples() if self.store is not None else []
+        except StoreError as exc:
+            self.show_message(f"Your saved drawings cannot be read right now: {exc}")
+            samples = []
+        self._report_damage()
         strokes = [s.strokes for s in samples] + [u[0] for u in self.unsaved]
         return strokes, [s.label for s in samples] + [u[1] for u in self.unsaved]
 
+    def _report_damage(self) -> None:
+        damaged = {} if self.store is None else self.store.damaged
+        if damaged and set(damaged) != self._reported:
+            self._reported = set(damaged)
+            ids = ", ".join(f"#{i}" for i in sorted(damaged)[:5])
+            self.show_message(
+                f"Skipped {plural(len(damaged), 'damaged drawing')} ({ids}); they "
+                f"stay in {self.store.path if self.store else 'the store'} untouched."
+            )
+
     def _update_summary(self) -> None:
-        strokes, labels = self.training_data()
-        classes = len(set(labels))
-        drawings, characters = plural(len(strokes), "drawing"), plural(classes, "character")
+        """Counts only: reading every drawing's strokes here would make start-up as slow
+        (and as hungry) as the store is large."""
+        try:
+            counts = self.store.counts_by_label() if self.store is not None else {}
+        except StoreError:
+            counts = {}
+        for _, label, _ in self.unsaved:
+            counts[label] = counts.get(label, 0) + 1
+        n = sum(counts.values())
+        drawings, characters = plural(n, "drawing"), plural(len(counts), "character")
         self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
         self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column
-        if not strokes:
+        if not n:
             self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
             return
-        duration = self._duration(len(strokes))
+        duration = self._duration(n)
         self.panel.summary.setText(
             f"{drawings} of {characters} ready. About a fifth of each "
             f"character's drawings are held back to measure the change. {duration}"
@@ -226,6 +258,7 @@ class TrainTab(QSplitter):
             self.thread_ = start_thread(self.worker, self)
         self.pending = None
         self.panel.begin()
+        self.worker.arm()  # here, not in the worker: a Cancel pressed from now on counts
         self._run.emit(TrainJob(model.copy(), tuple(strokes), tuple(labels)))
         return True
 
@@ -241,7 +274,9 @@ class TrainTab(QSplitter):
         self.panel.show_report(result.report)
         self.panel.drift.set_drift(result.drift)
         self.pending = None if result.report.cancelled else result
-        self.show_message(verdict(result.report))
+        skipped = result.report.skipped
+        note = f" Left out {plural(len(skipped), 'drawing')}: {skipped[0]}" if skipped else ""
+        self.show_message(verdict(result.report) + note)
         self.fine_tune_done.emit(result.report)
 
     def _failed(self, message: str) -> None:

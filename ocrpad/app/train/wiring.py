@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
+from ocrpad.app.train.keeper import DrawingKeeper, ask_about_unsaved
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
-from ocrpad.data.samples import SampleStore, StoreError, open_store
+from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
+from ocrpad.nn.serialization import remove_abandoned_temp_files
 from ocrpad.reading import HISTORY_CAP
 
 
@@ -59,8 +61,22 @@ class _Wiring(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close:  # installed on the window only
+            if not self.keep_unsaved():
+                event.ignore()  # the user chose to stay: the window remains open
+                return True
             self.tab.shutdown()
         return False
+
+    def keep_unsaved(self) -> bool:
+        """At close, drawings the store refused go to a file the next start imports; if even
+        that fails the user decides. Returns False if the window should stay open."""
+        keeper = self.tab.keeper
+        try:
+            keeper.rescue()
+            return True
+        except (OSError, ValueError) as exc:
+            reason = str(exc)
+        return ask_about_unsaved(self.tab, len(keeper.unsaved), reason, keeper)
 
     def correct(self, label: str) -> None:
         strokes = self.window.strokes()
@@ -124,8 +140,16 @@ def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         store, moved = open_store(data_dir / STORE_NAME)
+    except StoreBusyError as exc:
+        return None, (
+            f"Your saved drawings cannot be opened right now: {exc}. ocrpad keeps trying; "
+            "new drawings are kept in memory until then."
+        )
     except (OSError, StoreError) as exc:
-        return None, f"Samples cannot be saved ({exc}); drawings are kept in memory only."
+        return None, (
+            f"Samples cannot be saved ({exc}); drawings are kept in memory and saved to a "
+            "file at close."
+        )
     if moved is None:
         return store, ""
     return store, f"The sample database was damaged. It was moved to {moved} and a new one begun."
@@ -133,11 +157,15 @@ def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
 
 def install(window: TrainHost, data_dir: Path) -> TrainTab:
     """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
-    store, problem = _open(Path(data_dir))
-    tab = TrainTab(store, lambda: window.model)
+    data_dir = Path(data_dir)
+    cleaned = remove_abandoned_temp_files(data_dir)
+    store, problem = _open(data_dir)
+    keeper = DrawingKeeper(store, data_dir, opener=lambda: open_store(data_dir / STORE_NAME)[0])
+    tab = TrainTab(store, lambda: window.model, keeper=keeper)
     window.add_tab(tab, "&Train")
-    wiring = _Wiring(window, tab, Path(data_dir))
+    wiring = _Wiring(window, tab, data_dir)
     wiring.load_user_model()
+    keeper.recover()
     if store is not None:  # the reader learns the person's size from their saved drawings
         try:
             window.seed_history(tuple(s.strokes) for s in store.newest(HISTORY_CAP))
@@ -145,4 +173,6 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
             problem = problem or f"Saved samples could not be read ({exc})."
     if problem:
         tab.show_message(problem)
+    elif cleaned:
+        tab.show_message(f"Removed {len(cleaned)} unfinished temporary file(s) from {data_dir}.")
     return tab

@@ -66,8 +66,13 @@ class TrainWorker(QObject):
         self.busy = False
 
     def cancel(self) -> None:
-        """Ask the running fine-tune to stop at its next step (thread-safe)."""
+        """Ask the running (or about to run) fine-tune to stop at its next step (thread-safe)."""
         self._cancel.set()
+
+    def arm(self) -> None:
+        """Clear an old cancel before a new job is queued (call from the thread that queues
+        it, so that a Cancel pressed right after Start is never forgotten)."""
+        self._cancel.clear()
 
     @Slot(object)
     def measure(self, model: Any) -> None:
@@ -80,7 +85,6 @@ class TrainWorker(QObject):
 
     @Slot(object)
     def start(self, job: TrainJob) -> None:
-        self._cancel.clear()
         self.busy = True
         try:
             model, report = self._fine_tune(

@@ -1,0 +1,81 @@
+"""Importing a stroke-array file in the background, with a progress dialog and Cancel.
+
+The work is the plain function ``samples_io.import_npz`` (tested without Qt: bounds, typed
+arrays, all or none); this only runs it off the GUI thread, so that a large file never freezes
+the window, and turns the dialog's Cancel into the function's cancel flag.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ocrpad.data import samples_io
+from ocrpad.data.samples import SampleStore, StoreError
+
+
+class SampleImporter(QObject):
+    """One import at a time; ``done`` carries an ImportResult, ``failed`` a message."""
+
+    progress = Signal(int, int)  # drawings saved so far, total
+    done = Signal(object)  # samples_io.ImportResult
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.dialog = QProgressDialog("Importing drawings…", "Cancel", 0, 0, parent)
+        self.dialog.setObjectName("importProgress")
+        self.dialog.setWindowTitle("Import")
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(400)
+        self.dialog.setAutoReset(False)
+        self.dialog.setAutoClose(False)
+        self.dialog.canceled.connect(self.cancel)
+        self.dialog.reset()
+        self.progress.connect(self._show_progress)
+        self.done.connect(lambda _: self.dialog.reset())
+        self.failed.connect(lambda _: self.dialog.reset())
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, store: SampleStore, path: Path) -> bool:
+        """Begin importing ``path`` into ``store``; False if an import is already running."""
+        if self.busy:
+            return False
+        self._cancel.clear()
+        self.dialog.setLabelText(f"Importing {path.name}…")
+        self.dialog.setRange(0, 0)
+        self._thread = threading.Thread(
+            target=self._run, args=(store, path), name="import", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def cancel(self) -> None:
+        """Stop at the next chunk; what was already added is removed again (thread-safe)."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, store: SampleStore, path: Path) -> None:
+        try:
+            result = samples_io.import_npz(
+                store, path, progress=self.progress.emit, cancel=self._cancel.is_set
+            )
+        except (OSError, ValueError, StoreError, MemoryError) as exc:
+            self.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            self.done.emit(result)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.dialog.setRange(0, total)
+        self.dialog.setValue(done)

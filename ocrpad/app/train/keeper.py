@@ -1,0 +1,188 @@
+"""DrawingKeeper: every drawing the user saves reaches the sample store, or a file, or the
+user is asked — none is ever dropped silently.
+
+A drawing the store refuses (full disk, read-only folder, another program's lock, no store at
+all) is held in memory and retried every few seconds, and the store itself is opened again if
+it could not be opened at start-up. At close, what is still held is written to
+``unsaved-<time>.npz`` in the data folder (the shared stroke-array format), which the next
+start imports; only if even that fails does the window ask the user (see ``wiring``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.train.browser import plural
+from ocrpad.data import samples_io
+from ocrpad.data.samples import SampleStore, Source, StoreError, StoreWriteError
+
+RETRY_MS: Final = 5000
+RECOVERY_GLOB: Final = "unsaved-*.npz"
+
+Held = tuple[Drawing, str, str]  # strokes, label, source
+
+
+class DrawingKeeper(QObject):
+    """Holds drawings the store refused and retries them until they are stored."""
+
+    message = Signal(str)
+    stored = Signal()  # drawings that were held reached the store
+    store_opened = Signal(object)  # SampleStore: the store could be opened after all
+
+    def __init__(
+        self,
+        store: SampleStore | None,
+        data_dir: Path | None = None,
+        opener: Callable[[], SampleStore] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.data_dir = data_dir
+        self._opener = opener
+        self.unsaved: list[Held] = []
+        self.problem = ""  # why the held drawings are not stored yet
+        self.last_id: int | None = None  # the id of the newest drawing stored
+        self.timer = QTimer(self)
+        self.timer.setInterval(RETRY_MS)
+        self.timer.timeout.connect(self.retry)
+        if store is None and opener is not None:
+            self.timer.start()
+
+    def save(self, strokes: Drawing, label: str, source: str) -> bool:
+        """Hold the drawing and try to store everything held; True if all reached the store."""
+        self.unsaved.append((tuple(strokes), label, source))
+        return self.flush()
+
+    def flush(self) -> bool:
+        """Store what is held, oldest first; False (and a retry later) if some is still held."""
+        if self.store is None:
+            self.problem = self.problem or "there is no sample store"
+            self._retry_later()
+            return False
+        while self.unsaved:
+            strokes, label, source = self.unsaved[0]
+            try:
+                self.last_id = self.store.add(strokes, label, _source(source))
+            except StoreWriteError as exc:
+                self.problem = str(exc)
+                self._retry_later()
+                return False
+            self.unsaved.pop(0)
+        self.problem = ""
+        self.timer.stop()
+        return True
+
+    def held_message(self) -> str:
+        return (
+            f"{self.problem}. {plural(len(self.unsaved), 'drawing')} kept in memory, to be "
+            "saved as soon as the store can be written."
+        )
+
+    def _retry_later(self) -> None:
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def retry(self) -> None:
+        """Open the store if it is missing, then store what is held (the timer calls this)."""
+        if self.store is None and self._opener is not None:
+            try:
+                self.store = self._opener()
+            except (OSError, StoreError) as exc:
+                self.problem = str(exc)
+                return
+            self.store_opened.emit(self.store)
+            self.message.emit("The sample store can be used again.")
+            self.recover()
+        held = len(self.unsaved)
+        if self.flush():
+            self.timer.stop()
+            if held:
+                self.message.emit(f"Saved {plural(held, 'drawing')} that waited in memory.")
+                self.stored.emit()
+
+    def rescue(self) -> Path | None:
+        """At close: store what is held, else write it to ``unsaved-<time>.npz`` in the data
+        folder (imported at the next start). Returns that file, or None if nothing was left.
+        Raises OSError (or ValueError) if the file cannot be written either."""
+        if not self.unsaved or self.flush():
+            return None
+        if self.data_dir is None:
+            raise OSError("there is no data folder to keep them in")
+        path = self.data_dir / time.strftime("unsaved-%Y%m%d-%H%M%S.npz")
+        n = 1
+        while path.exists():
+            n += 1
+            path = path.with_name(time.strftime(f"unsaved-%Y%m%d-%H%M%S-{n}.npz"))
+        drawings = [held[0] for held in self.unsaved]
+        samples_io.export_drawings(path, drawings, [held[1] for held in self.unsaved])
+        self.unsaved.clear()
+        return path
+
+    def recover(self) -> int:
+        """Import the drawings an earlier close had to keep in files; returns how many.
+
+        Each imported file is renamed ``*.imported`` (never deleted)."""
+        if self.store is None or self.data_dir is None:
+            return 0
+        total = 0
+        for path in sorted(self.data_dir.glob(RECOVERY_GLOB)):
+            try:
+                result = samples_io.import_npz(self.store, path)
+            except (OSError, ValueError, StoreError) as exc:
+                self.message.emit(f"Could not bring back the drawings in {path}: {exc}")
+                continue
+            with contextlib.suppress(OSError):
+                path.replace(path.with_name(path.name + ".imported"))
+            total += len(result.ids)
+        if total:
+            self.message.emit(
+                f"Brought back {plural(total, 'drawing')} that could not be saved last time."
+            )
+            self.stored.emit()
+        return total
+
+
+def _source(source: str) -> Source:
+    return "correction" if source == "correction" else "prompt" if source == "prompt" else "free"
+
+
+def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingKeeper) -> bool:
+    """The last resort at close: the drawings could be neither stored nor kept in the data
+    folder. Save them elsewhere, close without them (the user's explicit choice), or stay.
+    Returns True if the window may close."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Unsaved drawings")
+    box.setText(f"{plural(count, 'drawing')} could not be saved ({reason}).")
+    box.setInformativeText("Save them to a file you choose, or close without them?")
+    save = box.addButton("&Save to a file…", QMessageBox.ButtonRole.AcceptRole)
+    drop = box.addButton("Close &without them", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    if box.clickedButton() is drop:
+        keeper.unsaved.clear()
+        return True
+    if box.clickedButton() is not save:
+        return False
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the drawings", "ocrpad-unsaved.npz")
+    if not path:
+        return False
+    try:
+        samples_io.export_drawings(
+            Path(path), [h[0] for h in keeper.unsaved], [h[1] for h in keeper.unsaved]
+        )
+    except (OSError, ValueError) as exc:
+        QMessageBox.critical(parent, "Unsaved drawings", f"Could not write {path}: {exc}")
+        return False
+    keeper.unsaved.clear()
+    return True

@@ -1,0 +1,307 @@
+"""The window in a hostile world: it starts on every damaged input, says what it did, and no
+drawing is lost without the user being told (issue 14)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train.tab import STORE_NAME, TrainTab
+from ocrpad.app.train.worker import start_thread
+from ocrpad.data.samples import SampleStore
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
+from ocrpad.model import ConvBlock, ModelConfig, build_model
+from tests.store_helpers import locked_by_another_process
+from tests.test_picture import bomb_png
+
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
+    build_model(TINY, rng=np.random.default_rng(1)).save(path)
+    return path
+
+
+def _tab(window: MainWindow) -> TrainTab:
+    tab = window.findChild(QWidget, "trainTab")
+    assert isinstance(tab, TrainTab)
+    return tab
+
+
+def _correct(qtbot: QtBot, window: MainWindow, label: str) -> None:
+    """Draw a stroke on the Draw tab and type what it was (saves it as a correction)."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QWidget, "correctionInput")
+    qtbot.keyClicks(field, label)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def _stored_labels(data: Path) -> list[str]:
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        return [s.label for s in store]
+
+
+# -- 1. another program holds the database --------------------------------------------------------
+def test_a_store_locked_at_start_up_is_waited_for_kept_and_used_once_free(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "k")
+    with locked_by_another_process(data / STORE_NAME) as outcome:
+        window = open_window(qtbot, model_path, tmp_path)
+        tab = _tab(window)
+        assert tab.store is None and "in use by another program" in tab.status.text()
+        _correct(qtbot, window, "m")
+        assert [u[1] for u in tab.unsaved] == ["m"] and "kept in memory" in tab.status.text()
+    assert outcome == ["committed"]  # the other program's change was not broken
+    assert sorted(p.name for p in data.iterdir() if "corrupt" in p.name) == []  # never moved
+    with qtbot.waitSignal(tab.keeper.stored, timeout=TIMEOUT):
+        tab.keeper.retry()  # what its timer does every few seconds
+    assert tab.unsaved == [] and tab.store is not None
+    assert "Saved 1 drawing that waited in memory" in tab.status.text()
+    window.close()
+    assert _stored_labels(data) == ["k", "m"]
+
+
+# -- 2. drawings kept in memory are never dropped silently at close -------------------------------
+def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_back(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    SampleStore(data / STORE_NAME, renderer=None).close()
+    with locked_by_another_process(data / STORE_NAME, "IMMEDIATE"):
+        window = open_window(qtbot, model_path, tmp_path)
+        tab = _tab(window)
+        tab.keeper.timer.stop()
+        _correct(qtbot, window, "q")
+        assert len(tab.unsaved) == 1
+        window.close()  # still locked: no dialog, a file in the data folder
+    assert not window.isVisible()
+    (kept,) = data.glob("unsaved-*.npz")
+    again = open_window(qtbot, model_path, tmp_path)
+    try:
+        assert "Brought back 1 drawing" in _tab(again).status.text()
+        assert not kept.exists() and kept.with_name(kept.name + ".imported").exists()
+    finally:
+        again.close()
+    assert _stored_labels(data) == ["q"]
+
+
+def test_when_nothing_can_be_written_closing_asks_and_cancel_keeps_the_window_open(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    _correct(qtbot, window, "w")
+    seen: list[str] = []
+    answer_message_box("Cancel", seen)
+    window.close()
+    assert window.isVisible() and len(tab.unsaved) == 1
+    assert "1 drawing could not be saved" in seen[0]
+    answer_message_box("Close without them", seen)
+    window.close()
+    assert not window.isVisible() and len(seen) == 2
+
+
+# -- 3. one damaged row ---------------------------------------------------------------------------
+def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        for label in "abc":
+            store.add([np.array([[0, 0], [5, 9]], np.float32)], label)
+        store._db.execute("UPDATE samples SET strokes = '[[[1, 2], [3' WHERE id = 3")
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        tab = _tab(window)
+        _, labels = tab.training_data()
+        assert labels == ["a", "b"] and "Skipped 1 damaged drawing (#3)" in tab.status.text()
+        assert tab.browser.export_to(tmp_path / "out.npz") == 2
+        assert "1 damaged drawing left out" in tab.status.text()
+    finally:
+        window.close()
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        assert store.count() == 3  # kept on disk
+
+
+SELF_TEST = "import sys; from ocrpad.__main__ import main; sys.argv[1:] = ['--self-test']; main()"
+
+
+def test_the_self_test_checks_the_store_and_names_damaged_rows(tmp_path: Path) -> None:
+    with SampleStore(tmp_path / STORE_NAME, renderer=None) as store:
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "a")
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "b")
+        store._db.execute("UPDATE samples SET label = 'ab' WHERE id = 2")
+    env = {**os.environ, "OCRPAD_DATA_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrpad", "--self-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 of 2 drawings" in result.stdout and "#2" in result.stdout
+
+
+# -- 4. bad settings ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"pen_width": "99999999999999999999"},
+        {"pen_width": "²"},
+        {"pen_width": "-3", "theme": "x" * 5000},
+        {"guides": "maybe", "character_set": "\x00\x01"},
+        {"geometry": "not bytes", "splitter": "12"},
+    ],
+)
+def test_bad_settings_values_fall_back_to_their_defaults(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, bad: dict[str, str]
+) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for key, value in bad.items():
+        settings.setValue(key, value)
+    settings.sync()
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        assert window.draw.pen_width.value() == 14
+        assert window.isVisible()
+    finally:
+        window.close()
+
+
+# -- 8. Cancel right after Start ------------------------------------------------------------------
+def test_cancel_pressed_right_after_start_is_honoured(qtbot: QtBot, tmp_path: Path) -> None:
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    rng = np.random.default_rng(0)
+    for char in "12":
+        for _ in range(4):
+            store.add([rng.random((6, 2)).astype(np.float32)], char)
+    model = build_model(TINY, list("0123456789"), np.random.default_rng(0))
+    settings = FineTuneSettings(epochs=3, batch_user=4, batch_rehearsal=0, min_steps=0)
+    tune = functools.partial(fine_tune, settings=settings, rehearsal=None)
+    tab = TrainTab(store, lambda: model, tune)
+    qtbot.addWidget(tab)
+    tab.show()
+    if tab.thread_ is None:  # (the tab starts it to measure its speed when there are drawings)
+        tab.thread_ = start_thread(tab.worker, tab)
+    entered, gate = threading.Event(), threading.Event()
+
+    def busy() -> None:  # the worker is still busy with something else when Start is pressed
+        entered.set()
+        gate.wait(20)
+
+    QTimer.singleShot(0, tab.worker, busy)
+    assert entered.wait(20)
+    try:
+        with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT) as done:
+            qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(tab.panel.cancel_button, Qt.MouseButton.LeftButton)
+            gate.set()
+        assert done.args[0].cancelled and tab.pending is None
+    finally:
+        gate.set()
+        tab.shutdown()
+        store.close()
+
+
+# -- 10, 11. pictures: every failure reaches the user with its reason -----------------------------
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: Image.new("L", (1, 1), 0).save(p), "single colour"),
+        (lambda p: Image.new("RGB", (60, 40), (9, 90, 200)).save(p), "single colour"),
+        (lambda p: bomb_png(p, 100_000, 100_000), "too large"),
+        (lambda p: p.write_bytes(b"hello"), "not a picture ocrpad can read"),
+    ],
+)
+def test_an_unusable_picture_is_answered_with_its_reason(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, make: Callable[[Path], object], words: str
+) -> None:
+    path = tmp_path / "picture.png"
+    make(path)
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as shown:
+            window.open_image(path)
+        assert words in shown.args[0] and "PNG or JPG picture?" not in shown.args[0]
+    finally:
+        window.close()
+
+
+def test_running_out_of_memory_in_the_worker_becomes_a_message(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_window(qtbot, model_path, tmp_path)
+
+    def no_memory(*args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("ocrpad.app.draw.worker.recognise", no_memory)
+    try:
+        with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as shown:
+            canvas = window.draw.canvas
+            draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+        assert "not enough memory" in shown.args[0]
+    finally:
+        window.close()
+
+
+# -- killed Keeps: temporary files ----------------------------------------------------------------
+def test_temporary_files_of_a_killed_keep_are_removed_at_start_but_a_live_ones_stay(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    dead = data / ".user-model.npz.k1ll3d.tmp"
+    dead.write_bytes(b"\0" * 1000)
+    old = time.time() - 60
+    os.utime(dead, (old, old))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); os.utime(sys.argv[1], (1, 1)); "
+            "print('ok', flush=True); sys.stdin.readline()",
+            str(data / ".user-model.npz.alive.tmp"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    try:
+        window = open_window(qtbot, model_path, tmp_path)
+        window.close()
+        assert not dead.exists()
+        assert (data / ".user-model.npz.alive.tmp").exists()  # a living writer's file
+    finally:
+        holder.communicate("\n", timeout=30)
