@@ -1,8 +1,9 @@
 """``ocrpad --read PICTURE``: recognise a picture of one character without opening the window.
 
 The picture goes the window's way for an opened picture (``load_image`` → ``bitmap_to_input``
-with the model's own render parameters → the model); the answer and the next two guesses are
-printed on one line, e.g. ``R 97% (next: K 2%, P 1%)``. Needs no display and no Qt.
+with the model's own render parameters → the model → the reader's calibrated odds); the
+answer and the next two guesses are printed on one line, e.g. ``R 97% (next: K 2%, P 1%)``.
+Needs no display and no Qt.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ def read(picture: Path, model: Model) -> list[tuple[str, float]]:
     Raises ``ValueError`` naming the file for an unreadable picture, or one without ink.
     """
     from ocrpad.preprocess import bitmap_to_input, load_image, render_params_of
+    from ocrpad.reading import Reader
 
     image = bitmap_to_input(load_image(picture), render_params_of(model.meta))  # (28, 28)
-    probs = model.predict_proba(image[None, None])[0]  # (C,)
+    reading = Reader(model).answer(model.logits(image[None, None])[0], [])  # calibrated odds
+    probs = reading.probabilities
     best = np.argsort(probs)[::-1][:3]
-    return [(model.labels[int(i)], float(probs[i])) for i in best]
+    return [(reading.labels[int(i)], float(probs[i])) for i in best]
 
 
 def run(picture: Path, weights: Path | None = None, out: TextIO | None = None) -> int:

@@ -80,20 +80,18 @@ def check_model(weights: Path | None) -> Model:
 
 
 def check_drawings(model: Model, drawings: Sequence[Drawing]) -> str:
-    """Recognise every drawing; raises SelfTestError listing each one the model misreads."""
-    from ocrpad.preprocess import render_params_of, render_strokes
+    """Recognise every drawing through the reader (as the window does, without history);
+    raises SelfTestError listing each one the model misreads."""
+    from ocrpad.reading import Reader
 
     try:
-        params = render_params_of(model.meta)
-        images = [render_strokes(d.strokes, params) for d in drawings]
-        batch = np.stack(images)[:, None].astype(np.float32)  # (N, 1, 28, 28)
-        probs = model.predict_proba(batch)  # (N, C)
+        reader = Reader(model)
+        readings = [reader.read(d.strokes) for d in drawings]
     except ValueError as error:
         raise SelfTestError(f"cannot recognise the built-in drawings: {error}") from error
     failures: list[str] = []
-    for drawing, row in zip(drawings, probs, strict=True):
-        best = int(np.argmax(row))
-        seen, confidence = model.labels[best], float(row[best])
+    for drawing, reading in zip(drawings, readings, strict=True):
+        seen, confidence = reading.label, float(reading.probabilities.max())
         if drawing.label not in model.labels:
             failures.append(f"{drawing.name}: the model has no class {drawing.label!r}")
         elif seen != drawing.label:
