@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from ocrpad.explain.dream import DreamSettings, filter_target
+from ocrpad.explain.dream_cache import DreamCache
 from ocrpad.explain.session import CLASSES, Explainer
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
@@ -86,3 +89,24 @@ def test_filter_dreams_start_from_real_drawings_and_blank_paper_filters_are_name
     assert dreams is not None
     assert dreams[1].max() > 0.5
     assert explainer.blank_paper_filters("conv1") == [0]
+
+
+def test_dreams_are_kept_on_disk_for_the_same_model_and_only_for_it(tmp_path: Path) -> None:
+    config = ModelConfig(blocks=(ConvBlock(4), ConvBlock(6, pool=True)), hidden=(16,))
+    model = build_model(config, list("abcde"), np.random.default_rng(0))
+    fast = DreamSettings(steps=3)
+    cache = DreamCache(tmp_path / "dreams")
+    first = Explainer(model, fast, seed=1, filter_settings=fast, cache=cache)
+    assert list(first.dream_steps(CLASSES)) != []
+    dreams = first.dreams(CLASSES)
+    assert dreams is not None and len(list((tmp_path / "dreams").glob("*.npy"))) == 1
+    again = Explainer(model, fast, seed=1, filter_settings=fast, cache=cache)  # a new start
+    stored = again.dreams(CLASSES)
+    assert stored is not None
+    np.testing.assert_array_equal(stored, dreams)
+    assert list(again.dream_steps(CLASSES)) == []  # nothing left to compute
+    other = build_model(config, list("abcde"), np.random.default_rng(1))
+    assert Explainer(other, fast, seed=1, filter_settings=fast, cache=cache).dreams(CLASSES) is None
+    for path in (tmp_path / "dreams").glob("*.npy"):
+        path.write_bytes(b"damaged")
+    assert Explainer(model, fast, seed=1, filter_settings=fast, cache=cache).dreams(CLASSES) is None

@@ -83,7 +83,8 @@ class MainWindow(QMainWindow):
         self.draw.finish_tools()
         self._start_worker(model, description)
         self._connect()
-        self.explain = ExplainController(self, self.draw, model)  # its own worker thread
+        dreams = None if data_dir is None else data_dir / "dreams"  # computed once per model
+        self.explain = ExplainController(self, self.draw, model, dreams)  # own worker thread
         self.prediction_shown.connect(self.explain.on_prediction)
         self.model_changed.connect(self.explain.on_model_changed)
         self.explain.status_message.connect(self.statusBar().showMessage)

@@ -21,6 +21,7 @@ from ocrpad.explain.dream import (
     iter_dream,
     target_values,
 )
+from ocrpad.explain.dream_cache import DreamCache, model_key
 from ocrpad.explain.graph import conv_feature_map, feature_grid, forward_to, layer_index
 from ocrpad.launch.selftest import SelfTestError, load_drawings
 from ocrpad.model import Model
@@ -51,11 +52,14 @@ class Explainer:
         settings: DreamSettings | None = None,
         seed: int = 0,
         filter_settings: DreamSettings = FILTER_SETTINGS,
+        cache: DreamCache | None = None,
     ) -> None:
         self.model = model.copy()
         self.settings = DreamSettings() if settings is None else settings
         self.filter_settings = filter_settings
         self.seed = seed
+        self.cache = cache  # dreams on disk from an earlier start, and for the next one
+        self._key = model_key(self.model, self.settings, filter_settings, seed) if cache else ""
         self._dreams: dict[tuple[str, int], Images] = {}
         self._examples: Images | None = None
         self._responses: dict[int, Images] = {}  # layer index -> (D, C) mean responses
@@ -82,7 +86,9 @@ class Explainer:
         return layer.out_channels
 
     def dreams(self, kind: str) -> Images | None:
-        """(count, 28, 28) once every dream of `kind` is computed, else None."""
+        """(count, 28, 28) once every dream of `kind` is computed (or was, at an earlier
+        start, and is in the disk cache), else None."""
+        self._load(kind)
         keys = [(kind, i) for i in range(self.count(kind))]
         if not all(key in self._dreams for key in keys):
             return None
@@ -102,6 +108,7 @@ class Explainer:
     def dream_steps(self, kind: str, batch: int = BATCH) -> Iterator[Progress]:
         """Compute the missing dreams of `kind` in batches, one ascent step per iteration.
         Stop any time: finished batches stay cached."""
+        self._load(kind)
         todo = [i for i in range(self.count(kind)) if (kind, i) not in self._dreams]
         groups = [todo[k : k + batch] for k in range(0, len(todo), batch)]
         settings = self.settings if kind == CLASSES else self.filter_settings
@@ -120,6 +127,18 @@ class Explainer:
             assert final is not None
             for i, image in zip(group, final.copy(), strict=True):
                 self._dreams[kind, i] = image
+        finished = self.dreams(kind)
+        if todo and self.cache is not None and finished is not None:
+            self.cache.save(self._key, kind, finished)
+
+    def _load(self, kind: str) -> None:
+        """Take the dreams of `kind` from the disk cache if it has them (and none are here)."""
+        count = self.count(kind)
+        if self.cache is None or any((kind, i) in self._dreams for i in range(count)):
+            return
+        stored = self.cache.load(self._key, kind, count)
+        for i, image in enumerate(stored if stored is not None else ()):
+            self._dreams[kind, i] = image
 
     def examples(self) -> Images:
         """The built-in drawings as this model's inputs, (D, 28, 28); (0, 28, 28) if missing."""

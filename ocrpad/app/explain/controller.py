@@ -4,6 +4,7 @@ filter's ideal input in the feature-map viewer. The work runs in an ExplainWorke
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -65,8 +66,15 @@ class ExplainController(QObject):
     status_message = Signal(str, int)  # text, milliseconds (0: until replaced)
     _model_to_worker = Signal(object)
 
-    def __init__(self, parent: QWidget, draw: DrawTab, model: Model | None) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        draw: DrawTab,
+        model: Model | None,
+        dream_cache: Path | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._dream_cache = dream_cache  # a folder: dreams computed once per model
         self.parent_widget = parent
         self.draw = draw
         self.model = model
@@ -127,7 +135,7 @@ class ExplainController(QObject):
     def _start_worker(self, model: Model | None) -> None:
         self.thread_ = QThread(self)
         self.thread_.setObjectName("explain")
-        self.worker = ExplainWorker(model)
+        self.worker = ExplainWorker(model, self._dream_cache)
         self.worker.moveToThread(self.thread_)
         self.worker.heatmap_ready.connect(self._show_heatmap)
         self.worker.dreams_ready.connect(self._on_dreams)

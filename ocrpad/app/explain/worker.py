@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from ocrpad.explain.attribution import Method
+from ocrpad.explain.dream_cache import DreamCache
 from ocrpad.explain.session import CLASSES, Explainer, Progress
 from ocrpad.model import Model
 
@@ -81,8 +83,9 @@ class ExplainWorker(QObject):
     failed = Signal(str)
     _wake = Signal()
 
-    def __init__(self, model: Model | None = None) -> None:
+    def __init__(self, model: Model | None = None, cache_dir: Path | None = None) -> None:
         super().__init__()
+        self._cache = None if cache_dir is None else DreamCache(cache_dir)
         self._lock = threading.Lock()
         self._heatmap: HeatmapRequest | None = None
         self._wanted: list[str] = []  # dream kinds asked for, in order
@@ -143,7 +146,7 @@ class ExplainWorker(QObject):
                 self._explainer = explainer
                 break
         else:
-            self._explainer = Explainer(model)
+            self._explainer = Explainer(model, cache=self._cache)
             self._explainers = [(model, self._explainer), *self._explainers][:KEEP_MODELS]
         self._serial += 1
         if self._job is not None:

@@ -1,0 +1,66 @@
+"""Dreams kept on disk, so that a model's dreams are computed once, not at every start.
+
+A dream depends only on the model's weights, its labels, the dream settings and the seed; the
+cache file's name is a hash of all of them, so a fine-tuned or retrained model never gets
+another model's dreams. Files are plain ``.npy`` arrays (no pickles), written atomically; a
+damaged or foreign file is ignored and computed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.explain.dream import DreamSettings
+from ocrpad.model import Model
+
+FORMAT: Final = "ocrpad-dreams-1"  # part of every key: a new dream algorithm, a new name
+
+
+def model_key(
+    model: Model, settings: DreamSettings, filter_settings: DreamSettings, seed: int
+) -> str:
+    """A short hex digest of everything a model's dreams depend on."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for name, array in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\x00".join(model.labels).encode())
+    digest.update(repr((settings, filter_settings, seed)).encode())
+    return digest.hexdigest()[:24]
+
+
+class DreamCache:
+    """One folder of ``<key>-<kind>.npy`` files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, key: str, kind: str) -> Path:
+        return self.folder / f"{key}-{kind}.npy"
+
+    def load(self, key: str, kind: str, count: int) -> NDArray[np.float32] | None:
+        """The `count` dreams of `kind`, (count, H, W) float32, or None if not stored."""
+        try:
+            images = np.load(self._path(key, kind), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        ok = images.ndim == 3 and len(images) == count and images.dtype == np.float32
+        return images if ok and np.isfinite(images).all() else None
+
+    def save(self, key: str, kind: str, images: NDArray[np.float32]) -> None:
+        """Store the dreams of `kind` (best effort: a folder that cannot be written is skipped)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(handle, "wb") as file:
+                np.save(file, np.asarray(images, dtype=np.float32), allow_pickle=False)
+            Path(temporary).replace(self._path(key, kind))
+        except OSError:
+            return
