@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ocrpad.app.main_window import MainWindow
 from ocrpad.devtools.gui_bench import send_mouse
 from ocrpad.launch.selftest import load_drawings
 
@@ -54,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--char", default="R", help="which built-in drawing to recognise")
     parser.add_argument("--size", default="1100x720", help="window size WxH")
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        help="seconds to wait for the first layers' ideal inputs (0: shoot at once)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
@@ -72,11 +79,21 @@ def main(argv: list[str] | None = None) -> int:
         canvas = window.draw.canvas
         draw(canvas, fit_to_widget(drawing.strokes, canvas))
         _settle(app, 0.5)
+        _wait_for_ideal_inputs(app, window, args.wait)
         ok = window.grab().save(str(args.output))
         label = window.current.label if window.current else "nothing"
         print(f"drew {drawing.name!r}, the window shows {label!r}; saved {args.output}: {ok}")
         window.close()
     return 0 if ok else 1
+
+
+def _wait_for_ideal_inputs(app: QApplication, window: MainWindow, seconds: float) -> None:
+    """Let the ideal inputs in view (the first two conv layers) arrive, for `seconds` at most."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        if not any(section.pending for section in window.draw.feature_maps.sections()[:4]):
+            return
+        _settle(app, 0.5)
 
 
 if __name__ == "__main__":
