@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         self._show_empty()
         request_id, name = self._image_request
         if request_id == failure.request_id:  # the reason, not a guess ("single colour" etc.)
+            self.draw.canvas.set_background(None)  # not shown as if it had been read
             head, _, rest = failure.message.partition(": ")
             reason = rest if rest and head.endswith(name) else failure.message
             self._show_problem(f"Could not read “{name}”: {reason}")
