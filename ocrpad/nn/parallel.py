@@ -17,7 +17,20 @@ from pathlib import Path
 
 _MIN_IMAGES_PER_PART = 4
 _state_lock = threading.Lock()
-_threads = max(1, int(os.environ.get("OCRPAD_THREADS", min(2, os.cpu_count() or 1))))
+_MAX_THREADS = 64
+
+
+def _threads_from_environment() -> int:
+    """``OCRPAD_THREADS`` if it is a whole number in 1..64, else the default (a bad value must
+    not stop ocrpad from starting, nor start thousands of threads)."""
+    default = min(2, os.cpu_count() or 1)
+    text = os.environ.get("OCRPAD_THREADS", "").strip()
+    if not (text.isascii() and text.isdecimal() and len(text) <= 3):
+        return default
+    return int(text) if 1 <= int(text) <= _MAX_THREADS else default
+
+
+_threads = _threads_from_environment()
 _pool: ThreadPoolExecutor | None = None
 _active = 0
 _saved_blas_threads = 0
@@ -65,7 +78,7 @@ def set_threads(count: int) -> None:
     """Use ``count`` worker threads for batch splits (1 disables splitting)."""
     global _threads, _pool
     with _state_lock:
-        _threads = max(1, count)
+        _threads = min(max(1, count), _MAX_THREADS)
         if _pool is not None:
             _pool.shutdown(wait=True)
             _pool = None

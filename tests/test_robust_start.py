@@ -1,0 +1,71 @@
+"""The real ``ocrpad`` process starts on everything a clumsy or hostile world leaves behind at
+once (issue 14): a damaged row, bad settings, a hostile fine-tuned model, a killed Keep's
+temporary file, a nonsense thread count. It shows its window and exits cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ocrpad.data.samples import SampleStore
+from ocrpad.model import build_model
+from ocrpad.nn import serialization
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _hostile_user_model(path: Path) -> None:
+    build_model(labels=list("ab")).save(path)
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    meta["config"] = {**meta["config"], "input_size": 100_000}
+    serialization.save_arrays(path, arrays, meta)
+
+
+def test_ocrpad_starts_with_every_damage_at_once_and_says_what_it_did(tmp_path: Path) -> None:
+    data, config = tmp_path / "data", tmp_path / "config"
+    data.mkdir()
+    with SampleStore(data / "samples.sqlite", renderer=None) as store:
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "a")
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "b")
+        store._db.execute("UPDATE samples SET strokes = 'not json' WHERE id = 1")
+    _hostile_user_model(data / "user-model.npz")
+    tmp_file = data / ".user-model.npz.dead.tmp"
+    tmp_file.write_bytes(b"\0" * 100)
+    os.utime(tmp_file, (time.time() - 60,) * 2)
+    (config / "ocrpad").mkdir(parents=True)
+    (config / "ocrpad" / "ocrpad.ini").write_text(
+        "[General]\npen_width=99999999999999999999\ntheme=\\x1\ncharacter_set=@Invalid(\n"
+        "geometry=@ByteArray(zzz)\nguides=2\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "QT_QPA_PLATFORM": "offscreen",
+        "OCRPAD_DATA_DIR": str(data),
+        "XDG_CONFIG_HOME": str(config),
+        "OCRPAD_THREADS": "lots",
+        "OCRPAD_STARTUP_PROBE": repr(time.time()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrpad"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "s to a visible window" in result.stdout
+    assert not tmp_file.exists()
+    with SampleStore(data / "samples.sqlite", renderer=None) as store:
+        assert store.count() == 2  # the damaged row is still there for rescue
+    assert (data / "user-model.npz").exists()  # refused, not deleted
