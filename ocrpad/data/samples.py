@@ -14,9 +14,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -33,11 +32,14 @@ from ocrpad.data.samples_errors import (
     write_error,
 )
 from ocrpad.data.samples_format import (
+    SOURCES,
+    Sample,
+    Source,
     Strokes,
     decode_png,
     default_renderer,
     encode_png,
-    strokes_from_json,
+    row_to_sample,
     strokes_to_json,
     validate_label,
     validate_strokes,
@@ -47,6 +49,7 @@ __all__ = [
     "SOURCES",
     "Sample",
     "SampleStore",
+    "Source",
     "StoreBusyError",
     "StoreCorruptError",
     "StoreError",
@@ -61,8 +64,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION: Final = 1
-SOURCES: Final = ("prompt", "free", "correction", "import")
-Source = Literal["prompt", "free", "correction", "import"]
 Renderer = Callable[[Sequence[NDArray[np.float32]]], NDArray[np.float32]]
 
 _SCHEMA: Final = f"""
@@ -80,40 +81,24 @@ PRAGMA user_version = {SCHEMA_VERSION};
 _COLUMNS: Final = "id, label, created, strokes, source"
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One stored drawing. ``strokes``: tuple of (k, 2) float32 arrays of x, y (y down)."""
-
-    id: int
-    label: str
-    strokes: Strokes
-    created: float  # seconds since the epoch (UTC)
-    source: str
-
-
-def _row_to_sample(row: tuple[Any, ...]) -> Sample:
-    """A stored row as a Sample; ValueError naming the damage if any field is not valid."""
-    sample_id, label, created, strokes, source = row
-    if not isinstance(created, int | float) or not isinstance(strokes, str):
-        raise ValueError("the row's time or strokes are not stored as such")
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}")
-    return Sample(
-        int(sample_id), validate_label(label), strokes_from_json(strokes), created, source
-    )
-
-
 class SampleStore:
     """The user's samples in one SQLite file (created if missing). Thread-safe."""
 
-    def __init__(self, path: str | Path, *, renderer: Renderer | None = default_renderer) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        renderer: Renderer | None = default_renderer,
+        busy_wait: float = BUSY_WAIT_S,
+    ) -> None:
         self.path = Path(path)
         self._renderer = renderer
+        self._busy_wait = busy_wait
         self._lock = threading.RLock()
         self.damaged: dict[int, str] = {}  # rows skipped when read: id -> what is wrong
         try:
             self._db = sqlite3.connect(
-                self.path, timeout=BUSY_WAIT_S, check_same_thread=False, isolation_level=None
+                self.path, timeout=busy_wait, check_same_thread=False, isolation_level=None
             )
         except sqlite3.Error as error:
             raise write_error(self.path, error) from error
@@ -166,6 +151,17 @@ class SampleStore:
         if self._db.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def waiting(self, seconds: float) -> Iterator[None]:
+        """Inside the block, wait at most ``seconds`` for another program's lock (background
+        retries use a short wait so that they never hold up the window)."""
+        with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+            try:
+                yield
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {int(self._busy_wait * 1000)}")
 
     def close(self) -> None:
         with self._lock:
@@ -286,7 +282,7 @@ class SampleStore:
         samples = []
         for row in rows:
             try:
-                samples.append(_row_to_sample(row))
+                samples.append(row_to_sample(row))
             except (ValueError, TypeError, RecursionError) as error:
                 self.damaged[int(row[0])] = str(error)[:200] or type(error).__name__
         return samples
@@ -330,14 +326,17 @@ class SampleStore:
 
 
 def open_store(
-    path: str | Path, *, renderer: Renderer | None = default_renderer
+    path: str | Path,
+    *,
+    renderer: Renderer | None = default_renderer,
+    busy_wait: float = BUSY_WAIT_S,
 ) -> tuple[SampleStore, Path | None]:
     """Open the store; if it is damaged, set it aside and start a fresh one.
 
     Returns the store and, when a damaged file was moved aside, where it went (for a message).
     """
     try:
-        return SampleStore(path, renderer=renderer), None
+        return SampleStore(path, renderer=renderer, busy_wait=busy_wait), None
     except StoreCorruptError:
         moved = move_aside(path)
-        return SampleStore(path, renderer=renderer), moved
+        return SampleStore(path, renderer=renderer, busy_wait=busy_wait), moved

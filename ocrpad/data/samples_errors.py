@@ -42,8 +42,8 @@ def is_busy(error: sqlite3.Error) -> bool:
 
 def busy_error(path: Path) -> StoreBusyError:
     return StoreBusyError(
-        f"the sample store {path} is in use by another program (locked for more than "
-        f"{BUSY_WAIT_S:g} s); nothing was changed"
+        f"the sample store {path} is in use by another program (it holds a lock); nothing "
+        "was changed"
     )
 
 

@@ -7,11 +7,38 @@ import io
 import json
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 Strokes = tuple[NDArray[np.float32], ...]
+SOURCES: Final = ("prompt", "free", "correction", "import")
+Source = Literal["prompt", "free", "correction", "import"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One stored drawing. ``strokes``: tuple of (k, 2) float32 arrays of x, y (y down)."""
+
+    id: int
+    label: str
+    strokes: Strokes
+    created: float  # seconds since the epoch (UTC)
+    source: str
+
+
+def row_to_sample(row: tuple[Any, ...]) -> Sample:
+    """A stored row as a Sample; ValueError naming the damage if any field is not valid."""
+    sample_id, label, created, strokes, source = row
+    if not isinstance(created, int | float) or not isinstance(strokes, str):
+        raise ValueError("the row's time or strokes are not stored as such")
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    return Sample(
+        int(sample_id), validate_label(label), strokes_from_json(strokes), created, source
+    )
 
 
 def validate_label(label: str) -> str:

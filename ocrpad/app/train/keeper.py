@@ -25,6 +25,7 @@ from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore, Source, StoreError, StoreWriteError
 
 RETRY_MS: Final = 5000
+RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
 RECOVERY_GLOB: Final = "unsaved-*.npz"
 
 Held = tuple[Drawing, str, str]  # strokes, label, source
@@ -103,7 +104,9 @@ class DrawingKeeper(QObject):
             self.message.emit("The sample store can be used again.")
             self.recover()
         held = len(self.unsaved)
-        if self.flush():
+        with self.store.waiting(RETRY_WAIT_S) if self.store else contextlib.nullcontext():
+            stored = self.flush()
+        if stored:
             self.timer.stop()
             if held:
                 self.message.emit(f"Saved {plural(held, 'drawing')} that waited in memory.")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
-from ocrpad.app.train.keeper import DrawingKeeper, ask_about_unsaved
+from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, ask_about_unsaved
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
@@ -160,7 +160,9 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     data_dir = Path(data_dir)
     cleaned = remove_abandoned_temp_files(data_dir)
     store, problem = _open(data_dir)
-    keeper = DrawingKeeper(store, data_dir, opener=lambda: open_store(data_dir / STORE_NAME)[0])
+    keeper = DrawingKeeper(
+        store, data_dir, opener=lambda: open_store(data_dir / STORE_NAME, busy_wait=RETRY_WAIT_S)[0]
+    )
     tab = TrainTab(store, lambda: window.model, keeper=keeper)
     window.add_tab(tab, "&Train")
     wiring = _Wiring(window, tab, data_dir)
