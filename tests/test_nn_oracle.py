@@ -133,3 +133,19 @@ def test_maxpool_of_one_pixel_windows_passes_every_gradient_through() -> None:
     np.testing.assert_array_equal(pool.forward(x), x)
     dy = np.random.default_rng(4).standard_normal(x.shape)
     np.testing.assert_array_equal(pool.backward(dy), dy)
+
+
+@pytest.mark.parametrize(("cin", "cout"), [(5, 3), (2, 4)])
+def test_conv_weight_gradient_without_the_input_gradient_matches_the_loop_oracle(
+    cin: int, cout: int
+) -> None:
+    rng = np.random.default_rng(5)
+    conv = Conv2d(cin, cout, 3, 1, 1, rng=rng)
+    conv.astype(np.float64)
+    x = rng.standard_normal((3, cin, 6, 5))
+    y = conv.forward(x)
+    dy = rng.standard_normal(y.shape)
+    assert conv.backward_cl(dy.transpose(0, 2, 3, 1), need_input_grad=False) is None
+    _, ndw, ndb = naive_conv_backward(x, conv.params["weight"], dy, 1, 1)
+    np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)

@@ -200,13 +200,14 @@ class Conv2d(Layer):
         k, c = self.kernel_size, self.in_channels
         dy2 = np.ascontiguousarray(dy).reshape(n * ho * wo, o)  # (M, O)
         dx = arena.empty(x.shape, dy2.dtype) if need_input_grad else None
-        # A stride-1 input gradient is itself a convolution of dy: one product per chunk,
-        # measured faster than the kh*kw products below unless O > C (longer columns)
-        as_conv = self.stride == 1 and self.padding <= k - 1 and o <= c
+        # dy's columns are kh*kw*O wide, x's kh*kw*C: without an input gradient to compute,
+        # they pay only when O <= C (not for a first layer on a grey image)
+        if self.stride == 1 and self.padding <= k - 1 and (need_input_grad or o <= c):
+            return self._backward_from_dy_columns(x, dy2, dx, need_param_grad)
         chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
-        if as_conv:  # the input gradient's columns: (H*W, kh*kw*O) per image
-            chunk = max(1, min(chunk, CHUNK_BYTES // (x.shape[1] * x.shape[2] * k * k * o * 4)))
-        weight = self._input_grad_weight(dy2.dtype, as_conv)
+        # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS
+        weight = self._matrix[:-1].reshape(k, k, c, o).transpose(0, 1, 3, 2)
+        weight = np.ascontiguousarray(weight, dy2.dtype)
         dws: dict[int, Array] = {}
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -216,11 +217,7 @@ class Conv2d(Layer):
                 rows = slice(a * per_image, b * per_image)
                 if need_param_grad:
                     dw += self._im2col(x, a, b).T @ dy2[rows]
-                if dx is None:
-                    continue
-                if as_conv:
-                    self._input_grad_as_conv(dy2[rows], dx[a:b], weight)
-                else:
+                if dx is not None:
                     self._input_grad(dy2[rows], dx[a:b], weight)
             dws[part] = dw
 
@@ -229,22 +226,50 @@ class Conv2d(Layer):
             self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         return dx
 
-    def _input_grad_weight(self, dtype: np.dtype[Any], as_conv: bool) -> Array:
-        """The weight as the input-gradient passes use it: for the convolution form, the
-        flipped kernel as a (kh*kw*O, C) matrix; otherwise (kh, kw, O, C), every (O, C) slice
-        contiguous for BLAS."""
-        k, c, o = self.kernel_size, self.in_channels, self.out_channels
-        weight = self._matrix[:-1].reshape(k, k, c, o)
-        if as_conv:
-            flipped = weight[::-1, ::-1].transpose(0, 1, 3, 2)
-            return np.ascontiguousarray(flipped, dtype).reshape(k * k * o, c)
-        return np.ascontiguousarray(weight.transpose(0, 1, 3, 2), dtype)
+    def _backward_from_dy_columns(
+        self, x: Array, dy2: Array, dx: Array | None, need_param_grad: bool
+    ) -> Array | None:
+        """Stride 1: one set of columns per chunk, those of dy padded by kh - 1 - padding,
+        (n*H*W, kh*kw*O), serves both gradients. dx is their
+        product with the flipped kernel (the input gradient is a convolution of dy), and
+        x^T times them is the weight gradient with its kernel flipped; x's own columns are
+        never rebuilt. x: (N, H, W, C), dy2: (N*Ho*Wo, O)."""
+        n, h, w, c = x.shape
+        k, o = self.kernel_size, self.out_channels
+        per_image = dy2.shape[0] // n
+        chunk = max(1, CHUNK_BYTES // (h * w * (k * k * o + c) * 4))
+        weight = self._matrix[:-1].reshape(k, k, c, o)[::-1, ::-1].transpose(0, 1, 3, 2)
+        weight = np.ascontiguousarray(weight, dy2.dtype).reshape(k * k * o, c)
+        sums: dict[int, tuple[Array, Array]] = {}
 
-    def _input_grad_as_conv(self, dy2: Array, dx: Array, weight: Array) -> None:
-        """Stride 1: dx (n, H, W, C) is dy2 (n*Ho*Wo, O), padded by kh - 1 - padding and
-        convolved with the flipped kernel ``weight`` (kh*kw*O, C)."""
+        def work(part: int, lo: int, hi: int) -> None:
+            flipped = np.zeros((c, k * k * o), dy2.dtype)  # (C, kh*kw*O), kernel flipped
+            bias = np.zeros(o, dy2.dtype)
+            ones = np.ones(chunk * per_image, dy2.dtype)
+            for a in range(lo, hi, chunk):
+                b = min(a + chunk, hi)
+                dyc = dy2[a * per_image : b * per_image]
+                cols = self._dy_columns(dyc, b - a, h, w)
+                if need_param_grad:
+                    flipped += x[a:b].reshape(-1, c).T @ cols
+                    bias += ones[: len(dyc)] @ dyc
+                if dx is not None:
+                    np.matmul(cols, weight, out=dx[a:b].reshape(-1, c))
+            sums[part] = (flipped, bias)
+
+        parts = parallel_for(n, work)
+        if not need_param_grad:
+            return dx
+        flipped = sum((sums[i][0] for i in range(1, parts)), sums[0][0])
+        grad = flipped.reshape(c, k, k, o)[:, ::-1, ::-1].transpose(1, 2, 0, 3)
+        self._grad_matrix[:-1] = grad.reshape(k * k * c, o)
+        self._grad_matrix[-1] = sum((sums[i][1] for i in range(1, parts)), sums[0][1])
+        return dx
+
+    def _dy_columns(self, dy2: Array, n: int, h: int, w: int) -> Array:
+        """dy2 (n*Ho*Wo, O) of a stride-1 convolution -> columns (n*H*W, kh*kw*O) of dy
+        padded by kh - 1 - padding, in this thread's scratch space."""
         k, q = self.kernel_size, self.kernel_size - 1 - self.padding
-        n, h, w, c = dx.shape
         o = dy2.shape[1]
         ho, wo = h + 2 * self.padding - k + 1, w + 2 * self.padding - k + 1
         src = dy2.reshape(n, ho, wo, o)
@@ -254,7 +279,7 @@ class Conv2d(Layer):
         win = windows_cl(src, k, k, 1)  # (n, H, W, kh, kw, O), a view
         cols = scratch("dcols", (n * h * w, k * k * o), dy2.dtype)
         np.copyto(cols.reshape(win.shape), win)
-        np.matmul(cols, weight, out=dx.reshape(n * h * w, c))
+        return cols
 
     def _input_grad(self, dy2: Array, dx: Array, weight: Array) -> None:
         """Write the input gradient of a few images into dx (n, H, W, C) from their dy2
