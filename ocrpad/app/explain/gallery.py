@@ -85,7 +85,8 @@ class DreamGalleryDialog(QDialog):
         scroller.viewport().installEventFilter(self)
         self.names: list[str] = []
         self._images: NDArray[np.float32] | None = None
-        self.resize(11 * (TILE + GAP) + 60, 760)
+        room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
+        self.resize(min(11 * (TILE + GAP) + 60, room.width()), min(760, room.height()))
         self.clear()
 
     def clear(self) -> None:
