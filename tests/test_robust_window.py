@@ -305,3 +305,20 @@ def test_temporary_files_of_a_killed_keep_are_removed_at_start_but_a_live_ones_s
         assert (data / ".user-model.npz.alive.tmp").exists()  # a living writer's file
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_the_browser_shows_a_bounded_number_of_a_huge_class(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import of 50,000 drawings of one character must not build 50,000 thumbnails."""
+    from ocrpad.app.train import browser as browser_module
+
+    monkeypatch.setattr(browser_module, "GRID", 3)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    ids = store.add_many([[np.array([[0, 0], [5, 9]], np.float32)]] * 8, ["z"] * 8, "import")
+    browser = browser_module.SampleBrowser(store)
+    qtbot.addWidget(browser)
+    browser.refresh(select="z")
+    shown = [browser.grid.item(i).data(Qt.ItemDataRole.UserRole) for i in range(3)]
+    assert browser.grid.count() == 3 and shown == ids[-3:]
+    store.close()

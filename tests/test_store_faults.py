@@ -304,3 +304,12 @@ def test_a_damaged_stored_picture_is_drawn_again_on_export(
     assert samples_io.export_npz(filled, out) == 2
     with np.load(out) as data:
         assert data["images"][0].max() == 255
+
+
+def test_a_class_with_many_drawings_can_be_read_newest_first_in_a_bounded_slice(
+    tmp_path: Path,
+) -> None:
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    ids = store.add_many([line(3)] * 6, ["a"] * 6, "import")
+    assert [s.id for s in store.samples("a", newest=2)] == ids[-2:]
+    assert [s.id for s in store.samples("a")] == ids

@@ -292,14 +292,14 @@ class SampleStore:
         self.samples()
         return dict(self.damaged)
 
-    def samples(self, label: str | None = None) -> list[Sample]:
-        """All samples (of one label if given), oldest first."""
+    def samples(self, label: str | None = None, *, newest: int = -1) -> list[Sample]:
+        """All samples (of one label if given; only its ``newest`` if >= 0), oldest first."""
         if label is None:
             rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id")
             self.damaged.clear()  # a full read finds all of them again
         else:
-            sql = f"SELECT {_COLUMNS} FROM samples WHERE label = ? ORDER BY id"
-            rows = self._query(sql, (label,))
+            sql = f"SELECT {_COLUMNS} FROM samples WHERE label = ? ORDER BY id DESC LIMIT ?"
+            rows = self._query(sql, (label, newest))[::-1]
         return self._parse(rows)
 
     def newest(self, count: int) -> list[Sample]:

@@ -33,6 +33,7 @@ W = TypeVar("W", bound=QWidget)
 
 THUMB: Final = 56
 LARGE: Final = 88
+GRID: Final = 1000  # the newest drawings of a class shown (a thumbnail each costs ~1 ms)
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"
@@ -185,7 +186,8 @@ class SampleBrowser(QWidget):
         self.grid.clear()
         label = self.current_label()
         try:
-            samples = [] if label is None or self.store is None else self.store.samples(label)
+            store = self.store
+            samples = [] if label is None or store is None else store.samples(label, newest=GRID)
         except StoreError as exc:
             self.message.emit(str(exc))
             samples = []
