@@ -322,3 +322,19 @@ def test_the_browser_shows_a_bounded_number_of_a_huge_class(
     shown = [browser.grid.item(i).data(Qt.ItemDataRole.UserRole) for i in range(3)]
     assert browser.grid.count() == 3 and shown == ids[-3:]
     store.close()
+
+
+def test_running_out_of_memory_while_explaining_becomes_a_message(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocrpad.app.explain.worker import ExplainWorker, HeatmapRequest
+    from ocrpad.explain.session import Explainer
+
+    def no_memory(*args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(Explainer, "heatmap", no_memory)
+    worker = ExplainWorker(build_model(TINY, list("ab"), np.random.default_rng(0)))
+    with qtbot.waitSignal(worker.failed, timeout=TIMEOUT) as failed:
+        worker.request_heatmap(HeatmapRequest(1, np.zeros((28, 28), np.float32), 0))
+    assert "not enough memory" in failed.args[0]

@@ -187,6 +187,9 @@ class ExplainWorker(QObject):
         except (ValueError, IndexError) as exc:
             self.failed.emit(f"Could not explain this drawing: {exc}")
             return
+        except MemoryError:
+            self.failed.emit("Could not explain this drawing: there was not enough memory")
+            return
         label = explainer.labels[request.class_index]
         ms = 1000 * (time.perf_counter() - start)
         self.heatmap_ready.emit(
