@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import types
@@ -103,4 +105,22 @@ def test_an_x11_start_without_a_display_says_so_instead_of_aborting(
     monkeypatch.setattr(qt_libraries, "missing_libraries", lambda plugin: [])
     message = qt_libraries.startup_problem([], {"QT_QPA_PLATFORM": "xcb"})
     assert message is not None and "no display" in message and "--self-test" in message
-    assert qt_libraries.startup_problem([], {"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0"}) is None
+    remote = {"QT_QPA_PLATFORM": "xcb", "DISPLAY": "remote.example:0"}  # not testable here
+    assert qt_libraries.startup_problem([], remote) is None
+
+
+@linux_only
+def test_a_display_no_x_server_answers_on_is_named_and_a_live_one_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(qt_libraries, "missing_libraries", lambda plugin: [])
+    number = 64000 + os.getpid() % 1000  # a display number nothing listens on
+    message = qt_libraries.startup_problem([], {"QT_QPA_PLATFORM": "xcb", "DISPLAY": f":{number}"})
+    assert message is not None and f"DISPLAY=:{number}" in message
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:  # an abstract socket:
+        server.bind(f"\0/tmp/.X11-unix/X{number}")  # no file is left behind
+        server.listen(1)
+        assert qt_libraries.x_display_answers(f":{number}") is True
+        env = {"QT_QPA_PLATFORM": "xcb", "DISPLAY": f":{number}.0"}
+        assert qt_libraries.startup_problem([], env) is None
+    assert qt_libraries.x_display_answers("remote.example:0") is None

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -132,9 +134,34 @@ def startup_problem(argv: Sequence[str], environ: Mapping[str, str] | None = Non
     missing = missing_libraries(plugin) if plugin is not None else []
     if missing:
         return describe(missing)
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+    display = env.get("DISPLAY", "")
+    if not display and not env.get("WAYLAND_DISPLAY"):
         return NO_DISPLAY
+    if display and not env.get("WAYLAND_DISPLAY") and x_display_answers(display) is False:
+        return (
+            f"ocrpad cannot open its window: no X server answers on DISPLAY={display}.\n"
+            "Start it from the desktop session that display belongs to, or check the install "
+            "without one: ocrpad --self-test"
+        )
     return None
+
+
+def x_display_answers(display: str) -> bool | None:
+    """Whether a local X display (':N') accepts a connection on its socket (the file in
+    /tmp/.X11-unix or its abstract twin); None for a display it cannot test (a remote one)."""
+    match = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if match is None or not hasattr(socket, "AF_UNIX"):
+        return None
+    path = f"/tmp/.X11-unix/X{match.group(1)}"
+    for address in (path, "\0" + path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(2.0)
+            try:
+                connection.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
 
 
 NO_DISPLAY: Final = (
