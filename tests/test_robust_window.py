@@ -338,3 +338,24 @@ def test_running_out_of_memory_while_explaining_becomes_a_message(
     with qtbot.waitSignal(worker.failed, timeout=TIMEOUT) as failed:
         worker.request_heatmap(HeatmapRequest(1, np.zeros((28, 28), np.float32), 0))
     assert "not enough memory" in failed.args[0]
+
+
+def test_a_lock_taken_while_running_keeps_drawings_and_they_are_saved_once_it_ends(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, model_path, tmp_path)
+    data = tmp_path / "data"
+    tab = _tab(window)
+    try:
+        _correct(qtbot, window, "a")
+        with locked_by_another_process(data / STORE_NAME, "IMMEDIATE") as outcome:
+            _correct(qtbot, window, "b")
+            _correct(qtbot, window, "c")  # joins the waiting one without a second wait
+            assert [u[1] for u in tab.unsaved] == ["b", "c"]
+            assert "in use by another program" in tab.status.text()
+        assert outcome == ["committed"]
+        with qtbot.waitSignal(tab.keeper.stored, timeout=TIMEOUT):
+            tab.keeper.retry()
+    finally:
+        window.close()
+    assert _stored_labels(data) == ["a", "b", "c"]

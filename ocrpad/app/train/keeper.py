@@ -22,7 +22,13 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import plural
 from ocrpad.data import samples_io
-from ocrpad.data.samples import SampleStore, Source, StoreError, StoreWriteError
+from ocrpad.data.samples import (
+    SampleStore,
+    Source,
+    StoreBusyError,
+    StoreError,
+    StoreWriteError,
+)
 
 RETRY_MS: Final = 5000
 RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
@@ -52,6 +58,7 @@ class DrawingKeeper(QObject):
         self.unsaved: list[Held] = []
         self.problem = ""  # why the held drawings are not stored yet
         self.last_id: int | None = None  # the id of the newest drawing stored
+        self._busy = False  # the last refusal was another program's lock
         self.timer = QTimer(self)
         self.timer.setInterval(RETRY_MS)
         self.timer.timeout.connect(self.retry)
@@ -59,9 +66,14 @@ class DrawingKeeper(QObject):
             self.timer.start()
 
     def save(self, strokes: Drawing, label: str, source: str) -> bool:
-        """Hold the drawing and try to store everything held; True if all reached the store."""
+        """Hold the drawing and try to store everything held; True if all reached the store.
+
+        While another program's lock holds earlier drawings back, the new one joins them
+        without another wait for the store (each would hold up the window for the busy wait);
+        the retry timer stores them all."""
+        waiting = self._busy and bool(self.unsaved) and self.timer.isActive()
         self.unsaved.append((tuple(strokes), label, source))
-        return self.flush()
+        return False if waiting else self.flush()
 
     def flush(self) -> bool:
         """Store what is held, oldest first; False (and a retry later) if some is still held."""
@@ -75,10 +87,11 @@ class DrawingKeeper(QObject):
                 self.last_id = self.store.add(strokes, label, _source(source))
             except StoreWriteError as exc:
                 self.problem = str(exc)
+                self._busy = isinstance(exc, StoreBusyError)
                 self._retry_later()
                 return False
             self.unsaved.pop(0)
-        self.problem = ""
+        self.problem, self._busy = "", False
         self.timer.stop()
         return True
 
