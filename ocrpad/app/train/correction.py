@@ -29,7 +29,7 @@ class CorrectionBar(QWidget):
             "Type the right character and press Enter: the drawing is saved for fine-tuning"
         )
         self.undo_button = named(QToolButton(), "undoCorrection")
-        self.undo_button.setText("Undo")
+        self.undo_button.setText("Undo save")  # not the strokes' Undo above it
         self.undo_button.setEnabled(False)
         label = QLabel("&Wrong? It was")
         label.setBuddy(self.input)
