@@ -17,7 +17,7 @@ import pytest
 from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -359,3 +359,36 @@ def test_a_lock_taken_while_running_keeps_drawings_and_they_are_saved_once_it_en
     finally:
         window.close()
     assert _stored_labels(data) == ["a", "b", "c"]
+
+
+def test_an_import_runs_in_the_background_and_its_cancel_adds_nothing(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from ocrpad.app.train.browser import SampleBrowser
+    from ocrpad.data import samples_io
+
+    n = 20_000
+    rng = np.random.default_rng(0)
+    source = tmp_path / "many.npz"
+    np.savez(
+        source,
+        points=(rng.random((n * 8, 2)) * 50).astype(np.float32),
+        stroke_offsets=np.arange(0, n * 8 + 1, 8),
+        sample_stroke_offsets=np.arange(n + 1),
+        labels=np.zeros(n, np.int16),
+        mapping=np.array(["x"]),
+    )
+    store = SampleStore(tmp_path / "s.sqlite")  # renders each drawing: ~20 s in all
+    browser = SampleBrowser(store)
+    qtbot.addWidget(browser)
+    progress: list[int] = []
+    browser.importer.progress.connect(lambda done, total: progress.append(done))
+    with qtbot.waitSignal(browser.import_done, timeout=120_000):
+        assert browser.import_from(source)
+        assert browser.importer.busy  # the window's thread is free meanwhile
+        qtbot.waitUntil(lambda: bool(progress), timeout=60_000)
+        (cancel,) = browser.importer.dialog.findChildren(QPushButton)
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert store.count() == 0 and samples_io.USER_IMPORT.samples >= n
+    assert len(progress) < n // 250  # it stopped early
+    store.close()
