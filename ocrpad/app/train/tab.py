@@ -85,9 +85,9 @@ class TrainTab(QSplitter):
         column.addWidget(self.status)
         self.addWidget(middle)
         self.addWidget(_group("Fine-tune", self.panel))
-        self.setStretchFactor(0, 3)
-        self.setStretchFactor(1, 4)
-        self.setStretchFactor(2, 4)
+        self.setStretchFactor(0, 4)  # room to draw on, and for several columns of samples
+        self.setStretchFactor(1, 5)
+        self.setStretchFactor(2, 3)
         self.setChildrenCollapsible(False)
         self.worker = TrainWorker(fine_tune_fn)
         self.thread_: QThread | None = None
