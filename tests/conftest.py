@@ -20,3 +20,12 @@ def unipen_dir() -> Path:
     if not (UNIPEN_DIR / "unipen-test.npz").is_file():
         pytest.skip(f"shared handwriting data not found at {UNIPEN_DIR}")
     return UNIPEN_DIR
+
+
+@pytest.fixture
+def symbols_dir() -> Path:
+    """The shared UNIPEN symbols folder; tests that need it skip cleanly when it is absent."""
+    folder = SHARED_DATA / "unipen-symbols"
+    if not (folder / "unipen-symbols-test.npz").is_file():
+        pytest.skip(f"shared symbol data not found at {folder}")
+    return folder

@@ -96,3 +96,36 @@ def test_ocrpad_eval_simulates_coarse_joined_traces(
     assert eval_cli.main(["--data", digits, "--weights", model, "--coarse", "1"]) == 2
     assert "at least 2 points" in capsys.readouterr().err
     assert eval_cli.main(["--data", digits, "--weights", model, "--charset", "XYZ"]) == 2
+
+
+def test_ocrpad_eval_can_score_only_the_chosen_sets_drawings(
+    digits_and_symbols: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model, digits, symbols = map(str, digits_and_symbols)
+    args = ["--data", digits, "--data", symbols, "--weights", model, "--charset", "symbols"]
+    only = _eval(capsys, *args, "--only-set")
+    assert only["samples"] == 30 and only["accuracy"] >= 0.9
+    assert _eval(capsys, *args)["samples"] == 60
+
+
+def test_the_reader_fit_records_symbol_figures_apart_from_the_default_sets(
+    digits_and_symbols: tuple[Path, Path, Path],
+) -> None:
+    from ocrpad.cli.fit_reader import test_figures
+    from ocrpad.model import load_model
+    from ocrpad.reading.fit import fit_reader
+
+    model = load_model(digits_and_symbols[0])
+    model.meta["recipe"]["val_fraction"] = 0.2  # writers held out for the reader's temperature
+    train = concat_datasets([synthetic_strokes(96, seed=7), _symbols(96, seed=8)])
+    fitted, _ = fit_reader(model, train, progress=lambda _: None)
+    test = concat_datasets([synthetic_strokes(30, seed=4), _symbols(30, seed=5)])
+    figures = test_figures(fitted, test, seed=0)
+    assert set(figures) == {
+        "without_history",
+        "with_history",
+        "symbols_without_history",
+        "symbols_with_history",
+    }
+    assert figures["without_history"]["samples"] == figures["symbols_with_history"]["samples"] == 30
+    assert figures["symbols_without_history"]["accuracy"] >= 0.9

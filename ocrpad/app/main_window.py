@@ -30,7 +30,7 @@ from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.settings import read_bool, read_bytes, read_int, read_text
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
-from ocrpad.charsets import taught_labels
+from ocrpad.charsets import SYMBOLS, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import HISTORY_CAP, WritingGuides
 
@@ -199,7 +199,8 @@ class MainWindow(QMainWindow):
     def _show_character_set(self) -> None:
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))
         chars = None if self._charset is None else "".join(self._charset)
-        self.draw.show_character_set(chars, taught)
+        symbols = self.model is not None and any(c in SYMBOLS for c in self.model.labels)
+        self.draw.show_character_set(chars, taught, symbols=symbols)
 
     def open_image(self, path: str | Path) -> None:
         """Recognise a picture file (read and converted in the worker)."""

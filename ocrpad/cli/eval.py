@@ -10,7 +10,9 @@ unless `--charset` names another (digits, upper, lower, letters, alnum, symbols,
 characters themselves). `--history session` reads each drawing with up to 30 other drawings of
 the same writer (seeded, never itself) as the reader's history. `--coarse N` measures other
 devices' traces: every drawing joined into one polyline (pen-up moves drawn as ink) and
-resampled by arc length to N points. The JSON adds `ece` and `worst_class`.
+resampled by arc length to N points. `--only-set` scores only the drawings of the character
+set (e.g. the symbols, read with the same writer's letters as history). The JSON adds `ece`
+and `worst_class`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SET",
         help="answer only from this set: digits, upper, lower, letters, alnum, symbols, all, "
         "default (letters, digits and the classes a user taught) or the characters themselves",
+    )
+    parser.add_argument(
+        "--only-set",
+        action="store_true",
+        help="score only the drawings of the character set; the others still serve as history",
     )
     parser.add_argument(
         "--coarse",
@@ -126,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     probs = read_all(model, data, allowed, history, args.batch_size)
     seconds = time.perf_counter() - start
     truth = data.characters()
+    if args.only_set:
+        rows = [i for i, c in enumerate(truth) if c in set(allowed)]
+        probs, truth = probs[rows], [truth[i] for i in rows]
     result = metrics(probs, model.labels, truth)
     result.update(calibration(probs, model.labels, truth, result["per_class"]))
     if args.confusion is not None:

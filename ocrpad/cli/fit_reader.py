@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ocrpad.charsets import resolve_charset, taught_labels
+from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
 from ocrpad.cli.eval import calibration, read_all
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset
@@ -68,18 +68,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def test_figures(model: Model, test: StrokeDataset, seed: int) -> dict[str, dict[str, Any]]:
-    """`ocrpad-eval`'s headline figures on `test` (default character set), with and without
-    session history."""
-    allowed = resolve_charset("default", model.labels, taught_labels(model.meta))
+    """`ocrpad-eval`'s headline figures on `test`, with and without session history: for the
+    default character set on its own drawings (`without_history`, `with_history`), and for the
+    symbols on theirs (`symbols_without_history`, `symbols_with_history`) when the model reads
+    symbols. History is always the writer's other drawings, whatever their set."""
+    default = resolve_charset("default", model.labels, taught_labels(model.meta))
+    sets = {"": default}
+    if any(c in SYMBOLS for c in model.labels):
+        sets["symbols_"] = resolve_charset("symbols", model.labels)
+    truth = test.characters()
     out: dict[str, dict[str, Any]] = {}
-    for name, history in (
-        ("without_history", None),
-        ("with_history", session_history(test.writers, seed)),
-    ):
-        probs = read_all(model, test, allowed, history)
-        result = metrics(probs, model.labels, test.characters())
-        result.update(calibration(probs, model.labels, test.characters(), result["per_class"]))
-        out[name] = {k: v for k, v in result.items() if k != "per_class"}
+    for prefix, allowed in sets.items():
+        rows = [i for i, c in enumerate(truth) if c in set(allowed)]
+        for name, history in (
+            ("without_history", None),
+            ("with_history", session_history(test.writers, seed)),
+        ):
+            probs = read_all(model, test, allowed, history)[rows]
+            chars = [truth[i] for i in rows]
+            result = metrics(probs, model.labels, chars)
+            result.update(calibration(probs, model.labels, chars, result["per_class"]))
+            out[prefix + name] = {k: v for k, v in result.items() if k != "per_class"}
     return out
 
 

@@ -28,7 +28,8 @@ CHARACTER_SETS: tuple[tuple[str, str | None], ...] = (
     ("Small letters", NAMED["lower"]),
     ("Letters", NAMED["letters"]),
 )
-"""The selector's fixed entries: (text, characters; None = every class the model reads)."""
+"""The selector's fixed entries: (text, characters; None = the model's default set: letters,
+digits and the classes the user taught, never the symbols nobody asked for)."""
 
 
 class DrawTab(QSplitter):
@@ -103,13 +104,18 @@ class DrawTab(QSplitter):
         right.setMinimumWidth(170)
         return right
 
-    def show_character_set(self, chars: str | None, user_classes: str = "") -> None:
-        """Select the entry for `chars` (None: All); the user's own classes get an entry when
-        they taught any, and any other set a "Custom" one. Emits no signal."""
+    def show_character_set(
+        self, chars: str | None, user_classes: str = "", *, symbols: bool = False
+    ) -> None:
+        """Select the entry for `chars` (None: All); a model that reads symbols gets a
+        "Symbols" entry, the user's own classes one when they taught any, and any other set a
+        "Custom" one. Emits no signal."""
         box = self.character_set
         box.blockSignals(True)
         while box.count() > len(CHARACTER_SETS):
             box.removeItem(box.count() - 1)
+        if symbols:
+            box.addItem("Symbols", NAMED["symbols"])
         if user_classes:
             box.addItem(f"Your classes ({user_classes})", user_classes)
         index = box.findData(chars) if chars is not None else 0
