@@ -129,3 +129,16 @@ def test_the_reader_fit_records_symbol_figures_apart_from_the_default_sets(
     }
     assert figures["without_history"]["samples"] == figures["symbols_with_history"]["samples"] == 30
     assert figures["symbols_without_history"]["accuracy"] >= 0.9
+
+
+def test_the_readers_temperature_is_fitted_on_each_drawings_own_set() -> None:
+    from ocrpad.reading.fit import within_own_set
+
+    class Labels:
+        labels = LABELS  # 0 1 l o - . |
+
+    z = np.zeros((2, len(LABELS)))
+    y = np.array([LABELS.index("l"), LABELS.index("|")])
+    masked = within_own_set(z, y, Labels())
+    assert np.all(masked[0, :4] == 0) and np.all(masked[0, 4:] < -100)  # a letter: no symbols
+    assert np.all(masked[1, 4:] == 0) and np.all(masked[1, :4] < -100)  # a symbol: symbols only

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.charsets import default_charset
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of
@@ -167,6 +168,17 @@ def fit_temperature(z: F64, y: I64) -> float:
     return float(np.exp((lo + hi) / 2))
 
 
+def within_own_set(z: F64, y: I64, model: Model) -> F64:
+    """Logits (n, C) with the classes outside each drawing's own character set pushed far
+    down: a letter or digit is read from the default set, a symbol from the symbols (how the
+    reader is used), so the temperature calibrates the odds that are shown."""
+    default = set(default_charset(model.labels))
+    in_default = np.array([c in default for c in model.labels])
+    own_default = in_default[y]  # (n,) the drawing's label is in the default set
+    allowed = np.where(own_default[:, None], in_default[None, :], ~in_default[None, :])
+    return np.where(allowed, z, z.min() - 1e3)
+
+
 def fit_reader(
     model: Model,
     data: StrokeDataset,
@@ -223,10 +235,9 @@ def fit_reader(
         seed=seed,
     )
     held_y = held[y_all[held] >= 0]
-    z_held = _held_logits(layer, net, sizes, history, held_y)
-    layer = _replace(
-        layer, temperature=fit_temperature(z_held, np.r_[y_all[held_y], y_all[held_y]])
-    )
+    y_held = np.r_[y_all[held_y], y_all[held_y]]
+    z_held = within_own_set(_held_logits(layer, net, sizes, history, held_y), y_held, model)
+    layer = _replace(layer, temperature=fit_temperature(z_held, y_held))
     report = _report(layer, net, sizes, history, held_y, y_all, time.perf_counter() - start)
     out = model.copy()
     arrays, meta = layer.to_file()
