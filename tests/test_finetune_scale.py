@@ -124,3 +124,22 @@ def test_a_fine_tune_records_what_it_taught_and_applies_the_prior_correction() -
     b, _ = fine_tune(model, drawings, labels, settings=kept, rehearsal=None)
     assert a.meta["fine_tune"]["taught_labels"] == ["1", "|"] and a.labels[-1] == "|"
     assert not np.allclose(a.state_dict()["out.bias"], b.state_dict()["out.bias"])
+
+
+def test_a_personal_model_keeps_reading_with_the_writers_history() -> None:
+    from reading_helpers import circle, cross, fitted_model
+
+    from ocrpad.learning.finetune import fine_tune
+    from ocrpad.reading import Reader, context_of
+
+    base = fitted_model()
+    drawings = [circle(50), circle(90), circle(52), circle(88), cross(70), cross(72)]
+    settings = FineTuneSettings(epochs=2, batch_user=4, batch_rehearsal=0, held_out=0.0)
+    tuned, _ = fine_tune(base, drawings, ["o", "O", "o", "O", "+", "+"], settings=settings)
+    assert context_of(tuned) is not None and "+" in tuned.labels  # grown, context aligned
+    reader = Reader(tuned)
+    history = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]
+    big = reader.read(circle(90), history=history)
+    small = reader.read(circle(50), history=history)
+    assert big.history_used == len(history)
+    assert big.label == "O" and small.label == "o"  # the writer's scale still decides

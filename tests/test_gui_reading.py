@@ -120,3 +120,28 @@ def test_finished_drawings_and_saved_samples_become_the_history(
     _clear(window, qtbot)
     assert _draw(window, qtbot).history_used == 4  # type: ignore[attr-defined]
     window.close()
+
+
+def _dash(window: MainWindow, qtbot: QtBot) -> object:
+    canvas = window.draw.canvas
+    scale, dx, dy = canvas.widget_transform()
+    points = [(float(x) * scale + dx, 500.0 * scale + dy) for x in np.linspace(300, 700, 20)]
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(canvas, points)
+    return blocker.args[0]
+
+
+def test_symbols_are_read_only_from_the_symbols_entry(window: MainWindow, qtbot: QtBot) -> None:
+    from ocrpad.charsets import SYMBOLS
+
+    assert window.model is not None and set(SYMBOLS) <= set(window.model.labels)
+    everything = _dash(window, qtbot)
+    assert not set(everything.labels) & set(SYMBOLS)  # type: ignore[attr-defined]
+    _clear(window, qtbot)
+    box = window.draw.character_set
+    for _ in range(5):  # All → Digits → Capitals → Small letters → Letters → Symbols
+        qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert box.currentText() == "Symbols"
+    dash = _dash(window, qtbot)
+    assert dash.labels == list(SYMBOLS) and dash.label in "-_~"  # type: ignore[attr-defined]
+    assert {c for c, _ in window.draw.chart.sorted_classes()} == set(SYMBOLS)

@@ -7,20 +7,41 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ocrpad import resources
+from ocrpad.charsets import SYMBOLS
+from ocrpad.cli.eval import read_all
+from ocrpad.cli.train import build_parser, recipe_from_args
+from ocrpad.data.coarse import coarse_dataset
+from ocrpad.data.unipen import load_unipen
 from ocrpad.learning.recipe import Recipe
 from ocrpad.model import load_model
 
 CARD = resources.weights_dir() / "README.md"
+WIDENING = ("--epochs", "2", "--lr", "5e-4", "--warmup-steps", "300", "--coarse", "0.6")
+"""The flags of the model card's second command (besides --data, --init-from and --out)."""
 
 
-def test_the_training_defaults_are_the_shipped_models_recipe() -> None:
+def test_the_training_defaults_are_the_shipped_models_first_stage() -> None:
     shipped = load_model()
     assert shipped.meta["trained_by"] == "ocrpad-train"
-    first_stage = shipped.meta.get("init", shipped.meta)  # trained from scratch
+    first_stage = shipped.meta["init"]  # trained from scratch on letters and digits
+    assert first_stage["labels"] == 62
     assert Recipe.from_dict(first_stage["recipe"]) == Recipe()
+
+
+def test_the_shipped_model_is_the_model_cards_widening_of_its_first_stage() -> None:
+    shipped = load_model()
+    args = build_parser().parse_args(["--data", "unipen", "--out", "x.npz", *WIDENING])
+    expected = recipe_from_args(args).to_dict()
+    recorded = dict(shipped.meta["recipe"])
+    assert len(recorded.pop("init_sha256")) == 64 and expected.pop("init_sha256") == ""
+    assert recorded == json.loads(json.dumps(expected))
+    assert " ".join(WIDENING) in CARD.read_text(encoding="utf-8")
+    assert shipped.labels[62:] == list(SYMBOLS) and len(shipped.labels) == 94
+    assert shipped.meta["data"]["class_counts"]["."] > 0  # fine-tuning keeps these priors
 
 
 def test_the_model_card_names_the_shipped_models_figures() -> None:
@@ -51,3 +72,18 @@ def test_ocrpad_eval_on_the_test_split_gives_the_model_cards_figures(unipen_dir:
     assert measured["samples"] == recorded["samples"] == 9854
     for key in ("accuracy", "balanced_accuracy", "merged_accuracy", "top3_accuracy"):
         assert measured[key] == pytest.approx(recorded[key], abs=1e-4), key
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_coarse_joined_digits_read_as_well_as_the_model_card_says(unipen_dir: Path) -> None:
+    """Each test digit joined into one 8-point polyline, as a coarse pen or a mouse gives it."""
+    model = load_model()
+    test = load_unipen(unipen_dir / "unipen-test.npz", images=False)
+    digits = test.subset(np.flatnonzero(np.isin(test.characters(), list("0123456789"))))
+    coarse = coarse_dataset(digits, 8)
+    probs = read_all(model, coarse, list("0123456789"), None)  # as ocrpad-eval reads
+    guesses = [model.labels[i] for i in np.argmax(probs, axis=1)]
+    accuracy = float(np.mean([g == t for g, t in zip(guesses, coarse.characters(), strict=True)]))
+    assert f"{accuracy:.4f}" in CARD.read_text(encoding="utf-8")
+    assert accuracy >= 0.95  # the network before coarse-trace training read 0.8788
