@@ -84,6 +84,31 @@ def test_a_store_locked_at_start_up_is_waited_for_kept_and_used_once_free(
     assert _stored_labels(data) == ["k", "m"]
 
 
+def test_undo_takes_back_the_correction_itself_whether_it_waits_in_memory_or_was_stored(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    SampleStore(data / STORE_NAME, renderer=None).close()
+    undo_button = "undoCorrection"
+    with locked_by_another_process(data / STORE_NAME):
+        window = open_window(qtbot, model_path, tmp_path)
+        tab = _tab(window)
+        _correct(qtbot, window, "a")  # waits in memory: the store is locked
+        tab.save((np.array([[0, 0], [5, 9]], np.float32),), "b", "prompt")  # waits too
+        assert [u[1] for u in tab.unsaved] == ["a", "b"]
+        qtbot.mouseClick(window.findChild(QWidget, undo_button), Qt.MouseButton.LeftButton)
+        assert [u[1] for u in tab.unsaved] == ["b"]  # the correction went, not the newest
+    with qtbot.waitSignal(tab.keeper.stored, timeout=TIMEOUT):
+        tab.keeper.retry()
+    _correct(qtbot, window, "c")  # stored at once
+    tab.save((np.array([[0, 0], [5, 9]], np.float32),), "d", "prompt")
+    qtbot.mouseClick(window.findChild(QWidget, undo_button), Qt.MouseButton.LeftButton)
+    assert "Took back the drawing saved as 'c'" in tab.status.text()
+    window.close()
+    assert _stored_labels(data) == ["b", "d"]
+
+
 # -- 2. drawings kept in memory are never dropped silently at close -------------------------------
 def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_back(
     qtbot: QtBot, model_path: Path, tmp_path: Path

@@ -33,6 +33,7 @@ from ocrpad.data.samples import (
 RETRY_MS: Final = 5000
 RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
 RECOVERY_GLOB: Final = "unsaved-*.npz"
+STORED_KEPT: Final = 64  # stored drawings a save's undo can still find
 
 Held = tuple[Drawing, str, str]  # strokes, label, source
 
@@ -58,6 +59,10 @@ class DrawingKeeper(QObject):
         self.unsaved: list[Held] = []
         self.problem = ""  # why the held drawings are not stored yet
         self.last_id: int | None = None  # the id of the newest drawing stored
+        self.last_held: Held | None = None  # the newest drawing handed to `save`
+        # Recent drawings that reached the store, by identity: (the drawing, its id). The entry
+        # keeps the drawing alive, so its id() cannot be reused while it is listed.
+        self._stored: dict[int, tuple[Held, int]] = {}
         self._busy = False  # the last refusal was another program's lock
         self.timer = QTimer(self)
         self.timer.setInterval(RETRY_MS)
@@ -72,8 +77,23 @@ class DrawingKeeper(QObject):
         without another wait for the store (each would hold up the window for the busy wait);
         the retry timer stores them all."""
         waiting = self._busy and bool(self.unsaved) and self.timer.isActive()
-        self.unsaved.append((tuple(strokes), label, source))
+        held: Held = (tuple(strokes), label, source)
+        self.last_held = held
+        self.unsaved.append(held)
         return False if waiting else self.flush()
+
+    def take_back(self, held: Held) -> None:
+        """Undo the save of `held` (a drawing `save` was given): drop it if it still waits in
+        memory, else delete the sample it became. KeyError if it is neither any more."""
+        for i, waiting in enumerate(self.unsaved):
+            if waiting is held:
+                del self.unsaved[i]
+                return
+        entry = self._stored.get(id(held))
+        if entry is None or entry[0] is not held or self.store is None:
+            raise KeyError("it is no longer kept")
+        self.store.delete(entry[1])
+        del self._stored[id(held)]
 
     def flush(self) -> bool:
         """Store what is held, oldest first; False (and a retry later) if some is still held."""
@@ -82,7 +102,8 @@ class DrawingKeeper(QObject):
             self._retry_later()
             return False
         while self.unsaved:
-            strokes, label, source = self.unsaved[0]
+            held = self.unsaved[0]
+            strokes, label, source = held
             try:
                 self.last_id = self.store.add(strokes, label, _source(source))
             except StoreWriteError as exc:
@@ -91,6 +112,9 @@ class DrawingKeeper(QObject):
                 self._retry_later()
                 return False
             self.unsaved.pop(0)
+            self._stored[id(held)] = (held, self.last_id)
+            while len(self._stored) > STORED_KEPT:
+                del self._stored[next(iter(self._stored))]
         self.problem, self._busy = "", False
         self.timer.stop()
         return True

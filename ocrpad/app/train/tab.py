@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser, named, plural
 from ocrpad.app.train.collect import CollectPanel
-from ocrpad.app.train.keeper import DrawingKeeper
+from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.panel import FineTunePanel, verdict
 from ocrpad.app.train.worker import (
     FineTuneFn,
@@ -69,7 +69,7 @@ class TrainTab(QSplitter):
         self.keeper = keeper or DrawingKeeper(store)  # holds drawings the store refused
         self.keeper.setParent(self)
         self._reported: set[int] = set()
-        self.last_saved: int | None = None  # the id of the newest drawing written to the store
+        self.last_held: Held | None = None  # the newest drawing saved (an undo takes it back)
         self.pending: TrainResult | None = None  # a fine-tuned model awaiting keep / discard
         self.collect = CollectPanel(self.save)
         self.browser = SampleBrowser(store)
@@ -128,9 +128,9 @@ class TrainTab(QSplitter):
         except ValueError as exc:
             self.show_message(str(exc))
             return False
-        self.last_saved = None
-        if self.keeper.save(strokes, label, source):
-            self.last_saved = self.keeper.last_id
+        stored = self.keeper.save(strokes, label, source)
+        self.last_held = self.keeper.last_held
+        if stored:
             self.show_message(f"Saved {label!r} ({plural(self._count(), 'drawing')} in all)")
         else:
             self.show_message(self.keeper.held_message())
@@ -159,15 +159,12 @@ class TrainTab(QSplitter):
         self.browser.store = store
         self._samples_changed()
 
-    def unsave(self, sample_id: int | None) -> bool:
-        """Take back a save: delete sample `sample_id` from the store, or (None) the newest
-        drawing still held in memory. False (and a message) if it cannot be done."""
+    def unsave(self, held: Held) -> bool:
+        """Take back the save of `held` (``last_held`` after a save), whether it still waits in
+        memory or reached the store. False (and a message) if it cannot be done."""
         try:
-            if sample_id is None:
-                self.unsaved.pop()
-            elif self.store is not None:
-                self.store.delete(sample_id)
-        except (IndexError, KeyError, StoreError) as exc:
+            self.keeper.take_back(held)
+        except (KeyError, StoreError) as exc:
             self.show_message(f"Could not take the drawing back ({exc})")
             return False
         self.browser.refresh()

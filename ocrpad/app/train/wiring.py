@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
-from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, ask_about_unsaved
+from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, Held, ask_about_unsaved
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
@@ -53,7 +53,7 @@ class _Wiring(QObject):
         self.correction.corrected.connect(self.correct)
         self.correction.problem.connect(self.tab.show_message)
         self.correction.undo_requested.connect(self.undo_correction)
-        self._last_correction: tuple[int | None, str] | None = None  # (sample id, label)
+        self._last_correction: tuple[Held | None, str] | None = None  # (the drawing, label)
         tab.model_accepted.connect(self.accept)
         tab.restore_factory_requested.connect(self.restore_factory)
         tab.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
@@ -84,7 +84,7 @@ class _Wiring(QObject):
             self.tab.show_message("Draw something first, then type what it was.")
             return
         if self.tab.save(strokes, label, "correction"):
-            self._last_correction = (self.tab.last_saved, label)
+            self._last_correction = (self.tab.last_held, label)
             self.correction.saved(label)
             self.window.statusBar().showMessage(
                 f"Saved this drawing as {label!r} — Undo takes it back", 8000
@@ -93,8 +93,8 @@ class _Wiring(QObject):
     def undo_correction(self) -> None:
         if self._last_correction is None:
             return
-        sample_id, label = self._last_correction
-        if self.tab.unsave(sample_id):
+        held, label = self._last_correction
+        if held is not None and self.tab.unsave(held):
             self._last_correction = None
             self.correction.undone()
             self.tab.show_message(f"Took back the drawing saved as {label!r}")
