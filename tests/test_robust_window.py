@@ -417,3 +417,28 @@ def test_an_import_runs_in_the_background_and_its_cancel_adds_nothing(
     assert store.count() == 0 and samples_io.USER_IMPORT.samples >= n
     assert len(progress) < n // 250  # it stopped early
     store.close()
+
+
+def test_closing_the_window_during_an_import_takes_the_half_import_back(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    n = 20_000
+    rng = np.random.default_rng(0)
+    source = tmp_path / "many.npz"
+    np.savez(
+        source,
+        points=(rng.random((n * 8, 2)) * 50).astype(np.float32),
+        stroke_offsets=np.arange(0, n * 8 + 1, 8),
+        sample_stroke_offsets=np.arange(n + 1),
+        labels=np.zeros(n, np.int16),
+        mapping=np.array(["x"]),
+    )
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    progress: list[int] = []
+    tab.browser.importer.progress.connect(lambda done, total: progress.append(done))
+    assert tab.browser.import_from(source)
+    qtbot.waitUntil(lambda: bool(progress), timeout=60_000)  # some drawings are in
+    window.close()
+    assert not tab.browser.importer.busy  # the import stopped before the window went
+    assert _stored_labels(tmp_path / "data") == []  # and took back what it had added
