@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocrpad.bounds import check_picture_size
 
@@ -19,7 +19,7 @@ class ImageReadError(ValueError):
 
 
 def load_image(path: str | Path) -> NDArray[np.uint8]:
-    """Read a picture file → (H, W) uint8 grey; transparency is composited over white.
+    """Read a picture file → (H, W) uint8 grey, upright; transparency is composited over white.
 
     The size in the file's header is checked against `ocrpad.bounds` before any pixel is
     decoded. Raises ImageReadError (a ValueError) naming the file and the reason when it cannot
@@ -33,6 +33,8 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
             except ValueError as exc:
                 raise ImageReadError(f"{path}: {exc}") from exc
             im.load()
+            # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
+            im = ImageOps.exif_transpose(im)
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
                 rgba = im.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -111,3 +111,16 @@ def test_a_tiny_or_single_colour_picture_reads_and_is_called_single_colour(
     assert pixels.shape == (size[1], size[0])
     with pytest.raises(EmptyDrawingError, match="single colour"):
         bitmap_to_input(pixels)
+
+
+def test_a_photo_with_a_rotation_tag_is_read_upright_as_viewers_show_it(tmp_path: Path) -> None:
+    pixels = np.full((100, 200), 255, np.uint8)  # stored 200 wide, 100 tall
+    pixels[:, :20] = 0  # ink along the stored left edge
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; show it rotated 90° clockwise
+    path = tmp_path / "phone.jpg"
+    image.save(path, exif=exif, quality=95)
+    grey = load_image(path)
+    assert grey.shape == (200, 100)  # upright: as tall as the stored picture is wide
+    assert grey[:20].mean() < 60 and grey[40:].mean() > 200  # the ink is now along the top
