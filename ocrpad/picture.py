@@ -34,13 +34,13 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
                 raise ImageReadError(f"{path}: {exc}") from exc
             im.load()
             # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-                rgba = im.convert("RGBA")
+            upright = ImageOps.exif_transpose(im)
+            if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
+                rgba = upright.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 grey = Image.alpha_composite(white, rgba).convert("L")
             else:
-                grey = im.convert("L")
+                grey = upright.convert("L")
             return np.asarray(grey, dtype=np.uint8).copy()
     except ImageReadError:
         raise

@@ -110,3 +110,16 @@ def test_dreams_are_kept_on_disk_for_the_same_model_and_only_for_it(tmp_path: Pa
     for path in (tmp_path / "dreams").glob("*.npy"):
         path.write_bytes(b"damaged")
     assert Explainer(model, fast, seed=1, filter_settings=fast, cache=cache).dreams(CLASSES) is None
+
+
+def test_a_dream_that_cannot_be_written_leaves_no_half_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DreamCache(tmp_path / "dreams")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full_disk)
+    cache.save("key", "classes", np.zeros((2, 28, 28), np.float32))  # best effort: no error
+    assert list((tmp_path / "dreams").iterdir()) == []

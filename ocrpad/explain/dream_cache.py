@@ -59,8 +59,11 @@ class DreamCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        except OSError:
+            return
+        try:
             with os.fdopen(handle, "wb") as file:
                 np.save(file, np.asarray(images, dtype=np.float32), allow_pickle=False)
             Path(temporary).replace(self._path(key, kind))
-        except OSError:
-            return
+        except OSError:  # e.g. a full disk: leave no half-written file behind
+            Path(temporary).unlink(missing_ok=True)

@@ -73,12 +73,12 @@ class NeuronWorker(QObject):
             request, self._request = self._request, None
         if request is None or self._model is None:
             return
-        tracer = self._tracer
-        if tracer is None or not np.array_equal(tracer.image, request.image):
-            tracer = self._tracer = NeuronTracer(self._model, request.image)
-        try:
+        try:  # a failure anywhere reaches the panel, which would otherwise wait for ever
+            tracer = self._tracer
+            if tracer is None or not np.array_equal(tracer.image, request.image):
+                tracer = self._tracer = NeuronTracer(self._model, request.image)
             view = neuron_view(tracer, request.unit)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, MemoryError) as exc:
             self.failed.emit(f"Could not trace this unit: {exc}")
             return
         self.traced.emit(TraceResult(request.request_id, view, self._serial))
