@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,24 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     kept = accepted.args[0]
     assert kept is not model and kept.labels[-2:] == ["+", "?"]
     assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
+
+
+def test_start_reads_the_stored_drawings_off_the_windows_thread(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(store)
+    tab.browser.refresh()
+    readers: list[threading.Thread] = []
+    read_all = store.samples
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        readers.append(threading.current_thread())
+        return read_all(*args, **kwargs)
+
+    monkeypatch.setattr(store, "samples", recorded)
+    _run_fine_tune(qtbot, tab)
+    assert readers and threading.main_thread() not in readers  # a large store never freezes it
+    assert tab.panel.table.item(0, 1).text() == "4"  # and they all reached the fine-tune
 
 
 def test_a_discarded_fine_tune_changes_nothing(

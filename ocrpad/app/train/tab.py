@@ -181,13 +181,18 @@ class TrainTab(QSplitter):
         """Every stored drawing that can be read, plus those held in memory. Damaged rows
         are skipped (and reported); a busy store is reported and only the held ones come."""
         try:
-            samples = self.store.samples() if self.store is not None else []
+            strokes, labels = self.stored_drawings()
         except StoreError as exc:
             self.show_message(f"Your saved drawings cannot be read right now: {exc}")
-            samples = []
+            strokes, labels = [], []
         self._report_damage()
-        strokes = [s.strokes for s in samples] + [u[0] for u in self.unsaved]
-        return strokes, [s.label for s in samples] + [u[1] for u in self.unsaved]
+        return strokes + [u[0] for u in self.unsaved], labels + [u[1] for u in self.unsaved]
+
+    def stored_drawings(self) -> tuple[list[Drawing], list[str]]:
+        """The store's readable drawings and labels (no widget is touched: the fine-tune's
+        worker thread calls this). Raises StoreError when the store cannot be read."""
+        samples = self.store.samples() if self.store is not None else []
+        return [s.strokes for s in samples], [s.label for s in samples]
 
     def _report_damage(self) -> None:
         damaged = {} if self.store is None else self.store.damaged
@@ -247,8 +252,12 @@ class TrainTab(QSplitter):
     # -- fine-tuning ---------------------------------------------------------------------
     def start_fine_tune(self) -> bool:
         model = self.current_model()
-        strokes, labels = self.training_data()
-        if model is None or not strokes:
+        held = list(self.unsaved)
+        try:
+            stored = self.store.count() if self.store is not None else 0
+        except StoreError:
+            stored = 1  # not known now: the worker reads the store and says what is wrong
+        if model is None or not (held or stored):
             self.show_message("No model is loaded." if model is None else "No drawings yet.")
             return False
         if self.thread_ is None:
@@ -256,7 +265,8 @@ class TrainTab(QSplitter):
         self.pending = None
         self.panel.begin()
         self.worker.arm()  # here, not in the worker: a Cancel pressed from now on counts
-        self._run.emit(TrainJob(model.copy(), tuple(strokes), tuple(labels)))
+        strokes, labels = tuple(h[0] for h in held), tuple(h[1] for h in held)
+        self._run.emit(TrainJob(model.copy(), strokes, labels, load=self.stored_drawings))
         return True
 
     def cancel_fine_tune(self) -> None:
@@ -264,6 +274,7 @@ class TrainTab(QSplitter):
         self.panel.eta.setText("Cancelling…")
 
     def _progress(self, figures: FineTuneProgress) -> None:
+        self._report_damage()  # rows the worker skipped reading the store (said once)
         self.panel.show_progress(figures)
         self.progress_shown.emit(figures)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ocrpad.data.samples_errors import StoreError
 from ocrpad.explain.filter_drift import FilterDrift, filter_drift
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, Speed, measure_speed
@@ -26,11 +27,16 @@ FineTuneFn = Callable[..., tuple[Any, FineTuneReport]]
 
 @dataclass(frozen=True)
 class TrainJob:
-    """What to fine-tune: a private copy of the model and the user's drawings."""
+    """What to fine-tune: a private copy of the model and the user's drawings.
+
+    ``load`` (optional) reads the stored drawings in the worker's thread, so that a large
+    store is not decoded on the GUI thread; they come before ``strokes`` / ``labels``.
+    """
 
     model: Any  # ocrpad.model.Model, already copied: the worker owns it
     strokes: tuple[Sequence[Any], ...]
     labels: tuple[str, ...]
+    load: Callable[[], tuple[list[Any], list[str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,14 +92,22 @@ class TrainWorker(QObject):
     @Slot(object)
     def start(self, job: TrainJob) -> None:
         self.busy = True
+        strokes, labels = list(job.strokes), list(job.labels)
         try:
+            if job.load is not None:
+                stored, stored_labels = job.load()
+                strokes, labels = stored + strokes, stored_labels + labels
+            if not strokes:
+                raise ValueError("there are no drawings to learn from")
             model, report = self._fine_tune(
                 job.model,
-                list(job.strokes),
-                list(job.labels),
+                strokes,
+                labels,
                 progress=self.progress.emit,
                 cancel=self._cancel.is_set,
             )
+        except StoreError as exc:
+            self.failed.emit(f"Your saved drawings cannot be read right now: {exc}")
         except (ValueError, MemoryError, FloatingPointError) as exc:
             self.failed.emit(f"Fine-tuning failed: {exc}")
         except Exception as exc:  # a bug: keep the app alive, show what happened
