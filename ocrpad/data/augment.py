@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ocrpad.data.coarse import CoarseParams, coarsen_randomly
+from ocrpad.data.coarse import CoarseParams, coarsen_randomly, keep_points
 from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, render_flat
 
 FloatArray = NDArray[np.float32]
@@ -117,11 +117,7 @@ def _drop_points(
     nonempty = lengths > 0
     keep[offsets[:-1][nonempty]] = True
     keep[offsets[1:][nonempty] - 1] = True
-    stroke_of_point = np.repeat(np.arange(len(lengths)), lengths)
-    kept = np.bincount(stroke_of_point[keep], minlength=len(lengths))
-    new_offsets = np.zeros(len(offsets), dtype=np.int64)
-    np.cumsum(kept, out=new_offsets[1:])
-    return q[keep], new_offsets
+    return keep_points(q, offsets, keep)
 
 
 def augment_strokes(

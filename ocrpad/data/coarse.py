@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,8 @@ from ocrpad.data.unipen import StrokeDataset
 
 FloatArray = NDArray[np.float32]
 IntArray = NDArray[np.int64]
+
+Point = TypeVar("Point", bound=np.floating[Any])  # float32 or float64 coordinates
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,15 @@ def decimate_strokes(
         if b > a:
             keep[a + min(start, b - a - 1) : b : every] = True
             keep[b - 1] = True
+    return keep_points(points, offsets, keep)
+
+
+def keep_points(
+    points: NDArray[Point], offsets: IntArray, keep: NDArray[np.bool_]
+) -> tuple[NDArray[Point], IntArray]:
+    """The points where `keep` (P,) is True, with each stroke's offsets shrunk to match."""
     counts = np.diff(offsets)
-    stroke_of_point = np.repeat(np.arange(len(counts)), counts)
+    stroke_of_point = np.repeat(np.arange(len(counts)), counts)  # (P,)
     kept = np.bincount(stroke_of_point[keep], minlength=len(counts))
     new_offsets = np.zeros(len(offsets), dtype=np.int64)
     np.cumsum(kept, out=new_offsets[1:])
