@@ -386,6 +386,20 @@ def test_a_lock_taken_while_running_keeps_drawings_and_they_are_saved_once_it_en
     assert _stored_labels(data) == ["a", "b", "c"]
 
 
+def _many_drawings(path: Path, n: int) -> Path:
+    """A shared-format file of n one-stroke, 8-point drawings labelled 'x'."""
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        points=(rng.random((n * 8, 2)) * 50).astype(np.float32),
+        stroke_offsets=np.arange(0, n * 8 + 1, 8),
+        sample_stroke_offsets=np.arange(n + 1),
+        labels=np.zeros(n, np.int16),
+        mapping=np.array(["x"]),
+    )
+    return path
+
+
 def test_an_import_runs_in_the_background_and_its_cancel_adds_nothing(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -393,16 +407,7 @@ def test_an_import_runs_in_the_background_and_its_cancel_adds_nothing(
     from ocrpad.data import samples_io
 
     n = 20_000
-    rng = np.random.default_rng(0)
-    source = tmp_path / "many.npz"
-    np.savez(
-        source,
-        points=(rng.random((n * 8, 2)) * 50).astype(np.float32),
-        stroke_offsets=np.arange(0, n * 8 + 1, 8),
-        sample_stroke_offsets=np.arange(n + 1),
-        labels=np.zeros(n, np.int16),
-        mapping=np.array(["x"]),
-    )
+    source = _many_drawings(tmp_path / "many.npz", n)
     store = SampleStore(tmp_path / "s.sqlite")  # renders each drawing: ~20 s in all
     browser = SampleBrowser(store)
     qtbot.addWidget(browser)
@@ -423,16 +428,7 @@ def test_closing_the_window_during_an_import_takes_the_half_import_back(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:
     n = 20_000
-    rng = np.random.default_rng(0)
-    source = tmp_path / "many.npz"
-    np.savez(
-        source,
-        points=(rng.random((n * 8, 2)) * 50).astype(np.float32),
-        stroke_offsets=np.arange(0, n * 8 + 1, 8),
-        sample_stroke_offsets=np.arange(n + 1),
-        labels=np.zeros(n, np.int16),
-        mapping=np.array(["x"]),
-    )
+    source = _many_drawings(tmp_path / "many.npz", n)
     window = open_window(qtbot, model_path, tmp_path)
     tab = _tab(window)
     progress: list[int] = []
