@@ -131,7 +131,8 @@ def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_b
         assert not kept.exists() and kept.with_name(kept.name + ".imported").exists()
     finally:
         again.close()
-    assert _stored_labels(data) == ["q"]
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        assert [(s.label, s.source) for s in store] == [("q", "correction")]
 
 
 def test_when_nothing_can_be_written_closing_asks_and_cancel_keeps_the_window_open(

@@ -11,11 +11,13 @@ from PIL import Image
 from ocrpad.data.samples import SampleStore
 from ocrpad.data.samples_io import (
     STANDARD_MAPPING,
+    export_drawings,
     export_mapping,
     export_npz,
     export_png_folders,
     folder_name,
     import_npz,
+    read_npz_sources,
     read_npz_strokes,
 )
 from tests.test_samples import fake_renderer, line
@@ -49,6 +51,7 @@ def test_the_export_has_every_array_of_the_shared_format(
         assert data["images"][1].max() == 255
         assert list(data["writer"]) == ["ocrpad-user"] * 5
         assert data["contributor"].shape == (5,) and not data["suspect"].any()
+        assert list(data["source"]) == ["prompt", "free", "correction", "free", "free"]
     assert [p.name for p in path.parent.iterdir()] == ["mine.npz"]  # no temporary left behind
 
 
@@ -66,6 +69,37 @@ def test_export_then_import_gives_back_the_same_drawings(
         assert len(new.strokes) == len(old.strokes)
         for a, b in zip(old.strokes, new.strokes, strict=True):
             np.testing.assert_allclose(a, b)
+
+
+def test_drawings_keep_the_source_the_file_records_only_when_asked(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "kept.npz"
+    export_drawings(path, [line(3), line(4)], ["q", "7"], ["correction", "prompt"])
+    assert read_npz_sources(path, 2) == ["correction", "prompt"]
+    kept = SampleStore(tmp_path / "kept.sqlite", renderer=fake_renderer)
+    import_npz(kept, path, keep_sources=True)
+    assert [(s.label, s.source) for s in kept] == [("q", "correction"), ("7", "prompt")]
+    plain = SampleStore(tmp_path / "plain.sqlite", renderer=fake_renderer)
+    import_npz(plain, path)
+    assert [s.source for s in plain] == ["import", "import"]
+
+
+def test_a_missing_or_strange_source_array_imports_as_import(tmp_path: Path) -> None:
+    path = tmp_path / "odd.npz"
+    export_drawings(path, [line(3), line(4)], ["a", "b"])
+    assert read_npz_sources(path, 2) == ["import", "import"]
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    for odd in (np.array(["free", "stolen"]), np.array([1, 2]), np.array(["free"])):
+        np.savez(path, **{**arrays, "source": odd})
+        assert read_npz_sources(path, 2) is None
+        store = SampleStore(tmp_path / f"odd{len(odd)}{odd.dtype.kind}.sqlite", renderer=None)
+        import_npz(store, path, keep_sources=True)
+        assert [s.source for s in store] == ["import", "import"]
+    del arrays["source"]
+    np.savez(path, **arrays)
+    assert read_npz_sources(path, 2) is None
 
 
 def test_an_empty_store_exports_an_empty_but_valid_file(tmp_path: Path) -> None:

@@ -215,12 +215,18 @@ class SampleStore:
         return self.add_many([strokes], [label], source)[0]
 
     def add_many(
-        self, strokes: Sequence[Sequence[ArrayLike]], labels: Sequence[str], source: Source
+        self,
+        strokes: Sequence[Sequence[ArrayLike]],
+        labels: Sequence[str],
+        source: Source | Sequence[Source],
     ) -> list[int]:
-        """Save many drawings in one transaction (all or none); returns their ids."""
-        if len(strokes) != len(labels):
-            raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
-        rows = [self._row(s, label, source) for s, label in zip(strokes, labels, strict=True)]
+        """Save many drawings in one transaction (all or none); returns their ids. ``source``
+        is one for all of them, or one per drawing."""
+        sources = [source] * len(strokes) if isinstance(source, str) else list(source)
+        if not len(strokes) == len(labels) == len(sources):
+            counts = f"{len(strokes)} drawings, {len(labels)} labels, {len(sources)} sources"
+            raise ValueError(f"the counts differ: {counts}")
+        rows = [self._row(*row) for row in zip(strokes, labels, sources, strict=True)]
         sql = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?, ?, ?, ?, ?)"
         return self._write(sql, rows)
 

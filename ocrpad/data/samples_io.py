@@ -4,7 +4,8 @@ import that ``.npz`` format back.
 The ``.npz`` layout is the one of ``../shared/data`` (see its README): ``points`` (P, 2) float32,
 ``stroke_offsets`` (S+1,) int64, ``sample_stroke_offsets`` (N+1,) int64, ``labels`` (N,) int16
 indexing ``mapping`` (M,) str, ``images`` (N, 28, 28) uint8, ``writer`` / ``contributor`` (N,)
-str and ``suspect`` (N,) bool.
+str and ``suspect`` (N,) bool. ocrpad adds ``source`` (N,) str, where each drawing came from
+(``prompt``, ``free``, ``correction``, ``import``); files without it import as ``import``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.samples import (
+    SOURCES,
     Sample,
     SampleStore,
     Source,
@@ -43,6 +45,7 @@ NPZ_KEYS: Final = (
     "writer",
     "contributor",
     "suspect",
+    "source",
 )
 
 
@@ -94,12 +97,19 @@ def _image(store: SampleStore | None, sample: Sample) -> NDArray[np.uint8]:
         return np.zeros((28, 28), dtype=np.uint8)
 
 
-def export_drawings(path: Path, drawings: Sequence[Strokes], labels: Sequence[str]) -> None:
+def export_drawings(
+    path: Path,
+    drawings: Sequence[Strokes],
+    labels: Sequence[str],
+    sources: Sequence[Source] | None = None,
+) -> None:
     """Write drawings that are in no store (e.g. held in memory at close) to ``path``
-    atomically, in the shared format; ``import_npz`` reads them back."""
+    atomically, in the shared format; ``import_npz`` reads them back (with ``keep_sources``,
+    each with its ``sources`` entry; without sources they count as imported)."""
+    kinds: Sequence[Source] = sources if sources is not None else ["import"] * len(drawings)
     samples = [
-        Sample(0, label, validate_strokes(d), 0.0, "import")
-        for d, label in zip(drawings, labels, strict=True)
+        Sample(0, label, validate_strokes(d), 0.0, source)
+        for d, label, source in zip(drawings, labels, kinds, strict=True)
     ]
     write_npz_atomically(path, samples_to_arrays(None, samples), compress=True)
 
@@ -127,6 +137,7 @@ def samples_to_arrays(
         "writer": np.array([writer] * n, dtype=str),
         "contributor": np.array(["ocrpad"] * n, dtype=str),
         "suspect": np.zeros(n, dtype=bool),
+        "source": np.array([s.source for s in samples], dtype=str),
     }
 
 
@@ -266,11 +277,25 @@ def _check_limits(
             raise ValueError(f"{path} holds {value:,} {what}; ocrpad imports at most {limit:,}")
 
 
+def read_npz_sources(path: str | Path, count: int) -> list[Source] | None:
+    """Where each of the file's ``count`` drawings came from, if the file says so in a
+    ``source`` array of known kinds (ocrpad's own files do); else None."""
+    data = _load_arrays(path, ("source",), USER_IMPORT.bytes)
+    recorded = data.get("source")
+    if recorded is None or recorded.dtype.kind != "U" or recorded.shape != (count,):
+        return None
+    kinds = [str(s) for s in recorded]
+    if not set(kinds) <= set(SOURCES):
+        return None
+    return cast(list[Source], kinds)
+
+
 def import_npz(
     store: SampleStore,
     path: str | Path,
     source: Source = "import",
     *,
+    keep_sources: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     chunk: int = 250,
@@ -282,8 +307,12 @@ def import_npz(
     Saving goes ``chunk`` drawings per transaction, calling ``progress(done, total)`` after
     each; when ``cancel()`` turns True or a save fails, the drawings already added are removed
     again, so the store ends as it began (cancelled: ``result.cancelled``; failed: raises).
+    With ``keep_sources``, drawings keep the source the file records for them (see
+    ``read_npz_sources``), which is how a rescued drawing comes back as what it was.
     """
     drawings, labels = read_npz_strokes(path, USER_IMPORT)
+    recorded = read_npz_sources(path, len(drawings)) if keep_sources else None
+    sources: list[Source] = recorded or [source] * len(drawings)
     result, keep = ImportResult(), []
     for i, (drawing, label) in enumerate(zip(drawings, labels, strict=True)):
         try:
@@ -299,7 +328,9 @@ def import_npz(
                 break
             part = keep[start : start + chunk]
             result.ids += store.add_many(
-                [drawings[i] for i in part], [labels[i] for i in part], source
+                [drawings[i] for i in part],
+                [labels[i] for i in part],
+                [sources[i] for i in part],
             )
             if progress is not None:
                 progress(len(result.ids), len(keep))

@@ -162,8 +162,8 @@ class DrawingKeeper(QObject):
         while path.exists():
             n += 1
             path = path.with_name(time.strftime(f"unsaved-%Y%m%d-%H%M%S-{n}.npz"))
-        drawings = [held[0] for held in self.unsaved]
-        samples_io.export_drawings(path, drawings, [held[1] for held in self.unsaved])
+        drawings, labels, sources = zip(*self.unsaved, strict=True)
+        samples_io.export_drawings(path, drawings, labels, [_source(s) for s in sources])
         self.unsaved.clear()
         return path
 
@@ -176,7 +176,7 @@ class DrawingKeeper(QObject):
         total = 0
         for path in sorted(self.data_dir.glob(RECOVERY_GLOB)):
             try:
-                result = samples_io.import_npz(self.store, path)
+                result = samples_io.import_npz(self.store, path, keep_sources=True)
             except (OSError, ValueError, StoreError) as exc:
                 self.message.emit(f"Could not bring back the drawings in {path}: {exc}")
                 continue
@@ -218,9 +218,8 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
     if not path:
         return False
     try:
-        samples_io.export_drawings(
-            Path(path), [h[0] for h in keeper.unsaved], [h[1] for h in keeper.unsaved]
-        )
+        drawings, labels, sources = zip(*keeper.unsaved, strict=True)
+        samples_io.export_drawings(Path(path), drawings, labels, [_source(s) for s in sources])
     except (OSError, ValueError) as exc:
         QMessageBox.critical(parent, "Unsaved drawings", f"Could not write {path}: {exc}")
         return False
