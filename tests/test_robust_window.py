@@ -233,7 +233,7 @@ def test_cancel_pressed_right_after_start_is_honoured(qtbot: QtBot, tmp_path: Pa
     model = build_model(TINY, list("0123456789"), np.random.default_rng(0))
     settings = FineTuneSettings(epochs=3, batch_user=4, batch_rehearsal=0, min_steps=0)
     tune = functools.partial(fine_tune, settings=settings, rehearsal=None)
-    tab = TrainTab(store, lambda: model, tune)
+    tab = TrainTab(store, lambda: model, tune, warm_rehearsal=False)
     qtbot.addWidget(tab)
     tab.show()
     if tab.thread_ is None:  # (the tab starts it to measure its speed when there are drawings)

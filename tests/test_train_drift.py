@@ -37,7 +37,7 @@ def tab(qtbot: QtBot, tmp_path: Path, model: Model) -> Iterator[TrainTab]:
         for symbol, char in (("+", "+"), ("?", "?")):
             store.add_many(draw_many(symbol, 6, rng), [char] * 6, "prompt")
         tune = functools.partial(fine_tune, settings=FAST, rehearsal=None)
-        opened = TrainTab(store, lambda: model, tune)
+        opened = TrainTab(store, lambda: model, tune, warm_rehearsal=False)
         qtbot.addWidget(opened)
         opened.resize(1200, 700)
         opened.show()

@@ -40,7 +40,9 @@ def store(tmp_path: Path) -> Iterator[SampleStore]:
 
 def _tab(qtbot: QtBot, store: SampleStore | None, model: Model, **settings: Any) -> TrainTab:
     tune = functools.partial(fine_tune, settings=FineTuneSettings(**{**FAST.__dict__, **settings}))
-    tab = TrainTab(store, lambda: model, functools.partial(tune, rehearsal=None))
+    tab = TrainTab(
+        store, lambda: model, functools.partial(tune, rehearsal=None), warm_rehearsal=False
+    )
     qtbot.addWidget(tab)
     tab.resize(1200, 700)
     tab.show()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -33,8 +34,9 @@ from ocrpad.devtools.symbols import TEMPLATES, draw_many
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for
 from ocrpad.learning.finetune_plan import estimate_seconds, measure_speed
-from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_count
+from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_to_render
 from ocrpad.model import Model, load_model
+from ocrpad.preprocess import render_params_of
 
 
 @dataclass
@@ -149,13 +151,19 @@ def speed(
     chars = test.characters()
     rows = np.random.default_rng(seed).choice(len(test), size=drawings, replace=False)
     measured = measure_speed(model, settings)
-    reh = rehearsal_count(default_rehearsal_path())
+    reh = rehearsal_to_render(default_rehearsal_path(), render_params_of(model.meta))
     estimate = estimate_seconds(drawings, settings, measured, reh)
     start = time.perf_counter()
     strokes = [test.strokes(int(i)) for i in rows]
     _, report = fine_tune(model, strokes, [chars[i] for i in rows], settings=settings)
     seconds = time.perf_counter() - start
-    return {"drawings": drawings, "seconds": seconds, "estimate": estimate, "steps": report.steps}
+    return {
+        "drawings": drawings,
+        "seconds": seconds,
+        "estimate": estimate,
+        "steps": report.steps,
+        "load": os.getloadavg()[0],  # the machine's 1-minute load as it finished
+    }
 
 
 def new_characters(

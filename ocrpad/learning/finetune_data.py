@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
-from ocrpad.learning.rehearsal import Rehearsal, load_rehearsal
+from ocrpad.learning.rehearsal import Rehearsal, rendered_rehearsal
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of, render_strokes
 
@@ -124,14 +124,15 @@ def prepare(
         raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
     if not strokes:
         raise ValueError("fine-tuning needs at least one drawing")
+    params = render_params_of(model.meta)
     render = renderer_for(model)
     clean, chars, rendered, skipped = _usable(strokes, labels, render)
     if not clean:
         raise ValueError(f"none of the {len(strokes)} drawings can be used: {skipped[0]}")
     images = np.stack(rendered)[:, None].astype(np.float32)  # (N, 1, 28, 28)
     held = split_held_out(chars, held_out, rng)
-    rehearsal = load_rehearsal(rehearsal_path, render)
-    if rehearsal is not None:
+    rehearsal = rendered_rehearsal(rehearsal_path, params)
+    if rehearsal is not None and not set(rehearsal.labels) <= set(model.labels):
         known = [i for i, c in enumerate(rehearsal.labels) if c in model.labels]
         rehearsal = Rehearsal(rehearsal.images[known], tuple(rehearsal.labels[i] for i in known))
     keep = np.flatnonzero(~held)

@@ -43,7 +43,12 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
 
 
 class TrainTab(QSplitter):
-    """Collect | Your samples | Fine-tune."""
+    """Collect | Your samples | Fine-tune.
+
+    ``warm_rehearsal``: render the shipped rehearsal set in the worker when the speed is
+    measured, so the session's fine-tunes start without rendering it (off for a
+    ``fine_tune_fn`` that uses no rehearsal).
+    """
 
     model_accepted = Signal(object)  # the kept fine-tuned Model
     restore_factory_requested = Signal()
@@ -61,6 +66,7 @@ class TrainTab(QSplitter):
         parent: QWidget | None = None,
         *,
         keeper: DrawingKeeper | None = None,
+        warm_rehearsal: bool = True,
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("trainTab")
@@ -89,7 +95,7 @@ class TrainTab(QSplitter):
         self.setStretchFactor(1, 5)
         self.setStretchFactor(2, 3)
         self.setChildrenCollapsible(False)
-        self.worker = TrainWorker(fine_tune_fn)
+        self.worker = TrainWorker(fine_tune_fn, warm_rehearsal=warm_rehearsal)
         self.thread_: QThread | None = None
         self.measured: Measured | None = None  # how fast fine-tuning runs on this computer
         self._measuring = False

@@ -7,6 +7,7 @@ any thread — into the function's cancel flag.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,7 +21,13 @@ from ocrpad.explain.filter_drift import FilterDrift, filter_drift
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, Speed, measure_speed
 from ocrpad.learning.finetune_report import FineTuneReport
-from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_count
+from ocrpad.learning.rehearsal import (
+    default_rehearsal_path,
+    rehearsal_count,
+    rehearsal_to_render,
+    rendered_rehearsal,
+)
+from ocrpad.preprocess import render_params_of
 
 FineTuneFn = Callable[..., tuple[Any, FineTuneReport]]
 
@@ -51,7 +58,8 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class Measured:
-    """This computer's fine-tuning speed and the rehearsal drawings every run renders."""
+    """This computer's fine-tuning speed and the rehearsal drawings a run still has to
+    render (none once the measurement has rendered them for the session)."""
 
     speed: Speed
     rehearsal: int
@@ -65,9 +73,12 @@ class TrainWorker(QObject):
     failed = Signal(str)  # a readable message
     speed_measured = Signal(object)  # Measured: how fast a fine-tune runs here
 
-    def __init__(self, fine_tune_fn: FineTuneFn = fine_tune) -> None:
+    def __init__(
+        self, fine_tune_fn: FineTuneFn = fine_tune, *, warm_rehearsal: bool = True
+    ) -> None:
         super().__init__()
         self._fine_tune = fine_tune_fn
+        self._warm = warm_rehearsal  # render the shipped rehearsal set while measuring
         self._cancel = threading.Event()
         self.busy = False
 
@@ -82,12 +93,20 @@ class TrainWorker(QObject):
 
     @Slot(object)
     def measure(self, model: Any) -> None:
-        """Time one fine-tune step of a copy of ``model`` (owned by the worker) and report."""
+        """Time one fine-tune step of a copy of ``model`` (owned by the worker), render the
+        shipped rehearsal set for the session's fine-tunes (when warming), and report."""
+        path = default_rehearsal_path()
         try:
             speed = measure_speed(model, DEFAULT_SETTINGS)
+            params = render_params_of(model.meta)
         except (ValueError, MemoryError, FloatingPointError):
             return  # no estimate; fine-tuning itself will say what is wrong
-        self.speed_measured.emit(Measured(speed, rehearsal_count(default_rehearsal_path())))
+        if not self._warm:
+            self.speed_measured.emit(Measured(speed, rehearsal_count(path)))
+            return
+        with contextlib.suppress(ValueError, OSError, MemoryError):  # the fine-tune says why
+            rendered_rehearsal(path, params)
+        self.speed_measured.emit(Measured(speed, rehearsal_to_render(path, params)))
 
     @Slot(object)
     def start(self, job: TrainJob) -> None:

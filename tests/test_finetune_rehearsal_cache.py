@@ -1,0 +1,122 @@
+"""The rehearsal set is rendered once a session: the Train tab's measurement renders it, and
+every fine-tune after that mixes in the same pictures instead of drawing them again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+import ocrpad.learning.rehearsal as rehearsal_module
+from ocrpad.app.train import worker as worker_module
+from ocrpad.app.train.worker import Measured, TrainWorker
+from ocrpad.devtools.symbols import draw_many
+from ocrpad.learning.finetune import FineTuneSettings, fine_tune
+from ocrpad.learning.rehearsal import (
+    rehearsal_to_render,
+    rendered_rehearsal,
+    write_rehearsal,
+)
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams
+
+FAST = FineTuneSettings(epochs=1, batch_user=4, batch_rehearsal=4, min_steps=0)
+
+
+@pytest.fixture
+def model() -> Model:
+    tiny = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+    return build_model(tiny, list("0123456789"), np.random.default_rng(0))
+
+
+def _rehearsal_file(folder: Path, name: str = "rehearsal.npz") -> Path:
+    """A shared-format file of 6 drawings (3 of '1', 3 of '7'), then a rehearsal set of it."""
+    drawings = draw_many("+", 6, np.random.default_rng(3))
+    strokes = [np.asarray(s, np.float32) for d in drawings for s in d]
+    counts = [len(d) for d in drawings]
+    source = folder / "source.npz"
+    np.savez(
+        source,
+        points=np.concatenate(strokes),
+        stroke_offsets=np.concatenate([[0], np.cumsum([len(s) for s in strokes])]),
+        sample_stroke_offsets=np.concatenate([[0], np.cumsum(counts)]),
+        labels=np.array([0, 0, 0, 1, 1, 1]),
+        mapping=np.array(["1", "7"]),
+        writer=np.array(["w"] * 6),
+        suspect=np.zeros(6, bool),
+    )
+    target = folder / name
+    write_rehearsal(source, target, per_class=3, seed=0)
+    return target
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many drawings load_rehearsal rendered, call by call."""
+    seen: list[int] = []
+    original = rehearsal_module.load_rehearsal
+
+    def counting(path: str | Path | None, render: rehearsal_module.Renderer) -> object:
+        loaded = original(path, render)
+        seen.append(0 if loaded is None else len(loaded))
+        return loaded
+
+    monkeypatch.setattr(rehearsal_module, "load_rehearsal", counting)
+    return seen
+
+
+def test_a_rehearsal_file_is_rendered_once_until_it_changes(
+    tmp_path: Path, renders: list[int]
+) -> None:
+    path = _rehearsal_file(tmp_path)
+    assert rehearsal_to_render(path, DEFAULT_PARAMS) == 6
+    first = rendered_rehearsal(path, DEFAULT_PARAMS)
+    assert first is not None and first.images.shape == (6, 1, 28, 28)
+    assert rendered_rehearsal(path, DEFAULT_PARAMS) is first and renders == [6]
+    assert rehearsal_to_render(path, DEFAULT_PARAMS) == 0
+    with pytest.raises(ValueError):
+        first.images[0, 0, 0, 0] = 1.0  # shared by every fine-tune: nobody may draw on it
+    thicker = RenderParams(stroke_width=3.0)
+    assert rendered_rehearsal(path, thicker) is not first and renders == [6, 6]
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a new file
+    assert rehearsal_to_render(path, thicker) == 6
+    assert rendered_rehearsal(path, thicker) is not None and renders == [6, 6, 6]
+    assert rendered_rehearsal(tmp_path / "missing.npz", DEFAULT_PARAMS) is None
+    assert rehearsal_to_render(tmp_path / "missing.npz", DEFAULT_PARAMS) == 0
+
+
+def test_fine_tunes_of_one_session_render_the_rehearsal_set_once(
+    tmp_path: Path, model: Model, renders: list[int]
+) -> None:
+    path = _rehearsal_file(tmp_path, "session.npz")
+    drawings = draw_many("+", 8, np.random.default_rng(5))
+    for _ in range(2):
+        _, report = fine_tune(model, drawings, ["1"] * 8, settings=FAST, rehearsal=path)
+        assert report.settings["rehearsal_size"] == 6 and report.steps > 0
+    assert renders == [6]
+
+
+def test_measuring_the_speed_renders_the_rehearsal_set_for_the_first_fine_tune(
+    qtbot: QtBot,
+    tmp_path: Path,
+    model: Model,
+    renders: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _rehearsal_file(tmp_path, "shipped.npz")
+    monkeypatch.setattr(worker_module, "default_rehearsal_path", lambda: path)
+    cold = TrainWorker(warm_rehearsal=False)
+    with qtbot.waitSignal(cold.speed_measured) as told:
+        cold.measure(model)
+    assert isinstance(told.args[0], Measured) and told.args[0].rehearsal == 6 and renders == []
+    warm = TrainWorker()
+    with qtbot.waitSignal(warm.speed_measured) as told:
+        warm.measure(model)
+    assert told.args[0].rehearsal == 0 and renders == [6]  # the estimate renders none of it
+    drawings = draw_many("+", 8, np.random.default_rng(5))
+    fine_tune(model, drawings, ["1"] * 8, settings=FAST, rehearsal=path)
+    assert renders == [6]
