@@ -117,6 +117,14 @@ def test_the_report_compares_held_back_drawings_before_and_after(tiny: Model) ->
     assert report.wall_time > 0 and report.settings["held_out"] == 0.25
 
 
+def test_the_report_says_where_the_seconds_went(tiny: Model) -> None:
+    drawings, labels = _symbols("+?", 8, 6)
+    _, report = fine_tune(tiny, drawings, labels, settings=FAST, rehearsal=None)
+    assert list(report.phases) == ["prepare", "render", "steps", "evaluate"]
+    assert all(seconds > 0 for seconds in report.phases.values())
+    assert sum(report.phases.values()) <= report.wall_time
+
+
 def test_held_out_drawings_are_taken_per_class_and_only_from_classes_with_three() -> None:
     labels = list("aaaaaaaaaabbbc")
     held = split_held_out(labels, 0.2, np.random.default_rng(0))

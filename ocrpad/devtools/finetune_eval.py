@@ -7,7 +7,8 @@
    half of their drawings (or, with --drawings N, on N of the drawings of every writer who
    has at least N + --min-scored); accuracy on their other drawings must rise by >= 3 points
    while accuracy on the rest of the test split drops by <= 1 point (means over the writers).
-2. Speed: wall time of a fine-tune on 100 drawings (target <= 30 s).
+2. Speed: wall time of a fine-tune on 100 drawings (target <= 30 s), or on each --drawings,
+   beside the Train tab's estimate, the machine's load and the seconds spent in each phase.
 3. New character: learn each of + ? Σ # from 10 synthetic drawings, then recognise 100 fresh
    ones (target >= 90%).
 """
@@ -163,6 +164,7 @@ def speed(
         "estimate": estimate,
         "steps": report.steps,
         "load": os.getloadavg()[0],  # the machine's 1-minute load as it finished
+        **{f"{phase}_seconds": t for phase, t in report.phases.items()},  # where they went
     }
 
 

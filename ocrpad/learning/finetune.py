@@ -55,7 +55,7 @@ from ocrpad.learning.finetune_plan import (
     step_lr,
 )
 from ocrpad.learning.finetune_prior import base_prior, logit_shift, stream_prior
-from ocrpad.learning.finetune_report import CurvePoint, FineTuneProgress, FineTuneReport
+from ocrpad.learning.finetune_report import Clock, CurvePoint, FineTuneProgress, FineTuneReport
 from ocrpad.learning.rehearsal import default_rehearsal_path
 from ocrpad.model import Model
 from ocrpad.nn import Adam, arena, cross_entropy
@@ -105,25 +105,31 @@ def fine_tune(
     data = prepare(model, strokes, labels, settings.held_out, reh_path, rng)
     new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
     work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
-    before = predict_labels(model, data.held_out_images)
     if settings.imprint and new_labels:
         imprint_new_classes(work, data, new_labels)
-    run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels))
+    clock = Clock()
+    clock.add("prepare", time.perf_counter() - start)
+    with clock.timing("evaluate"):
+        before = predict_labels(model, data.held_out_images)
+    run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels), clock)
     cancelled = run.train()
     arena.clear()  # the app goes on: let the training batches' arrays go
+    with clock.timing("evaluate"):
+        after = () if cancelled else predict_labels(work, data.held_out_images)
     report = FineTuneReport(
         labels=tuple(model.labels if cancelled else work.labels),
         new_labels=tuple(new_labels),
         train_count=len(data.train_labels),
         held_out_truth=data.held_out_labels,
         predicted_before=before,
-        predicted_after=() if cancelled else predict_labels(work, data.held_out_images),
+        predicted_after=after,
         curve=tuple(run.curve),
         wall_time=time.perf_counter() - start,
         steps=run.step,
         cancelled=cancelled,
         settings={**asdict(settings), "rehearsal_size": data.rehearsal_size},
         skipped=data.skipped,
+        phases=clock.seconds,
     )
     if not cancelled:
         taught = sorted(set(data.train_labels) | set(data.held_out_labels))
@@ -158,8 +164,10 @@ class _Run:
         progress: ProgressFn | None,
         cancel: CancelFn | None,
         old_classes: int,
+        clock: Clock,
     ) -> None:
         self.work, self.data, self.settings, self.rng = work, data, settings, rng
+        self.clock = clock
         self.start, self.progress, self.cancel = start, progress, cancel
         self.anchor: Anchor = make_anchor(work, settings.frozen, old_classes)
         self.optimizer = Adam(work, lr=settings.lr)
@@ -174,7 +182,8 @@ class _Run:
     def train(self) -> bool:
         """Run every epoch; returns True if cancelled."""
         for epoch in range(1, self.epochs + 1):
-            images = self.data.train_images(self.rng, augment=self.settings.augment)
+            with self.clock.timing("render"):
+                images = self.data.train_images(self.rng, augment=self.settings.augment)
             order = self.rng.permutation(len(images))
             losses: list[float] = []
             hits: list[float] = []
@@ -182,7 +191,8 @@ class _Run:
                 if self.cancel is not None and self.cancel():
                     return True
                 rows = order[k * self.settings.batch_user : (k + 1) * self.settings.batch_user]
-                loss, hit = self._step(images[rows], rows)
+                with self.clock.timing("steps"):
+                    loss, hit = self._step(images[rows], rows)
                 losses.append(loss)
                 hits.extend(hit)
                 point = self._point(epoch, losses, hits) if k == self.per_epoch - 1 else None
@@ -211,7 +221,8 @@ class _Run:
     def _point(self, epoch: int, losses: list[float], hits: list[float]) -> CurvePoint:
         held = None
         if self.data.held_out_labels:
-            guesses = predict_labels(self.work, self.data.held_out_images)
+            with self.clock.timing("evaluate"):
+                guesses = predict_labels(self.work, self.data.held_out_images)
             truth = self.data.held_out_labels
             held = float(np.mean([g == t for g, t in zip(guesses, truth, strict=True)]))
         point = CurvePoint(self.step, epoch, float(np.mean(losses)), float(np.mean(hits)), held)

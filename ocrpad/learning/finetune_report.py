@@ -5,7 +5,9 @@ Plain frozen dataclasses of numbers and strings, safe to send across threads (no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +41,30 @@ class FineTuneProgress:
     @property
     def fraction(self) -> float:
         return self.step / max(1, self.total_steps)
+
+
+PHASES = ("prepare", "render", "steps", "evaluate")
+
+
+class Clock:
+    """Wall seconds spent in each phase of a fine-tune (`PHASES`): preparing (checking and
+    rendering the drawings, the rehearsal set, the model copy), re-rendering distorted
+    drawings each epoch, the training steps, and scoring the held-back drawings."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
+    @contextlib.contextmanager
+    def timing(self, phase: str) -> Iterator[None]:
+        """Add the time the ``with`` block takes to ``phase``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(phase, time.perf_counter() - start)
 
 
 def per_class_accuracy(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
@@ -77,6 +103,7 @@ class FineTuneReport:
     cancelled: bool
     settings: Mapping[str, object] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # drawings that could not be used, one line each saying why
+    phases: Mapping[str, float] = field(default_factory=dict)  # wall seconds by phase (Clock)
 
     @property
     def held_out_count(self) -> int:
