@@ -2,8 +2,11 @@
 --layers``): where the time of a step goes, layer by layer, forward and backward.
 
 ocrpad's layers are timed by wrapping each layer's channels-last passes; PyTorch's by module
-hooks around each module's forward and backward. Each figure is the median over interleaved
-steps (the engines alternate, so a busy machine slows both alike).
+hooks around each module's forward and backward. When the engine's training pass runs
+data-parallel (a thread per part of the batch), ocrpad's figures are those of part 0 (the
+calling thread, half the batch on two threads), waits for the other part included. Each
+figure is the median over interleaved steps (the engines alternate, so a busy machine slows
+both alike).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def ocrpad_step(
         start = CLOCK[0]()
         optimizer.step()
         times["optimizer"].append(CLOCK[0]() - start)
+        # a data-parallel pass made copies of the layers: time part 0's from the next step
+        copies = model.network.part_layers(0)
+        for (name, _), layer in zip(model.network.layers, copies, strict=bool(copies)):
+            if "forward_cl" not in vars(layer):
+                _instrument(layer, name, times)
 
     return step
 

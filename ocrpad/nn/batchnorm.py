@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
+from ocrpad.nn.shard import Shard
 
 F64 = NDArray[np.float64]
 _CHUNK_BYTES = 1 << 18  # per-chunk working set of the fused passes
@@ -20,7 +21,9 @@ class BatchNorm2d(Layer):
     x: (N, C, H, W). Training normalises with the batch statistics and updates
     ``running_mean`` / ``running_var`` (unbiased variance, as PyTorch); inference uses the
     running statistics. params: weight (C,), bias (C,); buffers: running_mean, running_var.
-    Every pass is a per-channel sum or affine map, split over the worker threads.
+    Every pass is a per-channel sum or affine map, split over the worker threads. A replica
+    running one part of a data-parallel pass adds its sums to the other parts' (``Shard``),
+    so it normalises with the whole batch's statistics, as the serial pass does.
     """
 
     _cache = ("_x",)
@@ -39,6 +42,20 @@ class BatchNorm2d(Layer):
         self._mean: F64 = np.zeros(c)
         self._invstd: F64 = np.ones(c)
         self._batch_stats = False
+        self._count = 0  # values per channel in the last training batch (all parts)
+        self._shard: Shard | None = None
+
+    def replica(self, shard: Shard) -> BatchNorm2d:
+        """Shares parameters and running statistics; sums its statistics with the other
+        parts of ``shard``'s group (part 0 updates the running statistics)."""
+        twin = super().replica(shard)
+        assert isinstance(twin, BatchNorm2d)
+        twin._shard = shard
+        return twin
+
+    def _whole_batch(self, *sums: F64) -> list[F64]:
+        """Per-channel sums of this part -> the same sums over the whole batch."""
+        return list(sums) if self._shard is None else self._shard.all_sum(sums)
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
@@ -89,14 +106,16 @@ class BatchNorm2d(Layer):
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, H, W, C)."""
         if training:
-            n = x.size // self.num_features
-            s, sxx = self._sums(x, x)
+            count = np.array([x.size // self.num_features], np.float64)
+            s, sxx, count = self._whole_batch(*self._sums(x, x), count)
+            n = self._count = int(count[0])
             mean = s / n
             var = np.maximum(sxx / n - mean * mean, 0.0)
-            m = self.momentum
-            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-            rm[...] = (1 - m) * rm + m * mean
-            rv[...] = (1 - m) * rv + m * var * (n / max(n - 1, 1))
+            if self._shard is None or self._shard.part == 0:
+                m = self.momentum
+                rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+                rm[...] = (1 - m) * rm + m * mean
+                rv[...] = (1 - m) * rv + m * var * (n / max(n - 1, 1))
         else:
             mean = self.buffers["running_mean"].astype(np.float64)
             var = self.buffers["running_var"].astype(np.float64)
@@ -111,7 +130,7 @@ class BatchNorm2d(Layer):
             raise RuntimeError("BatchNorm2d.backward called before forward")
         x, mean, invstd = self._x, self._mean, self._invstd
         s_dy, s_dyx = self._sums(dy, x)
-        s_dy_xhat = invstd * (s_dyx - mean * s_dy)  # sum(dy * xhat)
+        s_dy_xhat = invstd * (s_dyx - mean * s_dy)  # sum(dy * xhat), over this part
         self.grads["weight"][...] = s_dy_xhat
         self.grads["bias"][...] = s_dy
         if not need_input_grad:
@@ -119,7 +138,8 @@ class BatchNorm2d(Layer):
         k_dy = self.params["weight"] * invstd
         if not self._batch_stats:  # fixed statistics: a per-channel affine map
             return self._affine([(dy, k_dy)], np.zeros_like(k_dy))
-        n = x.size // self.num_features
+        s_dy, s_dy_xhat = self._whole_batch(s_dy, s_dy_xhat)
+        n = self._count
         # dx = k_dy * (dy - mean(dy) - xhat * mean(dy * xhat)), expanded in dy and x
         g = s_dy_xhat / n
         k_x = -k_dy * invstd * g

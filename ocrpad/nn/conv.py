@@ -13,6 +13,7 @@ from ocrpad.nn.functional import conv_output_size, pad_cl, scratch, windows_cl
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
+from ocrpad.nn.shard import Shard
 
 CHUNK_BYTES = 1 << 21
 """Target size of one im2col chunk (its columns and its output): a few images, so that each
@@ -89,6 +90,14 @@ class Conv2d(Layer):
         self._matrix = self._matrix.astype(dtype)
         self._grad_matrix = self._grad_matrix.astype(dtype)
         self._expose()
+
+    def replica(self, shard: Shard) -> Conv2d:
+        """Shares the weight matrix; its own gradient matrix (see ``Layer.replica``)."""
+        twin = super().replica(shard)
+        assert isinstance(twin, Conv2d)
+        twin._grad_matrix = np.zeros_like(self._grad_matrix)
+        twin._expose()
+        return twin
 
     def weight_matrix(self, dtype: np.dtype[Any]) -> Array:
         """The (kh*kw*C + 1, O) weight-and-bias matrix in `dtype` (itself if it matches)."""

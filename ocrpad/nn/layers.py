@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 from ocrpad.nn import arena
 from ocrpad.nn.module import Array, ElementwiseLayer, Layer
 from ocrpad.nn.parallel import parallel_for
+from ocrpad.nn.shard import Shard
 
 
 class ReLU(ElementwiseLayer):
@@ -51,7 +53,9 @@ class Dropout(ElementwiseLayer):
     configuration: it is not part of ``get_config``).
 
     The mask compares random 16-bit integers with p * 65536 (p is rounded to 1/65536), which
-    costs half as much as drawing random floats.
+    costs half as much as drawing random floats. In a data-parallel pass the whole batch's
+    mask is drawn once, by the first part to need it, from the original layer's ``rng``: the
+    parts together use the serial pass's mask and random stream.
     """
 
     _cache = ("_keep",)
@@ -63,23 +67,41 @@ class Dropout(ElementwiseLayer):
         self.p = p
         self.rng = np.random.default_rng(0) if rng is None else rng
         self._keep: NDArray[np.bool_] | None = None
+        self._shard: Shard | None = None
+        self._origin = self  # the layer whose rng and p a replica uses
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}
 
+    def replica(self, shard: Shard) -> Dropout:
+        twin = super().replica(shard)
+        assert isinstance(twin, Dropout)
+        twin._shard, twin._origin = shard, self
+        return twin
+
+    def _mask(self, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+        """A fresh keep-mask of ``shape`` from this layer's rng."""
+        draws = np.frombuffer(self.rng.bytes(2 * math.prod(shape)), dtype=np.uint16)
+        return draws.reshape(shape) >= round(self.p * 65536)
+
     def _scaled(self, x: Array, keep: NDArray[np.bool_]) -> Array:
         """x * keep / (1 - p), in one new array of x's shape and dtype."""
         out: Array = arena.empty(x.shape, x.dtype)
-        np.multiply(x, np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype), out=out)
+        np.multiply(x, np.asarray(1.0 / (1.0 - self._origin.p), dtype=x.dtype), out=out)
         out *= keep
         return out
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        if not training or self.p == 0.0:
+        origin, shard = self._origin, self._shard
+        if not training or origin.p == 0.0:
             self._keep = None
             return x
-        draws = np.frombuffer(self.rng.bytes(2 * x.size), dtype=np.uint16).reshape(x.shape)
-        self._keep = draws >= round(self.p * 65536)
+        if shard is None:
+            self._keep = origin._mask(x.shape)
+        else:
+            whole = (shard.total, *x.shape[1:])
+            mask = shard.group.once(origin, lambda: origin._mask(whole))
+            self._keep = mask[shard.lo : shard.hi]
         return self._scaled(x, self._keep)
 
     def backward(self, dy: Array) -> Array:

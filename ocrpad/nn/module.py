@@ -9,10 +9,14 @@ with two transposes, so the code the gradient checks prove is the code the netwo
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
+
+if TYPE_CHECKING:
+    from ocrpad.nn.shard import Shard
 
 Array = NDArray[np.floating[Any]]
 
@@ -73,6 +77,19 @@ class Layer:
         the previous batch's activations are not alive while the next one is computed)."""
         for name in self._cache:
             setattr(self, name, None)
+
+    def replica(self, shard: Shard) -> Layer:
+        """A copy for one part of a data-parallel pass (``nn.data_parallel``): it shares this
+        layer's parameters and buffers (the same arrays), and has its own gradients (of its
+        part of the batch) and backward caches. Methods patched onto this instance (timing
+        wrappers) are not carried over: they are bound to this layer, not to the copy.
+        Layers whose result depends on the whole batch override this to use ``shard``."""
+        twin = copy.copy(self)
+        for name in ("forward_cl", "backward_cl", "forward", "backward"):
+            twin.__dict__.pop(name, None)
+        twin.grads = {key: np.zeros_like(value) for key, value in self.grads.items()}
+        twin.release()
+        return twin
 
     def zero_grad(self) -> None:
         """Set every gradient to zero."""

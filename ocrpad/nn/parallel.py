@@ -98,9 +98,21 @@ def blas_kernel() -> str:
     return corename().decode() if corename is not None else "unknown"
 
 
+_local = threading.local()  # .in_part: this thread is running one part of a split
+
+
 def _parts(n: int) -> int:
-    """How many parts ``parallel_for`` splits n images into."""
+    """How many parts ``parallel_for`` splits n images into (1 inside a part: a split never
+    splits again)."""
+    if getattr(_local, "in_part", False):
+        return 1
     return min(_threads, n // _MIN_IMAGES_PER_PART)
+
+
+def part_bounds(n: int) -> list[int]:
+    """The bounds ``parallel_for`` splits range(n) at: part i covers bounds[i]..bounds[i+1]."""
+    parts = max(1, _parts(n))
+    return [n * i // parts for i in range(parts + 1)]
 
 
 def splits_batch(n: int) -> bool:
@@ -178,20 +190,36 @@ if hasattr(os, "register_at_fork"):
 def parallel_for(n: int, work: Callable[[int, int, int], None]) -> int:
     """Run ``work(part, lo, hi)`` over contiguous chunks covering ``range(n)``.
 
-    Returns the number of parts used (1 for small batches or a single thread); the calling
-    thread runs part 0 itself. Exceptions from any part propagate.
+    Returns the number of parts used (1 for small batches, a single thread, or a call from
+    inside a part); the calling thread runs part 0 itself. Exceptions from any part propagate.
     """
-    parts = _parts(n)
-    if parts <= 1:
+    bounds = part_bounds(n)
+    if len(bounds) <= 2:
         work(0, 0, n)
         return 1
-    bounds = [n * i // parts for i in range(parts + 1)]
-    pool = _get_pool(parts - 1)
-    with single_threaded_blas():
-        futures = [pool.submit(work, i, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    run_parts(bounds, work)
+    return len(bounds) - 1
+
+
+def run_parts(bounds: list[int], work: Callable[[int, int, int], None]) -> None:
+    """Run ``work(part, bounds[part], bounds[part + 1])`` for every part at once, part 0 on
+    the calling thread, BLAS on one thread each. Inside a part, ``parallel_for`` does not
+    split again. Exceptions from any part propagate (after every part has ended)."""
+    parts = len(bounds) - 1
+    pool = _get_pool(parts - 1) if parts > 1 else None
+
+    def in_part(part: int) -> None:
+        previous = getattr(_local, "in_part", False)
+        _local.in_part = True
         try:
-            work(0, bounds[0], bounds[1])
+            work(part, bounds[part], bounds[part + 1])
+        finally:
+            _local.in_part = previous
+
+    with single_threaded_blas():
+        futures = [] if pool is None else [pool.submit(in_part, i) for i in range(1, parts)]
+        try:
+            in_part(0)
         finally:
             for future in futures:
                 future.result()
-    return parts

@@ -11,9 +11,10 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ocrpad.nn import arena
+from ocrpad.nn.data_parallel import DataParallel
 from ocrpad.nn.inference import predict_cl
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
-from ocrpad.nn.parallel import blas_threads_for_batch
+from ocrpad.nn.parallel import blas_threads_for_batch, part_bounds
 
 
 class StateDictError(ValueError):
@@ -25,6 +26,9 @@ class Sequential:
 
     x: (N, C, H, W) float32 -> output of the last layer. Between layers, 4-D activations
     travel channels-last (N, H, W, C); every public input and output is NCHW.
+    A training pass over a batch large enough to split runs data-parallel (each thread takes
+    its part of the batch through every layer, see ``nn.data_parallel``); other passes split
+    each layer's work over the threads.
     """
 
     def __init__(self, layers: Sequence[tuple[str, Layer]]) -> None:
@@ -33,6 +37,8 @@ class Sequential:
             raise ValueError(f"layer names must be unique, non-empty and dot-free: {names}")
         self.layers: list[tuple[str, Layer]] = list(layers)
         self._training_pass = False  # the last forward was a training one
+        self._data_parallel = DataParallel()
+        self._split_pass = False  # the last forward ran data-parallel
 
     def _arrays(self) -> AbstractContextManager[None]:
         """Training passes reuse their large arrays from batch to batch (``nn.arena``)."""
@@ -43,7 +49,12 @@ class Sequential:
         self.release()
         self._training_pass = training
         h = to_cl(x)
+        bounds = part_bounds(len(x))
+        self._split_pass = training and len(bounds) > 2
         with blas_threads_for_batch(len(x)), self._arrays():
+            if self._split_pass:
+                layers = [layer for _, layer in self.layers]
+                return to_cf(self._data_parallel.forward(layers, h, bounds))
             for _, layer in self.layers:
                 h = layer.forward_cl(h, training=training)
         return to_cf(h)
@@ -61,6 +72,10 @@ class Sequential:
         """
         g: Array | None = to_cl(dy)
         with blas_threads_for_batch(len(dy)), self._arrays():
+            if self._split_pass:
+                layers = [layer for _, layer in self.layers]
+                dx = self._data_parallel.backward(layers, to_cl(dy), need_input_grad)
+                return None if dx is None else to_cf(dx)
             for index in range(len(self.layers) - 1, -1, -1):
                 assert g is not None
                 need = need_input_grad or index > 0
@@ -88,6 +103,12 @@ class Sequential:
                 h = layer.forward_cl(h, training=False)
                 out.append((name, to_cf(h)))
         return out
+
+    def part_layers(self, part: int) -> list[Layer]:
+        """The copies of the layers that part ``part`` of a data-parallel training pass runs
+        (``nn.data_parallel``), in order; [] before the first such pass. For tools that time
+        the layers."""
+        return self._data_parallel.part_layers(part)
 
     def named_tensors(self) -> Iterator[tuple[str, Layer, str, Literal["param", "buffer"]]]:
         """(dotted key, layer, local name, kind) for every parameter and buffer."""
@@ -144,6 +165,8 @@ class Sequential:
         """Free every layer's backward cache (the next forward would replace it anyway)."""
         for _, layer in self.layers:
             layer.release()
+        self._data_parallel.release()
+        self._split_pass = False
 
     def zero_grad(self) -> None:
         for _, layer in self.layers:
