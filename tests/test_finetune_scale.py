@@ -45,12 +45,14 @@ def test_the_learning_rate_decays_to_zero_only_when_asked() -> None:
 
 
 def test_the_estimate_follows_the_plan_and_the_measured_speed() -> None:
-    speed = Speed(step_seconds=0.2, render_seconds=0.001)
+    speed = Speed(step_seconds=0.2, render_seconds=0.001, score_seconds=0.0005)
     small = estimate_seconds(100, SETTINGS, speed, rehearsal=3000)
     large = estimate_seconds(500, SETTINGS, speed, rehearsal=3000)
     epochs, per_epoch = plan_steps(80, SETTINGS)
     renders = 100 + 3000 + 0.75 * 80 * epochs
-    assert small == pytest.approx(renders * 0.001 + epochs * per_epoch * 0.2)
+    scored = 20 * (epochs + 2)  # the fifth held back: before, after, every epoch's end
+    expected = renders * 0.001 + epochs * per_epoch * 0.2 + scored * 0.0005
+    assert small == pytest.approx(expected)
     assert small < large < 100 * 0.2 + 5  # capped by max_steps, plus renderings
     assert estimate_seconds(100, SETTINGS, Speed(0.4, 0.001), 3000) > small
 
@@ -60,7 +62,7 @@ def test_measuring_the_speed_leaves_the_model_untouched() -> None:
     model = build_model(tiny, list("0123456789"), np.random.default_rng(0))
     before = {k: v.copy() for k, v in model.state_dict().items()}
     speed = measure_speed(model, FineTuneSettings(batch_user=4, batch_rehearsal=4))
-    assert speed.step_seconds > 0 and speed.render_seconds > 0
+    assert speed.step_seconds > 0 and speed.render_seconds > 0 and speed.score_seconds > 0
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
 

@@ -60,10 +60,12 @@ def step_lr(step: int, total: int, settings: FineTuneSettings) -> float:
 
 @dataclass(frozen=True)
 class Speed:
-    """This computer's measured speed: one training step, and rendering one drawing."""
+    """This computer's measured speed: one training step, rendering one drawing, and scoring
+    one held-back drawing."""
 
     step_seconds: float
     render_seconds: float
+    score_seconds: float = 0.0
 
 
 def estimate_seconds(
@@ -71,17 +73,23 @@ def estimate_seconds(
 ) -> float:
     """Seconds a fine-tune of `drawings` drawings should take: render them and the
     `rehearsal` drawings once, re-render three in four of the learnt ones every epoch, run
-    the planned steps."""
+    the planned steps, score the held-back ones before, after and at every epoch's end."""
     held = round(drawings * settings.held_out) if drawings >= 3 else 0
     learnt = max(drawings - held, 1)
     epochs, per_epoch = plan_steps(learnt, settings)
     renders = drawings + rehearsal + (0.75 * learnt * epochs if settings.augment else 0.0)
-    return renders * speed.render_seconds + epochs * per_epoch * speed.step_seconds
+    scored = held * (epochs + 2)
+    return (
+        renders * speed.render_seconds
+        + epochs * per_epoch * speed.step_seconds
+        + scored * speed.score_seconds
+    )
 
 
 def measure_speed(model: Model, settings: FineTuneSettings, rounds: int = 2) -> Speed:
-    """Time training steps of a copy of `model` on one fine-tune batch, and renderings of a
-    typical drawing; the fastest round counts (the model itself is not touched)."""
+    """Time training steps of a copy of `model` on one fine-tune batch (the fastest round
+    counts), renderings of a typical drawing and scoring a batch of held-back drawings (the
+    model itself is not touched)."""
     work = model.copy()
     size = render_params_of(model.meta).size
     batch = settings.batch_user + settings.batch_rehearsal
@@ -101,4 +109,8 @@ def measure_speed(model: Model, settings: FineTuneSettings, rounds: int = 2) -> 
     start = time.perf_counter()
     for _ in range(10):
         render_strokes(ring, render_params_of(model.meta))
-    return Speed(min(steps), (time.perf_counter() - start) / 10)
+    render = (time.perf_counter() - start) / 10
+    start = time.perf_counter()
+    work.predict_proba(x[: settings.batch_user])
+    score = (time.perf_counter() - start) / settings.batch_user
+    return Speed(min(steps), render, score)
