@@ -66,3 +66,53 @@ def fitted_model() -> Model:
     """A small network (it cannot tell O from o: both are circles) with a fitted reader."""
     model, _ = fit_reader(bare_model(), writers(40), progress=lambda _: None)
     return model
+
+
+def dash(width: float, y: float, x: float = 0.0) -> list[NDArray[np.float32]]:
+    """A short, slightly slanted stroke `width` wide around height y (y down)."""
+    a = np.array([[x - width / 2, y + width * 0.03], [x + width / 2, y - width * 0.03]])
+    return [a.astype(np.float32)]
+
+
+def lined_writers(count: int, per_writer: int = 12, seed: int = 0) -> StrokeDataset:
+    """Writers on a line of writing: each has a scale and a baseline; their `o` stands on the
+    baseline, their `-` floats half an `o` above it and their `_` lies on it (same shape)."""
+    rng = np.random.default_rng(seed)
+    drawings: list[list[NDArray[np.float32]]] = []
+    labels, names = [], []
+    for w in range(count):
+        scale, base = float(rng.uniform(10, 300)), float(rng.uniform(-500, 500))
+        for k in range(per_writer):
+            label = k % 3
+            jitter = float(rng.normal(0, 0.05)) * scale
+            x = float(rng.uniform(-50, 50)) * scale / 30
+            if label == 0:
+                drawings.append(circle(scale * float(rng.uniform(0.9, 1.1)), x, base + jitter))
+            else:
+                y = base + jitter - (0.5 * scale if label == 1 else 0.0)
+                drawings.append(dash(scale * float(rng.uniform(0.8, 1.2)), y, x))
+            labels.append(label)
+            names.append(f"w{w}")
+    strokes = [s for d in drawings for s in d]
+    stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
+    sample_offsets = np.concatenate([[0], np.cumsum([len(d) for d in drawings])])
+    return StrokeDataset(
+        points=np.concatenate(strokes).astype(np.float32),
+        stroke_offsets=stroke_offsets.astype(np.int64),
+        sample_offsets=sample_offsets.astype(np.int64),
+        labels=np.array(labels, dtype=np.int64),
+        mapping=list(LINED_LABELS),
+        writers=np.array(names),
+    )
+
+
+LINED_LABELS = ["o", "-", "_"]
+
+
+@cache
+def lined_model() -> Model:
+    """A small network (it cannot tell - from _: the same stroke) with a fitted reader."""
+    model = build_model(SMALL_CONFIG, LINED_LABELS, np.random.default_rng(3))
+    model.meta = {"recipe": {"val_fraction": 0.25, "seed": 0}}
+    fitted, _ = fit_reader(model, lined_writers(60), progress=lambda _: None)
+    return fitted

@@ -132,7 +132,7 @@ def test_the_reader_fit_records_symbol_figures_apart_from_the_default_sets(
 
 
 def test_the_readers_temperature_is_fitted_on_each_drawings_own_set() -> None:
-    from ocrpad.reading.fit import within_own_set
+    from ocrpad.reading.calibrate import within_own_set
 
     class Labels:
         labels = LABELS  # 0 1 l o - . |

@@ -12,7 +12,7 @@ from ocrpad.data.unipen import load_unipen
 from ocrpad.model import load_model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
-from ocrpad.reading.history import session_history, stroke_sizes
+from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
 
 
@@ -26,7 +26,7 @@ def test_the_shipped_readers_odds_are_honest_on_held_out_writers(unipen_dir: Pat
     model = load_model()
     images = data.render_all(render_params_of(model.meta))[:, None]
     full = np.concatenate([model.logits(images[i : i + 512]) for i in range(0, len(data), 512)])
-    sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
+    sizes = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     reader = Reader(model, charset=default_charset(model.labels))  # as the window reads
     truth = np.array([reader.labels.index(c) for c in data.characters()])
     logits = full[:, [model.labels.index(c) for c in reader.labels]]  # the bare network's

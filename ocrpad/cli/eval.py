@@ -42,7 +42,7 @@ from ocrpad.learning.evaluate import (
 from ocrpad.model import Model, load_model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
-from ocrpad.reading.history import session_history, stroke_sizes
+from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
 
 
@@ -164,7 +164,7 @@ def read_all(
         [model.logits(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
     )
     reader = Reader(model, charset=allowed)
-    sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
+    sizes = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     columns = [model.labels.index(c) for c in reader.labels]
     probs = np.zeros((len(data), model.num_classes), dtype=np.float32)
     probs[:, columns] = reader.read_batch(logits, sizes, history)

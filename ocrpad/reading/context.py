@@ -1,41 +1,87 @@
 """The context layer: what a writer's earlier drawings add to the network's logits.
 
-From the history it takes two things (`writer_frame`):
+From the history it takes three things (`writer_frame` → `Frame`):
 
 * the writer's scale — the median over the history of (log height − the height that drawing's
   class usually has against its writer's scale, weighted by what the network reads it as);
 * the writer's mix of groups — how much of the history the network reads as digits, capitals,
-  small letters (Laplace-smoothed towards the training mix).
+  small letters (Laplace-smoothed towards the training mix);
+* the writer's baseline — the median over the history of (bottom − where that drawing's class
+  usually ends against the baseline, in units of the writer's scale), and how much it wobbles
+  (its robust spread): a form with several rows, or a free canvas, wobbles a lot.
 
 A drawing's height and width against that scale (`r`, `rw`, log ratios, clipped to the range
-seen in training) and the mix give class-specific terms added to the fixed network logits:
+seen in training), where its bottom and top sit against the baseline (`pb`, `pt`, in units of
+the writer's scale) and the mix give class-specific terms added to the fixed network logits:
 
-    z_c = a·L_c + g·gauss_c(r) + m·log(θ_group(c) / π_group(c)) + W_c · f + b_c
-    p = softmax(z / T)
+    z_c = a·L_c + g·gauss_c(r) + (q·s + q'·(1 − s))·place_c(pb, pt)
+          + m·log(θ_group(c) / π_group(c)) + W_c · f + b_c
+    p = softmax(z / T[set, has history])
 
-with f = [r, r², rw, log θ/π per group, 1] · has_history. Every number is fitted
-(`ocrpad.reading.fit`) and stored in the model file under ``reader.*`` keys.
+with f = [r, r², rw, log θ/π per group, 1] · has_history. `place_c` is the log likelihood of
+the drawing's bottom and top under class c's usual place, its spread widened by the
+baseline's wobble, so a wobbly history makes it flat; s (`Frame.lined`: 1 when the history's
+bottoms line up better than their centres, as on a line of writing, 0 when the centres do, as
+on a free canvas) lets the fit trust position as much as each kind of history earned. The
+temperature T is fitted per character set (letters and digits, symbols, all) and for readings
+with and without history. Every number is fitted (`ocrpad.reading.fit`) and stored in the
+model file under ``reader.*`` keys; files written before position and per-set temperatures
+read as before (no place term, one temperature).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.reading.families import GROUPS, group_of
+from ocrpad.reading.families import group_of
 
 F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
 ARRAY_KEYS: Final = ("height_mu", "height_sd", "group_prior", "weights", "bias")
+PLACE_KEYS: Final = ("place_mu", "place_sd")  # optional: files from before position lack them
+SETS: Final = ("default", "symbols", "all")
+"""Rows of `ContextLayer.temperatures`: the set a reading answers from (see `set_kind`)."""
 
 
 def feature_count(groups: int) -> int:
     """Length of f: r, r², rw, one log-ratio per group, has_history."""
     return 3 + groups + 1
+
+
+def set_kind(allowed: Collection[str]) -> str:
+    """Which temperature a reading restricted to `allowed` uses: "symbols" when it answers only
+    symbols, "default" when it answers no symbol, "all" for a mix."""
+    groups = {group_of(c) == "other" for c in allowed}
+    if groups == {True}:
+        return "symbols"
+    return "default" if groups == {False} else "all"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a history says about its writer, for N drawings (each array's first axis is N):
+    log `scale` (N,), group mix `theta` (N, G), `base` line y (N,; NaN: unknown), its wobble
+    `spread` (N,) in units of the writer's scale, how much better the history's bottoms line
+    up than their centres, `lined` (N,; 1: a baseline, 0: centred drawings, as on a free
+    canvas; 0.5 unknown) and `has` (N,) 1 where there was history."""
+
+    scale: F64
+    theta: F64
+    base: F64
+    spread: F64
+    lined: F64
+    has: F64
+
+    @staticmethod
+    def empty(layer: ContextLayer, n: int) -> Frame:
+        """No history for n drawings."""
+        prior, nan = np.tile(layer.group_prior, (n, 1)), np.full(n, np.nan)
+        return Frame(np.zeros(n), prior, nan, nan.copy(), np.full(n, 0.5), np.zeros(n))
 
 
 @dataclass(frozen=True)
@@ -53,7 +99,14 @@ class ContextLayer:
     gauss_weight: float = 0.0
     mix_weight: float = 0.0
     logit_scale: float = 1.0
-    temperature: float = 1.0
+    temperature: float = 1.0  # the only temperature of files without `temperatures`
+    place_mu: F64 | None = None  # (C, 2) usual (bottom, top) against the baseline, in scales
+    place_sd: F64 | None = None  # (C, 2) their robust spread on writers with a steady baseline
+    place_weight: float = 0.0  # on the place term of a history written on a line
+    wobbly_weight: float = 0.0  # … of a history of centred drawings (as on a free canvas)
+    place_clip: float = 3.0  # |pb|, |pt| limit
+    guide_spread: float = 0.2  # a steady writer's baseline wobble (used with writing guides)
+    temperatures: F64 | None = None  # (len(SETS), 2): per set, without / with history
 
     @property
     def group_index(self) -> NDArray[np.int64]:
@@ -61,10 +114,28 @@ class ContextLayer:
         where = {g: i for i, g in enumerate(self.groups)}
         return np.array([where.get(group_of(c), -1) for c in self.labels], dtype=np.int64)
 
+    @property
+    def knows_place(self) -> bool:
+        return self.place_mu is not None and self.place_sd is not None
+
     # --- the history ---------------------------------------------------------------------
-    def writer_frame(self, log_heights: F64, probs: F64) -> tuple[float, F64]:
-        """History of k drawings: log heights (k,), network probabilities (k, C)
-        → (the writer's log scale, group mix θ (G,))."""
+    def writer_frame(
+        self,
+        log_heights: F64,
+        probs: F64,
+        bottoms: F64 | None = None,
+        tops: F64 | None = None,
+        current: F64 | None = None,
+    ) -> tuple[float, F64, float, float, float]:
+        """History of k drawings: log heights (k,), network probabilities (k, C), bottoms and
+        tops (k,; y down, NaN unknown) → (log scale, group mix θ (G,), baseline y, its wobble,
+        lined: how much steadier the bottoms are than the centres, 0 … 1; see `Frame`).
+
+        `current` (C,): the network's probabilities for the drawing being read. History
+        drawings that look like it (Bhattacharyya overlap of the two readings) count less in
+        the mix: they are likely the same character, read the same way, so they would only
+        repeat the network's opinion of this shape (a session of 30 q read as 9 would
+        otherwise make the 31st a 9 for sure)."""
         expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
         scale = float(np.median(log_heights - expected))
         index = self.group_index
@@ -74,8 +145,27 @@ class ContextLayer:
             mass[:, g] = probs[:, known & (index == g)].sum(axis=1)
         mass /= np.maximum(mass.sum(axis=1, keepdims=True), 1e-12)
         g_count = len(self.groups)
-        theta = (mass.sum(axis=0) + g_count * self.group_prior) / (len(probs) + g_count)
-        return scale, theta
+        other = np.ones(len(probs))
+        if current is not None:
+            other = np.clip(1.0 - np.sqrt(probs * current[None, :]).sum(axis=1), 0.0, 1.0)
+        theta = (other @ mass + g_count * self.group_prior) / (other.sum() + g_count)
+        base = spread = float("nan")
+        lined = 0.5
+        if self.place_mu is not None and bottoms is not None:
+            unit = float(np.exp(scale))
+            usual = probs @ self.place_mu  # (k, 2) where each drawing's class usually sits
+            lines = bottoms - unit * usual[:, 0]  # (k,) baseline estimates
+            lines = lines[np.isfinite(lines)]
+            if len(lines):
+                base = float(np.median(lines))
+                spread = 1.4826 * float(np.median(np.abs(lines - base))) / unit
+            if tops is not None and len(lines):
+                centres = (bottoms + tops) / 2 - unit * usual.mean(axis=1)
+                centres = centres[np.isfinite(centres)]
+                wobble = 1.4826 * float(np.median(np.abs(centres - np.median(centres)))) / unit
+                both = spread**2 + wobble**2
+                lined = wobble**2 / both if both > 0 else 0.5
+        return scale, theta, base, spread, lined
 
     # --- the answer ----------------------------------------------------------------------
     def terms(
@@ -93,11 +183,32 @@ class ContextLayer:
         by_class = np.where(index >= 0, mix[:, np.maximum(index, 0)], 0.0)  # (N, C)
         return f, gauss, by_class
 
-    def logits(
-        self, net_logits: F64, log_h: F64, log_w: F64, scale: F64, theta: F64, has: F64
-    ) -> F64:
-        """Calibrated logits (N, C) = z / T for the network's logits (N, C)."""
-        f, gauss, mix = self.terms(log_h, log_w, scale, theta, has)
+    def place(self, top: F64, bottom: F64, frame: Frame) -> F64:
+        """(N, C) log likelihood of each drawing's bottom and top (N,) against its writer's
+        baseline under each class's usual place (heavy-tailed: a drawing far off its row costs
+        little more than one a little off); 0 where the baseline is unknown."""
+        n = len(top)
+        if self.place_mu is None or self.place_sd is None:
+            return np.zeros((n, len(self.labels)))
+        known = np.isfinite(frame.base) & np.isfinite(top) & np.isfinite(bottom) & (frame.has > 0)
+        unit = np.exp(frame.scale)
+        base = np.where(known, frame.base, 0.0)
+        spread = np.where(known, frame.spread, 0.0)
+        out = np.zeros((n, len(self.labels)))
+        for k, y in enumerate((bottom, top)):
+            at = np.clip(np.where(known, (y - base) / unit, 0.0), -self.place_clip, self.place_clip)
+            var = self.place_sd[None, :, k] ** 2 + spread[:, None] ** 2  # (N, C)
+            gap = (at[:, None] - self.place_mu[None, :, k]) ** 2 / var
+            out -= np.log1p(0.5 * gap) + 0.5 * np.log(var)  # heavy-tailed (Cauchy-like)
+        out -= out.mean(axis=1, keepdims=True)  # only differences between classes matter
+        return np.where(known[:, None], out, 0.0)
+
+    def head(self, net_logits: F64, geometry: F64, frame: Frame) -> F64:
+        """Uncalibrated logits (N, C) for network logits (N, C) and geometry (N, 4): log
+        height, log width, top, bottom (NaN top/bottom: position unknown)."""
+        f, gauss, mix = self.terms(
+            geometry[:, 0], geometry[:, 1], frame.scale, frame.theta, frame.has
+        )
         z = (
             self.logit_scale * net_logits
             + self.gauss_weight * gauss
@@ -105,7 +216,24 @@ class ContextLayer:
             + f @ self.weights.T
             + self.bias
         )
-        return np.asarray(z / self.temperature)
+        if self.place_weight or self.wobbly_weight:
+            lined = frame.lined[:, None]
+            weight = self.place_weight * lined + self.wobbly_weight * (1 - lined)
+            z = z + weight * self.place(geometry[:, 2], geometry[:, 3], frame)
+        return np.asarray(z)
+
+    def temperature_of(self, kind: str, has: F64) -> F64:
+        """(N, 1) temperature for readings from set `kind` (see `set_kind`), by has-history."""
+        if self.temperatures is None:
+            return np.full((len(has), 1), self.temperature)
+        row = self.temperatures[SETS.index(kind)]
+        return np.asarray(np.where(has > 0, row[1], row[0])[:, None], dtype=np.float64)
+
+    def logits(self, net_logits: F64, geometry: F64, frame: Frame, kind: str = "default") -> F64:
+        """Calibrated logits (N, C) = head / T for a reading from set `kind`."""
+        return np.asarray(
+            self.head(net_logits, geometry, frame) / self.temperature_of(kind, frame.has)
+        )
 
     # --- storage -------------------------------------------------------------------------
     def aligned(self, labels: Sequence[str]) -> ContextLayer:
@@ -122,6 +250,13 @@ class ContextLayer:
             out[known] = a[rows[known]]
             return out
 
+        def usual(a: F64 | None) -> F64 | None:  # a class it does not know: the usual place
+            if a is None:
+                return None
+            out = take(a, 0.0)
+            out[~known] = np.median(a, axis=0)
+            return out
+
         return replace(
             self,
             labels=tuple(labels),
@@ -129,6 +264,8 @@ class ContextLayer:
             height_sd=take(self.height_sd, 1.0),
             weights=take(self.weights, 0.0),
             bias=take(self.bias, float(self.bias.mean())),
+            place_mu=usual(self.place_mu),
+            place_sd=usual(self.place_sd),
         )
 
     def to_file(self) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
@@ -145,45 +282,17 @@ class ContextLayer:
             "logit_scale": self.logit_scale,
             "temperature": self.temperature,
         }
+        if self.place_mu is not None and self.place_sd is not None:
+            arrays["reader.place_mu"] = np.asarray(self.place_mu, np.float32)
+            arrays["reader.place_sd"] = np.asarray(self.place_sd, np.float32)
+            meta.update(
+                place_weight=self.place_weight,
+                wobbly_weight=self.wobbly_weight,
+                place_clip=self.place_clip,
+                guide_spread=self.guide_spread,
+            )
+        if self.temperatures is not None:
+            meta["temperatures"] = {
+                s: [float(t) for t in row] for s, row in zip(SETS, self.temperatures, strict=True)
+            }
         return arrays, meta
-
-
-def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
-    """Inverse of `ContextLayer.to_file`; raises ValueError naming what is wrong."""
-    try:
-        labels = tuple(str(meta["labels"]))
-        groups = tuple(str(g) for g in meta["groups"])
-        values = {k: np.asarray(arrays[f"reader.{k}"], dtype=np.float64) for k in ARRAY_KEYS}
-        scalars = {
-            k: float(meta[k])
-            for k in ("clip", "gauss_weight", "mix_weight", "logit_scale", "temperature")
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"the reader's context layer is incomplete ({exc!r})") from exc
-    c, g = len(labels), len(groups)
-    shapes = {
-        "height_mu": (c,),
-        "height_sd": (c,),
-        "group_prior": (g,),
-        "weights": (c, feature_count(g)),
-        "bias": (c,),
-    }
-    for key, shape in shapes.items():
-        if values[key].shape != shape:
-            raise ValueError(f"reader.{key} has shape {values[key].shape}, expected {shape}")
-    if not set(groups) <= set(GROUPS) or len(set(labels)) != c:
-        raise ValueError("the reader's context layer names unknown groups or repeats a label")
-    if (values["height_sd"] <= 0).any() or (values["group_prior"] <= 0).any():
-        raise ValueError("the reader's context layer has a non-positive spread or prior")
-    if scalars["temperature"] <= 0 or scalars["clip"] <= 0:
-        raise ValueError("the reader's context layer has a non-positive temperature or clip")
-    return ContextLayer(
-        labels=labels,
-        groups=groups,
-        height_mu=values["height_mu"],
-        height_sd=values["height_sd"],
-        group_prior=values["group_prior"],
-        weights=values["weights"],
-        bias=values["bias"],
-        **scalars,
-    )

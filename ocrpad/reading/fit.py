@@ -7,11 +7,18 @@ On the train split, with the same writer split as the network's training (its re
 `val_fraction` and `seed`):
 
 1. usual heights: each class's log height against its writer's scale (median / MAD, alternating
-   with each writer's scale, true labels) on the training writers;
-2. the head (logit scale, height and mix weights, class weights and biases) by cross-entropy
-   on the training writers, each drawing once with its history and once without;
-3. the temperature on the held-out writers — the network has seen the training writers, so its
-   odds there are over-confident; the held-out writers make them honest.
+   with each writer's scale, true labels) on the training writers; usual places: each class's
+   bottom and top against its writer's baseline in units of the writer's scale (alternating
+   with each writer's baseline; the spread from the writers whose baseline is steadier than
+   the median writer's — the others wrote on several rows of a form);
+2. the head (logit scale, height, place and mix weights, class weights and biases) by
+   cross-entropy on the training writers, each drawing once with its history and once without;
+   then the place weight for histories of centred drawings, on the same drawings with their
+   real history and with a free canvas's (`usual.free_canvas`: a window without guides);
+3. the temperatures on the held-out writers, one per character set (letters and digits,
+   symbols, all) and for readings with and without history — the network has seen the
+   training writers, so its odds there are over-confident; the held-out writers make them
+   honest.
 """
 
 from __future__ import annotations
@@ -23,14 +30,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.charsets import default_charset
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of
-from ocrpad.reading.context import ContextLayer, feature_count
+from ocrpad.reading.calibrate import fit_temperatures
+from ocrpad.reading.context import ContextLayer, Frame, feature_count
 from ocrpad.reading.families import GROUPS, group_of
-from ocrpad.reading.history import session_history, stroke_sizes
+from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
+from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -47,55 +55,30 @@ def network_logits(model: Model, data: StrokeDataset, batch: int = 512) -> NDArr
     return np.concatenate(parts) if parts else np.zeros((0, model.num_classes), np.float32)
 
 
-def usual_heights(
-    log_h: F64, y: I64, writers: NDArray[Any], classes: int
-) -> tuple[F64, F64, float]:
-    """Per class: median and robust spread (1.4826·MAD) of log height against the writer's
-    scale, and the clip (99th percentile of |r|). The writer's scale is the mean of its
-    drawings' (log height − usual height), alternated with the classes' medians."""
-    _, w = np.unique(writers, return_inverse=True)
-    count = np.bincount(w)
-    mu = np.zeros(classes)
-    for _ in range(10):
-        scale = np.bincount(w, log_h - mu[y]) / count
-        r = log_h - scale[w]
-        mu = np.array([np.median(r[y == c]) if (y == c).any() else 0.0 for c in range(classes)])
-        mu -= mu.mean()
-    scale = np.bincount(w, log_h - mu[y]) / count
-    r = log_h - scale[w]
-    clip = float(np.percentile(np.abs(r), 99))
-    r = np.clip(r, -clip, clip)
-    sd = np.array(
-        [
-            1.4826 * np.median(np.abs(r[y == c] - mu[c])) if (y == c).any() else 1.0
-            for c in range(classes)
-        ]
-    )
-    return mu, np.maximum(sd, 1e-3), clip
-
-
 def frames(
-    layer: ContextLayer, logits: F64, sizes: F64, history: list[list[int]], rows: I64
-) -> tuple[F64, F64, F64]:
-    """(scale (n,), θ (n, G), has (n,)) for drawings `rows`, from their history rows; all
-    arrays are over the whole data set (logits (N, C), sizes (N, 2))."""
+    layer: ContextLayer, logits: F64, geometry: F64, history: list[list[int]], rows: I64
+) -> Frame:
+    """The writer's frame for drawings `rows` from their history rows; logits (N, C) and
+    geometry (N, 4) are over the whole data set."""
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = e / e.sum(axis=1, keepdims=True)
-    n = len(rows)
-    scale, theta, has = np.zeros(n), np.tile(layer.group_prior, (n, 1)), np.zeros(n)
+    frame = Frame.empty(layer, len(rows))
     for t, i in enumerate(rows.tolist()):
-        past = [j for j in history[i] if np.isfinite(sizes[j, 0])]
-        if past and np.isfinite(sizes[i, 0]):
-            scale[t], theta[t] = layer.writer_frame(sizes[past, 0], probs[past])
-            has[t] = 1.0
-    return scale, theta, has
+        past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
+        if past and np.isfinite(geometry[i, 0]):
+            found = layer.writer_frame(
+                geometry[past, 0], probs[past], geometry[past, 3], geometry[past, 2]
+            )
+            frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
+            frame.lined[t], frame.has[t] = found[4], 1.0
+    return frame
 
 
 def fit_head(
     layer: ContextLayer,
     logits: F64,
-    sizes: F64,
-    frame: tuple[F64, F64, F64],
+    geometry: F64,
+    frame: Frame,
     y: I64,
     *,
     seed: int = 0,
@@ -103,15 +86,24 @@ def fit_head(
     batch: int = 2048,
     lr: float = 0.03,
     l2: float = 1e-4,
+    balance: float = 0.0,
 ) -> ContextLayer:
-    """Cross-entropy fit of logit scale, height and mix weights, class weights and biases."""
-    scale, theta, has = frame
-    log_h, log_w = np.nan_to_num(sizes[:, 0]), np.nan_to_num(sizes[:, 1])
-    f, gauss, mix = layer.terms(log_h, log_w, scale, theta, has)
+    """Cross-entropy fit of logit scale, height, place and mix weights, class weights and
+    biases. `balance` b weighs each drawing by (its class's count)^−b (0: plain)."""
+    sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
+    f, gauss, mix = layer.terms(sized[:, 0], sized[:, 1], frame.scale, frame.theta, frame.has)
+    place = layer.place(sized[:, 2], sized[:, 3], frame)
+    lined = frame.lined[:, None]
+    wobbly = place * (1 - lined)
+    place = place * lined
+    weight = np.bincount(y, minlength=len(layer.labels)).astype(np.float64)[y] ** -balance
+    weight /= weight.mean()
     c, k = layer.weights.shape
     params = {
         "a": np.ones(1),
         "g": np.zeros(1),
+        "q": np.zeros(1),
+        "q2": np.zeros(1),
         "m": np.zeros(1),
         "W": np.zeros((c, k)),
         "b": np.zeros(c),
@@ -123,14 +115,21 @@ def fit_head(
         for rows in np.array_split(rng.permutation(len(y)), max(1, len(y) // batch)):
             step += 1
             z = params["a"] * logits[rows] + params["g"] * gauss[rows] + params["m"] * mix[rows]
-            z += f[rows] @ params["W"].T + params["b"]
+            z += (
+                params["q"] * place[rows]
+                + params["q2"] * wobbly[rows]
+                + f[rows] @ params["W"].T
+                + params["b"]
+            )
             e = np.exp(z - z.max(axis=1, keepdims=True))
             d = e / e.sum(axis=1, keepdims=True)
             d[np.arange(len(rows)), y[rows]] -= 1.0
-            d /= len(rows)  # dloss/dz (B, C)
+            d *= weight[rows, None] / len(rows)  # dloss/dz (B, C)
             grads = {
                 "a": np.array([(d * logits[rows]).sum()]),
                 "g": np.array([(d * gauss[rows]).sum()]),
+                "q": np.array([(d * place[rows]).sum()]),
+                "q2": np.array([(d * wobbly[rows]).sum()]),
                 "m": np.array([(d * mix[rows]).sum()]),
                 "W": d.T @ f[rows] + l2 * params["W"],
                 "b": d.sum(axis=0) + l2 * params["b"],
@@ -146,37 +145,35 @@ def fit_head(
         layer,
         logit_scale=float(params["a"][0]),
         gauss_weight=float(params["g"][0]),
+        place_weight=float(params["q"][0]) if layer.knows_place else 0.0,
+        wobbly_weight=float(params["q2"][0]) if layer.knows_place else 0.0,
         mix_weight=float(params["m"][0]),
         weights=params["W"],
         bias=params["b"],
     )
 
 
-def fit_temperature(z: F64, y: I64) -> float:
-    """The temperature T minimising the cross-entropy of softmax(z / T) (golden section)."""
+def fit_wobbly_weight(
+    layer: ContextLayer, logits: F64, geometry: F64, frame: Frame, y: I64
+) -> ContextLayer:
+    """The weight of the place term for histories of centred drawings (`Frame.lined` near 0),
+    by cross-entropy with every other parameter kept (golden section over −1 … 4)."""
+    sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
+    base = _replace(layer, wobbly_weight=0.0).head(logits, sized, frame)  # (n, C)
+    term = layer.place(sized[:, 2], sized[:, 3], frame) * (1 - frame.lined)[:, None]
+    rows = np.arange(len(y))
 
-    def nll(log_t: float) -> float:
-        s = z / np.exp(log_t)
-        s = s - s.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]).mean())
+    def nll(q: float) -> float:
+        z = base + q * term
+        z = z - z.max(axis=1, keepdims=True)
+        return float((np.log(np.exp(z).sum(axis=1)) - z[rows, y]).mean())
 
-    lo, hi = np.log(0.25), np.log(4.0)
+    lo, hi = -1.0, 4.0
     ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(40):
+    for _ in range(25):
         a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
         lo, hi = (lo, b) if nll(a) < nll(b) else (a, hi)
-    return float(np.exp((lo + hi) / 2))
-
-
-def within_own_set(z: F64, y: I64, model: Model) -> F64:
-    """Logits (n, C) with the classes outside each drawing's own character set pushed far
-    down: a letter or digit is read from the default set, a symbol from the symbols (how the
-    reader is used), so the temperature calibrates the odds that are shown."""
-    default = set(default_charset(model.labels))
-    in_default = np.array([c in default for c in model.labels])
-    own_default = in_default[y]  # (n,) the drawing's label is in the default set
-    allowed = np.where(own_default[:, None], in_default[None, :], ~in_default[None, :])
-    return np.where(allowed, z, z.min() - 1e3)
+    return _replace(layer, wobbly_weight=(lo + hi) / 2)
 
 
 def fit_reader(
@@ -185,9 +182,12 @@ def fit_reader(
     *,
     logits: NDArray[np.floating[Any]] | None = None,
     seed: int = 0,
+    balance: float = 0.0,
+    place: bool = True,
     progress: Progress = print,
 ) -> tuple[Model, dict[str, Any]]:
-    """A copy of `model` carrying a fitted context layer, and a report of held-out figures."""
+    """A copy of `model` carrying a fitted context layer, and a report of held-out figures.
+    `balance`: see `fit_head`; `place`: fit the position term (False: size and mix only)."""
     start = time.perf_counter()
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
@@ -196,17 +196,23 @@ def fit_reader(
         progress(f"reading {len(data)} drawings with the network")
         logits = network_logits(model, data)
     net = np.asarray(logits, dtype=np.float64)
-    sizes = stroke_sizes(data.points, data.stroke_offsets, data.sample_offsets)
+    geometry = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     keep, held = split_by_writer(
         data.writers,
         float(recipe.get("val_fraction", 0.05)),
         np.random.default_rng(int(recipe.get("seed", 0))),
     )
-    known = (y_all >= 0) & np.isfinite(sizes[:, 0])
+    known = (y_all >= 0) & np.isfinite(geometry[:, 0])
     fit_rows = keep[known[keep]]
     mu, sd, clip = usual_heights(
-        sizes[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes
+        geometry[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes
     )
+    places: dict[str, Any] = {}
+    if place:
+        p_mu, p_sd, p_clip, wobble = usual_places(
+            geometry[fit_rows], y_all[fit_rows], data.writers[fit_rows], mu, model.num_classes
+        )
+        places = {"place_mu": p_mu, "place_sd": p_sd, "place_clip": p_clip, "guide_spread": wobble}
     groups = tuple(g for g in GROUPS if any(group_of(c) == g for c in model.labels))
     prior = np.array(
         [np.mean([group_of(model.labels[k]) == g for k in y_all[fit_rows]]) for g in groups]
@@ -220,25 +226,34 @@ def fit_reader(
         weights=np.zeros((model.num_classes, feature_count(len(groups)))),
         bias=np.zeros(model.num_classes),
         clip=clip,
+        **places,
     )
     history = session_history(data.writers, seed)
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y = keep[y_all[keep] >= 0]
-    both = _with_and_without(layer, net, sizes, history, keep_y)
-    layer = fit_head(
-        layer,
-        net[np.r_[keep_y, keep_y]],
-        np.r_[sizes[keep_y], sizes[keep_y]],
-        both,
-        np.r_[y_all[keep_y], y_all[keep_y]],
-        seed=seed,
-    )
+    frame = _with_and_without(layer, net, geometry, history, keep_y)
+    rows, geo = np.r_[keep_y, keep_y], np.r_[geometry[keep_y], geometry[keep_y]]
+    layer = fit_head(layer, net[rows], geo, frame, y_all[rows], seed=seed, balance=balance)
+    if place:  # how much a history of centred drawings says: with a free canvas's too
+        free = free_canvas(geometry, data.writers, np.random.default_rng(seed))
+        canvas = frames(layer, net, free, history, keep_y)
+        n = len(keep_y)
+        real = Frame(*(getattr(frame, k)[:n] for k in _FRAME_FIELDS))
+        both = Frame(*(np.r_[getattr(real, k), getattr(canvas, k)] for k in _FRAME_FIELDS))
+        layer = fit_wobbly_weight(
+            layer,
+            net[np.r_[keep_y, keep_y]],
+            np.r_[geometry[keep_y], free[keep_y]],
+            both,
+            y_all[np.r_[keep_y, keep_y]],
+        )
     held_y = held[y_all[held] >= 0]
     y_held = np.r_[y_all[held_y], y_all[held_y]]
-    z_held = within_own_set(_held_logits(layer, net, sizes, history, held_y), y_held, model)
-    layer = _replace(layer, temperature=fit_temperature(z_held, y_held))
-    report = _report(layer, net, sizes, history, held_y, y_all, time.perf_counter() - start)
+    z_held, has_held = _held_logits(layer, net, geometry, history, held_y)
+    overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
+    layer = _replace(layer, temperature=overall, temperatures=temperatures)
+    report = _report(layer, net, geometry, history, held_y, y_all, time.perf_counter() - start)
     out = model.copy()
     arrays, meta = layer.to_file()
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
@@ -247,40 +262,43 @@ def fit_reader(
 
 
 def _with_and_without(
-    layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64
-) -> tuple[F64, F64, F64]:
-    scale, theta, has = frames(layer, net, sizes, history, rows)
-    n = len(rows)
-    return (
-        np.r_[scale, np.zeros(n)],
-        np.r_[theta, np.tile(layer.group_prior, (n, 1))],
-        np.r_[has, np.zeros(n)],
-    )
+    layer: ContextLayer, net: F64, geometry: F64, history: list[list[int]], rows: I64
+) -> Frame:
+    frame = frames(layer, net, geometry, history, rows)
+    none = Frame.empty(layer, len(rows))
+    return Frame(*(np.r_[getattr(frame, k), getattr(none, k)] for k in _FRAME_FIELDS))
+
+
+_FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has")
 
 
 def _held_logits(
-    layer: ContextLayer, net: F64, sizes: F64, history: list[list[int]], rows: I64
-) -> F64:
-    scale, theta, has = _with_and_without(layer, net, sizes, history, rows)
-    s2, l2 = np.r_[sizes[rows], sizes[rows]], np.r_[net[rows], net[rows]]
-    return layer.logits(l2, np.nan_to_num(s2[:, 0]), np.nan_to_num(s2[:, 1]), scale, theta, has)
+    layer: ContextLayer, net: F64, geometry: F64, history: list[list[int]], rows: I64
+) -> tuple[F64, F64]:
+    """Uncalibrated logits (2n, C) of drawings `rows` with, then without history; has (2n,)."""
+    frame = _with_and_without(layer, net, geometry, history, rows)
+    g2, l2 = np.r_[geometry[rows], geometry[rows]], np.r_[net[rows], net[rows]]
+    g2 = np.column_stack([np.nan_to_num(g2[:, :2]), g2[:, 2:]])
+    return layer.head(l2, g2, frame), frame.has
 
 
 def _report(
     layer: ContextLayer,
     net: F64,
-    sizes: F64,
+    geometry: F64,
     history: list[list[int]],
     rows: I64,
     y: I64,
     seconds: float,
 ) -> dict[str, Any]:
-    z = _held_logits(layer, net, sizes, history, rows)
+    z, has = _held_logits(layer, net, geometry, history, rows)
+    z = z / layer.temperature_of("all", has)
     n = len(rows)
     out: dict[str, Any] = {
         "held_out_drawings": int(n),
         "seconds": round(seconds, 1),
         "temperature": layer.temperature,
+        "temperatures": layer.to_file()[1].get("temperatures"),
     }
     for name, part in (("with_history", slice(0, n)), ("without_history", slice(n, 2 * n))):
         e = np.exp(z[part] - z[part].max(axis=1, keepdims=True))

@@ -1,4 +1,4 @@
-"""The size of a drawing in its own units, and writing guides as a writer's scale."""
+"""The size and place of a drawing in its own units, and writing guides as a writer's frame."""
 
 from __future__ import annotations
 
@@ -18,10 +18,17 @@ CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 @dataclass(frozen=True)
 class Size:
-    """log height and log width of a drawing's pen trace (raw units)."""
+    """log height and log width of a drawing's pen trace, and its top and bottom y (y down;
+    raw units)."""
 
     log_height: float
     log_width: float
+    top: float = float("nan")
+    bottom: float = float("nan")
+
+    def geometry(self) -> tuple[float, float, float, float]:
+        """(log height, log width, top, bottom): one row of the reader's geometry array."""
+        return (self.log_height, self.log_width, self.top, self.bottom)
 
 
 @dataclass(frozen=True)
@@ -41,18 +48,25 @@ class WritingGuides:
 
 
 def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
-    """The drawing's size, or None for a dot (no extent) — it says nothing about scale.
+    """The drawing's size and place, or None for a dot (no extent) — it says nothing about
+    scale.
 
     Raises EmptyDrawingError (a ValueError) for no points or non-finite coordinates. A line
     (no width or no height) gets the other side's millionth, which the context layer clips.
     """
     points, _ = flatten_strokes(strokes)
-    extent = points.max(axis=0).astype(np.float64) - points.min(axis=0)  # (2,) width, height
+    low, high = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
+    extent = high - low  # (2,) width, height
     longest = float(extent.max())
     if longest <= 1e-6 * (1.0 + float(np.abs(points).max())):
         return None
     floor = longest * 1e-6
-    return Size(float(np.log(max(extent[1], floor))), float(np.log(max(extent[0], floor))))
+    return Size(
+        float(np.log(max(extent[1], floor))),
+        float(np.log(max(extent[0], floor))),
+        float(low[1]),
+        float(high[1]),
+    )
 
 
 def guide_scale(

@@ -46,3 +46,17 @@ def stroke_sizes(
     sizes = np.log(np.maximum(extent[:, ::-1], floor[:, None]))  # (N, 2) height, width
     sizes[longest <= 1e-6 * (1.0 + magnitude)] = np.nan
     return np.asarray(sizes)
+
+
+def stroke_geometry(
+    points: NDArray[np.float32],
+    stroke_offsets: NDArray[np.int64],
+    sample_offsets: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """(N, 4) log height, log width (NaN for a dot, as `stroke_sizes`), top and bottom y of
+    every sample of a flat stroke store: the reader's geometry array."""
+    starts = stroke_offsets[sample_offsets[:-1]]
+    top = np.minimum.reduceat(points[:, 1], starts).astype(np.float64)  # (N,)
+    bottom = np.maximum.reduceat(points[:, 1], starts).astype(np.float64)
+    sizes = stroke_sizes(points, stroke_offsets, sample_offsets)
+    return np.column_stack([sizes, top, bottom])

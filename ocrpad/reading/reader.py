@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
-from ocrpad.reading.context import HISTORY_CAP, ContextLayer, from_file
+from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, set_kind
+from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
 from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
 
@@ -78,6 +79,7 @@ class Reader:
         self.context = context_of(model)
         self._allowed = restrict(model.labels, None if charset is None else list(charset))
         self.labels = [model.labels[i] for i in self._allowed]
+        self._kind = set_kind(self.labels)
         self._seen: OrderedDict[bytes, _Seen | None] = OrderedDict()
 
     def restricted(self, charset: Iterable[str] | None) -> Reader:
@@ -90,6 +92,7 @@ class Reader:
         )
         other._allowed = restrict(self.model.labels, None if charset is None else list(charset))
         other.labels = [self.model.labels[i] for i in other._allowed]
+        other._kind = set_kind(other.labels)
         other._seen = self._seen
         return other
 
@@ -134,8 +137,7 @@ class Reader:
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
             return self._reading(probs, None, len(seen))
-        scale, theta = frame
-        z = self._calibrated(logits, np.array([[size.log_height, size.log_width]]), (scale, theta))
+        z = self._calibrated(logits, np.array([size.geometry()]), frame)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
         ratio = float(np.exp(size.log_height - np.median(usual))) if usual else None
@@ -154,63 +156,67 @@ class Reader:
     def read_batch(
         self, net_logits: ArrayLike, sizes: ArrayLike, history: Sequence[Sequence[int]] | None
     ) -> NDArray[np.float32]:
-        """Probabilities (N, len(labels)) for N drawings: network logits (N, C), sizes (N, 2)
-        (log height, log width; NaN for a dot), and for each drawing the rows of the same arrays
-        that are its history (newest last), or None for no history."""
+        """Probabilities (N, len(labels)) for N drawings: network logits (N, C), geometry
+        (N, 4) (log height, log width — NaN for a dot —, top, bottom; `stroke_geometry`) or
+        only sizes (N, 2), and for each drawing the rows of the same arrays that are its
+        history (newest last), or None for no history."""
         logits = np.asarray(net_logits, dtype=np.float64)
-        log_sizes = np.asarray(sizes, dtype=np.float64)
-        if self.context is None or history is None:
+        geometry = _geometry(np.asarray(sizes, dtype=np.float64))
+        context = self.context
+        if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
         probs = _softmax(logits)
-        scale = np.zeros(len(logits))
-        theta = np.tile(self.context.group_prior, (len(logits), 1))
-        has = np.zeros(len(logits))
+        n = len(logits)
+        frame = Frame.empty(context, n)
         for i, rows in enumerate(history):
-            rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(log_sizes[j, 0])]
-            if rows and np.isfinite(log_sizes[i, 0]):
-                scale[i], theta[i] = self.context.writer_frame(log_sizes[rows, 0], probs[rows])
-                has[i] = 1.0
-        z = self._terms(logits, np.nan_to_num(log_sizes), scale, theta, has)
+            rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(geometry[j, 0])]
+            if rows and np.isfinite(geometry[i, 0]):
+                found = context.writer_frame(
+                    geometry[rows, 0], probs[rows], geometry[rows, 3], geometry[rows, 2]
+                )
+                frame.scale[i], frame.theta[i], frame.base[i], frame.spread[i] = found[:4]
+                frame.lined[i], frame.has[i] = found[4], 1.0
+        sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
+        z = context.logits(logits, sized, frame, self._kind)
         return self._restricted(z).astype(np.float32)
 
     # --- internals -----------------------------------------------------------------------
-    def _calibrated(
-        self, logits: F64, log_sizes: F64 | None, frame: tuple[float, F64] | None
-    ) -> F64:
-        if self.context is None:
+    def _calibrated(self, logits: F64, geometry: F64 | None, frame: Frame | None) -> F64:
+        context = self.context
+        if context is None:
             return logits
         n = len(logits)
-        if log_sizes is None or frame is None:
-            zeros = np.zeros(n)
-            return self._terms(
-                logits, np.zeros((n, 2)), zeros, np.tile(self.context.group_prior, (n, 1)), zeros
-            )
-        return self._terms(
-            logits, log_sizes, np.full(n, frame[0]), np.tile(frame[1], (n, 1)), np.ones(n)
-        )
-
-    def _terms(self, logits: F64, log_sizes: F64, scale: F64, theta: F64, has: F64) -> F64:
-        assert self.context is not None
-        return self.context.logits(logits, log_sizes[:, 0], log_sizes[:, 1], scale, theta, has)
+        if geometry is None or frame is None:
+            return context.logits(logits, np.zeros((n, 4)), Frame.empty(context, n), self._kind)
+        return context.logits(logits, geometry, frame, self._kind)
 
     def _restricted(self, z: F64) -> F64:
         return _softmax(z[:, self._allowed])
 
-    def _frame(self, seen: list[_Seen], guides: WritingGuides | None) -> tuple[float, F64] | None:
-        """(writer's log scale, group mix θ) from the guides and/or history, or None."""
+    def _frame(self, seen: list[_Seen], guides: WritingGuides | None) -> Frame | None:
+        """The writer's frame (one row) from the guides and/or history, or None."""
         context = self.context
         if context is None:
             return None
+        base = spread = float("nan")
+        lined = 0.5
         if seen:
-            scale, theta = context.writer_frame(
-                np.array([s.size.log_height for s in seen]), np.stack([s.probs for s in seen])
+            scale, theta, base, spread, lined = context.writer_frame(
+                np.array([s.size.log_height for s in seen]),
+                np.stack([s.probs for s in seen]),
+                np.array([s.size.bottom for s in seen]),
+                np.array([s.size.top for s in seen]),
             )
         else:
             scale, theta = float("nan"), context.group_prior
         if guides is not None:
             from_guides = guide_scale(guides, context.labels, context.height_mu)
-            scale = scale if from_guides is None else from_guides
-        return None if not np.isfinite(scale) else (scale, theta)
+            if from_guides is not None:  # the guides are a line of writing
+                scale, base, spread, lined = from_guides, guides.baseline, context.guide_spread, 1.0
+        if not np.isfinite(scale):
+            return None
+        one = np.ones(1)
+        return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
 
     def _remember(self, history: Sequence[Drawing]) -> list[_Seen]:
         """Sizes and network probabilities of the newest usable history drawings (cached)."""
@@ -250,6 +256,15 @@ class Reader:
     def _trim(self) -> None:
         while len(self._seen) > CACHE_SIZE:
             self._seen.popitem(last=False)
+
+
+def _geometry(sizes: F64) -> F64:
+    """(N, 4) geometry from (N, 4) or (N, 2) sizes (top and bottom unknown: NaN)."""
+    if sizes.ndim == 2 and sizes.shape[1] == 2:
+        return np.column_stack([sizes, np.full((len(sizes), 2), np.nan)])
+    if sizes.ndim != 2 or sizes.shape[1] != 4:
+        raise ValueError(f"sizes must be (N, 2) or (N, 4), not {sizes.shape}")
+    return sizes
 
 
 def _key(drawing: Drawing) -> bytes | None:

@@ -1,0 +1,83 @@
+"""Reading the context layer back from a model file (`ContextLayer.to_file`'s inverse).
+
+Files written before the position term and the per-set temperatures lack their arrays and
+keys; they read as before (no place term, one temperature).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ocrpad.reading.context import ARRAY_KEYS, PLACE_KEYS, SETS, ContextLayer, feature_count
+from ocrpad.reading.families import GROUPS
+
+
+def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
+    """Inverse of `ContextLayer.to_file`; raises ValueError naming what is wrong."""
+    try:
+        labels = tuple(str(meta["labels"]))
+        groups = tuple(str(g) for g in meta["groups"])
+        values = {k: np.asarray(arrays[f"reader.{k}"], dtype=np.float64) for k in ARRAY_KEYS}
+        scalars = {
+            k: float(meta[k])
+            for k in ("clip", "gauss_weight", "mix_weight", "logit_scale", "temperature")
+        }
+        place = {
+            k: np.asarray(arrays[f"reader.{k}"], np.float64)
+            for k in PLACE_KEYS
+            if f"reader.{k}" in arrays
+        }
+        if place:
+            scalars.update(
+                {
+                    k: float(meta[k])
+                    for k in ("place_weight", "wobbly_weight", "place_clip", "guide_spread")
+                }
+            )
+        temperatures = None
+        if "temperatures" in meta:
+            temperatures = np.array([[float(t) for t in meta["temperatures"][s]] for s in SETS])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the reader's context layer is incomplete ({exc!r})") from exc
+    c, g = len(labels), len(groups)
+    shapes = {
+        "height_mu": (c,),
+        "height_sd": (c,),
+        "group_prior": (g,),
+        "weights": (c, feature_count(g)),
+        "bias": (c,),
+    }
+    values.update(place)
+    shapes.update({k: (c, 2) for k in place})
+    for key, shape in shapes.items():
+        if values[key].shape != shape:
+            raise ValueError(f"reader.{key} has shape {values[key].shape}, expected {shape}")
+    if len(place) == 1:
+        raise ValueError("the reader's context layer has only one of reader.place_mu/place_sd")
+    if not set(groups) <= set(GROUPS) or len(set(labels)) != c:
+        raise ValueError("the reader's context layer names unknown groups or repeats a label")
+    if (values["height_sd"] <= 0).any() or (values["group_prior"] <= 0).any():
+        raise ValueError("the reader's context layer has a non-positive spread or prior")
+    if place and (values["place_sd"] <= 0).any():
+        raise ValueError("the reader's context layer has a non-positive place spread")
+    if scalars["temperature"] <= 0 or scalars["clip"] <= 0:
+        raise ValueError("the reader's context layer has a non-positive temperature or clip")
+    if temperatures is not None and (
+        temperatures.shape != (len(SETS), 2) or (temperatures <= 0).any()
+    ):
+        raise ValueError("the reader's context layer has malformed per-set temperatures")
+    return ContextLayer(
+        labels=labels,
+        groups=groups,
+        height_mu=values["height_mu"],
+        height_sd=values["height_sd"],
+        group_prior=values["group_prior"],
+        weights=values["weights"],
+        bias=values["bias"],
+        place_mu=values.get("place_mu"),
+        place_sd=values.get("place_sd"),
+        temperatures=temperatures,
+        **scalars,
+    )
