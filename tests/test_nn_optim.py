@@ -81,3 +81,29 @@ def test_cosine_schedule_warms_up_then_decays_to_the_final_rate() -> None:
     assert cosine_lr(55, 100, 1.0, warmup=10) == pytest.approx(0.5)
     assert cosine_lr(100, 100, 1.0, warmup=10, final=0.01) == pytest.approx(0.01)
     assert math.isclose(cosine_lr(50, 100, 2.0), 1.0)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_adam_split_over_threads_updates_every_weight_exactly_as_one_thread(threads: int) -> None:
+    from ocrpad.nn import Conv2d, parallel
+
+    def run(count: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(0)
+        net = Sequential(
+            [("conv", Conv2d(16, 33, 7, rng=rng)), ("fc", Dense(300, 101, rng=rng))]
+        )  # weights above and below the size Adam splits by rows
+        opt = Adam(net, lr=0.01, weight_decay=0.1)
+        before = parallel.threads()
+        parallel.set_threads(count)
+        try:
+            for _ in range(3):
+                for _, _, grad in net.named_parameters():
+                    grad[...] = rng.standard_normal(grad.shape)
+                opt.step()
+        finally:
+            parallel.set_threads(before)
+        return net.state_dict() | {k: v.copy() for k, v in opt.slots.items()}
+
+    one, split = run(1), run(threads)
+    for key, value in one.items():
+        np.testing.assert_array_equal(value, split[key], err_msg=key)

@@ -9,7 +9,11 @@ import numpy as np
 
 from ocrpad.nn.functional import BufferCache
 from ocrpad.nn.module import Array
+from ocrpad.nn.parallel import run_parts, threads
 from ocrpad.nn.sequential import Sequential
+
+_ROWS_SPLIT_SIZE = 1 << 14
+"""Adam splits the rows of parameters at least this large over the threads."""
 
 
 class HasNetwork(Protocol):
@@ -97,10 +101,43 @@ class Adam(Optimizer):
         self.weight_decay, self.betas, self.eps = weight_decay, betas, eps
         self._scratch = BufferCache()
 
+    def step(self) -> None:
+        """One update of every parameter. Large parameters are updated by rows, the rows
+        split over the worker threads (one hand-off per step; each row's arithmetic is the
+        same as on one thread)."""
+        self.steps += 1
+        work = []
+        for key, param, grad in self.network.named_parameters():
+            m, v = self._slot("m", key, param), self._slot("v", key, param)
+            tmp = self._scratch.get(key, param.shape, np.result_type(param, grad))
+            work.append((param, grad, m, v, tmp))
+        big = [arrays for arrays in work if arrays[0].size >= _ROWS_SPLIT_SIZE]
+        small = [arrays for arrays in work if arrays[0].size < _ROWS_SPLIT_SIZE]
+
+        parts = threads() if big else 1
+
+        def update(part: int, lo: int, hi: int) -> None:
+            for param, grad, m, v, tmp in big:
+                rows = slice(param.shape[0] * part // parts, param.shape[0] * (part + 1) // parts)
+                self._apply(param[rows], grad[rows], m[rows], v[rows], tmp[rows])
+            if part == 0:
+                for arrays in small:
+                    self._apply(*arrays)
+
+        if parts > 1:
+            run_parts(list(range(parts + 1)), update)
+        else:
+            update(0, 0, 1)
+
     def _update(self, key: str, param: Array, grad: Array) -> None:
-        b1, b2 = self.betas
         m, v = self._slot("m", key, param), self._slot("v", key, param)
         tmp = self._scratch.get(key, param.shape, np.result_type(param, grad))
+        self._apply(param, grad, m, v, tmp)
+
+    def _apply(self, param: Array, grad: Array, m: Array, v: Array, tmp: Array) -> None:
+        """The update of one parameter (or some of its rows), with its moments m and v and a
+        scratch array tmp, all of param's shape."""
+        b1, b2 = self.betas
         # in place with one reused scratch array: no full-size temporaries per step
         np.multiply(grad, 1 - b1, out=tmp)
         m *= b1
