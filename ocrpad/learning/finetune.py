@@ -14,9 +14,7 @@ writers; means over 6-8 writers, so differences under ~0.5 point are noise):
 - the user's few drawings are augmented (new random distortion each epoch);
 - very small sets get at least 40 steps (a symbol from 10 drawings: 66-99% -> 94-99%);
 - at most 100 steps, with the learning rate (3e-4) decayed to zero over them, so a few hundred
-  drawings cost no more than a hundred (finetune_plan); up to 30 passes, so fewer drawings use
-  that time too (100 drawings: 90 steps instead of 45, gain on 6 test writers +3.8 -> +4.5
-  points, other writers unchanged);
+  drawings cost no more than a hundred (finetune_plan);
 - the base data's class priors are kept (logit adjustment, finetune_prior): a writer who
   teaches only digits no longer makes other writers' O into 0. Measured on test writers
   learning 300 drawings, on a loaded machine: before, one writer cost others 3.5 points and

@@ -24,7 +24,7 @@ from ocrpad.preprocess import render_params_of, render_strokes
 class FineTuneSettings:
     """Recipe knobs; the defaults suit an interactive fine-tune (seconds, not minutes)."""
 
-    epochs: int = 30  # passes over the user's drawings, fewer when max_steps caps them
+    epochs: int = 15  # passes over the user's training drawings
     batch_user: int = 32  # user drawings per step
     batch_rehearsal: int = 64  # rehearsal drawings per step (0 = none)
     min_steps: int = 40  # more epochs when there are very few drawings (e.g. 10 of a symbol)
