@@ -10,7 +10,7 @@ import pytest
 from numpy.typing import NDArray
 from reading_helpers import circle, dash, lined_model
 
-from ocrpad.reading import Reader, context_of
+from ocrpad.reading import Reader, WritingGuides, context_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.scoring import expected_calibration_error
 
@@ -127,3 +127,10 @@ def test_each_character_set_gets_its_own_temperature_from_held_out_writers() -> 
         before = expected_calibration_error(softmax(part / overall), truth)
         after = expected_calibration_error(softmax(part / t), truth)
         assert after < before and after < 0.03
+
+
+def test_writing_guides_give_the_baseline_from_the_first_drawing() -> None:
+    reader = Reader(lined_model())
+    guides = WritingGuides(baseline=BASE, x_line=BASE - SCALE, cap_line=BASE - 1.6 * SCALE)
+    assert reader.read(dash(SCALE, BASE), guides=guides).label == "_"
+    assert reader.read(dash(SCALE, BASE - SCALE / 2), guides=guides).label == "-"
