@@ -149,3 +149,19 @@ def test_conv_weight_gradient_without_the_input_gradient_matches_the_loop_oracle
     _, ndw, ndb = naive_conv_backward(x, conv.params["weight"], dy, 1, 1)
     np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)
+
+
+def test_padded_convolutions_stay_exact_when_their_kept_pad_buffers_are_reused() -> None:
+    # the pad buffers keep their zero border from call to call: large inputs and gradients
+    # through the same shapes must leave nothing behind in it for the next call
+    rng = np.random.default_rng(3)
+    conv = Conv2d(5, 4, 3, 1, 1, rng=rng)
+    conv.astype(np.float64)
+    w, b = conv.params["weight"], conv.params["bias"]
+    for scale in (1e6, 1.0, -3e5, 1.0):
+        x = scale * rng.standard_normal((2, 5, 6, 6))
+        dy = scale * rng.standard_normal((2, 4, 6, 6))
+        np.testing.assert_allclose(conv.forward(x), naive_conv(x, w, b, 1, 1), rtol=1e-10)
+        dx = conv.backward(dy)
+        expected, _, _ = naive_conv_backward(x, w, dy, 1, 1)
+        np.testing.assert_allclose(dx, expected, rtol=1e-10, atol=1e-9 * abs(scale))

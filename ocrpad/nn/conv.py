@@ -9,7 +9,13 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
-from ocrpad.nn.functional import conv_output_size, pad_cl, scratch, windows_cl
+from ocrpad.nn.functional import (
+    conv_output_size,
+    pad_cl,
+    padded_scratch,
+    scratch,
+    windows_cl,
+)
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
@@ -120,8 +126,8 @@ class Conv2d(Layer):
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         src = x[lo:hi]
         if p:
-            xp = scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype)
-            src = pad_cl(src, p, out=xp)
+            xp = padded_scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype)
+            src = pad_cl(src, p, out=xp, border_is_zero=True)
         win = windows_cl(src, k, k, s)  # (n, Ho, Wo, kh, kw, C), a view
         n, ho, wo = win.shape[:3]
         if c <= SMALL_CHANNELS:
@@ -285,7 +291,8 @@ class Conv2d(Layer):
         src = dy2.reshape(n, ho, wo, o)
         if q:
             shape = (n, ho + 2 * q, wo + 2 * q, o)
-            src = pad_cl(src, q, out=scratch("dyp", shape, dy2.dtype))
+            dyp = padded_scratch("dyp", shape, dy2.dtype)
+            src = pad_cl(src, q, out=dyp, border_is_zero=True)
         win = windows_cl(src, k, k, 1)  # (n, H, W, kh, kw, O), a view
         cols = scratch("dcols", (n * h * w, k * k * o), dy2.dtype)
         np.copyto(cols.reshape(win.shape), win)
