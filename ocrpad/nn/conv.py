@@ -21,11 +21,16 @@ from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
 from ocrpad.nn.shard import Shard
 
-CHUNK_BYTES = 1 << 21
-"""Target size of one im2col chunk (its columns and its output): a few images, so that each
-matrix multiply is large enough to run at full speed while the columns still come from cache.
-2 MB measured best for the shipped network on a 2-core machine with 1 MB L2 per core and a
-shared L3 (backward: 41 ms at 2 MB against 49 at 4 MB and 58 at 8 MB for its 28x28 layer)."""
+CHUNK_BYTES = 3 << 20
+"""Target size of one im2col chunk (its columns and its output) in training passes: a few
+images, so that each matrix multiply is large enough to run at full speed while the columns
+still come from cache. Fewer, larger chunks mean fewer NumPy calls, and in a data-parallel
+training step the two threads take turns at Python's GIL for every call: there 3 to 4 MB
+measured best on a 2-core machine with 1 MB L2 per core and a shared L3 (a quiet step's
+quartile 87 ms against 90 at 2 MB and 89 at 5 MB)."""
+
+INFERENCE_CHUNK_BYTES = 1 << 21
+"""The same for inference (``infer_cl``), where 2 MB measured best on one or two threads."""
 
 
 SMALL_CHANNELS = 4
@@ -109,11 +114,14 @@ class Conv2d(Layer):
         """The (kh*kw*C + 1, O) weight-and-bias matrix in `dtype` (itself if it matches)."""
         return self._matrix if self._matrix.dtype == dtype else self._matrix.astype(dtype)
 
-    def _chunk_images(self, x_shape: tuple[int, ...], out_size: tuple[int, int]) -> int:
-        """Images per im2col chunk so that a chunk's columns stay cache-sized."""
+    def _chunk_images(
+        self, x_shape: tuple[int, ...], out_size: tuple[int, int], budget: int | None = None
+    ) -> int:
+        """Images per im2col chunk so that a chunk's columns and output fit ``budget`` bytes
+        (default: ``CHUNK_BYTES``)."""
         columns = self.kernel_size**2 * x_shape[3] + 1 + self.out_channels  # and the output
         per_image = out_size[0] * out_size[1] * columns * 4
-        return max(1, CHUNK_BYTES // per_image)
+        return max(1, (CHUNK_BYTES if budget is None else budget) // per_image)
 
     def _im2col(self, x: Array, lo: int, hi: int) -> Array:
         """Columns of images lo..hi of x (N, H, W, C) -> (m, kh*kw*C + 1) in this thread's
@@ -178,7 +186,7 @@ class Conv2d(Layer):
         for pool in pools:
             out_h, out_w = pool.output_size(out_h, out_w)
         y = np.empty((n, out_h, out_w, o), matrix.dtype)
-        chunk = self._chunk_images(x.shape, (ho, wo))
+        chunk = self._chunk_images(x.shape, (ho, wo), INFERENCE_CHUNK_BYTES)
 
         def work(part: int, lo: int, hi: int) -> None:
             for a in range(lo, hi, chunk):
