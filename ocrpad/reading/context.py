@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
@@ -108,7 +109,7 @@ class ContextLayer:
     guide_spread: float = 0.2  # a steady writer's baseline wobble (used with writing guides)
     temperatures: F64 | None = None  # (len(SETS), 2): per set, without / with history
 
-    @property
+    @cached_property
     def group_index(self) -> NDArray[np.int64]:
         """(C,) index into `groups` of each class (−1: a group the layer does not know)."""
         where = {g: i for i, g in enumerate(self.groups)}
