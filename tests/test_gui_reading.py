@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.draw.prediction_panel import explain
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME
 from ocrpad.data.samples import SampleStore
@@ -145,3 +147,18 @@ def test_symbols_are_read_only_from_the_symbols_entry(window: MainWindow, qtbot:
     dash = _dash(window, qtbot)
     assert dash.labels == list(SYMBOLS) and dash.label in "-_~"  # type: ignore[attr-defined]
     assert {c for c, _ in window.draw.chart.sorted_classes()} == set(SYMBOLS)
+
+
+def test_the_tooltip_says_where_the_drawing_sits_against_the_persons_line() -> None:
+    def said(below: float | None) -> str:
+        odds = np.array([0.6, 0.4], dtype=np.float32)
+        image = np.zeros((28, 28), dtype=np.float32)
+        return explain(
+            Prediction(
+                1, "q", ["q", "9"], odds, image, height_ratio=1.1, history_used=8, below_line=below
+            )
+        )
+
+    assert "0.4× of it below your line" in said(0.4)
+    assert "above your line" in said(-0.5) and "sits on your line" in said(0.01)
+    assert "line" not in said(None) and "1.1× your usual height" in said(None)

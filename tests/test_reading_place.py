@@ -134,3 +134,12 @@ def test_writing_guides_give_the_baseline_from_the_first_drawing() -> None:
     guides = WritingGuides(baseline=BASE, x_line=BASE - SCALE, cap_line=BASE - 1.6 * SCALE)
     assert reader.read(dash(SCALE, BASE), guides=guides).label == "_"
     assert reader.read(dash(SCALE, BASE - SCALE / 2), guides=guides).label == "-"
+
+
+def test_the_reading_says_how_far_below_the_line_a_drawing_ends() -> None:
+    reader = Reader(lined_model())
+    lying = reader.read(dash(SCALE, BASE), history=LINE).below_line
+    floating = reader.read(dash(SCALE, BASE - SCALE / 2), history=LINE).below_line
+    assert lying is not None and floating is not None
+    assert abs(lying) < 0.3 and lying - floating > 0.5  # in usual heights: half a circle
+    assert reader.read(dash(SCALE, BASE)).below_line is None  # no history: no line

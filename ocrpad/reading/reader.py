@@ -35,7 +35,9 @@ class Reading:
 
     `look_alikes`: other allowed members of the answer's look-alike family, likeliest first;
     `height_ratio`: the drawing's height over the writer's usual height (None without history);
-    `history_used`: how many earlier drawings informed the answer.
+    `history_used`: how many earlier drawings informed the answer;
+    `below_line`: how far the drawing's bottom is below the writer's baseline (negative: above
+    it), in the writer's usual heights (None when the reader does not know the baseline).
     """
 
     label: str
@@ -44,6 +46,7 @@ class Reading:
     look_alikes: tuple[str, ...] = ()
     height_ratio: float | None = None
     history_used: int = 0
+    below_line: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,15 +144,23 @@ class Reader:
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
         ratio = float(np.exp(size.log_height - np.median(usual))) if usual else None
-        return self._reading(probs, ratio, len(seen))
+        height = float(np.exp(np.median(usual))) if usual else None
+        if guides is not None and guides.heights() is not None:
+            height = height or guides.baseline - guides.x_line
+        below = None
+        if self.context.knows_place and np.isfinite(frame.base[0]) and height:
+            below = (size.bottom - float(frame.base[0])) / height
+        return self._reading(probs, ratio, len(seen), below)
 
-    def _reading(self, probs: F64, ratio: float | None, used: int) -> Reading:
+    def _reading(
+        self, probs: F64, ratio: float | None, used: int, below: float | None = None
+    ) -> Reading:
         best = int(np.argmax(probs))
         label = self.labels[best]
         odds = dict(zip(self.labels, probs, strict=True))
         family = sorted(look_alikes(label, self.labels), key=lambda c: -odds[c])
         return Reading(
-            label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used
+            label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used, below
         )
 
     # --- many drawings (evaluation) ------------------------------------------------------
@@ -290,4 +301,5 @@ def probabilities_dict(reading: Reading) -> dict[str, Any]:
         },
         "height_ratio": reading.height_ratio,
         "history_used": reading.history_used,
+        "below_line": reading.below_line,
     }

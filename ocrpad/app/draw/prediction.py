@@ -63,7 +63,8 @@ class Prediction:
     network input; layers: the conv / pool activations of this input. look_alikes: the other
     allowed members of the answer's look-alike family, likeliest first; height_ratio: the
     drawing's height over the person's usual height (None without history or guides);
-    history_used: how many earlier drawings the reader used.
+    history_used: how many earlier drawings the reader used; below_line: how far the drawing's
+    bottom is below the person's baseline, in their usual heights (None: unknown).
     """
 
     request_id: int
@@ -78,6 +79,7 @@ class Prediction:
     look_alikes: tuple[str, ...] = ()
     height_ratio: float | None = None
     history_used: int = 0
+    below_line: float | None = None
 
     @property
     def confidence(self) -> float:

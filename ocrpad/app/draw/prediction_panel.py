@@ -35,7 +35,17 @@ def explain(prediction: Prediction) -> str:
         return ""
     used = prediction.history_used
     source = f"your last {used} drawings" if used else "the guides"
-    return f"This drawing is {prediction.height_ratio:.1f}× your usual height (from {source})."
+    where = ""
+    if prediction.below_line is not None:
+        depth = prediction.below_line
+        where = (
+            " and sits on your line"
+            if abs(depth) < 0.05
+            else f" and ends {abs(depth):.1f}× of it {'below' if depth > 0 else 'above'} your line"
+        )
+    return (
+        f"This drawing is {prediction.height_ratio:.1f}× your usual height{where} (from {source})."
+    )
 
 
 class PredictionPanel(QWidget):

@@ -121,6 +121,7 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         look_alikes=reading.look_alikes,
         height_ratio=reading.height_ratio,
         history_used=reading.history_used,
+        below_line=reading.below_line,
     )
 
 
