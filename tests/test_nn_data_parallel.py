@@ -243,3 +243,25 @@ def test_group_sums_arrive_in_part_order_on_every_part() -> None:
         t.join(10)
     for p in range(3):
         assert [float(r[0]) for r in results[p]] == [6.0, 60.0, 600.0, 6000.0]
+
+
+def test_two_networks_training_at_once_on_three_threads_both_finish() -> None:
+    # each pass's parts wait for each other: two passes must not each hold a pool thread
+    # waiting for a part queued behind the other's
+    parallel.set_threads(3)
+    finished: list[int] = []
+
+    def train_one(seed: int) -> None:
+        net = net_with_every_layer(seed)
+        x = np.random.default_rng(seed).standard_normal((12, 1, 11, 11)).astype(np.float32)
+        for _ in range(30):
+            _, dlogits = cross_entropy(net.forward(x, training=True), np.zeros(12, np.int64))
+            net.backward(dlogits)
+        finished.append(seed)
+
+    workers = [threading.Thread(target=train_one, args=(s,), daemon=True) for s in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(finished) == [0, 1], "a training pass waited forever"

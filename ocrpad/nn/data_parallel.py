@@ -24,6 +24,11 @@ from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import run_parts
 from ocrpad.nn.shard import Group, Shard
 
+_one_pass_at_a_time = threading.Lock()
+"""Held while the parts of a pass run. The parts wait for each other, so two passes (of
+different networks, from different threads) sharing the worker pool could each hold a pool
+thread waiting for a part stuck in the queue behind the other's; one pass at a time cannot."""
+
 
 class DataParallel:
     """The per-thread layer copies of one network and the passes that run them.
@@ -116,7 +121,8 @@ class DataParallel:
                 failures[part] = exc
                 group.abort()
 
-        run_parts(bounds, guarded)
+        with _one_pass_at_a_time:
+            run_parts(bounds, guarded)
         real = [e for e in failures if e is not None]
         real.sort(key=lambda e: isinstance(e, threading.BrokenBarrierError))
         if real:
