@@ -32,6 +32,7 @@ from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
+from ocrpad.learning.render_process import RendererError
 from ocrpad.model import load_model
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
@@ -137,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=100, help="batches between saves")
     p.add_argument("--limit", type=int, help="train on a random subset of this many samples")
     p.add_argument("--no-test", action="store_true", help="do not score the test split")
+    p.add_argument(
+        "--render-in-thread",
+        action="store_true",
+        help="render batches in a thread of this process instead of a worker process "
+        "(the same batches; slower, as rendering then competes for the GIL)",
+    )
     p.add_argument("--print-recipe", action="store_true", help="print the recipe JSON and exit")
     return p
 
@@ -241,8 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             on_epoch=on_epoch,
             cancel=stopper,
             init=init,
+            render_in_process=not args.render_in_thread,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RendererError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
         return 2
     for bar in bars.values():

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
-from ocrpad.learning.batches import BatchPlan, epoch_batches
+from ocrpad.learning.batches import BatchPlan
 from ocrpad.learning.checkpoint import (
     TrainState,
     generator_from_state,
@@ -29,6 +29,7 @@ from ocrpad.learning.checkpoint import (
 from ocrpad.learning.evaluate import metrics
 from ocrpad.learning.loop import StepStats, WeightAverage, predict, train_epoch
 from ocrpad.learning.recipe import Recipe
+from ocrpad.learning.render_process import EpochSource, epoch_source
 from ocrpad.model import Model, build_model
 from ocrpad.nn import Adam, Dropout, cosine_lr
 
@@ -167,7 +168,11 @@ class _Hooks:
 
 
 def _train_one_epoch(
-    run: _Run, plan: BatchPlan, schedule: Callable[[int], float], hooks: _Hooks
+    run: _Run,
+    plan: BatchPlan,
+    batches: EpochSource,
+    schedule: Callable[[int], float],
+    hooks: _Hooks,
 ) -> tuple[float, float, bool]:
     """Run (the rest of) the current epoch → (loss, accuracy, finished)."""
     epoch, total = run.state.epoch, plan.batches_per_epoch()
@@ -182,7 +187,7 @@ def _train_one_epoch(
     loss, acc, _ = train_epoch(
         run.model,
         run.optimizer,
-        epoch_batches(plan, run.state.epoch_seed, start=run.state.batch),
+        batches(run.state.epoch_seed, run.state.batch),
         schedule=schedule,
         first_step=run.state.step,
         first_batch=run.state.batch,
@@ -227,6 +232,7 @@ def fit(
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     init: Model | None = None,
+    render_in_process: bool = False,
 ) -> FitResult:
     """Train a new model on `train` (strokes) following `recipe`.
 
@@ -237,7 +243,9 @@ def fit(
     on_step(epoch, stats) after every batch; on_epoch(record) after every epoch; cancel()
     returning True stops before the next batch. init: start from this model's weights (a warm
     start; classes of `train` it lacks are added) instead of a fresh network; its own record
-    is kept in the result's meta["init"].
+    is kept in the result's meta["init"]. render_in_process: render the augmented batches in a
+    worker process (the same batches, faster on a long run; the process takes a second to start)
+    instead of a thread.
     """
     recipe = Recipe() if recipe is None else recipe
     keep, held = split_by_writer(
@@ -266,20 +274,21 @@ def fit(
     directory = None if checkpoint_dir is None else Path(checkpoint_dir)
     hooks = _Hooks(on_step, on_epoch, cancel, directory, max(1, checkpoint_every))
     completed = True
-    while run.state.epoch < recipe.epochs:
-        if run.state.batch == 0:
-            _begin_epoch(run)
-        loss, acc, finished = _train_one_epoch(run, plan, schedule, hooks)
-        if not finished:
-            completed = False
-            break
-        record = _end_epoch(run, rendered, loss, acc)
-        record["seconds"] = run.elapsed()
-        if directory is not None:
-            _checkpoint(run, directory)
-            _final_model(run, train, init).save(directory / BEST_MODEL_NAME)  # for ocrpad-eval
-        if on_epoch is not None:
-            on_epoch(record)
+    with epoch_source(plan, in_process=render_in_process) as batches:
+        while run.state.epoch < recipe.epochs:
+            if run.state.batch == 0:
+                _begin_epoch(run)
+            loss, acc, finished = _train_one_epoch(run, plan, batches, schedule, hooks)
+            if not finished:
+                completed = False
+                break
+            record = _end_epoch(run, rendered, loss, acc)
+            record["seconds"] = run.elapsed()
+            if directory is not None:
+                _checkpoint(run, directory)
+                _final_model(run, train, init).save(directory / BEST_MODEL_NAME)
+            if on_epoch is not None:
+                on_epoch(record)
     return FitResult(_final_model(run, train, init), run.state.history, completed)
 
 
