@@ -71,6 +71,10 @@ def naive_pool(x: Array, k: int, s: int) -> tuple[Array, Array]:
         (2, 3, 0, (2, 1, 8, 9)),
         (3, 1, 1, (2, 6, 7, 6)),  # no more outputs than inputs: dx as a convolution of dy
         (3, 2, 1, (2, 5, 8, 7)),  # more than SMALL_CHANNELS inputs, strided
+        (3, 1, 1, (2, 5, 12, 11)),  # row windows; weight gradient in blocks and a rest
+        (5, 1, 2, (3, 6, 9, 8)),  # row windows, five kernel rows
+        (3, 1, 0, (2, 6, 9, 10)),  # row windows, nothing to pad in forward
+        (3, 1, 2, (1, 6, 5, 6)),  # padding k - 1: dy's columns need no pad
     ],
 )
 def test_conv_forward_and_backward_match_the_loop_oracle(

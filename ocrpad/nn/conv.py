@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
+from ocrpad.nn.conv_rows import backward_rows, forward_rows, rows_fit, rows_fit_backward
 from ocrpad.nn.functional import (
     conv_output_size,
     pad_cl,
@@ -160,6 +161,11 @@ class Conv2d(Layer):
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         y = arena.empty((n * ho * wo, self.out_channels), dtype)  # (M, O)
         wm, per_image = self.weight_matrix(dtype), ho * wo
+        c = x.shape[3]
+        if s == 1 and c > SMALL_CHANNELS and rows_fit(k, c, self.out_channels, dtype):
+            forward_rows(x, y.reshape(n, ho * wo, -1), wm, k, p)
+            self._x = x
+            return y.reshape(n, ho, wo, self.out_channels)
         chunk = self._chunk_images(x.shape, (ho, wo))
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -226,6 +232,10 @@ class Conv2d(Layer):
         # dy's columns are kh*kw*O wide, x's kh*kw*C: without an input gradient to compute,
         # they pay only when O <= C (not for a first layer on a grey image)
         if self.stride == 1 and self.padding <= k - 1 and (need_input_grad or o <= c):
+            if rows_fit_backward(k, c, o, dy2.dtype):
+                grad = self._grad_matrix if need_param_grad else None
+                backward_rows(x, dy2, dx, self._matrix, k, self.padding, grad)
+                return dx
             return self._backward_from_dy_columns(x, dy2, dx, need_param_grad)
         chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
         # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS

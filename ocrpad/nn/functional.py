@@ -58,11 +58,12 @@ def scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
     return flat[:size].reshape(shape)
 
 
-def padded_scratch(name: str, shape: tuple[int, int, int, int], dtype: DTypeLike) -> Array:
-    """A contiguous (N, Hp, Wp, C) array with a zero border for :func:`pad_cl` to fill, kept
-    per name, shape and thread. Made zero once: a pad writes only the interior, so the border
+def padded_scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
+    """A contiguous array (for :func:`pad_cl`, (N, Hp, Wp, C)) with a zero border, kept per
+    name, shape and thread. Made zero once: a pad writes only the interior, so the border
     stays zero and later pads need not clear it (four NumPy calls fewer per pad, which count
-    when the threads of a data-parallel pass take turns at the GIL for every call)."""
+    when the threads of a data-parallel pass take turns at the GIL for every call). Callers
+    that pad in other ways likewise write only the same interior every time."""
     dt = np.dtype(dtype)
     buffers: dict[tuple[str, tuple[int, ...], str], Array]
     buffers = _thread.__dict__.setdefault("padded", {})
@@ -108,6 +109,22 @@ def windows_cl(xp: Array, kh: int, kw: int, stride: int) -> Array:
         return as_strided(xp, shape=shape, strides=strides, writeable=False)
     # the same view, built without as_strided's overhead (a few microseconds a call)
     view: Array = np.ndarray(shape, xp.dtype, buffer=xp, strides=strides)
+    view.flags.writeable = False
+    return view
+
+
+def row_windows_cl(xp: Array, kw: int) -> Array:
+    """Strided view of every run of kw neighbouring pixels along a row: xp (N, Hp, Wp, C),
+    C-contiguous -> (N, Hp, Wp - kw + 1, kw*C), element [n, r, c] being the kw*C values of
+    pixels (r, c) .. (r, c + kw - 1), which lie next to each other in memory. No data is
+    copied; copying the view gives columns kw times the input's size (a full im2col's are
+    kh*kw times)."""
+    if not xp.flags.c_contiguous:
+        raise ValueError("row_windows_cl needs a C-contiguous array")
+    n, hp, wp, c = xp.shape
+    sn, sh, sw, sc = xp.strides
+    shape = (n, hp, wp - kw + 1, kw * c)
+    view: Array = np.ndarray(shape, xp.dtype, buffer=xp, strides=(sn, sh, sw, sc))
     view.flags.writeable = False
     return view
 
