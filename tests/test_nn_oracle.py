@@ -120,6 +120,15 @@ def test_maxpool_forward_and_backward_match_the_loop_oracle(
     ny, ndx = naive_pool(x, k, stride)
     np.testing.assert_array_equal(y, ny)
     np.testing.assert_array_equal(pool.backward(np.ones_like(y)), ndx)
+    # channels-last and contiguous, as inside a network (where whole rows of windows can go)
+    y_cl = pool.forward_cl(_channels_last(x))
+    np.testing.assert_array_equal(y_cl, ny.transpose(0, 2, 3, 1))
+    np.testing.assert_array_equal(pool.backward_cl(np.ones_like(y_cl)), ndx.transpose(0, 2, 3, 1))
+
+
+def _channels_last(x: Array) -> Array:
+    """(N, C, H, W) -> a C-contiguous (N, H, W, C) copy."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 def test_maxpool_routes_a_tied_window_to_one_element_only() -> None:
@@ -129,6 +138,30 @@ def test_maxpool_routes_a_tied_window_to_one_element_only() -> None:
     dx = pool.backward(np.ones((1, 1, 1, 1)))
     assert dx.sum() == 1.0
     assert dx[0, 0, 0, 0] == 1.0
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 6, 8), (2, 3, 7, 9)])
+def test_maxpool_routes_windows_with_repeated_maxima_to_their_first_one(
+    shape: tuple[int, ...],
+) -> None:
+    # small whole numbers: many windows hold their maximum twice or more
+    x = np.random.default_rng(5).integers(0, 3, shape).astype(np.float64)
+    pool = MaxPool2d(2)
+    y = pool.forward_cl(_channels_last(x)).transpose(0, 3, 1, 2)
+    dy = np.random.default_rng(6).standard_normal(y.shape)
+    ny, _ = naive_pool(x, 2, 2)
+    np.testing.assert_array_equal(y, ny)
+    expected = np.zeros_like(x)
+    n, c, ho, wo = y.shape
+    for i in range(n):
+        for ch in range(c):
+            for r in range(ho):
+                for col in range(wo):
+                    window = x[i, ch, 2 * r : 2 * r + 2, 2 * col : 2 * col + 2]
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    expected[i, ch, 2 * r + a, 2 * col + b] = dy[i, ch, r, col]
+    dx = pool.backward_cl(_channels_last(dy)).transpose(0, 3, 1, 2)
+    np.testing.assert_array_equal(dx, expected)
 
 
 def test_maxpool_of_one_pixel_windows_passes_every_gradient_through() -> None:
