@@ -36,7 +36,7 @@ def test_options_with_defaults_show_them() -> None:
     eval_help = _help(eval_cli.build_parser())
     assert "(default: 512)" in eval_help and "(default: 10)" in eval_help
     train_help = _help(train.build_parser())
-    for fragment in ("(default: 16)", "(default: 128)", "(default: 0.1)", "(default: 0)"):
+    for fragment in ("(default: 14)", "(default: 128)", "(default: 0.1)", "(default: 0)"):
         assert fragment in train_help
 
 

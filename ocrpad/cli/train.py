@@ -1,15 +1,14 @@
 r"""`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
 
-    ocrpad-train --data ../shared/data/unipen --out runs/base.npz
     ocrpad-train --data ../shared/data/unipen --data ../shared/data/unipen-symbols \
-        --init-from runs/base.npz --epochs 2 --lr 5e-4 --warmup-steps 300 --coarse 0.4 \
         --out weights/ocrpad-default.npz
 
-The defaults train the 62-class base from scratch; the second command widens it (a warm start
-that adds the symbols and coarse-trace augmentation) into the shipped model. A checkpoint is
-replaced atomically every 100 batches and after every epoch; Ctrl-C (or SIGTERM) stops before
-the next batch and saves one there, which `--resume` continues exactly. The model file is
-written only when training ends.
+The defaults are the shipped model's recipe (letters, digits and symbols from scratch, 40% of
+the drawings made coarse like other devices' traces); `--init-from` warm-starts from a model
+file instead, adding the classes it lacks. Batches are rendered in a worker process. A
+checkpoint is replaced atomically every 100 batches and after every epoch; Ctrl-C (or SIGTERM)
+stops before the next batch and saves one there, which `--resume` continues exactly. The model
+file is written only when training ends.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Training from scratch (`fit`). No Qt: progress goes out through callbacks.
 
 A run: hold whole writers out of the training set for validation, render every sample with
-fresh augmentation each epoch (background thread), Adam + cosine schedule + label smoothing +
-weight averaging, score validation (selection) and test (report only) after every epoch, write
-an atomic resumable checkpoint, and return the best-by-validation model with its record.
+fresh augmentation each epoch (in a worker process or a background thread), Adam + cosine
+schedule + label smoothing + weight averaging, score validation (selection) and test (report
+only) after every epoch, write an atomic resumable checkpoint, and return the
+best-by-validation model with its record.
 """
 
 from __future__ import annotations

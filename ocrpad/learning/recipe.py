@@ -64,7 +64,7 @@ DEFAULT_ARCH: Final = "bn5"
 class Recipe:
     """How a model is trained from scratch (stored in the model file's metadata)."""
 
-    epochs: int = 16
+    epochs: int = 14
     batch_size: int = 128
     lr: float = 2e-3  # Adam peak learning rate (cosine decay after a linear warm-up)
     final_lr: float = 1e-5
@@ -77,7 +77,8 @@ class Recipe:
     augment: bool = True
     model: ModelConfig = field(default_factory=lambda: ARCHITECTURES[DEFAULT_ARCH])
     render: RenderParams = field(default_factory=RenderParams)
-    augmentation: AugmentParams = field(default_factory=AugmentParams)
+    # 40% of drawings made coarse like other pens' and mice's traces (few points, joined strokes)
+    augmentation: AugmentParams = field(default_factory=lambda: AugmentParams(coarse=0.4))
     init_sha256: str = ""  # a warm start: the sha256 of the model file it started from
 
     def to_dict(self) -> dict[str, Any]:
