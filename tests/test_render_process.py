@@ -17,7 +17,7 @@ from test_train import synthetic_strokes, tiny_recipe
 from ocrpad.data.augment import DEFAULT_AUGMENT
 from ocrpad.learning.batches import Batch, BatchPlan, epoch_batches
 from ocrpad.learning.fit import fit
-from ocrpad.learning.render_process import RendererError, RenderProcess
+from ocrpad.learning.render_process import RendererError, RenderProcess, epoch_source
 
 
 def small_plan(n: int = 45, batch_size: int = 8) -> BatchPlan:
@@ -92,3 +92,18 @@ def test_training_with_the_worker_gives_the_same_weights_as_with_the_thread() ->
     in_process = fit(data, tiny_recipe(epochs=2), render_in_process=True)
     for key, value in threaded.model.state_dict().items():
         np.testing.assert_array_equal(in_process.model.state_dict()[key], value, err_msg=key)
+
+
+def test_a_worker_that_cannot_start_leaves_the_rendering_to_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_shared_memory(*args: object, **kwargs: object) -> None:
+        raise OSError("no /dev/shm here")
+
+    monkeypatch.setattr("ocrpad.learning.render_process.SharedMemory", no_shared_memory)
+    plan = small_plan()
+    with (
+        pytest.warns(RuntimeWarning, match="no /dev/shm here"),
+        epoch_source(plan, in_process=True) as batches,
+    ):
+        assert assert_same_batches(batches(4, 0), epoch_batches(plan, 4)) == 6

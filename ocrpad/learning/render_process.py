@@ -17,6 +17,7 @@ import os
 import queue
 import signal
 import traceback
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -29,11 +30,11 @@ from numpy.typing import NDArray
 
 from ocrpad.learning.batches import Batch, BatchPlan, epoch_batches, render_batch_of
 
-_POLL_SECONDS = 1.0
+_POLL_SECONDS = 1.0  # how often a waiting consumer checks that the worker is still alive
 # The training step's two threads meet at barriers (batch-norm sums), so a renderer that takes a
 # core from one of them stalls both. At the lowest priority it mostly runs in the step's serial
 # moments, when a core is idle anyway; when it falls behind, the trainer waits and it gets both.
-_NICENESS = 19  # how often a waiting consumer checks that the worker is still alive
+_NICENESS = 19
 
 
 class RendererError(RuntimeError):
@@ -186,8 +187,8 @@ class RenderProcess:
                 self._process.join()
         self._closed = True
         for q in (self._tasks, self._done):
+            q.cancel_join_thread()  # the worker is gone: nothing left in the pipes matters
             q.close()
-            q.join_thread()
         self._release_memory()
 
     def _release_memory(self) -> None:
@@ -214,9 +215,20 @@ EpochSource = Callable[[int, int], Iterator[Batch]]  # (epoch seed, first batch)
 @contextmanager
 def epoch_source(plan: BatchPlan, *, in_process: bool) -> Iterator[EpochSource]:
     """For a training run: a function giving each epoch's batches, rendered in a worker process
-    (`in_process`) or in a thread of this one. Both give the same batches."""
-    if not in_process:
+    (`in_process`) or in a thread of this one. Both give the same batches; if the worker cannot
+    start, a RuntimeWarning says so and the thread renders."""
+    renderer = None
+    if in_process:
+        try:
+            renderer = RenderProcess(plan)
+        except OSError as exc:  # e.g. no shared memory in a locked-down container
+            warnings.warn(
+                f"rendering in a thread: the worker process could not start ({exc})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    if renderer is None:
         yield lambda seed, start: epoch_batches(plan, seed, start=start)
         return
-    with RenderProcess(plan) as renderer:
+    with renderer:
         yield lambda seed, start: renderer.epoch(seed, start=start)
