@@ -96,10 +96,11 @@ def test_conv_forward_and_backward_match_the_loop_oracle(
     np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)
 
 
-def test_conv_float32_matches_the_float64_oracle() -> None:
+@pytest.mark.parametrize("channels", [3, 6])  # full columns; row windows
+def test_conv_float32_matches_the_float64_oracle(channels: int) -> None:
     rng = np.random.default_rng(1)
-    conv = Conv2d(3, 8, 3, 1, 1, rng=rng)
-    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    conv = Conv2d(channels, 8, 3, 1, 1, rng=rng)
+    x = rng.standard_normal((2, channels, 9, 9)).astype(np.float32)
     y = conv.forward(x)
     assert y.dtype == np.float32
     w = conv.params["weight"].astype(np.float64)
