@@ -179,35 +179,3 @@ def test_dropout_drops_the_requested_fraction_for_any_probability() -> None:
     y = drop.forward(np.ones((400, 500), np.float32), training=True)
     assert abs(float((y == 0).mean()) - 0.3) < 0.005
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.7], rtol=1e-6)
-
-
-def test_a_training_pass_fusing_batch_norm_and_relu_equals_the_layers_run_one_by_one() -> None:
-    net = small_net(3).astype(np.float64)
-    x = np.random.default_rng(4).standard_normal((3, 1, 11, 11))  # too few images to split
-    dy = np.random.default_rng(5).standard_normal((3, 5))
-    drop = net["drop"]
-    assert isinstance(drop, Dropout)
-    drop.p = 0.0  # its masks follow the memory layout, which differs between the two
-    logits = net.forward(x, training=True)
-    dx = net.backward(dy)
-    fused = {key: grad.copy() for key, _, grad in net.named_parameters()}
-    assert isinstance(net["bn1"], BatchNorm2d) and not net["bn1"].relu_follows  # pass over
-    h = x
-    for _, layer in net.layers:  # the public per-layer passes: nothing fused
-        h = layer.forward(h, training=True)
-    np.testing.assert_allclose(h, logits, rtol=1e-12, atol=1e-12)
-    g = dy
-    for _, layer in reversed(net.layers):
-        g = layer.backward(g)
-    np.testing.assert_allclose(g, dx, rtol=1e-12, atol=1e-12)
-    for key, _, grad in net.named_parameters():
-        np.testing.assert_allclose(grad, fused[key], rtol=1e-12, atol=1e-12)
-
-
-def test_a_relu_after_a_batch_norm_still_rectifies_arrays_it_gets_from_elsewhere() -> None:
-    net = small_net(3)
-    net.forward(np.random.default_rng(4).standard_normal((3, 1, 11, 11)), training=True)
-    relu = net["relu1"]
-    x = np.array([[-1.0, 2.0]], np.float32)
-    np.testing.assert_array_equal(relu.forward(x, training=True), [[0.0, 2.0]])
-    np.testing.assert_array_equal(relu.backward(np.ones_like(x)), [[0.0, 1.0]])

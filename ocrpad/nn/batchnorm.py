@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn import arena
-from ocrpad.nn.functional import mark_rectified, scratch
+from ocrpad.nn.functional import scratch
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
@@ -29,13 +29,9 @@ class BatchNorm2d(Layer):
     Every pass is a per-channel sum or affine map, split over the worker threads. A replica
     running one part of a data-parallel pass adds its sums to the other parts' (``Shard``),
     so it normalises with the whole batch's statistics, as the serial pass does.
-
-    ``relu_follows`` (set by a Sequential during its training passes, when a ReLU comes
-    next): a training pass applies that ReLU too, while each chunk is in cache, and the
-    ReLU passes the result through; backward then masks the incoming gradient itself.
     """
 
-    _cache = ("_x", "_rectified")
+    _cache = ("_x",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
@@ -53,8 +49,6 @@ class BatchNorm2d(Layer):
         self._batch_stats = False
         self._count = 0  # values per channel in the last training batch (all parts)
         self._shard: Shard | None = None
-        self.relu_follows = False
-        self._rectified: Array | None = None  # the output, when the ReLU was applied here
 
     def replica(self, shard: Shard) -> BatchNorm2d:
         """Shares parameters and running statistics; sums its statistics with the other
@@ -74,22 +68,17 @@ class BatchNorm2d(Layer):
     def _chunk(self, x: Array) -> int:
         return max(1, _CHUNK_BYTES // max(1, x[:1].size * x.itemsize))
 
-    def _sums(self, u: Array, x: Array, mask: Array | None = None) -> tuple[F64, F64, Array]:
-        """Per-channel (sum of u, sum of u * x) over N, H, W for u, x: (N, H, W, C), and u.
-        With a ``mask`` (N, H, W, C), u is first zeroed where the mask is not > 0 (into a
-        new array, returned as the third value)."""
+    def _sums(self, u: Array, x: Array) -> tuple[F64, F64]:
+        """Per-channel (sum of u, sum of u * x) over N, H, W for u, x: (N, H, W, C)."""
         c, chunk = self.num_features, self._chunk(x)
         partial: dict[int, tuple[F64, F64]] = {}
-        masked = u if mask is None else arena.empty(u.shape, u.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
             s, sx = np.zeros(c), np.zeros(c)
             ones = np.ones(chunk * (x[:1].size // c), u.dtype)
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
-                if mask is not None:
-                    np.multiply(u[a:b], mask[a:b] > 0, out=masked[a:b])
-                uc, xc = masked[a:b].reshape(-1, c), x[a:b].reshape(-1, c)
+                uc, xc = u[a:b].reshape(-1, c), x[a:b].reshape(-1, c)
                 s += ones[: len(uc)] @ uc  # a BLAS product: 5x faster than sum(axis=0)
                 product = np.multiply(uc, xc, out=scratch("bn", uc.shape, uc.dtype))
                 sx += ones[: len(uc)] @ product  # with the multiply: faster than einsum
@@ -98,11 +87,10 @@ class BatchNorm2d(Layer):
         parts = parallel_for(x.shape[0], work)
         total_s = sum((partial[i][0] for i in range(1, parts)), partial[0][0])
         total_sx = sum((partial[i][1] for i in range(1, parts)), partial[0][1])
-        return total_s, total_sx, masked
+        return total_s, total_sx
 
-    def _affine(self, terms: list[tuple[Array, F64]], const: F64, relu: bool = False) -> Array:
-        """sum_i terms[i][0] * terms[i][1] + const, per channel: (N, H, W, C); then
-        max(., 0) if ``relu``.
+    def _affine(self, terms: list[tuple[Array, F64]], const: F64) -> Array:
+        """sum_i terms[i][0] * terms[i][1] + const, per channel: (N, H, W, C).
 
         Each image is one row of H*W*C values and each per-channel coefficient is repeated
         to a row as long: NumPy then runs every multiply and add over whole rows, 2-3x faster
@@ -124,8 +112,6 @@ class BatchNorm2d(Layer):
                 for arr, k in rows[1:]:
                     o += np.multiply(arr[a:b], k, out=scratch("bn", o.shape, dtype))
                 o += shift
-                if relu:
-                    np.maximum(o, 0, out=o)
 
         parallel_for(n, work)
         return out
@@ -134,8 +120,7 @@ class BatchNorm2d(Layer):
         """x: (N, H, W, C) -> (N, H, W, C)."""
         if training:
             count = np.array([x.size // self.num_features], np.float64)
-            s, sxx, _ = self._sums(x, x)
-            s, sxx, count = self._whole_batch(s, sxx, count)
+            s, sxx, count = self._whole_batch(*self._sums(x, x), count)
             n = self._count = int(count[0])
             mean = s / n
             var = np.maximum(sxx / n - mean * mean, 0.0)
@@ -150,19 +135,14 @@ class BatchNorm2d(Layer):
         invstd = 1.0 / np.sqrt(var + self.eps)
         scale = self.params["weight"] * invstd
         self._x, self._mean, self._invstd, self._batch_stats = x, mean, invstd, training
-        relu = training and self.relu_follows
-        out = self._affine([(x, scale)], self.params["bias"] - mean * scale, relu)
-        self._rectified = out if relu else None
-        if relu:
-            mark_rectified(out)
-        return out
+        return self._affine([(x, scale)], self.params["bias"] - mean * scale)
 
     def backward_cl(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
         """dy: (N, H, W, C) -> dx: (N, H, W, C)."""
         if self._x is None:
             raise RuntimeError("BatchNorm2d.backward called before forward")
         x, mean, invstd = self._x, self._mean, self._invstd
-        s_dy, s_dyx, dy = self._sums(dy, x, self._rectified)  # the ReLU's mask, if applied
+        s_dy, s_dyx = self._sums(dy, x)
         s_dy_xhat = invstd * (s_dyx - mean * s_dy)  # sum(dy * xhat), over this part
         self.grads["weight"][...] = s_dy_xhat
         self.grads["bias"][...] = s_dy

@@ -58,21 +58,6 @@ def scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
     return flat[:size].reshape(shape)
 
 
-def mark_rectified(a: Array) -> None:
-    """Note, on this thread, that ``a`` is a batch norm's output with the ReLU that follows it
-    already applied (a fused training pass, see ``BatchNorm2d.relu_follows``)."""
-    _thread.rectified = a
-
-
-def take_rectified(a: Array) -> bool:
-    """Whether ``a`` is the array last marked by :func:`mark_rectified` on this thread (the
-    mark is then cleared): the ReLU it is handed to has nothing left to do."""
-    if getattr(_thread, "rectified", None) is a:
-        _thread.rectified = None
-        return True
-    return False
-
-
 def padded_scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
     """A contiguous array (for :func:`pad_cl`, (N, Hp, Wp, C)) with a zero border, kept per
     name, shape and thread. Made zero once: a pad writes only the interior, so the border

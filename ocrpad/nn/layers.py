@@ -9,7 +9,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn import arena
-from ocrpad.nn.functional import take_rectified
 from ocrpad.nn.module import Array, ElementwiseLayer, Layer
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
@@ -17,24 +16,15 @@ from ocrpad.nn.shard import Shard
 
 class ReLU(ElementwiseLayer):
     """y = max(x, 0), any shape. Backward masks by y > 0, from the output it keeps (which the
-    next layer holds anyway), so inference pays for no mask.
-
-    In a training pass of a Sequential, a batch norm just before applies the ReLU itself
-    while its output is in cache (``BatchNorm2d.relu_follows``): that output passes through
-    here unchanged, and so does its gradient (the batch norm masks it)."""
+    next layer holds anyway), so inference pays for no mask."""
 
     _cache = ("_y",)
 
     def __init__(self) -> None:
         super().__init__()
         self._y: Array | None = None
-        self._passed = False  # the last forward was done by the batch norm before
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        self._passed = training and take_rectified(x)
-        if self._passed:
-            self._y = x
-            return x
         y: Array = arena.empty(x.shape, x.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
@@ -47,8 +37,6 @@ class ReLU(ElementwiseLayer):
     def backward(self, dy: Array) -> Array:
         if self._y is None:
             raise RuntimeError("ReLU.backward called before forward")
-        if self._passed:
-            return dy
         y = self._y
         dx: Array = arena.empty(np.broadcast_shapes(dy.shape, y.shape), dy.dtype)
 

@@ -11,10 +11,8 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from ocrpad.nn import arena
-from ocrpad.nn.batchnorm import BatchNorm2d
 from ocrpad.nn.data_parallel import DataParallel
 from ocrpad.nn.inference import predict_cl
-from ocrpad.nn.layers import ReLU
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
 from ocrpad.nn.parallel import blas_threads_for_batch, part_bounds
 
@@ -53,30 +51,13 @@ class Sequential:
         h = to_cl(x)
         bounds = part_bounds(len(x))
         self._split_pass = training and len(bounds) > 2
-        with blas_threads_for_batch(len(x)), self._arrays(), self._fused_relus(training):
+        with blas_threads_for_batch(len(x)), self._arrays():
             if self._split_pass:
                 layers = [layer for _, layer in self.layers]
                 return to_cf(self._data_parallel.forward(layers, h, bounds))
             for _, layer in self.layers:
                 h = layer.forward_cl(h, training=training)
         return to_cf(h)
-
-    @contextlib.contextmanager
-    def _fused_relus(self, training: bool) -> Iterator[None]:
-        """During a training pass, each batch norm followed by a ReLU applies it as well
-        (``BatchNorm2d.relu_follows``; the data-parallel copies made in the pass keep it)."""
-        fused = [
-            layer
-            for (_, layer), (_, after) in zip(self.layers, self.layers[1:], strict=False)
-            if training and isinstance(layer, BatchNorm2d) and isinstance(after, ReLU)
-        ]
-        for layer in fused:
-            layer.relu_follows = True
-        try:
-            yield
-        finally:
-            for layer in fused:
-                layer.relu_follows = False
 
     @overload
     def backward(self, dy: Array, *, need_input_grad: Literal[True] = ...) -> Array: ...
