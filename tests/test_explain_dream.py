@@ -169,10 +169,7 @@ def test_class_dreams_of_the_shipped_model_are_read_as_their_class_wherever_they
             for shift in ((0.0, 0.0), (1.5, -1.0), (-1.0, 1.5))
         ]
         probs = model.predict_proba(np.stack(copies)[:, None])
-        # most placements, and on average over all of them: the shipped model's dream of g
-        # (seed 0) reads as y when drawn smallest, its look-alike with the same descender
-        wins = int((probs.argmax(axis=1) == expected).sum())
-        assert wins >= 7 and probs.mean(axis=0).argmax() == expected, model.labels[expected]
+        assert list(probs.argmax(axis=1)) == [expected] * len(copies), model.labels[expected]
 
 
 def test_a_blank_start_without_any_gradient_is_nudged_into_motion() -> None:

@@ -49,7 +49,7 @@ class StrokeSettings:
     bend: float = 0.1  # - this x the sum of squared turns (second differences) along strokes
     stroke_cost: float = 0.1  # choosing restarts: log p(class) - this x (strokes - 1)
     shift: float = 1.5  # random placement of each drawn copy: up to this many pixels,
-    zoom: float = 0.08  # a scale factor within 1 +- zoom,
+    zoom: float = 0.12  # a scale factor within 1 +- zoom (0.08 left a g that read as y small),
     rotate: float = 8.0  # a rotation within +- this many degrees,
     width: tuple[float, float] = (0.8, 1.3)  # and a pen width factor in this range
     box: float = 20.0  # the longer side of the framed drawing
