@@ -137,11 +137,13 @@ class RenderProcess:
         pending: deque[tuple[int, int, NDArray[np.int64]]] = deque()
 
         def submit() -> None:
-            for k, indices in chunks:
+            """Hand the next batch (if any is left) to the worker, in a free slot."""
+            chunk = next(chunks, None)
+            if chunk is not None:
+                k, indices = chunk
                 slot = free.pop()
                 self._tasks.put((slot, seed, k, indices))
                 pending.append((slot, k, indices))
-                return
 
         try:
             for _ in range(self.slots):
