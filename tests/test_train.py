@@ -66,6 +66,17 @@ def test_the_model_record_holds_recipe_render_data_and_metrics(tmp_path: Path) -
     assert load_model(tmp_path / "m.npz").meta["best_epoch"] == meta["best_epoch"]
 
 
+def test_the_test_split_is_scored_once_with_the_chosen_weights() -> None:
+    test = synthetic_strokes(30, seed=7)
+    result = fit(synthetic_strokes(60), tiny_recipe(epochs=3, val_fraction=0.2), test=test)
+    assert all("test" not in record for record in result.history)  # never seen while choosing
+    images = test.render_all(tiny_recipe().render)[:, None]
+    predicted = np.argmax(result.model.logits(images), axis=1)
+    truth = np.array([result.model.labels.index(c) for c in test.characters()])
+    expected = float(np.mean(predicted == truth))
+    assert result.model.meta["metrics"]["test"]["accuracy"] == pytest.approx(expected)
+
+
 def test_resuming_from_a_checkpoint_gives_the_same_weights_as_an_unbroken_run(
     tmp_path: Path,
 ) -> None:
