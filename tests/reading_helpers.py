@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -42,17 +43,7 @@ def writers(count: int, per_writer: int = 12, seed: int = 0) -> StrokeDataset:
             drawings.append(circle(height, x=float(rng.uniform(-50, 50))))
             labels.append(label)
             names.append(f"w{w}")
-    strokes = [s for d in drawings for s in d]
-    stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
-    sample_offsets = np.concatenate([[0], np.cumsum([len(d) for d in drawings])])
-    return StrokeDataset(
-        points=np.concatenate(strokes).astype(np.float32),
-        stroke_offsets=stroke_offsets.astype(np.int64),
-        sample_offsets=sample_offsets.astype(np.int64),
-        labels=np.array(labels, dtype=np.int64),
-        mapping=list(LABELS),
-        writers=np.array(names),
-    )
+    return _dataset(drawings, labels, names, LABELS)
 
 
 def bare_model() -> Model:
@@ -93,17 +84,7 @@ def lined_writers(count: int, per_writer: int = 12, seed: int = 0) -> StrokeData
                 drawings.append(dash(scale * float(rng.uniform(0.8, 1.2)), y, x))
             labels.append(label)
             names.append(f"w{w}")
-    strokes = [s for d in drawings for s in d]
-    stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
-    sample_offsets = np.concatenate([[0], np.cumsum([len(d) for d in drawings])])
-    return StrokeDataset(
-        points=np.concatenate(strokes).astype(np.float32),
-        stroke_offsets=stroke_offsets.astype(np.int64),
-        sample_offsets=sample_offsets.astype(np.int64),
-        labels=np.array(labels, dtype=np.int64),
-        mapping=list(LINED_LABELS),
-        writers=np.array(names),
-    )
+    return _dataset(drawings, labels, names, LINED_LABELS)
 
 
 LINED_LABELS = ["o", "-", "_"]
@@ -116,3 +97,23 @@ def lined_model() -> Model:
     model.meta = {"recipe": {"val_fraction": 0.25, "seed": 0}}
     fitted, _ = fit_reader(model, lined_writers(60), progress=lambda _: None)
     return fitted
+
+
+def _dataset(
+    drawings: list[list[NDArray[np.float32]]],
+    labels: list[int],
+    writers: list[str],
+    mapping: Sequence[str],
+) -> StrokeDataset:
+    """A StrokeDataset of `drawings` (each a list of (k, 2) strokes) in the shared layout."""
+    strokes = [s for d in drawings for s in d]
+    stroke_offsets = np.concatenate([[0], np.cumsum([len(s) for s in strokes])])
+    sample_offsets = np.concatenate([[0], np.cumsum([len(d) for d in drawings])])
+    return StrokeDataset(
+        points=np.concatenate(strokes).astype(np.float32),
+        stroke_offsets=stroke_offsets.astype(np.int64),
+        sample_offsets=sample_offsets.astype(np.int64),
+        labels=np.array(labels, dtype=np.int64),
+        mapping=list(mapping),
+        writers=np.array(writers),
+    )
