@@ -126,17 +126,10 @@ class ContextLayer:
         probs: F64,
         bottoms: F64 | None = None,
         tops: F64 | None = None,
-        current: F64 | None = None,
     ) -> tuple[float, F64, float, float, float]:
         """History of k drawings: log heights (k,), network probabilities (k, C), bottoms and
         tops (k,; y down, NaN unknown) → (log scale, group mix θ (G,), baseline y, its wobble,
-        lined: how much steadier the bottoms are than the centres, 0 … 1; see `Frame`).
-
-        `current` (C,): the network's probabilities for the drawing being read. History
-        drawings that look like it (Bhattacharyya overlap of the two readings) count less in
-        the mix: they are likely the same character, read the same way, so they would only
-        repeat the network's opinion of this shape (a session of 30 q read as 9 would
-        otherwise make the 31st a 9 for sure)."""
+        lined: how much steadier the bottoms are than the centres, 0 … 1; see `Frame`)."""
         expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
         scale = float(np.median(log_heights - expected))
         index = self.group_index
@@ -146,10 +139,7 @@ class ContextLayer:
             mass[:, g] = probs[:, known & (index == g)].sum(axis=1)
         mass /= np.maximum(mass.sum(axis=1, keepdims=True), 1e-12)
         g_count = len(self.groups)
-        other = np.ones(len(probs))
-        if current is not None:
-            other = np.clip(1.0 - np.sqrt(probs * current[None, :]).sum(axis=1), 0.0, 1.0)
-        theta = (other @ mass + g_count * self.group_prior) / (other.sum() + g_count)
+        theta = (mass.sum(axis=0) + g_count * self.group_prior) / (len(probs) + g_count)
         base = spread = float("nan")
         lined = 0.5
         if self.place_mu is not None and bottoms is not None:
