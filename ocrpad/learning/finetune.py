@@ -13,8 +13,8 @@ writers; means over 6-8 writers, so differences under ~0.5 point are noise):
 - the first convolution stays frozen (freezing conv2 as well changed nothing measurable);
 - the user's few drawings are augmented (new random distortion each epoch);
 - very small sets get at least 40 steps (a symbol from 10 drawings: 66-99% -> 94-99%);
-- at most 200 steps, with the learning rate (3e-4) decayed to zero over them, so a few hundred
-  drawings cost no more than two hundred (finetune_plan);
+- at most 240 steps, with the learning rate (3e-4) decayed to zero over them: every pass over
+  up to 512 drawings, and no more steps for more drawings (finetune_plan);
 - the base data's class priors are kept (logit adjustment, finetune_prior): a writer who
   teaches only digits no longer makes other writers' O into 0. Measured on test writers
   learning 300 drawings, on a loaded machine: before, one writer cost others 3.5 points and
