@@ -62,12 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds to wait for the first layers' ideal inputs (0: shoot at once)",
     )
     args = parser.parse_args(argv)
+    drawings = {d.label: d for d in load_drawings()}
+    if args.char not in drawings:
+        parser.error(
+            f"no built-in drawing of {args.char!r}; choose from {''.join(sorted(drawings))}"
+        )
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     from ocrpad.app.main import create_main_window
 
-    drawing = next(d for d in load_drawings() if d.label == args.char)
+    drawing = drawings[args.char]
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat)
         window = create_main_window(args.weights, Path(folder) / "data", settings=settings)
