@@ -238,7 +238,7 @@ def fit(
     """Train a new model on `train` (strokes) following `recipe`.
 
     test: scored once, with the chosen weights after the last epoch (never used for
-    selection; scoring it every epoch cost a retraining of the shipped recipe about 40 s, and
+    selection; scoring it every epoch cost a retraining of the shipped recipe about 35 s, and
     its curve invited choosing by it). checkpoint_dir: where
     `checkpoint.npz` is replaced atomically after every epoch, every `checkpoint_every`
     batches and when cancelled, and `best-model.npz` (a model file) after every epoch;
