@@ -229,10 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if bar is not None:
             bar.close()
         parts = [f"epoch {record['epoch']}: loss {record['loss']:.4f}"]
-        for name in ("val", "test"):
-            if name in record:
-                r = record[name]
-                parts.append(f"{name} acc {r['accuracy']:.4f} merged {r['merged_accuracy']:.4f}")
+        if "val" in record:  # the test split is scored once, at the end
+            r = record["val"]
+            parts.append(f"val acc {r['accuracy']:.4f} merged {r['merged_accuracy']:.4f}")
         tqdm.write("  ".join(parts) + f"  ({record['seconds']:.0f} s)")
 
     try:

@@ -50,26 +50,40 @@ def render_batch_of(plan: BatchPlan, indices: NDArray[np.int64], rng: np.random.
     return x, plan.targets[indices]
 
 
+def epoch_chunks(
+    plan: BatchPlan, seed: int, *, start: int = 0
+) -> Iterator[tuple[int, NDArray[np.int64]]]:
+    """(k, sample indices (≤ batch_size,)) of an epoch's batches k = start, start + 1, …: the
+    order is a permutation drawn from `seed`, so a resumed epoch gets the same batches."""
+    order = np.random.default_rng(seed).permutation(len(plan.data))
+    firsts = range(start * plan.batch_size, len(order), plan.batch_size)
+    for k, first in enumerate(firsts, start=start):
+        yield k, order[first : first + plan.batch_size]
+
+
+def batch_rng(seed: int, k: int) -> np.random.Generator:
+    """The random draws of batch k's augmentation in the epoch of `seed`."""
+    return np.random.default_rng([seed, k])
+
+
 def epoch_batches(
     plan: BatchPlan, seed: int, *, start: int = 0, prefetch: int = 6
 ) -> Iterator[Batch]:
     """One shuffled epoch of batches from batch `start` on, rendered ahead by a daemon thread.
 
-    The order comes from `seed`, and batch k's augmentation from (seed, k): an epoch can be
-    resumed in the middle and gives the same batches. Stopping early stops the producer.
+    The order comes from `seed` (`epoch_chunks`), and batch k's augmentation from (seed, k)
+    (`batch_rng`): an epoch can be resumed in the middle and gives the same batches. Stopping
+    early stops the producer.
     """
-    order = np.random.default_rng(seed).permutation(len(plan.data))
-    starts = range(start * plan.batch_size, len(order), plan.batch_size)
     slots: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for k, first in enumerate(starts, start=start):
+            for k, chunk in epoch_chunks(plan, seed, start=start):
                 if stop.is_set():
                     return
-                chunk = order[first : first + plan.batch_size]
-                slots.put(render_batch_of(plan, chunk, np.random.default_rng([seed, k])))
+                slots.put(render_batch_of(plan, chunk, batch_rng(seed, k)))
             slots.put(None)
         except BaseException as exc:  # handed to the consumer, re-raised there
             slots.put(exc)

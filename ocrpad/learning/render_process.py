@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.learning.batches import Batch, BatchPlan, epoch_batches, render_batch_of
+from ocrpad.learning.batches import (
+    Batch,
+    BatchPlan,
+    batch_rng,
+    epoch_batches,
+    epoch_chunks,
+    render_batch_of,
+)
 
 _POLL_SECONDS = 1.0  # how often a waiting consumer checks that the worker is still alive
 # The training step's two threads meet at barriers (batch-norm sums), so a renderer that takes a
@@ -67,7 +74,7 @@ def _render_tasks(plan: BatchPlan, ring: NDArray[np.float32], tasks: Any, done: 
     while (task := tasks.get()) is not None:
         slot, seed, k, indices = task
         try:
-            x, _ = render_batch_of(plan, indices, np.random.default_rng([seed, k]))
+            x, _ = render_batch_of(plan, indices, batch_rng(seed, k))
             ring[slot, : len(indices)] = x
         except Exception:  # reported to the consumer, which raises it
             done.put((slot, k, traceback.format_exc()))
@@ -126,13 +133,7 @@ class RenderProcess:
         if self._closed:
             raise RendererError("the batch renderer is closed")
         plan = self.plan
-        order = np.random.default_rng(seed).permutation(len(plan.data))
-        chunks = (
-            (k, order[first : first + plan.batch_size])
-            for k, first in enumerate(
-                range(start * plan.batch_size, len(order), plan.batch_size), start=start
-            )
-        )
+        chunks = epoch_chunks(plan, seed, start=start)
         free = list(range(self.slots))
         pending: deque[tuple[int, int, NDArray[np.int64]]] = deque()
 

@@ -141,8 +141,10 @@ class MaxPool2d(Layer):
         twice; False (dxs then to be overwritten) for the exact per-offset pass."""
         n, ho, wo, c = ys.shape
         k = self.kernel_size
+        if not self._tiled_rows(c):
+            return False
         tiles, into = _tiles(xs, ho, wo, k), _tiles(dxs, ho, wo, k)
-        if not self._tiled_rows(c) or tiles is None or into is None:
+        if tiles is None or into is None:
             return False
         spread = scratch("pool-spread", (n, ho, wo, k, c), dys.dtype)  # per window column
         np.copyto(spread, ys[:, :, :, None, :])
