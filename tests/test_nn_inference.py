@@ -16,18 +16,20 @@ from ocrpad.nn import (
     Sequential,
     parallel,
 )
+from ocrpad.nn.conv import ROWS_MIN_INFERENCE_BATCH, SMALL_CHANNELS
 
 
 def net_with_every_fusion(seed: int = 0) -> Sequential:
-    """conv+bn+relu, conv+bn+pool+relu, conv+relu+pool (pool after ReLU), a plain conv, a
-    pool of stride 1 on an odd size, dropout, and trained-looking batch-norm statistics."""
+    """conv+bn+relu, conv+bn+pool+relu (its input wide enough for the row-window product,
+    ``nn.conv_rows``), conv+relu+pool (pool after ReLU), a plain conv, a pool of stride 1 on
+    an odd size, dropout, and trained-looking batch-norm statistics."""
     rng = np.random.default_rng(seed)
     net = Sequential(
         [
-            ("conv1", Conv2d(1, 4, 3, padding=1, rng=rng)),
-            ("bn1", BatchNorm2d(4)),
+            ("conv1", Conv2d(1, SMALL_CHANNELS + 1, 3, padding=1, rng=rng)),
+            ("bn1", BatchNorm2d(SMALL_CHANNELS + 1)),
             ("relu1", ReLU()),
-            ("conv2", Conv2d(4, 5, 3, padding=1, rng=rng)),
+            ("conv2", Conv2d(SMALL_CHANNELS + 1, 5, 3, padding=1, rng=rng)),
             ("bn2", BatchNorm2d(5)),
             ("pool2", MaxPool2d(2)),
             ("relu2", ReLU()),
@@ -54,7 +56,7 @@ def net_with_every_fusion(seed: int = 0) -> Sequential:
     return net
 
 
-@pytest.mark.parametrize("batch", [1, 3, 11])
+@pytest.mark.parametrize("batch", [1, 3, 11, ROWS_MIN_INFERENCE_BATCH])
 def test_predict_gives_the_inference_forward_output_to_float64_precision(batch: int) -> None:
     net = net_with_every_fusion().astype(np.float64)
     x = np.random.default_rng(1).standard_normal((batch, 1, 11, 11))

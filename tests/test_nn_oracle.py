@@ -7,6 +7,7 @@ import pytest
 from numpy.typing import NDArray
 
 from ocrpad.nn import Conv2d, MaxPool2d
+from ocrpad.nn.conv_rows import rows_fit_backward
 
 Array = NDArray[np.float64]
 
@@ -185,6 +186,36 @@ def test_conv_weight_gradient_without_the_input_gradient_matches_the_loop_oracle
     dy = rng.standard_normal(y.shape)
     assert conv.backward_cl(dy.transpose(0, 2, 3, 1), need_input_grad=False) is None
     _, ndw, ndb = naive_conv_backward(x, conv.params["weight"], dy, 1, 1)
+    np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("cin", "cout", "pad", "need_input_grad"),
+    [
+        (64, 64, 1, True),  # as the shipped network's 64- and 128-channel layers
+        (64, 48, 1, False),  # no input gradient: dy's columns pay when O <= C
+        (64, 64, 2, True),  # padding k - 1: dy's columns need no pad
+    ],
+)
+def test_wide_convolutions_take_dys_columns_and_match_the_loop_oracle(
+    cin: int, cout: int, pad: int, need_input_grad: bool
+) -> None:
+    """Too wide for row windows (``rows_fit_backward``): both gradients from dy's columns."""
+    assert not rows_fit_backward(3, cin, cout, np.dtype(np.float64))
+    rng = np.random.default_rng(7)
+    conv = Conv2d(cin, cout, 3, 1, pad, rng=rng)
+    conv.astype(np.float64)
+    x = rng.standard_normal((2, cin, 5, 4))
+    y = conv.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dx = conv.backward_cl(dy.transpose(0, 2, 3, 1), need_input_grad=need_input_grad)
+    ndx, ndw, ndb = naive_conv_backward(x, conv.params["weight"], dy, 1, pad)
+    if need_input_grad:
+        assert dx is not None
+        np.testing.assert_allclose(dx.transpose(0, 3, 1, 2), ndx, rtol=1e-10, atol=1e-10)
+    else:
+        assert dx is None
     np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(conv.grads["bias"], ndb, rtol=1e-10, atol=1e-10)
 

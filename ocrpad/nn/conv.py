@@ -9,7 +9,14 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
-from ocrpad.nn.conv_rows import backward_rows, forward_rows, rows_fit, rows_fit_backward
+from ocrpad.nn.conv_dy import backward_dy_columns
+from ocrpad.nn.conv_rows import (
+    RowsForward,
+    backward_rows,
+    forward_rows,
+    rows_fit,
+    rows_fit_backward,
+)
 from ocrpad.nn.functional import (
     conv_output_size,
     pad_cl,
@@ -31,8 +38,17 @@ measured best on a 2-core machine with 1 MB L2 per core and a shared L3 (a quiet
 quartile 87 ms against 90 at 2 MB and 89 at 5 MB)."""
 
 INFERENCE_CHUNK_BYTES = 1 << 21
-"""The same for inference (``infer_cl``), where 2 MB measured best on one or two threads."""
+"""The same for inference's im2col chunks (``infer_cl``), where 2 MB measured best on one or
+two threads. Convolutions that run from row windows (``conv_rows``) take that module's chunks
+in inference too: 3 MB measured best there (batch 256, 0.87 of the im2col path's time,
+against 0.90 at 2 MB and 1.04 at 1 MB)."""
 
+ROWS_MIN_INFERENCE_BATCH = 16
+"""Inference batches of at least this many images compute the layers that ``rows_fit`` from
+row windows (``conv_rows``). One or two images run faster from the full im2col, whose one
+large product BLAS splits over its own threads (the shipped network, the two paths
+interleaved, time from row windows / from im2col: 1.06-1.20 for 1 or 2 images, 0.86-1.01
+from 4 to 16, 0.93 at 30, 0.89 at 64, 0.85 at 256)."""
 
 SMALL_CHANNELS = 4
 """Inputs with at most this many channels get transposed columns (see ``Conv2d._im2col``)."""
@@ -161,8 +177,7 @@ class Conv2d(Layer):
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         y = arena.empty((n * ho * wo, self.out_channels), dtype)  # (M, O)
         wm, per_image = self.weight_matrix(dtype), ho * wo
-        c = x.shape[3]
-        if s == 1 and c > SMALL_CHANNELS and rows_fit(k, c, self.out_channels, dtype):
+        if self._by_rows(x, dtype):
             forward_rows(x, y.reshape(n, ho * wo, -1), wm, k, p)
             self._x = x
             return y.reshape(n, ho, wo, self.out_channels)
@@ -178,12 +193,24 @@ class Conv2d(Layer):
         self._x = x
         return y.reshape(n, ho, wo, self.out_channels)
 
+    def _by_rows(self, x: Array, dtype: np.dtype[Any]) -> bool:
+        """Whether the forward product of x (N, H, W, C) runs from row windows
+        (``nn.conv_rows``) rather than a full im2col."""
+        c = x.shape[3]
+        return (
+            self.stride == 1
+            and c > SMALL_CHANNELS
+            and rows_fit(self.kernel_size, c, self.out_channels, dtype)
+        )
+
     def infer_cl(
         self, x: Array, matrix: Array, pools: Sequence[MaxPool2d] = (), relu: bool = False
     ) -> Array:
         """Inference only, nothing kept for backward: x (N, H, W, C) times ``matrix`` (a
         (kh*kw*C + 1, O) weight-and-bias matrix, e.g. with a batch norm folded in), then the
-        max-pools in order and a ReLU, each chunk finished while it is still in cache.
+        max-pools in order and a ReLU, each chunk finished while it is still in cache. In
+        batches of ``ROWS_MIN_INFERENCE_BATCH`` or more, the product runs from row windows
+        where the training pass's does (``_by_rows``).
         Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
         n, h, w, _ = x.shape
         k, s, p, o = self.kernel_size, self.stride, self.padding, self.out_channels
@@ -192,18 +219,28 @@ class Conv2d(Layer):
         for pool in pools:
             out_h, out_w = pool.output_size(out_h, out_w)
         y = np.empty((n, out_h, out_w, o), matrix.dtype)
-        chunk = self._chunk_images(x.shape, (ho, wo), INFERENCE_CHUNK_BYTES)
+        by_rows = n >= ROWS_MIN_INFERENCE_BATCH and self._by_rows(x, matrix.dtype)
+        rows = RowsForward(x.shape, matrix, k, p) if by_rows else None
+        if rows is not None:
+            chunk = rows.chunk
+        else:
+            chunk = self._chunk_images(x.shape, (ho, wo), INFERENCE_CHUNK_BYTES)
+
+        def product(a: int, b: int, out: Array) -> Array:
+            """out ((b - a) * Ho * Wo, O) = the convolution of images a..b."""
+            if rows is not None:
+                rows.into(x[a:b], out.reshape(b - a, ho * wo, o))
+                return out
+            return np.matmul(self._im2col(x, a, b), matrix, out=out)
 
         def work(part: int, lo: int, hi: int) -> None:
             for a in range(lo, hi, chunk):
                 b = min(a + chunk, hi)
-                cols = self._im2col(x, a, b)
                 if not pools:
-                    np.matmul(cols, matrix, out=y[a:b].reshape(-1, o))
+                    product(a, b, y[a:b].reshape(-1, o))
                 else:
-                    full = scratch("y", (cols.shape[0], o), matrix.dtype)
-                    out = np.matmul(cols, matrix, out=full)
-                    out = out.reshape(b - a, ho, wo, o)
+                    full = scratch("y", ((b - a) * ho * wo, o), matrix.dtype)
+                    out = product(a, b, full).reshape(b - a, ho, wo, o)
                     for pool in pools[:-1]:
                         size = pool.output_size(out.shape[1], out.shape[2])
                         smaller = np.empty((b - a, *size, o), out.dtype)
@@ -232,11 +269,11 @@ class Conv2d(Layer):
         # dy's columns are kh*kw*O wide, x's kh*kw*C: without an input gradient to compute,
         # they pay only when O <= C (not for a first layer on a grey image)
         if self.stride == 1 and self.padding <= k - 1 and (need_input_grad or o <= c):
-            if rows_fit_backward(k, c, o, dy2.dtype):
-                grad = self._grad_matrix if need_param_grad else None
-                backward_rows(x, dy2, dx, self._matrix, k, self.padding, grad)
-                return dx
-            return self._backward_from_dy_columns(x, dy2, dx, need_param_grad)
+            grad = self._grad_matrix if need_param_grad else None
+            by_rows = rows_fit_backward(k, c, o, dy2.dtype)
+            backward = backward_rows if by_rows else backward_dy_columns
+            backward(x, dy2, dx, self._matrix, k, self.padding, grad)
+            return dx
         chunk, per_image = self._chunk_images(x.shape, (ho, wo)), ho * wo
         # (kh, kw, O, C): each (O, C) slice contiguous, so every matmul goes to BLAS
         weight = self._matrix[:-1].reshape(k, k, c, o).transpose(0, 1, 3, 2)
@@ -258,63 +295,6 @@ class Conv2d(Layer):
         if need_param_grad:
             self._grad_matrix[...] = sum(dws[i] for i in range(1, parts)) + dws[0]
         return dx
-
-    def _backward_from_dy_columns(
-        self, x: Array, dy2: Array, dx: Array | None, need_param_grad: bool
-    ) -> Array | None:
-        """Stride 1: one set of columns per chunk, those of dy padded by kh - 1 - padding,
-        (n*H*W, kh*kw*O), serves both gradients. dx is their
-        product with the flipped kernel (the input gradient is a convolution of dy), and
-        their transpose times x is the weight gradient with its kernel flipped (this order
-        runs up to 13% faster in BLAS than x^T times them); x's own columns are never
-        rebuilt. x: (N, H, W, C), dy2: (N*Ho*Wo, O)."""
-        n, h, w, c = x.shape
-        k, o = self.kernel_size, self.out_channels
-        per_image = dy2.shape[0] // n
-        chunk = max(1, CHUNK_BYTES // (h * w * (k * k * o + c) * 4))
-        weight = self._matrix[:-1].reshape(k, k, c, o)[::-1, ::-1].transpose(0, 1, 3, 2)
-        weight = np.ascontiguousarray(weight, dy2.dtype).reshape(k * k * o, c)
-        sums: dict[int, tuple[Array, Array]] = {}
-
-        def work(part: int, lo: int, hi: int) -> None:
-            flipped = np.zeros((k * k * o, c), dy2.dtype)  # (kh*kw*O, C), kernel flipped
-            bias = np.zeros(o, dy2.dtype)
-            ones = np.ones(chunk * per_image, dy2.dtype)
-            for a in range(lo, hi, chunk):
-                b = min(a + chunk, hi)
-                dyc = dy2[a * per_image : b * per_image]
-                cols = self._dy_columns(dyc, b - a, h, w)
-                if need_param_grad:
-                    flipped += cols.T @ x[a:b].reshape(-1, c)
-                    bias += ones[: len(dyc)] @ dyc
-                if dx is not None:
-                    np.matmul(cols, weight, out=dx[a:b].reshape(-1, c))
-            sums[part] = (flipped, bias)
-
-        parts = parallel_for(n, work)
-        if not need_param_grad:
-            return dx
-        flipped = sum((sums[i][0] for i in range(1, parts)), sums[0][0])
-        grad = flipped.reshape(k, k, o, c)[::-1, ::-1].transpose(0, 1, 3, 2)
-        self._grad_matrix[:-1] = grad.reshape(k * k * c, o)
-        self._grad_matrix[-1] = sum((sums[i][1] for i in range(1, parts)), sums[0][1])
-        return dx
-
-    def _dy_columns(self, dy2: Array, n: int, h: int, w: int) -> Array:
-        """dy2 (n*Ho*Wo, O) of a stride-1 convolution -> columns (n*H*W, kh*kw*O) of dy
-        padded by kh - 1 - padding, in this thread's scratch space."""
-        k, q = self.kernel_size, self.kernel_size - 1 - self.padding
-        o = dy2.shape[1]
-        ho, wo = h + 2 * self.padding - k + 1, w + 2 * self.padding - k + 1
-        src = dy2.reshape(n, ho, wo, o)
-        if q:
-            shape = (n, ho + 2 * q, wo + 2 * q, o)
-            dyp = padded_scratch("dyp", shape, dy2.dtype)
-            src = pad_cl(src, q, out=dyp, border_is_zero=True)
-        win = windows_cl(src, k, k, 1)  # (n, H, W, kh, kw, O), a view
-        cols = scratch("dcols", (n * h * w, k * k * o), dy2.dtype)
-        np.copyto(cols.reshape(win.shape), win)
-        return cols
 
     def _input_grad(self, dy2: Array, dx: Array, weight: Array) -> None:
         """Write the input gradient of a few images into dx (n, H, W, C) from their dy2

@@ -10,9 +10,11 @@ small enough for OpenBLAS's kernel for small products, which skips packing the o
 runs near the machine's peak (on the shipped network's 28x28 and 14x14 layers, 1.3 to 1.9
 times the rate of the full im2col's product, copies included).
 
-The same columns serve a convolution's backward pass: the input gradient is the convolution
-of dy (padded by kh - 1 - padding) with the flipped kernel, and the weight gradient pairs the
-same columns with the layer's input (``rows_weight_grad``).
+Training passes and large inference batches (``Conv2d.forward_cl``, ``Conv2d.infer_cl``) take
+this road for the same layers (``rows_fit``). The same columns serve a convolution's backward
+pass: the input gradient is the convolution of dy (padded by kh - 1 - padding) with the
+flipped kernel, and the weight gradient pairs the same columns with the layer's input
+(``rows_weight_grad``).
 """
 
 from __future__ import annotations
@@ -145,24 +147,39 @@ def _chunk(rows: int, width: int, depth: int, out: int) -> int:
     return max(1, CHUNK_BYTES // ((rows * width * depth + 2 * out) * 4))
 
 
+class RowsForward:
+    """The stride-1 convolution of images (n, H, W, C) padded by ``pad``, from row windows, for
+    ``matrix`` (k*k*C + 1, O): the weight rows (ordered kh, kw, C), then the bias. Holds the
+    operands in the product's layout; ``chunk`` images at a time keep the columns in cache."""
+
+    def __init__(self, shape: tuple[int, ...], matrix: Array, k: int, pad: int) -> None:
+        _, h, w, c = shape
+        self.k, self.pad = k, pad
+        self.out_rows, self.out_cols = h + 2 * pad - k + 1, w + 2 * pad - k + 1
+        o = matrix.shape[1]
+        self.weight = matrix[:-1].reshape(k, k * c, o)  # kernel row i: rows (j, c)
+        self.bias = np.tile(matrix[-1], self.out_rows * self.out_cols)  # one image, flat
+        self.chunk = _chunk(h + 2 * pad, self.out_cols, k * c, self.out_rows * self.out_cols * o)
+
+    def into(self, x: Array, out: Array) -> None:
+        """out (n, Ho*Wo, O) = the convolution of the images x (n, H, W, C), in out's dtype."""
+        rows_product(row_columns(x, self.k, self.pad, "rcols", out.dtype), self.weight, out)
+        flat = out.reshape(len(out), -1)
+        flat += self.bias
+
+
 def forward_rows(x: Array, y: Array, matrix: Array, k: int, pad: int) -> None:
     """y (N, Ho*Wo, O) = the stride-1 convolution of x (N, H, W, C) padded by ``pad``, with
     ``matrix`` (k*k*C + 1, O) the weight rows (ordered kh, kw, C) and the bias, in y's dtype.
     The batch is split over the worker threads, each walking its images in chunks."""
-    n, h, w, c = x.shape
-    ho, wo, o = h + 2 * pad - k + 1, w + 2 * pad - k + 1, y.shape[2]
-    weight = matrix[:-1].reshape(k, k * c, o)  # kernel row i: rows (j, c)
-    bias = np.tile(matrix[-1], ho * wo)  # one image's worth, a flat row
-    chunk = _chunk(h + 2 * pad, wo, k * c, ho * wo * o)
+    conv = RowsForward(x.shape, matrix, k, pad)
 
     def work(part: int, lo: int, hi: int) -> None:
-        for a in range(lo, hi, chunk):
-            b = min(a + chunk, hi)
-            rows_product(row_columns(x[a:b], k, pad, "rcols", y.dtype), weight, y[a:b])
-            flat = y[a:b].reshape(b - a, ho * wo * o)
-            flat += bias
+        for a in range(lo, hi, conv.chunk):
+            b = min(a + conv.chunk, hi)
+            conv.into(x[a:b], y[a:b])
 
-    parallel_for(n, work)
+    parallel_for(x.shape[0], work)
 
 
 def backward_rows(
