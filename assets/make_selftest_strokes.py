@@ -52,7 +52,9 @@ CHARACTERS: dict[str, Callable[[], list[Stroke]]] = {
         + arc(50, 75, 22, 21, -20, 200)
         + line((29, 75), (71, 27))
     ],
-    "9": lambda: [arc(48, 30, 24, 24, 0, 360) + line((72, 30), (68, 96))],
+    "9": lambda: [  # the tail bends left at the foot, as a 9's does (a straight one is a q's)
+        arc(48, 30, 24, 24, 0, 360) + line((72, 30), (70, 76)) + arc(50, 76, 20, 20, 0, 120)
+    ],
     "A": lambda: [line((10, 96), (50, 4), (90, 96)), line((26, 60), (74, 60))],
     "E": lambda: [line((78, 5), (22, 5), (22, 95), (78, 95)), line((22, 50), (66, 50))],
     "F": lambda: [line((78, 5), (24, 5), (24, 96)), line((24, 48), (66, 48))],
