@@ -39,8 +39,8 @@ class AugmentParams:
     zoom: tuple[float, float] = (0.85, 1.08)  # box size factor
     shift: float = 1.2  # ± output pixels
     coarse: float = 0.0  # share of drawings made coarse (see CoarseParams for the rest)
-    coarse_join: float = 0.5  # of those, share whose strokes are joined by their pen-up moves
-    coarse_points: tuple[int, int] = (4, 20)  # points the drawing is resampled to by arc length
+    coarse_join: float = 0.8  # of those, share whose strokes are joined by their pen-up moves
+    coarse_points: tuple[int, int] = (4, 12)  # points the drawing is resampled to by arc length
     coarse_decimate: float = 0.3  # of those, share that keep every k-th point instead
     coarse_every: tuple[int, int] = (2, 8)  # k
 

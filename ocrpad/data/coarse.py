@@ -38,8 +38,8 @@ class CoarseParams:
     """
 
     probability: float = 0.0
-    join: float = 0.5
-    points: tuple[int, int] = (4, 20)
+    join: float = 0.8
+    points: tuple[int, int] = (4, 12)
     decimate: float = 0.3
     every: tuple[int, int] = (2, 8)
 

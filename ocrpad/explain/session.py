@@ -39,6 +39,12 @@ ones) that fires it most, or from faint noise when there are none."""
 FLAT: Final = 0.01  # a dream whose pixels vary less than this (std) is flat
 
 
+def group_seed(seed: int, first: int, kind: str) -> int:
+    """The seed of one batch of dreams of `kind` whose first index is `first`, for an
+    explainer seeded with `seed`: each batch is reproducible on its own."""
+    return int(np.random.SeedSequence([seed, first, *kind.encode()]).generate_state(1)[0])
+
+
 class Explainer:
     """Heat maps, class dreams and filter dreams of one model; dreams are computed once.
 
@@ -116,11 +122,9 @@ class Explainer:
         for n, group in enumerate(groups):
             target = self._target(kind, group)
             start = None if kind == CLASSES else self.strongest_examples(target)
-            seed = np.random.SeedSequence([self.seed, group[0], *kind.encode()])
             final = None
-            ascent = iter_dream(
-                self.model, target, settings, int(seed.generate_state(1)[0]), start=start
-            )
+            seed = group_seed(self.seed, group[0], kind)
+            ascent = iter_dream(self.model, target, settings, seed, start=start)
             for step, images in enumerate(ascent, 1):
                 final = images
                 yield n * settings.steps + step, total
