@@ -17,7 +17,7 @@ from ocrpad.explain.dream import (
     target_values,
 )
 from ocrpad.explain.imaging import gaussian_blur, total_variation_grad
-from ocrpad.explain.session import BATCH, CLASSES, group_seed
+from ocrpad.explain.session import BATCH, CLASSES, Explainer, group_seed
 from ocrpad.model import load_model
 from ocrpad.nn import Conv2d, Dense, Flatten, ReLU, Sequential
 from ocrpad.preprocess import flatten_strokes, render_flat
@@ -165,9 +165,17 @@ def test_the_gallerys_dreams_are_read_as_their_class_wherever_they_sit() -> None
     model = load_model()
     letters_and_digits = [i for i, c in enumerate(model.labels) if c.isalnum()]
     misread: list[str] = []
+    explainer = Explainer(model)  # the first batch of dreams, as the window dreams it
+    steps = explainer.dream_steps(CLASSES)
+    for _ in range(DreamSettings().steps + 1):  # + 1: a batch is kept as the next one begins
+        next(steps)
     for first in range(0, max(letters_and_digits) + 1, BATCH):
         group = list(range(first, min(first + BATCH, len(model.labels))))
         sketch = sketch_classes(model, group, seed=group_seed(0, first, CLASSES))
+        if first == 0:  # these strokes are the drawings the gallery shows
+            shown, done = explainer.partial(CLASSES)
+            assert done == BATCH
+            np.testing.assert_allclose(sketch.images(), shown[:BATCH], atol=1e-6)
         for index, expected in enumerate(group):
             if expected not in letters_and_digits:
                 continue
