@@ -167,7 +167,7 @@ def test_the_gallerys_dreams_are_read_as_their_class_wherever_they_sit() -> None
     misread: list[str] = []
     explainer = Explainer(model)  # the first batch of dreams, as the window dreams it
     steps = explainer.dream_steps(CLASSES)
-    for _ in range(DreamSettings().steps + 1):  # + 1: a batch is kept as the next one begins
+    for _ in range(explainer.settings.steps + 1):  # + 1: a batch is kept as the next begins
         next(steps)
     for first in range(0, max(letters_and_digits) + 1, BATCH):
         group = list(range(first, min(first + BATCH, len(model.labels))))

@@ -14,6 +14,7 @@ from ocrpad.nn import (
     MaxPool2d,
     ReLU,
     Sequential,
+    conv_rows,
     parallel,
 )
 from ocrpad.nn.conv import ROWS_MIN_INFERENCE_BATCH, SMALL_CHANNELS
@@ -60,6 +61,15 @@ def net_with_every_fusion(seed: int = 0) -> Sequential:
 def test_predict_gives_the_inference_forward_output_to_float64_precision(batch: int) -> None:
     net = net_with_every_fusion().astype(np.float64)
     x = np.random.default_rng(1).standard_normal((batch, 1, 11, 11))
+    np.testing.assert_allclose(net.predict(x), net.forward(x), rtol=1e-12, atol=1e-12)
+
+
+def test_row_window_inference_walked_one_image_at_a_time_gives_the_same_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conv_rows, "CHUNK_BYTES", 1)  # one image per row-window chunk
+    net = net_with_every_fusion().astype(np.float64)
+    x = np.random.default_rng(7).standard_normal((ROWS_MIN_INFERENCE_BATCH, 1, 11, 11))
     np.testing.assert_allclose(net.predict(x), net.forward(x), rtol=1e-12, atol=1e-12)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from ocrpad.nn import Conv2d, MaxPool2d
+from ocrpad.nn import Conv2d, MaxPool2d, conv_dy
 from ocrpad.nn.conv_rows import rows_fit_backward
 
 Array = NDArray[np.float64]
@@ -191,18 +191,26 @@ def test_conv_weight_gradient_without_the_input_gradient_matches_the_loop_oracle
 
 
 @pytest.mark.parametrize(
-    ("cin", "cout", "pad", "need_input_grad"),
+    ("cin", "cout", "pad", "need_input_grad", "one_image_chunks"),
     [
-        (64, 64, 1, True),  # as the shipped network's 64- and 128-channel layers
-        (64, 48, 1, False),  # no input gradient: dy's columns pay when O <= C
-        (64, 64, 2, True),  # padding k - 1: dy's columns need no pad
+        (64, 64, 1, True, False),  # as the shipped network's 64- and 128-channel layers
+        (64, 48, 1, False, False),  # no input gradient: dy's columns pay when O <= C
+        (64, 64, 2, True, False),  # padding k - 1: dy's columns need no pad
+        (64, 64, 1, True, True),  # the gradients summed over chunks of one image
     ],
 )
 def test_wide_convolutions_take_dys_columns_and_match_the_loop_oracle(
-    cin: int, cout: int, pad: int, need_input_grad: bool
+    cin: int,
+    cout: int,
+    pad: int,
+    need_input_grad: bool,
+    one_image_chunks: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Too wide for row windows (``rows_fit_backward``): both gradients from dy's columns."""
     assert not rows_fit_backward(3, cin, cout, np.dtype(np.float64))
+    if one_image_chunks:
+        monkeypatch.setattr(conv_dy, "CHUNK_BYTES", 1)
     rng = np.random.default_rng(7)
     conv = Conv2d(cin, cout, 3, 1, pad, rng=rng)
     conv.astype(np.float64)
