@@ -14,7 +14,15 @@ from ocrpad.cli import eval as eval_cli
 from ocrpad.model import load_model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
-from ocrpad.reading import HISTORY_CAP, Reader, WritingGuides, context_of, look_alikes
+from ocrpad.reading import (
+    HISTORY_CAP,
+    Labelled,
+    Reader,
+    WritingGuides,
+    context_of,
+    look_alikes,
+)
+from ocrpad.reading.fit import fit_reader
 
 MIXED = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]  # o O o O o O
 
@@ -127,6 +135,43 @@ def test_look_alikes_name_the_other_members_that_are_allowed() -> None:
     assert look_alikes("o", "abco") == [] and look_alikes("A", "Aa") == []
 
 
+def test_labelled_history_says_what_a_history_of_one_shape_cannot() -> None:
+    # Five circles of one size could be a writer's O or their o: the network cannot say, so
+    # unlabelled they give the scale by a guess. Labelled (saved samples), the answer follows
+    # the label: the same size again is that letter, twice the size is O.
+    reader = Reader(fitted_model())
+    same = [circle(50, x=9.0 * k) for k in range(5)]
+    for label, other in (("O", "o"), ("o", "O")):
+        reading = reader.read(circle(50), history=[Labelled(d, label) for d in same])
+        assert reading.label == label and reading.look_alikes == (other,)
+        assert reading.probabilities.max() > 0.85
+        assert reading.history_used == len(same)
+        # and a drawing of twice the size is the other member
+        assert reader.read(circle(100), history=[Labelled(d, label) for d in same]).label == (
+            "O" if label == "o" else label
+        )
+
+
+def test_a_label_the_model_does_not_know_counts_as_unlabelled() -> None:
+    reader = Reader(fitted_model())
+    plain = reader.read(circle(90), history=MIXED)
+    unknown = reader.read(circle(90), history=[Labelled(d, "§") for d in MIXED])
+    np.testing.assert_allclose(plain.probabilities, unknown.probabilities, atol=1e-6)
+
+
+def test_labelled_and_unlabelled_copies_of_a_drawing_share_one_network_pass() -> None:
+    reader = Reader(fitted_model())
+    calls = []
+    logits = reader.model.logits
+    reader.model.logits = lambda x: calls.append(len(x)) or logits(x)  # type: ignore[method-assign]
+    try:
+        reader.read(circle(90), history=MIXED)
+        reader.read(circle(90), history=[Labelled(d, "o") for d in MIXED])
+    finally:
+        del reader.model.logits
+    assert calls == [1, len(MIXED), 1]  # the drawing, its history once, the drawing again
+
+
 def test_ocrpad_eval_reads_with_session_history_and_reports_calibration(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -134,11 +179,12 @@ def test_ocrpad_eval_reads_with_session_history_and_reports_calibration(
     fitted_model().save(weights)
     _save(writers(12, seed=4), data)
     results = {}
-    for history in ("none", "session"):
+    for history in ("none", "session", "labelled"):
         argv = ["--data", str(data), "--weights", str(weights), "--charset", "all", "--json"]
         assert eval_cli.main([*argv, "--history", history]) == 0
         results[history] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert results["session"]["accuracy"] > 0.9 > results["none"]["accuracy"]
+    assert results["labelled"]["accuracy"] >= results["session"]["accuracy"] - 0.02
     assert 0.0 <= results["session"]["ece"] < 0.1
     assert set(results["none"]["worst_class"]) == {"label", "accuracy"}
 
@@ -162,3 +208,10 @@ def test_a_drawing_read_once_costs_no_second_network_pass_as_history() -> None:
     later = reader.read(circle(50), history=[*MIXED[:2], circle(90)])
     assert calls == [1]  # only the new drawing itself
     assert later.history_used == 3 and first.history_used == 2
+
+
+def test_the_fit_reports_the_held_out_writers_with_labelled_history_too() -> None:
+    _, report = fit_reader(bare_model(), writers(40), progress=lambda _: None)
+    labelled, guessed = report["with_labelled_history"], report["with_history"]
+    assert labelled["accuracy"] >= guessed["accuracy"] > report["without_history"]["accuracy"]
+    assert 0.0 <= labelled["ece"] < 0.2

@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
+from ocrpad.reading import Labelled
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
 
@@ -185,3 +186,44 @@ def test_the_train_tab_fits_the_default_and_a_small_window_without_scrolling_sid
         assert scroller.horizontalScrollBar().maximum() == 0
         table = window.findChild(QWidget, "beforeAfterTable")
         assert table is not None and table.visibleRegion().boundingRect().width() == table.width()
+
+
+def test_a_corrected_drawing_joins_the_readers_history_with_its_label(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    canvas = window.draw.canvas
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    drawn = window.strokes()
+    qtbot.keyClicks(field, "l")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)  # cleared: the drawing joins the history
+    newest = window.recent[-1]
+    assert isinstance(newest, Labelled) and newest.label == "l"
+    assert [s.tolist() for s in newest.strokes] == [s.tolist() for s in drawn]
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)  # taken back: a plain drawing again
+    assert not isinstance(window.recent[-1], Labelled)
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.3), (0.7, 0.3)))
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert len(window.recent) == 2 and not isinstance(window.recent[-1], Labelled)
+
+
+def test_saved_samples_seed_the_next_windows_history_with_their_labels(
+    qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
+) -> None:
+    canvas = window.draw.canvas
+    field = window.findChild(QLineEdit, "correctionInput")
+    assert field is not None
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    qtbot.keyClicks(field, "7")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    window.close()
+    again = open_window(qtbot, model_path, tmp_path)
+    try:
+        assert [(type(d).__name__, d.label) for d in again.recent if isinstance(d, Labelled)] == [
+            ("Labelled", "7")
+        ]
+    finally:
+        again.close()

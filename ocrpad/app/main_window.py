@@ -32,7 +32,8 @@ from ocrpad.app.settings import read_bool, read_bytes, read_int, read_text
 from ocrpad.app.theme import Theme, apply_theme, parse_theme
 from ocrpad.charsets import SYMBOLS, taught_labels
 from ocrpad.model import Model
-from ocrpad.reading import HISTORY_CAP, WritingGuides
+from ocrpad.reading import HISTORY_CAP, Labelled, WritingGuides
+from ocrpad.reading.reader import HistoryItem
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
 
@@ -64,9 +65,12 @@ class MainWindow(QMainWindow):
         self._latest_id = 0
         self._image_request: tuple[int, str] = (-1, "")
         # The person's recent drawings (newest last): each finished drawing joins when the
-        # canvas is cleared; saved samples seed it at start (seed_history).
-        self.recent: deque[Drawing] = deque(maxlen=HISTORY_CAP)
+        # canvas is cleared; saved samples seed it at start (seed_history). A drawing whose
+        # character the person gave (a saved sample, a correction) joins as `Labelled`.
+        self.recent: deque[HistoryItem] = deque(maxlen=HISTORY_CAP)
         self._drawing: Drawing = ()
+        self._told: tuple[Drawing, str] | None = None  # the current drawing's given label
+        self._joined_labelled: Drawing | None = None  # the newest labelled drawing that joined
         self._charset: tuple[str, ...] | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
@@ -126,10 +130,28 @@ class MainWindow(QMainWindow):
         self.settings.setValue("guides", on)
         self._read_again()
 
-    def seed_history(self, drawings: Iterable[Drawing]) -> None:
-        """Older drawings of this person (e.g. their saved samples), oldest first."""
+    def seed_history(self, drawings: Iterable[HistoryItem]) -> None:
+        """Older drawings of this person, oldest first: strokes, or `Labelled` strokes when
+        the person gave their character (their saved samples)."""
         self.recent = deque([*drawings, *self.recent], maxlen=HISTORY_CAP)
         self.history_seeded.emit(tuple(self.recent))  # read them before the first drawing
+
+    def label_drawing(self, label: str | None) -> None:
+        """The person says the current drawing is `label`: it joins the history labelled, so
+        the reader takes its class as given, not as guessed. None takes the newest label back
+        (Undo of a correction), whether or not its drawing has joined the history yet."""
+        if label is not None:
+            self._told = (self._drawing, label) if self._drawing else None
+            return
+        if self._told is not None:
+            self._told = None
+            return
+        for index in range(len(self.recent) - 1, -1, -1):
+            item = self.recent[index]
+            if isinstance(item, Labelled) and item.strokes is self._joined_labelled:
+                self.recent[index] = item.strokes
+                self._joined_labelled = None
+                return
 
     @property
     def latest_request_id(self) -> int:
@@ -177,8 +199,13 @@ class MainWindow(QMainWindow):
         self._latest_id += 1
         if not strokes:
             if self._drawing:  # a finished drawing joins the history
-                self.recent.append(self._drawing)
-                self._drawing = ()
+                told = self._told
+                labelled = told is not None and told[0] is self._drawing
+                item = Labelled(self._drawing, told[1]) if told and labelled else self._drawing
+                if isinstance(item, Labelled):
+                    self._joined_labelled = self._drawing
+                self.recent.append(item)
+                self._drawing, self._told = (), None
             self._show_empty()
             return
         self._drawing = tuple(strokes)
@@ -186,7 +213,7 @@ class MainWindow(QMainWindow):
         request = Request(
             self._latest_id,
             tuple(strokes),
-            history=tuple(tuple(d) for d in self.recent),
+            history=tuple(d if isinstance(d, Labelled) else tuple(d) for d in self.recent),
             guides=None if lines is None else WritingGuides(*lines),
             charset=self._charset,
         )

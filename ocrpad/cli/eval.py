@@ -8,7 +8,9 @@ matched by character. `--json` prints one JSON object as the last line of stdout
 is restricted to the model's default set (letters and digits, plus classes a user taught)
 unless `--charset` names another (digits, upper, lower, letters, alnum, symbols, all, or the
 characters themselves). `--history session` reads each drawing with up to 30 other drawings of
-the same writer (seeded, never itself) as the reader's history. `--coarse N` measures other
+the same writer (seeded, never itself) as the reader's history; `--history labelled` gives the
+same history with each drawing's character known, as the window's history of saved samples
+and corrected answers is (`reading.Labelled`). `--coarse N` measures other
 devices' traces: every drawing joined into one polyline (pen-up moves drawn as ink) and
 resampled by arc length to N points. `--only-set` scores only the drawings of the character
 set (e.g. the symbols, read with the same writer's letters as history). The JSON adds `ece`
@@ -85,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--history",
-        choices=["none", "session"],
+        choices=["none", "session", "labelled"],
         default="none",
-        help="session: read each drawing with up to 30 other drawings of its writer",
+        help="session: read each drawing with up to 30 other drawings of its writer; "
+        "labelled: the same, their characters known (as saved samples are)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the session histories")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
@@ -129,8 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     if args.coarse is not None:
         data = coarse_dataset(data, args.coarse)
-    history = session_history(data.writers, args.seed) if args.history == "session" else None
-    probs = read_all(model, data, allowed, history, args.batch_size)
+    history = None if args.history == "none" else session_history(data.writers, args.seed)
+    known = None
+    if args.history == "labelled":
+        index = {c: i for i, c in enumerate(model.labels)}
+        known = np.array([index.get(c, -1) for c in data.characters()], dtype=np.int64)
+    probs = read_all(model, data, allowed, history, args.batch_size, known)
     seconds = time.perf_counter() - start
     truth = data.characters()
     if args.only_set:
@@ -156,9 +163,11 @@ def read_all(
     allowed: list[str],
     history: list[list[int]] | None,
     batch_size: int = 512,
+    known: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float32]:
     """Every drawing read through the Reader → probabilities (N, C) over the model's labels
-    (0 outside `allowed`)."""
+    (0 outside `allowed`). `known`: class indices of drawings that serve as labelled history
+    (see `Reader.read_batch`)."""
     images = data.render_all(render_params_of(model.meta))[:, None]  # (N, 1, 28, 28)
     logits = np.concatenate(
         [model.logits(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
@@ -167,7 +176,7 @@ def read_all(
     sizes = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     columns = [model.labels.index(c) for c in reader.labels]
     probs = np.zeros((len(data), model.num_classes), dtype=np.float32)
-    probs[:, columns] = reader.read_batch(logits, sizes, history)
+    probs[:, columns] = reader.read_batch(logits, sizes, history, known)
     return probs
 
 

@@ -7,12 +7,13 @@ to an answer; see `reader.py` for the flow and `context.py` for what history add
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer
 from ocrpad.reading.families import FAMILIES, look_alikes
 from ocrpad.reading.geometry import WritingGuides
-from ocrpad.reading.reader import Reader, Reading, context_of
+from ocrpad.reading.reader import Labelled, Reader, Reading, context_of
 
 __all__ = [
     "FAMILIES",
     "HISTORY_CAP",
     "ContextLayer",
+    "Labelled",
     "Reader",
     "Reading",
     "WritingGuides",

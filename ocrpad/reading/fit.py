@@ -13,9 +13,9 @@ On the train split, with the same writer split as the network's training (its re
    the median writer's — the others wrote on several rows of a form);
 2. the head (logit scale, height, place and mix weights, class weights and biases) by
    cross-entropy on the training writers (rare classes weighed up, `BALANCE`), each drawing
-   once with its history and once without; then the place weight for histories of centred
-   drawings, on the same drawings with their real history and with a free canvas's
-   (`usual.free_canvas`: a window without guides);
+   once with its history (as the network reads it) and once without; then the place weight
+   for histories of centred drawings, on the same drawings with their real history and with a
+   free canvas's (`usual.free_canvas`: a window without guides);
 3. the temperatures on the held-out writers, one per character set (letters and digits,
    symbols, all) and for readings with and without history — the network has seen the
    training writers, so its odds there are over-confident; the held-out writers make them
@@ -63,12 +63,21 @@ def network_logits(model: Model, data: StrokeDataset, batch: int = 512) -> NDArr
 
 
 def frames(
-    layer: ContextLayer, logits: F64, geometry: F64, history: list[list[int]], rows: I64
+    layer: ContextLayer,
+    logits: F64,
+    geometry: F64,
+    history: list[list[int]],
+    rows: I64,
+    known: I64 | None = None,
 ) -> Frame:
     """The writer's frame for drawings `rows` from their history rows; logits (N, C) and
-    geometry (N, 4) are over the whole data set."""
+    geometry (N, 4) are over the whole data set. `known` (N,): class indices (−1: unknown)
+    for a labelled history (`reader.Labelled`): each history drawing of known class counts
+    as that class, not as the network's reading of it."""
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = e / e.sum(axis=1, keepdims=True)
+    if known is not None:
+        probs[known >= 0] = np.eye(probs.shape[1])[known[known >= 0]]
     frame = Frame.empty(layer, len(rows))
     for t, i in enumerate(rows.tolist()):
         past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
@@ -262,6 +271,13 @@ def fit_reader(
     overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
     layer = _replace(layer, temperature=overall, temperatures=temperatures)
     report = _report(layer, net, geometry, history, held_y, y_all, time.perf_counter() - start)
+    # the same held-out writers with their history's characters known, as the window's
+    # saved samples and corrected answers are (`reader.Labelled`); the head is fitted on
+    # histories as the network reads them: fitting it on labelled ones too (a quarter to a
+    # half of them) lowered these writers' unlabelled figure (docs: weights/README.md)
+    report["with_labelled_history"] = _report(
+        layer, net, geometry, history, held_y, y_all, 0.0, y_all
+    )["with_history"]
     out = model.copy()
     arrays, meta = layer.to_file()
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
@@ -270,9 +286,14 @@ def fit_reader(
 
 
 def _with_and_without(
-    layer: ContextLayer, net: F64, geometry: F64, history: list[list[int]], rows: I64
+    layer: ContextLayer,
+    net: F64,
+    geometry: F64,
+    history: list[list[int]],
+    rows: I64,
+    known: I64 | None = None,
 ) -> Frame:
-    frame = frames(layer, net, geometry, history, rows)
+    frame = frames(layer, net, geometry, history, rows, known)
     none = Frame.empty(layer, len(rows))
     return Frame(*(np.r_[getattr(frame, k), getattr(none, k)] for k in _FRAME_FIELDS))
 
@@ -281,10 +302,15 @@ _FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has")
 
 
 def _held_logits(
-    layer: ContextLayer, net: F64, geometry: F64, history: list[list[int]], rows: I64
+    layer: ContextLayer,
+    net: F64,
+    geometry: F64,
+    history: list[list[int]],
+    rows: I64,
+    known: I64 | None = None,
 ) -> tuple[F64, F64]:
     """Uncalibrated logits (2n, C) of drawings `rows` with, then without history; has (2n,)."""
-    frame = _with_and_without(layer, net, geometry, history, rows)
+    frame = _with_and_without(layer, net, geometry, history, rows, known)
     g2, l2 = np.r_[geometry[rows], geometry[rows]], np.r_[net[rows], net[rows]]
     g2 = np.column_stack([np.nan_to_num(g2[:, :2]), g2[:, 2:]])
     return layer.head(l2, g2, frame), frame.has
@@ -298,8 +324,9 @@ def _report(
     rows: I64,
     y: I64,
     seconds: float,
+    known: I64 | None = None,
 ) -> dict[str, Any]:
-    z, has = _held_logits(layer, net, geometry, history, rows)
+    z, has = _held_logits(layer, net, geometry, history, rows, known)
     z = z / layer.temperature_of("all", has)
     n = len(rows)
     out: dict[str, Any] = {

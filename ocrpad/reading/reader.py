@@ -30,6 +30,20 @@ CACHE_SIZE: Final = 512  # history drawings remembered (size + network probabili
 
 
 @dataclass(frozen=True)
+class Labelled:
+    """A history drawing whose character the person has said (a saved sample, a corrected
+    answer): the reader takes its class from `label` instead of from the network's reading.
+    A label the model does not know counts as unlabelled."""
+
+    strokes: Drawing
+    label: str
+
+
+HistoryItem = Drawing | Labelled
+"""One earlier drawing: its strokes, or its strokes with the character the person gave it."""
+
+
+@dataclass(frozen=True)
 class Reading:
     """One answer: `probabilities` (len(labels),) float32 over the allowed `labels`, sums to 1.
 
@@ -84,6 +98,7 @@ class Reader:
         self.labels = [model.labels[i] for i in self._allowed]
         self._kind = set_kind(self.labels)
         self._seen: OrderedDict[bytes, _Seen | None] = OrderedDict()
+        self._index = {c: i for i, c in enumerate(model.labels)}
 
     def restricted(self, charset: Iterable[str] | None) -> Reader:
         """The same reader for another character set, sharing what it remembers of history."""
@@ -96,10 +111,10 @@ class Reader:
         other._allowed = restrict(self.model.labels, None if charset is None else list(charset))
         other.labels = [self.model.labels[i] for i in other._allowed]
         other._kind = set_kind(other.labels)
-        other._seen = self._seen
+        other._seen, other._index = self._seen, self._index
         return other
 
-    def remember(self, history: Sequence[Drawing]) -> int:
+    def remember(self, history: Sequence[HistoryItem]) -> int:
         """Read the newest history drawings ahead of time (cached); returns how many are usable."""
         return len(self._remember(history)) if self.context is not None else 0
 
@@ -108,11 +123,12 @@ class Reader:
         self,
         strokes: Drawing,
         *,
-        history: Sequence[Drawing] = (),
+        history: Sequence[HistoryItem] = (),
         guides: WritingGuides | None = None,
     ) -> Reading:
         """Read one drawing. `history`: the same person's earlier drawings, newest last, same
-        units; `guides`: writing guides on the canvas, used as the writer's scale.
+        units, each a drawing or a `Labelled` one (its class is then known, not guessed);
+        `guides`: writing guides on the canvas, used as the writer's scale.
 
         Raises EmptyDrawingError (a ValueError) for a drawing without usable ink."""
         image = render_strokes(strokes, self.render_params)
@@ -124,7 +140,7 @@ class Reader:
         net_logits: ArrayLike,
         strokes: Drawing,
         *,
-        history: Sequence[Drawing] = (),
+        history: Sequence[HistoryItem] = (),
         guides: WritingGuides | None = None,
     ) -> Reading:
         """The answer for a drawing whose network logits (C,) are already known. The drawing is
@@ -165,18 +181,28 @@ class Reader:
 
     # --- many drawings (evaluation) ------------------------------------------------------
     def read_batch(
-        self, net_logits: ArrayLike, sizes: ArrayLike, history: Sequence[Sequence[int]] | None
+        self,
+        net_logits: ArrayLike,
+        sizes: ArrayLike,
+        history: Sequence[Sequence[int]] | None,
+        known: ArrayLike | None = None,
     ) -> NDArray[np.float32]:
         """Probabilities (N, len(labels)) for N drawings: network logits (N, C), geometry
         (N, 4) (log height, log width — NaN for a dot —, top, bottom; `stroke_geometry`) or
         only sizes (N, 2), and for each drawing the rows of the same arrays that are its
-        history (newest last), or None for no history."""
+        history (newest last), or None for no history. `known` (N,): each drawing's class
+        index into the model's labels when it serves as history as a `Labelled` drawing would
+        (−1: read by the network); None: all read by the network."""
         logits = np.asarray(net_logits, dtype=np.float64)
         geometry = _geometry(np.asarray(sizes, dtype=np.float64))
         context = self.context
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
         probs = _softmax(logits)
+        if known is not None:
+            classes = np.asarray(known, dtype=np.int64)
+            told = classes >= 0
+            probs[told] = np.eye(probs.shape[1])[classes[told]]
         n = len(logits)
         frame = Frame.empty(context, n)
         for i, rows in enumerate(history):
@@ -229,18 +255,24 @@ class Reader:
         one = np.ones(1)
         return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
 
-    def _remember(self, history: Sequence[Drawing]) -> list[_Seen]:
-        """Sizes and network probabilities of the newest usable history drawings (cached)."""
-        keyed = [(_key(d), d) for d in list(history)[-HISTORY_CAP:]]
-        missing = [(k, d) for k, d in keyed if k is not None and k not in self._seen]
+    def _remember(self, history: Sequence[HistoryItem]) -> list[_Seen]:
+        """Sizes and class probabilities of the newest usable history drawings: the network's
+        reading (cached), or certainty for a `Labelled` drawing whose label the model knows."""
+        items = list(history)[-HISTORY_CAP:]
+        keyed = [(_key(_strokes_of(d)), d) for d in items]
+        missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._seen]
         if missing:
             self._learn(missing)
         out = []
-        for k, _ in keyed:
+        for k, drawing in keyed:
             item = self._seen.get(k) if k is not None else None
-            if item is not None:
-                self._seen.move_to_end(k)  # type: ignore[arg-type]
-                out.append(item)
+            if item is None:
+                continue
+            self._seen.move_to_end(k)  # type: ignore[arg-type]
+            label = drawing.label if isinstance(drawing, Labelled) else None
+            if label is not None and label in self._index:
+                item = _Seen(item.size, _one_hot(self._index[label], len(self.model.labels)))
+            out.append(item)
         return out
 
     def _learn(self, drawings: list[tuple[bytes, Drawing]]) -> None:
@@ -267,6 +299,16 @@ class Reader:
     def _trim(self) -> None:
         while len(self._seen) > CACHE_SIZE:
             self._seen.popitem(last=False)
+
+
+def _strokes_of(item: HistoryItem) -> Drawing:
+    return item.strokes if isinstance(item, Labelled) else item
+
+
+def _one_hot(index: int, size: int) -> F64:
+    out = np.zeros(size)
+    out[index] = 1.0
+    return out
 
 
 def _geometry(sizes: F64) -> F64:

@@ -34,6 +34,7 @@ from ocrpad.preprocess import (
     render_strokes,
 )
 from ocrpad.reading import Reader, WritingGuides
+from ocrpad.reading.reader import HistoryItem
 
 FloatArray = NDArray[np.float32]
 READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they are read
@@ -43,7 +44,8 @@ READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they
 class Request:
     """A drawing (strokes: (k, 2) arrays) or a picture file to recognise.
 
-    history: the person's earlier drawings, newest last (same units as strokes); guides: the
+    history: the person's earlier drawings, newest last (same units as strokes; `Labelled` when
+    the person gave their character); guides: the
     canvas's writing guides when shown; charset: the classes to answer from (None: the model's
     default set)."""
 
@@ -51,7 +53,7 @@ class Request:
     strokes: tuple[FloatArray, ...] = ()
     image_path: str | None = None
     preview: int = 0  # a picture: also send back a grey copy this many pixels long (0: none)
-    history: tuple[tuple[FloatArray, ...], ...] = ()
+    history: tuple[HistoryItem, ...] = ()
     guides: WritingGuides | None = None
     charset: tuple[str, ...] | None = None
 
@@ -192,7 +194,7 @@ class InferenceWorker(QObject):
             self._answer(self._last)
 
     @Slot(object)
-    def remember(self, history: tuple[tuple[FloatArray, ...], ...]) -> None:
+    def remember(self, history: tuple[HistoryItem, ...]) -> None:
         """Read the person's earlier drawings ahead of their next drawing (queued)."""
         if self._model is not None:
             # a damaged context layer raises ValueError: the next answer reports it

@@ -23,7 +23,8 @@ from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
 from ocrpad.nn.serialization import remove_abandoned_temp_files
-from ocrpad.reading import HISTORY_CAP
+from ocrpad.reading import HISTORY_CAP, Labelled
+from ocrpad.reading.reader import HistoryItem
 
 
 class TrainHost(Protocol):
@@ -34,7 +35,8 @@ class TrainHost(Protocol):
 
     def add_tab(self, widget: QWidget, title: str) -> int: ...
     def set_model(self, model: Model, description: str = "") -> None: ...
-    def seed_history(self, drawings: Iterable[Drawing]) -> None: ...
+    def seed_history(self, drawings: Iterable[HistoryItem]) -> None: ...
+    def label_drawing(self, label: str | None) -> None: ...
     def strokes(self) -> Drawing: ...
     def statusBar(self) -> QStatusBar: ...  # noqa: N802  (Qt's name)
     def installEventFilter(self, watcher: QObject, /) -> None: ...  # noqa: N802  (Qt's name)
@@ -85,6 +87,7 @@ class _Wiring(QObject):
             return
         if self.tab.save(strokes, label, "correction"):
             self._last_correction = (self.tab.last_held, label)
+            self.window.label_drawing(label)  # the reader now knows what this one was
             self.correction.saved(label)
             self.window.statusBar().showMessage(
                 f"Saved this drawing as {label!r} — Undo takes it back", 8000
@@ -96,6 +99,7 @@ class _Wiring(QObject):
         held, label = self._last_correction
         if held is not None and self.tab.unsave(held):
             self._last_correction = None
+            self.window.label_drawing(None)
             self.correction.undone()
             self.tab.show_message(f"Took back the drawing saved as {label!r}")
 
@@ -170,7 +174,8 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     keeper.recover()
     if store is not None:  # the reader learns the person's size from their saved drawings
         try:
-            window.seed_history(tuple(s.strokes) for s in store.newest(HISTORY_CAP))
+            saved = store.newest(HISTORY_CAP)
+            window.seed_history(Labelled(tuple(s.strokes), s.label) for s in saved)
         except StoreError as exc:
             problem = problem or f"Saved samples could not be read ({exc})."
     if problem:
