@@ -271,10 +271,8 @@ def fit_reader(
     overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
     layer = _replace(layer, temperature=overall, temperatures=temperatures)
     report = _report(layer, net, geometry, history, held_y, y_all, time.perf_counter() - start)
-    # the same held-out writers with their history's characters known, as the window's
-    # saved samples and corrected answers are (`reader.Labelled`); the head is fitted on
-    # histories as the network reads them: fitting it on labelled ones too (a quarter to a
-    # half of them) lowered these writers' unlabelled figure (docs: weights/README.md)
+    # the same writers, their history's characters known (`reader.Labelled`); the head is fitted
+    # on unlabelled histories only: adding labelled ones cost the unlabelled figure (model card)
     report["with_labelled_history"] = _report(
         layer, net, geometry, history, held_y, y_all, 0.0, y_all
     )["with_history"]
