@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,52 @@ def test_a_damaged_context_layer_is_named() -> None:
     model.extras["reader.bias"] = np.zeros(5, dtype=np.float32)
     with pytest.raises(ValueError, match=r"reader\.bias has shape"):
         context_of(model)
+
+
+def test_the_head_for_labelled_histories_survives_the_file_and_older_files_read_without_it(
+    tmp_path: Path,
+) -> None:
+    model = fitted_model()
+    layer = context_of(model)
+    assert layer is not None and layer.labelled is not None
+    path = tmp_path / "reader.npz"
+    model.save(path)
+    again = context_of(load_model(path))
+    assert again is not None and again.labelled is not None
+    np.testing.assert_allclose(again.labelled.weights, layer.labelled.weights, atol=1e-6)
+    assert again.labelled.temperatures is not None
+    older = model.copy()  # a file from before the second head: labelled histories use the first
+    older.extras = {k: v for k, v in older.extras.items() if not k.startswith("reader.labelled.")}
+    older.meta = {**older.meta, "reader": {**older.meta["reader"]}}
+    del older.meta["reader"]["labelled"]
+    history = [Labelled(d, c) for d, c in zip(MIXED, "oOoOoO", strict=True)]
+    old_layer = context_of(older)
+    assert old_layer is not None and old_layer.labelled is None
+    assert Reader(older).read(circle(90), history=history).label == "O"
+
+
+def test_a_damaged_head_for_labelled_histories_is_named() -> None:
+    model = fitted_model().copy()
+    model.extras = {k: v for k, v in model.extras.items() if k != "reader.labelled.bias"}
+    with pytest.raises(ValueError, match="labelled histories lacks its weights"):
+        context_of(model)
+
+
+def test_a_mostly_labelled_history_takes_the_head_fitted_for_it() -> None:
+    reader = Reader(fitted_model())
+    assert reader.context is not None and reader.context.labelled is not None
+    leaning = replace(reader.context.labelled, bias=np.array([-9.0, 9.0]))  # everything "o"
+    reader.context = replace(reader.context, labelled=leaning)
+    labels = "oOoOoO"
+    told = [Labelled(d, c) for d, c in zip(MIXED, labels, strict=True)]
+    assert reader.read(circle(90), history=told).label == "o"  # the labelled head
+    assert reader.read(circle(90), history=MIXED).label == "O"  # the network-read one
+    two_of_six = [*told[:2], *MIXED[2:]]
+    assert reader.read(circle(90), history=two_of_six).label == "O"
+    four_of_six = [*told[:4], *MIXED[4:]]
+    assert reader.read(circle(90), history=four_of_six).label == "o"
+    guides = WritingGuides(baseline=100.0, x_line=60.0, cap_line=28.0)
+    assert reader.read(circle(72, bottom=100), guides=guides).label == "O"  # guides alone
 
 
 def test_look_alikes_name_the_other_members_that_are_allowed() -> None:

@@ -32,7 +32,7 @@ read as before (no place term, one temperature).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Final
 
@@ -45,6 +45,12 @@ F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
 ARRAY_KEYS: Final = ("height_mu", "height_sd", "group_prior", "weights", "bias")
 PLACE_KEYS: Final = ("place_mu", "place_sd")  # optional: files from before position lack them
+LABELLED_ARRAY_KEYS: Final = ("weights", "bias")
+LABELLED_META_KEYS: Final = (
+    *("gauss_weight", "mix_weight", "logit_scale", "temperature", "temperatures"),
+    *("place_weight", "wobbly_weight"),
+)
+"""What the head for labelled histories has of its own (`ContextLayer.labelled`)."""
 SETS: Final = ("default", "symbols", "all")
 """Rows of `ContextLayer.temperatures`: the set a reading answers from (see `set_kind`)."""
 
@@ -108,6 +114,13 @@ class ContextLayer:
     place_clip: float = 3.0  # |pb|, |pt| limit
     guide_spread: float = 0.2  # a steady writer's baseline wobble (used with writing guides)
     temperatures: F64 | None = None  # (len(SETS), 2): per set, without / with history
+    # the same layer with its head (weights, bias, scalar weights, temperatures) fitted on
+    # labelled histories (`reader.Labelled`); None: labelled histories use this head
+    labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
+
+    def for_history(self, labelled: bool) -> ContextLayer:
+        """The head for a history that is mostly labelled (True) or read by the network."""
+        return self.labelled if labelled and self.labelled is not None else self
 
     @cached_property
     def group_index(self) -> NDArray[np.int64]:
@@ -257,6 +270,7 @@ class ContextLayer:
             bias=take(self.bias, float(self.bias.mean())),
             place_mu=usual(self.place_mu),
             place_sd=usual(self.place_sd),
+            labelled=None if self.labelled is None else self.labelled.aligned(labels),
         )
 
     def to_file(self) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
@@ -286,4 +300,9 @@ class ContextLayer:
             meta["temperatures"] = {
                 s: [float(t) for t in row] for s, row in zip(SETS, self.temperatures, strict=True)
             }
+        if self.labelled is not None:  # its own head; everything else is this layer's
+            own_arrays, own_meta = self.labelled.to_file()
+            for key in LABELLED_ARRAY_KEYS:
+                arrays[f"reader.labelled.{key}"] = own_arrays[f"reader.{key}"]
+            meta["labelled"] = {k: own_meta[k] for k in LABELLED_META_KEYS if k in own_meta}
         return arrays, meta

@@ -6,16 +6,41 @@ keys; they read as before (no place term, one temperature).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ocrpad.reading.context import ARRAY_KEYS, PLACE_KEYS, SETS, ContextLayer, feature_count
+from ocrpad.reading.context import (
+    ARRAY_KEYS,
+    LABELLED_ARRAY_KEYS,
+    PLACE_KEYS,
+    SETS,
+    ContextLayer,
+    feature_count,
+)
 from ocrpad.reading.families import GROUPS
 
 
 def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
     """Inverse of `ContextLayer.to_file`; raises ValueError naming what is wrong."""
+    layer = _main_layer(arrays, meta)
+    if "labelled" not in meta:  # files from before the head for labelled histories
+        return layer
+    own = meta["labelled"]
+    if not isinstance(own, dict):
+        raise ValueError("the reader's head for labelled histories is malformed")
+    head_arrays = {
+        **arrays,
+        **{f"reader.{k}": arrays.get(f"reader.labelled.{k}") for k in LABELLED_ARRAY_KEYS},
+    }
+    if any(v is None for v in head_arrays.values()):
+        raise ValueError("the reader's head for labelled histories lacks its weights")
+    head = _main_layer(head_arrays, {**meta, **own})
+    return replace(layer, labelled=head)
+
+
+def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
     try:
         labels = tuple(str(meta["labels"]))
         groups = tuple(str(g) for g in meta["groups"])
@@ -79,5 +104,13 @@ def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         place_mu=values.get("place_mu"),
         place_sd=values.get("place_sd"),
         temperatures=temperatures,
-        **scalars,
+        clip=scalars["clip"],
+        gauss_weight=scalars["gauss_weight"],
+        mix_weight=scalars["mix_weight"],
+        logit_scale=scalars["logit_scale"],
+        temperature=scalars["temperature"],
+        place_weight=scalars.get("place_weight", 0.0),
+        wobbly_weight=scalars.get("wobbly_weight", 0.0),
+        place_clip=scalars.get("place_clip", 3.0),
+        guide_spread=scalars.get("guide_spread", 0.2),
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count
 from ocrpad.reading.families import GROUPS, group_of
+from ocrpad.reading.head import fit_head, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
 from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
@@ -88,108 +90,6 @@ def frames(
             frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
             frame.lined[t], frame.has[t] = found[4], 1.0
     return frame
-
-
-def fit_head(
-    layer: ContextLayer,
-    logits: F64,
-    geometry: F64,
-    frame: Frame,
-    y: I64,
-    *,
-    seed: int = 0,
-    epochs: int = 8,
-    batch: int = 2048,
-    lr: float = 0.03,
-    l2: float = 1e-4,
-    balance: float = 0.0,
-) -> ContextLayer:
-    """Cross-entropy fit of logit scale, height, place and mix weights, class weights and
-    biases. `balance` b weighs each drawing by (its class's count)^−b (0: plain)."""
-    sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
-    f, gauss, mix = layer.terms(sized[:, 0], sized[:, 1], frame.scale, frame.theta, frame.has)
-    place = layer.place(sized[:, 2], sized[:, 3], frame)
-    lined = frame.lined[:, None]
-    wobbly = place * (1 - lined)
-    place = place * lined
-    weight = np.bincount(y, minlength=len(layer.labels)).astype(np.float64)[y] ** -balance
-    weight /= weight.mean()
-    c, k = layer.weights.shape
-    params = {
-        "a": np.ones(1),
-        "g": np.zeros(1),
-        "q": np.zeros(1),
-        "q2": np.zeros(1),
-        "m": np.zeros(1),
-        "W": np.zeros((c, k)),
-        "b": np.zeros(c),
-    }
-    moments = {name: (np.zeros_like(p), np.zeros_like(p)) for name, p in params.items()}
-    rng = np.random.default_rng(seed)
-    step = 0
-    for _ in range(epochs):
-        for rows in np.array_split(rng.permutation(len(y)), max(1, len(y) // batch)):
-            step += 1
-            z = params["a"] * logits[rows] + params["g"] * gauss[rows] + params["m"] * mix[rows]
-            z += (
-                params["q"] * place[rows]
-                + params["q2"] * wobbly[rows]
-                + f[rows] @ params["W"].T
-                + params["b"]
-            )
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            d = e / e.sum(axis=1, keepdims=True)
-            d[np.arange(len(rows)), y[rows]] -= 1.0
-            d *= weight[rows, None] / len(rows)  # dloss/dz (B, C)
-            grads = {
-                "a": np.array([(d * logits[rows]).sum()]),
-                "g": np.array([(d * gauss[rows]).sum()]),
-                "q": np.array([(d * place[rows]).sum()]),
-                "q2": np.array([(d * wobbly[rows]).sum()]),
-                "m": np.array([(d * mix[rows]).sum()]),
-                "W": d.T @ f[rows] + l2 * params["W"],
-                "b": d.sum(axis=0) + l2 * params["b"],
-            }
-            for name, p in params.items():
-                m1, m2 = moments[name]
-                m1 *= 0.9
-                m1 += 0.1 * grads[name]
-                m2 *= 0.999
-                m2 += 0.001 * grads[name] ** 2
-                p -= lr * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
-    return _replace(
-        layer,
-        logit_scale=float(params["a"][0]),
-        gauss_weight=float(params["g"][0]),
-        place_weight=float(params["q"][0]) if layer.knows_place else 0.0,
-        wobbly_weight=float(params["q2"][0]) if layer.knows_place else 0.0,
-        mix_weight=float(params["m"][0]),
-        weights=params["W"],
-        bias=params["b"],
-    )
-
-
-def fit_wobbly_weight(
-    layer: ContextLayer, logits: F64, geometry: F64, frame: Frame, y: I64
-) -> ContextLayer:
-    """The weight of the place term for histories of centred drawings (`Frame.lined` near 0),
-    by cross-entropy with every other parameter kept (golden section over −1 … 4)."""
-    sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
-    base = _replace(layer, wobbly_weight=0.0).head(logits, sized, frame)  # (n, C)
-    term = layer.place(sized[:, 2], sized[:, 3], frame) * (1 - frame.lined)[:, None]
-    rows = np.arange(len(y))
-
-    def nll(q: float) -> float:
-        z = base + q * term
-        z = z - z.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(z).sum(axis=1)) - z[rows, y]).mean())
-
-    lo, hi = -1.0, 4.0
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(25):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        lo, hi = (lo, b) if nll(a) < nll(b) else (a, hi)
-    return _replace(layer, wobbly_weight=(lo + hi) / 2)
 
 
 def fit_reader(
@@ -248,39 +148,73 @@ def fit_reader(
     history = session_history(data.writers, seed)
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
-    keep_y = keep[y_all[keep] >= 0]
-    frame = _with_and_without(layer, net, geometry, history, keep_y)
-    rows, geo = np.r_[keep_y, keep_y], np.r_[geometry[keep_y], geometry[keep_y]]
-    layer = fit_head(layer, net[rows], geo, frame, y_all[rows], seed=seed, balance=balance)
-    if place:  # how much a history of centred drawings says: with a free canvas's too
-        free = free_canvas(geometry, data.writers, np.random.default_rng(seed))
-        canvas = frames(layer, net, free, history, keep_y)
-        n = len(keep_y)
-        real = Frame(*(getattr(frame, k)[:n] for k in _FRAME_FIELDS))
-        both = Frame(*(np.r_[getattr(real, k), getattr(canvas, k)] for k in _FRAME_FIELDS))
-        layer = fit_wobbly_weight(
-            layer,
-            net[np.r_[keep_y, keep_y]],
-            np.r_[geometry[keep_y], free[keep_y]],
-            both,
-            y_all[np.r_[keep_y, keep_y]],
-        )
-    held_y = held[y_all[held] >= 0]
-    y_held = np.r_[y_all[held_y], y_all[held_y]]
-    z_held, has_held = _held_logits(layer, net, geometry, history, held_y)
-    overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
-    layer = _replace(layer, temperature=overall, temperatures=temperatures)
+    keep_y, held_y = keep[y_all[keep] >= 0], held[y_all[held] >= 0]
+    fit = _Fit(net, geometry, history, y_all, keep_y, data.writers, seed, balance, place)
+    layer = fit.head(layer)
+    # a second head for histories whose characters are known (`reader.Labelled`): fitting one
+    # head on both kinds cost the unlabelled figure (model card)
+    progress("fitting it again for histories of labelled drawings")
+    labelled = _Fit(
+        net, geometry, history, y_all, keep_y, data.writers, seed, balance, place, y_all
+    )
+    layer = replace(layer, labelled=labelled.head(layer))
+    layer = fit.temperatures(layer, held_y, model)
+    layer = replace(layer, labelled=labelled.temperatures(layer.labelled, held_y, model))
     report = _report(layer, net, geometry, history, held_y, y_all, time.perf_counter() - start)
-    # the same writers, their history's characters known (`reader.Labelled`); the head is fitted
-    # on unlabelled histories only: adding labelled ones cost the unlabelled figure (model card)
+    assert layer.labelled is not None
     report["with_labelled_history"] = _report(
-        layer, net, geometry, history, held_y, y_all, 0.0, y_all
+        layer.labelled, net, geometry, history, held_y, y_all, 0.0, y_all
     )["with_history"]
     out = model.copy()
     arrays, meta = layer.to_file()
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
     out.meta = {**out.meta, "reader": {**meta, "fit": report}}
     return out, report
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The head's fit on the training writers' histories (read as the network reads them, or
+    with their characters `known`) and its temperatures on the held-out writers."""
+
+    net: F64
+    geometry: F64
+    history: list[list[int]]
+    y: I64
+    rows: I64  # the training writers' drawings of known class
+    writers: NDArray[Any]
+    seed: int
+    balance: float
+    place: bool
+    known: I64 | None = None
+
+    def head(self, layer: ContextLayer) -> ContextLayer:
+        net, geometry, history, rows, y = self.net, self.geometry, self.history, self.rows, self.y
+        frame = _with_and_without(layer, net, geometry, history, rows, self.known)
+        both_rows, geo = np.r_[rows, rows], np.r_[geometry[rows], geometry[rows]]
+        layer = fit_head(
+            layer, net[both_rows], geo, frame, y[both_rows], seed=self.seed, balance=self.balance
+        )
+        if not self.place:
+            return layer
+        # how much a history of centred drawings says: with a free canvas's too
+        free = free_canvas(geometry, self.writers, np.random.default_rng(self.seed))
+        canvas = frames(layer, net, free, history, rows, self.known)
+        n = len(rows)
+        real = Frame(*(getattr(frame, k)[:n] for k in _FRAME_FIELDS))
+        both = Frame(*(np.r_[getattr(real, k), getattr(canvas, k)] for k in _FRAME_FIELDS))
+        return fit_wobbly_weight(
+            layer, net[both_rows], np.r_[geometry[rows], free[rows]], both, y[both_rows]
+        )
+
+    def temperatures(self, layer: ContextLayer | None, held: I64, model: Model) -> ContextLayer:
+        assert layer is not None
+        y_held = np.r_[self.y[held], self.y[held]]
+        z_held, has_held = _held_logits(
+            layer, self.net, self.geometry, self.history, held, self.known
+        )
+        overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
+        return replace(layer, temperature=overall, temperatures=temperatures)
 
 
 def _with_and_without(
@@ -341,9 +275,3 @@ def _report(
             "ece": round(expected_calibration_error(p, y[rows]), 4),
         }
     return out
-
-
-def _replace(layer: ContextLayer, **changes: Any) -> ContextLayer:
-    from dataclasses import replace
-
-    return replace(layer, **changes)

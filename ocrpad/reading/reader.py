@@ -12,7 +12,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -68,7 +68,8 @@ class _Seen:
     """What the reader keeps of one earlier drawing."""
 
     size: Size
-    probs: F64  # (C,) the network's probabilities over the model's labels
+    probs: F64  # (C,) the network's probabilities over the model's labels, or the given class
+    told: bool = False  # the class was given (`Labelled`)
 
 
 def context_of(model: Model) -> ContextLayer | None:
@@ -156,7 +157,8 @@ class Reader:
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
             return self._reading(probs, None, len(seen))
-        z = self._calibrated(logits, np.array([size.geometry()]), frame)
+        told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
+        z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
         ratio = float(np.exp(size.log_height - np.median(usual))) if usual else None
@@ -199,15 +201,18 @@ class Reader:
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
         probs = _softmax(logits)
+        told = np.zeros(len(logits), dtype=bool)
         if known is not None:
             classes = np.asarray(known, dtype=np.int64)
             told = classes >= 0
             probs[told] = np.eye(probs.shape[1])[classes[told]]
         n = len(logits)
         frame = Frame.empty(context, n)
+        mostly_told = np.zeros(n, dtype=bool)  # these rows take the head for labelled history
         for i, rows in enumerate(history):
             rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(geometry[j, 0])]
             if rows and np.isfinite(geometry[i, 0]):
+                mostly_told[i] = 2 * told[rows].sum() >= len(rows)
                 found = context.writer_frame(
                     geometry[rows, 0], probs[rows], geometry[rows, 3], geometry[rows, 2]
                 )
@@ -215,11 +220,17 @@ class Reader:
                 frame.lined[i], frame.has[i] = found[4], 1.0
         sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
         z = context.logits(logits, sized, frame, self._kind)
+        if mostly_told.any():
+            z_told = context.for_history(True).logits(logits, sized, frame, self._kind)
+            z[mostly_told] = z_told[mostly_told]
         return self._restricted(z).astype(np.float32)
 
     # --- internals -----------------------------------------------------------------------
-    def _calibrated(self, logits: F64, geometry: F64 | None, frame: Frame | None) -> F64:
-        context = self.context
+    def _calibrated(
+        self, logits: F64, geometry: F64 | None, frame: Frame | None, told: bool = False
+    ) -> F64:
+        """Calibrated logits; `told`: the history is mostly labelled (its own head)."""
+        context = None if self.context is None else self.context.for_history(told)
         if context is None:
             return logits
         n = len(logits)
@@ -271,7 +282,7 @@ class Reader:
             self._seen.move_to_end(k)  # type: ignore[arg-type]
             label = drawing.label if isinstance(drawing, Labelled) else None
             if label is not None and label in self._index:
-                item = _Seen(item.size, _one_hot(self._index[label], len(self.model.labels)))
+                item = _Seen(item.size, _one_hot(self._index[label], len(self._index)), True)
             out.append(item)
         return out
 
@@ -331,17 +342,3 @@ def _key(drawing: Drawing) -> bytes | None:
     except (TypeError, ValueError):
         return None
     return digest.digest()
-
-
-def probabilities_dict(reading: Reading) -> dict[str, Any]:
-    """A reading as plain JSON-ready values (for logs and the command line)."""
-    return {
-        "label": reading.label,
-        "look_alikes": list(reading.look_alikes),
-        "probabilities": {
-            c: float(p) for c, p in zip(reading.labels, reading.probabilities, strict=True)
-        },
-        "height_ratio": reading.height_ratio,
-        "history_used": reading.history_used,
-        "below_line": reading.below_line,
-    }
