@@ -19,7 +19,9 @@ On the train split, with the same writer split as the network's training (its re
 3. the temperatures on the held-out writers, one per character set (letters and digits,
    symbols, all) and for readings with and without history — the network has seen the
    training writers, so its odds there are over-confident; the held-out writers make them
-   honest.
+   honest;
+4. steps 2 and 3 again with every history's characters known, for the head that reads
+   labelled histories (`ContextLayer.labelled`: the person's saved samples and corrections).
 """
 
 from __future__ import annotations
