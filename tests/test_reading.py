@@ -119,6 +119,10 @@ def test_the_context_layer_survives_the_model_file_and_a_grown_model(tmp_path: P
     grown = loaded.with_extra_classes(["x"], np.random.default_rng(0))
     reading = Reader(grown).read(circle(90), history=MIXED)
     assert reading.labels == ["O", "o", "x"] and reading.probabilities.sum() == pytest.approx(1)
+    told = [Labelled(d, c) for d, c in zip(MIXED, "oOoOox", strict=True)]  # x: a new class
+    reading = Reader(grown).read(circle(90), history=told)
+    assert reading.label == "O" and reading.probabilities.sum() == pytest.approx(1)
+    assert reading.history_used == len(MIXED)
 
 
 def test_a_damaged_context_layer_is_named() -> None:
