@@ -210,6 +210,21 @@ def test_a_corrected_drawing_joins_the_readers_history_with_its_label(
     assert len(window.recent) == 2 and not isinstance(window.recent[-1], Labelled)
 
 
+def test_a_corrected_drawing_drawn_on_afterwards_joins_the_history_unlabelled(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    canvas = window.draw.canvas
+    field = window.findChild(QLineEdit, "correctionInput")
+    assert field is not None
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    qtbot.keyClicks(field, "l")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.5), (0.7, 0.5)))  # now a +, not the l
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    newest = window.recent[-1]
+    assert not isinstance(newest, Labelled) and len(newest) == 2
+
+
 def test_saved_samples_seed_the_next_windows_history_with_their_labels(
     qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
 ) -> None:

@@ -200,11 +200,11 @@ class MainWindow(QMainWindow):
         if not strokes:
             if self._drawing:  # a finished drawing joins the history
                 told = self._told
-                labelled = told is not None and told[0] is self._drawing
-                item = Labelled(self._drawing, told[1]) if told and labelled else self._drawing
-                if isinstance(item, Labelled):
+                if told is not None and told[0] is self._drawing:  # labelled, not redrawn since
+                    self.recent.append(Labelled(self._drawing, told[1]))
                     self._joined_labelled = self._drawing
-                self.recent.append(item)
+                else:
+                    self.recent.append(self._drawing)
                 self._drawing, self._told = (), None
             self._show_empty()
             return

@@ -60,6 +60,15 @@ def feature_count(groups: int) -> int:
     return 3 + groups + 1
 
 
+def given(probs: F64, known: NDArray[np.int64]) -> F64:
+    """Class probabilities (N, C) with each drawing whose class is `known` (N,; −1: not
+    known) put wholly on that class, as a labelled history drawing counts (`reader.Labelled`)."""
+    out = np.array(probs, dtype=np.float64)
+    told = known >= 0
+    out[told] = np.eye(out.shape[1])[known[told]]
+    return out
+
+
 def set_kind(allowed: Collection[str]) -> str:
     """Which temperature a reading restricted to `allowed` uses: "symbols" when it answers only
     symbols, "default" when it answers no symbol, "all" for a mix."""

@@ -38,7 +38,7 @@ from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
-from ocrpad.reading.context import ContextLayer, Frame, feature_count
+from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
 from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.head import fit_head, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
@@ -81,7 +81,7 @@ def frames(
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = e / e.sum(axis=1, keepdims=True)
     if known is not None:
-        probs[known >= 0] = np.eye(probs.shape[1])[known[known >= 0]]
+        probs = given(probs, known)
     frame = Frame.empty(layer, len(rows))
     for t, i in enumerate(rows.tolist()):
         past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
@@ -151,22 +151,16 @@ def fit_reader(
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y, held_y = keep[y_all[keep] >= 0], held[y_all[held] >= 0]
-    fit = _Fit(net, geometry, history, y_all, keep_y, data.writers, seed, balance, place)
-    layer = fit.head(layer)
+    fit = _Fit(net, geometry, history, y_all, keep_y, held_y, data.writers, seed, balance, place)
+    first = fit.temperatures(fit.head(layer), model)
     # a second head for histories whose characters are known (`reader.Labelled`): fitting one
     # head on both kinds cost the unlabelled figure (model card)
     progress("fitting it again for histories of labelled drawings")
-    labelled = _Fit(
-        net, geometry, history, y_all, keep_y, data.writers, seed, balance, place, y_all
-    )
-    layer = replace(layer, labelled=labelled.head(layer))
-    layer = fit.temperatures(layer, held_y, model)
-    layer = replace(layer, labelled=labelled.temperatures(layer.labelled, held_y, model))
-    report = _report(layer, net, geometry, history, held_y, y_all, time.perf_counter() - start)
-    assert layer.labelled is not None
-    report["with_labelled_history"] = _report(
-        layer.labelled, net, geometry, history, held_y, y_all, 0.0, y_all
-    )["with_history"]
+    told = replace(fit, known=y_all)
+    labelled = told.temperatures(told.head(first), model)
+    layer = replace(first, labelled=labelled)
+    report = fit.report(first, time.perf_counter() - start)
+    report["with_labelled_history"] = told.report(labelled, 0.0)["with_history"]
     out = model.copy()
     arrays, meta = layer.to_file()
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
@@ -174,16 +168,21 @@ def fit_reader(
     return out, report
 
 
+_FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has")
+
+
 @dataclass(frozen=True)
 class _Fit:
     """The head's fit on the training writers' histories (read as the network reads them, or
-    with their characters `known`) and its temperatures on the held-out writers."""
+    with their characters `known`), its temperatures and its report on the held-out writers.
+    Arrays indexed by drawing are over the whole data set."""
 
-    net: F64
-    geometry: F64
+    net: F64  # (N, C) the network's logits
+    geometry: F64  # (N, 4) `stroke_geometry`
     history: list[list[int]]
-    y: I64
+    y: I64  # (N,) class index, -1 outside the model's labels
     rows: I64  # the training writers' drawings of known class
+    held: I64  # the held-out writers' drawings of known class
     writers: NDArray[Any]
     seed: int
     balance: float
@@ -191,8 +190,8 @@ class _Fit:
     known: I64 | None = None
 
     def head(self, layer: ContextLayer) -> ContextLayer:
-        net, geometry, history, rows, y = self.net, self.geometry, self.history, self.rows, self.y
-        frame = _with_and_without(layer, net, geometry, history, rows, self.known)
+        net, geometry, rows, y = self.net, self.geometry, self.rows, self.y
+        frame = self._with_and_without(layer, rows)
         both_rows, geo = np.r_[rows, rows], np.r_[geometry[rows], geometry[rows]]
         layer = fit_head(
             layer, net[both_rows], geo, frame, y[both_rows], seed=self.seed, balance=self.balance
@@ -201,7 +200,7 @@ class _Fit:
             return layer
         # how much a history of centred drawings says: with a free canvas's too
         free = free_canvas(geometry, self.writers, np.random.default_rng(self.seed))
-        canvas = frames(layer, net, free, history, rows, self.known)
+        canvas = frames(layer, net, free, self.history, rows, self.known)
         n = len(rows)
         real = Frame(*(getattr(frame, k)[:n] for k in _FRAME_FIELDS))
         both = Frame(*(np.r_[getattr(real, k), getattr(canvas, k)] for k in _FRAME_FIELDS))
@@ -209,71 +208,43 @@ class _Fit:
             layer, net[both_rows], np.r_[geometry[rows], free[rows]], both, y[both_rows]
         )
 
-    def temperatures(self, layer: ContextLayer | None, held: I64, model: Model) -> ContextLayer:
-        assert layer is not None
-        y_held = np.r_[self.y[held], self.y[held]]
-        z_held, has_held = _held_logits(
-            layer, self.net, self.geometry, self.history, held, self.known
-        )
+    def temperatures(self, layer: ContextLayer, model: Model) -> ContextLayer:
+        z_held, has_held = self._held_logits(layer)
+        y_held = np.r_[self.y[self.held], self.y[self.held]]
         overall, temperatures = fit_temperatures(z_held, has_held, y_held, model)
         return replace(layer, temperature=overall, temperatures=temperatures)
 
-
-def _with_and_without(
-    layer: ContextLayer,
-    net: F64,
-    geometry: F64,
-    history: list[list[int]],
-    rows: I64,
-    known: I64 | None = None,
-) -> Frame:
-    frame = frames(layer, net, geometry, history, rows, known)
-    none = Frame.empty(layer, len(rows))
-    return Frame(*(np.r_[getattr(frame, k), getattr(none, k)] for k in _FRAME_FIELDS))
-
-
-_FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has")
-
-
-def _held_logits(
-    layer: ContextLayer,
-    net: F64,
-    geometry: F64,
-    history: list[list[int]],
-    rows: I64,
-    known: I64 | None = None,
-) -> tuple[F64, F64]:
-    """Uncalibrated logits (2n, C) of drawings `rows` with, then without history; has (2n,)."""
-    frame = _with_and_without(layer, net, geometry, history, rows, known)
-    g2, l2 = np.r_[geometry[rows], geometry[rows]], np.r_[net[rows], net[rows]]
-    g2 = np.column_stack([np.nan_to_num(g2[:, :2]), g2[:, 2:]])
-    return layer.head(l2, g2, frame), frame.has
-
-
-def _report(
-    layer: ContextLayer,
-    net: F64,
-    geometry: F64,
-    history: list[list[int]],
-    rows: I64,
-    y: I64,
-    seconds: float,
-    known: I64 | None = None,
-) -> dict[str, Any]:
-    z, has = _held_logits(layer, net, geometry, history, rows, known)
-    z = z / layer.temperature_of("all", has)
-    n = len(rows)
-    out: dict[str, Any] = {
-        "held_out_drawings": int(n),
-        "seconds": round(seconds, 1),
-        "temperature": layer.temperature,
-        "temperatures": layer.to_file()[1].get("temperatures"),
-    }
-    for name, part in (("with_history", slice(0, n)), ("without_history", slice(n, 2 * n))):
-        e = np.exp(z[part] - z[part].max(axis=1, keepdims=True))
-        p = e / e.sum(axis=1, keepdims=True)
-        out[name] = {
-            "accuracy": round(float((p.argmax(axis=1) == y[rows]).mean()), 4),
-            "ece": round(expected_calibration_error(p, y[rows]), 4),
+    def report(self, layer: ContextLayer, seconds: float) -> dict[str, Any]:
+        """Held-out accuracy and calibration error with and without history."""
+        z, has = self._held_logits(layer)
+        z = z / layer.temperature_of("all", has)
+        n, y = len(self.held), self.y[self.held]
+        out: dict[str, Any] = {
+            "held_out_drawings": int(n),
+            "seconds": round(seconds, 1),
+            "temperature": layer.temperature,
+            "temperatures": layer.to_file()[1].get("temperatures"),
         }
-    return out
+        for name, part in (("with_history", slice(0, n)), ("without_history", slice(n, 2 * n))):
+            e = np.exp(z[part] - z[part].max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            out[name] = {
+                "accuracy": round(float((p.argmax(axis=1) == y).mean()), 4),
+                "ece": round(expected_calibration_error(p, y), 4),
+            }
+        return out
+
+    def _with_and_without(self, layer: ContextLayer, rows: I64) -> Frame:
+        """The frames of drawings `rows` with their history, then (as many) without."""
+        frame = frames(layer, self.net, self.geometry, self.history, rows, self.known)
+        none = Frame.empty(layer, len(rows))
+        return Frame(*(np.r_[getattr(frame, k), getattr(none, k)] for k in _FRAME_FIELDS))
+
+    def _held_logits(self, layer: ContextLayer) -> tuple[F64, F64]:
+        """Uncalibrated logits (2n, C) of the held-out drawings with, then without history;
+        has (2n,)."""
+        rows = self.held
+        frame = self._with_and_without(layer, rows)
+        g2 = np.r_[self.geometry[rows], self.geometry[rows]]
+        g2 = np.column_stack([np.nan_to_num(g2[:, :2]), g2[:, 2:]])
+        return layer.head(np.r_[self.net[rows], self.net[rows]], g2, frame), frame.has

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
-from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, set_kind
+from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_kind
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
 from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
@@ -200,12 +200,8 @@ class Reader:
         context = self.context
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
-        probs = _softmax(logits)
-        told = np.zeros(len(logits), dtype=bool)
-        if known is not None:
-            classes = np.asarray(known, dtype=np.int64)
-            told = classes >= 0
-            probs[told] = np.eye(probs.shape[1])[classes[told]]
+        classes = np.full(len(logits), -1) if known is None else np.asarray(known, np.int64)
+        probs, told = given(_softmax(logits), classes), classes >= 0
         n = len(logits)
         frame = Frame.empty(context, n)
         mostly_told = np.zeros(n, dtype=bool)  # these rows take the head for labelled history
@@ -282,7 +278,8 @@ class Reader:
             self._seen.move_to_end(k)  # type: ignore[arg-type]
             label = drawing.label if isinstance(drawing, Labelled) else None
             if label is not None and label in self._index:
-                item = _Seen(item.size, _one_hot(self._index[label], len(self._index)), True)
+                told = np.array([self._index[label]])
+                item = _Seen(item.size, given(item.probs[None], told)[0], True)
             out.append(item)
         return out
 
@@ -314,12 +311,6 @@ class Reader:
 
 def _strokes_of(item: HistoryItem) -> Drawing:
     return item.strokes if isinstance(item, Labelled) else item
-
-
-def _one_hot(index: int, size: int) -> F64:
-    out = np.zeros(size)
-    out[index] = 1.0
-    return out
 
 
 def _geometry(sizes: F64) -> F64:
