@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,17 @@ def symbols_dir() -> Path:
     if not (folder / "unipen-symbols-test.npz").is_file():
         pytest.skip(f"shared symbol data not found at {folder}")
     return folder
+
+
+@pytest.fixture(params=[True, False], ids=["row-windows", "im2col"])
+def conv_road(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """Both roads of a stride-1 convolution, whatever this machine's BLAS would choose
+    (`nn.conv_rows.FORCE_ROWS`): row windows where they fit, or full im2col columns."""
+    from ocrpad.nn import conv_rows
+
+    before = conv_rows.FORCE_ROWS[0]
+    conv_rows.FORCE_ROWS[0] = bool(request.param)
+    try:
+        yield bool(request.param)
+    finally:
+        conv_rows.FORCE_ROWS[0] = before

@@ -29,6 +29,8 @@ from ocrpad.nn.gradcheck import numeric_gradient
 from ocrpad.nn.module import Array
 from ocrpad.nn.shard import Group
 
+pytestmark = pytest.mark.usefixtures("conv_road")  # row windows and im2col both
+
 
 @pytest.fixture(autouse=True)
 def restore_threads() -> Iterator[None]:

@@ -14,6 +14,8 @@ from ocrpad.nn import batchnorm as batchnorm_module
 from ocrpad.nn import conv as conv_module
 from ocrpad.nn.gradcheck import numeric_gradient, rel_error
 
+pytestmark = pytest.mark.usefixtures("conv_road")  # row windows and im2col both
+
 Array = NDArray[np.float64]
 TOL = 1e-6
 

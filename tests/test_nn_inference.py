@@ -19,6 +19,8 @@ from ocrpad.nn import (
 )
 from ocrpad.nn.conv import ROWS_MIN_INFERENCE_BATCH, SMALL_CHANNELS
 
+pytestmark = pytest.mark.usefixtures("conv_road")  # row windows and im2col both
+
 
 def net_with_every_fusion(seed: int = 0) -> Sequential:
     """conv+bn+relu, conv+bn+pool+relu (its input wide enough for the row-window product,

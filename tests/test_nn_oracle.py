@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from ocrpad.nn import Conv2d, MaxPool2d, conv_dy
+from ocrpad.nn import Conv2d, MaxPool2d, conv_dy, conv_rows
 from ocrpad.nn.conv_rows import rows_fit_backward
+
+pytestmark = pytest.mark.usefixtures("conv_road")  # row windows and im2col both
 
 Array = NDArray[np.float64]
 
@@ -242,3 +244,17 @@ def test_padded_convolutions_stay_exact_when_their_kept_pad_buffers_are_reused()
         dx = conv.backward(dy)
         expected, _, _ = naive_conv_backward(x, w, dy, 1, 1)
         np.testing.assert_allclose(dx, expected, rtol=1e-10, atol=1e-9 * abs(scale))
+
+
+def test_row_windows_only_where_openblas_has_small_products(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conv_rows, "FORCE_ROWS", [None])
+    try:
+        for kernel, expected in (("SkylakeX", True), ("Haswell", False), ("unknown", False)):
+            monkeypatch.setattr(conv_rows, "blas_kernel", lambda kernel=kernel: kernel)
+            conv_rows._small_products.cache_clear()
+            assert conv_rows.rows_available() is expected
+            assert conv_rows.rows_fit(3, 32, 32, np.dtype(np.float32)) is expected
+    finally:
+        conv_rows._small_products.cache_clear()

@@ -29,7 +29,7 @@ from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.devtools import layer_split
 from ocrpad.devtools.bench_app import gui_figures, print_explain_figures, print_gui_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
-from ocrpad.nn import Adam, Conv2d, Dense, cross_entropy, parallel
+from ocrpad.nn import Adam, Conv2d, Dense, conv_rows, cross_entropy, parallel
 
 
 class Engine(Protocol):
@@ -236,7 +236,8 @@ def report(args: argparse.Namespace) -> None:
     print(f"  {model.network!r}".replace("\n", "\n  "))
     print(
         f"numpy {np.__version__}, float32, engine threads {parallel.threads()}, "
-        f"cpus {os.cpu_count()}, OpenBLAS kernel {parallel.blas_kernel()}"
+        f"cpus {os.cpu_count()}, OpenBLAS kernel {parallel.blas_kernel()} (convolutions "
+        f"{'from row windows where they fit' if conv_rows.rows_available() else 'from im2col'})"
     )
     if clock is time.process_time:
         print("timing: process CPU time, one thread per engine (not wall time)")

@@ -8,7 +8,8 @@ r is the sum over kernel rows i of the columns of input row r + i times kernel r
 weights, (kw*C, O). Those products run in blocks of a few hundred rows (``block_rows``),
 small enough for OpenBLAS's kernel for small products, which skips packing the operands and
 runs near the machine's peak (on the shipped network's 28x28 and 14x14 layers, 1.3 to 1.9
-times the rate of the full im2col's product, copies included).
+times the rate of the full im2col's product, copies included). Only some OpenBLAS kernels have
+that path (``SMALL_PRODUCT_KERNELS``); elsewhere every convolution takes the full im2col.
 
 Training passes and large inference batches (``Conv2d.forward_cl``, ``Conv2d.infer_cl``) take
 this road for the same layers (``rows_fit``). The same columns serve a convolution's backward
@@ -19,11 +20,37 @@ flipped kernel, and the weight gradient pairs the same columns with the layer's 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from ocrpad.nn.functional import pad_cl, padded_scratch, row_windows_cl, scratch
 from ocrpad.nn.module import Array
-from ocrpad.nn.parallel import parallel_for
+from ocrpad.nn.parallel import blas_kernel, parallel_for
+
+SMALL_PRODUCT_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+"""OpenBLAS kernels (lower case) with the small-product path that row windows rely on: the
+AVX-512 ones (OpenBLAS 0.3.18 and later). Others (Haswell, Zen, ARM, ...) pack every operand,
+so the blocks' products lose what the smaller copy gains: with the Haswell kernel (an AMD EPYC,
+2 threads, the shipped network's batch-128 training step, the paths interleaved) a step took
+222 ms from row windows and 200 ms from full im2col columns; batch-256 inference 155 against
+148 ms."""
+
+FORCE_ROWS: list[bool | None] = [None]
+"""None: row windows where the BLAS kernel has small products (``rows_available``); True or
+False forces the choice (tests cover both roads on any machine; benchmarks compare them)."""
+
+
+@cache
+def _small_products() -> bool:
+    return blas_kernel().lower() in SMALL_PRODUCT_KERNELS
+
+
+def rows_available() -> bool:
+    """Whether convolutions may run from row windows at all on this machine."""
+    forced = FORCE_ROWS[0]
+    return _small_products() if forced is None else forced
+
 
 CHUNK_BYTES = 3 << 20
 """Target size of one chunk's columns and output: as for the full im2col's chunks
@@ -48,8 +75,8 @@ network's 64-channel ones) the full dy columns measured faster."""
 
 def rows_fit(k: int, c: int, o: int, dtype: np.dtype[np.floating]) -> bool:
     """Whether a stride-1 convolution with k*k kernels from c to o channels runs faster from
-    row windows than from a full im2col (see ``ROWS_WEIGHT_BYTES``)."""
-    return k * c * o * dtype.itemsize <= ROWS_WEIGHT_BYTES
+    row windows than from a full im2col (see ``SMALL_PRODUCT_KERNELS``, ``ROWS_WEIGHT_BYTES``)."""
+    return rows_available() and k * c * o * dtype.itemsize <= ROWS_WEIGHT_BYTES
 
 
 def rows_fit_backward(k: int, c: int, o: int, dtype: np.dtype[np.floating]) -> bool:
