@@ -23,6 +23,7 @@ from ocrpad.reading import (
     context_of,
     look_alikes,
 )
+from ocrpad.reading.context import ContextLayer, feature_count
 from ocrpad.reading.fit import fit_reader
 
 MIXED = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]  # o O o O o O
@@ -266,3 +267,39 @@ def test_the_fit_reports_the_held_out_writers_with_labelled_history_too() -> Non
     labelled, guessed = report["with_labelled_history"], report["with_history"]
     assert labelled["accuracy"] >= guessed["accuracy"] > report["without_history"]["accuracy"]
     assert 0.0 <= labelled["ece"] < 0.2
+
+
+def _mix_layer() -> ContextLayer:
+    labels = ("V", "v", "A", "a")
+    return ContextLayer(
+        labels=labels,
+        groups=("upper", "lower"),
+        height_mu=np.zeros(4),
+        height_sd=np.ones(4),
+        group_prior=np.array([0.3, 0.7]),
+        weights=np.zeros((4, feature_count(2))),
+        bias=np.zeros(4),
+    )
+
+
+def test_a_history_of_look_alikes_the_network_cannot_split_says_nothing_of_the_mix() -> None:
+    # A writer of nothing but v, read half as V by shape, is no writer of capitals: the mix
+    # stays the training mix (the echo that made the next v a V), ...
+    layer = _mix_layer()
+    undecided = np.tile([0.5, 0.5, 0.0, 0.0], (20, 1))
+    _, theta, *_ = layer.writer_frame(np.zeros(20), undecided)
+    np.testing.assert_allclose(theta, layer.group_prior)
+    # ... while the same drawings labelled v (saved samples) say small letters
+    told = np.ones(20, dtype=bool)
+    _, told_theta, *_ = layer.writer_frame(
+        np.zeros(20), np.tile([0.0, 1, 0, 0], (20, 1)), told=told
+    )
+    assert told_theta[1] > 0.9
+    # a family member the network is sure of counts, and so does a letter outside any family
+    sure = np.tile([0.02, 0.98, 0.0, 0.0], (20, 1))
+    assert layer.writer_frame(np.zeros(20), sure)[1][1] > 0.9
+    capitals = np.tile([0.0, 0.0, 1.0, 0.0], (20, 1))
+    assert layer.writer_frame(np.zeros(20), capitals)[1][0] > 0.9
+    # the evidence is the reading scaled within the family, never more than it
+    evidence = layer.group_evidence(np.array([[0.6, 0.2, 0.1, 0.1]]))
+    np.testing.assert_allclose(evidence, [[0.3, 0.1, 0.1, 0.1]])

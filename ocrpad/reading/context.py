@@ -5,7 +5,10 @@ From the history it takes three things (`writer_frame` → `Frame`):
 * the writer's scale — the median over the history of (log height − the height that drawing's
   class usually has against its writer's scale, weighted by what the network reads it as);
 * the writer's mix of groups — how much of the history the network reads as digits, capitals,
-  small letters (Laplace-smoothed towards the training mix);
+  small letters (Laplace-smoothed towards the training mix). A drawing the network reads as
+  one of a look-alike family (v or V) says which group it is only as surely as the network
+  splits the family: otherwise a writer of nothing but v, half of them read as V by shape,
+  would look like a writer of capitals, and that mix would make the next v a V too;
 * the writer's baseline — the median over the history of (bottom − where that drawing's class
   usually ends against the baseline, in units of the writer's scale), and how much it wobbles
   (its robust spread): a form with several rows, or a free canvas, wobbles a lot.
@@ -39,7 +42,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.reading.families import group_of
+from ocrpad.reading.families import family_table, group_of
 
 F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
@@ -137,6 +140,30 @@ class ContextLayer:
         where = {g: i for i, g in enumerate(self.groups)}
         return np.array([where.get(group_of(c), -1) for c in self.labels], dtype=np.int64)
 
+    @cached_property
+    def families(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """`families.family_table` of `labels`."""
+        return family_table(self.labels)
+
+    def group_evidence(self, probs: F64, told: NDArray[np.bool_] | None = None) -> F64:
+        """(k, C) the part of each history drawing's class probabilities (k, C) that says
+        which group it is. Within a look-alike family the network's split is scaled by how
+        sure it is: all of it for a family member it is certain of, none when it cannot tell
+        the members apart (share of the likeliest member 1/m for a family of m). A drawing
+        whose class was given (`told`, (k,)) counts whole."""
+        out = np.array(probs, dtype=np.float64)
+        columns, real = self.families
+        if not len(columns):
+            return out
+        members = real.sum(axis=1)  # (F,)
+        part = np.where(real, out[:, columns], 0.0)  # (k, F, m)
+        share = part.max(axis=2) / np.maximum(part.sum(axis=2), 1e-12)  # (k, F)
+        sure = np.clip((share * members - 1) / (members - 1), 0.0, 1.0)
+        if told is not None:
+            sure[told] = 1.0
+        out[:, columns[real]] = (part * sure[:, :, None])[:, real]
+        return out
+
     @property
     def knows_place(self) -> bool:
         return self.place_mu is not None and self.place_sd is not None
@@ -148,20 +175,21 @@ class ContextLayer:
         probs: F64,
         bottoms: F64 | None = None,
         tops: F64 | None = None,
+        told: NDArray[np.bool_] | None = None,
     ) -> tuple[float, F64, float, float, float]:
-        """History of k drawings: log heights (k,), network probabilities (k, C), bottoms and
-        tops (k,; y down, NaN unknown) → (log scale, group mix θ (G,), baseline y, its wobble,
-        lined: how much steadier the bottoms are than the centres, 0 … 1; see `Frame`)."""
+        """History of k drawings: log heights (k,), class probabilities (k, C) (the network's
+        reading, or one-hot where `told` (k,) says the class was given), bottoms and tops (k,;
+        y down, NaN unknown) → (log scale, group mix θ (G,), baseline y, its wobble, lined:
+        how much steadier the bottoms are than the centres, 0 … 1; see `Frame`)."""
         expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
         scale = float(np.median(log_heights - expected))
-        index = self.group_index
+        index, evidence = self.group_index, self.group_evidence(probs, told)
         known = index >= 0
         mass = np.zeros((len(probs), len(self.groups)))  # (k, G)
         for g in range(len(self.groups)):
-            mass[:, g] = probs[:, known & (index == g)].sum(axis=1)
-        mass /= np.maximum(mass.sum(axis=1, keepdims=True), 1e-12)
+            mass[:, g] = evidence[:, known & (index == g)].sum(axis=1)
         g_count = len(self.groups)
-        theta = (mass.sum(axis=0) + g_count * self.group_prior) / (len(probs) + g_count)
+        theta = (mass.sum(axis=0) + g_count * self.group_prior) / (mass.sum() + g_count)
         base = spread = float("nan")
         lined = 0.5
         if self.place_mu is not None and bottoms is not None:

@@ -12,6 +12,9 @@ import string
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+import numpy as np
+from numpy.typing import NDArray
+
 GROUPS: Final = ("digits", "upper", "lower", "other")
 FAMILIES: Final = (
     "0Oo",
@@ -42,6 +45,21 @@ def group_of(label: str) -> str:
     if label in string.ascii_lowercase:
         return "lower"
     return "other"
+
+
+def family_table(labels: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The families with two or more members in `labels`: (F, m) indices into `labels` of
+    each one's members, padded with 0, and (F, m) which entries are members."""
+    where = {c: i for i, c in enumerate(labels)}
+    found = [[where[c] for c in family if c in where] for family in FAMILIES]
+    found = [members for members in found if len(members) >= 2]
+    width = max((len(members) for members in found), default=0)
+    columns = np.zeros((len(found), width), dtype=np.int64)
+    real = np.zeros((len(found), width), dtype=bool)
+    for f, members in enumerate(found):
+        columns[f, : len(members)] = members
+        real[f, : len(members)] = True
+    return columns, real
 
 
 def look_alikes(label: str, allowed: Iterable[str]) -> list[str]:
