@@ -145,12 +145,12 @@ class ContextLayer:
         """`families.family_table` of `labels`."""
         return family_table(self.labels)
 
-    def group_evidence(self, probs: F64, told: NDArray[np.bool_] | None = None) -> F64:
+    def group_evidence(self, probs: F64) -> F64:
         """(k, C) the part of each history drawing's class probabilities (k, C) that says
         which group it is. Within a look-alike family the network's split is scaled by how
         sure it is: all of it for a family member it is certain of, none when it cannot tell
         the members apart (share of the likeliest member 1/m for a family of m). A drawing
-        whose class was given (`told`, (k,)) counts whole."""
+        whose class was given is one-hot (`given`), so it counts whole."""
         out = np.array(probs, dtype=np.float64)
         columns, real = self.families
         if not len(columns):
@@ -159,8 +159,6 @@ class ContextLayer:
         part = np.where(real, out[:, columns], 0.0)  # (k, F, m)
         share = part.max(axis=2) / np.maximum(part.sum(axis=2), 1e-12)  # (k, F)
         sure = np.clip((share * members - 1) / (members - 1), 0.0, 1.0)
-        if told is not None:
-            sure[told] = 1.0
         out[:, columns[real]] = (part * sure[:, :, None])[:, real]
         return out
 
@@ -175,15 +173,14 @@ class ContextLayer:
         probs: F64,
         bottoms: F64 | None = None,
         tops: F64 | None = None,
-        told: NDArray[np.bool_] | None = None,
     ) -> tuple[float, F64, float, float, float]:
         """History of k drawings: log heights (k,), class probabilities (k, C) (the network's
-        reading, or one-hot where `told` (k,) says the class was given), bottoms and tops (k,;
-        y down, NaN unknown) → (log scale, group mix θ (G,), baseline y, its wobble, lined:
+        reading, or one-hot where the class was given), bottoms and tops (k,; y down, NaN
+        unknown) → (log scale, group mix θ (G,), baseline y, its wobble, lined:
         how much steadier the bottoms are than the centres, 0 … 1; see `Frame`)."""
         expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
         scale = float(np.median(log_heights - expected))
-        index, evidence = self.group_index, self.group_evidence(probs, told)
+        index, evidence = self.group_index, self.group_evidence(probs)
         known = index >= 0
         mass = np.zeros((len(probs), len(self.groups)))  # (k, G)
         for g in range(len(self.groups)):

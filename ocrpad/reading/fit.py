@@ -86,9 +86,8 @@ def frames(
     for t, i in enumerate(rows.tolist()):
         past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
         if past and np.isfinite(geometry[i, 0]):
-            told = None if known is None else known[past] >= 0
             found = layer.writer_frame(
-                geometry[past, 0], probs[past], geometry[past, 3], geometry[past, 2], told
+                geometry[past, 0], probs[past], geometry[past, 3], geometry[past, 2]
             )
             frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
             frame.lined[t], frame.has[t] = found[4], 1.0

@@ -210,7 +210,7 @@ class Reader:
             if rows and np.isfinite(geometry[i, 0]):
                 mostly_told[i] = 2 * told[rows].sum() >= len(rows)
                 found = context.writer_frame(
-                    geometry[rows, 0], probs[rows], geometry[rows, 3], geometry[rows, 2], told[rows]
+                    geometry[rows, 0], probs[rows], geometry[rows, 3], geometry[rows, 2]
                 )
                 frame.scale[i], frame.theta[i], frame.base[i], frame.spread[i] = found[:4]
                 frame.lined[i], frame.has[i] = found[4], 1.0
@@ -250,7 +250,6 @@ class Reader:
                 np.stack([s.probs for s in seen]),
                 np.array([s.size.bottom for s in seen]),
                 np.array([s.size.top for s in seen]),
-                np.array([s.told for s in seen]),
             )
         else:
             scale, theta = float("nan"), context.group_prior
