@@ -46,7 +46,7 @@ def backward_dy_columns(
             cols = dy_columns(dyc, b - a, h, w, k, pad)
             if grad is not None:
                 flipped += cols.T @ x[a:b].reshape(-1, c)
-                bias += ones[: len(dyc)] @ dyc
+                bias += np.dot(ones[: len(dyc)], dyc)  # not `@`: see BatchNorm2d._sums
             if dx is not None:
                 np.matmul(cols, weight, out=dx[a:b].reshape(-1, c))
         sums[part] = (flipped, bias)

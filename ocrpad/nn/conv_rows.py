@@ -237,7 +237,7 @@ def backward_rows(
             cols = row_columns(dyc.reshape(b - a, ho, wo, o), k, q, "dcols", dy2.dtype)
             if grad is not None:
                 rows_weight_grad(cols, x[a:b], flipped)
-                bias += ones[: len(dyc)] @ dyc
+                bias += np.dot(ones[: len(dyc)], dyc)  # not `@`: see BatchNorm2d._sums
             if dx is not None:
                 rows_product(cols, weight, dx[a:b].reshape(b - a, h * w, c))
         sums[part] = (flipped, bias)
