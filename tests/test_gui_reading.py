@@ -162,3 +162,11 @@ def test_the_tooltip_says_where_the_drawing_sits_against_the_persons_line() -> N
     assert "0.4× of it below your line" in said(0.4)
     assert "above your line" in said(-0.5) and "sits on your line" in said(0.01)
     assert "line" not in said(None) and "1.1× your usual height" in said(None)
+    odds, image = np.array([0.6, 0.4], dtype=np.float32), np.zeros((28, 28), dtype=np.float32)
+
+    def liked(alike: float) -> str:
+        return explain(
+            Prediction(1, "q", ["q", "9"], odds, image, height_ratio=1.0, like_earlier=("q", alike))
+        )
+
+    assert "It looks like your earlier q." in liked(0.9) and "earlier" not in liked(0.1)

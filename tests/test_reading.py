@@ -25,6 +25,7 @@ from ocrpad.reading import (
 )
 from ocrpad.reading.context import ContextLayer, feature_count
 from ocrpad.reading.fit import fit_reader
+from ocrpad.reading.likeness import WIDTHS, closest, likeness
 
 MIXED = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]  # o O o O o O
 
@@ -300,3 +301,47 @@ def test_a_history_of_look_alikes_the_network_cannot_split_says_nothing_of_the_m
     # the evidence is the reading scaled within the family, never more than it
     evidence = layer.group_evidence(np.array([[0.6, 0.2, 0.1, 0.1]]))
     np.testing.assert_allclose(evidence, [[0.3, 0.1, 0.1, 0.1]])
+
+
+def test_earlier_drawings_shaped_like_this_one_vote_for_what_they_were_read_as() -> None:
+    # three earlier drawings the network reads exactly as this one, two read as "O" and one
+    # as "o"; a fourth it reads the other way round is unlike it and adds (almost) nothing
+    current = np.array([2.0, -1.0, 0.0])
+    earlier = np.array([[2.0, -1.0, 0.0], [2.0, -1.0, 0.0], [2.0, -1.0, 0.0], [-1.0, 2.0, 0.0]])
+    readings = np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0], [0, 1.0, 0]])
+    like = likeness(current, earlier, readings, width=0.2)
+    assert like[0] == pytest.approx(np.log(3.0)) and like[2] == 0.0
+    assert np.log(2.0) < like[1] < np.log(2.0) + 1e-3
+    assert not likeness(current, earlier[:0], readings[:0], width=0.2).any()
+    assert closest(current, earlier[3:], width=0.2)[1] < 1e-3
+
+
+def test_the_likeness_term_is_fitted_stored_and_older_files_read_without_it(
+    tmp_path: Path,
+) -> None:
+    model = fitted_model()
+    layer = context_of(model)
+    assert layer is not None and layer.labelled is not None
+    assert layer.like_width in WIDTHS and layer.labelled.like_width in WIDTHS
+    path = tmp_path / "reader.npz"
+    model.save(path)
+    again = context_of(load_model(path))
+    assert again is not None and again.labelled is not None
+    assert (again.like_weight, again.like_width) == pytest.approx(
+        (layer.like_weight, layer.like_width)
+    )
+    assert again.labelled.like_weight == pytest.approx(layer.labelled.like_weight)
+    older = model.copy()  # a file from before the term
+    older.meta = {**older.meta, "reader": {**older.meta["reader"]}}
+    del older.meta["reader"]["like_weight"], older.meta["reader"]["like_width"]
+    old_layer = context_of(older)
+    assert old_layer is not None and old_layer.like_weight == 0.0
+
+
+def test_a_reading_names_the_earlier_drawing_most_like_it_but_never_itself() -> None:
+    reader = Reader(fitted_model())
+    history = [Labelled(circle(50), "o"), circle(90)]
+    reading = reader.read(circle(90), history=history)  # the same drawing is in the history
+    assert reading.like_earlier is not None and reading.like_earlier[0] == "o"
+    assert reading.history_used == 2  # it still counts towards the scale, as before
+    assert reader.read(circle(90)).like_earlier is None

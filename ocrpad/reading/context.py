@@ -51,7 +51,7 @@ PLACE_KEYS: Final = ("place_mu", "place_sd")  # optional: files from before posi
 LABELLED_ARRAY_KEYS: Final = ("weights", "bias")
 LABELLED_META_KEYS: Final = (
     *("gauss_weight", "mix_weight", "logit_scale", "temperature", "temperatures"),
-    *("place_weight", "wobbly_weight"),
+    *("place_weight", "wobbly_weight", "like_weight", "like_width"),
 )
 """What the head for labelled histories has of its own (`ContextLayer.labelled`)."""
 SETS: Final = ("default", "symbols", "all")
@@ -87,7 +87,8 @@ class Frame:
     log `scale` (N,), group mix `theta` (N, G), `base` line y (N,; NaN: unknown), its wobble
     `spread` (N,) in units of the writer's scale, how much better the history's bottoms line
     up than their centres, `lined` (N,; 1: a baseline, 0: centred drawings, as on a free
-    canvas; 0.5 unknown) and `has` (N,) 1 where there was history."""
+    canvas; 0.5 unknown), `has` (N,) 1 where there was history, and `like` (N, C) the
+    votes of earlier drawings shaped like this one (`likeness`; None: none)."""
 
     scale: F64
     theta: F64
@@ -95,12 +96,14 @@ class Frame:
     spread: F64
     lined: F64
     has: F64
+    like: F64 | None = None
 
     @staticmethod
     def empty(layer: ContextLayer, n: int) -> Frame:
         """No history for n drawings."""
         prior, nan = np.tile(layer.group_prior, (n, 1)), np.full(n, np.nan)
-        return Frame(np.zeros(n), prior, nan, nan.copy(), np.full(n, 0.5), np.zeros(n))
+        like = np.zeros((n, len(layer.labels)))
+        return Frame(np.zeros(n), prior, nan, nan.copy(), np.full(n, 0.5), np.zeros(n), like)
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,10 @@ class ContextLayer:
     wobbly_weight: float = 0.0  # … of a history of centred drawings (as on a free canvas)
     place_clip: float = 3.0  # |pb|, |pt| limit
     guide_spread: float = 0.2  # a steady writer's baseline wobble (used with writing guides)
+    like_weight: float = 0.0  # on the likeness term (`reading.likeness`)
+    like_width: float = 0.2  # its width
     temperatures: F64 | None = None  # (len(SETS), 2): per set, without / with history
-    # the same layer with its head (weights, bias, scalar weights, temperatures) fitted on
-    # labelled histories (`reader.Labelled`); None: labelled histories use this head
+    # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
 
     def for_history(self, labelled: bool) -> ContextLayer:
@@ -258,6 +262,8 @@ class ContextLayer:
             lined = frame.lined[:, None]
             weight = self.place_weight * lined + self.wobbly_weight * (1 - lined)
             z = z + weight * self.place(geometry[:, 2], geometry[:, 3], frame)
+        if self.like_weight and frame.like is not None:
+            z = z + self.like_weight * frame.like
         return np.asarray(z)
 
     def temperature_of(self, kind: str, has: F64) -> F64:
@@ -320,6 +326,8 @@ class ContextLayer:
             "mix_weight": self.mix_weight,
             "logit_scale": self.logit_scale,
             "temperature": self.temperature,
+            "like_weight": self.like_weight,
+            "like_width": self.like_width,
         }
         if self.place_mu is not None and self.place_sd is not None:
             arrays["reader.place_mu"] = np.asarray(self.place_mu, np.float32)

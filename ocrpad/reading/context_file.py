@@ -61,6 +61,8 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
                     for k in ("place_weight", "wobbly_weight", "place_clip", "guide_spread")
                 }
             )
+        for key, default in (("like_weight", 0.0), ("like_width", 0.2)):
+            scalars[key] = float(meta.get(key, default))  # files from before the term: none
         temperatures = None
         if "temperatures" in meta:
             temperatures = np.array([[float(t) for t in meta["temperatures"][s]] for s in SETS])
@@ -87,8 +89,8 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         raise ValueError("the reader's context layer has a non-positive spread or prior")
     if place and (values["place_sd"] <= 0).any():
         raise ValueError("the reader's context layer has a non-positive place spread")
-    if scalars["temperature"] <= 0 or scalars["clip"] <= 0:
-        raise ValueError("the reader's context layer has a non-positive temperature or clip")
+    if scalars["temperature"] <= 0 or scalars["clip"] <= 0 or scalars["like_width"] <= 0:
+        raise ValueError("the reader's context layer has a non-positive temperature, clip or width")
     if temperatures is not None and (
         temperatures.shape != (len(SETS), 2) or (temperatures <= 0).any()
     ):
@@ -113,4 +115,6 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         wobbly_weight=scalars.get("wobbly_weight", 0.0),
         place_clip=scalars.get("place_clip", 3.0),
         guide_spread=scalars.get("guide_spread", 0.2),
+        like_weight=scalars["like_weight"],
+        like_width=scalars["like_width"],
     )

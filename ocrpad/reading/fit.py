@@ -40,8 +40,9 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
 from ocrpad.reading.families import GROUPS, group_of
-from ocrpad.reading.head import fit_head, fit_wobbly_weight
+from ocrpad.reading.head import fit_head, fit_like_weight, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
+from ocrpad.reading.likeness import WIDTHS, likeness
 from ocrpad.reading.scoring import expected_calibration_error
 from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
 
@@ -78,11 +79,9 @@ def frames(
     geometry (N, 4) are over the whole data set. `known` (N,): class indices (−1: unknown)
     for a labelled history (`reader.Labelled`): each history drawing of known class counts
     as that class, not as the network's reading of it."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs = e / e.sum(axis=1, keepdims=True)
-    if known is not None:
-        probs = given(probs, known)
+    probs = _readings(logits, known)
     frame = Frame.empty(layer, len(rows))
+    assert frame.like is not None
     for t, i in enumerate(rows.tolist()):
         past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
         if past and np.isfinite(geometry[i, 0]):
@@ -91,7 +90,28 @@ def frames(
             )
             frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
             frame.lined[t], frame.has[t] = found[4], 1.0
+            frame.like[t] = likeness(logits[i], logits[past], probs[past], layer.like_width)
     return frame
+
+
+def _readings(logits: F64, known: I64 | None) -> F64:
+    """(N, C) the network's probabilities, one-hot where `known` (N,) gives the class."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = e / e.sum(axis=1, keepdims=True)
+    return probs if known is None else given(probs, known)
+
+
+def likes(
+    width: float, logits: F64, geometry: F64, history: list[list[int]], rows: I64, known: I64 | None
+) -> F64:
+    """`Frame.like` (len(rows), C) alone, for the likeness width `width` (as `frames`)."""
+    probs = _readings(logits, known)
+    out = np.zeros((len(rows), logits.shape[1]))
+    for t, i in enumerate(rows.tolist()):
+        past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
+        if past and np.isfinite(geometry[i, 0]):
+            out[t] = likeness(logits[i], logits[past], probs[past], width)
+    return out
 
 
 def fit_reader(
@@ -168,7 +188,7 @@ def fit_reader(
     return out, report
 
 
-_FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has")
+_FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has", "like")
 
 
 @dataclass(frozen=True)
@@ -196,8 +216,33 @@ class _Fit:
         layer = fit_head(
             layer, net[both_rows], geo, frame, y[both_rows], seed=self.seed, balance=self.balance
         )
-        if not self.place:
-            return layer
+        if self.place:
+            layer = self._wobbly(layer, frame)
+        return self._like(layer)
+
+    def _like(self, layer: ContextLayer) -> ContextLayer:
+        """The likeness term's width and weight (`fit_like_weight`), with the rest fitted, on
+        the held-out writers: the network has learnt the training writers' drawings, so there
+        its readings of a history are right far more often than a new writer's would be."""
+        rows = self.held
+        frame = self._with_and_without(layer, rows)
+        both_rows, geo = np.r_[rows, rows], np.r_[self.geometry[rows], self.geometry[rows]]
+        best: tuple[float, ContextLayer] | None = None
+        for width in WIDTHS:
+            like = likes(width, self.net, self.geometry, self.history, rows, self.known)
+            trial = replace(frame, like=np.r_[like, np.zeros_like(like)])
+            fitted, loss = fit_like_weight(
+                replace(layer, like_width=width), self.net[both_rows], geo, trial, self.y[both_rows]
+            )
+            if best is None or loss < best[0]:
+                best = (loss, fitted)
+        assert best is not None
+        return best[1]
+
+    def _wobbly(self, layer: ContextLayer, frame: Frame) -> ContextLayer:
+        """The place term's weight for histories of centred drawings."""
+        net, geometry, rows, y = self.net, self.geometry, self.rows, self.y
+        both_rows = np.r_[rows, rows]
         # how much a history of centred drawings says: with a free canvas's too
         free = free_canvas(geometry, self.writers, np.random.default_rng(self.seed))
         canvas = frames(layer, net, free, self.history, rows, self.known)

@@ -101,6 +101,25 @@ def fit_wobbly_weight(
     sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
     base = replace(layer, wobbly_weight=0.0).head(logits, sized, frame)  # (n, C)
     term = layer.place(sized[:, 2], sized[:, 3], frame) * (1 - frame.lined)[:, None]
+    weight, _ = _one_weight(base, term, y)
+    return replace(layer, wobbly_weight=weight)
+
+
+def fit_like_weight(
+    layer: ContextLayer, logits: F64, geometry: F64, frame: Frame, y: I64
+) -> tuple[ContextLayer, float]:
+    """The weight of the likeness term (`Frame.like`) by cross-entropy with every other
+    parameter kept (golden section over −1 … 4), and the loss it reaches."""
+    sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
+    base = replace(layer, like_weight=0.0).head(logits, sized, frame)  # (n, C)
+    term = np.zeros_like(base) if frame.like is None else frame.like
+    weight, loss = _one_weight(base, term, y)
+    return replace(layer, like_weight=weight), loss
+
+
+def _one_weight(base: F64, term: F64, y: I64) -> tuple[float, float]:
+    """The w in −1 … 4 minimising the mean cross-entropy of logits base + w·term (both (n,
+    C)) for classes y (n,), by golden section; (w, that loss)."""
     rows = np.arange(len(y))
 
     def nll(q: float) -> float:
@@ -113,4 +132,4 @@ def fit_wobbly_weight(
     for _ in range(25):
         a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
         lo, hi = (lo, b) if nll(a) < nll(b) else (a, hi)
-    return replace(layer, wobbly_weight=(lo + hi) / 2)
+    return (lo + hi) / 2, nll((lo + hi) / 2)

@@ -1,11 +1,14 @@
-"""Histories for whole data sets: each drawing's earlier drawings by the same writer."""
+"""Histories for whole data sets (each drawing's earlier drawings by the same writer), their
+geometry, and the key the reader remembers a drawing by."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.reading.context import HISTORY_CAP
 
@@ -60,3 +63,25 @@ def stroke_geometry(
     bottom = np.maximum.reduceat(points[:, 1], starts).astype(np.float64)
     sizes = stroke_sizes(points, stroke_offsets, sample_offsets)
     return np.column_stack([sizes, top, bottom])
+
+
+def full_geometry(sizes: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, 4) geometry from (N, 4) or (N, 2) sizes (top and bottom unknown: NaN)."""
+    if sizes.ndim == 2 and sizes.shape[1] == 2:
+        return np.column_stack([sizes, np.full((len(sizes), 2), np.nan)])
+    if sizes.ndim != 2 or sizes.shape[1] != 4:
+        raise ValueError(f"sizes must be (N, 2) or (N, 4), not {sizes.shape}")
+    return sizes
+
+
+def drawing_key(drawing: Sequence[ArrayLike]) -> bytes | None:
+    """A content key for a drawing (same points → same key), None if it is not numeric."""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        for stroke in drawing:
+            array = np.ascontiguousarray(np.asarray(stroke, dtype=np.float32).reshape(-1, 2))
+            digest.update(array.tobytes())
+            digest.update(b"|")
+    except (TypeError, ValueError):
+        return None
+    return digest.digest()

@@ -2,16 +2,16 @@
 
 The one road from a drawing to an answer (window, `ocrpad-eval`, self-test). The network reads
 the shape; the context layer stored with the model (`ocrpad.reading.context`) adds what the
-writer's history says — their scale and their mix of digits, capitals and small letters — and
-calibrates the odds. A model file without a context layer reads as the bare network.
+writer's history says — their scale, their mix of digits, capitals and small letters, what
+their drawings shaped like this one were read as — and calibrates the odds. A model file
+without a context layer reads as the bare network.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -23,6 +23,8 @@ from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
 from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
+from ocrpad.reading.history import drawing_key, full_geometry
+from ocrpad.reading.likeness import closest, likeness
 
 F64 = NDArray[np.float64]
 Drawing = Sequence[ArrayLike]
@@ -51,7 +53,9 @@ class Reading:
     `height_ratio`: the drawing's height over the writer's usual height (None without history);
     `history_used`: how many earlier drawings informed the answer;
     `below_line`: how far the drawing's bottom is below the writer's baseline (negative: above
-    it), in the writer's usual heights (None when the reader does not know the baseline).
+    it), in the writer's usual heights (None when the reader does not know the baseline);
+    `like_earlier`: what the earlier drawing most like this one was read as (or labelled), and
+    how alike the two are, 0 … 1 (None without history).
     """
 
     label: str
@@ -61,6 +65,7 @@ class Reading:
     height_ratio: float | None = None
     history_used: int = 0
     below_line: float | None = None
+    like_earlier: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class _Seen:
 
     size: Size
     probs: F64  # (C,) the network's probabilities over the model's labels, or the given class
+    logits: F64  # (C,) the network's logits
+    key: bytes  # `drawing_key`
     told: bool = False  # the class was given (`Labelled`)
 
 
@@ -148,16 +155,25 @@ class Reader:
         remembered, so that once it joins the history it costs no second network pass."""
         logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
+        key = drawing_key(strokes) if self.context is not None and size is not None else None
         seen = self._remember(history) if self.context is not None else []
-        key = _key(strokes) if self.context is not None and size is not None else None
         if key is not None and size is not None:
-            self._seen[key] = _Seen(size, _softmax(logits[0]))
+            self._seen[key] = _Seen(size, _softmax(logits[0]), logits[0], key)
             self._trim()
         frame = self._frame(seen, guides)
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
             return self._reading(probs, None, len(seen))
         told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
+        like_earlier = None
+        others = [s for s in seen if s.key != key]  # the drawing itself votes for nothing
+        if others:
+            width = self.context.for_history(told).like_width
+            earlier = np.stack([s.logits for s in others])
+            readings = np.stack([s.probs for s in others])
+            frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
+            index, weight = closest(logits[0], earlier, width)
+            like_earlier = (self.model.labels[int(np.argmax(readings[index]))], weight)
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
@@ -168,17 +184,29 @@ class Reader:
         below = None
         if self.context.knows_place and np.isfinite(frame.base[0]) and height:
             below = (size.bottom - float(frame.base[0])) / height
-        return self._reading(probs, ratio, len(seen), below)
+        return self._reading(probs, ratio, len(seen), below, like_earlier)
 
     def _reading(
-        self, probs: F64, ratio: float | None, used: int, below: float | None = None
+        self,
+        probs: F64,
+        ratio: float | None,
+        used: int,
+        below: float | None = None,
+        like: tuple[str, float] | None = None,
     ) -> Reading:
         best = int(np.argmax(probs))
         label = self.labels[best]
         odds = dict(zip(self.labels, probs, strict=True))
         family = sorted(look_alikes(label, self.labels), key=lambda c: -odds[c])
         return Reading(
-            label, list(self.labels), probs.astype(np.float32), tuple(family), ratio, used, below
+            label,
+            list(self.labels),
+            probs.astype(np.float32),
+            tuple(family),
+            ratio,
+            used,
+            below,
+            like,
         )
 
     # --- many drawings (evaluation) ------------------------------------------------------
@@ -196,7 +224,7 @@ class Reader:
         index into the model's labels when it serves as history as a `Labelled` drawing would
         (−1: read by the network); None: all read by the network."""
         logits = np.asarray(net_logits, dtype=np.float64)
-        geometry = _geometry(np.asarray(sizes, dtype=np.float64))
+        geometry = full_geometry(np.asarray(sizes, dtype=np.float64))
         context = self.context
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
@@ -204,6 +232,7 @@ class Reader:
         probs, told = given(_softmax(logits), classes), classes >= 0
         n = len(logits)
         frame = Frame.empty(context, n)
+        assert frame.like is not None
         mostly_told = np.zeros(n, dtype=bool)  # these rows take the head for labelled history
         for i, rows in enumerate(history):
             rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(geometry[j, 0])]
@@ -214,6 +243,8 @@ class Reader:
                 )
                 frame.scale[i], frame.theta[i], frame.base[i], frame.spread[i] = found[:4]
                 frame.lined[i], frame.has[i] = found[4], 1.0
+                width = context.for_history(bool(mostly_told[i])).like_width
+                frame.like[i] = likeness(logits[i], logits[rows], probs[rows], width)
         sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
         z = context.logits(logits, sized, frame, self._kind)
         if mostly_told.any():
@@ -266,7 +297,7 @@ class Reader:
         """Sizes and class probabilities of the newest usable history drawings: the network's
         reading (cached), or certainty for a `Labelled` drawing whose label the model knows."""
         items = list(history)[-HISTORY_CAP:]
-        keyed = [(_key(_strokes_of(d)), d) for d in items]
+        keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
         missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._seen]
         if missing:
             self._learn(missing)
@@ -279,7 +310,7 @@ class Reader:
             label = drawing.label if isinstance(drawing, Labelled) else None
             if label is not None and label in self._index:
                 told = np.array([self._index[label]])
-                item = _Seen(item.size, given(item.probs[None], told)[0], True)
+                item = replace(item, probs=given(item.probs[None], told)[0], told=True)
             out.append(item)
         return out
 
@@ -299,9 +330,9 @@ class Reader:
             sizes.append((key, size))
             images.append(image)
         if images:
-            probs = _softmax(np.asarray(self.model.logits(np.stack(images)[:, None]), np.float64))
-            for (key, size), p in zip(sizes, probs, strict=True):
-                self._seen[key] = _Seen(size, p)
+            logits = np.asarray(self.model.logits(np.stack(images)[:, None]), np.float64)
+            for (key, size), z in zip(sizes, logits, strict=True):
+                self._seen[key] = _Seen(size, _softmax(z), z, key)
         self._trim()
 
     def _trim(self) -> None:
@@ -311,25 +342,3 @@ class Reader:
 
 def _strokes_of(item: HistoryItem) -> Drawing:
     return item.strokes if isinstance(item, Labelled) else item
-
-
-def _geometry(sizes: F64) -> F64:
-    """(N, 4) geometry from (N, 4) or (N, 2) sizes (top and bottom unknown: NaN)."""
-    if sizes.ndim == 2 and sizes.shape[1] == 2:
-        return np.column_stack([sizes, np.full((len(sizes), 2), np.nan)])
-    if sizes.ndim != 2 or sizes.shape[1] != 4:
-        raise ValueError(f"sizes must be (N, 2) or (N, 4), not {sizes.shape}")
-    return sizes
-
-
-def _key(drawing: Drawing) -> bytes | None:
-    """A content key for a drawing (same points → same key), None if it is not numeric."""
-    digest = hashlib.blake2b(digest_size=16)
-    try:
-        for stroke in drawing:
-            array = np.ascontiguousarray(np.asarray(stroke, dtype=np.float32).reshape(-1, 2))
-            digest.update(array.tobytes())
-            digest.update(b"|")
-    except (TypeError, ValueError):
-        return None
-    return digest.digest()

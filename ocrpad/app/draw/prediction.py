@@ -64,7 +64,9 @@ class Prediction:
     allowed members of the answer's look-alike family, likeliest first; height_ratio: the
     drawing's height over the person's usual height (None without history or guides);
     history_used: how many earlier drawings the reader used; below_line: how far the drawing's
-    bottom is below the person's baseline, in their usual heights (None: unknown).
+    bottom is below the person's baseline, in their usual heights (None: unknown);
+    like_earlier: what the person's earlier drawing most like this one was read as, and how
+    alike they are, 0 … 1 (None without history).
     """
 
     request_id: int
@@ -80,6 +82,7 @@ class Prediction:
     height_ratio: float | None = None
     history_used: int = 0
     below_line: float | None = None
+    like_earlier: tuple[str, float] | None = None
 
     @property
     def confidence(self) -> float:

@@ -27,6 +27,11 @@ def describe(prediction: Prediction) -> str:
     return f"Not sure — maybe:\n{options}"
 
 
+LIKE_SHOWN = 0.5
+"""An earlier drawing at least this alike (`Reading.like_earlier`, 0 … 1) is named in the
+explanation: its vote is then a large part of the likeness term."""
+
+
 def explain(prediction: Prediction) -> str:
     """Why: what the person's earlier drawings said (the confidence line's tooltip)."""
     if prediction.height_ratio is None:
@@ -43,9 +48,13 @@ def explain(prediction: Prediction) -> str:
             if abs(depth) < 0.05
             else f" and ends {abs(depth):.1f}× of it {'below' if depth > 0 else 'above'} your line"
         )
-    return (
+    said = (
         f"This drawing is {prediction.height_ratio:.1f}× your usual height{where} (from {source})."
     )
+    like = prediction.like_earlier
+    if like is not None and like[1] >= LIKE_SHOWN:
+        said += f" It looks like your earlier {like[0]}."
+    return said
 
 
 class PredictionPanel(QWidget):

@@ -124,6 +124,7 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         height_ratio=reading.height_ratio,
         history_used=reading.history_used,
         below_line=reading.below_line,
+        like_earlier=reading.like_earlier,
     )
 
 
