@@ -210,6 +210,7 @@ class _Fit:
     known: I64 | None = None
 
     def head(self, layer: ContextLayer) -> ContextLayer:
+        layer = replace(layer, like_weight=0.0)  # fitted last, with everything else fitted
         net, geometry, rows, y = self.net, self.geometry, self.rows, self.y
         frame = self._with_and_without(layer, rows)
         both_rows, geo = np.r_[rows, rows], np.r_[geometry[rows], geometry[rows]]
