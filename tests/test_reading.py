@@ -345,3 +345,10 @@ def test_a_reading_names_the_earlier_drawing_most_like_it_but_never_itself() -> 
     assert reading.like_earlier is not None and reading.like_earlier[0] == "o"
     assert reading.history_used == 2  # it still counts towards the scale, as before
     assert reader.read(circle(90)).like_earlier is None
+
+
+def test_a_likeness_width_that_is_not_positive_is_named() -> None:
+    model = fitted_model().copy()
+    model.meta = {**model.meta, "reader": {**model.meta["reader"], "like_width": 0.0}}
+    with pytest.raises(ValueError, match="width"):
+        context_of(model)
