@@ -12,7 +12,7 @@ from reading_helpers import bare_model, circle, fitted_model, writers
 from test_cli_train_eval import _save
 
 from ocrpad.cli import eval as eval_cli
-from ocrpad.model import load_model
+from ocrpad.model import Model, load_model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
 from ocrpad.reading import (
@@ -127,6 +127,20 @@ def test_the_context_layer_survives_the_model_file_and_a_grown_model(tmp_path: P
     assert reading.history_used == len(MIXED)
 
 
+def _context_before_and_after_the_file(
+    model: Model, tmp_path: Path
+) -> tuple[ContextLayer, ContextLayer]:
+    """The model's context layer and the one read back from its saved file, each with a head
+    for labelled histories."""
+    layer = context_of(model)
+    assert layer is not None and layer.labelled is not None
+    path = tmp_path / "reader.npz"
+    model.save(path)
+    again = context_of(load_model(path))
+    assert again is not None and again.labelled is not None
+    return layer, again
+
+
 def test_a_damaged_context_layer_is_named() -> None:
     model = fitted_model().copy()
     model.extras["reader.bias"] = np.zeros(5, dtype=np.float32)
@@ -138,12 +152,7 @@ def test_the_head_for_labelled_histories_survives_the_file_and_older_files_read_
     tmp_path: Path,
 ) -> None:
     model = fitted_model()
-    layer = context_of(model)
-    assert layer is not None and layer.labelled is not None
-    path = tmp_path / "reader.npz"
-    model.save(path)
-    again = context_of(load_model(path))
-    assert again is not None and again.labelled is not None
+    layer, again = _context_before_and_after_the_file(model, tmp_path)
     np.testing.assert_allclose(again.labelled.weights, layer.labelled.weights, atol=1e-6)
     assert again.labelled.temperatures is not None
     older = model.copy()  # a file from before the second head: labelled histories use the first
@@ -320,13 +329,9 @@ def test_the_likeness_term_is_fitted_stored_and_older_files_read_without_it(
     tmp_path: Path,
 ) -> None:
     model = fitted_model()
-    layer = context_of(model)
-    assert layer is not None and layer.labelled is not None
-    assert layer.like_width in WIDTHS and layer.labelled.like_width in WIDTHS
-    path = tmp_path / "reader.npz"
-    model.save(path)
-    again = context_of(load_model(path))
-    assert again is not None and again.labelled is not None
+    layer, again = _context_before_and_after_the_file(model, tmp_path)
+    assert layer.like_width in WIDTHS and layer.labelled is not None and again.labelled is not None
+    assert layer.labelled.like_width in WIDTHS
     assert (again.like_weight, again.like_width) == pytest.approx(
         (layer.like_weight, layer.like_width)
     )
@@ -345,6 +350,10 @@ def test_a_reading_names_the_earlier_drawing_most_like_it_but_never_itself() -> 
     assert reading.like_earlier is not None and reading.like_earlier[0] == "o"
     assert reading.history_used == 2  # it still counts towards the scale, as before
     assert reader.read(circle(90)).like_earlier is None
+    # within a character set it is named as a class of that set, never one outside it
+    small = reader.restricted(["o"])
+    assert (small.read(circle(90), history=[circle(52)]).like_earlier or ("",))[0] == "o"
+    assert small.read(circle(90), history=[Labelled(circle(52), "O")]).like_earlier is None
 
 
 def test_a_likeness_width_that_is_not_positive_is_named() -> None:

@@ -81,7 +81,6 @@ def frames(
     as that class, not as the network's reading of it."""
     probs = _readings(logits, known)
     frame = Frame.empty(layer, len(rows))
-    assert frame.like is not None
     for t, i in enumerate(rows.tolist()):
         past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
         if past and np.isfinite(geometry[i, 0]):
@@ -90,8 +89,7 @@ def frames(
             )
             frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
             frame.lined[t], frame.has[t] = found[4], 1.0
-            frame.like[t] = likeness(logits[i], logits[past], probs[past], layer.like_width)
-    return frame
+    return replace(frame, like=likes(layer.like_width, logits, geometry, history, rows, known))
 
 
 def _readings(logits: F64, known: I64 | None) -> F64:
@@ -104,7 +102,7 @@ def _readings(logits: F64, known: I64 | None) -> F64:
 def likes(
     width: float, logits: F64, geometry: F64, history: list[list[int]], rows: I64, known: I64 | None
 ) -> F64:
-    """`Frame.like` (len(rows), C) alone, for the likeness width `width` (as `frames`)."""
+    """`Frame.like` (len(rows), C) for drawings `rows`, with the likeness width `width`."""
     probs = _readings(logits, known)
     out = np.zeros((len(rows), logits.shape[1]))
     for t, i in enumerate(rows.tolist()):

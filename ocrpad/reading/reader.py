@@ -54,8 +54,9 @@ class Reading:
     `history_used`: how many earlier drawings informed the answer;
     `below_line`: how far the drawing's bottom is below the writer's baseline (negative: above
     it), in the writer's usual heights (None when the reader does not know the baseline);
-    `like_earlier`: what the earlier drawing most like this one was read as (or labelled), and
-    how alike the two are, 0 … 1 (None without history).
+    `like_earlier`: what the earlier drawing most like this one was read as (or labelled)
+    among the allowed labels, and how alike the two are, 0 … 1 (None without history, or when
+    it was labelled as a class outside the set).
     """
 
     label: str
@@ -173,7 +174,9 @@ class Reader:
             readings = np.stack([s.probs for s in others])
             frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
             index, weight = closest(logits[0], earlier, width)
-            like_earlier = (self.model.labels[int(np.argmax(readings[index]))], weight)
+            within = readings[index][self._allowed]  # named only as a class of this set
+            if within.max() > 0:
+                like_earlier = (self.labels[int(np.argmax(within))], weight)
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
