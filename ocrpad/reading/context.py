@@ -27,9 +27,10 @@ baseline's wobble, so a wobbly history makes it flat; s (`Frame.lined`: 1 when t
 bottoms line up better than their centres, as on a line of writing, 0 when the centres do, as
 on a free canvas) lets the fit trust position as much as each kind of history earned. The
 temperature T is fitted per character set (letters and digits, symbols, all) and for readings
-with and without history. Every number is fitted (`ocrpad.reading.fit`) and stored in the
-model file under ``reader.*`` keys; files written before position and per-set temperatures
-read as before (no place term, one temperature).
+with and without history. An earlier drawing counts towards the frame as the reader answered
+it — its own reading, with the history it had — rather than as the network alone read it
+(`reads_history`; `ocrpad.reading.rereading`). Every number is fitted
+(`ocrpad.reading.fit`) and stored in the model file under ``reader.*`` keys (`context_file`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,6 +132,9 @@ class ContextLayer:
     like_weight: float = 0.0  # on the likeness term (`reading.likeness`)
     like_width: float = 0.2  # its width
     temperatures: F64 | None = None  # (len(SETS), 2): per set, without / with history
+    # True: an earlier drawing counts as the reader answered it (`reading.rereading`), not
+    # as the network alone read it; files from before that read as before (False)
+    reads_history: bool = False
     # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
 
@@ -312,39 +316,3 @@ class ContextLayer:
             place_sd=usual(self.place_sd),
             labelled=None if self.labelled is None else self.labelled.aligned(labels),
         )
-
-    def to_file(self) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
-        """Arrays (keyed ``reader.NAME``) and JSON metadata for the model file."""
-        arrays: dict[str, NDArray[np.floating[Any]]] = {
-            f"reader.{k}": np.asarray(getattr(self, k), np.float32) for k in ARRAY_KEYS
-        }
-        meta: dict[str, Any] = {
-            "labels": "".join(self.labels),
-            "groups": list(self.groups),
-            "clip": self.clip,
-            "gauss_weight": self.gauss_weight,
-            "mix_weight": self.mix_weight,
-            "logit_scale": self.logit_scale,
-            "temperature": self.temperature,
-            "like_weight": self.like_weight,
-            "like_width": self.like_width,
-        }
-        if self.place_mu is not None and self.place_sd is not None:
-            arrays["reader.place_mu"] = np.asarray(self.place_mu, np.float32)
-            arrays["reader.place_sd"] = np.asarray(self.place_sd, np.float32)
-            meta.update(
-                place_weight=self.place_weight,
-                wobbly_weight=self.wobbly_weight,
-                place_clip=self.place_clip,
-                guide_spread=self.guide_spread,
-            )
-        if self.temperatures is not None:
-            meta["temperatures"] = {
-                s: [float(t) for t in row] for s, row in zip(SETS, self.temperatures, strict=True)
-            }
-        if self.labelled is not None:  # its own head; everything else is this layer's
-            own_arrays, own_meta = self.labelled.to_file()
-            for key in LABELLED_ARRAY_KEYS:
-                arrays[f"reader.labelled.{key}"] = own_arrays[f"reader.{key}"]
-            meta["labelled"] = {k: own_meta[k] for k in LABELLED_META_KEYS if k in own_meta}
-        return arrays, meta

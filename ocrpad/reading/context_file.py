@@ -1,7 +1,8 @@
-"""Reading the context layer back from a model file (`ContextLayer.to_file`'s inverse).
+"""The context layer in a model file: `to_file` writes it, `from_file` reads it back.
 
-Files written before the position term and the per-set temperatures lack their arrays and
-keys; they read as before (no place term, one temperature).
+Files written before the position term, the per-set temperatures or the reader's own reading
+of the history lack their arrays and keys; they read as before (no place term, one
+temperature, the history counted as the network reads it).
 """
 
 from __future__ import annotations
@@ -10,16 +11,57 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ocrpad.reading.context import (
     ARRAY_KEYS,
     LABELLED_ARRAY_KEYS,
+    LABELLED_META_KEYS,
     PLACE_KEYS,
     SETS,
     ContextLayer,
     feature_count,
 )
 from ocrpad.reading.families import GROUPS
+
+
+def to_file(layer: ContextLayer) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
+    """Arrays (keyed ``reader.NAME``) and JSON metadata for the model file."""
+    arrays: dict[str, NDArray[np.floating[Any]]] = {
+        f"reader.{k}": np.asarray(getattr(layer, k), np.float32) for k in ARRAY_KEYS
+    }
+    meta: dict[str, Any] = {
+        "labels": "".join(layer.labels),
+        "groups": list(layer.groups),
+        "clip": layer.clip,
+        "gauss_weight": layer.gauss_weight,
+        "mix_weight": layer.mix_weight,
+        "logit_scale": layer.logit_scale,
+        "temperature": layer.temperature,
+        "like_weight": layer.like_weight,
+        "like_width": layer.like_width,
+    }
+    if layer.reads_history:
+        meta["reads_history"] = True
+    if layer.place_mu is not None and layer.place_sd is not None:
+        arrays["reader.place_mu"] = np.asarray(layer.place_mu, np.float32)
+        arrays["reader.place_sd"] = np.asarray(layer.place_sd, np.float32)
+        meta.update(
+            place_weight=layer.place_weight,
+            wobbly_weight=layer.wobbly_weight,
+            place_clip=layer.place_clip,
+            guide_spread=layer.guide_spread,
+        )
+    if layer.temperatures is not None:
+        meta["temperatures"] = {
+            s: [float(t) for t in row] for s, row in zip(SETS, layer.temperatures, strict=True)
+        }
+    if layer.labelled is not None:  # its own head; everything else is this layer's
+        own_arrays, own_meta = to_file(layer.labelled)
+        for key in LABELLED_ARRAY_KEYS:
+            arrays[f"reader.labelled.{key}"] = own_arrays[f"reader.{key}"]
+        meta["labelled"] = {k: own_meta[k] for k in LABELLED_META_KEYS if k in own_meta}
+    return arrays, meta
 
 
 def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
@@ -63,6 +105,9 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
             )
         for key, default in (("like_weight", 0.0), ("like_width", 0.2)):
             scalars[key] = float(meta.get(key, default))  # files from before the term: none
+        reads_history = meta.get("reads_history", False)
+        if not isinstance(reads_history, bool):
+            raise TypeError(f"reads_history is {reads_history!r}, not true or false")
         temperatures = None
         if "temperatures" in meta:
             temperatures = np.array([[float(t) for t in meta["temperatures"][s]] for s in SETS])
@@ -117,4 +162,5 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         guide_spread=scalars.get("guide_spread", 0.2),
         like_weight=scalars["like_weight"],
         like_width=scalars["like_width"],
+        reads_history=reads_history,
     )

@@ -20,7 +20,10 @@ On the train split, with the same writer split as the network's training (its re
    symbols, all) and for readings with and without history — the network has seen the
    training writers, so its odds there are over-confident; the held-out writers make them
    honest;
-4. steps 2 and 3 again with every history's characters known, for the head that reads
+4. steps 2 and 3 again, with every history drawing counted as the head of steps 2 and 3
+   answers it rather than as the network reads it (`rereading`; `ContextLayer.reads_history`);
+   the temperatures and the report with the history counted as the new head answers it;
+5. steps 2 and 3 again with every history's characters known, for the head that reads
    labelled histories (`ContextLayer.labelled`: the person's saved samples and corrections).
 """
 
@@ -39,10 +42,12 @@ from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
+from ocrpad.reading.context_file import to_file
 from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.head import fit_head, fit_like_weight, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
-from ocrpad.reading.likeness import WIDTHS, likeness
+from ocrpad.reading.likeness import WIDTHS
+from ocrpad.reading.rereading import counted_as, history_frames, likes, reading_history, softmax
 from ocrpad.reading.scoring import expected_calibration_error
 from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
 
@@ -73,43 +78,12 @@ def frames(
     geometry: F64,
     history: list[list[int]],
     rows: I64,
-    known: I64 | None = None,
+    counted: F64,
 ) -> Frame:
-    """The writer's frame for drawings `rows` from their history rows; logits (N, C) and
-    geometry (N, 4) are over the whole data set. `known` (N,): class indices (−1: unknown)
-    for a labelled history (`reader.Labelled`): each history drawing of known class counts
-    as that class, not as the network's reading of it."""
-    probs = _readings(logits, known)
-    frame = Frame.empty(layer, len(rows))
-    for t, i in enumerate(rows.tolist()):
-        past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
-        if past and np.isfinite(geometry[i, 0]):
-            found = layer.writer_frame(
-                geometry[past, 0], probs[past], geometry[past, 3], geometry[past, 2]
-            )
-            frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
-            frame.lined[t], frame.has[t] = found[4], 1.0
-    return replace(frame, like=likes(layer.like_width, logits, geometry, history, rows, known))
-
-
-def _readings(logits: F64, known: I64 | None) -> F64:
-    """(N, C) the network's probabilities, one-hot where `known` (N,) gives the class."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs = e / e.sum(axis=1, keepdims=True)
-    return probs if known is None else given(probs, known)
-
-
-def likes(
-    width: float, logits: F64, geometry: F64, history: list[list[int]], rows: I64, known: I64 | None
-) -> F64:
-    """`Frame.like` (len(rows), C) for drawings `rows`, with the likeness width `width`."""
-    probs = _readings(logits, known)
-    out = np.zeros((len(rows), logits.shape[1]))
-    for t, i in enumerate(rows.tolist()):
-        past = [j for j in history[i] if np.isfinite(geometry[j, 0])]
-        if past and np.isfinite(geometry[i, 0]):
-            out[t] = likeness(logits[i], logits[past], probs[past], width)
-    return out
+    """The writers' frames of drawings `rows` from their history rows, each history drawing
+    counting as `counted` (N, C) says (`rereading`); logits (N, C) and geometry (N, 4) are
+    over the whole data set."""
+    return history_frames(layer, logits, geometry, history, counted, rows)[0]
 
 
 def fit_reader(
@@ -120,11 +94,13 @@ def fit_reader(
     seed: int = 0,
     balance: float = BALANCE,
     place: bool = True,
+    reads_history: bool = True,
     progress: Progress = print,
 ) -> tuple[Model, dict[str, Any]]:
     """A copy of `model` carrying a fitted context layer, and a report of held-out figures.
     `balance`: see `fit_head` and `BALANCE`; `place`: fit the position term (False: size and
-    mix only, as before it existed)."""
+    mix only, as before it existed); `reads_history`: count each earlier drawing as the reader
+    answered it (`rereading`; False: as the network reads it, as before that existed)."""
     start = time.perf_counter()
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
@@ -169,18 +145,33 @@ def fit_reader(
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y, held_y = keep[y_all[keep] >= 0], held[y_all[held] >= 0]
-    fit = _Fit(net, geometry, history, y_all, keep_y, held_y, data.writers, seed, balance, place)
+    network, unknown = softmax(net), np.full(len(net), -1)
+    free = free_canvas(geometry, data.writers, np.random.default_rng(seed))
+    fit = _Fit(
+        *(net, geometry, history, y_all, keep_y, held_y, data.writers, seed, balance, place),
+        *(network, free, network),
+    )
     first = fit.temperatures(fit.head(layer), model)
+    if reads_history:  # again, each earlier drawing counted as that reader answered it
+        progress("fitting it again with earlier drawings counted as the reader answered them")
+        reader = reading_history(first)
+        answers = counted_as(reader, net, geometry, history, unknown)
+        fit = fit.counting(answers, free, counted_as(reader, net, free, history, unknown))
+        first = fit.temperatures(reading_history(fit.head(layer)), model)
+        # the temperatures and the report with the history counted as this head answers it
+        fit = replace(fit, counted=counted_as(first, net, geometry, history, unknown))
+        first = fit.temperatures(first, model)
     # a second head for histories whose characters are known (`reader.Labelled`): fitting one
     # head on both kinds cost the unlabelled figure (model card)
     progress("fitting it again for histories of labelled drawings")
-    told = replace(fit, known=y_all)
+    labels = given(network, y_all)
+    told = fit.counting(labels, free, labels)
     labelled = told.temperatures(told.head(first), model)
-    layer = replace(first, labelled=labelled)
+    layer = replace(first, labelled=replace(labelled, reads_history=first.reads_history))
     report = fit.report(first, time.perf_counter() - start)
     report["with_labelled_history"] = told.report(labelled, 0.0)["with_history"]
     out = model.copy()
-    arrays, meta = layer.to_file()
+    arrays, meta = to_file(layer)
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
     out.meta = {**out.meta, "reader": {**meta, "fit": report}}
     return out, report
@@ -205,7 +196,14 @@ class _Fit:
     seed: int
     balance: float
     place: bool
-    known: I64 | None = None
+    counted: F64  # (N, C) how each drawing counts as another's history (`counted_as`)
+    free: F64  # (N, 4) the geometry as on a free canvas (`usual.free_canvas`)
+    counted_free: F64  # (N, C) `counted` with that geometry
+
+    def counting(self, counted: F64, free: F64, counted_free: F64) -> _Fit:
+        """The same fit with the history counted as `counted` (N, C) says, and on a free
+        canvas (geometry `free`) as `counted_free` says."""
+        return replace(self, counted=counted, free=free, counted_free=counted_free)
 
     def head(self, layer: ContextLayer) -> ContextLayer:
         layer = replace(layer, like_weight=0.0)  # fitted last, with everything else fitted
@@ -228,7 +226,7 @@ class _Fit:
         both_rows, geo = np.r_[rows, rows], np.r_[self.geometry[rows], self.geometry[rows]]
         best: tuple[float, ContextLayer] | None = None
         for width in WIDTHS:
-            like = likes(width, self.net, self.geometry, self.history, rows, self.known)
+            like = likes(width, self.net, self.geometry, self.history, self.counted, rows)
             trial = replace(frame, like=np.r_[like, np.zeros_like(like)])
             fitted, loss = fit_like_weight(
                 replace(layer, like_width=width), self.net[both_rows], geo, trial, self.y[both_rows]
@@ -243,8 +241,8 @@ class _Fit:
         net, geometry, rows, y = self.net, self.geometry, self.rows, self.y
         both_rows = np.r_[rows, rows]
         # how much a history of centred drawings says: with a free canvas's too
-        free = free_canvas(geometry, self.writers, np.random.default_rng(self.seed))
-        canvas = frames(layer, net, free, self.history, rows, self.known)
+        free = self.free
+        canvas = frames(layer, net, free, self.history, rows, self.counted_free)
         n = len(rows)
         real = Frame(*(getattr(frame, k)[:n] for k in _FRAME_FIELDS))
         both = Frame(*(np.r_[getattr(real, k), getattr(canvas, k)] for k in _FRAME_FIELDS))
@@ -267,7 +265,7 @@ class _Fit:
             "held_out_drawings": int(n),
             "seconds": round(seconds, 1),
             "temperature": layer.temperature,
-            "temperatures": layer.to_file()[1].get("temperatures"),
+            "temperatures": to_file(layer)[1].get("temperatures"),
         }
         for name, part in (("with_history", slice(0, n)), ("without_history", slice(n, 2 * n))):
             e = np.exp(z[part] - z[part].max(axis=1, keepdims=True))
@@ -280,7 +278,7 @@ class _Fit:
 
     def _with_and_without(self, layer: ContextLayer, rows: I64) -> Frame:
         """The frames of drawings `rows` with their history, then (as many) without."""
-        frame = frames(layer, self.net, self.geometry, self.history, rows, self.known)
+        frame = frames(layer, self.net, self.geometry, self.history, rows, self.counted)
         none = Frame.empty(layer, len(rows))
         return Frame(*(np.r_[getattr(frame, k), getattr(none, k)] for k in _FRAME_FIELDS))
 

@@ -9,26 +9,25 @@ without a context layer reads as the bare network.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
-from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
+from ocrpad.preprocess import render_params_of, render_strokes
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_kind
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
-from ocrpad.reading.geometry import Size, WritingGuides, guide_scale, size_of
+from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of
 from ocrpad.reading.history import drawing_key, full_geometry
 from ocrpad.reading.likeness import closest, likeness
+from ocrpad.reading.memory import Memory, Seen
+from ocrpad.reading.rereading import counted_as, read_all, softmax
 
 F64 = NDArray[np.float64]
 Drawing = Sequence[ArrayLike]
-CACHE_SIZE: Final = 512  # history drawings remembered (size + network probabilities)
 
 
 @dataclass(frozen=True)
@@ -69,17 +68,6 @@ class Reading:
     like_earlier: tuple[str, float] | None = None
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """What the reader keeps of one earlier drawing."""
-
-    size: Size
-    probs: F64  # (C,) the network's probabilities over the model's labels, or the given class
-    logits: F64  # (C,) the network's logits
-    key: bytes  # `drawing_key`
-    told: bool = False  # the class was given (`Labelled`)
-
-
 def context_of(model: Model) -> ContextLayer | None:
     """The model's fitted context layer aligned to its labels, or None if it has none.
 
@@ -89,11 +77,6 @@ def context_of(model: Model) -> ContextLayer | None:
     if not isinstance(meta, dict):
         return None
     return from_file(model.extras, meta).aligned(model.labels)
-
-
-def _softmax(z: F64) -> F64:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return np.asarray(e / e.sum(axis=-1, keepdims=True))
 
 
 class Reader:
@@ -106,7 +89,7 @@ class Reader:
         self._allowed = restrict(model.labels, None if charset is None else list(charset))
         self.labels = [model.labels[i] for i in self._allowed]
         self._kind = set_kind(self.labels)
-        self._seen: OrderedDict[bytes, _Seen | None] = OrderedDict()
+        self._memory = Memory()
         self._index = {c: i for i, c in enumerate(model.labels)}
 
     def restricted(self, charset: Iterable[str] | None) -> Reader:
@@ -120,7 +103,7 @@ class Reader:
         other._allowed = restrict(self.model.labels, None if charset is None else list(charset))
         other.labels = [self.model.labels[i] for i in other._allowed]
         other._kind = set_kind(other.labels)
-        other._seen, other._index = self._seen, self._index
+        other._memory, other._index = self._memory, self._index
         return other
 
     def remember(self, history: Sequence[HistoryItem]) -> int:
@@ -158,25 +141,17 @@ class Reader:
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         key = drawing_key(strokes) if self.context is not None and size is not None else None
         seen = self._remember(history) if self.context is not None else []
-        if key is not None and size is not None:
-            self._seen[key] = _Seen(size, _softmax(logits[0]), logits[0], key)
-            self._trim()
-        frame = self._frame(seen, guides)
+        mine = (
+            None if key is None or size is None else Seen(size, softmax(logits[0]), logits[0], key)
+        )
+        if mine is not None:
+            self._memory.put(mine.key, mine)
+        frame, told, like_earlier = self._context_frame(logits, key, seen, guides)
+        if mine is not None:
+            self._answered(mine, frame, told)
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
             return self._reading(probs, None, len(seen))
-        told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
-        like_earlier = None
-        others = [s for s in seen if s.key != key]  # the drawing itself votes for nothing
-        if others:
-            width = self.context.for_history(told).like_width
-            earlier = np.stack([s.logits for s in others])
-            readings = np.stack([s.probs for s in others])
-            frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
-            index, weight = closest(logits[0], earlier, width)
-            within = readings[index][self._allowed]  # named only as a class of this set
-            if within.max() > 0:
-                like_earlier = (self.labels[int(np.argmax(within))], weight)
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
@@ -188,6 +163,40 @@ class Reader:
         if self.context.knows_place and np.isfinite(frame.base[0]) and height:
             below = (size.bottom - float(frame.base[0])) / height
         return self._reading(probs, ratio, len(seen), below, like_earlier)
+
+    def _context_frame(
+        self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
+    ) -> tuple[Frame | None, bool, tuple[str, float] | None]:
+        """For a drawing with network logits (1, C) and `seen` its history: the writer's frame
+        with the likeness votes (None: no frame), whether the history is mostly labelled, and
+        the earlier drawing most like it (`Reading.like_earlier`)."""
+        frame = self._frame(seen, guides)
+        told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
+        others = [s for s in seen if s.key != key]  # the drawing itself votes for nothing
+        if self.context is None or frame is None or not others:
+            return frame, told, None
+        width = self.context.for_history(told).like_width
+        earlier = np.stack([s.logits for s in others])
+        readings = np.stack([s.probs for s in others])
+        frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
+        index, weight = closest(logits[0], earlier, width)
+        within = readings[index][self._allowed]  # named only as a class of this set
+        like_earlier = (self.labels[int(np.argmax(within))], weight) if within.max() > 0 else None
+        return frame, told, like_earlier
+
+    def _answered(self, item: Seen, frame: Frame | None, told: bool) -> Seen:
+        """`item` (not labelled) as it counts as history once the reader has answered it with
+        `frame` (None: without history), remembered; unchanged unless the context layer
+        `reads_history`. The answer is over every class, whatever this reader's set."""
+        if self.context is None or not self.context.reads_history:
+            return item
+        geometry = np.array([item.size.geometry()])
+        if frame is None:
+            frame, geometry = Frame.empty(self.context, 1), np.zeros((1, 4))
+        z = self.context.for_history(told).logits(item.logits[None], geometry, frame, "all")
+        done = replace(item, probs=softmax(z[0]), answered=True)
+        self._memory.put(item.key, done)
+        return done
 
     def _reading(
         self,
@@ -232,27 +241,8 @@ class Reader:
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
         classes = np.full(len(logits), -1) if known is None else np.asarray(known, np.int64)
-        probs, told = given(_softmax(logits), classes), classes >= 0
-        n = len(logits)
-        frame = Frame.empty(context, n)
-        assert frame.like is not None
-        mostly_told = np.zeros(n, dtype=bool)  # these rows take the head for labelled history
-        for i, rows in enumerate(history):
-            rows = [j for j in list(rows)[-HISTORY_CAP:] if np.isfinite(geometry[j, 0])]
-            if rows and np.isfinite(geometry[i, 0]):
-                mostly_told[i] = 2 * told[rows].sum() >= len(rows)
-                found = context.writer_frame(
-                    geometry[rows, 0], probs[rows], geometry[rows, 3], geometry[rows, 2]
-                )
-                frame.scale[i], frame.theta[i], frame.base[i], frame.spread[i] = found[:4]
-                frame.lined[i], frame.has[i] = found[4], 1.0
-                width = context.for_history(bool(mostly_told[i])).like_width
-                frame.like[i] = likeness(logits[i], logits[rows], probs[rows], width)
-        sized = np.column_stack([np.nan_to_num(geometry[:, :2]), geometry[:, 2:]])
-        z = context.logits(logits, sized, frame, self._kind)
-        if mostly_told.any():
-            z_told = context.for_history(True).logits(logits, sized, frame, self._kind)
-            z[mostly_told] = z_told[mostly_told]
+        counted = counted_as(context, logits, geometry, history, classes)
+        z = read_all(context, logits, geometry, history, counted, classes >= 0, self._kind)
         return self._restricted(z).astype(np.float32)
 
     # --- internals -----------------------------------------------------------------------
@@ -269,9 +259,9 @@ class Reader:
         return context.logits(logits, geometry, frame, self._kind)
 
     def _restricted(self, z: F64) -> F64:
-        return _softmax(z[:, self._allowed])
+        return softmax(z[:, self._allowed])
 
-    def _frame(self, seen: list[_Seen], guides: WritingGuides | None) -> Frame | None:
+    def _frame(self, seen: list[Seen], guides: WritingGuides | None) -> Frame | None:
         """The writer's frame (one row) from the guides and/or history, or None."""
         context = self.context
         if context is None:
@@ -296,51 +286,30 @@ class Reader:
         one = np.ones(1)
         return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
 
-    def _remember(self, history: Sequence[HistoryItem]) -> list[_Seen]:
+    def _remember(self, history: Sequence[HistoryItem]) -> list[Seen]:
         """Sizes and class probabilities of the newest usable history drawings: the network's
         reading (cached), or certainty for a `Labelled` drawing whose label the model knows."""
         items = list(history)[-HISTORY_CAP:]
         keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
-        missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._seen]
+        missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._memory]
         if missing:
-            self._learn(missing)
+            self._memory.learn(self.model, self.render_params, missing)
         out = []
         for k, drawing in keyed:
-            item = self._seen.get(k) if k is not None else None
+            item = self._memory.get(k) if k is not None else None
             if item is None:
                 continue
-            self._seen.move_to_end(k)  # type: ignore[arg-type]
             label = drawing.label if isinstance(drawing, Labelled) else None
             if label is not None and label in self._index:
                 told = np.array([self._index[label]])
                 item = replace(item, probs=given(item.probs[None], told)[0], told=True)
             out.append(item)
+        if self.context is not None and self.context.reads_history:
+            for index, item in enumerate(out):  # answered after the drawings before it
+                if not (item.told or item.answered):
+                    found = self._context_frame(item.logits[None], item.key, out[:index], None)
+                    out[index] = self._answered(item, found[0], found[1])
         return out
-
-    def _learn(self, drawings: list[tuple[bytes, Drawing]]) -> None:
-        """Render and read new history drawings in one batch; junk is remembered as None."""
-        sizes: list[tuple[bytes, Size]] = []
-        images = []
-        for key, drawing in drawings:
-            try:
-                size = size_of(drawing)
-                image = render_strokes(drawing, self.render_params) if size else None
-            except (EmptyDrawingError, ValueError):
-                size = image = None
-            if size is None or image is None:
-                self._seen[key] = None
-                continue
-            sizes.append((key, size))
-            images.append(image)
-        if images:
-            logits = np.asarray(self.model.logits(np.stack(images)[:, None]), np.float64)
-            for (key, size), z in zip(sizes, logits, strict=True):
-                self._seen[key] = _Seen(size, _softmax(z), z, key)
-        self._trim()
-
-    def _trim(self) -> None:
-        while len(self._seen) > CACHE_SIZE:
-            self._seen.popitem(last=False)
 
 
 def _strokes_of(item: HistoryItem) -> Drawing:

@@ -1,0 +1,80 @@
+"""What a reader remembers of earlier drawings, so that a drawing read once costs no second
+network pass when it joins the history."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ocrpad.model import Model
+from ocrpad.preprocess import EmptyDrawingError, RenderParams, render_strokes
+from ocrpad.reading.geometry import Size, size_of
+from ocrpad.reading.rereading import softmax
+
+F64 = NDArray[np.float64]
+Drawing = Sequence[ArrayLike]
+CACHE_SIZE: Final = 512  # earlier drawings remembered
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the reader keeps of one earlier drawing."""
+
+    size: Size
+    probs: F64  # (C,) how it counts as history, over the model's labels: the network's
+    # probabilities, the reader's answer (`answered`) or the given class (`told`)
+    logits: F64  # (C,) the network's logits
+    key: bytes  # `history.drawing_key`
+    told: bool = False  # the class was given (`reader.Labelled`)
+    answered: bool = False  # probs are the reader's answer (`ContextLayer.reads_history`)
+
+
+class Memory:
+    """Earlier drawings by `drawing_key`, the most recently used last, at most `CACHE_SIZE`;
+    a drawing without usable ink is remembered as None."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[bytes, Seen | None] = OrderedDict()
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._items
+
+    def get(self, key: bytes) -> Seen | None:
+        """The drawing remembered under `key` (None: junk or unknown), now the most recent."""
+        if key not in self._items:
+            return None
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: bytes, item: Seen | None) -> None:
+        self._items[key] = item
+        self._items.move_to_end(key)
+        while len(self._items) > CACHE_SIZE:
+            self._items.popitem(last=False)
+
+    def learn(
+        self, model: Model, params: RenderParams, drawings: list[tuple[bytes, Drawing]]
+    ) -> None:
+        """Render new drawings and read them with the network in one batch."""
+        sizes: list[tuple[bytes, Size]] = []
+        images = []
+        for key, drawing in drawings:
+            try:
+                size = size_of(drawing)
+                image = render_strokes(drawing, params) if size else None
+            except (EmptyDrawingError, ValueError):
+                size = image = None
+            if size is None or image is None:
+                self.put(key, None)
+                continue
+            sizes.append((key, size))
+            images.append(image)
+        if images:
+            logits = np.asarray(model.logits(np.stack(images)[:, None]), np.float64)
+            for (key, size), z in zip(sizes, logits, strict=True):
+                self.put(key, Seen(size, softmax(z), z, key))
