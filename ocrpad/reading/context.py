@@ -64,7 +64,7 @@ def feature_count(groups: int) -> int:
     return 3 + groups + 1
 
 
-def given(probs: F64, known: NDArray[np.int64]) -> F64:
+def given(probs: NDArray[np.floating], known: NDArray[np.int64]) -> F64:
     """Class probabilities (N, C) with each drawing whose class is `known` (N,; −1: not
     known) put wholly on that class, as a labelled history drawing counts (`reader.Labelled`)."""
     out = np.array(probs, dtype=np.float64)

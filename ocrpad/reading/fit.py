@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
+from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
@@ -47,7 +48,7 @@ from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.head import fit_head, fit_like_weight, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.likeness import WIDTHS
-from ocrpad.reading.rereading import counted_as, history_frames, likes, reading_history, softmax
+from ocrpad.reading.rereading import counted_as, history_frames, likes, reading_history
 from ocrpad.reading.scoring import expected_calibration_error
 from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
 
@@ -145,11 +146,21 @@ def fit_reader(
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y, held_y = keep[y_all[keep] >= 0], held[y_all[held] >= 0]
-    network, unknown = softmax(net), np.full(len(net), -1)
+    network, unknown = np.asarray(softmax(net), np.float64), np.full(len(net), -1)
     free = free_canvas(geometry, data.writers, np.random.default_rng(seed))
     fit = _Fit(
-        *(net, geometry, history, y_all, keep_y, held_y, data.writers, seed, balance, place),
-        *(network, free, network),
+        net,
+        geometry,
+        history,
+        y_all,
+        keep_y,
+        held_y,
+        seed,
+        balance,
+        place,
+        counted=network,
+        free=free,
+        counted_free=network,
     )
     first = fit.temperatures(fit.head(layer), model)
     if reads_history:  # again, each earlier drawing counted as that reader answered it
@@ -182,9 +193,10 @@ _FRAME_FIELDS = ("scale", "theta", "base", "spread", "lined", "has", "like")
 
 @dataclass(frozen=True)
 class _Fit:
-    """The head's fit on the training writers' histories (read as the network reads them, or
-    with their characters `known`), its temperatures and its report on the held-out writers.
-    Arrays indexed by drawing are over the whole data set."""
+    """The head's fit on the training writers' histories (each history drawing counted as
+    `counted` says: the network's reading, a reader's answer or its known class), its
+    temperatures and its report on the held-out writers. Arrays indexed by drawing are over
+    the whole data set."""
 
     net: F64  # (N, C) the network's logits
     geometry: F64  # (N, 4) `stroke_geometry`
@@ -192,7 +204,6 @@ class _Fit:
     y: I64  # (N,) class index, -1 outside the model's labels
     rows: I64  # the training writers' drawings of known class
     held: I64  # the held-out writers' drawings of known class
-    writers: NDArray[Any]
     seed: int
     balance: float
     place: bool

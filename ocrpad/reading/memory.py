@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
+from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import EmptyDrawingError, RenderParams, render_strokes
 from ocrpad.reading.geometry import Size, size_of
-from ocrpad.reading.rereading import softmax
 
 F64 = NDArray[np.float64]
 Drawing = Sequence[ArrayLike]
@@ -76,5 +76,6 @@ class Memory:
             images.append(image)
         if images:
             logits = np.asarray(model.logits(np.stack(images)[:, None]), np.float64)
-            for (key, size), z in zip(sizes, logits, strict=True):
-                self.put(key, Seen(size, softmax(z), z, key))
+            probs = softmax(logits)
+            for (key, size), z, p in zip(sizes, logits, probs, strict=True):
+                self.put(key, Seen(size, p, z, key))

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.model import Model
+from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of, render_strokes
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_kind
 from ocrpad.reading.context_file import from_file
@@ -24,7 +25,7 @@ from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of
 from ocrpad.reading.history import drawing_key, full_geometry
 from ocrpad.reading.likeness import closest, likeness
 from ocrpad.reading.memory import Memory, Seen
-from ocrpad.reading.rereading import counted_as, read_all, softmax
+from ocrpad.reading.rereading import counted_as, read_all
 
 F64 = NDArray[np.float64]
 Drawing = Sequence[ArrayLike]
@@ -142,7 +143,7 @@ class Reader:
         key = drawing_key(strokes) if self.context is not None and size is not None else None
         seen = self._remember(history) if self.context is not None else []
         mine = (
-            None if key is None or size is None else Seen(size, softmax(logits[0]), logits[0], key)
+            None if key is None or size is None else Seen(size, softmax(logits)[0], logits[0], key)
         )
         if mine is not None:
             self._memory.put(mine.key, mine)
@@ -194,7 +195,7 @@ class Reader:
         if frame is None:
             frame, geometry = Frame.empty(self.context, 1), np.zeros((1, 4))
         z = self.context.for_history(told).logits(item.logits[None], geometry, frame, "all")
-        done = replace(item, probs=softmax(z[0]), answered=True)
+        done = replace(item, probs=softmax(z)[0], answered=True)
         self._memory.put(item.key, done)
         return done
 
@@ -259,7 +260,7 @@ class Reader:
         return context.logits(logits, geometry, frame, self._kind)
 
     def _restricted(self, z: F64) -> F64:
-        return softmax(z[:, self._allowed])
+        return np.asarray(softmax(z[:, self._allowed]), np.float64)
 
     def _frame(self, seen: list[Seen], guides: WritingGuides | None) -> Frame | None:
         """The writer's frame (one row) from the guides and/or history, or None."""
@@ -287,8 +288,10 @@ class Reader:
         return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
 
     def _remember(self, history: Sequence[HistoryItem]) -> list[Seen]:
-        """Sizes and class probabilities of the newest usable history drawings: the network's
-        reading (cached), or certainty for a `Labelled` drawing whose label the model knows."""
+        """Sizes and class probabilities of the newest usable history drawings: the reader's
+        answer when the context layer `reads_history` (a drawing it never answered is answered
+        now, after the ones before it), else the network's reading (both cached), or certainty
+        for a `Labelled` drawing whose label the model knows."""
         items = list(history)[-HISTORY_CAP:]
         keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
         missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._memory]

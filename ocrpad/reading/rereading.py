@@ -24,6 +24,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.nn.functional import softmax
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given
 from ocrpad.reading.likeness import likeness
 
@@ -32,12 +33,6 @@ I64 = NDArray[np.int64]
 Rows = Sequence[Sequence[int]]
 PASSES: Final = 2
 """Reads of a whole data set before its answers count as history (see the module's text)."""
-
-
-def softmax(z: F64) -> F64:
-    """Row-wise softmax of (N, C) logits."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return np.asarray(e / e.sum(axis=-1, keepdims=True))
 
 
 def usable(history: Sequence[int], geometry: F64) -> list[int]:
