@@ -41,10 +41,10 @@ INFERENCE_CHUNK_BYTES = 1 << 22
 """The same for inference's im2col chunks (``infer_cl``). 4 MB measured best for every layer
 of the shipped network on a 2-core AMD EPYC with the Haswell kernel (batch 256, the sizes
 interleaved: the whole pass 96 ms against 106 at 2 MB, 100 at 3 MB and 97 at 6 MB; the
-32-channel 28x28 layer 36.9 ms against 40.3 at 2 MB), since a larger product runs nearer the
-peak than the columns gain from staying in the 512 KB L2. Convolutions that run from row windows (``conv_rows``) take that module's chunks
-in inference too: 3 MB measured best there (batch 256, 0.87 of the im2col path's time,
-against 0.90 at 2 MB and 1.04 at 1 MB)."""
+32-channel 28x28 layer 36.9 ms against 40.3 at 2 MB): a larger product runs nearer the peak,
+which gains more than columns that stay in the 512 KB L2. Convolutions that run from row
+windows (``conv_rows``) take that module's chunks in inference too: 3 MB measured best there
+(batch 256, 0.87 of the im2col path's time, against 0.90 at 2 MB and 1.04 at 1 MB)."""
 
 ROWS_MIN_INFERENCE_BATCH = 16
 """Inference batches of at least this many images compute the layers that ``rows_fit`` from
