@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ocrpad.charsets import default_charset
-from ocrpad.data.unipen import load_unipen
+from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.model import load_model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
@@ -43,3 +45,34 @@ def test_the_shipped_readers_odds_are_honest_on_held_out_writers(unipen_dir: Pat
     # shipped model: 0.032 on these 50 writers (0.012 on the whole test split)
     assert expected_calibration_error(together, truth) < 0.04
     assert expected_calibration_error(alone, truth) < expected_calibration_error(bare, truth)
+
+
+@pytest.mark.data
+def test_the_shipped_reader_does_not_care_what_units_a_tablet_reports(unipen_dir: Path) -> None:
+    """Another tablet may count in hundredths of a millimetre or in screen pixels, and put
+    its origin anywhere: each writer's points scaled by their own factor and moved must
+    read as before, with and without history."""
+    test = load_unipen(unipen_dir / "unipen-test.npz", images=False)
+    chosen = np.random.default_rng(2).choice(np.unique(test.writers), 12, replace=False)
+    data = test.subset(np.flatnonzero(np.isin(test.writers, chosen)))
+    names, writer_of = np.unique(data.writers, return_inverse=True)
+    factors = np.geomspace(0.02, 50.0, len(names))  # per writer
+    drawing_of_point = np.repeat(
+        np.arange(len(data)), np.diff(data.stroke_offsets[data.sample_offsets])
+    )
+    per_point = factors[writer_of][drawing_of_point][:, None]
+    moved = replace(data, points=(data.points * per_point + 30_000.0).astype(np.float32))
+    model = load_model()
+    reader = Reader(model, charset=default_charset(model.labels))
+    history = session_history(data.writers)
+
+    def read(d: StrokeDataset, with_history: bool) -> NDArray[np.float32]:
+        images = d.render_all(render_params_of(model.meta))[:, None]
+        sizes = stroke_geometry(d.points, d.stroke_offsets, d.sample_offsets)
+        return reader.read_batch(model.logits(images), sizes, history if with_history else None)
+
+    for with_history in (False, True):
+        before, after = read(data, with_history), read(moved, with_history)
+        same = before.argmax(1) == after.argmax(1)
+        assert same.mean() >= 0.99, f"with history: {with_history}"
+        assert float(np.median(np.abs(before - after).max(axis=1))) < 1e-3
