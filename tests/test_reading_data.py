@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from ocrpad.charsets import default_charset
-from ocrpad.data.unipen import StrokeDataset, load_unipen
+from ocrpad.cli.eval import read_all
+from ocrpad.data.unipen import load_unipen
 from ocrpad.model import load_model
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
@@ -63,16 +63,10 @@ def test_the_shipped_reader_does_not_care_what_units_a_tablet_reports(unipen_dir
     per_point = factors[writer_of][drawing_of_point][:, None]
     moved = replace(data, points=(data.points * per_point + 30_000.0).astype(np.float32))
     model = load_model()
-    reader = Reader(model, charset=default_charset(model.labels))
-    history = session_history(data.writers)
-
-    def read(d: StrokeDataset, with_history: bool) -> NDArray[np.float32]:
-        images = d.render_all(render_params_of(model.meta))[:, None]
-        sizes = stroke_geometry(d.points, d.stroke_offsets, d.sample_offsets)
-        return reader.read_batch(model.logits(images), sizes, history if with_history else None)
-
-    for with_history in (False, True):
-        before, after = read(data, with_history), read(moved, with_history)
+    allowed = default_charset(model.labels)
+    for history in (None, session_history(data.writers)):
+        before = read_all(model, data, allowed, history)
+        after = read_all(model, moved, allowed, history)
         same = before.argmax(1) == after.argmax(1)
-        assert same.mean() >= 0.99, f"with history: {with_history}"
+        assert same.mean() >= 0.99, f"with history: {history is not None}"
         assert float(np.median(np.abs(before - after).max(axis=1))) < 1e-3
