@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
-from ocrpad.app.draw.prediction_panel import explain
+from ocrpad.app.draw.prediction_panel import COARSE_SHOWN, explain
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME
 from ocrpad.data.samples import SampleStore
@@ -30,10 +30,12 @@ def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
     win.close()
 
 
-def _circle(canvas: Canvas, bottom: float, height: float) -> list[tuple[float, float]]:
+def _circle(
+    canvas: Canvas, bottom: float, height: float, points: int = 40
+) -> list[tuple[float, float]]:
     """A round stroke in canvas units (standing on `bottom`), as widget points."""
     scale, dx, dy = canvas.widget_transform()
-    t = np.linspace(0.0, 2 * np.pi, 40)
+    t = np.linspace(0.0, 2 * np.pi, points)
     r = height / 2
     xs, ys = 500 + 0.85 * r * np.sin(t), bottom - r - r * np.cos(t)
     return [(float(x) * scale + dx, float(y) * scale + dy) for x, y in zip(xs, ys, strict=True)]
@@ -170,3 +172,20 @@ def test_the_tooltip_says_where_the_drawing_sits_against_the_persons_line() -> N
         )
 
     assert "It looks like your earlier q." in liked(0.9) and "earlier" not in liked(0.1)
+
+
+def test_a_drawing_of_few_points_is_read_as_a_coarse_trace(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Eight mouse positions round a circle, as a fast mouse gives: the reader takes the
+    correction for coarse traces and the tooltip says so; forty positions do not."""
+    canvas = window.draw.canvas
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(canvas, _circle(canvas, 700, 400, points=8))
+    coarse = blocker.args[0]
+    assert coarse.coarse_trace is not None and coarse.coarse_trace > COARSE_SHOWN
+    assert "few points" in window.draw.panel.confidence.toolTip()
+    _clear(window, qtbot)
+    dense = _draw(window, qtbot)
+    assert dense.coarse_trace is not None and dense.coarse_trace < 0.2  # type: ignore[attr-defined]
+    assert "few points" not in window.draw.panel.confidence.toolTip()

@@ -13,6 +13,7 @@ starting at 0), as `render_flat` does.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -149,13 +150,42 @@ def coarsen_randomly(
     return resample_strokes(points, offsets, n)
 
 
-def coarse_dataset(data: StrokeDataset, n: int = 8, *, join: bool = True) -> StrokeDataset:
-    """Every drawing of `data` as `coarse_trace` makes it (same labels, writers, order)."""
+def coarse_dataset(
+    data: StrokeDataset,
+    n: int | tuple[int, int] = 8,
+    *,
+    join: bool = True,
+    rng: np.random.Generator | None = None,
+) -> StrokeDataset:
+    """Every drawing of `data` as `coarse_trace` makes it (same labels, writers, order). `n`:
+    the points of every drawing, or (fewest, most), drawn for each drawing from `rng`."""
+    if isinstance(n, int):
+        low = high = n
+    else:
+        low, high = n
+    if low < 1 or high < low:
+        raise ValueError(f"the points per drawing must be a positive range, not {n}")
+    draw = rng if rng is not None else np.random.default_rng(0)
+
+    def coarsen(points: FloatArray, offsets: IntArray) -> tuple[FloatArray, IntArray]:
+        count = low if low == high else int(draw.integers(low, high + 1))
+        return coarse_trace(points, offsets, count, join=join)
+
+    how = f"{low}" if low == high else f"{low}–{high}"
+    return _each_drawing(data, coarsen, f"coarse {how} points{', joined' if join else ''}")
+
+
+def _each_drawing(
+    data: StrokeDataset,
+    change: Callable[[FloatArray, IntArray], tuple[FloatArray, IntArray]],
+    how: str,
+) -> StrokeDataset:
+    """`data` with every drawing's flat trace replaced by `change(points, offsets)`."""
     pieces: list[FloatArray] = []
     stroke_lengths: list[NDArray[np.int64]] = []
     strokes_per_sample = np.zeros(len(data), dtype=np.int64)
     for i in range(len(data)):
-        q, offs = coarse_trace(*data.flat(i), n, join=join)
+        q, offs = change(*data.flat(i))
         pieces.append(q)
         stroke_lengths.append(np.diff(offs))
         strokes_per_sample[i] = len(offs) - 1
@@ -166,5 +196,5 @@ def coarse_dataset(data: StrokeDataset, n: int = 8, *, join: bool = True) -> Str
         stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         sample_offsets=np.concatenate([[0], np.cumsum(strokes_per_sample)]).astype(np.int64),
         images=None,
-        source=f"{data.source} (coarse {n} points{', joined' if join else ''})",
+        source=f"{data.source} ({how})",
     )

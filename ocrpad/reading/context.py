@@ -43,6 +43,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.reading.device import DeviceCorrection
 from ocrpad.reading.families import family_table, group_of
 
 F64 = NDArray[np.float64]
@@ -135,12 +136,23 @@ class ContextLayer:
     # True: an earlier drawing counts as the reader answered it (`reading.rereading`), not
     # as the network alone read it; files from before that read as before (False)
     reads_history: bool = False
+    # what a coarse trace's network logits lack (`reading.device`); None: no correction
+    device: DeviceCorrection | None = None
     # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
 
     def for_history(self, labelled: bool) -> ContextLayer:
         """The head for a history that is mostly labelled (True) or read by the network."""
         return self.labelled if labelled and self.labelled is not None else self
+
+    def network_read(self, net_logits: F64, coarseness: F64) -> F64:
+        """The network's logits (N, C) with the device correction for drawings of
+        `coarseness` (N,; `geometry.coarseness`, NaN: none) added: what the rest of the layer
+        reads as the network's logits."""
+        logits = np.asarray(net_logits, dtype=np.float64)
+        if self.device is None:
+            return logits
+        return self.device.applied(logits, coarseness)
 
     @cached_property
     def group_index(self) -> NDArray[np.int64]:
@@ -250,8 +262,9 @@ class ContextLayer:
         return np.where(known[:, None], out, 0.0)
 
     def head(self, net_logits: F64, geometry: F64, frame: Frame) -> F64:
-        """Uncalibrated logits (N, C) for network logits (N, C) and geometry (N, 4): log
-        height, log width, top, bottom (NaN top/bottom: position unknown)."""
+        """Uncalibrated logits (N, C) for network logits (N, C) and geometry (N, 4 or 5): log
+        height, log width, top, bottom (NaN top/bottom: position unknown) and coarseness,
+        which the head does not use: it is in the network's logits (`network_read`)."""
         f, gauss, mix = self.terms(
             geometry[:, 0], geometry[:, 1], frame.scale, frame.theta, frame.has
         )
@@ -314,5 +327,8 @@ class ContextLayer:
             bias=take(self.bias, float(self.bias.mean())),
             place_mu=usual(self.place_mu),
             place_sd=usual(self.place_sd),
+            device=None
+            if self.device is None
+            else replace(self.device, bias=take(self.device.bias, 0.0)),
             labelled=None if self.labelled is None else self.labelled.aligned(labels),
         )

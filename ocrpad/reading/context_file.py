@@ -1,8 +1,8 @@
 """The context layer in a model file: `to_file` writes it, `from_file` reads it back.
 
-Files written before the position term, the per-set temperatures or the reader's own reading
-of the history lack their arrays and keys; they read as before (no place term, one
-temperature, the history counted as the network reads it).
+Files written before the position term, the per-set temperatures, the reader's own reading
+of the history or the device correction lack their arrays and keys; they read as before (no
+place term, one temperature, the history counted as the network reads it, no correction).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ocrpad.reading.context import (
     ContextLayer,
     feature_count,
 )
+from ocrpad.reading.device import DeviceCorrection
 from ocrpad.reading.families import GROUPS
 
 
@@ -52,6 +53,9 @@ def to_file(layer: ContextLayer) -> tuple[dict[str, NDArray[np.floating[Any]]], 
             place_clip=layer.place_clip,
             guide_spread=layer.guide_spread,
         )
+    if layer.device is not None:
+        arrays["reader.device_bias"] = np.asarray(layer.device.bias, np.float32)
+        meta.update(device_slope=layer.device.slope, device_offset=layer.device.offset)
     if layer.temperatures is not None:
         meta["temperatures"] = {
             s: [float(t) for t in row] for s, row in zip(SETS, layer.temperatures, strict=True)
@@ -103,6 +107,10 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
                     for k in ("place_weight", "wobbly_weight", "place_clip", "guide_spread")
                 }
             )
+        device = None
+        if "reader.device_bias" in arrays:
+            device = np.asarray(arrays["reader.device_bias"], np.float64)
+            scalars.update({k: float(meta[k]) for k in ("device_slope", "device_offset")})
         for key, default in (("like_weight", 0.0), ("like_width", 0.2)):
             scalars[key] = float(meta.get(key, default))  # files from before the term: none
         reads_history = meta.get("reads_history", False)
@@ -126,6 +134,11 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
     for key, shape in shapes.items():
         if values[key].shape != shape:
             raise ValueError(f"reader.{key} has shape {values[key].shape}, expected {shape}")
+    if device is not None and device.shape != (c,):
+        raise ValueError(f"reader.device_bias has shape {device.shape}, expected {(c,)}")
+    device_scalars = [scalars.get(k, 0.0) for k in ("device_slope", "device_offset")]
+    if device is not None and not np.isfinite([*device, *device_scalars]).all():
+        raise ValueError("the reader's device correction is not finite")
     if len(place) == 1:
         raise ValueError("the reader's context layer has only one of reader.place_mu/place_sd")
     if not set(groups) <= set(GROUPS) or len(set(labels)) != c:
@@ -163,4 +176,7 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
         like_weight=scalars["like_weight"],
         like_width=scalars["like_width"],
         reads_history=reads_history,
+        device=None
+        if device is None
+        else DeviceCorrection(device, scalars["device_slope"], scalars["device_offset"]),
     )

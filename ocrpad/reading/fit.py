@@ -6,6 +6,10 @@
 On the train split, with the same writer split as the network's training (its recipe's
 `val_fraction` and `seed`):
 
+0. the device correction (`reading.device`): per-class offsets and their gate on the
+   drawings' coarseness, by cross-entropy on the training writers' drawings as written and
+   joined and resampled to 8 points (`DEVICE_POINTS`); every later step reads the network's
+   logits with it;
 1. usual heights: each class's log height against its writer's scale (median / MAD, alternating
    with each writer's scale, true labels) on the training writers; usual places: each class's
    bottom and top against its writer's baseline in units of the writer's scale (alternating
@@ -44,6 +48,7 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
 from ocrpad.reading.context_file import to_file
+from ocrpad.reading.device import DEVICE_POINTS, device_step
 from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.head import fit_head, fit_like_weight, fit_wobbly_weight
 from ocrpad.reading.history import session_history, stroke_geometry
@@ -82,7 +87,7 @@ def frames(
     counted: F64,
 ) -> Frame:
     """The writers' frames of drawings `rows` from their history rows, each history drawing
-    counting as `counted` (N, C) says (`rereading`); logits (N, C) and geometry (N, 4) are
+    counting as `counted` (N, C) says (`rereading`); logits (N, C) and geometry (N, 5) are
     over the whole data set."""
     return history_frames(layer, logits, geometry, history, counted, rows)[0]
 
@@ -96,12 +101,15 @@ def fit_reader(
     balance: float = BALANCE,
     place: bool = True,
     reads_history: bool = True,
+    device: tuple[int, int] | None = DEVICE_POINTS,
     progress: Progress = print,
 ) -> tuple[Model, dict[str, Any]]:
     """A copy of `model` carrying a fitted context layer, and a report of held-out figures.
     `balance`: see `fit_head` and `BALANCE`; `place`: fit the position term (False: size and
     mix only, as before it existed); `reads_history`: count each earlier drawing as the reader
-    answered it (`rereading`; False: as the network reads it, as before that existed)."""
+    answered it (`rereading`; False: as the network reads it, as before that existed);
+    `device`: fit the correction for coarse traces (`reading.device`) on the training
+    writers' drawings joined and resampled to this many points (fewest, most); None: none."""
     start = time.perf_counter()
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
@@ -118,6 +126,20 @@ def fit_reader(
     )
     known = (y_all >= 0) & np.isfinite(geometry[:, 0])
     fit_rows = keep[known[keep]]
+    correction = None
+    if device is not None:
+        progress(f"fitting the device correction on {len(fit_rows)} drawings, also made coarse")
+        correction, device_report = device_step(
+            lambda drawings: network_logits(model, drawings),
+            data,
+            net,
+            geometry,
+            y_all,
+            (keep, held),
+            device,
+            seed,
+        )
+        net = correction.applied(net, geometry[:, 4])
     mu, sd, clip = usual_heights(
         geometry[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes
     )
@@ -140,6 +162,7 @@ def fit_reader(
         weights=np.zeros((model.num_classes, feature_count(len(groups)))),
         bias=np.zeros(model.num_classes),
         clip=clip,
+        device=correction,
         **places,
     )
     history = session_history(data.writers, seed)
@@ -181,6 +204,8 @@ def fit_reader(
     layer = replace(first, labelled=replace(labelled, reads_history=first.reads_history))
     report = fit.report(first, time.perf_counter() - start)
     report["with_labelled_history"] = told.report(labelled, 0.0)["with_history"]
+    if device is not None:
+        report["device"] = device_report
     out = model.copy()
     arrays, meta = to_file(layer)
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}
@@ -199,7 +224,7 @@ class _Fit:
     the whole data set."""
 
     net: F64  # (N, C) the network's logits
-    geometry: F64  # (N, 4) `stroke_geometry`
+    geometry: F64  # (N, 5) `stroke_geometry`
     history: list[list[int]]
     y: I64  # (N,) class index, -1 outside the model's labels
     rows: I64  # the training writers' drawings of known class
@@ -208,7 +233,7 @@ class _Fit:
     balance: float
     place: bool
     counted: F64  # (N, C) how each drawing counts as another's history (`counted_as`)
-    free: F64  # (N, 4) the geometry as on a free canvas (`usual.free_canvas`)
+    free: F64  # (N, 5) the geometry as on a free canvas (`usual.free_canvas`)
     counted_free: F64  # (N, C) `counted` with that geometry
 
     def counting(self, counted: F64, free: F64, counted_free: F64) -> _Fit:

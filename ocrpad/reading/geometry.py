@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.preprocess import flatten_strokes
 
@@ -18,17 +18,19 @@ CAPITALS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 @dataclass(frozen=True)
 class Size:
-    """log height and log width of a drawing's pen trace, and its top and bottom y (y down;
-    raw units)."""
+    """log height and log width of a drawing's pen trace, its top and bottom y (y down; raw
+    units), and how coarsely it was sampled (`coarseness`; NaN: unknown)."""
 
     log_height: float
     log_width: float
     top: float = float("nan")
     bottom: float = float("nan")
+    coarseness: float = float("nan")
 
-    def geometry(self) -> tuple[float, float, float, float]:
-        """(log height, log width, top, bottom): one row of the reader's geometry array."""
-        return (self.log_height, self.log_width, self.top, self.bottom)
+    def geometry(self) -> tuple[float, float, float, float, float]:
+        """(log height, log width, top, bottom, coarseness): one row of the reader's geometry
+        array."""
+        return (self.log_height, self.log_width, self.top, self.bottom, self.coarseness)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
     Raises EmptyDrawingError (a ValueError) for no points or non-finite coordinates. A line
     (no width or no height) gets the other side's millionth, which the context layer clips.
     """
-    points, _ = flatten_strokes(strokes)
+    points, offsets = flatten_strokes(strokes)
     low, high = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
     extent = high - low  # (2,) width, height
     longest = float(extent.max())
@@ -66,7 +68,46 @@ def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
         float(np.log(max(extent[0], floor))),
         float(low[1]),
         float(high[1]),
+        float(coarseness(points, offsets, np.array([0, len(offsets) - 1]))[0]),
     )
+
+
+def coarseness(
+    points: NDArray[np.floating[Any]],
+    stroke_offsets: NDArray[np.int64],
+    sample_offsets: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """How coarsely each sample of a flat stroke store (points (P, 2), `stroke_offsets`
+    (S+1,) into points, `sample_offsets` (N+1,) into strokes) was sampled → (N,): log of its
+    mean segment length (between successive distinct points of a stroke) over the longer
+    side of its bounding box. A pen tablet gives about −4 … −2.5, eight points joined into
+    one polyline about −1; NaN for a sample without any segment.
+
+    It does not change with the drawing's size, only with how many points trace it: what a
+    cheap device, a fast mouse or a lost pen-up event change (`ocrpad.data.coarse`)."""
+    n = len(sample_offsets) - 1
+    firsts = stroke_offsets[sample_offsets[:-1]]  # (N,) first point of each sample
+    per_sample = np.diff(stroke_offsets[sample_offsets])  # (N,) points in each sample
+    if len(points) < 2:
+        return np.full(n, np.nan)
+    p = points.astype(np.float64)
+    step = np.hypot(*np.diff(p, axis=0).T)  # (P-1,) segment j joins points j and j+1
+    starts = np.zeros(len(p), dtype=bool)
+    starts[stroke_offsets[:-1][stroke_offsets[:-1] < len(p)]] = True
+    inside = ~starts[1:] & (step > 0)  # within one stroke, between distinct points
+    sample = np.repeat(np.arange(n), per_sample)[1:]  # (P-1,) sample of each segment
+    total = np.bincount(sample[inside], step[inside], minlength=n)
+    count = np.bincount(sample[inside], minlength=n)
+    nonempty = per_sample > 0
+    longest = np.zeros(n)
+    if nonempty.any():
+        lo = np.minimum.reduceat(p, firsts[nonempty], axis=0)
+        hi = np.maximum.reduceat(p, firsts[nonempty], axis=0)
+        longest[nonempty] = (hi - lo).max(axis=1)
+    ok = (count > 0) & (longest > 0)
+    out = np.full(n, np.nan)
+    out[ok] = np.log(total[ok] / count[ok] / longest[ok])
+    return out
 
 
 def guide_scale(

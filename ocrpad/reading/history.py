@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.reading.context import HISTORY_CAP
+from ocrpad.reading.geometry import coarseness
 
 
 def session_history(
@@ -56,22 +57,24 @@ def stroke_geometry(
     stroke_offsets: NDArray[np.int64],
     sample_offsets: NDArray[np.int64],
 ) -> NDArray[np.float64]:
-    """(N, 4) log height, log width (NaN for a dot, as `stroke_sizes`), top and bottom y of
-    every sample of a flat stroke store: the reader's geometry array."""
+    """(N, 5) log height, log width (NaN for a dot, as `stroke_sizes`), top and bottom y and
+    `geometry.coarseness` of every sample of a flat stroke store: the reader's geometry array
+    (`geometry.Size.geometry` is one row of it)."""
     starts = stroke_offsets[sample_offsets[:-1]]
     top = np.minimum.reduceat(points[:, 1], starts).astype(np.float64)  # (N,)
     bottom = np.maximum.reduceat(points[:, 1], starts).astype(np.float64)
     sizes = stroke_sizes(points, stroke_offsets, sample_offsets)
-    return np.column_stack([sizes, top, bottom])
+    coarse = coarseness(points, stroke_offsets, sample_offsets)
+    return np.column_stack([sizes, top, bottom, coarse])
 
 
 def full_geometry(sizes: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(N, 4) geometry from (N, 4) or (N, 2) sizes (top and bottom unknown: NaN)."""
-    if sizes.ndim == 2 and sizes.shape[1] == 2:
-        return np.column_stack([sizes, np.full((len(sizes), 2), np.nan)])
-    if sizes.ndim != 2 or sizes.shape[1] != 4:
-        raise ValueError(f"sizes must be (N, 2) or (N, 4), not {sizes.shape}")
-    return sizes
+    """(N, 5) geometry from (N, 5), (N, 4) or (N, 2) sizes (what is missing — top and bottom,
+    coarseness — unknown: NaN)."""
+    if sizes.ndim != 2 or sizes.shape[1] not in (2, 4, 5):
+        raise ValueError(f"sizes must be (N, 2), (N, 4) or (N, 5), not {sizes.shape}")
+    missing = np.full((len(sizes), 5 - sizes.shape[1]), np.nan)
+    return np.column_stack([sizes, missing])
 
 
 def drawing_key(drawing: Sequence[ArrayLike]) -> bytes | None:

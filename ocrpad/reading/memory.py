@@ -4,7 +4,7 @@ network pass when it joins the history."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,7 +28,7 @@ class Seen:
     size: Size
     probs: F64  # (C,) how it counts as history, over the model's labels: the network's
     # probabilities, the reader's answer (`answered`) or the given class (`told`)
-    logits: F64  # (C,) the network's logits
+    logits: F64  # (C,) the network's logits (with the device correction, `reading.device`)
     key: bytes  # `history.drawing_key`
     told: bool = False  # the class was given (`reader.Labelled`)
     answered: bool = False  # probs are the reader's answer (`ContextLayer.reads_history`)
@@ -58,9 +58,15 @@ class Memory:
             self._items.popitem(last=False)
 
     def learn(
-        self, model: Model, params: RenderParams, drawings: list[tuple[bytes, Drawing]]
+        self,
+        model: Model,
+        params: RenderParams,
+        drawings: list[tuple[bytes, Drawing]],
+        correct: Callable[[F64, F64], F64] | None = None,
     ) -> None:
-        """Render new drawings and read them with the network in one batch."""
+        """Render new drawings and read them with the network in one batch; `correct` maps
+        their logits (n, C) and coarseness (n,) to the logits the reader counts
+        (`ContextLayer.network_read`; None: the network's as they are)."""
         sizes: list[tuple[bytes, Size]] = []
         images = []
         for key, drawing in drawings:
@@ -76,6 +82,8 @@ class Memory:
             images.append(image)
         if images:
             logits = np.asarray(model.logits(np.stack(images)[:, None]), np.float64)
+            if correct is not None:
+                logits = correct(logits, np.array([size.coarseness for _, size in sizes]))
             probs = softmax(logits)
             for (key, size), z, p in zip(sizes, logits, probs, strict=True):
                 self.put(key, Seen(size, p, z, key))

@@ -56,7 +56,10 @@ class Reading:
     it), in the writer's usual heights (None when the reader does not know the baseline);
     `like_earlier`: what the earlier drawing most like this one was read as (or labelled)
     among the allowed labels, and how alike the two are, 0 … 1 (None without history, or when
-    it was labelled as a class outside the set).
+    it was labelled as a class outside the set);
+    `coarse_trace`: how much of the correction for coarse traces (few points, as other pens
+    and fast mouse strokes give; `reading.device`) the answer took, 0 … 1 (None: the model
+    has no such correction, or the drawing has no strokes).
     """
 
     label: str
@@ -67,6 +70,7 @@ class Reading:
     history_used: int = 0
     below_line: float | None = None
     like_earlier: tuple[str, float] | None = None
+    coarse_trace: float | None = None
 
 
 def context_of(model: Model) -> ContextLayer | None:
@@ -140,6 +144,11 @@ class Reader:
         remembered, so that once it joins the history it costs no second network pass."""
         logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
+        coarse = None
+        if self.context is not None and size is not None:  # a coarse trace: its correction
+            logits = self.context.network_read(logits, np.array([size.coarseness]))
+            if self.context.device is not None:
+                coarse = float(self.context.device.gate(np.array([size.coarseness]))[0])
         key = drawing_key(strokes) if self.context is not None and size is not None else None
         seen = self._remember(history) if self.context is not None else []
         mine = (
@@ -152,7 +161,7 @@ class Reader:
             self._answered(mine, frame, told)
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
-            return self._reading(probs, None, len(seen))
+            return replace(self._reading(probs, None, len(seen)), coarse_trace=coarse)
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         usual = [s.size.log_height for s in seen]
@@ -163,7 +172,8 @@ class Reader:
         below = None
         if self.context.knows_place and np.isfinite(frame.base[0]) and height:
             below = (size.bottom - float(frame.base[0])) / height
-        return self._reading(probs, ratio, len(seen), below, like_earlier)
+        reading = self._reading(probs, ratio, len(seen), below, like_earlier)
+        return replace(reading, coarse_trace=coarse)
 
     def _context_frame(
         self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
@@ -193,7 +203,7 @@ class Reader:
             return item
         geometry = np.array([item.size.geometry()])
         if frame is None:
-            frame, geometry = Frame.empty(self.context, 1), np.zeros((1, 4))
+            frame, geometry = Frame.empty(self.context, 1), np.zeros((1, 5))
         z = self.context.for_history(told).logits(item.logits[None], geometry, frame, "all")
         done = replace(item, probs=softmax(z)[0], answered=True)
         self._memory.put(item.key, done)
@@ -231,14 +241,17 @@ class Reader:
         known: ArrayLike | None = None,
     ) -> NDArray[np.float32]:
         """Probabilities (N, len(labels)) for N drawings: network logits (N, C), geometry
-        (N, 4) (log height, log width — NaN for a dot —, top, bottom; `stroke_geometry`) or
-        only sizes (N, 2), and for each drawing the rows of the same arrays that are its
-        history (newest last), or None for no history. `known` (N,): each drawing's class
-        index into the model's labels when it serves as history as a `Labelled` drawing would
-        (−1: read by the network); None: all read by the network."""
+        (N, 5) (log height, log width — NaN for a dot —, top, bottom, coarseness;
+        `stroke_geometry`), or the first 4 or only the sizes (N, 2), and for each drawing
+        the rows of the same arrays that are its history (newest last), or None for no
+        history. `known` (N,): each drawing's class index into the model's labels when it
+        serves as history as a `Labelled` drawing would (−1: read by the network); None: all
+        read by the network."""
         logits = np.asarray(net_logits, dtype=np.float64)
         geometry = full_geometry(np.asarray(sizes, dtype=np.float64))
         context = self.context
+        if context is not None:  # coarse traces: their correction (`reading.device`)
+            logits = context.network_read(logits, geometry[:, 4])
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
         classes = np.full(len(logits), -1) if known is None else np.asarray(known, np.int64)
@@ -256,7 +269,7 @@ class Reader:
             return logits
         n = len(logits)
         if geometry is None or frame is None:
-            return context.logits(logits, np.zeros((n, 4)), Frame.empty(context, n), self._kind)
+            return context.logits(logits, np.zeros((n, 5)), Frame.empty(context, n), self._kind)
         return context.logits(logits, geometry, frame, self._kind)
 
     def _restricted(self, z: F64) -> F64:
@@ -296,7 +309,8 @@ class Reader:
         keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
         missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._memory]
         if missing:
-            self._memory.learn(self.model, self.render_params, missing)
+            correct = None if self.context is None else self.context.network_read
+            self._memory.learn(self.model, self.render_params, missing, correct)
         out = []
         for k, drawing in keyed:
             item = self._memory.get(k) if k is not None else None

@@ -43,7 +43,7 @@ def usable(history: Sequence[int], geometry: F64) -> list[int]:
 def likes(width: float, logits: F64, geometry: F64, history: Rows, counted: F64, rows: I64) -> F64:
     """`Frame.like` (len(rows), C) of drawings `rows`: the votes of their history drawings,
     each counting as `counted` (N, C) says, with the likeness width `width`. logits (N, C) and
-    geometry (N, 4) (`stroke_geometry`) are over the whole data set."""
+    geometry (N, 5) (`stroke_geometry`) are over the whole data set."""
     out = np.zeros((len(rows), logits.shape[1]))
     for t, i in enumerate(rows.tolist()):
         past = usable(history[i], geometry)

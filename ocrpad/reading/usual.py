@@ -85,7 +85,8 @@ def usual_places(
 
 
 def free_canvas(geometry: F64, writers: NDArray[Any], rng: np.random.Generator) -> F64:
-    """Geometry (N, 4) as if drawn on a free canvas: every drawing keeps its size but is
+    """Geometry (N, 5) as if drawn on a free canvas: every drawing keeps its size (and its
+    coarseness, the fifth column) but is
     centred at one spot per writer, give or take a jitter (normal, σ drawn per writer from 0 to
     half the writer's median height) — what a window without writing guides gives."""
     _, w = np.unique(writers, return_inverse=True)
@@ -94,4 +95,4 @@ def free_canvas(geometry: F64, writers: NDArray[Any], rng: np.random.Generator) 
     sigma = rng.uniform(0.0, 0.5, len(unit)) * unit
     centre = rng.normal(0.0, 1.0, len(w)) * sigma[w]
     half = (geometry[:, 3] - geometry[:, 2]) / 2
-    return np.column_stack([geometry[:, :2], centre - half, centre + half])
+    return np.column_stack([geometry[:, :2], centre - half, centre + half, geometry[:, 4:]])

@@ -66,7 +66,8 @@ class Prediction:
     history_used: how many earlier drawings the reader used; below_line: how far the drawing's
     bottom is below the person's baseline, in their usual heights (None: unknown);
     like_earlier: what the person's earlier drawing most like this one was read as, and how
-    alike they are, 0 … 1 (None without history).
+    alike they are, 0 … 1 (None without history); coarse_trace: how much of the correction
+    for coarse traces the answer took, 0 … 1 (None: the model has none).
     """
 
     request_id: int
@@ -83,6 +84,7 @@ class Prediction:
     history_used: int = 0
     below_line: float | None = None
     like_earlier: tuple[str, float] | None = None
+    coarse_trace: float | None = None
 
     @property
     def confidence(self) -> float:

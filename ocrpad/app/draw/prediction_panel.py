@@ -32,12 +32,25 @@ LIKE_SHOWN = 0.5
 explanation: its vote is then a large part of the likeness term."""
 
 
+COARSE_SHOWN = 0.5
+"""A drawing that took at least this much of the correction for coarse traces
+(`Reading.coarse_trace`, 0 … 1) says so in the explanation."""
+
+
 def explain(prediction: Prediction) -> str:
-    """Why: what the person's earlier drawings said (the confidence line's tooltip)."""
+    """Why: what the person's earlier drawings said, and whether the drawing was read as a
+    coarse trace (the confidence line's tooltip)."""
+    coarse = ""
+    if prediction.coarse_trace is not None and prediction.coarse_trace >= COARSE_SHOWN:
+        coarse = (
+            " Drawn with few points, as a mouse moved fast or another pen gives:"
+            " read with the correction for such traces."
+        )
     if prediction.height_ratio is None:
         if prediction.look_alikes:
-            return "Their shapes are alike: your size tells them apart (draw on, or show guides)."
-        return ""
+            shapes = "Their shapes are alike: your size tells them apart (draw on, or show guides)."
+            return shapes + coarse
+        return coarse.strip()
     used = prediction.history_used
     source = f"your last {used} drawings" if used else "the guides"
     where = ""
@@ -54,7 +67,7 @@ def explain(prediction: Prediction) -> str:
     like = prediction.like_earlier
     if like is not None and like[1] >= LIKE_SHOWN:
         said += f" It looks like your earlier {like[0]}."
-    return said
+    return said + coarse
 
 
 class PredictionPanel(QWidget):

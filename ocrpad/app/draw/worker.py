@@ -125,6 +125,7 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         history_used=reading.history_used,
         below_line=reading.below_line,
         like_earlier=reading.like_earlier,
+        coarse_trace=reading.coarse_trace,
     )
 
 
