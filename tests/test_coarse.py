@@ -115,3 +115,14 @@ def test_a_coarse_dataset_keeps_labels_writers_and_order() -> None:
         points, offsets = coarse.flat(i)
         assert offsets.tolist() == [0, 8]
         np.testing.assert_allclose(points[0], data.flat(i)[0][0], atol=1e-4)
+
+
+def test_a_coarse_dataset_can_draw_each_drawings_points_from_a_range() -> None:
+    data = synthetic_strokes(40)
+    coarse = coarse_dataset(data, (4, 6), rng=np.random.default_rng(0))
+    counts = {len(coarse.flat(i)[0]) for i in range(len(coarse))}
+    assert counts == {4, 5, 6}
+    again = coarse_dataset(data, (4, 6), rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(again.points, coarse.points)
+    with pytest.raises(ValueError, match="positive range"):
+        coarse_dataset(data, (6, 4))
