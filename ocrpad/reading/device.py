@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.unipen import StrokeDataset
+from ocrpad.reading.adam import adam_step
 from ocrpad.reading.geometry import coarseness
 
 F64 = NDArray[np.float64]
@@ -101,13 +102,7 @@ def fit_device(
                 "a": np.array([dx @ s[rows]]),
                 "b": np.array([dx.sum()]),
             }
-            for name, p in params.items():
-                m1, m2 = moments[name]
-                m1 *= 0.9
-                m1 += 0.1 * grads[name]
-                m2 *= 0.999
-                m2 += 0.001 * grads[name] ** 2
-                p -= lr * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
+            adam_step(params, grads, moments, lr, step)
     return DeviceCorrection(params["u"], float(params["a"][0]), float(params["b"][0]))
 
 

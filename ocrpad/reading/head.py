@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.reading.adam import adam_step
 from ocrpad.reading.context import ContextLayer, Frame
 
 F64 = NDArray[np.float64]
@@ -74,13 +75,7 @@ def fit_head(
                 "W": d.T @ f[rows] + l2 * params["W"],
                 "b": d.sum(axis=0) + l2 * params["b"],
             }
-            for name, p in params.items():
-                m1, m2 = moments[name]
-                m1 *= 0.9
-                m1 += 0.1 * grads[name]
-                m2 *= 0.999
-                m2 += 0.001 * grads[name] ** 2
-                p -= lr * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
+            adam_step(params, grads, moments, lr, step)
     return replace(
         layer,
         logit_scale=float(params["a"][0]),
