@@ -93,6 +93,10 @@ def test_ocrpad_eval_simulates_coarse_joined_traces(
     model, digits, _ = map(str, digits_and_symbols)
     coarse = _eval(capsys, "--data", digits, "--weights", model, "--coarse", "8")
     assert coarse["samples"] == 30 and 0.5 <= coarse["accuracy"] <= 1.0
+    in_time = _eval(
+        capsys, "--data", digits, "--weights", model, "--coarse", "8", "--coarse-by", "time"
+    )
+    assert in_time["samples"] == 30 and 0.5 <= in_time["accuracy"] <= 1.0
     assert eval_cli.main(["--data", digits, "--weights", model, "--coarse", "1"]) == 2
     assert "at least 2 points" in capsys.readouterr().err
     assert eval_cli.main(["--data", digits, "--weights", model, "--charset", "XYZ"]) == 2

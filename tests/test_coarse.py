@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from ocrpad.data.coarse import (
     decimate_strokes,
     resample_polyline,
     resample_strokes,
+    sample_in_time,
 )
 from ocrpad.preprocess import flatten_strokes, render_flat
 
@@ -58,6 +60,35 @@ def test_without_joining_the_points_are_shared_among_strokes_by_length() -> None
     points, offsets = coarse_trace(*_plus(), 8, join=False)
     assert offsets.tolist() == [0, 4, 8]
     assert np.allclose(points[3], [100, 50]) and np.allclose(points[4], [50, 0])
+
+
+def _slow_then_fast() -> tuple[np.ndarray, np.ndarray]:
+    """One stroke from (0, 0) to (100, 0): 40 points over its first tenth, 10 over the rest,
+    as a pen that starts slowly and then speeds up is recorded."""
+    x = np.concatenate([np.linspace(0.0, 10.0, 40, endpoint=False), np.linspace(10.0, 100.0, 10)])
+    return flatten_strokes([np.stack([x, np.zeros_like(x)], 1)])
+
+
+def test_sampling_in_time_keeps_recorded_points_evenly_in_their_order() -> None:
+    points, offsets = _slow_then_fast()
+    q, q_offsets = coarse_trace(points, offsets, 5, by="time")
+    assert q_offsets.tolist() == [0, 5]
+    assert all(any(np.array_equal(r, p) for p in points) for r in q)  # none interpolated
+    np.testing.assert_allclose(q[0], points[0]) and np.testing.assert_allclose(q[-1], points[-1])
+    assert (q[:, 0] < 10.0).sum() == 4  # the slow part keeps most points, unlike by arc length
+    by_arc, _ = coarse_trace(points, offsets, 5)
+    assert (by_arc[:, 0] < 10.0).sum() == 1
+
+
+def test_sampling_in_time_without_joining_keeps_every_strokes_ends() -> None:
+    points, offsets = sample_in_time(*_plus(), 4, join=False)
+    assert offsets.tolist()[0] == 0 and len(offsets) == 3
+    for a, b in itertools.pairwise(offsets):
+        assert b - a >= 2
+    np.testing.assert_allclose(points[offsets[1] - 1], [100, 50])
+    np.testing.assert_allclose(points[offsets[1]], [50, 0])
+    empty = sample_in_time(np.zeros((0, 2), np.float32), np.zeros(1, np.int64), 4)
+    assert len(empty[0]) == 0
 
 
 def test_decimating_keeps_every_kth_point_and_every_strokes_last() -> None:
@@ -126,3 +157,19 @@ def test_a_coarse_dataset_can_draw_each_drawings_points_from_a_range() -> None:
     np.testing.assert_array_equal(again.points, coarse.points)
     with pytest.raises(ValueError, match="positive range"):
         coarse_dataset(data, (6, 4))
+
+
+def test_a_coarse_dataset_can_sample_each_drawing_either_way() -> None:
+    data = synthetic_strokes(40)
+    by_arc = coarse_dataset(data, 6, by="arc")
+    by_time = coarse_dataset(data, 6, by="time")
+    either = coarse_dataset(data, 6, by="either", rng=np.random.default_rng(0))
+    same_as = [
+        "arc"
+        if np.allclose(either.flat(i)[0], by_arc.flat(i)[0])
+        else "time"
+        if np.allclose(either.flat(i)[0], by_time.flat(i)[0])
+        else "neither"
+        for i in range(len(data))
+    ]
+    assert "neither" not in same_as and 10 < same_as.count("time") < 30

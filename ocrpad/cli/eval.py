@@ -1,7 +1,7 @@
 """`ocrpad-eval`: measure a model on a stroke file of the shared format.
 
     ocrpad-eval --data ../shared/data/unipen/unipen-test.npz [--weights FILE] [--json]
-                [--confusion confusion.png] [--charset SET] [--coarse N]
+                [--confusion confusion.png] [--charset SET] [--coarse N [--coarse-by time]]
 
 Strokes are rendered with the model's own render parameters (`render_strokes`); classes are
 matched by character. `--json` prints one JSON object as the last line of stdout. The answer
@@ -12,9 +12,10 @@ the same writer (seeded, never itself) as the reader's history; `--history label
 same history with each drawing's character known, as the window's history of saved samples
 and corrected answers is (`reading.Labelled`). `--coarse N` measures other
 devices' traces: every drawing joined into one polyline (pen-up moves drawn as ink) and
-resampled by arc length to N points. `--only-set` scores only the drawings of the character
-set (e.g. the symbols, read with the same writer's letters as history). The JSON adds `ece`
-and `worst_class`.
+resampled by arc length to N points (`--coarse-by time`: N of its recorded points, evenly in
+time, as a device with a low sampling rate gives them). `--only-set` scores only the drawings
+of the character set (e.g. the symbols, read with the same writer's letters as history). The
+JSON adds `ece` and `worst_class`.
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="join each drawing's strokes and resample it to N points",
     )
     parser.add_argument(
+        "--coarse-by",
+        choices=("arc", "time"),
+        default="arc",
+        help="with --coarse: keep points evenly along the ink (arc) or evenly in time",
+    )
+    parser.add_argument(
         "--weights",
         type=Path,
         metavar="FILE",
@@ -131,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     if args.coarse is not None:
-        data = coarse_dataset(data, args.coarse)
+        data = coarse_dataset(data, args.coarse, by=args.coarse_by)
     history = None if args.history == "none" else session_history(data.writers, args.seed)
     known = None
     if args.history == "labelled":

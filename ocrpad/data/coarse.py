@@ -4,7 +4,9 @@ A cheap device or a fast mouse reports few points, so curves become a handful of
 segments; some devices (or a recorder that loses pen-up events) join the strokes into one
 polyline in which the pen-up moves are drawn as ink. These functions make such traces from
 dense ones, both to train on (`coarsen_randomly`, part of the augmentation) and to measure
-with (`coarse_trace`: each drawing resampled by arc length to N points, strokes joined).
+with (`coarse_trace`: each drawing's strokes joined and resampled to N points, evenly by arc
+length as a smoothing driver gives them, or evenly in time as a device with a low, fixed
+sampling rate does).
 
 Every function takes and returns the flat layout (points (P, 2) float32, offsets (S+1,) int64
 starting at 0), as `render_flat` does.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +28,10 @@ FloatArray = NDArray[np.float32]
 IntArray = NDArray[np.int64]
 
 Point = TypeVar("Point", bound=np.floating[Any])  # float32 or float64 coordinates
+
+Sampling = Literal["arc", "time"]
+"""How a coarse trace keeps its N points: evenly along the ink ("arc") or evenly among the
+recorded points, i.e. in time ("time": fast parts of a stroke get few points, slow ones many)."""
 
 
 @dataclass(frozen=True)
@@ -121,12 +127,35 @@ def keep_points(
     return points[keep], new_offsets
 
 
+def sample_in_time(
+    points: FloatArray, offsets: IntArray, n: int, *, join: bool = True
+) -> tuple[FloatArray, IntArray]:
+    """n of the drawing's recorded points, evenly spaced in their order (the pen's time), as a
+    device with a low sampling rate reports them. With join=True the strokes become one
+    polyline first; otherwise every stroke also keeps its two ends (so more than n may stay)."""
+    if len(points) == 0:
+        return points, offsets
+    chosen = np.round(np.linspace(0, len(points) - 1, max(n, 1))).astype(np.int64)
+    if join:
+        q = points[chosen]
+        return q, np.array([0, len(q)], dtype=np.int64)
+    keep = np.zeros(len(points), dtype=bool)
+    keep[chosen] = True
+    for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        if b > a:
+            keep[[a, b - 1]] = True
+    return keep_points(points, offsets, keep)
+
+
 def coarse_trace(
-    points: FloatArray, offsets: IntArray, n: int = 8, *, join: bool = True
+    points: FloatArray, offsets: IntArray, n: int = 8, *, join: bool = True, by: Sampling = "arc"
 ) -> tuple[FloatArray, IntArray]:
     """The measuring simulation: strokes joined (pen-up moves as ink), then the whole
-    polyline resampled by arc length to n points. With join=False each stroke is resampled
-    on its own, sharing the n points by length."""
+    polyline resampled to n points — evenly by arc length (`by="arc"`) or evenly in time
+    (`by="time"`, `sample_in_time`). With join=False each stroke is resampled on its own,
+    sharing the n points by length (or in time, keeping its ends)."""
+    if by == "time":
+        return sample_in_time(points, offsets, n, join=join)
     if join:
         joined, _ = join_strokes(points, offsets)
         q = resample_polyline(joined.astype(np.float64), n).astype(np.float32)
@@ -155,10 +184,12 @@ def coarse_dataset(
     n: int | tuple[int, int] = 8,
     *,
     join: bool = True,
+    by: Sampling | Literal["either"] = "arc",
     rng: np.random.Generator | None = None,
 ) -> StrokeDataset:
     """Every drawing of `data` as `coarse_trace` makes it (same labels, writers, order). `n`:
-    the points of every drawing, or (fewest, most), drawn for each drawing from `rng`."""
+    the points of every drawing, or (fewest, most), drawn for each drawing from `rng`; `by`:
+    how the points are kept, or "either" (arc or time, drawn for each drawing)."""
     if isinstance(n, int):
         low = high = n
     else:
@@ -169,10 +200,12 @@ def coarse_dataset(
 
     def coarsen(points: FloatArray, offsets: IntArray) -> tuple[FloatArray, IntArray]:
         count = low if low == high else int(draw.integers(low, high + 1))
-        return coarse_trace(points, offsets, count, join=join)
+        way: Sampling = by if by != "either" else ("arc" if draw.random() < 0.5 else "time")
+        return coarse_trace(points, offsets, count, join=join, by=way)
 
     how = f"{low}" if low == high else f"{low}–{high}"
-    return _each_drawing(data, coarsen, f"coarse {how} points{', joined' if join else ''}")
+    joined = ", joined" if join else ""
+    return _each_drawing(data, coarsen, f"coarse {how} points by {by}{joined}")
 
 
 def _each_drawing(

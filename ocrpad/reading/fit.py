@@ -8,8 +8,8 @@ On the train split, with the same writer split as the network's training (its re
 
 0. the device correction (`reading.device`): per-class offsets and their gate on the
    drawings' coarseness, by cross-entropy on the training writers' drawings as written and
-   joined and resampled to 8 points (`DEVICE_POINTS`); every later step reads the network's
-   logits with it;
+   joined and resampled to 4–16 points along the ink or in time (`DEVICE_POINTS`); every
+   later step reads the network's logits with it;
 1. usual heights: each class's log height against its writer's scale (median / MAD, alternating
    with each writer's scale, true labels) on the training writers; usual places: each class's
    bottom and top against its writer's baseline in units of the writer's scale (alternating
