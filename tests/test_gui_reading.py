@@ -187,5 +187,5 @@ def test_a_drawing_of_few_points_is_read_as_a_coarse_trace(
     assert "few points" in window.draw.panel.confidence.toolTip()
     _clear(window, qtbot)
     dense = _draw(window, qtbot)
-    assert dense.coarse_trace is not None and dense.coarse_trace < 0.2  # type: ignore[attr-defined]
+    assert dense.coarse_trace is not None and dense.coarse_trace < COARSE_SHOWN  # type: ignore[attr-defined]
     assert "few points" not in window.draw.panel.confidence.toolTip()

@@ -32,9 +32,11 @@ LIKE_SHOWN = 0.5
 explanation: its vote is then a large part of the likeness term."""
 
 
-COARSE_SHOWN = 0.5
+COARSE_SHOWN = 0.25
 """A drawing that took at least this much of the correction for coarse traces
-(`Reading.coarse_trace`, 0 … 1) says so in the explanation."""
+(`Reading.coarse_trace`, 0 … 1) says so in the explanation. With the shipped correction, 84% of
+the test split's drawings joined into 8 points and 95% at 6 points reach it, 32% at 12, and 0.3%
+of the pen tablet's drawings as written."""
 
 
 def explain(prediction: Prediction) -> str:
