@@ -4,9 +4,9 @@ A cheap device or a fast mouse reports few points, so curves become a handful of
 segments; some devices (or a recorder that loses pen-up events) join the strokes into one
 polyline in which the pen-up moves are drawn as ink. These functions make such traces from
 dense ones, both to train on (`coarsen_randomly`, part of the augmentation) and to measure
-with (`coarse_trace`: each drawing's strokes joined and resampled to N points, evenly by arc
-length as a smoothing driver gives them, or evenly in time as a device with a low, fixed
-sampling rate does).
+with (`coarse_trace`: each drawing's strokes joined and resampled to N points, evenly along
+the ink as a device that reports a point every so far of movement gives them, or evenly in
+time as a device with a low, fixed sampling rate does).
 
 Every function takes and returns the flat layout (points (P, 2) float32, offsets (S+1,) int64
 starting at 0), as `render_flat` does.
