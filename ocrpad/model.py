@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import __version__, bounds
+from ocrpad.data.samples_format import validate_label
 from ocrpad.nn import (
     BatchNorm2d,
     Conv2d,
@@ -282,6 +283,11 @@ def _check_labels(labels: list[str], what: str) -> None:
         raise ValueError(f"{what} must be non-empty and unique")
     if not all(isinstance(c, str) and len(c) == 1 for c in labels):
         raise ValueError(f"{what} must be one-character strings")
+    for label in labels:  # each a visible character, as a drawing's label must be
+        try:
+            validate_label(label)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from exc
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Model:

@@ -70,3 +70,35 @@ def test_broken_idx_files_raise_with_the_file_name(tmp_path: Path) -> None:
     labels = write_idx(tmp_path / "l", np.zeros(3, np.uint8))
     with pytest.raises(IdxFormatError, match=r"\(3,\) labels"):
         load_emnist(images, labels)
+
+
+def test_a_damaged_gzip_stream_raises_with_the_file_name(tmp_path: Path) -> None:
+    noisy = np.random.default_rng(0).integers(0, 8, (3, 28, 28), dtype=np.uint8)
+    packed = bytearray(write_idx(tmp_path / "a", noisy, gz=True).read_bytes())
+    packed[20:36] = b"\xff" * 16  # inside the deflate stream, after gzip's own header
+    damaged = tmp_path / "damaged-idx3-ubyte.gz"
+    damaged.write_bytes(bytes(packed))
+    with pytest.raises(IdxFormatError, match=r"damaged-idx3-ubyte\.gz: cannot read"):
+        read_idx(damaged)
+
+
+def test_dimensions_whose_product_overflows_are_called_truncated(tmp_path: Path) -> None:
+    huge = tmp_path / "huge-idx3-ubyte"
+    huge.write_bytes(struct.pack(">BBBB4I", 0, 0, 0x08, 4, *[65536] * 4))  # 2**64 items
+    with pytest.raises(IdxFormatError, match=r"huge-idx3-ubyte: truncated"):
+        read_idx(huge)
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan, 1.5])
+def test_labels_that_are_not_whole_numbers_are_refused(tmp_path: Path, bad: float) -> None:
+    images = write_idx(tmp_path / "i", np.zeros((3, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "float-labels", np.array([1, bad, 2], np.float32))
+    with pytest.raises(IdxFormatError, match=r"float-labels: labels must be whole numbers"):
+        load_emnist(images, labels)
+
+
+def test_a_mapping_naming_an_absurd_label_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "emnist-mapping.txt"
+    path.write_text("2000000000 65\n")  # would be a list of two billion characters
+    with pytest.raises(IdxFormatError, match=r"emnist-mapping\.txt: no labels, or labels outside"):
+        read_mapping(path)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME, TrainTab
 from ocrpad.app.train.worker import start_thread
 from ocrpad.data.samples import SampleStore
+from ocrpad.data.samples_io import export_drawings
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 from tests.store_helpers import locked_by_another_process
@@ -135,6 +138,29 @@ def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_b
         assert [(s.label, s.source) for s in store] == [("q", "correction")]
 
 
+def test_a_damaged_file_of_kept_drawings_is_named_at_start_and_left_in_place(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    kept = data / "unsaved-20260101-000000.npz"
+    export_drawings(kept, [(np.array([[0, 0], [5, 9], [9, 2]], np.float32),)] * 20, ["q"] * 20)
+    with zipfile.ZipFile(kept) as archive:
+        info = archive.getinfo("points.npy")
+    damaged = bytearray(kept.read_bytes())
+    name, extra = struct.unpack_from("<HH", damaged, info.header_offset + 26)  # local header's
+    start = info.header_offset + 30 + name + extra
+    damaged[start : start + 16] = b"\xff" * 16  # its compressed points: unreadable
+    kept.write_bytes(bytes(damaged))
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        assert window.isVisible()
+        assert f"Could not bring back the drawings in {kept}" in _tab(window).status.text()
+        assert kept.read_bytes() == bytes(damaged)  # kept for rescue, not renamed or deleted
+    finally:
+        window.close()
+
+
 def test_when_nothing_can_be_written_closing_asks_and_cancel_keeps_the_window_open(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:
@@ -203,6 +229,7 @@ def test_the_self_test_checks_the_store_and_names_damaged_rows(tmp_path: Path) -
     [
         {"pen_width": "99999999999999999999"},
         {"pen_width": "²"},
+        {"pen_width": "+-5"},
         {"pen_width": "-3", "theme": "x" * 5000},
         {"guides": "maybe", "character_set": "\x00\x01"},
         {"geometry": "not bytes", "splitter": "12"},

@@ -18,6 +18,7 @@ from ocrpad.data.samples import (
     Sample,
     SampleStore,
     StoreCorruptError,
+    StoreNewerError,
     StoreWriteError,
     decode_png,
     move_aside,
@@ -181,8 +182,21 @@ def test_a_foreign_or_newer_database_is_refused(tmp_path: Path) -> None:
     SampleStore(newer, renderer=None).close()
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreCorruptError, match="newer"):
+    with pytest.raises(StoreNewerError, match="newer"):
         SampleStore(newer)
+
+
+def test_a_newer_versions_store_is_left_where_it_is_not_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite"
+    with SampleStore(path, renderer=None) as store:
+        store.add(line(5), "A")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 2")
+    before = path.read_bytes()
+    with pytest.raises(StoreNewerError, match="left as it is"):
+        open_store(path, renderer=None)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_a_truncated_database_is_reported_as_corrupt(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import struct
 import zipfile
 from pathlib import Path
 
@@ -115,8 +117,19 @@ def test_an_unexpected_array_is_named(model_file: Path) -> None:
 def test_a_non_finite_array_is_rejected(model_file: Path, bad: float) -> None:
     arrays, meta = load_arrays(model_file)
     arrays["out.bias"][3] = bad
-    save_arrays(model_file, arrays, meta)
+    np.savez(model_file, __meta__=np.array(json.dumps(meta)), **arrays)  # as a foreign writer
     expect_error(model_file, "out.bias", "NaN or infinite")
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.inf])
+def test_non_finite_weights_are_never_saved_over_a_good_file(model_file: Path, bad: float) -> None:
+    before = model_file.read_bytes()
+    model = build_model()
+    model.network["out"].params["weight"][0, 0] = bad  # as a diverged fine-tune leaves it
+    with pytest.raises(ValueError, match=r"out\.weight"):
+        model.save(model_file)
+    assert model_file.read_bytes() == before
+    assert [p.name for p in model_file.parent.iterdir()] == [model_file.name]
 
 
 def test_a_non_float_array_is_rejected(model_file: Path) -> None:
@@ -154,3 +167,66 @@ def test_a_saved_model_file_follows_the_umask_like_any_new_file(tmp_path: Path) 
     mask = os.umask(0o022)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def _rezip(path: Path, compression: int) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+
+
+def _set_every_header(path: Path, flags: int = 0, method: int | None = None) -> None:
+    """Set general-purpose flag bits, or the compression method, in every local and central
+    header of a zip archive (read from its directory, not by searching the data)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = [info.header_offset for info in archive.infolist()]
+    end = data.rfind(b"PK\x05\x06")
+    count, _, central = struct.unpack_from("<HII", data, end + 10)
+    entries = []
+    for _ in range(count):
+        entries.append(central)
+        name, extra, comment = struct.unpack_from("<HHH", data, central + 28)
+        central += 46 + name + extra + comment
+    for flag_at, method_at in [
+        *((o + 6, o + 8) for o in local),
+        *((o + 8, o + 10) for o in entries),
+    ]:
+        data[flag_at] |= flags
+        if method is not None:
+            struct.pack_into("<H", data, method_at, method)
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_compressed_member_is_rejected(model_file: Path) -> None:
+    _rezip(model_file, zipfile.ZIP_DEFLATED)  # as np.savez_compressed writes them
+    data = bytearray(model_file.read_bytes())
+    with zipfile.ZipFile(model_file) as archive:
+        info = archive.getinfo("conv2.weight.npy")
+    name, extra = struct.unpack_from("<HH", data, info.header_offset + 26)  # local header's
+    start = info.header_offset + 30 + name + extra
+    data[start : start + 16] = b"\xff" * 16  # a deflate block of the reserved type
+    model_file.write_bytes(bytes(data))
+    expect_error(model_file, "damaged", "invalid block type")
+
+
+def test_an_encrypted_member_is_rejected(model_file: Path) -> None:
+    _set_every_header(model_file, flags=1)
+    expect_error(model_file, "encrypted")
+
+
+def test_a_member_compressed_by_an_unknown_method_is_rejected(model_file: Path) -> None:
+    _set_every_header(model_file, method=1)  # "shrink", which zipfile cannot undo
+    expect_error(model_file, "not supported")
+
+
+@pytest.mark.parametrize("label", ["\ud800", "\n", " ", "\u0301"])
+def test_labels_that_are_no_visible_character_are_rejected(model_file: Path, label: str) -> None:
+    arrays, meta = load_arrays(model_file)
+    meta["labels"][1] = label  # a lone surrogate, a control, a space, a lone combining mark
+    np.savez(model_file, __meta__=np.array(json.dumps(meta)), **arrays)
+    expect_error(model_file, "invalid metadata", "labels")
+    with pytest.raises(ValueError, match="labels"):
+        build_model(labels=["a", label])

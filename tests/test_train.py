@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,6 +131,38 @@ def test_a_model_file_is_not_accepted_as_a_checkpoint(tmp_path: Path) -> None:
     result.model.save(tmp_path / "model.npz")
     with pytest.raises(ModelFileError, match="checkpoint"):
         fit(synthetic_strokes(24), tiny_recipe(), resume=tmp_path / "model.npz")
+
+
+def _damaged(path: Path, change: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+    """Rewrite the checkpoint at `path` with change(arrays, meta) applied, as a foreign
+    writer would (no checks)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    change(arrays, meta)
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **arrays)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda arrays, meta: meta.update(epoch=float("inf")),
+        lambda arrays, meta: meta.update(rng_state={"bit_generator": "PCG64", "state": 5}),
+        lambda arrays, meta: meta.update(dropout_states=[{"bit_generator": "PCG64"}]),
+        lambda arrays, meta: meta.update(dropout_states=[7]),
+        lambda arrays, meta: arrays.pop("optim:steps"),
+    ],
+    ids=["infinite epoch", "rng state", "dropout state", "dropout not a state", "no steps"],
+)
+def test_a_damaged_checkpoint_is_refused_naming_the_file(
+    tmp_path: Path, change: Callable[[dict[str, Any], dict[str, Any]], None]
+) -> None:
+    data = synthetic_strokes(48)
+    fit(data, tiny_recipe(epochs=1), checkpoint_dir=tmp_path)
+    checkpoint = tmp_path / CHECKPOINT_NAME
+    _damaged(checkpoint, change)
+    with pytest.raises(ModelFileError, match=str(checkpoint)):
+        fit(data, tiny_recipe(epochs=2), resume=checkpoint)
 
 
 def test_recipes_round_trip_through_json_dicts() -> None:

@@ -8,12 +8,14 @@ that a damaged or hand-edited settings file never stops ocrpad from starting.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from PySide6.QtCore import QByteArray, QSettings
 
 MAX_TEXT: Final = 1000  # characters in a text setting
 MAX_BYTES: Final = 64 * 1024  # saved window geometry and splitter states are ~100 bytes
+_INTEGER: Final = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only, one sign at most
 
 
 def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -> int:
@@ -25,7 +27,7 @@ def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -
         number = value
     else:
         text = str(value).strip()
-        if not (text.isascii() and text.lstrip("+-").isdecimal()) or len(text) > 12:
+        if not _INTEGER.fullmatch(text):
             return default
         number = int(text)
     return number if low <= number <= high else default

@@ -8,6 +8,8 @@ dimension and the data, big-endian. EMNIST stores each 28×28 image transposed (
 from __future__ import annotations
 
 import gzip
+import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ IDX_TYPES: dict[int, str] = {
 DIGITS = [str(d) for d in range(10)]
 BYCLASS = DIGITS + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 BYCLASS += [chr(c) for c in range(ord("a"), ord("z") + 1)]
+MAX_LABEL = 65_535
+"""The largest label number a mapping file may name (EMNIST's largest is 61)."""
 
 
 class IdxFormatError(ValueError):
@@ -55,7 +59,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise IdxFormatError(f"{path}: cannot read ({exc})") from exc
 
 
@@ -71,7 +75,7 @@ def read_idx(path: str | Path) -> NDArray[np.generic]:
         raise IdxFormatError(f"{path}: truncated header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(IDX_TYPES[raw[2]])
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape)  # Python integers: no overflow to a small number
     if len(raw) - header < count * dtype.itemsize:
         raise IdxFormatError(f"{path}: truncated data: expected {count} items of shape {shape}")
     data = np.frombuffer(raw, dtype, count=count, offset=header).reshape(shape)
@@ -92,8 +96,8 @@ def read_mapping(path: str | Path) -> list[str]:
                 pairs[int(label)] = chr(int(code))
     except (OSError, ValueError) as exc:
         raise IdxFormatError(f"{path}: not an EMNIST mapping file ({exc})") from exc
-    if not pairs or min(pairs) < 0:
-        raise IdxFormatError(f"{path}: no labels, or negative labels")
+    if not pairs or min(pairs) < 0 or max(pairs) > MAX_LABEL:
+        raise IdxFormatError(f"{path}: no labels, or labels outside 0 … {MAX_LABEL}")
     return [pairs.get(k, "") for k in range(max(pairs) + 1)]  # "" marks an unused label
 
 
@@ -115,6 +119,8 @@ def load_emnist(
         raise IdxFormatError(f"{images}: expected (N, H, W) uint8 images, got {pixels.shape}")
     if targets.ndim != 1 or len(targets) != len(pixels):
         raise IdxFormatError(f"{labels}: {targets.shape} labels for {len(pixels)} images")
+    if targets.dtype.kind not in "iu":
+        raise IdxFormatError(f"{labels}: labels must be whole numbers, not {targets.dtype}")
     upright = np.ascontiguousarray(pixels.transpose(0, 2, 1) if transposed else pixels)
     chars = _resolve_mapping(mapping, int(targets.max(initial=0)))
     if len(targets) and (targets.min() < 0 or targets.max() >= len(chars)):

@@ -25,6 +25,7 @@ from ocrpad.data.samples_errors import (
     StoreBusyError,
     StoreCorruptError,
     StoreError,
+    StoreNewerError,
     StoreWriteError,
     is_busy,
     move_aside,
@@ -53,6 +54,7 @@ __all__ = [
     "StoreBusyError",
     "StoreCorruptError",
     "StoreError",
+    "StoreNewerError",
     "StoreWriteError",
     "Strokes",
     "decode_png",
@@ -120,8 +122,8 @@ class SampleStore:
                 self._create_schema()
                 return
             if version > SCHEMA_VERSION:
-                raise StoreCorruptError(
-                    f"{self.path} was written by a newer ocrpad (schema {version})"
+                raise StoreNewerError(
+                    f"{self.path} was written by a newer ocrpad (schema {version}): left as it is"
                 )
             if version != SCHEMA_VERSION or "samples" not in tables:
                 raise StoreCorruptError(f"{self.path} is not an ocrpad sample store")

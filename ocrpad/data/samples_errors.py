@@ -21,7 +21,12 @@ class StoreError(Exception):
 
 
 class StoreCorruptError(StoreError, ValueError):
-    """The file is not a readable ocrpad sample store (damaged, foreign or from a newer ocrpad)."""
+    """The file is not a readable ocrpad sample store (damaged or foreign)."""
+
+
+class StoreNewerError(StoreError, ValueError):
+    """The store was written by a newer ocrpad: sound, but not for this version to change. It
+    is left as it is (not set aside as a damaged one is), for the newer version to use."""
 
 
 class StoreWriteError(StoreError, OSError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from ocrpad.data.samples import (
     validate_label,
     validate_strokes,
 )
-from ocrpad.nn.serialization import check_npz_size, write_npz_atomically
+from ocrpad.nn.serialization import ARCHIVE_ERRORS, check_npz_size, write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 NPZ_KEYS: Final = (
@@ -204,6 +203,9 @@ def _check_offsets(name: str, offsets: NDArray[np.int64], end: int) -> None:
         raise ValueError(f"'{name}' must not decrease")
 
 
+_READ_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, ValueError, AttributeError)
+
+
 def _load_arrays(
     path: str | Path, keys: Sequence[str], limit: int | None
 ) -> dict[str, NDArray[np.generic]]:
@@ -214,7 +216,7 @@ def _load_arrays(
             check_npz_size(path, limit, keys)
         with np.load(path, allow_pickle=False) as data:
             return {key: np.asarray(data[key]) for key in keys if key in data.files}
-    except (OSError, EOFError, ValueError, AttributeError, zipfile.BadZipFile) as error:
+    except _READ_ERRORS as error:
         raise ValueError(f"{path} is not a readable .npz file: {error}") from error
 
 

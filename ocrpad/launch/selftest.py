@@ -122,7 +122,7 @@ def check_store(data_dir: Path) -> str:
     """Open the user's sample store (if there is one) and read every drawing in it; raises
     SelfTestError for a damaged file or damaged rows (the app starts anyway: it sets a damaged
     file aside and skips damaged rows, keeping them on disk)."""
-    from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError
+    from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, StoreNewerError
 
     path = data_dir / "samples.sqlite"
     if not path.is_file():
@@ -131,7 +131,7 @@ def check_store(data_dir: Path) -> str:
         with SampleStore(path, renderer=None) as store:
             damaged = store.damaged_rows()
             count = store.count()
-    except StoreBusyError as error:
+    except (StoreBusyError, StoreNewerError) as error:
         return f"sample store not checked: {error}"
     except StoreError as error:
         raise SelfTestError(f"the sample store is damaged: {error}") from error

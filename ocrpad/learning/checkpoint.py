@@ -19,6 +19,7 @@ from ocrpad.nn import ModelFileError, load_arrays, save_arrays
 FORMAT: Final = "ocrpad-checkpoint"
 VERSION: Final = 1
 PREFIXES: Final = ("model", "optim", "ema", "best")
+OPTIMIZER_KEYS: Final = frozenset({"steps", "lr"})  # besides its slots (`Optimizer.state_dict`)
 
 Arrays = dict[str, NDArray[Any]]
 
@@ -86,8 +87,13 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Arrays], TrainState, di
             elapsed=float(meta["elapsed"]),
             rng_state=dict(meta["rng_state"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+        for generator in (state.rng_state, *state.dropout_states):
+            generator_from_state(dict(generator), 0)  # a damaged state fails now, not mid-run
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ModelFileError(path, f"incomplete checkpoint metadata ({exc!r})") from exc
+    missing = sorted(OPTIMIZER_KEYS - groups["optim"].keys())
+    if missing:
+        raise ModelFileError(path, f"no optimiser {' or '.join(missing)} (incomplete checkpoint)")
     return groups, state, meta
 
 

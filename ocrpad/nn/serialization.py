@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import lzma
 import os
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
@@ -32,6 +34,20 @@ from the archive's directory and each array's header before any array is read, s
 decompression bomb or a header claiming a huge shape costs no memory."""
 
 
+ARCHIVE_ERRORS: Final[tuple[type[BaseException], ...]] = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    zlib.error,  # a damaged deflate stream
+    lzma.LZMAError,  # a damaged LZMA stream
+    NotImplementedError,  # a member compressed by a method zipfile cannot undo
+    RuntimeError,  # a member flagged as encrypted
+)
+"""What reading a damaged or foreign zip archive's members can raise besides ValueError."""
+_MEMBER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, KeyError)
+_HEADER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, TypeError)
+
+
 class ModelFileError(ValueError):
     """A model file is missing, damaged or foreign; the message names the file and the damage."""
 
@@ -44,12 +60,26 @@ class ModelFileError(ValueError):
 def save_arrays(
     path: str | os.PathLike[str], arrays: Mapping[str, NDArray[Any]], meta: Mapping[str, Any]
 ) -> None:
-    """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` atomically."""
+    """Write ``arrays`` and ``meta`` (JSON-serialisable) to ``path`` atomically.
+
+    Raises ValueError, writing nothing, if an array holds NaN or infinite values: such a file
+    would be refused on loading, and it would replace a good one.
+    """
     if META_KEY in arrays:
         raise ValueError(f"{META_KEY!r} is reserved for the metadata")
+    broken = [key for key, value in arrays.items() if not _finite(np.asarray(value))]
+    if broken:
+        raise ValueError(
+            f"not saved to {os.fspath(path)}: NaN or infinite values in {', '.join(broken)}"
+        )
     payload: dict[str, NDArray[Any]] = {k: np.asarray(v) for k, v in arrays.items()}
     payload[META_KEY] = np.array(json.dumps(dict(meta), sort_keys=True))
     write_npz_atomically(Path(path), payload)
+
+
+def _finite(array: NDArray[Any]) -> bool:
+    """Whether a floating-point array holds no NaN or infinity (other kinds always do)."""
+    return not np.issubdtype(array.dtype, np.inexact) or bool(np.all(np.isfinite(array)))
 
 
 def write_npz_atomically(
@@ -150,7 +180,7 @@ def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
                 p, "holds a pickled object array (refused, never unpickled)"
             ) from exc
         raise ModelFileError(p, f"damaged array data ({exc})") from exc
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
+    except _MEMBER_ERRORS as exc:
         raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
 
 
@@ -179,7 +209,7 @@ def check_npz_size(path: str | os.PathLike[str], limit: int, names: Iterable[str
                     shape, dtype = _array_header(f)
                 if float(np.prod(shape, dtype=np.float64)) * dtype.itemsize > member.file_size:
                     raise ValueError(f"{member.filename} claims more data than it holds")
-    except (zipfile.BadZipFile, OSError, EOFError, TypeError) as exc:
+    except _HEADER_ERRORS as exc:
         raise ValueError(f"damaged or truncated archive ({exc})") from exc
 
 

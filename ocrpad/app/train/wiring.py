@@ -114,12 +114,18 @@ class _Wiring(QObject):
         self.window.set_model(model, "Model: yours (fine-tuned)")
 
     def accept(self, model: Any) -> None:
-        self.window.set_model(model, "Model: yours (fine-tuned)")
+        unsaved: OSError | None = None
         try:
             self.user_model.parent.mkdir(parents=True, exist_ok=True)
             model.save(self.user_model)
+        except ValueError as exc:  # NaN or infinite weights: nothing written, nothing to use
+            self.tab.show_message(f"The fine-tuned model was not kept ({exc}).")
+            return
         except OSError as exc:
-            self.tab.show_message(f"The model is in use but could not be saved: {exc}")
+            unsaved = exc
+        self.window.set_model(model, "Model: yours (fine-tuned)")
+        if unsaved is not None:
+            self.tab.show_message(f"The model is in use but could not be saved: {unsaved}")
 
     def restore_factory(self) -> None:
         factory = self.factory
