@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ocrpad.bounds import check_picture_size
+from ocrpad.bounds import MAX_PICTURE_PIXELS, check_picture_size
 
 __all__ = ["ImageReadError", "load_image"]
 
@@ -47,7 +47,10 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
     except FileNotFoundError as exc:
         raise ImageReadError(f"{path}: no such file") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageReadError(f"{path}: the picture is too large to open ({exc})") from exc
+        most = MAX_PICTURE_PIXELS // 1_000_000  # Pillow refused it at a larger size still
+        raise ImageReadError(
+            f"{path}: the picture is too large (over {most} million pixels)"
+        ) from exc
     except MemoryError as exc:
         raise ImageReadError(f"{path}: not enough memory to open this picture") from exc
     except UnidentifiedImageError as exc:

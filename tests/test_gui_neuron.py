@@ -219,3 +219,21 @@ def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
     with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)
     assert blocker.args[0].trace.unit == first.trace.unit
+
+
+def test_an_enlarged_map_stays_that_layers_map_not_its_filter_and_waits_out_a_clear(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.2, 0.2), (0.8, 0.8))
+    enlarge(qtbot, window, "conv1", 1)
+    dialog = window.draw.feature_maps.dialog
+    assert dialog is not None and "28×28" in dialog.caption.text()
+    click_cell(qtbot, window, 14, 13)  # the panel opens; the viewer refreshes its sections
+    assert dialog.section_caption.startswith("conv1  (") and "28×28" in dialog.caption.text()
+    assert dialog.image_label.cells == (28, 28)  # not conv1's 3×3 learned filter
+    window.draw.canvas.setFocus()
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
+    assert dialog.caption.text() == "conv1 · map 2: draw to see it"
+    assert dialog.image_label.pixmap().isNull()  # the cleared drawing's map is not left showing
+    draw(qtbot, window, (0.8, 0.2), (0.2, 0.8))
+    assert "28×28" in dialog.caption.text() and not dialog.image_label.pixmap().isNull()

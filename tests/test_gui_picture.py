@@ -1,14 +1,17 @@
 """Opening a picture: shown on the canvas even past Qt's image memory limit, "Reading…" until
-the answer comes, and a clear word for a missing file or a folder."""
+the answer comes, read in the chosen character set, and a clear word for a missing file or a
+folder."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gui_helpers import open_window
 from PIL import Image, ImageDraw
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImageReader
 from pytestqt.qtbot import QtBot
 
@@ -73,3 +76,22 @@ def test_a_missing_file_or_a_folder_is_named_as_such(
         window.open_image(path)
     assert words in blocker.args[0] and "PNG or JPG picture?" not in blocker.args[0]
     assert words in window.draw.panel.message.text()
+
+
+def test_a_picture_is_read_in_the_chosen_set_and_read_again_when_it_changes(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    box = window.draw.character_set
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # All → Digits, before the picture
+    assert box.currentText() == "Digits"
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(_picture(tmp_path / "peak.png"))
+    assert blocker.args[0].labels == list(string.digits)
+    assert {c for c, _ in window.draw.chart.sorted_classes()} == set(string.digits)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(box, Qt.Key.Key_Down)  # Digits → Capitals, the picture still shown
+    assert box.currentText() == "Capitals"
+    assert blocker.args[0].labels == list(string.ascii_uppercase)
+    assert blocker.args[0].label == "A"  # a peak, read among capitals only
+    assert window.draw.canvas.background() is not None
+    assert window.statusBar().currentMessage() == "Read peak.png"

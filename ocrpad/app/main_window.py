@@ -28,8 +28,8 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
-from ocrpad.app.settings import read_bool, read_bytes, read_int, read_text
-from ocrpad.app.theme import Theme, apply_theme, parse_theme
+from ocrpad.app.settings import restore_window, save_window
+from ocrpad.app.theme import Theme, apply_theme
 from ocrpad.charsets import SYMBOLS, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import HISTORY_CAP, Labelled, WritingGuides
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.model = model
         self.current: Prediction | None = None
         self._latest_id = 0
-        self._image_request: tuple[int, str] = (-1, "")
+        self._picture: tuple[int, Path | None] = (-1, None)  # the picture read, by request
         # The person's recent drawings (newest last): each finished drawing joins when the
         # canvas is cleared; saved samples seed it at start (seed_history). A drawing whose
         # character the person gave (a saved sample, a correction) joins as `Labelled`.
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.prediction_shown.connect(self.explain.on_prediction)
         self.model_changed.connect(self.explain.on_model_changed)
         self.explain.status_message.connect(self.statusBar().showMessage)
-        self._restore_settings()
+        restore_window(self)  # every value checked: a bad one falls back to its default
         if model is None:
             self._show_problem(problem or "No model is loaded.")
 
@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self._update_history_actions()
 
     def recognise_strokes(self, strokes: Drawing) -> None:
-        self._latest_id += 1
+        self._latest_id, self._picture = self._latest_id + 1, (-1, None)
         if not strokes:
             if self._drawing:  # a finished drawing joins the history
                 told = self._told
@@ -222,6 +222,8 @@ class MainWindow(QMainWindow):
     def _read_again(self) -> None:
         if self.strokes():
             self.recognise_strokes(self.strokes())
+        elif self._picture[1] is not None:  # the picture on the canvas, in the new set
+            self._read_picture(self._picture[1], preview=0)
 
     def _show_character_set(self) -> None:
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))
@@ -239,21 +241,27 @@ class MainWindow(QMainWindow):
         self.draw.canvas.clear()
         image = read_preview(path)  # None if Qt cannot (e.g. a picture over its memory limit)
         self.draw.canvas.set_background(image)
-        self._latest_id += 1
-        self._image_request = (self._latest_id, path.name)
         self.statusBar().showMessage(f"Reading {path.name}…")  # until the answer replaces it
-        preview = PREVIEW_SIDE if image is None else 0  # then the worker sends a grey copy
-        self.worker.submit(Request(self._latest_id, image_path=str(path), preview=preview))
+        self._read_picture(path, PREVIEW_SIDE if image is None else 0)  # 0: Qt showed it
+
+    def _read_picture(self, path: Path, preview: int) -> None:
+        """Read a picture in the chosen set; preview: the length of a grey copy to send back."""
+        self._latest_id += 1
+        self._picture = (self._latest_id, path)
+        self.worker.submit(
+            Request(self._latest_id, image_path=str(path), preview=preview, charset=self._charset)
+        )
 
     # -- results -------------------------------------------------------------------------
     def _show_prediction(self, prediction: Prediction) -> None:
         if prediction.request_id != self._latest_id:
             return  # an older drawing: a newer one is on its way
         self.current = prediction
-        if prediction.request_id == self._image_request[0]:
+        request_id, picture = self._picture
+        if prediction.request_id == request_id and picture is not None:
             if prediction.picture is not None:
                 self.draw.canvas.set_background(grey_to_qimage(prediction.picture / 255.0))
-            self.statusBar().showMessage(f"Read {self._image_request[1]}", 3000)
+            self.statusBar().showMessage(f"Read {picture.name}", 3000)
         self.draw.panel.show_prediction(prediction)
         self.draw.chart.set_probabilities(prediction.labels, prediction.probabilities)
         self.draw.feature_maps.set_layers(prediction.layers)
@@ -263,12 +271,13 @@ class MainWindow(QMainWindow):
         if failure.request_id != self._latest_id:
             return
         self._show_empty()
-        request_id, name = self._image_request
-        if request_id == failure.request_id:  # the reason, not a guess ("single colour" etc.)
+        request_id, picture = self._picture
+        if request_id == failure.request_id and picture is not None:  # the reason, not a guess
+            self._picture = (-1, None)  # nothing to read again
             self.draw.canvas.set_background(None)  # not shown as if it had been read
             head, _, rest = failure.message.partition(": ")
-            reason = rest if rest and head.endswith(name) else failure.message
-            self._show_problem(f"Could not read “{name}”: {reason}")
+            reason = rest if rest and head.endswith(picture.name) else failure.message
+            self._show_problem(f"Could not read “{picture.name}”: {reason}")
         else:
             self._show_problem(failure.message)
 
@@ -318,31 +327,7 @@ class MainWindow(QMainWindow):
 
         QMessageBox.about(self, "About ocrpad", about_text())
 
-    # -- settings ------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        """Every value is checked (``app.settings``): a bad one falls back to its default."""
-        pen = self.draw.pen_width
-        width = read_int(self.settings, "pen_width", 14, pen.minimum(), pen.maximum())
-        pen.setValue(width)
-        self.set_theme(parse_theme(read_text(self.settings, "theme", "light")))
-        chars = read_text(self.settings, "character_set", "")
-        self.set_character_set(chars or None)
-        self.actions_by_name["guides"].setChecked(read_bool(self.settings, "guides", False))
-        geometry = read_bytes(self.settings, "geometry")
-        if not (geometry is not None and self.restoreGeometry(geometry)):
-            self.resize(1100, 720)
-        splitter = read_bytes(self.settings, "splitter")
-        if not (splitter is not None and self.draw.restoreState(splitter)):
-            width = self.width()
-            self.draw.setSizes([width * 62 // 100, width * 38 // 100])
-
-    def save_settings(self) -> None:
-        self.settings.setValue("pen_width", self.draw.canvas.pen_width())
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.draw.saveState())
-        self.settings.sync()
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.save_settings()
+        save_window(self)
         self.shutdown()
         super().closeEvent(event)

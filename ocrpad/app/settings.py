@@ -1,4 +1,4 @@
-"""Reading the user's settings without trusting them.
+"""The user's settings: read without trusting them, and the window's restored and saved.
 
 ``QSettings`` hands back whatever the INI file holds: text where a number belongs, a number
 with twenty digits, a list, superscript digits that ``str.isdigit`` accepts but ``int`` does
@@ -9,9 +9,14 @@ that a damaged or hand-edited settings file never stops ocrpad from starting.
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, Protocol
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QAction
+
+from ocrpad.app.draw.tab import DrawTab
+from ocrpad.app.theme import Theme, parse_theme
 
 MAX_TEXT: Final = 1000  # characters in a text setting
 MAX_BYTES: Final = 64 * 1024  # saved window geometry and splitter states are ~100 bytes
@@ -55,3 +60,45 @@ def read_bytes(settings: QSettings, key: str) -> QByteArray | None:
     if isinstance(value, QByteArray) and 0 < value.size() <= MAX_BYTES:
         return value
     return None
+
+
+class SettingsHost(Protocol):
+    """What restoring and saving need of the window (``MainWindow`` provides it; a protocol,
+    so that this module and the main window do not import each other)."""
+
+    settings: QSettings
+    draw: DrawTab
+    actions_by_name: dict[str, QAction]
+
+    def set_theme(self, theme: Theme) -> None: ...
+    def set_character_set(self, labels: Iterable[str] | None) -> None: ...
+    def restoreGeometry(self, geometry: QByteArray, /) -> bool: ...  # noqa: N802  (Qt's name)
+    def saveGeometry(self) -> QByteArray: ...  # noqa: N802  (Qt's name)
+    def resize(self, w: int, h: int, /) -> None: ...
+    def width(self) -> int: ...
+
+
+def restore_window(window: SettingsHost) -> None:
+    """Pen width, theme, character set, guides, geometry and splitter from ``window.settings``;
+    every value is checked, and a bad one falls back to its default."""
+    settings, draw = window.settings, window.draw
+    pen = draw.pen_width
+    pen.setValue(read_int(settings, "pen_width", 14, pen.minimum(), pen.maximum()))
+    window.set_theme(parse_theme(read_text(settings, "theme", "light")))
+    window.set_character_set(read_text(settings, "character_set", "") or None)
+    window.actions_by_name["guides"].setChecked(read_bool(settings, "guides", False))
+    geometry = read_bytes(settings, "geometry")
+    if not (geometry is not None and window.restoreGeometry(geometry)):
+        window.resize(1100, 720)
+    splitter = read_bytes(settings, "splitter")
+    if not (splitter is not None and draw.restoreState(splitter)):
+        width = window.width()
+        draw.setSizes([width * 62 // 100, width * 38 // 100])
+
+
+def save_window(window: SettingsHost) -> None:
+    """What `restore_window` reads but the window does not save as it changes."""
+    window.settings.setValue("pen_width", window.draw.canvas.pen_width())
+    window.settings.setValue("geometry", window.saveGeometry())
+    window.settings.setValue("splitter", window.draw.saveState())
+    window.settings.sync()

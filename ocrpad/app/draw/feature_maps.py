@@ -230,10 +230,13 @@ class FeatureMapView(QScrollArea):
         ]
         self.grid.set_sections([s for s in layers if s is not None] + self._filters)
         if self.dialog is not None and self.dialog.isVisible() and self.dialog.key:
-            name, index = self.dialog.key
-            for section in self.grid.sections:
-                if section.maps.name == name and index < section.maps.count:
+            index = self.dialog.key[1]  # the same section (a layer's maps and its filters
+            for section in self.grid.sections:  # share a layer name), updated
+                if section.caption == self.dialog.section_caption and index < section.maps.count:
                     self.dialog.show_map(section, index)
+                    break
+            else:
+                self.dialog.show_nothing()
 
     def enlarge(self, section: int, index: int) -> None:
         """Open (or update) the enlarged view of one map."""

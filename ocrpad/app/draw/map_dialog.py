@@ -72,6 +72,7 @@ class MapDialog(QDialog):
         layout.addWidget(self.image_label)
         layout.addWidget(self.caption)
         self.key: tuple[str, int] | None = None
+        self.section_caption = ""  # which section of the viewer the map is from
 
     def show_map(self, section: MapSection, index: int) -> None:
         maps = section.maps
@@ -95,12 +96,20 @@ class MapDialog(QDialog):
             f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
             f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
         )
-        self.key = (maps.name, index)
+        self.key, self.section_caption = (maps.name, index), section.caption
         self.image_label.cells = (h, w)
         self.traceable = section.traceable
         if section.traceable:
             self.image_label.setCursor(Qt.CursorShape.CrossCursor)
             self.image_label.setToolTip("Click a cell to see how its value was computed")
+
+    def show_nothing(self) -> None:
+        """Its section is gone (the canvas was cleared): say so, and show the same map again
+        when the section returns."""
+        self.image_label.clear()
+        self._section = None
+        if self.key is not None:
+            self.caption.setText(f"{self.key[0]} · map {self.key[1] + 1}: draw to see it")
 
     def _on_cell(self, row: int, col: int) -> None:
         if self.key is not None and self.traceable and self._section is not None:

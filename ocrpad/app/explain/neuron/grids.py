@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
+    QFontMetrics,
     QHelpEvent,
     QImage,
     QPainter,
@@ -28,9 +29,19 @@ MARK: Final = QColor("#ff2d95")  # the picked cell / window: pink reads on every
 Cell = tuple[int, int, int]  # (channel, row, col)
 
 
-def _number(value: float) -> str:
-    text = f"{value:.3g}"
+def _number(value: float, digits: int = 3) -> str:
+    text = f"{value:.{digits}g}"
     return "\u2212" + text[1:] if text.startswith("-") else text
+
+
+def _fitting_number(value: float, metrics: QFontMetrics, width: float) -> str:
+    """The value to as many significant digits (3, 2, 1) as fit in `width` pixels; the
+    hover text gives all three."""
+    for digits in (3, 2):
+        text = _number(value, digits)
+        if metrics.horizontalAdvance(text) <= width:
+            return text
+    return _number(value, 1)
 
 
 class HeatGrid(QWidget):
@@ -158,13 +169,13 @@ class HeatGrid(QWidget):
         font = painter.font()
         font.setPointSizeF(max(5.0, font.pointSizeF() * 0.62))
         painter.setFont(font)
-        kh = self.values.shape[1]
+        kh, metrics = self.values.shape[1], QFontMetrics(font)
         for i in range(kh):
             for j in range(self.values.shape[2]):
                 box = QRectF(rect.left() + j * cell, rect.top() + i * cell, cell, cell)
                 dark = self._image.pixelColor(j, slot * kh + i).lightness() < 140
                 painter.setPen(QColor("white" if dark else "black"))
-                text = _number(float(self.values[channel, i, j]))
+                text = _fitting_number(float(self.values[channel, i, j]), metrics, cell - 3)
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
