@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import lzma
 import os
 import tempfile
 import time
@@ -34,15 +33,23 @@ from the archive's directory and each array's header before any array is read, s
 decompression bomb or a header claiming a huge shape costs no memory."""
 
 
-ARCHIVE_ERRORS: Final[tuple[type[BaseException], ...]] = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    zlib.error,  # a damaged deflate stream
-    lzma.LZMAError,  # a damaged LZMA stream
-    NotImplementedError,  # a member compressed by a method zipfile cannot undo
-    RuntimeError,  # a member flagged as encrypted
-)
+def _archive_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,  # a damaged deflate stream
+        NotImplementedError,  # a member compressed by a method zipfile cannot undo
+        RuntimeError,  # a member flagged as encrypted; an LZMA member where lzma is missing
+    ]
+    with contextlib.suppress(ImportError):  # the app's bundle leaves lzma out
+        import lzma
+
+        errors.append(lzma.LZMAError)  # a damaged LZMA stream
+    return tuple(errors)
+
+
+ARCHIVE_ERRORS: Final = _archive_errors()
 """What reading a damaged or foreign zip archive's members can raise besides ValueError."""
 _MEMBER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, KeyError)
 _HEADER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, TypeError)
