@@ -26,6 +26,17 @@ def test_a_picture_of_a_character_is_read_as_that_character(label: str, tmp_path
 
 
 @needs_shipped_model
+def test_a_square_is_answered_among_letters_and_digits_not_symbols(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    square = Image.new("L", (64, 64), 255)
+    ImageDraw.Draw(square).rectangle((20, 20, 44, 44), fill=0)  # a filled blob: "." if allowed
+    square.save(tmp_path / "square.png")
+    guesses = read_picture.read(tmp_path / "square.png", load_model())
+    assert all(label.isalnum() for label, _ in guesses), guesses  # symbols only when asked
+
+
+@needs_shipped_model
 def test_the_answer_is_printed_with_its_odds_and_the_next_guesses(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,11 +25,13 @@ def read(picture: Path, model: Model) -> list[tuple[str, float]]:
 
     Raises ``ValueError`` naming the file for an unreadable picture, or one without ink.
     """
+    from ocrpad.charsets import default_charset, taught_labels
     from ocrpad.preprocess import bitmap_to_input, load_image, render_params_of
     from ocrpad.reading import Reader
 
     image = bitmap_to_input(load_image(picture), render_params_of(model.meta))  # (28, 28)
-    reading = Reader(model).answer(model.logits(image[None, None])[0], [])  # calibrated odds
+    charset = default_charset(model.labels, taught_labels(model.meta))  # as the window reads
+    reading = Reader(model, charset=charset).answer(model.logits(image[None, None])[0], [])
     probs = reading.probabilities
     best = np.argsort(probs)[::-1][:3]
     return [(reading.labels[int(i)], float(probs[i])) for i in best]
