@@ -4,6 +4,7 @@ pen-tablet traces do not."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,8 @@ def test_coarseness_follows_the_sampling_not_the_size() -> None:
     doubled = [np.repeat(ring(50, 8)[0], 2, axis=0)]
     assert coarseness_of(doubled) == pytest.approx(coarse, abs=1e-6)
     # a pen-up gap between two strokes is not a segment
-    apart = [ring(50, 400)[0] + 1000, ring(50, 400)[0]]
-    assert coarseness_of(apart) < dense + 0.1 - np.log(20)  # 20 times the box, same segments
+    apart = [ring(50, 400)[0] + 150, ring(50, 400)[0]]
+    assert coarseness_of(apart) < dense + 0.1 - np.log(4)  # 4 times the box, same segments
 
 
 def test_a_trace_without_segments_has_no_coarseness() -> None:
@@ -52,6 +53,50 @@ def test_a_trace_without_segments_has_no_coarseness() -> None:
     assert np.isnan(coarseness_of(one_point_strokes))
     store = coarseness(np.zeros((1, 2), np.float32), np.array([0, 1]), np.array([0, 1]))
     assert np.isnan(store).all()
+
+
+def _segment(*corners: tuple[float, float]) -> NDArray[np.float32]:
+    return np.array(corners, dtype=np.float32)
+
+
+def _dense(stroke: NDArray[np.float32], step: float = 1.0) -> NDArray[np.float32]:
+    """The same polyline with a point every `step` units along it."""
+    points = [stroke[:1]]
+    for a, b in pairwise(stroke):
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
+        points.append(a + (b - a) * np.arange(1, n + 1)[:, None] / n)
+    return np.concatenate(points).astype(np.float32)
+
+
+def test_a_straight_stroke_is_no_evidence_of_a_coarse_device() -> None:
+    """A "-" of two mouse points renders exactly like a tablet's: it counts for nothing."""
+    dash_, bar, slash = (
+        _segment((0, 50), (100, 50)),
+        _segment((50, 0), (50, 100)),
+        _segment((60, 0), (0, 100)),
+    )
+    for drawing in ([dash_], [bar], [slash], [dash_, bar], [_segment((0, 0), (50, 1), (100, 2))]):
+        assert np.isnan(coarseness_of(drawing))
+        assert np.isnan(coarseness_of([_dense(s) for s in drawing]))
+    # a hand's wobble within a pixel of the network's box is still straight
+    wobble = _dense(dash_) + np.array([0.0, 1.0], np.float32) * np.sin(np.arange(101))[:, None]
+    assert np.isnan(coarseness_of([wobble]))
+    # a bent stroke counts, and a straight one beside it adds no segments, only extent
+    corner = _segment((0, 0), (0, 100), (60, 100))
+    assert coarseness_of([corner]) == pytest.approx(np.log(80 / 100))
+    assert coarseness_of([corner, _segment((30, 0), (30, 60))]) == pytest.approx(np.log(0.8))
+    assert coarseness_of([_dense(corner)]) < np.log(1.0 / 100) + 0.1
+
+
+def test_the_shipped_reader_reads_two_point_lines_as_it_reads_dense_ones() -> None:
+    """A fast mouse's "-", "|" or "/" has two points; the shipped reader once took them for a
+    coarse device's trace and answered "." for "-"."""
+    reader = Reader(load_model(None))
+    for stroke in ((0, 50), (100, 50)), ((50, 0), (50, 100)), ((60, 0), (0, 100)):
+        few, many = reader.read([_segment(*stroke)]), reader.read([_dense(_segment(*stroke))])
+        assert few.coarse_trace == 0.0 and many.coarse_trace == 0.0
+        assert few.label == many.label and few.label != "."
+        np.testing.assert_allclose(few.probabilities, many.probabilities, atol=0.2)
 
 
 def test_the_flat_store_and_a_single_drawing_agree() -> None:

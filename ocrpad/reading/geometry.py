@@ -72,6 +72,12 @@ def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
     )
 
 
+STRAIGHT_TOLERANCE: Final = 1.0 / 20.0
+"""A stroke whose every point lies within this share of its drawing's longer side from its
+chord is straight: one pixel of the network's 20-pixel box (`RenderConfig.box`). It renders
+the same however few points trace it, so it says nothing about how coarse the device is."""
+
+
 def coarseness(
     points: NDArray[np.floating[Any]],
     stroke_offsets: NDArray[np.int64],
@@ -81,10 +87,13 @@ def coarseness(
     (S+1,) into points, `sample_offsets` (N+1,) into strokes) was sampled → (N,): log of its
     mean segment length (between successive distinct points of a stroke) over the longer
     side of its bounding box. A pen tablet gives about −4 … −2.5, eight points joined into
-    one polyline about −1; NaN for a sample without any segment.
+    one polyline about −1; NaN for a sample without any segment of a bent stroke.
 
     It does not change with the drawing's size, only with how many points trace it: what a
-    cheap device, a fast mouse or a lost pen-up event change (`ocrpad.data.coarse`)."""
+    cheap device, a fast mouse or a lost pen-up event change (`ocrpad.data.coarse`). Only
+    bent strokes count: a straight one (`STRAIGHT_TOLERANCE`) looks the same drawn with two
+    points or two hundred, so a "-" or "/" of two mouse points is not taken for a coarse
+    device's trace."""
     n = len(sample_offsets) - 1
     firsts = stroke_offsets[sample_offsets[:-1]]  # (N,) first point of each sample
     per_sample = np.diff(stroke_offsets[sample_offsets])  # (N,) points in each sample
@@ -94,20 +103,41 @@ def coarseness(
     step = np.hypot(*np.diff(p, axis=0).T)  # (P-1,) segment j joins points j and j+1
     starts = np.zeros(len(p), dtype=bool)
     starts[stroke_offsets[:-1][stroke_offsets[:-1] < len(p)]] = True
-    inside = ~starts[1:] & (step > 0)  # within one stroke, between distinct points
-    sample = np.repeat(np.arange(n), per_sample)[1:]  # (P-1,) sample of each segment
-    total = np.bincount(sample[inside], step[inside], minlength=n)
-    count = np.bincount(sample[inside], minlength=n)
+    sample = np.repeat(np.arange(n), per_sample)  # (P,) sample of each point
     nonempty = per_sample > 0
     longest = np.zeros(n)
     if nonempty.any():
         lo = np.minimum.reduceat(p, firsts[nonempty], axis=0)
         hi = np.maximum.reduceat(p, firsts[nonempty], axis=0)
         longest[nonempty] = (hi - lo).max(axis=1)
+    bent = _bent_points(p, stroke_offsets, STRAIGHT_TOLERANCE * longest[sample])
+    inside = ~starts[1:] & (step > 0) & bent[1:]  # within one bent stroke, distinct points
+    total = np.bincount(sample[1:][inside], step[inside], minlength=n)
+    count = np.bincount(sample[1:][inside], minlength=n)
     ok = (count > 0) & (longest > 0)
     out = np.full(n, np.nan)
     out[ok] = np.log(total[ok] / count[ok] / longest[ok])
     return out
+
+
+def _bent_points(
+    p: NDArray[np.float64], stroke_offsets: NDArray[np.int64], tolerance: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """(P,) whether each point's stroke strays from its chord (the segment from its first to
+    its last point) by more than `tolerance` (P,) somewhere."""
+    lengths = np.diff(stroke_offsets)  # (S,) points per stroke
+    stroke = np.repeat(np.arange(len(lengths)), lengths)  # (P,) stroke of each point
+    first = p[stroke_offsets[:-1][stroke]]  # (P, 2)
+    chord = p[np.maximum(stroke_offsets[1:] - 1, 0)[stroke]] - first  # (P, 2)
+    rel = p - first
+    squared = np.maximum((chord**2).sum(axis=1), 1e-300)
+    t = np.clip((rel * chord).sum(axis=1) / squared, 0.0, 1.0)
+    off = np.hypot(*(rel - t[:, None] * chord).T) - tolerance  # (P,) > 0: off the chord
+    used = lengths > 0
+    strays = np.zeros(len(lengths), dtype=bool)
+    if used.any():
+        strays[used] = np.maximum.reduceat(off, stroke_offsets[:-1][used]) > 0
+    return strays[stroke]
 
 
 def guide_scale(
