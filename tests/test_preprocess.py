@@ -90,6 +90,35 @@ def test_non_finite_points_raise_a_value_error() -> None:
         render_strokes([np.array([[0.0, 0.0], [np.nan, 1.0]])])
 
 
+@pytest.mark.parametrize(
+    ("stroke", "message"),
+    [
+        (np.zeros((5, 3)), r"stroke 1 has shape \(5, 3\); a stroke is \(k, 2\)"),
+        (np.arange(10.0).reshape(2, 5), r"stroke 1 has shape \(2, 5\)"),
+        (np.zeros((2, 2, 2)), r"stroke 1 has shape \(2, 2, 2\)"),
+        ([["a", "b"]], "stroke 1 is not an array of numbers"),
+    ],
+)
+def test_a_malformed_stroke_is_named_not_reshaped(stroke: object, message: str) -> None:
+    """A (2, k) or (k, 3) stroke is refused, not read as some other drawing's points."""
+    with pytest.raises(ValueError, match=message):
+        render_strokes([np.array([[0.0, 0.0], [1.0, 1.0]]), stroke])
+
+
+def test_a_lone_point_may_be_given_as_a_pair() -> None:
+    a = [np.array([[0.0, 0.0], [10.0, 10.0]])]
+    np.testing.assert_array_equal(
+        render_strokes([*a, [10.0, 0.0]]), render_strokes([*a, np.array([[10.0, 0.0]])])
+    )
+
+
+def test_coordinates_beyond_float32_are_named_as_out_of_range_not_non_finite() -> None:
+    with pytest.raises(ValueError, match=r"beyond ±1e\+30: 1e\+38 is out of range"):
+        render_strokes([np.array([[0.0, 0.0], [1e38, 1.0]])])
+    huge = render_strokes([np.array([[0.0, 0.0], [1e30, 1e30]])])  # the largest allowed
+    np.testing.assert_array_equal(huge, render_strokes([np.array([[0.0, 0.0], [1.0, 1.0]])]))
+
+
 def test_empty_strokes_between_real_ones_are_ignored() -> None:
     a = _letter_a()
     with_gap = [a[0], np.zeros((0, 2)), a[1]]

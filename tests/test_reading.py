@@ -82,7 +82,8 @@ def test_junk_in_the_history_is_skipped_and_other_peoples_drawings_barely_count(
     broken = [np.array([[0.0, np.nan], [1.0, 2.0]], dtype=np.float32)]
     scribble = [np.random.default_rng(0).uniform(0, 400, (60, 2)).astype(np.float32)]
     stranger = circle(2000)  # someone else's, far bigger
-    history = [dot, empty, *MIXED, broken, scribble, stranger]
+    misshapen = [np.zeros((4, 3), dtype=np.float32) + np.arange(3)]  # (k, 3): not x, y points
+    history = [dot, empty, *MIXED, broken, misshapen, scribble, stranger]
     reading = reader.read(circle(90), history=history)
     assert reading.history_used == len(MIXED) + 2  # the scribble and the stranger are drawings
     assert reading.label == "O"

@@ -82,7 +82,8 @@ def drawing_key(drawing: Sequence[ArrayLike]) -> bytes | None:
     digest = hashlib.blake2b(digest_size=16)
     try:
         for stroke in drawing:
-            array = np.ascontiguousarray(np.asarray(stroke, dtype=np.float32).reshape(-1, 2))
+            array = np.ascontiguousarray(np.asarray(stroke, dtype=np.float32))
+            digest.update(repr(array.shape).encode())  # a (2, k) stroke is not a (k, 2) one
             digest.update(array.tobytes())
             digest.update(b"|")
     except (TypeError, ValueError):
