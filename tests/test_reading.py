@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from reading_helpers import bare_model, circle, fitted_model, writers
 from test_cli_train_eval import _save
 
+from ocrpad.charsets import SYMBOLS
 from ocrpad.cli import eval as eval_cli
 from ocrpad.model import Model, load_model
 from ocrpad.nn.functional import softmax
@@ -96,6 +98,18 @@ def test_a_character_set_restricts_the_answer() -> None:
     assert reading.probabilities.tolist() == [1.0] and reading.look_alikes == ()
     with pytest.raises(ValueError, match="knows none"):
         Reader(fitted_model(), charset="xyz")
+
+
+def test_a_character_set_may_be_named_and_anything_but_labels_is_refused() -> None:
+    model = load_model(None)
+    assert Reader(model, charset="digits").labels == list("0123456789")
+    assert "".join(Reader(model, charset="symbols").labels) == SYMBOLS
+    assert len(Reader(model, charset="default").labels) == 62
+    assert Reader(model).restricted("upper").labels == list(string.ascii_uppercase)
+    assert Reader(model, charset="0ab").labels == ["0", "a", "b"]  # not a name: characters
+    for strange, message in (([2], "not 2"), (["a", 2], "not 2"), (5, "not 5")):
+        with pytest.raises(ValueError, match=f"a character set .*labels.*{message}"):
+            Reader(model, charset=strange)  # type: ignore[arg-type]
 
 
 def test_guides_stand_for_the_writers_scale() -> None:

@@ -74,11 +74,20 @@ def look_alikes(label: str, allowed: Iterable[str]) -> list[str]:
 def restrict(labels: Sequence[str], charset: Iterable[str] | None) -> list[int]:
     """Indices into `labels` of the classes a charset allows (all for None), in model order.
 
-    Raises ValueError when the charset shares no class with the model.
+    Raises ValueError when the charset shares no class with the model or holds anything but
+    labels (strings).
     """
     if charset is None:
         return list(range(len(labels)))
-    wanted = set(charset)
+    try:
+        wanted = set(charset)
+    except TypeError:
+        raise ValueError(
+            f"a character set is labels (a string or strings), not {charset!r}"
+        ) from None
+    strange = [c for c in wanted if not isinstance(c, str)]
+    if strange:
+        raise ValueError(f"a character set holds labels (strings), not {strange[0]!r}")
     kept = [i for i, c in enumerate(labels) if c in wanted]
     if not kept:
         shown = "".join(sorted(wanted))[:40]

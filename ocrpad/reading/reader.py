@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.charsets import NAMED, resolve_charset, taught_labels
 from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of, render_strokes
@@ -84,14 +85,23 @@ def context_of(model: Model) -> ContextLayer | None:
     return from_file(model.extras, meta).aligned(model.labels)
 
 
+def _named(charset: Iterable[str] | None, model: Model) -> Iterable[str] | None:
+    """A set's name resolved to `model`'s labels in it; anything else as given."""
+    if isinstance(charset, str) and (charset in NAMED or charset in ("all", "default")):
+        return resolve_charset(charset, model.labels, taught_labels(model.meta))
+    return charset
+
+
 class Reader:
-    """Reads drawings with `model`, restricted to `charset` (None: every class it knows)."""
+    """Reads drawings with `model`, restricted to `charset`: labels, or a set's name as
+    `--charset` takes it ("digits", "upper", "lower", "letters", "symbols", "default", "all";
+    `ocrpad.charsets`); None: every class it knows."""
 
     def __init__(self, model: Model, *, charset: Iterable[str] | None = None) -> None:
         self.model = model
         self.render_params = render_params_of(model.meta)
         self.context = context_of(model)
-        self._allowed = restrict(model.labels, None if charset is None else list(charset))
+        self._allowed = restrict(model.labels, _named(charset, model))
         self.labels = [model.labels[i] for i in self._allowed]
         self._kind = set_kind(self.labels)
         self._memory = Memory()
@@ -105,7 +115,7 @@ class Reader:
             self.render_params,
             self.context,
         )
-        other._allowed = restrict(self.model.labels, None if charset is None else list(charset))
+        other._allowed = restrict(self.model.labels, _named(charset, self.model))
         other.labels = [self.model.labels[i] for i in other._allowed]
         other._kind = set_kind(other.labels)
         other._memory, other._index = self._memory, self._index
