@@ -221,6 +221,10 @@ def test_strongest_inputs_lead_from_a_class_down_to_a_pixel_inside_each_field(
         ("conv1", (32, 0, 0), "outside conv1"),
         ("conv1", (0, 28, 0), "outside conv1"),
         ("fc1", (3, 1, 0), "use row = col = 0"),
+        ("conv1", (1.5, 0, 0), r"three integers \(channel, row, col\), not \(1.5, 0, 0\)"),
+        ("conv1", ("2", 0, 0), "three integers"),
+        ("conv1", (0, True, 0), "three integers"),
+        (["conv1"], (0, 0, 0), r"cannot trace layer \['conv1'\]"),
     ],
 )
 def test_a_unit_that_does_not_exist_gets_a_clear_message(
@@ -228,3 +232,4 @@ def test_a_unit_that_does_not_exist_gets_a_clear_message(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         trace_neuron(shipped, drawing(), layer, *unit)
+    assert trace_neuron(shipped, drawing(), "conv1", np.int64(2), 3, 3).unit.channel == 2  # type: ignore[arg-type]

@@ -88,7 +88,8 @@ class NeuronTracer:
     def trace(self, layer: str, channel: int, row: int = 0, col: int = 0) -> NeuronTrace:
         """The trace of unit (channel, row, col) of `layer`; ValueError for a unit or layer
         that does not exist or cannot be traced (dropout, flatten)."""
-        obj = self.network[layer] if layer in self.outputs else None
+        channel, row, col = _whole(channel, row, col)
+        obj = self.network[layer] if isinstance(layer, str) and layer in self.outputs else None
         kind = KINDS.get(type(obj)) if obj is not None else None
         if kind is None:
             raise ValueError(f"cannot trace layer {layer!r}; traceable: {self.traceable()}")
@@ -253,3 +254,10 @@ def strongest_path(tracer: NeuronTracer, unit: Unit) -> list[Unit]:
         assert strongest is not None
         path.append(strongest)
     return path
+
+
+def _whole(*indices: object) -> tuple[int, ...]:
+    """Unit indices as ints; ValueError for anything but integers (bools and 2.0 included)."""
+    if any(isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer) for i in indices):
+        raise ValueError(f"a unit is three integers (channel, row, col), not {indices}")
+    return tuple(int(i) for i in indices)  # type: ignore[call-overload]
