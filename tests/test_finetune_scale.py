@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import (
     FineTuneSettings,
     Speed,
@@ -31,6 +32,42 @@ def test_more_drawings_mean_fewer_passes_but_never_more_than_the_step_cap() -> N
     for n in (300, 400, 500, 2000):
         epochs, per_epoch = plan_steps(n, SETTINGS)
         assert epochs >= 1 and epochs * per_epoch <= max(100, per_epoch)
+
+
+@pytest.mark.parametrize(
+    ("knob", "message"),
+    [
+        ({"epochs": 0}, "epochs must be an integer ≥ 1, not 0"),
+        ({"epochs": -3}, "epochs must be an integer ≥ 1"),
+        ({"epochs": 2.5}, "epochs must be an integer ≥ 1, not 2.5"),
+        ({"epochs": True}, "epochs must be an integer"),
+        ({"batch_user": 0}, "batch_user must be an integer ≥ 1"),
+        ({"batch_rehearsal": -1}, "batch_rehearsal must be an integer ≥ 0"),
+        ({"max_steps": 0}, "max_steps must be an integer ≥ 1"),
+        ({"lr": 0.0}, "lr must be finite and > 0"),
+        ({"lr": math.nan}, "lr must be finite and > 0"),
+        ({"lr": "fast"}, "lr must be a number"),
+        ({"l2sp": -0.1}, "l2sp must be finite and ≥ 0"),
+        ({"held_out": 1.0}, r"held_out must be a share in \[0, 1\)"),
+        ({"frozen": "conv1"}, "frozen must be layer names"),
+    ],
+)
+def test_a_setting_out_of_range_is_named(knob: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FineTuneSettings(**knob)  # type: ignore[arg-type]
+
+
+def test_fine_tune_refuses_a_run_of_no_epochs_before_it_starts() -> None:
+    model = build_model(
+        ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(8,)),
+        list("ab"),
+        np.random.default_rng(0),
+    )
+    square = [np.array([[0, 0], [9, 0], [9, 9], [0, 9], [0, 0]], np.float32)]
+    for epochs in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="epochs must be an integer ≥ 1"):
+            fine_tune(model, [square] * 4, list("abab"), epochs=epochs, rehearsal=None)  # type: ignore[arg-type]
+    assert FineTuneSettings(l2sp=0.0, held_out=0.0, batch_rehearsal=0).l2sp == 0.0
 
 
 def test_the_learning_rate_decays_to_zero_only_when_asked() -> None:

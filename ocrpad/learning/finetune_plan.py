@@ -38,6 +38,27 @@ class FineTuneSettings:
     decay: bool = True  # cosine learning-rate decay to zero over the run
     keep_priors: bool = True  # logit adjustment toward the base data's class priors
 
+    def __post_init__(self) -> None:
+        """ValueError naming the first knob out of its range (a float or a bool for a count,
+        a negative or non-finite rate)."""
+        counts = {"epochs": 1, "batch_user": 1, "batch_rehearsal": 0, "min_steps": 0}
+        for name, least in {**counts, "max_steps": 1}.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"fine-tune {name} must be an integer ≥ {least}, not {value!r}")
+        for name in ("lr", "l2sp"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"fine-tune {name} must be a number, not {value!r}")
+            bound = "> 0" if name == "lr" else "≥ 0"
+            if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
+                raise ValueError(f"fine-tune {name} must be finite and {bound}, not {value!r}")
+        if not (isinstance(self.held_out, int | float) and 0 <= self.held_out < 1):
+            raise ValueError(f"fine-tune held_out must be a share in [0, 1), not {self.held_out!r}")
+        frozen: object = self.frozen  # a JSON settings file may give anything
+        if isinstance(frozen, str) or not all(isinstance(n, str) for n in self.frozen):
+            raise ValueError(f"fine-tune frozen must be layer names, not {frozen!r}")
+
 
 DEFAULT_SETTINGS: Final = FineTuneSettings()
 
