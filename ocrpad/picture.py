@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -11,7 +12,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocrpad.bounds import MAX_PICTURE_PIXELS, check_picture_size
 
-__all__ = ["ImageReadError", "load_image"]
+__all__ = ["WORKING_SIDE", "ImageReadError", "box_reduced", "load_image"]
+
+WORKING_SIDE: Final = 1024
+"""A picture is averaged down to at most this many pixels a side before its ink is sought:
+the network sees 28, so a photo's millions of pixels only cost time and memory."""
 
 
 class ImageReadError(ValueError):
@@ -57,3 +62,22 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
         raise ImageReadError(f"{path}: not a picture ocrpad can read (PNG, JPG, BMP…)") from exc
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise ImageReadError(f"{path}: the picture is damaged or cannot be read ({exc})") from exc
+
+
+def box_reduced(image: NDArray[Any], most: int = WORKING_SIDE) -> NDArray[Any]:
+    """A picture (H, W) or (H, W, C) averaged over f × f blocks (float32; the last row and
+    column of blocks may be smaller), f the least whole factor that brings both sides to at
+    most `most`; the picture itself when it is that small already. Works a band of f rows at a
+    time, so a 40-megapixel picture never exists as floats."""
+    a = np.asarray(image)
+    factor = -(-max(a.shape[:2], default=0) // most) if a.ndim >= 2 else 1
+    if factor <= 1:
+        return a
+    height, width = a.shape[:2]
+    starts = np.arange(0, width, factor)  # (w,) first column of each block
+    widths = np.diff(np.append(starts, width)).reshape(-1, *([1] * (a.ndim - 2)))  # (w, 1…)
+    out = np.empty((-(-height // factor), len(starts), *a.shape[2:]), np.float32)
+    for i, top in enumerate(range(0, height, factor)):
+        band = a[top : top + factor].astype(np.float32)  # (≤ f, W, C…)
+        out[i] = np.add.reduceat(band.sum(axis=0), starts, axis=0) / (widths * len(band))
+    return out

@@ -20,7 +20,11 @@ from numpy.typing import ArrayLike, NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
 from ocrpad.bounds import check_render_json
-from ocrpad.picture import ImageReadError, load_image  # re-exported: pictures are an input too
+from ocrpad.picture import (
+    ImageReadError,
+    box_reduced,
+    load_image,
+)  # re-exported: pictures are an input too
 from ocrpad.strokes import EmptyDrawingError, flatten_strokes  # re-exported: the drawing checks
 
 __all__ = [
@@ -225,22 +229,19 @@ def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
     so here they are set to NaN.
     """
     a = np.asarray(image)
-    if a.dtype == np.bool_:
-        a = a.astype(np.float64)
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        rgb = a[..., :3].astype(np.float64)
-        grey = rgb @ np.array([0.299, 0.587, 0.114])
-        alpha = a[..., 3].astype(np.float64) if a.shape[2] == 4 else None
-    elif a.ndim == 2:
-        grey, alpha = a.astype(np.float64), None
-    else:
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
         raise ValueError(f"expected an image of shape (H, W) or (H, W, 3|4), got {a.shape}")
+    integer = np.issubdtype(a.dtype, np.integer)  # 0 … 255 levels, also once averaged
+    a = box_reduced(a.astype(np.float32) if a.dtype == np.bool_ else a)
+    channels = a.astype(np.float64).reshape(*a.shape[:2], -1)  # (h, w, 1 | 3 | 4)
+    grey = channels[..., 0] if a.ndim == 2 else channels[..., :3] @ [0.299, 0.587, 0.114]
+    alpha = channels[..., 3] if a.ndim == 3 and a.shape[2] == 4 else None
     if grey.size == 0 or not np.isfinite(grey).all():
         raise EmptyDrawingError("the picture is empty or has non-finite pixels")
-    top = 255.0 if np.issubdtype(a.dtype, np.integer) else max(1.0, float(grey.max()))
+    top = 255.0 if integer else max(1.0, float(grey.max()))
     grey = grey / top
     if alpha is not None:
-        amax = 255.0 if np.issubdtype(a.dtype, np.integer) else 1.0
+        amax = 255.0 if integer else 1.0
         grey = np.where(alpha / amax < 0.5, np.nan, grey)
     return np.asarray(grey, dtype=np.float64)
 

@@ -6,6 +6,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ocrpad.picture import ImageReadError, load_image
+from ocrpad.picture import ImageReadError, box_reduced, load_image
 from ocrpad.preprocess import EmptyDrawingError, bitmap_to_input
 
 
@@ -125,3 +126,31 @@ def test_a_photo_with_a_rotation_tag_is_read_upright_as_viewers_show_it(tmp_path
     grey = load_image(path)
     assert grey.shape == (200, 100)  # upright: as tall as the stored picture is wide
     assert grey[:20].mean() < 60 and grey[40:].mean() > 200  # the ink is now along the top
+
+
+def test_box_reduction_averages_blocks_and_keeps_the_ragged_edge() -> None:
+    picture = np.arange(7 * 5 * 3, dtype=np.uint8).reshape(7, 5, 3)
+    reduced = box_reduced(picture, most=3)  # factor 3: blocks of 3 × 3, the last ones smaller
+    assert reduced.shape == (3, 2, 3) and reduced.dtype == np.float32
+    np.testing.assert_allclose(reduced[0, 0], picture[:3, :3].mean(axis=(0, 1)))
+    np.testing.assert_allclose(reduced[2, 1], picture[6:, 3:].mean(axis=(0, 1)))
+    assert box_reduced(picture, most=7) is picture  # small enough: untouched
+
+
+def test_a_huge_picture_reads_as_its_averaged_self_in_little_memory() -> None:
+    """A photo's millions of pixels are averaged down a band at a time: a 4096² picture reads
+    exactly like the same picture at 1024² and never exists as floats in full."""
+    rng = np.random.default_rng(0)
+    small = np.full((256, 256), 255, np.uint8)
+    yy, xx = np.mgrid[:256, :256]
+    ring = np.abs(np.hypot(yy - 128, (xx - 128) * 1.4) - 80) < 6
+    small[ring] = rng.integers(0, 40, int(ring.sum()))
+    big = np.kron(small, np.ones((16, 16), np.uint8))  # (4096, 4096)
+    tracemalloc.start()
+    try:
+        read = bitmap_to_input(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(read, bitmap_to_input(np.kron(small, np.ones((4, 4), np.uint8))))
+    assert peak < 64 * 2**20  # the picture as float64 alone would be 128 MiB
