@@ -57,6 +57,22 @@ def float_in(
     return float(value)
 
 
+def range_in(data: Mapping[str, Any], key: str, low: float, *, whole: bool = False) -> None:
+    """``data[key]`` must be an ordered pair (a ≤ b) of finite numbers ≥ low (ints if `whole`)."""
+    value = data[key]
+    kind = int if whole else int | float
+    if (
+        not isinstance(value, tuple | list)
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, kind) for v in value)
+        or not all(math.isfinite(v) for v in value)
+    ):
+        number = "whole numbers" if whole else "finite numbers"
+        raise ValueError(f"{key} must be a (low, high) pair of {number}, not {value!r}")
+    if value[0] < low or value[0] > value[1]:
+        raise ValueError(f"{key} = {tuple(value)} must have {low:g} ≤ low ≤ high")
+
+
 def _bool(data: Mapping[str, Any], key: str) -> None:
     if not isinstance(data[key], bool):
         raise ValueError(f"{key} must be true or false, not {data[key]!r}")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 from test_train import TINY, synthetic_strokes
 
 from ocrpad.cli import eval as eval_cli
+from ocrpad.cli import fit_reader as fit_reader_cli
 from ocrpad.cli import train as train_cli
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.evaluate import METRIC_KEYS
@@ -84,3 +87,96 @@ def test_missing_files_give_a_clear_error_and_exit_code_2(
     assert "error" in capsys.readouterr().err
     assert train_cli.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.npz")]) == 2
     assert "unipen-train.npz" in capsys.readouterr().err
+
+
+def test_the_recipe_prints_without_data_or_an_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert train_cli.main(["--print-recipe", "--epochs", "3"]) == 0
+    assert Recipe.from_dict(json.loads(capsys.readouterr().out)).epochs == 3
+    with pytest.raises(SystemExit) as stop:
+        train_cli.main(["--epochs", "3"])
+    assert stop.value.code == 2
+    assert "--data and --out are required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--epochs", "-2"], "epochs = -2 is outside 1..10000"),
+        (["--batch-size", "0"], "batch_size = 0 is outside"),
+        (["--lr", "-0.1"], r"lr = -0.1 is outside \[0.0, 10.0\]"),
+        (["--lr", "0"], "a rate of 0 trains nothing"),
+        (["--coarse", "-0.5"], r"coarse = -0.5 is outside \[0.0, 1.0\]"),
+        (["--seed", "-3"], "seed = -3 is outside"),
+        (["--val-fraction", "1"], r"val_fraction = 1.0 is outside \[0.0, 1.0\)"),
+    ],
+)
+def test_a_recipe_out_of_range_is_named_before_any_data_is_read(
+    tmp_path: Path, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data", str(tmp_path / "none"), "--out", str(tmp_path / "m.npz")]
+    assert train_cli.main([*args, *flags]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "message"),
+    [
+        ({"epochs": "many"}, "epochs must be a whole number, not 'many'"),
+        ({"augmentation": 5}, "recipe augmentation must be an object of settings"),
+        ({"augmentation": {"coarse_points": [1, 3]}}, r"coarse_points = \(1, 3\) must have 2"),
+        ({"augmentation": {"bogus": 1}}, r"unknown augmentation keys: \['bogus'\]"),
+        ({"model": {"blocks": 5}}, "blocks must be a list"),
+        ({"model": {"bogus": 5}}, "recipe model: .*'bogus'"),
+        ([1, 2], "a recipe is a JSON object of settings, not list"),
+    ],
+)
+def test_a_damaged_recipe_file_is_named_not_a_traceback(
+    tmp_path: Path, recipe: object, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "recipe.json"
+    config.write_text(json.dumps(recipe))
+    assert train_cli.main(["--config", str(config), "--print-recipe"]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_an_output_that_cannot_be_written_is_named_before_the_work(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where a folder should be: found before training, fitting or evaluating starts."""
+    blocker = tiny_folder.parent / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "model.npz"
+    config = tiny_folder.parent / "recipe.json"
+    assert (
+        train_cli.main(["--data", str(tiny_folder), "--out", str(out), "--config", str(config)])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: {blocker} is a file, not a folder" in err
+    assert "training on" not in err
+    assert train_cli.main(["--data", str(tiny_folder), "--out", str(tiny_folder)]) == 2
+    assert "it is a folder" in capsys.readouterr().err
+    test_file = str(tiny_folder / "unipen-test.npz")
+    assert eval_cli.main(["--data", test_file, "--confusion", str(blocker / "c.png")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert fit_reader_cli.main(["--data", str(tiny_folder), "--out", str(out)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert not list(tiny_folder.parent.rglob("*.probe"))
+
+
+@pytest.mark.parametrize(
+    ("command", "flags", "message"),
+    [
+        (eval_cli, ["--batch-size", "0"], "argument --batch-size: 0 is below 1"),
+        (eval_cli, ["--seed", "-1"], "argument --seed: -1 is below 0"),
+        (eval_cli, ["--worst", "x"], "argument --worst: 'x' is not a whole number"),
+        (fit_reader_cli, ["--seed", "-3", "--out", "m.npz"], "argument --seed: -3 is below 0"),
+        (train_cli, ["--checkpoint-every", "0", "--out", "m.npz"], "is below 1"),
+    ],
+)
+def test_counts_are_checked_as_arguments(
+    command: ModuleType, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        command.main(["--data", "x.npz", *flags])
+    assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from ocrpad.charsets import resolve_charset, taught_labels
+from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets
@@ -99,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="session: read each drawing with up to 30 other drawings of its writer; "
         "labelled: the same, their characters known (as saved samples are)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the session histories")
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=0, help="seed of the session histories"
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     parser.add_argument(
         "--confusion",
@@ -110,14 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=whole_number(1),
         metavar="N",
         default=512,
         help="drawings the network reads at once",
     )
     parser.add_argument(
         "--worst",
-        type=int,
+        type=whole_number(0),
         metavar="N",
         default=10,
         help="how many worst classes and confused pairs to list",
@@ -133,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
         if args.coarse is not None and args.coarse < 2:
             raise ValueError("--coarse needs at least 2 points")
+        if args.confusion is not None:
+            check_writable(args.confusion)
     except (ValueError, OSError) as exc:
         print(f"ocrpad-eval: error: {exc}", file=sys.stderr)
         return 2

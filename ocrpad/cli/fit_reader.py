@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
+from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.eval import calibration, read_all
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset
@@ -42,13 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
     parser.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of histories and batches")
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=0, help="seed of histories and batches"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_writable(args.out)
         model = load_model(args.weights)
         train = load_split(args.data, "train")
     except (ValueError, OSError) as exc:
@@ -61,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"measuring {len(test)} test drawings with and without history")
         fitted.meta["reader"]["test"] = test_figures(fitted, test, args.seed)
         report["test"] = fitted.meta["reader"]["test"]
-    fitted.save(args.out)
+    try:
+        fitted.save(args.out)
+    except OSError as exc:
+        print(f"ocrpad-fit-reader: error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {args.out}")
     print(json.dumps(report))
     return 0

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
@@ -58,13 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--data",
-        required=True,
         type=Path,
         action="append",
         help="folder with *-train.npz (and *-test.npz) or a train file; repeat to combine",
     )
     p.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="model file to write (.npz)"
+        "--out", type=Path, metavar="FILE", help="model file to write (.npz; needed with --data)"
     )
     p.add_argument(
         "--config", type=Path, metavar="FILE", help="recipe JSON (flags given here override it)"
@@ -134,8 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint-dir", type=Path, help="where checkpoints go (default: <out>.checkpoints/)"
     )
-    p.add_argument("--checkpoint-every", type=int, default=100, help="batches between saves")
-    p.add_argument("--limit", type=int, help="train on a random subset of this many samples")
+    p.add_argument(
+        "--checkpoint-every", type=whole_number(1), default=100, help="batches between saves"
+    )
+    p.add_argument(
+        "--limit", type=whole_number(1), help="train on a random subset of this many samples"
+    )
     p.add_argument("--no-test", action="store_true", help="do not score the test split")
     p.add_argument(
         "--render-in-thread",
@@ -196,18 +200,23 @@ class _Stopper:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.print_recipe and (args.data is None or args.out is None):
+        parser.error("--data and --out are required (only --print-recipe needs neither)")
     try:
         recipe = recipe_from_args(args)
         if args.print_recipe:
             print(json.dumps(recipe.to_dict(), indent=2))
             return 0
+        checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
+        check_writable(args.out)
+        check_writable(checkpoints / CHECKPOINT_NAME)
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
     except (ValueError, OSError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
         return 2
-    checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
     stopper = _Stopper()
     signal.signal(signal.SIGINT, stopper.handle)
     signal.signal(signal.SIGTERM, stopper.handle)
@@ -260,7 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print("stopped before the first batch finished; nothing to resume")
         return 130
-    result.model.save(args.out)
+    try:
+        result.model.save(args.out)
+    except OSError as exc:  # e.g. the disk filled up during training; the checkpoints remain
+        print(
+            f"ocrpad-train: error: {exc}; the last checkpoint is in {checkpoints}", file=sys.stderr
+        )
+        return 2
     print(f"wrote {args.out} (best epoch {result.model.meta['best_epoch']})")
     print(json.dumps(result.model.meta["metrics"]))
     return 0

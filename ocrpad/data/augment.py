@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.bounds import float_in, range_in
 from ocrpad.data.coarse import CoarseParams, coarsen_randomly, keep_points
 from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, render_flat
 
@@ -43,6 +44,19 @@ class AugmentParams:
     coarse_points: tuple[int, int] = (4, 12)  # points the drawing is resampled to by arc length
     coarse_decimate: float = 0.3  # of those, share that keep every k-th point instead
     coarse_every: tuple[int, int] = (2, 8)  # k
+
+    def __post_init__(self) -> None:
+        """ValueError naming the first range out of bounds (a recipe file may say anything)."""
+        values = vars(self)
+        for key, high in (("rotation_deg", 180.0), ("shear", 5.0), ("aspect", 5.0)):
+            float_in(values, key, 0.0, high)
+        for key in ("elastic", "jitter", "drop_points", "coarse", "coarse_join", "coarse_decimate"):
+            float_in(values, key, 0.0, 1.0)
+        float_in(values, "shift", 0.0, 28.0)
+        range_in(values, "width", 0.01)
+        range_in(values, "zoom", 0.01)
+        range_in(values, "coarse_points", 2, whole=True)
+        range_in(values, "coarse_every", 1, whole=True)
 
     def coarse_params(self) -> CoarseParams:
         """The coarse-trace part of the augmentation."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from ocrpad.bounds import check_config_json, float_in, int_in
 from ocrpad.data.augment import AugmentParams
 from ocrpad.model import ConvBlock, ModelConfig
 from ocrpad.preprocess import RenderParams
@@ -81,6 +82,26 @@ class Recipe:
     augmentation: AugmentParams = field(default_factory=lambda: AugmentParams(coarse=0.4))
     init_sha256: str = ""  # a warm start: the sha256 of the model file it started from
 
+    def __post_init__(self) -> None:
+        """ValueError naming the first knob out of bounds, before any data is read."""
+        values = vars(self)
+        int_in(values, "epochs", 1, 10_000)
+        int_in(values, "batch_size", 1, 1 << 16)
+        int_in(values, "warmup_steps", 0, 1 << 40)
+        int_in(values, "seed", 0, (1 << 63) - 1)
+        if float_in(values, "lr", 0.0, 10.0) == 0.0:
+            raise ValueError("lr must be above 0: a rate of 0 trains nothing")
+        float_in(values, "final_lr", 0.0, 10.0)
+        float_in(values, "weight_decay", 0.0, 1.0)
+        for key in ("label_smoothing", "ema_decay", "val_fraction"):
+            float_in(values, key, 0.0, 1.0, open_high=True)
+        if not isinstance(self.augment, bool) or not isinstance(self.init_sha256, str):
+            raise ValueError("augment must be true or false and init_sha256 a string")
+        kinds = {"model": ModelConfig, "render": RenderParams, "augmentation": AugmentParams}
+        for key, kind in kinds.items():
+            if not isinstance(values[key], kind):
+                raise ValueError(f"{key} must be a {kind.__name__}, not {values[key]!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (nested configs as dicts)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -91,7 +112,15 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
-        """Inverse of `to_dict`; missing keys take defaults, unknown keys are an error."""
+        """Inverse of `to_dict`; missing keys take defaults, unknown keys and values of the
+        wrong kind are a ValueError naming them."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a recipe is a JSON object of settings, not {type(data).__name__}")
+        for key in ("render", "augmentation"):
+            if key in data and not isinstance(data[key], Mapping):
+                raise ValueError(f"recipe {key} must be an object of settings, not {data[key]!r}")
+        if "model" in data and not isinstance(data["model"], str | Mapping):
+            raise ValueError(f"recipe model must be a name or an object, not {data['model']!r}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
@@ -100,7 +129,11 @@ class Recipe:
         if isinstance(values.get("model"), str):
             values["model"] = architecture(values["model"])
         elif "model" in values:
-            values["model"] = ModelConfig.from_json(values["model"])
+            check_config_json(values["model"])
+            try:
+                values["model"] = ModelConfig.from_json(values["model"])
+            except TypeError as exc:  # a key the configuration does not have
+                raise ValueError(f"recipe model: {exc}") from None
         if "render" in values:
             values["render"] = RenderParams.from_dict(values["render"])
         if "augmentation" in values:
@@ -108,6 +141,9 @@ class Recipe:
             aug: dict[str, Any] = {
                 k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
             }
+            known = {f.name for f in dataclasses.fields(AugmentParams)}
+            if set(aug) - known:
+                raise ValueError(f"unknown augmentation keys: {sorted(set(aug) - known)}")
             values["augmentation"] = AugmentParams(**aug)
         return cls(**values)
 
