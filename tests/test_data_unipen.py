@@ -84,3 +84,54 @@ def test_the_shared_test_split_loads_with_62_classes(unipen_dir: Path) -> None:
     image = data.render_all(indices=[0])[0]
     reference = data.images[0] / 255.0
     assert np.corrcoef(image.ravel(), reference.ravel())[0, 1] > 0.7
+
+
+def _rewritten(source: Path, target: Path, **changes: object) -> Path:
+    """`source`'s arrays with some replaced (None: left out), saved as `target`."""
+    with np.load(source) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays.update(changes)  # type: ignore[arg-type]
+    np.savez(target, **{k: v for k, v in arrays.items() if v is not None})
+    return target
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"points": np.zeros((5, 3), np.float32)}, r"points must be \(P, 2\) x, y, not \(5, 3\)"),
+        ({"points": np.zeros(10, np.float32)}, r"points must be \(P, 2\)"),
+        ({"labels": np.array(["a"] * 6)}, "wrong kind of values"),
+        ({"labels": np.zeros(6, np.float32)}, "wrong kind of values"),
+        ({"labels": np.zeros(0, np.int16)}, "holds no drawings"),
+    ],
+)
+def test_arrays_of_the_wrong_shape_or_kind_are_named(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    bad = _rewritten(write_tiny_npz(tmp_path / "tiny.npz"), tmp_path / "bad.npz", **changes)
+    with pytest.raises(DatasetFileError, match=rf"bad\.npz: .*{message}"):
+        load_unipen(bad)
+
+
+def test_non_finite_points_are_named(tmp_path: Path) -> None:
+    source = write_tiny_npz(tmp_path / "tiny.npz")
+    with np.load(source) as npz:
+        points = npz["points"].copy()
+    points[3, 1] = np.nan
+    bad = _rewritten(source, tmp_path / "bad.npz", points=points)
+    with pytest.raises(DatasetFileError, match="points are not all finite"):
+        load_unipen(bad)
+
+
+def test_a_truncated_or_foreign_file_is_named(tmp_path: Path) -> None:
+    """A download cut short, a zip of something else, or one array saved with np.save."""
+    whole = write_tiny_npz(tmp_path / "tiny.npz").read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    single = tmp_path / "single.npz"
+    with single.open("wb") as f:
+        np.save(f, np.zeros(3))
+    for path in (cut, single, tmp_path / "empty.npz"):
+        path.touch()
+        with pytest.raises(DatasetFileError, match=rf"{path.name}: "):
+            load_unipen(path)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,30 +122,48 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with path.open("rb") as handle:  # closed here even when numpy gives up mid-file
+            npz = np.load(handle, allow_pickle=False)
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise DatasetFileError(f"{path}: a single array, not a stroke file (.npz)")
             missing = [k for k in REQUIRED_KEYS if k not in npz.files]
             if missing:
                 raise DatasetFileError(f"{path}: missing arrays {missing}")
             arrays = {k: npz[k] for k in npz.files if images or k != "images"}
     except DatasetFileError:
         raise
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DatasetFileError(f"{path}: cannot read stroke data ({exc})") from exc
+    points = arrays["points"]
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise DatasetFileError(f"{path}: points must be (P, 2) x, y, not {points.shape}")
     n = len(arrays["labels"])
+    if n == 0:
+        raise DatasetFileError(f"{path}: the file holds no drawings")
     writers = arrays.get("writer", np.array(["unknown"] * n))
-    data = StrokeDataset(
-        points=np.ascontiguousarray(arrays["points"], dtype=np.float32).reshape(-1, 2),
-        stroke_offsets=arrays["stroke_offsets"].astype(np.int64),
-        sample_offsets=arrays["sample_stroke_offsets"].astype(np.int64),
-        labels=arrays["labels"].astype(np.int64),
-        mapping=[str(c) for c in arrays["mapping"]],
-        writers=np.asarray(writers).astype(np.str_),
-        images=arrays.get("images"),
-        checksum=file_checksum(path),
-        source=str(path),
-    )
+    try:
+        data = StrokeDataset(
+            points=np.ascontiguousarray(points, dtype=np.float32),
+            stroke_offsets=_integers(arrays["stroke_offsets"]),
+            sample_offsets=_integers(arrays["sample_stroke_offsets"]),
+            labels=_integers(arrays["labels"]),
+            mapping=[str(c) for c in arrays["mapping"]],
+            writers=np.asarray(writers).astype(np.str_),
+            images=arrays.get("images"),
+            checksum=file_checksum(path),
+            source=str(path),
+        )
+    except (ValueError, TypeError) as exc:
+        raise DatasetFileError(f"{path}: an array has the wrong kind of values ({exc})") from exc
     _validate(data, path)
     return data
+
+
+def _integers(array: NDArray[Any]) -> IntArray:
+    """A 1-D integer array as int64; ValueError for floats, strings or another shape."""
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"expected whole numbers in one row, got {array.dtype} {array.shape}")
+    return array.astype(np.int64)
 
 
 def _validate(data: StrokeDataset, path: Path) -> None:
@@ -162,6 +182,8 @@ def _validate(data: StrokeDataset, path: Path) -> None:
         problems.append("writer count differs from labels")
     if data.images is not None and data.images.shape[0] != n:
         problems.append("image count differs from labels")
+    if not np.isfinite(data.points).all():
+        problems.append("points are not all finite (NaN or infinite coordinates)")
     if problems:
         raise DatasetFileError(f"{path}: " + "; ".join(problems))
 
