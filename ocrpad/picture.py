@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocrpad.bounds import MAX_PICTURE_PIXELS, check_picture_size
+from ocrpad.files import check_regular_file
 
 __all__ = ["WORKING_SIDE", "ImageReadError", "box_reduced", "load_image"]
 
@@ -31,6 +32,12 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
     be read: missing, not a picture, damaged, too large, or out of memory.
     """
     path = Path(path)
+    try:
+        check_regular_file(path)
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: {exc.strerror}") from exc
     try:
         with Image.open(path) as im:
             try:

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.files import check_regular_file
+
 IDX_TYPES: dict[int, str] = {
     0x08: "u1",
     0x09: "i1",
@@ -57,7 +59,7 @@ class ImageDataset:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        raw = check_regular_file(path).read_bytes()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise IdxFormatError(f"{path}: cannot read ({exc})") from exc
@@ -90,7 +92,7 @@ def read_mapping(path: str | Path) -> list[str]:
     path = Path(path)
     pairs: dict[int, str] = {}
     try:
-        for line in path.read_text(encoding="ascii").splitlines():
+        for line in check_regular_file(path).read_text(encoding="ascii").splitlines():
             if line.strip():
                 label, code = line.split()[:2]
                 pairs[int(label)] = chr(int(code))

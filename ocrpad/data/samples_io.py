@@ -31,6 +31,7 @@ from ocrpad.data.samples import (
     validate_label,
     validate_strokes,
 )
+from ocrpad.files import check_regular_file
 from ocrpad.nn.serialization import ARCHIVE_ERRORS, check_npz_size, write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -212,6 +213,7 @@ def _load_arrays(
     """The arrays named ``keys`` that the file holds (reading nothing else, and refusing
     before reading if they would take more than ``limit`` bytes)."""
     try:
+        check_regular_file(path)
         if limit is not None:
             check_npz_size(path, limit, keys)
         with np.load(path, allow_pickle=False) as data:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.files import check_regular_file
 from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, render_batch
 
 IntArray = NDArray[np.int64]
@@ -122,7 +123,8 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:  # closed here even when numpy gives up mid-file
+        # a handle of our own is closed even when numpy gives up mid-file
+        with check_regular_file(path).open("rb") as handle:
             npz = np.load(handle, allow_pickle=False)
             if not isinstance(npz, np.lib.npyio.NpzFile):
                 raise DatasetFileError(f"{path}: a single array, not a stroke file (.npz)")

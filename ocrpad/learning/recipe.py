@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from ocrpad.bounds import check_config_json, float_in, int_in
 from ocrpad.data.augment import AugmentParams
+from ocrpad.files import check_regular_file
 from ocrpad.model import ConvBlock, ModelConfig
 from ocrpad.preprocess import RenderParams
 
@@ -149,7 +150,7 @@ class Recipe:
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> Recipe:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        return cls.from_dict(json.loads(check_regular_file(path).read_text(encoding="utf-8")))
 
     def replace(self, **changes: Any) -> Recipe:
         return dataclasses.replace(self, **changes)

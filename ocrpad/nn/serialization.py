@@ -156,8 +156,9 @@ def remove_abandoned_temp_files(folder: Path, min_age_s: float = 2.0) -> list[Pa
 def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
     """Read a model file -> (arrays by key, meta dict). Raises :class:`ModelFileError`."""
     p = Path(path)
-    if not p.is_file():
-        raise ModelFileError(p, "no such file")
+    if not p.is_file():  # a pipe would block the read, a folder cannot be one
+        what = "not a regular file (a folder, a pipe or a device)" if p.exists() else "no such file"
+        raise ModelFileError(p, what)
     if p.stat().st_size == 0:
         raise ModelFileError(p, "the file is empty")
     if not zipfile.is_zipfile(p):
