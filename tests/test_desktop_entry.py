@@ -94,8 +94,17 @@ def test_install_then_uninstall_round_trips_in_an_empty_home(home: Path) -> None
     assert desktop_entry.uninstall() == []
 
 
-def test_not_frozen_the_entry_runs_this_interpreter_with_dash_m_ocrpad() -> None:
-    assert desktop_entry.launch_command() == [str(Path(sys.executable).resolve()), "-m", "ocrpad"]
+def test_not_frozen_the_entry_runs_this_interpreter_with_dash_m_ocrpad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtual environment's python is a link to the system's: the entry must name the
+    link, or the menu would start a Python without the environment's packages."""
+    assert desktop_entry.launch_command() == [str(Path(sys.executable).absolute()), "-m", "ocrpad"]
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(Path(sys.executable).resolve())
+    monkeypatch.setattr(sys, "executable", str(venv_python))
+    assert desktop_entry.launch_command() == [str(venv_python), "-m", "ocrpad"]
 
 
 def test_in_the_bundle_the_entry_runs_the_bundle_executable(

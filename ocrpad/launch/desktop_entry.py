@@ -62,9 +62,14 @@ def icon_destination(data_home: Path) -> Path:
 
 def launch_command() -> list[str]:
     """The command that starts the running ocrpad again: the bundle's executable when frozen,
-    else this interpreter with ``-m ocrpad``."""
-    executable = str(Path(sys.executable).resolve() if sys.executable else "python3")
-    return [executable] if resources.is_frozen() else [executable, "-m", "ocrpad"]
+    else this interpreter with ``-m ocrpad``. The interpreter's path is kept as it is, links
+    and all: a virtual environment's ``bin/python`` is a link to the system's Python, which
+    would start without the environment's packages."""
+    if not sys.executable:
+        return ["python3", "-m", "ocrpad"]
+    if resources.is_frozen():
+        return [str(Path(sys.executable).resolve())]
+    return [str(Path(sys.executable).absolute()), "-m", "ocrpad"]
 
 
 def exec_value(command: Sequence[str]) -> str:
