@@ -126,6 +126,33 @@ def test_finished_drawings_and_saved_samples_become_the_history(
     window.close()
 
 
+def _undo(window: MainWindow, qtbot: QtBot) -> None:
+    window.draw.canvas.setFocus()
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_only_a_cleared_drawing_joins_the_history_and_undoing_the_clear_takes_it_back(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Strokes the person takes back are no drawing of theirs; a Clear they undo is no
+    finished drawing either (it once joined again at every Clear → Undo → Clear)."""
+    _draw(window, qtbot)
+    _clear(window, qtbot)
+    assert len(window.recent) == 1
+    first = window.recent[-1]
+    _undo(window, qtbot)  # the drawing is back on the canvas: it leaves the history
+    assert window.strokes() and len(window.recent) == 0
+    _clear(window, qtbot)
+    assert len(window.recent) == 1 and all(map(np.array_equal, window.recent[-1], first))
+    _draw(window, qtbot, bottom=650, height=300)
+    _draw(window, qtbot, bottom=500, height=100)
+    _undo(window, qtbot)
+    _undo(window, qtbot)  # every stroke undone: nothing was finished
+    assert not window.strokes() and len(window.recent) == 1
+    _undo(window, qtbot)  # back to the first drawing, which leaves the history again
+    assert window.strokes() and len(window.recent) == 0
+
+
 def _dash(window: MainWindow, qtbot: QtBot) -> object:
     canvas = window.draw.canvas
     scale, dx, dy = canvas.widget_transform()
@@ -161,7 +188,7 @@ def test_the_tooltip_says_where_the_drawing_sits_against_the_persons_line() -> N
             )
         )
 
-    assert "0.4× of it below your line" in said(0.4)
+    assert "0.4× of it below your line" in said(0.4) and "over 20× of it" in said(1e6)
     assert "above your line" in said(-0.5) and "sits on your line" in said(0.01)
     assert "line" not in said(None) and "1.1× your usual height" in said(None)
     odds, image = np.array([0.6, 0.4], dtype=np.float32), np.zeros((28, 28), dtype=np.float32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ocrpad import __version__
 from ocrpad.app.actions import build_actions
 from ocrpad.app.draw.picture import PREVIEW_SIDE, picture_problem, read_preview
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
+from ocrpad.app.draw.recent import RecentDrawings
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
@@ -32,7 +32,7 @@ from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.theme import Theme, apply_theme
 from ocrpad.charsets import SYMBOLS, taught_labels
 from ocrpad.model import Model
-from ocrpad.reading import HISTORY_CAP, Labelled, WritingGuides
+from ocrpad.reading import WritingGuides
 from ocrpad.reading.reader import HistoryItem
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
@@ -64,13 +64,7 @@ class MainWindow(QMainWindow):
         self.current: Prediction | None = None
         self._latest_id = 0
         self._picture: tuple[int, Path | None] = (-1, None)  # the picture read, by request
-        # The person's recent drawings (newest last): each finished drawing joins when the
-        # canvas is cleared; saved samples seed it at start (seed_history). A drawing whose
-        # character the person gave (a saved sample, a correction) joins as `Labelled`.
-        self.recent: deque[HistoryItem] = deque(maxlen=HISTORY_CAP)
-        self._drawing: Drawing = ()
-        self._told: tuple[Drawing, str] | None = None  # the current drawing's given label
-        self._joined_labelled: Drawing | None = None  # the newest labelled drawing that joined
+        self.recent_drawings = RecentDrawings()  # the reader's history (draw/recent.py)
         self._charset: tuple[str, ...] | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
@@ -133,25 +127,19 @@ class MainWindow(QMainWindow):
     def seed_history(self, drawings: Iterable[HistoryItem]) -> None:
         """Older drawings of this person, oldest first: strokes, or `Labelled` strokes when
         the person gave their character (their saved samples)."""
-        self.recent = deque([*drawings, *self.recent], maxlen=HISTORY_CAP)
-        self.history_seeded.emit(tuple(self.recent))  # read them before the first drawing
+        self.recent_drawings.seed(drawings)
+        self.history_seeded.emit(self.recent_drawings.history())  # read before the first drawing
+
+    @property
+    def recent(self) -> tuple[HistoryItem, ...]:
+        """The person's recent drawings as the reader's history, newest last."""
+        return tuple(self.recent_drawings.items)
 
     def label_drawing(self, label: str | None) -> None:
         """The person says the current drawing is `label`: it joins the history labelled, so
         the reader takes its class as given, not as guessed. None takes the newest label back
         (Undo of a correction), whether or not its drawing has joined the history yet."""
-        if label is not None:
-            self._told = (self._drawing, label) if self._drawing else None
-            return
-        if self._told is not None:
-            self._told = None
-            return
-        for index in range(len(self.recent) - 1, -1, -1):
-            item = self.recent[index]
-            if isinstance(item, Labelled) and item.strokes is self._joined_labelled:
-                self.recent[index] = item.strokes
-                self._joined_labelled = None
-                return
+        self.recent_drawings.label(label)
 
     @property
     def latest_request_id(self) -> int:
@@ -186,6 +174,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         canvas = self.draw.canvas
         canvas.strokes_changed.connect(self.recognise_strokes)
+        canvas.cleared.connect(self.recent_drawings.cleared)
+        canvas.restored.connect(self.recent_drawings.restored)
         self.draw.character_set.currentIndexChanged.connect(
             lambda _: self.set_character_set(self.draw.character_set.currentData())
         )
@@ -197,23 +187,15 @@ class MainWindow(QMainWindow):
 
     def recognise_strokes(self, strokes: Drawing) -> None:
         self._latest_id, self._picture = self._latest_id + 1, (-1, None)
+        self.recent_drawings.drawing = tuple(strokes)
         if not strokes:
-            if self._drawing:  # a finished drawing joins the history
-                told = self._told
-                if told is not None and told[0] is self._drawing:  # labelled, not redrawn since
-                    self.recent.append(Labelled(self._drawing, told[1]))
-                    self._joined_labelled = self._drawing
-                else:
-                    self.recent.append(self._drawing)
-                self._drawing, self._told = (), None
             self._show_empty()
             return
-        self._drawing = tuple(strokes)
         lines = self.draw.canvas.guides()
         request = Request(
             self._latest_id,
             tuple(strokes),
-            history=tuple(d if isinstance(d, Labelled) else tuple(d) for d in self.recent),
+            history=self.recent_drawings.history(),
             guides=None if lines is None else WritingGuides(*lines),
             charset=self._charset,
         )

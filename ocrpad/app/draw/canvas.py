@@ -37,6 +37,8 @@ class Canvas(QWidget):
 
     strokes_changed = Signal(object)
     history_changed = Signal()
+    cleared = Signal(object)  # the drawing a Clear (or the Redo of one) took away; never empty
+    restored = Signal(object)  # the drawing an Undo brought back onto an empty canvas
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,17 +106,27 @@ class Canvas(QWidget):
     def clear(self) -> None:
         """Remove every stroke (undoable) and any imported picture."""
         had_picture, self._background = self._background is not None, None
+        drawing = self.history.strokes
         if self.history.clear():
+            self.cleared.emit(drawing)
             self._apply(True)
         elif had_picture:
             self.update()
             self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
 
     def undo(self) -> None:
-        self._apply(self.history.undo())
+        empty = not self.history.strokes
+        changed = self.history.undo()
+        if changed and empty and self.history.strokes:  # a Clear (or an erasure) undone
+            self.restored.emit(self.history.strokes)
+        self._apply(changed)
 
     def redo(self) -> None:
-        self._apply(self.history.redo())
+        drawing = self.history.strokes
+        changed = self.history.redo()
+        if changed and drawing and not self.history.strokes:  # a Clear done again
+            self.cleared.emit(drawing)
+        self._apply(changed)
 
     def _apply(self, changed: bool) -> None:
         if changed:

@@ -54,22 +54,32 @@ def explain(prediction: Prediction) -> str:
             return shapes + coarse
         return coarse.strip()
     used = prediction.history_used
-    source = f"your last {used} drawings" if used else "the guides"
+    source = {0: "the guides", 1: "your last drawing"}.get(used, f"your last {used} drawings")
     where = ""
     if prediction.below_line is not None:
         depth = prediction.below_line
         where = (
             " and sits on your line"
             if abs(depth) < 0.05
-            else f" and ends {abs(depth):.1f}× of it {'below' if depth > 0 else 'above'} your line"
+            else f" and ends {_times(abs(depth))} of it {'below' if depth > 0 else 'above'} "
+            "your line"
         )
-    said = (
-        f"This drawing is {prediction.height_ratio:.1f}× your usual height{where} (from {source})."
-    )
+    size = _times(prediction.height_ratio)
+    said = f"This drawing is {size} your usual height{where} (from {source})."
     like = prediction.like_earlier
     if like is not None and like[1] >= LIKE_SHOWN:
         said += f" It looks like your earlier {like[0]}."
     return said + coarse
+
+
+def _times(ratio: float) -> str:
+    """A ratio as people say it: "1.3×", or "over 20×" / "under 0.05×" where a flat stroke or
+    a dot in the history makes the exact figure meaningless."""
+    if ratio > 20:
+        return "over 20×"
+    if ratio < 0.05:
+        return "under 0.05×"
+    return f"{ratio:.1f}×"
 
 
 class PredictionPanel(QWidget):
