@@ -242,3 +242,35 @@ def test_saved_samples_seed_the_next_windows_history_with_their_labels(
         ]
     finally:
         again.close()
+
+
+def test_shortcuts_on_the_train_tab_act_on_its_own_drawing_not_the_hidden_draw_tab(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Ctrl+Z, E and G pressed on the Train tab once undid, erased and lined the Draw tab's
+    drawing, which the person could not see."""
+    draw_canvas = window.draw.canvas
+    draw_stroke(draw_canvas, relative_line(draw_canvas, (0.5, 0.2), (0.5, 0.8)))
+    tab = _tab(window)
+    window.tabs.setCurrentIndex(1)
+    train_canvas = tab.collect.canvas
+    train_canvas.setFocus()
+    draw_stroke(train_canvas, relative_line(train_canvas, (0.2, 0.5), (0.8, 0.5)))
+    draw_stroke(train_canvas, relative_line(train_canvas, (0.5, 0.2), (0.5, 0.8)))
+    assert len(train_canvas.strokes()) == 2
+    qtbot.keyClick(train_canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(train_canvas.strokes()) == 1 and len(draw_canvas.strokes()) == 1
+    qtbot.keyClick(
+        train_canvas,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert len(train_canvas.strokes()) == 2
+    for key in (Qt.Key.Key_E, Qt.Key.Key_G):
+        qtbot.keyClick(train_canvas, key)
+    assert not window.actions_by_name["eraser"].isChecked()
+    assert draw_canvas.guides() is None
+    window.tabs.setCurrentIndex(0)  # back on the Draw tab the actions work again
+    draw_canvas.setFocus()
+    qtbot.keyClick(draw_canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not draw_canvas.strokes() and len(train_canvas.strokes()) == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar
@@ -49,6 +49,11 @@ def _action(
     action.triggered.connect(slot)
     window.addAction(action)
     return action
+
+
+DRAW_TAB_ONLY: Final = ("undo", "redo", "clear", "copy", "eraser", "thinner", "thicker", "guides")
+"""Actions that act on the Draw tab's canvas and answer: off while another tab is shown, so a
+shortcut pressed there never changes a drawing the person cannot see."""
 
 
 def build_actions(window: ActionHost) -> dict[str, QAction]:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad import __version__
-from ocrpad.app.actions import build_actions
+from ocrpad.app.actions import DRAW_TAB_ONLY, build_actions
 from ocrpad.app.draw.picture import PREVIEW_SIDE, picture_problem, read_preview
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.recent import RecentDrawings
@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
             lambda _: self.set_character_set(self.draw.character_set.currentData())
         )
         canvas.history_changed.connect(self._update_history_actions)
+        self.tabs.currentChanged.connect(lambda _: self._update_history_actions())
         self.draw.chart.class_clicked.connect(
             lambda label: self.statusBar().showMessage(f"Class {label!r}", 3000)
         )
@@ -279,9 +280,14 @@ class MainWindow(QMainWindow):
         self.model_status.setText(f"{info.description} · {len(info.labels)} classes")
 
     def _update_history_actions(self) -> None:
+        """The Draw tab's actions work only while it is shown; Undo and Redo only when there
+        is something to undo or redo."""
+        on_draw = self.tabs.currentWidget() is self.draw
+        for name in DRAW_TAB_ONLY:
+            self.actions_by_name[name].setEnabled(on_draw)
         history = self.draw.canvas.history
-        self.actions_by_name["undo"].setEnabled(history.can_undo)
-        self.actions_by_name["redo"].setEnabled(history.can_redo)
+        self.actions_by_name["undo"].setEnabled(on_draw and history.can_undo)
+        self.actions_by_name["redo"].setEnabled(on_draw and history.can_redo)
 
     # -- actions -------------------------------------------------------------------------
     def copy_character(self) -> None:
