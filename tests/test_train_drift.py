@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QApplication, QTabBar, QToolTip
+from PySide6.QtWidgets import QApplication, QScrollArea, QTabBar, QToolTip
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train.tab import TrainTab
@@ -58,7 +58,8 @@ def test_the_filters_tab_shows_how_far_each_filter_moved(
     assert bar is not None
     index = next(i for i in range(bar.count()) if bar.tabText(i) == "Filters")
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    assert tab.panel.results.currentWidget() is view and view.isVisible()
+    shown = tab.panel.results.currentWidget()
+    assert isinstance(shown, QScrollArea) and shown.widget() is view and view.isVisible()
     expected = filter_drift(model, tab.pending.model)
     assert [d.layer for d in view.drift] == ["conv1", "conv2"]
     for shown, wanted in zip(view.drift, expected, strict=True):
@@ -73,3 +74,38 @@ def test_the_filters_tab_shows_how_far_each_filter_moved(
     assert QToolTip.text().startswith(f"conv2 filter {top} moved")
     assert view.filter_at(QPointF(point)) == (1, top)
     assert not view.grab().isNull()
+
+
+def test_on_a_small_screen_the_result_scrolls_into_view_and_the_filters_keep_to_their_tab(
+    qtbot: QtBot, tmp_path: Path, model: Model
+) -> None:
+    """The page scrolls to Keep / Discard when a fine-tune ends, and opening the Filters tab
+    (as tall as the network is deep) never makes the page taller."""
+    with SampleStore(tmp_path / "samples.sqlite", renderer=None) as store:
+        store.add_many(draw_many("+", 6, np.random.default_rng(0)), ["+"] * 6, "prompt")
+        store.add_many(draw_many("?", 6, np.random.default_rng(1)), ["?"] * 6, "prompt")
+        tune = functools.partial(fine_tune, settings=FAST, rehearsal=None)
+        tab = TrainTab(store, lambda: model, tune, warm_rehearsal=False)
+        page = QScrollArea()
+        page.setWidgetResizable(True)
+        page.setWidget(tab)
+        qtbot.addWidget(page)
+        page.resize(800, 300)  # far shorter than the tab: the page scrolls
+        page.show()
+        qtbot.waitExposed(page)
+        try:
+            assert page.verticalScrollBar().value() == 0
+            with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+                qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
+            QApplication.processEvents()
+            keep = tab.panel.keep_button
+            top = keep.mapTo(page.viewport(), keep.rect().topLeft()).y()
+            assert keep.isEnabled() and top >= 0 and top + keep.height() <= page.viewport().height()
+            tallest = page.verticalScrollBar().maximum()
+            tab.panel.results.setCurrentIndex(2)  # Filters
+            QApplication.processEvents()
+            assert page.verticalScrollBar().maximum() == tallest
+            summary = tab.panel.summary
+            assert summary.minimumHeight() == summary.heightForWidth(summary.width())
+        finally:
+            tab.shutdown()

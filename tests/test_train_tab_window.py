@@ -167,7 +167,7 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
     assert "1 drawing could not be saved" in seen[0]
 
 
-@pytest.mark.parametrize("size", [(1100, 720), (800, 560)])
+@pytest.mark.parametrize("size", [(1100, 720), (800, 560), (800, 536)])
 def test_the_train_tab_fits_the_default_and_a_small_window_without_scrolling_sideways(
     qtbot: QtBot, window: MainWindow, size: tuple[int, int]
 ) -> None:

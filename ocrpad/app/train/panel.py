@@ -4,11 +4,14 @@ keep / discard, restore the factory model. It shows state; the Train tab drives 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -42,17 +45,40 @@ def verdict(report: FineTuneReport) -> str:
     )
 
 
+class WrappedLabel(QLabel):
+    """A word-wrapped label that asks for the height its lines take at its width, so a
+    narrow column grows (or scrolls) instead of drawing the next widget over its text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        height = self.heightForWidth(max(self.width(), 1))
+        if height > 0 and height != self.minimumHeight():
+            self.setMinimumHeight(height)
+
+
 class FineTunePanel(QWidget):
     """Buttons and views of one fine-tune; ``set_state`` enables what makes sense."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fineTunePanel")
-        self.summary = named(QLabel(), "trainSummary")
-        self.summary.setWordWrap(True)
+        self.summary = named(WrappedLabel(), "trainSummary")
         self.start_button = named(QPushButton("&Fine-tune"), "fineTuneButton")
         self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
         self.progress = named(QProgressBar(), "trainProgress")
+        self.progress.setRange(0, 1)  # "0%" before the first run: a bar, not an empty field
+        self.progress.setValue(0)
         self.eta = named(QLabel(" "), "trainEta")
         self.curves = CurvesPlot()
         self.table = BeforeAfterTable()
@@ -61,11 +87,14 @@ class FineTunePanel(QWidget):
         self.results.addTab(self.table, "Before / after")
         self.results.addTab(self.confusion, "Confusion")
         self.drift = FilterDriftView()
-        self.results.addTab(self.drift, "Filters")
+        drift_room = QScrollArea()  # as tall as the network has layers, inside its own
+        drift_room.setWidget(self.drift)  # scrolling: it never makes the page taller
+        drift_room.setWidgetResizable(True)
+        drift_room.setFrameShape(QFrame.Shape.NoFrame)
+        self.results.addTab(drift_room, "Filters")
         self.verdict = named(
-            QLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
+            WrappedLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
         )
-        self.verdict.setWordWrap(True)
         self.keep_button = named(QPushButton("&Keep the new model"), "keepButton")
         self.discard_button = named(QPushButton("D&iscard"), "discardButton")
         self.restore_button = named(QPushButton("Restore &factory model"), "restoreFactoryButton")
@@ -132,6 +161,7 @@ class FineTunePanel(QWidget):
         chars, counts = report.confusion()
         self.confusion.set_matrix(chars, counts)
         self.set_state("deciding")
+        _reveal(self.keep_button)  # on a small screen the page scrolls to the decision
 
     def show_failure(self, message: str) -> None:
         self.progress.setRange(0, 1)
@@ -139,3 +169,12 @@ class FineTunePanel(QWidget):
         self.eta.setText(" ")
         self.verdict.setText(message)
         self.set_state("idle")
+
+
+def _reveal(widget: QWidget) -> None:
+    """Scroll every scroll area around `widget` so that it is in view."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(widget)
+        parent = parent.parentWidget()

@@ -27,7 +27,14 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-TITLES: Final = ("Class", "Held back", "Before", "After", "Change")
+TITLES: Final = ("Class", "Held", "Before", "After", "Δ")
+EXPLAINED: Final = (
+    "The character",
+    "How many of its drawings were held back to measure the change",
+    "Held-back drawings read correctly before the fine-tune",
+    "Held-back drawings read correctly after it",
+    "The change, in percentage points",
+)
 
 
 class BeforeAfterTable(QTableWidget):
@@ -40,10 +47,13 @@ class BeforeAfterTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.horizontalHeader()  # columns share the width, but never get
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # narrower than the
-        widest = max(header.fontMetrics().horizontalAdvance(t) for t in TITLES)  # widest
-        header.setMinimumSectionSize(widest + 12)  # title: a narrow table scrolls instead
+        for column, text in enumerate(EXPLAINED):  # short titles, so the table fits the
+            item = self.horizontalHeaderItem(column)  # column of a small window; the
+            if item is not None:  # tooltip says what each one means
+                item.setToolTip(text)
+        header = self.horizontalHeader()  # each column as wide as its title and cells,
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # the last
+        header.setStretchLastSection(True)  # taking what is left
 
     def show_report(self, report: FineTuneReport | None) -> None:
         self.setRowCount(0)

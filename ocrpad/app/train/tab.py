@@ -36,8 +36,10 @@ USER_MODEL_NAME: Final = "user-model.npz"
 
 
 def _group(title: str, widget: QWidget) -> QGroupBox:
+    """A titled column; narrow margins, so the three columns fit a window 800 pixels wide."""
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
     layout.addWidget(widget)
     return box
 
