@@ -86,6 +86,8 @@ def test_a_round_drawing_names_its_look_alikes(window: MainWindow, qtbot: QtBot)
     text = window.draw.panel.confidence.text()
     assert f"{prediction.label} — or" in text and all(c in text for c in others)  # type: ignore[attr-defined]
     assert "size" in window.draw.panel.confidence.toolTip()
+    _clear(window, qtbot)  # the why goes with the drawing
+    assert window.draw.panel.confidence.toolTip() == ""
 
 
 def test_with_guides_a_cap_height_circle_is_a_capital_and_an_x_height_one_small(

@@ -199,6 +199,8 @@ def test_a_corrected_drawing_joins_the_readers_history_with_its_label(
     drawn = window.strokes()
     qtbot.keyClicks(field, "l")
     qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert undo.text() == "Undo save"  # the status bar names the button it means
+    assert "Undo save takes it back" in window.statusBar().currentMessage()
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)  # cleared: the drawing joins the history
     newest = window.recent[-1]
     assert isinstance(newest, Labelled) and newest.label == "l"

@@ -132,6 +132,7 @@ class PredictionPanel(QWidget):
     def show_empty(self, message: str = EMPTY_HINT) -> None:
         self.label.setText("")
         self.confidence.setText("")
+        self.confidence.setToolTip("")  # the last drawing's "why" goes with it
         self.message.setText(message)
         self.preview.set_image(None)
 

@@ -90,7 +90,7 @@ class _Wiring(QObject):
             self.window.label_drawing(label)  # the reader now knows what this one was
             self.correction.saved(label)
             self.window.statusBar().showMessage(
-                f"Saved this drawing as {label!r} — Undo takes it back", 8000
+                f"Saved this drawing as {label!r} — Undo save takes it back", 8000
             )
 
     def undo_correction(self) -> None:
