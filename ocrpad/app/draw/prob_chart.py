@@ -211,4 +211,7 @@ class ProbabilityChart(QWidget):
             else:
                 above = QRectF(x - 20, y - height - 1, slot + 40, height)
                 align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+            if character == self._explained:  # the heat map's dashed frame runs under it
+                backdrop = painter.boundingRect(above, align, label).adjusted(-1, 0, 1, 0)
+                painter.fillRect(backdrop, self.palette().color(QPalette.ColorRole.Window))
             painter.drawText(above, align, label)
