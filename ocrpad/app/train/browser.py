@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -105,6 +106,10 @@ class SampleBrowser(QWidget):
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        # at least one cell wide beside its scroll bar: narrower, the list wraps before its
+        # first drawing and leaves an empty row on top
+        scrollbar = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.grid.setMinimumWidth(THUMB + 10 + scrollbar + 2 * self.grid.frameWidth() + 2)
         self.large = named(QLabel(), "sampleLarge")
         self.large.setFixedSize(LARGE, LARGE)
         self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -79,7 +79,7 @@ class FineTunePanel(QWidget):
         self.progress = named(QProgressBar(), "trainProgress")
         self.progress.setRange(0, 1)  # "0%" before the first run: a bar, not an empty field
         self.progress.setValue(0)
-        self.eta = named(QLabel(" "), "trainEta")
+        self.eta = named(WrappedLabel(" "), "trainEta")  # wraps: never widens the column
         self.curves = CurvesPlot()
         self.table = BeforeAfterTable()
         self.confusion = ConfusionView()
