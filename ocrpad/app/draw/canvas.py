@@ -21,7 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ocrpad.app.draw.stroke_paths import is_dot, stroke_path, stroke_piece
+from ocrpad.app.draw.stroke_paths import is_dot, paint_guides, stroke_path, stroke_piece
 from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
 
 LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
@@ -299,7 +299,8 @@ class Canvas(QWidget):
         if self._background is not None:
             self._paint_background(painter)
         if self._guides:
-            self._paint_guides(painter)
+            colour = self.palette().color(QPalette.ColorRole.PlaceholderText)
+            paint_guides(painter, colour, GUIDE_LINES, *self._transform(), LOGICAL_SIZE)
         painter.drawImage(QPointF(0, 0), self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._eraser and self._cursor is not None:
@@ -314,19 +315,6 @@ class Canvas(QWidget):
         target = QRectF(0, 0, size.width(), size.height())
         target.moveCenter(QRectF(self.rect()).center())
         painter.drawImage(target, self._background)
-
-    def _paint_guides(self, painter: QPainter) -> None:
-        scale, dx, dy = self._transform()
-        pen = QPen(self.palette().color(QPalette.ColorRole.PlaceholderText), 1.0)
-        for fraction, style in zip(
-            GUIDE_LINES,
-            (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine),
-            strict=True,
-        ):
-            pen.setStyle(style)
-            painter.setPen(pen)
-            y = dy + fraction * LOGICAL_SIZE * scale
-            painter.drawLine(QPointF(dx, y), QPointF(dx + LOGICAL_SIZE * scale, y))
 
     def _paint_eraser_cursor(self, painter: QPainter, pos: QPointF) -> None:
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1.5))

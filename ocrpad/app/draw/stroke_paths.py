@@ -1,12 +1,15 @@
 """Strokes as painter paths: smooth curves through the pen's points, drawn whole or piece by
-piece as the pen moves, and the test for a stroke that is only a dot."""
+piece as the pen moves, the test for a stroke that is only a dot, and the writing guides."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QPainterPath
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+
+GUIDE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 
 
 def stroke_path(points: list[QPointF]) -> QPainterPath:
@@ -48,3 +51,22 @@ def is_dot(points: list[QPointF], pen_width: float) -> bool:
     first = points[0]
     reach = pen_width / 2
     return all(abs(p.x() - first.x()) <= reach and abs(p.y() - first.y()) <= reach for p in points)
+
+
+def paint_guides(
+    painter: QPainter,
+    colour: QColor,
+    fractions: Sequence[float],
+    scale: float,
+    dx: float,
+    dy: float,
+    side: float,
+) -> None:
+    """Baseline (solid), x-height (dashed) and cap line (dotted) across the drawing square
+    (`side` canvas units, shown at `scale` from (dx, dy)); `fractions` of it from the top."""
+    pen = QPen(colour, 1.0)
+    for fraction, style in zip(fractions, GUIDE_STYLES, strict=True):
+        pen.setStyle(style)
+        painter.setPen(pen)
+        y = dy + fraction * side * scale
+        painter.drawLine(QPointF(dx, y), QPointF(dx + side * scale, y))
