@@ -6,7 +6,9 @@ streams, and that CONOUT$ is the attached console. The release workflow runs the
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +117,98 @@ def test_report_without_self_test_is_refused(capsys: pytest.CaptureFixture[str])
         main(["--report", "r.txt"])
     assert exit_info.value.code == 2
     assert "--report goes with --self-test" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_as_the_report_is_refused_before_any_check_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrpad.__main__ import main
+
+    pipe = tmp_path / "report"
+    os.mkfifo(pipe)
+    # a reader on the other end, so that code which opened the pipe would not block forever
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        status = main(["--self-test", "--report", str(pipe), "--data-dir", str(tmp_path)])
+    finally:
+        os.close(reader)
+    out = capsys.readouterr().out
+    assert status == 1
+    assert out == f"FAIL cannot write the report {pipe}: a pipe, not a regular file\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_device_as_the_report_gives_one_clear_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrpad.__main__ import main
+
+    status = main(["--self-test", "--report", "/dev/full", "--data-dir", str(tmp_path)])
+    assert status == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL cannot write the report /dev/full: ")
+    assert len(out.splitlines()) == 1
+
+
+class FullDisk(io.StringIO):
+    """A report file on a disk that fills up after ``room`` characters, or fails at close."""
+
+    def __init__(self, room: int, fail_on_close: bool = False) -> None:
+        super().__init__()
+        self.room, self.fail_on_close = room, fail_on_close
+
+    def write(self, text: str) -> int:
+        if self.tell() + len(text) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(text)
+
+    def close(self) -> None:
+        if self.fail_on_close:
+            raise OSError(errno.EIO, "Input/output error")
+        super().close()
+
+
+def test_a_report_that_fills_the_disk_fails_the_self_test_in_one_line_after_every_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "report.txt"
+    monkeypatch.setattr(Path, "open", lambda *args, **kwargs: FullDisk(room=40))
+    screen = io.StringIO()
+    status = selftest.run(
+        weights=tmp_path / "absent.npz", data_dir=tmp_path, out=screen, report=report
+    )
+    lines = screen.getvalue().splitlines()
+    assert status == 1
+    assert lines[-2] == f"FAIL cannot write the report {report}: No space left on device"
+    assert lines[-1] == "self-test FAILED"
+    assert [line for line in lines if "cannot write the report" in line] == [lines[-2]]
+    assert any("data folder" in line for line in lines)  # the checks all ran and were shown
+
+
+@pytest.mark.parametrize(
+    ("checks_failed", "report", "reason"),
+    [
+        (0, FullDisk(10**6, fail_on_close=True), "Input/output error"),
+        (0, FullDisk(room=0), "No space left on device"),  # the verdict's line does not fit
+        (1, FullDisk(room=0), "No space left on device"),
+    ],
+)
+def test_a_report_whose_end_cannot_be_saved_fails_the_self_test(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    checks_failed: int,
+    report: FullDisk,
+    reason: str,
+) -> None:
+    path = tmp_path / "report.txt"
+    monkeypatch.setattr(Path, "open", lambda *args, **kwargs: report)
+    monkeypatch.setattr(selftest, "_run_checks", lambda *args: checks_failed)
+    screen = io.StringIO()
+    status = selftest.run(out=screen, report=path)
+    assert status == 1
+    assert screen.getvalue().splitlines() == [
+        "self-test passed" if not checks_failed else "self-test FAILED",
+        f"FAIL cannot write the report {path}: {reason}",
+        *(["self-test FAILED"] if not checks_failed else []),
+    ]

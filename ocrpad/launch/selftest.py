@@ -14,6 +14,7 @@ Exit status 0 when all pass; otherwise 1, after naming exactly what failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import __version__, resources
+from ocrpad.files import check_regular_file
 
 if TYPE_CHECKING:
     from ocrpad.model import Model
@@ -154,24 +156,84 @@ def run(
 
     ``report``: a file that also receives every line as it is printed (for the windowed
     Windows build, which has no console when double-clicked). A report that cannot be written
-    fails the self-test before any check runs.
+    fails the self-test before any check runs: an existing path that is not a regular file (a
+    pipe would block until a reader came, a device may swallow or refuse the lines) is refused
+    first. A report that fails later (a full disk) fails the self-test with one line on the
+    screen; the checks still all run and print there.
     """
     stream = out or sys.stdout
     if report is None:
-        return _run_checks(weights, data_dir, [stream])
+        return _finish(_run_checks(weights, data_dir, [stream]), [stream])
     try:
-        file = report.open("w", encoding="utf-8")
+        file = _open_report(report)
     except OSError as error:
-        print(f"FAIL cannot write the report {report}: {error}", file=stream)
+        print(_report_failure(report, error), file=stream)
         return 1
-    with file:
-        return _run_checks(weights, data_dir, [stream, file])
+    sink = _ReportSink(file)
+    failed = _run_checks(weights, data_dir, [stream, sink])
+    early = sink.error
+    if early is not None:  # said before the verdict, so the verdict counts it
+        print(_report_failure(report, early), file=stream, flush=True)
+        failed += 1
+    status = _finish(failed, [stream, sink])
+    late = sink.error if early is None else None  # the verdict's own line did not fit
+    try:
+        file.close()
+    except OSError as error:
+        late = late or error
+    if late is None:
+        return status
+    print(_report_failure(report, late), file=stream, flush=True)  # the end was not saved
+    if status == 0:
+        print("self-test FAILED", file=stream, flush=True)
+    return 1
 
 
-def _run_checks(weights: Path | None, data_dir: Path | None, streams: list[TextIO]) -> int:
+def _open_report(report: Path) -> TextIO:
+    """Open the report for writing, refusing an existing path that is not a regular file."""
+    with contextlib.suppress(FileNotFoundError):  # a new file; open() names a missing folder
+        check_regular_file(report)
+    return report.open("w", encoding="utf-8")
+
+
+def _report_failure(report: Path, error: OSError) -> str:
+    return _line(False, f"cannot write the report {report}: {error.strerror or error}")
+
+
+class _ReportSink:
+    """The report as a stream that never raises: the first OSError (a full disk, a lost
+    network drive) is kept in ``error`` and later lines are dropped, so the checks go on
+    printing to the screen and the failure is reported once, at the end."""
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        """Write ``text`` unless an earlier write failed; returns its length either way."""
+        if self.error is None:
+            try:
+                self.file.write(text)
+            except OSError as error:
+                self.error = error
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush to the disk now, so a full disk shows at the line that did not fit."""
+        if self.error is None:
+            try:
+                self.file.flush()
+            except OSError as error:
+                self.error = error
+
+
+def _run_checks(
+    weights: Path | None, data_dir: Path | None, streams: Sequence[TextIO | _ReportSink]
+) -> int:
+    """Run the checks, printing one line each to every stream; returns how many failed."""
+
     def say(line: str) -> None:
-        for stream in streams:
-            print(line, file=stream, flush=True)
+        _say(line, streams)
 
     say(f"ocrpad {__version__} self-test")
     failed = 0
@@ -192,8 +254,18 @@ def _run_checks(weights: Path | None, data_dir: Path | None, streams: list[TextI
     except SelfTestError as error:
         say(_line(False, str(error)))
         failed += 1
-    say("self-test passed" if not failed else "self-test FAILED")
+    return failed
+
+
+def _finish(failed: int, streams: Sequence[TextIO | _ReportSink]) -> int:
+    """Print the verdict; returns the exit status."""
+    _say("self-test passed" if not failed else "self-test FAILED", streams)
     return 1 if failed else 0
+
+
+def _say(line: str, streams: Sequence[TextIO | _ReportSink]) -> None:
+    for stream in streams:
+        print(line, file=stream, flush=True)
 
 
 def _line(ok: bool, message: str) -> str:
