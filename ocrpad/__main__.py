@@ -77,14 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _action(args: argparse.Namespace) -> str | None:
+    """The command-line action asked for (its option), or None for the window.
+
+    An action never starts Qt, so options it does not know cannot be Qt's: they are refused
+    rather than ignored (``--self-test --weigths other.npz`` would test the shipped model).
+    """
+    if args.self_test:
+        return "--self-test"
+    if args.read is not None:
+        return "--read"
+    if args.install_desktop_entry:
+        return "--install-desktop-entry"
+    if args.uninstall_desktop_entry:
+        return "--uninstall-desktop-entry"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the action asked for, or the app; returns the exit status."""
     start = time.time()
     console.attach_parent_console()
     parser = build_parser()
+    # known args only: what is left over goes to Qt (-platform, -style …) when the window opens
     args, rest = parser.parse_known_args(argv)
     if args.report is not None and not args.self_test:
         parser.error("--report goes with --self-test")
+    action = _action(args)
+    if action is not None and rest:  # no Qt here: a leftover is a mistyped option, not Qt's
+        parser.error(f"unrecognized arguments with {action}: {' '.join(rest)}")
     if args.self_test:
         from ocrpad.launch import selftest
 

@@ -1,4 +1,5 @@
-"""Every command's --help: plain text, every option explained, defaults and --arch spelled out."""
+"""Every command's --help: plain text, every option explained, defaults and --arch spelled out;
+ocrpad's actions refuse an option they do not know."""
 
 from __future__ import annotations
 
@@ -45,3 +46,36 @@ def test_every_architecture_choice_is_described() -> None:
     for name, config in ARCHITECTURES.items():
         channels = "-".join(str(b.channels) for b in config.blocks)
         assert f"{name}: {len(config.blocks)} conv layers ({channels} channels" in text
+
+
+@pytest.mark.parametrize(
+    ("action", "module"),
+    [
+        (["--self-test"], "selftest"),
+        (["--self-test", "--report", "r.txt"], "selftest"),
+        (["--read", "one.png"], "read_picture"),
+        (["--install-desktop-entry"], "desktop_entry"),
+        (["--uninstall-desktop-entry"], "desktop_entry"),
+    ],
+)
+def test_an_action_refuses_a_mistyped_option_instead_of_running_without_it(
+    action: list[str],
+    module: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib
+
+    from ocrpad import __main__ as entry
+
+    ran: list[object] = []
+    monkeypatch.setattr(
+        importlib.import_module(f"ocrpad.launch.{module}"), "run", lambda *a, **k: ran.append(a)
+    )
+    with pytest.raises(SystemExit) as exit_:
+        entry.main([*action, "--weigths", "other.npz"])
+    assert exit_.value.code == 2
+    assert f"unrecognized arguments with {action[0]}: --weigths other.npz" in (
+        capsys.readouterr().err
+    )
+    assert ran == []  # nothing was tested, read or installed with the default model
