@@ -1,15 +1,18 @@
 """The rehearsal set is rendered once a session: the Train tab's measurement renders it, and
-every fine-tune after that mixes in the same pictures instead of drawing them again."""
+every fine-tune after that mixes in the same pictures instead of drawing them again. A named
+rehearsal file that is missing, a folder, or damaged is refused by name, never skipped."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
+import ocrpad.learning.finetune as finetune_module
 import ocrpad.learning.rehearsal as rehearsal_module
 from ocrpad.app.train import worker as worker_module
 from ocrpad.app.train.worker import Measured, TrainWorker
@@ -120,3 +123,55 @@ def test_measuring_the_speed_renders_the_rehearsal_set_for_the_first_fine_tune(
     drawings = draw_many("+", 8, np.random.default_rng(5))
     fine_tune(model, drawings, ["1"] * 8, settings=FAST, rehearsal=path)
     assert renders == [6]
+
+
+def test_a_named_rehearsal_file_that_is_missing_is_refused_not_skipped(
+    tmp_path: Path, model: Model
+) -> None:
+    missing = tmp_path / "nowhere" / "rehearsal.npz"
+    drawings = draw_many("+", 4, np.random.default_rng(5))
+    with pytest.raises(FileNotFoundError, match="no such rehearsal file") as raised:
+        fine_tune(model, drawings, ["1"] * 4, settings=FAST, rehearsal=missing)
+    assert raised.value.filename == str(missing)
+
+
+def test_a_folder_as_the_rehearsal_file_is_refused_by_name(tmp_path: Path, model: Model) -> None:
+    drawings = draw_many("+", 4, np.random.default_rng(5))
+    with pytest.raises(ValueError, match=re.escape(f"the rehearsal file {tmp_path} is a folder,")):
+        fine_tune(model, drawings, ["1"] * 4, settings=FAST, rehearsal=tmp_path)
+
+
+def test_without_a_shipped_rehearsal_file_fine_tuning_goes_on_without_rehearsal(
+    tmp_path: Path, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(finetune_module, "default_rehearsal_path", lambda: tmp_path / "none.npz")
+    drawings = draw_many("+", 4, np.random.default_rng(5))
+    _, report = fine_tune(model, drawings, ["1"] * 4, settings=FAST)
+    assert report.settings["rehearsal_size"] == 0 and report.steps > 0
+
+
+@pytest.mark.parametrize(
+    ("points", "why"),
+    [
+        ([[0, 0], [1, 5], [3, 3]], "the drawing is empty"),
+        ([[0, 0], [np.nan, 5], [3, 3]], "non-finite"),
+    ],
+)
+def test_a_damaged_drawing_in_the_rehearsal_file_is_named_with_the_file(
+    tmp_path: Path, model: Model, points: list[list[float]], why: str
+) -> None:
+    damaged = tmp_path / "rehearsal.npz"
+    empty = why == "the drawing is empty"  # drawing 1: one stroke of no points
+    np.savez(
+        damaged,
+        points=np.array(points, np.float32),
+        stroke_offsets=np.array([0, 3, 3] if empty else [0, 2, 3]),
+        sample_stroke_offsets=np.array([0, 1, 2]),
+        labels=np.array([0, 1], np.int16),
+        mapping=np.array(["1", "7"]),
+    )
+    drawings = draw_many("+", 4, np.random.default_rng(5))
+    bad = 1 if empty else 0
+    with pytest.raises(ValueError, match=f"rehearsal drawing {bad} is damaged: .*{why}") as raised:
+        fine_tune(model, drawings, ["1"] * 4, settings=FAST, rehearsal=damaged)
+    assert str(raised.value).startswith(f"{damaged}: ")

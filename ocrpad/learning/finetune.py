@@ -56,7 +56,7 @@ from ocrpad.learning.finetune_plan import (
 )
 from ocrpad.learning.finetune_prior import base_prior, logit_shift, stream_prior
 from ocrpad.learning.finetune_report import Clock, CurvePoint, FineTuneProgress, FineTuneReport
-from ocrpad.learning.rehearsal import default_rehearsal_path
+from ocrpad.learning.rehearsal import default_rehearsal_path, rehearsal_file
 from ocrpad.model import Model
 from ocrpad.nn import Adam, arena, cross_entropy
 
@@ -94,14 +94,19 @@ def fine_tune(
 
     ``labels`` are single characters; characters the model does not know become new classes.
     ``rehearsal``: a stroke-array ``.npz`` of base-class drawings, ``"default"`` for the one
-    shipped beside the weights (skipped if absent), or None. Returns the fine-tuned copy and a
-    :class:`FineTuneReport`; on cancel, the untouched ``model`` (see the module docstring).
+    shipped beside the weights (skipped if absent), or None. A named file that is missing
+    raises FileNotFoundError; a folder, or a file with a damaged drawing, ValueError. Returns
+    the fine-tuned copy and a :class:`FineTuneReport`; on cancel, the untouched ``model``
+    (see the module docstring).
     """
     start = time.perf_counter()
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if epochs is not None:
         settings = FineTuneSettings(**{**asdict(settings), "epochs": epochs})
-    reh_path = default_rehearsal_path() if rehearsal == DEFAULT_REHEARSAL else rehearsal
+    if rehearsal == DEFAULT_REHEARSAL:
+        reh_path = rehearsal_file(default_rehearsal_path(), shipped=True)
+    else:
+        reh_path = rehearsal_file(rehearsal)
     data = prepare(model, strokes, labels, settings.held_out, reh_path, rng)
     new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
     work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()

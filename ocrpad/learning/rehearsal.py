@@ -9,6 +9,7 @@ model's inputs. Build it with ``python -m ocrpad.devtools.make_rehearsal``.
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 
 from ocrpad.data.samples import Strokes
 from ocrpad.data.samples_io import read_npz_strokes
+from ocrpad.files import check_regular_file
 from ocrpad.preprocess import RenderParams, render_strokes
 from ocrpad.resources import weights_dir
 
@@ -43,15 +45,48 @@ class Rehearsal:
         return len(self.labels)
 
 
+def rehearsal_file(path: str | Path | None, *, shipped: bool = False) -> Path | None:
+    """The rehearsal file a fine-tune is to read, checked; None for none.
+
+    Only the ``shipped`` one (beside the weights) may be absent: a build without it fine-tunes
+    without rehearsal. A path the caller names must be a file: a mistyped one would otherwise
+    fine-tune without rehearsal unnoticed (the model forgets more). Raises FileNotFoundError
+    for a missing named file, ValueError for a folder, pipe or device (either one naming it).
+    """
+    if path is None:
+        return None
+    try:
+        return check_regular_file(path)
+    except FileNotFoundError:
+        if shipped:
+            return None
+        raise FileNotFoundError(errno.ENOENT, "no such rehearsal file", str(path)) from None
+    except OSError as error:
+        raise ValueError(f"the rehearsal file {path} is {error.strerror}") from error
+
+
 def load_rehearsal(path: str | Path | None, render: Renderer) -> Rehearsal | None:
-    """Read and render the rehearsal file; None when there is none (``path`` None or missing)."""
+    """Read and render the rehearsal file; None when there is none (``path`` None or missing).
+
+    A drawing that cannot be rendered (empty, or NaN coordinates) raises ValueError naming
+    the file and the drawing: the file ships beside the weights, so a damaged one is to be
+    replaced, not to shrink unnoticed."""
     if path is None or not Path(path).is_file():
         return None
     drawings, labels = read_npz_strokes(path)
     if not drawings:
         return None
-    images = np.stack([render(d) for d in drawings])[:, None]  # (R, 1, 28, 28)
-    return Rehearsal(images.astype(np.float32), tuple(labels))
+    images = np.stack([_render_one(path, render, d, i) for i, d in enumerate(drawings)])
+    return Rehearsal(images[:, None].astype(np.float32), tuple(labels))  # (R, 1, 28, 28)
+
+
+def _render_one(
+    path: str | Path, render: Renderer, drawing: Strokes, index: int
+) -> NDArray[np.float32]:
+    try:
+        return render(drawing)
+    except ValueError as error:
+        raise ValueError(f"{path}: rehearsal drawing {index} is damaged: {error}") from error
 
 
 _FileKey = tuple[str, int, int, RenderParams]  # resolved path, size, mtime (ns), rendering
