@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import struct
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from ocrpad.data import emnist
 from ocrpad.data.emnist import IdxFormatError, load_emnist, read_idx, read_mapping
 
 
@@ -101,4 +103,106 @@ def test_a_mapping_naming_an_absurd_label_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "emnist-mapping.txt"
     path.write_text("2000000000 65\n")  # would be a list of two billion characters
     with pytest.raises(IdxFormatError, match=r"emnist-mapping\.txt: no labels, or labels outside"):
+        read_mapping(path)
+
+
+def test_a_header_promising_more_than_the_limit_is_refused_before_unpacking(
+    tmp_path: Path,
+) -> None:
+    header = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 2_700_000, 28, 28)  # 2.1 GB of images
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"
+    bomb.write_bytes(gzip.compress(header + bytes(4096)))
+    with pytest.raises(IdxFormatError, match=r"bomb-idx3-ubyte\.gz: the header promises "):
+        read_idx(bomb)
+    assert emnist.MAX_IDX_BYTES < 2_700_000 * 28 * 28
+
+
+def test_only_the_data_the_header_promises_is_unpacked(tmp_path: Path) -> None:
+    """A small gzip file that unpacks to 64 MB after the 10 labels its header promises: the
+    extra is refused after at most one chunk is unpacked, not unpacked whole."""
+    header = struct.pack(">BBBBI", 0, 0, 0x08, 1, 10)
+    packed = tmp_path / "padded-idx1-ubyte.gz"
+    packed.write_bytes(gzip.compress(header + bytes(10) + bytes(64 << 20), compresslevel=1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxFormatError, match=r"padded-idx1-ubyte\.gz: holds more data"):
+            read_idx(packed)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_a_gzip_file_whose_checksum_is_wrong_is_refused(tmp_path: Path) -> None:
+    packed = bytearray(
+        write_idx(tmp_path / "a", np.arange(50, dtype=np.uint8), gz=True).read_bytes()
+    )
+    packed[-8] ^= 0xFF  # the CRC-32 in gzip's trailer
+    damaged = tmp_path / "crc-idx1-ubyte.gz"
+    damaged.write_bytes(bytes(packed))
+    with pytest.raises(IdxFormatError, match=r"crc-idx1-ubyte\.gz: cannot read"):
+        read_idx(damaged)
+
+
+@pytest.mark.parametrize("ndim", [0, 9, 255])
+def test_a_header_declaring_an_absurd_number_of_dimensions_names_the_file(
+    tmp_path: Path, ndim: int
+) -> None:
+    odd = tmp_path / "odd-idx3-ubyte"
+    odd.write_bytes(bytes([0, 0, 0x08, ndim]) + struct.pack(f">{ndim}I", *[1] * ndim) + b"\x07")
+    with pytest.raises(IdxFormatError, match=rf"odd-idx3-ubyte: the header declares {ndim} dim"):
+        read_idx(odd)
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 3), (1, 0, 0), (2, 28, 27)])
+def test_images_that_are_not_28_by_28_are_refused_by_name(
+    tmp_path: Path, shape: tuple[int, int, int]
+) -> None:
+    images = write_idx(tmp_path / "small-idx3-ubyte", np.zeros(shape, np.uint8))
+    labels = write_idx(tmp_path / "l", np.zeros(shape[0], np.uint8))
+    size = f"{shape[1]}×{shape[2]}"
+    with pytest.raises(IdxFormatError, match=rf"small-idx3-ubyte: the images are {size} pixels"):
+        load_emnist(images, labels)
+
+
+def test_a_label_the_mapping_leaves_unused_is_refused(tmp_path: Path) -> None:
+    images = write_idx(tmp_path / "i", np.zeros((3, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "letters-labels", np.array([0, 4, 0], np.uint8))
+    mapping = tmp_path / "letters-mapping.txt"
+    mapping.write_text("4 68\n")  # labels 0 … 3 unused
+    with pytest.raises(IdxFormatError, match=r"letters-labels: 2 images labelled 0, a label"):
+        load_emnist(images, labels, mapping=mapping)
+    with pytest.raises(IdxFormatError, match=r"labelled 0, a label the mapping given leaves"):
+        load_emnist(images, labels, mapping=["", "", "", "", "D"])
+
+
+@pytest.mark.parametrize(
+    ("mapping", "bad"),
+    [([1, 2, 3], "label 0 is 1,"), (["a", "bc", "d"], "label 1 is 'bc',"), (["a", None], "None")],
+)
+def test_a_mapping_of_anything_but_single_characters_is_refused(
+    tmp_path: Path, mapping: list[object], bad: str
+) -> None:
+    images = write_idx(tmp_path / "i", np.zeros((2, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "l", np.array([0, 1], np.uint8))
+    with pytest.raises(ValueError, match=f"mapping: .*{bad}.* not a single printable character"):
+        load_emnist(images, labels, mapping=mapping)  # type: ignore[arg-type]
+
+
+def test_any_sequence_of_characters_is_a_mapping(tmp_path: Path) -> None:
+    images = write_idx(tmp_path / "i", np.zeros((3, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "l", np.array([2, 0, 1], np.uint8))
+    assert load_emnist(images, labels, mapping=tuple("xyz")).characters() == ["z", "x", "y"]
+    assert load_emnist(images, labels, mapping=np.array(list("xyz"))).mapping == list("xyz")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"), [("0 48\n0 65\n", "label 0 is given twice"), ("0 48\n1 7\n", "label 1 is")]
+)
+def test_a_mapping_file_giving_a_label_twice_or_a_control_character_is_refused(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    path = tmp_path / "bad-mapping.txt"
+    path.write_text(text)
+    with pytest.raises(IdxFormatError, match=rf"bad-mapping\.txt: not an EMNIST .*\({why}"):
         read_mapping(path)

@@ -3,15 +3,23 @@
 IDX: two zero bytes, a type code, the number of dimensions, then one big-endian uint32 per
 dimension and the data, big-endian. EMNIST stores each 28×28 image transposed (column-major);
 `load_emnist(..., transposed=True)` turns them upright.
+
+Users bring their own copies, so every problem is an IdxFormatError naming the file and saying
+what is wrong; the data an IDX header promises is read (or unpacked) and no more, at most
+MAX_IDX_BYTES.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +39,16 @@ BYCLASS = DIGITS + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 BYCLASS += [chr(c) for c in range(ord("a"), ord("z") + 1)]
 MAX_LABEL = 65_535
 """The largest label number a mapping file may name (EMNIST's largest is 61)."""
+MAX_IDX_BYTES: Final = 1 << 30
+"""The most data an IDX file may promise in its header: 1 GiB. EMNIST's largest file (the
+byclass training images, 697,932 × 28 × 28) holds 547 MB. Without a limit a damaged header, or
+2 MB of gzip that unpacks to gigabytes, would cost that much memory and time before anything
+could be said about it."""
+MAX_IDX_DIMS: Final = 8
+"""The most dimensions an IDX header may declare (images have 3, labels 1)."""
+GZIP_MAGIC: Final = b"\x1f\x8b"
+READ_CHUNK: Final = 1 << 20
+"""Bytes read (or decompressed) at a time."""
 
 
 class IdxFormatError(ValueError):
@@ -57,37 +75,83 @@ class ImageDataset:
         return [self.mapping[k] for k in self.labels]
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_idx(path: str | Path) -> NDArray[np.generic]:
+    """Read one IDX file (gzipped or not, detected by content) → array in native byte order.
+
+    The header is read first and only the data it promises is then read (or decompressed), at
+    most MAX_IDX_BYTES: a damaged header or a gzip bomb is refused before it costs memory or
+    time. Raises IdxFormatError naming the file and what is wrong with it.
+    """
+    path = Path(path)
     try:
-        raw = check_regular_file(path).read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        with check_regular_file(path).open("rb") as file:
+            packed = file.peek(2)[:2] == GZIP_MAGIC
+            size = None if packed else os.fstat(file.fileno()).st_size
+            with gzip.GzipFile(fileobj=file, mode="rb") if packed else file as stream:
+                return _read_idx_stream(path, stream, size)
     except (OSError, EOFError, zlib.error) as exc:
         raise IdxFormatError(f"{path}: cannot read ({exc})") from exc
 
 
-def read_idx(path: str | Path) -> NDArray[np.generic]:
-    """Read one IDX file (gzipped or not, detected by content) → array in native byte order."""
-    path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+def _read_idx_stream(
+    path: Path, stream: io.BufferedIOBase, size: int | None
+) -> NDArray[np.generic]:
+    """The array in ``stream`` (positioned at the start; ``size``: the file's length, when
+    not compressed, to call a file shorter than its header promises truncated at once)."""
+    magic = _read_exactly(stream, 4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
         raise IdxFormatError(f"{path}: not an IDX file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_IDX_DIMS:
+        raise IdxFormatError(
+            f"{path}: the header declares {ndim} dimensions (an IDX file has 1 to {MAX_IDX_DIMS})"
+        )
+    dims = _read_exactly(stream, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise IdxFormatError(f"{path}: truncated header")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(IDX_TYPES[raw[2]])
+    shape = tuple(int(d) for d in np.frombuffer(dims, ">u4"))
+    dtype = np.dtype(IDX_TYPES[magic[2]])
     count = math.prod(shape)  # Python integers: no overflow to a small number
-    if len(raw) - header < count * dtype.itemsize:
-        raise IdxFormatError(f"{path}: truncated data: expected {count} items of shape {shape}")
-    data = np.frombuffer(raw, dtype, count=count, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
+    nbytes = count * dtype.itemsize
+    truncated = f"{path}: truncated data: expected {count} items of shape {shape}"
+    if size is not None and size - 4 - 4 * ndim < nbytes:
+        raise IdxFormatError(truncated)
+    if nbytes > MAX_IDX_BYTES:
+        raise IdxFormatError(
+            f"{path}: the header promises {nbytes:,} bytes of data (shape {shape}); ocrpad "
+            f"reads IDX files of at most {MAX_IDX_BYTES:,} bytes"
+        )
+    data = np.empty(count, dtype)
+    if _read_into(stream, data.data.cast("B")) < nbytes:
+        raise IdxFormatError(truncated)
+    if stream.read(1):  # for gzip, reading on to the end also checks its checksum
+        raise IdxFormatError(f"{path}: holds more data than its header promises (shape {shape})")
+    return data.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_exactly(stream: io.BufferedIOBase, size: int) -> bytes:
+    """Up to ``size`` bytes: fewer only at the end of the stream."""
+    buffer = bytearray(size)
+    return bytes(buffer[: _read_into(stream, memoryview(buffer))])
+
+
+def _read_into(stream: io.BufferedIOBase, target: memoryview) -> int:
+    """Fill ``target`` from ``stream``; returns how many bytes came (fewer at its end). Reads
+    in bounded pieces, so a gzip stream is decompressed only as far as ``target`` reaches."""
+    filled = 0
+    while filled < len(target):
+        got = stream.readinto(target[filled : filled + READ_CHUNK])
+        if not got:
+            break
+        filled += got
+    return filled
 
 
 def read_mapping(path: str | Path) -> list[str]:
     """An EMNIST `*-mapping.txt` (lines "label ascii_code …") → characters indexed by label.
 
-    EMNIST "letters" starts at label 1: unused labels map to "".
+    EMNIST "letters" starts at label 1: unused labels map to "". A label given twice, or a
+    code that is not a printable character, is refused (IdxFormatError naming the file).
     """
     path = Path(path)
     pairs: dict[int, str] = {}
@@ -95,12 +159,18 @@ def read_mapping(path: str | Path) -> list[str]:
         for line in check_regular_file(path).read_text(encoding="ascii").splitlines():
             if line.strip():
                 label, code = line.split()[:2]
+                if int(label) in pairs:
+                    raise ValueError(f"label {int(label)} is given twice")
                 pairs[int(label)] = chr(int(code))
     except (OSError, ValueError) as exc:
         raise IdxFormatError(f"{path}: not an EMNIST mapping file ({exc})") from exc
     if not pairs or min(pairs) < 0 or max(pairs) > MAX_LABEL:
         raise IdxFormatError(f"{path}: no labels, or labels outside 0 … {MAX_LABEL}")
-    return [pairs.get(k, "") for k in range(max(pairs) + 1)]  # "" marks an unused label
+    chars = [pairs.get(k, "") for k in range(max(pairs) + 1)]  # "" marks an unused label
+    problem = _mapping_problem(chars)
+    if problem is not None:
+        raise IdxFormatError(f"{path}: not an EMNIST mapping file ({problem})")
+    return chars
 
 
 def load_emnist(
@@ -108,31 +178,78 @@ def load_emnist(
     labels: str | Path,
     *,
     transposed: bool = True,
-    mapping: list[str] | str | Path | None = None,
+    mapping: Sequence[str] | str | Path | None = None,
 ) -> ImageDataset:
-    """Images + labels IDX files → ImageDataset with upright images.
+    """Images + labels IDX files → ImageDataset with upright 28×28 images.
 
     transposed: True for EMNIST (images stored column-major), False for MNIST.
-    mapping: characters, a mapping file, or None (digits for ≤ 10 labels, else byclass order).
+    mapping: the character of each label (any sequence of single characters, "" for a label
+    not used), a mapping file (a str or Path), or None (digits for ≤ 10 labels, else byclass
+    order). Raises IdxFormatError naming the file and what is wrong: images not 28×28, labels
+    that do not match the images, or a label the mapping gives no character; ValueError for
+    a mapping whose entries are not single characters.
     """
     pixels = read_idx(images)
     targets = read_idx(labels)
     if pixels.ndim != 3 or pixels.dtype != np.uint8:
         raise IdxFormatError(f"{images}: expected (N, H, W) uint8 images, got {pixels.shape}")
+    if pixels.shape[1:] != (28, 28):
+        height, width = pixels.shape[1:]
+        raise IdxFormatError(
+            f"{images}: the images are {height}×{width} pixels; EMNIST and MNIST images are 28×28"
+        )
     if targets.ndim != 1 or len(targets) != len(pixels):
         raise IdxFormatError(f"{labels}: {targets.shape} labels for {len(pixels)} images")
     if targets.dtype.kind not in "iu":
         raise IdxFormatError(f"{labels}: labels must be whole numbers, not {targets.dtype}")
     upright = np.ascontiguousarray(pixels.transpose(0, 2, 1) if transposed else pixels)
-    chars = _resolve_mapping(mapping, int(targets.max(initial=0)))
-    if len(targets) and (targets.min() < 0 or targets.max() >= len(chars)):
-        raise IdxFormatError(f"{labels}: labels outside the {len(chars)}-class mapping")
+    chars, source = _resolve_mapping(mapping, int(targets.max(initial=0)))
+    _check_labels(Path(labels), targets, chars, source)
     return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
 
 
-def _resolve_mapping(mapping: list[str] | str | Path | None, top: int) -> list[str]:
-    if isinstance(mapping, list):
-        return list(mapping)
-    if mapping is not None:
-        return read_mapping(mapping)
-    return list(DIGITS) if top < 10 else list(BYCLASS)
+def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:
+    """The characters by label, and where they come from (for messages)."""
+    if isinstance(mapping, str | os.PathLike):
+        return read_mapping(mapping), f"in {mapping}"
+    if mapping is None:
+        return (list(DIGITS) if top < 10 else list(BYCLASS)), "(the default)"
+    try:
+        chars = list(mapping)  # a list, tuple, NumPy array … of characters
+    except TypeError:
+        raise TypeError(f"mapping must be characters or a mapping file, not {mapping!r}") from None
+    problem = _mapping_problem(chars)
+    if problem is not None:
+        raise ValueError(f"mapping: {problem}")
+    return [str(c) for c in chars], "given"
+
+
+def _mapping_problem(chars: Sequence[object]) -> str | None:
+    """What is wrong with the first entry that is not one printable character or "" (a label
+    not used), or None when every entry is one."""
+    for label, char in enumerate(chars):
+        if not isinstance(char, str) or len(char) > 1 or not char.isprintable():
+            return f"label {label} is {char!r}, not a single printable character"
+    return None
+
+
+def _check_labels(
+    path: Path, targets: NDArray[np.generic], chars: Sequence[str], source: str
+) -> None:
+    """Refuse labels outside the mapping or on a label it leaves unused (they would read as
+    the character ""), naming the labels file, the first such label and how many carry it."""
+    if not len(targets):
+        return
+    used, counts = np.unique(targets, return_counts=True)
+    for label, count in zip(used.tolist(), counts.tolist(), strict=True):
+        images = f"{count} image{'s' if count != 1 else ''}"
+        if not 0 <= label < len(chars):
+            raise IdxFormatError(
+                f"{path}: {images} labelled {label}, outside the "
+                f"{len(chars)}-class mapping {source}"
+            )
+        if not chars[label]:
+            raise IdxFormatError(
+                f"{path}: {images} labelled {label}, a label the mapping {source} "
+                "leaves unused (it has no character)"
+            )
