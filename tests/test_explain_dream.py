@@ -138,7 +138,7 @@ def test_a_dream_can_be_cancelled() -> None:
 def test_filter_targets_must_name_a_convolution() -> None:
     with pytest.raises(ValueError, match="not a Conv2d"):
         filter_target(plus_network(), "relu1")
-    with pytest.raises(KeyError, match="layers"):
+    with pytest.raises(ValueError, match="layers are"):
         filter_target(plus_network(), "conv9")
 
 

@@ -2,7 +2,10 @@
 LayerCAM, occlusion.
 
 Every function takes one 28x28 image (float32 in [0, 1], white ink on black, as the network
-sees it) and the index of the class to explain; the class score is the pre-softmax logit.
+sees it) and the index of the class to explain; the class score is the pre-softmax logit. Each
+checks them first (`ocrpad.explain.checks`): an image of another shape or with a NaN pixel, a
+class index outside [0, classes) (-1 too), a patch or stride below 1 or a conv index that is
+no convolution layer is a ValueError that says so.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Final, Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.explain.checks import check_class, check_conv, check_image, whole
 from ocrpad.explain.graph import (
     backward_from,
     class_input_gradient,
@@ -34,6 +38,13 @@ Method = Literal["saliency", "grad_x_input", "gradcam", "layercam", "occlusion"]
 METHODS: Final[tuple[Method, ...]] = get_args(Method)
 
 
+def _checked(
+    model: Model | Sequential, image: Image, class_index: int
+) -> tuple[Sequential, Image, int]:
+    """The network, the image as (H, W) float32 and the class index, once checked."""
+    return network_of(model), check_image(model, image), check_class(model, class_index)
+
+
 def _batch(image: Image) -> Image:
     """(H, W) -> (1, 1, H, W) float32."""
     return np.asarray(image, dtype=np.float32)[None, None]
@@ -41,15 +52,19 @@ def _batch(image: Image) -> Image:
 
 def saliency(model: Model | Sequential, image: Image, class_index: int) -> Image:
     """d logit[class] / d image: (H, W) -> (H, W), signed."""
-    x = _batch(image)
-    _, dx = class_input_gradient(network_of(model), x, np.array([class_index]))
+    return _saliency(*_checked(model, image, class_index))
+
+
+def _saliency(network: Sequential, image: Image, class_index: int) -> Image:
+    _, dx = class_input_gradient(network, _batch(image), np.array([class_index]))
     grad: Image = dx[0, 0].astype(np.float32, copy=False)
     return grad
 
 
 def gradient_times_input(model: Model | Sequential, image: Image, class_index: int) -> Image:
     """Saliency times the image: each ink pixel's first-order share of the logit; (H, W)."""
-    return (saliency(model, image, class_index) * np.asarray(image, np.float32)).astype(np.float32)
+    network, img, cls = _checked(model, image, class_index)
+    return (_saliency(network, img, cls) * img).astype(np.float32)
 
 
 def _conv_features_and_gradients(
@@ -78,12 +93,8 @@ def grad_cam(
     A is the rectified feature map of the conv layer at index `conv` (default:
     gradcam_conv). Returns (h, w), the map's own resolution, non-negative.
     """
-    network = network_of(model)
-    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
-    features, grads = _conv_features_and_gradients(network, image, class_index, conv)
-    alpha = grads.mean(axis=(1, 2))  # (C,)
-    cam = np.tensordot(alpha, features, axes=1)  # (h, w)
-    return np.maximum(cam, 0).astype(np.float32)
+    network, img, cls = _checked(model, image, class_index)
+    return _cam(network, img, cls, _conv(network, img, conv), positional=False)
 
 
 def layer_cam(
@@ -96,11 +107,23 @@ def layer_cam(
     up; weighting every position by its own gradient keeps the map on what the score uses.
     Returns (h, w), non-negative.
     """
-    network = network_of(model)
-    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
+    network, img, cls = _checked(model, image, class_index)
+    return _cam(network, img, cls, _conv(network, img, conv), positional=True)
+
+
+def _conv(network: Sequential, image: Image, conv: int | None) -> int:
+    """`conv` once checked to be a convolution layer's index, or `gradcam_conv`'s default."""
+    return gradcam_conv(network, image.shape[-1]) if conv is None else check_conv(network, conv)
+
+
+def _cam(network: Sequential, image: Image, class_index: int, conv: int, positional: bool) -> Image:
+    """Grad-CAM, or with `positional` LayerCAM, of checked arguments: (h, w), non-negative."""
     features, grads = _conv_features_and_gradients(network, image, class_index, conv)
-    cam: Image = np.einsum("chw,chw->hw", np.maximum(grads, 0), features).astype(np.float32)
-    return cam  # non-negative: both factors are
+    if positional:  # non-negative: both factors are
+        cam: Image = np.einsum("chw,chw->hw", np.maximum(grads, 0), features).astype(np.float32)
+        return cam
+    alpha = grads.mean(axis=(1, 2))  # (C,)
+    return np.maximum(np.tensordot(alpha, features, axes=1), 0).astype(np.float32)  # (h, w)
 
 
 def gradcam_conv(network: Sequential, size: int = 28) -> int:
@@ -131,11 +154,10 @@ def grad_cam_on_input(
     Without `conv`, LayerCAM reads `gradcam_conv`'s layer and Grad-CAM the layer
     `grad_cam_layer` picks for this image.
     """
-    network = network_of(model)
+    network, img, cls = _checked(model, image, class_index)
     if conv is None and not positional:
-        return _grad_cam_layer(network, image, class_index)[1]
-    conv = gradcam_conv(network, image.shape[-1]) if conv is None else conv
-    return _cam_on_input(network, image, class_index, conv, positional)
+        return _grad_cam_layer(network, img, cls)[1]
+    return _cam_on_input(network, img, cls, _conv(network, img, conv), positional)
 
 
 def grad_cam_layer(model: Model | Sequential, image: Image, class_index: int) -> int:
@@ -148,7 +170,7 @@ def grad_cam_layer(model: Model | Sequential, image: Image, class_index: int) ->
     (its ink and a pixel or two around it), else the deepest such layer. On the shipped model
     this is conv3: conv4's Grad-CAM puts most of its heat on the blank edges.
     """
-    return _grad_cam_layer(network_of(model), image, class_index)[0]
+    return _grad_cam_layer(*_checked(model, image, class_index))[0]
 
 
 def _grad_cam_layer(network: Sequential, image: Image, class_index: int) -> tuple[int, Image]:
@@ -161,7 +183,7 @@ def _grad_cam_layer(network: Sequential, image: Image, class_index: int) -> tupl
         for c in candidates
         if feature_grid(network, conv_feature_map(network, c).index, size).side >= GRADCAM_MIN_SIDE
     ] or [deepest]
-    near = gaussian_blur(np.asarray(image, np.float32), 1.5) > 0.05  # (H, W) the drawing
+    near = gaussian_blur(image, 1.5) > 0.05  # (H, W) the drawing
     first: tuple[int, Image] | None = None
     for conv in candidates:
         heat = _cam_on_input(network, image, class_index, conv, positional=False)
@@ -176,8 +198,9 @@ def _grad_cam_layer(network: Sequential, image: Image, class_index: int) -> tupl
 def _cam_on_input(
     network: Sequential, image: Image, class_index: int, conv: int, positional: bool
 ) -> Image:
+    """Grad-CAM or LayerCAM of checked arguments resampled onto the input: (H, W)."""
     size = image.shape[-1]
-    cam = (layer_cam if positional else grad_cam)(network, image, class_index, conv)
+    cam = _cam(network, image, class_index, conv, positional)
     grid = feature_grid(network, conv_feature_map(network, conv).index, size)
     return resample(cam, size, grid.offset, grid.step)
 
@@ -191,10 +214,12 @@ def occlusion(
     drop of exactly 0). Positive where hiding the pixels lowers the score. The default 6 px
     patch every 4 px (6 x 6 places on 28 x 28) draws, once blurred for display, the same map
     as every 3 px (8 x 8) at half the cost, and keeps the window's heat map well within 50 ms.
+    `patch` and `stride` are whole numbers of pixels from 1 to the image's side.
     """
-    network = network_of(model)
-    img = np.asarray(image, dtype=np.float32)
+    network, img, class_index = _checked(model, image, class_index)
     size = img.shape[0]
+    patch = whole(patch, "patch", 1, size)
+    stride = whole(stride, "stride", 1, size)
     starts = np.arange(0, size - patch + 1, stride)
     pixels = np.arange(size)
     inside = (pixels[None, :] >= starts[:, None]) & (pixels[None, :] < starts[:, None] + patch)

@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.bounds import MAX_BLUR_SIGMA, MAX_INPUT_SIZE
+from ocrpad.explain.checks import check_fields, check_indices, class_count
 from ocrpad.explain.graph import (
     backward_from,
     conv_feature_map,
@@ -34,6 +36,21 @@ from ocrpad.nn.functional import softmax
 from ocrpad.nn.module import to_cf
 
 Images = NDArray[np.float32]
+MAX_STEPS = 100_000  # gradient-ascent steps of one dream: far beyond any useful one
+_WHOLE_FIELDS = {  # DreamSettings' whole-number fields and their (lowest, highest) value
+    "steps": (1, MAX_STEPS),
+    "jitter": (0, MAX_INPUT_SIZE),
+    "blur_every": (0, MAX_STEPS),
+    "coarse_steps": (0, MAX_STEPS),
+}
+_NUMBER_FIELDS = {  # its other numbers: a blur wider than MAX_BLUR_SIGMA only costs memory
+    "step_size": (0.0, 100.0),
+    "grad_sigma": (0.0, MAX_BLUR_SIGMA),
+    "blur_sigma": (0.0, MAX_BLUR_SIGMA),
+    "l2": (0.0, 100.0),
+    "tv": (0.0, 100.0),
+    "noise": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,18 @@ class DreamSettings:
     strokes: StrokeSettings | None = field(default_factory=StrokeSettings)
     """Class targets are drawn with these pen strokes; None: ascend their pixels instead."""
 
+    def __post_init__(self) -> None:
+        """Refuse settings the ascent cannot run with (a ValueError naming the field): no
+        steps, a negative jitter or blur, a blur so wide its kernel would not fit in memory,
+        a NaN step."""
+        check_fields(self, _WHOLE_FIELDS, _NUMBER_FIELDS)
+        if self.start not in ("blank", "noise"):
+            raise ValueError(f"DreamSettings.start must be 'blank' or 'noise', not {self.start!r}")
+        if self.strokes is not None and not isinstance(self.strokes, StrokeSettings):
+            raise ValueError(
+                f"DreamSettings.strokes must be StrokeSettings or None, not {self.strokes!r}"
+            )
+
 
 @dataclass(frozen=True)
 class Target:
@@ -73,25 +102,30 @@ def class_target(
 ) -> Target:
     """Target `classes` at the output: their pre-softmax logit (default: with the batch-norm
     model the log-probability mostly grew by pushing the other classes down, into blobs
-    rather than strokes), or their log-probability. Starts at half resolution."""
+    rather than strokes), or their log-probability. Starts at half resolution. ValueError
+    for no classes or an index outside [0, classes) (-1 is not the last class)."""
     network = network_of(model)
     index = len(network.layers) - 1
-    return Target(index, np.asarray(classes, dtype=np.intp), log_softmax, coarse=True)
+    chosen = check_indices(classes, "class index", class_count(model))
+    return Target(index, chosen, log_softmax, coarse=True)
 
 
 def filter_target(
     model: Model | Sequential, layer: str, channels: Sequence[int] | None = None
 ) -> Target:
     """Target channels of the conv layer called `layer` (default: all of its filters), as the
-    mean of their rectified maps (past batch norm and ReLU) - what the next layer sees."""
+    mean of their rectified maps (past batch norm and ReLU) - what the next layer sees.
+    ValueError for a layer that does not exist (naming those that do) or is no convolution,
+    and for a channel outside [0, filters)."""
     network = network_of(model)
     index = layer_index(network, layer)
     conv = network.layers[index][1]
     if not isinstance(conv, Conv2d):
         raise ValueError(f"layer {layer!r} is a {type(conv).__name__}, not a Conv2d")
-    chosen = range(conv.out_channels) if channels is None else channels
+    every = range(conv.out_channels)
+    chosen = check_indices(every if channels is None else channels, "channel", len(every))
     feature = conv_feature_map(network, index)
-    return Target(feature.index, np.asarray(chosen, dtype=np.intp), rectify=feature.rectify)
+    return Target(feature.index, chosen, rectify=feature.rectify)
 
 
 def target_values(model: Model | Sequential, images: Images, target: Target) -> Images:
@@ -258,7 +292,7 @@ def sketch_classes(
     final: Sketch | None = None
     sketches = iter_sketches(
         network_of(model),
-        np.asarray(classes, dtype=np.intp),
+        check_indices(classes, "class index", class_count(model)),
         settings.steps,
         strokes,
         np.random.default_rng(seed),

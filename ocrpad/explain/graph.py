@@ -27,11 +27,11 @@ def network_of(model: Model | Sequential) -> Sequential:
 
 
 def layer_index(network: Sequential, name: str) -> int:
-    """Position of the layer called `name`; KeyError names the layers that exist."""
+    """Position of the layer called `name`; a ValueError names the layers that exist."""
     for index, (layer_name, _) in enumerate(network.layers):
         if layer_name == name:
             return index
-    raise KeyError(f"no layer {name!r}; layers: {[n for n, _ in network.layers]}")
+    raise ValueError(f"no layer {name!r}; the layers are {[n for n, _ in network.layers]}")
 
 
 def forward_to(network: Sequential, x: Array, stop: int) -> Array:

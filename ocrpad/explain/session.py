@@ -86,7 +86,8 @@ class Explainer:
         """How many dreams a kind has: classes, or the conv layer's filters."""
         if kind == CLASSES:
             return len(self.labels)
-        layer = self.model.network[kind]
+        network = self.model.network
+        layer = network.layers[layer_index(network, kind)][1]  # ValueError naming the layers
         if not isinstance(layer, Conv2d):
             raise ValueError(f"{kind!r} is not a conv layer")
         return layer.out_channels

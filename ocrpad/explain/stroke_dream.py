@@ -23,6 +23,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.bounds import MAX_INPUT_SIZE, range_in
+from ocrpad.explain.checks import check_fields
 from ocrpad.explain.graph import backward_from, forward_to
 from ocrpad.explain.pen import DEFAULT_PEN, Pen, draw, draw_backward, spline_basis
 from ocrpad.nn import Sequential
@@ -30,6 +32,25 @@ from ocrpad.nn.functional import softmax
 from ocrpad.nn.module import to_cf
 
 FloatArray = NDArray[np.float32]
+_WHOLE_FIELDS = {  # StrokeSettings' whole-number fields and their (lowest, highest) value
+    "strokes": (1, 16),
+    "controls": (2, 32),
+    "samples": (2, 256),
+    "restarts": (1, 256),
+    "keep": (1, 256),
+}
+_NUMBER_FIELDS = {  # its other numbers (weights are relative to the objective's gradient)
+    "explore": (0.0, 1.0),
+    "rate": (0.0, 100.0),
+    "log_softmax": (0.0, 100.0),
+    "length": (0.0, 100.0),
+    "bend": (0.0, 100.0),
+    "stroke_cost": (0.0, 100.0),
+    "shift": (0.0, float(MAX_INPUT_SIZE)),
+    "zoom": (0.0, 0.9),
+    "rotate": (0.0, 180.0),
+    "box": (1.0, float(MAX_INPUT_SIZE)),
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,18 @@ class StrokeSettings:
     width: tuple[float, float] = (0.8, 1.3)  # and a pen width factor in this range
     box: float = 20.0  # the longer side of the framed drawing
     pen: Pen = DEFAULT_PEN
+
+    def __post_init__(self) -> None:
+        """Refuse drawings the ascent cannot make (a ValueError naming the field): no strokes
+        or restarts, more survivors than restarts, a NaN rate, a pen width range upside down."""
+        check_fields(self, _WHOLE_FIELDS, _NUMBER_FIELDS)
+        if self.keep > self.restarts:
+            raise ValueError(
+                f"StrokeSettings.keep = {self.keep} exceeds restarts = {self.restarts}"
+            )
+        range_in({"StrokeSettings.width": self.width}, "StrokeSettings.width", 0.05)
+        if not isinstance(self.pen, Pen):
+            raise ValueError(f"StrokeSettings.pen must be a Pen, not {self.pen!r}")
 
 
 @dataclass
