@@ -19,11 +19,12 @@ from ocrpad.charsets import NAMED, resolve_charset, taught_labels
 from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of, render_strokes
+from ocrpad.reading import checks
 from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_kind
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
 from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of
-from ocrpad.reading.history import drawing_key, full_geometry
+from ocrpad.reading.history import drawing_key
 from ocrpad.reading.likeness import closest, likeness
 from ocrpad.reading.memory import Memory, Seen
 from ocrpad.reading.rereading import counted_as, read_all
@@ -36,10 +37,13 @@ Drawing = Sequence[ArrayLike]
 class Labelled:
     """A history drawing whose character the person has said (a saved sample, a corrected
     answer): the reader takes its class from `label` instead of from the network's reading.
-    A label the model does not know counts as unlabelled."""
+    A label the model does not know counts as unlabelled; one that is not a str is refused."""
 
     strokes: Drawing
     label: str
+
+    def __post_init__(self) -> None:
+        checks.check_label(self.label)
 
 
 HistoryItem = Drawing | Labelled
@@ -123,7 +127,8 @@ class Reader:
 
     def remember(self, history: Sequence[HistoryItem]) -> int:
         """Read the newest history drawings ahead of time (cached); returns how many are usable."""
-        return len(self._remember(history)) if self.context is not None else 0
+        items = checks.history_items(history)
+        return len(self._remember(items)) if self.context is not None else 0
 
     # --- one drawing ---------------------------------------------------------------------
     def read(
@@ -150,9 +155,10 @@ class Reader:
         history: Sequence[HistoryItem] = (),
         guides: WritingGuides | None = None,
     ) -> Reading:
-        """The answer for a drawing whose network logits (C,) are already known. The drawing is
-        remembered, so that once it joins the history it costs no second network pass."""
-        logits = np.asarray(net_logits, dtype=np.float64).reshape(1, -1)
+        """The answer for a drawing whose finite network logits (C,) or (1, C) are known. The
+        drawing is remembered, so that once it joins the history it costs no second pass."""
+        logits = checks.one_logits(net_logits, self.model.num_classes)  # (1, C)
+        history = checks.history_items(history)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         coarse = None
         if self.context is not None and size is not None:  # a coarse trace: its correction
@@ -250,21 +256,22 @@ class Reader:
         history: Sequence[Sequence[int]] | None,
         known: ArrayLike | None = None,
     ) -> NDArray[np.float32]:
-        """Probabilities (N, len(labels)) for N drawings: network logits (N, C), geometry
-        (N, 5) (log height, log width — NaN for a dot —, top, bottom, coarseness;
+        """Probabilities (N, len(labels)) for N drawings: finite network logits (N, C),
+        geometry (N, 5) (log height, log width — NaN for a dot —, top, bottom, coarseness;
         `stroke_geometry`), or the first 4 or only the sizes (N, 2), and for each drawing
-        the rows of the same arrays that are its history (newest last), or None for no
-        history. `known` (N,): each drawing's class index into the model's labels when it
-        serves as history as a `Labelled` drawing would (−1: read by the network); None: all
-        read by the network."""
-        logits = np.asarray(net_logits, dtype=np.float64)
-        geometry = full_geometry(np.asarray(sizes, dtype=np.float64))
+        the other rows that are its history (newest last; `checks.history_rows`), or None
+        for no history. `known` (N,): each drawing's class index into the model's labels
+        when it serves as history as a `Labelled` drawing would (−1: read by the network);
+        None: all read by the network. Anything else: a ValueError naming it, before work."""
+        logits = checks.batch_logits(net_logits, self.model.num_classes)
+        geometry = checks.batch_geometry(sizes, len(logits))
+        history = checks.history_rows(history, len(logits))
+        classes = checks.known_classes(known, len(logits), self.model.num_classes)
         context = self.context
         if context is not None:  # coarse traces: their correction (`reading.device`)
             logits = context.network_read(logits, geometry[:, 4])
         if context is None or history is None:
             return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
-        classes = np.full(len(logits), -1) if known is None else np.asarray(known, np.int64)
         counted = counted_as(context, logits, geometry, history, classes)
         z = read_all(context, logits, geometry, history, counted, classes >= 0, self._kind)
         return self._restricted(z).astype(np.float32)
