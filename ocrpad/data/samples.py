@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.data.samples_db import COLUMNS, connect, open_schema, transaction
 from ocrpad.data.samples_errors import (
     BUSY_WAIT_S,
     StoreBusyError,
@@ -27,10 +28,8 @@ from ocrpad.data.samples_errors import (
     StoreError,
     StoreNewerError,
     StoreWriteError,
-    is_busy,
     move_aside,
     read_error,
-    write_error,
 )
 from ocrpad.data.samples_format import (
     SOURCES,
@@ -65,22 +64,7 @@ __all__ = [
     "validate_strokes",
 ]
 
-SCHEMA_VERSION: Final = 1
 Renderer = Callable[[Sequence[NDArray[np.float32]]], NDArray[np.float32]]
-
-_SCHEMA: Final = f"""
-CREATE TABLE samples (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    label   TEXT NOT NULL,
-    created REAL NOT NULL,
-    strokes TEXT NOT NULL,
-    png     BLOB,
-    source  TEXT NOT NULL CHECK (source IN {SOURCES!r})
-);
-CREATE INDEX samples_label ON samples (label);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
-_COLUMNS: Final = "id, label, created, strokes, source"
 
 
 class SampleStore:
@@ -98,61 +82,12 @@ class SampleStore:
         self._busy_wait = busy_wait
         self._lock = threading.RLock()
         self.damaged: dict[int, str] = {}  # rows skipped when read: id -> what is wrong
+        self._db = connect(self.path, busy_wait)
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=busy_wait, check_same_thread=False, isolation_level=None
-            )
-        except sqlite3.Error as error:
-            raise write_error(self.path, error) from error
-        # Undecodable text becomes a damaged row when read, not a failed query.
-        self._db.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
-        try:
-            self._open_schema()
+            open_schema(self._db, self.path)
         except BaseException:
             self._db.close()
             raise
-
-    # -- opening ------------------------------------------------------------------------------
-    def _open_schema(self) -> None:
-        try:
-            self._db.execute("PRAGMA synchronous = FULL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-            if version == 0 and not tables:
-                self._create_schema()
-                return
-            if version > SCHEMA_VERSION:
-                raise StoreNewerError(
-                    f"{self.path} was written by a newer ocrpad (schema {version}): left as it is"
-                )
-            if version != SCHEMA_VERSION or "samples" not in tables:
-                raise StoreCorruptError(f"{self.path} is not an ocrpad sample store")
-            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            if is_busy(error):  # another program's lock: busy, not damaged
-                raise StoreBusyError(str(read_error(self.path, error))) from error
-            raise StoreCorruptError(f"{self.path} is damaged: {error}") from error
-        if check != "ok":
-            raise StoreCorruptError(f"{self.path} is damaged: {check}")
-
-    def _create_schema(self) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:  # another ocrpad may have created it meanwhile
-                if not self._db.execute("SELECT name FROM sqlite_master").fetchall():
-                    for statement in filter(str.strip, _SCHEMA.split(";")):
-                        self._db.execute(statement)
-                self._db.execute("COMMIT")
-            finally:
-                self._rollback()
-        except sqlite3.Error as error:
-            raise write_error(self.path, error) from error
-
-    def _rollback(self) -> None:
-        """Undo an open transaction, if SQLite has not already (it does after a full disk)."""
-        if self._db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def waiting(self, seconds: float) -> Iterator[None]:
@@ -178,19 +113,8 @@ class SampleStore:
     # -- writing ------------------------------------------------------------------------------
     def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> list[int]:
         """Run one statement per row inside one transaction; return the rows' lastrowids."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    ids = [int(self._db.execute(sql, row).lastrowid or 0) for row in rows]
-                    self._db.execute("COMMIT")
-                finally:
-                    self._rollback()
-            except sqlite3.IntegrityError as error:
-                raise ValueError(f"the sample store refused the change: {error}") from error
-            except sqlite3.Error as error:
-                raise write_error(self.path, error) from error
-            return ids
+        with self._lock, transaction(self._db, self.path):
+            return [int(self._db.execute(sql, row).lastrowid or 0) for row in rows]
 
     def _png(self, strokes: Strokes) -> bytes | None:
         if self._renderer is None:
@@ -276,7 +200,7 @@ class SampleStore:
 
     def get(self, sample_id: int) -> Sample:
         """One sample; KeyError if there is none, StoreCorruptError if its row is damaged."""
-        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE id = ?", (int(sample_id),))
+        rows = self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (int(sample_id),))
         if not rows:
             raise KeyError(f"no sample with id {sample_id}")
         samples = self._parse(rows)
@@ -303,16 +227,16 @@ class SampleStore:
     def samples(self, label: str | None = None, *, newest: int = -1) -> list[Sample]:
         """All samples (of one label if given; only its ``newest`` if >= 0), oldest first."""
         if label is None:
-            rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id")
+            rows = self._query(f"SELECT {COLUMNS} FROM samples ORDER BY id")
             self.damaged.clear()  # a full read finds all of them again
         else:
-            sql = f"SELECT {_COLUMNS} FROM samples WHERE label = ? ORDER BY id DESC LIMIT ?"
+            sql = f"SELECT {COLUMNS} FROM samples WHERE label = ? ORDER BY id DESC LIMIT ?"
             rows = self._query(sql, (label, newest))[::-1]
         return self._parse(rows)
 
     def newest(self, count: int) -> list[Sample]:
         """The `count` most recently added samples, oldest first."""
-        rows = self._query(f"SELECT {_COLUMNS} FROM samples ORDER BY id DESC LIMIT ?", (count,))
+        rows = self._query(f"SELECT {COLUMNS} FROM samples ORDER BY id DESC LIMIT ?", (count,))
         return self._parse(rows[::-1])
 
     def __iter__(self) -> Iterator[Sample]:

@@ -1,0 +1,118 @@
+"""The sample store's SQLite file: opening a connection, creating or checking the schema, and
+one write transaction with the store's own words for what went wrong.
+
+``samples`` says what a store does with samples; this says how the file is kept, so that a
+second connection (an import's one long transaction) is opened exactly like the first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from ocrpad.data.samples_errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreNewerError,
+    is_busy,
+    read_error,
+    write_error,
+)
+from ocrpad.data.samples_format import SOURCES
+
+SCHEMA_VERSION: Final = 1
+COLUMNS: Final = "id, label, created, strokes, source"  # what a Sample is read from
+
+_SCHEMA: Final = f"""
+CREATE TABLE samples (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    label   TEXT NOT NULL,
+    created REAL NOT NULL,
+    strokes TEXT NOT NULL,
+    png     BLOB,
+    source  TEXT NOT NULL CHECK (source IN {SOURCES!r})
+);
+CREATE INDEX samples_label ON samples (label);
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+def connect(path: Path, busy_wait: float) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are begun explicitly), waiting at most
+    ``busy_wait`` seconds for another program's lock. Undecodable text comes back as a damaged
+    row when read, not as a failed query. Call ``durable`` (or ``open_schema``) next: that
+    pragma already reads the file, so its errors are the file's."""
+    try:
+        db = sqlite3.connect(path, timeout=busy_wait, check_same_thread=False, isolation_level=None)
+    except sqlite3.Error as error:
+        raise write_error(path, error) from error
+    db.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
+    return db
+
+
+def durable(db: sqlite3.Connection) -> None:
+    """Make each commit return only once it is on the disk (rollback journal, ``synchronous =
+    FULL``), so that a killed process never loses an acknowledged change."""
+    db.execute("PRAGMA synchronous = FULL")
+
+
+def open_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Create the schema in a new, empty file; else check that the file is an ocrpad store of
+    this version. StoreCorruptError (damaged or foreign: to be set aside), StoreNewerError (to
+    be left alone) or StoreBusyError (another program's lock: neither)."""
+    try:
+        durable(db)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        if version == 0 and not tables:
+            _create_schema(db, path)
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreNewerError(
+                f"{path} was written by a newer ocrpad (schema {version}): left as it is"
+            )
+        if version != SCHEMA_VERSION or "samples" not in tables:
+            raise StoreCorruptError(f"{path} is not an ocrpad sample store")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        if is_busy(error):  # another program's lock: busy, not damaged
+            raise StoreBusyError(str(read_error(path, error))) from error
+        raise StoreCorruptError(f"{path} is damaged: {error}") from error
+    if check != "ok":
+        raise StoreCorruptError(f"{path} is damaged: {check}")
+
+
+def _create_schema(db: sqlite3.Connection, path: Path) -> None:
+    with transaction(db, path):
+        # another ocrpad may have created it meanwhile
+        if not db.execute("SELECT name FROM sqlite_master").fetchall():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """Undo an open transaction, if SQLite has not already (it does after a full disk)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """One write transaction (``BEGIN IMMEDIATE``): committed when the block ends, rolled back
+    if it raises. SQLite's errors become ValueError (a constraint refused the change) or
+    StoreWriteError (busy, read-only, full disk, I/O); either way nothing changed."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        finally:
+            rollback(db)
+    except sqlite3.IntegrityError as error:
+        raise ValueError(f"the sample store refused the change: {error}") from error
+    except sqlite3.Error as error:
+        raise write_error(path, error) from error
