@@ -150,6 +150,72 @@ def test_a_deleted_sample_can_be_restored_under_its_id(store: SampleStore) -> No
         store.delete(12345)
 
 
+def test_a_numpy_integer_id_reaches_its_sample(store: SampleStore) -> None:
+    first, second = store.add(line(), "a"), store.add(line(), "b")
+    store.relabel(np.int64(first), "y")
+    assert store.get(first).label == "y"
+    deleted = store.delete(np.int32(second))
+    assert deleted.id == second and isinstance(deleted.id, int)
+    assert [s.id for s in store] == [first]
+    assert store.restore(deleted) == second  # "Undo delete" works: the row had really gone
+    store.delete_many(np.array([first, second]))
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [1.0, 1.9, np.float64(1.0), True, np.bool_(True), "1", None],
+    ids=["float", "float-1.9", "numpy-float", "bool", "numpy-bool", "text", "None"],
+)
+def test_an_id_that_is_not_a_whole_number_is_refused_and_changes_nothing(
+    store: SampleStore, bad: object
+) -> None:
+    sample_id = store.add(line(), "a")
+    for call in (
+        lambda: store.get(bad),  # type: ignore[arg-type]
+        lambda: store.png(bad),  # type: ignore[arg-type]
+        lambda: store.relabel(bad, "z"),  # type: ignore[arg-type]
+        lambda: store.delete(bad),  # type: ignore[arg-type]
+        lambda: store.delete_many([sample_id, bad]),  # type: ignore[list-item]
+        lambda: store.restore(Sample(bad, "q", tuple(line()), 1.0, "free")),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValueError, match="sample id must be a whole number"):
+            call()
+    assert [(s.id, s.label) for s in store] == [(sample_id, "a")]
+
+
+def test_an_id_beyond_what_sqlite_can_hold_is_simply_no_sample(store: SampleStore) -> None:
+    store.add(line(), "a")
+    for huge in (2**70, -(2**70), 2**63):
+        with pytest.raises(KeyError, match="no sample with id"):
+            store.get(huge)
+        with pytest.raises(KeyError, match="no sample with id"):
+            store.delete(huge)
+    store.delete_many([2**70])  # missing ids are ignored, as any other missing id
+    assert store.count() == 1
+    with pytest.raises(ValueError, match="positive whole number"):
+        store.restore(Sample(-5, "q", tuple(line()), 1.0, "free"))
+
+
+def test_a_sample_deleted_by_another_program_meanwhile_is_reported_not_ignored(
+    store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample_id = store.add(line(), "a")
+    found = store.get(sample_id)
+
+    def found_then_gone(key: int) -> Sample:  # another program deletes it right after
+        with sqlite3.connect(store.path) as other:
+            other.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
+        other.close()
+        return found
+
+    monkeypatch.setattr(store, "get", found_then_gone)
+    with pytest.raises(KeyError, match="no sample with id"):
+        store.delete(sample_id)
+    with pytest.raises(KeyError, match="no sample with id"):
+        store.relabel(sample_id, "b")
+
+
 def test_samples_of_one_label_are_listed_oldest_first(store: SampleStore) -> None:
     ids = [store.add(line(), c) for c in "xyx"]
     assert [s.id for s in store.samples("x")] == [ids[0], ids[2]]

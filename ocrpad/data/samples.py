@@ -32,6 +32,7 @@ from ocrpad.data.samples_errors import (
     read_error,
 )
 from ocrpad.data.samples_format import (
+    MAX_ID,
     SOURCES,
     Sample,
     Source,
@@ -41,6 +42,7 @@ from ocrpad.data.samples_format import (
     encode_png,
     row_to_sample,
     strokes_to_json,
+    validate_id,
     validate_label,
     validate_strokes,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "encode_png",
     "move_aside",
     "open_store",
+    "validate_id",
     "validate_label",
     "validate_strokes",
 ]
@@ -156,30 +159,45 @@ class SampleStore:
         sql = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?, ?, ?, ?, ?)"
         return self._write(sql, rows)
 
+    def _change_one(self, sql: str, args: tuple[object, ...]) -> None:
+        """Run one UPDATE or DELETE whose last argument is a sample id; it must change that
+        one row, else KeyError (the sample went meanwhile) and nothing changes."""
+        with self._lock, transaction(self._db, self.path):
+            if self._db.execute(sql, args).rowcount != 1:
+                raise KeyError(f"no sample with id {args[-1]}")
+
     def relabel(self, sample_id: int, label: str) -> None:
-        """Give one sample a new label; KeyError if it does not exist."""
-        self.get(sample_id)
-        self._write(
-            "UPDATE samples SET label = ? WHERE id = ?", [(validate_label(label), sample_id)]
+        """Give one sample a new label; KeyError if it does not exist, ValueError if the id is
+        not a whole number (see ``validate_id``) or the label not one character."""
+        sample = self.get(sample_id)
+        self._change_one(
+            "UPDATE samples SET label = ? WHERE id = ?", (validate_label(label), sample.id)
         )
 
     def delete(self, sample_id: int) -> Sample:
-        """Remove one sample and return it, so that ``restore`` can undo the deletion."""
+        """Remove one sample and return it, so that ``restore`` can undo the deletion; KeyError
+        if it does not exist, ValueError if the id is not a whole number."""
         sample = self.get(sample_id)
-        self._write("DELETE FROM samples WHERE id = ?", [(sample_id,)])
+        self._change_one("DELETE FROM samples WHERE id = ?", (sample.id,))
         return sample
 
     def delete_many(self, sample_ids: Sequence[int]) -> None:
-        """Remove many samples in one transaction (missing ids are ignored)."""
-        if sample_ids:
-            self._write("DELETE FROM samples WHERE id = ?", [(int(i),) for i in sample_ids])
+        """Remove many samples in one transaction (missing ids are ignored; an id that is not a
+        whole number is a ValueError before anything is removed)."""
+        keys = [key for key in map(validate_id, sample_ids) if -MAX_ID - 1 <= key <= MAX_ID]
+        if keys:
+            self._write("DELETE FROM samples WHERE id = ?", [(key,) for key in keys])
 
     def restore(self, sample: Sample) -> int:
-        """Put a deleted sample back under its old id (ids are never reused)."""
+        """Put a deleted sample back under its old id (ids are never reused); ValueError if
+        that id is not a positive whole number or is taken."""
+        sample_id = validate_id(sample.id)
+        if not 1 <= sample_id <= MAX_ID:
+            raise ValueError(f"a sample's id is a positive whole number, not {sample_id}")
         strokes = validate_strokes(sample.strokes)
         label = validate_label(sample.label)
         png = self._png(strokes)
-        row = (sample.id, label, sample.created, strokes_to_json(strokes), png, sample.source)
+        row = (sample_id, label, sample.created, strokes_to_json(strokes), png, sample.source)
         sql = "INSERT INTO samples (id, label, created, strokes, png, source) VALUES (?,?,?,?,?,?)"
         return self._write(sql, [row])[0]
 
@@ -198,14 +216,24 @@ class SampleStore:
         rows = self._query("SELECT label, COUNT(*) FROM samples GROUP BY label ORDER BY label")
         return {str(label): int(n) for label, n in rows}
 
+    def _key(self, sample_id: object) -> int:
+        """``sample_id`` as SQLite stores it: ValueError unless it is a whole number (see
+        ``validate_id``), KeyError if it is one no sample can have."""
+        key = validate_id(sample_id)
+        if not -MAX_ID - 1 <= key <= MAX_ID:
+            raise KeyError(f"no sample with id {key}")
+        return key
+
     def get(self, sample_id: int) -> Sample:
-        """One sample; KeyError if there is none, StoreCorruptError if its row is damaged."""
-        rows = self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (int(sample_id),))
+        """One sample; KeyError if there is none, StoreCorruptError if its row is damaged,
+        ValueError if the id is not a whole number (a float or bool is never taken for one)."""
+        key = self._key(sample_id)
+        rows = self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (key,))
         if not rows:
-            raise KeyError(f"no sample with id {sample_id}")
+            raise KeyError(f"no sample with id {key}")
         samples = self._parse(rows)
         if not samples:
-            raise StoreCorruptError(f"sample {sample_id} is damaged: {self.damaged[sample_id]}")
+            raise StoreCorruptError(f"sample {key} is damaged: {self.damaged[key]}")
         return samples[0]
 
     def _parse(self, rows: list[tuple[Any, ...]]) -> list[Sample]:
@@ -247,9 +275,10 @@ class SampleStore:
 
     def png(self, sample_id: int) -> bytes | None:
         """The stored 28x28 PNG of one sample (None if it was saved without a renderer)."""
-        rows = self._query("SELECT png FROM samples WHERE id = ?", (int(sample_id),))
+        key = self._key(sample_id)
+        rows = self._query("SELECT png FROM samples WHERE id = ?", (key,))
         if not rows:
-            raise KeyError(f"no sample with id {sample_id}")
+            raise KeyError(f"no sample with id {key}")
         data = rows[0][0]
         return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else None
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import operator
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, SupportsIndex
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 Strokes = tuple[NDArray[np.float32], ...]
 SOURCES: Final = ("prompt", "free", "correction", "import")
 Source = Literal["prompt", "free", "correction", "import"]
+MAX_ID: Final = 2**63 - 1  # SQLite's largest integer: no sample can have a larger id
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ def row_to_sample(row: tuple[Any, ...]) -> Sample:
     return Sample(
         int(sample_id), validate_label(label), strokes_from_json(strokes), created, source
     )
+
+
+def validate_id(sample_id: object) -> int:
+    """A sample id as a Python int: Python and NumPy integers are ids. A float is refused
+    (1.9 would quietly become sample 1), as are a bool (True is not sample 1), text and None:
+    ValueError. A whole number beyond SQLite's range is returned; no sample has it."""
+    if isinstance(sample_id, bool | np.bool_) or not isinstance(sample_id, SupportsIndex):
+        kind = type(sample_id).__name__
+        raise ValueError(f"a sample id must be a whole number, not {kind} {sample_id!r:.40}")
+    return operator.index(sample_id)
 
 
 def validate_label(label: str) -> str:

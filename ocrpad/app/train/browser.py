@@ -248,7 +248,7 @@ class SampleBrowser(QWidget):
         try:
             for sample_id in self.selected_ids():
                 self.store.relabel(sample_id, label)
-        except (ValueError, StoreError) as exc:
+        except (KeyError, ValueError, StoreError) as exc:  # KeyError: deleted meanwhile
             self.message.emit(str(exc))
             return False
         self.refresh(select=validate_label(label))
