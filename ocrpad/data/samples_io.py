@@ -1,5 +1,5 @@
-"""Export the user's samples to the shared stroke-array ``.npz`` format and to PNG folders, and
-import that ``.npz`` format back.
+"""The shared stroke-array ``.npz`` format: reading and importing it here, exporting it (and PNG
+folders) in ``samples_export``, whose functions this module offers too.
 
 The ``.npz`` layout is the one of ``../shared/data`` (see its README): ``points`` (P, 2) float32,
 ``stroke_offsets`` (S+1,) int64, ``sample_stroke_offsets`` (N+1,) int64, ``labels`` (N,) int16
@@ -11,7 +11,6 @@ str and ``suspect`` (N,) bool. ocrpad adds ``source`` (N,) str, where each drawi
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,19 +21,41 @@ from numpy.typing import NDArray
 
 from ocrpad.data.samples import (
     SOURCES,
-    Sample,
     SampleStore,
     Source,
     Strokes,
-    decode_png,
-    encode_png,
     validate_label,
     validate_strokes,
 )
+from ocrpad.data.samples_export import (
+    STANDARD_MAPPING,
+    export_drawings,
+    export_mapping,
+    export_npz,
+    export_png_folders,
+    folder_name,
+    samples_to_arrays,
+)
 from ocrpad.files import check_regular_file
-from ocrpad.nn.serialization import ARCHIVE_ERRORS, check_npz_size, write_npz_atomically
+from ocrpad.nn.serialization import ARCHIVE_ERRORS, check_npz_size
 
-STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+__all__ = [
+    "NPZ_KEYS",
+    "STANDARD_MAPPING",
+    "USER_IMPORT",
+    "ImportLimits",
+    "ImportResult",
+    "export_drawings",
+    "export_mapping",
+    "export_npz",
+    "export_png_folders",
+    "folder_name",
+    "import_npz",
+    "read_npz_sources",
+    "read_npz_strokes",
+    "samples_to_arrays",
+]
+
 NPZ_KEYS: Final = (
     "points",
     "stroke_offsets",
@@ -71,130 +92,6 @@ class ImportResult:
     ids: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line per refused drawing
     cancelled: bool = False
-
-
-def export_mapping(labels: Sequence[str]) -> list[str]:
-    """The 62 standard classes in EMNIST byclass order, then any other characters sorted."""
-    extra = sorted(set(labels) - set(STANDARD_MAPPING))
-    return [*STANDARD_MAPPING, *extra]
-
-
-def _image(store: SampleStore | None, sample: Sample) -> NDArray[np.uint8]:
-    """The stored 28x28 picture; drawn again when it is missing or damaged."""
-    try:
-        data = None if store is None else store.png(sample.id)
-        if data is not None:
-            image = decode_png(data)
-            if image.shape == (28, 28):
-                return image
-    except (OSError, ValueError, SyntaxError):
-        pass  # a damaged picture: the strokes are the truth, draw them again
-    try:
-        from ocrpad.preprocess import render_strokes
-
-        return np.asarray(np.rint(render_strokes(sample.strokes) * 255.0), dtype=np.uint8)
-    except ValueError:
-        return np.zeros((28, 28), dtype=np.uint8)
-
-
-def export_drawings(
-    path: Path,
-    drawings: Sequence[Strokes],
-    labels: Sequence[str],
-    sources: Sequence[Source] | None = None,
-) -> None:
-    """Write drawings that are in no store (e.g. held in memory at close) to ``path``
-    atomically, in the shared format; ``import_npz`` reads them back (with ``keep_sources``,
-    each with its ``sources`` entry; without sources they count as imported)."""
-    kinds: Sequence[Source] = sources if sources is not None else ["import"] * len(drawings)
-    samples = [
-        Sample(0, label, validate_strokes(d), 0.0, source)
-        for d, label, source in zip(drawings, labels, kinds, strict=True)
-    ]
-    write_npz_atomically(path, samples_to_arrays(None, samples), compress=True)
-
-
-def samples_to_arrays(
-    store: SampleStore | None, samples: Sequence[Sample], writer: str = "ocrpad-user"
-) -> dict[str, NDArray[np.generic]]:
-    """Pack samples into the shared ``.npz`` arrays (see the module docstring); pictures come
-    from ``store`` where it has them, else are drawn from the strokes."""
-    strokes = [s for sample in samples for s in sample.strokes]
-    points = np.concatenate(strokes) if strokes else np.zeros((0, 2), np.float32)
-    lengths = [len(s) for s in strokes]
-    per_sample = [len(sample.strokes) for sample in samples]
-    mapping = export_mapping([s.label for s in samples])
-    index = {c: i for i, c in enumerate(mapping)}
-    n = len(samples)
-    images = [_image(store, s) for s in samples]
-    return {
-        "points": points.astype(np.float32).reshape(-1, 2),
-        "stroke_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        "sample_stroke_offsets": np.concatenate([[0], np.cumsum(per_sample)]).astype(np.int64),
-        "labels": np.array([index[s.label] for s in samples], dtype=np.int16),
-        "mapping": np.array(mapping, dtype="<U1"),
-        "images": np.stack(images) if images else np.zeros((0, 28, 28), np.uint8),
-        "writer": np.array([writer] * n, dtype=str),
-        "contributor": np.array(["ocrpad"] * n, dtype=str),
-        "suspect": np.zeros(n, dtype=bool),
-        "source": np.array([s.source for s in samples], dtype=str),
-    }
-
-
-def export_npz(store: SampleStore, path: str | Path, writer: str = "ocrpad-user") -> int:
-    """Write every sample to ``path`` (atomically) in the shared format; returns the count."""
-    samples = store.samples()
-    write_npz_atomically(Path(path), samples_to_arrays(store, samples, writer), compress=True)
-    return len(samples)
-
-
-def folder_name(label: str) -> str:
-    """A file-name-safe folder for one class, distinct even on case-insensitive file systems.
-
-    ``'7'`` -> ``7``, ``'A'`` -> ``A_upper``, ``'a'`` -> ``a_lower``, anything else ->
-    ``U+03A3`` (its code point).
-    """
-    char = validate_label(label)
-    if char.isascii() and char.isdigit():
-        return char
-    if char.isascii() and char.isalpha():
-        return f"{char}_upper" if char.isupper() else f"{char}_lower"
-    return f"U+{ord(char):04X}"
-
-
-def export_png_folders(store: SampleStore, folder: str | Path) -> int:
-    """One sub-folder per class with ``<id>.png`` (28x28) files and a ``labels.tsv`` index.
-
-    Writes only new files inside ``folder``: a folder, file or link already there under a name
-    the export needs is refused before anything is written (FileExistsError naming it), and no
-    file is ever opened through a symbolic link.
-    """
-    root = Path(folder)
-    samples = store.samples()
-    names = {label: folder_name(label) for label in sorted({s.label for s in samples})}
-    if root.is_symlink():
-        raise FileExistsError(f"{root} is a symbolic link; choose a real folder")
-    taken = [root / n for n in [*names.values(), "labels.tsv"] if os.path.lexists(root / n)]
-    if taken:
-        raise FileExistsError(f"{taken[0]} already exists; choose an empty or new folder")
-    root.mkdir(parents=True, exist_ok=True)
-    for name in names.values():
-        (root / name).mkdir()  # fails if anything appeared there meanwhile
-    for sample in samples:
-        _write_new(
-            root / names[sample.label] / f"{sample.id}.png", encode_png(_image(store, sample))
-        )
-    index = "".join(f"{name}\t{label}\n" for label, name in names.items())
-    _write_new(root / "labels.tsv", ("folder\tcharacter\n" + index).encode("utf-8"))
-    return len(samples)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (never an existing file, never through a link) and write ``data``."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o666)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
 
 
 def _check_offsets(name: str, offsets: NDArray[np.int64], end: int) -> None:
