@@ -3,7 +3,11 @@ odd arrays, hostile import files and export folders. Nothing is lost or overwrit
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from ocrpad.data.samples import (
     validate_label,
     validate_strokes,
 )
-from tests.store_helpers import locked_by_another_process, run_on_a_full_disk
+from tests.store_helpers import REPO, locked_by_another_process, run_on_a_full_disk
 from tests.test_samples import fake_renderer, line
 
 
@@ -250,6 +254,120 @@ def test_a_cancelled_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     )
     assert result.cancelled and result.ids == [] and seen == [10, 20]
     assert store.counts_by_label() == {"k": 1}
+
+
+def _drawings_file(path: Path, n: int) -> Path:
+    """``n`` one-stroke drawings of 'a' in the shared format."""
+    return _npz(
+        path,
+        points=np.tile(np.array([[0, 0], [1, 1]], np.float32), (n, 1)),
+        stroke_offsets=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+        sample_stroke_offsets=np.arange(n + 1, dtype=np.int64),
+        labels=np.zeros(n, np.int16),
+    )
+
+
+def test_an_import_is_one_transaction_that_nobody_sees_before_it_ends(tmp_path: Path) -> None:
+    """Others (another program, the window's own reads from another thread) see the store as
+    it was until the import commits; its reads are not held up by the import meanwhile."""
+    path = _drawings_file(tmp_path / "n.npz", 30)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    store.add(line(), "k")
+    seen: list[tuple[int, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        counts: list[int] = []
+        reader = threading.Thread(target=lambda: counts.append(store.count()))
+        reader.start()
+        reader.join(60)  # a deadlock guard only: the read never waits for the import
+        with sqlite3.connect(store.path) as other:
+            counts.append(other.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+        other.close()
+        seen.append((done, *counts))
+
+    result = samples_io.import_npz(store, path, progress=progress, chunk=10)
+    assert seen == [(10, 1, 1), (20, 1, 1), (30, 1, 1)]
+    assert len(result.ids) == 30 and store.count() == 31
+
+
+KILLED_IMPORT = """
+import os, sys
+from ocrpad.data.samples import SampleStore
+from ocrpad.data.samples_io import import_npz
+store = SampleStore(sys.argv[1], renderer=None)
+def progress(done, total):
+    print(done, flush=True)
+    os._exit(9)  # the power goes after the first chunk
+import_npz(store, sys.argv[2], progress=progress, chunk=10)
+"""
+
+
+def test_a_process_killed_during_an_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    path = _drawings_file(tmp_path / "n.npz", 30)
+    db = tmp_path / "s.sqlite"
+    _store_with(db, 2)
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, str(db), str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        check=False,
+    )
+    assert (run.returncode, run.stdout) == (9, "10\n"), run.stderr
+    with SampleStore(db, renderer=None) as store:
+        assert store.counts_by_label() == {"a": 1, "b": 1}
+        assert store.integrity_check() == "ok"
+
+
+def test_no_other_program_can_slip_in_between_an_imports_chunks_so_a_cancel_undoes_it_all(
+    tmp_path: Path,
+) -> None:
+    """Another program asks for the lock after the first chunk, then the user cancels: the
+    import still ends with the store as it began (it used to keep that chunk and say busy)."""
+    path = _drawings_file(tmp_path / "n.npz", 30)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None, busy_wait=0.1)
+    store.add(line(), "k")
+    other = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+    seen: list[int] = []
+    refused: list[bool] = []
+
+    def cancel() -> bool:
+        if not seen:
+            return False
+        try:
+            other.execute("BEGIN EXCLUSIVE")  # held until after the import
+            refused.append(False)
+        except sqlite3.OperationalError:  # the import's transaction holds the file
+            refused.append(True)
+        return True
+
+    try:
+        result = samples_io.import_npz(
+            store, path, progress=lambda done, total: seen.append(done), cancel=cancel, chunk=10
+        )
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+    assert refused == [True] and seen == [10]
+    assert result.cancelled and result.ids == []
+    assert store.counts_by_label() == {"k": 1}
+
+
+def test_a_cancel_during_the_last_chunk_still_takes_the_import_back(tmp_path: Path) -> None:
+    path = _drawings_file(tmp_path / "n.npz", 20)
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    seen: list[int] = []
+    result = samples_io.import_npz(
+        store,
+        path,
+        progress=lambda done, total: seen.append(done),
+        cancel=lambda: seen == [10, 20],  # pressed while the last chunk was being written
+        chunk=10,
+    )
+    assert result.cancelled and result.ids == [] and seen == [10, 20]
+    assert store.count() == 0
 
 
 @pytest.fixture

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ocrpad.data.samples_db import COLUMNS, connect, open_schema, transaction
+from ocrpad.data.samples_db import (
+    COLUMNS,
+    INSERT,
+    SampleBatch,
+    connect,
+    open_batch,
+    open_schema,
+    transaction,
+)
 from ocrpad.data.samples_errors import (
     BUSY_WAIT_S,
     StoreBusyError,
@@ -50,6 +58,7 @@ from ocrpad.data.samples_format import (
 __all__ = [
     "SOURCES",
     "Sample",
+    "SampleBatch",
     "SampleStore",
     "Source",
     "StoreBusyError",
@@ -143,6 +152,19 @@ class SampleStore:
         """Save one drawing; returns its id once the commit is durable on disk."""
         return self.add_many([strokes], [label], source)[0]
 
+    def _rows(
+        self,
+        strokes: Sequence[Sequence[ArrayLike]],
+        labels: Sequence[str],
+        source: Source | Sequence[Source],
+    ) -> list[tuple[object, ...]]:
+        """The rows ``INSERT`` stores (checked, pictures drawn); ValueError if any is wrong."""
+        sources = [source] * len(strokes) if isinstance(source, str) else list(source)
+        if not len(strokes) == len(labels) == len(sources):
+            counts = f"{len(strokes)} drawings, {len(labels)} labels, {len(sources)} sources"
+            raise ValueError(f"the counts differ: {counts}")
+        return [self._row(*row) for row in zip(strokes, labels, sources, strict=True)]
+
     def add_many(
         self,
         strokes: Sequence[Sequence[ArrayLike]],
@@ -151,13 +173,16 @@ class SampleStore:
     ) -> list[int]:
         """Save many drawings in one transaction (all or none); returns their ids. ``source``
         is one for all of them, or one per drawing."""
-        sources = [source] * len(strokes) if isinstance(source, str) else list(source)
-        if not len(strokes) == len(labels) == len(sources):
-            counts = f"{len(strokes)} drawings, {len(labels)} labels, {len(sources)} sources"
-            raise ValueError(f"the counts differ: {counts}")
-        rows = [self._row(*row) for row in zip(strokes, labels, sources, strict=True)]
-        sql = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?, ?, ?, ?, ?)"
-        return self._write(sql, rows)
+        return self._write(INSERT, self._rows(strokes, labels, source))
+
+    def batch(self) -> contextlib.AbstractContextManager[SampleBatch]:
+        """A long series of ``add_many`` calls (an import) as one transaction: all or none.
+
+        Committed, durably, when the block ends; rolled back if it raises, and by SQLite when
+        the file is next opened if the process dies meanwhile. It runs on a connection of its
+        own, so the store's other calls never queue behind it: reads go on, and a save waits
+        ``busy_wait`` and then says busy, as while any other program writes."""
+        return open_batch(self.path, self._busy_wait, self._rows)
 
     def _change_one(self, sql: str, args: tuple[object, ...]) -> None:
         """Run one UPDATE or DELETE whose last argument is a sample id; it must change that

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
+
+from numpy.typing import ArrayLike
 
 from ocrpad.data.samples_errors import (
     StoreBusyError,
@@ -21,10 +23,16 @@ from ocrpad.data.samples_errors import (
     read_error,
     write_error,
 )
-from ocrpad.data.samples_format import SOURCES
+from ocrpad.data.samples_format import SOURCES, Source
 
 SCHEMA_VERSION: Final = 1
 COLUMNS: Final = "id, label, created, strokes, source"  # what a Sample is read from
+INSERT: Final = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?,?,?,?,?)"
+# Drawings, labels and sources -> the rows INSERT stores (checked, pictures drawn): ValueError.
+Prepare = Callable[
+    [Sequence[Sequence[ArrayLike]], Sequence[str], Source | Sequence[Source]],
+    list[tuple[object, ...]],
+]
 
 _SCHEMA: Final = f"""
 CREATE TABLE samples (
@@ -116,3 +124,37 @@ def transaction(db: sqlite3.Connection, path: Path) -> Iterator[None]:
         raise ValueError(f"the sample store refused the change: {error}") from error
     except sqlite3.Error as error:
         raise write_error(path, error) from error
+
+
+class SampleBatch:
+    """Drawings being added inside ``SampleStore.batch()``: none is visible to anyone else, nor
+    kept, until the block ends without an error."""
+
+    def __init__(self, db: sqlite3.Connection, prepare: Prepare) -> None:
+        self._db, self._prepare = db, prepare
+
+    def add_many(
+        self,
+        strokes: Sequence[Sequence[ArrayLike]],
+        labels: Sequence[str],
+        source: Source | Sequence[Source],
+    ) -> list[int]:
+        """As ``SampleStore.add_many``, inside the batch's transaction; returns the new ids."""
+        rows = self._prepare(strokes, labels, source)
+        return [int(self._db.execute(INSERT, row).lastrowid or 0) for row in rows]
+
+
+@contextlib.contextmanager
+def open_batch(path: Path, busy_wait: float, prepare: Prepare) -> Iterator[SampleBatch]:
+    """One transaction on a new connection of its own (see ``SampleStore.batch``); the
+    connection is closed when the block ends, whatever happened."""
+    db = connect(path, busy_wait)
+    try:
+        try:
+            durable(db)
+        except sqlite3.Error as error:
+            raise write_error(path, error) from error
+        with transaction(db, path):
+            yield SampleBatch(db, prepare)
+    finally:
+        db.close()

@@ -205,11 +205,13 @@ def import_npz(
 
     The file is checked against ``USER_IMPORT`` first. Drawings that cannot be stored (no
     ink, a label that is not one visible character) are skipped and listed in the result.
-    Saving goes ``chunk`` drawings per transaction, calling ``progress(done, total)`` after
-    each; when ``cancel()`` turns True or a save fails, the drawings already added are removed
-    again, so the store ends as it began (cancelled: ``result.cancelled``; failed: raises).
-    With ``keep_sources``, drawings keep the source the file records for them (see
-    ``read_npz_sources``), which is how a rescued drawing comes back as what it was.
+    All of them are saved in one transaction (``SampleStore.batch``), ``chunk`` drawings at a
+    time, calling ``progress(done, total)`` after each chunk and ``cancel()`` before each and
+    before the commit. If ``cancel()`` turns True (``result.cancelled``), a save fails (raises)
+    or the process dies, the transaction is rolled back: the store ends as it began, even while
+    another program holds its lock. With ``keep_sources``, drawings keep the source the file
+    records for them (see ``read_npz_sources``), which is how a rescued drawing comes back as
+    what it was.
     """
     drawings, labels = read_npz_strokes(path, USER_IMPORT)
     recorded = read_npz_sources(path, len(drawings)) if keep_sources else None
@@ -222,23 +224,28 @@ def import_npz(
             keep.append(i)
         except ValueError as error:
             result.skipped.append(f"drawing {i + 1} ({label!r}): {error}")
+    cancelled = cancel or (lambda: False)
+    if not keep:
+        return result
     try:
-        for start in range(0, len(keep), chunk):
-            if cancel is not None and cancel():
-                result.cancelled = True
-                break
-            part = keep[start : start + chunk]
-            result.ids += store.add_many(
-                [drawings[i] for i in part],
-                [labels[i] for i in part],
-                [sources[i] for i in part],
-            )
-            if progress is not None:
-                progress(len(result.ids), len(keep))
-    except BaseException:
-        store.delete_many(result.ids)
-        raise
-    if result.cancelled:
-        store.delete_many(result.ids)
-        result.ids = []
+        with store.batch() as batch:
+            for start in range(0, len(keep), chunk):
+                if cancelled():
+                    raise _CancelledError
+                part = keep[start : start + chunk]
+                result.ids += batch.add_many(
+                    [drawings[i] for i in part],
+                    [labels[i] for i in part],
+                    [sources[i] for i in part],
+                )
+                if progress is not None:
+                    progress(len(result.ids), len(keep))
+            if cancelled():  # a Cancel during the last chunk still takes it all back
+                raise _CancelledError
+    except _CancelledError:
+        result.cancelled, result.ids = True, []
     return result
+
+
+class _CancelledError(Exception):
+    """Raised inside an import's transaction when the user cancels: it rolls it back."""

@@ -1,8 +1,8 @@
 """Importing a stroke-array file in the background, with a progress dialog and Cancel.
 
 The work is the plain function ``samples_io.import_npz`` (tested without Qt: bounds, typed
-arrays, all or none); this only runs it off the GUI thread, so that a large file never freezes
-the window, and turns the dialog's Cancel into the function's cancel flag.
+arrays, one transaction: all or none); this only runs it off the GUI thread, so that a large
+file never freezes the window, and turns the dialog's Cancel into the function's cancel flag.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ocrpad.data.samples import SampleStore, StoreError
 class SampleImporter(QObject):
     """One import at a time; ``done`` carries an ImportResult, ``failed`` a message."""
 
-    progress = Signal(int, int)  # drawings saved so far, total
+    progress = Signal(int, int)  # drawings written so far (kept once all are), total
     done = Signal(object)  # samples_io.ImportResult
     failed = Signal(str)
 
@@ -59,7 +59,7 @@ class SampleImporter(QObject):
         return True
 
     def cancel(self) -> None:
-        """Stop at the next chunk; what was already added is removed again (thread-safe)."""
+        """Stop at the next chunk; the import's transaction is rolled back (thread-safe)."""
         self._cancel.set()
 
     def wait(self, timeout: float | None = None) -> None:
