@@ -197,6 +197,33 @@ def test_an_import_over_the_limits_is_refused_whole_with_the_reason(
     assert store.count() == 0
 
 
+def test_a_file_of_countless_empty_strokes_is_refused_by_its_total_stroke_count(
+    tmp_path: Path,
+) -> None:
+    """Every drawing within the per-drawing limits (500 strokes, 2 points), but 1,000,500
+    strokes in all: refused whole before one array per stroke is built (a 523 KB file of
+    50,000 such drawings took 4 GB and 30 s)."""
+    n, k = 2001, 500
+    lengths = np.zeros(n * k, np.int64)
+    lengths[::k] = 2  # the first stroke of each drawing has two points; the rest are empty
+    path = tmp_path / "empty-strokes.npz"
+    np.savez_compressed(
+        path,
+        points=np.tile(np.array([[0, 0], [1, 1]], np.float32), (n, 1)),
+        stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]),
+        sample_stroke_offsets=np.arange(0, n * k + 1, k, dtype=np.int64),
+        labels=np.zeros(n, np.int16),
+        mapping=np.array(["a"]),
+    )
+    assert k <= samples_io.USER_IMPORT.strokes_per_drawing
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None)
+    with pytest.raises(
+        ValueError, match="holds 1,000,500 strokes; ocrpad imports at most 1,000,000"
+    ):
+        samples_io.import_npz(store, path)
+    assert store.count() == 0
+
+
 def test_a_zip_bomb_import_is_refused_from_the_zip_directory(tmp_path: Path) -> None:
     """300 MB of zeros compressed to ~300 KB: refused before a byte is decompressed."""
     path = tmp_path / "bomb.npz"

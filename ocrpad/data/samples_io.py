@@ -77,6 +77,8 @@ class ImportLimits:
 
     samples: int = 50_000
     points: int = 5_000_000  # all drawings together
+    # all drawings together, empty strokes included: each costs an array (~100 bytes) when read
+    strokes: int = 1_000_000
     points_per_drawing: int = 20_000
     strokes_per_drawing: int = 500
     bytes: int = 256 * 1024 * 1024  # the arrays read, uncompressed
@@ -143,6 +145,13 @@ def read_npz_strokes(
     _typed(path, "mapping", data["mapping"], "U")
     if data["points"].ndim != 2 or data["points"].shape[1] != 2:
         raise ValueError(f"{path}: 'points' must be (P, 2) x, y pairs, not {data['points'].shape}")
+    if limits is not None:  # by the arrays' lengths alone, before any work per stroke
+        _check_limits(
+            path,
+            ("drawings", data["sample_stroke_offsets"].size - 1, limits.samples),
+            ("strokes", data["stroke_offsets"].size - 1, limits.strokes),
+            ("points", len(data["points"]), limits.points),
+        )
     points = np.asarray(data["points"], dtype=np.float32)
     strokes_at = np.asarray(data["stroke_offsets"], dtype=np.int64)
     samples_at = np.asarray(data["sample_stroke_offsets"], dtype=np.int64)
@@ -153,27 +162,21 @@ def read_npz_strokes(
     if len(labels) != len(samples_at) - 1 or np.any((labels < 0) | (labels >= len(mapping))):
         raise ValueError(f"{path}: 'labels' do not match the samples or the mapping")
     if limits is not None:
-        _check_limits(path, limits, strokes_at, samples_at)
+        per_drawing = np.diff(strokes_at[samples_at])  # (N,) points of each drawing
+        most_strokes = int(np.diff(samples_at).max(initial=0))
+        _check_limits(
+            path,
+            ("points in one drawing", int(per_drawing.max(initial=0)), limits.points_per_drawing),
+            ("strokes in one drawing", most_strokes, limits.strokes_per_drawing),
+        )
     strokes = [points[a:b] for a, b in itertools.pairwise(strokes_at)]
     drawings = [tuple(strokes[a:b]) for a, b in itertools.pairwise(samples_at)]
     return drawings, [mapping[i] for i in labels]
 
 
-def _check_limits(
-    path: str | Path,
-    limits: ImportLimits,
-    strokes_at: NDArray[np.int64],
-    samples_at: NDArray[np.int64],
-) -> None:
-    n, points = len(samples_at) - 1, int(strokes_at[-1])
-    per_drawing = np.diff(strokes_at[samples_at])  # (N,) points of each drawing
-    strokes = np.diff(samples_at)  # (N,) strokes of each drawing
-    for what, value, limit in (
-        ("drawings", n, limits.samples),
-        ("points", points, limits.points),
-        ("points in one drawing", int(per_drawing.max(initial=0)), limits.points_per_drawing),
-        ("strokes in one drawing", int(strokes.max(initial=0)), limits.strokes_per_drawing),
-    ):
+def _check_limits(path: str | Path, *counts: tuple[str, int, int]) -> None:
+    """ValueError naming the first ``(what, value, limit)`` whose value is over its limit."""
+    for what, value, limit in counts:
         if value > limit:
             raise ValueError(f"{path} holds {value:,} {what}; ocrpad imports at most {limit:,}")
 
