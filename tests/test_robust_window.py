@@ -178,6 +178,35 @@ def test_when_nothing_can_be_written_closing_asks_and_cancel_keeps_the_window_op
     assert not window.isVisible() and len(seen) == 2
 
 
+def test_saving_kept_drawings_over_the_sample_store_is_refused_and_the_store_lives_on(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last-resort "Save to a file…" at close, pointed at the store itself (whether the
+    store is open or could not be opened): refused with the reason, the drawings still held."""
+    from ocrpad.app.train import keeper as kept
+
+    path = tmp_path / STORE_NAME
+    with SampleStore(path, renderer=None) as store:
+        store.add_many([[np.array([[0, 0], [5, 9]], np.float32)]] * 2, ["a", "b"], "free")
+    chosen = staticmethod(lambda *args, **kwargs: (str(path), ""))
+    monkeypatch.setattr(kept.QFileDialog, "getSaveFileName", chosen)
+    errors: list[str] = []
+    monkeypatch.setattr(kept.QMessageBox, "critical", staticmethod(lambda *a: errors.append(a[2])))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    for store in (None, SampleStore(path, renderer=None)):
+        keeper = kept.DrawingKeeper(store, tmp_path, store_path=path)
+        keeper.unsaved.append(((np.array([[0, 0], [5, 9]], np.float32),), "q", "free"))
+        answer_message_box("Save to a file…", [])
+        assert not kept.ask_about_unsaved(parent, 1, "the disk is full", keeper)
+        assert "where the sample store keeps your drawings" in errors.pop()
+        assert len(keeper.unsaved) == 1
+        if store is not None:
+            store.close()
+    with SampleStore(path, renderer=None) as store:
+        assert store.counts_by_label() == {"a": 1, "b": 1}
+
+
 # -- 3. one damaged row ---------------------------------------------------------------------------
 def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
     qtbot: QtBot, model_path: Path, tmp_path: Path

@@ -430,6 +430,35 @@ def test_png_export_never_writes_through_a_link_or_over_a_file(
     assert victim.read_text(encoding="utf-8") == "keep me"
 
 
+def test_an_export_onto_the_stores_own_files_is_refused_and_the_store_lives_on(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    path = filled.path
+    (tmp_path / "link.sqlite").symlink_to(path)
+    (tmp_path / "sub").mkdir()
+    targets = [
+        path,
+        path.with_name(path.name + "-journal"),  # absent now: SQLite would take it as its own
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        tmp_path / "link.sqlite",  # the same file under another name
+        tmp_path / "sub" / ".." / path.name,
+    ]
+    for target in targets:
+        with pytest.raises(ValueError, match="where the sample store keeps your drawings"):
+            samples_io.export_npz(filled, target)
+        with pytest.raises(ValueError, match="where the sample store keeps your drawings"):
+            samples_io.export_drawings(target, [line()], ["z"], store_path=path)
+    with pytest.raises(OSError):  # PNG folders only add new files: never over the store
+        samples_io.export_png_folders(filled, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.sqlite", path.name, "sub"]
+    filled.add(line(), "b")  # the open store still works
+    filled.close()
+    with SampleStore(path, renderer=None) as again:
+        assert again.counts_by_label() == {"7": 1, "a": 1, "b": 1}
+        assert again.integrity_check() == "ok"
+
+
 def test_png_export_into_a_folder_with_other_files_adds_only_new_ones(
     filled: SampleStore, tmp_path: Path
 ) -> None:

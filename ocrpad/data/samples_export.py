@@ -55,15 +55,45 @@ def _image(store: SampleStore | None, sample: Sample) -> NDArray[np.uint8]:
         return np.zeros((28, 28), dtype=np.uint8)
 
 
+def check_not_the_store(target: str | Path, store_path: str | Path) -> None:
+    """ValueError if ``target`` is the sample store's file or one SQLite keeps beside it
+    (``-journal``, ``-wal``, ``-shm``): a file written there replaces the open database and
+    loses every drawing in it. The same file under another name (a link, another case) is
+    found by ``Path.samefile`` where both exist, else by the resolved paths."""
+    store = Path(store_path)
+    for kept in (store, *(store.with_name(store.name + s) for s in ("-journal", "-wal", "-shm"))):
+        if _same_file(Path(target), kept):
+            raise ValueError(
+                f"{target} is where the sample store keeps your drawings ({kept.name}); "
+                "writing there would destroy it: choose another file"
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same inode where both exist, else the same
+    resolved path (where neither or only one exists yet)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+    except (OSError, RuntimeError):  # unreadable, or a loop of links: no file to destroy
+        return False
+
+
 def export_drawings(
     path: Path,
     drawings: Sequence[Strokes],
     labels: Sequence[str],
     sources: Sequence[Source] | None = None,
+    *,
+    store_path: Path | None = None,
 ) -> None:
     """Write drawings that are in no store (e.g. held in memory at close) to ``path``
     atomically, in the shared format; ``import_npz`` reads them back (with ``keep_sources``,
-    each with its ``sources`` entry; without sources they count as imported)."""
+    each with its ``sources`` entry; without sources they count as imported). ValueError if
+    ``path`` is the file of the store at ``store_path`` (see ``check_not_the_store``)."""
+    if store_path is not None:
+        check_not_the_store(path, store_path)
     kinds: Sequence[Source] = sources if sources is not None else ["import"] * len(drawings)
     samples = [
         Sample(0, label, validate_strokes(d), 0.0, source)
@@ -100,7 +130,9 @@ def samples_to_arrays(
 
 
 def export_npz(store: SampleStore, path: str | Path, writer: str = "ocrpad-user") -> int:
-    """Write every sample to ``path`` (atomically) in the shared format; returns the count."""
+    """Write every sample to ``path`` (atomically) in the shared format; returns the count.
+    ValueError if ``path`` is the store's own file (see ``check_not_the_store``)."""
+    check_not_the_store(path, store.path)
     samples = store.samples()
     write_npz_atomically(Path(path), samples_to_arrays(store, samples, writer), compress=True)
     return len(samples)

@@ -29,6 +29,7 @@ from ocrpad.data.samples import (
 )
 from ocrpad.data.samples_export import (
     STANDARD_MAPPING,
+    check_not_the_store,
     export_drawings,
     export_mapping,
     export_npz,
@@ -45,6 +46,7 @@ __all__ = [
     "USER_IMPORT",
     "ImportLimits",
     "ImportResult",
+    "check_not_the_store",
     "export_drawings",
     "export_mapping",
     "export_npz",

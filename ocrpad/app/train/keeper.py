@@ -51,9 +51,12 @@ class DrawingKeeper(QObject):
         data_dir: Path | None = None,
         opener: Callable[[], SampleStore] | None = None,
         parent: QObject | None = None,
+        *,
+        store_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self._store_path = store_path  # where the store is, even while it cannot be opened
         self.data_dir = data_dir
         self._opener = opener
         self.unsaved: list[Held] = []
@@ -118,6 +121,12 @@ class DrawingKeeper(QObject):
         self.problem, self._busy = "", False
         self.timer.stop()
         return True
+
+    @property
+    def store_file(self) -> Path | None:
+        """The store's file (if known), which saving the held drawings elsewhere must not
+        replace: that would destroy every drawing already stored."""
+        return self.store.path if self.store is not None else self._store_path
 
     def held_message(self) -> str:
         return (
@@ -219,7 +228,10 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
         return False
     try:
         drawings, labels, sources = zip(*keeper.unsaved, strict=True)
-        samples_io.export_drawings(Path(path), drawings, labels, [_source(s) for s in sources])
+        kinds = [_source(s) for s in sources]
+        samples_io.export_drawings(
+            Path(path), drawings, labels, kinds, store_path=keeper.store_file
+        )
     except (OSError, ValueError) as exc:
         QMessageBox.critical(parent, "Unsaved drawings", f"Could not write {path}: {exc}")
         return False

@@ -171,7 +171,10 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     cleaned = remove_abandoned_temp_files(data_dir)
     store, problem = _open(data_dir)
     keeper = DrawingKeeper(
-        store, data_dir, opener=lambda: open_store(data_dir / STORE_NAME, busy_wait=RETRY_WAIT_S)[0]
+        store,
+        data_dir,
+        opener=lambda: open_store(data_dir / STORE_NAME, busy_wait=RETRY_WAIT_S)[0],
+        store_path=data_dir / STORE_NAME,
     )
     tab = TrainTab(store, lambda: window.model, keeper=keeper)
     window.add_tab(tab, "&Train")
