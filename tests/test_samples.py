@@ -252,6 +252,49 @@ def test_a_foreign_or_newer_database_is_refused(tmp_path: Path) -> None:
         SampleStore(newer)
 
 
+@pytest.mark.parametrize(
+    "table",
+    [
+        "samples (x)",
+        "samples (id TEXT, label, created, strokes, png, source)",
+        "samples (id INTEGER PRIMARY KEY, label, created, strokes, source)",
+    ],
+    ids=["other-columns", "text-id", "no-png"],
+)
+def test_a_foreign_database_with_our_table_name_and_version_is_set_aside(
+    tmp_path: Path, table: str
+) -> None:
+    """It used to open, then fail every read and save; now it is refused on opening and
+    ``open_store`` moves it aside (kept whole) as it does a damaged store."""
+    path = tmp_path / "samples.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(f"CREATE TABLE {table}; PRAGMA user_version = 1;")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreCorruptError, match="not an ocrpad sample store: its samples table"):
+        SampleStore(path, renderer=None)
+    store, moved = open_store(path, renderer=None)
+    assert moved is not None and moved.read_bytes() == before
+    store.add(line(), "a")
+    assert store.counts_by_label() == {"a": 1}
+    store.close()
+
+
+def test_a_folder_or_pipe_where_the_store_belongs_is_named_for_what_it_is(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "samples.sqlite"
+    folder.mkdir()
+    with pytest.raises(StoreWriteError, match=r"samples\.sqlite is a folder, not a file"):
+        open_store(folder, renderer=None)
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # nothing set aside
+    if hasattr(os, "mkfifo"):
+        pipe = tmp_path / "pipe.sqlite"
+        os.mkfifo(pipe)
+        with pytest.raises(StoreWriteError, match=r"pipe\.sqlite is a pipe, not a regular file"):
+            open_store(pipe, renderer=None)
+
+
 def test_a_newer_versions_store_is_left_where_it_is_not_set_aside(tmp_path: Path) -> None:
     path = tmp_path / "samples.sqlite"
     with SampleStore(path, renderer=None) as store:

@@ -8,6 +8,7 @@ second connection (an import's one long transaction) is opened exactly like the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,14 +20,17 @@ from ocrpad.data.samples_errors import (
     StoreBusyError,
     StoreCorruptError,
     StoreNewerError,
+    StoreWriteError,
     is_busy,
     read_error,
     write_error,
 )
 from ocrpad.data.samples_format import SOURCES, Source
+from ocrpad.files import check_regular_file
 
 SCHEMA_VERSION: Final = 1
 COLUMNS: Final = "id, label, created, strokes, source"  # what a Sample is read from
+_COLUMN_NAMES: Final = ("id", "label", "created", "strokes", "png", "source")
 INSERT: Final = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?,?,?,?,?)"
 # Drawings, labels and sources -> the rows INSERT stores (checked, pictures drawn): ValueError.
 Prepare = Callable[
@@ -52,7 +56,19 @@ def connect(path: Path, busy_wait: float) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are begun explicitly), waiting at most
     ``busy_wait`` seconds for another program's lock. Undecodable text comes back as a damaged
     row when read, not as a failed query. Call ``durable`` (or ``open_schema``) next: that
-    pragma already reads the file, so its errors are the file's."""
+    pragma already reads the file, so its errors are the file's. StoreWriteError saying what
+    ``path`` is if it is a folder, pipe or device (SQLite would call a folder read-only and a
+    pipe a disk I/O error)."""
+    try:
+        check_regular_file(path)
+    except FileNotFoundError:
+        pass  # a new store is made there
+    except IsADirectoryError as error:
+        raise StoreWriteError(f"the sample store {path} is a folder, not a file") from error
+    except OSError as error:
+        if error.errno == errno.EINVAL:  # a pipe, socket or device
+            raise StoreWriteError(f"the sample store {path} is {error.strerror}") from error
+        # anything else (no permission to look): SQLite's own answer below says what
     try:
         db = sqlite3.connect(path, timeout=busy_wait, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as error:
@@ -84,6 +100,7 @@ def open_schema(db: sqlite3.Connection, path: Path) -> None:
             )
         if version != SCHEMA_VERSION or "samples" not in tables:
             raise StoreCorruptError(f"{path} is not an ocrpad sample store")
+        _check_columns(db, path)
         check = db.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as error:
         if is_busy(error):  # another program's lock: busy, not damaged
@@ -91,6 +108,19 @@ def open_schema(db: sqlite3.Connection, path: Path) -> None:
         raise StoreCorruptError(f"{path} is damaged: {error}") from error
     if check != "ok":
         raise StoreCorruptError(f"{path} is damaged: {check}")
+
+
+def _check_columns(db: sqlite3.Connection, path: Path) -> None:
+    """StoreCorruptError unless the ``samples`` table has exactly the columns of this schema
+    with ``id`` its integer key: another program's database of the same name and version
+    would open and then fail every read and save."""
+    info = db.execute("PRAGMA table_info(samples)").fetchall()  # (cid, name, type, _, _, pk)
+    columns = {str(row[1]): (str(row[2]).upper(), int(row[5])) for row in info}
+    if set(columns) != set(_COLUMN_NAMES) or columns["id"] != ("INTEGER", 1):
+        raise StoreCorruptError(
+            f"{path} is not an ocrpad sample store: its samples table has the columns "
+            f"{', '.join(columns) or 'none'}"
+        )
 
 
 def _create_schema(db: sqlite3.Connection, path: Path) -> None:
