@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -214,6 +215,26 @@ def test_a_sample_deleted_by_another_program_meanwhile_is_reported_not_ignored(
         store.delete(sample_id)
     with pytest.raises(KeyError, match="no sample with id"):
         store.relabel(sample_id, "b")
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["yesterday", None, float("nan"), float("inf"), True, 10**400],
+    ids=["text", "None", "nan", "inf", "bool", "huge"],
+)
+def test_a_restore_with_a_time_that_is_no_time_is_refused_and_writes_nothing(
+    store: SampleStore, created: object
+) -> None:
+    """Such a row used to be written, then skipped as damaged by every read."""
+    gone = store.delete(store.add(line(), "a"))
+    with pytest.raises(ValueError, match="creation time"):
+        store.restore(dataclasses.replace(gone, created=created))
+    with pytest.raises(ValueError, match="unknown sample source"):
+        store.restore(dataclasses.replace(gone, source="elsewhere"))
+    assert store.count() == 0 and store.damaged_rows() == {}
+    assert store.restore(gone) == gone.id
+    back = store.get(gone.id)
+    assert (back.label, back.created, back.source) == (gone.label, gone.created, gone.source)
 
 
 def test_samples_of_one_label_are_listed_oldest_first(store: SampleStore) -> None:

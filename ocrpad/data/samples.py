@@ -50,6 +50,7 @@ from ocrpad.data.samples_format import (
     encode_png,
     row_to_sample,
     strokes_to_json,
+    validate_created,
     validate_id,
     validate_label,
     validate_strokes,
@@ -214,15 +215,19 @@ class SampleStore:
             self._write("DELETE FROM samples WHERE id = ?", [(key,) for key in keys])
 
     def restore(self, sample: Sample) -> int:
-        """Put a deleted sample back under its old id (ids are never reused); ValueError if
-        that id is not a positive whole number or is taken."""
+        """Put a deleted sample back under its old id (ids are never reused). Checked like a new
+        one, so that no row is written that could not be read back: ValueError if the id is not
+        a positive whole number or is taken, or the time, label, strokes or source is wrong."""
         sample_id = validate_id(sample.id)
         if not 1 <= sample_id <= MAX_ID:
             raise ValueError(f"a sample's id is a positive whole number, not {sample_id}")
+        created = validate_created(sample.created)
+        if sample.source not in SOURCES:
+            raise ValueError(f"unknown sample source {sample.source!r}; expected one of {SOURCES}")
         strokes = validate_strokes(sample.strokes)
         label = validate_label(sample.label)
         png = self._png(strokes)
-        row = (sample_id, label, sample.created, strokes_to_json(strokes), png, sample.source)
+        row = (sample_id, label, created, strokes_to_json(strokes), png, sample.source)
         sql = "INSERT INTO samples (id, label, created, strokes, png, source) VALUES (?,?,?,?,?,?)"
         return self._write(sql, [row])[0]
 

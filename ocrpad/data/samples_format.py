@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import operator
 import unicodedata
 from collections.abc import Sequence
@@ -51,6 +52,22 @@ def validate_id(sample_id: object) -> int:
         kind = type(sample_id).__name__
         raise ValueError(f"a sample id must be a whole number, not {kind} {sample_id!r:.40}")
     return operator.index(sample_id)
+
+
+def validate_created(created: object) -> float:
+    """A creation time as seconds since the epoch: a finite real number (a bool, text or NaN
+    is a ValueError; a row stored with one could never be read back)."""
+    if isinstance(created, bool) or not isinstance(created, int | float | np.integer | np.floating):
+        raise ValueError(
+            f"a sample's creation time must be seconds since the epoch, not {created!r:.40}"
+        )
+    try:
+        seconds = float(created)
+    except OverflowError:  # a whole number beyond any float
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise ValueError(f"a sample's creation time must be a finite number, not {seconds}")
+    return seconds
 
 
 def validate_label(label: str) -> str:
