@@ -3,6 +3,7 @@ odd arrays, hostile import files and export folders. Nothing is lost or overwrit
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocrpad.data import samples_io
+from ocrpad.data import samples_export, samples_io
 from ocrpad.data.samples import (
     SampleStore,
     StoreBusyError,
@@ -468,6 +469,70 @@ def test_png_export_into_a_folder_with_other_files_adds_only_new_ones(
     assert samples_io.export_png_folders(filled, root) == 2
     assert sorted(p.name for p in root.iterdir()) == ["7", "a_lower", "labels.tsv", "notes.txt"]
     assert (root / "notes.txt").read_text(encoding="utf-8") == "hello"
+
+
+PNG_EXPORT_ON_A_FULL_DISK = """
+import os, sys
+from pathlib import Path
+import numpy as np
+from ocrpad.data.samples import SampleStore
+from ocrpad.data.samples_io import export_png_folders
+disk = Path(sys.argv[1])
+store = SampleStore(STORE, renderer=None)
+filler = disk / "filler"
+fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+try:
+    while True:
+        os.write(fd, bytes(65536))
+except OSError:
+    pass
+os.ftruncate(fd, os.fstat(fd).st_size - 40 * 4096)  # room for some pictures, not all
+os.close(fd)
+try:
+    export_png_folders(store, disk / "pictures")
+    print("first: written")
+except OSError as error:
+    print("first:", error.strerror)
+print("left:", sorted(os.listdir(disk)))
+filler.unlink()
+print("again:", export_png_folders(store, disk / "pictures"))
+print("now:", sorted(os.listdir(disk / "pictures")), len(os.listdir(disk / "pictures" / "a_lower")))
+"""
+
+
+def test_a_png_export_that_fills_the_disk_leaves_nothing_behind_and_can_be_retried(
+    tmp_path: Path,
+) -> None:
+    """It used to leave half the pictures, and the retry was refused (FileExistsError)."""
+    store = tmp_path / "s.sqlite"
+    with SampleStore(store, renderer=None) as filled:
+        filled.add_many([line(5 + i % 7, i) for i in range(150)], ["a", "7"] * 75, "import")
+    code = PNG_EXPORT_ON_A_FULL_DISK.replace("STORE", repr(str(store)))
+    out = run_on_a_full_disk(code, tmp_path, size="2m").splitlines()
+    assert out[:2] == ["first: No space left on device", "left: ['filler']"], out
+    assert out[2:] == ["again: 150", "now: ['7', 'a_lower', 'labels.tsv'] 75"], out
+
+
+def test_a_failed_png_export_into_a_folder_of_other_files_leaves_it_as_it_was(
+    filled: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "notes.txt").write_text("hello", encoding="utf-8")
+    write_new = samples_export._write_new
+
+    def full_at_labels(path: Path, data: bytes) -> None:  # the disk fills at the last file
+        if path.name == "labels.tsv":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write_new(path, data)
+
+    monkeypatch.setattr(samples_export, "_write_new", full_at_labels)
+    with pytest.raises(OSError, match="No space left"):
+        samples_io.export_png_folders(filled, root)
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+    monkeypatch.undo()
+    assert samples_io.export_png_folders(filled, root) == 2
+    assert sorted(p.name for p in root.iterdir()) == ["7", "a_lower", "labels.tsv", "notes.txt"]
 
 
 def test_a_damaged_stored_picture_is_drawn_again_on_export(

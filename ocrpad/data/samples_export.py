@@ -8,7 +8,10 @@ existing one nor through a link.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -157,7 +160,9 @@ def export_png_folders(store: SampleStore, folder: str | Path) -> int:
 
     Writes only new files inside ``folder``: a folder, file or link already there under a name
     the export needs is refused before anything is written (FileExistsError naming it), and no
-    file is ever opened through a symbolic link.
+    file is ever opened through a symbolic link. The pictures are written in a hidden folder
+    inside ``folder`` and moved into place at the end, so an export that fails (a full disk)
+    leaves ``folder`` as it was, and trying again works.
     """
     root = Path(folder)
     samples = store.samples()
@@ -167,21 +172,62 @@ def export_png_folders(store: SampleStore, folder: str | Path) -> int:
     taken = [root / n for n in [*names.values(), "labels.tsv"] if os.path.lexists(root / n)]
     if taken:
         raise FileExistsError(f"{taken[0]} already exists; choose an empty or new folder")
+    made_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
-    for name in names.values():
-        (root / name).mkdir()  # fails if anything appeared there meanwhile
-    for sample in samples:
-        _write_new(
-            root / names[sample.label] / f"{sample.id}.png", encode_png(_image(store, sample))
+    work: Path | None = None
+    done = False
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".ocrpad-export-", dir=root))
+        for name in names.values():
+            (work / name).mkdir()
+        for sample in samples:
+            picture = encode_png(_image(store, sample))
+            _write_new(work / names[sample.label] / f"{sample.id}.png", picture)
+        index = "".join(f"{name}\t{label}\n" for label, name in names.items())
+        _move_into(
+            work, root, list(names.values()), ("folder\tcharacter\n" + index).encode("utf-8")
         )
-    index = "".join(f"{name}\t{label}\n" for label, name in names.items())
-    _write_new(root / "labels.tsv", ("folder\tcharacter\n" + index).encode("utf-8"))
+        done = True
+    finally:
+        if work is not None:  # empty after a success; the half-written pictures after a failure
+            shutil.rmtree(work, ignore_errors=True)  # (links in it are removed, not followed)
+        if made_root and not done:  # the export made the folder: it goes too, if still empty
+            with contextlib.suppress(OSError):
+                root.rmdir()
     return len(samples)
 
 
+def _move_into(work: Path, root: Path, names: Sequence[str], index: bytes) -> None:
+    """Move the finished class folders ``names`` from ``work`` into ``root``, then write the
+    ``labels.tsv`` index there: all of them, or (after an error) none, what was moved going
+    back into ``work``. (Renames within one file system write no data: a full disk is met
+    while writing the pictures, not here.)"""
+    moved: list[str] = []
+    try:
+        for name in names:
+            if os.path.lexists(root / name):  # it appeared meanwhile
+                raise FileExistsError(
+                    f"{root / name} already exists; choose an empty or new folder"
+                )
+            (work / name).rename(root / name)
+            moved.append(name)
+        _write_new(root / "labels.tsv", index)
+    except BaseException:
+        for name in reversed(moved):
+            with contextlib.suppress(OSError):
+                (root / name).rename(work / name)
+        raise
+
+
 def _write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (never an existing file, never through a link) and write ``data``."""
+    """Create ``path`` (never an existing file, never through a link) and write ``data``; if
+    the writing fails (a full disk), the half-written file is removed again."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o666)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
