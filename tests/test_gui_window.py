@@ -10,8 +10,8 @@ import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, QSize, Qt
-from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QWidget
+from PySide6.QtGui import QGuiApplication, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
@@ -241,6 +241,30 @@ def test_the_dark_theme_darkens_the_canvas_and_light_restores_it(window: MainWin
     QApplication.processEvents()
     light = window.draw.canvas.palette().color(QPalette.ColorRole.Base)
     assert dark.lightness() < light.lightness()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_a_switched_on_tool_button_stands_out_in_either_theme(
+    window: MainWindow, qtbot: QtBot, theme: str
+) -> None:
+    """In the dark theme a checked Eraser once looked exactly like the Clear button beside it."""
+    window.set_theme(theme)
+    window.show()
+    qtbot.waitExposed(window)
+    buttons = {b.defaultAction(): b for b in window.draw.findChildren(QToolButton)}
+    eraser = buttons[window.actions_by_name["eraser"]]
+    clear = buttons[window.actions_by_name["clear"]]
+    window.actions_by_name["eraser"].setChecked(True)
+    QApplication.processEvents()
+
+    def fill(button: QToolButton) -> np.ndarray:
+        image = button.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+        return pixels[2:-2, 2 : button.width() - 2, :3].reshape(-1, 3).astype(float).mean(0)
+
+    assert np.abs(fill(eraser) - fill(clear)).max() > 20  # a different colour, not a shade
+    window.actions_by_name["eraser"].setChecked(False)
+    window.set_theme("light")
 
 
 def test_escape_after_opening_a_picture_removes_it_and_its_answer(
