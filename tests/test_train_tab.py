@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.train.collect import prompt_sequence
+from ocrpad.app.train.curves import legend_names
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many
@@ -296,3 +297,16 @@ def test_the_tab_says_how_long_fine_tuning_will_take_before_it_starts(
     assert "12 drawings" in text and "Fine-tuning will take about" in text
     assert text.rstrip(".").endswith("on this computer")
     assert tab.panel.start_button.isEnabled()  # measuring never blocks a start
+
+
+def test_the_curves_legend_shortens_its_names_rather_than_cut_them_off() -> None:
+    def width(name: str) -> int:
+        return 7 * len(name)
+
+    full = legend_names(1000, width)
+    assert full == ("loss", "train acc.", "held-back acc.")
+    needed = sum(26 + width(name) for name in full)
+    assert legend_names(needed, width) == full
+    short = legend_names(needed - 1, width)
+    assert short == ("loss", "train", "held back")
+    assert sum(26 + width(name) for name in short) < needed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -122,9 +123,9 @@ class CurvesPlot(QWidget):
             painter.drawText(right, Qt.AlignmentFlag.AlignLeft, f"{25 * k}%")
 
     def _legend(self, painter: QPainter, area: QRectF, with_held: bool) -> None:
-        entries = [("loss", LOSS_COLOUR), ("train acc.", TRAIN_COLOUR)]
-        if with_held:
-            entries.append(("held-back acc.", HELD_COLOUR))
+        colours = (LOSS_COLOUR, TRAIN_COLOUR, HELD_COLOUR)[: 3 if with_held else 2]
+        names = legend_names(self.width() - area.left(), painter.fontMetrics().horizontalAdvance)
+        entries = list(zip(names, colours, strict=False))
         x = area.left()
         for name, colour in entries:
             painter.setPen(QPen(colour, 3))
@@ -133,3 +134,12 @@ class CurvesPlot(QWidget):
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
             painter.drawText(QPointF(x + 18, y + 4), name)
             x += 26 + painter.fontMetrics().horizontalAdvance(name)
+
+
+def legend_names(room: float, advance: Callable[[str], int]) -> tuple[str, str, str]:
+    """The legend's names for loss, training and held-back accuracy: in full where `room`
+    pixels hold them (`advance`: a name's width), else short, so none is cut off."""
+    full = ("loss", "train acc.", "held-back acc.")
+    if sum(26 + advance(name) for name in full) <= room:
+        return full
+    return ("loss", "train", "held back")
