@@ -110,6 +110,20 @@ def test_a_new_method_recomputes_the_heat_map(qtbot: QtBot, window: MainWindow) 
     with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
         explain.method_actions["saliency"].trigger()
     assert blocker.args[0].method == "saliency"
+    assert explain.canvas_overlay.legend().startswith("Saliency for")  # says what it shows
+
+
+def test_choosing_a_method_while_the_heat_map_is_off_turns_it_on(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Picking Grad-CAM from the arrow's menu once only moved the menu's check mark."""
+    _draw(qtbot, window)
+    explain = window.explain
+    assert not explain.toggle.isChecked()
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        explain.method_actions["gradcam"].trigger()
+    assert blocker.args[0].method == "gradcam" and explain.toggle.isChecked()
+    assert explain.canvas_overlay.legend() == f"Grad-CAM for “{blocker.args[0].label}”"
 
 
 def test_the_gallery_shows_one_dream_per_class_and_follows_a_model_swap(

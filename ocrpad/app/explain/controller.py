@@ -119,7 +119,7 @@ class ExplainController(QObject):
             group.addAction(action)
             self.method_actions[key] = action
         next(iter(self.method_actions.values())).setChecked(True)
-        group.triggered.connect(lambda _: self._request_heatmap())
+        group.triggered.connect(lambda _: self._method_chosen())
         menu.setToolTipsVisible(True)
         self.toggle.setMenu(menu)
         self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
@@ -158,6 +158,14 @@ class ExplainController(QObject):
     def explain_class(self, label: str) -> None:
         """Show the heat map of `label` (a class clicked in the chart); turns the overlay on."""
         self.chosen = label
+        if self.toggle.isChecked():
+            self._request_heatmap()
+        else:
+            self.toggle.setChecked(True)
+
+    def _method_chosen(self) -> None:
+        """Choosing a method from the arrow's menu asks for its heat map: the toggle goes on
+        (which draws it) if it was off."""
         if self.toggle.isChecked():
             self._request_heatmap()
         else:
@@ -209,17 +217,21 @@ class ExplainController(QObject):
             return  # an older drawing's answer
         if not self.toggle.isChecked() or result.method != self.current_method():
             return
-        self._set_heat(result.heat, result.label)
+        self._set_heat(result.heat, result.label, METHOD_NAMES[result.method])
         self.latency_ms = 1000 * (time.perf_counter() - self._shown_at)
         name = METHOD_NAMES[result.method]
         self._said = True
         self.status_message.emit(f"{name}: where the network sees “{result.label}”", 0)
         self.heatmap_shown.emit(result)
 
-    def _set_heat(self, heat: NDArray[np.float32] | None, label: str | None = None) -> None:
-        """Show a heat map of class `label` (None: hide it, with its status message)."""
+    def _set_heat(
+        self, heat: NDArray[np.float32] | None, label: str | None = None, method: str = ""
+    ) -> None:
+        """Show a heat map of class `label` by `method` (None: hide it, with its status
+        message). The legend names the method: each measures something else (saliency is
+        sensitivity, occlusion evidence), and each map is scaled to its own peak."""
         self.preview_overlay.set_heat(heat)
-        self.canvas_overlay.set_heat(heat, f"evidence for “{label}”" if label else "")
+        self.canvas_overlay.set_heat(heat, f"{method} for “{label}”".strip() if label else "")
         self.draw.chart.set_explained(label if heat is not None else None)
         if heat is None and self._said:
             self._said = False

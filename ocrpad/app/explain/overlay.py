@@ -86,6 +86,10 @@ class HeatmapOverlay(QWidget):
         self.setVisible(heat is not None)
         self.update()
 
+    def legend(self) -> str:
+        """The caption of the colour key ("" when none is shown)."""
+        return self._legend
+
     def heat(self) -> NDArray[np.float32] | None:
         return self._heat
 
