@@ -231,6 +231,12 @@ def test_every_action_is_in_a_menu_and_the_everyday_ones_have_shortcuts(
         assert action in in_menus, name
     for name in ("open", "undo", "redo", "copy", "eraser", "about", "quit"):
         assert not window.actions_by_name[name].shortcut().isEmpty(), name
+    # a tool button's tooltip says what it does, not only its own name again
+    guides = window.actions_by_name["guides"]
+    assert guides.toolTip() == f"Writing guides (G) — {guides.statusTip()}"
+    assert "the reader takes your size" in guides.toolTip()
+    title = next(t for t in window.draw.findChildren(QLabel) if "What each layer" in t.text())
+    assert "arithmetic" in title.text()  # how to reach a neuron, said where people look
 
 
 def test_the_dark_theme_darkens_the_canvas_and_light_restores_it(window: MainWindow) -> None:

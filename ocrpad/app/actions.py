@@ -41,11 +41,9 @@ def _action(
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
     action.setStatusTip(tip)
-    action.setToolTip(
-        f"{text.replace('&', '')} ({action.shortcut().toString()})"
-        if shortcuts
-        else text.replace("&", "")
-    )
+    name = text.replace("&", "").rstrip("…")
+    keys = f" ({action.shortcut().toString()})" if shortcuts else ""
+    action.setToolTip(f"{name}{keys} — {tip}" if tip else f"{name}{keys}")  # what it does
     action.triggered.connect(slot)
     window.addAction(action)
     return action

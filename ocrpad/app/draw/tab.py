@@ -97,7 +97,11 @@ class DrawTab(QSplitter):
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 6, 6, 6)
-        title = QLabel("<b>What each layer sees</b> — click a map to enlarge it")
+        title = QLabel(
+            "<b>What each layer sees</b> — click a map to enlarge it, then a cell in it for"
+            " the arithmetic that made it"
+        )
+        title.setWordWrap(True)
         title.setWordWrap(True)
         column.addWidget(title)
         column.addWidget(self.feature_maps, 1)
