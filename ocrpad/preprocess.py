@@ -34,6 +34,7 @@ __all__ = [
     "RenderParams",
     "bitmap_to_input",
     "flatten_strokes",
+    "is_dot",
     "load_image",
     "render_batch",
     "render_flat",
@@ -130,6 +131,20 @@ def _mass_centre(
     return np.asarray(box_centre + offset)
 
 
+DOT_EXTENT = 1e-6
+"""A drawing whose extent is at most this share of its coordinates' magnitude is a dot: a
+click, repeated samples of one place, or float noise around one; it has no size to scale."""
+
+
+def is_dot(points: FloatArray) -> bool:
+    """True when `points` (P ≥ 1, 2) are drawn as one centred dot rather than scaled to the box.
+
+    The renderer and the augmentation share this test, so a click is never blown up into a
+    scribble by either."""
+    extent = float((points.max(axis=0) - points.min(axis=0)).max())
+    return extent <= DOT_EXTENT * (1.0 + float(np.abs(points).max()))
+
+
 def stroke_frame(
     points: FloatArray,
     offsets: NDArray[np.int64],
@@ -140,12 +155,11 @@ def stroke_frame(
     """Where flat strokes land in the output: (centre (2,) in drawing units, scale in
     supersampled output pixels per drawing unit). The centre goes to the output's middle;
     scale is 0 for a single dot (or repeated points), drawn as a centred dot."""
+    if is_dot(points):
+        return np.asarray(points[0], dtype=np.float64), 0.0
     lo = points.min(axis=0)
     hi = points.max(axis=0)
     extent = float((hi - lo).max())
-    magnitude = 1.0 + float(np.abs(points).max())
-    if extent <= 1e-6 * magnitude:
-        return np.asarray(points[0], dtype=np.float64), 0.0
     scale = params.box * zoom * params.supersample / extent
     if params.center == "mass":
         return _mass_centre(points, offsets, lo, hi, scale, params), scale

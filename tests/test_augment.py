@@ -47,3 +47,38 @@ def test_an_augmented_rendering_still_resembles_the_original() -> None:
 def test_single_dots_survive_augmentation() -> None:
     image = render_augmented(*flatten_strokes([np.array([[5.0, 5.0]])]), np.random.default_rng(0))
     assert image.max() == 1.0
+
+
+def _clicks() -> list[list[np.ndarray]]:
+    """Dots as pens and mice record them: a click of repeated samples, two taps on one spot."""
+    return [
+        [np.full((2, 2), 50.0)],
+        [np.full((6, 2), 50.0)],
+        [np.array([[1.0, 1.0]]), np.array([[1.0, 1.0]])],
+    ]
+
+
+def test_a_click_of_repeated_points_stays_a_dot() -> None:
+    shipped = AugmentParams(coarse=0.4)  # the training recipe's augmentation
+    for strokes in _clicks():
+        points, offsets = flatten_strokes(strokes)
+        q, offs = augment_flat(points, offsets, np.random.default_rng(0), shipped)
+        np.testing.assert_array_equal(q, points)
+        np.testing.assert_array_equal(offs, offsets)
+        canonical = int((render_strokes(strokes) > 0.2).sum())  # 15 pixels
+        for seed in range(20):
+            image = render_augmented(points, offsets, np.random.default_rng(seed), shipped)
+            # pen width ≤ 1.45x: at most about twice the ink, never a scribble (was 94-233)
+            assert (image > 0.2).sum() <= 2 * canonical
+
+
+def test_a_dot_takes_the_random_draws_of_any_drawing() -> None:
+    """The drawings after a dot in a batch are distorted as they were before dots were kept."""
+    dot = flatten_strokes([np.full((3, 2), 50.0)])
+    tiny = flatten_strokes([np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])])
+    after = []
+    for points, offsets in (dot, tiny):
+        rng = np.random.default_rng(4)
+        augment_flat(points, offsets, rng)
+        after.append(rng.bit_generator.state)
+    assert after[0] == after[1]

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.bounds import float_in, range_in
 from ocrpad.data.coarse import CoarseParams, coarsen_randomly, keep_points
-from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, render_flat
+from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, flatten_strokes, is_dot, render_flat
 
 FloatArray = NDArray[np.float32]
 IntArray = NDArray[np.int64]
@@ -82,7 +82,13 @@ def augment_flat(
     rng: np.random.Generator,
     params: AugmentParams = DEFAULT_AUGMENT,
 ) -> tuple[FloatArray, IntArray]:
-    """Distort one sample: points (P, 2) float32, offsets (S+1,) → new (points, offsets)."""
+    """Distort one sample: points (P, 2) float32, offsets (S+1,) → new (points, offsets).
+
+    A dot (`is_dot`: a click, or repeated samples of one place) comes back unchanged: it has
+    no size, and distorting it relative to one would scatter its points into noise that the
+    renderer then scales up to fill the box. Its random draws are still made, so the drawings
+    after it in a batch get the same distortions whether or not it is there.
+    """
     p = points.astype(np.float64)
     lo, hi = p.min(axis=0), p.max(axis=0)
     size = max(float((hi - lo).max()), 1e-9)
@@ -91,8 +97,10 @@ def augment_flat(
     q += _elastic(q, rng, params.elastic)
     if params.jitter > 0:
         q += rng.normal(0.0, params.jitter, size=q.shape)
-    q, offsets = _drop_points(q, offsets, rng, params.drop_points)
-    return q.astype(np.float32), offsets
+    q, new_offsets = _drop_points(q, offsets, rng, params.drop_points)
+    if is_dot(points):
+        return points.astype(np.float32, copy=True), offsets.copy()
+    return q.astype(np.float32), new_offsets
 
 
 def _affine(rng: np.random.Generator, params: AugmentParams) -> NDArray[np.float64]:
