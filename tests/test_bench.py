@@ -76,3 +76,58 @@ def test_the_layer_split_times_every_layer_both_ways_and_the_whole_step() -> Non
     assert split["step"] >= split["optimizer"] >= 0
     # the split ran on a copy: the model's own layers are not wrapped
     assert "forward_cl" not in vars(model.network.layers[0][1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--recognitions", "0"],
+        ["--recognitions", "-1"],
+        ["--threads", "0"],
+        ["--threads", "-3"],
+        ["--torch-threads", "0"],
+        ["--child", "ocrpad"],
+        ["--child", "ocrpad:sleep"],
+    ],
+)
+def test_counts_below_one_and_unknown_workloads_are_usage_errors(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--recognitions 0 used to print latencies of 0.0 ms (meeting the target); --threads 0
+    silently ran with 1; a malformed --child crashed with a traceback."""
+    ran: list[str] = []
+    monkeypatch.setattr(bench, "report", lambda args: ran.append("report"))
+    monkeypatch.setattr(bench, "run_child", lambda *args: ran.append("child"))
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(argv)
+    assert stopped.value.code == 2 and ran == []
+    assert "usage: ocrpad-bench" in capsys.readouterr().err
+
+
+def test_a_torch_child_without_torch_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench, "make_engines", lambda model, with_torch, threads=2: [])
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(["--child", "torch:infer", "--arch", "reference"])
+    assert stopped.value.code == 2
+    assert "PyTorch cannot be imported" in capsys.readouterr().err
+
+
+def test_the_window_bench_refuses_to_measure_no_recognitions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrpad.devtools import bench_app, gui_bench
+
+    def no_window(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a window or child process was started for nothing")
+
+    monkeypatch.setattr(gui_bench, "throwaway_window", no_window)
+    monkeypatch.setattr(bench_app.subprocess, "run", no_window)
+    with pytest.raises(SystemExit) as stopped:
+        gui_bench.main(["-n", "0"])
+    assert stopped.value.code == 2 and "below 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="at least 1 recognition"):
+        gui_bench.run_gui_bench(recognitions=0)
+    with pytest.raises(ValueError, match="at least 1 recognition"):
+        bench_app.gui_figures(None, 0)

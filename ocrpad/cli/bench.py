@@ -13,21 +13,20 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import resources
+from ocrpad.cli.arguments import whole_number
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.devtools import layer_split
-from ocrpad.devtools.bench_app import gui_figures, print_explain_figures, print_gui_figures
+from ocrpad.devtools.bench_app import app_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
 from ocrpad.nn import Adam, Conv2d, Dense, conv_rows, cross_entropy, parallel
 
@@ -199,13 +198,19 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
+CHILD_WORKLOADS = ("ocrpad:infer", "ocrpad:train", "torch:infer", "torch:train")
+"""The values of the hidden ``--child ENGINE:KIND`` (anything else is a usage error)."""
+
+
 def run_child(spec: str, arch: str, torch_threads: int = 2) -> None:
     """The workload of :func:`measure_peak_memory`, printing {"peak_mb", "base_mb"}."""
     engine_name, kind = spec.split(":")
     config, labels, _ = resolve_config(arch)
     model = build_model(config, labels)
     engines = make_engines(model, engine_name == "torch", torch_threads)
-    engine = next(e for e in engines if e.name == engine_name)
+    engine = next((e for e in engines if e.name == engine_name), None)
+    if engine is None:
+        raise LookupError(f"--child {spec}: PyTorch cannot be imported here")
     base = _status_mb("VmRSS")
     x, y = inputs(256 if kind == "infer" else 128)
     for _ in range(5):
@@ -285,23 +290,7 @@ def report(args: argparse.Namespace) -> None:
     if args.layers:
         layer_split.CLOCK[0] = clock
         layer_split.report_layer_split(model, "torch" in names, args.torch_threads, s.rounds)
-    app_figures(args, model)
-
-
-def app_figures(args: argparse.Namespace, model: Model) -> None:
-    """The window's latency and stamina (child process), then the explanation timings."""
-    if not args.no_gui:
-        with tempfile.TemporaryDirectory() as folder:
-            weights = None
-            if not resources.default_weights_path().is_file():
-                weights = Path(folder) / "bench-model.npz"
-                model.save(weights)
-            try:
-                print_gui_figures(gui_figures(weights, args.recognitions))
-            except RuntimeError as exc:
-                print(f"\nwindow figures not measured: {exc}")
-    if not args.no_explain:
-        print_explain_figures(model)
+    app_figures(model, gui=not args.no_gui, explain=not args.no_explain, drawings=args.recognitions)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,20 +306,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
-    parser.add_argument("--threads", type=int, default=None, help="engine threads (default: 2)")
-    parser.add_argument("--torch-threads", type=int, default=2, help="PyTorch threads")
+    count = whole_number(1)  # a count of 0 or less would report figures of nothing
+    parser.add_argument("--threads", type=count, default=None, help="engine threads (default: 2)")
+    parser.add_argument("--torch-threads", type=count, default=2, help="PyTorch threads")
     parser.add_argument("--no-gui", action="store_true", help="skip the window's figures")
     parser.add_argument("--no-explain", action="store_true", help="skip explanation timings")
     parser.add_argument(
         "--layers", action="store_true", help="per-layer split of a training step (and torch's)"
     )
     parser.add_argument(
-        "--recognitions", type=int, default=300, help="drawings for the window's figures"
+        "--recognitions", type=count, default=300, help="drawings for the window's figures"
     )
     parser.add_argument(
         "--cpu-time", action="store_true", help="CPU time, one thread per engine (busy machine)"
     )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=CHILD_WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cpu_time:  # one thread each, so CPU time is the work done, unaffected by load
         global clock
@@ -339,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None:
         parallel.set_threads(args.threads)
     if args.child:
-        run_child(args.child, args.arch, args.torch_threads)
+        try:
+            run_child(args.child, args.arch, args.torch_threads)
+        except LookupError as exc:
+            parser.error(str(exc))
     else:
         report(args)
     return 0

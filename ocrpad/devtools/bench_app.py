@@ -11,17 +11,40 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from ocrpad import resources
 from ocrpad.model import Model
+
+
+def app_figures(model: Model, *, gui: bool, explain: bool, drawings: int) -> None:
+    """Print the window's latency and stamina over `drawings` recognitions (a child process;
+    `model` is saved for it when no default weights are installed), then the explanation
+    timings of `model`."""
+    if gui:
+        with tempfile.TemporaryDirectory() as folder:
+            weights = None
+            if not resources.default_weights_path().is_file():
+                weights = Path(folder) / "bench-model.npz"
+                model.save(weights)
+            try:
+                print_gui_figures(gui_figures(weights, drawings))
+            except RuntimeError as exc:
+                print(f"\nwindow figures not measured: {exc}")
+    if explain:
+        print_explain_figures(model)
 
 
 def gui_figures(weights: Path | None, recognitions: int) -> dict[str, Any]:
     """Run the GUI bench in a child process and return its JSON result.
 
-    Raises RuntimeError with the child's own words when it fails.
+    Raises RuntimeError with the child's own words when it fails, ValueError for fewer than
+    one recognition (there would be no latency to report).
     """
+    if recognitions < 1:
+        raise ValueError(f"the window's figures need at least 1 recognition, not {recognitions}")
     command = [sys.executable, "-m", "ocrpad.devtools.gui_bench", "--json", "-n", str(recognitions)]
     if weights is not None:
         command += ["--weights", str(weights)]

@@ -114,7 +114,10 @@ def run_gui_bench(
     size: tuple[int, int] = (1100, 720),
     progress: Callable[[int, int], None] | None = None,
 ) -> GuiBenchResult:
-    """Draw random strokes on the real window offscreen; each release is one recognition."""
+    """Draw random strokes on the real window offscreen; each release is one recognition.
+    ValueError for fewer than one: percentiles of no latencies would be made-up figures."""
+    if recognitions < 1:
+        raise ValueError(f"the GUI bench needs at least 1 recognition, not {recognitions}")
     with throwaway_window(model_path) as (app, window):
         return _drive(app, window, recognitions, warmup, seed, size, progress)
 
@@ -182,7 +185,7 @@ def _drive(
 
 
 def _summary(latencies: list[float], probe: _Probe, base_rss: float, stale: int) -> GuiBenchResult:
-    values = np.array(latencies) if latencies else np.zeros(1)
+    values = np.array(latencies)  # run_gui_bench makes at least one
     return GuiBenchResult(
         recognitions=len(latencies),
         latency_p50_ms=float(np.percentile(values, 50)),
@@ -221,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
+    from ocrpad.cli.arguments import whole_number
+
     parser = argparse.ArgumentParser(prog="python -m ocrpad.devtools.gui_bench")
     parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
-    parser.add_argument("-n", "--recognitions", type=int, default=300)
+    parser.add_argument("-n", "--recognitions", type=whole_number(1), default=300)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     result = run_gui_bench(args.weights, recognitions=args.recognitions)
