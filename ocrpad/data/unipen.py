@@ -193,8 +193,13 @@ def _validate(data: StrokeDataset, path: Path) -> None:
 def split_by_writer(
     writers: NDArray[np.str_], fraction: float, rng: np.random.Generator
 ) -> tuple[IntArray, IntArray]:
-    """Hold out about `fraction` of the samples, whole writers at a time → (keep, held_out)."""
+    """Hold out about `fraction` of the samples, whole writers at a time → (keep, held_out).
+
+    At least one writer is always kept: holding out every writer would leave nothing to learn
+    from. So with `fraction` > 0 and two or more writers at least one is held out, and with a
+    single writer none is (the caller decides whether it can do without validation)."""
     names = np.unique(writers)
-    chosen = rng.permutation(len(names))[: max(1, round(len(names) * fraction))]
+    count = min(max(1, round(len(names) * fraction)), len(names) - 1)
+    chosen = rng.permutation(len(names))[: max(count, 0)]
     held = np.isin(writers, names[chosen]) if fraction > 0 else np.zeros(len(writers), bool)
     return np.flatnonzero(~held).astype(np.int64), np.flatnonzero(held).astype(np.int64)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.data.unipen import StrokeDataset, split_by_writer
+from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.batches import BatchPlan
 from ocrpad.learning.checkpoint import (
     TrainState,
@@ -28,6 +28,7 @@ from ocrpad.learning.checkpoint import (
     save_checkpoint,
 )
 from ocrpad.learning.evaluate import metrics
+from ocrpad.learning.fit_checks import checked_split
 from ocrpad.learning.loop import StepStats, WeightAverage, predict, train_epoch
 from ocrpad.learning.recipe import Recipe
 from ocrpad.learning.render_process import EpochSource, epoch_source
@@ -248,12 +249,11 @@ def fit(
     start; classes of `train` it lacks are added) instead of a fresh network; its own record
     is kept in the result's meta["init"]. render_in_process: render the augmented batches in a
     worker process (the same batches, faster on a long run; the process takes a second to start)
-    instead of a thread.
+    instead of a thread. Raises ValueError before the first batch when the writer split leaves
+    nothing to train on, or no validation the recipe asks for (`fit_checks`).
     """
     recipe = Recipe() if recipe is None else recipe
-    keep, held = split_by_writer(
-        train.writers, recipe.val_fraction, np.random.default_rng(recipe.seed)
-    )
+    keep, held = checked_split(train, recipe)  # ValueError before any work
     fit_data, val_data = train.subset(keep), train.subset(held)
     run = _start(recipe, list(train.mapping), None if resume is None else Path(resume), init)
     run.data_checksum = train.checksum
