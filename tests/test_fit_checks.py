@@ -1,9 +1,10 @@
 """`fit` refuses, before its first batch, what it cannot train on honestly: an empty training
-split, or no validation split when the recipe asks for one."""
+split, and drawings it cannot render or label."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +50,53 @@ def test_ocrpad_train_on_one_drawing_fails_instead_of_writing_an_untrained_model
     code = train_cli.main([*argv, "--out", str(out), "--checkpoint-every", "1"])
     assert code == 2 and not out.exists()
     assert "one writer" in capsys.readouterr().err
+
+
+def _emptied(data: StrokeDataset, i: int) -> StrokeDataset:
+    """`data` with drawing i's points removed (its stroke left empty)."""
+    lengths = np.diff(data.stroke_offsets)
+    stroke = int(data.sample_offsets[i])
+    gone = np.arange(data.stroke_offsets[stroke], data.stroke_offsets[stroke + 1])
+    lengths[stroke] = 0
+    return dataclasses.replace(
+        data,
+        points=np.delete(data.points, gone, axis=0),
+        stroke_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+    )
+
+
+def _relabelled(data: StrokeDataset, i: int, label: int) -> StrokeDataset:
+    labels = data.labels.copy()
+    labels[i] = label
+    return dataclasses.replace(data, labels=labels)
+
+
+def _nan_point(data: StrokeDataset, i: int) -> StrokeDataset:
+    points = data.points.copy()
+    points[data.stroke_offsets[data.sample_offsets[i]] + 1] = np.nan
+    return dataclasses.replace(data, points=points)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: _relabelled(d, 3, -1), r"drawing\(s\) 3 have label\(s\) -1, outside .*0\.\.2"),
+        (lambda d: _relabelled(d, 5, 3), r"drawing\(s\) 5 have label\(s\) 3, outside"),
+        (lambda d: _emptied(d, 4), r"drawing\(s\) 4 have no points"),
+        (lambda d: _nan_point(d, 7), r"drawing\(s\) 7 have NaN or infinite points"),
+    ],
+    ids=["label -1", "label past the mapping", "no points", "NaN point"],
+)
+@pytest.mark.parametrize("role", ["training", "test"])
+def test_drawings_that_cannot_be_used_are_named_before_training(
+    damage: Callable[[StrokeDataset], StrokeDataset], message: str, role: str
+) -> None:
+    train, test = synthetic_strokes(24), synthetic_strokes(12, seed=3)
+    if role == "training":
+        train = damage(train)
+    else:
+        test = damage(test)
+    steps: list[int] = []
+    with pytest.raises(ValueError, match=rf"{role} data \(synthetic\.npz\): {message}"):
+        fit(train, tiny_recipe(epochs=1), test=test, on_step=lambda e, s: steps.append(s.step))
+    assert steps == []  # a label of -1 used to train through the whole run, then fail

@@ -249,11 +249,11 @@ def fit(
     start; classes of `train` it lacks are added) instead of a fresh network; its own record
     is kept in the result's meta["init"]. render_in_process: render the augmented batches in a
     worker process (the same batches, faster on a long run; the process takes a second to start)
-    instead of a thread. Raises ValueError before the first batch when the writer split leaves
-    nothing to train on, or no validation the recipe asks for (`fit_checks`).
+    instead of a thread. Raises ValueError before the first batch when the data cannot be
+    trained on or scored (`fit_checks`).
     """
     recipe = Recipe() if recipe is None else recipe
-    keep, held = checked_split(train, recipe)  # ValueError before any work
+    keep, held = checked_split(train, test, recipe)  # ValueError before any work
     fit_data, val_data = train.subset(keep), train.subset(held)
     run = _start(recipe, list(train.mapping), None if resume is None else Path(resume), init)
     run.data_checksum = train.checksum

@@ -1,16 +1,65 @@
 """What `fit` checks before its first batch, so a run that cannot be right fails at once with
 the reason instead of after an hour (or never, reporting success):
 
+- the drawings: labels inside the mapping, at least one point each, finite coordinates;
 - the writer split: something to train on, and validation when the recipe asks for it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.learning.recipe import Recipe
+
+
+def _few(values: NDArray[Any], limit: int = 5) -> str:
+    """The first `limit` of `values` as "1, 5, 9" (and "… (12 in all)" when there are more)."""
+    shown = ", ".join(str(v) for v in values[:limit].tolist())
+    return shown if len(values) <= limit else f"{shown}, … ({len(values)} in all)"
+
+
+def check_drawings(data: StrokeDataset, role: str) -> None:
+    """ValueError naming the drawings of `data` (`role`: "training", "test") that cannot be
+    trained on or scored: labels outside the mapping (they would train on a wrong class, then
+    fail when the classes are counted), drawings without points and non-finite coordinates
+    (they cannot be rendered). `load_unipen` checks a file's labels and points already; data
+    built in memory has had no such check."""
+    labels, so, sso = np.asarray(data.labels), data.stroke_offsets, data.sample_offsets
+    where = f"{role} data" + (f" ({Path(data.source).name})" if data.source else "")
+    if len(labels) == 0:
+        raise ValueError(f"the {where} holds no drawings")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{where}: labels must be whole numbers, not {labels.dtype}")
+    outside = np.flatnonzero((labels < 0) | (labels >= len(data.mapping)))
+    if outside.size:
+        raise ValueError(
+            f"{where}: drawing(s) {_few(outside)} have label(s) {_few(labels[outside])}, "
+            f"outside the mapping's 0..{len(data.mapping) - 1}"
+        )
+    if (
+        len(sso) != len(labels) + 1
+        or len(so) == 0
+        or sso[0] != 0
+        or sso[-1] != len(so) - 1
+        or so[0] != 0
+        or so[-1] != len(data.points)
+        or np.any(np.diff(so) < 0)
+        or np.any(np.diff(sso) < 0)
+    ):
+        raise ValueError(f"{where}: the stroke and drawing offsets do not match the points")
+    empty = np.flatnonzero(so[sso[1:]] - so[sso[:-1]] == 0)
+    if empty.size:
+        raise ValueError(f"{where}: drawing(s) {_few(empty)} have no points (empty strokes)")
+    bad_points = np.flatnonzero(~np.isfinite(data.points).all(axis=1))
+    if bad_points.size:
+        strokes = np.searchsorted(so, bad_points, side="right") - 1
+        drawings = np.unique(np.searchsorted(sso, strokes, side="right") - 1)
+        raise ValueError(f"{where}: drawing(s) {_few(drawings)} have NaN or infinite points")
 
 
 def check_split(
@@ -30,10 +79,13 @@ def check_split(
 
 
 def checked_split(
-    train: StrokeDataset, recipe: Recipe
+    train: StrokeDataset, test: StrokeDataset | None, recipe: Recipe
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The recipe's writer split (`split_by_writer`) of `train` → (kept, held-out) sample
-    indices, checked by `check_split`."""
+    """`check_drawings` of both splits, then the recipe's writer split (`split_by_writer`) of
+    `train` → (kept, held-out) sample indices, checked by `check_split`."""
+    check_drawings(train, "training")
+    if test is not None and len(test):
+        check_drawings(test, "test")
     keep, held = split_by_writer(
         train.writers, recipe.val_fraction, np.random.default_rng(recipe.seed)
     )
