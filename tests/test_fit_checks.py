@@ -1,20 +1,21 @@
 """`fit` refuses, before its first batch, what it cannot train on honestly: an empty training
-split, and drawings it cannot render or label."""
+split, drawings it cannot render or label, and a checkpoint of another run."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from test_cli_train_eval import _save
-from test_train import synthetic_strokes, tiny_recipe
+from test_train import _after, _damaged, synthetic_strokes, tiny_recipe
 
 from ocrpad.cli import train as train_cli
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
-from ocrpad.learning.fit import fit
+from ocrpad.learning.fit import CHECKPOINT_NAME, fit
 
 
 def _one_writer(data: StrokeDataset) -> StrokeDataset:
@@ -100,3 +101,60 @@ def test_drawings_that_cannot_be_used_are_named_before_training(
     with pytest.raises(ValueError, match=rf"{role} data \(synthetic\.npz\): {message}"):
         fit(train, tiny_recipe(epochs=1), test=test, on_step=lambda e, s: steps.append(s.step))
     assert steps == []  # a label of -1 used to train through the whole run, then fail
+
+
+def _stopped_run(folder: Path) -> Path:
+    """A checkpoint in the middle of epoch 2 of 2 (3 batches per epoch) of the tiny recipe."""
+    first = fit(
+        synthetic_strokes(48), tiny_recipe(epochs=2), checkpoint_dir=folder, cancel=_after(4)
+    )
+    assert not first.completed
+    return folder / CHECKPOINT_NAME
+
+
+def test_resuming_on_other_drawings_or_classes_is_refused(tmp_path: Path) -> None:
+    checkpoint = _stopped_run(tmp_path)
+    others = synthetic_strokes(48, seed=1)  # same file checksum and classes, other drawings
+    with pytest.raises(ValueError, match="trained on other drawings"):
+        fit(others, tiny_recipe(epochs=2), resume=checkpoint)
+    renamed = dataclasses.replace(synthetic_strokes(48), mapping=["0", "1", "8"])
+    with pytest.raises(ValueError, match=r"classes differ .*class 2 was '7', is now '8'"):
+        fit(renamed, tiny_recipe(epochs=2), resume=checkpoint)
+    assert fit(synthetic_strokes(48), tiny_recipe(epochs=2), resume=checkpoint).completed
+
+
+def test_a_checkpoint_from_before_fingerprints_is_checked_by_its_file_checksum(
+    tmp_path: Path,
+) -> None:
+    checkpoint = _stopped_run(tmp_path)
+
+    def forget(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta.pop("labels", None), meta.pop("data_fingerprint", None)
+
+    _damaged(checkpoint, forget)
+    other_file = dataclasses.replace(synthetic_strokes(48), checksum="another file")
+    with pytest.raises(ValueError, match="trained on other drawings"):
+        fit(other_file, tiny_recipe(epochs=2), resume=checkpoint)
+    assert fit(synthetic_strokes(48), tiny_recipe(epochs=2), resume=checkpoint).completed
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"batch": 10**6},
+        {"batch": -5},
+        {"epoch": -3},
+        {"epoch": 7},
+        {"step": -100},
+        {"history": []},
+        {"best_epoch": 9},
+    ],
+    ids=lambda p: ", ".join(f"{k}={v}" for k, v in p.items()),
+)
+def test_a_checkpoint_at_a_position_the_run_never_reaches_is_refused(
+    tmp_path: Path, position: dict[str, Any]
+) -> None:
+    checkpoint = _stopped_run(tmp_path)
+    _damaged(checkpoint, lambda arrays, meta: meta.update(position))
+    with pytest.raises(ValueError, match=rf"{CHECKPOINT_NAME}: the checkpoint's position"):
+        fit(synthetic_strokes(48), tiny_recipe(epochs=2), resume=checkpoint)

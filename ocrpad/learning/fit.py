@@ -28,7 +28,7 @@ from ocrpad.learning.checkpoint import (
     save_checkpoint,
 )
 from ocrpad.learning.evaluate import metrics
-from ocrpad.learning.fit_checks import checked_split
+from ocrpad.learning.fit_checks import check_position, check_resume, checked_split, fingerprint
 from ocrpad.learning.loop import StepStats, WeightAverage, predict, train_epoch
 from ocrpad.learning.recipe import Recipe
 from ocrpad.learning.render_process import EpochSource, epoch_source
@@ -60,7 +60,7 @@ class _Run:
     average: WeightAverage | None
     state: TrainState
     best: dict[str, NDArray[Any]]
-    data_checksum: str = ""
+    data: tuple[str, str] = ("", "")  # the training data's (fingerprint, file checksum)
     started: float = field(default_factory=time.perf_counter)
     elapsed_before: float = 0.0  # wall time of earlier sessions (resumed runs)
 
@@ -79,7 +79,13 @@ def targets_for(data: StrokeDataset, labels: list[str]) -> NDArray[np.int64]:
     return np.asarray(lookup[data.labels], dtype=np.int64)
 
 
-def _start(recipe: Recipe, labels: list[str], resume: Path | None, init: Model | None) -> _Run:
+def _start(
+    recipe: Recipe,
+    labels: list[str],
+    resume: Path | None,
+    init: Model | None,
+    data: tuple[str, str],
+) -> _Run:
     if init is None:
         model = build_model(recipe.model, labels, np.random.default_rng(recipe.seed))
         head = model.network["out"].params["weight"]
@@ -89,13 +95,10 @@ def _start(recipe: Recipe, labels: list[str], resume: Path | None, init: Model |
     optimizer = Adam(model, recipe.lr, weight_decay=recipe.weight_decay)
     average = WeightAverage(model, recipe.ema_decay) if recipe.ema_decay > 0 else None
     state = TrainState(rng_state=dict(np.random.default_rng(recipe.seed).bit_generator.state))
-    run = _Run(recipe, model, optimizer, average, state, model.state_dict())
+    run = _Run(recipe, model, optimizer, average, state, model.state_dict(), data)
     if resume is not None:
         groups, run.state, meta = load_checkpoint(resume)
-        saved = Recipe.from_dict(meta.get("recipe", {})).to_dict()
-        changed = sorted(k for k, v in recipe.to_dict().items() if saved.get(k) != v)
-        if changed:
-            raise ValueError(f"{resume}: the recipe differs from the checkpoint's in {changed}")
+        check_resume(resume, meta, recipe, list(model.labels), data)
         model.load_state_dict(groups["model"])
         optimizer.load_state_dict(groups["optim"])
         if average is not None and groups["ema"]:
@@ -127,7 +130,8 @@ def _checkpoint(run: _Run, directory: Path) -> None:
         "ema": {} if run.average is None else run.average.state,
         "best": run.best,
     }
-    meta = {"recipe": run.recipe.to_dict(), "data_checksum": run.data_checksum}
+    meta = {"recipe": run.recipe.to_dict(), "labels": list(run.model.labels)}
+    meta |= {"data_fingerprint": run.data[0], "data_checksum": run.data[1]}  # resume checks
     save_checkpoint(directory / CHECKPOINT_NAME, groups, run.state, meta)
 
 
@@ -250,13 +254,13 @@ def fit(
     is kept in the result's meta["init"]. render_in_process: render the augmented batches in a
     worker process (the same batches, faster on a long run; the process takes a second to start)
     instead of a thread. Raises ValueError before the first batch when the data cannot be
-    trained on or scored (`fit_checks`).
+    trained on or scored, or `resume` belongs to another run (`fit_checks`).
     """
     recipe = Recipe() if recipe is None else recipe
     keep, held = checked_split(train, test, recipe)  # ValueError before any work
     fit_data, val_data = train.subset(keep), train.subset(held)
-    run = _start(recipe, list(train.mapping), None if resume is None else Path(resume), init)
-    run.data_checksum = train.checksum
+    resume = None if resume is None else Path(resume)
+    run = _start(recipe, list(train.mapping), resume, init, (fingerprint(train), train.checksum))
     plan = BatchPlan(
         fit_data,
         targets_for(fit_data, run.model.labels),
@@ -265,6 +269,8 @@ def fit(
         recipe.render,
     )
     total = recipe.epochs * plan.batches_per_epoch()
+    if resume is not None:
+        check_position(resume, run.state, recipe.epochs, plan.batches_per_epoch())
 
     def schedule(step: int) -> float:
         return cosine_lr(step, total, recipe.lr, recipe.warmup_steps, recipe.final_lr)

@@ -2,11 +2,13 @@
 the reason instead of after an hour (or never, reporting success):
 
 - the drawings: labels inside the mapping, at least one point each, finite coordinates;
-- the writer split: something to train on, and validation when the recipe asks for it.
+- the writer split: something to train on, and validation when the recipe asks for it;
+- a resumed checkpoint: the same recipe, classes and data, and a position this run can reach.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
+from ocrpad.learning.checkpoint import TrainState
 from ocrpad.learning.recipe import Recipe
 
 
@@ -91,3 +94,79 @@ def checked_split(
     )
     check_split(train, keep, held, recipe.val_fraction)
     return keep, held
+
+
+def fingerprint(data: StrokeDataset) -> str:
+    """sha256 of the drawings themselves (points, offsets, labels, mapping, writers): unlike the
+    file checksum it also tells apart two subsets of one file (another --limit or seed)."""
+    digest = hashlib.sha256()
+    for array in (data.points, data.stroke_offsets, data.sample_offsets, data.labels):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\x00".join(data.mapping).encode())
+    digest.update("\x00".join(data.writers.tolist()).encode())
+    return digest.hexdigest()
+
+
+def check_resume(
+    path: Path,
+    meta: dict[str, Any],
+    recipe: Recipe,
+    labels: list[str],
+    data: tuple[str, str],
+) -> None:
+    """ValueError when checkpoint `path` (its JSON `meta`) belongs to another run: another
+    recipe, other classes (its output rows would be read as other characters) or other data
+    (`data`: (fingerprint, file checksum) of this run's; its epoch order and validation writers
+    would no longer be the ones it saved). Checkpoints from before classes and fingerprints
+    were recorded are checked by their data file's checksum."""
+    saved = Recipe.from_dict(meta.get("recipe", {})).to_dict()
+    changed = sorted(k for k, v in recipe.to_dict().items() if saved.get(k) != v)
+    if changed:
+        raise ValueError(f"{path}: the recipe differs from the checkpoint's in {changed}")
+    advice = "resume with the data it was started with, or start a new run without resuming"
+    old = meta.get("labels")
+    if old is not None and list(old) != list(labels):
+        raise ValueError(
+            f"{path}: the checkpoint's classes differ from this data's "
+            f"({_label_change(old, labels)}); resuming would read its outputs as other "
+            f"characters: {advice}"
+        )
+    fingerprint, checksum = data
+    if "data_fingerprint" in meta:
+        same = meta["data_fingerprint"] == fingerprint
+    else:
+        same = meta.get("data_checksum", checksum) == checksum
+    if not same:
+        raise ValueError(
+            f"{path}: the checkpoint was trained on other drawings than these (another data "
+            f"file, --limit or seed): {advice}"
+        )
+
+
+def _label_change(old: list[Any], new: list[str]) -> str:
+    """The first difference between two class lists, in words."""
+    for k, (a, b) in enumerate(zip(old, new, strict=False)):
+        if a != b:
+            return f"class {k} was {a!r}, is now {b!r}"
+    return f"{len(old)} classes then, {len(new)} now"
+
+
+def check_position(path: Path, state: TrainState, epochs: int, batches_per_epoch: int) -> None:
+    """ValueError when a checkpoint's position (epoch, batch, step, history) is not one this
+    run passes through: a damaged or hand-edited file, which would otherwise skip training or
+    run it with a negative step count."""
+    epoch, batch = state.epoch, state.batch
+    reachable = (
+        0 <= epoch <= epochs
+        and 0 <= batch < batches_per_epoch
+        and (epoch < epochs or batch == 0)
+        and state.step == epoch * batches_per_epoch + batch
+        and len(state.history) == epoch
+        and 0 <= state.best_epoch <= epoch
+    )
+    if not reachable:
+        raise ValueError(
+            f"{path}: the checkpoint's position (epoch {epoch}, batch {batch}, step "
+            f"{state.step}, history of {len(state.history)}) is not one of this run's "
+            f"({epochs} epochs of {batches_per_epoch} batches): the file is damaged"
+        )
