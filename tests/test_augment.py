@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocrpad.data.augment import AugmentParams, augment_flat, augment_strokes, render_augmented
+from ocrpad.data.augment import (
+    USER_AUGMENT,
+    AugmentParams,
+    augment_flat,
+    augment_strokes,
+    render_augmented,
+)
+from ocrpad.learning.recipe import Recipe
 from ocrpad.preprocess import flatten_strokes, render_strokes
 
 
@@ -59,7 +66,10 @@ def _clicks() -> list[list[np.ndarray]]:
 
 
 def test_a_click_of_repeated_points_stays_a_dot() -> None:
-    shipped = AugmentParams(coarse=0.4)  # the training recipe's augmentation
+    """In a fine-tune of the user's drawings, and in a recipe that asks for it (the shipped
+    model was trained without it, and its recipe still reproduces it bit for bit)."""
+    assert USER_AUGMENT.keep_dots and not Recipe().augmentation.keep_dots
+    shipped = AugmentParams(coarse=0.4, keep_dots=True)
     for strokes in _clicks():
         points, offsets = flatten_strokes(strokes)
         q, offs = augment_flat(points, offsets, np.random.default_rng(0), shipped)
@@ -79,6 +89,6 @@ def test_a_dot_takes_the_random_draws_of_any_drawing() -> None:
     after = []
     for points, offsets in (dot, tiny):
         rng = np.random.default_rng(4)
-        augment_flat(points, offsets, rng)
+        augment_flat(points, offsets, rng, USER_AUGMENT)
         after.append(rng.bit_generator.state)
     assert after[0] == after[1]

@@ -40,12 +40,13 @@ def _jitter(strokes: Strokes, rng: np.random.Generator) -> Strokes:
 def default_augmenter() -> Augmenter:
     """The shared training augmentation if present, else a small affine jitter."""
     try:
-        from ocrpad.data.augment import augment_strokes
+        from ocrpad.data.augment import USER_AUGMENT, augment_strokes
     except ImportError:
         return _jitter
 
     def augment(strokes: Strokes, rng: np.random.Generator) -> Strokes:
-        return tuple(np.asarray(s, np.float32) for s in augment_strokes(list(strokes), rng))
+        distorted = augment_strokes(list(strokes), rng, USER_AUGMENT)
+        return tuple(np.asarray(s, np.float32) for s in distorted)
 
     return augment
 
