@@ -10,73 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, open_window, relative_line
+from gui_helpers import draw_stroke, relative_line
+from neuron_gui import TIMEOUT, click_cell, draw, enlarge, panel, shown_map, small_window
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QToolTip
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.explain.neuron.panel import NeuronPanel
 from ocrpad.app.main_window import MainWindow
 from ocrpad.explain.neuron_text import chain_line
 from ocrpad.explain.neuron_view import NeuronView
-from ocrpad.model import ConvBlock, ModelConfig, build_model
-
-TIMEOUT = 20_000
 
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    config = ModelConfig(
-        blocks=(ConvBlock(3, batchnorm=True), ConvBlock(4, batchnorm=True, pool=True)),
-        padding=1,
-        hidden=(8,),
-    )
-    path = tmp_path / "small.npz"
-    build_model(config, list("abcd"), np.random.default_rng(0)).save(path)
-    win = open_window(qtbot, path, tmp_path)
+    win = small_window(qtbot, tmp_path)
     yield win
     win.close()
-
-
-def draw(qtbot: QtBot, window: MainWindow, a: tuple[float, float], b: tuple[float, float]) -> None:
-    canvas = window.draw.canvas
-    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
-        draw_stroke(canvas, relative_line(canvas, a, b))
-
-
-def enlarge(qtbot: QtBot, window: MainWindow, layer: str, index: int) -> None:
-    """Click map `index` of `layer` in the feature-map viewer."""
-    grid = window.draw.feature_maps.grid
-    rect = next(r for r, s, i in grid._hits if grid.sections[s].maps.name == layer and i == index)
-    window.draw.feature_maps.ensureVisible(int(rect.center().x()), int(rect.center().y()))
-    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
-
-
-def click_cell(qtbot: QtBot, window: MainWindow, row: int, col: int) -> NeuronView:
-    """Click cell (row, col) of the enlarged map; the panel's view once it shows the trace."""
-    dialog = window.draw.feature_maps.dialog
-    assert dialog is not None and dialog.isVisible()
-    label = dialog.image_label
-    pixmap, (h, w) = label.pixmap(), label.cells
-    x = (label.width() - pixmap.width()) / 2 + (col + 0.5) * pixmap.width() / w
-    y = (label.height() - pixmap.height()) / 2 + (row + 0.5) * pixmap.height() / h
-    with qtbot.waitSignal(window.explain.neuron.trace_shown, timeout=TIMEOUT) as blocker:
-        qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(int(x), int(y)))
-    view: NeuronView = blocker.args[0]
-    return view
-
-
-def shown_map(window: MainWindow, layer: str) -> np.ndarray:
-    """The (C, H, W) maps of `layer` that the Draw tab shows for the current drawing."""
-    assert window.current is not None
-    return next(m.maps for m in window.current.layers if m.name == layer)
-
-
-def panel(window: MainWindow) -> NeuronPanel:
-    found = window.findChild(NeuronPanel, "neuronView")
-    assert found is not None and found.isVisible()
-    return found
 
 
 def test_a_click_on_a_cell_of_an_enlarged_map_shows_how_that_number_was_computed(
@@ -215,7 +165,7 @@ def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
     )
     assert len(view.trace.contributions) == 8 and shown.contributions.isVisible()
     assert "Strongest inputs" in shown.contributions.text()
-    assert f"(class “{window.current.label}”)" in shown.title.text()
+    assert f"out</b> dense · class “{window.current.label}” =" in shown.title.text()
     with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)
     assert blocker.args[0].trace.unit == first.trace.unit

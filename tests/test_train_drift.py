@@ -71,7 +71,7 @@ def test_the_filters_tab_shows_how_far_each_filter_moved(
     top = layer.most_moved(1)[0]
     point = view.bar_rect(1, top).center().toPoint()
     QApplication.sendEvent(view, QHelpEvent(QEvent.Type.ToolTip, point, view.mapToGlobal(point)))
-    assert QToolTip.text().startswith(f"conv2 filter {top} moved")
+    assert QToolTip.text().startswith(f"conv2 filter {top + 1} moved")  # counted from 1
     assert view.filter_at(QPointF(point)) == (1, top)
     assert not view.grab().isNull()
 

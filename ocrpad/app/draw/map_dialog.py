@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
+from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.prediction import LayerMaps
 
 HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
@@ -92,7 +93,7 @@ class MapDialog(QDialog):
         self._section = section
         values = maps.maps[index]
         self.caption.setText(
-            f"{section.caption.split(' ')[0]} · map {index + 1} of {maps.count} · "
+            f"{section.caption.split(' ')[0]} · map {shown_number(index)} of {maps.count} · "
             f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
             f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
         )
@@ -109,7 +110,7 @@ class MapDialog(QDialog):
         self.image_label.clear()
         self._section = None
         if self.key is not None:
-            self.caption.setText(f"{self.key[0]} · map {self.key[1] + 1}: draw to see it")
+            self.caption.setText(f"{self.key[0]} · map {shown_number(self.key[1])}: draw to see it")
 
     def _on_cell(self, row: int, col: int) -> None:
         if self.key is not None and self.traceable and self._section is not None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.colormap import colorize
+from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.qt_numpy import rgb_to_qimage
 from ocrpad.explain.filter_drift import FilterDrift
 
@@ -72,7 +73,8 @@ class FilterDriftView(QWidget):
             else:
                 layer = self.drift[found[0]]
                 moved = 100 * float(layer.moved[found[1]])
-                text = f"{layer.layer} filter {found[1]} moved {moved:.2g}% of its size"
+                number = shown_number(found[1])
+                text = f"{layer.layer} filter {number} moved {moved:.2g}% of its size"
                 QToolTip.showText(event.globalPos(), text, self)
             return True
         return super().event(event)
@@ -122,7 +124,8 @@ class FilterDriftView(QWidget):
             change_bound = float(np.abs(change).max()) or 1.0
             x = left + k * PAIR_W
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-            painter.drawText(QRectF(x, top, 3 * TILE + 2 * SPACE, 12), centre, f"f{index}")
+            name = f"f{shown_number(index)}"
+            painter.drawText(QRectF(x, top, 3 * TILE + 2 * SPACE, 12), centre, name)
             tiles = ((before, bound), (after, bound), (change, change_bound))
             for j, (kernel, scale) in enumerate(tiles):
                 image = rgb_to_qimage(colorize(kernel, -scale, scale, diverging=True))

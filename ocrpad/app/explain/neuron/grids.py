@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.colormap import colorize
+from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
 
 GAP: Final = 4
@@ -129,7 +130,7 @@ class HeatGrid(QWidget):
         if found is None:
             return None
         c, i, j = found
-        where = f"channel {c}, " if self.values.shape[0] > 1 else ""
+        where = f"map {shown_number(c)}, " if self.values.shape[0] > 1 else ""
         return f"{self.title}: {where}row {i}, col {j} = {_number(float(self.values[c, i, j]))}"
 
     def event(self, event: QEvent) -> bool:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
 from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
@@ -119,6 +120,7 @@ class NeuronPanel(QDialog):
             if nxt is None
             else f"next: {nxt.layer or 'input'} · {unit_text(nxt, _flat(view, nxt))}"
         )
+        self.strip.labels = self.labels
         self.strip.set_blocks(view.blocks)
         self.strip.set_path(view.path, trace.layer)
 
@@ -133,7 +135,7 @@ class NeuronPanel(QDialog):
             top, left = trace.origin
             box = (top, left, top + read.shape[-2], left + read.shape[-1])
         name = strongest.layer or "input"
-        title = f"{name} · map {strongest.channel} (strongest input outlined)"
+        title = f"{name} · map {shown_number(strongest.channel)} (strongest input outlined)"
         self.below_map.set_map(view.below_map, box, (strongest.row, strongest.col), title)
 
     def _show_conv(self, trace: NeuronTrace) -> None:
@@ -164,10 +166,11 @@ def _flat(view: NeuronView, unit: Unit) -> bool:
 
 def _title(view: NeuronView, labels: list[str]) -> str:
     trace, clicked = view.trace, view.clicked
-    what = unit_text(trace.unit, _flat(view, trace.unit))
     output = bool(view.blocks) and trace.layer == view.blocks[-1].name
+    label = None
     if output and trace.unit.channel < len(labels):  # a class of the output layer
-        what += f" (class “{labels[trace.unit.channel]}”)"
+        label = labels[trace.unit.channel]
+    what = unit_text(trace.unit, _flat(view, trace.unit), label)
     via = "" if clicked.layer == trace.layer else f" (you picked {clicked.layer})"
     return (
         f"<b>{trace.layer}</b> {trace.kind} · {what} = <b>{_minus(f'{trace.value:.3g}')}</b>{via}"
@@ -181,7 +184,7 @@ def _pixel(path: tuple[Unit, ...]) -> tuple[int, int] | None:
 def _contributions(view: NeuronView) -> str:
     trace = view.trace
     rows = "".join(
-        f"<tr><td>#{c.index}</td><td align=right>{_minus(f'{c.input:.3g}')}</td>"
+        f"<tr><td>#{shown_number(c.index)}</td><td align=right>{_minus(f'{c.input:.3g}')}</td>"
         f"<td>×</td><td align=right>{_minus(f'{c.weight:.3g}')}</td>"
         f"<td>=</td><td align=right><b>{_minus(f'{c.product:.3g}')}</b></td></tr>"
         for c in trace.contributions

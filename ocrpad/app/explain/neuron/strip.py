@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ocrpad.app.draw.numbering import shown_number
 from ocrpad.explain.architecture import LayerBlock, shape_text
 from ocrpad.explain.neuron_trace import Unit
 
@@ -29,11 +30,17 @@ KIND_COLOURS: Final = {
 }
 
 
-def unit_text(unit: Unit, flat: bool = False) -> str:
-    """ "f5 (3, 4)": filter 5 at row 3, col 4 of a map; "#17": unit 17 of a flat layer."""
+def unit_text(unit: Unit, flat: bool = False, label: str | None = None) -> str:
+    """ "f5 (3, 4)": filter 5 at row 3, col 4 of a map; "#17": unit 17 of a flat layer;
+    'class “R”': the output unit of a class (its `label`). Filters and units are numbered as
+    the feature-map viewer numbers its maps (from 1); rows and columns are positions (from 0).
+    """
     if unit.layer is None:
         return f"pixel ({unit.row}, {unit.col})"
-    return f"#{unit.channel}" if flat else f"f{unit.channel} ({unit.row}, {unit.col})"
+    if label is not None:
+        return f"class “{label}”"
+    number = shown_number(unit.channel)
+    return f"#{number}" if flat else f"f{number} ({unit.row}, {unit.col})"
 
 
 class ArchitectureStrip(QWidget):
@@ -48,6 +55,7 @@ class ArchitectureStrip(QWidget):
         self.blocks: list[LayerBlock] = []
         self.path: dict[str, Unit] = {}
         self.shown: str | None = None
+        self.labels: list[str] = []  # the classes, to name the output layer's unit
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_blocks(self, blocks: Sequence[LayerBlock]) -> None:
@@ -94,6 +102,11 @@ class ArchitectureStrip(QWidget):
                     self.unit_clicked.emit(block.name)  # its strongest unit
                 return
 
+    def _label(self, index: int, unit: Unit) -> str | None:
+        """The class of `unit` if block `index` is the output layer."""
+        last = index == len(self.blocks) - 1
+        return self.labels[unit.channel] if last and unit.channel < len(self.labels) else None
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         text = self.palette().color(QPalette.ColorRole.WindowText)
@@ -119,7 +132,7 @@ class ArchitectureStrip(QWidget):
             painter.setPen(QColor("black"))
             lines = [block.name, shape_text(block.shape)]
             if unit is not None:
-                lines.append(unit_text(unit, len(block.shape) == 1))
+                lines.append(unit_text(unit, len(block.shape) == 1, self._label(index, unit)))
             else:
                 lines.append(f"{block.params:,} params" if block.params else block.detail)
             centre = Qt.AlignmentFlag.AlignCenter
