@@ -184,7 +184,9 @@ class FeatureMapView(QScrollArea):
         self._refresh()
 
     def set_filters(self, filters: LayerMaps | None) -> None:
-        self._filters = [] if filters is None else [_section(filters, " learned filters")]
+        self._filters = (
+            [] if filters is None else [_section(filters, " learned filters", item="filter")]
+        )
         self._refresh()
 
     def set_ideal_inputs(
@@ -192,13 +194,19 @@ class FeatureMapView(QScrollArea):
         inputs: Mapping[str, LayerMaps],
         notes: Mapping[str, str] | None = None,
         pending: tuple[str, ...] = (),
+        flat: Mapping[str, tuple[int, ...]] | None = None,
     ) -> None:
         """Each filter's ideal input, by conv layer name: shown right after that layer's maps,
-        with an optional note line. Layers in `pending` (ideal inputs still being computed)
-        keep their place with blank tiles, so nothing moves when they arrive."""
-        notes = notes or {}
+        with an optional note line about the filters in `flat` (repeated when one of them is
+        enlarged). Layers in `pending` (ideal inputs still being computed) keep their place
+        with blank tiles, so nothing moves when they arrive."""
+        notes, flat = notes or {}, flat or {}
         self._ideal = {
-            layer: dataclasses.replace(_section(maps, ""), note=notes.get(layer, ""))
+            layer: dataclasses.replace(
+                _section(maps, "", item="filter"),
+                note=notes.get(layer, ""),
+                flat=tuple(flat.get(layer, ())),
+            )
             for layer, maps in inputs.items()
         }
         self._pending = tuple(name for name in pending if name not in self._ideal)
@@ -250,7 +258,12 @@ class FeatureMapView(QScrollArea):
         self.dialog.raise_()
 
 
-def _section(maps: LayerMaps, suffix: str, *, traceable: bool = False) -> _Section:
+def _section(
+    maps: LayerMaps, suffix: str, *, traceable: bool = False, item: str = "map"
+) -> _Section:
+    """A section named `maps.name` + `suffix`, whose tiles are each a `item` (map, filter)."""
     shape = "×".join(str(s) for s in maps.shape[-3:])
-    caption = f"{maps.name}{suffix}  ({shape})"
-    return _Section(maps, rgb_to_qimage(maps.tiles), caption, traceable)
+    name = f"{maps.name}{suffix}"
+    return _Section(
+        maps, rgb_to_qimage(maps.tiles), f"{name}  ({shape})", traceable, name=name, item=item
+    )

@@ -13,6 +13,7 @@ from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.prediction import LayerMaps
 
 HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
+TRACE_TIP: Final = "Click a cell to see how its value was computed"
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,19 @@ class MapSection:
     traceable: bool = False  # a layer's activations (not filters): its cells open a neuron
     note: str = ""  # a third header line (e.g. which filters respond to blank paper)
     pending: bool = False  # a placeholder: its maps are being computed
+    name: str = ""  # the section's name as read ("conv1 learned filters"); "": the maps' name
+    item: str = "map"  # what one tile is: a layer's "map", or the "filter" it belongs to
+    flat: tuple[int, ...] = ()  # the tiles the note is about (flat ideal inputs)
 
     @property
     def header(self) -> int:
         """Text lines above the grid."""
         return HEADER + bool(self.note)
+
+    @property
+    def title(self) -> str:
+        """The section's full name, without its shape."""
+        return self.name or self.maps.name
 
 
 class _MapImage(QLabel):
@@ -55,8 +64,9 @@ class _MapImage(QLabel):
 
 
 class MapDialog(QDialog):
-    """One map enlarged, with its layer, index and value range; follows new predictions.
-    A click on a cell of a layer's map emits cell_clicked(layer, map index, row, col)."""
+    """One map enlarged, with its section, number and value range; follows new predictions.
+    A click on a cell of a layer's map emits cell_clicked(layer, map index, row, col);
+    learned filters and ideal inputs are only shown."""
 
     cell_clicked = Signal(str, int, int, int)
 
@@ -69,11 +79,18 @@ class MapDialog(QDialog):
         self.picked: tuple[str, int, int, int] | None = None  # layer, map, row, col clicked
         self._section: MapSection | None = None
         self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setObjectName("mapNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.image_label)
         layout.addWidget(self.caption)
+        layout.addWidget(self.note)
         self.key: tuple[str, int] | None = None
         self.section_caption = ""  # which section of the viewer the map is from
+        self._name = ("", "map")  # the section's title and what one of its tiles is
 
     def show_map(self, section: MapSection, index: int) -> None:
         maps = section.maps
@@ -84,7 +101,8 @@ class MapDialog(QDialog):
             tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
         )
         picked = self.picked
-        if picked is not None and picked[:2] == (maps.name, index):  # the cell being traced
+        if section.traceable and picked is not None and picked[:2] == (maps.name, index):
+            # the cell being traced (never on a filter, which shares its layer's name)
             painter = QPainter(pixmap)
             painter.setPen(QPen(QColor("#ff2d95"), 2))
             painter.drawRect(picked[3] * scale, picked[2] * scale, scale, scale)
@@ -93,24 +111,33 @@ class MapDialog(QDialog):
         self._section = section
         values = maps.maps[index]
         self.caption.setText(
-            f"{section.caption.split(' ')[0]} · map {shown_number(index)} of {maps.count} · "
+            f"{section.title} · {section.item} {shown_number(index)} of {maps.count} · "
             f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
             f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
         )
+        flat = index in section.flat and bool(section.note)
+        self.note.setText(f"This one is flat. {section.note}" if flat else "")
+        self.note.setVisible(flat)
         self.key, self.section_caption = (maps.name, index), section.caption
+        self._name = (section.title, section.item)
         self.image_label.cells = (h, w)
         self.traceable = section.traceable
         if section.traceable:
             self.image_label.setCursor(Qt.CursorShape.CrossCursor)
-            self.image_label.setToolTip("Click a cell to see how its value was computed")
+            self.image_label.setToolTip(TRACE_TIP)
+        else:  # a click does nothing here: promise nothing
+            self.image_label.unsetCursor()
+            self.image_label.setToolTip("")
 
     def show_nothing(self) -> None:
         """Its section is gone (the canvas was cleared): say so, and show the same map again
         when the section returns."""
         self.image_label.clear()
+        self.note.hide()
         self._section = None
         if self.key is not None:
-            self.caption.setText(f"{self.key[0]} · map {shown_number(self.key[1])}: draw to see it")
+            title, item = self._name
+            self.caption.setText(f"{title} · {item} {shown_number(self.key[1])}: draw to see it")
 
     def _on_cell(self, row: int, col: int) -> None:
         if self.key is not None and self.traceable and self._section is not None:

@@ -305,7 +305,7 @@ class ExplainController(QObject):
             if blank
         }
         pending = tuple(name for name in self._conv_layers() if name not in self._ideal)
-        self.draw.feature_maps.set_ideal_inputs(self.ideal_inputs(), notes, pending)
+        self.draw.feature_maps.set_ideal_inputs(self.ideal_inputs(), notes, pending, self._blank)
 
     def _conv_layers(self) -> list[str]:
         model = self.model
