@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT
 from ocrpad.app.draw.map_dialog import MapDialog
 from ocrpad.app.explain.worker import Dreams
 from ocrpad.app.main_window import MainWindow
@@ -100,3 +101,33 @@ def test_only_a_layers_maps_invite_a_click_and_show_the_traced_cell(
     enlarge(qtbot, window, "conv1", 1)
     assert label.cursor().shape() == Qt.CursorShape.CrossCursor
     assert _pink_pixels(dialog) > 0
+
+
+def test_the_enlarged_map_has_its_layers_colour_bar_and_grows_with_the_dialog(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv2", 1)
+    dialog = _dialog(window)
+    maps = next(s.maps for s in window.draw.feature_maps.sections() if s.maps.name == "conv2")
+    own = maps.maps[1]
+    bar = dialog.colour_bar
+    assert bar.isVisible()
+    assert bar.scale == (maps.vmin, maps.vmax, maps.diverging)  # the grid's scale for conv2
+    assert bar.span == (float(own.min()), float(own.max()))  # this map's part of it
+    picture = bar.grab().toImage()
+    lut = SEQUENTIAL_LUT if not maps.diverging else DIVERGING_LUT
+    y = int(bar.bar.center().y())
+    for x, colour in ((bar.bar.left() + 1, lut[0]), (bar.bar.right() - 2, lut[-1])):
+        painted = picture.pixelColor(int(x), y)
+        assert abs(painted.red() - int(colour[0])) + abs(painted.green() - int(colour[1])) < 24
+    label = dialog.image_label
+    small = label.pixmap().width()
+    dialog.resize(dialog.width() + 300, dialog.height() + 300)
+    qtbot.waitUntil(lambda: label.pixmap().width() >= small + 280)  # 10 px more per cell
+    assert label.pixmap().width() <= label.width() and label.pixmap().height() <= label.height()
+    click_cell(qtbot, window, 20, 7)  # the cells are where they are drawn
+    assert dialog.picked == ("conv2", 1, 20, 7)
+    dialog.resize(260, 320)
+    qtbot.waitUntil(lambda: label.pixmap().width() < small)
+    assert dialog.width() <= 280 and label.pixmap().width() <= label.width()

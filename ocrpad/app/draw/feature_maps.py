@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QFontMetrics,
     QImage,
@@ -19,23 +19,17 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT
+from ocrpad.app.draw.colour_scale import paint_scale
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
 MARGIN: Final = 8
 GAP: Final = 2
-LEGEND_WIDTH: Final = 90
 PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
 
 
 _Section = MapSection
-
-
-def _legend_image(diverging: bool) -> QImage:
-    lut = DIVERGING_LUT if diverging else SEQUENTIAL_LUT
-    return rgb_to_qimage(np.ascontiguousarray(lut[None, :, :]))  # (1, 256, 3)
 
 
 class _MapGrid(QWidget):
@@ -47,7 +41,6 @@ class _MapGrid(QWidget):
         super().__init__(parent)
         self.sections: list[_Section] = []
         self._hits: list[tuple[QRectF, int, int]] = []
-        self._legends = {False: _legend_image(False), True: _legend_image(True)}
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
 
@@ -147,14 +140,10 @@ class _MapGrid(QWidget):
         maps = section.maps
         if section.pending:
             return  # no colour scale yet
-        low = f"{maps.vmin:.2g}"
-        metrics = self.fontMetrics()
-        low_w = metrics.horizontalAdvance(low) + 6
-        y2 = y + line + 2
-        painter.drawText(QRectF(MARGIN, y2, low_w, line + 2), left, low)
-        bar = QRectF(MARGIN + low_w, y2 + line / 2 - 3, LEGEND_WIDTH, 8)
-        painter.drawImage(bar, self._legends[maps.diverging])
-        painter.drawText(QRectF(bar.right() + 6, y2, 80, line + 2), left, f"{maps.vmax:.2g}")
+        origin = QPointF(MARGIN, y + line + 2)
+        paint_scale(
+            painter, self.fontMetrics(), origin, maps.vmin, maps.vmax, diverging=maps.diverging
+        )
 
 
 class FeatureMapView(QScrollArea):

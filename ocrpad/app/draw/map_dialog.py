@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ocrpad.app.draw.colour_scale import ColourBar
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.prediction import LayerMaps
 
 HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
+MARK: Final = QColor("#ff2d95")  # the cell being traced
 TRACE_TIP: Final = "Click a cell to see how its value was computed"
 
 
@@ -42,14 +44,53 @@ class MapSection:
 
 
 class _MapImage(QLabel):
-    """The enlarged map; a click on a cell emits cell_clicked(row, col)."""
+    """The enlarged map, as large as the dialog lets it be (whole screen pixels per cell);
+    a click on a cell emits cell_clicked(row, col)."""
 
     cell_clicked = Signal(int, int)
 
     def __init__(self) -> None:
         super().__init__()
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.cells = (1, 1)  # the map's (H, W)
+        self._tile: QImage | None = None
+        self._mark: tuple[int, int] | None = None  # (row, col) outlined
+
+    def show_tile(self, tile: QImage, mark: tuple[int, int] | None) -> None:
+        """One map's coloured cells, (W, H) pixels, with `mark` outlined."""
+        self._tile, self._mark = tile, mark
+        self.cells = (tile.height(), tile.width())
+        self._render()
+
+    def clear(self) -> None:
+        self._tile = None
+        super().clear()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(300, 300)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(120, 120)  # not the picture's size: the dialog may shrink it
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._render()  # the picture follows the dialog's size
+
+    def _render(self) -> None:
+        if self._tile is None:
+            return
+        h, w = self.cells
+        scale = max(1, min(self.width(), self.height()) // max(h, w))
+        pixmap = QPixmap.fromImage(
+            self._tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
+        )
+        if self._mark is not None:
+            painter = QPainter(pixmap)
+            painter.setPen(QPen(MARK, 2))
+            painter.drawRect(self._mark[1] * scale, self._mark[0] * scale, scale, scale)
+            painter.end()
+        self.setPixmap(pixmap)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pixmap = self.pixmap()
@@ -64,9 +105,9 @@ class _MapImage(QLabel):
 
 
 class MapDialog(QDialog):
-    """One map enlarged, with its section, number and value range; follows new predictions.
-    A click on a cell of a layer's map emits cell_clicked(layer, map index, row, col);
-    learned filters and ideal inputs are only shown."""
+    """One map enlarged, with its section, number, value range and colour bar; follows new
+    predictions. A click on a cell of a layer's map emits cell_clicked(layer, map index, row,
+    col); learned filters and ideal inputs are only shown."""
 
     cell_clicked = Signal(str, int, int, int)
 
@@ -78,6 +119,10 @@ class MapDialog(QDialog):
         self.traceable = False
         self.picked: tuple[str, int, int, int] | None = None  # layer, map, row, col clicked
         self._section: MapSection | None = None
+        self.colour_bar = ColourBar()
+        self.colour_bar.setToolTip(
+            "The colours of the whole layer; the bracket marks this map's own values"
+        )
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.note = QLabel()
@@ -85,34 +130,31 @@ class MapDialog(QDialog):
         self.note.setWordWrap(True)
         self.note.hide()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.image_label)
+        layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.colour_bar)
         layout.addWidget(self.caption)
         layout.addWidget(self.note)
         self.key: tuple[str, int] | None = None
         self.section_caption = ""  # which section of the viewer the map is from
         self._name = ("", "map")  # the section's title and what one of its tiles is
+        self.resize(480, 420)  # the caption on one or two lines; the picture grows with it
 
     def show_map(self, section: MapSection, index: int) -> None:
         maps = section.maps
         h, w = maps.maps.shape[-2:]
         tile = section.tiles.copy(QRect(0, index * h, w, h))
-        scale = max(1, 280 // max(h, w))
-        pixmap = QPixmap.fromImage(
-            tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
-        )
         picked = self.picked
+        mark = None
         if section.traceable and picked is not None and picked[:2] == (maps.name, index):
-            # the cell being traced (never on a filter, which shares its layer's name)
-            painter = QPainter(pixmap)
-            painter.setPen(QPen(QColor("#ff2d95"), 2))
-            painter.drawRect(picked[3] * scale, picked[2] * scale, scale, scale)
-            painter.end()
-        self.image_label.setPixmap(pixmap)
+            mark = (picked[2], picked[3])  # the traced cell (a filter shares the layer's name)
+        self.image_label.show_tile(tile, mark)
         self._section = section
         values = maps.maps[index]
+        low, high = float(values.min()), float(values.max())
+        self.colour_bar.set_scale(maps.vmin, maps.vmax, diverging=maps.diverging, span=(low, high))
         self.caption.setText(
             f"{section.title} · {section.item} {shown_number(index)} of {maps.count} · "
-            f"{h}×{w} · values {float(values.min()):.3g} … {float(values.max()):.3g} "
+            f"{h}×{w} · values {low:.3g} … {high:.3g} "
             f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
         )
         flat = index in section.flat and bool(section.note)
@@ -120,7 +162,6 @@ class MapDialog(QDialog):
         self.note.setVisible(flat)
         self.key, self.section_caption = (maps.name, index), section.caption
         self._name = (section.title, section.item)
-        self.image_label.cells = (h, w)
         self.traceable = section.traceable
         if section.traceable:
             self.image_label.setCursor(Qt.CursorShape.CrossCursor)
@@ -133,6 +174,7 @@ class MapDialog(QDialog):
         """Its section is gone (the canvas was cleared): say so, and show the same map again
         when the section returns."""
         self.image_label.clear()
+        self.colour_bar.clear()
         self.note.hide()
         self._section = None
         if self.key is not None:
