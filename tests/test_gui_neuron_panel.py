@@ -1,5 +1,6 @@
 """What the neuron panel tells a person, read off the real widgets after real clicks: one
-number per filter (the one the enlarged map gives it), how a unit was reached."""
+number per filter (the one the enlarged map gives it), how a unit was reached, nothing of a
+drawing that was cleared."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from neuron_gui import click_cell, draw, enlarge, panel, press, small_window
+from gui_helpers import draw_stroke, relative_line
+from neuron_gui import TIMEOUT, click_cell, draw, enlarge, panel, press, small_window
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -50,3 +53,47 @@ def test_a_filter_has_the_number_the_enlarged_map_gives_it_everywhere_in_the_pan
     down = press(qtbot, window, shown.down)
     assert down.trace.layer == "conv1"
     assert f"conv1</b> conv · f{below.group(1)} (" in shown.title.text()
+
+
+def test_the_title_says_a_unit_was_reached_by_the_arrow_not_picked(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv2", 2)
+    click_cell(qtbot, window, 13, 12)
+    shown = panel(window)
+    assert "reached" not in shown.title.text() and "picked" not in shown.title.text()
+    below = press(qtbot, window, shown.down)
+    assert below.clicked.layer == "relu1" and below.trace.layer == "conv1"
+    assert shown.title.text().endswith("(reached from conv2 · f3 (13, 12))")
+    assert "you picked" not in shown.title.text()
+    press(qtbot, window, shown.back)
+    assert "reached" not in shown.title.text()
+    press(qtbot, window, shown.down)  # forward again: reached the same way
+    assert shown.title.text().endswith("(reached from conv2 · f3 (13, 12))")
+
+
+def test_clear_empties_the_panel_and_the_outlines_until_the_next_drawing(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 1)
+    view = click_cell(qtbot, window, 10, 12)
+    shown = panel(window)
+    neuron = window.explain.neuron
+    assert neuron.preview_field.isVisible() and neuron.canvas_field.isVisible()
+    window.draw.canvas.setFocus()
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)  # Clear
+    assert not window.draw.canvas.strokes()
+    assert not neuron.preview_field.isVisible() and not neuron.canvas_field.isVisible()
+    assert shown.isVisible()
+    assert shown.title.text() == "<b>conv1</b> conv · f2 (10, 12): draw to see it"
+    assert shown.line.text() == "" and shown.input_map.values is None
+    assert not shown.kernel.isVisible() and not shown.products.isVisible()
+    assert not shown.down.isEnabled() and shown.where.text() == ""
+    with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(window.draw.canvas, relative_line(window.draw.canvas, (0.2, 0.5), (0.8, 0.5)))
+    again = blocker.args[0]
+    assert again.trace.unit == view.trace.unit  # the same unit, for the new drawing
+    assert "draw to see it" not in shown.title.text() and shown.line.text()
+    assert neuron.preview_field.isVisible() and shown.kernel.isVisible()

@@ -1,6 +1,6 @@
 """Wires the neuron panel: a click on a cell of an enlarged feature map traces that unit in
 the neuron worker's thread; the panel, the receptive field on the canvas and the arrows
-follow, and a new drawing re-traces the same unit."""
+follow, a cleared canvas empties them, and a new drawing re-traces the same unit."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ class NeuronController(QObject):
         self.panel: NeuronPanel | None = None
         self.unit: Unit | str | None = None  # the unit picked or stepped to (a layer's name:
         # its strongest unit, until the answer names it)
-        self.history: list[Unit | str] = []  # units stepped down from, newest last
+        self.origin: Unit | None = None  # the unit `unit` was stepped down from (None: picked)
+        # the units stepped away from, each with its origin, newest last (for Back)
+        self.history: list[tuple[Unit | str, Unit | None]] = []
         self.image: NDArray[np.float32] | None = None
         self.request_id = 0
         self.latency_ms: float | None = None  # click -> panel shows the trace
@@ -54,6 +56,7 @@ class NeuronController(QObject):
         self._model_to_worker.connect(self.worker.set_model)
         self.thread_.start()
         draw.feature_maps.neuron_clicked.connect(self.open_unit)
+        draw.canvas.strokes_changed.connect(self._on_strokes)
 
     def shutdown(self) -> None:
         if self.thread_.isRunning():
@@ -64,36 +67,36 @@ class NeuronController(QObject):
     def open_unit(self, layer: str, channel: int, row: int, col: int) -> None:
         """Trace a unit picked in a feature map (starts a new path)."""
         self.history = []
-        self._go(Unit(layer, channel, row, col))
+        self._go(Unit(layer, channel, row, col), None)
 
     def step_down(self) -> None:
         """Go to the shown neuron's strongest input in the layer below."""
         view = self.panel.view if self.panel is not None else None
         if view is None or view.trace.strongest is None or self.unit is None:
             return
-        self.history.append(self.unit)
         target = view.trace.strongest
         if target.layer is None:  # a pixel: nothing to trace, show where it is
-            self.history.pop()
             value = float(view.image[target.row, target.col])
             where = f"row {target.row}, col {target.col}"
             self.status_message.emit(f"Input pixel ({where}) = {value:.3g}", 5000)
             return
-        self._go(target)
+        self.history.append((self.unit, self.origin))
+        self._go(target, view.trace.unit)
 
     def step_back(self) -> None:
         if self.history:
-            self._go(self.history.pop())
+            self._go(*self.history.pop())
 
     def jump(self, unit: Unit | str) -> None:
         """A block of the architecture strip: go to that unit of the path (or to the
         strongest unit of a layer off the path, given by name)."""
         if unit != self.unit and self.unit is not None:
-            self.history.append(self.unit)
-            self._go(unit)
+            self.history.append((self.unit, self.origin))
+            self._go(unit, None)
 
-    def _go(self, unit: Unit | str) -> None:
-        self.unit = unit
+    def _go(self, unit: Unit | str, origin: Unit | None) -> None:
+        """Trace `unit`, reached from `origin` (None: the user picked it)."""
+        self.unit, self.origin = unit, origin
         self._asked_at = time.perf_counter()
         self._request()
 
@@ -112,11 +115,21 @@ class NeuronController(QObject):
             self._asked_at = time.perf_counter()
             self._request()
 
+    def _on_strokes(self, strokes: object) -> None:
+        """An empty canvas: nothing to trace. The outlines go, the panel says so, and answers
+        for the old drawing still on their way are dropped; the next drawing re-traces."""
+        if strokes:
+            return  # a new drawing: its prediction re-traces
+        self.image, self.request_id = None, -1
+        self._set_field(None)
+        if self.panel is not None and self.panel.isVisible():
+            self.panel.show_empty()
+
     def on_model_changed(self, model: Model) -> None:
         self.model = model
         self._serial += 1
         self._model_to_worker.emit(model)
-        self.unit, self.history, self._waiting = None, [], False
+        self.unit, self.origin, self.history, self._waiting = None, None, [], False
         self._set_field(None)
         if self.panel is not None:
             self.panel.hide()
@@ -134,7 +147,7 @@ class NeuronController(QObject):
             self.panel.unit_clicked.connect(self.jump)
             self.panel.finished.connect(lambda _: self._set_field(None))
         self.panel.labels = [] if self.model is None else list(self.model.labels)
-        self.panel.show_view(view, can_go_back=bool(self.history))
+        self.panel.show_view(view, can_go_back=bool(self.history), reached_from=self.origin)
         self.panel.show()
         self._set_field(view.trace.receptive_field)
         self.latency_ms = 1000 * (time.perf_counter() - self._asked_at)

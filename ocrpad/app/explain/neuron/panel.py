@@ -94,10 +94,14 @@ class NeuronPanel(QDialog):
         column.addLayout(nav)
         column.addWidget(self.strip)
 
-    def show_view(self, view: NeuronView, *, can_go_back: bool) -> None:
+    def show_view(
+        self, view: NeuronView, *, can_go_back: bool, reached_from: Unit | None = None
+    ) -> None:
+        """Show one traced unit; `reached_from`: the unit whose strongest input it is (None:
+        the user picked it)."""
         self.view = view
         trace = view.trace
-        self.title.setText(_title(view, self.labels))
+        self.title.setText(_title(view, self.labels, reached_from))
         self.line.setText(view.line)
         self.input_map.set_map(view.image, trace.receptive_field, _pixel(view.path))
         self._show_below(view)
@@ -123,6 +127,24 @@ class NeuronPanel(QDialog):
         self.strip.labels = self.labels
         self.strip.set_blocks(view.blocks)
         self.strip.set_path(view.path, trace.layer)
+
+    def show_empty(self) -> None:
+        """The canvas was cleared: name the unit, say "draw to see it" and show nothing of the
+        old drawing (the next drawing is traced at the same unit)."""
+        view, self.view = self.view, None
+        if view is not None:
+            trace = view.trace
+            what = _unit_name(view, trace.unit, self.labels)
+            self.title.setText(f"<b>{trace.layer}</b> {trace.kind} · {what}: draw to see it")
+        self.line.setText("")
+        self.input_map.set_map(None)
+        self.below_map.set_map(None, title="Layer below")
+        for widget in (self.patch, self.kernel, self.products, self.contributions):
+            widget.hide()
+        self.back.setEnabled(False)
+        self.down.setEnabled(False)
+        self.where.setText("")
+        self.strip.set_path((), None)
 
     def _show_below(self, view: NeuronView) -> None:
         trace, strongest = view.trace, view.trace.strongest
@@ -164,14 +186,23 @@ def _flat(view: NeuronView, unit: Unit) -> bool:
     return any(b.name == unit.layer and len(b.shape) == 1 for b in view.blocks)
 
 
-def _title(view: NeuronView, labels: list[str]) -> str:
+def _unit_name(view: NeuronView, unit: Unit, labels: list[str]) -> str:
+    """How `unit` is named (an output unit by its class, from `labels`)."""
+    output = bool(view.blocks) and unit.layer == view.blocks[-1].name
+    label = labels[unit.channel] if output and unit.channel < len(labels) else None
+    return unit_text(unit, _flat(view, unit), label)
+
+
+def _title(view: NeuronView, labels: list[str], reached_from: Unit | None) -> str:
+    """The unit, its value, and how it was reached: stepped down to from another unit, or
+    picked in a layer (a batch norm or ReLU) shown with the layer that computes it."""
     trace, clicked = view.trace, view.clicked
-    output = bool(view.blocks) and trace.layer == view.blocks[-1].name
-    label = None
-    if output and trace.unit.channel < len(labels):  # a class of the output layer
-        label = labels[trace.unit.channel]
-    what = unit_text(trace.unit, _flat(view, trace.unit), label)
-    via = "" if clicked.layer == trace.layer else f" (you picked {clicked.layer})"
+    what = _unit_name(view, trace.unit, labels)
+    if reached_from is not None:
+        origin = _unit_name(view, reached_from, labels)
+        via = f" (reached from {reached_from.layer} · {origin})"
+    else:
+        via = "" if clicked.layer == trace.layer else f" (you picked {clicked.layer})"
     return (
         f"<b>{trace.layer}</b> {trace.kind} · {what} = <b>{_minus(f'{trace.value:.3g}')}</b>{via}"
     )
