@@ -1,6 +1,6 @@
 """What the neuron panel tells a person, read off the real widgets after real clicks: one
 number per filter (the one the enlarged map gives it), how a unit was reached, nothing of a
-drawing that was cleared."""
+drawing that was cleared, and all of it within reach on a small screen."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from gui_helpers import draw_stroke, relative_line
 from neuron_gui import TIMEOUT, click_cell, draw, enlarge, panel, press, small_window
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -97,3 +99,28 @@ def test_clear_empties_the_panel_and_the_outlines_until_the_next_drawing(
     assert again.trace.unit == view.trace.unit  # the same unit, for the new drawing
     assert "draw to see it" not in shown.title.text() and shown.line.text()
     assert neuron.preview_field.isVisible() and shown.kernel.isVisible()
+
+
+def test_on_a_small_screen_the_panel_fits_and_its_content_scrolls(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = QRect(0, 0, 800, 536)  # a netbook's screen less its task bar
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _: small)
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 0)
+    click_cell(qtbot, window, 5, 5)
+    shown = panel(window)
+    strip = shown.strip
+    point = strip.block_rect([b.name for b in strip.blocks].index("out")).center().toPoint()
+    with qtbot.waitSignal(window.explain.neuron.trace_shown, timeout=TIMEOUT):
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)  # a dense unit: tall
+    QApplication.processEvents()
+    assert shown.width() <= small.width() and shown.height() <= small.height()
+    for button in (shown.back, shown.down):  # the arrows stay in view
+        corner = button.mapTo(shown, QPoint(button.width(), button.height()))
+        assert button.isVisible() and shown.rect().contains(corner - QPoint(1, 1))
+    bar = shown.scroller.verticalScrollBar()
+    assert bar.maximum() > 0  # the rest is a scroll away, not off the screen
+    shown.scroller.ensureWidgetVisible(strip)
+    top = strip.mapTo(shown.scroller.viewport(), QPoint(0, 0)).y()
+    assert 0 <= top < shown.scroller.viewport().height()

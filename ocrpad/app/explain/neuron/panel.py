@@ -12,9 +12,11 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,7 @@ from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.neuron_view import NeuronView
 
 SHOWN_CHANNELS = 16  # input channels of a conv shown as tiles, strongest first
+WIDTH, HEIGHT = 780, 640  # the panel's size where the screen has room
 
 
 def _minus(text: str) -> str:
@@ -48,6 +51,7 @@ class NeuronPanel(QDialog):
         self.labels: list[str] = []  # the model's classes, to name the output layer's units
         self.title = QLabel()
         self.title.setObjectName("neuronTitle")
+        self.title.setWordWrap(True)
         self.line = QLabel()
         self.line.setObjectName("neuronChain")
         self.line.setWordWrap(True)
@@ -71,10 +75,17 @@ class NeuronPanel(QDialog):
         self.back.clicked.connect(self.back_clicked)
         self.down.clicked.connect(self.down_clicked)
         self.strip.unit_clicked.connect(self.unit_clicked)
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("neuronScroller")
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self._build()
-        self.resize(780, 640)
+        room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
+        self.resize(min(WIDTH, room.width()), min(HEIGHT, room.height()))
 
     def _build(self) -> None:
+        """The title and the arrows stay in view; what lies between scrolls when the screen
+        is too small for it (a dense unit's table is tall)."""
         maps = QHBoxLayout()
         maps.addWidget(self.input_map)
         maps.addWidget(self.below_map)
@@ -86,13 +97,19 @@ class NeuronPanel(QDialog):
         nav.addWidget(self.back)
         nav.addWidget(self.down)
         nav.addWidget(self.where, 1)
-        column = QVBoxLayout(self)
-        column.addWidget(self.title)
+        content = QWidget()
+        content.setObjectName("neuronContent")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.line)
         column.addLayout(maps, 1)
         column.addLayout(grids)
-        column.addLayout(nav)
         column.addWidget(self.strip)
+        self.scroller.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.title)
+        outer.addWidget(self.scroller, 1)
+        outer.addLayout(nav)
 
     def show_view(
         self, view: NeuronView, *, can_go_back: bool, reached_from: Unit | None = None
