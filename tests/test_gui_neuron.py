@@ -165,6 +165,10 @@ def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
     )
     assert len(view.trace.contributions) == 8 and shown.contributions.isVisible()
     assert "Strongest inputs" in shown.contributions.text()
+    assert (
+        f"<b>sum</b></td><td align=right>{view.trace.total:.3g}".replace("-", "\u2212")
+        in shown.contributions.text()
+    )  # the table adds up to the unit's value
     assert f"out</b> dense · class “{window.current.label}” =" in shown.title.text()
     with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)

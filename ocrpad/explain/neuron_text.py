@@ -68,3 +68,23 @@ def chain_line(trace: NeuronTrace) -> str:
         f"({number(step.input)} {MINUS} mean {number(step.mean)}) / std {number(std)}"
         f" × {number(step.weight)} + {_factor(step.bias)} = {number(step.value)}"
     )
+
+
+def fixed(value: float, decimals: int) -> str:
+    """`value` with `decimals` decimals and a real minus sign: -0.0065, 3 -> "−0.007"."""
+    text = f"{value:.{decimals}f}"
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def sum_line(products: float, count: int, bias: float, total: float) -> str:
+    """The sum under the products grid, in numbers that add up as written:
+    "products (all 9) 0.778 + bias 0.080 = 0.858". One number of decimals for all three (3,
+    or as many as the total needs for 3 significant digits); the bias and the total are
+    rounded, the products written as their difference (within a unit of the last decimal of
+    the products' own rounding), so the line adds up to the total the panel shows."""
+    magnitude = int(np.floor(np.log10(abs(total)))) if total else 0
+    decimals = min(max(3, 2 - magnitude), 8)
+    scale = 10**decimals
+    b, t = round(bias * scale), round(total * scale)
+    parts = (fixed((t - b) / scale, decimals), fixed(b / scale, decimals))
+    return f"products (all {count}) {parts[0]} + bias {parts[1]} = {fixed(t / scale, decimals)}"

@@ -1,5 +1,6 @@
 """Small heat grids for the neuron panel: a patch, a kernel or their products, and a map with
-a marked rectangle and cell. Numbers appear on hover (and in the cells when they are big)."""
+a marked rectangle and cell. Numbers appear on hover, and in the cells when the width lets
+the cells be big enough: every cell of a grid to the same significant digits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontMetrics,
     QHelpEvent,
     QImage,
@@ -26,23 +28,38 @@ from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
 
 GAP: Final = 4
+MIN_CELL: Final = 10  # pixels per cell, at the least (more rows of tiles then)
+MAX_CELL: Final = 52
+ROWS: Final = 2  # the tiles of a grid spread over this many rows, as wide as there is room
+NUMBER_SCALES: Final = (0.95, 0.8)  # fonts tried for the numbers, times the widget's font
+# How the cells' numbers are written, tried in order: 3 or 2 significant digits, else (tiny
+# values written to the same few digits are long) 3 or 2 decimals
+FORMATS: Final = ("3g", "2g", "3f", "2f")
 MARK: Final = QColor("#ff2d95")  # the picked cell / window: pink reads on every scale
 Cell = tuple[int, int, int]  # (channel, row, col)
 
 
-def _number(value: float, digits: int = 3) -> str:
-    text = f"{value:.{digits}g}"
+def _number(value: float, digits: int | str = 3) -> str:
+    """`value` to `digits` significant digits, or in a FORMATS format; a real minus sign."""
+    text = f"{value:.{digits}g}" if isinstance(digits, int) else f"{value:.{digits}}"
     return "\u2212" + text[1:] if text.startswith("-") else text
 
 
-def _fitting_number(value: float, metrics: QFontMetrics, width: float) -> str:
-    """The value to as many significant digits (3, 2, 1) as fit in `width` pixels; the
-    hover text gives all three."""
-    for digits in (3, 2):
-        text = _number(value, digits)
-        if metrics.horizontalAdvance(text) <= width:
-            return text
-    return _number(value, 1)
+def number_style(
+    values: NDArray[np.floating], base: QFont, width: float
+) -> tuple[QFont, str] | None:
+    """The font and the format (of FORMATS) that write every value in `width` pixels: one
+    for all, negative or positive, so the grid's numbers are alike and add up alike; the
+    largest font and most digits first. None if none fits (the hover still tells)."""
+    for scale in NUMBER_SCALES:
+        font = QFont(base)
+        font.setPointSizeF(base.pointSizeF() * scale)
+        metrics = QFontMetrics(font)
+        for form in FORMATS:
+            longest = max(metrics.horizontalAdvance(_number(float(v), form)) for v in values)
+            if longest <= width:
+                return font, form
+    return None
 
 
 class HeatGrid(QWidget):
@@ -56,6 +73,7 @@ class HeatGrid(QWidget):
         self.order: list[int] = []
         self.mark: Cell | None = None
         self._image: QImage | None = None
+        self._style: tuple[int, tuple[QFont, str] | None] | None = None  # (cell, numbers)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
@@ -79,12 +97,36 @@ class HeatGrid(QWidget):
         else:
             low, high = float(flat.min()), float(flat.max())
         self._image = rgb_to_qimage(colorize(flat, low, high, diverging=diverging))
+        self._style = None
         self.setFixedHeight(self._height())
         self.updateGeometry()
         self.update()
 
     def _cell_size(self) -> int:
-        return 24 if len(self.order) <= 1 else 10
+        """As large as the width allows with the tiles on ROWS rows (MIN_CELL to MAX_CELL
+        pixels): big enough for numbers where there is room."""
+        across = -(-max(1, len(self.order)) // ROWS)
+        kw = int(self.values.shape[-1])
+        cell = ((max(self.width(), 120) + GAP) // across - GAP) // kw
+        return max(MIN_CELL, min(MAX_CELL, cell))
+
+    def numbers_style(self) -> tuple[QFont, str] | None:
+        """The font and digits the cells' numbers are written with at the current cell size
+        (None: too small for numbers)."""
+        cell = self._cell_size()
+        if self._style is None or self._style[0] != cell:
+            shown = self.values[self.order].reshape(-1) if self.order else self.values[:0]
+            style = number_style(shown, self.font(), cell - 4) if shown.size else None
+            self._style = (cell, style)
+        return self._style[1]
+
+    def written(self, channel: int, row: int, col: int) -> str | None:
+        """The number written in a cell of a shown channel (None: the cells are too small for
+        numbers at this width; the hover text gives it)."""
+        style = self.numbers_style()
+        if style is None or channel not in self.order:
+            return None
+        return _number(float(self.values[channel, row, col]), style[1])
 
     def _per_row(self) -> int:
         tile = self._cell_size() * int(self.values.shape[-1]) + GAP
@@ -98,8 +140,11 @@ class HeatGrid(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         kw, count = int(self.values.shape[-1]), max(1, len(self.order))
-        per_row = min(count, 4)
-        return QSize(per_row * (kw * self._cell_size() + GAP), self._height())
+        per_row = -(-count // ROWS)
+        return QSize(per_row * (kw * MAX_CELL + GAP), self._height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(120, self._height())  # narrower: smaller cells, more rows
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -152,11 +197,12 @@ class HeatGrid(QWidget):
         if self._image is None:
             return
         kh, kw = self.values.shape[-2:]
-        cell = self._cell_size()
+        cell, style = self._cell_size(), self.numbers_style()
         for slot, channel in enumerate(self.order):
             rect = self.tile_rect(slot)
             painter.drawImage(rect, self._image, QRectF(0, slot * kh, kw, kh))
-            if cell >= 20:  # big cells: write the numbers in
+            if style is not None:  # big cells: write the numbers in
+                painter.setFont(style[0])
                 self._numbers(painter, rect, slot, channel, cell)
             if self.mark is not None and self.mark[0] == channel:
                 _, i, j = self.mark
@@ -165,18 +211,16 @@ class HeatGrid(QWidget):
         painter.end()
 
     def _numbers(self, painter: QPainter, rect: QRectF, slot: int, channel: int, cell: int) -> None:
-        """Each cell's value, in black or white, whichever reads on the cell's colour."""
+        """Each cell's value (as `written`), in black or white, whichever reads on the cell's
+        colour."""
         assert self._image is not None
-        font = painter.font()
-        font.setPointSizeF(max(5.0, font.pointSizeF() * 0.62))
-        painter.setFont(font)
-        kh, metrics = self.values.shape[1], QFontMetrics(font)
+        kh = self.values.shape[1]
         for i in range(kh):
             for j in range(self.values.shape[2]):
                 box = QRectF(rect.left() + j * cell, rect.top() + i * cell, cell, cell)
                 dark = self._image.pixelColor(j, slot * kh + i).lightness() < 140
                 painter.setPen(QColor("white" if dark else "black"))
-                text = _fitting_number(float(self.values[channel, i, j]), metrics, cell - 3)
+                text = self.written(channel, i, j) or ""
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
@@ -191,7 +235,7 @@ class MarkedMap(QWidget):
         self.box: tuple[int, int, int, int] | None = None
         self.cell: tuple[int, int] | None = None
         self._image: QImage | None = None
-        self.setMinimumSize(120, 136)
+        self.setMinimumSize(120, 200)  # the panel scrolls rather than shrink the maps
 
     def set_map(
         self,

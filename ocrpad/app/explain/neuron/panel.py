@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -24,11 +25,12 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
 from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
+from ocrpad.explain.neuron_text import sum_line
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.neuron_view import NeuronView
 
 SHOWN_CHANNELS = 16  # input channels of a conv shown as tiles, strongest first
-WIDTH, HEIGHT = 780, 640  # the panel's size where the screen has room
+WIDTH, HEIGHT = 1100, 720  # the panel's size where the screen has room (numbers in cells)
 
 
 def _minus(text: str) -> str:
@@ -63,6 +65,9 @@ class NeuronPanel(QDialog):
         self.patch = HeatGrid("Patch read")
         self.kernel = HeatGrid("Kernel")
         self.products = HeatGrid("Products")
+        self.sum = QLabel()
+        self.sum.setObjectName("neuronSum")
+        self.sum.setToolTip("The products of every channel added up, then the bias")
         self.contributions = QLabel()
         self.contributions.setObjectName("neuronContributions")
         self.back = QPushButton("▲ &Back")
@@ -89,7 +94,7 @@ class NeuronPanel(QDialog):
         maps = QHBoxLayout()
         maps.addWidget(self.input_map)
         maps.addWidget(self.below_map)
-        grids = QHBoxLayout()
+        self.grids = grids = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for grid in (self.patch, self.kernel, self.products):
             grids.addWidget(grid, 1, Qt.AlignmentFlag.AlignTop)
         grids.addWidget(self.contributions, 1, Qt.AlignmentFlag.AlignTop)
@@ -104,6 +109,7 @@ class NeuronPanel(QDialog):
         column.addWidget(self.line)
         column.addLayout(maps, 1)
         column.addLayout(grids)
+        column.addWidget(self.sum)
         column.addWidget(self.strip)
         self.scroller.setWidget(content)
         outer = QVBoxLayout(self)
@@ -125,6 +131,7 @@ class NeuronPanel(QDialog):
         self.patch.setVisible(trace.kind in ("conv", "pool"))
         self.kernel.setVisible(trace.kind == "conv")
         self.products.setVisible(trace.kind == "conv")
+        self.sum.setVisible(trace.kind == "conv")
         self.contributions.setVisible(trace.kind == "dense")
         if trace.kind == "conv":
             self._show_conv(trace)
@@ -156,7 +163,7 @@ class NeuronPanel(QDialog):
         self.line.setText("")
         self.input_map.set_map(None)
         self.below_map.set_map(None, title="Layer below")
-        for widget in (self.patch, self.kernel, self.products, self.contributions):
+        for widget in (self.patch, self.kernel, self.products, self.sum, self.contributions):
             widget.hide()
         self.back.setEnabled(False)
         self.down.setEnabled(False)
@@ -191,11 +198,17 @@ class NeuronPanel(QDialog):
             )
         count = len(trace.patch)
         note = "" if count <= 1 else f" ({len(order)} of {count} channels)"
+        # one channel: side by side; many: one above the other, the full width each, so the
+        # cells can hold numbers and a channel's patch, kernel and products line up
+        many = QBoxLayout.Direction.TopToBottom if count > 1 else QBoxLayout.Direction.LeftToRight
+        self.grids.setDirection(many)
         self.patch.title = "Patch read" + note
         self.patch.setToolTip("Input channels ordered by how much they added, strongest first")
         self.patch.set_values(trace.patch, order, mark, diverging=False)
         self.kernel.set_values(trace.kernel, order, mark)
         self.products.set_values(trace.products, order, mark)
+        products = float(trace.products.sum())
+        self.sum.setText("Sum: " + sum_line(products, trace.products.size, trace.bias, trace.total))
 
 
 def _flat(view: NeuronView, unit: Unit) -> bool:
@@ -239,7 +252,8 @@ def _contributions(view: NeuronView) -> str:
     )
     rest = _total_row(f"{trace.rest_count} others", trace.rest)
     bias = _total_row("bias", trace.bias)
-    return f"<b>Strongest inputs</b> (input × weight)<table>{rows}{rest}{bias}</table>"
+    total = _total_row("<b>sum</b>", trace.total)
+    return f"<b>Strongest inputs</b> (input × weight)<table>{rows}{rest}{bias}{total}</table>"
 
 
 def _total_row(name: str, value: float) -> str:
