@@ -26,6 +26,7 @@ from ocrpad.nn import (
     ModelFileError,
     ReLU,
     Sequential,
+    StateDictError,
     load_arrays,
     save_arrays,
 )
@@ -311,7 +312,10 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     for key, value in {**arrays, **extras}.items():
         if not np.issubdtype(value.dtype, np.floating):
             raise ModelFileError(path, f"array {key!r} has dtype {value.dtype}, expected float")
-    network.load_state_dict(arrays)
+    try:  # all or nothing; refuses e.g. float64 values that overflow float32
+        network.load_state_dict(arrays)
+    except StateDictError as exc:
+        raise ModelFileError(path, "; ".join(exc.problems)) from exc
     info = meta.get("info", {})
     return Model(config, labels, network, info if isinstance(info, dict) else {}, extras)
 

@@ -118,6 +118,34 @@ def test_strict_load_names_missing_unexpected_and_misshaped_keys() -> None:
     assert "out.weight" in message and "(5, 6)" in message and "(7, 6)" in message
 
 
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (np.full(5, "x"), "not a real number type"),
+        (np.full(5, 1.0, dtype=object), "not a real number type"),
+        (np.array([0.0, np.nan, 0.0, 0.0, 0.0], np.float32), "NaN or infinite"),
+        (np.full(5, 1e300), "beyond the range of float32"),
+    ],
+)
+def test_a_refused_state_changes_nothing_and_names_the_array(bad: np.ndarray, words: str) -> None:
+    """All or nothing: a zeroed conv1.weight staged before a bad out.bias is not copied in."""
+    net = small_net()
+    before = net.state_dict()
+    state = {**before, "conv1.weight": np.zeros_like(before["conv1.weight"]), "out.bias": bad}
+    with pytest.raises(StateDictError, match=rf"out\.bias: .*{words}"):
+        net.load_state_dict(state)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_a_long_list_of_unexpected_keys_is_cut_short() -> None:
+    net = small_net()
+    state = {**net.state_dict(), **{f"junk{i}": np.zeros(1) for i in range(20_000)}}
+    with pytest.raises(StateDictError, match="junk9 and 19,990 more") as info:
+        net.load_state_dict(state)
+    assert len(str(info.value)) < 500
+
+
 def test_non_strict_load_skips_missing_and_unexpected_keys() -> None:
     net = small_net()
     state = net.state_dict()

@@ -132,6 +132,16 @@ def test_non_finite_weights_are_never_saved_over_a_good_file(model_file: Path, b
     assert [p.name for p in model_file.parent.iterdir()] == [model_file.name]
 
 
+def test_float64_weights_beyond_float32_are_refused_instead_of_loading_as_infinite(
+    model_file: Path,
+) -> None:
+    """A file that once loaded (with only a RuntimeWarning) and then read every drawing as NaN."""
+    arrays, meta = load_arrays(model_file)
+    arrays["out.weight"] = arrays["out.weight"].astype(np.float64) * 1e300
+    save_arrays(model_file, arrays, meta)  # finite as float64, so the file itself is well-formed
+    expect_error(model_file, "out.weight", "beyond the range of float32")
+
+
 def test_a_non_float_array_is_rejected(model_file: Path) -> None:
     arrays, meta = load_arrays(model_file)
     arrays["out.bias"] = arrays["out.bias"].astype(np.int32)

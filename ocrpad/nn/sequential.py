@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -15,10 +15,16 @@ from ocrpad.nn.data_parallel import DataParallel
 from ocrpad.nn.inference import predict_cl
 from ocrpad.nn.module import Array, Layer, to_cf, to_cl
 from ocrpad.nn.parallel import blas_threads_for_batch, part_bounds
+from ocrpad.nn.serialization import listing
 
 
 class StateDictError(ValueError):
-    """``load_state_dict`` found missing, unexpected or mis-shaped keys (all named)."""
+    """``load_state_dict`` found missing, unexpected, mis-shaped, non-numeric or non-finite
+    arrays; ``problems`` names each (the message joins them)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("state_dict does not fit the network: " + "; ".join(problems))
+        self.problems = problems
 
 
 class Sequential:
@@ -137,28 +143,40 @@ class Sequential:
     def load_state_dict(
         self, state: Mapping[str, NDArray[np.generic]], strict: bool = True
     ) -> tuple[list[str], list[str]]:
-        """Copy arrays in (cast to each parameter's dtype); returns (missing, unexpected).
+        """Copy arrays in, all or nothing; returns (missing, unexpected).
 
-        Mis-shaped keys always raise; missing or unexpected keys raise when ``strict``.
+        Every array is first converted to its parameter's dtype and checked: its shape, a
+        real number type, and finite values once converted (a float64 beyond float32's range
+        would become infinite). Only when every array passes is anything copied, so a refused
+        state leaves the network as it was. Mis-shaped, non-numeric or non-finite arrays
+        always raise :class:`StateDictError`; missing or unexpected keys raise when ``strict``.
         """
-        targets = {key: (layer, local, kind) for key, layer, local, kind in self.named_tensors()}
+        targets = {
+            key: _store((layer, local, kind))[local]
+            for key, layer, local, kind in self.named_tensors()
+        }
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        problems = [
-            f"{k}: expected shape {tuple(_store(targets[k])[targets[k][1]].shape)}, "
-            f"got {tuple(np.shape(state[k]))}"
-            for k in targets
-            if k in state and np.shape(state[k]) != _store(targets[k])[targets[k][1]].shape
-        ]
+        problems: list[str] = []
+        staged: dict[str, NDArray[np.generic]] = {}
+        for key, target in targets.items():
+            if key not in state:
+                continue
+            value = np.asarray(state[key])
+            if value.shape != target.shape:
+                problems.append(f"{key}: expected shape {target.shape}, got {value.shape}")
+            elif isinstance(converted := _converted(value, target.dtype), str):
+                problems.append(f"{key}: {converted}")
+            else:
+                staged[key] = converted
         if strict and missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
+            problems.append(f"missing keys: {listing(missing)}")
         if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            problems.append(f"unexpected keys: {listing(unexpected)}")
         if problems:
-            raise StateDictError("state_dict does not fit the network: " + "; ".join(problems))
-        for key, (layer, local, kind) in targets.items():
-            if key in state:
-                _store((layer, local, kind))[local][...] = state[key]
+            raise StateDictError(problems)
+        for key, value in staged.items():
+            targets[key][...] = value
         return missing, unexpected
 
     def release(self) -> None:
@@ -187,6 +205,22 @@ class Sequential:
     def __repr__(self) -> str:
         rows = "\n".join(f"  ({name}): {layer!r}" for name, layer in self.layers)
         return f"Sequential(\n{rows}\n)"
+
+
+def _converted(value: NDArray[np.generic], dtype: np.dtype[Any]) -> NDArray[np.generic] | str:
+    """``value`` converted to ``dtype`` (itself if it already is), or why it cannot be a
+    parameter of that dtype: not a real number type, or NaN / infinite values, counted after
+    the conversion (float64 values beyond float32's range turn infinite). One vectorised
+    pass over the converted array."""
+    if value.dtype.kind not in "iuf":
+        return f"dtype {value.dtype} is not a real number type"
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = value.astype(dtype, copy=False)
+    if bool(np.isfinite(converted).all()):
+        return converted
+    if bool(np.isfinite(value).all()):
+        return f"values beyond the range of {np.dtype(dtype).name} (they would turn infinite)"
+    return "NaN or infinite values"
 
 
 def _store(target: tuple[Layer, str, str]) -> dict[str, Array]:

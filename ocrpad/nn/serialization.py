@@ -14,7 +14,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -53,6 +53,18 @@ ARCHIVE_ERRORS: Final = _archive_errors()
 """What reading a damaged or foreign zip archive's members can raise besides ValueError."""
 _MEMBER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, KeyError)
 _HEADER_ERRORS: Final[tuple[type[BaseException], ...]] = (*ARCHIVE_ERRORS, TypeError)
+
+
+MAX_LISTED: Final = 10
+"""Messages name at most this many keys of one kind, then say how many more there are."""
+
+
+def listing(names: Sequence[str], limit: int = MAX_LISTED) -> str:
+    """``names`` joined by commas, at most ``limit`` of them and then how many more: a file
+    with 20,000 stray entries gets a message one can read, not 200,000 characters."""
+    shown = ", ".join(names[:limit])
+    more = len(names) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 class ModelFileError(ValueError):
