@@ -185,6 +185,27 @@ def test_batchnorm_updates_running_statistics_only_in_training() -> None:
     np.testing.assert_allclose(bn.buffers["running_var"], 0.9 + 0.1 * var, rtol=1e-5)
 
 
+def test_an_empty_training_batch_is_refused_and_leaves_the_network_as_it_was() -> None:
+    """It used to raise a reshape error after batch norm had made its running stats NaN."""
+    net = small_net()
+    x = np.random.default_rng(0).random((2, 1, 11, 11), dtype=np.float32)
+    before, expected = net.state_dict(), net.predict(x)
+    with pytest.raises(ValueError, match="batch is empty"):
+        net.forward(np.zeros((0, 1, 11, 11), np.float32), training=True)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+    np.testing.assert_array_equal(net.predict(x), expected)
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4, 4), (2, 3, 0, 4)])
+def test_batch_norm_refuses_to_learn_statistics_from_no_values(shape: tuple[int, ...]) -> None:
+    bn = BatchNorm2d(3)
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(num_features=3.*at least one value"):
+        bn.forward(np.zeros(shape, np.float32), training=True)
+    np.testing.assert_array_equal(bn.buffers["running_mean"], 0)
+    np.testing.assert_array_equal(bn.buffers["running_var"], 1)
+
+
 def test_cross_entropy_is_stable_and_matches_the_definition() -> None:
     logits = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
     loss, grad = cross_entropy(logits, np.array([0, 2]))

@@ -124,6 +124,11 @@ class BatchNorm2d(Layer):
         if training:
             count = np.array([x.size // self.num_features], np.float64)
             s, sxx, count = self._whole_batch(*self._sums(x, x), count)
+            if count[0] == 0:  # every part of the batch sees the same total, so all raise
+                raise ValueError(
+                    f"{self!r}: a training pass needs at least one value per channel; "
+                    f"got an input of shape {_nchw(x.shape)}"
+                )
             n = self._count = int(count[0])
             mean = s / n
             var = np.maximum(sxx / n - mean * mean, 0.0)
@@ -161,3 +166,8 @@ class BatchNorm2d(Layer):
         k_x = -k_dy * invstd * g
         const = -k_dy * s_dy / n - k_x * mean
         return self._affine([(dy, k_dy), (x, k_x)], const)
+
+
+def _nchw(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The public (N, C, H, W) shape of a channels-last (N, H, W, C) one."""
+    return (shape[0], shape[-1], *shape[1:-1]) if len(shape) == 4 else shape

@@ -51,7 +51,12 @@ class Sequential:
         return arena.reuse() if self._training_pass else contextlib.nullcontext()
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
-        """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D)."""
+        """x: (N, C, H, W) or (N, F) -> the last layer's output (NCHW if 4-D).
+
+        A training pass refuses an empty batch (N = 0) before anything changes: it has no
+        statistics to learn from, and its batch norms would make their running ones NaN."""
+        if training and len(x) == 0:
+            raise ValueError("a training pass needs at least one input; the batch is empty")
         self.release()
         self._training_pass = training
         h = to_cl(x)
