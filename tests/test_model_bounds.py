@@ -152,6 +152,22 @@ def test_deeply_nested_metadata_is_refused(tmp_path: Path) -> None:
         load_model(path)
 
 
+def test_metadata_nested_deeper_than_the_bound_is_refused_and_the_bound_itself_loads(
+    tmp_path: Path,
+) -> None:
+    """500 levels used to load, and then every copy (explanations, fine-tune) hit RecursionError."""
+    path = tmp_path / "m.npz"
+    model = build_model(labels=list("ab"))
+    for levels, loads in ((62, True), (63, False), (500, False)):
+        model.meta = {"x": json.loads("[" * levels + "]" * levels)}  # file: top, info, lists
+        model.save(path)
+        if loads:
+            assert load_model(path).copy().meta == model.meta
+        else:
+            with pytest.raises(ModelFileError, match="more than 64 levels deep"):
+                load_model(path)
+
+
 def test_the_shipped_architecture_is_well_within_the_bounds(tmp_path: Path) -> None:
     model = load_model()
     path = tmp_path / "copy.npz"

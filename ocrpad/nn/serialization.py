@@ -33,6 +33,12 @@ from the archive's directory and each array's header before any array is read, s
 decompression bomb or a header claiming a huge shape costs no memory."""
 
 
+MAX_META_DEPTH: Final = 64
+"""How deep the metadata may nest lists and objects (the shipped model's: 7). A file
+nested hundreds deep parsed, but copying its model (``copy.deepcopy``) then overflowed
+Python's recursion limit in every copy, explanation and fine-tune."""
+
+
 def _archive_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [
         zipfile.BadZipFile,
@@ -252,7 +258,24 @@ def _parse_meta(p: Path, raw: NDArray[Any]) -> dict[str, Any]:
         raise ModelFileError(p, f"{META_KEY} is not valid JSON ({exc!r:.200})") from exc
     if not isinstance(meta, dict):
         raise ModelFileError(p, f"{META_KEY} is not a JSON object")
+    if not _nested_within(meta, MAX_META_DEPTH):
+        raise ModelFileError(
+            p, f"{META_KEY} nests lists or objects more than {MAX_META_DEPTH} levels deep"
+        )
     return meta
+
+
+def _nested_within(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests lists and objects at most ``limit`` levels deep (the top
+    object is level 1). Walked with a stack, not recursion, so no depth overflows it."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
 
 
 def check_arrays(
