@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad import __version__, bounds
-from ocrpad.data.samples_format import validate_label
+from ocrpad.data.samples_format import validate_labels
 from ocrpad.nn import (
     BatchNorm2d,
     Conv2d,
@@ -247,7 +247,7 @@ class Model:
         The old classes keep their output rows; new rows start from a fresh initialisation.
         """
         added = [c for c in dict.fromkeys(new_labels) if c not in self.labels]
-        _check_labels([*self.labels, *added], "labels")
+        validate_labels([*self.labels, *added], "labels")
         if not added:
             return self.copy()
         labels = [*self.labels, *added]
@@ -274,21 +274,9 @@ def build_model(
     """A freshly initialised model (defaults: reference architecture, 62 EMNIST classes)."""
     config = ModelConfig() if config is None else config
     labels = list(DEFAULT_LABELS) if labels is None else list(labels)
-    _check_labels(labels, "labels")
+    validate_labels(labels, "labels")
     rng = np.random.default_rng(0) if rng is None else rng
     return Model(config, labels, build_network(config, len(labels), rng))
-
-
-def _check_labels(labels: list[str], what: str) -> None:
-    if not labels or len(set(labels)) != len(labels):
-        raise ValueError(f"{what} must be non-empty and unique")
-    if not all(isinstance(c, str) and len(c) == 1 for c in labels):
-        raise ValueError(f"{what} must be one-character strings")
-    for label in labels:  # each a visible character, as a drawing's label must be
-        try:
-            validate_label(label)
-        except ValueError as exc:
-            raise ValueError(f"{what}: {exc}") from exc
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Model:
@@ -305,7 +293,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     arrays, meta = load_arrays(path)
     extras = {k: arrays.pop(k) for k in list(arrays) if k.startswith(EXTRA_PREFIX)}
     config, labels = _parse_meta(Path(path), meta)
-    _check_render(Path(path), meta)
+    _check_info(Path(path), meta, extras)
     network = build_network(config, len(labels), np.random.default_rng(0))
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
     check_arrays(path, arrays, expected)
@@ -330,7 +318,7 @@ def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str
         labels = meta["labels"]
         if not isinstance(labels, list) or len(labels) > bounds.MAX_CLASSES:
             raise ValueError(f"labels must be a list of at most {bounds.MAX_CLASSES} characters")
-        _check_labels(labels, "labels")
+        validate_labels(labels, "labels")
         bounds.check_config_json(meta["config"])
         config = ModelConfig.from_json(meta["config"])
         bounds.check_cost(*network_cost(config, len(labels)))
@@ -339,15 +327,23 @@ def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str
     return config, list(labels)
 
 
-def _check_render(path: Path, meta: dict[str, Any]) -> None:
-    """The render parameters stored with the weights (if any) must be sane and match the input."""
+def _check_info(path: Path, meta: dict[str, Any], extras: dict[str, Array]) -> None:
+    """The render parameters stored with the weights (if any) must be sane and match the
+    input, and the reader arrays must be those its metadata describes, each of its shape
+    (a foreign ``reader.*`` array of any size used to load and sit in memory unused)."""
     from ocrpad.preprocess import render_params_of  # lazy: drawing code is not the model's
+    from ocrpad.reading.context_file import check_arrays as check_reader  # nor is reading
 
     info = meta.get("info", {})
+    info = info if isinstance(info, dict) else {}
     try:
-        params = render_params_of(info if isinstance(info, dict) else {})
+        params = render_params_of(info)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(path, f"invalid render parameters ({exc})") from exc
     size = meta["config"].get("input_size", ModelConfig.input_size)
     if params.size != size:
         raise ModelFileError(path, f"renders {params.size}px inputs for a {size}px network")
+    try:
+        check_reader(extras, info.get("reader"))
+    except ValueError as exc:
+        raise ModelFileError(path, str(exc)) from exc

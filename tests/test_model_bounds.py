@@ -168,6 +168,39 @@ def test_metadata_nested_deeper_than_the_bound_is_refused_and_the_bound_itself_l
                 load_model(path)
 
 
+def _shipped_arrays(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray], dict[str, Any]]:
+    path = tmp_path / "m.npz"
+    load_model().save(path)  # the shipped model: its reader's context layer included
+    arrays, meta = serialization.load_arrays(path)
+    return path, arrays, meta
+
+
+def test_only_the_reader_arrays_its_metadata_describes_load_each_at_its_shape(
+    tmp_path: Path,
+) -> None:
+    """A 400 MB reader.bomb used to load and sit in memory, unused."""
+    path, arrays, meta = _shipped_arrays(tmp_path)
+    serialization.save_arrays(path, {**arrays, "reader.bomb": np.zeros(1000, np.float32)}, meta)
+    with pytest.raises(ModelFileError, match=r"unexpected reader arrays: reader\.bomb"):
+        load_model(path)
+    wide = np.zeros((arrays["reader.weights"].shape[0], 99), np.float32)
+    serialization.save_arrays(path, {**arrays, "reader.weights": wide}, meta)
+    with pytest.raises(ModelFileError, match=r"reader\.weights has shape \(94, 99\), expected"):
+        load_model(path)
+    older = {k: v for k, v in arrays.items() if not k.startswith("reader.labelled.")}
+    serialization.save_arrays(path, older, meta)  # optional arrays may be missing
+    assert "reader.labelled.bias" not in load_model(path).extras
+
+
+def test_a_file_with_thousands_of_stray_arrays_gets_a_short_message(tmp_path: Path) -> None:
+    path, arrays, meta = _shipped_arrays(tmp_path)
+    stray = {f"junk{i}": np.zeros(1, np.float32) for i in range(2000)}
+    serialization.save_arrays(path, {**arrays, **stray}, meta)
+    with pytest.raises(ModelFileError, match="junk9 and 1,990 more") as info:
+        load_model(path)
+    assert len(str(info.value)) < 300 + len(str(path))
+
+
 def test_the_shipped_architecture_is_well_within_the_bounds(tmp_path: Path) -> None:
     model = load_model()
     path = tmp_path / "copy.npz"

@@ -86,6 +86,20 @@ def validate_label(label: str) -> str:
     return normal
 
 
+def validate_labels(labels: list[str], what: str) -> None:
+    """Raise ValueError (naming ``what``) unless ``labels`` is a non-empty list of distinct
+    one-character strings, each a visible character as a drawing's label must be."""
+    if not labels or len(set(labels)) != len(labels):
+        raise ValueError(f"{what} must be non-empty and unique")
+    if not all(isinstance(c, str) and len(c) == 1 for c in labels):
+        raise ValueError(f"{what} must be one-character strings")
+    for label in labels:
+        try:
+            validate_label(label)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from exc
+
+
 def validate_strokes(strokes: Sequence[ArrayLike]) -> Strokes:
     """Check and convert strokes: at least one stroke, each (k >= 1, 2) of finite real numbers.
 

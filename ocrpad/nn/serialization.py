@@ -291,11 +291,13 @@ def check_arrays(
         for k in expected
         if k in arrays and tuple(arrays[k].shape) != tuple(expected[k])
     ]
-    problems = wrong[:]
+    problems = wrong[:MAX_LISTED]
+    if len(wrong) > MAX_LISTED:
+        problems.append(f"{len(wrong) - MAX_LISTED:,} more mis-shaped arrays")
     if missing:
-        problems.append(f"missing arrays: {', '.join(missing)}")
+        problems.append(f"missing arrays: {listing(missing)}")
     if unexpected:
-        problems.append(f"unexpected arrays: {', '.join(unexpected)}")
+        problems.append(f"unexpected arrays: {listing(unexpected)}")
     if problems:
         raise ModelFileError(path, "; ".join(problems))
 

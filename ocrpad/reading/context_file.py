@@ -7,12 +7,15 @@ place term, one temperature, the history counted as the network reads it, no cor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad import bounds
+from ocrpad.nn.serialization import listing
 from ocrpad.reading.context import (
     ARRAY_KEYS,
     LABELLED_ARRAY_KEYS,
@@ -66,6 +69,43 @@ def to_file(layer: ContextLayer) -> tuple[dict[str, NDArray[np.floating[Any]]], 
             arrays[f"reader.labelled.{key}"] = own_arrays[f"reader.{key}"]
         meta["labelled"] = {k: own_meta[k] for k in LABELLED_META_KEYS if k in own_meta}
     return arrays, meta
+
+
+def array_shapes(meta: Any) -> dict[str, tuple[int, ...]]:
+    """The shape of every ``reader.*`` array a model file may hold beside the context layer
+    that ``meta`` (the file's ``info["reader"]``) describes: all the keys `to_file` can write,
+    the optional ones included. Empty if ``meta`` describes no layer (not a dict, labels not
+    a string, groups not a list, or more of either than any layer has): such a file may hold
+    no reader arrays. Lets `load_model` refuse foreign or outsized arrays by name and shape."""
+    if not isinstance(meta, dict):
+        return {}
+    labels, groups = meta.get("labels"), meta.get("groups")
+    if not isinstance(labels, str) or not isinstance(groups, list):
+        return {}
+    c, g = len(labels), len(groups)
+    if c > bounds.MAX_CLASSES or g > len(GROUPS):
+        return {}
+    shapes = {
+        **{k: (c,) for k in ("height_mu", "height_sd", "bias", "device_bias")},
+        **{k: (c, 2) for k in PLACE_KEYS},
+        "group_prior": (g,),
+        "weights": (c, feature_count(g)),
+    }
+    shapes.update({f"labelled.{k}": shapes[k] for k in LABELLED_ARRAY_KEYS})
+    return {f"reader.{k}": shape for k, shape in shapes.items()}
+
+
+def check_arrays(arrays: Mapping[str, NDArray[Any]], meta: Any) -> None:
+    """Raise ValueError unless ``arrays`` (a model file's ``reader.*`` ones) are among those
+    `array_shapes` allows for ``meta``, each of its shape; any may be missing (older files
+    lack some, and `from_file` names what a layer needs)."""
+    expected = array_shapes(meta)
+    unexpected = [k for k in arrays if k not in expected]
+    if unexpected:
+        raise ValueError(f"unexpected reader arrays: {listing(unexpected)}")
+    for key, value in arrays.items():
+        if value.shape != expected[key]:
+            raise ValueError(f"{key} has shape {value.shape}, expected {expected[key]}")
 
 
 def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
