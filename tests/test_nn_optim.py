@@ -74,6 +74,65 @@ def test_optimizer_state_round_trips() -> None:
     np.testing.assert_array_equal(net["fc"].params["weight"], clone_net["fc"].params["weight"])
 
 
+BAD_RATES = [math.nan, math.inf, -1e-3, "0.1", True]
+
+
+@pytest.mark.parametrize("make", [SGD, Adam])
+@pytest.mark.parametrize("bad", BAD_RATES)
+def test_a_learning_rate_that_would_ruin_the_weights_is_refused(make: type, bad: object) -> None:
+    with pytest.raises(ValueError, match="learning rate must be a finite number >= 0"):
+        make(one_weight(1.0), lr=bad)
+    opt = make(one_weight(1.0), lr=0.01)
+    with pytest.raises(ValueError, match="learning rate"):
+        opt.lr = bad  # as a schedule sets it before each step
+    assert opt.lr == 0.01
+    opt.lr = 0  # pauses learning: allowed
+    assert opt.lr == 0.0
+
+
+def _trained_adam() -> Adam:
+    opt = Adam(one_weight(1.0), lr=0.01)
+    set_grads(opt.network, 1.0)
+    opt.step()
+    return opt
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"steps": None}, "lacks 'steps'"),
+        ({"lr": None}, "lacks 'lr'"),
+        ({"steps": np.array(-1)}, "'steps' is not a whole number"),
+        ({"steps": np.array(1.5)}, "'steps' is not a whole number"),
+        ({"lr": np.array([1.0, 2.0])}, "'lr' is not one number"),
+        ({"lr": np.array(np.nan)}, "learning rate"),
+        ({"m:fc.weight": np.zeros(3, np.float32)}, r"'m:fc\.weight' has shape \(3,\)"),
+        ({"v:fc.bias": np.full(1, np.inf, np.float32)}, r"'v:fc\.bias' is not all finite"),
+        ({"velocity:fc.weight": np.zeros((1, 1))}, "unknown slot 'velocity:fc.weight'"),
+        ({"m:conv9.weight": np.zeros((1, 1))}, "unknown slot 'm:conv9.weight'"),
+    ],
+)
+def test_a_damaged_optimizer_state_is_refused_naming_the_entry_and_changes_nothing(
+    change: dict[str, np.ndarray | None], words: str
+) -> None:
+    """It used to fail later: a raw broadcast error at the first step, TypeError, KeyError."""
+    opt = _trained_adam()
+    state = opt.state_dict()
+    damaged = {k: v for k, v in {**state, **change}.items() if v is not None}
+    with pytest.raises(ValueError, match=words):
+        opt.load_state_dict(damaged)
+    after = opt.state_dict()
+    assert after.keys() == state.keys()
+    for key, value in state.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+def test_an_optimizer_state_without_slots_starts_them_from_zero() -> None:
+    opt = Adam(one_weight(1.0), lr=0.5)
+    opt.load_state_dict({"steps": np.array(3), "lr": np.array(0.01)})
+    assert (opt.steps, opt.lr, opt.slots) == (3, 0.01, {})
+
+
 def test_cosine_schedule_warms_up_then_decays_to_the_final_rate() -> None:
     assert cosine_lr(0, 100, 1.0, warmup=10) == pytest.approx(0.1)
     assert cosine_lr(9, 100, 1.0, warmup=10) == pytest.approx(1.0)

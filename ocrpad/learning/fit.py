@@ -99,8 +99,11 @@ def _start(
     if resume is not None:
         groups, run.state, meta = load_checkpoint(resume)
         check_resume(resume, meta, recipe, list(model.labels), data)
-        model.load_state_dict(groups["model"])
-        optimizer.load_state_dict(groups["optim"])
+        try:  # a damaged checkpoint: name the file as well as the array
+            model.load_state_dict(groups["model"])
+            optimizer.load_state_dict(groups["optim"])
+        except ValueError as exc:
+            raise ValueError(f"{resume}: {exc}") from exc
         if average is not None and groups["ema"]:
             average.state = {k: v.astype(np.float32) for k, v in groups["ema"].items()}
             average.updates = run.state.step

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Protocol
+import numbers
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ocrpad.nn.functional import BufferCache
 from ocrpad.nn.module import Array
@@ -25,13 +28,28 @@ def _network(model: Sequential | HasNetwork) -> Sequential:
 
 
 class Optimizer:
-    """Applies the current ``grads`` of a Sequential (or a Model) to its ``params``."""
+    """Applies the current ``grads`` of a Sequential (or a Model) to its ``params``.
+
+    ``lr`` is checked whenever it is set (a NaN, infinite or negative rate would ruin every
+    weight at the next step); ``slot_names`` are the per-parameter states a subclass keeps.
+    """
+
+    slot_names: tuple[str, ...] = ()
 
     def __init__(self, model: Sequential | HasNetwork, lr: float) -> None:
         self.network = _network(model)
         self.lr = lr
         self.steps = 0
         self.slots: dict[str, Array] = {}  # "<slot>:<dotted key>" -> state array
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step: a finite number >= 0 (ValueError otherwise)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: object) -> None:
+        self._lr = learning_rate(value)
 
     def _slot(self, name: str, key: str, like: Array) -> Array:
         full = f"{name}:{key}"
@@ -57,14 +75,54 @@ class Optimizer:
         state["lr"] = np.array(self.lr, dtype=np.float64)
         return state
 
-    def load_state_dict(self, state: dict[str, Array]) -> None:
-        self.steps = int(state["steps"])
-        self.lr = float(state["lr"])
-        self.slots = {k: np.array(v) for k, v in state.items() if k not in ("steps", "lr")}
+    def load_state_dict(self, state: Mapping[str, NDArray[Any]]) -> None:
+        """Restore what :meth:`state_dict` saved, all or nothing. ValueError, naming the
+        entry, if ``steps`` is not a whole number >= 0, ``lr`` not one finite number >= 0,
+        or a slot is not one this optimizer keeps for a parameter of the network, has
+        another shape or holds NaN or infinite values. Slots left out start from zero."""
+        for name in ("steps", "lr"):
+            if name not in state:
+                raise ValueError(f"the optimizer state lacks {name!r}")
+        steps, lr = np.asarray(state["steps"]), np.asarray(state["lr"])
+        if steps.shape != () or steps.dtype.kind not in "iu" or steps < 0:
+            raise ValueError(f"the optimizer state's 'steps' is not a whole number >= 0: {steps}")
+        if lr.shape != () or lr.dtype.kind not in "iuf":
+            raise ValueError(f"the optimizer state's 'lr' is not one number: {lr}")
+        params = {key: param for key, param, _ in self.network.named_parameters()}
+        slots: dict[str, Array] = {}
+        for name, value in state.items():
+            if name in ("steps", "lr"):
+                continue
+            slot, _, key = name.partition(":")
+            if slot not in self.slot_names or key not in params:
+                raise ValueError(f"the optimizer state has an unknown slot {name!r}")
+            array, shape = np.asarray(value), params[key].shape
+            if array.shape != shape:
+                raise ValueError(f"optimizer slot {name!r} has shape {array.shape}, not {shape}")
+            if array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+                raise ValueError(f"optimizer slot {name!r} is not all finite numbers")
+            slots[name] = array.astype(params[key].dtype)
+        self.lr = float(lr)
+        self.steps, self.slots = int(steps), slots
+
+
+def learning_rate(value: object) -> float:
+    """``value`` as a float if it is a finite real number >= 0 (0 pauses learning); else
+    ValueError. A check of one number, cheap enough for every step's schedule."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"the learning rate must be a finite number >= 0, not {value!r}")
+    return float(value)
 
 
 class SGD(Optimizer):
     """v = momentum * v + g (+ weight_decay * p); p -= lr * v (PyTorch's formulation)."""
+
+    slot_names = ("velocity",)
 
     def __init__(
         self,
@@ -88,6 +146,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam; ``weight_decay`` > 0 decays the weights directly (decoupled, i.e. AdamW)."""
+
+    slot_names = ("m", "v")
 
     def __init__(
         self,
