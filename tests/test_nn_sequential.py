@@ -215,6 +215,28 @@ def test_cross_entropy_is_stable_and_matches_the_definition() -> None:
     assert np.all(np.isfinite(grad))
 
 
+@pytest.mark.parametrize(
+    ("targets", "words"),
+    [
+        (np.array([0, -1]), r"in \[0, 3\), got -1\.\.0"),  # used to wrap to the last class
+        (np.array([0, 3]), r"in \[0, 3\), got 0\.\.3"),
+        (np.array([1]), r"shape \(2,\)"),  # used to broadcast over the batch
+        (np.array([[0, 1]]), r"shape \(2,\)"),
+        (np.array([0.0, 1.0]), "integer class indices"),
+    ],
+)
+def test_cross_entropy_refuses_targets_that_are_not_one_class_index_per_sample(
+    targets: np.ndarray, words: str
+) -> None:
+    with pytest.raises(ValueError, match=words):
+        cross_entropy(np.zeros((2, 3), np.float32), targets)
+
+
+def test_cross_entropy_refuses_an_empty_batch() -> None:
+    with pytest.raises(ValueError, match="batch is empty"):
+        cross_entropy(np.zeros((0, 3), np.float32), np.zeros(0, np.int64))
+
+
 def test_cross_entropy_gradient_with_label_smoothing_matches_finite_differences() -> None:
     rng = np.random.default_rng(0)
     logits, targets = rng.standard_normal((4, 6)), np.array([0, 5, 2, 2])
