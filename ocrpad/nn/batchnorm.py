@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ from numpy.typing import NDArray
 
 from ocrpad.nn import arena
 from ocrpad.nn.functional import scratch
-from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.module import Array, Layer, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
 
@@ -35,8 +36,10 @@ class BatchNorm2d(Layer):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        c = num_features
+        if not (0 < eps < math.inf and 0 <= momentum <= 1):
+            raise ValueError(f"eps must be > 0 and momentum in [0, 1], not {eps}, {momentum}")
+        self.num_features = c = whole_number("num_features", num_features)
+        self.eps, self.momentum = eps, momentum
         self.params = {"weight": np.ones(c, np.float32), "bias": np.zeros(c, np.float32)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {
@@ -121,6 +124,9 @@ class BatchNorm2d(Layer):
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, H, W, C)."""
+        if x.ndim != 4 or x.shape[3] != self.num_features:
+            shape = (x.shape[0], x.shape[3], *x.shape[1:3]) if x.ndim == 4 else x.shape
+            self._refuse_input(f"needs (N, {self.num_features}, H, W) inputs, got {shape}")
         if training:
             count = np.array([x.size // self.num_features], np.float64)
             s, sxx, count = self._whole_batch(*self._sums(x, x), count)

@@ -24,7 +24,7 @@ from ocrpad.nn.functional import (
     scratch,
     windows_cl,
 )
-from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.module import Array, Layer, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
 from ocrpad.nn.shard import Shard
@@ -82,8 +82,11 @@ class Conv2d(Layer):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.in_channels = whole_number("in_channels", in_channels)
+        self.out_channels = whole_number("out_channels", out_channels)
+        self.kernel_size = whole_number("kernel_size", kernel_size)
+        self.stride = whole_number("stride", stride)
+        self.padding = whole_number("padding", padding, 0)
         rng = np.random.default_rng(0) if rng is None else rng
         fan_in = in_channels * kernel_size * kernel_size
         shape = (out_channels, in_channels, kernel_size, kernel_size)
@@ -171,12 +174,24 @@ class Conv2d(Layer):
         cols[:, -1] = 1.0
         return cols
 
+    def output_size(self, x: Array) -> tuple[int, int]:
+        """(Ho, Wo) for x (N, H, W, C); ValueError naming the layer unless x is 4-D with
+        ``in_channels`` channels and at least as large as the kernel (padding included)."""
+        if x.ndim != 4 or x.shape[3] != self.in_channels:
+            shape = (x.shape[0], x.shape[3], *x.shape[1:3]) if x.ndim == 4 else x.shape
+            self._refuse_input(f"needs (N, {self.in_channels}, H, W) inputs, got {shape}")
+        k, s, p = self.kernel_size, self.stride, self.padding
+        h, w = x.shape[1], x.shape[2]
+        if min(h, w) + 2 * p < k:
+            padded = f" (padding {p} on each side)" if p else ""
+            self._refuse_input(f"its {h}x{w} input{padded} is smaller than its {k}x{k} kernel")
+        return conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, Ho, Wo, O). The batch is split over the worker threads and
         each thread walks its images in cache-sized im2col chunks."""
-        k, s, p = self.kernel_size, self.stride, self.padding
-        n, h, w, _ = x.shape
-        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        ho, wo = self.output_size(x)
+        n, k, p = x.shape[0], self.kernel_size, self.padding
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         y = arena.empty((n * ho * wo, self.out_channels), dtype)  # (M, O)
         wm, per_image = self.weight_matrix(dtype), ho * wo
@@ -215,9 +230,8 @@ class Conv2d(Layer):
         batches of ``ROWS_MIN_INFERENCE_BATCH`` or more, the product runs from row windows
         where the training pass's does (``_by_rows``).
         Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
-        n, h, w, _ = x.shape
-        k, s, p, o = self.kernel_size, self.stride, self.padding, self.out_channels
-        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        ho, wo = self.output_size(x)
+        n, k, p, o = x.shape[0], self.kernel_size, self.padding, self.out_channels
         out_h, out_w = ho, wo
         for pool in pools:
             out_h, out_w = pool.output_size(out_h, out_w)

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn import arena
-from ocrpad.nn.module import Array, ElementwiseLayer, Layer
+from ocrpad.nn.module import Array, ElementwiseLayer, Layer, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
 
@@ -151,7 +151,8 @@ class Dense(Layer):
         self, in_features: int, out_features: int, *, rng: np.random.Generator | None = None
     ) -> None:
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = whole_number("in_features", in_features)
+        self.out_features = whole_number("out_features", out_features)
         rng = np.random.default_rng(0) if rng is None else rng
         std = np.sqrt(2.0 / in_features)
         w = rng.standard_normal((out_features, in_features)) * std
@@ -166,6 +167,8 @@ class Dense(Layer):
         return {"in_features": self.in_features, "out_features": self.out_features}
 
     def forward(self, x: Array, *, training: bool = False) -> Array:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            self._refuse_input(f"needs (N, {self.in_features}) inputs, got {x.shape}")
         self._x = x
         weight, bias = self.params["weight"], self.params["bias"]
         y: Array = np.empty((x.shape[0], self.out_features), np.result_type(x, weight))

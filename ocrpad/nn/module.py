@@ -10,7 +10,8 @@ with two transposes, so the code the gradient checks prove is the code the netwo
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+import numbers
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -31,6 +32,15 @@ def to_cf(x: Array) -> Array:
     return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x
 
 
+def whole_number(name: str, value: object, low: int = 1) -> int:
+    """``value`` if it is a whole number >= ``low`` (not a bool); else ValueError naming it.
+    For layer constructors: a size of 0 or a stride of 0 used to pass and fail later, with a
+    ZeroDivisionError or a reshape error far from the cause."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, not {value!r}")
+    return int(value)
+
+
 class Layer:
     """Base layer: ``forward(x, *, training)`` keeps what ``backward(dy) -> dx`` needs.
 
@@ -39,6 +49,9 @@ class Layer:
     Subclasses override ``forward_cl`` / ``backward_cl`` (channels-last) or, for layers whose
     layout does not matter, leave the defaults that call ``forward`` / ``backward``.
     """
+
+    name: str = ""
+    """The layer's name in its Sequential (which sets it), for messages; "" on its own."""
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -105,6 +118,14 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+    def described(self) -> str:
+        """``conv1 = Conv2d(...)`` inside a Sequential, else ``Conv2d(...)``: for messages."""
+        return f"{self.name} = {self!r}" if self.name else repr(self)
+
+    def _refuse_input(self, problem: str) -> NoReturn:
+        """Raise the ValueError of an input this layer cannot take, naming the layer."""
+        raise ValueError(f"{self.described()}: {problem}")
 
 
 class ElementwiseLayer(Layer):

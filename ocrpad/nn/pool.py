@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ocrpad.nn import arena
 from ocrpad.nn.functional import scratch
-from ocrpad.nn.module import Array, Layer
+from ocrpad.nn.module import Array, Layer, whole_number
 from ocrpad.nn.parallel import parallel_for
 
 TILE_CHANNELS = 32
@@ -48,8 +48,8 @@ class MaxPool2d(Layer):
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
+        self.kernel_size = whole_number("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else whole_number("stride", stride)
         self._given_stride = stride
         self._x: Array | None = None
         self._y: Array | None = None
@@ -66,8 +66,11 @@ class MaxPool2d(Layer):
         ]
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
-        """(Ho, Wo) for an (H, W) input."""
+        """(Ho, Wo) for an (H, W) input; ValueError naming the layer if the input is smaller
+        than one window (it used to give a silent 0x0 output)."""
         k, s = self.kernel_size, self.stride
+        if min(h, w) < k:
+            self._refuse_input(f"its {h}x{w} input is smaller than its {k}x{k} window")
         return (h - k) // s + 1, (w - k) // s + 1
 
     def _tiled_rows(self, c: int) -> bool:
@@ -100,6 +103,8 @@ class MaxPool2d(Layer):
 
     def forward_cl(self, x: Array, *, training: bool = False) -> Array:
         """x: (N, H, W, C) -> (N, Ho, Wo, C)."""
+        if x.ndim != 4:
+            self._refuse_input(f"needs (N, C, H, W) inputs, got {x.shape}")
         n, h, w, c = x.shape
         y = arena.empty((n, *self.output_size(h, w), c), x.dtype)
         chunk = self._chunk(x) if self._tiled_rows(c) else n

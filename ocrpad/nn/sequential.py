@@ -42,6 +42,8 @@ class Sequential:
         if len(set(names)) != len(names) or any("." in n or not n for n in names):
             raise ValueError(f"layer names must be unique, non-empty and dot-free: {names}")
         self.layers: list[tuple[str, Layer]] = list(layers)
+        for name, layer in self.layers:
+            layer.name = name  # so that a layer's messages say which one it is
         self._training_pass = False  # the last forward was a training one
         self._data_parallel = DataParallel()
         self._split_pass = False  # the last forward ran data-parallel
