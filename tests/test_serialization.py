@@ -171,6 +171,27 @@ def test_a_zip_with_a_corrupt_member_is_rejected(model_file: Path) -> None:
     expect_error(model_file)
 
 
+def test_saving_to_an_empty_path_says_no_file_name_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to fail renaming a temp file onto "." with "Device or resource busy"."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no file name given"):
+        build_model(labels=list("ab")).save("")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_onto_a_folder_names_the_folder_not_a_temp_file(tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        build_model(labels=list("ab")).save(folder)
+    message = str(info.value)
+    assert "a folder, not a file" in message and repr(str(folder)) in message
+    assert ".tmp" not in message and "PosixPath" not in message
+    assert [p.name for p in tmp_path.iterdir()] == ["models"] and not any(folder.iterdir())
+
+
 def test_a_saved_model_file_follows_the_umask_like_any_new_file(tmp_path: Path) -> None:
     target = tmp_path / "model.npz"
     save_arrays(target, {"w": np.zeros(2, np.float32)}, {"format": 1})

@@ -8,6 +8,7 @@ damage for empty, truncated, non-zip, pickle-bearing, non-numeric or non-finite 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -90,6 +91,8 @@ def save_arrays(
     Raises ValueError, writing nothing, if an array holds NaN or infinite values: such a file
     would be refused on loading, and it would replace a good one.
     """
+    if not os.fspath(path):  # Path("") would be "." and fail as the folder, confusingly
+        raise FileNotFoundError(errno.ENOENT, "no file name given (the path is empty)", "")
     if META_KEY in arrays:
         raise ValueError(f"{META_KEY!r} is reserved for the metadata")
     broken = [key for key, value in arrays.items() if not _finite(np.asarray(value))]
@@ -111,7 +114,12 @@ def write_npz_atomically(
     target: Path, arrays: Mapping[str, NDArray[Any]], *, compress: bool = False
 ) -> None:
     """Write ``arrays`` as one ``.npz`` that is either wholly there or not at all: a temp file
-    in the same folder, fsync, ``os.replace``, then the folder's fsync where possible."""
+    in the same folder, fsync, ``os.replace``, then the folder's fsync where possible.
+    A target that is a folder raises IsADirectoryError naming it (the rename would have
+    failed naming the temp file)."""
+    if target.is_dir():
+        problem = "a folder, not a file: name a file in it"
+        raise IsADirectoryError(errno.EISDIR, problem, str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
