@@ -84,3 +84,5 @@ def test_the_about_box_names_the_version_and_credits_unipen() -> None:
 
     text = about_text()
     assert __version__ in text and "UNIPEN" in text and "Guyon" in text
+    # a newcomer learns there what there is to look at and how to reach a neuron
+    assert all(part in text for part in ("Heat map", "Dreams", "arithmetic", "Train"))

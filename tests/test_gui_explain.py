@@ -62,6 +62,9 @@ def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: 
     assert square is not None
     assert square.intersects(window.draw.canvas.rect())
     assert "where the network sees" in window.statusBar().currentMessage()
+    window.tabs.setCurrentIndex(1)  # the Draw tab's message does not follow to the Train tab
+    assert window.statusBar().currentMessage() == ""
+    window.tabs.setCurrentIndex(0)
     canvas = window.draw.canvas.grab().toImage()  # the key sits in the bottom-left corner
     corner = [
         canvas.pixelColor(x, y)

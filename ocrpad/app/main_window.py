@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
             lambda _: self.set_character_set(self.draw.character_set.currentData())
         )
         canvas.history_changed.connect(self._update_history_actions)
-        self.tabs.currentChanged.connect(lambda _: self._update_history_actions())
+        self.tabs.currentChanged.connect(lambda _: self._tab_changed())
         self.draw.chart.class_clicked.connect(
             lambda label: self.statusBar().showMessage(f"Class {label!r}", 3000)
         )
@@ -278,6 +278,12 @@ class MainWindow(QMainWindow):
     def _show_model(self, info: ModelInfo) -> None:
         self.draw.feature_maps.set_filters(info.filters)
         self.model_status.setText(f"{info.description} · {len(info.labels)} classes")
+
+    def _tab_changed(self) -> None:
+        """Another tab: the status bar's message was about the one left (a heat map's "where
+        the network sees 'a'" stayed on the Train tab), and the Draw tab's actions pause."""
+        self.statusBar().clearMessage()
+        self._update_history_actions()
 
     def _update_history_actions(self) -> None:
         """The Draw tab's actions work only while it is shown; Undo and Redo only when there
