@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.explain.controller import ExplainController
-from ocrpad.app.explain.gallery import DreamGalleryDialog
+from ocrpad.app.explain.gallery import DreamGalleryDialog, time_left
 from ocrpad.app.explain.worker import FILTERS, Dreams, ExplainWorker, HeatmapResult
 from ocrpad.app.main_window import MainWindow
 from ocrpad.devtools.explain_bench import run_heatmap_bench
@@ -231,3 +231,21 @@ def test_the_gallery_fills_in_batch_by_batch_and_fits_every_class_in_view(qtbot:
     QApplication.processEvents()
     assert gallery.scroller.verticalScrollBar().maximum() == 0  # all 62 at the first look
     assert gallery.scroller.horizontalScrollBar().maximum() == 0
+
+
+def test_the_dreams_progress_says_how_long_the_rest_will_take(qtbot: QtBot) -> None:
+    """Dreaming every class takes minutes here: the bar says how many are left in time."""
+    gallery = DreamGalleryDialog()
+    qtbot.addWidget(gallery)
+    now = [100.0]
+    gallery.clock = lambda: now[0]
+    gallery.clear()  # the model changed: dreaming starts again
+    gallery.show_progress(0, 62)
+    assert gallery.progress.format() == "%p%"  # no pace yet
+    now[0] += 30.0
+    gallery.show_progress(10, 62)  # 3 s a class, 52 to go
+    assert gallery.progress.format() == "%p% · about 3 min left"
+    now[0] += 150.0
+    gallery.show_progress(60, 62)
+    assert gallery.progress.format() == "%p% · about 6 s left"
+    assert time_left(62, 62, 200.0) is None

@@ -6,6 +6,8 @@ and the same grid (``gallery_image``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -85,6 +87,8 @@ class DreamGalleryDialog(QDialog):
         scroller.viewport().installEventFilter(self)
         self.names: list[str] = []
         self._images: NDArray[np.float32] | None = None
+        self.clock: Callable[[], float] = time.monotonic  # seconds; replaceable in tests
+        self._started = self.clock()
         room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
         self.resize(min(11 * (TILE + GAP) + 60, room.width()), min(760, room.height()))
         self.clear()
@@ -96,11 +100,17 @@ class DreamGalleryDialog(QDialog):
         self.picture.setPixmap(QPixmap())
         self.picture.setText("Dreaming…")
         self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.setFormat("%p%")
         self.progress.show()
+        self._started = self.clock()
 
     def show_progress(self, done: int, total: int) -> None:
+        """`done` of `total` classes dreamt: the bar, and how long the rest will take at the
+        pace so far (dreaming every class takes minutes on a small computer)."""
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
+        left = time_left(done, total, self.clock() - self._started)
+        self.progress.setFormat("%p%" if left is None else f"%p% · {left}")
 
     def set_dreams(
         self, images: NDArray[np.floating], names: list[str], *, complete: bool = True
@@ -126,6 +136,17 @@ class DreamGalleryDialog(QDialog):
         if watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize:
             self._draw()  # the grid follows the dialog's size
         return False
+
+
+def time_left(done: int, total: int, elapsed: float) -> str | None:
+    """ "about 2 min left" at the pace of the first `done` of `total` (None before the first
+    is done, or once all are)."""
+    if done <= 0 or done >= total or elapsed <= 0:
+        return None
+    seconds = elapsed / done * (total - done)
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s left"
+    return f"about {round(seconds / 60)} min left"
 
 
 def fitting_grid(count: int, width: int, height: int) -> tuple[int, int]:
