@@ -112,6 +112,8 @@ def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: Main
 def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
 ) -> None:
+    _tab(window).restore_factory_requested.emit()  # nothing to restore yet: it says so
+    assert "already in use" in _tab(window).status.text()
     tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
     with qtbot.waitSignal(window.model_changed):
         _tab(window).model_accepted.emit(tuned)

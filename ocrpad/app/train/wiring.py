@@ -129,6 +129,9 @@ class _Wiring(QObject):
 
     def restore_factory(self) -> None:
         factory = self.factory
+        if factory is not None and self.window.model is factory and not self.user_model.is_file():
+            self.tab.show_message("The shipped model is already in use: nothing to restore.")
+            return
         if factory is None:
             try:
                 factory = load_model(None)
