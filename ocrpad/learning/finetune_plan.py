@@ -15,6 +15,7 @@ from typing import Final
 
 import numpy as np
 
+from ocrpad.bounds import float_in, int_in
 from ocrpad.model import Model
 from ocrpad.nn import Adam, cross_entropy
 from ocrpad.preprocess import render_params_of, render_strokes
@@ -39,25 +40,20 @@ class FineTuneSettings:
     keep_priors: bool = True  # logit adjustment toward the base data's class priors
 
     def __post_init__(self) -> None:
-        """ValueError naming the first knob out of its range (a float or a bool for a count,
-        a negative or non-finite rate)."""
-        counts = {"epochs": 1, "batch_user": 1, "batch_rehearsal": 0, "min_steps": 0}
-        for name, least in {**counts, "max_steps": 1}.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"fine-tune {name} must be an integer ≥ {least}, not {value!r}")
-        for name in ("lr", "l2sp"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"fine-tune {name} must be a number, not {value!r}")
-            bound = "> 0" if name == "lr" else "≥ 0"
-            if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
-                raise ValueError(f"fine-tune {name} must be finite and {bound}, not {value!r}")
-        if not (isinstance(self.held_out, int | float) and 0 <= self.held_out < 1):
-            raise ValueError(f"fine-tune held_out must be a share in [0, 1), not {self.held_out!r}")
+        """ValueError naming the first knob out of its range (checked as `Recipe` checks its
+        own: `ocrpad.bounds`)."""
+        values = vars(self)
+        for name, least in (("epochs", 1), ("batch_user", 1), ("batch_rehearsal", 0)):
+            int_in(values, name, least, 1 << 16)
+        int_in(values, "min_steps", 0, 1 << 30)
+        int_in(values, "max_steps", 1, 1 << 30)
+        if float_in(values, "lr", 0.0, 10.0) == 0.0:
+            raise ValueError("lr must be above 0: a rate of 0 trains nothing")
+        float_in(values, "l2sp", 0.0, 1e6)
+        float_in(values, "held_out", 0.0, 1.0, open_high=True)
         frozen: object = self.frozen  # a JSON settings file may give anything
         if isinstance(frozen, str) or not all(isinstance(n, str) for n in self.frozen):
-            raise ValueError(f"fine-tune frozen must be layer names, not {frozen!r}")
+            raise ValueError(f"frozen must be layer names, not {frozen!r}")
 
 
 DEFAULT_SETTINGS: Final = FineTuneSettings()
