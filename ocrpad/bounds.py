@@ -17,6 +17,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+import numpy as np
+from numpy.typing import NDArray
+
 MAX_INPUT_SIZE: Final = 128  # pixels per side of the network input
 MAX_IN_CHANNELS: Final = 4
 MAX_KERNEL_SIZE: Final = 11
@@ -71,6 +74,18 @@ def range_in(data: Mapping[str, Any], key: str, low: float, *, whole: bool = Fal
         raise ValueError(f"{key} must be a (low, high) pair of {number}, not {value!r}")
     if value[0] < low or value[0] > value[1]:
         raise ValueError(f"{key} = {tuple(value)} must have {low:g} ≤ low ≤ high")
+
+
+def number_array(value: object, what: str, *, bools: bool = False) -> NDArray[Any]:
+    """`value` as an array if it holds real numbers (ints, floats, and bools if `bools`; not
+    text, objects or complex numbers); else a ValueError naming `what`."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be an array of numbers ({exc})") from exc
+    if array.dtype.kind not in ("biuf" if bools else "iuf"):
+        raise ValueError(f"{what} must hold real numbers, not {array.dtype} values")
+    return array
 
 
 def _bool(data: Mapping[str, Any], key: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ocrpad.bounds import MAX_INPUT_SIZE, float_in, int_in
+from ocrpad.bounds import MAX_INPUT_SIZE, float_in, int_in, number_array
 from ocrpad.explain.graph import conv_indices, feature_grid, network_of
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d, Dense, Flatten, Sequential
@@ -89,12 +89,7 @@ def check_image(model: Model | Sequential, image: ArrayLike) -> Image:
     """`image` as a (S, S) float32 array, if it is one finite grey image of the side S the
     model reads (a Model's configured input size; for a bare network, a side its layers map
     onto its first Dense layer). Anything else -> ValueError, before any work is done."""
-    try:
-        array = np.asarray(image)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"the image must be a 2-D array of numbers ({exc})") from exc
-    if array.dtype.kind not in "buif":
-        raise ValueError(f"the image must hold numbers, not {array.dtype} values")
+    array = number_array(image, "the image", bools=True)
     side = _side(model, array.shape)
     if side is None:
         raise ValueError(
@@ -103,7 +98,7 @@ def check_image(model: Model | Sequential, image: ArrayLike) -> Image:
         )
     if not np.isfinite(array).all():
         raise ValueError("the image holds NaN or infinite pixels: every pixel must be finite")
-    return array.astype(np.float32, copy=False)
+    return np.asarray(array, dtype=np.float32)
 
 
 def _side(model: Model | Sequential, shape: tuple[int, ...]) -> int | None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.bounds import number_array
 from ocrpad.reading.history import full_geometry
 
 F64 = NDArray[np.float64]
@@ -28,15 +29,9 @@ Rows = Sequence[Sequence[int]]
 
 
 def numbers(value: ArrayLike, what: str) -> F64:
-    """`value` as a float64 array if it holds real numbers (ints or floats, not bools, text
-    or complex numbers); else a ValueError naming `what`."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be an array of numbers ({exc})") from exc
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{what} must hold real numbers, not {array.dtype} values")
-    return array.astype(np.float64)
+    """`value` as a float64 array if it holds real numbers (not bools, text or complex
+    numbers); else a ValueError naming `what`."""
+    return number_array(value, what).astype(np.float64)
 
 
 def batch_logits(net_logits: ArrayLike, classes: int) -> F64:
