@@ -167,7 +167,7 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     qtbot: QtBot, tab: TrainTab, store: SampleStore, model: Model
 ) -> None:
     _fill(store)
-    tab.browser.refresh()
+    tab.refresh()
     _run_fine_tune(qtbot, tab)
     panel = tab.panel
     assert panel.keep_button.isEnabled() and panel.discard_button.isEnabled()
@@ -186,7 +186,7 @@ def test_start_reads_the_stored_drawings_off_the_windows_thread(
     qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fill(store)
-    tab.browser.refresh()
+    tab.refresh()
     readers: list[threading.Thread] = []
     read_all = store.samples
 
@@ -204,6 +204,7 @@ def test_a_discarded_fine_tune_changes_nothing(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:
     _fill(store)
+    tab.refresh()
     _run_fine_tune(qtbot, tab)
     with qtbot.assertNotEmitted(tab.model_accepted):
         qtbot.mouseClick(tab.panel.discard_button, Qt.MouseButton.LeftButton)
@@ -290,8 +291,7 @@ def test_the_tab_says_how_long_fine_tuning_will_take_before_it_starts(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:
     _fill(store)
-    tab.browser.refresh()
-    tab._update_summary()
+    tab.refresh()
     qtbot.waitUntil(lambda: tab.measured is not None, timeout=TIMEOUT)
     text = tab.panel.summary.text()
     assert "12 drawings" in text and "Fine-tuning will take about" in text

@@ -131,6 +131,33 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
         again.close()
 
 
+def test_fine_tune_and_restore_are_greyed_out_until_they_have_something_to_do(
+    qtbot: QtBot, window: MainWindow, model_path: Path
+) -> None:
+    panel = _tab(window).panel
+    assert not panel.start_button.isEnabled() and "Collect" in panel.start_button.toolTip()
+    assert not panel.restore_button.isEnabled()
+    assert "already in use" in panel.restore_button.toolTip()
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    assert field is not None
+    qtbot.keyClicks(field, "l")
+    qtbot.keyClick(field, Qt.Key.Key_Return)  # one saved drawing: now there is something
+    assert panel.start_button.isEnabled()
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert undo is not None
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)  # taken back: nothing again
+    assert not panel.start_button.isEnabled()
+    with qtbot.waitSignal(window.model_changed):
+        _tab(window).model_accepted.emit(load_model(model_path))  # a kept model of the user's
+    assert panel.restore_button.isEnabled()
+    with qtbot.waitSignal(window.model_changed):
+        qtbot.mouseClick(panel.restore_button, Qt.MouseButton.LeftButton)
+    assert "Restored" in _tab(window).status.text()
+    assert not panel.restore_button.isEnabled()
+
+
 def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:

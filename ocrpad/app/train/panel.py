@@ -98,6 +98,9 @@ class FineTunePanel(QWidget):
         self.keep_button = named(QPushButton("&Keep the new model"), "keepButton")
         self.discard_button = named(QPushButton("D&iscard"), "discardButton")
         self.restore_button = named(QPushButton("Restore &factory model"), "restoreFactoryButton")
+        self._ready = True  # there are drawings to fine-tune on (or their count is unknown)
+        self._restorable = True  # a model other than the shipped one is in use or kept
+        self._state = "idle"
         self._build()
         self.set_state("idle")
 
@@ -122,11 +125,32 @@ class FineTunePanel(QWidget):
 
     def set_state(self, state: str) -> None:
         """'idle', 'running' (cancel only) or 'deciding' (a result awaits keep / discard)."""
-        self.start_button.setEnabled(state != "running")
+        self._state = state
+        self.start_button.setEnabled(state != "running" and self._ready)
         self.cancel_button.setEnabled(state == "running")
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
-        self.restore_button.setEnabled(state != "running")
+        self.restore_button.setEnabled(state != "running" and self._restorable)
+
+    def set_ready(self, ready: bool) -> None:
+        """Whether there is anything to fine-tune on: Fine-tune is greyed out until there is."""
+        self._ready = ready
+        self.start_button.setToolTip(
+            "Fine-tune a copy of the model on your drawings"
+            if ready
+            else "Collect some drawings first (left), then fine-tune"
+        )
+        self.set_state(self._state)
+
+    def set_restorable(self, restorable: bool) -> None:
+        """Whether Restore has anything to do: greyed out while the shipped model is in use."""
+        self._restorable = restorable
+        self.restore_button.setToolTip(
+            "Go back to the model ocrpad ships with; yours is set aside, not deleted"
+            if restorable
+            else "The shipped model is already in use"
+        )
+        self.set_state(self._state)
 
     def begin(self) -> None:
         self.curves.clear()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
@@ -110,7 +111,7 @@ class TrainTab(QSplitter):
             source.connect(self.show_message)
         self.browser.changed.connect(self._update_summary)
         self.keeper.message.connect(self.show_message)
-        self.keeper.stored.connect(self._samples_changed)
+        self.keeper.stored.connect(self.refresh)
         self.keeper.store_opened.connect(self._store_opened)
         self.panel.start_button.clicked.connect(self.start_fine_tune)
         self.panel.cancel_button.clicked.connect(self.cancel_fine_tune)
@@ -158,14 +159,20 @@ class TrainTab(QSplitter):
         self.show_message(self.keeper.held_message())
         return False
 
-    def _samples_changed(self) -> None:
+    def refresh(self) -> None:
+        """Re-read the store's counts (another ocrpad window may have written to it); done
+        whenever the tab is shown."""
         self.browser.refresh()
         self._update_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802  (Qt's name)
+        super().showEvent(event)
+        self.refresh()
 
     def _store_opened(self, store: SampleStore) -> None:
         self.store = store
         self.browser.store = store
-        self._samples_changed()
+        self.refresh()
 
     def unsave(self, held: Held) -> bool:
         """Take back the save of `held` (``last_held`` after a save), whether it still waits in
@@ -215,13 +222,15 @@ class TrainTab(QSplitter):
     def _update_summary(self) -> None:
         """Counts only: reading every drawing's strokes here would make start-up as slow
         (and as hungry) as the store is large."""
+        known = True
         try:
             counts = self.store.counts_by_label() if self.store is not None else {}
-        except StoreError:
-            counts = {}
+        except StoreError:  # busy or damaged: Fine-tune stays on and the worker says which
+            counts, known = {}, False
         for _, label, _ in self.unsaved:
             counts[label] = counts.get(label, 0) + 1
         n = sum(counts.values())
+        self.panel.set_ready(n > 0 or not known)
         drawings, characters = plural(n, "drawing"), plural(len(counts), "character")
         self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
         self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column

@@ -60,6 +60,7 @@ class _Wiring(QObject):
         tab.restore_factory_requested.connect(self.restore_factory)
         tab.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         window.installEventFilter(self)
+        self.show_restorable()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close:  # installed on the window only
@@ -103,6 +104,12 @@ class _Wiring(QObject):
             self.correction.undone()
             self.tab.show_message(f"Took back the drawing saved as {label!r}")
 
+    def show_restorable(self) -> None:
+        """Restore is greyed out while the shipped model is in use and no model of the user's
+        is kept on disk: there is nothing for it to do."""
+        shipped = self.factory is not None and self.window.model is self.factory
+        self.tab.panel.set_restorable(not (shipped and not self.user_model.is_file()))
+
     def load_user_model(self) -> None:
         if not self.user_model.is_file():
             return
@@ -112,6 +119,7 @@ class _Wiring(QObject):
             self.tab.show_message(f"Your fine-tuned model could not be loaded ({exc}).")
             return
         self.window.set_model(model, "Model: yours (fine-tuned)")
+        self.show_restorable()
 
     def accept(self, model: Any) -> None:
         unsaved: OSError | None = None
@@ -124,6 +132,7 @@ class _Wiring(QObject):
         except OSError as exc:
             unsaved = exc
         self.window.set_model(model, "Model: yours (fine-tuned)")
+        self.show_restorable()
         if unsaved is not None:
             self.tab.show_message(f"The model is in use but could not be saved: {unsaved}")
 
@@ -138,6 +147,7 @@ class _Wiring(QObject):
             except (OSError, ValueError) as exc:
                 self.tab.show_message(f"The shipped model could not be loaded: {exc}")
                 return
+            self.factory = factory
         if self.user_model.is_file():
             try:  # kept, not deleted: the next Keep overwrites it
                 self.user_model.replace(self.user_model.with_suffix(".previous.npz"))
@@ -145,6 +155,7 @@ class _Wiring(QObject):
                 self.tab.show_message(f"Could not set your model aside: {exc}")
                 return
         self.window.set_model(factory, "Model: shipped")
+        self.show_restorable()
         self.tab.show_message("Restored the shipped model.")
 
 
