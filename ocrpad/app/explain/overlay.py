@@ -111,11 +111,12 @@ class HeatmapOverlay(QWidget):
 
 
 def paint_legend(painter: QPainter, area: QRectF, caption: str, palette: QPalette) -> None:
-    """A key in the bottom-left corner of `area`: 'weak [colour ramp] strong <caption>'."""
+    """A key in the bottom-left corner of `area`: 'none [colour ramp] peak <caption>'. Each
+    map is scaled to its own peak, so the ramp ends at 'peak', not at an absolute 'strong'."""
     metrics = painter.fontMetrics()
     line = metrics.height()
     ramp_width = 80.0
-    width = metrics.horizontalAdvance(f"weak  strong  {caption}") + ramp_width + 16
+    width = metrics.horizontalAdvance(f"none  peak  {caption}") + ramp_width + 16
     box = QRectF(area.left() + 6, area.bottom() - line - 12, width, line + 6)
     back = QColor(palette.color(QPalette.ColorRole.Base))
     back.setAlphaF(0.85)
@@ -123,12 +124,12 @@ def paint_legend(painter: QPainter, area: QRectF, caption: str, palette: QPalett
     painter.setPen(palette.color(QPalette.ColorRole.Text))
     left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
     x = box.left() + 4
-    painter.drawText(QRectF(x, box.top(), 40, box.height()), left, "weak")
-    x += metrics.horizontalAdvance("weak ") + 2
+    painter.drawText(QRectF(x, box.top(), 40, box.height()), left, "none")
+    x += metrics.horizontalAdvance("none ") + 2
     ramp = rgba_to_qimage(heat_to_rgba(np.linspace(0.0, 1.0, 64)[None, :]))
     bar = QRectF(x, box.center().y() - 4, ramp_width, 8)
     painter.drawImage(bar, ramp)
     x = bar.right() + 4
     painter.drawText(
-        QRectF(x, box.top(), box.right() - x, box.height()), left, f"strong  {caption}"
+        QRectF(x, box.top(), box.right() - x, box.height()), left, f"peak  {caption}"
     )
