@@ -294,6 +294,14 @@ def test_the_fit_reports_the_held_out_writers_with_labelled_history_too() -> Non
     assert 0.0 <= labelled["ece"] < 0.2
 
 
+def test_fitting_on_one_writer_says_it_needs_more_writers_before_reading_anything() -> None:
+    model = bare_model()
+    read: list[str] = []
+    with pytest.raises(ValueError, match=r"12 drawings by 1 writer\(s\).*more writers"):
+        fit_reader(model, writers(1), progress=read.append)
+    assert read == []  # refused before the network read a single drawing
+
+
 def _mix_layer() -> ContextLayer:
     labels = ("V", "v", "A", "a")
     return ContextLayer(

@@ -92,6 +92,23 @@ def frames(
     return history_frames(layer, logits, geometry, history, counted, rows)[0]
 
 
+def _writer_split(data: StrokeDataset, y_all: I64, recipe: dict[str, Any]) -> tuple[I64, I64]:
+    """The network's own training and validation writers: the context layer is fitted on the
+    first and its odds calibrated on the second, so each needs drawings of the model's classes."""
+    fraction = float(recipe.get("val_fraction", 0.05))
+    keep, held = split_by_writer(
+        data.writers, fraction, np.random.default_rng(int(recipe.get("seed", 0)))
+    )
+    if not (y_all[keep] >= 0).any() or not (y_all[held] >= 0).any():
+        raise ValueError(
+            f"the reader is fitted on some writers and its odds are calibrated on others (the "
+            f"network's validation writers, val_fraction {fraction:g}), but these "
+            f"{len(data)} drawings by {len(np.unique(data.writers))} writer(s) leave one side "
+            "without drawings of the model's classes; give it data by more writers"
+        )
+    return keep, held
+
+
 def fit_reader(
     model: Model,
     data: StrokeDataset,
@@ -114,16 +131,12 @@ def fit_reader(
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
     y_all = np.array([index.get(c, -1) for c in data.characters()], dtype=np.int64)
+    keep, held = _writer_split(data, y_all, recipe)
     if logits is None:
         progress(f"reading {len(data)} drawings with the network")
         logits = network_logits(model, data)
     net = np.asarray(logits, dtype=np.float64)
     geometry = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
-    keep, held = split_by_writer(
-        data.writers,
-        float(recipe.get("val_fraction", 0.05)),
-        np.random.default_rng(int(recipe.get("seed", 0))),
-    )
     known = (y_all >= 0) & np.isfinite(geometry[:, 0])
     fit_rows = keep[known[keep]]
     correction = None
