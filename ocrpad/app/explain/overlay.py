@@ -130,6 +130,4 @@ def paint_legend(painter: QPainter, area: QRectF, caption: str, palette: QPalett
     bar = QRectF(x, box.center().y() - 4, ramp_width, 8)
     painter.drawImage(bar, ramp)
     x = bar.right() + 4
-    painter.drawText(
-        QRectF(x, box.top(), box.right() - x, box.height()), left, f"peak  {caption}"
-    )
+    painter.drawText(QRectF(x, box.top(), box.right() - x, box.height()), left, f"peak  {caption}")

@@ -51,9 +51,10 @@ class BeforeAfterTable(QTableWidget):
             item = self.horizontalHeaderItem(column)  # column of a small window; the
             if item is not None:  # tooltip says what each one means
                 item.setToolTip(text)
-        header = self.horizontalHeader()  # each column as wide as its title and cells,
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # the last
-        header.setStretchLastSection(True)  # taking what is left
+        header = self.horizontalHeader()  # the columns share the width they are given, so
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # that the change (Δ)
+        header.setMinimumSectionSize(24)  # is in view without a sideways scroll even in a
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # narrow column
 
     def show_report(self, report: FineTuneReport | None) -> None:
         self.setRowCount(0)
