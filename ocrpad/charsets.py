@@ -50,6 +50,15 @@ def resolve_charset(spec: str, labels: Sequence[str], taught: Collection[str] = 
     return allowed
 
 
+def class_counts(labels: Sequence[str]) -> str:
+    """What a model's classes are, counted: '62 letters and digits, 32 symbols, 2 of your own'."""
+    alnum = sum(c in NAMED["alnum"] for c in labels)
+    symbols = sum(c in SYMBOLS for c in labels)
+    parts = [(alnum, "letters and digits"), (symbols, "symbols")]
+    parts.append((len(labels) - alnum - symbols, "of your own"))
+    return ", ".join(f"{n} {what}" for n, what in parts if n)
+
+
 def restrict(
     probs: NDArray[np.float32], labels: Sequence[str], allowed: Collection[str]
 ) -> NDArray[np.float32]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ from test_cli_train_eval import _save
 from test_train import synthetic_strokes, tiny_recipe
 from test_warm_start import _symbols
 
-from ocrpad.charsets import SYMBOLS, default_charset, resolve_charset, restrict, taught_labels
+from ocrpad.charsets import (
+    SYMBOLS,
+    class_counts,
+    default_charset,
+    resolve_charset,
+    restrict,
+    taught_labels,
+)
 from ocrpad.cli import eval as eval_cli
 from ocrpad.data.combine import concat_datasets
 from ocrpad.learning.fit import fit
@@ -39,6 +47,12 @@ def test_named_sets_and_literal_characters_resolve_to_model_classes_in_model_ord
     assert resolve_charset("|0", LABELS) == ["0", "|"]
     with pytest.raises(ValueError, match="character set"):
         resolve_charset("upper", LABELS)
+
+
+def test_a_models_classes_are_counted_by_kind() -> None:
+    labels = [*string.digits, *string.ascii_letters, *SYMBOLS, "Σ", "é"]
+    assert class_counts(labels) == "62 letters and digits, 32 symbols, 2 of your own"
+    assert class_counts(list("0123")) == "4 letters and digits"
 
 
 def test_restricting_zeroes_the_other_classes_and_renormalises() -> None:

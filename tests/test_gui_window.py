@@ -169,6 +169,7 @@ def test_a_swapped_model_answers_the_drawing_again(window: MainWindow, qtbot: Qt
         window.set_model(small, "Model: small")
     assert blocker.args[0].labels == ["a", "b", "c"]
     assert "small" in window.model_status.text()
+    assert window.model_status.toolTip().startswith("3 letters and digits;")
 
 
 def test_a_missing_model_file_starts_the_window_with_a_message(

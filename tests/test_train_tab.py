@@ -178,8 +178,9 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     table, header = panel.table, panel.table.horizontalHeader()
     table.resize(220, table.height())  # the width the column has in an 800-pixel window
     qtbot.waitUntil(  # the change (Δ) is in view without scrolling sideways
-        lambda: header.sectionViewportPosition(4) + header.sectionSize(4)
-        <= table.viewport().width()
+        lambda: (
+            header.sectionViewportPosition(4) + header.sectionSize(4) <= table.viewport().width()
+        )
     )
     with qtbot.waitSignal(tab.model_accepted) as accepted:
         qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)

@@ -30,7 +30,7 @@ from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.theme import Theme, apply_theme
-from ocrpad.charsets import SYMBOLS, taught_labels
+from ocrpad.charsets import SYMBOLS, class_counts, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import WritingGuides
 from ocrpad.reading.reader import HistoryItem
@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
     def _show_model(self, info: ModelInfo) -> None:
         self.draw.feature_maps.set_filters(info.filters)
         self.model_status.setText(f"{info.description} · {len(info.labels)} classes")
+        self.model_status.setToolTip(f"{class_counts(info.labels)}; Read as chooses among them")
 
     def _tab_changed(self) -> None:
         """Another tab: the status bar's message was about the one left (a heat map's "where
