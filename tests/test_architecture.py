@@ -23,7 +23,12 @@ MAX_LINES = 350
 CONNECTORS = {"main.py", "main_window.py", "worker.py", "wiring.py", "controller.py"}
 ENGINE = ("ocrpad.nn", "ocrpad.model")
 # What each room of the app may import from the rest of the app (besides itself).
-SHELL_HELPERS = ("ocrpad.app.qt_numpy", "ocrpad.app.colormap", "ocrpad.app.theme")
+SHELL_HELPERS = (
+    "ocrpad.app.qt_numpy",
+    "ocrpad.app.colormap",
+    "ocrpad.app.theme",
+    "ocrpad.app.focus",
+)
 ROOM_MAY_IMPORT = {
     "ocrpad.app.draw": SHELL_HELPERS,
     "ocrpad.app.train": (*SHELL_HELPERS, "ocrpad.app.draw"),

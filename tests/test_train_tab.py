@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
@@ -187,6 +188,38 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     kept = accepted.args[0]
     assert kept is not model and kept.labels[-2:] == ["+", "?"]
     assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
+
+
+def test_a_keyboard_user_is_taken_from_fine_tune_to_cancel_then_to_keep(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    tab.refresh()
+    panel = tab.panel
+    tab.activateWindow()
+    panel.start_button.setFocus()
+    qtbot.waitUntil(panel.start_button.hasFocus)
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+        qtbot.keyClick(panel.start_button, Qt.Key.Key_Space)
+        assert panel.cancel_button.hasFocus()  # not lost to whatever came next
+    assert panel.keep_button.hasFocus()  # the decision the run asks for
+    qtbot.keyClick(panel.keep_button, Qt.Key.Key_Space)
+    assert panel.start_button.hasFocus() and tab.pending is None
+
+
+def test_thumbnails_and_unlabelled_controls_have_names_a_screen_reader_can_say(
+    tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store, "a", 2)
+    tab.refresh()
+    item = tab.browser.grid.item(0)
+    assert item.text() == ""  # a picture only
+    assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("'a', drawing ")
+    assert tab.panel.progress.accessibleName() and tab.panel.table.accessibleName()
+    repeats = tab.collect.prompt_repeats
+    assert [label.text() for label in tab.findChildren(QLabel) if label.buddy() is repeats] == [
+        "How many:"
+    ]
 
 
 def test_start_reads_the_stored_drawings_off_the_windows_thread(

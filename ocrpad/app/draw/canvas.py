@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.draw.stroke_paths import is_dot, paint_guides, stroke_path, stroke_piece
 from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
+from ocrpad.app.focus import paint_focus_frame
 
 LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
 HINT: Final = "Draw a digit or a letter here"
@@ -307,6 +308,8 @@ class Canvas(QWidget):
             self._paint_eraser_cursor(painter, self._cursor)
         if not self.history.strokes and self._current is None and self._background is None:
             self._paint_hint(painter)
+        if self.hasFocus():  # where Escape, Delete (and Enter to save) will go
+            paint_focus_frame(painter, self.rect(), self.palette())
         painter.end()
 
     def _paint_background(self, painter: QPainter) -> None:

@@ -116,7 +116,7 @@ class SampleBrowser(QWidget):
         self.details = named(QLabel("Click a drawing to see it large"), "sampleDetails")
         self.details.setWordWrap(True)
         self.relabel_button = named(QPushButton("&Relabel…"), "relabelButton")
-        self.delete_button = named(QPushButton("&Delete"), "deleteButton")
+        self.delete_button = named(QPushButton("De&lete"), "deleteButton")
         self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
         self.export_button = named(QPushButton("E&xport…"), "exportButton")
         self.import_button = named(QPushButton("I&mport…"), "importButton")
@@ -202,6 +202,8 @@ class SampleBrowser(QWidget):
             )
             item.setData(ID_ROLE, sample.id)
             item.setToolTip(f"#{sample.id} · {sample.source}")
+            spoken = f"{sample.label!r}, drawing {sample.id}, {sample.source}"
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
             self.grid.addItem(item)
         if samples:
             self.grid.setCurrentRow(0)

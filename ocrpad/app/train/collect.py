@@ -50,7 +50,7 @@ class CollectPanel(QWidget):
         self.canvas = Canvas()
         self.canvas.setMinimumSize(160, 160)
         self.prompt_mode = named(QRadioButton("&Prompt me"), "promptMode")
-        self.free_mode = named(QRadioButton("&I'll type the label"), "freeMode")
+        self.free_mode = named(QRadioButton("I'll type the la&bel"), "freeMode")
         self.prompt_chars = named(QLineEdit(DEFAULT_PROMPT), "promptChars")
         self.prompt_repeats = named(QSpinBox(), "promptRepeats")
         self.prompt_repeats.setRange(1, 50)
@@ -62,7 +62,7 @@ class CollectPanel(QWidget):
         self.free_label.setPlaceholderText("the character, e.g. g, ?, é, Σ")
         self.save_button = named(QPushButton("&Save  ⏎"), "saveButton")
         self.skip_button = named(QPushButton("S&kip"), "skipButton")
-        self.clear_button = named(QPushButton("C&lear"), "clearButton")
+        self.clear_button = named(QPushButton("&Clear"), "clearButton")
         self._build()
         self._connect()
         self.prompt_mode.setChecked(True)
@@ -82,7 +82,9 @@ class CollectPanel(QWidget):
         repeat_row.addWidget(self.prompt_repeats)
         repeat_row.addWidget(QLabel("each"))
         repeat_row.addWidget(self.start_button)
-        form.addRow("How many:", repeat_row)  # "Draw:" is the prompt's word below
+        how_many = QLabel("How many:")  # "Draw:" is the prompt's word below
+        how_many.setBuddy(self.prompt_repeats)  # names the spin box for a screen reader
+        form.addRow(how_many, repeat_row)
         form.addRow("Label:", self.free_label)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.8)

@@ -4,6 +4,7 @@ keep / discard, restore the factory model. It shows state; the Train tab drives 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -74,9 +75,10 @@ class FineTunePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("fineTunePanel")
         self.summary = named(WrappedLabel(), "trainSummary")
-        self.start_button = named(QPushButton("&Fine-tune"), "fineTuneButton")
+        self.start_button = named(QPushButton("Fi&ne-tune"), "fineTuneButton")
         self.cancel_button = named(QPushButton("Cancel"), "cancelButton")
         self.progress = named(QProgressBar(), "trainProgress")
+        self.progress.setAccessibleName("Fine-tune progress")
         self.progress.setRange(0, 1)  # "0%" before the first run: a bar, not an empty field
         self.progress.setValue(0)
         self.eta = named(WrappedLabel(" "), "trainEta")  # wraps: never widens the column
@@ -95,9 +97,9 @@ class FineTunePanel(QWidget):
         self.verdict = named(
             WrappedLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
         )
-        self.keep_button = named(QPushButton("&Keep the new model"), "keepButton")
+        self.keep_button = named(QPushButton("Keep the ne&w model"), "keepButton")
         self.discard_button = named(QPushButton("D&iscard"), "discardButton")
-        self.restore_button = named(QPushButton("Restore &factory model"), "restoreFactoryButton")
+        self.restore_button = named(QPushButton("Rest&ore factory model"), "restoreFactoryButton")
         self._ready = True  # there are drawings to fine-tune on (or their count is unknown)
         self._restorable = True  # a model other than the shipped one is in use or kept
         self._state = "idle"
@@ -126,11 +128,16 @@ class FineTunePanel(QWidget):
     def set_state(self, state: str) -> None:
         """'idle', 'running' (cancel only) or 'deciding' (a result awaits keep / discard)."""
         self._state = state
+        buttons = (self.start_button, self.cancel_button, self.keep_button, self.discard_button)
+        had_focus = any(b.hasFocus() for b in buttons)
         self.start_button.setEnabled(state != "running" and self._ready)
         self.cancel_button.setEnabled(state == "running")
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
         self.restore_button.setEnabled(state != "running" and self._restorable)
+        if had_focus:  # a keyboard user goes on with the button that now matters
+            nxt = {"running": self.cancel_button, "deciding": self.keep_button}
+            nxt.get(state, self.start_button).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_ready(self, ready: bool) -> None:
         """Whether there is anything to fine-tune on: Fine-tune is greyed out until there is."""

@@ -43,6 +43,7 @@ class BeforeAfterTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 5, parent)
         self.setObjectName("beforeAfterTable")
+        self.setAccessibleName("Held-back drawings read correctly before and after")
         self.setHorizontalHeaderLabels(list(TITLES))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
