@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the action asked for, or the app; returns the exit status."""
     start = time.time()
     console.attach_parent_console()
+    console.escape_unencodable_output()
     parser = build_parser()
     # known args only: what is left over goes to Qt (-platform, -style …) when the window opens
     args, rest = parser.parse_known_args(argv)

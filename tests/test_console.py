@@ -212,3 +212,26 @@ def test_a_report_whose_end_cannot_be_saved_fails_the_self_test(
         f"FAIL cannot write the report {path}: {reason}",
         *(["self-test FAILED"] if not checks_failed else []),
     ]
+
+
+def test_a_folder_name_the_output_cannot_encode_is_escaped_not_a_crash(tmp_path: Path) -> None:
+    data = tmp_path / "Δεδομένα"  # Greek, on a Latin-1 terminal
+    report = tmp_path / "report.txt"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ocrpad",
+            "--self-test",
+            "--data-dir",
+            str(data),
+            "--report",
+            str(report),
+        ],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+    )
+    assert result.returncode == 0, result.stderr.decode("latin-1")
+    assert b"\\u0394\\u03b5" in result.stdout  # escaped on the screen
+    assert result.stdout.decode("latin-1").splitlines()[-1] == "self-test passed"
+    assert str(data) in report.read_text(encoding="utf-8")  # the report file keeps the name

@@ -54,3 +54,15 @@ def attach_parent_console(
     if sys.stderr is None:
         sys.stderr = stream
     return True
+
+
+def escape_unencodable_output() -> None:
+    """Write characters the output's encoding lacks as escapes (``\\u0394``) instead of failing.
+
+    A legacy locale (ISO-8859, ASCII) or, on Windows, output redirected to a file in the
+    console's code page cannot encode a Greek or Chinese folder name; one such path in a line
+    used to end ``--self-test`` with a UnicodeEncodeError after every check had passed."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
