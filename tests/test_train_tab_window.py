@@ -158,6 +158,25 @@ def test_fine_tune_and_restore_are_greyed_out_until_they_have_something_to_do(
     assert not panel.restore_button.isEnabled()
 
 
+def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_classes(
+    qtbot: QtBot, window: MainWindow, model_path: Path
+) -> None:
+    tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
+    with qtbot.waitSignal(window.model_changed):
+        _tab(window).model_accepted.emit(tuned)
+    window.set_character_set("Σ")
+    assert "Σ" in window.draw.character_set.currentText()
+    with qtbot.waitSignal(window.model_changed):
+        qtbot.mouseClick(_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
+    assert window.draw.character_set.currentText() == "All"
+    assert "back to All" in window.draw.panel.message.text()
+    assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
+    canvas = window.draw.canvas
+    with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
+        draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    assert shown.args[0].label in load_model(model_path).labels  # an answer, not a refusal
+
+
 def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:

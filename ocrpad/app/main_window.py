@@ -210,6 +210,12 @@ class MainWindow(QMainWindow):
             self._read_picture(self._picture[1], preview=0)
 
     def _show_character_set(self) -> None:
+        labels = set(() if self.model is None else self.model.labels)
+        if self._charset and labels and not labels.intersection(self._charset):
+            gone = "".join(self._charset)  # e.g. the user's own class, after Restore factory
+            self._charset = None
+            self.settings.setValue("character_set", "")
+            self._show_problem(f"This model reads none of {gone!r}, so Read as is back to All.")
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))
         chars = None if self._charset is None else "".join(self._charset)
         symbols = self.model is not None and any(c in SYMBOLS for c in self.model.labels)
