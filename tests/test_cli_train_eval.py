@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from types import ModuleType
@@ -49,10 +50,15 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
 ) -> None:
     out = tiny_folder.parent / "model.npz"
     config = tiny_folder.parent / "recipe.json"
+    killed = tiny_folder.parent / "model.npz.checkpoints" / ".checkpoint.npz.x1y2.tmp"
+    killed.parent.mkdir()
+    killed.write_bytes(b"a checkpoint write killed half-way")
+    os.utime(killed, (0, 0))
     code = train_cli.main(["--data", str(tiny_folder), "--out", str(out), "--config", str(config)])
     assert code == 0 and out.is_file()
     assert (tiny_folder.parent / "model.npz.checkpoints" / "checkpoint.npz").is_file()
     assert (tiny_folder.parent / "model.npz.checkpoints" / "best-model.npz").is_file()
+    assert not killed.exists()  # cleaned up, not left to pile up run after run
     model = load_model(out)
     assert model.labels == ["0", "1", "7"] and model.meta["epochs"] == 1
     capsys.readouterr()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,13 @@ def test_a_dream_that_cannot_be_written_leaves_no_half_file(
     monkeypatch.setattr(np, "save", full_disk)
     cache.save("key", "classes", np.zeros((2, 28, 28), np.float32))  # best effort: no error
     assert list((tmp_path / "dreams").iterdir()) == []
+
+
+def test_a_dream_save_killed_half_way_is_cleaned_up_at_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / "dreams"
+    DreamCache(folder).save("key", "classes", np.zeros((2, 28, 28), np.float32))
+    killed = folder / ".key-filters.a1b2c3.tmp"  # what a save leaves when the process dies
+    killed.write_bytes(b"half a dream")
+    os.utime(killed, (0, 0))  # long ago
+    DreamCache(folder)  # the next start
+    assert sorted(p.name for p in folder.iterdir()) == ["key-classes.npy"]

@@ -34,6 +34,7 @@ from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
 from ocrpad.learning.render_process import RendererError
 from ocrpad.model import load_model
+from ocrpad.nn.serialization import remove_abandoned_temp_files
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
     "epochs": "epochs",
@@ -212,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
         check_writable(args.out)
         check_writable(checkpoints / CHECKPOINT_NAME)
+        remove_abandoned_temp_files(checkpoints)  # a checkpoint write that was killed half-way
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
     except (ValueError, OSError) as exc:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.dream import DreamSettings
 from ocrpad.model import Model
+from ocrpad.nn.serialization import TEMP_SUFFIX, remove_abandoned_temp_files
 
 FORMAT: Final = "ocrpad-dreams-1"  # part of every key: a new dream algorithm, a new name
 
@@ -41,6 +42,7 @@ class DreamCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        remove_abandoned_temp_files(self.folder)  # of a save that was killed half-way
 
     def _path(self, key: str, kind: str) -> Path:
         return self.folder / f"{key}-{kind}.npy"
@@ -58,7 +60,9 @@ class DreamCache:
         """Store the dreams of `kind` (best effort: a folder that cannot be written is skipped)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            handle, temporary = tempfile.mkstemp(
+                dir=self.folder, prefix=f".{key}-{kind}.", suffix=TEMP_SUFFIX
+            )
         except OSError:
             return
         try:
