@@ -11,10 +11,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QFontMetrics,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
+    QPen,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 from ocrpad.app.draw.colour_scale import paint_scale
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
 from ocrpad.app.draw.prediction import LayerMaps
+from ocrpad.app.draw.tile_keys import ACTIVATE, next_tile
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
 MARGIN: Final = 8
@@ -33,15 +36,21 @@ _Section = MapSection
 
 
 class _MapGrid(QWidget):
-    """Paints the sections; a click on a map emits map_clicked(section, index)."""
+    """Paints the sections; a click on a map emits map_clicked(section, index). The arrow keys
+    move the current map (framed while the grid has focus), Enter or Space emits
+    map_chosen(section, index) for it."""
 
     map_clicked = Signal(int, int)
+    map_chosen = Signal(int, int)
+    current_moved = Signal(QRectF)  # the current map's tile, to be scrolled into view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sections: list[_Section] = []
         self._hits: list[tuple[QRectF, int, int]] = []
+        self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
 
     def set_sections(self, sections: list[_Section]) -> None:
@@ -74,6 +83,7 @@ class _MapGrid(QWidget):
                 self._hits.append((rect, number, index))
             rows = -(-section.maps.count // per_row)
             y += rows * (tile + GAP) + MARGIN + 4
+        self.current = min(self.current, max(len(self._hits) - 1, 0))
         self.setMinimumHeight(y if self.sections else 0)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
@@ -81,10 +91,26 @@ class _MapGrid(QWidget):
         super().resizeEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        for rect, section, index in self._hits:
+        for position, (rect, section, index) in enumerate(self._hits):
             if rect.contains(event.position()):
+                self.current = position
+                self.update()
                 self.map_clicked.emit(section, index)
                 return
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = Qt.Key(event.key())
+        rects = [rect for rect, _, _ in self._hits]
+        target = next_tile(rects, self.current, key) if rects else None
+        if rects and key in ACTIVATE:
+            _, section, index = self._hits[self.current]
+            self.map_chosen.emit(section, index)
+        elif target is not None:  # at an edge the current map stays (and nothing scrolls)
+            self.current = target
+            self.current_moved.emit(rects[target])
+            self.update()
+        else:
+            super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -112,7 +138,28 @@ class _MapGrid(QWidget):
                 continue
             h, w = section.maps.maps.shape[-2:]
             painter.drawImage(rect, section.tiles, QRectF(0, index * h, w, h))
+        if self.hasFocus():
+            self._paint_focus(painter)
         painter.end()
+
+    def _paint_focus(self, painter: QPainter) -> None:
+        """A frame in the highlight colour round the current map (round the grid if empty),
+        lined in white inside so that it stands apart from a dark map."""
+        palette = self.palette()
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        if not self._hits:
+            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+            return
+        rect = self._hits[self.current][0]
+        pen.setWidth(3)
+        painter.setPen(pen)
+        painter.drawRect(rect.adjusted(-1.5, -1.5, 1.5, 1.5))  # just outside the tile
+        pen.setColor(palette.color(QPalette.ColorRole.HighlightedText))
+        pen.setWidth(1)
+        painter.setPen(pen)
+        painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
 
     def _paint_caption(self, painter: QPainter, section: _Section, y: float, line: int) -> None:
         """Two header lines: the layer's name and shape, then its colour scale min … max."""
@@ -159,7 +206,10 @@ class FeatureMapView(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.grid = _MapGrid()
+        self.grid.setAccessibleName(self.accessibleName())
         self.setWidget(self.grid)
+        self.setFocusProxy(self.grid)  # the keys move through the maps, not the scroll bar
+        self.grid.current_moved.connect(self._scroll_to)
         self._layers: list[_Section] = []
         self._filters: list[_Section] = []
         self._ideal: dict[str, _Section] = {}
@@ -167,6 +217,7 @@ class FeatureMapView(QScrollArea):
         self._input_side = 28
         self.dialog: MapDialog | None = None
         self.grid.map_clicked.connect(self.enlarge)
+        self.grid.map_chosen.connect(self._enlarge_by_key)
 
     def set_layers(self, layers: tuple[LayerMaps, ...] | list[LayerMaps]) -> None:
         self._layers = [_section(m, "", traceable=True) for m in layers]
@@ -245,6 +296,17 @@ class FeatureMapView(QScrollArea):
         self.dialog.show_map(self.grid.sections[section], index)
         self.dialog.show()
         self.dialog.raise_()
+
+    def _enlarge_by_key(self, section: int, index: int) -> None:
+        """As a click, and the keys go on in the enlarged map (Escape comes back here)."""
+        self.enlarge(section, index)
+        if self.dialog is not None and not self.grid.sections[section].pending:
+            self.dialog.activateWindow()
+            self.dialog.image_label.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _scroll_to(self, tile: QRectF) -> None:
+        centre = tile.center().toPoint()
+        self.ensureVisible(centre.x(), centre.y(), int(tile.width()), int(tile.height()))
 
 
 def _section(

@@ -5,13 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap, QResizeEvent
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.colour_scale import ColourBar
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.prediction import LayerMaps
+from ocrpad.app.draw.tile_keys import ACTIVATE, next_cell
 
 HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
 MARK: Final = QColor("#ff2d95")  # the cell being traced
@@ -45,7 +57,8 @@ class MapSection:
 
 class _MapImage(QLabel):
     """The enlarged map, as large as the dialog lets it be (whole screen pixels per cell);
-    a click on a cell emits cell_clicked(row, col)."""
+    a click on a cell emits cell_clicked(row, col). On a traceable map the arrow keys move a
+    cell cursor (shown while it has focus) and Enter or Space emits cell_clicked for it."""
 
     cell_clicked = Signal(int, int)
 
@@ -56,11 +69,19 @@ class _MapImage(QLabel):
         self.cells = (1, 1)  # the map's (H, W)
         self._tile: QImage | None = None
         self._mark: tuple[int, int] | None = None  # (row, col) outlined
+        self.current = (0, 0)  # (row, col) the keys act on
+        self.traceable = False  # whether the keys move a cursor
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def show_tile(self, tile: QImage, mark: tuple[int, int] | None) -> None:
-        """One map's coloured cells, (W, H) pixels, with `mark` outlined."""
-        self._tile, self._mark = tile, mark
-        self.cells = (tile.height(), tile.width())
+    def show_tile(self, tile: QImage, mark: tuple[int, int] | None, traceable: bool) -> None:
+        """One map's coloured cells, (W, H) pixels, with `mark` outlined; the cursor goes to
+        `mark`, or stays where it is on a map of the same size."""
+        cells = (tile.height(), tile.width())
+        if mark is not None:
+            self.current = mark
+        elif cells != self.cells:
+            self.current = (0, 0)
+        self._tile, self._mark, self.traceable, self.cells = tile, mark, traceable, cells
         self._render()
 
     def clear(self) -> None:
@@ -85,12 +106,51 @@ class _MapImage(QLabel):
         pixmap = QPixmap.fromImage(
             self._tile.scaled(QSize(w * scale, h * scale), Qt.AspectRatioMode.KeepAspectRatio)
         )
+        painter = QPainter(pixmap)
+        if self.traceable and self.hasFocus():
+            self._paint_cursor(painter, scale, QRectF(pixmap.rect()))
         if self._mark is not None:
-            painter = QPainter(pixmap)
             painter.setPen(QPen(MARK, 2))
             painter.drawRect(self._mark[1] * scale, self._mark[0] * scale, scale, scale)
-            painter.end()
+        painter.end()
         self.setPixmap(pixmap)
+
+    def _paint_cursor(self, painter: QPainter, scale: int, picture: QRectF) -> None:
+        """A thick ring in the highlight colour round the current cell, lined in white on
+        both sides, moved inside the picture at its edges; the cell's colour stays seen."""
+        cell = QRectF(self.current[1] * scale, self.current[0] * scale, scale, scale)
+        ring = cell.adjusted(-2, -2, 2, 2).intersected(picture.adjusted(2, 2, -2, -2))
+        palette = self.palette()
+        pen = QPen(palette.color(QPalette.ColorRole.HighlightedText), 1)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        painter.drawRect(ring.adjusted(-2, -2, 2, 2))
+        painter.drawRect(ring.adjusted(2, 2, -2, -2))
+        pen.setColor(palette.color(QPalette.ColorRole.Highlight))
+        pen.setWidth(3)
+        painter.setPen(pen)
+        painter.drawRect(ring)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self._render()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        self._render()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = Qt.Key(event.key())
+        target = next_cell(self.current, self.cells, key)
+        if self._tile is None or not self.traceable:
+            super().keyPressEvent(event)  # Escape and the rest go to the dialog
+        elif key in ACTIVATE:
+            self.cell_clicked.emit(*self.current)
+        elif target is not None:
+            self.current = target
+            self._render()
+        else:
+            super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pixmap = self.pixmap()
@@ -147,7 +207,7 @@ class MapDialog(QDialog):
         mark = None
         if section.traceable and picked is not None and picked[:2] == (maps.name, index):
             mark = (picked[2], picked[3])  # the traced cell (a filter shares the layer's name)
-        self.image_label.show_tile(tile, mark)
+        self.image_label.show_tile(tile, mark, section.traceable)
         self._section = section
         values = maps.maps[index]
         low, high = float(values.min()), float(values.max())
