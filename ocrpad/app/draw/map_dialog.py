@@ -27,7 +27,9 @@ from ocrpad.app.draw.tile_keys import ACTIVATE, next_cell
 
 HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
 MARK: Final = QColor("#ff2d95")  # the cell being traced
-TRACE_TIP: Final = "Click a cell to see how its value was computed"
+TRACE_TIP: Final = (
+    "Click a cell, or pick one with the arrow keys and Enter, to see how its value was computed"
+)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class DrawTab(QSplitter):
         column.setContentsMargins(0, 6, 6, 6)
         title = QLabel(
             "<b>What each layer sees</b> — click a map to enlarge it, then a cell in it for"
-            " the arithmetic that made it"
+            " the arithmetic that made it (the arrow keys and Enter work too)"
         )
         title.setWordWrap(True)
         title.setWordWrap(True)
