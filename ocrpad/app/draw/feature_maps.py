@@ -25,6 +25,7 @@ from ocrpad.app.draw.colour_scale import paint_scale
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_tile
+from ocrpad.app.focus import paint_focus_frame
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
 MARGIN: Final = 8
@@ -146,15 +147,13 @@ class _MapGrid(QWidget):
         """A frame in the highlight colour round the current map (round the grid if empty),
         lined in white inside so that it stands apart from a dark map."""
         palette = self.palette()
-        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+        if not self._hits:
+            paint_focus_frame(painter, self.rect(), palette)
+            return
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         painter.setPen(pen)
-        if not self._hits:
-            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
-            return
         rect = self._hits[self.current][0]
-        pen.setWidth(3)
-        painter.setPen(pen)
         painter.drawRect(rect.adjusted(-1.5, -1.5, 1.5, 1.5))  # just outside the tile
         pen.setColor(palette.color(QPalette.ColorRole.HighlightedText))
         pen.setWidth(1)
