@@ -6,6 +6,7 @@ import io
 import json
 import os
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -261,3 +262,27 @@ def test_labels_that_are_no_visible_character_are_rejected(model_file: Path, lab
     expect_error(model_file, "invalid metadata", "labels")
     with pytest.raises(ValueError, match="labels"):
         build_model(labels=["a", label])
+
+
+def test_a_failed_save_names_the_file_asked_for_not_its_hidden_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "user-model.npz"
+    arrays = {"w": np.zeros(3, np.float32)}
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")  # as a write to the open file says it
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError, match="No space left") as raised:
+        save_arrays(target, arrays, {})
+    assert raised.value.filename == str(target) and raised.value.errno == 28
+    assert list(tmp_path.iterdir()) == []  # and the temp file is gone
+
+    def read_only(*args: object, dir: Path, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(dir / ".user-model.npz.x1y2.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)  # the folder refuses a new file
+    with pytest.raises(PermissionError) as refused:
+        save_arrays(target, arrays, {})
+    assert refused.value.filename == str(target)

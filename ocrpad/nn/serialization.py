@@ -121,9 +121,12 @@ def write_npz_atomically(
         problem = "a folder, not a file: name a file in it"
         raise IsADirectoryError(errno.EISDIR, problem, str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
-    )
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+        )
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     savez = np.savez_compressed if compress else np.savez
     try:
         _lock(fd)  # while this process lives, remove_abandoned_temp_files leaves the file alone
@@ -133,9 +136,11 @@ def write_npz_atomically(
             f.flush()
             os.fsync(f.fileno())
         Path(tmp_name).replace(target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             Path(tmp_name).unlink()
+        if isinstance(exc, OSError) and exc.filename in (None, tmp_name):
+            raise _naming(exc, target) from exc
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable where possible
         dir_fd = os.open(target.parent, os.O_RDONLY)
@@ -146,6 +151,12 @@ def write_npz_atomically(
 
 
 TEMP_SUFFIX: Final = ".tmp"
+
+
+def _naming(error: OSError, target: Path) -> OSError:
+    """The same error (same class: PermissionError, a full disk …) naming the file the user
+    asked for, not the hidden temp file it was being written through."""
+    return type(error)(error.errno, error.strerror, str(target))
 
 
 def _lock(fd: int) -> None:
