@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtCore import QPoint, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
 from ocrpad.model import build_model
 from ocrpad.preprocess import render_strokes
@@ -205,6 +206,21 @@ def test_pen_width_theme_and_geometry_persist(
     assert second.size() == size
     second.set_theme("light")
     second.close()
+
+
+def test_settings_that_cannot_be_saved_are_said_at_start(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "config"
+    blocked.write_text("a file where the settings folder should be", encoding="utf-8")
+    settings = QSettings(str(blocked / "ocrpad.ini"), QSettings.Format.IniFormat)
+    window = create_main_window(model_path, tmp_path / "data", settings=settings)
+    qtbot.addWidget(window)
+    try:
+        assert "Settings cannot be saved" in window.statusBar().currentMessage()
+        assert str(blocked / "ocrpad.ini") in window.statusBar().currentMessage()
+    finally:
+        window.close()
 
 
 def test_closing_the_window_stops_the_worker_thread(qtbot: QtBot, window: MainWindow) -> None:

@@ -59,6 +59,12 @@ def create_main_window(
         settings=settings if settings is not None else app_settings(),
     )
     install_train_tab(window, folder)
+    if not window.settings.isWritable():  # a read-only or full configuration folder
+        window.statusBar().showMessage(
+            f"Settings cannot be saved to {window.settings.fileName()}: the pen, theme and "
+            "Read as chosen now will be forgotten at close.",
+            15000,
+        )
     return window
 
 
