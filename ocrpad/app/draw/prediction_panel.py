@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Final
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.input_preview import InputPreview
 from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.draw.spoken import announce, character_name, ranked, tell
+from ocrpad.app.theme import TENTATIVE
 
 NOT_SURE_BELOW: Final = 0.5  # top probability under which the panel says "not sure"
 EMPTY_HINT: Final = "Draw a character to see what the network reads."
+NOTHING_READ: Final = "Recognised character: none yet"
 
 
 def describe(prediction: Prediction) -> str:
@@ -25,6 +28,21 @@ def describe(prediction: Prediction) -> str:
         return f"{100 * prediction.confidence:.0f}% sure"
     options = "   ".join(f"{label}  {100 * p:.0f}%" for label, p in prediction.top[:3])
     return f"Not sure — maybe:\n{options}"
+
+
+def spoken(prediction: Prediction) -> str:
+    """The answer as a screen reader says it (the character label's accessible name):
+    'Recognised: capital S, 87% sure', 'Not sure: maybe small o 40%, capital O 31%, 0 20%', or
+    for a look-alike family 'Recognised: small o, or capital O, 0; 87% it is small o'."""
+    name = character_name(prediction.label)
+    sure = prediction.confidence >= NOT_SURE_BELOW
+    if prediction.look_alikes:
+        family = ", ".join(character_name(c) for c in prediction.look_alikes)
+        said = "Recognised" if sure else "Not sure"
+        return f"{said}: {name}, or {family}; {100 * prediction.confidence:.0f}% it is {name}"
+    if sure:
+        return f"Recognised: {name}, {100 * prediction.confidence:.0f}% sure"
+    return f"Not sure: maybe {ranked(prediction.top)}"
 
 
 LIKE_SHOWN = 0.5
@@ -89,7 +107,7 @@ class PredictionPanel(QWidget):
         super().__init__(parent)
         self.label = QLabel("")
         self.label.setObjectName("predictionLabel")
-        self.label.setAccessibleName("Recognised character")
+        self.label.setAccessibleName(NOTHING_READ)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = QFont(self.label.font())
@@ -123,7 +141,13 @@ class PredictionPanel(QWidget):
     def show_prediction(self, prediction: Prediction) -> None:
         self.label.setText(prediction.label)
         unsure = prediction.confidence < NOT_SURE_BELOW
-        self.label.setEnabled(not unsure)  # greyed when unsure
+        # Greyed when unsure, yet legible (3:1 or more) and still enabled: a disabled label is
+        # announced as unavailable.
+        self.label.setForegroundRole(TENTATIVE if unsure else QPalette.ColorRole.WindowText)
+        said = spoken(prediction)
+        if said != self.label.accessibleName():
+            tell(self.label, said)
+            announce(self.label, said)
         self.confidence.setText(describe(prediction))
         self.confidence.setToolTip(explain(prediction))
         self.message.setText("")
@@ -131,6 +155,7 @@ class PredictionPanel(QWidget):
 
     def show_empty(self, message: str = EMPTY_HINT) -> None:
         self.label.setText("")
+        tell(self.label, NOTHING_READ)
         self.confidence.setText("")
         self.confidence.setToolTip("")  # the last drawing's "why" goes with it
         self.message.setText(message)

@@ -1,0 +1,131 @@
+"""The Draw tab without a mouse or without sight: what a screen reader hears of the answer and
+the chart, the unsure answer's contrast, the heat map from the keyboard, and the Tab order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, draw_strokes, open_window
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAccessibleEvent,
+    QColor,
+    QImage,
+    QPalette,
+)
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.main_window import MainWindow
+from ocrpad.devtools.screenshot import fit_to_widget
+from ocrpad.launch.selftest import load_drawings
+
+TIMEOUT = 20_000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+    win = open_window(qtbot, None, tmp_path)  # the shipped model
+    win.activateWindow()
+    qtbot.waitActive(win)
+    yield win
+    win.set_theme("light")  # the palette is the application's: leave it as found
+    win.close()
+
+
+def _read(qtbot: QtBot, window: MainWindow, char: str = "R") -> Prediction:
+    """Draw the built-in drawing of `char` on a clean canvas; returns the answer shown."""
+    canvas = window.draw.canvas
+    canvas.clear()
+    drawing = next(d for d in load_drawings() if d.label == char)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_strokes(canvas, fit_to_widget(drawing.strokes, canvas))
+    prediction: Prediction = blocker.args[0]
+    return prediction
+
+
+def _read_a_squiggle(qtbot: QtBot, window: MainWindow) -> Prediction:
+    """A wavy dash the shipped model cannot place (under 50% for its best guess)."""
+    canvas = window.draw.canvas
+    canvas.clear()
+    w, h = canvas.width(), canvas.height()
+    points = [(w * 0.3, h * 0.5), (w * 0.45, h * 0.45), (w * 0.5, h * 0.55), (w * 0.7, h * 0.5)]
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(canvas, points)
+    prediction: Prediction = blocker.args[0]
+    assert prediction.confidence < 0.5
+    return prediction
+
+
+def _luminance(colour: QColor) -> float:
+    """WCAG 2 relative luminance."""
+    channels = [colour.redF(), colour.greenF(), colour.blueF()]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _glyph_contrast(widget: QWidget) -> float:
+    """The contrast of the ink drawn in a widget against its background (its corner pixel),
+    from the pixels on screen: the strongest ink pixel is the core of a stroke."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    background = image.pixelColor(0, 0)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+    rgb = pixels[:, : image.width(), 2::-1].reshape(-1, 3)  # BGRA in memory
+    return max(_contrast(QColor(*map(int, c)), background) for c in np.unique(rgb, axis=0))
+
+
+def _name(widget: QWidget | None) -> str:
+    assert widget is not None
+    text = getattr(widget, "text", lambda: "")()
+    return widget.objectName() or str(text).replace("&", "")
+
+
+def test_the_answer_is_heard_with_how_sure_the_network_is_and_announced_when_it_changes(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[QAccessibleEvent] = []
+    monkeypatch.setattr(QAccessible, "updateAccessibility", sent.append)
+    label = window.draw.panel.label
+    _read(qtbot, window, "R")
+    assert re.fullmatch(r"Recognised: capital R, \d+% sure", label.accessibleName())
+    assert label.isEnabled()
+    names = [e.object() for e in sent if e.type() == QAccessible.Event.NameChanged]
+    said = [e.message() for e in sent if isinstance(e, QAccessibleAnnouncementEvent)]
+    assert label in names and said == [label.accessibleName()]
+    sent.clear()
+    _read_a_squiggle(qtbot, window)
+    assert label.accessibleName().startswith("Not sure: maybe ")
+    assert label.isEnabled()  # a disabled label is announced as unavailable
+    assert [e.message() for e in sent if isinstance(e, QAccessibleAnnouncementEvent)] == [
+        label.accessibleName()
+    ]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_an_unsure_answer_is_grey_yet_legible_in_either_theme(
+    qtbot: QtBot, window: MainWindow, theme: str
+) -> None:
+    window.set_theme(theme)  # type: ignore[arg-type]
+    QApplication.processEvents()
+    label = window.draw.panel.label
+    palette = label.palette()
+    normal = _contrast(
+        palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+    )
+    _read_a_squiggle(qtbot, window)
+    unsure = _glyph_contrast(label)
+    assert unsure >= 3.0, f"{unsure:.2f}:1"  # WCAG AA for large text
+    assert unsure < 0.6 * normal  # still reads as less sure than the normal text
+    _read(qtbot, window, "R")
+    assert _glyph_contrast(label) > 0.9 * normal  # a sure answer is in the normal colour
