@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, draw_strokes, open_window
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.draw.spoken import character_name
 from ocrpad.app.main_window import MainWindow
 from ocrpad.devtools.screenshot import fit_to_widget
 from ocrpad.launch.selftest import load_drawings
@@ -129,3 +131,29 @@ def test_an_unsure_answer_is_grey_yet_legible_in_either_theme(
     assert unsure < 0.6 * normal  # still reads as less sure than the normal text
     _read(qtbot, window, "R")
     assert _glyph_contrast(label) > 0.9 * normal  # a sure answer is in the normal colour
+
+
+def test_the_chart_takes_the_focus_and_the_arrow_keys_pick_the_class_the_heat_map_explains(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _read(qtbot, window, "R")
+    chart, explain = window.draw.chart, window.explain
+    ranked = [label for label, _ in chart.sorted_classes()]
+    said = chart.accessibleDescription()  # the leading classes, not only "Class probabilities"
+    assert re.match(r"Most likely: capital R \d+%, \w+ \w+ (\d+%|under 1%), ", said), said
+    chart.setFocus(Qt.FocusReason.TabFocusReason)
+    assert chart.hasFocus()
+    frame = chart.grab().toImage().pixelColor(1, chart.height() // 2)
+    assert frame == chart.palette().color(QPalette.ColorRole.Highlight)  # a visible frame
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(chart, Qt.Key.Key_Right)
+    assert blocker.args[0].label == ranked[1] and explain.toggle.isChecked()
+    assert chart.explained() == ranked[1]
+    assert f"Picked: {character_name(ranked[1])}" in chart.accessibleDescription()
+    for key, rank in ((Qt.Key.Key_Down, 2), (Qt.Key.Key_Up, 1), (Qt.Key.Key_Home, 0)):
+        with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+            qtbot.keyClick(chart, key)
+        assert blocker.args[0].label == ranked[rank]
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(chart, Qt.Key.Key_End)
+    assert blocker.args[0].label == ranked[-1] == chart.explained()

@@ -9,9 +9,11 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFont,
     QFontMetricsF,
     QHelpEvent,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -20,13 +22,29 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ocrpad.app.draw.spoken import announce, character_name, percent, ranked, tell
+
+KEYPAD: Final = Qt.KeyboardModifier.KeypadModifier  # arrows on the number pad move too
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
 EXPLAINED: Final = QColor(230, 110, 0)  # the class a heat map explains: the heat maps' orange
 MIN_BAR: Final = 9.0  # px per class before labels get crowded
+NOTHING_SAID: Final = "Empty: draw a character"
+SAID: Final = 5  # how many leading classes the accessible description names
+STEPS: Final = {  # keys that move the picked class, by rank: the next bar to the right is less
+    Qt.Key.Key_Right: 1,  # probable
+    Qt.Key.Key_Down: 1,
+    Qt.Key.Key_Left: -1,
+    Qt.Key.Key_Up: -1,
+    Qt.Key.Key_PageDown: 5,
+    Qt.Key.Key_PageUp: -5,
+    Qt.Key.Key_Home: -1_000_000,
+    Qt.Key.Key_End: 1_000_000,
+}
 
 
 class ProbabilityChart(QWidget):
-    """Columns for every class, most probable first; clicking one emits class_clicked(label)."""
+    """Columns for every class, most probable first; clicking one emits class_clicked(label),
+    and so do the arrow keys (Home, End, Page Up/Down) as they move the picked class."""
 
     class_clicked = Signal(str)
 
@@ -35,13 +53,15 @@ class ProbabilityChart(QWidget):
         self.setObjectName("probabilityChart")
         self.setAccessibleName("Class probabilities")
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleDescription(NOTHING_SAID)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
         self._labels: list[str] = []
         self._probs: NDArray[np.float32] = np.zeros(0, np.float32)
         self._order: NDArray[np.intp] = np.zeros(0, np.intp)
         self._explained: str | None = None
+        self._picked: str | None = None  # clicked or reached by the keys
 
     def set_explained(self, label: str | None) -> None:
         """Mark the class a heat map explains (None: no heat map shown)."""
@@ -57,10 +77,36 @@ class ProbabilityChart(QWidget):
         self._labels = list(labels)
         self._probs = np.asarray(probabilities, dtype=np.float32)
         self._order = np.argsort(-self._probs, kind="stable")
+        if self._picked not in self._labels:
+            self._picked = None
+        tell(self, description=self._said())
         self.update()
 
     def clear(self) -> None:
+        self._picked = None
         self.set_probabilities([], np.zeros(0, np.float32))
+
+    def picked(self) -> str | None:
+        """The class last clicked or reached with the keys (None since the chart was cleared)."""
+        return self._picked
+
+    def _said(self) -> str:
+        """The accessible description: the leading classes, and the picked one."""
+        if not len(self._order):
+            return NOTHING_SAID
+        said = f"Most likely: {ranked(self.sorted_classes(), SAID)}."
+        if self._picked is not None:
+            said += f" Picked: {self._say(self._picked)}."
+        return said
+
+    def _say(self, label: str) -> str:
+        return f"{character_name(label)} {percent(float(self._probs[self._labels.index(label)]))}"
+
+    def _pick(self, label: str) -> None:
+        self._picked = label
+        tell(self, description=self._said())
+        self.update()
+        self.class_clicked.emit(label)
 
     def sorted_classes(self) -> list[tuple[str, float]]:
         """(label, probability), most probable first."""
@@ -97,7 +143,33 @@ class ProbabilityChart(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         index = self._bar_at(event.position())
         if index is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.class_clicked.emit(self._labels[index])
+            self._pick(self._labels[index])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        step = STEPS.get(Qt.Key(event.key()))
+        if step is None or not len(self._order) or event.modifiers() & ~KEYPAD:
+            super().keyPressEvent(event)
+            return
+        rank = min(max(self._cursor() + step, 0), len(self._order) - 1)
+        label = self._labels[self._order[rank]]
+        self._pick(label)
+        announce(self, self._say(label))  # the focus stays: say where it went
+
+    def _cursor(self) -> int:
+        """The rank the keys move from: the picked class, else the explained one, else 0."""
+        ranks = [self._labels[i] for i in self._order]
+        for label in (self._picked, self._explained):
+            if label in ranks:
+                return ranks.index(label)
+        return 0
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        self.update()  # the focus frame
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
 
     def event(self, event: QEvent) -> bool:
         if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
@@ -123,7 +195,21 @@ class ProbabilityChart(QWidget):
         else:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Class probabilities")
+        if self.hasFocus():
+            self._paint_focus(painter, plot, palette)
         painter.end()
+
+    def _paint_focus(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
+        """A frame round the chart, and a solid one round the picked class's column (where
+        the arrow keys move from)."""
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+        if not len(self._order):
+            return
+        slot = plot.width() / len(self._order)
+        column = QRectF(plot.left() + self._cursor() * slot, plot.top(), slot, plot.height())
+        painter.drawRect(column.adjusted(-1.5, -1.5, 1.5, 1.5))
 
     def _paint_axes(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
         grid = QColor(palette.color(QPalette.ColorRole.Text))
