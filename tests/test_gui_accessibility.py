@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, draw_strokes, open_window
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -19,7 +19,7 @@ from PySide6.QtGui import (
     QImage,
     QPalette,
 )
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.prediction import Prediction
@@ -157,3 +157,55 @@ def test_the_chart_takes_the_focus_and_the_arrow_keys_pick_the_class_the_heat_ma
     with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
         qtbot.keyClick(chart, Qt.Key.Key_End)
     assert blocker.args[0].label == ranked[-1] == chart.explained()
+
+
+@pytest.mark.parametrize(
+    "key, modifier",
+    [
+        (Qt.Key.Key_F4, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier),
+    ],
+    ids=["F4", "Alt+Down"],
+)
+def test_the_heat_map_button_opens_its_methods_from_the_keyboard(
+    qtbot: QtBot, window: MainWindow, key: Qt.Key, modifier: Qt.KeyboardModifier
+) -> None:
+    _read(qtbot, window, "R")
+    toggle = window.explain.toggle
+    toggle.setFocus(Qt.FocusReason.TabFocusReason)
+    opened: list[QWidget | None] = []
+
+    def choose_the_second_method() -> None:
+        popup = QApplication.activePopupWidget()
+        opened.append(popup)
+        if popup is not None:
+            qtbot.keyClick(popup, Qt.Key.Key_Down)
+            qtbot.keyClick(popup, Qt.Key.Key_Down)
+            qtbot.keyClick(popup, Qt.Key.Key_Return)
+
+    QTimer.singleShot(100, choose_the_second_method)
+    with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(toggle, key, modifier)
+    assert opened == [toggle.menu()]
+    assert blocker.args[0].method == "layercam" and toggle.isChecked()
+
+
+def test_the_view_menu_holds_the_heat_map_with_the_buttons_own_actions(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _read(qtbot, window, "R")
+    explain = window.explain
+    menu = window.findChild(QMenu, "heatmapMenu")
+    assert menu is not None
+    assert set(explain.method_actions.values()) <= set(menu.actions())  # one state, two places
+    qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)  # View
+    view = QApplication.activePopupWidget()
+    assert view is not None and menu.menuAction() in view.actions()
+    with qtbot.waitSignal(explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(view, Qt.Key.Key_M)  # Heat map ▸
+        qtbot.waitUntil(lambda: QApplication.activePopupWidget() is menu)
+        qtbot.keyClick(menu, Qt.Key.Key_S)  # Show heat map
+    assert explain.toggle.isChecked() and blocker.args[0].method == "occlusion"
+    explain.toggle.setChecked(False)
+    shown = next(a for a in menu.actions() if a.text() == "&Show heat map")
+    assert not shown.isChecked()  # it follows the button

@@ -118,6 +118,7 @@ def _menus(window: ActionHost, acts: dict[str, QAction]) -> None:
     }
     for title, names in layout.items():
         menu = bar.addMenu(title)
+        menu.setObjectName(f"{title.strip('&').lower()}Menu")  # e.g. viewMenu
         for name in names:
             if name is None:
                 menu.addSeparator()

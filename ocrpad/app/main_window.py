@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -86,6 +87,10 @@ class MainWindow(QMainWindow):
         self.prediction_shown.connect(self.explain.on_prediction)
         self.model_changed.connect(self.explain.on_model_changed)
         self.explain.status_message.connect(self.statusBar().showMessage)
+        view = self.menuBar().findChild(QMenu, "viewMenu")
+        assert view is not None
+        view.addSeparator()
+        view.addMenu(self.explain.toggle.view_menu(self))  # the heat map, by keyboard too
         restore_window(self)  # every value checked: a bad one falls back to its default
         if model is None:
             self._show_problem(problem or "No model is loaded.")

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRectF, QThread, Signal
-from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from ocrpad.app.draw.prediction import LayerMaps, Prediction, layer_maps
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.explain.gallery import DreamGalleryDialog
+from ocrpad.app.explain.methods import METHOD_NAMES, HeatmapButton
 from ocrpad.app.explain.neuron.controller import NeuronController
 from ocrpad.app.explain.overlay import HeatmapOverlay, input_square
 from ocrpad.app.explain.worker import (
@@ -31,26 +30,6 @@ from ocrpad.explain.session import CLASSES
 from ocrpad.model import Model
 from ocrpad.nn import Conv2d
 from ocrpad.preprocess import render_params_of
-
-METHOD_NAMES: Final[dict[Method, str]] = {  # the first is the default
-    "occlusion": "Occlusion",  # the clearest on the shipped model; ~20 ms a map
-    "layercam": "LayerCAM",
-    "gradcam": "Grad-CAM",
-    "saliency": "Saliency",
-    "grad_x_input": "Gradient × input",
-}
-METHOD_HELP: Final[dict[Method, str]] = {
-    "occlusion": "Hides each patch of the input in turn: the orange is where hiding it "
-    "lowers the class's score most. Slow but plain.",
-    "layercam": "Multiplies a middle layer's maps by their gradient, place by place: where "
-    "that layer's evidence for the class sits. Coarse (14×14).",
-    "gradcam": "Weighs whole channels of a middle layer by their mean gradient. A channel "
-    "that also fires on blank paper colours the paper too, so it reads the deepest layer "
-    "whose map falls on the drawing. Coarse, and it can differ from occlusion and LayerCAM.",
-    "saliency": "How fast the score changes with each pixel: fine-grained and noisy, and it "
-    "also marks blank pixels where ink would change the answer.",
-    "grad_x_input": "Saliency times the ink: each drawn pixel's share of the score.",
-}
 
 
 class ExplainController(QObject):
@@ -101,28 +80,10 @@ class ExplainController(QObject):
 
     # -- set-up ----------------------------------------------------------------------------
     def _build_tools(self) -> None:
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("heatmapToggle")
-        self.toggle.setText("Heat &map")
-        self.toggle.setCheckable(True)
-        self.toggle.setToolTip("Colour the pixels that made the network choose the class")
+        self.toggle = HeatmapButton()  # the method, from its drop-down arrow, Down or F4
         self.toggle.toggled.connect(self._on_toggled)
-        menu = QMenu(self.toggle)  # the method, from the button's drop-down arrow
-        group = QActionGroup(menu)
-        self.method_actions: dict[Method, QAction] = {}
-        for key, name in METHOD_NAMES.items():
-            action = menu.addAction(name)
-            action.setToolTip(METHOD_HELP[key])
-            action.setStatusTip(METHOD_HELP[key])
-            action.setCheckable(True)
-            action.setData(key)
-            group.addAction(action)
-            self.method_actions[key] = action
-        next(iter(self.method_actions.values())).setChecked(True)
-        group.triggered.connect(lambda _: self._method_chosen())
-        menu.setToolTipsVisible(True)
-        self.toggle.setMenu(menu)
-        self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.method_actions = self.toggle.method_actions
+        self.toggle.method_group.triggered.connect(lambda _: self._method_chosen())
         self.dreams_button = QToolButton()
         self.dreams_button.setObjectName("dreamsButton")
         self.dreams_button.setText("Dream&s…")
@@ -153,7 +114,7 @@ class ExplainController(QObject):
 
     # -- heat maps -------------------------------------------------------------------------
     def current_method(self) -> Method:
-        return next(k for k, action in self.method_actions.items() if action.isChecked())
+        return self.toggle.current_method()
 
     def explain_class(self, label: str) -> None:
         """Show the heat map of `label` (a class clicked in the chart); turns the overlay on."""
@@ -164,8 +125,8 @@ class ExplainController(QObject):
             self.toggle.setChecked(True)
 
     def _method_chosen(self) -> None:
-        """Choosing a method from the arrow's menu asks for its heat map: the toggle goes on
-        (which draws it) if it was off."""
+        """Choosing a method from the arrow's menu (or View ▸ Heat map) asks for its heat map:
+        the toggle goes on (which draws it) if it was off."""
         if self.toggle.isChecked():
             self._request_heatmap()
         else:
