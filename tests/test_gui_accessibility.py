@@ -209,3 +209,28 @@ def test_the_view_menu_holds_the_heat_map_with_the_buttons_own_actions(
     explain.toggle.setChecked(False)
     shown = next(a for a in menu.actions() if a.text() == "&Show heat map")
     assert not shown.isChecked()  # it follows the button
+
+
+def test_tab_goes_through_the_draw_tab_as_it_reads(qtbot: QtBot, window: MainWindow) -> None:
+    _read(qtbot, window, "R")  # Undo is on; Redo and Undo save stay off, so Tab skips them
+    window.draw.canvas.setFocus(Qt.FocusReason.TabFocusReason)
+    visited = []
+    for _ in range(13):
+        widget = QApplication.focusWidget()
+        visited.append(_name(widget))
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    assert visited == [
+        "canvas",
+        "characterSet",
+        "penWidth",
+        "Undo",
+        "Clear",
+        "Eraser",
+        "Writing guides",
+        "Open image",
+        "heatmapToggle",
+        "dreamsButton",
+        "correctionInput",
+        "probabilityChart",
+        "featureMapView",
+    ]

@@ -59,6 +59,7 @@ def create_main_window(
         settings=settings if settings is not None else app_settings(),
     )
     install_train_tab(window, folder)
+    window.draw.order_focus()  # the Train tab's correction bar joined the Draw tab's tools
     if not window.settings.isWritable():  # a read-only or full configuration folder
         window.statusBar().showMessage(
             f"Settings cannot be saved to {window.settings.fileName()}: the pen, theme and "

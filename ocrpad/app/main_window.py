@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         assert view is not None
         view.addSeparator()
         view.addMenu(self.explain.toggle.view_menu(self))  # the heat map, by keyboard too
+        self.draw.order_focus()  # its tools are in: Tab goes as the eye reads
         restore_window(self)  # every value checked: a bad one falls back to its default
         if model is None:
             self._show_problem(problem or "No model is loaded.")

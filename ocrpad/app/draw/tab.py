@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import pairwise
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QSlider,
     QSplitter,
     QToolButton,
@@ -137,7 +141,35 @@ class DrawTab(QSplitter):
         (self.edit_tools if editing else self.tools).addWidget(button)
         return button
 
+    def order_focus(self) -> None:
+        """Tab goes as the eye reads: the canvas, Read as, the two rows of tools (with what
+        other parts of the app added to them), the chart, and last the feature maps on the
+        right. Call it again after adding widgets to a tool row."""
+        chain = [
+            self.canvas,
+            self.character_set,
+            *_focusable(self.edit_tools),
+            *_focusable(self.tools),
+            self.chart,
+            self.feature_maps,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
     def finish_tools(self) -> None:
         self.edit_tools.addStretch(1)
         self.tools.addSpacing(12)
         self.tools.setAlignment(Qt.AlignmentFlag.AlignLeft)  # added widgets pack to the left
+
+
+def _focusable(layout: QLayout) -> Iterator[QWidget]:
+    """The widgets of a layout that Tab can reach, in the order they are laid out; a widget
+    that takes no focus itself (a bar of several) gives its own, from its layout."""
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        widget = item.widget() if item is not None else None
+        inner = widget.layout() if widget is not None else item.layout() if item else None
+        if widget is not None and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            yield widget
+        elif inner is not None:
+            yield from _focusable(inner)
