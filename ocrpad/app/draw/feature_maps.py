@@ -52,6 +52,7 @@ class _MapGrid(QWidget):
         self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setObjectName("featureMapGrid")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
 
     def set_sections(self, sections: list[_Section]) -> None:

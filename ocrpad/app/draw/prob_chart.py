@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.draw.spoken import announce, character_name, percent, ranked, tell
+from ocrpad.app.focus import paint_focus_frame
 
 KEYPAD: Final = Qt.KeyboardModifier.KeypadModifier  # arrows on the number pad move too
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
@@ -202,11 +203,11 @@ class ProbabilityChart(QWidget):
     def _paint_focus(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
         """A frame round the chart, and a solid one round the picked class's column (where
         the arrow keys move from)."""
-        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+        paint_focus_frame(painter, self.rect(), palette)
         if not len(self._order):
             return
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         slot = plot.width() / len(self._order)
         column = QRectF(plot.left() + self._cursor() * slot, plot.top(), slot, plot.height())
         painter.drawRect(column.adjusted(-1.5, -1.5, 1.5, 1.5))
