@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from test_cli_train_eval import _save
 from test_train import synthetic_strokes, tiny_recipe
 from test_warm_start import _symbols
@@ -124,6 +125,22 @@ def test_ocrpad_eval_can_score_only_the_chosen_sets_drawings(
     only = _eval(capsys, *args, "--only-set")
     assert only["samples"] == 30 and only["accuracy"] >= 0.9
     assert _eval(capsys, *args)["samples"] == 60
+
+
+def test_ocrpad_evals_text_and_confusion_show_only_what_was_measured(
+    digits_and_symbols: tuple[Path, Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    model, digits, symbols = map(str, digits_and_symbols)
+    png = tmp_path / "confusion.png"
+    args = ["--data", digits, "--data", symbols, "--weights", model, "--charset", "symbols"]
+    assert eval_cli.main([*args, "--only-set", "--confusion", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{model} · history none · read as symbols (2)")
+    assert "digits —  upper —  lower —  symbols " in out  # no drawings: no 0.0000
+    with Image.open(png) as picture:  # '-' and '+' only, not all five classes
+        assert picture.height == 14 + 16 + 2 * 12
 
 
 def test_the_reader_fit_records_symbol_figures_apart_from_the_default_sets(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -186,3 +188,14 @@ def test_counts_are_checked_as_arguments(
     with pytest.raises(SystemExit) as stop:
         command.main(["--data", "x.npz", *flags])
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    # `ocrpad-train --print-recipe | head`: the pipe is closed before the recipe is written
+    command = [sys.executable, "-m", "ocrpad.cli.train", "--print-recipe"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()
+        errors = child.stderr.read()
+        assert child.wait(timeout=60) == 1
+    assert errors == b""  # no "Broken pipe", no traceback

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from ocrpad import resources
 from ocrpad.cli.arguments import whole_number
 from ocrpad.cli.helptext import Formatter, plain
+from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.devtools import layer_split
 from ocrpad.devtools.bench_app import app_figures
 from ocrpad.model import DEFAULT_LABELS, Model, ModelConfig, build_model
@@ -293,6 +294,7 @@ def report(args: argparse.Namespace) -> None:
     app_figures(model, gui=not args.no_gui, explain=not args.no_explain, drawings=args.recognitions)
 
 
+@quiet_when_the_reader_leaves
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ocrpad-bench", description=plain(__doc__), formatter_class=Formatter

@@ -35,10 +35,12 @@ from PIL import Image, ImageDraw
 from ocrpad.charsets import resolve_charset, taught_labels
 from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, plain
+from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
+    GROUPS,
     confused_pairs,
     confusion_matrix,
     metrics,
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_when_the_reader_leaves
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -157,13 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         probs, truth = probs[rows], [truth[i] for i in rows]
     result = metrics(probs, model.labels, truth)
     result.update(calibration(probs, model.labels, truth, result["per_class"]))
-    if args.confusion is not None:
-        save_confusion_png(
-            confusion_matrix(model.labels, probs, truth), model.labels, args.confusion
-        )
+    if args.confusion is not None:  # only the classes that can be answered or were drawn
+        shown = [i for i, c in enumerate(model.labels) if c in set(allowed) | set(truth)]
+        matrix = confusion_matrix(model.labels, probs, truth)[np.ix_(shown, shown)]
+        save_confusion_png(matrix, [model.labels[i] for i in shown], args.confusion)
     if args.json:
         print(json.dumps(result, sort_keys=False))
     else:
+        weights = args.weights or "the shipped model"
+        print(f"{weights} · history {args.history} · read as {args.charset} ({len(allowed)})")
         print(report(result, confused_pairs(model.labels, probs, truth, args.worst), args.worst))
         print(f"({len(truth)} samples rendered and classified in {seconds:.1f} s)")
     return 0
@@ -212,7 +217,11 @@ def report(result: dict[str, Any], pairs: list[tuple[str, str, int]], worst: int
         lines.append(f"{key:<20} {result[key]:.4f}")
     lines.append(f"{'restricted_accuracy':<20} {result['restricted_accuracy']:.4f}")
     lines.append(f"{'ece':<20} {result['ece']:.4f}")
-    groups = "  ".join(f"{k} {v:.4f}" for k, v in result["per_group"].items())
+    drawn = set(result["per_class"])  # a group none of whose characters was drawn: no figure
+    groups = "  ".join(
+        f"{k} {v:.4f}" if drawn & set(GROUPS[k]) else f"{k} —"
+        for k, v in result["per_group"].items()
+    )
     lines.append(f"per group (restricted argmax): {groups}")
     ranked = sorted(result["per_class"].items(), key=lambda kv: kv[1])[:worst]
     lines.append("worst classes: " + "  ".join(f"{c!r} {a:.3f}" for c, a in ranked))
@@ -222,19 +231,22 @@ def report(result: dict[str, Any], pairs: list[tuple[str, str, int]], worst: int
 
 
 def save_confusion_png(matrix: NDArray[np.int64], labels: Sequence[str], path: Path) -> None:
-    """Row-normalised confusion matrix as a PNG: dark = rare, bright = frequent (sqrt scale)."""
-    cell, margin = 12, 16
+    """Row-normalised confusion matrix as a PNG: dark = rare, bright = frequent (sqrt scale);
+    rows are the true classes, columns the answers, as a title line above them says."""
+    cell, margin, title = 12, 16, 14
     n = len(labels)
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     shade = (np.sqrt(rates) * 255).astype(np.uint8)  # (C, C)
     big = np.kron(shade, np.ones((cell, cell), dtype=np.uint8))
-    image = Image.new("RGB", (margin + n * cell, margin + n * cell), "white")
+    image = Image.new("RGB", (max(margin + n * cell, 190), title + margin + n * cell), "white")
     heat = Image.fromarray(big)
-    image.paste(Image.merge("RGB", (heat, heat.point(lambda v: v // 2), heat)), (margin, margin))
+    tinted = Image.merge("RGB", (heat, heat.point(lambda v: v // 2), heat))
+    image.paste(tinted, (margin, title + margin))
     draw = ImageDraw.Draw(image)
+    draw.text((2, 1), "rows: true · columns: answered", fill="black")
     for i, c in enumerate(labels):
-        draw.text((margin + i * cell + 3, 2), c, fill="black")
-        draw.text((4, margin + i * cell), c, fill="black")
+        draw.text((margin + i * cell + 3, title + 2), c, fill="black")
+        draw.text((4, title + margin + i * cell), c, fill="black")
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
 

@@ -24,6 +24,7 @@ from typing import Any
 from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
 from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.eval import calibration, read_all
+from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.evaluate import metrics
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_when_the_reader_leaves
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

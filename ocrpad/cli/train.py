@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
+from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
@@ -200,6 +201,7 @@ class _Stopper:
         tqdm.write("stopping after this batch (the last checkpoint stays resumable)…")
 
 
+@quiet_when_the_reader_leaves
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -216,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         remove_abandoned_temp_files(checkpoints)  # a checkpoint write that was killed half-way
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
+    except BrokenPipeError:
+        raise  # the reader of --print-recipe stopped: not an error (see cli.output)
     except (ValueError, OSError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
         return 2
