@@ -57,6 +57,7 @@ def _clear(window: MainWindow, qtbot: QtBot) -> None:
 def test_the_selector_restricts_the_answer_and_the_chart(window: MainWindow, qtbot: QtBot) -> None:
     box = window.draw.character_set
     assert box.objectName() == "characterSet" and box.currentText() == "All"
+    assert "choose Symbols" in box.itemData(0, Qt.ItemDataRole.ToolTipRole)  # All is not 94
     qtbot.keyClick(box, Qt.Key.Key_Down)  # All → Digits
     assert box.currentText() == "Digits"
     prediction = _draw(window, qtbot)

@@ -70,6 +70,11 @@ class DrawTab(QSplitter):
         self.character_set.setToolTip("Read the drawing as one of these characters only")
         for text, chars in CHARACTER_SETS:
             self.character_set.addItem(text, chars)
+        self.character_set.setItemData(  # "All" is not all 94: the symbols wait to be chosen
+            0,
+            "Letters, digits and the characters you taught; choose Symbols for punctuation",
+            Qt.ItemDataRole.ToolTipRole,
+        )
         self.addWidget(self._left())
         self.addWidget(self._right())
         self.setStretchFactor(0, 3)
