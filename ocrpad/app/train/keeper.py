@@ -138,6 +138,21 @@ class DrawingKeeper(QObject):
         if not self.timer.isActive():
             self.timer.start()
 
+    @property
+    def saved_unreadable(self) -> bool:
+        """Whether drawings saved earlier exist but cannot be read now: the store's file is
+        there and it could not be opened (nothing is saved while there is no file)."""
+        return self.store is None and self._store_path is not None and self._store_path.exists()
+
+    def open_now(self) -> str:
+        """Before the saved drawings are read (a fine-tune): open the store if it is missing
+        and store what is held. Returns why the saved drawings cannot be read, or ""."""
+        if self.store is None and self._opener is not None:
+            self.retry()
+        if not self.saved_unreadable:
+            return ""
+        return self.problem or "the sample store could not be opened"
+
     def retry(self) -> None:
         """Open the store if it is missing, then store what is held (the timer calls this)."""
         if self.store is None and self._opener is not None:

@@ -152,13 +152,6 @@ class TrainTab(QSplitter):
         """Drawings held in memory because the store refused them (retried every few s)."""
         return self.keeper.unsaved
 
-    def flush_unsaved(self) -> bool:
-        """Write drawings held in memory to the store; False if some could not be written."""
-        if self.keeper.flush():
-            return True
-        self.show_message(self.keeper.held_message())
-        return False
-
     def refresh(self) -> None:
         """Re-read the store's counts (another ocrpad window may have written to it); done
         whenever the tab is shown."""
@@ -230,10 +223,17 @@ class TrainTab(QSplitter):
         for _, label, _ in self.unsaved:
             counts[label] = counts.get(label, 0) + 1
         n = sum(counts.values())
-        self.panel.set_ready(n > 0 or not known)
+        self.panel.set_ready(n > 0 or not known or self.keeper.saved_unreadable)
         drawings, characters = plural(n, "drawing"), plural(len(counts), "character")
         self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
         self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column
+        if self.keeper.saved_unreadable:
+            held = f" ({drawings} kept in memory)" if n else ""
+            self.panel.summary.setText(
+                f"Your saved drawings cannot be read right now{held}; ocrpad keeps trying. "
+                "Fine-tune once they can, so that it learns from all of them."
+            )
+            return
         if not n:
             self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
             return
@@ -269,6 +269,13 @@ class TrainTab(QSplitter):
     # -- fine-tuning ---------------------------------------------------------------------
     def start_fine_tune(self) -> bool:
         model = self.current_model()
+        unreadable = self.keeper.open_now()  # the store may open now: what is held goes in
+        if unreadable and model is not None:  # a fine-tune on part of them would replace
+            self.show_message(  # a model that learnt from all of them
+                f"Your saved drawings cannot be read right now: {unreadable}. ocrpad keeps "
+                "trying; fine-tune once they can be read, so that it learns from all of them."
+            )
+            return False
         held = list(self.unsaved)
         try:
             stored = self.store.count() if self.store is not None else 0

@@ -1,0 +1,103 @@
+"""The sample store comes back: opened late, moved or replaced while the window runs, and the
+drawings kept in files brought back once, whatever happens around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import open_window
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train import wiring
+from ocrpad.app.train.tab import STORE_NAME, TrainTab
+from ocrpad.app.train.worker import TrainJob
+from ocrpad.data.samples import SampleStore, StoreWriteError
+from ocrpad.model import ConvBlock, ModelConfig, build_model
+from tests.store_helpers import locked_by_another_process
+
+TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
+    build_model(TINY, rng=np.random.default_rng(1)).save(path)
+    return path
+
+
+def _tab(window: MainWindow) -> TrainTab:
+    tab = window.findChild(QWidget, "trainTab")
+    assert isinstance(tab, TrainTab)
+    return tab
+
+
+def _drawing(seed: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    return (np.cumsum(rng.normal(0, 5, (12, 2)), 0).astype(np.float32) + 100,)
+
+
+def _saved(data: Path, labels: str) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        for i, label in enumerate(labels):
+            store.add(_drawing(i), label)
+
+
+def _stored_labels(data: Path) -> list[str]:
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        return [s.label for s in store]
+
+
+# -- a store that could not be opened at the start -------------------------------------------------
+def test_fine_tune_refuses_to_learn_from_part_while_the_saved_drawings_cannot_be_read(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    _saved(data, "abababab")
+    with locked_by_another_process(data / STORE_NAME):
+        window = open_window(qtbot, model_path, tmp_path)
+        tab = _tab(window)
+        tab.keeper.timer.stop()
+        tab.save(_drawing(50), "a", "free")
+        tab.save(_drawing(51), "b", "free")
+        assert "cannot be read right now" in tab.panel.summary.text()
+        assert "2 drawings of 2 characters ready" not in tab.panel.summary.text()
+        jobs: list[TrainJob] = []
+        tab._run.connect(jobs.append)
+        assert not tab.start_fine_tune() and jobs == []
+        assert "cannot be read right now" in tab.status.text()
+        assert "keeps trying" in tab.status.text()
+    try:
+        assert tab.start_fine_tune()  # the lock is gone: Fine-tune opens the store itself
+        (job,) = jobs
+        stored, _ = job.load() if job.load is not None else ([], [])
+        assert len(stored) + len(job.strokes) == 10  # all of them, none twice
+        assert tab.unsaved == [] and _stored_labels(data) == list("ababababab")
+    finally:
+        tab.cancel_fine_tune()
+        window.close()
+
+
+def test_with_no_store_file_yet_fine_tune_learns_from_the_drawings_held_in_memory(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, **_: object) -> None:
+        raise StoreWriteError(f"could not save to the sample store {path}: the disk is gone")
+
+    monkeypatch.setattr(wiring, "open_store", refuse)  # no store file is ever made
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    tab.keeper.timer.stop()
+    tab.save(_drawing(1), "a", "free")
+    jobs: list[TrainJob] = []
+    tab._run.connect(jobs.append)
+    try:
+        assert tab.start_fine_tune() and len(jobs[0].strokes) == 1
+    finally:
+        tab.cancel_fine_tune()
+        window.close()
