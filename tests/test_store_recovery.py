@@ -17,6 +17,7 @@ from ocrpad.app.train.tab import STORE_NAME, TrainTab
 from ocrpad.app.train.worker import TrainJob
 from ocrpad.data.samples import SampleStore, StoreWriteError
 from ocrpad.model import ConvBlock, ModelConfig, build_model
+from ocrpad.reading import Labelled
 from tests.store_helpers import locked_by_another_process
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
@@ -100,4 +101,22 @@ def test_with_no_store_file_yet_fine_tune_learns_from_the_drawings_held_in_memor
         assert tab.start_fine_tune() and len(jobs[0].strokes) == 1
     finally:
         tab.cancel_fine_tune()
+        window.close()
+
+
+def test_a_store_that_opens_late_teaches_the_reader_the_persons_saved_drawings(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    _saved(data, "xyz")
+    with locked_by_another_process(data / STORE_NAME):
+        window = open_window(qtbot, model_path, tmp_path)
+        tab = _tab(window)
+        assert tab.store is None and window.recent == ()
+    with qtbot.waitSignal(tab.keeper.store_opened, timeout=TIMEOUT):
+        tab.keeper.retry()  # what its timer does every few seconds
+    try:
+        labelled = [item.label for item in window.recent if isinstance(item, Labelled)]
+        assert labelled == ["x", "y", "z"]
+    finally:
         window.close()

@@ -179,6 +179,17 @@ def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
     return store, f"The sample database was damaged. It was moved to {moved} and a new one begun."
 
 
+def _seed(window: TrainHost, store: SampleStore) -> str:
+    """The reader learns the person's size from their saved drawings; a message if they
+    cannot be read."""
+    try:
+        saved = store.newest(HISTORY_CAP)
+    except StoreError as exc:
+        return f"Saved samples could not be read ({exc})."
+    window.seed_history(Labelled(tuple(s.strokes), s.label) for s in saved)
+    return ""
+
+
 def install(window: TrainHost, data_dir: Path) -> TrainTab:
     """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
     data_dir = Path(data_dir)
@@ -195,12 +206,14 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     wiring = _Wiring(window, tab, data_dir)
     wiring.load_user_model()
     keeper.recover()
-    if store is not None:  # the reader learns the person's size from their saved drawings
-        try:
-            saved = store.newest(HISTORY_CAP)
-            window.seed_history(Labelled(tuple(s.strokes), s.label) for s in saved)
-        except StoreError as exc:
-            problem = problem or f"Saved samples could not be read ({exc})."
+    if store is not None:
+        problem = problem or _seed(window, store)
+
+    def seed_late(opened: SampleStore) -> None:  # the store opened after the start
+        if late_problem := _seed(window, opened):
+            tab.show_message(late_problem)
+
+    keeper.store_opened.connect(seed_late)
     if problem:
         tab.show_message(problem)
     elif cleaned:
