@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from ocrpad.data import samples_export, samples_io
 from ocrpad.data.samples import (
     SampleStore,
     StoreBusyError,
+    StoreMovedError,
     open_store,
     validate_label,
     validate_strokes,
@@ -552,3 +554,62 @@ def test_a_class_with_many_drawings_can_be_read_newest_first_in_a_bounded_slice(
     ids = store.add_many([line(3)] * 6, ["a"] * 6, "import")
     assert [s.id for s in store.samples("a", newest=2)] == ids[-2:]
     assert [s.id for s in store.samples("a")] == ids
+
+
+def _move(path: Path, how: str) -> None:
+    """What a sync tool, a backup restore or a person does to the store while it is open."""
+    if how == "deleted":
+        path.unlink()
+    elif how == "folder deleted":
+        shutil.rmtree(path.parent)
+    elif how == "folder renamed":
+        path.parent.rename(path.parent.with_name("moved"))
+    else:  # replaced by a copy of itself
+        copy = path.with_name("copy")
+        shutil.copy(path, copy)
+        path.unlink()
+        copy.rename(path)
+
+
+@pytest.mark.parametrize("how", ["deleted", "folder deleted", "folder renamed", "replaced"])
+def test_a_store_moved_while_open_says_so_and_the_next_change_reaches_the_file_at_its_path(
+    tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "data" / "samples.sqlite"
+    path.parent.mkdir()
+    with SampleStore(path, renderer=None) as store:
+        store.add(line(), "a")
+        _move(path, how)
+        with pytest.raises(StoreMovedError, match="moved, replaced or deleted") as moved:
+            store.add(line(), "b")
+        assert "read-only" not in str(moved.value)
+        store.add(line(), "c")
+        before = ["a"] if how == "replaced" else []
+        assert [s.label for s in store] == [*before, "c"]
+        first = store.samples()[0].id
+        store.relabel(first, "d")
+        store.delete(first)
+    with SampleStore(path, renderer=None) as again:
+        assert [s.label for s in again] == (["c"] if how == "replaced" else [])
+
+
+@pytest.mark.parametrize("change", ["relabel", "delete"])
+def test_relabelling_or_deleting_in_a_replaced_store_works_at_the_second_try(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "samples.sqlite"
+    _store_with(path)
+    with SampleStore(path, renderer=None) as store:
+        first = store.samples()[0].id
+        _move(path, "replaced")
+        act = (
+            (lambda: store.relabel(first, "z"))
+            if change == "relabel"
+            else (lambda: store.delete(first))
+        )
+        with pytest.raises(StoreMovedError):
+            act()
+        act()
+    with SampleStore(path, renderer=None) as again:
+        labels = [s.label for s in again]
+    assert labels == (["z", "b", "c"] if change == "relabel" else ["b", "c"])

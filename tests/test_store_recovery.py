@@ -3,6 +3,7 @@ drawings kept in files brought back once, whatever happens around it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,34 @@ def test_a_store_that_opens_late_teaches_the_reader_the_persons_saved_drawings(
         assert labelled == ["x", "y", "z"]
     finally:
         window.close()
+
+
+# -- a store moved, replaced or deleted while the window runs ------------------------------------
+@pytest.mark.parametrize("how", ["file deleted", "folder deleted", "replaced"])
+def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_its_path(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, how: str
+) -> None:
+    data = tmp_path / "data"
+    _saved(data, "ab")
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    tab.keeper.timer.stop()
+    path = data / STORE_NAME
+    if how == "folder deleted":
+        shutil.rmtree(data)
+    else:
+        copy = tmp_path / "copy.sqlite"
+        shutil.copy(path, copy)
+        path.unlink()
+        if how == "replaced":
+            copy.rename(path)
+    try:
+        tab.save(_drawing(9), "c", "free")
+        assert "moved, replaced or deleted" in tab.status.text()
+        assert "read-only" not in tab.status.text() and len(tab.unsaved) == 1
+        with qtbot.waitSignal(tab.keeper.stored, timeout=TIMEOUT):
+            tab.keeper.retry()  # what its timer does every few seconds
+        assert tab.unsaved == [] and "Saved 1 drawing that waited" in tab.status.text()
+    finally:
+        window.close()
+    assert _stored_labels(data) == (["a", "b", "c"] if how == "replaced" else ["c"])

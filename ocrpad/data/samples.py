@@ -24,9 +24,8 @@ from ocrpad.data.samples_db import (
     COLUMNS,
     INSERT,
     SampleBatch,
-    connect,
     open_batch,
-    open_schema,
+    open_connection,
     transaction,
 )
 from ocrpad.data.samples_errors import (
@@ -34,10 +33,12 @@ from ocrpad.data.samples_errors import (
     StoreBusyError,
     StoreCorruptError,
     StoreError,
+    StoreMovedError,
     StoreNewerError,
     StoreWriteError,
     move_aside,
     read_error,
+    reopened,
 )
 from ocrpad.data.samples_format import (
     MAX_ID,
@@ -65,6 +66,7 @@ __all__ = [
     "StoreBusyError",
     "StoreCorruptError",
     "StoreError",
+    "StoreMovedError",
     "StoreNewerError",
     "StoreWriteError",
     "Strokes",
@@ -95,12 +97,7 @@ class SampleStore:
         self._busy_wait = busy_wait
         self._lock = threading.RLock()
         self.damaged: dict[int, str] = {}  # rows skipped when read: id -> what is wrong
-        self._db = connect(self.path, busy_wait)
-        try:
-            open_schema(self._db, self.path)
-        except BaseException:
-            self._db.close()
-            raise
+        self._db = open_connection(self.path, busy_wait)
 
     @contextlib.contextmanager
     def waiting(self, seconds: float) -> Iterator[None]:
@@ -117,6 +114,14 @@ class SampleStore:
         with self._lock:
             self._db.close()
 
+    def _reopen(self) -> None:
+        """Connect again to whatever is at ``path`` now: the file was moved, replaced or
+        deleted (then a new store is begun there, in a new folder if that went too). The old
+        connection stays if this fails, so that the next change tries again."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db, old = open_connection(self.path, self._busy_wait), self._db
+        old.close()
+
     def __enter__(self) -> SampleStore:
         return self
 
@@ -124,9 +129,20 @@ class SampleStore:
         self.close()
 
     # -- writing ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (see ``transaction``). If the file was moved or replaced, the
+        store opens the file at its path again: the change was not made, the next one can be."""
+        with self._lock:
+            try:
+                with transaction(self._db, self.path):
+                    yield
+            except StoreMovedError as moved:
+                raise reopened(moved, self._reopen) from moved
+
     def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> list[int]:
         """Run one statement per row inside one transaction; return the rows' lastrowids."""
-        with self._lock, transaction(self._db, self.path):
+        with self._transaction():
             return [int(self._db.execute(sql, row).lastrowid or 0) for row in rows]
 
     def _png(self, strokes: Strokes) -> bytes | None:
@@ -188,7 +204,7 @@ class SampleStore:
     def _change_one(self, sql: str, args: tuple[object, ...]) -> None:
         """Run one UPDATE or DELETE whose last argument is a sample id; it must change that
         one row, else KeyError (the sample went meanwhile) and nothing changes."""
-        with self._lock, transaction(self._db, self.path):
+        with self._transaction():
             if self._db.execute(sql, args).rowcount != 1:
                 raise KeyError(f"no sample with id {args[-1]}")
 

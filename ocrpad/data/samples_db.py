@@ -77,6 +77,17 @@ def connect(path: Path, busy_wait: float) -> sqlite3.Connection:
     return db
 
 
+def open_connection(path: Path, busy_wait: float) -> sqlite3.Connection:
+    """``connect``, then ``open_schema`` (its errors close the connection again)."""
+    db = connect(path, busy_wait)
+    try:
+        open_schema(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def durable(db: sqlite3.Connection) -> None:
     """Make each commit return only once it is on the disk (rollback journal, ``synchronous =
     FULL``), so that a killed process never loses an acknowledged change."""

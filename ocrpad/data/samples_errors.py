@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 BUSY_WAIT_S: Final = 2.0
 """How long one store operation waits for another program's lock before giving up."""
+DBMOVED: Final = 1032  # SQLITE_READONLY_DBMOVED: the open file is no longer at its path
 
 
 class StoreError(Exception):
@@ -31,6 +33,12 @@ class StoreNewerError(StoreError, ValueError):
 
 class StoreWriteError(StoreError, OSError):
     """A change could not be saved (read-only location, full disk, I/O error); nothing changed."""
+
+
+class StoreMovedError(StoreWriteError):
+    """The store's file was moved, replaced or deleted while it was open (SQLite's
+    SQLITE_READONLY_DBMOVED): nothing changed, and the open connection can change nothing
+    more; the file at the store's path has to be opened anew."""
 
 
 class StoreBusyError(StoreWriteError):
@@ -58,6 +66,11 @@ def write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
         return busy_error(path)
     text = str(error).lower()
     name = getattr(error, "sqlite_errorname", "")
+    if getattr(error, "sqlite_errorcode", None) == DBMOVED or name == "SQLITE_READONLY_DBMOVED":
+        return StoreMovedError(
+            f"could not save to the sample store {path}: its file was moved, replaced or "
+            "deleted while ocrpad was running"
+        )
     if "unable to open" in text and not path.parent.is_dir():
         why = f"the folder {path.parent} does not exist"
     elif "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -69,6 +82,17 @@ def write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
     else:
         why = f"the database reported: {error}"
     return StoreWriteError(f"could not save to the sample store {path}: {why}")
+
+
+def reopened(moved: StoreMovedError, reopen: Callable[[], None]) -> StoreMovedError:
+    """``moved``, once ``reopen`` has opened the file at the store's path again, saying
+    whether that worked (if not, the next change tries again)."""
+    try:
+        reopen()
+    except (OSError, StoreError) as error:
+        return StoreMovedError(f"{moved}; it could not be opened again: {error}")
+    now = "the store there is used from now on (a new, empty one if the file was gone)"
+    return StoreMovedError(f"{moved}; {now}")
 
 
 def read_error(path: Path, error: sqlite3.Error) -> StoreError:
