@@ -4,6 +4,9 @@ drawings kept in files brought back once, whatever happens around it."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +17,14 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train import wiring
+from ocrpad.app.train.keeper import RECOVERY_LOCK, DrawingKeeper
 from ocrpad.app.train.tab import STORE_NAME, TrainTab
 from ocrpad.app.train.worker import TrainJob
 from ocrpad.data.samples import SampleStore, StoreWriteError
+from ocrpad.data.samples_io import export_drawings
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.reading import Labelled
-from tests.store_helpers import locked_by_another_process
+from tests.store_helpers import REPO, locked_by_another_process
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
 TIMEOUT = 30_000
@@ -152,3 +157,73 @@ def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_
     finally:
         window.close()
     assert _stored_labels(data) == (["a", "b", "c"] if how == "replaced" else ["c"])
+
+
+# -- drawings kept in files at close are brought back once ---------------------------------------
+BRING_BACK = """
+import sys, time
+from pathlib import Path
+from ocrpad.app.train.keeper import DrawingKeeper
+from ocrpad.data.samples import open_store
+data, start = Path(sys.argv[1]), float(sys.argv[2])
+store, _ = open_store(data / "samples.sqlite")
+while time.time() < start:
+    time.sleep(0.001)
+print(DrawingKeeper(store, data).recover())
+"""
+
+
+def test_two_ocrpads_starting_together_bring_back_the_kept_drawings_once(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _saved(data, "")
+    drawings = [_drawing(i) for i in range(120)]
+    export_drawings(data / "unsaved-20260101-120000.npz", drawings, ["a"] * 120, ["free"] * 120)
+    start = str(time.time() + 4)  # both are up and waiting by then
+    env = {"PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen"}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", BRING_BACK, str(data), start],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    brought = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), brought
+    assert sorted(int(out) for out, _ in brought) == [0, 120]
+    assert len(_stored_labels(data)) == 120
+    assert sorted(p.name for p in data.glob("unsaved-*")) == [
+        "unsaved-20260101-120000.npz.imported"
+    ]
+
+
+def test_kept_drawings_whose_import_was_killed_are_brought_back_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    _saved(data, "")
+    export_drawings(data / "unsaved-1.npz", [_drawing(1)], ["q"], ["correction"])
+    holder = subprocess.Popen(  # an ocrpad killed while it brought them back
+        [sys.executable, "-c", KILLED, str(data / RECOVERY_LOCK)],
+        env={"PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.kill()
+    holder.communicate()
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        assert DrawingKeeper(store, data).recover() == 1
+        assert [(s.label, s.source) for s in store] == [("q", "correction")]
+
+
+KILLED = """
+import sys, time
+from PySide6.QtCore import QLockFile
+lock = QLockFile(sys.argv[1])
+assert lock.tryLock(0)
+print("locked", flush=True)
+time.sleep(60)
+"""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
@@ -33,6 +33,8 @@ from ocrpad.data.samples import (
 RETRY_MS: Final = 5000
 RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
 RECOVERY_GLOB: Final = "unsaved-*.npz"
+RECOVERY_LOCK: Final = "unsaved-import.lock"
+RECOVERY_STALE_MS: Final = 600_000  # a lock older than this is stale even if its owner runs
 STORED_KEPT: Final = 64  # stored drawings a save's undo can still find
 
 Held = tuple[Drawing, str, str]  # strokes, label, source
@@ -194,13 +196,26 @@ class DrawingKeeper(QObject):
     def recover(self) -> int:
         """Import the drawings an earlier close had to keep in files; returns how many.
 
-        Each imported file is renamed ``*.imported`` (never deleted)."""
+        Each imported file is renamed ``*.imported`` (never deleted). One ocrpad at a time
+        does this, holding a lock file in the data folder: two started together would each
+        import every file. The lock of a process that died is taken over (Qt checks whether
+        its owner still runs), so a file whose import was cut off is imported next time."""
         if self.store is None or self.data_dir is None:
             return 0
+        lock = QLockFile(str(self.data_dir / RECOVERY_LOCK))
+        lock.setStaleLockTime(RECOVERY_STALE_MS)
+        if not lock.tryLock(0):
+            return 0  # another ocrpad is bringing them back into the same store
+        try:
+            return self._recover(self.store, self.data_dir)
+        finally:
+            lock.unlock()
+
+    def _recover(self, store: SampleStore, data_dir: Path) -> int:
         total = 0
-        for path in sorted(self.data_dir.glob(RECOVERY_GLOB)):
+        for path in sorted(data_dir.glob(RECOVERY_GLOB)):
             try:
-                result = samples_io.import_npz(self.store, path, keep_sources=True)
+                result = samples_io.import_npz(store, path, keep_sources=True)
             except (OSError, ValueError, StoreError) as exc:
                 self.message.emit(f"Could not bring back the drawings in {path}: {exc}")
                 continue
