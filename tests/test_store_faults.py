@@ -21,10 +21,12 @@ from ocrpad.data.samples import (
     SampleStore,
     StoreBusyError,
     StoreMovedError,
+    StoreWriteError,
     open_store,
     validate_label,
     validate_strokes,
 )
+from ocrpad.data.samples_db import MAX_PATH_BYTES
 from tests.store_helpers import REPO, locked_by_another_process, run_on_a_full_disk
 from tests.test_samples import fake_renderer, line
 
@@ -613,3 +615,31 @@ def test_relabelling_or_deleting_in_a_replaced_store_works_at_the_second_try(
     with SampleStore(path, renderer=None) as again:
         labels = [s.label for s in again]
     assert labels == (["z", "b", "c"] if change == "relabel" else ["b", "c"])
+
+
+def _store_path_of_length(base: Path, total: int) -> Path:
+    """``base/ddd…/ddd…/samples.sqlite``, ``total`` bytes long in all (each folder < 255)."""
+    folder = base
+    while (room := total - len(os.fsencode(folder / "samples.sqlite")) - 1) > 0:
+        folder /= "d" * min(room, 100)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "samples.sqlite"
+    assert len(os.fsencode(path)) == total
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SQLite's Unix files have this limit")
+def test_a_store_path_too_long_for_sqlite_is_refused_with_its_length_and_the_limit(
+    tmp_path: Path,
+) -> None:
+    longest = _store_path_of_length(tmp_path / "fits", MAX_PATH_BYTES)
+    with SampleStore(longest, renderer=None) as store:
+        store.add(line(), "a")  # the journal's name (8 bytes longer) fits too
+        assert store.count() == 1
+    too_long = _store_path_of_length(tmp_path / "over", MAX_PATH_BYTES + 1)
+    (tmp_path / "link").symlink_to(too_long.parent)  # SQLite follows the link
+    for path in (too_long, tmp_path / "link" / "samples.sqlite"):
+        words = f"too long: {MAX_PATH_BYTES + 1} characters, at most {MAX_PATH_BYTES}"
+        with pytest.raises(StoreWriteError, match=words):
+            open_store(path)
+    assert list(too_long.parent.iterdir()) == []

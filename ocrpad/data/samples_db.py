@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
@@ -29,6 +31,7 @@ from ocrpad.data.samples_format import SOURCES, Source
 from ocrpad.files import check_regular_file
 
 SCHEMA_VERSION: Final = 1
+MAX_PATH_BYTES: Final = 512 - len("-journal")  # the longest store path SQLite can open on Unix
 COLUMNS: Final = "id, label, created, strokes, source"  # what a Sample is read from
 _COLUMN_NAMES: Final = ("id", "label", "created", "strokes", "png", "source")
 INSERT: Final = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?,?,?,?,?)"
@@ -52,13 +55,30 @@ PRAGMA user_version = {SCHEMA_VERSION};
 """
 
 
+def check_path_length(path: Path) -> None:
+    """StoreWriteError if SQLite cannot open a file at ``path``: on Unix its files' names, links
+    followed, hold at most 512 bytes, and the journal's is 8 longer than the store's. (SQLite
+    would say only that the location is read-only, or that it cannot open the file.)"""
+    if sys.platform == "win32":
+        return
+    length = len(os.fsencode(os.path.realpath(path)))
+    if length > MAX_PATH_BYTES:
+        unit = "characters" if length == len(os.path.realpath(path)) else "bytes"
+        raise StoreWriteError(
+            f"the sample store {path} cannot be used: its path is too long: {length} {unit}, "
+            f"at most {MAX_PATH_BYTES}. Choose a data folder with a shorter path (--data-dir "
+            "or OCRPAD_DATA_DIR)"
+        )
+
+
 def connect(path: Path, busy_wait: float) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are begun explicitly), waiting at most
     ``busy_wait`` seconds for another program's lock. Undecodable text comes back as a damaged
     row when read, not as a failed query. Call ``durable`` (or ``open_schema``) next: that
     pragma already reads the file, so its errors are the file's. StoreWriteError saying what
     ``path`` is if it is a folder, pipe or device (SQLite would call a folder read-only and a
-    pipe a disk I/O error)."""
+    pipe a disk I/O error), or if the path is too long for SQLite."""
+    check_path_length(path)
     try:
         check_regular_file(path)
     except FileNotFoundError:
