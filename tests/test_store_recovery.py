@@ -227,3 +227,50 @@ assert lock.tryLock(0)
 print("locked", flush=True)
 time.sleep(60)
 """
+
+
+# -- words -----------------------------------------------------------------------------------------
+def test_a_save_without_a_store_says_what_that_means_for_the_drawing(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, **_: object) -> None:
+        raise StoreWriteError(f"could not save to the sample store {path}: the disk is gone")
+
+    monkeypatch.setattr(wiring, "open_store", refuse)
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    tab.keeper.timer.stop()
+    try:
+        tab.save(_drawing(1), "a", "free")
+        assert "there is no sample store" not in tab.status.text()
+        assert "could not be opened" in tab.status.text()
+        assert "kept in memory" in tab.status.text()
+    finally:
+        window.close()
+
+
+def test_undo_of_a_save_another_window_deleted_says_so_in_plain_words(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, model_path, tmp_path)
+    tab = _tab(window)
+    try:
+        tab.save(_drawing(1), "a", "free")
+        held = tab.last_held
+        assert held is not None
+        with SampleStore(tmp_path / "data" / STORE_NAME, renderer=None) as other:
+            other.delete(other.samples()[0].id)  # another ocrpad window deleted it
+        assert not tab.unsave(held)
+        text = tab.status.text()
+        assert "deleted" in text and "'" not in text and "id" not in text.split()
+    finally:
+        window.close()
+
+
+def test_a_missing_sample_is_named_without_quotes(tmp_path: Path) -> None:
+    with (
+        SampleStore(tmp_path / STORE_NAME, renderer=None) as store,
+        pytest.raises(KeyError) as missing,
+    ):
+        store.delete(7)
+    assert str(missing.value) == "no sample with id 7"

@@ -30,6 +30,7 @@ from ocrpad.data.samples_db import (
 )
 from ocrpad.data.samples_errors import (
     BUSY_WAIT_S,
+    NoSampleError,
     StoreBusyError,
     StoreCorruptError,
     StoreError,
@@ -206,7 +207,7 @@ class SampleStore:
         one row, else KeyError (the sample went meanwhile) and nothing changes."""
         with self._transaction():
             if self._db.execute(sql, args).rowcount != 1:
-                raise KeyError(f"no sample with id {args[-1]}")
+                raise NoSampleError(f"no sample with id {args[-1]}")
 
     def relabel(self, sample_id: int, label: str) -> None:
         """Give one sample a new label; KeyError if it does not exist, ValueError if the id is
@@ -267,7 +268,7 @@ class SampleStore:
         ``validate_id``), KeyError if it is one no sample can have."""
         key = validate_id(sample_id)
         if not -MAX_ID - 1 <= key <= MAX_ID:
-            raise KeyError(f"no sample with id {key}")
+            raise NoSampleError(f"no sample with id {key}")
         return key
 
     def get(self, sample_id: int) -> Sample:
@@ -276,7 +277,7 @@ class SampleStore:
         key = self._key(sample_id)
         rows = self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (key,))
         if not rows:
-            raise KeyError(f"no sample with id {key}")
+            raise NoSampleError(f"no sample with id {key}")
         samples = self._parse(rows)
         if not samples:
             raise StoreCorruptError(f"sample {key} is damaged: {self.damaged[key]}")
@@ -324,7 +325,7 @@ class SampleStore:
         key = self._key(sample_id)
         rows = self._query("SELECT png FROM samples WHERE id = ?", (key,))
         if not rows:
-            raise KeyError(f"no sample with id {key}")
+            raise NoSampleError(f"no sample with id {key}")
         data = rows[0][0]
         return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else None
 

@@ -22,6 +22,14 @@ class StoreError(Exception):
     """Base class of the sample store's errors."""
 
 
+class NoSampleError(KeyError):
+    """There is no sample with that id (it was deleted meanwhile, perhaps by another window).
+    Said in plain words: a KeyError's message would show in quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "no such sample"
+
+
 class StoreCorruptError(StoreError, ValueError):
     """The file is not a readable ocrpad sample store (damaged or foreign)."""
 

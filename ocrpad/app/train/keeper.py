@@ -29,6 +29,7 @@ from ocrpad.data.samples import (
     StoreError,
     StoreWriteError,
 )
+from ocrpad.data.samples_errors import NoSampleError
 
 RETRY_MS: Final = 5000
 RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
@@ -96,14 +97,18 @@ class DrawingKeeper(QObject):
                 return
         entry = self._stored.get(id(held))
         if entry is None or entry[0] is not held or self.store is None:
-            raise KeyError("it is no longer kept")
-        self.store.delete(entry[1])
+            raise NoSampleError("ocrpad no longer knows which of your samples it became")
+        try:
+            self.store.delete(entry[1])  # a StoreError leaves it listed: Undo can try again
+        except KeyError:
+            del self._stored[id(held)]
+            raise NoSampleError("it was deleted meanwhile, perhaps in another window") from None
         del self._stored[id(held)]
 
     def flush(self) -> bool:
         """Store what is held, oldest first; False (and a retry later) if some is still held."""
         if self.store is None:
-            self.problem = self.problem or "there is no sample store"
+            self.problem = self.problem or "the sample store could not be opened"
             self._retry_later()
             return False
         while self.unsaved:
