@@ -243,10 +243,14 @@ def test_a_save_without_a_store_says_what_that_means_for_the_drawing(
     try:
         tab.save(_drawing(1), "a", "free")
         assert "there is no sample store" not in tab.status.text()
-        assert "could not be opened" in tab.status.text()
-        assert "kept in memory" in tab.status.text()
+        assert "the disk is gone. 1 drawing kept in memory" in tab.status.text()
     finally:
         window.close()
+    keeper = DrawingKeeper(None)  # nothing says why: it says what it is
+    keeper.timer.stop()
+    assert not keeper.save(_drawing(1), "a", "free")
+    assert keeper.held_message().startswith("the sample store could not be opened. 1 drawing")
+    keeper.timer.stop()
 
 
 def test_undo_of_a_save_another_window_deleted_says_so_in_plain_words(

@@ -159,24 +159,28 @@ class _Wiring(QObject):
         self.tab.show_message("Restored the shipped model.")
 
 
-def _open(data_dir: Path) -> tuple[SampleStore | None, str]:
-    """The user's store, and a message if it had to be set aside or cannot be opened."""
+def _open(data_dir: Path) -> tuple[SampleStore | None, str, str]:
+    """The user's store, a message if it had to be set aside or cannot be opened, and why it
+    cannot be (what the first save that cannot reach it says)."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         store, moved = open_store(data_dir / STORE_NAME)
     except StoreBusyError as exc:
-        return None, (
+        message = (
             f"Your saved drawings cannot be opened right now: {exc}. ocrpad keeps trying; "
             "new drawings are kept in memory until then."
         )
+        return None, message, str(exc)
     except (OSError, StoreError) as exc:
-        return None, (
+        message = (
             f"Samples cannot be saved ({exc}); drawings are kept in memory and saved to a "
             "file at close."
         )
+        return None, message, str(exc)
     if moved is None:
-        return store, ""
-    return store, f"The sample database was damaged. It was moved to {moved} and a new one begun."
+        return store, "", ""
+    message = f"The sample database was damaged. It was moved to {moved} and a new one begun."
+    return store, message, ""
 
 
 def _seed(window: TrainHost, store: SampleStore) -> str:
@@ -194,13 +198,14 @@ def install(window: TrainHost, data_dir: Path) -> TrainTab:
     """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
     data_dir = Path(data_dir)
     cleaned = remove_abandoned_temp_files(data_dir)
-    store, problem = _open(data_dir)
+    store, problem, why = _open(data_dir)
     keeper = DrawingKeeper(
         store,
         data_dir,
         opener=lambda: open_store(data_dir / STORE_NAME, busy_wait=RETRY_WAIT_S)[0],
         store_path=data_dir / STORE_NAME,
     )
+    keeper.problem = why  # what the first save that cannot reach the store says
     tab = TrainTab(store, lambda: window.model, keeper=keeper)
     window.add_tab(tab, "&Train")
     wiring = _Wiring(window, tab, data_dir)
