@@ -1,15 +1,17 @@
 """`ocrpad-fit-reader`: fit the reader's context layer for a trained model and store it there.
 
-    ocrpad-fit-reader --data ../shared/data/unipen --weights weights/ocrpad-default.npz \
-        --out weights/ocrpad-default.npz
+    ocrpad-fit-reader --data ../shared/data/unipen --weights runs/ocrpad-default.npz \
+        --out runs/ocrpad-default.npz
 
 `--data` names the same folders (or train files) the network was trained on, in the same
 order, so that its held-out writers are the same ones (`ocrpad-train`'s split: the recipe's
-`val_fraction` and `seed`). Rerun it after every retraining; it takes a few minutes (most of it
-reading the training drawings with the network). When the folders hold a test split, its
-figures with and without history are recorded in the file (`meta["reader"]["test"]`, the
-ones `ocrpad-eval` prints; the test split is never used to fit). The model file is replaced
-atomically.
+`val_fraction` and `seed`). Rerun it after every retraining; it takes about 8 minutes on two cores
+(470 s for the shipped model; most of it reading the training drawings with the network).
+When the folders hold a test split, its figures with and without history are recorded in the
+file (`meta["reader"]["test"]`; the test split is never used to fit). They read the test files
+of all the `--data` folders together, so a drawing's history holds the writer's drawings of
+every set: `ocrpad-eval` prints them when given the same test files with `--only-set` (and
+`--charset symbols` for the symbols' figures). The model file is replaced atomically.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def test_figures(model: Model, test: StrokeDataset, seed: int) -> dict[str, dict[str, Any]]:
-    """`ocrpad-eval`'s headline figures on `test`, with and without session history: for the
+    """What `ocrpad-eval --only-set` prints on the same combined test files, with and without session history: for the
     default character set on its own drawings (`without_history`, `with_history`), and for the
     symbols on theirs (`symbols_without_history`, `symbols_with_history`) when the model reads
     symbols. History is always the writer's other drawings, whatever their set."""

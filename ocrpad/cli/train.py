@@ -1,7 +1,7 @@
 r"""`ocrpad-train`: train a model from scratch on the shared UNIPEN strokes, or resume a run.
 
     ocrpad-train --data ../shared/data/unipen --data ../shared/data/unipen-symbols \
-        --out weights/ocrpad-default.npz
+        --out runs/ocrpad-default.npz
 
 The defaults are the shipped model's recipe (letters, digits and symbols from scratch, 40% of
 the drawings made coarse like other devices' traces); `--init-from` warm-starts from a model
