@@ -80,10 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def test_figures(model: Model, test: StrokeDataset, seed: int) -> dict[str, dict[str, Any]]:
-    """What `ocrpad-eval --only-set` prints on the same combined test files, with and without session history: for the
-    default character set on its own drawings (`without_history`, `with_history`), and for the
-    symbols on theirs (`symbols_without_history`, `symbols_with_history`) when the model reads
-    symbols. History is always the writer's other drawings, whatever their set."""
+    """What `ocrpad-eval --only-set` prints on the same combined test files, with and without
+    session history: for the default character set on its own drawings (`without_history`,
+    `with_history`), and for the symbols on theirs (`symbols_without_history`,
+    `symbols_with_history`) when the model reads symbols. History is always the writer's other
+    drawings, whatever their set."""
     default = resolve_charset("default", model.labels, taught_labels(model.meta))
     sets = {"": default}
     if any(c in SYMBOLS for c in model.labels):
