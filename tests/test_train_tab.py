@@ -203,6 +203,10 @@ def test_a_keyboard_user_is_taken_from_fine_tune_to_cancel_then_to_keep(
         qtbot.keyClick(panel.start_button, Qt.Key.Key_Space)
         assert panel.cancel_button.hasFocus()  # not lost to whatever came next
     assert panel.keep_button.hasFocus()  # the decision the run asks for
+    panel.discard_button.setFocus()
+    tab.refresh()  # a refresh in the background leaves the user's choice of button alone
+    assert panel.discard_button.hasFocus()
+    panel.keep_button.setFocus()
     qtbot.keyClick(panel.keep_button, Qt.Key.Key_Space)
     assert panel.start_button.hasFocus() and tab.pending is None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
@@ -175,6 +175,30 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
     with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
         draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
     assert shown.args[0].label in load_model(model_path).labels  # an answer, not a refusal
+
+
+def test_a_read_as_set_of_the_users_own_classes_survives_a_restart_with_their_model(
+    qtbot: QtBot, model_path: Path, tmp_path: Path
+) -> None:
+    tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
+    (tmp_path / "data").mkdir()
+    tuned.save(tmp_path / "data" / USER_MODEL_NAME)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("character_set", "Σ")
+    settings.sync()
+    window = open_window(qtbot, model_path, tmp_path)  # the user's model reads Σ: kept
+    try:
+        assert "Σ" in window.draw.character_set.currentText()
+        assert window.settings.value("character_set") == "Σ"
+    finally:
+        window.close()
+    (tmp_path / "data" / USER_MODEL_NAME).unlink()
+    window = open_window(qtbot, model_path, tmp_path)  # the shipped one does not: All
+    try:
+        assert window.draw.character_set.currentText() == "All"
+        assert "back to All" in window.draw.panel.message.text()
+    finally:
+        window.close()
 
 
 def test_a_damaged_store_is_set_aside_and_the_app_still_starts(

@@ -60,6 +60,7 @@ def create_main_window(
     )
     install_train_tab(window, folder)
     window.draw.order_focus()  # the Train tab's correction bar joined the Draw tab's tools
+    window.keep_character_set_readable()  # now that the user's own model is loaded, if any
     if not window.settings.isWritable():  # a read-only or full configuration folder
         window.statusBar().showMessage(
             f"Settings cannot be saved to {window.settings.fileName()}: the pen, theme and "

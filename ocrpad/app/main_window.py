@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         """Swap the model used for recognition (from the GUI thread; the worker gets it queued)."""
         self.model = model
         self._show_character_set()
+        self.keep_character_set_readable()
         self.model_changed.emit((model, description))
 
     def set_character_set(self, labels: Iterable[str] | None) -> None:
@@ -215,13 +216,19 @@ class MainWindow(QMainWindow):
         elif self._picture[1] is not None:  # the picture on the canvas, in the new set
             self._read_picture(self._picture[1], preview=0)
 
-    def _show_character_set(self) -> None:
+    def keep_character_set_readable(self) -> None:
+        """Back to All, saying so, when the model in use reads none of the chosen set (the
+        user's own class after Restore factory model). Called when the model changes and once
+        the start is done: the settings are restored before the user's own model is loaded."""
         labels = set(() if self.model is None else self.model.labels)
         if self._charset and labels and not labels.intersection(self._charset):
-            gone = "".join(self._charset)  # e.g. the user's own class, after Restore factory
+            gone = "".join(self._charset)
             self._charset = None
             self.settings.setValue("character_set", "")
+            self._show_character_set()
             self._show_problem(f"This model reads none of {gone!r}, so Read as is back to All.")
+
+    def _show_character_set(self) -> None:
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))
         chars = None if self._charset is None else "".join(self._charset)
         symbols = self.model is not None and any(c in SYMBOLS for c in self.model.labels)

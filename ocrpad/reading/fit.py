@@ -1,7 +1,7 @@
 """Fit the reader's context layer for a trained model (NumPy only; reproducible, seeded).
 
-    python -m ocrpad.reading.fit --data ../shared/data/unipen --weights runs/ocrpad-default.npz \
-        --out runs/ocrpad-default.npz
+    ocrpad-fit-reader --data ../shared/data/unipen --weights runs/ocrpad-default.npz \
+        --out runs/ocrpad-default.npz   (the command: ocrpad/cli/fit_reader.py)
 
 On the train split, with the same writer split as the network's training (its recipe's
 `val_fraction` and `seed`):

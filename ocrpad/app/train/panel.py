@@ -127,15 +127,15 @@ class FineTunePanel(QWidget):
 
     def set_state(self, state: str) -> None:
         """'idle', 'running' (cancel only) or 'deciding' (a result awaits keep / discard)."""
-        self._state = state
+        changed, self._state = state != self._state, state
         buttons = (self.start_button, self.cancel_button, self.keep_button, self.discard_button)
-        had_focus = any(b.hasFocus() for b in buttons)
+        had_focus = changed and any(b.hasFocus() for b in buttons)
         self.start_button.setEnabled(state != "running" and self._ready)
         self.cancel_button.setEnabled(state == "running")
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
         self.restore_button.setEnabled(state != "running" and self._restorable)
-        if had_focus:  # a keyboard user goes on with the button that now matters
+        if had_focus:  # a new state: a keyboard user goes on with the button that matters
             nxt = {"running": self.cancel_button, "deciding": self.keep_button}
             nxt.get(state, self.start_button).setFocus(Qt.FocusReason.OtherFocusReason)
 
