@@ -354,3 +354,19 @@ def test_the_curves_legend_shortens_its_names_rather_than_cut_them_off() -> None
     short = legend_names(needed - 1, width)
     assert short == ("loss", "train", "held back")
     assert sum(26 + width(name) for name in short) < needed
+
+
+def test_showing_the_tab_again_keeps_the_picked_drawing_and_counts_new_ones(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store, "a", 3)
+    tab.refresh()
+    grid = tab.browser.grid
+    picked = grid.visualItemRect(grid.item(2)).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=picked)
+    assert grid.currentRow() == 2
+    tab.hide()  # the user looks at the Draw tab …
+    _fill(store, "b", 2)  # … while another window saves drawings
+    tab.show()
+    assert grid.currentRow() == 2  # Delete still acts on the drawing they picked
+    assert "5 drawings" in tab.panel.summary.text()

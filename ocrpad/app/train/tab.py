@@ -153,14 +153,13 @@ class TrainTab(QSplitter):
         return self.keeper.unsaved
 
     def refresh(self) -> None:
-        """Re-read the store's counts (another ocrpad window may have written to it); done
-        whenever the tab is shown."""
+        """Re-read the store: its counts and the drawings of the class shown."""
         self.browser.refresh()
         self._update_summary()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802  (Qt's name)
-        super().showEvent(event)
-        self.refresh()
+        super().showEvent(event)  # counts only (another window may have saved drawings):
+        self._update_summary()  # the grid keeps the drawing the user picked, and is not redrawn
 
     def _store_opened(self, store: SampleStore) -> None:
         self.store = store
