@@ -74,3 +74,14 @@ def run_on_a_full_disk(code: str, tmp_path: Path, size: str = "300k") -> str:
         pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.strip()}")
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+WINDOWS_KEEPS_OPEN_FILES = pytest.mark.skipif(
+    sys.platform == "win32", reason="Windows refuses to delete or rename a file SQLite has open"
+)
+NEEDS_ERROR_CODES = pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="a store replaced by a copy is told apart by SQLite's error code (Python 3.11+)",
+)
+REPLACED = pytest.param("replaced", marks=NEEDS_ERROR_CODES)
+"""A store replaced by a copy of itself, as a parameter of the tests of moved stores."""

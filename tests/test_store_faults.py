@@ -27,7 +27,15 @@ from ocrpad.data.samples import (
     validate_strokes,
 )
 from ocrpad.data.samples_db import MAX_PATH_BYTES
-from tests.store_helpers import REPO, locked_by_another_process, run_on_a_full_disk
+from ocrpad.data.samples_errors import write_error
+from tests.store_helpers import (
+    NEEDS_ERROR_CODES,
+    REPLACED,
+    REPO,
+    WINDOWS_KEEPS_OPEN_FILES,
+    locked_by_another_process,
+    run_on_a_full_disk,
+)
 from tests.test_samples import fake_renderer, line
 
 
@@ -573,7 +581,8 @@ def _move(path: Path, how: str) -> None:
         copy.rename(path)
 
 
-@pytest.mark.parametrize("how", ["deleted", "folder deleted", "folder renamed", "replaced"])
+@WINDOWS_KEEPS_OPEN_FILES
+@pytest.mark.parametrize("how", ["deleted", "folder deleted", "folder renamed", REPLACED])
 def test_a_store_moved_while_open_says_so_and_the_next_change_reaches_the_file_at_its_path(
     tmp_path: Path, how: str
 ) -> None:
@@ -595,6 +604,8 @@ def test_a_store_moved_while_open_says_so_and_the_next_change_reaches_the_file_a
         assert [s.label for s in again] == (["c"] if how == "replaced" else [])
 
 
+@WINDOWS_KEEPS_OPEN_FILES
+@NEEDS_ERROR_CODES
 @pytest.mark.parametrize("change", ["relabel", "delete"])
 def test_relabelling_or_deleting_in_a_replaced_store_works_at_the_second_try(
     tmp_path: Path, change: str
@@ -643,3 +654,15 @@ def test_a_store_path_too_long_for_sqlite_is_refused_with_its_length_and_the_lim
         with pytest.raises(StoreWriteError, match=words):
             open_store(path)
     assert list(too_long.parent.iterdir()) == []
+
+
+def test_without_sqlites_error_codes_a_store_gone_from_its_path_is_still_called_moved(
+    tmp_path: Path,
+) -> None:
+    # Python 3.10's sqlite3 errors carry only their text: "attempt to write a readonly database"
+    error = sqlite3.OperationalError("attempt to write a readonly database")
+    gone = write_error(tmp_path / "samples.sqlite", error)
+    assert isinstance(gone, StoreMovedError)
+    (tmp_path / "samples.sqlite").write_bytes(b"")
+    there = write_error(tmp_path / "samples.sqlite", error)
+    assert not isinstance(there, StoreMovedError) and "read-only" in str(there)

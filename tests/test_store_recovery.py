@@ -24,7 +24,7 @@ from ocrpad.data.samples import SampleStore, StoreWriteError
 from ocrpad.data.samples_io import export_drawings
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.reading import Labelled
-from tests.store_helpers import REPO, locked_by_another_process
+from tests.store_helpers import REPLACED, REPO, WINDOWS_KEEPS_OPEN_FILES, locked_by_another_process
 
 TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
 TIMEOUT = 30_000
@@ -129,7 +129,8 @@ def test_a_store_that_opens_late_teaches_the_reader_the_persons_saved_drawings(
 
 
 # -- a store moved, replaced or deleted while the window runs ------------------------------------
-@pytest.mark.parametrize("how", ["file deleted", "folder deleted", "replaced"])
+@WINDOWS_KEEPS_OPEN_FILES
+@pytest.mark.parametrize("how", ["file deleted", "folder deleted", REPLACED])
 def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_its_path(
     qtbot: QtBot, model_path: Path, tmp_path: Path, how: str
 ) -> None:

@@ -74,7 +74,8 @@ def write_error(path: Path, error: sqlite3.Error) -> StoreWriteError:
         return busy_error(path)
     text = str(error).lower()
     name = getattr(error, "sqlite_errorname", "")
-    if getattr(error, "sqlite_errorcode", None) == DBMOVED or name == "SQLITE_READONLY_DBMOVED":
+    moved = getattr(error, "sqlite_errorcode", None) == DBMOVED  # Python 3.11 and later;
+    if moved or ("readonly" in text and not path.exists()):  # 3.10 sees only the file gone
         return StoreMovedError(
             f"could not save to the sample store {path}: its file was moved, replaced or "
             "deleted while ocrpad was running"
