@@ -160,6 +160,33 @@ def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_
     assert _stored_labels(data) == (["a", "b", "c"] if how == "replaced" else ["c"])
 
 
+@WINDOWS_KEEPS_OPEN_FILES
+def test_undo_save_after_the_store_was_replaced_never_deletes_another_drawing(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    _saved(data, "ab")
+    store = SampleStore(data / STORE_NAME, renderer=None)
+    keeper = DrawingKeeper(store, data)
+    try:
+        assert keeper.save(_drawing(7), "c", "free")  # id 3
+        held = keeper.last_held
+        other = tmp_path / "other.sqlite"  # a backup restored over it: id 3 is another's
+        with SampleStore(other, renderer=None) as backup:
+            for label in "xyz":
+                backup.add(_drawing(20), label)
+        (data / STORE_NAME).unlink()
+        other.rename(data / STORE_NAME)
+        assert not keeper.save(_drawing(8), "d", "free")  # the move is found: store reopened
+        assert held is not None
+        with pytest.raises(KeyError, match="replaced since"):
+            keeper.take_back(held)
+        assert [s.label for s in store] == ["x", "y", "z"]  # z, #3 there, is not deleted
+    finally:
+        keeper.timer.stop()
+        store.close()
+
+
 # -- drawings kept in files at close are brought back once ---------------------------------------
 BRING_BACK = """
 import sys, time

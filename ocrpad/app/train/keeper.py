@@ -23,6 +23,7 @@ from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import (
+    Sample,
     SampleStore,
     Source,
     StoreBusyError,
@@ -98,11 +99,15 @@ class DrawingKeeper(QObject):
         entry = self._stored.get(id(held))
         if entry is None or entry[0] is not held or self.store is None:
             raise NoSampleError("ocrpad no longer knows which of your samples it became")
-        try:
-            self.store.delete(entry[1])  # a StoreError leaves it listed: Undo can try again
+        try:  # a StoreError leaves it listed: Undo can try again
+            stored = self.store.get(entry[1])
         except KeyError:
             del self._stored[id(held)]
             raise NoSampleError("it was deleted meanwhile, perhaps in another window") from None
+        if not _same(stored, held):  # the store's file was replaced: its ids name others
+            del self._stored[id(held)]
+            raise NoSampleError("the sample store was replaced since, and it is not in it")
+        self.store.delete(entry[1])
         del self._stored[id(held)]
 
     def flush(self) -> bool:
@@ -272,3 +277,9 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
         return False
     keeper.unsaved.clear()
     return True
+
+
+def _same(stored: Sample, held: Held) -> bool:
+    """Whether a stored sample is the held drawing: its label, and as many points in each
+    stroke."""
+    return stored.label == held[1] and [len(s) for s in stored.strokes] == [len(s) for s in held[0]]
