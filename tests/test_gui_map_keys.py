@@ -52,7 +52,7 @@ def _viewer(window: MainWindow) -> FeatureMapView:
 
 def _current(view: FeatureMapView) -> tuple[str, int]:
     """The current map of the viewer: its section's caption (up to the shape) and number."""
-    _, section, index = view.grid._hits[view.grid.current]
+    _, section, index = view.grid.tile(view.grid.current)
     return view.grid.sections[section].caption.split("  (")[0], index
 
 
@@ -143,7 +143,7 @@ def test_the_focus_is_drawn_round_the_current_map_and_the_cell_under_the_cursor(
     focused = grid.grab().toImage()
     window.draw.canvas.setFocus()
     frame = _changed(grid.grab().toImage(), focused)
-    tile = grid._hits[1][0]  # conv1's second map
+    tile = grid.tile(1)[0]  # conv1's second map
     assert not frame.isEmpty() and tile.adjusted(-3, -3, 3, 3).contains(frame)
     assert frame.contains(tile)
     view.setFocus()

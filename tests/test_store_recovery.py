@@ -75,7 +75,7 @@ def test_fine_tune_refuses_to_learn_from_part_while_the_saved_drawings_cannot_be
         assert "cannot be read right now" in tab.panel.summary.text()
         assert "2 drawings of 2 characters ready" not in tab.panel.summary.text()
         jobs: list[TrainJob] = []
-        tab._run.connect(jobs.append)
+        tab.fine_tune_started.connect(jobs.append)
         assert not tab.start_fine_tune() and jobs == []
         assert "cannot be read right now" in tab.status.text()
         assert "keeps trying" in tab.status.text()
@@ -102,7 +102,7 @@ def test_with_no_store_file_yet_fine_tune_learns_from_the_drawings_held_in_memor
     tab.keeper.timer.stop()
     tab.save(_drawing(1), "a", "free")
     jobs: list[TrainJob] = []
-    tab._run.connect(jobs.append)
+    tab.fine_tune_started.connect(jobs.append)
     try:
         assert tab.start_fine_tune() and len(jobs[0].strokes) == 1
     finally:

@@ -55,6 +55,10 @@ class _MapGrid(QWidget):
         self.setObjectName("featureMapGrid")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
 
+    def tile(self, position: int) -> tuple[QRectF, int, int]:
+        """Where the `position`-th map (in reading order) is drawn, and its section and index."""
+        return self._hits[position]
+
     def set_sections(self, sections: list[_Section]) -> None:
         self.sections = sections
         self._relayout()

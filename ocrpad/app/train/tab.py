@@ -58,7 +58,7 @@ class TrainTab(QSplitter):
     message = Signal(str)
     progress_shown = Signal(object)  # FineTuneProgress, after the panel showed it
     fine_tune_done = Signal(object)  # FineTuneReport (or None on failure), after it is shown
-    _run = Signal(object)  # TrainJob, queued to the worker thread
+    fine_tune_started = Signal(object)  # the TrainJob, queued to the worker thread
     _measure = Signal(object)  # a model copy, queued to the worker thread to time a step
 
     def __init__(
@@ -121,7 +121,7 @@ class TrainTab(QSplitter):
         self.worker.progress.connect(self._progress)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
-        self._run.connect(self.worker.start, Qt.ConnectionType.QueuedConnection)
+        self.fine_tune_started.connect(self.worker.start, Qt.ConnectionType.QueuedConnection)
         self._measure.connect(self.worker.measure, Qt.ConnectionType.QueuedConnection)
         self.worker.speed_measured.connect(self._speed_measured)
 
@@ -289,7 +289,8 @@ class TrainTab(QSplitter):
         self.panel.begin()
         self.worker.arm()  # here, not in the worker: a Cancel pressed from now on counts
         strokes, labels = tuple(h[0] for h in held), tuple(h[1] for h in held)
-        self._run.emit(TrainJob(model.copy(), strokes, labels, load=self.stored_drawings))
+        job = TrainJob(model.copy(), strokes, labels, load=self.stored_drawings)
+        self.fine_tune_started.emit(job)
         return True
 
     def cancel_fine_tune(self) -> None:
