@@ -17,6 +17,8 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train.tab import TrainTab
+from ocrpad.model import ConvBlock, ModelConfig, build_model
 
 Point = tuple[float, float]
 
@@ -125,3 +127,21 @@ def answer_message_box(button_text: str, seen: list[str]) -> None:
         raise AssertionError(f"no button {button_text!r} in {box.text()!r}")
 
     QTimer.singleShot(20, click)
+
+
+TINY_WINDOW_MODEL = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+"""A network small enough that a window test's fine-tune or reading takes no time."""
+
+
+def save_tiny_model(folder: Path) -> Path:
+    """A model file of `TINY_WINDOW_MODEL` (the default classes, seeded) in `folder`."""
+    path = folder / "tiny.npz"
+    build_model(TINY_WINDOW_MODEL, rng=np.random.default_rng(1)).save(path)
+    return path
+
+
+def train_tab(window: MainWindow) -> TrainTab:
+    """The window's Train tab, found as a user's tools would find it: by its object name."""
+    tab = window.findChild(QWidget, "trainTab")
+    assert isinstance(tab, TrainTab)
+    return tab

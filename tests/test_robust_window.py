@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
+from gui_helpers import (
+    TINY_WINDOW_MODEL,
+    answer_message_box,
+    draw_stroke,
+    open_window,
+    relative_line,
+    save_tiny_model,
+    train_tab,
+)
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QPushButton, QWidget
@@ -28,25 +36,17 @@ from ocrpad.app.train.worker import start_thread
 from ocrpad.data.samples import SampleStore
 from ocrpad.data.samples_io import export_drawings
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
-from ocrpad.model import ConvBlock, ModelConfig, build_model
+from ocrpad.model import build_model
 from tests.store_helpers import locked_by_another_process
 from tests.test_picture import bomb_png
 
-TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
+TINY = TINY_WINDOW_MODEL
 TIMEOUT = 30_000
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    build_model(TINY, rng=np.random.default_rng(1)).save(path)
-    return path
-
-
-def _tab(window: MainWindow) -> TrainTab:
-    tab = window.findChild(QWidget, "trainTab")
-    assert isinstance(tab, TrainTab)
-    return tab
+    return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
 def _correct(qtbot: QtBot, window: MainWindow, label: str) -> None:
@@ -73,7 +73,7 @@ def test_a_store_locked_at_start_up_is_waited_for_kept_and_used_once_free(
         store.add([np.array([[0, 0], [5, 9]], np.float32)], "k")
     with locked_by_another_process(data / STORE_NAME) as outcome:
         window = open_window(qtbot, model_path, tmp_path)
-        tab = _tab(window)
+        tab = train_tab(window)
         assert tab.store is None and "in use by another program" in tab.status.text()
         _correct(qtbot, window, "m")
         assert [u[1] for u in tab.unsaved] == ["m"] and "kept in memory" in tab.status.text()
@@ -96,7 +96,7 @@ def test_undo_takes_back_the_correction_itself_whether_it_waits_in_memory_or_was
     undo_button = "undoCorrection"
     with locked_by_another_process(data / STORE_NAME):
         window = open_window(qtbot, model_path, tmp_path)
-        tab = _tab(window)
+        tab = train_tab(window)
         _correct(qtbot, window, "a")  # waits in memory: the store is locked
         tab.save((np.array([[0, 0], [5, 9]], np.float32),), "b", "prompt")  # waits too
         assert [u[1] for u in tab.unsaved] == ["a", "b"]
@@ -121,7 +121,7 @@ def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_b
     SampleStore(data / STORE_NAME, renderer=None).close()
     with locked_by_another_process(data / STORE_NAME, "IMMEDIATE"):
         window = open_window(qtbot, model_path, tmp_path)
-        tab = _tab(window)
+        tab = train_tab(window)
         tab.keeper.timer.stop()
         _correct(qtbot, window, "q")
         assert len(tab.unsaved) == 1
@@ -130,7 +130,7 @@ def test_drawings_the_store_refused_are_written_to_a_file_at_close_and_brought_b
     (kept,) = data.glob("unsaved-*.npz")
     again = open_window(qtbot, model_path, tmp_path)
     try:
-        assert "Brought back 1 drawing" in _tab(again).status.text()
+        assert "Brought back 1 drawing" in train_tab(again).status.text()
         assert not kept.exists() and kept.with_name(kept.name + ".imported").exists()
     finally:
         again.close()
@@ -155,7 +155,7 @@ def test_a_damaged_file_of_kept_drawings_is_named_at_start_and_left_in_place(
     window = open_window(qtbot, model_path, tmp_path)
     try:
         assert window.isVisible()
-        assert f"Could not bring back the drawings in {kept}" in _tab(window).status.text()
+        assert f"Could not bring back the drawings in {kept}" in train_tab(window).status.text()
         assert kept.read_bytes() == bytes(damaged)  # kept for rescue, not renamed or deleted
     finally:
         window.close()
@@ -166,7 +166,7 @@ def test_when_nothing_can_be_written_closing_asks_and_cancel_keeps_the_window_op
 ) -> None:
     (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     _correct(qtbot, window, "w")
     seen: list[str] = []
     answer_message_box("Cancel", seen)
@@ -219,7 +219,7 @@ def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
         store._db.execute("UPDATE samples SET strokes = '[[[1, 2], [3' WHERE id = 3")
     window = open_window(qtbot, model_path, tmp_path)
     try:
-        tab = _tab(window)
+        tab = train_tab(window)
         _, labels = tab.training_data()
         assert labels == ["a", "b"] and "Skipped 1 damaged drawing (#3)" in tab.status.text()
         assert tab.browser.export_to(tmp_path / "out.npz") == 2
@@ -427,7 +427,7 @@ def test_a_lock_taken_while_running_keeps_drawings_and_they_are_saved_once_it_en
 ) -> None:
     window = open_window(qtbot, model_path, tmp_path)
     data = tmp_path / "data"
-    tab = _tab(window)
+    tab = train_tab(window)
     try:
         _correct(qtbot, window, "a")
         with locked_by_another_process(data / STORE_NAME, "IMMEDIATE") as outcome:
@@ -487,7 +487,7 @@ def test_closing_the_window_during_an_import_takes_the_half_import_back(
     n = 20_000
     source = _many_drawings(tmp_path / "many.npz", n)
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     progress: list[int] = []
     tab.browser.importer.progress.connect(lambda done, total: progress.append(done))
     assert tab.browser.import_from(source)

@@ -11,36 +11,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import open_window
-from PySide6.QtWidgets import QWidget
+from gui_helpers import open_window, save_tiny_model, train_tab
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train import wiring
 from ocrpad.app.train.keeper import RECOVERY_LOCK, DrawingKeeper
-from ocrpad.app.train.tab import STORE_NAME, TrainTab
+from ocrpad.app.train.tab import STORE_NAME
 from ocrpad.app.train.worker import TrainJob
 from ocrpad.data.samples import SampleStore, StoreWriteError
 from ocrpad.data.samples_io import export_drawings
-from ocrpad.model import ConvBlock, ModelConfig, build_model
 from ocrpad.reading import Labelled
 from tests.store_helpers import REPLACED, REPO, WINDOWS_KEEPS_OPEN_FILES, locked_by_another_process
 
-TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
 TIMEOUT = 30_000
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    build_model(TINY, rng=np.random.default_rng(1)).save(path)
-    return path
-
-
-def _tab(window: MainWindow) -> TrainTab:
-    tab = window.findChild(QWidget, "trainTab")
-    assert isinstance(tab, TrainTab)
-    return tab
+    return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
 def _drawing(seed: int) -> tuple[np.ndarray, ...]:
@@ -68,7 +56,7 @@ def test_fine_tune_refuses_to_learn_from_part_while_the_saved_drawings_cannot_be
     _saved(data, "abababab")
     with locked_by_another_process(data / STORE_NAME):
         window = open_window(qtbot, model_path, tmp_path)
-        tab = _tab(window)
+        tab = train_tab(window)
         tab.keeper.timer.stop()
         tab.save(_drawing(50), "a", "free")
         tab.save(_drawing(51), "b", "free")
@@ -98,7 +86,7 @@ def test_with_no_store_file_yet_fine_tune_learns_from_the_drawings_held_in_memor
 
     monkeypatch.setattr(wiring, "open_store", refuse)  # no store file is ever made
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     tab.keeper.timer.stop()
     tab.save(_drawing(1), "a", "free")
     jobs: list[TrainJob] = []
@@ -117,7 +105,7 @@ def test_a_store_that_opens_late_teaches_the_reader_the_persons_saved_drawings(
     _saved(data, "xyz")
     with locked_by_another_process(data / STORE_NAME):
         window = open_window(qtbot, model_path, tmp_path)
-        tab = _tab(window)
+        tab = train_tab(window)
         assert tab.store is None and window.recent == ()
     with qtbot.waitSignal(tab.keeper.store_opened, timeout=TIMEOUT):
         tab.keeper.retry()  # what its timer does every few seconds
@@ -137,7 +125,7 @@ def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_
     data = tmp_path / "data"
     _saved(data, "ab")
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     tab.keeper.timer.stop()
     path = data / STORE_NAME
     if how == "folder deleted":
@@ -266,7 +254,7 @@ def test_a_save_without_a_store_says_what_that_means_for_the_drawing(
 
     monkeypatch.setattr(wiring, "open_store", refuse)
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     tab.keeper.timer.stop()
     try:
         tab.save(_drawing(1), "a", "free")
@@ -285,7 +273,7 @@ def test_undo_of_a_save_another_window_deleted_says_so_in_plain_words(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:
     window = open_window(qtbot, model_path, tmp_path)
-    tab = _tab(window)
+    tab = train_tab(window)
     try:
         tab.save(_drawing(1), "a", "free")
         held = tab.last_held

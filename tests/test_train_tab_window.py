@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import answer_message_box, draw_stroke, open_window, relative_line
+from gui_helpers import (
+    answer_message_box,
+    draw_stroke,
+    open_window,
+    relative_line,
+    save_tiny_model,
+    train_tab,
+)
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,18 +27,14 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
-from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
-from ocrpad.model import ConvBlock, ModelConfig, build_model, load_model
+from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME
+from ocrpad.model import load_model
 from ocrpad.reading import Labelled
-
-TINY = ModelConfig(blocks=(ConvBlock(4, pool=True),), hidden=(16,))
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.npz"
-    build_model(TINY, rng=np.random.default_rng(1)).save(path)
-    return path
+    return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture
@@ -41,16 +44,10 @@ def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindo
     opened.close()
 
 
-def _tab(window: MainWindow) -> TrainTab:
-    tab = window.findChild(QWidget, "trainTab")
-    assert isinstance(tab, TrainTab)
-    return tab
-
-
 def test_the_window_has_a_train_tab_with_a_store_in_the_data_folder(
     window: MainWindow, tmp_path: Path
 ) -> None:
-    tab = _tab(window)
+    tab = train_tab(window)
     assert "&Train" in [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tab.store is not None and tab.store.path == tmp_path / "data" / STORE_NAME
 
@@ -63,7 +60,7 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     field = window.findChild(QLineEdit, "correctionInput")
     undo = window.findChild(QToolButton, "undoCorrection")
     assert field is not None and undo is not None and not undo.isEnabled()
-    store = _tab(window).store
+    store = train_tab(window).store
     assert store is not None
     qtbot.keyClicks(field, "ab")
     assert store.count() == 0  # typing alone saves nothing
@@ -73,12 +70,12 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     assert [(s.label, s.source) for s in store] == [("l", "correction")]
     assert field.text() == ""  # ready for the next one
     assert "Saved this drawing as 'l'" in window.statusBar().currentMessage()
-    assert _tab(window).status.text() == "Saved 'l' (1 drawing in all)"
+    assert train_tab(window).status.text() == "Saved 'l' (1 drawing in all)"
     assert undo.isEnabled()
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
     assert store.count() == 0
     assert not undo.isEnabled()
-    assert "Took back the drawing saved as 'l'" in _tab(window).status.text()
+    assert "Took back the drawing saved as 'l'" in train_tab(window).status.text()
 
 
 def test_two_characters_or_a_space_are_refused_with_a_reason(
@@ -90,33 +87,33 @@ def test_two_characters_or_a_space_are_refused_with_a_reason(
     assert field is not None
     qtbot.keyClicks(field, "ab")
     qtbot.keyClick(field, Qt.Key.Key_Return)
-    store = _tab(window).store
+    store = train_tab(window).store
     assert store is not None and store.count() == 0
-    assert "one character" in _tab(window).status.text()
+    assert "one character" in train_tab(window).status.text()
     field.clear()
     qtbot.keyClicks(field, " ")
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert store.count() == 0
-    assert "A space is not a character" in _tab(window).status.text()
+    assert "A space is not a character" in train_tab(window).status.text()
 
 
 def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: MainWindow) -> None:
     field = window.findChild(QLineEdit, "correctionInput")
     qtbot.keyClicks(field, "x")
     qtbot.keyClick(field, Qt.Key.Key_Return)
-    store = _tab(window).store
+    store = train_tab(window).store
     assert store is not None and store.count() == 0
-    assert "Draw something first" in _tab(window).status.text()
+    assert "Draw something first" in train_tab(window).status.text()
 
 
 def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
 ) -> None:
-    _tab(window).restore_factory_requested.emit()  # nothing to restore yet: it says so
-    assert "already in use" in _tab(window).status.text()
+    train_tab(window).restore_factory_requested.emit()  # nothing to restore yet: it says so
+    assert "already in use" in train_tab(window).status.text()
     tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
     with qtbot.waitSignal(window.model_changed):
-        _tab(window).model_accepted.emit(tuned)
+        train_tab(window).model_accepted.emit(tuned)
     assert window.model is tuned
     saved = tmp_path / "data" / USER_MODEL_NAME
     assert load_model(saved).labels[-1] == "Σ"
@@ -124,7 +121,7 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     again = open_window(qtbot, model_path, tmp_path)
     try:
         assert again.model is not None and again.model.labels[-1] == "Σ"
-        _tab(again).restore_factory_requested.emit()
+        train_tab(again).restore_factory_requested.emit()
         assert again.model is not None and "Σ" not in again.model.labels
         assert not saved.exists() and saved.with_suffix(".previous.npz").exists()
     finally:
@@ -134,7 +131,7 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
 def test_fine_tune_and_restore_are_greyed_out_until_they_have_something_to_do(
     qtbot: QtBot, window: MainWindow, model_path: Path
 ) -> None:
-    panel = _tab(window).panel
+    panel = train_tab(window).panel
     assert not panel.start_button.isEnabled() and "Collect" in panel.start_button.toolTip()
     assert not panel.restore_button.isEnabled()
     assert "already in use" in panel.restore_button.toolTip()
@@ -150,11 +147,11 @@ def test_fine_tune_and_restore_are_greyed_out_until_they_have_something_to_do(
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)  # taken back: nothing again
     assert not panel.start_button.isEnabled()
     with qtbot.waitSignal(window.model_changed):
-        _tab(window).model_accepted.emit(load_model(model_path))  # a kept model of the user's
+        train_tab(window).model_accepted.emit(load_model(model_path))  # a kept model of the user's
     assert panel.restore_button.isEnabled()
     with qtbot.waitSignal(window.model_changed):
         qtbot.mouseClick(panel.restore_button, Qt.MouseButton.LeftButton)
-    assert "Restored" in _tab(window).status.text()
+    assert "Restored" in train_tab(window).status.text()
     assert not panel.restore_button.isEnabled()
 
 
@@ -163,11 +160,11 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
 ) -> None:
     tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
     with qtbot.waitSignal(window.model_changed):
-        _tab(window).model_accepted.emit(tuned)
+        train_tab(window).model_accepted.emit(tuned)
     window.set_character_set("Σ")
     assert "Σ" in window.draw.character_set.currentText()
     with qtbot.waitSignal(window.model_changed):
-        qtbot.mouseClick(_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
     assert window.draw.character_set.currentText() == "All"
     assert "back to All" in window.draw.panel.message.text()
     assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
@@ -209,7 +206,7 @@ def test_a_damaged_store_is_set_aside_and_the_app_still_starts(
     (data / STORE_NAME).write_bytes(b"not a database" * 100)
     window = open_window(qtbot, model_path, tmp_path)
     try:
-        tab = _tab(window)
+        tab = train_tab(window)
         assert "damaged" in tab.status.text() and "moved" in tab.status.text()
         assert tab.store is not None and tab.store.count() == 0
         assert len(list(data.glob(f"{STORE_NAME}.corrupt-*"))) == 1
@@ -224,7 +221,7 @@ def test_an_unusable_data_folder_keeps_drawings_in_memory(
     blocked.write_text("a file where the data folder should be", encoding="utf-8")
     window = open_window(qtbot, model_path, tmp_path)
     try:
-        tab = _tab(window)
+        tab = train_tab(window)
         assert tab.store is None and "cannot be saved" in tab.status.text()
         canvas = window.draw.canvas
         draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
@@ -325,7 +322,7 @@ def test_shortcuts_on_the_train_tab_act_on_its_own_drawing_not_the_hidden_draw_t
     drawing, which the person could not see."""
     draw_canvas = window.draw.canvas
     draw_stroke(draw_canvas, relative_line(draw_canvas, (0.5, 0.2), (0.5, 0.8)))
-    tab = _tab(window)
+    tab = train_tab(window)
     window.tabs.setCurrentIndex(1)
     train_canvas = tab.collect.canvas
     train_canvas.setFocus()
