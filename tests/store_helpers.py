@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ocrpad.data.samples import SampleStore
+
 REPO = Path(__file__).resolve().parent.parent
 
 LOCKER = """
@@ -85,3 +87,9 @@ NEEDS_ERROR_CODES = pytest.mark.skipif(
 )
 REPLACED = pytest.param("replaced", marks=NEEDS_ERROR_CODES)
 """A store replaced by a copy of itself, as a parameter of the tests of moved stores."""
+
+
+def stored_labels(path: Path) -> list[str]:
+    """The labels of the drawings in the store at `path`, oldest first, read afresh."""
+    with SampleStore(path, renderer=None) as store:
+        return [s.label for s in store]

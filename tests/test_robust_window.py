@@ -37,7 +37,7 @@ from ocrpad.data.samples import SampleStore
 from ocrpad.data.samples_io import export_drawings
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import build_model
-from tests.store_helpers import locked_by_another_process
+from tests.store_helpers import locked_by_another_process, stored_labels
 from tests.test_picture import bomb_png
 
 TINY = TINY_WINDOW_MODEL
@@ -56,11 +56,6 @@ def _correct(qtbot: QtBot, window: MainWindow, label: str) -> None:
     field = window.findChild(QWidget, "correctionInput")
     qtbot.keyClicks(field, label)
     qtbot.keyClick(field, Qt.Key.Key_Return)
-
-
-def _stored_labels(data: Path) -> list[str]:
-    with SampleStore(data / STORE_NAME, renderer=None) as store:
-        return [s.label for s in store]
 
 
 # -- 1. another program holds the database --------------------------------------------------------
@@ -84,7 +79,7 @@ def test_a_store_locked_at_start_up_is_waited_for_kept_and_used_once_free(
     assert tab.unsaved == [] and tab.store is not None
     assert "Saved 1 drawing that waited in memory" in tab.status.text()
     window.close()
-    assert _stored_labels(data) == ["k", "m"]
+    assert stored_labels(data / STORE_NAME) == ["k", "m"]
 
 
 def test_undo_takes_back_the_correction_itself_whether_it_waits_in_memory_or_was_stored(
@@ -109,7 +104,7 @@ def test_undo_takes_back_the_correction_itself_whether_it_waits_in_memory_or_was
     qtbot.mouseClick(window.findChild(QWidget, undo_button), Qt.MouseButton.LeftButton)
     assert "Took back the drawing saved as 'c'" in tab.status.text()
     window.close()
-    assert _stored_labels(data) == ["b", "d"]
+    assert stored_labels(data / STORE_NAME) == ["b", "d"]
 
 
 # -- 2. drawings kept in memory are never dropped silently at close -------------------------------
@@ -440,7 +435,7 @@ def test_a_lock_taken_while_running_keeps_drawings_and_they_are_saved_once_it_en
             tab.keeper.retry()
     finally:
         window.close()
-    assert _stored_labels(data) == ["a", "b", "c"]
+    assert stored_labels(data / STORE_NAME) == ["a", "b", "c"]
 
 
 def _many_drawings(path: Path, n: int) -> Path:
@@ -494,4 +489,4 @@ def test_closing_the_window_during_an_import_takes_the_half_import_back(
     qtbot.waitUntil(lambda: bool(progress), timeout=60_000)  # some drawings are in
     window.close()
     assert not tab.browser.importer.busy  # the import stopped before the window went
-    assert _stored_labels(tmp_path / "data") == []  # and took back what it had added
+    assert stored_labels(tmp_path / "data" / STORE_NAME) == []  # and took back what it had added

@@ -21,7 +21,13 @@ from ocrpad.app.train.worker import TrainJob
 from ocrpad.data.samples import SampleStore, StoreWriteError
 from ocrpad.data.samples_io import export_drawings
 from ocrpad.reading import Labelled
-from tests.store_helpers import REPLACED, REPO, WINDOWS_KEEPS_OPEN_FILES, locked_by_another_process
+from tests.store_helpers import (
+    REPLACED,
+    REPO,
+    WINDOWS_KEEPS_OPEN_FILES,
+    locked_by_another_process,
+    stored_labels,
+)
 
 TIMEOUT = 30_000
 
@@ -41,11 +47,6 @@ def _saved(data: Path, labels: str) -> None:
     with SampleStore(data / STORE_NAME, renderer=None) as store:
         for i, label in enumerate(labels):
             store.add(_drawing(i), label)
-
-
-def _stored_labels(data: Path) -> list[str]:
-    with SampleStore(data / STORE_NAME, renderer=None) as store:
-        return [s.label for s in store]
 
 
 # -- a store that could not be opened at the start -------------------------------------------------
@@ -72,7 +73,7 @@ def test_fine_tune_refuses_to_learn_from_part_while_the_saved_drawings_cannot_be
         (job,) = jobs
         stored, _ = job.load() if job.load is not None else ([], [])
         assert len(stored) + len(job.strokes) == 10  # all of them, none twice
-        assert tab.unsaved == [] and _stored_labels(data) == list("ababababab")
+        assert tab.unsaved == [] and stored_labels(data / STORE_NAME) == list("ababababab")
     finally:
         tab.cancel_fine_tune()
         window.close()
@@ -145,7 +146,7 @@ def test_drawings_refused_by_a_moved_store_are_saved_once_it_is_opened_again_at_
         assert tab.unsaved == [] and "Saved 1 drawing that waited" in tab.status.text()
     finally:
         window.close()
-    assert _stored_labels(data) == (["a", "b", "c"] if how == "replaced" else ["c"])
+    assert stored_labels(data / STORE_NAME) == (["a", "b", "c"] if how == "replaced" else ["c"])
 
 
 @WINDOWS_KEEPS_OPEN_FILES
@@ -209,7 +210,7 @@ def test_two_ocrpads_starting_together_bring_back_the_kept_drawings_once(tmp_pat
     brought = [run.communicate(timeout=120) for run in runs]
     assert all(run.returncode == 0 for run in runs), brought
     assert sorted(int(out) for out, _ in brought) == [0, 120]
-    assert len(_stored_labels(data)) == 120
+    assert len(stored_labels(data / STORE_NAME)) == 120
     assert sorted(p.name for p in data.glob("unsaved-*")) == [
         "unsaved-20260101-120000.npz.imported"
     ]
