@@ -21,12 +21,8 @@ from PySide6.QtWidgets import (
 from ocrpad.app.train.browser import named
 from ocrpad.app.train.curves import CurvesPlot
 from ocrpad.app.train.drift import FilterDriftView
-from ocrpad.app.train.results import BeforeAfterTable, ConfusionView
+from ocrpad.app.train.results import BeforeAfterTable, ConfusionView, percent
 from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.0f}%"
 
 
 def verdict(report: FineTuneReport) -> str:
@@ -40,8 +36,8 @@ def verdict(report: FineTuneReport) -> str:
             "Too few drawings per class to hold some back for a before/after check."
         )
     return (
-        f"Held-back drawings ({report.held_out_count}): {_percent(report.accuracy_before)} "
-        f"→ {_percent(report.accuracy_after)} correct. "
+        f"Held-back drawings ({report.held_out_count}): {percent(report.accuracy_before)} "
+        f"→ {percent(report.accuracy_after)} correct. "
         f"Trained on {report.train_count} in {report.wall_time:.0f} s.{new}"
     )
 

@@ -23,7 +23,8 @@ BETTER: Final = QColor("#d4f1dc")
 WORSE: Final = QColor("#f8d7d5")
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """An accuracy as a whole percentage; '—' when there is none."""
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
@@ -68,7 +69,7 @@ class BeforeAfterTable(QTableWidget):
         self.setRowCount(len(rows))
         for r, (label, count, old, new) in enumerate(rows):
             change = None if old is None or new is None else new - old
-            cells = [label, str(count), _percent(old), _percent(new)]
+            cells = [label, str(count), percent(old), percent(new)]
             cells.append("—" if change is None else f"{100 * change:+.0f}")
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
