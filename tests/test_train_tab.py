@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.train.collect import prompt_sequence
-from ocrpad.app.train.curves import legend_names
+from ocrpad.app.train.curves import LOSS_COLOUR, TRAIN_COLOUR, legend_names
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many
@@ -291,13 +292,24 @@ def test_curves_and_confusion_paint_with_and_without_data(qtbot: QtBot) -> None:
     from ocrpad.learning.finetune_report import CurvePoint
 
     plot, view = CurvesPlot(), ConfusionView()
+    empty = []
     for widget in (plot, view):
         qtbot.addWidget(widget)
-        assert not widget.grab().isNull()
+        widget.resize(300, 200)
+        empty.append(widget.grab().toImage())
     plot.set_points([CurvePoint(1, 1, 2.0, 0.5, 0.4), CurvePoint(2, 2, 1.0, 0.8, None)], 4)
     view.set_matrix(["a", "b"], np.array([[3, 1], [0, 2]]))
-    assert not plot.grab().isNull() and not view.grab().isNull()
+    curves, matrix = plot.grab().toImage(), view.grab().toImage()
+    assert curves != empty[0] and matrix != empty[1]  # both paint their data, not their hint
+    for colour in (LOSS_COLOUR, TRAIN_COLOUR):  # the loss and accuracy lines themselves
+        assert _has_colour(curves, colour) and not _has_colour(empty[0], colour)
     assert len(plot.points) == 2
+
+
+def _has_colour(image: QImage, colour: QColor) -> bool:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(rgb.constBits(), np.uint8).reshape(rgb.height(), -1, 4)  # B, G, R, A
+    return bool((pixels[:, : rgb.width(), :3] == colour.getRgb()[2::-1]).all(axis=-1).any())
 
 
 def test_the_browser_exports_and_imports_drawings(
