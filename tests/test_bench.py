@@ -26,10 +26,22 @@ def test_every_measurement_reports_the_ocrpad_engine() -> None:
         assert set(figures) == {"ocrpad"} and figures["ocrpad"] > 0
 
 
-def test_interleaved_timing_returns_one_median_per_function() -> None:
-    calls = {"a": lambda: None, "b": lambda: sum(range(100))}
-    result = bench.interleaved(calls, rounds=3, inner=2)
-    assert set(result) == {"a", "b"} and all(t >= 0 for t in result.values())
+def test_interleaved_timing_returns_the_median_seconds_per_call_of_each_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a fake clock that only the calls move: the warm-up and each round's wake-up call
+    (100 s each here) are not timed; a's rounds take 1, 5 and 2 s per call, b's 0.5 s."""
+    monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
+    now = [0.0]
+    a_steps = iter([100.0, 100.0, 1.0, 1.0, 100.0, 4.0, 6.0, 100.0, 2.0, 2.0])
+
+    def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    calls = {"a": lambda: advance(next(a_steps)), "b": lambda: advance(0.5)}
+    result = bench.interleaved(calls, rounds=3, inner=2, timer=lambda: now[0])
+    assert result == {"a": 2.0, "b": 0.5}
+    assert next(a_steps, None) is None  # one warm-up, then per round one wake-up and 2 timed
 
 
 def test_the_memory_child_prints_its_peak_as_json(capsys: pytest.CaptureFixture[str]) -> None:

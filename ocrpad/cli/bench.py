@@ -108,9 +108,15 @@ clock = time.perf_counter
 
 
 def interleaved(
-    calls: dict[str, Callable[[], object]], rounds: int, inner: int
+    calls: dict[str, Callable[[], object]],
+    rounds: int,
+    inner: int,
+    *,
+    timer: Callable[[], float] | None = None,
 ) -> dict[str, float]:
-    """Median seconds per call of each function, timed in alternating rounds."""
+    """Median seconds per call of each function, timed in alternating rounds by `timer`
+    (None: the module's `clock`, as ``--cpu-time`` set it)."""
+    now = clock if timer is None else timer
     for fn in calls.values():
         fn()  # warm-up: buffers, thread pools, lazy initialisation
     times: dict[str, list[float]] = {name: [] for name in calls}
@@ -119,10 +125,10 @@ def interleaved(
         for name in names if r % 2 == 0 else names[::-1]:
             time.sleep(SETTLE_SECONDS)
             calls[name]()  # wake this engine's threads
-            start = clock()
+            start = now()
             for _ in range(inner):
                 calls[name]()
-            times[name].append((clock() - start) / inner)
+            times[name].append((now() - start) / inner)
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
