@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -178,14 +177,14 @@ def test_undo_save_after_the_store_was_replaced_never_deletes_another_drawing(
 
 # -- drawings kept in files at close are brought back once ---------------------------------------
 BRING_BACK = """
-import sys, time
+import sys
 from pathlib import Path
 from ocrpad.app.train.keeper import DrawingKeeper
 from ocrpad.data.samples import open_store
-data, start = Path(sys.argv[1]), float(sys.argv[2])
+data = Path(sys.argv[1])
 store, _ = open_store(data / "samples.sqlite")
-while time.time() < start:
-    time.sleep(0.001)
+print("ready", flush=True)
+sys.stdin.readline()  # until the test lets both go at once
 print(DrawingKeeper(store, data).recover())
 """
 
@@ -195,18 +194,25 @@ def test_two_ocrpads_starting_together_bring_back_the_kept_drawings_once(tmp_pat
     _saved(data, "")
     drawings = [_drawing(i) for i in range(120)]
     export_drawings(data / "unsaved-20260101-120000.npz", drawings, ["a"] * 120, ["free"] * 120)
-    start = str(time.time() + 4)  # both are up and waiting by then
     env = {"PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen"}
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", BRING_BACK, str(data), start],
+            [sys.executable, "-c", BRING_BACK, str(data)],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
+    for run in runs:  # both have started and opened the store
+        assert run.stdout is not None
+        assert run.stdout.readline().strip() == "ready", run.communicate(timeout=60)
+    for run in runs:
+        assert run.stdin is not None
+        run.stdin.write("go\n")
+        run.stdin.flush()
     brought = [run.communicate(timeout=120) for run in runs]
     assert all(run.returncode == 0 for run in runs), brought
     assert sorted(int(out) for out, _ in brought) == [0, 120]
