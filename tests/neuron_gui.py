@@ -44,7 +44,7 @@ def enlarge(qtbot: QtBot, window: MainWindow, layer: str, index: int, section: s
     grid = window.draw.feature_maps.grid
     rect = next(
         r
-        for r, s, i in grid._hits
+        for r, s, i in grid.tiles()
         if i == index
         and grid.sections[s].maps.name == layer
         and grid.sections[s].caption.startswith(section)

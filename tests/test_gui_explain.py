@@ -58,7 +58,7 @@ def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: 
     assert result.heat.shape == (28, 28)
     assert explain.preview_overlay.isVisible() and explain.canvas_overlay.isVisible()
     assert explain.preview_overlay.heat() is result.heat
-    square = explain._canvas_rect()  # the input's square lies over the drawing
+    square = explain.canvas_rect()  # the input's square lies over the drawing
     assert square is not None
     assert square.intersects(window.draw.canvas.rect())
     assert "where the network sees" in window.statusBar().currentMessage()
@@ -85,7 +85,7 @@ def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
     _draw(qtbot, window)
     chart = window.draw.chart
     ranked = [label for label, _ in chart.sorted_classes()]
-    plot = chart._plot_rect()
+    plot = chart.plot_rect()
     slot = plot.width() / len(ranked)
     last = QPointF(plot.left() + (len(ranked) - 0.5) * slot, plot.center().y())
     with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT) as blocker:

@@ -100,7 +100,7 @@ def test_hovering_a_kernel_cell_shows_its_number(qtbot: QtBot, window: MainWindo
     view = click_cell(qtbot, window, 10, 12)
     kernel = panel(window).kernel
     rect = kernel.tile_rect(0)
-    cell = kernel._cell_size()
+    cell = kernel.cell_size()
     pos = QPoint(int(rect.left() + 2.5 * cell), int(rect.top() + 0.5 * cell))  # row 0, col 2
     event = QHelpEvent(QEvent.Type.ToolTip, pos, kernel.mapToGlobal(pos))
     QApplication.sendEvent(kernel, event)

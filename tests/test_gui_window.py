@@ -74,7 +74,7 @@ def test_several_quick_strokes_are_answered_for_the_last_drawing(
     for i in range(5):
         x = 0.2 + 0.12 * i
         draw_stroke(canvas, relative_line(canvas, (x, 0.2), (x + 0.05, 0.8)))
-    qtbot.waitUntil(lambda: bool(shown) and shown[-1].request_id == window._latest_id)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].request_id == window.latest_request_id)
     qtbot.wait(50)
     expected = render_strokes(canvas.strokes())
     np.testing.assert_allclose(shown[-1].input_image, expected, atol=1e-6)

@@ -59,6 +59,10 @@ class _MapGrid(QWidget):
         """Where the `position`-th map (in reading order) is drawn, and its section and index."""
         return self._hits[position]
 
+    def tiles(self) -> tuple[tuple[QRectF, int, int], ...]:
+        """Every map's `tile` (rect, section, index), in reading order."""
+        return tuple(self._hits)
+
     def set_sections(self, sections: list[_Section]) -> None:
         self.sections = sections
         self._relayout()

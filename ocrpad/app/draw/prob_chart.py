@@ -120,7 +120,9 @@ class ProbabilityChart(QWidget):
         return QSize(200, 140)
 
     # -- geometry ------------------------------------------------------------------------
-    def _plot_rect(self) -> QRectF:
+    def plot_rect(self) -> QRectF:
+        """Where the bars are drawn, in widget pixels: one equal slot per class, left to right
+        in `sorted_classes` order, between the value axis and the labels."""
         metrics = self.fontMetrics()
         top = metrics.height() + 4
         lines = 2 if self._staggered() else 1
@@ -133,7 +135,7 @@ class ProbabilityChart(QWidget):
         return bool(count) and (self.width() - 40) / count < 2 * MIN_BAR
 
     def _bar_at(self, pos: QPointF) -> int | None:
-        plot = self._plot_rect()
+        plot = self.plot_rect()
         count = len(self._order)
         if not count or not (plot.left() <= pos.x() < plot.right()):
             return None
@@ -189,7 +191,7 @@ class ProbabilityChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         palette = self.palette()
         painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Window))
-        plot = self._plot_rect()
+        plot = self.plot_rect()
         self._paint_axes(painter, plot, palette)
         if len(self._order):
             self._paint_bars(painter, plot, palette)

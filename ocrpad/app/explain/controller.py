@@ -70,7 +70,7 @@ class ExplainController(QObject):
         self._filters_asked = False  # the filters' ideal inputs, once per model
         self.gallery: DreamGalleryDialog | None = None
         self._build_tools()
-        self.canvas_overlay = HeatmapOverlay(draw.canvas, self._canvas_rect, smooth=True)
+        self.canvas_overlay = HeatmapOverlay(draw.canvas, self.canvas_rect, smooth=True)
         self.preview_overlay = HeatmapOverlay(draw.panel.preview, self._preview_rect)
         self._start_worker(model)
         self.neuron = NeuronController(parent, draw, model)  # the neuron panel, its own thread
@@ -201,7 +201,9 @@ class ExplainController(QObject):
     def _preview_rect(self) -> QRectF | None:
         return QRectF(self.draw.panel.preview.image_rect())
 
-    def _canvas_rect(self) -> QRectF | None:
+    def canvas_rect(self) -> QRectF | None:
+        """Where the network's input square lies over the canvas, in canvas widget pixels
+        (None before a drawing has been explained): the canvas heat map covers it."""
         if self._square is None:
             return None
         left, top, side = self._square

@@ -102,9 +102,9 @@ class HeatGrid(QWidget):
         self.updateGeometry()
         self.update()
 
-    def _cell_size(self) -> int:
-        """As large as the width allows with the tiles on ROWS rows (MIN_CELL to MAX_CELL
-        pixels): big enough for numbers where there is room."""
+    def cell_size(self) -> int:
+        """The side of one kernel cell in pixels: as large as the width allows with the tiles
+        on ROWS rows (MIN_CELL to MAX_CELL pixels), big enough for numbers where there is room."""
         across = -(-max(1, len(self.order)) // ROWS)
         kw = int(self.values.shape[-1])
         cell = ((max(self.width(), 120) + GAP) // across - GAP) // kw
@@ -113,7 +113,7 @@ class HeatGrid(QWidget):
     def numbers_style(self) -> tuple[QFont, str] | None:
         """The font and digits the cells' numbers are written with at the current cell size
         (None: too small for numbers)."""
-        cell = self._cell_size()
+        cell = self.cell_size()
         if self._style is None or self._style[0] != cell:
             shown = self.values[self.order].reshape(-1) if self.order else self.values[:0]
             style = number_style(shown, self.font(), cell - 4) if shown.size else None
@@ -129,14 +129,14 @@ class HeatGrid(QWidget):
         return _number(float(self.values[channel, row, col]), style[1])
 
     def _per_row(self) -> int:
-        tile = self._cell_size() * int(self.values.shape[-1]) + GAP
+        tile = self.cell_size() * int(self.values.shape[-1]) + GAP
         return max(1, (max(self.width(), 120) + GAP) // tile)
 
     def _height(self) -> int:
         """Title line plus as many rows of tiles as the current width needs."""
         kh = int(self.values.shape[-2])
         rows = -(-max(1, len(self.order)) // self._per_row())
-        return self.fontMetrics().height() + 4 + rows * (kh * self._cell_size() + GAP)
+        return self.fontMetrics().height() + 4 + rows * (kh * self.cell_size() + GAP)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         kw, count = int(self.values.shape[-1]), max(1, len(self.order))
@@ -153,14 +153,14 @@ class HeatGrid(QWidget):
 
     def tile_rect(self, slot: int) -> QRectF:
         kh, kw = self.values.shape[-2:]
-        cell, per_row = self._cell_size(), self._per_row()
+        cell, per_row = self.cell_size(), self._per_row()
         row, col = divmod(slot, per_row)
         top = self.fontMetrics().height() + 4
         return QRectF(col * (kw * cell + GAP), top + row * (kh * cell + GAP), kw * cell, kh * cell)
 
     def cell_at(self, pos: QPointF) -> Cell | None:
         """(channel, row, col) under a point, or None."""
-        cell = self._cell_size()
+        cell = self.cell_size()
         for slot, channel in enumerate(self.order):
             rect = self.tile_rect(slot)
             if rect.contains(pos):
@@ -197,7 +197,7 @@ class HeatGrid(QWidget):
         if self._image is None:
             return
         kh, kw = self.values.shape[-2:]
-        cell, style = self._cell_size(), self.numbers_style()
+        cell, style = self.cell_size(), self.numbers_style()
         for slot, channel in enumerate(self.order):
             rect = self.tile_rect(slot)
             painter.drawImage(rect, self._image, QRectF(0, slot * kh, kw, kh))
