@@ -109,8 +109,7 @@ def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: Main
 def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
 ) -> None:
-    train_tab(window).restore_factory_requested.emit()  # nothing to restore yet: it says so
-    assert "already in use" in train_tab(window).status.text()
+    assert not train_tab(window).panel.restore_button.isEnabled()  # nothing to restore yet
     tuned = load_model(model_path).with_extra_classes(["Σ"], np.random.default_rng(0))
     with qtbot.waitSignal(window.model_changed):
         train_tab(window).model_accepted.emit(tuned)
@@ -121,7 +120,10 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
     again = open_window(qtbot, model_path, tmp_path)
     try:
         assert again.model is not None and again.model.labels[-1] == "Σ"
-        train_tab(again).restore_factory_requested.emit()
+        restore = train_tab(again).panel.restore_button
+        assert restore.isEnabled()  # the user's model is in use: there is something to restore
+        with qtbot.waitSignal(again.model_changed):
+            qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
         assert again.model is not None and "Σ" not in again.model.labels
         assert not saved.exists() and saved.with_suffix(".previous.npz").exists()
     finally:
