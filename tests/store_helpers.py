@@ -89,6 +89,17 @@ REPLACED = pytest.param("replaced", marks=NEEDS_ERROR_CODES)
 """A store replaced by a copy of itself, as a parameter of the tests of moved stores."""
 
 
+def alter_store(path: Path, sql: str) -> None:
+    """Run one SQL statement on the store file at `path` as another program would: through
+    its own connection, committed and closed (how a test damages a row)."""
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.execute(sql)
+    finally:
+        db.close()
+
+
 def stored_labels(path: Path) -> list[str]:
     """The labels of the drawings in the store at `path`, oldest first, read afresh."""
     with SampleStore(path, renderer=None) as store:

@@ -17,6 +17,7 @@ import pytest
 from ocrpad.data.samples import SampleStore
 from ocrpad.model import build_model
 from ocrpad.nn import serialization
+from tests.store_helpers import alter_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +42,7 @@ def test_ocrpad_starts_with_every_damage_at_once_and_says_what_it_did(tmp_path: 
     with SampleStore(data / "samples.sqlite", renderer=None) as store:
         store.add([np.array([[0, 0], [5, 9]], np.float32)], "a")
         store.add([np.array([[0, 0], [5, 9]], np.float32)], "b")
-        store._db.execute("UPDATE samples SET strokes = 'not json' WHERE id = 1")
+    alter_store(data / "samples.sqlite", "UPDATE samples SET strokes = 'not json' WHERE id = 1")
     _hostile_user_model(data / "user-model.npz")
     tmp_file = data / ".user-model.npz.dead.tmp"
     tmp_file.write_bytes(b"\0" * 100)

@@ -37,7 +37,7 @@ from ocrpad.data.samples import SampleStore
 from ocrpad.data.samples_io import export_drawings
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import build_model
-from tests.store_helpers import locked_by_another_process, stored_labels
+from tests.store_helpers import alter_store, locked_by_another_process, stored_labels
 from tests.test_picture import bomb_png
 
 TINY = TINY_WINDOW_MODEL
@@ -211,7 +211,7 @@ def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
     with SampleStore(data / STORE_NAME, renderer=None) as store:
         for label in "abc":
             store.add([np.array([[0, 0], [5, 9]], np.float32)], label)
-        store._db.execute("UPDATE samples SET strokes = '[[[1, 2], [3' WHERE id = 3")
+    alter_store(data / STORE_NAME, "UPDATE samples SET strokes = '[[[1, 2], [3' WHERE id = 3")
     window = open_window(qtbot, model_path, tmp_path)
     try:
         tab = train_tab(window)
@@ -232,7 +232,7 @@ def test_the_self_test_checks_the_store_and_names_damaged_rows(tmp_path: Path) -
     with SampleStore(tmp_path / STORE_NAME, renderer=None) as store:
         store.add([np.array([[0, 0], [5, 9]], np.float32)], "a")
         store.add([np.array([[0, 0], [5, 9]], np.float32)], "b")
-        store._db.execute("UPDATE samples SET label = 'ab' WHERE id = 2")
+    alter_store(tmp_path / STORE_NAME, "UPDATE samples SET label = 'ab' WHERE id = 2")
     env = {**os.environ, "OCRPAD_DATA_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     result = subprocess.run(
