@@ -150,7 +150,10 @@ def test_undo_recognises_the_previous_drawing_again(window: MainWindow, qtbot: Q
 def test_ctrl_c_copies_the_recognised_character(window: MainWindow, qtbot: QtBot) -> None:
     with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
         _draw_v(window.draw.canvas)
-    window.actions_by_name["copy"].trigger()
+    QGuiApplication.clipboard().setText("not the answer")
+    window.draw.canvas.setFocus()
+    qtbot.waitUntil(window.draw.canvas.hasFocus)  # the key goes where a user's would
+    qtbot.keyClick(window.draw.canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == blocker.args[0].label
 
 
