@@ -23,15 +23,6 @@ def unipen_dir() -> Path:
     return UNIPEN_DIR
 
 
-@pytest.fixture
-def symbols_dir() -> Path:
-    """The shared UNIPEN symbols folder; tests that need it skip cleanly when it is absent."""
-    folder = SHARED_DATA / "unipen-symbols"
-    if not (folder / "unipen-symbols-test.npz").is_file():
-        pytest.skip(f"shared symbol data not found at {folder}")
-    return folder
-
-
 @pytest.fixture(params=[True, False], ids=["row-windows", "im2col"])
 def conv_road(request: pytest.FixtureRequest) -> Iterator[bool]:
     """Both roads of a stride-1 convolution, whatever this machine's BLAS would choose

@@ -19,6 +19,7 @@ def test_the_estimate_is_read_back_from_the_tabs_sentence() -> None:
     assert shown_seconds("Measuring how long fine-tuning takes on this computer…") is None
 
 
+@pytest.mark.data
 def test_a_timed_fine_tune_in_the_window_prints_the_estimate_beside_the_time(
     qtbot: QtBot, unipen_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
