@@ -74,6 +74,9 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
     assert code == 0 and tuple(result) == (*METRIC_KEYS, "ece", "worst_class")
     assert result["samples"] == 15
     assert png.is_file()
+    # a folder, as ocrpad-train takes it: its *-test.npz is read
+    assert eval_cli.main(["--data", str(tiny_folder), "--weights", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
     assert eval_cli.main(["--data", str(test_file), "--weights", str(out)]) == 0
     assert "most confused" in capsys.readouterr().out
 
@@ -95,6 +98,8 @@ def test_missing_files_give_a_clear_error_and_exit_code_2(
     assert "error" in capsys.readouterr().err
     assert train_cli.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.npz")]) == 2
     assert "unipen-train.npz" in capsys.readouterr().err
+    assert eval_cli.main(["--data", str(tmp_path)]) == 2  # a folder without a test split
+    assert "expected one *-test.npz file" in capsys.readouterr().err
 
 
 def test_the_recipe_prints_without_data_or_an_output(capsys: pytest.CaptureFixture[str]) -> None:

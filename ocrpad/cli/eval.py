@@ -1,7 +1,10 @@
 """`ocrpad-eval`: measure a model on a stroke file of the shared format.
 
-    ocrpad-eval --data ../shared/data/unipen/unipen-test.npz [--weights FILE] [--json]
+    ocrpad-eval --data ../shared/data/unipen [--weights FILE] [--json]
                 [--confusion confusion.png] [--charset SET] [--coarse N [--coarse-by time]]
+
+`--data` names a stroke file, or a folder whose `*-test.npz` is read (as ocrpad-train and
+ocrpad-fit-reader find their splits); it repeats, to read several together.
 
 Strokes are rendered with the model's own render parameters (`render_strokes`); classes are
 matched by character. `--json` prints one JSON object as the last line of stdout. The answer
@@ -37,7 +40,7 @@ from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
-from ocrpad.data.combine import concat_datasets
+from ocrpad.data.combine import concat_datasets, split_file
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     GROUPS,
@@ -60,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         required=True,
         type=Path,
-        metavar="FILE",
+        metavar="PATH",
         action="append",
-        help="stroke file (.npz); repeatable",
+        help="stroke file (.npz), or a folder whose *-test.npz is read; repeatable",
     )
     parser.add_argument(
         "--charset",
@@ -135,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         model = load_model(args.weights)
-        data = concat_datasets([load_unipen(path, images=False) for path in args.data])
+        files = [split_file(p, "test") if p.is_dir() else p for p in args.data]
+        data = concat_datasets([load_unipen(path, images=False) for path in files])
         allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
         if args.coarse is not None and args.coarse < 2:
             raise ValueError("--coarse needs at least 2 points")
