@@ -44,8 +44,8 @@ class AugmentParams:
     coarse_points: tuple[int, int] = (4, 12)  # points the drawing is resampled to by arc length
     coarse_decimate: float = 0.3  # of those, share that keep every k-th point instead
     coarse_every: tuple[int, int] = (2, 8)  # k
-    # a dot (a click) comes back undistorted; off in the recipe the shipped model was trained
-    # with, which it reproduces bit for bit — the next retraining should switch it on
+    # a dot (a click) comes back undistorted; off in the shipped recipe: a retraining with it on
+    # read no better (weights/README.md, "Checked and tried since"); fine-tuning turns it on
     keep_dots: bool = False
 
     def __post_init__(self) -> None:
