@@ -82,7 +82,7 @@ def test_a_picture_is_read_in_the_chosen_set_and_read_again_when_it_changes(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
     box = window.draw.character_set
-    qtbot.keyClick(box, Qt.Key.Key_Down)  # Letters and digits → Digits, before the picture
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # All → Digits, before the picture
     assert box.currentText() == "Digits"
     with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
         window.open_image(_picture(tmp_path / "peak.png"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -56,9 +56,9 @@ def _clear(window: MainWindow, qtbot: QtBot) -> None:
 
 def test_the_selector_restricts_the_answer_and_the_chart(window: MainWindow, qtbot: QtBot) -> None:
     box = window.draw.character_set
-    assert box.objectName() == "characterSet" and box.currentText() == "Letters and digits"
-    assert "choose Symbols" in box.itemData(0, Qt.ItemDataRole.ToolTipRole)  # not all 94
-    qtbot.keyClick(box, Qt.Key.Key_Down)  # Letters and digits → Digits
+    assert box.objectName() == "characterSet" and box.currentText() == "All"
+    assert "choose Symbols" in box.itemData(0, Qt.ItemDataRole.ToolTipRole)  # All is not 94
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # All → Digits
     assert box.currentText() == "Digits"
     prediction = _draw(window, qtbot)
     assert prediction.labels == list(string.digits) and prediction.label == "0"  # type: ignore[attr-defined]
@@ -76,15 +76,8 @@ def test_a_chosen_set_is_remembered_by_the_next_window(qtbot: QtBot, tmp_path: P
     prediction = _draw(second, qtbot)
     assert prediction.labels == ["x", "y", "z"]  # type: ignore[attr-defined]
     second.set_character_set(None)
-    assert second.draw.character_set.currentText() == "Letters and digits"
+    assert second.draw.character_set.currentText() == "All"
     second.close()
-    # Stored as "" (the characters, not the entry's text), as when the entry was called "All":
-    # settings files from then open on the same entry.
-    stored = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    assert stored.value("character_set") == ""
-    third = open_window(qtbot, None, tmp_path)
-    assert third.draw.character_set.currentText() == "Letters and digits"
-    third.close()
 
 
 def test_a_round_drawing_names_its_look_alikes(window: MainWindow, qtbot: QtBot) -> None:
@@ -180,7 +173,7 @@ def test_symbols_are_read_only_from_the_symbols_entry(window: MainWindow, qtbot:
     assert not set(everything.labels) & set(SYMBOLS)  # type: ignore[attr-defined]
     _clear(window, qtbot)
     box = window.draw.character_set
-    for _ in range(5):  # Letters and digits → Digits → Capitals → Small letters → Letters → Symbols
+    for _ in range(5):  # All → Digits → Capitals → Small letters → Letters → Symbols
         qtbot.keyClick(box, Qt.Key.Key_Down)
     assert box.currentText() == "Symbols"
     dash = _dash(window, qtbot)

@@ -167,8 +167,8 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
     assert "Σ" in window.draw.character_set.currentText()
     with qtbot.waitSignal(window.model_changed):
         qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
-    assert window.draw.character_set.currentText() == "Letters and digits"
-    assert "back to Letters and digits" in window.draw.panel.message.text()
+    assert window.draw.character_set.currentText() == "All"
+    assert "back to All" in window.draw.panel.message.text()
     assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
     canvas = window.draw.canvas
     with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
@@ -192,10 +192,10 @@ def test_a_read_as_set_of_the_users_own_classes_survives_a_restart_with_their_mo
     finally:
         window.close()
     (tmp_path / "data" / USER_MODEL_NAME).unlink()
-    window = open_window(qtbot, model_path, tmp_path)  # the shipped one does not
+    window = open_window(qtbot, model_path, tmp_path)  # the shipped one does not: All
     try:
-        assert window.draw.character_set.currentText() == "Letters and digits"
-        assert "back to Letters and digits" in window.draw.panel.message.text()
+        assert window.draw.character_set.currentText() == "All"
+        assert "back to All" in window.draw.panel.message.text()
     finally:
         window.close()
 

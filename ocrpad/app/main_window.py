@@ -217,17 +217,16 @@ class MainWindow(QMainWindow):
             self._read_picture(self._picture[1], preview=0)
 
     def keep_character_set_readable(self) -> None:
-        """Back to Letters and digits, saying so, when the model reads none of the chosen set
-        (the user's own class after Restore factory model). Called when the model changes and
-        once the start is done: the settings are restored before the user's own model loads."""
+        """Back to All, saying so, when the model in use reads none of the chosen set (the
+        user's own class after Restore factory model). Called when the model changes and once
+        the start is done: the settings are restored before the user's own model is loaded."""
         labels = set(() if self.model is None else self.model.labels)
         if self._charset and labels and not labels.intersection(self._charset):
             gone = "".join(self._charset)
             self._charset = None
             self.settings.setValue("character_set", "")
             self._show_character_set()
-            back = self.draw.character_set.itemText(0)
-            self._show_problem(f"This model reads none of {gone!r}, so Read as is back to {back}.")
+            self._show_problem(f"This model reads none of {gone!r}, so Read as is back to All.")
 
     def _show_character_set(self) -> None:
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))

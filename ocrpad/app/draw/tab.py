@@ -26,15 +26,14 @@ from ocrpad.app.draw.prob_chart import ProbabilityChart
 from ocrpad.charsets import NAMED
 
 CHARACTER_SETS: tuple[tuple[str, str | None], ...] = (
-    ("Letters and digits", None),
+    ("All", None),
     ("Digits", NAMED["digits"]),
     ("Capitals", NAMED["upper"]),
     ("Small letters", NAMED["lower"]),
     ("Letters", NAMED["letters"]),
 )
 """The selector's fixed entries: (text, characters; None = the model's default set: letters,
-digits and the classes the user taught, never the symbols nobody asked for). Settings keep
-the chosen characters, not this text ("" for the first entry, once called "All")."""
+digits and the classes the user taught, never the symbols nobody asked for)."""
 
 
 class DrawTab(QSplitter):
@@ -71,7 +70,7 @@ class DrawTab(QSplitter):
         self.character_set.setToolTip("Read the drawing as one of these characters only")
         for text, chars in CHARACTER_SETS:
             self.character_set.addItem(text, chars)
-        self.character_set.setItemData(  # not all 94: the symbols wait to be chosen
+        self.character_set.setItemData(  # "All" is not all 94: the symbols wait to be chosen
             0,
             "Letters, digits and the characters you taught; choose Symbols for punctuation",
             Qt.ItemDataRole.ToolTipRole,
@@ -121,9 +120,9 @@ class DrawTab(QSplitter):
     def show_character_set(
         self, chars: str | None, user_classes: str = "", *, symbols: bool = False
     ) -> None:
-        """Select the entry for `chars` (None: the first, Letters and digits); a model that
-        reads symbols gets a "Symbols" entry, the user's own classes one when they taught any,
-        and any other set a "Custom" one. Emits no signal."""
+        """Select the entry for `chars` (None: All); a model that reads symbols gets a
+        "Symbols" entry, the user's own classes one when they taught any, and any other set a
+        "Custom" one. Emits no signal."""
         box = self.character_set
         box.blockSignals(True)
         while box.count() > len(CHARACTER_SETS):
