@@ -9,19 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_helpers import write_idx
 
 from ocrpad.data import emnist
 from ocrpad.data.emnist import IdxFormatError, load_emnist, read_idx, read_mapping
-
-
-def write_idx(path: Path, array: np.ndarray, *, gz: bool = False) -> Path:
-    codes = {np.dtype("u1"): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
-    big = array.astype(array.dtype.newbyteorder(">")) if array.dtype.itemsize > 1 else array
-    header = struct.pack(">BBBB", 0, 0, codes[big.dtype], array.ndim)
-    header += struct.pack(f">{array.ndim}I", *array.shape)
-    raw = header + big.tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
-    return path
 
 
 @pytest.mark.parametrize("gz", [False, True])

@@ -4,7 +4,11 @@
                 [--confusion confusion.png] [--charset SET] [--coarse N [--coarse-by time]]
 
 `--data` names a stroke file, or a folder whose `*-test.npz` is read (as ocrpad-train and
-ocrpad-fit-reader find their splits); it repeats, to read several together.
+ocrpad-fit-reader find their splits); it repeats, to read several together. It also takes a
+copy of EMNIST or MNIST in their standard IDX files: the test images file (its labels file and,
+for EMNIST, its mapping file beside it) or a folder holding one; those are pictures without
+strokes, read as the window reads an opened picture (the network and the reader's
+calibration, no history, no --coarse).
 
 Strokes are rendered with the model's own render parameters (`render_strokes`); classes are
 matched by character. `--json` prints one JSON object as the last line of stdout. The answer
@@ -41,6 +45,7 @@ from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets, split_file
+from ocrpad.data.idx_files import holds_idx_images, idx_files, is_idx_images
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     GROUPS,
@@ -65,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         action="append",
-        help="stroke file (.npz), or a folder whose *-test.npz is read; repeatable",
+        help="stroke file (.npz), or a folder whose *-test.npz is read; or EMNIST/MNIST "
+        "test images (*-images-idx3-ubyte[.gz], or their folder); repeatable",
     )
     parser.add_argument(
         "--charset",
@@ -138,9 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         model = load_model(args.weights)
-        files = [split_file(p, "test") if p.is_dir() else p for p in args.data]
-        data = concat_datasets([load_unipen(path, images=False) for path in files])
         allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
+        pictures = load_pictures(args) if any(is_pictures(p) for p in args.data) else None
+        data = None if pictures else load_strokes(args.data)
         if args.coarse is not None and args.coarse < 2:
             raise ValueError("--coarse needs at least 2 points")
         if args.confusion is not None:
@@ -149,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ocrpad-eval: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
+    if pictures is not None:
+        probs = read_pictures(model, pictures[0], allowed, args.batch_size)
+        seconds = time.perf_counter() - start
+        return print_results(args, model, allowed, probs, pictures[1], seconds, rendered=False)
+    assert data is not None
     if args.coarse is not None:
         data = coarse_dataset(data, args.coarse, by=args.coarse_by)
     history = None if args.history == "none" else session_history(data.writers, args.seed)
@@ -158,7 +169,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = np.array([index.get(c, -1) for c in data.characters()], dtype=np.int64)
     probs = read_all(model, data, allowed, history, args.batch_size, known)
     seconds = time.perf_counter() - start
-    truth = data.characters()
+    return print_results(args, model, allowed, probs, data.characters(), seconds)
+
+
+def print_results(
+    args: argparse.Namespace,
+    model: Model,
+    allowed: list[str],
+    probs: NDArray[np.float32],
+    truth: list[str],
+    seconds: float,
+    rendered: bool = True,
+) -> int:
+    """Score probabilities (N, C) against the true characters and print them as asked
+    (`rendered`: the samples were drawn from strokes, not given as pictures)."""
     if args.only_set:
         rows = [i for i, c in enumerate(truth) if c in set(allowed)]
         probs, truth = probs[rows], [truth[i] for i in rows]
@@ -174,8 +198,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         weights = args.weights or "the shipped model"
         print(f"{weights} · history {args.history} · read as {args.charset} ({len(allowed)})")
         print(report(result, confused_pairs(model.labels, probs, truth, args.worst), args.worst))
-        print(f"({len(truth)} samples rendered and classified in {seconds:.1f} s)")
+        done = "rendered and classified" if rendered else "classified (pictures: no history)"
+        print(f"({len(truth)} samples {done} in {seconds:.1f} s)")
     return 0
+
+
+def load_strokes(paths: Sequence[Path]) -> StrokeDataset:
+    """Stroke files, or the `*-test.npz` of folders, as one dataset."""
+    files = [split_file(p, "test") if p.is_dir() else p for p in paths]
+    return concat_datasets([load_unipen(path, images=False) for path in files])
+
+
+def is_pictures(path: Path) -> bool:
+    """Whether a --data path is EMNIST/MNIST images rather than strokes."""
+    if path.is_dir():
+        return not any(path.glob("*-test.npz")) and holds_idx_images(path)
+    return is_idx_images(path)
+
+
+def load_pictures(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[str]]:
+    """EMNIST or MNIST test images → (network inputs (N, 1, 28, 28), their characters); every
+    --data path must be such images. ValueError (or OSError) says what cannot be done."""
+    if not all(is_pictures(p) for p in args.data):
+        raise ValueError("--data: stroke files and EMNIST/MNIST images cannot be read together")
+    if args.history != "none" or args.coarse is not None:
+        raise ValueError(
+            "EMNIST and MNIST images carry no strokes: --history and --coarse need stroke files"
+        )
+    sets = [idx_files(path, "test").load() for path in args.data]
+    inputs = np.concatenate([s.inputs() for s in sets])
+    return inputs, [c for s in sets for c in s.characters()]
+
+
+def read_pictures(
+    model: Model, inputs: NDArray[np.float32], allowed: list[str], batch_size: int = 512
+) -> NDArray[np.float32]:
+    """Network inputs (N, 1, 28, 28) read as the window reads an opened picture (no strokes:
+    no history, no correction for coarse traces) → probabilities (N, C), 0 outside `allowed`."""
+    logits = np.concatenate(
+        [model.logits(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
+    )
+    reader = Reader(model, charset=allowed)
+    columns = [model.labels.index(c) for c in reader.labels]
+    probs = np.zeros((len(inputs), model.num_classes), dtype=np.float32)
+    for row, z in enumerate(logits):
+        probs[row, columns] = reader.answer(z, []).probabilities
+    return probs
 
 
 def read_all(

@@ -1,5 +1,5 @@
-"""Data: the shared UNIPEN stroke files, official EMNIST/MNIST IDX files, augmentation, and
-the user's own samples (`ocrpad.data.samples`)."""
+"""Data: the shared UNIPEN stroke files, official EMNIST/MNIST IDX files (found from one path
+by `ocrpad.data.idx_files`), augmentation, and the user's own samples (`ocrpad.data.samples`)."""
 
 from __future__ import annotations
 

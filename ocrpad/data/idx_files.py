@@ -1,0 +1,105 @@
+"""Find the files of a user's EMNIST or MNIST copy from the one path they name.
+
+The standard distributions keep each split as two IDX files side by side, and EMNIST adds
+the characters of its labels in a text file per split family:
+
+    emnist-byclass-test-images-idx3-ubyte.gz   emnist-byclass-test-labels-idx1-ubyte.gz
+    emnist-byclass-mapping.txt
+    t10k-images-idx3-ubyte.gz                  t10k-labels-idx1-ubyte.gz      (MNIST)
+
+Copies unpacked by hand drop the `.gz`, and some write `images.idx3-ubyte` with a dot; both
+are found. `idx_files(path)` takes the images file, or a folder holding exactly one images
+file of the split, and names what is missing or ambiguous in a DatasetFileError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocrpad.data.emnist import ImageDataset, load_emnist
+from ocrpad.data.unipen import DatasetFileError
+
+IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$")
+"""The name of an IDX images file, as EMNIST and MNIST spell it (gzipped or not)."""
+
+SPLIT_WORDS = {"test": ("test", "t10k"), "train": ("train",)}
+"""The words a split's file names carry (MNIST calls its test split t10k)."""
+
+
+@dataclass(frozen=True)
+class IdxFiles:
+    """One split of an EMNIST or MNIST copy."""
+
+    images: Path
+    labels: Path
+    mapping: Path | None  # EMNIST's *-mapping.txt; None: MNIST, whose labels are the digits
+    transposed: bool  # EMNIST stores every image column by column
+
+    def load(self) -> ImageDataset:
+        """The images, upright, with their characters (IdxFormatError names a bad file)."""
+        return load_emnist(
+            self.images, self.labels, transposed=self.transposed, mapping=self.mapping
+        )
+
+
+def is_idx_images(path: Path) -> bool:
+    """Whether `path` is named as an IDX images file."""
+    return bool(IMAGES.search(path.name))
+
+
+def holds_idx_images(folder: Path) -> bool:
+    """Whether a folder holds any IDX images file."""
+    return folder.is_dir() and any(is_idx_images(p) for p in folder.iterdir())
+
+
+def idx_files(path: Path, split: str = "test") -> IdxFiles:
+    """The images, labels and mapping files of `path`: an images file, or a folder with one
+    images file of `split` ('test' or 'train'). DatasetFileError says what is missing."""
+    images = _images_in(path, split) if path.is_dir() else path
+    if not images.is_file():
+        raise DatasetFileError(f"{images}: no such file")
+    if not is_idx_images(images):
+        raise DatasetFileError(
+            f"{images}: not an IDX images file (expected a name ending in "
+            "images-idx3-ubyte or images-idx3-ubyte.gz)"
+        )
+    emnist = images.name.startswith("emnist-")
+    return IdxFiles(images, _labels_of(images), _mapping_of(images) if emnist else None, emnist)
+
+
+def _images_in(folder: Path, split: str) -> Path:
+    words = SPLIT_WORDS.get(split, (split,))
+    found = sorted(
+        p for p in folder.iterdir() if is_idx_images(p) and any(w in p.name for w in words)
+    )
+    if len(found) != 1:
+        listed = ", ".join(p.name for p in found) or "none"
+        raise DatasetFileError(
+            f"{folder}: expected one {split} images file (*-{split}-images-idx3-ubyte.gz), "
+            f"found {len(found)} ({listed}); name the file itself"
+        )
+    return found[0]
+
+
+def _labels_of(images: Path) -> Path:
+    """The labels file beside an images file: the same name with labels-idx1, gzipped or not."""
+    name = images.name.replace("images", "labels").replace("idx3", "idx1")
+    plain = name.removesuffix(".gz")
+    for candidate in (name, plain, plain + ".gz"):
+        if (images.parent / candidate).is_file():
+            return images.parent / candidate
+    raise DatasetFileError(f"{images}: its labels file {name} is not beside it")
+
+
+def _mapping_of(images: Path) -> Path:
+    """EMNIST's mapping file for an images file: emnist-<family>-mapping.txt beside it."""
+    family = images.name.split("-")[1] if images.name.count("-") >= 2 else ""
+    mapping = images.parent / f"emnist-{family}-mapping.txt"
+    if not mapping.is_file():
+        raise DatasetFileError(
+            f"{images}: EMNIST's labels are numbers whose characters are listed in "
+            f"{mapping.name}, which is not beside it"
+        )
+    return mapping

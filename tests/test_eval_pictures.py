@@ -1,0 +1,138 @@
+"""ocrpad-eval on a user's own EMNIST or MNIST copy: the standard IDX files, found from one path.
+
+The copies are written here from the built-in drawings (rendered as the model sees them), so
+the answers are known; EMNIST stores its images transposed, MNIST upright.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from idx_helpers import write_idx
+
+from ocrpad.cli import eval as eval_cli
+from ocrpad.data.emnist import BYCLASS
+from ocrpad.data.idx_files import idx_files
+from ocrpad.data.unipen import DatasetFileError
+from ocrpad.launch.selftest import load_drawings
+from ocrpad.model import load_model
+from ocrpad.preprocess import render_params_of, render_strokes
+
+
+def built_in_pictures() -> tuple[np.ndarray, list[str]]:
+    """The built-in drawings of letters and digits as upright uint8 pictures (N, 28, 28)."""
+    params = render_params_of(load_model().meta)
+    drawings = [d for d in load_drawings() if d.label in BYCLASS]
+    pictures = [(render_strokes(d.strokes, params) * 255).round() for d in drawings]
+    return np.stack(pictures).astype(np.uint8), [d.label for d in drawings]
+
+
+def write_emnist(folder: Path, pictures: np.ndarray, chars: list[str], *, transpose: bool = True):
+    """An EMNIST byclass test split (gzipped, images column-major) and its mapping file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = pictures.transpose(0, 2, 1) if transpose else pictures
+    labels = np.array([BYCLASS.index(c) for c in chars], np.uint8)
+    images = write_idx(folder / "emnist-byclass-test-images-idx3-ubyte.gz", stored, gz=True)
+    write_idx(folder / "emnist-byclass-test-labels-idx1-ubyte.gz", labels, gz=True)
+    mapping = "".join(f"{i} {ord(c)}\n" for i, c in enumerate(BYCLASS))
+    (folder / "emnist-byclass-mapping.txt").write_text(mapping, encoding="ascii")
+    return images
+
+
+def run_eval(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:
+    code = eval_cli.main([*args, "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out.strip().splitlines()[-1]) if code == 0 else {}), err
+
+
+def test_an_emnist_copy_is_read_from_its_folder_or_its_images_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    images = write_emnist(tmp_path / "emnist", pictures, chars)
+    code, by_folder, _ = run_eval(capsys, "--data", str(tmp_path / "emnist"))
+    assert code == 0
+    assert by_folder["samples"] == len(chars) >= 20
+    assert by_folder["accuracy"] >= 0.9  # the self-test's drawings, which the model reads
+    code, by_file, _ = run_eval(capsys, "--data", str(images))
+    assert code == 0 and by_file == by_folder
+
+
+def test_emnist_pictures_are_turned_upright_before_they_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path / "right", pictures, chars)
+    write_emnist(tmp_path / "wrong", pictures, chars, transpose=False)  # stored the MNIST way
+    right = run_eval(capsys, "--data", str(tmp_path / "right"))[1]["accuracy"]
+    wrong = run_eval(capsys, "--data", str(tmp_path / "wrong"))[1]["accuracy"]
+    assert wrong < right - 0.3  # read transposed, most characters become others
+
+
+def test_an_mnist_copy_is_upright_and_its_labels_are_the_digits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    digits = [i for i, c in enumerate(chars) if c.isdigit()]
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", pictures[digits])  # unpacked by hand
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([int(chars[i]) for i in digits], "u1"))
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", pictures[:1], gz=True)  # not the test split
+    files = idx_files(tmp_path)
+    assert files.mapping is None and not files.transposed
+    code, result, _ = run_eval(capsys, "--data", str(tmp_path), "--charset", "digits")
+    assert code == 0 and result["samples"] == len(digits)
+    assert result["per_group"]["digits"] == result["accuracy"] >= 0.9
+
+
+def test_the_text_report_says_the_pictures_were_read_without_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    assert eval_cli.main(["--data", str(tmp_path)]) == 0
+    assert "pictures: no history" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("remove", "named"),
+    [
+        ("emnist-byclass-test-labels-idx1-ubyte.gz", "labels file"),
+        ("emnist-byclass-mapping.txt", "emnist-byclass-mapping.txt"),
+    ],
+)
+def test_a_missing_companion_file_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], remove: str, named: str
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    (tmp_path / remove).unlink()
+    code, _, err = run_eval(capsys, "--data", str(tmp_path))
+    assert code == 2 and named in err and "ocrpad-eval: error" in err
+
+
+def test_a_folder_with_several_test_sets_asks_for_one_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    write_idx(tmp_path / "emnist-digits-test-images-idx3-ubyte.gz", pictures, gz=True)
+    with pytest.raises(DatasetFileError, match="found 2"):
+        idx_files(tmp_path)
+    code, _, err = run_eval(capsys, "--data", str(tmp_path))
+    assert code == 2 and "name the file itself" in err
+
+
+def test_pictures_refuse_what_needs_strokes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    for extra in (["--history", "session"], ["--coarse", "8"]):
+        code, _, err = run_eval(capsys, "--data", str(tmp_path), *extra)
+        assert code == 2 and "carry no strokes" in err
+    strokes = str(tmp_path / "unipen-test.npz")  # refused before any file is read
+    code, _, err = run_eval(capsys, "--data", str(tmp_path), "--data", strokes)
+    assert code == 2 and "cannot be read together" in err
