@@ -15,7 +15,7 @@ from idx_helpers import write_idx
 
 from ocrpad.cli import eval as eval_cli
 from ocrpad.data.emnist import BYCLASS
-from ocrpad.data.idx_files import idx_files
+from ocrpad.data.emnist_files import idx_files
 from ocrpad.data.unipen import DatasetFileError
 from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import load_model
@@ -136,3 +136,15 @@ def test_pictures_refuse_what_needs_strokes(
     strokes = str(tmp_path / "unipen-test.npz")  # refused before any file is read
     code, _, err = run_eval(capsys, "--data", str(tmp_path), "--data", strokes)
     assert code == 2 and "cannot be read together" in err
+
+
+def test_emnists_matlab_file_is_read_by_name_or_from_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mat = Path(__file__).parent / "data" / "emnist-mini.mat"  # see test_data_matfile.py
+    code, by_name, _ = run_eval(capsys, "--data", str(mat))
+    assert code == 0 and by_name["samples"] == 14 and by_name["accuracy"] >= 0.9
+    (tmp_path / "matlab").mkdir()
+    (tmp_path / "matlab" / "emnist-byclass.mat").write_bytes(mat.read_bytes())
+    code, by_folder, _ = run_eval(capsys, "--data", str(tmp_path / "matlab"))
+    assert code == 0 and by_folder == by_name

@@ -5,8 +5,9 @@
 
 `--data` names a stroke file, or a folder whose `*-test.npz` is read (as ocrpad-train and
 ocrpad-fit-reader find their splits); it repeats, to read several together. It also takes a
-copy of EMNIST or MNIST in their standard IDX files: the test images file (its labels file and,
-for EMNIST, its mapping file beside it) or a folder holding one; those are pictures without
+copy of EMNIST or MNIST as distributed: the test images IDX file (its labels file and, for
+EMNIST, its mapping file beside it), EMNIST's MATLAB file (`emnist-byclass.mat`: its test
+split), or a folder holding one of them; those are pictures without
 strokes, read as the window reads an opened picture (the network and the reader's
 calibration, no history, no --coarse).
 
@@ -45,7 +46,7 @@ from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets, split_file
-from ocrpad.data.idx_files import holds_idx_images, idx_files, is_idx_images
+from ocrpad.data.emnist_files import holds_pictures, is_picture_file, load_pictures
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     GROUPS,
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         action="append",
         help="stroke file (.npz), or a folder whose *-test.npz is read; or EMNIST/MNIST "
-        "test images (*-images-idx3-ubyte[.gz], or their folder); repeatable",
+        "test images (*-images-idx3-ubyte[.gz] or EMNIST's .mat, or their folder); repeatable",
     )
     parser.add_argument(
         "--charset",
@@ -145,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         model = load_model(args.weights)
         allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
-        pictures = load_pictures(args) if any(is_pictures(p) for p in args.data) else None
+        pictures = picture_data(args) if any(is_pictures(p) for p in args.data) else None
         data = None if pictures else load_strokes(args.data)
         if args.coarse is not None and args.coarse < 2:
             raise ValueError("--coarse needs at least 2 points")
@@ -212,11 +213,11 @@ def load_strokes(paths: Sequence[Path]) -> StrokeDataset:
 def is_pictures(path: Path) -> bool:
     """Whether a --data path is EMNIST/MNIST images rather than strokes."""
     if path.is_dir():
-        return not any(path.glob("*-test.npz")) and holds_idx_images(path)
-    return is_idx_images(path)
+        return not any(path.glob("*-test.npz")) and holds_pictures(path)
+    return is_picture_file(path)
 
 
-def load_pictures(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[str]]:
+def picture_data(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[str]]:
     """EMNIST or MNIST test images → (network inputs (N, 1, 28, 28), their characters); every
     --data path must be such images. ValueError (or OSError) says what cannot be done."""
     if not all(is_pictures(p) for p in args.data):
@@ -225,7 +226,7 @@ def load_pictures(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[s
         raise ValueError(
             "EMNIST and MNIST images carry no strokes: --history and --coarse need stroke files"
         )
-    sets = [idx_files(path, "test").load() for path in args.data]
+    sets = [load_pictures(path, "test") for path in args.data]
     inputs = np.concatenate([s.inputs() for s in sets])
     return inputs, [c for s in sets for c in s.characters()]
 

@@ -1,5 +1,6 @@
-"""Data: the shared UNIPEN stroke files, official EMNIST/MNIST IDX files (found from one path
-by `ocrpad.data.idx_files`), augmentation, and the user's own samples (`ocrpad.data.samples`)."""
+"""Data: the shared UNIPEN stroke files, EMNIST/MNIST as distributed (IDX or MATLAB files,
+found from one path by `ocrpad.data.emnist_files`), augmentation, and the user's own samples
+(`ocrpad.data.samples`)."""
 
 from __future__ import annotations
 

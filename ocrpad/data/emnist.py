@@ -24,6 +24,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ocrpad.data.matfile import MatFileError, load_mat
 from ocrpad.files import check_regular_file
 
 IDX_TYPES: dict[int, str] = {
@@ -206,6 +207,51 @@ def load_emnist(
     chars, source = _resolve_mapping(mapping, int(targets.max(initial=0)))
     _check_labels(Path(labels), targets, chars, source)
     return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
+
+
+def emnist_images(
+    stored: NDArray[np.uint8], targets: NDArray[np.integer], chars: Sequence[str], name: str
+) -> ImageDataset:
+    """An ImageDataset from EMNIST's images as stored, (N, 28, 28) each column by column, and
+    labels (N,) indexing `chars` ("" for a label not used), whatever file they came from;
+    IdxFormatError, naming `name`, for a label without a character."""
+    problem = _mapping_problem(chars)
+    if problem is not None:
+        raise IdxFormatError(f"{name}: its mapping is not characters ({problem})")
+    _check_labels(Path(name), targets, chars, f"in {name}")
+    upright = np.ascontiguousarray(stored.transpose(0, 2, 1))
+    return ImageDataset(upright, targets.astype(np.int64), [str(c) for c in chars])
+
+
+def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
+    """EMNIST's MATLAB file (`emnist-byclass.mat`, ...) → the `split` ('test' or 'train') as an
+    ImageDataset of upright images. MatFileError (a ValueError) names a file that is not one."""
+    variables = load_mat(path)
+    dataset = variables.get("dataset")
+    part = dataset.get(split) if isinstance(dataset, dict) else None
+    mapping = np.asarray(dataset.get("mapping", ())) if isinstance(dataset, dict) else None
+    if not isinstance(part, dict) or mapping is None:
+        raise MatFileError(f"{path}: not an EMNIST file (no dataset.{split} and dataset.mapping)")
+    images = np.asarray(part.get("images", ()))
+    labels = np.asarray(part.get("labels", ())).reshape(-1)
+    if images.ndim != 2 or images.shape[1] != 784 or len(labels) != len(images):
+        raise MatFileError(
+            f"{path}: dataset.{split} holds images {images.shape} and {labels.size} labels; "
+            "EMNIST's are (N, 784), one label each"
+        )
+    whole = [a for a in (images, labels, mapping) if a.size]
+    if any(not np.array_equal(a, np.round(a)) for a in whole) or images.min(initial=0) < 0:
+        raise MatFileError(f"{path}: its images, labels or mapping are not whole numbers")
+    if images.max(initial=0) > 255 or mapping.ndim != 2 or mapping.shape[1] < 2:
+        raise MatFileError(f"{path}: pixels above 255, or a mapping that is not (K, 2)")
+    codes = {int(label): int(code) for label, code in mapping[:, :2]}
+    if not codes or min(codes) < 0 or max(codes) > MAX_LABEL:
+        raise MatFileError(f"{path}: a mapping with no labels, or labels past {MAX_LABEL}")
+    if any(not 0 < code < 0x110000 for code in codes.values()):
+        raise MatFileError(f"{path}: a mapping with a code that is no character")
+    chars = [chr(codes[k]) if k in codes else "" for k in range(max(codes) + 1)]
+    stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
+    return emnist_images(stored, labels.astype(np.int64), chars, f"{path} (dataset.{split})")
 
 
 def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:

@@ -1,15 +1,16 @@
-"""Find the files of a user's EMNIST or MNIST copy from the one path they name.
+"""Find and read a user's copy of EMNIST or MNIST from the one path they name.
 
-The standard distributions keep each split as two IDX files side by side, and EMNIST adds
-the characters of its labels in a text file per split family:
+EMNIST comes in two forms, MNIST in the first:
 
     emnist-byclass-test-images-idx3-ubyte.gz   emnist-byclass-test-labels-idx1-ubyte.gz
-    emnist-byclass-mapping.txt
+    emnist-byclass-mapping.txt                 (IDX files, and the characters of the labels)
     t10k-images-idx3-ubyte.gz                  t10k-labels-idx1-ubyte.gz      (MNIST)
+    emnist-byclass.mat                         (MATLAB: both splits and the mapping in one)
 
 Copies unpacked by hand drop the `.gz`, and some write `images.idx3-ubyte` with a dot; both
-are found. `idx_files(path)` takes the images file, or a folder holding exactly one images
-file of the split, and names what is missing or ambiguous in a DatasetFileError.
+are found. `load_pictures(path, split)` takes an IDX images file, a `.mat` file, or a folder
+holding exactly one of either for the split, and names what is missing or ambiguous in a
+DatasetFileError (a ValueError, as the readers' own errors are).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocrpad.data.emnist import ImageDataset, load_emnist
+from ocrpad.data.emnist import ImageDataset, load_emnist, load_emnist_mat
 from ocrpad.data.unipen import DatasetFileError
 
 IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$")
@@ -49,15 +50,32 @@ def is_idx_images(path: Path) -> bool:
     return bool(IMAGES.search(path.name))
 
 
-def holds_idx_images(folder: Path) -> bool:
-    """Whether a folder holds any IDX images file."""
-    return folder.is_dir() and any(is_idx_images(p) for p in folder.iterdir())
+def is_picture_file(path: Path) -> bool:
+    """Whether `path` is named as EMNIST/MNIST pictures: IDX images or a MATLAB file."""
+    return is_idx_images(path) or path.suffix.lower() == ".mat"
+
+
+def holds_pictures(folder: Path) -> bool:
+    """Whether a folder holds any IDX images or MATLAB file."""
+    return folder.is_dir() and any(is_picture_file(p) for p in folder.iterdir())
+
+
+def load_pictures(path: Path, split: str = "test") -> ImageDataset:
+    """The `split` ('test' or 'train') of the copy at `path` (see the module docstring), its
+    images upright."""
+    if path.is_dir():
+        path = _one_in(path, split)
+    if path.suffix.lower() == ".mat":
+        if not path.is_file():
+            raise DatasetFileError(f"{path}: no such file")
+        return load_emnist_mat(path, split)
+    return idx_files(path, split).load()
 
 
 def idx_files(path: Path, split: str = "test") -> IdxFiles:
     """The images, labels and mapping files of `path`: an images file, or a folder with one
     images file of `split` ('test' or 'train'). DatasetFileError says what is missing."""
-    images = _images_in(path, split) if path.is_dir() else path
+    images = _one_in(path, split) if path.is_dir() else path
     if not images.is_file():
         raise DatasetFileError(f"{images}: no such file")
     if not is_idx_images(images):
@@ -69,16 +87,19 @@ def idx_files(path: Path, split: str = "test") -> IdxFiles:
     return IdxFiles(images, _labels_of(images), _mapping_of(images) if emnist else None, emnist)
 
 
-def _images_in(folder: Path, split: str) -> Path:
+def _one_in(folder: Path, split: str) -> Path:
+    """The one IDX images file of `split`, or the one MATLAB file, in a folder."""
     words = SPLIT_WORDS.get(split, (split,))
     found = sorted(
-        p for p in folder.iterdir() if is_idx_images(p) and any(w in p.name for w in words)
+        p
+        for p in folder.iterdir()
+        if (is_idx_images(p) and any(w in p.name for w in words)) or p.suffix.lower() == ".mat"
     )
     if len(found) != 1:
         listed = ", ".join(p.name for p in found) or "none"
         raise DatasetFileError(
-            f"{folder}: expected one {split} images file (*-{split}-images-idx3-ubyte.gz), "
-            f"found {len(found)} ({listed}); name the file itself"
+            f"{folder}: expected one {split} images file (*-{split}-images-idx3-ubyte.gz) or "
+            f"one .mat file, found {len(found)} ({listed}); name the file itself"
         )
     return found[0]
 

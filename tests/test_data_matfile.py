@@ -1,0 +1,124 @@
+"""EMNIST's MATLAB form, read without SciPy.
+
+`tests/data/emnist-mini.mat` (zlib-compressed, as MATLAB 7 saves) and `emnist-mini-plain.mat`
+(uncompressed) were written by SciPy's `savemat` (format 5) from the built-in drawings of
+letters and digits, laid out as EMNIST's files are: a struct `dataset` with `train` (the first
+13) and `test` (the other 14), each with `images` (N, 784) uint8, every image column by column,
+and `labels` and `writers` (N, 1) doubles, and `mapping` (62, 2) doubles (label, character
+code) — so the reader is checked against another program's writer, not its own.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrpad.data import matfile
+from ocrpad.data.emnist import BYCLASS, IdxFormatError, load_emnist_mat
+from ocrpad.data.matfile import MatFileError, load_mat
+from ocrpad.launch.selftest import load_drawings
+from ocrpad.model import load_model
+from ocrpad.preprocess import render_params_of, render_strokes
+
+DATA = Path(__file__).parent / "data"
+FILES = [DATA / "emnist-mini.mat", DATA / "emnist-mini-plain.mat"]
+TEST_CHARS = list("LMNRTYabdehnrt")
+
+
+def upright_drawings() -> np.ndarray:
+    params = render_params_of(load_model().meta)
+    drawings = [d for d in load_drawings() if d.label in BYCLASS]
+    return np.stack([render_strokes(d.strokes, params) for d in drawings])  # (27, 28, 28)
+
+
+@pytest.mark.parametrize("path", FILES, ids=["compressed", "plain"])
+def test_the_variables_come_back_in_matlabs_shapes(path: Path) -> None:
+    dataset = load_mat(path)["dataset"]
+    assert set(dataset) == {"train", "test", "mapping"}
+    assert dataset["test"]["images"].shape == (14, 784)
+    assert dataset["test"]["images"].dtype == np.uint8
+    assert dataset["train"]["labels"].shape == (13, 1)
+    np.testing.assert_array_equal(dataset["mapping"][:, 0], np.arange(62))
+    assert "".join(chr(int(c)) for c in dataset["mapping"][:, 1]) == "".join(BYCLASS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=["compressed", "plain"])
+def test_both_splits_are_read_upright_with_their_characters(path: Path) -> None:
+    test, train = load_emnist_mat(path, "test"), load_emnist_mat(path, "train")
+    assert test.characters() == TEST_CHARS and len(train) == 13
+    drawn = upright_drawings()[13:] * 255
+    upright = [
+        np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(test.images, drawn, strict=True)
+    ]
+    turned = [
+        np.corrcoef(a.T.ravel(), b.ravel())[0, 1] for a, b in zip(test.images, drawn, strict=True)
+    ]
+    assert min(upright) > 0.99 and max(turned) < 0.9
+
+
+def test_what_is_not_matlab_5_is_named(tmp_path: Path) -> None:
+    hdf5 = tmp_path / "v73.mat"
+    hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))
+    with pytest.raises(MatFileError, match=r"v73\.mat: not a MATLAB 5 or 7 file"):
+        load_mat(hdf5)
+    short = tmp_path / "short.mat"
+    short.write_bytes(FILES[0].read_bytes()[:300])
+    with pytest.raises(MatFileError, match=r"short\.mat: damaged"):
+        load_mat(short)
+
+
+def test_a_matlab_file_that_is_not_emnist_says_so(tmp_path: Path) -> None:
+    raw = bytearray(FILES[1].read_bytes())
+    at = raw.index(b"dataset")
+    raw[at : at + 7] = b"numbers"  # the same file, its variable renamed
+    renamed = tmp_path / "other.mat"
+    renamed.write_bytes(bytes(raw))
+    assert set(load_mat(renamed)) == {"numbers"}
+    with pytest.raises(MatFileError, match=r"other\.mat: not an EMNIST file"):
+        load_emnist_mat(renamed)
+
+
+def test_a_compressed_variable_may_not_unpack_past_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        matfile, "MAX_MAT_BYTES", 16_384
+    )  # the file: 12 KB, its dataset unpacked: 23 KB
+    with pytest.raises(MatFileError, match="unpacks to more than"):
+        load_mat(FILES[0])
+    bomb = tmp_path / "bomb.mat"  # a small file whose one variable unpacks to 64 MB
+    packed = zlib.compress(bytes(64 << 20))
+    header = FILES[0].read_bytes()[:128]
+    bomb.write_bytes(header + np.array([15, len(packed)], "<u4").tobytes() + packed)
+    with pytest.raises(MatFileError, match=r"bomb\.mat"):
+        load_mat(bomb)
+
+
+def test_labels_the_mapping_leaves_without_a_character_are_refused(tmp_path: Path) -> None:
+    raw = bytearray(FILES[1].read_bytes())
+    dataset = load_mat(FILES[1])["dataset"]
+    first = np.float64(dataset["test"]["labels"][0, 0]).tobytes()  # 'L', label 21
+    at = raw.index(first, raw.index(b"labels", raw.index(b"test")))
+    raw[at : at + 8] = np.float64(99).tobytes()  # a label past the 62-class mapping
+    (tmp_path / "bad.mat").write_bytes(bytes(raw))
+    with pytest.raises(IdxFormatError, match="labelled 99"):
+        load_emnist_mat(tmp_path / "bad.mat")
+
+
+def test_damaged_bytes_give_a_named_error_or_a_reading_never_a_crash(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for path in FILES:
+        clean = path.read_bytes()
+        for trial in range(150):
+            raw = bytearray(clean)
+            for at in rng.integers(128, len(raw), size=int(rng.integers(1, 4))):
+                raw[at] = int(rng.integers(0, 256))
+            damaged = tmp_path / f"{path.stem}-{trial}.mat"
+            damaged.write_bytes(bytes(raw))
+            try:
+                load_emnist_mat(damaged)
+            except ValueError as exc:  # MatFileError or IdxFormatError, naming the file
+                assert damaged.name in str(exc)
