@@ -60,10 +60,15 @@ def test_both_splits_are_read_upright_with_their_characters(path: Path) -> None:
 
 
 def test_what_is_not_matlab_5_is_named(tmp_path: Path) -> None:
-    hdf5 = tmp_path / "v73.mat"
-    hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))
-    with pytest.raises(MatFileError, match=r"v73\.mat: not a MATLAB 5 or 7 file"):
+    hdf5 = tmp_path / "v73.mat"  # MATLAB 7.3: the same text header, version 0x0200, HDF5 after
+    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116) + bytes(8)
+    hdf5.write_bytes(text + b"\x00\x02IM" + bytes(384) + b"\x89HDF\r\n\x1a\n" + bytes(200))
+    with pytest.raises(MatFileError, match=r"v73\.mat: not a MATLAB 5 or 7 file \(7\.3 is HDF5"):
         load_mat(hdf5)
+    text_file = tmp_path / "notes.mat"
+    text_file.write_text("not MATLAB at all\n" * 20, encoding="ascii")
+    with pytest.raises(MatFileError, match=r"notes\.mat: not a MATLAB file"):
+        load_mat(text_file)
     short = tmp_path / "short.mat"
     short.write_bytes(FILES[0].read_bytes()[:300])
     with pytest.raises(MatFileError, match=r"short\.mat: damaged"):
@@ -122,3 +127,18 @@ def test_damaged_bytes_give_a_named_error_or_a_reading_never_a_crash(tmp_path: P
                 load_emnist_mat(damaged)
             except ValueError as exc:  # MatFileError or IdxFormatError, naming the file
                 assert damaged.name in str(exc)
+
+
+def test_cells_nested_past_any_sense_are_refused_not_a_crash(tmp_path: Path) -> None:
+    """3,000 cells each holding the next: Python's recursion limit, met as a named error."""
+    element = b""
+    for _ in range(3000):
+        flags = np.array([6, 8, 1, 0], "<u4").tobytes()  # miUINT32, 8 bytes: class cell (1)
+        dims = np.array([5, 8, 1, 1], "<i4").tobytes()  # miINT32, 8 bytes: 1 × 1
+        name = np.array([1 | (0 << 16), 0], "<u4").tobytes()  # an empty name
+        body = flags + dims + name + element
+        element = np.array([14, len(body)], "<u4").tobytes() + body
+    deep = tmp_path / "deep.mat"
+    deep.write_bytes(FILES[1].read_bytes()[:128] + element)
+    with pytest.raises(MatFileError, match=r"deep\.mat: damaged"):
+        load_mat(deep)

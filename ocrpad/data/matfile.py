@@ -47,13 +47,15 @@ def load_mat(path: str | Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_MAT_BYTES:
         raise MatFileError(f"{path}: larger than {MAX_MAT_BYTES:,} bytes")
     raw = path.read_bytes()
-    if len(raw) < 128 or raw[:6] == b"\x89HDF\r\n" or raw[126:128] not in (b"IM", b"MI"):
-        raise MatFileError(f"{path}: not a MATLAB 5 or 7 file (save it with save -v7)")
+    if len(raw) < 128 or raw[126:128] not in (b"IM", b"MI"):
+        raise MatFileError(f"{path}: not a MATLAB file")
     if raw[126:128] == b"MI":
         raise MatFileError(f"{path}: a big-endian MATLAB file, which ocrpad does not read")
+    if raw[124:126] != b"\x00\x01":  # 0x0100 little-endian; MATLAB 7.3 writes 0x0200 (HDF5)
+        raise MatFileError(f"{path}: not a MATLAB 5 or 7 file (7.3 is HDF5: save it with -v7)")
     try:
         return dict(_variables(memoryview(raw)[128:]))
-    except (struct.error, zlib.error, ValueError, IndexError) as exc:
+    except (struct.error, zlib.error, ValueError, IndexError, RecursionError) as exc:
         raise MatFileError(f"{path}: damaged ({exc})") from exc
 
 
