@@ -204,3 +204,28 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
         errors = child.stderr.read()
         assert child.wait(timeout=60) == 1
     assert errors == b""  # no "Broken pipe", no traceback
+
+
+def test_eval_says_when_no_drawing_is_of_the_set_it_answers_from(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    test_file = str(tiny_folder / "unipen-test.npz")  # digits
+    assert eval_cli.main(["--data", test_file, "--charset", "symbols", "--json"]) == 0
+    assert "none of these drawings is a character of the set 'symbols'" in capsys.readouterr().err
+    assert eval_cli.main(["--data", test_file, "--json"]) == 0
+    assert "none of these drawings" not in capsys.readouterr().err
+
+
+def test_eval_names_a_file_that_is_not_strokes_and_an_idx_labels_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not strokes\n", encoding="ascii")
+    assert eval_cli.main(["--data", str(text)]) == 2
+    assert "notes.txt: not a stroke file (.npz" in capsys.readouterr().err
+    labels = tmp_path / "emnist-digits-test-labels-idx1-ubyte.gz"
+    labels.write_bytes(b"\x00")
+    assert eval_cli.main(["--data", str(labels)]) == 2
+    assert "name its images file (emnist-digits-test-images-idx3-ubyte.gz)" in (
+        capsys.readouterr().err
+    )

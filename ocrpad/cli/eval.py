@@ -46,7 +46,12 @@ from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets, split_file
-from ocrpad.data.emnist_files import holds_pictures, is_picture_file, load_pictures
+from ocrpad.data.emnist_files import (
+    IDX_LABELS,
+    holds_pictures,
+    is_picture_file,
+    load_pictures,
+)
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     GROUPS,
@@ -184,6 +189,12 @@ def print_results(
 ) -> int:
     """Score probabilities (N, C) against the true characters and print them as asked
     (`rendered`: the samples were drawn from strokes, not given as pictures)."""
+    if not set(truth) & set(allowed):
+        print(
+            f"note: none of these drawings is a character of the set {args.charset!r} that "
+            "the answers come from; choose theirs with --charset (e.g. --charset symbols)",
+            file=sys.stderr,
+        )
     if args.only_set:
         rows = [i for i, c in enumerate(truth) if c in set(allowed)]
         probs, truth = probs[rows], [truth[i] for i in rows]
@@ -206,6 +217,10 @@ def print_results(
 
 def load_strokes(paths: Sequence[Path]) -> StrokeDataset:
     """Stroke files, or the `*-test.npz` of folders, as one dataset."""
+    for path in paths:
+        if IDX_LABELS.search(path.name):
+            images = IDX_LABELS.sub(lambda m: "images-idx3-ubyte" + (m[1] or ""), path.name)
+            raise ValueError(f"{path}: an IDX labels file; name its images file ({images})")
     files = [split_file(p, "test") if p.is_dir() else p for p in paths]
     return concat_datasets([load_unipen(path, images=False) for path in files])
 

@@ -24,6 +24,8 @@ from ocrpad.data.unipen import DatasetFileError
 
 IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$")
 """The name of an IDX images file, as EMNIST and MNIST spell it (gzipped or not)."""
+IDX_LABELS = re.compile(r"labels[-.]idx1-ubyte(\.gz)?$")
+"""The name of an IDX labels file."""
 
 SPLIT_WORDS = {"test": ("test", "t10k"), "train": ("train",)}
 """The words a split's file names carry (MNIST calls its test split t10k)."""

@@ -125,9 +125,10 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
     try:
         # a handle of our own is closed even when numpy gives up mid-file
         with check_regular_file(path).open("rb") as handle:
+            if handle.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz is a zip
+                raise DatasetFileError(f"{path}: not a stroke file (.npz, a zip of arrays)")
+            handle.seek(0)
             npz = np.load(handle, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise DatasetFileError(f"{path}: a single array, not a stroke file (.npz)")
             missing = [k for k in REQUIRED_KEYS if k not in npz.files]
             if missing:
                 raise DatasetFileError(f"{path}: missing arrays {missing}")
