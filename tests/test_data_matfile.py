@@ -92,7 +92,7 @@ def test_a_compressed_variable_may_not_unpack_past_the_limit(
     monkeypatch.setattr(
         matfile, "MAX_MAT_BYTES", 16_384
     )  # the file: 12 KB, its dataset unpacked: 23 KB
-    with pytest.raises(MatFileError, match="unpacks to more than"):
+    with pytest.raises(MatFileError, match="unpack to more than"):
         load_mat(FILES[0])
     bomb = tmp_path / "bomb.mat"  # a small file whose one variable unpacks to 64 MB
     packed = zlib.compress(bytes(64 << 20))
@@ -142,3 +142,48 @@ def test_cells_nested_past_any_sense_are_refused_not_a_crash(tmp_path: Path) -> 
     deep.write_bytes(FILES[1].read_bytes()[:128] + element)
     with pytest.raises(MatFileError, match=r"deep\.mat: damaged"):
         load_mat(deep)
+
+
+def test_text_and_classes_ocrpad_does_not_read_beside_the_dataset_leave_it_readable() -> None:
+    """`emnist-mini-extras.mat`: the same dataset, plus a UTF-8 text variable and a sparse
+    matrix (SciPy's savemat, compressed)."""
+    variables = load_mat(DATA / "emnist-mini-extras.mat")
+    assert variables["note"] == "EMNIST, mini (é)" and variables["sparse"] is None
+    assert load_emnist_mat(DATA / "emnist-mini-extras.mat").characters() == TEST_CHARS
+
+
+def matrix(kind: int, dims: tuple[int, ...], *rest: bytes) -> bytes:
+    """One miMATRIX element of MATLAB class `kind`, unnamed, with `rest` after its name."""
+    flags = np.array([6, 8, kind, 0], "<u4").tobytes()
+    shape = np.array([5, 4 * len(dims), *dims], "<i4").tobytes().ljust(8 + 4 * len(dims), b"\0")
+    shape = shape.ljust(-(-len(shape) // 8) * 8, b"\0")
+    name = np.array([1, 0], "<u4").tobytes()  # an empty name, as a small element
+    body = flags + shape + name + b"".join(rest)
+    return np.array([14, len(body)], "<u4").tobytes() + body
+
+
+def test_a_tiny_file_cannot_claim_millions_of_elements_or_unpack_a_flood_of_nothing(
+    tmp_path: Path,
+) -> None:
+    header = FILES[1].read_bytes()[:128]
+    field_length = np.array([5 | (4 << 16), 1], "<u4").tobytes()  # miINT32 1: field names
+    no_fields = np.array([1, 0], "<u4").tobytes()  # miINT8, no bytes: no field at all
+    claims = tmp_path / "claims.mat"  # a struct of ten million elements in 80 bytes
+    claims.write_bytes(header + matrix(2, (10_000_000, 1), field_length, no_fields))
+    with pytest.raises(MatFileError, match=r"claims\.mat: damaged .*claims 10,000,000"):
+        load_mat(claims)
+    zeros = zlib.compress(bytes(16 << 20))  # 16 MB of nothing in 16 KB
+    flood = tmp_path / "flood.mat"
+    flood.write_bytes(header + np.array([15, len(zeros)], "<u4").tobytes() + zeros)
+    with pytest.raises(MatFileError, match=r"flood\.mat: damaged \(an element of type 0"):
+        load_mat(flood)
+
+
+def test_a_mapping_with_an_infinite_code_is_refused_by_name(tmp_path: Path) -> None:
+    raw = bytearray(FILES[1].read_bytes())
+    code = np.float64(ord("0")).tobytes()  # label 0's character code, in the mapping
+    at = raw.index(code, raw.index(b"mapping"))
+    raw[at : at + 8] = np.float64(np.inf).tobytes()
+    (tmp_path / "inf.mat").write_bytes(bytes(raw))
+    with pytest.raises(MatFileError, match=r"inf\.mat: dataset\.mapping holds numbers"):
+        load_emnist_mat(tmp_path / "inf.mat")

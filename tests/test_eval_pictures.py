@@ -1,4 +1,4 @@
-"""ocrpad-eval on a user's own EMNIST or MNIST copy: the standard IDX files, found from one path.
+"""ocrpad-eval on a user's own EMNIST or MNIST copy, IDX or MATLAB files, found from one path.
 
 The copies are written here from the built-in drawings (rendered as the model sees them), so
 the answers are known; EMNIST stores its images transposed, MNIST upright.
@@ -148,3 +148,10 @@ def test_emnists_matlab_file_is_read_by_name_or_from_its_folder(
     (tmp_path / "matlab" / "emnist-byclass.mat").write_bytes(mat.read_bytes())
     code, by_folder, _ = run_eval(capsys, "--data", str(tmp_path / "matlab"))
     assert code == 0 and by_folder == by_name
+
+
+def test_an_empty_test_split_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    code, _, err = run_eval(capsys, "--data", str(tmp_path))
+    assert code == 2 and "holds no test images" in err

@@ -242,6 +242,9 @@ def picture_data(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[st
             "EMNIST and MNIST images carry no strokes: --history and --coarse need stroke files"
         )
     sets = [load_pictures(path, "test") for path in args.data]
+    for path, pictures in zip(args.data, sets, strict=True):
+        if not len(pictures):
+            raise ValueError(f"{path}: holds no test images")
     inputs = np.concatenate([s.inputs() for s in sets])
     return inputs, [c for s in sets for c in s.characters()]
 

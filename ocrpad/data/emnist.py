@@ -155,22 +155,31 @@ def read_mapping(path: str | Path) -> list[str]:
     code that is not a printable character, is refused (IdxFormatError naming the file).
     """
     path = Path(path)
-    pairs: dict[int, str] = {}
     try:
-        for line in check_regular_file(path).read_text(encoding="ascii").splitlines():
-            if line.strip():
-                label, code = line.split()[:2]
-                if int(label) in pairs:
-                    raise ValueError(f"label {int(label)} is given twice")
-                pairs[int(label)] = chr(int(code))
-    except (OSError, ValueError) as exc:
+        lines = check_regular_file(path).read_text(encoding="ascii").splitlines()
+        pairs = [(int(w[0]), int(w[1])) for w in (line.split() for line in lines) if w]
+        return mapping_chars(pairs)
+    except (OSError, ValueError, IndexError) as exc:
         raise IdxFormatError(f"{path}: not an EMNIST mapping file ({exc})") from exc
-    if not pairs or min(pairs) < 0 or max(pairs) > MAX_LABEL:
-        raise IdxFormatError(f"{path}: no labels, or labels outside 0 … {MAX_LABEL}")
-    chars = [pairs.get(k, "") for k in range(max(pairs) + 1)]  # "" marks an unused label
+
+
+def mapping_chars(pairs: Sequence[tuple[int, int]]) -> list[str]:
+    """EMNIST's (label, character code) pairs → the characters indexed by label ("" for a label
+    not given). ValueError saying what is wrong: no labels, a label given twice or outside
+    0 … MAX_LABEL, or a code that is not one printable character."""
+    chars_of: dict[int, str] = {}
+    for label, code in pairs:
+        if label in chars_of:
+            raise ValueError(f"label {label} is given twice")
+        if not 0 <= label <= MAX_LABEL:
+            raise ValueError(f"label {label} is outside 0 … {MAX_LABEL}")
+        chars_of[label] = chr(code) if 0 < code < 0x110000 else f"code {code}"
+    if not chars_of:
+        raise ValueError("no labels")
+    chars = [chars_of.get(k, "") for k in range(max(chars_of) + 1)]  # "" marks an unused label
     problem = _mapping_problem(chars)
     if problem is not None:
-        raise IdxFormatError(f"{path}: not an EMNIST mapping file ({problem})")
+        raise ValueError(problem)
     return chars
 
 
@@ -218,7 +227,7 @@ def emnist_images(
     problem = _mapping_problem(chars)
     if problem is not None:
         raise IdxFormatError(f"{name}: its mapping is not characters ({problem})")
-    _check_labels(Path(name), targets, chars, f"in {name}")
+    _check_labels(Path(name), targets, chars, "given with them")
     upright = np.ascontiguousarray(stored.transpose(0, 2, 1))
     return ImageDataset(upright, targets.astype(np.int64), [str(c) for c in chars])
 
@@ -226,30 +235,39 @@ def emnist_images(
 def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     """EMNIST's MATLAB file (`emnist-byclass.mat`, ...) → the `split` ('test' or 'train') as an
     ImageDataset of upright images. MatFileError (a ValueError) names a file that is not one."""
-    variables = load_mat(path)
-    dataset = variables.get("dataset")
+    dataset = load_mat(path).get("dataset")
     part = dataset.get(split) if isinstance(dataset, dict) else None
-    mapping = np.asarray(dataset.get("mapping", ())) if isinstance(dataset, dict) else None
-    if not isinstance(part, dict) or mapping is None:
+    mapping = dataset.get("mapping") if isinstance(dataset, dict) else None
+    if not isinstance(part, dict):
         raise MatFileError(f"{path}: not an EMNIST file (no dataset.{split} and dataset.mapping)")
-    images = np.asarray(part.get("images", ()))
-    labels = np.asarray(part.get("labels", ())).reshape(-1)
+    images, labels = part.get("images"), part.get("labels")
+    for name, array in (
+        (f"{split}.images", images),
+        (f"{split}.labels", labels),
+        ("mapping", mapping),
+    ):
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
+            raise MatFileError(f"{path}: dataset.{name} is not an array of numbers")
+        if not np.isfinite(array).all() or not np.array_equal(array, np.round(array)):
+            raise MatFileError(f"{path}: dataset.{name} holds numbers that are not whole")
+    assert isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)
+    assert isinstance(mapping, np.ndarray)
+    labels = labels.reshape(-1)
     if images.ndim != 2 or images.shape[1] != 784 or len(labels) != len(images):
         raise MatFileError(
             f"{path}: dataset.{split} holds images {images.shape} and {labels.size} labels; "
             "EMNIST's are (N, 784), one label each"
         )
-    whole = [a for a in (images, labels, mapping) if a.size]
-    if any(not np.array_equal(a, np.round(a)) for a in whole) or images.min(initial=0) < 0:
-        raise MatFileError(f"{path}: its images, labels or mapping are not whole numbers")
-    if images.max(initial=0) > 255 or mapping.ndim != 2 or mapping.shape[1] < 2:
-        raise MatFileError(f"{path}: pixels above 255, or a mapping that is not (K, 2)")
-    codes = {int(label): int(code) for label, code in mapping[:, :2]}
-    if not codes or min(codes) < 0 or max(codes) > MAX_LABEL:
-        raise MatFileError(f"{path}: a mapping with no labels, or labels past {MAX_LABEL}")
-    if any(not 0 < code < 0x110000 for code in codes.values()):
-        raise MatFileError(f"{path}: a mapping with a code that is no character")
-    chars = [chr(codes[k]) if k in codes else "" for k in range(max(codes) + 1)]
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise MatFileError(f"{path}: dataset.{split}.images has pixels outside 0 … 255")
+    if mapping.ndim != 2 or mapping.shape[1] < 2 or np.abs(mapping).max(initial=0) > 2**31:
+        raise MatFileError(f"{path}: dataset.mapping is not (K, 2): label, character code")
+    try:
+        chars = mapping_chars([(int(a), int(b)) for a, b in mapping[:, :2]])
+    except ValueError as exc:
+        raise MatFileError(f"{path}: dataset.mapping is not EMNIST's ({exc})") from exc
+    if labels.size and (labels.min() < 0 or labels.max() > MAX_LABEL):
+        raise MatFileError(f"{path}: dataset.{split}.labels outside 0 … {MAX_LABEL}")
     stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
     return emnist_images(stored, labels.astype(np.int64), chars, f"{path} (dataset.{split})")
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from ocrpad.data.emnist import ImageDataset, load_emnist, load_emnist_mat
 from ocrpad.data.unipen import DatasetFileError
 
-IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$")
+IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$", re.IGNORECASE)
 """The name of an IDX images file, as EMNIST and MNIST spell it (gzipped or not)."""
-IDX_LABELS = re.compile(r"labels[-.]idx1-ubyte(\.gz)?$")
+IDX_LABELS = re.compile(r"labels[-.]idx1-ubyte(\.gz)?$", re.IGNORECASE)
 """The name of an IDX labels file."""
 
 SPLIT_WORDS = {"test": ("test", "t10k"), "train": ("train",)}

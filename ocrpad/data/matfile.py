@@ -3,10 +3,14 @@
 MATLAB 5 (and 7, the same layout with zlib-compressed variables) is a 128-byte header and a
 list of tagged elements. A variable is an miMATRIX element: its array flags (the class), its
 dimensions, its name, then its data — numbers stored column by column, or for a struct its
-field names and each field's own miMATRIX. Only what EMNIST's files use is read: numeric
-arrays, structs and cells (character arrays come back as their codes). Nothing is ever
-executed, and every size a file claims is checked against what is left of it, so a damaged
-or hostile file is a MatFileError naming it, not a crash or a memory blow-up.
+field names and each field's own miMATRIX. What EMNIST's files use is read: numeric arrays
+(in the type they are stored in, which may be narrower than their class: a double array of
+small whole numbers may come back as uint8), structs and cells (both as flat lists when they
+hold several elements); character arrays come back as text (str). Other classes (sparse,
+complex, objects) read as None, so one such variable does not hide the rest. Nothing is ever
+executed, every size a file claims is checked against what is left of it, and the file's
+variables may unpack to MAX_MAT_BYTES in all, so a damaged or hostile file is a MatFileError
+naming it, not a crash or a memory blow-up.
 
 EMNIST's file holds one struct, `dataset`, with `train` and `test` (each `images`, (N, 784)
 uint8, every image column by column as in the IDX files; `labels`, (N, 1); `writers`) and
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +30,17 @@ import numpy as np
 from ocrpad.files import check_regular_file
 
 MAX_MAT_BYTES = 2 << 30
-"""The most a file, or one compressed variable unpacked, may take (EMNIST byclass: 0.7 GB)."""
+"""The most a file, or all its compressed variables unpacked, may take (EMNIST byclass's
+unpacked: 0.7 GB)."""
+
+MAX_ARRAYS = 100_000
+"""The most arrays, struct elements and cells one file may hold (EMNIST's: about 15)."""
 
 NUMERIC = {1: "i1", 2: "u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<f4", 9: "<f8"}
-NUMERIC |= {12: "<i8", 13: "<u8", 16: "<u2", 17: "<u2", 18: "<u4"}  # 16-18: utf8/16/32
-"""Element data types (miINT8 ... miUINT64, miUTF) → NumPy dtypes (little-endian files)."""
-MI_MATRIX, MI_COMPRESSED = 14, 15
+NUMERIC |= {12: "<i8", 13: "<u8", 16: "u1", 17: "<u2", 18: "<u4"}  # 16-18: UTF-8/16/32
+"""Element data types (miINT8 ... miUINT64, miUTF*) → NumPy dtypes (little-endian files)."""
+ELEMENT_TYPES = frozenset(range(1, 19)) - {8, 10, 11}  # 8, 10, 11 are reserved
+MI_INT32, MI_MATRIX, MI_COMPRESSED = 5, 14, 15
 CLASS_CELL, CLASS_STRUCT, CLASS_CHAR = 1, 2, 4
 CLASS_NUMERIC = frozenset(range(6, 16))  # double, single, int8 ... uint64
 
@@ -41,7 +51,8 @@ class MatFileError(ValueError):
 
 def load_mat(path: str | Path) -> dict[str, Any]:
     """The variables of a MATLAB 5/7 file: numeric arrays as NumPy arrays in MATLAB's shape,
-    structs as dicts (a struct array as a list of dicts), cells as lists."""
+    structs as dicts (a struct array as a list of dicts), cells as lists, character arrays as
+    str, other classes None."""
     path = Path(path)
     check_regular_file(path)
     if path.stat().st_size > MAX_MAT_BYTES:
@@ -54,89 +65,132 @@ def load_mat(path: str | Path) -> dict[str, Any]:
     if raw[124:126] != b"\x00\x01":  # 0x0100 little-endian; MATLAB 7.3 writes 0x0200 (HDF5)
         raise MatFileError(f"{path}: not a MATLAB 5 or 7 file (7.3 is HDF5: save it with -v7)")
     try:
-        return dict(_variables(memoryview(raw)[128:]))
-    except (struct.error, zlib.error, ValueError, IndexError, RecursionError) as exc:
+        return _Reader().variables(memoryview(raw)[128:])
+    except (struct.error, zlib.error, ValueError, IndexError, OverflowError) as exc:
         raise MatFileError(f"{path}: damaged ({exc})") from exc
+    except RecursionError as exc:
+        raise MatFileError(f"{path}: damaged (arrays nested past any sense)") from exc
 
 
-def _variables(data: memoryview) -> list[tuple[str, Any]]:
-    out = []
-    for kind, body in _elements(data):
-        if kind == MI_COMPRESSED:
-            for inner_kind, inner in _elements(memoryview(_inflate(body))):
-                if inner_kind == MI_MATRIX:
-                    out.append(_matrix(inner))
-        elif kind == MI_MATRIX:
-            out.append(_matrix(body))
-    return out
+class _Reader:
+    """One file's reading, counting what it unpacks and the arrays it makes against the limits."""
 
+    def __init__(self) -> None:
+        self.unpacked = 0
+        self.arrays = 0
 
-def _inflate(body: memoryview) -> bytes:
-    """A compressed variable, unpacked to at most MAX_MAT_BYTES."""
-    inflater = zlib.decompressobj()
-    unpacked = inflater.decompress(body, MAX_MAT_BYTES)
-    if inflater.unconsumed_tail:
-        raise ValueError(f"a compressed variable unpacks to more than {MAX_MAT_BYTES:,} bytes")
-    return unpacked
+    def variables(self, data: memoryview) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for kind, body in _elements(data):
+            if kind == MI_COMPRESSED:  # one variable to a block, as MATLAB writes them
+                kind, body = next(_elements(memoryview(self._inflate(body))), (0, body[:0]))
+            if kind == MI_MATRIX:
+                name, value = self._matrix(body)
+                out[name] = value
+        return out
 
+    def _inflate(self, body: memoryview) -> bytes:
+        """A compressed variable, unpacked within what the file may still unpack."""
+        room = MAX_MAT_BYTES - self.unpacked
+        inflater = zlib.decompressobj()
+        unpacked = inflater.decompress(body, room)
+        if inflater.unconsumed_tail:
+            raise ValueError(f"its variables unpack to more than {MAX_MAT_BYTES:,} bytes")
+        if not inflater.eof:
+            raise ValueError("a compressed variable is cut short")
+        self.unpacked += len(unpacked)
+        return unpacked
 
-def _elements(data: memoryview) -> list[tuple[int, memoryview]]:
-    """The (type, body) of every element in `data`, in order."""
-    found, at = [], 0
-    while at + 8 <= len(data):
-        (word,) = struct.unpack_from("<I", data, at)
-        if word >> 16:  # small element: type and size in one word, the data in the next
-            kind, size = word & 0xFFFF, word >> 16
-            if size > 4:
-                raise ValueError(f"a small element of {size} bytes")
-            found.append((kind, data[at + 4 : at + 4 + size]))
-            at += 8
-            continue
-        kind, size = struct.unpack_from("<II", data, at)
-        if size > len(data) - at - 8:
-            raise ValueError(f"an element of {size} bytes where {len(data) - at - 8} are left")
-        found.append((kind, data[at + 8 : at + 8 + size]))
-        at += 8 + (size if kind == MI_COMPRESSED else -(-size // 8) * 8)
-    return found
+    def _matrix(self, body: memoryview) -> tuple[str, Any]:
+        """(name, value) of one miMATRIX element's body."""
+        self.arrays += 1
+        if self.arrays > MAX_ARRAYS:
+            raise ValueError(f"more than {MAX_ARRAYS:,} arrays")
+        parts = _elements(body)
+        head = [next(parts, None) for _ in range(3)]
+        if head[0] is None:
+            return "", np.zeros((0, 0))  # an empty field or cell
+        if head[1] is None or head[2] is None or head[1][0] != MI_INT32:
+            raise ValueError("an array without its dimensions or name")
+        flags = int(np.frombuffer(head[0][1], "<u4")[0])
+        kind, complex_ = flags & 0xFF, bool(flags & 0x0800)
+        shape = tuple(int(d) for d in _numbers(*head[1]))
+        name = bytes(head[2][1]).decode("ascii", "replace")
+        if min(shape, default=0) < 0:
+            raise ValueError(f"{name!r} has dimensions {shape}")
+        count = int(np.prod(shape, dtype=np.float64))
+        if kind == CLASS_CHAR:
+            data = next(parts, None)
+            return name, "" if data is None else _text(*data)
+        if kind in CLASS_NUMERIC:
+            data = next(parts, None)
+            values = np.zeros(0) if data is None else _numbers(*data)
+            if values.size != count and not complex_:
+                raise ValueError(f"{name!r} holds {values.size} numbers for a {shape} array")
+            return name, None if complex_ else values.reshape(shape, order="F")
+        if kind not in (CLASS_STRUCT, CLASS_CELL):
+            return name, None  # sparse, objects, function handles: nothing EMNIST needs
+        if count > len(body) // 8:  # every element takes at least one 8-byte tag
+            raise ValueError(f"{name!r} claims {count:,} elements in {len(body):,} bytes")
+        if kind == CLASS_CELL:
+            cells = [self._matrix(b)[1] for _, b in parts]
+            if len(cells) != count:
+                raise ValueError(f"cell {name!r} holds {len(cells)} of its {count} elements")
+            return name, cells
+        return name, self._struct(name, count, parts)
 
-
-def _matrix(body: memoryview) -> tuple[str, Any]:
-    """(name, value) of one miMATRIX element's body."""
-    parts = _elements(body)
-    if len(parts) < 3:
-        return "", np.zeros((0, 0))  # an empty field
-    flags = np.frombuffer(parts[0][1], "<u4")
-    kind, complex_ = int(flags[0]) & 0xFF, bool(int(flags[0]) & 0x0800)
-    shape = tuple(int(d) for d in _numbers(*parts[1]))
-    name = bytes(parts[2][1]).decode("ascii", "replace")
-    count = int(np.prod(shape))
-    if kind in CLASS_NUMERIC or kind == CLASS_CHAR:
-        if complex_:
-            raise ValueError(f"{name!r} is complex")
-        values = _numbers(*parts[3]) if len(parts) > 3 else np.zeros(0)
-        if values.size != count:
-            raise ValueError(f"{name!r} holds {values.size} numbers for a {shape} array")
-        return name, values.reshape(shape, order="F")
-    if kind == CLASS_STRUCT:
-        length = int(_numbers(*parts[3])[0])
-        names = bytes(parts[4][1])
-        if length < 1:
+    def _struct(self, name: str, count: int, parts: Iterator[tuple[int, memoryview]]) -> Any:
+        """A struct's fields after its name: a dict, or a list of dicts for several."""
+        length_part, names_part = next(parts, None), next(parts, None)
+        if length_part is None or names_part is None:
+            raise ValueError(f"struct {name!r} without its field names")
+        length = int(_numbers(*length_part)[0])
+        names = bytes(names_part[1])
+        if length < 1 or len(names) % length:
             raise ValueError(f"struct {name!r} has field names of length {length}")
         fields = [
             names[i : i + length].split(b"\0")[0].decode("ascii", "replace")
             for i in range(0, len(names), length)
         ]
-        held = [_matrix(b)[1] for _, b in parts[5:]]
+        held = [self._matrix(b)[1] for _, b in parts]
         if len(held) != count * len(fields):
             raise ValueError(f"struct {name!r} holds {len(held)} values for {count} × {fields}")
         width = len(fields)  # each element's fields in order, the elements column by column
+        if not width:
+            return {} if count == 1 else []
         items = [
             dict(zip(fields, held[i * width : (i + 1) * width], strict=True)) for i in range(count)
         ]
-        return name, items[0] if count == 1 else items
-    if kind == CLASS_CELL:
-        return name, [_matrix(b)[1] for _, b in parts[3:]]
-    raise ValueError(f"{name!r} is of MATLAB class {kind}, which ocrpad does not read")
+        return items[0] if count == 1 else items
+
+
+def _elements(data: memoryview) -> Iterator[tuple[int, memoryview]]:
+    """The (type, body) of every element in `data`, in order, read as they are asked for."""
+    at = 0
+    while at + 8 <= len(data):
+        (word,) = struct.unpack_from("<I", data, at)
+        if word >> 16:  # small element: type and size in one word, the data in the next
+            kind, size = word & 0xFFFF, word >> 16
+            if size > 4 or kind not in ELEMENT_TYPES:
+                raise ValueError(f"a small element of type {kind}, {size} bytes")
+            yield kind, data[at + 4 : at + 4 + size]
+            at += 8
+            continue
+        kind, size = struct.unpack_from("<II", data, at)
+        if kind not in ELEMENT_TYPES:
+            raise ValueError(f"an element of type {kind}")
+        if size > len(data) - at - 8:
+            raise ValueError(f"an element of {size} bytes where {len(data) - at - 8} are left")
+        yield kind, data[at + 8 : at + 8 + size]
+        at += 8 + (size if kind == MI_COMPRESSED else -(-size // 8) * 8)
+
+
+def _text(kind: int, body: memoryview) -> str:
+    """A character array's characters, in the order they are stored (column by column)."""
+    if kind == 16:  # miUTF8
+        return bytes(body).decode("utf-8", "replace")
+    codes = _numbers(kind, body).tolist()
+    return "".join(chr(c) if 0 <= c < 0x110000 else "\ufffd" for c in codes)
 
 
 def _numbers(kind: int, body: memoryview) -> np.ndarray:
