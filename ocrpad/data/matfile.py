@@ -91,10 +91,10 @@ class _Reader:
 
     def _inflate(self, body: memoryview) -> bytes:
         """A compressed variable, unpacked within what the file may still unpack."""
-        room = MAX_MAT_BYTES - self.unpacked
+        room = MAX_MAT_BYTES - self.unpacked  # at least 1: zlib reads 0 as "no limit"
         inflater = zlib.decompressobj()
-        unpacked = inflater.decompress(body, room)
-        if inflater.unconsumed_tail:
+        unpacked = inflater.decompress(body, max(room, 1))
+        if inflater.unconsumed_tail or len(unpacked) > room:
             raise ValueError(f"its variables unpack to more than {MAX_MAT_BYTES:,} bytes")
         if not inflater.eof:
             raise ValueError("a compressed variable is cut short")
