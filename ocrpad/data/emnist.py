@@ -173,7 +173,9 @@ def mapping_chars(pairs: Sequence[tuple[int, int]]) -> list[str]:
             raise ValueError(f"label {label} is given twice")
         if not 0 <= label <= MAX_LABEL:
             raise ValueError(f"label {label} is outside 0 … {MAX_LABEL}")
-        chars_of[label] = chr(code) if 0 < code < 0x110000 else f"code {code}"
+        if not 0 < code < 0x110000:
+            raise ValueError(f"label {label} has code {code}, which is no character")
+        chars_of[label] = chr(code)
     if not chars_of:
         raise ValueError("no labels")
     chars = [chars_of.get(k, "") for k in range(max(chars_of) + 1)]  # "" marks an unused label
@@ -218,20 +220,6 @@ def load_emnist(
     return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
 
 
-def emnist_images(
-    stored: NDArray[np.uint8], targets: NDArray[np.integer], chars: Sequence[str], name: str
-) -> ImageDataset:
-    """An ImageDataset from EMNIST's images as stored, (N, 28, 28) each column by column, and
-    labels (N,) indexing `chars` ("" for a label not used), whatever file they came from;
-    IdxFormatError, naming `name`, for a label without a character."""
-    problem = _mapping_problem(chars)
-    if problem is not None:
-        raise IdxFormatError(f"{name}: its mapping is not characters ({problem})")
-    _check_labels(Path(name), targets, chars, "given with them")
-    upright = np.ascontiguousarray(stored.transpose(0, 2, 1))
-    return ImageDataset(upright, targets.astype(np.int64), [str(c) for c in chars])
-
-
 def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     """EMNIST's MATLAB file (`emnist-byclass.mat`, ...) → the `split` ('test' or 'train') as an
     ImageDataset of upright images. MatFileError (a ValueError) names a file that is not one."""
@@ -268,8 +256,10 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
         raise MatFileError(f"{path}: dataset.mapping is not EMNIST's ({exc})") from exc
     if labels.size and (labels.min() < 0 or labels.max() > MAX_LABEL):
         raise MatFileError(f"{path}: dataset.{split}.labels outside 0 … {MAX_LABEL}")
+    targets = labels.astype(np.int64)
+    _check_labels(Path(path), targets, chars, "in dataset.mapping")
     stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
-    return emnist_images(stored, labels.astype(np.int64), chars, f"{path} (dataset.{split})")
+    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars)
 
 
 def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:
