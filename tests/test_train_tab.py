@@ -74,6 +74,8 @@ def _fill(store: SampleStore, chars: str = "+?", count: int = 6) -> None:
 
 def test_prompts_cycle_through_the_chosen_characters() -> None:
     assert prompt_sequence("ab a", 2) == ["a", "b", "a", "b"]
+    # composed first: e + a combining accent is one prompt, é, not "e" and a lone mark
+    assert prompt_sequence("e\u0301\u2764\ufe0f\u0301x", 1) == ["\u00e9", "\u2764", "x"]
 
 
 def test_prompt_mode_saves_each_drawing_under_the_prompted_character(
@@ -189,6 +191,20 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     kept = accepted.args[0]
     assert kept is not model and kept.labels[-2:] == ["+", "?"]
     assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
+
+
+def test_keep_does_not_cover_a_failed_save_with_its_own_kept_message(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """The window saves a kept model when it takes it; a full disk or a damaged model is
+    said then, and that word must be the last (it was covered by "Kept: … now in use")."""
+    _fill(store)
+    tab.refresh()
+    _run_fine_tune(qtbot, tab)
+    refusal = "The fine-tuned model was not kept (NaN or infinite values in out.weight)."
+    tab.model_accepted.connect(lambda _model: tab.show_message(refusal))
+    qtbot.mouseClick(tab.panel.keep_button, Qt.MouseButton.LeftButton)
+    assert tab.status.text() == refusal and tab.pending is None
 
 
 def test_a_keyboard_user_is_taken_from_fine_tune_to_cancel_then_to_keep(

@@ -318,10 +318,10 @@ class TrainTab(QSplitter):
 
     def keep(self) -> None:
         if self.pending is not None:
-            self.model_accepted.emit(self.pending.model)
-            self.pending = None
+            model, self.pending = self.pending.model, None
             self.panel.set_state("idle")
             self.show_message("Kept: the fine-tuned model is now in use.")
+            self.model_accepted.emit(model)  # last: a model that cannot be saved says so
 
     def discard(self) -> None:
         self.pending = None
