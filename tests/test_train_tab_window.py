@@ -78,6 +78,30 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     assert "Took back the drawing saved as 'l'" in train_tab(window).status.text()
 
 
+def test_a_save_taken_back_after_clear_leaves_the_history_once_the_clear_is_undone(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Save as 'z', Clear, Undo save, Undo (the drawing comes back), Clear: the history holds
+    the drawing once, unlabelled (it once kept it while on the canvas, and twice after)."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None
+    qtbot.keyClicks(field, "z")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)  # Clear: the drawing joins, labelled
+    assert [type(item).__name__ for item in window.recent] == ["Labelled"]
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)  # Undo save: no longer labelled
+    assert len(window.recent) == 1 and not isinstance(window.recent[0], Labelled)
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.strokes() and window.recent == ()  # back on the canvas, out of the history
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert len(window.recent) == 1 and not isinstance(window.recent[0], Labelled)
+
+
 def test_two_characters_or_a_space_are_refused_with_a_reason(
     qtbot: QtBot, window: MainWindow
 ) -> None:
@@ -165,15 +189,20 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
         train_tab(window).model_accepted.emit(tuned)
     window.set_character_set("Σ")
     assert "Σ" in window.draw.character_set.currentText()
-    with qtbot.waitSignal(window.model_changed):
-        qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
-    assert window.draw.character_set.currentText() == "All"
-    assert "back to All" in window.draw.panel.message.text()
-    assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
     canvas = window.draw.canvas
     with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
         draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    assert shown.args[0].label in load_model(model_path).labels  # an answer, not a refusal
+    assert shown.args[0].label == "Σ"
+    failures: list[str] = []
+    window.message_shown.connect(failures.append)
+    with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
+        qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
+    assert window.draw.character_set.currentText() == "All"
+    assert "back to All" in window.draw.panel.message.text()  # beside the new answer
+    assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
+    # the drawing on the canvas is read again in the whole set: an answer, not a refusal
+    assert shown.args[0].label in load_model(model_path).labels and shown.args[0].label != "Σ"
+    assert [m for m in failures if "back to All" not in m] == []
 
 
 def test_a_read_as_set_of_the_users_own_classes_survives_a_restart_with_their_model(

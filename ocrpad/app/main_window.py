@@ -34,7 +34,7 @@ from ocrpad.app.theme import Theme, apply_theme
 from ocrpad.charsets import SYMBOLS, class_counts, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import WritingGuides
-from ocrpad.reading.reader import HistoryItem
+from ocrpad.reading.answers import HistoryItem
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
 
@@ -115,8 +115,8 @@ class MainWindow(QMainWindow):
         """Swap the model used for recognition (from the GUI thread; the worker gets it queued)."""
         self.model = model
         self._show_character_set()
-        self.keep_character_set_readable()
         self.model_changed.emit((model, description))
+        self.keep_character_set_readable()
 
     def set_character_set(self, labels: Iterable[str] | None) -> None:
         """Restrict the answer and the chart to `labels` (None: every class); remembered."""
@@ -217,9 +217,9 @@ class MainWindow(QMainWindow):
             self._read_picture(self._picture[1], preview=0)
 
     def keep_character_set_readable(self) -> None:
-        """Back to All, saying so, when the model in use reads none of the chosen set (the
-        user's own class after Restore factory model). Called when the model changes and once
-        the start is done: the settings are restored before the user's own model is loaded."""
+        """Back to All, saying so, and the drawing read again, when the model in use reads
+        none of the chosen set (the user's own class after Restore factory model). Called when
+        the model changes and once the start is done (settings come before the user's model)."""
         labels = set(() if self.model is None else self.model.labels)
         if self._charset and labels and not labels.intersection(self._charset):
             gone = "".join(self._charset)
@@ -227,6 +227,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("character_set", "")
             self._show_character_set()
             self._show_problem(f"This model reads none of {gone!r}, so Read as is back to All.")
+            self.draw.panel.keep_message()  # beside the drawing's answer in the whole set
+            self._read_again()
 
     def _show_character_set(self) -> None:
         taught = "" if self.model is None else "".join(sorted(taught_labels(self.model.meta)))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.reading import HISTORY_CAP, Labelled
-from ocrpad.reading.reader import HistoryItem
+from ocrpad.reading.answers import HistoryItem
 
 
 class RecentDrawings:
@@ -74,5 +74,7 @@ class RecentDrawings:
             item = self.items[index]
             if isinstance(item, Labelled) and item.strokes is self._joined_labelled:
                 self.items[index] = item.strokes
+                if self._joined is item:  # Undo of that Clear still takes it back out
+                    self._joined = item.strokes
                 self._joined_labelled = None
                 return
