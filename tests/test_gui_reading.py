@@ -108,6 +108,9 @@ def test_with_guides_a_cap_height_circle_is_a_capital_and_an_x_height_one_small(
     _clear(window, qtbot)
     small = _draw(window, qtbot, baseline, baseline - x_line)
     assert small.label == "o"  # type: ignore[attr-defined]
+    why = window.draw.panel.confidence.toolTip()  # the guides decided it, and it says so
+    assert "1.0× the height of a small x" in why and "sits on the baseline" in why
+    assert "(from the guides)" in why and "show guides" not in why
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert window.draw.canvas.guides() is None
 

@@ -119,6 +119,29 @@ def test_guides_stand_for_the_writers_scale() -> None:
     assert reader.read(circle(40, bottom=100), guides=guides).label == "o"
     upside_down = WritingGuides(baseline=10.0, x_line=60.0, cap_line=28.0)
     assert reader.read(circle(72), guides=upside_down).history_used == 0
+    # the guides, not a history of tiny drawings, say how tall it is against the x-height
+    shown = reader.read(circle(40, bottom=100), guides=guides, history=[circle(5)] * 4)
+    assert shown.label == "o" and shown.by_guides and shown.history_used == 4
+    assert shown.height_ratio == pytest.approx(1.0, abs=0.02)
+    assert not reader.read(circle(40), history=[circle(5)] * 4).by_guides
+
+
+def test_a_flat_stroke_such_as_a_dash_says_nothing_about_the_writers_scale() -> None:
+    """One dash drawn first (its height is the pen's wobble, or nothing at all for two mouse
+    points) once made the writer's scale tiny and every round letter after it a capital."""
+    reader = Reader(load_model(None), charset="default")
+    flat = [np.array([[0, 50], [300, 50]], dtype=np.float32)]
+    x = np.linspace(0, 300, 40)
+    wobbly = [np.stack([x, 50 + 3 * np.sin(x)], 1).astype(np.float32)]
+    alone = reader.read(circle(180))
+    for mark in (flat, wobbly):
+        reading = reader.read(circle(180), history=[mark])
+        assert reading.height_ratio is None and reading.history_used == 1
+        np.testing.assert_allclose(reading.probabilities, alone.probabilities, atol=1e-6)
+        small = [circle(170, x=400 * i) for i in range(1, 4)]
+        with_letters = reader.read(circle(180), history=[*small, mark, mark])
+        assert with_letters.height_ratio == pytest.approx(180 / 170, rel=0.01)
+        assert with_letters.label == "o"
 
 
 def test_an_empty_drawing_is_a_clear_error() -> None:

@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 
 from ocrpad.reading.device import DeviceCorrection
 from ocrpad.reading.families import family_table, group_of
+from ocrpad.reading.geometry import tells_size
 
 F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
@@ -193,13 +194,14 @@ class ContextLayer:
         probs: F64,
         bottoms: F64 | None = None,
         tops: F64 | None = None,
+        log_widths: F64 | None = None,
     ) -> tuple[float, F64, float, float, float]:
         """History of k drawings: log heights (k,), class probabilities (k, C) (the network's
         reading, or one-hot where the class was given), bottoms and tops (k,; y down, NaN
-        unknown) → (log scale, group mix θ (G,), baseline y, its wobble, lined:
-        how much steadier the bottoms are than the centres, 0 … 1; see `Frame`)."""
-        expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
-        scale = float(np.median(log_heights - expected))
+        unknown), log widths (k,) → (log scale, group mix θ (G,), baseline y, its wobble, lined:
+        how much steadier the bottoms are than the centres, 0 … 1; see `Frame`). Flat strokes
+        (`geometry.tells_size`) do not count towards the scale; with only those, it and the
+        baseline are NaN."""
         index, evidence = self.group_index, self.group_evidence(probs)
         known = index >= 0
         mass = np.zeros((len(probs), len(self.groups)))  # (k, G)
@@ -208,6 +210,13 @@ class ContextLayer:
         g_count = len(self.groups)
         theta = (mass.sum(axis=0) + g_count * self.group_prior) / (mass.sum() + g_count)
         base = spread = float("nan")
+        sizing = (
+            np.ones(len(probs), bool) if log_widths is None else tells_size(log_heights, log_widths)
+        )
+        if not sizing.any():  # only flat strokes: their height says nothing of the writer's
+            return base, theta, base, spread, 0.5
+        expected = probs @ self.height_mu  # (k,) the height each drawing's class usually has
+        scale = float(np.median(log_heights[sizing] - expected[sizing]))
         lined = 0.5
         if self.place_mu is not None and bottoms is not None:
             unit = float(np.exp(scale))

@@ -78,6 +78,15 @@ chord is straight: one pixel of the network's 20-pixel box (`RenderConfig.box`).
 the same however few points trace it, so it says nothing about how coarse the device is."""
 
 
+def tells_size(log_heights: ArrayLike, log_widths: ArrayLike) -> NDArray[np.bool_]:
+    """(k,) whether each drawing's height tells its writer's size: not a flat stroke such as a
+    mouse's "-", under `STRAIGHT_TOLERANCE` of its width tall (a pixel of the network's box),
+    whose height is the pen's wobble or nothing: one drawn first would make every later
+    letter look huge."""
+    h, w = np.asarray(log_heights, np.float64), np.asarray(log_widths, np.float64)
+    return np.asarray(~(h < w + np.log(STRAIGHT_TOLERANCE)), dtype=bool)
+
+
 def coarseness(
     points: NDArray[np.floating[Any]],
     stroke_offsets: NDArray[np.int64],

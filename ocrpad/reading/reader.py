@@ -10,7 +10,7 @@ without a context layer reads as the bare network.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,62 +20,23 @@ from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of, render_strokes
 from ocrpad.reading import checks
-from ocrpad.reading.context import HISTORY_CAP, ContextLayer, Frame, given, set_kind
+from ocrpad.reading.answers import Drawing, HistoryItem, Labelled, Reading
+from ocrpad.reading.context import (
+    HISTORY_CAP,
+    ContextLayer,
+    Frame,
+    given,
+    set_kind,
+)
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
-from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of
+from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of, tells_size
 from ocrpad.reading.history import drawing_key
 from ocrpad.reading.likeness import closest, likeness
 from ocrpad.reading.memory import Memory, Seen
 from ocrpad.reading.rereading import counted_as, read_all
 
 F64 = NDArray[np.float64]
-Drawing = Sequence[ArrayLike]
-
-
-@dataclass(frozen=True)
-class Labelled:
-    """A history drawing whose character the person has said (a saved sample, a corrected
-    answer): the reader takes its class from `label` instead of from the network's reading.
-    A label the model does not know counts as unlabelled; one that is not a str is refused."""
-
-    strokes: Drawing
-    label: str
-
-    def __post_init__(self) -> None:
-        checks.check_label(self.label)
-
-
-HistoryItem = Drawing | Labelled
-"""One earlier drawing: its strokes, or its strokes with the character the person gave it."""
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One answer: `probabilities` (len(labels),) float32 over the allowed `labels`, sums to 1.
-
-    `look_alikes`: other allowed members of the answer's look-alike family, likeliest first;
-    `height_ratio`: the drawing's height over the writer's usual height (None without history);
-    `history_used`: how many earlier drawings informed the answer;
-    `below_line`: how far the drawing's bottom is below the writer's baseline (negative: above
-    it), in the writer's usual heights (None when the reader does not know the baseline);
-    `like_earlier`: what the earlier drawing most like this one was read as (or labelled)
-    among the allowed labels, and how alike the two are, 0 … 1 (None without history, or when
-    it was labelled as a class outside the set);
-    `coarse_trace`: how much of the correction for coarse traces (few points, as other pens
-    and fast mouse strokes give; `reading.device`) the answer took, 0 … 1 (None: the model
-    has no such correction, or the drawing has no strokes).
-    """
-
-    label: str
-    labels: list[str]
-    probabilities: NDArray[np.float32]
-    look_alikes: tuple[str, ...] = ()
-    height_ratio: float | None = None
-    history_used: int = 0
-    below_line: float | None = None
-    like_earlier: tuple[str, float] | None = None
-    coarse_trace: float | None = None
 
 
 def context_of(model: Model) -> ContextLayer | None:
@@ -180,16 +141,16 @@ class Reader:
             return replace(self._reading(probs, None, len(seen)), coarse_trace=coarse)
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
-        usual = [s.size.log_height for s in seen]
-        ratio = float(np.exp(size.log_height - np.median(usual))) if usual else None
-        height = float(np.exp(np.median(usual))) if usual else None
-        if guides is not None and guides.heights() is not None:
-            height = height or guides.baseline - guides.x_line
+        height = self._usual_height(seen)
+        guided = self._guide_scale(guides) is not None  # the guides set the frame
+        if guided and guides is not None:
+            height = guides.baseline - guides.x_line
+        ratio = None if height is None else float(np.exp(size.log_height) / height)
         below = None
         if self.context.knows_place and np.isfinite(frame.base[0]) and height:
             below = (size.bottom - float(frame.base[0])) / height
         reading = self._reading(probs, ratio, len(seen), below, like_earlier)
-        return replace(reading, coarse_trace=coarse)
+        return replace(reading, coarse_trace=coarse, by_guides=guided)
 
     def _context_frame(
         self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
@@ -305,17 +266,31 @@ class Reader:
                 np.stack([s.probs for s in seen]),
                 np.array([s.size.bottom for s in seen]),
                 np.array([s.size.top for s in seen]),
+                log_widths=np.array([s.size.log_width for s in seen]),
             )
         else:
             scale, theta = float("nan"), context.group_prior
-        if guides is not None:
-            from_guides = guide_scale(guides, context.labels, context.height_mu)
-            if from_guides is not None:  # the guides are a line of writing
-                scale, base, spread, lined = from_guides, guides.baseline, context.guide_spread, 1.0
+        from_guides = self._guide_scale(guides)
+        if from_guides is not None and guides is not None:  # the guides are a line of writing
+            scale, base, spread, lined = from_guides, guides.baseline, context.guide_spread, 1.0
         if not np.isfinite(scale):
             return None
         one = np.ones(1)
         return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
+
+    def _usual_height(self, seen: list[Seen]) -> float | None:
+        """The history's median height, flat strokes left out as the scale leaves them
+        (`geometry.tells_size`), or None."""
+        heights = np.array([s.size.log_height for s in seen])
+        heights = heights[tells_size(heights, [s.size.log_width for s in seen])]
+        return float(np.exp(np.median(heights))) if len(heights) else None
+
+    def _guide_scale(self, guides: WritingGuides | None) -> float | None:
+        """The writer's log scale the guides stand for, or None (no guides or no context
+        layer, or lines out of order): when it is known, it is the frame's scale."""
+        if guides is None or self.context is None:
+            return None
+        return guide_scale(guides, self.context.labels, self.context.height_mu)
 
     def _remember(self, history: Sequence[HistoryItem]) -> list[Seen]:
         """Sizes and class probabilities of the newest usable history drawings: the reader's

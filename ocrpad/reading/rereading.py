@@ -72,11 +72,14 @@ def history_frames(
         past = usable(history[i], geometry)
         if not past or not np.isfinite(geometry[i, 0]):
             continue
+        found = layer.writer_frame(
+            *(geometry[past, 0], counted[past], geometry[past, 3], geometry[past, 2]),
+            log_widths=geometry[past, 1],
+        )
+        if not np.isfinite(found[0]):  # only flat strokes such as "-": read as without
+            continue
         if told is not None:
             mostly_told[t] = 2 * told[past].sum() >= len(past)
-        found = layer.writer_frame(
-            geometry[past, 0], counted[past], geometry[past, 3], geometry[past, 2]
-        )
         frame.scale[t], frame.theta[t], frame.base[t], frame.spread[t] = found[:4]
         frame.lined[t], frame.has[t] = found[4], 1.0
         width = layer.for_history(bool(mostly_told[t])).like_width

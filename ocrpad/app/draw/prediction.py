@@ -67,7 +67,8 @@ class Prediction:
     bottom is below the person's baseline, in their usual heights (None: unknown);
     like_earlier: what the person's earlier drawing most like this one was read as, and how
     alike they are, 0 … 1 (None without history); coarse_trace: how much of the correction
-    for coarse traces the answer took, 0 … 1 (None: the model has none).
+    for coarse traces the answer took, 0 … 1 (None: the model has none); by_guides: the
+    writing guides gave the scale and the baseline (height_ratio is then over their x-height).
     """
 
     request_id: int
@@ -85,6 +86,7 @@ class Prediction:
     below_line: float | None = None
     like_earlier: tuple[str, float] | None = None
     coarse_trace: float | None = None
+    by_guides: bool = False
 
     @property
     def confidence(self) -> float:

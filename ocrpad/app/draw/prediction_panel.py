@@ -73,17 +73,19 @@ def explain(prediction: Prediction) -> str:
         return coarse.strip()
     used = prediction.history_used
     source = {0: "the guides", 1: "your last drawing"}.get(used, f"your last {used} drawings")
+    line, usual = "your line", "your usual height"
+    if prediction.by_guides:
+        source, line, usual = "the guides", "the baseline", "the height of a small x"
     where = ""
     if prediction.below_line is not None:
         depth = prediction.below_line
         where = (
-            " and sits on your line"
+            f" and sits on {line}"
             if abs(depth) < 0.05
-            else f" and ends {_times(abs(depth))} of it {'below' if depth > 0 else 'above'} "
-            "your line"
+            else f" and ends {_times(abs(depth))} of it {'below' if depth > 0 else 'above'} {line}"
         )
     size = _times(prediction.height_ratio)
-    said = f"This drawing is {size} your usual height{where} (from {source})."
+    said = f"This drawing is {size} {usual}{where} (from {source})."
     like = prediction.like_earlier
     if like is not None and like[1] >= LIKE_SHOWN:
         said += f" It looks like your earlier {like[0]}."
@@ -105,6 +107,7 @@ class PredictionPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._kept = ""  # a message to keep beside the next answer (`keep_message`)
         self.label = QLabel("")
         self.label.setObjectName("predictionLabel")
         self.label.setAccessibleName(NOTHING_READ)
@@ -150,7 +153,8 @@ class PredictionPanel(QWidget):
             announce(self.label, said)
         self.confidence.setText(describe(prediction))
         self.confidence.setToolTip(explain(prediction))
-        self.message.setText("")
+        self.message.setText(self._kept)
+        self._kept = ""
         self.preview.set_image(prediction.input_image)
 
     def show_empty(self, message: str = EMPTY_HINT) -> None:
@@ -159,8 +163,13 @@ class PredictionPanel(QWidget):
         self.confidence.setText("")
         self.confidence.setToolTip("")  # the last drawing's "why" goes with it
         self.message.setText(message)
+        self._kept = ""
         self.preview.set_image(None)
 
     def show_message(self, message: str) -> None:
         """A problem (unreadable file, no model): the answer is cleared and the reason shown."""
         self.show_empty(message)
+
+    def keep_message(self) -> None:
+        """The message shown now stays beside the next answer (then goes, as messages do)."""
+        self._kept = self.message.text()

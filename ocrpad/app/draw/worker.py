@@ -34,7 +34,7 @@ from ocrpad.preprocess import (
     render_strokes,
 )
 from ocrpad.reading import Reader, WritingGuides
-from ocrpad.reading.reader import HistoryItem
+from ocrpad.reading.answers import HistoryItem
 
 FloatArray = NDArray[np.float32]
 READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they are read
@@ -126,6 +126,7 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         below_line=reading.below_line,
         like_earlier=reading.like_earlier,
         coarse_trace=reading.coarse_trace,
+        by_guides=reading.by_guides,
     )
 
 

@@ -24,7 +24,7 @@ from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_st
 from ocrpad.model import Model, load_model
 from ocrpad.nn.serialization import remove_abandoned_temp_files
 from ocrpad.reading import HISTORY_CAP, Labelled
-from ocrpad.reading.reader import HistoryItem
+from ocrpad.reading.answers import HistoryItem
 
 
 class TrainHost(Protocol):
