@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore
@@ -125,10 +126,30 @@ def test_the_report_says_where_the_seconds_went(tiny: Model) -> None:
     assert sum(report.phases.values()) <= report.wall_time
 
 
+def _lines(count: int, start: int = 0) -> list[list[NDArray[np.float32]]]:
+    return [[np.array([[0, 0], [k, 1 + k % 7]], dtype=np.float32)] for k in range(start, count)]
+
+
 def test_held_out_drawings_are_taken_per_class_and_only_from_classes_with_three() -> None:
     labels = list("aaaaaaaaaabbbc")
-    held = split_held_out(labels, 0.2, np.random.default_rng(0))
+    held = split_held_out(_lines(len(labels)), labels, 0.2)
     assert held[:10].sum() == 2 and held[10:13].sum() == 1 and not held[13]
+    assert not split_held_out(_lines(len(labels)), labels, 0.0).any()
+
+
+def test_a_drawing_stays_on_its_side_as_drawings_are_added_and_copies_go_together() -> None:
+    """The before/after of a second fine-tune must not score the kept model on what it learnt
+    in the first: which drawings are held back goes by the drawings, not by their places (a
+    fresh random pick held back 80% of drawings learnt before)."""
+    drawings, labels = _lines(60), ["a"] * 30 + ["b"] * 30
+    first = split_held_out(drawings, labels, 0.2)  # 6 of each class
+    more = _lines(80, start=60)
+    grown_labels = ["a"] * 10 + labels + ["b"] * 10
+    grown = split_held_out([*more[:10], *drawings, *more[10:]], grown_labels, 0.2)  # 8 each
+    learnt_then_held = grown[10:70] & ~first
+    assert learnt_then_held[:30].sum() <= 2 and learnt_then_held[30:].sum() <= 2
+    twice = split_held_out([*drawings, *drawings], [*labels, *labels], 0.2)
+    np.testing.assert_array_equal(twice[:60], twice[60:])
 
 
 def test_bad_inputs_are_refused_with_clear_messages(tiny: Model) -> None:

@@ -106,11 +106,23 @@ def test_measuring_the_speed_leaves_the_model_untouched() -> None:
 
 
 def test_the_stream_prior_mixes_user_and_rehearsal_drawings_by_batch_share() -> None:
-    stream = stream_prior(["1"] * 3 + ["7"], ["0", "1", "7", "O"], 32, 64)
+    user, rehearsal = ["1"] * 30 + ["7"] * 10, ["0", "1", "7", "O"]
+    stream = stream_prior(user, rehearsal, 20, 60)  # two full steps: 20 beside 60
     assert sum(stream.values()) == pytest.approx(1.0)
-    assert stream["1"] == pytest.approx(1 / 3 * 3 / 4 + 2 / 3 * 1 / 4)
-    assert stream["O"] == pytest.approx(2 / 3 * 1 / 4)
+    assert stream["1"] == pytest.approx(1 / 4 * 3 / 4 + 3 / 4 * 1 / 4)
+    assert stream["O"] == pytest.approx(3 / 4 * 1 / 4)
     assert stream_prior(["a"], [], 32, 64) == {"a": 1.0}
+
+
+def test_a_few_corrections_are_their_real_share_of_each_step() -> None:
+    """Four drawings fill a step of 4 beside 64 rehearsal ones, not the 32 a full step has
+    (that overstated the user's classes eightfold, and the shift then pushed them down: a
+    model taught six r's from a writer still read few of that writer's r)."""
+    stream = stream_prior(["1"] * 3 + ["7"], ["0", "1", "7", "O"], 32, 64)
+    assert stream["7"] == pytest.approx(4 / 68 * 1 / 4 + 64 / 68 * 1 / 4)
+    assert stream["O"] == pytest.approx(64 / 68 * 1 / 4)
+    last_short = stream_prior(["a"] * 40, ["b"], 32, 64)  # steps of 32 and 8: 20 on average
+    assert last_short["a"] == pytest.approx(20 / 84)
 
 
 def test_the_logit_shift_is_log_stream_over_base_and_zero_for_new_or_unknown() -> None:

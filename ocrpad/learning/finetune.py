@@ -107,7 +107,7 @@ def fine_tune(
         reh_path = rehearsal_file(default_rehearsal_path(), shipped=True)
     else:
         reh_path = rehearsal_file(rehearsal)
-    data = prepare(model, strokes, labels, settings.held_out, reh_path, rng)
+    data = prepare(model, strokes, labels, settings.held_out, reh_path)
     new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
     work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
     if settings.imprint and new_labels:

@@ -4,6 +4,7 @@ layers, and the start given to new classes. No Qt; used by ``ocrpad.learning.fin
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,19 +98,37 @@ class TrainSet:
 
 
 def split_held_out(
-    labels: Sequence[str], fraction: float, rng: np.random.Generator
+    drawings: Sequence[Strokes], labels: Sequence[str], fraction: float
 ) -> NDArray[np.bool_]:
-    """Mask of drawings held back: ``fraction`` of each class that has at least 3 drawings."""
+    """Mask of drawings held back to score before/after: ``fraction`` of each class that has
+    at least 3 drawings (at least one, and at least two left to learn from).
+
+    Which ones goes by a number each drawing's strokes and label hash to, lowest first — not
+    by its place in the list — so from one fine-tune to the next a drawing stays on its side
+    as drawings are added (a model kept from the last run is scored on what it learnt only
+    where a class's share grows), and copies of one drawing (an export imported twice) sit
+    side by side in that order."""
     held = np.zeros(len(labels), dtype=bool)
     if fraction <= 0:
         return held
+    draw = np.array([_unit_hash(d, c) for d, c in zip(drawings, labels, strict=True)])
     array = np.array(labels, dtype=object)
     for label in dict.fromkeys(labels):
         rows = np.flatnonzero(array == label)
         if len(rows) >= 3:
             count = min(len(rows) - 2, max(1, round(len(rows) * fraction)))
-            held[rng.choice(rows, size=count, replace=False)] = True
+            held[rows[np.argsort(draw[rows], kind="stable")[:count]]] = True
     return held
+
+
+def _unit_hash(drawing: Strokes, label: str) -> float:
+    """A number in [0, 1) fixed by the drawing's points and label."""
+    digest = hashlib.blake2b(label.encode("utf-8"), digest_size=8)
+    for stroke in drawing:
+        points = np.ascontiguousarray(stroke, dtype=np.float32)
+        digest.update(len(points).to_bytes(8, "little"))
+        digest.update(points.tobytes())
+    return int.from_bytes(digest.digest(), "little") / 2.0**64
 
 
 def prepare(
@@ -118,9 +137,9 @@ def prepare(
     labels: Sequence[str],
     held_out: float,
     rehearsal_path: str | Path | None,
-    rng: np.random.Generator,
 ) -> TrainSet:
-    """Check, render and split the drawings; load the rehearsal set for the known classes."""
+    """Check, render and split the drawings (`split_held_out`); load the rehearsal set for
+    the known classes."""
     if len(strokes) != len(labels):
         raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
     if not strokes:
@@ -131,7 +150,7 @@ def prepare(
     if not clean:
         raise ValueError(f"none of the {len(strokes)} drawings can be used: {skipped[0]}")
     images = np.stack(rendered)[:, None].astype(np.float32)  # (N, 1, 28, 28)
-    held = split_held_out(chars, held_out, rng)
+    held = split_held_out(clean, chars, held_out)
     rehearsal = rendered_rehearsal(rehearsal_path, params)
     if rehearsal is not None and not set(rehearsal.labels) <= set(model.labels):
         known = [i for i, c in enumerate(rehearsal.labels) if c in model.labels]

@@ -35,9 +35,13 @@ def base_prior(meta: Mapping[str, Any]) -> dict[str, float] | None:
 def stream_prior(
     user: Sequence[str], rehearsal: Sequence[str], batch_user: int, batch_rehearsal: int
 ) -> dict[str, float]:
-    """Class frequencies of the fine-tune's batches: `batch_user` drawings drawn from `user`
-    and `batch_rehearsal` from `rehearsal` per step."""
-    parts = [(user, batch_user), (rehearsal, batch_rehearsal if rehearsal else 0)]
+    """Class frequencies of the fine-tune's batches: each epoch walks `user` in steps of at
+    most `batch_user` drawings, each step with `batch_rehearsal` from `rehearsal`. A step
+    holds len(user) / steps user drawings on average — fewer than `batch_user` when the user
+    gave fewer (six corrections: 6 beside 64, not 32), or the user's classes are overstated
+    and the shift pushes them down at reading time."""
+    steps = max(1, -(-len(user) // max(1, batch_user)))
+    parts = [(user, len(user) / steps), (rehearsal, batch_rehearsal if rehearsal else 0)]
     total = sum(weight for labels, weight in parts if labels)
     prior: dict[str, float] = {}
     for labels, weight in parts:
