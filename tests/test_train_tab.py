@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.train import worker as train_worker
 from ocrpad.app.train.collect import prompt_sequence
 from ocrpad.app.train.curves import LOSS_COLOUR, TRAIN_COLOUR, legend_names
 from ocrpad.app.train.tab import TrainTab
@@ -139,6 +140,8 @@ def test_the_browser_relabels_deletes_and_undoes(tab: TrainTab, store: SampleSto
     assert store.counts_by_label() == {"a": 2, "b": 4}
     assert browser.current_label() == "b"
     assert not browser.relabel_selected("no")
+    assert browser.relabel_selected(" b ")  # spaces round it, as a pasted label has them
+    assert store.counts_by_label() == {"a": 2, "b": 4}
     assert browser.delete_selected() == 1
     assert store.counts_by_label() == {"a": 2, "b": 3}
     assert browser.undo_button.isEnabled()
@@ -369,6 +372,26 @@ def test_the_tab_says_how_long_fine_tuning_will_take_before_it_starts(
     assert "12 drawings" in text and "Fine-tuning will take about" in text
     assert text.rstrip(".").endswith("on this computer")
     assert tab.panel.start_button.isEnabled()  # measuring never blocks a start
+
+
+def test_a_speed_that_cannot_be_measured_says_so_instead_of_measuring_for_ever(
+    qtbot: QtBot, store: SampleStore, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object) -> None:
+        raise ValueError("the model's weights are not finite")
+
+    monkeypatch.setattr(train_worker, "measure_speed", refuse)
+    _fill(store)
+    tab = _tab(qtbot, store, model)
+    try:
+        qtbot.waitUntil(lambda: tab.measured is not None, timeout=TIMEOUT)
+        text = tab.panel.summary.text()
+        assert "could not be measured" in text and "Measuring" not in text
+        tab.refresh()  # no second try that would say "Measuring…" again
+        assert "could not be measured" in tab.panel.summary.text()
+        assert tab.panel.start_button.isEnabled()  # the fine-tune itself will say what is wrong
+    finally:
+        tab.shutdown()
 
 
 def test_the_curves_legend_shortens_its_names_rather_than_cut_them_off() -> None:

@@ -62,7 +62,7 @@ def time_one(tab: TrainTab, drawings: int) -> dict[str, Any]:
     for the outcome."""
     _wait_until(lambda: tab.measured is not None)
     measured = tab.measured
-    if measured is None:  # for the type checker: _wait_until returned
+    if measured is None or measured.speed is None:  # _wait_until returned: a failed measure
         raise SystemExit("finetune_window: no speed was measured")
     shown = shown_seconds(tab.panel.summary.text())
     estimate = estimate_seconds(drawings, DEFAULT_SETTINGS, measured.speed, measured.rehearsal)

@@ -244,9 +244,11 @@ class SampleBrowser(QWidget):
             self.relabel_selected(label)
 
     def relabel_selected(self, label: str) -> bool:
-        """Give the selected drawings a new label; False (and a message) if it is refused."""
+        """Give the selected drawings a new label (spaces around it dropped, as the Collect
+        panel drops them); False (and a message) if it is refused."""
         if self.store is None or not self.selected_ids():
             return False
+        label = label.strip() or label
         try:
             for sample_id in self.selected_ids():
                 self.store.relabel(sample_id, label)

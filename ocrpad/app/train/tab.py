@@ -248,6 +248,8 @@ class TrainTab(QSplitter):
             self._measure_speed()
             return "Measuring how long fine-tuning takes on this computer…"
         m = self.measured
+        if m.speed is None:
+            return "How long it takes could not be measured here."
         seconds = estimate_seconds(drawings, DEFAULT_SETTINGS, m.speed, m.rehearsal)
         return f"Fine-tuning will take about {_duration_text(seconds)} on this computer."
 

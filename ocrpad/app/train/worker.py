@@ -58,10 +58,11 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class Measured:
-    """This computer's fine-tuning speed and the rehearsal drawings a run still has to
-    render (none once the measurement has rendered them for the session)."""
+    """This computer's fine-tuning speed (None: it could not be measured, e.g. a damaged
+    model) and the rehearsal drawings a run still has to render (none once the measurement
+    has rendered them for the session)."""
 
-    speed: Speed
+    speed: Speed | None
     rehearsal: int
 
 
@@ -100,7 +101,8 @@ class TrainWorker(QObject):
             speed = measure_speed(model, DEFAULT_SETTINGS)
             params = render_params_of(model.meta)
         except (ValueError, MemoryError, FloatingPointError):
-            return  # no estimate; fine-tuning itself will say what is wrong
+            self.speed_measured.emit(Measured(None, 0))  # fine-tuning will say what is wrong
+            return
         if not self._warm:
             self.speed_measured.emit(Measured(speed, rehearsal_count(path)))
             return
