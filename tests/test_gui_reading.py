@@ -123,9 +123,10 @@ def test_finished_drawings_and_saved_samples_become_the_history(
     square = np.array([[0, 0], [300, 0], [300, 300], [0, 300], [0, 0]], dtype=np.float32)
     for label in "ABC":
         store.add([square], label)
+    store.add_many([[square * 1000]] * 2, ["x", "y"], "import")  # another person's, units
     store.close()
     window = open_window(qtbot, None, tmp_path)
-    assert len(window.recent) == 3
+    assert len(window.recent) == 3  # only what was drawn here tells the person's size
     assert _draw(window, qtbot).history_used == 3  # type: ignore[attr-defined]
     _clear(window, qtbot)
     assert _draw(window, qtbot).history_used == 4  # type: ignore[attr-defined]

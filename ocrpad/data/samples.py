@@ -3,8 +3,7 @@
 Each row holds the label (one Unicode character), the creation time, the strokes as JSON, a
 28x28 PNG rendered with the shared preprocessing, and where the sample came from. ``add`` returns
 only after the commit has reached the disk (rollback journal with ``synchronous=FULL``), so a
-killed process never loses an acknowledged sample. Export and import live in ``samples_io``
-(functions that take a store).
+killed process never loses an acknowledged sample. Export and import: ``samples_io``.
 """
 
 from __future__ import annotations
@@ -309,10 +308,11 @@ class SampleStore:
             rows = self._query(sql, (label, newest))[::-1]
         return self._parse(rows)
 
-    def newest(self, count: int) -> list[Sample]:
-        """The `count` most recently added samples, oldest first."""
-        rows = self._query(f"SELECT {COLUMNS} FROM samples ORDER BY id DESC LIMIT ?", (count,))
-        return self._parse(rows[::-1])
+    def newest(self, count: int, sources: Sequence[str] = SOURCES) -> list[Sample]:
+        """The `count` most recently added samples from `sources`, oldest first."""
+        marks = ",".join("?" * len(sources))
+        sql = f"SELECT {COLUMNS} FROM samples WHERE source IN ({marks}) ORDER BY id DESC LIMIT ?"
+        return self._parse(self._query(sql, (*sources, count))[::-1])
 
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.samples())

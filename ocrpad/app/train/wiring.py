@@ -20,7 +20,7 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
 from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, Held, ask_about_unsaved
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
-from ocrpad.data.samples import SampleStore, StoreBusyError, StoreError, open_store
+from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
 from ocrpad.nn.serialization import remove_abandoned_temp_files
 from ocrpad.reading import HISTORY_CAP, Labelled
@@ -184,10 +184,10 @@ def _open(data_dir: Path) -> tuple[SampleStore | None, str, str]:
 
 
 def _seed(window: TrainHost, store: SampleStore) -> str:
-    """The reader learns the person's size from their saved drawings; a message if they
-    cannot be read."""
+    """The reader learns the person's size from the drawings they saved here (not imported
+    ones: another person's, or another device's units); a message if they cannot be read."""
     try:
-        saved = store.newest(HISTORY_CAP)
+        saved = store.newest(HISTORY_CAP, [s for s in SOURCES if s != "import"])
     except StoreError as exc:
         return f"Saved samples could not be read ({exc})."
     window.seed_history(Labelled(tuple(s.strokes), s.label) for s in saved)
