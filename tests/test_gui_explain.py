@@ -105,6 +105,44 @@ def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
     assert chart.explained() in ranked
 
 
+def test_under_read_as_the_heat_map_explains_the_class_shown(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The chart lists the set's classes; the network has them all: a heat map of the
+    answer once explained the class at the answer's place in the set, not the answer."""
+    window.set_character_set(["c", "d"])
+    _draw(qtbot, window)
+    assert window.current is not None and window.current.labels == ["c", "d"]
+    toggle = window.findChild(QToolButton, "heatmapToggle")
+    assert toggle is not None
+    with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].label == window.current.label
+    assert blocker.args[0].class_index == LABELS.index(window.current.label)
+    assert window.draw.chart.explained() == window.current.label
+
+
+def test_dreams_arrive_for_a_model_given_after_a_start_without_one(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, tmp_path / "missing.npz", tmp_path)  # no model at start
+    try:
+        assert window.model is None
+        window.set_model(small_model(0), "a model at last")
+        button = window.findChild(QToolButton, "dreamsButton")
+        assert button is not None
+        with qtbot.waitSignal(
+            window.explain.dreams_shown,
+            timeout=TIMEOUT,
+            check_params_cb=lambda dreams: dreams.kind == CLASSES,
+        ):
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        gallery = window.explain.gallery
+        assert gallery is not None and gallery.names == LABELS
+    finally:
+        window.close()
+
+
 def test_a_new_method_recomputes_the_heat_map(qtbot: QtBot, window: MainWindow) -> None:
     _draw(qtbot, window)
     explain = window.explain

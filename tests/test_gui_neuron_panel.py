@@ -124,3 +124,29 @@ def test_on_a_small_screen_the_panel_fits_and_its_content_scrolls(
     shown.scroller.ensureWidgetVisible(strip)
     top = strip.mapTo(shown.scroller.viewport(), QPoint(0, 0)).y()
     assert 0 <= top < shown.scroller.viewport().height()
+
+
+def test_the_output_block_opens_the_class_shown_not_the_highest_logit(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Under Read as, the answer is the likeliest of the set, which is often not the class
+    with the highest logit over all of them: the output block opens the one shown."""
+    assert window.model is not None
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 0)
+    click_cell(qtbot, window, 5, 5)
+    strip = panel(window).strip
+    traced = window.explain.neuron
+    top = traced.model.labels.index(window.current.label) if window.current else -1
+    others = [c for c in window.model.labels if c != window.model.labels[top]]
+    with qtbot.waitSignal(traced.trace_shown, timeout=TIMEOUT):  # the open unit, re-traced
+        window.set_character_set(others)  # the network's favourite is out of the set
+    answer = window.current.label if window.current else ""
+    assert answer in others
+    point = strip.block_rect([b.name for b in strip.blocks].index("out")).center().toPoint()
+    with qtbot.waitSignal(
+        traced.trace_shown, timeout=TIMEOUT, check_params_cb=lambda v: v.clicked.layer == "out"
+    ) as opened:
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)
+    assert opened.args[0].clicked.channel == window.model.labels.index(answer) != top
+

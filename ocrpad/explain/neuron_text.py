@@ -50,11 +50,11 @@ def chain_line(trace: NeuronTrace) -> str:
         order = np.argsort(-np.abs(trace.products.reshape(-1)), kind="stable")[:SHOWN_TERMS]
         patch, kernel = trace.patch.reshape(-1), trace.kernel.reshape(-1)
         pairs = [(float(patch[i]), float(kernel[i])) for i in order]
-        return _chained(_terms(pairs, trace.products.size, trace.bias, trace.total), trace)
+        return _chained(_terms(pairs, trace.products.size, trace.bias, trace.value), trace)
     if trace.kind == "dense":
         pairs = [(c.input, c.weight) for c in trace.contributions[:SHOWN_TERMS]]
         count = len(trace.contributions) + trace.rest_count
-        return _chained(_terms(pairs, count, trace.bias, trace.total), trace)
+        return _chained(_terms(pairs, count, trace.bias, trace.value), trace)
     if trace.kind == "pool" and trace.window is not None:
         cells = ", ".join(number(float(v)) for v in trace.window.reshape(-1))
         return _chained(f"max({cells}) = {number(trace.value)}", trace)
@@ -76,14 +76,20 @@ def fixed(value: float, decimals: int) -> str:
     return MINUS + text[1:] if text.startswith("-") else text
 
 
+def sum_decimals(total: float) -> int:
+    """Decimals for the numbers of a sum that must add up as written: 3, or as many as the
+    total needs for 3 significant digits (at most 8)."""
+    magnitude = int(np.floor(np.log10(abs(total)))) if total else 0
+    return min(max(3, 2 - magnitude), 8)
+
+
 def sum_line(products: float, count: int, bias: float, total: float) -> str:
     """The sum under the products grid, in numbers that add up as written:
     "products (all 9) 0.778 + bias 0.080 = 0.858". One number of decimals for all three (3,
     or as many as the total needs for 3 significant digits); the bias and the total are
     rounded, the products written as their difference (within a unit of the last decimal of
     the products' own rounding), so the line adds up to the total the panel shows."""
-    magnitude = int(np.floor(np.log10(abs(total)))) if total else 0
-    decimals = min(max(3, 2 - magnitude), 8)
+    decimals = sum_decimals(total)
     scale = 10**decimals
     b, t = round(bias * scale), round(total * scale)
     parts = (fixed((t - b) / scale, decimals), fixed(b / scale, decimals))

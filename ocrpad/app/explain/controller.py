@@ -63,7 +63,7 @@ class ExplainController(QObject):
         self.latency_ms: float | None = None  # prediction shown -> heat map shown
         self._square: tuple[float, float, float] | None = None  # the input over the drawing
         self._shown_at = 0.0
-        self._serial = 1
+        self._serial = 0 if model is None else 1  # as the worker counts its models
         self._class_dreams: Dreams | None = None
         self._ideal: dict[str, NDArray[np.float32]] = {}
         self._blank: dict[str, tuple[int, ...]] = {}  # filters that respond to blank paper
@@ -164,11 +164,11 @@ class ExplainController(QObject):
         if prediction is None or not self.toggle.isChecked():
             return
         label = self.chosen if self.chosen in prediction.labels else prediction.label
+        if self.model is None or label not in self.model.labels:
+            return  # the answer of a model just swapped out: its successor's answer follows
+        index = self.model.labels.index(label)  # the chart shows a set; the network has all
         request = HeatmapRequest(
-            prediction.request_id,
-            prediction.input_image,
-            prediction.labels.index(label),
-            self.current_method(),
+            prediction.request_id, prediction.input_image, index, self.current_method()
         )
         self.worker.request_heatmap(request)
 

@@ -39,6 +39,7 @@ class NeuronController(QObject):
         # the units stepped away from, each with its origin, newest last (for Back)
         self.history: list[tuple[Unit | str, Unit | None]] = []
         self.image: NDArray[np.float32] | None = None
+        self.answer: str | None = None  # the class the window shows for it
         self.request_id = 0
         self.latency_ms: float | None = None  # click -> panel shows the trace
         self._asked_at = 0.0
@@ -89,10 +90,20 @@ class NeuronController(QObject):
 
     def jump(self, unit: Unit | str) -> None:
         """A block of the architecture strip: go to that unit of the path (or to the
-        strongest unit of a layer off the path, given by name)."""
+        strongest unit of a layer off the path, given by name; for the output layer, the
+        class read)."""
+        unit = self._answer_unit(unit) if isinstance(unit, str) else unit
         if unit != self.unit and self.unit is not None:
             self.history.append((self.unit, self.origin))
             self._go(unit, None)
+
+    def _answer_unit(self, layer: str) -> Unit | str:
+        """The output layer's unit of the class the window shows — not its highest logit: an
+        answer from a character set or from the writer's history can be another class."""
+        model, answer = self.model, self.answer
+        if model is None or answer not in model.labels or layer != model.network.layers[-1][0]:
+            return layer
+        return Unit(layer, model.labels.index(answer))
 
     def _go(self, unit: Unit | str, origin: Unit | None) -> None:
         """Trace `unit`, reached from `origin` (None: the user picked it)."""
@@ -110,6 +121,7 @@ class NeuronController(QObject):
     def on_prediction(self, prediction: Prediction) -> None:
         """A new drawing: keep its input; the open panel follows it."""
         self.image, self.request_id = prediction.input_image, prediction.request_id
+        self.answer = prediction.label
         open_ = self.panel is not None and self.panel.isVisible()
         if self.unit is not None and (open_ or self._waiting):
             self._asked_at = time.perf_counter()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
 from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
-from ocrpad.explain.neuron_text import sum_line
+from ocrpad.explain.neuron_text import fixed, sum_decimals, sum_line
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.neuron_view import NeuronView
 
@@ -243,18 +243,25 @@ def _pixel(path: tuple[Unit, ...]) -> tuple[int, int] | None:
 
 
 def _contributions(view: NeuronView) -> str:
+    """The strongest inputs' products, the others, the bias and the sum, in one number of
+    decimals so that the column adds up as written (the others are what is left)."""
     trace = view.trace
+    decimals = sum_decimals(trace.total)
+    scale = 10**decimals
+    products = [round(c.product * scale) for c in trace.contributions]
+    bias, total = round(trace.bias * scale), round(trace.total * scale)
     rows = "".join(
         f"<tr><td>#{shown_number(c.index)}</td><td align=right>{_minus(f'{c.input:.3g}')}</td>"
         f"<td>×</td><td align=right>{_minus(f'{c.weight:.3g}')}</td>"
-        f"<td>=</td><td align=right><b>{_minus(f'{c.product:.3g}')}</b></td></tr>"
-        for c in trace.contributions
+        f"<td>=</td><td align=right><b>{fixed(p / scale, decimals)}</b></td></tr>"
+        for c, p in zip(trace.contributions, products, strict=True)
     )
-    rest = _total_row(f"{trace.rest_count} others", trace.rest)
-    bias = _total_row("bias", trace.bias)
-    total = _total_row("<b>sum</b>", trace.total)
-    return f"<b>Strongest inputs</b> (input × weight)<table>{rows}{rest}{bias}{total}</table>"
+    rest = total - bias - sum(products)
+    rows += _total_row(f"{trace.rest_count} others", fixed(rest / scale, decimals))
+    rows += _total_row("bias", fixed(bias / scale, decimals))
+    rows += _total_row("<b>sum</b>", fixed(total / scale, decimals))
+    return f"<b>Strongest inputs</b> (input × weight)<table>{rows}</table>"
 
 
-def _total_row(name: str, value: float) -> str:
-    return f"<tr><td colspan=5>{name}</td><td align=right>{_minus(f'{value:.3g}')}</td></tr>"
+def _total_row(name: str, shown: str) -> str:
+    return f"<tr><td colspan=5>{name}</td><td align=right>{shown}</td></tr>"
