@@ -244,8 +244,7 @@ class SampleBrowser(QWidget):
             self.relabel_selected(label)
 
     def relabel_selected(self, label: str) -> bool:
-        """Give the selected drawings a new label (spaces around it dropped, as the Collect
-        panel drops them); False (and a message) if it is refused."""
+        """Relabel the selected drawings (spaces round `label` dropped); False if refused."""
         if self.store is None or not self.selected_ids():
             return False
         label = label.strip() or label
