@@ -51,6 +51,10 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
                 rgba = upright.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 grey = Image.alpha_composite(white, rgba).convert("L")
+            elif upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
+                wide = np.asarray(upright.convert("I"), dtype=np.int64)
+                top = 65535 if upright.mode.startswith("I;16") else max(int(wide.max()), 255)
+                grey = Image.fromarray((np.clip(wide, 0, top) * 255 // top).astype(np.uint8))
             else:
                 grey = upright.convert("L")
             return np.asarray(grey, dtype=np.uint8).copy()

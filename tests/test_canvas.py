@@ -178,6 +178,108 @@ def test_a_tablet_pen_draws_and_its_eraser_end_erases(canvas: Canvas) -> None:
     assert len(canvas.strokes()) == 1 and not canvas.eraser()
 
 
+def test_clear_or_undo_while_the_eraser_is_held_down_ends_the_erasure(
+    canvas: Canvas, qtbot: QtBot
+) -> None:
+    """The held eraser kept the strokes by their places; Escape under it emptied the drawing
+    and the next paint crashed the app."""
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    draw_stroke(canvas, relative_line(canvas, (0.7, 0.2), (0.7, 0.8)))
+    canvas.set_eraser(True)
+    line = relative_line(canvas, (0.1, 0.1), (0.2, 0.1), steps=2)
+    start, end = line[0], line[-1]
+    QApplication.sendEvent(canvas, mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*start)))
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    canvas.repaint()  # no crash
+    QApplication.sendEvent(canvas, mouse(canvas, QEvent.Type.MouseMove, QPointF(*end)))
+    at = QPointF(*end)
+    release = QMouseEvent(
+        QEvent.Type.MouseButtonRelease,
+        at,
+        QPointF(canvas.mapToGlobal(at)),
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(canvas, release)
+    assert canvas.strokes() == ()
+    canvas.undo()  # the Clear undone: both strokes back, none lost to the old drag
+    assert len(canvas.strokes()) == 2
+    QApplication.sendEvent(canvas, mouse(canvas, QEvent.Type.MouseButtonPress, QPointF(*start)))
+    canvas.undo()  # Ctrl+Z in the middle of a drag: the second stroke goes
+    canvas.repaint()
+    QApplication.sendEvent(canvas, release)  # and the old drag does not put it back
+    assert len(canvas.strokes()) == 1 and canvas.history.can_redo
+    canvas.redo()
+    assert len(canvas.strokes()) == 2
+
+
+def test_a_pens_barrel_button_neither_draws_nor_cuts_a_stroke(canvas: Canvas) -> None:
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+
+    device = QPointingDevice(
+        "test pen",
+        1010,
+        QInputDevice.DeviceType.Stylus,
+        QPointingDevice.PointerType.Pen,
+        QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+        1,
+        3,
+    )
+    left, right, none = (
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.RightButton,
+        Qt.MouseButton.NoButton,
+    )
+
+    def send(kind: QEvent.Type, y: float, button: Qt.MouseButton, held: Qt.MouseButton) -> None:
+        pos = QPointF(200, y)
+        event = QTabletEvent(
+            kind,
+            device,
+            pos,
+            QPointF(canvas.mapToGlobal(pos)),
+            0.5,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            Qt.KeyboardModifier.NoModifier,
+            button,
+            held,
+        )
+        QApplication.sendEvent(canvas, event)
+
+    send(QEvent.Type.TabletPress, 60, right, right)  # hovering, the side button pressed
+    send(QEvent.Type.TabletMove, 120, none, right)
+    send(QEvent.Type.TabletRelease, 120, right, none)
+    assert canvas.strokes() == ()
+    send(QEvent.Type.TabletPress, 40, left, left)  # the tip down, then the side button
+    send(QEvent.Type.TabletMove, 140, none, left)
+    send(QEvent.Type.TabletPress, 140, right, left | right)
+    send(QEvent.Type.TabletMove, 200, none, left | right)
+    send(QEvent.Type.TabletRelease, 200, right, left)
+    send(QEvent.Type.TabletMove, 260, none, left)
+    send(QEvent.Type.TabletRelease, 260, left, none)
+    (stroke,) = canvas.strokes()
+    scale, _, dy = canvas.widget_transform()
+    ys = stroke[:, 1] * scale + dy
+    assert ys.min() == pytest.approx(40, abs=1) and ys.max() == pytest.approx(260, abs=1)
+
+
+def test_undo_past_an_opened_picture_shows_the_strokes_without_it(canvas: Canvas) -> None:
+    from PySide6.QtGui import QImage
+
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.3, 0.8)))
+    canvas.clear()  # as Open image does, then the picture
+    picture = QImage(40, 40, QImage.Format.Format_Grayscale8)
+    picture.fill(255)
+    canvas.set_background(picture)
+    canvas.undo()
+    assert len(canvas.strokes()) == 1 and canvas.background() is None
+
+
 def mouse(widget: Canvas, kind: QEvent.Type, pos: QPointF) -> QMouseEvent:
     """A left-button press or a move with the left button held, at `pos`."""
     button = (

@@ -149,4 +149,3 @@ def test_the_output_block_opens_the_class_shown_not_the_highest_logit(
     ) as opened:
         qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)
     assert opened.args[0].clicked.channel == window.model.labels.index(answer) != top
-

@@ -95,3 +95,56 @@ def test_a_picture_is_read_in_the_chosen_set_and_read_again_when_it_changes(
     assert blocker.args[0].label == "A"  # a peak, read among capitals only
     assert window.draw.canvas.background() is not None
     assert window.statusBar().currentMessage() == "Read peak.png"
+
+
+def test_a_picture_opened_from_the_train_tab_is_shown_on_the_draw_tab(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        window.open_image(_picture(tmp_path / "peak.png"))
+    assert window.tabs.currentIndex() == 0  # its answer is not read out of sight
+
+
+def test_a_set_changed_while_qt_cannot_show_the_picture_still_brings_its_copy(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A picture Qt cannot decode is shown from the worker's copy; a newer reading (another
+    Read as) asked for none, and the first one's copy was dropped: the canvas stayed empty."""
+    path = _picture(tmp_path / "big.png")
+    limit = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(1)
+    try:
+        window.open_image(path)
+        with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+            qtbot.keyClick(window.draw.character_set, Qt.Key.Key_Down)  # at once: Digits
+    finally:
+        QImageReader.setAllocationLimit(limit)
+    assert window.current is not None and window.current.labels == list(string.digits)
+    assert window.draw.canvas.background() is not None
+
+
+def test_a_pipe_named_like_a_picture_is_refused_before_anything_reads_it(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    pipe = tmp_path / "seven.png"
+    os.mkfifo(pipe)  # reading it would wait for a writer for ever
+    with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as blocker:
+        window.open_image(pipe)
+    assert "a pipe" in blocker.args[0]
+
+
+def test_the_eraser_on_a_picture_takes_the_picture_and_its_answer_away(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        window.open_image(_picture(tmp_path / "peak.png"))
+    canvas = window.draw.canvas
+    canvas.set_eraser(True)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
+    assert canvas.background() is None and window.current is None
+    assert window.draw.panel.label.text() == ""

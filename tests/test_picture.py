@@ -154,3 +154,17 @@ def test_a_huge_picture_reads_as_its_averaged_self_in_little_memory() -> None:
         tracemalloc.stop()
     np.testing.assert_array_equal(read, bitmap_to_input(np.kron(small, np.ones((4, 4), np.uint8))))
     assert peak < 64 * 2**20  # the picture as float64 alone would be 128 MiB
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I"])
+def test_a_16_bit_grey_picture_keeps_its_ink_and_its_shades(tmp_path: Path, mode: str) -> None:
+    """Pillow's own conversion to 8 bits clips every value over 255 to white: a 16-bit scan
+    came out blank ("no visible ink")."""
+    wide = np.full((40, 40), 60000, dtype=np.uint16 if mode == "I;16" else np.int32)
+    wide[10:30, 18:22] = 5000
+    path = tmp_path / ("scan.png" if mode == "I;16" else "scan.tif")  # PNG has no 32-bit grey
+    Image.fromarray(wide).save(path)
+    with Image.open(path) as written:
+        assert written.mode == mode
+    grey = load_image(path)
+    assert grey.dtype == np.uint8 and grey[20, 20] < 40 and grey[0, 0] > 200

@@ -214,7 +214,8 @@ class MainWindow(QMainWindow):
         if self.strokes():
             self.recognise_strokes(self.strokes())
         elif self._picture[1] is not None:  # the picture on the canvas, in the new set
-            self._read_picture(self._picture[1], preview=0)
+            shown = self.draw.canvas.background() is not None  # else its preview is still due
+            self._read_picture(self._picture[1], preview=0 if shown else PREVIEW_SIDE)
 
     def keep_character_set_readable(self) -> None:
         """Back to All, saying so, and the drawing read again, when the model in use reads
@@ -237,12 +238,11 @@ class MainWindow(QMainWindow):
         self.draw.show_character_set(chars, taught, symbols=symbols)
 
     def open_image(self, path: str | Path) -> None:
-        """Recognise a picture file (read and converted in the worker)."""
-        path = Path(path)
-        problem = picture_problem(path)
-        if problem:
+        """Recognise a picture file (read and converted in the worker) on the Draw tab."""
+        if problem := picture_problem(path := Path(path)):
             self._show_problem(problem)
             return
+        self.tabs.setCurrentIndex(0)  # the picture and its answer show there
         self.draw.canvas.clear()
         image = read_preview(path)  # None if Qt cannot (e.g. a picture over its memory limit)
         self.draw.canvas.set_background(image)

@@ -21,7 +21,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ocrpad.app.draw.stroke_paths import is_dot, paint_guides, stroke_path, stroke_piece
+from ocrpad.app.draw.stroke_paths import (
+    is_dot,
+    paint_eraser_ring,
+    paint_guides,
+    paint_hint,
+    paint_picture,
+    stroke_path,
+    stroke_piece,
+)
 from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
 from ocrpad.app.focus import paint_focus_frame
 
@@ -102,10 +110,12 @@ class Canvas(QWidget):
 
     def set_strokes(self, strokes: Drawing) -> None:
         """Replace the drawing (undoable) and announce it."""
+        self._drop_drag()
         self._apply(self.history.replace(tuple(np.asarray(s, np.float32) for s in strokes)))
 
     def clear(self) -> None:
         """Remove every stroke (undoable) and any imported picture."""
+        self._drop_drag()
         had_picture, self._background = self._background is not None, None
         drawing = self.history.strokes
         if self.history.clear():
@@ -116,6 +126,7 @@ class Canvas(QWidget):
             self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
 
     def undo(self) -> None:
+        self._drop_drag()
         empty = not self.history.strokes
         changed = self.history.undo()
         if changed and empty and self.history.strokes:  # a Clear (or an erasure) undone
@@ -123,14 +134,21 @@ class Canvas(QWidget):
         self._apply(changed)
 
     def redo(self) -> None:
+        self._drop_drag()
         drawing = self.history.strokes
         changed = self.history.redo()
         if changed and drawing and not self.history.strokes:  # a Clear done again
             self.cleared.emit(drawing)
         self._apply(changed)
 
+    def _drop_drag(self) -> None:
+        """An edit in the middle of a stroke or an eraser drag ends it: the strokes it held
+        by their places may be gone (a Clear under a held eraser once crashed the app)."""
+        self._erasing = self._current = None
+
     def _apply(self, changed: bool) -> None:
         if changed:
+            self._background = None  # Undo or Redo past an opened picture: the strokes show
             self._invalidate()
             self.history_changed.emit()
             self.strokes_changed.emit(self.history.strokes)
@@ -176,11 +194,12 @@ class Canvas(QWidget):
     def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
         kind = event.type()
         erasing = event.pointerType() == QPointingDevice.PointerType.Eraser
-        if kind == QTabletEvent.Type.TabletPress:
+        tip = event.button() == Qt.MouseButton.LeftButton  # not a barrel button
+        if kind == QTabletEvent.Type.TabletPress and tip:
             self._begin(event.position(), eraser=erasing)
         elif kind == QTabletEvent.Type.TabletMove:
             self._move(event.position())
-        elif kind == QTabletEvent.Type.TabletRelease:
+        elif kind == QTabletEvent.Type.TabletRelease and tip:
             self._end(event.position())
         event.accept()
 
@@ -193,9 +212,10 @@ class Canvas(QWidget):
 
     def _begin(self, pos: QPointF, *, eraser: bool = False) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
-        if self._background is not None:
+        if self._background is not None:  # the picture goes, and with it its answer
             self._background = None
             self._invalidate()
+            self.strokes_changed.emit(self.history.strokes)
         if self._eraser or eraser:
             self._erasing = list(range(len(self.history.strokes)))
             self._erase_at(pos)
@@ -298,40 +318,21 @@ class Canvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Base))
         if self._background is not None:
-            self._paint_background(painter)
+            paint_picture(painter, self._background, self.rect())
         if self._guides:
             colour = self.palette().color(QPalette.ColorRole.PlaceholderText)
             paint_guides(painter, colour, GUIDE_LINES, *self._transform(), LOGICAL_SIZE)
         painter.drawImage(QPointF(0, 0), self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._eraser and self._cursor is not None:
-            self._paint_eraser_cursor(painter, self._cursor)
+            ring = self.palette().color(QPalette.ColorRole.Highlight)
+            paint_eraser_ring(painter, self._cursor, self._pen_width * 1.5, ring)
         if not self.history.strokes and self._current is None and self._background is None:
-            self._paint_hint(painter)
+            hint = QColor(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            paint_hint(painter, self.rect(), hint, HINT)
         if self.hasFocus():  # where Escape, Delete (and Enter to save) will go
             paint_focus_frame(painter, self.rect(), self.palette())
         painter.end()
-
-    def _paint_background(self, painter: QPainter) -> None:
-        assert self._background is not None
-        size = self._background.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRectF(0, 0, size.width(), size.height())
-        target.moveCenter(QRectF(self.rect()).center())
-        painter.drawImage(target, self._background)
-
-    def _paint_eraser_cursor(self, painter: QPainter, pos: QPointF) -> None:
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1.5))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        radius = self._pen_width * 1.5
-        painter.drawEllipse(pos, radius, radius)
-
-    def _paint_hint(self, painter: QPainter) -> None:
-        colour = QColor(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.setPen(colour)
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        painter.setFont(font)
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, HINT)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
         self._cursor = None  # hide the eraser ring

@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 from ocrpad.bounds import MAX_PICTURE_PIXELS
+from ocrpad.files import check_regular_file
 
 PREVIEW_SIDE: Final = 1600  # the longer side of the copy shown behind the canvas, pixels
 
@@ -20,6 +21,10 @@ def picture_problem(path: Path) -> str:
         return f"“{path.name}” is a folder. Choose a PNG or JPG picture inside it."
     if not path.exists():
         return f"There is no file “{path.name}” in {path.parent} (moved or deleted?)."
+    try:
+        check_regular_file(path)  # a pipe would hold the window while it is read
+    except OSError as exc:
+        return f"“{path.name}” is {exc.strerror}: choose a picture file."
     return ""
 
 

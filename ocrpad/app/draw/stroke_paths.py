@@ -1,13 +1,14 @@
 """Strokes as painter paths: smooth curves through the pen's points, drawn whole or piece by
-piece as the pen moves, the test for a stroke that is only a dot, and the writing guides."""
+piece as the pen moves, the test for a stroke that is only a dot; and the canvas's other
+layers: the writing guides, an opened picture, the eraser's ring and the empty canvas's hint."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 
 GUIDE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 
@@ -70,3 +71,27 @@ def paint_guides(
         painter.setPen(pen)
         y = dy + fraction * side * scale
         painter.drawLine(QPointF(dx, y), QPointF(dx + side * scale, y))
+
+
+def paint_picture(painter: QPainter, image: QImage, area: QRect) -> None:
+    """An opened picture, as large as fits in `area` and centred, on white: the reader puts a
+    transparent picture on white (`ocrpad.picture`), so the canvas shows what it reads."""
+    size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    target = QRectF(0, 0, size.width(), size.height())
+    target.moveCenter(QRectF(area).center())
+    painter.fillRect(target, Qt.GlobalColor.white)
+    painter.drawImage(target, image)
+
+
+def paint_eraser_ring(painter: QPainter, pos: QPointF, radius: float, colour: QColor) -> None:
+    painter.setPen(QPen(colour, 1.5))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawEllipse(pos, radius, radius)
+
+
+def paint_hint(painter: QPainter, area: QRect, colour: QColor, text: str) -> None:
+    painter.setPen(colour)
+    font = painter.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)
+    painter.setFont(font)
+    painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
