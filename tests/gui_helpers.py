@@ -63,42 +63,51 @@ def relative_line(widget: QWidget, a: Point, b: Point, steps: int = 12) -> list[
     return line((a[0] * w, a[1] * h), (b[0] * w, b[1] * h), steps)
 
 
-def pen_stroke(widget: QWidget, points: Sequence[Point], *, eraser: bool = False) -> None:
-    """The same drag with a tablet pen (or its eraser end): press, moves, release."""
+def pen_event(
+    widget: QWidget,
+    kind: QEvent.Type,
+    point: Point,
+    button: Qt.MouseButton,
+    held: Qt.MouseButton,
+    *,
+    eraser: bool = False,
+) -> None:
+    """One tablet event (press, move or release) from a pen, or its eraser end, at `point`:
+    `button` is the one that changed (the tip is the left button), `held` those down after."""
     from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 
-    kind = QPointingDevice.PointerType.Eraser if eraser else QPointingDevice.PointerType.Pen
+    pointer = QPointingDevice.PointerType.Eraser if eraser else QPointingDevice.PointerType.Pen
     device = QPointingDevice(
         "test pen",
         1000 + int(eraser),
         QInputDevice.DeviceType.Stylus,
-        kind,
+        pointer,
         QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
         1,
         3,
     )
-    steps = [(QEvent.Type.TabletPress, points[0])]
-    steps += [(QEvent.Type.TabletMove, p) for p in points[1:]]
-    steps.append((QEvent.Type.TabletRelease, points[-1]))
-    for event_type, (x, y) in steps:
-        pos = QPointF(x, y)
-        held = event_type != QEvent.Type.TabletRelease
-        event = QTabletEvent(
-            event_type,
-            device,
-            pos,
-            QPointF(widget.mapToGlobal(pos)),
-            0.6 if held else 0.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.MouseButton.LeftButton,
-            Qt.MouseButton.LeftButton if held else Qt.MouseButton.NoButton,
-        )
-        QApplication.sendEvent(widget, event)
+    pos = QPointF(*point)
+    pressure = 0.6 if held & Qt.MouseButton.LeftButton else 0.0
+    event = QTabletEvent(
+        kind,
+        device,
+        pos,
+        QPointF(widget.mapToGlobal(pos)),
+        *(pressure, 0.0, 0.0, 0.0, 0.0, 0.0),
+        Qt.KeyboardModifier.NoModifier,
+        button,
+        held,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def pen_stroke(widget: QWidget, points: Sequence[Point], *, eraser: bool = False) -> None:
+    """The same drag with a tablet pen (or its eraser end): press, moves, release."""
+    tip, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    pen_event(widget, QEvent.Type.TabletPress, points[0], tip, tip, eraser=eraser)
+    for point in points[1:]:
+        pen_event(widget, QEvent.Type.TabletMove, point, none, tip, eraser=eraser)
+    pen_event(widget, QEvent.Type.TabletRelease, points[-1], tip, none, eraser=eraser)
 
 
 def open_window(qtbot: QtBot, model_path: Path | None, folder: Path) -> MainWindow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, pen_stroke, relative_line
+from gui_helpers import draw_stroke, pen_event, pen_stroke, relative_line
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication
@@ -215,17 +215,6 @@ def test_clear_or_undo_while_the_eraser_is_held_down_ends_the_erasure(
 
 
 def test_a_pens_barrel_button_neither_draws_nor_cuts_a_stroke(canvas: Canvas) -> None:
-    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
-
-    device = QPointingDevice(
-        "test pen",
-        1010,
-        QInputDevice.DeviceType.Stylus,
-        QPointingDevice.PointerType.Pen,
-        QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
-        1,
-        3,
-    )
     left, right, none = (
         Qt.MouseButton.LeftButton,
         Qt.MouseButton.RightButton,
@@ -233,23 +222,7 @@ def test_a_pens_barrel_button_neither_draws_nor_cuts_a_stroke(canvas: Canvas) ->
     )
 
     def send(kind: QEvent.Type, y: float, button: Qt.MouseButton, held: Qt.MouseButton) -> None:
-        pos = QPointF(200, y)
-        event = QTabletEvent(
-            kind,
-            device,
-            pos,
-            QPointF(canvas.mapToGlobal(pos)),
-            0.5,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            0.0,
-            Qt.KeyboardModifier.NoModifier,
-            button,
-            held,
-        )
-        QApplication.sendEvent(canvas, event)
+        pen_event(canvas, kind, (200, y), button, held)
 
     send(QEvent.Type.TabletPress, 60, right, right)  # hovering, the side button pressed
     send(QEvent.Type.TabletMove, 120, none, right)
