@@ -182,13 +182,23 @@ def test_occlusion_matches_hiding_every_patch_one_at_a_time() -> None:
     total = np.zeros((28, 28))
     cover = np.zeros((28, 28))
     base = model.forward(image[None, None])[0, 2]
-    for top in range(0, 23, 3):
-        for left in range(0, 23, 3):
+    starts = [*range(0, 23, 3), 22]  # the last patch flush with the far edge
+    for top in starts:
+        for left in starts:
             hidden = image.copy()
             hidden[top : top + 6, left : left + 6] = 0.0
             total[top : top + 6, left : left + 6] += base - model.forward(hidden[None, None])[0, 2]
             cover[top : top + 6, left : left + 6] += 1
     np.testing.assert_allclose(fast, total / np.maximum(cover, 1), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("patch", "stride"), [(6, 4), (6, 3), (5, 5), (28, 1)])
+def test_occlusion_hides_ink_in_the_far_corner_too(patch: int, stride: int) -> None:
+    model = build_model(BN_POOLED, list("abc"), np.random.default_rng(5))
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[26:, 26:] = 1.0  # ink only in the last two rows and columns
+    drop = occlusion(model, image, 2, patch=patch, stride=stride)
+    assert drop[27, 27] != 0.0
 
 
 @pytest.mark.parametrize("character", ["R", "4"])

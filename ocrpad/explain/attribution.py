@@ -212,15 +212,16 @@ def occlusion(
 
     The patches that hide some ink run as one batch (hiding only black changes nothing: a
     drop of exactly 0). Positive where hiding the pixels lowers the score. The default 6 px
-    patch every 4 px (6 x 6 places on 28 x 28) draws, once blurred for display, the same map
-    as every 3 px (8 x 8) at half the cost, and keeps the window's heat map well within 50 ms.
-    `patch` and `stride` are whole numbers of pixels from 1 to the image's side.
+    patch every 4 px (7 x 7 places on 28 x 28, the last flush with the far edge so that every
+    pixel is hidden by some patch) draws, once blurred for display, the same map as every 3 px
+    at about half the cost, and keeps the window's heat map well within 50 ms. `patch` and
+    `stride` are whole numbers of pixels from 1 to the image's side.
     """
     network, img, class_index = _checked(model, image, class_index)
     size = img.shape[0]
     patch = whole(patch, "patch", 1, size)
     stride = whole(stride, "stride", 1, size)
-    starts = np.arange(0, size - patch + 1, stride)
+    starts = np.unique(np.append(np.arange(0, size - patch + 1, stride), size - patch))
     pixels = np.arange(size)
     inside = (pixels[None, :] >= starts[:, None]) & (pixels[None, :] < starts[:, None] + patch)
     masks = inside[:, None, :, None] & inside[None, :, None, :]  # (P, P, H, W)
