@@ -274,6 +274,21 @@ def test_a_discarded_fine_tune_changes_nothing(
         qtbot.mouseClick(tab.panel.discard_button, Qt.MouseButton.LeftButton)
     assert tab.pending is None and not tab.panel.keep_button.isEnabled()
     assert "Discarded" in tab.status.text()
+    assert tab.panel.start_button.isEnabled()
+
+
+def test_a_result_awaiting_keep_or_discard_is_not_thrown_away_by_a_new_fine_tune(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    tab.refresh()
+    _run_fine_tune(qtbot, tab)
+    pending, start = tab.pending, tab.panel.start_button
+    assert pending is not None and not start.isEnabled()
+    assert "Keep or discard" in start.toolTip()
+    with qtbot.assertNotEmitted(tab.fine_tune_started, wait=50):
+        qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert tab.pending is pending and tab.panel.keep_button.isEnabled()
 
 
 def test_cancel_stops_the_fine_tune_and_keeps_the_current_model(

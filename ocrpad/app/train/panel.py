@@ -126,7 +126,8 @@ class FineTunePanel(QWidget):
         changed, self._state = state != self._state, state
         buttons = (self.start_button, self.cancel_button, self.keep_button, self.discard_button)
         had_focus = changed and any(b.hasFocus() for b in buttons)
-        self.start_button.setEnabled(state != "running" and self._ready)
+        self.start_button.setEnabled(state == "idle" and self._ready)
+        self.start_button.setToolTip(self._start_tip(state))
         self.cancel_button.setEnabled(state == "running")
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
@@ -138,12 +139,16 @@ class FineTunePanel(QWidget):
     def set_ready(self, ready: bool) -> None:
         """Whether there is anything to fine-tune on: Fine-tune is greyed out until there is."""
         self._ready = ready
-        self.start_button.setToolTip(
-            "Fine-tune a copy of the model on your drawings"
-            if ready
-            else "Collect some drawings first (left), then fine-tune"
-        )
         self.set_state(self._state)
+
+    def _start_tip(self, state: str) -> str:
+        """Why Fine-tune is greyed out, or what it does. While a fine-tuned model awaits Keep
+        or Discard, a new run would silently throw it away, so it waits for the choice."""
+        if state == "deciding":
+            return "Keep or discard the fine-tuned model first (below)"
+        if not self._ready:
+            return "Collect some drawings first (left), then fine-tune"
+        return "Fine-tune a copy of the model on your drawings"
 
     def set_restorable(self, restorable: bool) -> None:
         """Whether Restore has anything to do: greyed out while the shipped model is in use."""
