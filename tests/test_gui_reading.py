@@ -48,6 +48,14 @@ def _draw(window: MainWindow, qtbot: QtBot, bottom: float = 700, height: float =
     return blocker.args[0]
 
 
+def _guides_button(window: MainWindow) -> QToolButton:
+    return next(
+        b
+        for b in window.draw.findChildren(QToolButton)
+        if b.defaultAction() is window.actions_by_name["guides"]
+    )
+
+
 def _clear(window: MainWindow, qtbot: QtBot) -> None:
     window.draw.canvas.setFocus()
     qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
@@ -95,11 +103,7 @@ def test_with_guides_a_cap_height_circle_is_a_capital_and_an_x_height_one_small(
     window: MainWindow, qtbot: QtBot
 ) -> None:
     window.set_character_set(string.ascii_letters)
-    button = next(
-        b
-        for b in window.draw.findChildren(QToolButton)
-        if b.defaultAction() is window.actions_by_name["guides"]
-    )
+    button = _guides_button(window)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     baseline, x_line, cap_line = window.draw.canvas.guides() or (0.0, 0.0, 0.0)
     assert baseline > x_line > cap_line > 0
@@ -113,6 +117,22 @@ def test_with_guides_a_cap_height_circle_is_a_capital_and_an_x_height_one_small(
     assert "(from the guides)" in why and "show guides" not in why
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert window.draw.canvas.guides() is None
+
+
+def test_with_guides_on_a_lone_dot_is_not_told_to_show_the_guides(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    button = _guides_button(window)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    canvas = window.draw.canvas
+    assert canvas.guides() is not None
+    scale, dx, dy = canvas.widget_transform()
+    where = (500 * scale + dx, 600 * scale + dy)
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        draw_stroke(canvas, [where])  # a click: a dot, with no height to measure
+    assert blocker.args[0].look_alikes  # type: ignore[attr-defined]
+    why = window.draw.panel.confidence.toolTip()
+    assert "no height to measure against the guides" in why and "show guides" not in why
 
 
 def test_finished_drawings_and_saved_samples_become_the_history(

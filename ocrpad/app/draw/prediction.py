@@ -68,7 +68,8 @@ class Prediction:
     like_earlier: what the person's earlier drawing most like this one was read as, and how
     alike they are, 0 … 1 (None without history); coarse_trace: how much of the correction
     for coarse traces the answer took, 0 … 1 (None: the model has none); by_guides: the
-    writing guides gave the scale and the baseline (height_ratio is then over their x-height).
+    writing guides gave the scale and the baseline (height_ratio is then over their x-height);
+    guides_shown: the guides were on the canvas (they give no scale to a lone dot).
     """
 
     request_id: int
@@ -87,6 +88,7 @@ class Prediction:
     like_earlier: tuple[str, float] | None = None
     coarse_trace: float | None = None
     by_guides: bool = False
+    guides_shown: bool = False
 
     @property
     def confidence(self) -> float:

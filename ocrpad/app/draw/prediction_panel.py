@@ -68,7 +68,12 @@ def explain(prediction: Prediction) -> str:
         )
     if prediction.height_ratio is None:
         if prediction.look_alikes:
-            shapes = "Their shapes are alike: your size tells them apart (draw on, or show guides)."
+            shapes = (
+                "Their shapes are alike, and this drawing has no height to measure against"
+                " the guides."
+                if prediction.guides_shown
+                else "Their shapes are alike: your size tells them apart (draw on, or show guides)."
+            )
             return shapes + coarse
         return coarse.strip()
     used = prediction.history_used

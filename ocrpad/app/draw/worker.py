@@ -127,6 +127,7 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         like_earlier=reading.like_earlier,
         coarse_trace=reading.coarse_trace,
         by_guides=reading.by_guides,
+        guides_shown=request.guides is not None,
     )
 
 
