@@ -44,6 +44,26 @@ def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindo
     opened.close()
 
 
+def test_a_drawing_labelled_on_the_train_tab_joins_the_readers_history_at_once(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.tabs.setCurrentIndex(1)
+    collect = train_tab(window).collect
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+    draw_stroke(collect.canvas, relative_line(collect.canvas, (0.5, 0.2), (0.5, 0.8)))
+    collect.free_label.setText("l")
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+    newest = window.recent[-1]
+    assert isinstance(newest, Labelled) and newest.label == "l"
+    assert len(newest.strokes) == 1  # the drawing as saved, in canvas units
+    before = len(window.recent)
+    window.tabs.setCurrentIndex(0)
+    draw_stroke(window.draw.canvas, relative_line(window.draw.canvas, (0.3, 0.5), (0.7, 0.5)))
+    qtbot.keyClicks(window.findChild(QLineEdit, "correctionInput"), "-")
+    qtbot.keyClick(window.findChild(QLineEdit, "correctionInput"), Qt.Key.Key_Return)
+    assert len(window.recent) == before  # a correction joins when its drawing is cleared
+
+
 def test_the_window_has_a_train_tab_with_a_store_in_the_data_folder(
     window: MainWindow, tmp_path: Path
 ) -> None:

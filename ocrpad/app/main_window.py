@@ -132,10 +132,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("guides", on)
         self._read_again()
 
-    def seed_history(self, drawings: Iterable[HistoryItem]) -> None:
+    def seed_history(self, drawings: Iterable[HistoryItem], *, newest: bool = False) -> None:
         """Older drawings of this person, oldest first: strokes, or `Labelled` strokes when
-        the person gave their character (their saved samples)."""
-        self.recent_drawings.seed(drawings)
+        the person gave their character (saved samples; newest: just saved on the Train tab)."""
+        self.recent_drawings.seed(drawings, newest=newest)
         self.history_seeded.emit(self.recent_drawings.history())  # read before the first drawing
 
     @property

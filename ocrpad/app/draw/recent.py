@@ -2,7 +2,7 @@
 
 A drawing joins when Clear takes it away; strokes undone or erased one by one do not make it
 join (the person took them back), and Undo of a Clear takes its drawing back out. Saved
-samples seed the history at start. A drawing whose character the person gave (a saved sample,
+samples seed the history at start; a drawing saved on the Train tab joins as it is saved. A drawing whose character the person gave (a saved sample,
 a correction) joins as `Labelled`, so the reader takes its class as given, not as guessed.
 """
 
@@ -28,9 +28,11 @@ class RecentDrawings:
         self._joined: HistoryItem | None = None  # what the newest Clear added
         self._joined_labelled: Drawing | None = None  # the newest labelled drawing that joined
 
-    def seed(self, drawings: Iterable[HistoryItem]) -> None:
-        """Older drawings, oldest first, go before the ones already here."""
-        self.items = deque([*drawings, *self.items], maxlen=HISTORY_CAP)
+    def seed(self, drawings: Iterable[HistoryItem], *, newest: bool = False) -> None:
+        """Older drawings, oldest first, go before the ones already here (newest: after them,
+        as drawings just labelled on the Train tab do)."""
+        old = list(self.items)
+        self.items = deque([*old, *drawings] if newest else [*drawings, *old], maxlen=HISTORY_CAP)
 
     def history(self) -> tuple[HistoryItem, ...]:
         """The items as the reader takes them (each drawing a tuple of strokes)."""

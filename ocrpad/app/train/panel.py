@@ -210,3 +210,10 @@ def _reveal(widget: QWidget) -> None:
         if isinstance(parent, QScrollArea):
             parent.ensureWidgetVisible(widget)
         parent = parent.parentWidget()
+
+
+def duration_text(seconds: float) -> str:
+    """'25 s', '3 min', rounded the way a person says it."""
+    if seconds < 90:
+        return f"{max(5, 5 * round(seconds / 5)):.0f} s"
+    return f"{round(seconds / 60):.0f} min"

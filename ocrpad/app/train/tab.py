@@ -18,7 +18,7 @@ from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser, named, plural
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
-from ocrpad.app.train.panel import FineTunePanel, verdict
+from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
 from ocrpad.app.train.worker import (
     FineTuneFn,
     Measured,
@@ -59,6 +59,7 @@ class TrainTab(QSplitter):
     progress_shown = Signal(object)  # FineTuneProgress, after the panel showed it
     fine_tune_done = Signal(object)  # FineTuneReport (or None on failure), after it is shown
     fine_tune_started = Signal(object)  # the TrainJob, queued to the worker thread
+    drawing_saved = Signal(object, str, str)  # strokes, label, source: stored or held
     _measure = Signal(object)  # a model copy, queued to the worker thread to time a step
 
     def __init__(
@@ -145,6 +146,7 @@ class TrainTab(QSplitter):
             self.show_message(self.keeper.held_message())
         self.browser.refresh(select=label)
         self._update_summary()
+        self.drawing_saved.emit(strokes, label, source)
         return True
 
     @property
@@ -251,7 +253,7 @@ class TrainTab(QSplitter):
         if m.speed is None:
             return "How long it takes could not be measured here."
         seconds = estimate_seconds(drawings, DEFAULT_SETTINGS, m.speed, m.rehearsal)
-        return f"Fine-tuning will take about {_duration_text(seconds)} on this computer."
+        return f"Fine-tuning will take about {duration_text(seconds)} on this computer."
 
     def _measure_speed(self) -> None:
         model = self.current_model()
@@ -340,10 +342,3 @@ class TrainTab(QSplitter):
         if self.thread_ is not None and self.thread_.isRunning():
             self.thread_.quit()
             self.thread_.wait(30_000)
-
-
-def _duration_text(seconds: float) -> str:
-    """'25 s', '3 min', rounded the way a person says it."""
-    if seconds < 90:
-        return f"{max(5, 5 * round(seconds / 5)):.0f} s"
-    return f"{round(seconds / 60):.0f} min"

@@ -35,7 +35,7 @@ class TrainHost(Protocol):
 
     def add_tab(self, widget: QWidget, title: str) -> int: ...
     def set_model(self, model: Model, description: str = "") -> None: ...
-    def seed_history(self, drawings: Iterable[HistoryItem]) -> None: ...
+    def seed_history(self, drawings: Iterable[HistoryItem], *, newest: bool = False) -> None: ...
     def label_drawing(self, label: str | None) -> None: ...
     def strokes(self) -> Drawing: ...
     def statusBar(self) -> QStatusBar: ...  # noqa: N802  (Qt's name)
@@ -57,6 +57,7 @@ class _Wiring(QObject):
         self.correction.undo_requested.connect(self.undo_correction)
         self._last_correction: tuple[Held | None, str] | None = None  # (the drawing, label)
         tab.model_accepted.connect(self.accept)
+        tab.drawing_saved.connect(self.collected)
         tab.restore_factory_requested.connect(self.restore_factory)
         tab.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         window.installEventFilter(self)
@@ -93,6 +94,12 @@ class _Wiring(QObject):
             self.window.statusBar().showMessage(
                 f"Saved this drawing as {label!r} — Undo save takes it back", 8000
             )
+
+    def collected(self, strokes: Drawing, label: str, source: str) -> None:
+        """A drawing labelled on the Train tab joins the reader's history at once, as saved
+        samples do at start (a correction joins when its drawing is cleared away)."""
+        if source in ("prompt", "free"):
+            self.window.seed_history([Labelled(tuple(strokes), label)], newest=True)
 
     def undo_correction(self) -> None:
         if self._last_correction is None:
