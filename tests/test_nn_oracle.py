@@ -258,3 +258,27 @@ def test_row_windows_only_where_openblas_has_small_products(
             assert conv_rows.rows_fit(3, 32, 32, np.dtype(np.float32)) is expected
     finally:
         conv_rows._small_products.cache_clear()
+
+
+@pytest.mark.parametrize("rows", [False, True])  # im2col; row windows (AVX-512 machines)
+def test_convolutions_padded_to_the_same_shape_by_different_paddings_stay_exact(
+    rows: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 6 x 6 input padded by 1 and a 4 x 4 one padded by 2 are both 8 x 8: the first one's
+    interior is the second one's border, which must still be zero when the second runs."""
+    monkeypatch.setattr(conv_rows, "FORCE_ROWS", [rows])
+    rng = np.random.default_rng(11)
+    first, second = Conv2d(4, 4, 3, 1, 1, rng=rng), Conv2d(4, 4, 5, 1, 2, rng=rng)
+    for conv in (first, second):
+        conv.astype(np.float64)
+    x1, x2 = rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((2, 4, 4, 4))
+    for _ in range(2):  # each after the other has filled the buffers
+        for conv, x in ((first, x1), (second, x2)):
+            w, b, pad = conv.params["weight"], conv.params["bias"], conv.padding
+            y = conv.forward(x, training=True)
+            np.testing.assert_allclose(y, naive_conv(x, w, b, 1, pad), rtol=1e-10, atol=1e-10)
+            dy = np.ones_like(y) + x.sum()
+            dx = conv.backward(dy)
+            ndx, ndw, _ = naive_conv_backward(x, w, dy, 1, pad)
+            np.testing.assert_allclose(dx, ndx, rtol=1e-10, atol=1e-9)
+            np.testing.assert_allclose(conv.grads["weight"], ndw, rtol=1e-10, atol=1e-9)

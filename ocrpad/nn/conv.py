@@ -157,7 +157,7 @@ class Conv2d(Layer):
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
         src = x[lo:hi]
         if p:
-            xp = padded_scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype)
+            xp = padded_scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype, (p,))
             src = pad_cl(src, p, out=xp, border_is_zero=True)
         win = windows_cl(src, k, k, s)  # (n, Ho, Wo, kh, kw, C), a view
         n, ho, wo = win.shape[:3]

@@ -69,7 +69,7 @@ def dy_columns(dy2: Array, n: int, h: int, w: int, k: int, pad: int) -> Array:
     ho, wo = h + 2 * pad - k + 1, w + 2 * pad - k + 1
     src = dy2.reshape(n, ho, wo, o)
     if q:
-        dyp = padded_scratch("dyp", (n, ho + 2 * q, wo + 2 * q, o), dy2.dtype)
+        dyp = padded_scratch("dyp", (n, ho + 2 * q, wo + 2 * q, o), dy2.dtype, (q,))
         src = pad_cl(src, q, out=dyp, border_is_zero=True)
     win = windows_cl(src, k, k, 1)  # (n, H, W, k, k, O), a view
     cols = scratch("dcols", (n * h * w, k * k * o), dy2.dtype)

@@ -108,7 +108,7 @@ def row_columns(src: Array, k: int, pad: int, name: str, dtype: np.dtype[np.floa
     ``name`` (valid until this thread next asks for it)."""
     n, h, w, c = src.shape
     if pad:
-        xp = padded_scratch(name + "-pad", (n, h + 2 * pad, w + 2 * pad, c), dtype)
+        xp = padded_scratch(name + "-pad", (n, h + 2 * pad, w + 2 * pad, c), dtype, (pad,))
         src = pad_cl(src, pad, out=xp, border_is_zero=True)
     elif not src.flags.c_contiguous or src.dtype != dtype:
         src = np.ascontiguousarray(src, dtype)
@@ -154,7 +154,7 @@ def rows_weight_grad(cols: Array, x: Array, into: Array) -> None:
     block = weight_grad_block(c, depth)
     blocks, done = length // block, length // block * block  # whole blocks, then the rest
     # x transposed, (C, images, rows, W); its zero rows are never written
-    x_t = padded_scratch("rows-xt", (c, n, rows, w), x.dtype)
+    x_t = padded_scratch("rows-xt", (c, n, rows, w), x.dtype, (h,))
     np.copyto(x_t[:, :, :h], x.transpose(3, 0, 1, 2))
     flat_x, flat_cols = x_t.reshape(c, -1), cols.reshape(-1, depth)
     x_blocks = flat_x[:, :done].reshape(c, blocks, block).transpose(1, 0, 2)

@@ -58,16 +58,20 @@ def scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
     return flat[:size].reshape(shape)
 
 
-def padded_scratch(name: str, shape: tuple[int, ...], dtype: DTypeLike) -> Array:
+def padded_scratch(
+    name: str, shape: tuple[int, ...], dtype: DTypeLike, interior: tuple[int, ...]
+) -> Array:
     """A contiguous array (for :func:`pad_cl`, (N, Hp, Wp, C)) with a zero border, kept per
-    name, shape and thread. Made zero once: a pad writes only the interior, so the border
-    stays zero and later pads need not clear it (four NumPy calls fewer per pad, which count
-    when the threads of a data-parallel pass take turns at the GIL for every call). Callers
-    that pad in other ways likewise write only the same interior every time."""
+    name, shape, ``interior`` and thread. Made zero once: a pad writes only the interior, so
+    the border stays zero and later pads need not clear it (four NumPy calls fewer per pad,
+    which count when the threads of a data-parallel pass take turns at the GIL for every
+    call). ``interior`` says which part the caller writes (e.g. the padding): a 28 x 28 input
+    padded by 1 and a 26 x 26 one padded by 2 are both 30 x 30, but the first writes where
+    the second's border must stay zero, so they get buffers of their own."""
     dt = np.dtype(dtype)
-    buffers: dict[tuple[str, tuple[int, ...], str], Array]
+    buffers: dict[tuple[str, tuple[int, ...], str, tuple[int, ...]], Array]
     buffers = _thread.__dict__.setdefault("padded", {})
-    key = (name, shape, dt.str)
+    key = (name, shape, dt.str, interior)
     buf = buffers.get(key)
     if buf is None:
         buf = buffers[key] = np.zeros(shape, dt)

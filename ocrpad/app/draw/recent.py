@@ -2,8 +2,9 @@
 
 A drawing joins when Clear takes it away; strokes undone or erased one by one do not make it
 join (the person took them back), and Undo of a Clear takes its drawing back out. Saved
-samples seed the history at start; a drawing saved on the Train tab joins as it is saved. A drawing whose character the person gave (a saved sample,
-a correction) joins as `Labelled`, so the reader takes its class as given, not as guessed.
+samples seed the history at start; a drawing saved on the Train tab joins as it is saved.
+A drawing whose character the person gave (a saved sample, a correction) joins as
+`Labelled`, so the reader takes its class as given, not as guessed.
 """
 
 from __future__ import annotations
