@@ -21,13 +21,19 @@ TOL = 1e-6
 
 
 def check_layer(
-    make: Callable[[], Layer], x_shape: tuple[int, ...], *, training: bool, seed: int = 0
+    make: Callable[[], Layer],
+    x_shape: tuple[int, ...],
+    *,
+    training: bool,
+    seed: int = 0,
+    offset: float = 0.0,
 ) -> None:
-    """Compare backward() with numeric gradients of sum(forward(x) * dy)."""
+    """Compare backward() with numeric gradients of sum(forward(x) * dy), x standard normal
+    plus ``offset``."""
     rng = np.random.default_rng(seed)
     layer = make()
     layer.astype(np.float64)
-    x = rng.standard_normal(x_shape)
+    x = rng.standard_normal(x_shape) + offset
 
     def reset() -> None:  # dropout must draw the same mask on every evaluation
         if isinstance(layer, Dropout):
@@ -127,6 +133,16 @@ def test_conv_gradients_hold_when_the_batch_is_walked_in_small_chunks(
     monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one image per im2col chunk
     rng = np.random.default_rng(4)
     check_layer(lambda: Conv2d(2, 3, 3, 2, 1, rng=rng), (3, 2, 7, 6), training=True)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradients_hold_for_inputs_far_from_zero(training: bool) -> None:
+    def make() -> Layer:  # running statistics as far out as the batch's
+        bn = BatchNorm2d(3)
+        bn.buffers["running_mean"][...] = 10.0
+        return bn
+
+    check_layer(make, (4, 3, 3, 3), training=training, offset=10.0)  # the sums taken again
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -173,6 +173,24 @@ def test_dropout_is_identity_in_inference_and_inverted_in_training() -> None:
     assert abs(float(y.mean()) - 1.0) < 0.05
 
 
+@pytest.mark.parametrize("mean", [0.0, 30.0, 300.0, -3000.0])
+def test_batchnorm_in_float32_keeps_its_digits_for_activations_far_from_zero(mean: float) -> None:
+    """E[x²] - E[x]² from float32 sums once lost every digit at 300 standard deviations out."""
+    rng = np.random.default_rng(0)
+    x64 = mean + rng.standard_normal((16, 4, 7, 7))
+    dy = rng.standard_normal(x64.shape)
+    results = []
+    for dtype in (np.float32, np.float64):
+        bn = BatchNorm2d(4)
+        bn.astype(dtype)
+        y = bn.forward(x64.astype(dtype), training=True)
+        dx = bn.backward(dy.astype(dtype))
+        results.append((y, dx, bn.grads["weight"], bn.buffers["running_var"]))
+    for got, exact in zip(*results, strict=True):
+        tolerance = 1e-6 * max(1.0, abs(mean)) * np.abs(exact).max()
+        np.testing.assert_allclose(got, exact, rtol=0, atol=tolerance)
+
+
 def test_batchnorm_updates_running_statistics_only_in_training() -> None:
     bn = BatchNorm2d(2)
     x = np.random.default_rng(0).normal(3.0, 2.0, (8, 2, 4, 4)).astype(np.float32)
