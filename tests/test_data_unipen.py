@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from npz_helpers import CUT_HEADER, HUGE_HEADER, replace_member
 
+from ocrpad.data import unipen
 from ocrpad.data.unipen import DatasetFileError, load_unipen, split_by_writer
 from ocrpad.preprocess import render_strokes
 
@@ -135,3 +137,22 @@ def test_a_truncated_or_foreign_file_is_named(tmp_path: Path) -> None:
         path.touch()
         with pytest.raises(DatasetFileError, match=rf"{path.name}: "):
             load_unipen(path)
+
+
+@pytest.mark.parametrize(
+    ("header", "why"), [(CUT_HEADER, "damaged"), (HUGE_HEADER, "points.npy claims")]
+)
+def test_an_array_header_cut_off_or_claiming_gigabytes_is_named(
+    tmp_path: Path, header: bytes, why: str
+) -> None:
+    path = replace_member(write_tiny_npz(tmp_path / "tiny.npz"), "points.npy", header)
+    with pytest.raises(DatasetFileError, match=rf"tiny\.npz: cannot read stroke data \({why}"):
+        load_unipen(path)
+
+
+def test_a_file_larger_than_the_bound_is_refused_before_anything_is_unpacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unipen, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(DatasetFileError, match="bytes uncompressed"):
+        load_unipen(write_tiny_npz(tmp_path / "tiny.npz", n=40))

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from npz_helpers import CUT_HEADER, replace_member
 
 from ocrpad.model import build_model, load_model
 from ocrpad.nn import ModelFileError, serialization
@@ -206,3 +207,27 @@ def test_the_shipped_architecture_is_well_within_the_bounds(tmp_path: Path) -> N
     path = tmp_path / "copy.npz"
     model.save(path)
     assert load_model(path).labels == model.labels
+
+
+def test_an_array_header_cut_off_inside_its_brackets_is_a_model_file_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    with zipfile.ZipFile(path) as archive:
+        first = next(n for n in archive.namelist() if n != "__meta__.npy")
+    with pytest.raises(ModelFileError, match=r"m\.npz: damaged or truncated archive"):
+        load_model(replace_member(path, first, CUT_HEADER))
+
+
+def test_metadata_with_an_integer_longer_than_python_reads_is_a_model_file_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.npz"
+    build_model(labels=list("ab")).save(path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    text = str(arrays.pop("__meta__")).replace("{", '{"huge": ' + "9" * 5000 + ", ", 1)
+    np.savez(path, **arrays, __meta__=np.array(text))
+    with pytest.raises(ModelFileError, match=r"m\.npz: __meta__ is not valid JSON"):
+        load_model(path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from npz_helpers import CUT_HEADER, replace_member
 from PIL import Image
 
 from ocrpad.data.samples import SampleStore
@@ -152,6 +153,17 @@ def test_a_malformed_npz_is_refused_clearly(tmp_path: Path) -> None:
     text.write_text("not a zip", encoding="utf-8")
     with pytest.raises(ValueError, match="not a readable"):
         read_npz_strokes(text)
+
+
+def test_an_import_whose_array_header_is_cut_off_is_refused_and_adds_nothing(
+    filled: SampleStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "mine.npz"
+    export_npz(filled, path)
+    before = filled.count()
+    with pytest.raises(ValueError, match=r"mine\.npz is not a readable \.npz file: damaged"):
+        import_npz(filled, replace_member(path, "labels.npy", CUT_HEADER))
+    assert filled.count() == before
 
 
 @pytest.mark.data

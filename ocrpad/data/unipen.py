@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +17,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.files import check_regular_file
+from ocrpad.nn.serialization import ARCHIVE_ERRORS, check_npz_size
 from ocrpad.preprocess import DEFAULT_PARAMS, RenderParams, render_batch
 
 IntArray = NDArray[np.int64]
 
 REQUIRED_KEYS = ("points", "stroke_offsets", "sample_stroke_offsets", "labels", "mapping")
+MAX_FILE_BYTES = 2 << 30
+"""The most a stroke file may hold uncompressed: the shared training file holds 111 MB (88k
+drawings), so this is room for twenty times as many, and a file that claims more (or a
+decompression bomb) is refused before anything is unpacked."""
+_READ_ERRORS: tuple[type[BaseException], ...] = (ValueError, *ARCHIVE_ERRORS)
 
 
 class DatasetFileError(ValueError):
@@ -128,6 +132,8 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
             if handle.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz is a zip
                 raise DatasetFileError(f"{path}: not a stroke file (.npz, a zip of arrays)")
             handle.seek(0)
+            check_npz_size(handle, MAX_FILE_BYTES)
+            handle.seek(0)
             npz = np.load(handle, allow_pickle=False)
             missing = [k for k in REQUIRED_KEYS if k not in npz.files]
             if missing:
@@ -135,8 +141,10 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
             arrays = {k: npz[k] for k in npz.files if images or k != "images"}
     except DatasetFileError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except _READ_ERRORS as exc:
         raise DatasetFileError(f"{path}: cannot read stroke data ({exc})") from exc
+    except MemoryError as exc:
+        raise DatasetFileError(f"{path}: too large to read into memory") from exc
     points = arrays["points"]
     if points.ndim != 2 or points.shape[1] != 2:
         raise DatasetFileError(f"{path}: points must be (P, 2) x, y, not {points.shape}")

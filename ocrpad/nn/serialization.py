@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import time
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,6 +49,8 @@ def _archive_errors() -> tuple[type[BaseException], ...]:
         zlib.error,  # a damaged deflate stream
         NotImplementedError,  # a member compressed by a method zipfile cannot undo
         RuntimeError,  # a member flagged as encrypted; an LZMA member where lzma is missing
+        tokenize.TokenError,  # an array header cut off inside a bracket (NumPy tokenizes it)
+        SyntaxError,  # an array header NumPy cannot parse as a Python literal
     ]
     with contextlib.suppress(ImportError):  # the app's bundle leaves lzma out
         import lzma
@@ -237,7 +240,9 @@ def _check_sizes(p: Path) -> None:
         raise ModelFileError(p, str(exc)) from exc
 
 
-def check_npz_size(path: str | os.PathLike[str], limit: int, names: Iterable[str] = ()) -> None:
+def check_npz_size(
+    path: str | os.PathLike[str] | IO[bytes], limit: int, names: Iterable[str] = ()
+) -> None:
     """Raise ValueError unless the ``.npz`` members (only ``names``' if given) hold at most
     ``limit`` bytes uncompressed and every array header claims no more data than its member
     holds. Reads only the zip directory and the ``.npy`` headers: a decompression bomb costs
@@ -273,7 +278,7 @@ def _parse_meta(p: Path, raw: NDArray[Any]) -> dict[str, Any]:
         raise ModelFileError(p, f"{META_KEY} is not a JSON string")
     try:
         meta = json.loads(str(raw[()]))
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON errors; an integer of 5,000 digits
         raise ModelFileError(p, f"{META_KEY} is not valid JSON ({exc!r:.200})") from exc
     if not isinstance(meta, dict):
         raise ModelFileError(p, f"{META_KEY} is not a JSON object")

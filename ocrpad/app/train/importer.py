@@ -73,6 +73,8 @@ class SampleImporter(QObject):
             )
         except (OSError, ValueError, StoreError, MemoryError) as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
+        except Exception as exc:  # the thread's last word: never a silent end
+            self.failed.emit(f"{path}: could not be read ({type(exc).__name__}: {exc})")
         else:
             self.done.emit(result)
 
