@@ -225,6 +225,24 @@ def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
         assert store.count() == 3  # kept on disk
 
 
+@pytest.mark.parametrize("created", ["1e300", "-1"])
+def test_a_row_whose_time_no_clock_shows_is_a_damaged_row_not_a_failed_start(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, created: str
+) -> None:
+    """The browser shows the newest drawing's date at start: the year 1e292 stopped the app."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with SampleStore(data / STORE_NAME, renderer=None) as store:
+        store.add([np.array([[0, 0], [5, 9]], np.float32)], "a")
+    alter_store(data / STORE_NAME, f"UPDATE samples SET created = {created} WHERE id = 1")
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        tab = train_tab(window)
+        assert tab.store is not None and tab.store.damaged_rows().keys() == {1}
+    finally:
+        window.close()
+
+
 SELF_TEST = "import sys; from ocrpad.__main__ import main; sys.argv[1:] = ['--self-test']; main()"
 
 

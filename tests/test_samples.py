@@ -219,8 +219,8 @@ def test_a_sample_deleted_by_another_program_meanwhile_is_reported_not_ignored(
 
 @pytest.mark.parametrize(
     "created",
-    ["yesterday", None, float("nan"), float("inf"), True, 10**400],
-    ids=["text", "None", "nan", "inf", "bool", "huge"],
+    ["yesterday", None, float("nan"), float("inf"), True, 10**400, 1e300, -1.0],
+    ids=["text", "None", "nan", "inf", "bool", "huge", "year 1e292", "before 1970"],
 )
 def test_a_restore_with_a_time_that_is_no_time_is_refused_and_writes_nothing(
     store: SampleStore, created: object

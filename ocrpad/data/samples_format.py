@@ -19,6 +19,8 @@ Strokes = tuple[NDArray[np.float32], ...]
 SOURCES: Final = ("prompt", "free", "correction", "import")
 Source = Literal["prompt", "free", "correction", "import"]
 MAX_ID: Final = 2**63 - 1  # SQLite's largest integer: no sample can have a larger id
+LAST_SECOND: Final = 253_402_300_799.0
+"""The last second of the year 9999 (UTC): the latest creation time a clock can show."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ def row_to_sample(row: tuple[Any, ...]) -> Sample:
         raise ValueError("the row's time or strokes are not stored as such")
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
+    seconds = validate_created(created)
     return Sample(
-        int(sample_id), validate_label(label), strokes_from_json(strokes), created, source
+        int(sample_id), validate_label(label), strokes_from_json(strokes), seconds, source
     )
 
 
@@ -55,8 +58,9 @@ def validate_id(sample_id: object) -> int:
 
 
 def validate_created(created: object) -> float:
-    """A creation time as seconds since the epoch: a finite real number (a bool, text or NaN
-    is a ValueError; a row stored with one could never be read back)."""
+    """A creation time as seconds since the epoch: a real number from 0 to the end of the
+    year 9999 (a bool, text, NaN or a time no clock shows is a ValueError: a row stored with
+    one could never be read back, or shown)."""
     if isinstance(created, bool) or not isinstance(created, int | float | np.integer | np.floating):
         raise ValueError(
             f"a sample's creation time must be seconds since the epoch, not {created!r:.40}"
@@ -65,8 +69,10 @@ def validate_created(created: object) -> float:
         seconds = float(created)
     except OverflowError:  # a whole number beyond any float
         seconds = math.inf
-    if not math.isfinite(seconds):
-        raise ValueError(f"a sample's creation time must be a finite number, not {seconds}")
+    if not 0.0 <= seconds <= LAST_SECOND:
+        raise ValueError(
+            f"a sample's creation time must be between 1970 and the year 9999, not {seconds}"
+        )
     return seconds
 
 
