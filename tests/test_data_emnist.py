@@ -50,6 +50,22 @@ def test_mapping_files_give_characters_by_label(tmp_path: Path) -> None:
     assert read_mapping(path) == ["", "A", "B"]
 
 
+@pytest.mark.parametrize(
+    ("rows", "merged"),
+    [
+        ([[1, 65, 97], [2, 66, 98]], True),  # EMNIST letters: A or a, B or b
+        ([[0, 48], [10, 65], [36, 97]], False),  # byclass: one character a label
+        ([[1, 65, 66]], False),  # two codes that are not one letter's cases
+        ([[1, 97, 65]], False),  # the small letter first
+        ([[1, 65, 0x110000]], False),  # no character at all
+    ],
+)
+def test_a_mapping_merges_case_only_where_each_label_gives_a_capital_then_its_small_letter(
+    rows: list[list[int]], merged: bool
+) -> None:
+    assert emnist.merges_case(rows) is merged
+
+
 def test_broken_idx_files_raise_with_the_file_name(tmp_path: Path) -> None:
     junk = tmp_path / "junk-idx3-ubyte"
     junk.write_bytes(b"\x01\x02\x03\x04")

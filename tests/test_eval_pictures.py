@@ -7,6 +7,7 @@ the answers are known; EMNIST stores its images transposed, MNIST upright.
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from idx_helpers import write_idx
 
 from ocrpad.cli import eval as eval_cli
 from ocrpad.data.emnist import BYCLASS
-from ocrpad.data.emnist_files import idx_files
+from ocrpad.data.emnist_files import idx_files, load_pictures
 from ocrpad.data.unipen import DatasetFileError
 from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import load_model
@@ -155,3 +156,50 @@ def test_an_empty_test_split_is_named(tmp_path: Path, capsys: pytest.CaptureFixt
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(0, np.uint8))
     code, _, err = run_eval(capsys, "--data", str(tmp_path))
     assert code == 2 and "holds no test images" in err
+
+
+def test_emnists_letters_split_counts_a_small_or_a_capital_answer_for_its_letter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The letters split's label 1 is "A or a" (mapping line "1 65 97"): the built-in small
+    letters, which the model reads right, were all scored wrong as capitals."""
+    pictures, chars = built_in_pictures()
+    small = [i for i, c in enumerate(chars) if c.islower()]
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    write_idx(
+        folder / "emnist-letters-test-images-idx3-ubyte.gz",
+        pictures[small].transpose(0, 2, 1),
+        gz=True,
+    )
+    labels = np.array([ord(chars[i]) - ord("a") + 1 for i in small], np.uint8)
+    write_idx(folder / "emnist-letters-test-labels-idx1-ubyte.gz", labels, gz=True)
+    mapping = "".join(f"{k} {64 + k} {96 + k}\n" for k in range(1, 27))
+    (folder / "emnist-letters-mapping.txt").write_text(mapping, encoding="ascii")
+    assert idx_files(folder).load().either_case
+    code, result, err = run_eval(capsys, "--data", str(folder))
+    assert code == 0 and result["samples"] == len(small) >= 5
+    assert result["accuracy"] >= 0.9 and "both its cases" in err
+    assert set(result["per_class"]) <= set(string.ascii_uppercase)
+
+
+def test_an_emnist_split_renamed_without_its_prefix_is_refused_not_read_as_mnist(
+    tmp_path: Path,
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    for path in tmp_path.iterdir():
+        path.rename(path.with_name(path.name.removeprefix("emnist-byclass-")))
+    with pytest.raises(DatasetFileError, match="labels above 9, so it is not MNIST's digits"):
+        load_pictures(tmp_path / "test-images-idx3-ubyte.gz")
+
+
+def test_an_emnist_prefix_in_capitals_is_still_emnist(tmp_path: Path) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path, pictures, chars)
+    for path in tmp_path.iterdir():
+        if "images" in path.name or "labels" in path.name:
+            path.rename(path.with_name(path.name.replace("emnist-", "EMNIST-")))
+    files = idx_files(tmp_path)
+    assert files.transposed and files.mapping is not None
+    assert files.load().characters() == chars

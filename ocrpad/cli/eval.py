@@ -163,6 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     if pictures is not None:
         probs = read_pictures(model, pictures[0], allowed, args.batch_size)
+        if pictures[2].any():
+            print(
+                "note: each letter's label stands for both its cases (EMNIST's letters split): "
+                "a small or a capital answer counts, scored as the capital",
+                file=sys.stderr,
+            )
+            probs = either_case(probs, model.labels, pictures[2])
         seconds = time.perf_counter() - start
         return print_results(args, model, allowed, probs, pictures[1], seconds, rendered=False)
     assert data is not None
@@ -232,9 +239,12 @@ def is_pictures(path: Path) -> bool:
     return is_picture_file(path)
 
 
-def picture_data(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[str]]:
-    """EMNIST or MNIST test images → (network inputs (N, 1, 28, 28), their characters); every
-    --data path must be such images. ValueError (or OSError) says what cannot be done."""
+def picture_data(
+    args: argparse.Namespace,
+) -> tuple[NDArray[np.float32], list[str], NDArray[np.bool_]]:
+    """EMNIST or MNIST test images → (network inputs (N, 1, 28, 28), their characters, and
+    whether each one's label is a letter in either case (N,)); every --data path must be
+    such images. ValueError (or OSError) says what cannot be done."""
     if not all(is_pictures(p) for p in args.data):
         raise ValueError("--data: stroke files and EMNIST/MNIST images cannot be read together")
     if args.history != "none" or args.coarse is not None:
@@ -246,7 +256,24 @@ def picture_data(args: argparse.Namespace) -> tuple[NDArray[np.float32], list[st
         if not len(pictures):
             raise ValueError(f"{path}: holds no test images")
     inputs = np.concatenate([s.inputs() for s in sets])
-    return inputs, [c for s in sets for c in s.characters()]
+    either = np.concatenate([np.full(len(s), s.either_case) for s in sets])
+    return inputs, [c for s in sets for c in s.characters()], either
+
+
+def either_case(
+    probs: NDArray[np.float32], labels: list[str], rows: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """probs (N, C) over `labels` with, in `rows`, each small letter's probability moved to its
+    capital: there the label is "the letter, either case" (EMNIST's letters split names the
+    capital), so a small a read for an A is right, and the odds of the letter are the sum."""
+    merged = probs.copy()
+    index = {c: i for i, c in enumerate(labels)}
+    for small, i in index.items():
+        capital = small.upper()
+        if small != capital and capital in index:
+            merged[rows, index[capital]] += merged[rows, i]
+            merged[rows, i] = 0.0
+    return merged
 
 
 def read_pictures(

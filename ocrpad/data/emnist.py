@@ -58,11 +58,15 @@ class IdxFormatError(ValueError):
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Upright images (N, 28, 28) uint8 (white ink on black), labels (N,) int64, mapping."""
+    """Upright images (N, 28, 28) uint8 (white ink on black), labels (N,) int64, mapping.
+
+    either_case: each letter's label stands for the letter in both cases (EMNIST's letters
+    split, whose label 1 is "A or a"); its mapping names the capital."""
 
     images: NDArray[np.uint8]
     labels: NDArray[np.int64]
     mapping: list[str]
+    either_case: bool = False
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -154,13 +158,32 @@ def read_mapping(path: str | Path) -> list[str]:
     EMNIST "letters" starts at label 1: unused labels map to "". A label given twice, or a
     code that is not a printable character, is refused (IdxFormatError naming the file).
     """
+    return mapping_chars([(row[0], row[1]) for row in _mapping_rows(path)])
+
+
+def _mapping_rows(path: str | Path) -> list[list[int]]:
+    """The numbers of each line of a mapping file: a label, then one or more character codes
+    (IdxFormatError naming the file if it is not such a file)."""
     path = Path(path)
     try:
         lines = check_regular_file(path).read_text(encoding="ascii").splitlines()
-        pairs = [(int(w[0]), int(w[1])) for w in (line.split() for line in lines) if w]
-        return mapping_chars(pairs)
-    except (OSError, ValueError, IndexError) as exc:
+        rows = [[int(w) for w in line.split()] for line in lines if line.strip()]
+        if any(len(row) < 2 for row in rows):
+            raise ValueError("a line without a character code")
+        mapping_chars([(row[0], row[1]) for row in rows])
+    except (OSError, ValueError) as exc:
         raise IdxFormatError(f"{path}: not an EMNIST mapping file ({exc})") from exc
+    return rows
+
+
+def merges_case(rows: Sequence[Sequence[int]]) -> bool:
+    """Whether a mapping's rows (label, code, more codes …) give letters under one label in
+    both cases, capital first, as EMNIST's letters split does ("1 65 97": A or a)."""
+    pairs = [(row[1], row[2]) for row in rows if len(row) >= 3]
+    return bool(pairs) and all(
+        0 < a < 0x110000 and 0 < b < 0x110000 and chr(a) != chr(b) == chr(a).lower()
+        for a, b in pairs
+    )
 
 
 def mapping_chars(pairs: Sequence[tuple[int, int]]) -> list[str]:
@@ -217,7 +240,8 @@ def load_emnist(
     upright = np.ascontiguousarray(pixels.transpose(0, 2, 1) if transposed else pixels)
     chars, source = _resolve_mapping(mapping, int(targets.max(initial=0)))
     _check_labels(Path(labels), targets, chars, source)
-    return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
+    either = isinstance(mapping, str | os.PathLike) and merges_case(_mapping_rows(mapping))
+    return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars, either)
 
 
 def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
@@ -259,7 +283,8 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     targets = labels.astype(np.int64)
     _check_labels(Path(path), targets, chars, "in dataset.mapping")
     stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
-    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars)
+    either = merges_case(mapping.astype(np.int64).tolist())
+    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars, either)
 
 
 def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:

@@ -41,10 +41,18 @@ class IdxFiles:
     transposed: bool  # EMNIST stores every image column by column
 
     def load(self) -> ImageDataset:
-        """The images, upright, with their characters (IdxFormatError names a bad file)."""
-        return load_emnist(
+        """The images, upright, with their characters (IdxFormatError names a bad file). A
+        copy without a mapping is MNIST: a label above 9 is refused, not guessed at."""
+        data = load_emnist(
             self.images, self.labels, transposed=self.transposed, mapping=self.mapping
         )
+        if self.mapping is None and data.labels.max(initial=0) > 9:
+            raise DatasetFileError(
+                f"{self.images}: holds labels above 9, so it is not MNIST's digits; an "
+                "EMNIST copy keeps the names it came with (emnist-<split>-test-images-idx3-"
+                "ubyte.gz) and its mapping file (emnist-<split>-mapping.txt) beside it"
+            )
+        return data
 
 
 def is_idx_images(path: Path) -> bool:
@@ -85,7 +93,7 @@ def idx_files(path: Path, split: str = "test") -> IdxFiles:
             f"{images}: not an IDX images file (expected a name ending in "
             "images-idx3-ubyte or images-idx3-ubyte.gz)"
         )
-    emnist = images.name.startswith("emnist-")
+    emnist = images.name.lower().startswith("emnist-")
     return IdxFiles(images, _labels_of(images), _mapping_of(images) if emnist else None, emnist)
 
 
