@@ -203,3 +203,12 @@ def test_an_emnist_prefix_in_capitals_is_still_emnist(tmp_path: Path) -> None:
     files = idx_files(tmp_path)
     assert files.transposed and files.mapping is not None
     assert files.load().characters() == chars
+
+
+def test_a_csv_copy_of_emnist_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "emnist-balanced-test.csv"
+    csv.write_text("45," + ",".join(["0"] * 784) + "\n", encoding="ascii")
+    code, _, err = run_eval(capsys, "--data", str(csv))
+    assert code == 2 and "CSV copies are not read: use its IDX or MATLAB files" in err

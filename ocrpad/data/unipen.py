@@ -130,7 +130,12 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
         # a handle of our own is closed even when numpy gives up mid-file
         with check_regular_file(path).open("rb") as handle:
             if handle.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz is a zip
-                raise DatasetFileError(f"{path}: not a stroke file (.npz, a zip of arrays)")
+                hint = (
+                    "; EMNIST's CSV copies are not read: use its IDX or MATLAB files"
+                    if path.suffix.lower() == ".csv"
+                    else ""
+                )
+                raise DatasetFileError(f"{path}: not a stroke file (.npz, a zip of arrays){hint}")
             handle.seek(0)
             check_npz_size(handle, MAX_FILE_BYTES)
             handle.seek(0)
