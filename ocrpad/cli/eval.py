@@ -42,16 +42,12 @@ from PIL import Image, ImageDraw
 
 from ocrpad.charsets import resolve_charset, taught_labels
 from ocrpad.cli.arguments import check_writable, whole_number
+from ocrpad.cli.eval_pictures import is_pictures, picture_data, read_pictures
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.coarse import coarse_dataset
 from ocrpad.data.combine import concat_datasets, split_file
-from ocrpad.data.emnist_files import (
-    IDX_LABELS,
-    holds_pictures,
-    is_picture_file,
-    load_pictures,
-)
+from ocrpad.data.emnist_files import IDX_LABELS
 from ocrpad.data.unipen import StrokeDataset, load_unipen
 from ocrpad.learning.evaluate import (
     GROUPS,
@@ -162,16 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     if pictures is not None:
-        probs = read_pictures(model, pictures[0], allowed, args.batch_size)
-        if pictures[2].any():
-            print(
-                "note: each letter's label stands for both its cases (EMNIST's letters split): "
-                "a small or a capital answer counts, scored as the capital",
-                file=sys.stderr,
-            )
-            probs = either_case(probs, model.labels, pictures[2])
+        probs = read_pictures(model, pictures, allowed, args.batch_size)
         seconds = time.perf_counter() - start
-        return print_results(args, model, allowed, probs, pictures[1], seconds, rendered=False)
+        truth = pictures.characters
+        return print_results(args, model, allowed, probs, truth, seconds, rendered=False)
     assert data is not None
     if args.coarse is not None:
         data = coarse_dataset(data, args.coarse, by=args.coarse_by)
@@ -230,66 +220,6 @@ def load_strokes(paths: Sequence[Path]) -> StrokeDataset:
             raise ValueError(f"{path}: an IDX labels file; name its images file ({images})")
     files = [split_file(p, "test") if p.is_dir() else p for p in paths]
     return concat_datasets([load_unipen(path, images=False) for path in files])
-
-
-def is_pictures(path: Path) -> bool:
-    """Whether a --data path is EMNIST/MNIST images rather than strokes."""
-    if path.is_dir():
-        return not any(path.glob("*-test.npz")) and holds_pictures(path)
-    return is_picture_file(path)
-
-
-def picture_data(
-    args: argparse.Namespace,
-) -> tuple[NDArray[np.float32], list[str], NDArray[np.bool_]]:
-    """EMNIST or MNIST test images → (network inputs (N, 1, 28, 28), their characters, and
-    whether each one's label is a letter in either case (N,)); every --data path must be
-    such images. ValueError (or OSError) says what cannot be done."""
-    if not all(is_pictures(p) for p in args.data):
-        raise ValueError("--data: stroke files and EMNIST/MNIST images cannot be read together")
-    if args.history != "none" or args.coarse is not None:
-        raise ValueError(
-            "EMNIST and MNIST images carry no strokes: --history and --coarse need stroke files"
-        )
-    sets = [load_pictures(path, "test") for path in args.data]
-    for path, pictures in zip(args.data, sets, strict=True):
-        if not len(pictures):
-            raise ValueError(f"{path}: holds no test images")
-    inputs = np.concatenate([s.inputs() for s in sets])
-    either = np.concatenate([np.full(len(s), s.either_case) for s in sets])
-    return inputs, [c for s in sets for c in s.characters()], either
-
-
-def either_case(
-    probs: NDArray[np.float32], labels: list[str], rows: NDArray[np.bool_]
-) -> NDArray[np.float32]:
-    """probs (N, C) over `labels` with, in `rows`, each small letter's probability moved to its
-    capital: there the label is "the letter, either case" (EMNIST's letters split names the
-    capital), so a small a read for an A is right, and the odds of the letter are the sum."""
-    merged = probs.copy()
-    index = {c: i for i, c in enumerate(labels)}
-    for small, i in index.items():
-        capital = small.upper()
-        if small != capital and capital in index:
-            merged[rows, index[capital]] += merged[rows, i]
-            merged[rows, i] = 0.0
-    return merged
-
-
-def read_pictures(
-    model: Model, inputs: NDArray[np.float32], allowed: list[str], batch_size: int = 512
-) -> NDArray[np.float32]:
-    """Network inputs (N, 1, 28, 28) read as the window reads an opened picture (no strokes:
-    no history, no correction for coarse traces) → probabilities (N, C), 0 outside `allowed`."""
-    logits = np.concatenate(
-        [model.logits(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    )
-    reader = Reader(model, charset=allowed)
-    columns = [model.labels.index(c) for c in reader.labels]
-    probs = np.zeros((len(inputs), model.num_classes), dtype=np.float32)
-    for row, z in enumerate(logits):
-        probs[row, columns] = reader.answer(z, []).probabilities
-    return probs
 
 
 def read_all(

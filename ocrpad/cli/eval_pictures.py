@@ -1,0 +1,95 @@
+"""EMNIST and MNIST pictures for `ocrpad-eval`: found from the --data paths, and read as the
+window reads an opened picture (the network and the reader's calibration; no strokes, so no
+history and no correction for coarse traces)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocrpad.data.emnist_files import holds_pictures, is_picture_file, load_pictures
+from ocrpad.model import Model
+from ocrpad.reading import Reader
+
+
+@dataclass(frozen=True)
+class Pictures:
+    """inputs (N, 1, 28, 28) float32 in [0, 1]; characters: each one's true character;
+    either_case (N,): its label is a letter in either case (EMNIST's letters split)."""
+
+    inputs: NDArray[np.float32]
+    characters: list[str]
+    either_case: NDArray[np.bool_]
+
+
+def is_pictures(path: Path) -> bool:
+    """Whether a --data path is EMNIST/MNIST images rather than strokes."""
+    if path.is_dir():
+        return not any(path.glob("*-test.npz")) and holds_pictures(path)
+    return is_picture_file(path)
+
+
+def picture_data(args: argparse.Namespace) -> Pictures:
+    """The test images of every --data path, which must all be EMNIST or MNIST images.
+    ValueError (or OSError) says what cannot be done."""
+    if not all(is_pictures(p) for p in args.data):
+        raise ValueError("--data: stroke files and EMNIST/MNIST images cannot be read together")
+    if args.history != "none" or args.coarse is not None:
+        raise ValueError(
+            "EMNIST and MNIST images carry no strokes: --history and --coarse need stroke files"
+        )
+    sets = [load_pictures(path, "test") for path in args.data]
+    for path, pictures in zip(args.data, sets, strict=True):
+        if not len(pictures):
+            raise ValueError(f"{path}: holds no test images")
+    return Pictures(
+        np.concatenate([s.inputs() for s in sets]),
+        [c for s in sets for c in s.characters()],
+        np.concatenate([np.full(len(s), s.either_case) for s in sets]),
+    )
+
+
+def read_pictures(
+    model: Model, pictures: Pictures, allowed: list[str], batch_size: int = 512
+) -> NDArray[np.float32]:
+    """Every picture read as the window reads an opened one → probabilities (N, C) over the
+    model's labels, 0 outside `allowed`; for a letter in either case, the letter's odds are
+    its capital's (see `either_case`), and a note on stderr says so."""
+    inputs = pictures.inputs
+    logits = np.concatenate(
+        [model.logits(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
+    )
+    reader = Reader(model, charset=allowed)
+    columns = [model.labels.index(c) for c in reader.labels]
+    probs = np.zeros((len(inputs), model.num_classes), dtype=np.float32)
+    for row, z in enumerate(logits):
+        probs[row, columns] = reader.answer(z, []).probabilities
+    if not pictures.either_case.any():
+        return probs
+    print(
+        "note: each letter's label stands for both its cases (EMNIST's letters split): "
+        "a small or a capital answer counts, scored as the capital",
+        file=sys.stderr,
+    )
+    return either_case(probs, model.labels, pictures.either_case)
+
+
+def either_case(
+    probs: NDArray[np.float32], labels: list[str], rows: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """probs (N, C) over `labels` with, in `rows`, each small letter's probability moved to its
+    capital: there the label is "the letter, either case" (EMNIST's letters split names the
+    capital), so a small a read for an A is right, and the odds of the letter are the sum."""
+    merged = probs.copy()
+    index = {c: i for i, c in enumerate(labels)}
+    for small, i in index.items():
+        capital = small.upper()
+        if small != capital and capital in index:
+            merged[rows, index[capital]] += merged[rows, i]
+            merged[rows, i] = 0.0
+    return merged
