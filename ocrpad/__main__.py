@@ -18,6 +18,7 @@ from typing import Final
 
 from ocrpad import __version__
 from ocrpad.launch import console, qt_libraries
+from ocrpad.launch.qt_options import split_qt_options
 
 STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 """Launch time as ``time.time()`` seconds: set by a launcher that measures startup, or by
@@ -27,10 +28,17 @@ STARTUP_PROBE_ENV: Final = "OCRPAD_STARTUP_PROBE"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``ocrpad [ACTION] [--weights FILE] [--data-dir DIR]``."""
+    """The command line: ``ocrpad [ACTION] [--weights FILE] [--data-dir DIR] [PICTURE]``."""
     parser = argparse.ArgumentParser(
         prog="ocrpad",
         description="Draw a character; a convolutional network written in NumPy reads it live.",
+        epilog="Qt's own options (-platform, -style, -reverse …) pass to the window.",
+    )
+    parser.add_argument(
+        "picture",
+        nargs="?",
+        type=Path,
+        help="a picture (PNG, JPG) of one character to open in the window and read",
     )
     parser.add_argument("--version", action="version", version=f"ocrpad {__version__}")
     parser.add_argument(
@@ -77,21 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _action(args: argparse.Namespace) -> str | None:
-    """The command-line action asked for (its option), or None for the window.
-
-    An action never starts Qt, so options it does not know cannot be Qt's: they are refused
-    rather than ignored (``--self-test --weigths other.npz`` would test the shipped model).
-    """
-    if args.self_test:
-        return "--self-test"
-    if args.read is not None:
-        return "--read"
-    if args.install_desktop_entry:
-        return "--install-desktop-entry"
-    if args.uninstall_desktop_entry:
-        return "--uninstall-desktop-entry"
-    return None
+def _actions(args: argparse.Namespace) -> list[str]:
+    """The command-line actions asked for (their options); none: the window. An action never
+    starts Qt, so Qt's options are refused with it rather than ignored."""
+    asked = {
+        "--self-test": args.self_test,
+        "--read": args.read is not None,
+        "--install-desktop-entry": args.install_desktop_entry,
+        "--uninstall-desktop-entry": args.uninstall_desktop_entry,
+    }
+    return [option for option, given in asked.items() if given]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,13 +103,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.attach_parent_console()
     console.escape_unencodable_output()
     parser = build_parser()
-    # known args only: what is left over goes to Qt (-platform, -style …) when the window opens
-    args, rest = parser.parse_known_args(argv)
+    ours, rest = split_qt_options(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(ours)  # anything neither ocrpad's nor Qt's is refused
     if args.report is not None and not args.self_test:
         parser.error("--report goes with --self-test")
-    action = _action(args)
-    if action is not None and rest:  # no Qt here: a leftover is a mistyped option, not Qt's
+    actions = _actions(args)
+    if len(actions) > 1:  # one would be dropped without a word
+        parser.error(f"one action at a time: {' and '.join(actions)}")
+    action = actions[0] if actions else None
+    if action is not None and rest:  # no Qt here: Qt's options go with the window only
         parser.error(f"unrecognized arguments with {action}: {' '.join(rest)}")
+    if action is not None and args.picture is not None:
+        parser.error(f"a picture opens in the window, not with {action} (use --read PICTURE)")
     if args.self_test:
         from ocrpad.launch import selftest
 
@@ -123,8 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(STARTUP_PROBE_ENV, repr(start))
     if args.data_dir is not None:
         os.environ["OCRPAD_DATA_DIR"] = str(args.data_dir)
-    if args.weights is not None:
-        os.environ["OCRPAD_WEIGHTS"] = str(args.weights)
     sys.argv = [sys.argv[0], *rest]  # leave only Qt's own options (e.g. -platform) for the app
     problem = qt_libraries.startup_problem(rest)
     if problem is not None:  # Qt would abort with a misleading message: say what is missing
@@ -132,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     from ocrpad.app.main import main as app_main
 
-    return app_main()
+    return app_main(weights=args.weights, picture=args.picture)
 
 
 if __name__ == "__main__":

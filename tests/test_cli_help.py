@@ -75,7 +75,5 @@ def test_an_action_refuses_a_mistyped_option_instead_of_running_without_it(
     with pytest.raises(SystemExit) as exit_:
         entry.main([*action, "--weigths", "other.npz"])
     assert exit_.value.code == 2
-    assert f"unrecognized arguments with {action[0]}: --weigths other.npz" in (
-        capsys.readouterr().err
-    )
+    assert "unrecognized arguments: --weigths" in capsys.readouterr().err
     assert ran == []  # nothing was tested, read or installed with the default model

@@ -29,8 +29,11 @@ def _unescape_string(value: str) -> str:
 
 
 def _exec_arguments(value: str) -> list[str]:
-    """The argument vector a launcher gets from an Exec value (no field codes expected)."""
+    """The argument vector a launcher gets from an Exec value, less its one field code: the
+    %f that a file manager replaces with the picture opened with ocrpad."""
     text = _unescape_string(value)
+    assert text.endswith(" %f") and text.count("%f") == 1
+    text = text.removesuffix(" %f")
     words: list[str] = []
     word: list[str] = []
     quoted = started = False
@@ -164,7 +167,7 @@ def test_rendering_replaces_keys_in_the_main_group_only_and_adds_missing_ones() 
     )
     text = desktop_entry.render_entry(template, ["/bin/ocrpad"], Path("/icons/ocrpad.png"))
     main, action = text.split("[Desktop Action new]")
-    assert main.count("\nExec=") == 1 and "\nExec=/bin/ocrpad\n" in main
+    assert main.count("\nExec=") == 1 and "\nExec=/bin/ocrpad %f\n" in main
     assert "Icon=/icons/ocrpad.png\n" in main and "TryExec=/bin/ocrpad\n" in main
     assert main.endswith(f"{desktop_entry.MARKER_KEY}=ocrpad {__version__}\n\n")
     assert "Exec=old --new" in action and text.startswith("# comment\n")

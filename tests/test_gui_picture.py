@@ -148,3 +148,21 @@ def test_the_eraser_on_a_picture_takes_the_picture_and_its_answer_away(
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
     assert canvas.background() is None and window.current is None
     assert window.draw.panel.label.text() == ""
+
+
+def test_a_picture_named_on_the_command_line_is_opened_and_read_once_the_window_shows(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from ocrpad.app.main import show
+
+    path = _picture(tmp_path / "from the shell.png")
+    window = open_window(qtbot, None, tmp_path)
+    try:
+        with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+            show(window, path)
+        assert window.isVisible() and window.draw.canvas.background() is not None
+        assert window.statusBar().currentMessage() == "Read from the shell.png"
+        show(window, tmp_path / "missing.png")  # a wrong name is said in the window
+        qtbot.waitUntil(lambda: "There is no file" in window.statusBar().currentMessage())
+    finally:
+        window.close()

@@ -18,6 +18,7 @@ from PIL import Image
 
 from ocrpad import __main__ as entry
 from ocrpad import __version__
+from ocrpad.launch.qt_options import split_qt_options
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -194,28 +195,65 @@ def test_without_self_test_the_entry_point_starts_the_app(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_app_main() -> int:
+    def fake_app_main(weights: Path | None = None, picture: Path | None = None) -> int:
         import os
 
         seen["argv"] = list(sys.argv)
         seen["data"] = os.environ.get("OCRPAD_DATA_DIR")
-        seen["weights"] = os.environ.get("OCRPAD_WEIGHTS")
+        seen["weights"], seen["picture"] = weights, picture
         seen["probe"] = os.environ.get(entry.STARTUP_PROBE_ENV)
         return 7
 
     fake = types.ModuleType("ocrpad.app.main")
     fake.main = fake_app_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ocrpad.app.main", fake)
-    for name in ("OCRPAD_DATA_DIR", "OCRPAD_WEIGHTS", entry.STARTUP_PROBE_ENV):
+    for name in ("OCRPAD_DATA_DIR", entry.STARTUP_PROBE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(sys, "argv", ["ocrpad"])
-    args = ["--data-dir", str(tmp_path), "--weights", "w.npz", "--startup-time"]
-    status = entry.main([*args, "-platform", "offscreen"])
+    args = ["--data-dir", str(tmp_path), "-style=fusion", "--weights", "w.npz", "--startup-time"]
+    status = entry.main([*args, "-platform", "offscreen", "letter.png"])
     assert status == 7
-    assert seen["argv"] == ["ocrpad", "-platform", "offscreen"]  # Qt's own options pass through
+    assert seen["argv"] == ["ocrpad", "-style=fusion", "-platform", "offscreen"]  # Qt's own
     assert seen["data"] == str(tmp_path)
-    assert seen["weights"] == "w.npz"
+    assert (seen["weights"], seen["picture"]) == (Path("w.npz"), Path("letter.png"))
     assert float(seen["probe"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--weigths", "w.npz"], "unrecognized arguments: --weigths"),
+        (["a.png", "b.png"], "unrecognized arguments: b.png"),
+        (["--self-test", "a.png"], "a picture opens in the window, not with --self-test"),
+        (["--self-test", "--read", "a.png"], "one action at a time: --self-test and --read"),
+        (
+            ["--install-desktop-entry", "--uninstall-desktop-entry"],
+            "one action at a time: --install-desktop-entry and --uninstall-desktop-entry",
+        ),
+    ],
+)
+def test_a_mistyped_option_or_a_second_action_is_refused_before_anything_starts(
+    argv: list[str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A mistyped option used to pass to Qt, which ignored it: the window opened with the
+    shipped model instead of the one named."""
+    fake = types.ModuleType("ocrpad.app.main")
+    fake.main = lambda **_: pytest.fail("the window started")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ocrpad.app.main", fake)
+    with pytest.raises(SystemExit) as exit_:
+        entry.main(argv)
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_qt_options_are_told_apart_from_ocrpads_with_their_values() -> None:
+    argv = ["--platform", "offscreen", "-reverse", "x.png", "-qwindowtitle", "T", "--weights"]
+    assert split_qt_options([*argv, "w.npz", "-style=fusion", "--", "-odd.png"]) == (
+        ["x.png", "--weights", "w.npz", "--", "-odd.png"],
+        ["--platform", "offscreen", "-reverse", "-qwindowtitle", "T", "-style=fusion"],
+    )
 
 
 def test_the_ci_script_is_valid_bash_and_executable() -> None:

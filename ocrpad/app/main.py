@@ -70,6 +70,14 @@ def create_main_window(
     return window
 
 
+def show(window: MainWindow, picture: Path | None = None) -> None:
+    """Show the window; a picture given on the command line (or by a file manager's "Open
+    with") is opened and read once the window is up, or its problem shown there."""
+    window.show()
+    if picture is not None:
+        QTimer.singleShot(0, lambda: window.open_image(picture))
+
+
 def freeze_startup_objects() -> None:
     """Once the window is built, what exists (modules, widgets, the model) lives as long as
     the app: frozen out of the cyclic garbage collector, it is not rescanned by each full
@@ -78,8 +86,9 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def main() -> int:
-    """Run the app until the window closes; returns the exit status."""
+def main(weights: Path | None = None, picture: Path | None = None) -> int:
+    """Run the app until the window closes, with the model file `weights` (None: the shipped
+    one) and `picture` opened and read once the window shows; returns the exit status."""
     QCoreApplication.setOrganizationName(ORGANISATION)
     QCoreApplication.setApplicationName(APPLICATION)
     QCoreApplication.setApplicationVersion(__version__)
@@ -89,9 +98,9 @@ def main() -> int:
     icon = resources.icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    window = create_main_window(os.environ.get("OCRPAD_WEIGHTS") or None)
+    window = create_main_window(weights)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker stops first
-    window.show()
+    show(window, picture)
     freeze_startup_objects()
     _honour_startup_probe(window)
     return app.exec()

@@ -6,8 +6,9 @@ Desktop Entry specification. Installing writes two files there, for this user on
 
 - ``applications/ocrpad.desktop``: the shipped ``assets/ocrpad.desktop`` with ``Exec=`` and
   ``TryExec=`` pointing at the program running now (the bundle's executable, or this Python
-  interpreter with ``-m ocrpad`` for a pip or source install), ``Icon=`` at the icon below, and
-  an ``X-Ocrpad-Installed-By`` line naming the ocrpad that wrote it;
+  interpreter with ``-m ocrpad`` for a pip or source install; ``%f`` after it, so that a file
+  manager's "Open with ocrpad" opens a picture in the window), ``Icon=`` at the icon below,
+  and an ``X-Ocrpad-Installed-By`` line naming the ocrpad that wrote it;
 - ``icons/hicolor/256x256/apps/ocrpad.png``: the application icon.
 
 Uninstalling removes exactly those files, and only if the entry carries that line, so a menu
@@ -98,7 +99,7 @@ def render_entry(template: str, command: Sequence[str], icon: Path) -> str:
     are copied unchanged); keys the template lacks are appended to the group.
     """
     values = {
-        "Exec": exec_value(command),
+        "Exec": exec_value(command) + " %f",  # %f: a picture opened with ocrpad
         "TryExec": string_value(command[0]),
         "Icon": string_value(str(icon)),
         MARKER_KEY: f"ocrpad {__version__}",
