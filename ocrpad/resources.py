@@ -3,7 +3,9 @@
 Source checkout (and editable installs): the repository root holds ``assets/`` and ``weights/``
 beside the ``ocrpad`` package. PyInstaller bundle: ``build.spec`` copies both folders to the same
 relative paths under the bundle's data folder, which the bootloader publishes as
-``sys._MEIPASS``. Nothing else in ocrpad touches ``sys._MEIPASS``.
+``sys._MEIPASS``. Nothing else in ocrpad touches ``sys._MEIPASS``. A wheel (``pip install .``,
+not editable) carries the files the app reads as data files, installed under
+``<prefix>/share/ocrpad/`` in the same two folders (``pyproject.toml``, data-files).
 
 User data (samples, fine-tuned models) never goes into either folder: it lives in the platform
 data folder, :func:`user_data_dir` (the platform's per-user application data folder plus
@@ -13,6 +15,7 @@ data folder, :func:`user_data_dir` (the platform's per-user application data fol
 from __future__ import annotations
 
 import os
+import site
 import sys
 from pathlib import Path
 from typing import Final
@@ -32,10 +35,24 @@ def is_frozen() -> bool:
 
 
 def base_dir() -> Path:
-    """The folder that holds ``assets/`` and ``weights/`` (bundle data folder or repo root)."""
+    """The folder that holds ``assets/`` and ``weights/``: the bundle's data folder, the
+    repository root, or for a wheel the ``share/ocrpad`` folder of its install scheme."""
     if is_frozen():
         return Path(sys._MEIPASS)  # type: ignore[attr-defined]  # set by PyInstaller
-    return Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parent.parent
+    if (source / WEIGHTS_FOLDER).is_dir():
+        return source
+    for prefix in _install_prefixes():
+        if (shared := prefix / "share" / APP_NAME / WEIGHTS_FOLDER).is_dir():
+            return shared.parent
+    return source  # missing files are named at the repository's paths
+
+
+def _install_prefixes() -> list[Path]:
+    """Where an installed wheel's data files may be: its environment's prefix, or the user's
+    (``pip install --user``), or the folder above site-packages (``pip install --target``)."""
+    package = Path(__file__).resolve().parent
+    return [Path(sys.prefix), Path(site.getuserbase()), package.parent]
 
 
 def assets_dir() -> Path:

@@ -140,3 +140,36 @@ def test_the_shipped_weights_exist() -> None:
     if not path.is_file():
         pytest.skip(f"the shipped model has not been committed yet: {path} is absent")
     assert path.stat().st_size > 0
+
+
+def test_a_wheel_installs_every_file_the_app_reads_as_data_files() -> None:
+    """`pip install .` (not editable) leaves the repository behind: the wheel must carry the
+    shipped model, the rehearsal set and every asset the code names."""
+    tomllib = pytest.importorskip("tomllib")
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        data_files = tomllib.load(f)["tool"]["setuptools"]["data-files"]
+    shipped = {
+        Path(folder).relative_to("share/ocrpad") / Path(name).name
+        for folder, names in data_files.items()
+        for name in names
+    }
+    needed = {Path("assets") / name for name in _named_assets()}
+    needed |= {Path("weights") / "ocrpad-default.npz", Path("weights") / "rehearsal.npz"}
+    assert needed <= shipped
+    assert all((ROOT / path).is_file() for path in shipped)
+
+
+def test_an_installed_wheel_finds_its_files_under_its_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site_packages, prefix = tmp_path / "lib" / "site-packages", tmp_path / "env"
+    (site_packages / "ocrpad").mkdir(parents=True)  # no weights/ beside the package
+    (prefix / "share" / "ocrpad" / "weights").mkdir(parents=True)
+    monkeypatch.setattr(resources, "__file__", str(site_packages / "ocrpad" / "resources.py"))
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    assert resources.weights_dir() == prefix / "share" / "ocrpad" / "weights"
+    assert (
+        resources.asset_path("ocrpad.png") == prefix / "share" / "ocrpad" / "assets" / "ocrpad.png"
+    )
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))  # none found: the source's
+    assert resources.weights_dir() == site_packages / "weights"
