@@ -88,6 +88,8 @@ def test_install_then_uninstall_round_trips_in_an_empty_home(home: Path) -> None
     entry = _read_entry(installed.entry)
     assert _exec_arguments(entry["Exec"]) == desktop_entry.launch_command()
     assert _unescape_string(entry["TryExec"]) == desktop_entry.launch_command()[0]
+    # python -m ocrpad starts where this ocrpad package is, so it imports this one, not another
+    assert Path(_unescape_string(entry["Path"])) == Path(desktop_entry.__file__).parents[2]
     assert Path(_unescape_string(entry["Icon"])) == installed.icon
     assert entry[desktop_entry.MARKER_KEY] == f"ocrpad {__version__}"
     assert entry["Name"] == "ocrpad" and entry["Type"] == "Application"
@@ -118,6 +120,7 @@ def test_in_the_bundle_the_entry_runs_the_bundle_executable(
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "dist" / "ocrpad" / "_internal"), False)
     monkeypatch.setattr(sys, "executable", str(executable))
     assert desktop_entry.launch_command() == [str(executable)]
+    assert desktop_entry.launch_folder() is None  # the executable carries its own ocrpad
 
 
 def test_xdg_data_home_is_respected_and_a_relative_one_ignored(

@@ -73,6 +73,16 @@ def launch_command() -> list[str]:
     return [str(Path(sys.executable).absolute()), "-m", "ocrpad"]
 
 
+def launch_folder() -> Path | None:
+    """Where the menu entry starts ``python -m ocrpad``: the folder that holds the running
+    ``ocrpad`` package, which ``-m`` then imports first. Without it the interpreter imports
+    whichever ocrpad its own path finds (another checkout, another version, or none); a
+    bundle's executable needs no folder (None)."""
+    if resources.is_frozen() or not sys.executable:
+        return None
+    return Path(__file__).resolve().parent.parent.parent
+
+
 def exec_value(command: Sequence[str]) -> str:
     """The ``Exec=`` value that runs ``command``: arguments quoted where the specification asks,
     ``%`` doubled, then written as a desktop-file string (backslashes doubled)."""
@@ -92,8 +102,11 @@ def string_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t")
 
 
-def render_entry(template: str, command: Sequence[str], icon: Path) -> str:
-    """The template with ``Exec``, ``TryExec`` and ``Icon`` set and the marker added.
+def render_entry(
+    template: str, command: Sequence[str], icon: Path, folder: Path | None = None
+) -> str:
+    """The template with ``Exec``, ``TryExec`` and ``Icon`` set and the marker added, and
+    ``Path`` (the folder the command starts in) when ``folder`` is given.
 
     Keys of the ``[Desktop Entry]`` group are replaced in place (other groups, such as actions,
     are copied unchanged); keys the template lacks are appended to the group.
@@ -104,6 +117,8 @@ def render_entry(template: str, command: Sequence[str], icon: Path) -> str:
         "Icon": string_value(str(icon)),
         MARKER_KEY: f"ocrpad {__version__}",
     }
+    if folder is not None:
+        values["Path"] = string_value(str(folder))
     lines = template.splitlines()
     if GROUP not in (line.strip() for line in lines):
         raise DesktopEntryError(f"the desktop file template has no {GROUP} group")
@@ -142,7 +157,9 @@ def install(data_home: Path | None = None, command: Sequence[str] | None = None)
     DesktopEntryError naming the file when a file cannot be read or written.
     """
     home = data_home if data_home is not None else resources.xdg_data_home()
-    command = list(command) if command is not None else launch_command()
+    folder = None
+    if command is None:
+        command, folder = launch_command(), launch_folder()
     template_path = resources.asset_path(ENTRY_NAME)
     icon_source = resources.icon_path()
     try:
@@ -153,7 +170,7 @@ def install(data_home: Path | None = None, command: Sequence[str] | None = None)
     icon = icon_destination(home)
     entry = entry_path(home)
     _write_atomically(icon, icon_bytes)
-    _write_atomically(entry, render_entry(template, command, icon).encode("utf-8"))
+    _write_atomically(entry, render_entry(template, command, icon, folder).encode("utf-8"))
     return Installed(entry=entry, icon=icon)
 
 
