@@ -123,6 +123,23 @@ def test_an_empty_canvas_shows_a_hint_and_no_prediction(window: MainWindow, qtbo
     assert window.draw.chart.sorted_classes() == []
 
 
+def test_the_empty_charts_name_is_not_struck_through_by_its_middle_gridline(
+    window: MainWindow,
+) -> None:
+    chart = window.draw.chart
+    chart.resize(420, 160)
+    image, plot = chart.grab().toImage(), chart.plot_rect()
+    window_colour = chart.palette().color(QPalette.ColorRole.Window).rgb()
+    row = round(plot.bottom() - 0.5 * plot.height())
+    left = int(plot.left()) + 4
+    line_at = next(y for y in range(row - 2, row + 3) if image.pixel(left, y) != window_colour)
+    line_colour = image.pixel(left, line_at)
+    centre = round(plot.center().x())  # the words' middle: between letters, no line shows
+    middle = [image.pixel(x, line_at) for x in range(centre - 30, centre + 30)]
+    assert any(colour != window_colour for colour in middle)  # the words are there
+    assert line_colour not in middle
+
+
 def test_an_answer_that_arrives_after_the_canvas_was_cleared_is_not_shown(
     window: MainWindow, qtbot: QtBot
 ) -> None:

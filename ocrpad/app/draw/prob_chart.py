@@ -196,11 +196,19 @@ class ProbabilityChart(QWidget):
         if len(self._order):
             self._paint_bars(painter, plot, palette)
         else:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Class probabilities")
+            self._paint_placeholder(painter, plot, palette)
         if self.hasFocus():
             self._paint_focus(painter, plot, palette)
         painter.end()
+
+    def _paint_placeholder(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
+        """The chart's name in the empty plot, on a clear patch: the 50% gridline runs
+        through the plot's middle and would strike the words through."""
+        text, centre = "Class probabilities", Qt.AlignmentFlag.AlignCenter
+        box = painter.boundingRect(plot, centre, text).adjusted(-6, -2, 6, 2)
+        painter.fillRect(box, palette.color(QPalette.ColorRole.Window))
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(plot, centre, text)
 
     def _paint_focus(self, painter: QPainter, plot: QRectF, palette: QPalette) -> None:
         """A frame round the chart, and a solid one round the picked class's column (where
