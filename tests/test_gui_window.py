@@ -19,7 +19,7 @@ from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
-from ocrpad.model import build_model
+from ocrpad.model import ModelConfig, build_model
 from ocrpad.preprocess import render_strokes
 
 TIMEOUT = 5000
@@ -138,6 +138,25 @@ def test_the_empty_charts_name_is_not_struck_through_by_its_middle_gridline(
     middle = [image.pixel(x, line_at) for x in range(centre - 30, centre + 30)]
     assert any(colour != window_colour for colour in middle)  # the words are there
     assert line_colour not in middle
+
+
+def test_a_model_without_convolutions_says_it_has_no_feature_maps_instead_of_promising_them(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tmp_path / "dense.npz"
+    config = ModelConfig(blocks=(), conv_dropout=0.0, hidden=())
+    build_model(config, labels=list("ab"), rng=np.random.default_rng(0)).save(path)
+    window = open_window(qtbot, path, tmp_path)
+    try:
+        grid = window.draw.feature_maps.grid
+        assert grid.placeholder.startswith("What each layer sees appears here")
+        with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+            _draw_v(window.draw.canvas)
+        assert grid.placeholder.startswith("This model has no convolution layers")
+        window.draw.canvas.clear()
+        assert grid.placeholder.startswith("What each layer sees appears here")
+    finally:
+        window.close()
 
 
 def test_an_answer_that_arrives_after_the_canvas_was_cleared_is_not_shown(

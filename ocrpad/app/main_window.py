@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         self.current = None
         self.draw.panel.show_empty()
         self.draw.chart.clear()
-        self.draw.feature_maps.set_layers(())
+        self.draw.feature_maps.set_layers((), answered=False)
 
     def _show_model(self, info: ModelInfo) -> None:
         self.draw.feature_maps.set_filters(info.filters)

@@ -31,6 +31,7 @@ from ocrpad.app.qt_numpy import rgb_to_qimage
 MARGIN: Final = 8
 GAP: Final = 2
 PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
+NO_MAPS: Final = "This model has no convolution layers, so there are no feature maps to show"
 
 
 _Section = MapSection
@@ -48,6 +49,7 @@ class _MapGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sections: list[_Section] = []
+        self.placeholder = PLACEHOLDER  # what the empty grid says
         self._hits: list[tuple[QRectF, int, int]] = []
         self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -133,7 +135,7 @@ class _MapGrid(QWidget):
             painter.drawText(
                 self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                PLACEHOLDER,
+                self.placeholder,
             )
         last_section = -1
         for rect, number, index in self._hits:
@@ -227,8 +229,12 @@ class FeatureMapView(QScrollArea):
         self.grid.map_clicked.connect(self.enlarge)
         self.grid.map_chosen.connect(self._enlarge_by_key)
 
-    def set_layers(self, layers: tuple[LayerMaps, ...] | list[LayerMaps]) -> None:
+    def set_layers(
+        self, layers: tuple[LayerMaps, ...] | list[LayerMaps], *, answered: bool = True
+    ) -> None:
+        """The maps of a drawing's answer (`answered`), or none while there is no answer."""
         self._layers = [_section(m, "", traceable=True) for m in layers]
+        self.grid.placeholder = NO_MAPS if answered and not layers else PLACEHOLDER
         self._refresh()
 
     def set_filters(self, filters: LayerMaps | None) -> None:
