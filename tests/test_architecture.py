@@ -27,6 +27,7 @@ SHELL_HELPERS = (
     "ocrpad.app.qt_numpy",
     "ocrpad.app.colormap",
     "ocrpad.app.theme",
+    "ocrpad.app.words",
     "ocrpad.app.focus",
 )
 ROOM_MAY_IMPORT = {

@@ -19,6 +19,7 @@ from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.main import create_main_window
 from ocrpad.app.main_window import MainWindow
+from ocrpad.app.words import plural
 from ocrpad.model import ModelConfig, build_model
 from ocrpad.preprocess import render_strokes
 
@@ -153,6 +154,7 @@ def test_a_model_without_convolutions_says_it_has_no_feature_maps_instead_of_pro
         with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
             _draw_v(window.draw.canvas)
         assert grid.placeholder.startswith("This model has no convolution layers")
+        assert window.model_status.text().endswith("· 2 classes")
         window.draw.canvas.clear()
         assert grid.placeholder.startswith("What each layer sees appears here")
     finally:
@@ -230,7 +232,8 @@ def test_a_missing_model_file_starts_the_window_with_a_message(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     win = open_window(qtbot, tmp_path / "nope.npz", tmp_path)
-    assert "nope.npz" in win.draw.panel.message.text()
+    said = win.draw.panel.message.text()
+    assert "There is no model file at" in said and "nope.npz: give another with --weights" in said
     with qtbot.waitSignal(win.message_shown, timeout=TIMEOUT):
         _draw_v(win.draw.canvas)
     assert win.current is None
@@ -369,3 +372,11 @@ def test_single_key_shortcuts_do_not_steal_typing_in_text_fields(
     field.setFocus()
     qtbot.keyClicks(field, "E[]")
     assert field.text() == "E[]" and not window.draw.canvas.eraser()
+
+
+@pytest.mark.parametrize(
+    ("number", "noun", "said"),
+    [(1, "class", "1 class"), (2, "class", "2 classes"), (0, "drawing", "0 drawings")],
+)
+def test_a_count_is_said_with_its_noun_in_the_right_form(number: int, noun: str, said: str) -> None:
+    assert plural(number, noun) == said

@@ -116,6 +116,7 @@ def test_self_test_fails_when_the_data_folder_cannot_be_created(
     assert status == 1
     assert f"FAIL the data folder {blocker / 'data'} is not writable" in out
     assert "recognised all" in out
+    assert "sample store" not in out  # no "ok, no store yet" for a folder that cannot be
 
 
 def test_the_data_folder_defaults_to_the_environment_override(

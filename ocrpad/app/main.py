@@ -32,10 +32,11 @@ def app_settings() -> QSettings:
 def _load(model_path: str | Path | None) -> tuple[Model | None, str, str]:
     """(model, description, problem): a missing or damaged file gives None and a clear reason."""
     path = Path(model_path) if model_path is not None else resources.default_weights_path()
+    if not path.exists():
+        fix = "give another with --weights" if model_path else "reinstall ocrpad to bring it back"
+        return None, "", f"There is no model file at {path}: {fix}."
     try:
         model = load_model(model_path)
-    except FileNotFoundError:
-        return None, "", f"No model file at {path}. Train one with ocrpad-train, then restart."
     except (OSError, ValueError) as exc:
         return None, "", f"The model could not be loaded: {exc}"
     return model, f"Model: {path.name}", ""

@@ -31,6 +31,7 @@ from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.theme import Theme, apply_theme
+from ocrpad.app.words import plural
 from ocrpad.charsets import SYMBOLS, class_counts, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import WritingGuides
@@ -98,10 +99,8 @@ class MainWindow(QMainWindow):
 
     # -- public hooks --------------------------------------------------------------------
     def add_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab after 'Draw' (e.g. the Train tab); returns its index.
-
-        The page scrolls when the window is smaller than it needs, so that no tab forces the
-        window past a small screen.
+        """Add a tab after 'Draw' (e.g. the Train tab); returns its index. The page scrolls
+        when the window is smaller than it needs, so that no tab forces it past a small screen.
         """
         scroller = QScrollArea()
         scroller.setObjectName(f"{widget.objectName() or 'page'}Scroller")
@@ -299,7 +298,7 @@ class MainWindow(QMainWindow):
 
     def _show_model(self, info: ModelInfo) -> None:
         self.draw.feature_maps.set_filters(info.filters)
-        self.model_status.setText(f"{info.description} · {len(info.labels)} classes")
+        self.model_status.setText(f"{info.description} · {plural(len(info.labels), 'class')}")
         self.model_status.setToolTip(f"{class_counts(info.labels)}; Read as chooses among them")
 
     def _tab_changed(self) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad.app.train.importer import SampleImporter
+from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
 
@@ -44,11 +45,6 @@ def named(widget: W, name: str) -> W:
     """Set the object name (for tests and accessibility) and return the widget."""
     widget.setObjectName(name)
     return widget
-
-
-def plural(number: int, noun: str) -> str:
-    """'1 drawing', '3 drawings': a number with its noun in the right form."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:

@@ -20,7 +20,7 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.train.browser import plural
+from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import (
     Sample,

@@ -15,7 +15,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.train.browser import SampleBrowser, named, plural
+from ocrpad.app.train.browser import SampleBrowser, named
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
@@ -27,6 +27,7 @@ from ocrpad.app.train.worker import (
     TrainWorker,
     start_thread,
 )
+from ocrpad.app.words import plural
 from ocrpad.data.samples import SampleStore, StoreError, validate_label
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, estimate_seconds
