@@ -270,11 +270,15 @@ def test_settings_that_cannot_be_saved_are_said_at_start(
     blocked = tmp_path / "config"
     blocked.write_text("a file where the settings folder should be", encoding="utf-8")
     settings = QSettings(str(blocked / "ocrpad.ini"), QSettings.Format.IniFormat)
-    window = create_main_window(model_path, tmp_path / "data", settings=settings)
+    data = tmp_path / "data"
+    data.write_text("a file where the data folder should be", encoding="utf-8")
+    window = create_main_window(model_path, data, settings=settings)
     qtbot.addWidget(window)
     try:
-        assert "Settings cannot be saved" in window.statusBar().currentMessage()
-        assert str(blocked / "ocrpad.ini") in window.statusBar().currentMessage()
+        said = window.statusBar().currentMessage()
+        assert "Settings cannot be saved" in said and str(blocked / "ocrpad.ini") in said
+        assert "Samples cannot be saved" in said  # the first warning is not covered up
+        assert window.statusBar().toolTip() == said  # all of it, however narrow the window
     finally:
         window.close()
 

@@ -63,9 +63,10 @@ def create_main_window(
     window.draw.order_focus()  # the Train tab's correction bar joined the Draw tab's tools
     window.keep_character_set_readable()  # now that the user's own model is loaded, if any
     if not window.settings.isWritable():  # a read-only or full configuration folder
+        earlier = window.statusBar().currentMessage()  # e.g. that samples cannot be saved
         window.statusBar().showMessage(
             f"Settings cannot be saved to {window.settings.fileName()}: the pen, theme and "
-            "Read as chosen now will be forgotten at close.",
+            f"Read as chosen now will be forgotten at close. {earlier}".strip(),
             15000,
         )
     return window
