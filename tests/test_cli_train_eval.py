@@ -229,3 +229,64 @@ def test_eval_names_a_file_that_is_not_strokes_and_an_idx_labels_file(
     assert "name its images file (emnist-digits-test-images-idx3-ubyte.gz)" in (
         capsys.readouterr().err
     )
+
+
+def _train(folder: Path, out: Path, *flags: str) -> None:
+    config = folder.parent / "recipe.json"
+    args = ["--data", str(folder), "--out", str(out), "--config", str(config), *flags]
+    assert train_cli.main(args) == 0
+
+
+def test_fit_reader_refits_on_the_drawings_a_limited_run_trained_on_and_refuses_other_data(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redrawn from all the data, its validation writers were mostly ones the network had
+    learnt, and its odds were calibrated on them without a word."""
+    out = tiny_folder.parent / "limited.npz"
+    _train(tiny_folder, out, "--limit", "40", "--no-test")
+    fitted_on: list[int] = []
+    real = fit_reader_cli.fit_reader
+
+    def counting(model, data, **kwargs):  # type: ignore[no-untyped-def]
+        fitted_on.append(len(data))
+        return real(model, data, **kwargs)
+
+    monkeypatch.setattr(fit_reader_cli, "fit_reader", counting)
+    args = ["--data", str(tiny_folder), "--weights", str(out), "--out", str(out)]
+    assert fit_reader_cli.main(args) == 0
+    assert fitted_on == [40] and "trained on 40 of these 60 drawings" in capsys.readouterr().out
+    other = tiny_folder.parent / "other"
+    other.mkdir()
+    _save(synthetic_strokes(60, seed=4), other / "other-train.npz")
+    args = ["--data", str(other), "--weights", str(out), "--out", str(out)]
+    assert fit_reader_cli.main(args) == 2
+    assert "--data is not what this model was trained on" in capsys.readouterr().err
+
+
+def test_fit_reader_says_what_is_wrong_with_data_it_cannot_split_instead_of_a_traceback(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = tiny_folder.parent / "one.npz"  # a single writer: no one left to calibrate on
+    data = synthetic_strokes(30)
+    _save(data.subset(np.flatnonzero(data.writers == "w0")), one)
+    out = tiny_folder.parent / "one-model.npz"
+    config = tiny_folder.parent / "recipe.json"
+    flags = ["--config", str(config), "--val-fraction", "0"]
+    assert train_cli.main(["--data", str(one), "--out", str(out), *flags]) == 0
+    capsys.readouterr()
+    assert fit_reader_cli.main(["--data", str(one), "--weights", str(out), "--out", str(out)]) == 2
+    assert "ocrpad-fit-reader: error: the reader is fitted on some writers" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_damaged_test_file_is_named_not_silently_skipped(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    test_file = tiny_folder / "unipen-test.npz"
+    test_file.write_bytes(test_file.read_bytes()[:100])
+    out = tiny_folder.parent / "model.npz"
+    config = tiny_folder.parent / "recipe.json"
+    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
+    assert train_cli.main(args) == 2
+    assert "unipen-test.npz: cannot read stroke data" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
 from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.eval import calibration, read_all
 from ocrpad.cli.output import quiet_when_the_reader_leaves
-from ocrpad.data.combine import load_split
+from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.evaluate import metrics
 from ocrpad.model import Model, load_model
@@ -58,25 +58,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_writable(args.out)
         model = load_model(args.weights)
-        train = load_split(args.data, "train")
-    except (ValueError, OSError) as exc:
-        print(f"ocrpad-fit-reader: error: {exc}", file=sys.stderr)
-        return 2
-    assert train is not None  # a missing train split raises
-    fitted, report = fit_reader(model, train, seed=args.seed, progress=print)
-    test = load_split(args.data, "test")
-    if test is not None:
-        print(f"measuring {len(test)} test drawings with and without history")
-        fitted.meta["reader"]["test"] = test_figures(fitted, test, args.seed)
-        report["test"] = fitted.meta["reader"]["test"]
-    try:
+        loaded = load_split(args.data, "train")
+        assert loaded is not None  # a missing train split raises
+        train = trained_on(model, loaded)
+        test = load_split(args.data, "test")
+        fitted, report = fit_reader(model, train, seed=args.seed, progress=print)
+        if test is not None:
+            print(f"measuring {len(test)} test drawings with and without history")
+            fitted.meta["reader"]["test"] = test_figures(fitted, test, args.seed)
+            report["test"] = fitted.meta["reader"]["test"]
         fitted.save(args.out)
-    except OSError as exc:
+    except (ValueError, OSError) as exc:
         print(f"ocrpad-fit-reader: error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}")
     print(json.dumps(report))
     return 0
+
+
+def trained_on(model: Model, data: StrokeDataset) -> StrokeDataset:
+    """The drawings of `data` that `ocrpad-train` trained `model` on, as its record says
+    (`meta["data"]`: the data's checksum and how many drawings; fewer than `data` holds when
+    it was trained with --limit, whose subset is drawn again with the recipe's seed). Other
+    data is refused (ValueError): its validation writers would not be the network's, and the
+    odds would be calibrated on writers it learnt. A model without that record (not made by
+    ocrpad-train) is fitted on `data` as it is."""
+    recorded = model.meta.get("data")
+    if not isinstance(recorded, dict) or not recorded.get("sha256"):
+        return data
+    samples, source = recorded.get("samples"), recorded.get("source", "?")
+    if recorded["sha256"] != data.checksum or not isinstance(samples, int) or samples > len(data):
+        raise ValueError(
+            f"--data is not what this model was trained on ({samples} drawings of {source}; "
+            f"given {len(data)} of {data.source}): give the same folders or files, in the "
+            "same order, as to ocrpad-train"
+        )
+    if samples < len(data):
+        seed = int(model.meta.get("recipe", {}).get("seed", 0))
+        print(f"the model was trained on {samples} of these {len(data)} drawings (--limit)")
+        return limited(data, samples, seed)
+    return data
 
 
 def test_figures(model: Model, test: StrokeDataset, seed: int) -> dict[str, dict[str, Any]]:

@@ -23,13 +23,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
 from ocrpad.cli.arguments import check_writable, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
-from ocrpad.data.combine import load_split
+from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
@@ -178,9 +177,7 @@ def _load(args: argparse.Namespace, seed: int) -> tuple[StrokeDataset, StrokeDat
     sources: list[Path] = args.data
     train = load_split(sources, "train")
     assert train is not None  # a missing train split raises
-    if args.limit is not None and args.limit < len(train):
-        pick = np.random.default_rng(seed).choice(len(train), args.limit, replace=False)
-        train = train.subset(np.sort(pick))
+    train = limited(train, args.limit, seed)
     test = None if args.no_test else load_split(sources, "test")
     return train, test
 

@@ -96,6 +96,11 @@ def _writer_split(data: StrokeDataset, y_all: I64, recipe: dict[str, Any]) -> tu
     """The network's own training and validation writers: the context layer is fitted on the
     first and its odds calibrated on the second, so each needs drawings of the model's classes."""
     fraction = float(recipe.get("val_fraction", 0.05))
+    if not (y_all >= 0).any():
+        raise ValueError(
+            f"none of these {len(data)} drawings is of a class the model reads; give it the "
+            "data it was trained on"
+        )
     keep, held = split_by_writer(
         data.writers, fraction, np.random.default_rng(int(recipe.get("seed", 0)))
     )
