@@ -211,9 +211,26 @@ def test_eval_says_when_no_drawing_is_of_the_set_it_answers_from(
 ) -> None:
     test_file = str(tiny_folder / "unipen-test.npz")  # digits
     assert eval_cli.main(["--data", test_file, "--charset", "symbols", "--json"]) == 0
-    assert "none of these drawings is a character of the set 'symbols'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "none of these drawings is a character of the set 'symbols'" in err
+    assert "choose theirs with --charset digits" in err  # what they are, not symbols again
     assert eval_cli.main(["--data", test_file, "--json"]) == 0
     assert "none of these drawings" not in capsys.readouterr().err
+    only = ["--data", test_file, "--charset", "symbols", "--only-set", "--json"]
+    assert eval_cli.main(only) == 2  # nothing to score: no figures of 0 drawings
+    out, err = capsys.readouterr()
+    assert out == "" and "ocrpad-eval: error: none of these drawings" in err
+
+
+def test_eval_prints_its_figures_before_the_confusion_picture_whatever_its_name(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name without .png once raised after the whole evaluation, and printed nothing."""
+    test_file = str(tiny_folder / "unipen-test.npz")
+    picture = tiny_folder.parent / "confusion"
+    assert eval_cli.main(["--data", test_file, "--json", "--confusion", str(picture)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["samples"] == 15
+    assert picture.read_bytes().startswith(b"\x89PNG")
 
 
 def test_eval_names_a_file_that_is_not_strokes_and_an_idx_labels_file(

@@ -187,20 +187,45 @@ def print_results(
     """Score probabilities (N, C) against the true characters and print them as asked
     (`rendered`: the samples were drawn from strokes, not given as pictures)."""
     if not set(truth) & set(allowed):
+        theirs = " or ".join(
+            f"--charset {k}" for k, chars in GROUPS.items() if set(chars) & set(truth)
+        )
         print(
-            f"note: none of these drawings is a character of the set {args.charset!r} that "
-            "the answers come from; choose theirs with --charset (e.g. --charset symbols)",
+            f"{'ocrpad-eval: error' if args.only_set else 'note'}: none of these drawings is a "
+            f"character of the set {args.charset!r} that the answers come from; choose "
+            f"theirs with {theirs or '--charset and their characters'}",
             file=sys.stderr,
         )
+        if args.only_set:  # nothing to score
+            return 2
     if args.only_set:
         rows = [i for i, c in enumerate(truth) if c in set(allowed)]
         probs, truth = probs[rows], [truth[i] for i in rows]
     result = metrics(probs, model.labels, truth)
     result.update(calibration(probs, model.labels, truth, result["per_class"]))
+    print_figures(args, model, allowed, probs, truth, result, seconds, rendered)
     if args.confusion is not None:  # only the classes that can be answered or were drawn
         shown = [i for i, c in enumerate(model.labels) if c in set(allowed) | set(truth)]
         matrix = confusion_matrix(model.labels, probs, truth)[np.ix_(shown, shown)]
-        save_confusion_png(matrix, [model.labels[i] for i in shown], args.confusion)
+        try:
+            save_confusion_png(matrix, [model.labels[i] for i in shown], args.confusion)
+        except OSError as exc:
+            print(f"ocrpad-eval: error: the confusion matrix was not saved: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def print_figures(
+    args: argparse.Namespace,
+    model: Model,
+    allowed: list[str],
+    probs: NDArray[np.float32],
+    truth: list[str],
+    result: dict[str, Any],
+    seconds: float,
+    rendered: bool,
+) -> None:
+    """The figures as JSON (one line) or as a readable report."""
     if args.json:
         print(json.dumps(result, sort_keys=False))
     else:
@@ -209,7 +234,6 @@ def print_results(
         print(report(result, confused_pairs(model.labels, probs, truth, args.worst), args.worst))
         done = "rendered and classified" if rendered else "classified (pictures: no history)"
         print(f"({len(truth)} samples {done} in {seconds:.1f} s)")
-    return 0
 
 
 def load_strokes(paths: Sequence[Path]) -> StrokeDataset:
@@ -265,10 +289,8 @@ def report(result: dict[str, Any], pairs: list[tuple[str, str, int]], worst: int
         lines.append(f"{key:<20} {result[key]:.4f}")
     lines.append(f"{'restricted_accuracy':<20} {result['restricted_accuracy']:.4f}")
     lines.append(f"{'ece':<20} {result['ece']:.4f}")
-    drawn = set(result["per_class"])  # a group none of whose characters was drawn: no figure
-    groups = "  ".join(
-        f"{k} {v:.4f}" if drawn & set(GROUPS[k]) else f"{k} —"
-        for k, v in result["per_group"].items()
+    groups = "  ".join(  # a group none of whose characters was drawn: no figure
+        f"{k} —" if v is None else f"{k} {v:.4f}" for k, v in result["per_group"].items()
     )
     lines.append(f"per group (restricted argmax): {groups}")
     ranked = sorted(result["per_class"].items(), key=lambda kv: kv[1])[:worst]
@@ -296,7 +318,7 @@ def save_confusion_png(matrix: NDArray[np.int64], labels: Sequence[str], path: P
         draw.text((margin + i * cell + 3, title + 2), c, fill="black")
         draw.text((4, title + margin + i * cell), c, fill="black")
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
+    image.save(path, format="PNG")  # whatever the name ends with
 
 
 if __name__ == "__main__":

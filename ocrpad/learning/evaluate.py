@@ -104,16 +104,20 @@ def _per_group(
     labels: Sequence[str],
     true_chars: NDArray[Any],
     true_idx: NDArray[np.int64],
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Accuracy per group with the argmax restricted to the group's classes (the symbols
-    group only when the data holds symbols)."""
-    out: dict[str, float] = {}
+    group only when the data holds symbols); None for a group none of whose characters was
+    drawn (no figure, not 0%), 0.0 for one the model cannot answer."""
+    out: dict[str, float | None] = {}
     for name, chars in GROUPS.items():
         rows = np.isin(true_chars, list(chars))
         columns = [i for i, c in enumerate(labels) if c in chars]
         if name == "symbols" and not rows.any():
             continue
-        if not rows.any() or not columns:
+        if not rows.any():
+            out[name] = None
+            continue
+        if not columns:
             out[name] = 0.0
             continue
         out[name] = _mean(_masked_argmax(probs[rows], columns) == true_idx[rows])
