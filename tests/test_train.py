@@ -101,6 +101,14 @@ def test_resuming_from_a_checkpoint_gives_the_same_weights_as_an_unbroken_run(
     for key, value in straight.model.state_dict().items():
         np.testing.assert_array_equal(resumed.model.state_dict()[key], value, err_msg=key)
 
+    # the resumed epoch's loss and accuracy cover all its batches, not only those after the
+    # resume, so the record (and the model file's metrics) equal the unbroken run's
+    def figures(history: list[dict[str, object]]) -> list[tuple[object, object]]:
+        return [(h["loss"], h["train_accuracy"]) for h in history]
+
+    assert figures(resumed.history) == figures(straight.history)
+    assert resumed.model.meta["metrics"]["loss"] == straight.model.meta["metrics"]["loss"]
+
 
 def _after(batches: int) -> object:
     """A cancel() that turns True after `batches` calls."""

@@ -38,6 +38,8 @@ class TrainState:
     best_score: float = -1.0
     elapsed: float = 0.0  # training wall time so far, seconds
     rng_state: dict[str, Any] = field(default_factory=dict)  # next epoch's generator state
+    epoch_sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    """The current epoch's [loss sum, right answers, drawings] over its batches done."""
 
 
 def save_checkpoint(
@@ -58,6 +60,7 @@ def save_checkpoint(
         "best_score": state.best_score,
         "elapsed": state.elapsed,
         "rng_state": state.rng_state,
+        "epoch_sums": state.epoch_sums,
         **meta,
     }
     save_arrays(path, arrays, info)
@@ -86,7 +89,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Arrays], TrainState, di
             best_score=float(meta["best_score"]),
             elapsed=float(meta["elapsed"]),
             rng_state=dict(meta["rng_state"]),
+            epoch_sums=[float(v) for v in meta.get("epoch_sums", [0.0, 0.0, 0.0])],
         )
+        if len(state.epoch_sums) != 3:
+            raise ValueError(f"epoch_sums holds {len(state.epoch_sums)} numbers, not 3")
         for generator in (state.rng_state, *state.dropout_states):
             generator_from_state(dict(generator), 0)  # a damaged state fails now, not mid-run
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

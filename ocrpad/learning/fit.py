@@ -153,6 +153,7 @@ def _begin_epoch(run: _Run) -> None:
     master = generator_from_state(run.state.rng_state, run.recipe.seed)
     run.state.epoch_seed = int(master.integers(2**63))
     run.state.rng_state = dict(master.bit_generator.state)
+    run.state.epoch_sums = [0.0, 0.0, 0.0]
     for k, layer in enumerate(_dropouts(run.model)):
         layer.rng = np.random.default_rng([run.state.epoch_seed, k])
 
@@ -205,6 +206,7 @@ def _train_one_epoch(
         average=run.average,
         on_step=after_step,
         cancel=hooks.cancel,
+        sums=run.state.epoch_sums,
     )
     finished = run.state.batch >= total
     if not finished and hooks.directory is not None and run.state.batch > 0:

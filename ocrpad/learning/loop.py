@@ -82,13 +82,17 @@ def train_epoch(
     average: WeightAverage | None = None,
     on_step: Callable[[StepStats], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    sums: list[float] | None = None,
 ) -> tuple[float, float, int]:
     """Train over `batches`; schedule(step) gives the learning rate of each global step.
 
-    `first_batch` batches of this epoch were done before (a resumed epoch). Returns (mean loss,
-    training accuracy, steps done) over these batches. Stops early when cancel() is True.
+    `first_batch` batches of this epoch were done before (a resumed epoch); `sums`, the
+    epoch's [loss sum, right answers, drawings] over those, is carried on and updated in place
+    after every batch (so a checkpoint holds it). Returns (mean loss, training accuracy, steps
+    done), the means over the whole epoch so far. Stops early when cancel() is True.
     """
-    step, total_loss, correct, seen, batch = first_step, 0.0, 0, 0, 0
+    tally = [0.0, 0.0, 0.0] if sums is None else sums
+    step, seen_here, batch = first_step, 0, 0
     start = time.perf_counter()
     for batch, (x, y) in enumerate(batches, start=first_batch + 1):
         if cancel is not None and cancel():
@@ -96,16 +100,18 @@ def train_epoch(
         lr = schedule(step)
         loss, hits = train_step(model, optimizer, x, y, lr=lr, label_smoothing=label_smoothing)
         step += 1
-        total_loss += loss * len(y)
-        correct, seen = correct + hits, seen + len(y)
+        tally[0] += loss * len(y)
+        tally[1] += hits
+        tally[2] += len(y)
+        seen_here += len(y)
         if average is not None:
             average.update(model)
         if on_step is not None:
-            rate = seen / max(time.perf_counter() - start, 1e-9)
-            on_step(
-                StepStats(step, batch, total_batches, total_loss / seen, correct / seen, rate, lr)
-            )
-    return total_loss / max(seen, 1), correct / max(seen, 1), step - first_step
+            rate = seen_here / max(time.perf_counter() - start, 1e-9)
+            loss_mean, accuracy = tally[0] / tally[2], tally[1] / tally[2]
+            on_step(StepStats(step, batch, total_batches, loss_mean, accuracy, rate, lr))
+    seen = max(tally[2], 1.0)
+    return tally[0] / seen, tally[1] / seen, step - first_step
 
 
 def predict(model: Model, x: NDArray[np.float32], batch_size: int = 512) -> NDArray[np.float32]:
