@@ -307,3 +307,32 @@ def test_a_damaged_test_file_is_named_not_silently_skipped(
     args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
     assert train_cli.main(args) == 2
     assert "unipen-test.npz: cannot read stroke data" in capsys.readouterr().err
+
+
+def test_a_stop_before_this_run_saved_anything_does_not_point_at_an_earlier_runs_checkpoint(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tiny_folder.parent / "model.npz"
+    _train(tiny_folder, out, "--no-test")
+    capsys.readouterr()
+    monkeypatch.setattr(train_cli._Stopper, "__call__", lambda self: True)  # Ctrl-C at once
+    config = tiny_folder.parent / "recipe.json"
+    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config), "--seed", "5"]
+    assert train_cli.main(args) == 130
+    said = capsys.readouterr().out
+    assert "holds an earlier run's checkpoint, which this run replaces" in said
+    assert "nothing of this run was saved" in said and "--resume" not in said.splitlines()[-1]
+
+
+def test_a_second_ctrl_c_stops_at_once_without_a_traceback(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_cli, "fit", interrupted)
+    out = tiny_folder.parent / "model.npz"
+    config = tiny_folder.parent / "recipe.json"
+    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
+    assert train_cli.main(args) == 130
+    assert "stopped at once; nothing of this run was saved" in capsys.readouterr().out

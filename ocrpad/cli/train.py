@@ -30,7 +30,7 @@ from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
-from ocrpad.learning.fit import CHECKPOINT_NAME, StepStats, fit
+from ocrpad.learning.fit import CHECKPOINT_NAME, FitResult, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
 from ocrpad.learning.render_process import RendererError
 from ocrpad.model import load_model
@@ -193,9 +193,27 @@ class _Stopper:
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt  # main says which checkpoint is left, without a traceback
         self.requested = True
         tqdm.write("stopping after this batch (the last checkpoint stays resumable)…")
+
+
+def _written(path: Path) -> tuple[int, int] | None:
+    """When and how big the file at `path` was written (None: there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _fit(train: StrokeDataset, recipe: Recipe, **kwargs: Any) -> FitResult | None:
+    """`fit`, or None when a second Ctrl-C stopped it at once (the last checkpoint written,
+    which is atomic, stays as it was)."""
+    try:
+        return fit(train, recipe, **kwargs)
+    except KeyboardInterrupt:
+        return None
 
 
 @quiet_when_the_reader_leaves
@@ -223,6 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     stopper = _Stopper()
     signal.signal(signal.SIGINT, stopper.handle)
     signal.signal(signal.SIGTERM, stopper.handle)
+    resume = checkpoints / CHECKPOINT_NAME
+    earlier = _written(resume)  # a checkpoint already there: an earlier run's
+    if earlier is not None and args.resume is None:
+        print(
+            f"note: {resume} holds an earlier run's checkpoint, which this run replaces; to "
+            "continue that run instead, stop now and add --resume with that file",
+            flush=True,
+        )
     print(f"training on {len(train)} samples; checkpoints in {checkpoints}", flush=True)
     bars: dict[int, Any] = {}
 
@@ -247,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tqdm.write("  ".join(parts) + f"  ({record['seconds']:.0f} s)")
 
     try:
-        result = fit(
+        result = _fit(
             train,
             recipe,
             test=test,
@@ -265,12 +291,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for bar in bars.values():
         bar.close()
-    if not result.completed:
-        resume = checkpoints / CHECKPOINT_NAME
-        if resume.is_file():
-            print(f"stopped; continue with the same command plus --resume {resume}")
+    if result is None or not result.completed:
+        print("stopped at once" if result is None else "stopped", end="; ")
+        if _written(resume) not in (None, earlier):  # written by this run
+            print(f"continue with the same command plus --resume {resume}")
+        elif args.resume is not None:
+            print(f"nothing new was saved: continue from --resume {args.resume} again")
         else:
-            print("stopped before the first batch finished; nothing to resume")
+            print("nothing of this run was saved; nothing to resume")
         return 130
     try:
         result.model.save(args.out)

@@ -55,9 +55,12 @@ def _ring(memory: SharedMemory, slots: int, batch: int, size: int) -> NDArray[np
 
 def _serve(plan: BatchPlan, memory_name: str, slots: int, tasks: Any, done: Any) -> None:
     """The worker process's main: attach the shared slots and serve tasks until told to stop."""
-    # Ctrl-C in a terminal reaches the whole process group; the trainer handles it (it stops
-    # after the batch and saves a checkpoint), so the worker must not die of it first.
+    # Ctrl-C in a terminal, or a SIGTERM sent to the whole process group (as systemd and
+    # `kill -TERM -PGID` stop a program), reaches the worker too; the trainer handles it (it
+    # stops after the batch and saves a checkpoint), so the worker must not die of it first.
+    # It stops when told to, or when the trainer's end of its task queue closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(_NICENESS)
     memory = SharedMemory(name=memory_name)
@@ -157,10 +160,11 @@ class RenderProcess:
                 free.append(slot)
                 submit()
                 yield x, plan.targets[indices]
-        finally:
-            while pending and not self._closed:  # let the worker finish what it was given
-                slot, k, _ = pending.popleft()
-                self._receive(slot, k)
+        finally:  # let the worker finish what it was given; a worker that died has said so
+            with suppress(RendererError):
+                while pending and not self._closed:
+                    slot, k, _ = pending.popleft()
+                    self._receive(slot, k)
 
     def _receive(self, slot: int, k: int) -> None:
         """Wait for batch k in `slot`; raise if the worker failed or died."""
@@ -186,7 +190,7 @@ class RenderProcess:
             self._tasks.put(None)
             self._process.join(timeout=5)
             if self._process.is_alive():
-                self._process.terminate()
+                self._process.kill()  # it ignores SIGTERM (see _serve)
                 self._process.join()
         self._closed = True
         for q in (self._tasks, self._done):
