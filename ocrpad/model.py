@@ -309,6 +309,12 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
 
 
 def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str]]:
+    if meta.get("format") == "ocrpad-checkpoint":
+        raise ModelFileError(
+            path,
+            "a training checkpoint, not a model: use best-model.npz beside it, or the model "
+            "ocrpad-train writes at the end",
+        )
     if meta.get("format") != "ocrpad-model":
         raise ModelFileError(path, "metadata does not describe an ocrpad model")
     version = meta.get("format_version")

@@ -141,13 +141,15 @@ def test_a_recipe_out_of_range_is_named_before_any_data_is_read(
         ({"model": {"blocks": 5}}, "blocks must be a list"),
         ({"model": {"bogus": 5}}, "recipe model: .*'bogus'"),
         ([1, 2], "a recipe is a JSON object of settings, not list"),
+        ({"render": {"size": 32}}, r"render.size \(32\) must be the network's input size"),
+        ("{not json", r"recipe.json: not a JSON recipe"),
     ],
 )
 def test_a_damaged_recipe_file_is_named_not_a_traceback(
     tmp_path: Path, recipe: object, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "recipe.json"
-    config.write_text(json.dumps(recipe))
+    config.write_text(recipe if isinstance(recipe, str) else json.dumps(recipe))
     assert train_cli.main(["--config", str(config), "--print-recipe"]) == 2
     assert re.search(message, capsys.readouterr().err)
 
@@ -336,3 +338,25 @@ def test_a_second_ctrl_c_stops_at_once_without_a_traceback(
     args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
     assert train_cli.main(args) == 130
     assert "stopped at once; nothing of this run was saved" in capsys.readouterr().out
+
+
+def test_files_given_to_the_wrong_option_or_command_say_which_is_right(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tiny_folder.parent / "model.npz"
+    _train(tiny_folder, out, "--no-test")
+    checkpoint = tiny_folder.parent / "model.npz.checkpoints" / "checkpoint.npz"
+    capsys.readouterr()
+    base = ["--data", str(tiny_folder), "--out", str(tiny_folder.parent / "again.npz")]
+    assert train_cli.main([*base, "--resume", str(out)]) == 2  # a model, not a checkpoint
+    assert "a model file to start from goes to --init-from" in capsys.readouterr().err
+    assert train_cli.main([*base, "--init-from", str(tiny_folder / "missing.npz")]) == 2
+    assert "--init-from " in capsys.readouterr().err
+    test_file = str(tiny_folder / "unipen-test.npz")
+    assert eval_cli.main(["--data", test_file, "--weights", str(checkpoint)]) == 2
+    assert "a training checkpoint, not a model: use best-model.npz" in capsys.readouterr().err
+    pictures = tiny_folder.parent / "emnist"
+    pictures.mkdir()
+    (pictures / "emnist-digits-train-images-idx3-ubyte.gz").write_bytes(b"")
+    assert train_cli.main(["--data", str(pictures), "--out", str(out)]) == 2
+    assert "holds EMNIST or MNIST pictures, which carry no strokes" in capsys.readouterr().err

@@ -169,7 +169,10 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
     if args.coarse is not None:
         changes["augmentation"] = dataclasses.replace(recipe.augmentation, coarse=args.coarse)
     if args.init_from is not None:
-        changes["init_sha256"] = file_checksum(args.init_from)
+        try:
+            changes["init_sha256"] = file_checksum(args.init_from)
+        except OSError as exc:
+            raise ValueError(f"--init-from {args.init_from}: {exc.strerror or exc}") from exc
     return recipe.replace(**changes)
 
 

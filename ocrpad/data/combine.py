@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ocrpad.data.emnist_files import holds_pictures
 from ocrpad.data.unipen import DatasetFileError, StrokeDataset, load_unipen
 
 
@@ -54,6 +55,11 @@ def concat_datasets(parts: Sequence[StrokeDataset]) -> StrokeDataset:
 def split_file(folder: Path, split: str) -> Path:
     """The `*-{split}.npz` file in a shared data folder (e.g. unipen/unipen-train.npz)."""
     found = sorted(folder.glob(f"*-{split}.npz"))
+    if not found and holds_pictures(folder):
+        raise DatasetFileError(
+            f"{folder}: holds EMNIST or MNIST pictures, which carry no strokes; training and "
+            "fitting the reader need stroke files (ocrpad-eval reads pictures)"
+        )
     if len(found) != 1:
         raise DatasetFileError(
             f"{folder}: expected one *-{split}.npz file (such as unipen-{split}.npz), "

@@ -70,7 +70,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, Arrays], TrainState, di
     """Read a checkpoint → (groups, state, meta). Raises ModelFileError for foreign files."""
     arrays, meta = load_arrays(path)
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ModelFileError(path, "not an ocrpad training checkpoint (use --weights for models)")
+        raise ModelFileError(
+            path,
+            "not an ocrpad training checkpoint (a model file to start from goes to --init-from)",
+        )
     groups: dict[str, Arrays] = {p: {} for p in PREFIXES}
     for key, value in arrays.items():
         prefix, _, name = key.partition(":")

@@ -102,6 +102,11 @@ class Recipe:
         for key, kind in kinds.items():
             if not isinstance(values[key], kind):
                 raise ValueError(f"{key} must be a {kind.__name__}, not {values[key]!r}")
+        if self.render.size != self.model.input_size:
+            raise ValueError(
+                f"render.size ({self.render.size}) must be the network's input size "
+                f"(model.input_size, {self.model.input_size}): drawings are rendered for it"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (nested configs as dicts)."""
@@ -150,7 +155,12 @@ class Recipe:
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> Recipe:
-        return cls.from_dict(json.loads(check_regular_file(path).read_text(encoding="utf-8")))
+        """The recipe in a JSON file; ValueError naming the file when it is not one."""
+        text = check_regular_file(path).read_text(encoding="utf-8")
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a JSON recipe ({exc})") from exc
 
     def replace(self, **changes: Any) -> Recipe:
         return dataclasses.replace(self, **changes)
