@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,23 @@ def test_the_memory_child_prints_its_peak_as_json(capsys: pytest.CaptureFixture[
     assert bench.main(["--child", "ocrpad:infer", "--arch", "reference"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["peak_mb"] >= figures["base_mb"] > 0
+
+
+def test_the_memory_child_runs_with_the_threads_the_run_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[str]] = []
+
+    def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        ran.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, '{"peak_mb": 2, "base_mb": 1}', "")
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    args = argparse.Namespace(arch="reference", threads=1, torch_threads=1)
+    assert bench.measure_peak_memory("ocrpad", "train", args) == {"peak_mb": 2, "base_mb": 1}
+    command = " ".join(ran[0])
+    assert "--child ocrpad:train --arch reference" in command
+    assert "--threads 1" in command and "--torch-threads 1" in command
 
 
 def test_the_reference_architecture_is_resolved_without_weights() -> None:

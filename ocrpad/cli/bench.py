@@ -186,9 +186,15 @@ def forward_flops(model: Model) -> int:
     return total
 
 
-def measure_peak_memory(engine: str, kind: str, arch: str) -> dict[str, float] | None:
-    """Peak RSS (MB) of a fresh process that runs one workload (``infer`` or ``train``)."""
-    cmd = [sys.executable, "-m", "ocrpad.cli.bench", "--child", f"{engine}:{kind}", "--arch", arch]
+def measure_peak_memory(
+    engine: str, kind: str, args: argparse.Namespace
+) -> dict[str, float] | None:
+    """Peak RSS (MB) of a fresh process that runs one workload (``infer`` or ``train``) with
+    the thread settings of this run (``args``: --arch, --threads, --torch-threads, --cpu-time)."""
+    cmd = [sys.executable, "-m", "ocrpad.cli.bench", "--child", f"{engine}:{kind}"]
+    cmd += ["--arch", args.arch, "--torch-threads", str(args.torch_threads)]
+    if args.threads is not None:
+        cmd += ["--threads", str(args.threads)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return None
@@ -287,7 +293,7 @@ def report(args: argparse.Namespace) -> None:
         share = {n: 100 * v / peak for n, v in gflops.items()}
         print(_row("  share of matmul peak (%)", share, ".1f", None))
     for kind, label in (("infer", "inference b256"), ("train", "training b128")):
-        mem = {n: measure_peak_memory(n, kind, args.arch) for n in names}
+        mem = {n: measure_peak_memory(n, kind, args) for n in names}
         if all(m is not None for m in mem.values()):
             peak_mb = {n: m["peak_mb"] for n, m in mem.items() if m is not None}
             extra = {n: m["peak_mb"] - m["base_mb"] for n, m in mem.items() if m is not None}
