@@ -435,3 +435,19 @@ def test_a_process_killed_mid_save_loses_no_acknowledged_sample(tmp_path: Path) 
         assert store.integrity_check() == "ok"
         stored = {s.id for s in store}
     assert set(acknowledged) <= stored
+
+
+def test_a_long_import_leaves_the_store_readable_until_it_commits(tmp_path: Path) -> None:
+    """With SQLite's default 2 MB page cache, a batch spilled its pages into the file before
+    the commit and then locked every read out: the store's own count() said it was in use
+    by another program."""
+    store = SampleStore(tmp_path / "s.sqlite", renderer=None, busy_wait=0.2)
+    store.add(line(), "a")
+    rng = np.random.default_rng(0)
+    drawing = [np.cumsum(rng.normal(size=(40, 2)), 0).astype(np.float32) * 5 for _ in range(2)]
+    with store.batch() as batch:
+        for _ in range(60):  # 1,500 drawings, about 6 MB of rows
+            batch.add_many([drawing] * 25, ["x"] * 25, "import")
+            assert store.count() == 1  # the import is not there yet, and reads go on
+    assert store.count() == 1501
+    store.close()

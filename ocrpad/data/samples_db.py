@@ -205,6 +205,13 @@ class SampleBatch:
         return [int(self._db.execute(INSERT, row).lastrowid or 0) for row in rows]
 
 
+BATCH_CACHE_KIB: Final = 512 * 1024
+"""Page cache of a batch's connection, in KiB (SQLite takes pages as they are used). With the
+default 2 MB, a long import spilled changed pages into the file before its commit, and SQLite
+then held the file locked against every read until the commit: the store's own reads said
+"in use by another program". The largest import ocrpad takes (`ImportLimits`) fits in it."""
+
+
 @contextlib.contextmanager
 def open_batch(path: Path, busy_wait: float, prepare: Prepare) -> Iterator[SampleBatch]:
     """One transaction on a new connection of its own (see ``SampleStore.batch``); the
@@ -213,6 +220,7 @@ def open_batch(path: Path, busy_wait: float, prepare: Prepare) -> Iterator[Sampl
     try:
         try:
             durable(db)
+            db.execute(f"PRAGMA cache_size = -{BATCH_CACHE_KIB}")
         except sqlite3.Error as error:
             raise write_error(path, error) from error
         with transaction(db, path):
