@@ -47,10 +47,8 @@ to the network; files without them load as before."""
 
 @dataclass(frozen=True)
 class ConvBlock:
-    """One convolution block: conv(kernel) -> [batch norm] -> ReLU -> [max-pool 2].
-
-    The network applies the pool before the ReLU (identical output: both are monotone).
-    """
+    """One convolution block: conv(kernel) -> [batch norm] -> ReLU -> [max-pool 2]. The
+    network applies the pool before the ReLU (identical output: both are monotone)."""
 
     channels: int  # output channels of the convolution
     batchnorm: bool = False  # BatchNorm2d after the convolution
@@ -309,12 +307,8 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
 
 
 def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str]]:
-    if meta.get("format") == "ocrpad-checkpoint":
-        raise ModelFileError(
-            path,
-            "a training checkpoint, not a model: use best-model.npz beside it, or the model "
-            "ocrpad-train writes at the end",
-        )
+    if meta.get("format") == "ocrpad-checkpoint":  # ocrpad-train's, beside best-model.npz
+        raise ModelFileError(path, "a training checkpoint, not a model: use best-model.npz")
     if meta.get("format") != "ocrpad-model":
         raise ModelFileError(path, "metadata does not describe an ocrpad model")
     version = meta.get("format_version")

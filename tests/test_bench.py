@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocrpad.cli import bench
+from ocrpad.cli import bench, bench_memory
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
 
@@ -61,9 +61,9 @@ def test_the_memory_child_runs_with_the_threads_the_run_was_given(
         ran.append(cmd)
         return subprocess.CompletedProcess(cmd, 0, '{"peak_mb": 2, "base_mb": 1}', "")
 
-    monkeypatch.setattr(bench.subprocess, "run", run)
+    monkeypatch.setattr(bench_memory.subprocess, "run", run)
     args = argparse.Namespace(arch="reference", threads=1, torch_threads=1)
-    assert bench.measure_peak_memory("ocrpad", "train", args) == {"peak_mb": 2, "base_mb": 1}
+    assert bench_memory.measure_peak_memory("ocrpad", "train", args) == {"peak_mb": 2, "base_mb": 1}
     command = " ".join(ran[0])
     assert "--child ocrpad:train --arch reference" in command
     assert "--threads 1" in command and "--torch-threads 1" in command

@@ -9,10 +9,7 @@ explanation timings (--no-gui and --no-explain skip those).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from numpy.typing import NDArray
 
 from ocrpad import resources
 from ocrpad.cli.arguments import whole_number
+from ocrpad.cli.bench_memory import CHILD_WORKLOADS, measure_peak_memory, print_peak
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.devtools import layer_split
@@ -186,51 +184,15 @@ def forward_flops(model: Model) -> int:
     return total
 
 
-def measure_peak_memory(
-    engine: str, kind: str, args: argparse.Namespace
-) -> dict[str, float] | None:
-    """Peak RSS (MB) of a fresh process that runs one workload (``infer`` or ``train``) with
-    the thread settings of this run (``args``: --arch, --threads, --torch-threads, --cpu-time)."""
-    cmd = [sys.executable, "-m", "ocrpad.cli.bench", "--child", f"{engine}:{kind}"]
-    cmd += ["--arch", args.arch, "--torch-threads", str(args.torch_threads)]
-    if args.threads is not None:
-        cmd += ["--threads", str(args.threads)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        return None
-    values: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return values
-
-
-def _status_mb(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (Linux), in MB."""
-    with open("/proc/self/status") as f:  # noqa: PTH123 (Linux-only figure, read directly)
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024  # kB
-    return float("nan")
-
-
-CHILD_WORKLOADS = ("ocrpad:infer", "ocrpad:train", "torch:infer", "torch:train")
-"""The values of the hidden ``--child ENGINE:KIND`` (anything else is a usage error)."""
-
-
 def run_child(spec: str, arch: str, torch_threads: int = 2) -> None:
     """The workload of :func:`measure_peak_memory`, printing {"peak_mb", "base_mb"}."""
     engine_name, kind = spec.split(":")
     config, labels, _ = resolve_config(arch)
-    model = build_model(config, labels)
-    engines = make_engines(model, engine_name == "torch", torch_threads)
+    engines = make_engines(build_model(config, labels), engine_name == "torch", torch_threads)
     engine = next((e for e in engines if e.name == engine_name), None)
     if engine is None:
         raise LookupError(f"--child {spec}: PyTorch cannot be imported here")
-    base = _status_mb("VmRSS")
-    x, y = inputs(256 if kind == "infer" else 128)
-    for _ in range(5):
-        engine.infer(x) if kind == "infer" else engine.train_step(x, y)
-    peak = _status_mb("VmHWM")  # high-water RSS of this process image (ru_maxrss would
-    # include the forking parent's RSS)
-    print(json.dumps({"peak_mb": peak, "base_mb": base}))
+    print_peak(engine, kind, inputs)
 
 
 def _row(label: str, values: dict[str, float], fmt: str, ratio: str | None) -> str:
