@@ -237,16 +237,22 @@ def render_batch(
 
 
 def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
-    """(H, W), (H, W, 3) or (H, W, 4) of any numeric dtype → (H, W) float64 in [0, 1].
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of real numbers → (H, W) float64 in [0, 1].
 
-    Transparent pixels count as background: alpha is composited over the border colour later,
-    so here they are set to NaN.
+    Transparency is composited over white, as `picture.load_image` does for a file, so an
+    array and the same picture saved as a PNG read alike (anti-aliased edges included).
     """
     a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
         raise ValueError(f"expected an image of shape (H, W) or (H, W, 3|4), got {a.shape}")
+    if a.dtype.kind not in "biuf":  # bool, integers, floats: not text, objects or complex
+        raise ValueError(f"an image's pixels must be real numbers, not {a.dtype}")
+    if a.size == 0:
+        raise EmptyDrawingError("the picture is empty (no pixels)")
     integer = np.issubdtype(a.dtype, np.integer)  # 0 … 255 levels, also once averaged
-    a = box_reduced(a.astype(np.float32) if a.dtype == np.bool_ else a)
+    a = box_reduced(a.astype(np.uint8) if a.dtype == np.bool_ else a)
     channels = a.astype(np.float64).reshape(*a.shape[:2], -1)  # (h, w, 1 | 3 | 4)
     grey = channels[..., 0] if a.ndim == 2 else channels[..., :3] @ [0.299, 0.587, 0.114]
     alpha = channels[..., 3] if a.ndim == 3 and a.shape[2] == 4 else None
@@ -255,8 +261,8 @@ def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
     top = 255.0 if integer else max(1.0, float(grey.max()))
     grey = grey / top
     if alpha is not None:
-        amax = 255.0 if integer else 1.0
-        grey = np.where(alpha / amax < 0.5, np.nan, grey)
+        opacity = np.clip(alpha / (255.0 if integer else 1.0), 0.0, 1.0)
+        grey = grey * opacity + (1.0 - opacity)  # over white
     return np.asarray(grey, dtype=np.float64)
 
 
@@ -268,9 +274,7 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     """
     grey = _to_grey(image)
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    border = border[np.isfinite(border)]
-    background = float(np.median(border)) if border.size else 1.0
-    grey = np.where(np.isnan(grey), background, grey)
+    background = float(np.median(border))
     ink = np.abs(grey - background)  # (H, W) 0 = background
     peak = float(ink.max())
     if peak < 0.05:

@@ -80,3 +80,25 @@ def test_load_image_names_the_file_when_it_cannot_be_read(tmp_path: Path) -> Non
         load_image(junk)
     with pytest.raises(ImageReadError, match="no such file"):
         load_image(tmp_path / "missing.png")
+
+
+def test_a_transparent_array_reads_as_the_same_picture_saved_as_a_png(tmp_path: Path) -> None:
+    """Alpha was cut at one half, and transparent border pixels left out of the background:
+    ink touching the edge became the background, and the picture was refused as blank."""
+    rgba = np.zeros((28, 28, 4), dtype=np.uint8)  # black, opaque where the 7's ink is
+    rgba[..., 3] = np.round(_seven() * 255).astype(np.uint8)  # anti-aliased edges half opaque
+    rgba[:3, :, 3] = np.maximum(rgba[:3, :, 3], 200)  # ink along the whole top edge
+    path = tmp_path / "seven.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    from_array, from_file = bitmap_to_input(rgba), bitmap_to_input(load_image(path))
+    np.testing.assert_allclose(from_array, from_file, atol=2 / 255)
+
+
+def test_grey_with_a_channel_axis_is_a_picture_and_text_or_complex_pixels_are_not() -> None:
+    grey = (255 * (1.0 - _seven())).astype(np.uint8)
+    np.testing.assert_array_equal(bitmap_to_input(grey[..., None]), bitmap_to_input(grey))
+    for bad in (grey.astype(str), grey.astype(np.complex128)):
+        with pytest.raises(ValueError, match="pixels must be real numbers"):
+            bitmap_to_input(bad)
+    with pytest.raises(EmptyDrawingError, match="no pixels"):
+        bitmap_to_input(np.zeros((0, 0), np.uint8))
