@@ -133,7 +133,9 @@ def _mass_centre(
 
 DOT_EXTENT = 1e-6
 """A drawing whose extent is at most this share of its coordinates' magnitude is a dot: a
-click, repeated samples of one place, or float noise around one; it has no size to scale."""
+click, repeated samples of one place, or float noise around one; it has no size to scale. A
+share only, with no absolute floor, so that a drawing reads alike in any units (a floor of
+1e-6 made a 7 drawn in units of 1e-8 a dot)."""
 
 
 def is_dot(points: FloatArray) -> bool:
@@ -142,7 +144,7 @@ def is_dot(points: FloatArray) -> bool:
     The renderer and the augmentation share this test, so a click is never blown up into a
     scribble by either."""
     extent = float((points.max(axis=0) - points.min(axis=0)).max())
-    return extent <= DOT_EXTENT * (1.0 + float(np.abs(points).max()))
+    return extent <= DOT_EXTENT * float(np.abs(points).max())
 
 
 def stroke_frame(

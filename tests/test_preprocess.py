@@ -13,6 +13,7 @@ from ocrpad.preprocess import (
     render_params_of,
     render_strokes,
 )
+from ocrpad.reading.geometry import size_of
 
 
 def _letter_a() -> list[np.ndarray]:
@@ -35,6 +36,16 @@ def test_moving_and_scaling_a_drawing_gives_the_same_input() -> None:
     for scale, offset in [(5 / 6.5, (0, 0)), (5000 / 6.5, (1e4, -3e3)), (1.0, (-7.5, 400.0))]:
         moved = render_strokes([s * scale + np.array(offset) for s in _letter_a()])
         np.testing.assert_allclose(moved, base, atol=0.02)
+
+
+@pytest.mark.parametrize("unit", [1e-9, 1e-12, 1e9])
+def test_a_drawing_in_tiny_or_huge_units_is_the_same_drawing_not_a_dot(unit: float) -> None:
+    """A dot was anything under a millionth of a unit: a letter in units of 1e-8 read as '.'."""
+    base = render_strokes(_letter_a())
+    np.testing.assert_allclose(render_strokes([s * unit for s in _letter_a()]), base, atol=0.02)
+    tiny = size_of([s * unit for s in _letter_a()])
+    assert tiny is not None and size_of(_letter_a()) is not None
+    assert tiny.log_height == pytest.approx(size_of(_letter_a()).log_height + np.log(unit))
 
 
 def test_a_single_point_renders_a_small_centred_dot() -> None:

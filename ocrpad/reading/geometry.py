@@ -9,7 +9,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ocrpad.preprocess import flatten_strokes
+from ocrpad.preprocess import DOT_EXTENT, flatten_strokes
 
 X_HEIGHT_LETTERS: Final = "acemnorsuvwxz"
 """Small letters with neither ascender nor descender: they fill the x-height guide."""
@@ -60,7 +60,7 @@ def size_of(strokes: Sequence[ArrayLike]) -> Size | None:
     low, high = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
     extent = high - low  # (2,) width, height
     longest = float(extent.max())
-    if longest <= 1e-6 * (1.0 + float(np.abs(points).max())):
+    if longest <= DOT_EXTENT * float(np.abs(points).max()):  # a dot, as the renderer sees it
         return None
     floor = longest * 1e-6
     return Size(

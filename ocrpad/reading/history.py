@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.preprocess import DOT_EXTENT
 from ocrpad.reading.context import HISTORY_CAP
 from ocrpad.reading.geometry import coarseness
 
@@ -48,7 +49,7 @@ def stroke_sizes(
     longest = extent.max(axis=1)
     floor = np.maximum(longest * 1e-6, 1e-300)
     sizes = np.log(np.maximum(extent[:, ::-1], floor[:, None]))  # (N, 2) height, width
-    sizes[longest <= 1e-6 * (1.0 + magnitude)] = np.nan
+    sizes[longest <= DOT_EXTENT * magnitude] = np.nan  # dots, as the renderer sees them
     return np.asarray(sizes)
 
 
