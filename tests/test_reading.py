@@ -60,6 +60,12 @@ def test_the_scale_does_not_depend_on_units_or_position() -> None:
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_strokes_may_come_as_any_iterable() -> None:
+    listed = Reader(fitted_model()).read(circle(90), history=MIXED)
+    generated = Reader(fitted_model()).read((s for s in circle(90)), history=MIXED)
+    np.testing.assert_array_equal(generated.probabilities, listed.probabilities)
+
+
 def test_without_history_the_odds_stay_undecided_and_sum_to_one() -> None:
     reading = Reader(fitted_model()).read(circle(90))
     assert reading.history_used == 0 and reading.height_ratio is None

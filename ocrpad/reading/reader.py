@@ -104,6 +104,7 @@ class Reader:
         `guides`: writing guides on the canvas, used as the writer's scale.
 
         Raises EmptyDrawingError (a ValueError) for a drawing without usable ink."""
+        strokes = tuple(strokes)  # any iterable of strokes, read twice below
         image = render_strokes(strokes, self.render_params)
         logits = self.model.logits(image[None, None])[0]  # (C,)
         return self.answer(logits, strokes, history=history, guides=guides)
