@@ -268,3 +268,18 @@ def test_dropout_drops_the_requested_fraction_for_any_probability() -> None:
     y = drop.forward(np.ones((400, 500), np.float32), training=True)
     assert abs(float((y == 0).mean()) - 0.3) < 0.005
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.7], rtol=1e-6)
+
+
+def test_layers_have_pytorchs_attribute_names_for_their_parameters_and_buffers() -> None:
+    conv, dense, bn = Conv2d(1, 4, 3, padding=1), Dense(3, 2), BatchNorm2d(4)
+    assert conv.weight is conv.params["weight"] and conv.bias.shape == (4,)
+    assert dense.weight.shape == (2, 3) and dense.bias is dense.params["bias"]
+    assert bn.running_var is bn.buffers["running_var"] and bn.running_mean.shape == (4,)
+    assert bn.weight is bn.params["weight"] and bn.bias is bn.params["bias"]
+    conv.weight = np.ones((4, 1, 3, 3))  # copied into the array the convolution multiplies by
+    conv.bias = np.zeros(4)
+    x = np.zeros((1, 1, 5, 5), np.float32)
+    x[0, 0, 2, 2] = 1.0
+    np.testing.assert_array_equal(conv.forward(x)[0, :, 1:4, 1:4], np.ones((4, 3, 3)))
+    with pytest.raises(ValueError, match=r"weight is \(4, 1, 3, 3\); cannot set it from \(3,\)"):
+        conv.weight = np.ones(3)

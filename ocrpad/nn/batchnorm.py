@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from ocrpad.nn import arena
 from ocrpad.nn.functional import scratch
-from ocrpad.nn.module import Array, Layer, whole_number
+from ocrpad.nn.module import Array, Layer, tensor, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
 
@@ -40,6 +40,10 @@ class BatchNorm2d(Layer):
     """
 
     _cache = ("_x",)
+    weight = tensor("params", "weight", "(C,) scale: ``params['weight']``")
+    bias = tensor("params", "bias", "(C,) shift: ``params['bias']``")
+    running_mean = tensor("buffers", "running_mean", "(C,): ``buffers['running_mean']``")
+    running_var = tensor("buffers", "running_var", "(C,): ``buffers['running_var']``")
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()

@@ -24,7 +24,7 @@ from ocrpad.nn.functional import (
     scratch,
     windows_cl,
 )
-from ocrpad.nn.module import Array, Layer, whole_number
+from ocrpad.nn.module import Array, Layer, tensor, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
 from ocrpad.nn.shard import Shard
@@ -70,6 +70,8 @@ class Conv2d(Layer):
     """
 
     _cache = ("_x",)
+    weight = tensor("params", "weight", "(out, in, kh, kw): ``params['weight']``")
+    bias = tensor("params", "bias", "(out,): ``params['bias']``")
 
     def __init__(
         self,

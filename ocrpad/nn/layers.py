@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn import arena
-from ocrpad.nn.module import Array, ElementwiseLayer, Layer, whole_number
+from ocrpad.nn.module import Array, ElementwiseLayer, Layer, tensor, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
 
@@ -146,6 +146,8 @@ class Dense(Layer):
     """
 
     _cache = ("_x",)
+    weight = tensor("params", "weight", "(out, in): ``params['weight']``")
+    bias = tensor("params", "bias", "(out,): ``params['bias']``")
 
     def __init__(
         self, in_features: int, out_features: int, *, rng: np.random.Generator | None = None

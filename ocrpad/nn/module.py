@@ -41,6 +41,26 @@ def whole_number(name: str, value: object, low: int = 1) -> int:
     return int(value)
 
 
+def tensor(table: str, key: str, doc: str) -> Any:
+    """A PyTorch-style attribute for a layer's ``params`` or ``buffers`` entry (``conv.weight``,
+    ``bn.running_var``): reading gives that very array; assigning copies the values into it,
+    so every view of it (the weight matrix a convolution multiplies by) stays in step. A
+    value of another shape is a ValueError."""
+
+    def get(layer: Layer) -> Array:
+        array: Array = getattr(layer, table)[key]
+        return array
+
+    def put(layer: Layer, value: object) -> None:
+        target = get(layer)
+        values = np.asarray(value)
+        if values.shape != target.shape:
+            raise ValueError(f"{key} is {target.shape}; cannot set it from {values.shape}")
+        target[...] = values
+
+    return property(get, put, doc=doc)
+
+
 class Layer:
     """Base layer: ``forward(x, *, training)`` keeps what ``backward(dy) -> dx`` needs.
 
