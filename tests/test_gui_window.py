@@ -45,10 +45,24 @@ def _draw_v(canvas: Canvas) -> None:
     draw_stroke(canvas, relative_line(canvas, (0.5, 0.8), (0.7, 0.2)))
 
 
-def test_the_draw_tab_has_the_documented_object_names(window: MainWindow) -> None:
-    for name in ("canvas", "inputPreview", "predictionLabel", "probabilityChart"):
-        assert window.findChild(QWidget, name) is not None, name
-    assert window.findChild(QWidget, "featureMapView") is not None
+DOCUMENTED_NAMES = (
+    "canvas",
+    "inputPreview",
+    "predictionLabel",
+    "probabilityChart",
+    "featureMapView",
+    "trainTab",
+    "characterSet",
+    "neuronView",
+)
+
+
+def test_each_documented_object_name_names_one_widget_from_the_start(window: MainWindow) -> None:
+    """The Train tab's canvas was named "canvas" too, and findChild found it, not the Draw
+    tab's; the neuron panel existed only after the first trace."""
+    for name in DOCUMENTED_NAMES:
+        assert len(window.findChildren(QWidget, name)) == 1, name
+    assert window.findChild(QWidget, "canvas") is window.draw.canvas
     assert window.tabs.tabText(0) == "&Draw"
 
 

@@ -61,7 +61,7 @@ class CollectPanel(QWidget):
         self._save = save
         self.queue: list[str] = []
         self.position = 0
-        self.canvas = Canvas()
+        self.canvas = named(Canvas(), "collectCanvas")  # "canvas" is the Draw tab's alone
         self.canvas.setMinimumSize(160, 160)
         self.prompt_mode = named(QRadioButton("&Prompt me"), "promptMode")
         self.free_mode = named(QRadioButton("I'll type the la&bel"), "freeMode")

@@ -58,6 +58,7 @@ class NeuronController(QObject):
         self.thread_.start()
         draw.feature_maps.neuron_clicked.connect(self.open_unit)
         draw.canvas.strokes_changed.connect(self._on_strokes)
+        self._new_panel()  # hidden until a trace: findable (objectName neuronView) from the start
 
     def shutdown(self) -> None:
         if self.thread_.isRunning():
@@ -152,18 +153,21 @@ class NeuronController(QObject):
         view = result.view
         self._waiting = False
         self.unit = view.clicked
-        if self.panel is None:
-            self.panel = NeuronPanel(self.parent_widget)
-            self.panel.down_clicked.connect(self.step_down)
-            self.panel.back_clicked.connect(self.step_back)
-            self.panel.unit_clicked.connect(self.jump)
-            self.panel.finished.connect(lambda _: self._set_field(None))
+        self.panel = self.panel or self._new_panel()
         self.panel.labels = [] if self.model is None else list(self.model.labels)
         self.panel.show_view(view, can_go_back=bool(self.history), reached_from=self.origin)
         self.panel.show()
         self._set_field(view.trace.receptive_field)
         self.latency_ms = 1000 * (time.perf_counter() - self._asked_at)
         self.trace_shown.emit(view)
+
+    def _new_panel(self) -> NeuronPanel:
+        self.panel = NeuronPanel(self.parent_widget)
+        self.panel.down_clicked.connect(self.step_down)
+        self.panel.back_clicked.connect(self.step_back)
+        self.panel.unit_clicked.connect(self.jump)
+        self.panel.finished.connect(lambda _: self._set_field(None))
+        return self.panel
 
     def _set_field(self, field: tuple[int, int, int, int] | None) -> None:
         """Outline input pixels (top, left, bottom, right) on the canvas and the preview."""

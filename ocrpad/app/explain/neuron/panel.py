@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -85,8 +86,14 @@ class NeuronPanel(QDialog):
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self._build()
-        room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
-        self.resize(min(WIDTH, room.width()), min(HEIGHT, room.height()))
+        self._sized = False  # sized to its screen when first shown (built hidden at start)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        if not self._sized:
+            self._sized = True
+            room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
+            self.resize(min(WIDTH, room.width()), min(HEIGHT, room.height()))
+        super().showEvent(event)
 
     def _build(self) -> None:
         """The title and the arrows stay in view; what lies between scrolls when the screen
