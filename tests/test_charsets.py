@@ -89,6 +89,9 @@ def test_ocrpad_eval_reads_symbols_only_when_the_charset_asks_for_them(
     model, digits, symbols = map(str, digits_and_symbols)
     by_default = _eval(capsys, "--data", symbols, "--weights", model)
     assert by_default["accuracy"] == 0.0  # symbols are outside the default set
+    # and so have no restricted figure: it was an argmax over zeros, the first label
+    assert by_default["restricted_accuracy"] is None
+    assert by_default["per_group"]["symbols"] is None
     asked = _eval(capsys, "--data", symbols, "--weights", model, "--charset", "symbols")
     assert asked["accuracy"] >= 0.9 and asked["per_group"] == {
         "digits": None,  # none drawn: no figure (it once said 0.0)
@@ -100,6 +103,11 @@ def test_ocrpad_eval_reads_symbols_only_when_the_charset_asks_for_them(
         capsys, "--data", digits, "--data", symbols, "--weights", model, "--charset", "all"
     )
     assert both["samples"] == 60 and both["accuracy"] >= 0.9
+    digits_only = _eval(
+        capsys, "--data", digits, "--data", symbols, "--weights", model, "--charset", "digits"
+    )
+    assert digits_only["per_group"]["symbols"] is None  # not read in this set: no figure
+    assert digits_only["per_group"]["digits"] == both["per_group"]["digits"]
 
 
 def test_ocrpad_eval_simulates_coarse_joined_traces(

@@ -287,7 +287,10 @@ def report(result: dict[str, Any], pairs: list[tuple[str, str, int]], worst: int
     lines = [f"samples              {result['samples']}"]
     for key in ("accuracy", "balanced_accuracy", "merged_accuracy", "top3_accuracy"):
         lines.append(f"{key:<20} {result[key]:.4f}")
-    lines.append(f"{'restricted_accuracy':<20} {result['restricted_accuracy']:.4f}")
+    restricted = result["restricted_accuracy"]
+    lines.append(
+        f"{'restricted_accuracy':<20} {'—' if restricted is None else f'{restricted:.4f}'}"
+    )
     lines.append(f"{'ece':<20} {result['ece']:.4f}")
     groups = "  ".join(  # a group none of whose characters was drawn: no figure
         f"{k} —" if v is None else f"{k} {v:.4f}" for k, v in result["per_group"].items()

@@ -72,7 +72,11 @@ def metrics(
 ) -> dict[str, Any]:
     """probs: (N, C) over the model's `labels`; truth: N characters → the metrics dict.
 
-    A true character the model does not know counts as an error everywhere.
+    A true character the model does not know counts as an error everywhere. Classes whose
+    probability is 0 in every row were outside the set the answers came from (`ocrpad-eval
+    --charset`): `restricted_accuracy` and `per_group` take their argmax over the classes
+    the answers could be, and are None where none of those is left (no figure, rather than
+    an argmax over zeros).
     """
     index = {c: i for i, c in enumerate(labels)}
     true_chars = np.asarray(list(truth), dtype=object)
@@ -85,16 +89,22 @@ def metrics(
     merged_true = np.array([merge_case(c) for c in truth], dtype=object)
     merged_pred = np.array([merge_case(c) for c in label_arr[pred_idx]], dtype=object)
     top3 = np.argsort(-probs, axis=1)[:, :3]
+    answerable: NDArray[np.bool_] = np.ones(len(labels), dtype=bool)  # (C,) the set's classes
+    if len(probs):
+        answerable = np.asarray(probs.any(axis=0), dtype=bool)
     known = [index[c] for c in present if c in index]
-    restricted = _masked_argmax(probs, known) == true_idx if known else correct
+    possible = [k for k in known if answerable[k]]
+    restricted: float | None = _mean(correct)
+    if known:
+        restricted = _mean(_masked_argmax(probs, possible) == true_idx) if possible else None
     return {
         "samples": len(true_idx),
         "accuracy": _mean(correct),
         "balanced_accuracy": float(np.mean(list(per_class.values()))) if per_class else 0.0,
         "merged_accuracy": _mean(merged_true == merged_pred),
         "top3_accuracy": _mean((top3 == true_idx[:, None]).any(axis=1)),
-        "restricted_accuracy": _mean(restricted),
-        "per_group": _per_group(probs, labels, true_chars, true_idx),
+        "restricted_accuracy": restricted,
+        "per_group": _per_group(probs, labels, true_chars, true_idx, answerable),
         "per_class": per_class,
     }
 
@@ -104,17 +114,20 @@ def _per_group(
     labels: Sequence[str],
     true_chars: NDArray[Any],
     true_idx: NDArray[np.int64],
+    answerable: NDArray[np.bool_],
 ) -> dict[str, float | None]:
     """Accuracy per group with the argmax restricted to the group's classes (the symbols
     group only when the data holds symbols); None for a group none of whose characters was
-    drawn (no figure, not 0%), 0.0 for one the model cannot answer."""
+    drawn, or whose classes were all outside the set answered from (no figure, not 0%); 0.0
+    for one the model does not know."""
     out: dict[str, float | None] = {}
     for name, chars in GROUPS.items():
         rows = np.isin(true_chars, list(chars))
-        columns = [i for i, c in enumerate(labels) if c in chars]
+        known = [i for i, c in enumerate(labels) if c in chars]
+        columns = [i for i in known if answerable[i]]
         if name == "symbols" and not rows.any():
             continue
-        if not rows.any():
+        if not rows.any() or (known and not columns):
             out[name] = None
             continue
         if not columns:
