@@ -67,6 +67,8 @@ def test_an_empty_file_is_rejected(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_rejected(tmp_path: Path) -> None:
     expect_error(tmp_path / "nothing.npz", "no such file")
+    with pytest.raises(FileNotFoundError, match=r"nothing\.npz: no such file$"):  # either kind
+        load_model(tmp_path / "nothing.npz")
 
 
 def test_a_truncated_file_is_rejected(model_file: Path) -> None:

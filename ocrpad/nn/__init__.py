@@ -9,7 +9,12 @@ from ocrpad.nn.module import Layer
 from ocrpad.nn.optim import SGD, Adam, constant_lr, cosine_lr
 from ocrpad.nn.pool import MaxPool2d
 from ocrpad.nn.sequential import Sequential, StateDictError
-from ocrpad.nn.serialization import ModelFileError, load_arrays, save_arrays
+from ocrpad.nn.serialization import (
+    ModelFileError,
+    ModelFileMissingError,
+    load_arrays,
+    save_arrays,
+)
 
 __all__ = [
     "SGD",
@@ -22,6 +27,7 @@ __all__ = [
     "Layer",
     "MaxPool2d",
     "ModelFileError",
+    "ModelFileMissingError",
     "ReLU",
     "Sequential",
     "StateDictError",

@@ -86,6 +86,18 @@ class ModelFileError(ValueError):
         self.problem = problem
 
 
+class ModelFileMissingError(ModelFileError, FileNotFoundError):
+    """There is no model file at the path: a ModelFileError that is a FileNotFoundError too,
+    so that a caller who asks for either gets it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path, "no such file")
+        self.errno, self.filename, self.strerror = errno.ENOENT, os.fspath(path), "no such file"
+
+    def __str__(self) -> str:  # as every ModelFileError says it, not OSError's "[Errno 2] …"
+        return f"{os.fspath(self.path)}: {self.problem}"
+
+
 def save_arrays(
     path: str | os.PathLike[str], arrays: Mapping[str, NDArray[Any]], meta: Mapping[str, Any]
 ) -> None:
@@ -197,8 +209,9 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], 
     """Read a model file -> (arrays by key, meta dict). Raises :class:`ModelFileError`."""
     p = Path(path)
     if not p.is_file():  # a pipe would block the read, a folder cannot be one
-        what = "not a regular file (a folder, a pipe or a device)" if p.exists() else "no such file"
-        raise ModelFileError(p, what)
+        if not p.exists():
+            raise ModelFileMissingError(p)
+        raise ModelFileError(p, "not a regular file (a folder, a pipe or a device)")
     if p.stat().st_size == 0:
         raise ModelFileError(p, "the file is empty")
     if not zipfile.is_zipfile(p):
