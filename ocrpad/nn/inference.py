@@ -14,7 +14,6 @@ import numpy as np
 
 from ocrpad.nn.batchnorm import BatchNorm2d
 from ocrpad.nn.conv import Conv2d
-from ocrpad.nn.functional import scratch
 from ocrpad.nn.layers import Dropout, ReLU
 from ocrpad.nn.module import Array, Layer
 from ocrpad.nn.pool import MaxPool2d
@@ -22,14 +21,12 @@ from ocrpad.nn.pool import MaxPool2d
 
 def folded_matrix(conv: Conv2d, bn: BatchNorm2d | None, dtype: np.dtype[np.floating]) -> Array:
     """conv's (kh*kw*C + 1, O) weight-and-bias matrix with bn's inference-mode affine map
-    (running statistics) folded in: bn(conv(x)) = conv'(x). Folded into this thread's scratch
-    space (valid until it folds again): a fresh matrix a call cost a drawing's pass a page
-    fault per 4 KB of it, more than the folding itself."""
+    (running statistics) folded in: bn(conv(x)) = conv'(x)."""
     matrix = conv.weight_matrix(dtype)
     if bn is None:
         return matrix
-    scale = (bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)).astype(dtype)
-    folded: Array = np.multiply(matrix, scale, out=scratch("folded", matrix.shape, dtype))
+    scale = bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)  # (O,)
+    folded: Array = matrix * scale
     folded[-1] += bn.params["bias"] - bn.buffers["running_mean"] * scale  # b*scale + shift
     return folded
 
