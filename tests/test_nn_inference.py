@@ -66,6 +66,21 @@ def test_predict_gives_the_inference_forward_output_to_float64_precision(batch: 
     np.testing.assert_allclose(net.predict(x), net.forward(x), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_lone_drawings_batch_norm_after_its_pool_is_exact_and_a_negative_scale_is_folded(
+    sign: float,
+) -> None:
+    """For few drawings the batch norm is applied to the pooled output rather than folded
+    into the weights: exact only while every scale is positive (a max commutes with an
+    increasing map), so a negative one is folded as before."""
+    net = net_with_every_fusion(4).astype(np.float64)
+    bn2 = net.layers[4][1]
+    assert isinstance(bn2, BatchNorm2d)
+    bn2.params["weight"][0] *= sign
+    x = np.random.default_rng(5).standard_normal((1, 1, 11, 11))
+    np.testing.assert_allclose(net.predict(x), net.forward(x), rtol=1e-12, atol=1e-12)
+
+
 def test_row_window_inference_walked_one_image_at_a_time_gives_the_same_output(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -224,11 +224,18 @@ class Conv2d(Layer):
         )
 
     def infer_cl(
-        self, x: Array, matrix: Array, pools: Sequence[MaxPool2d] = (), relu: bool = False
+        self,
+        x: Array,
+        matrix: Array,
+        pools: Sequence[MaxPool2d] = (),
+        relu: bool = False,
+        affine: tuple[Array, Array] | None = None,
     ) -> Array:
         """Inference only, nothing kept for backward: x (N, H, W, C) times ``matrix`` (a
         (kh*kw*C + 1, O) weight-and-bias matrix, e.g. with a batch norm folded in), then the
-        max-pools in order and a ReLU, each chunk finished while it is still in cache. In
+        max-pools in order, ``affine`` (scale, shift), each (O,), and a ReLU, each chunk
+        finished while it is still in cache. The affine map comes after the pools, which is
+        exact only for positive scales (a max commutes with an increasing map). In
         batches of ``ROWS_MIN_INFERENCE_BATCH`` or more, the product runs from row windows
         where the training pass's does (``_by_rows``).
         Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
@@ -266,6 +273,9 @@ class Conv2d(Layer):
                         pool.pool_into(out, smaller)
                         out = smaller
                     pools[-1].pool_into(out, y[a:b])
+                if affine is not None:
+                    y[a:b] *= affine[0]
+                    y[a:b] += affine[1]
                 if relu:
                     np.maximum(y[a:b], 0, out=y[a:b])
 

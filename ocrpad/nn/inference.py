@@ -31,6 +31,28 @@ def folded_matrix(conv: Conv2d, bn: BatchNorm2d | None, dtype: np.dtype[np.float
     return folded
 
 
+def _affine_instead(
+    conv: Conv2d,
+    bn: BatchNorm2d,
+    x: Array,
+    pools: Sequence[MaxPool2d],
+    dtype: np.dtype[np.floating],
+) -> tuple[Array, Array] | None:
+    """bn's (scale, shift), each (O,), when applying them to the pooled output costs less than
+    folding them into conv's weight matrix (few drawings: a lone drawing's last layers hold
+    fewer pixels than their matrices hold rows) and is exact there (every scale positive);
+    else None, and the batch norm is folded in."""
+    scale = bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)  # (O,)
+    height, width = conv.output_size(x)
+    for pool in pools:
+        height, width = pool.output_size(height, width)
+    rows = conv.weight_matrix(dtype).shape[0]
+    if x.shape[0] * height * width >= rows or not np.all(scale > 0):
+        return None
+    shift = bn.params["bias"] - bn.buffers["running_mean"] * scale
+    return scale.astype(dtype), shift.astype(dtype)
+
+
 def _fusable(layers: Sequence[Layer], start: int) -> tuple[list[MaxPool2d], bool, int]:
     """The max-pools and whether a ReLU follow layers[start - 1] before any other layer
     (ReLU and max-pool commute, dropout is the identity here); returns the index after them."""
@@ -57,7 +79,11 @@ def predict_cl(layers: Sequence[Layer], h: Array) -> Array:
                 bn, index = after, index + 1
             pools, relu, index = _fusable(layers, index)
             dtype = np.result_type(h.dtype, layer.params["weight"].dtype)
-            h = layer.infer_cl(h, folded_matrix(layer, bn, dtype), pools, relu)
+            affine = None if bn is None else _affine_instead(layer, bn, h, pools, dtype)
+            if affine is not None:
+                h = layer.infer_cl(h, layer.weight_matrix(dtype), pools, relu, affine)
+            else:
+                h = layer.infer_cl(h, folded_matrix(layer, bn, dtype), pools, relu)
         else:
             h = layer.forward_cl(h, training=False)
             layer.release()
