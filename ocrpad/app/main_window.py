@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.version_status.setObjectName("versionStatus")
         self.version_status.setToolTip(f"This is ocrpad {__version__} (Help ▸ About ocrpad)")
         self.statusBar().addPermanentWidget(self.version_status)
-        self.statusBar().messageChanged.connect(self.statusBar().setToolTip)  # when it is cut
+        self.statusBar().messageChanged.connect(lambda m: self.statusBar().setToolTip(m))  # cut
         self.actions_by_name = build_actions(self)
         self.draw.finish_tools()
         self._start_worker(model, description)
