@@ -70,8 +70,8 @@ MAX_LISTED: Final = 10
 
 
 def listing(names: Sequence[str], limit: int = MAX_LISTED) -> str:
-    """``names`` joined by commas, at most ``limit`` of them and then how many more: a file
-    with 20,000 stray entries gets a message one can read, not 200,000 characters."""
+    """``names`` joined by commas, at most ``limit`` of them and then how many more (a file
+    with 20,000 stray entries gets a message one can read)."""
     shown = ", ".join(names[:limit])
     more = len(names) - limit
     return f"{shown} and {more:,} more" if more > 0 else shown
@@ -87,15 +87,13 @@ class ModelFileError(ValueError):
 
 
 class ModelFileMissingError(ModelFileError, FileNotFoundError):
-    """There is no model file at the path: a ModelFileError that is a FileNotFoundError too,
-    so that a caller who asks for either gets it."""
+    """No model file at the path: a ModelFileError, and a FileNotFoundError for who asks."""
+
+    __str__ = ValueError.__str__  # as a ModelFileError says it, not as "[Errno 2] …"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(path, "no such file")
         self.errno, self.filename, self.strerror = errno.ENOENT, os.fspath(path), "no such file"
-
-    def __str__(self) -> str:  # as every ModelFileError says it, not OSError's "[Errno 2] …"
-        return f"{os.fspath(self.path)}: {self.problem}"
 
 
 def save_arrays(
