@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
+from ocrpad.app.train import browser as browser_module
 from ocrpad.app.train import worker as train_worker
 from ocrpad.app.train.collect import prompt_sequence
 from ocrpad.app.train.curves import LOSS_COLOUR, TRAIN_COLOUR, legend_names
@@ -436,3 +437,23 @@ def test_showing_the_tab_again_keeps_the_picked_drawing_and_counts_new_ones(
     tab.show()
     assert grid.currentRow() == 2  # Delete still acts on the drawing they picked
     assert "5 drawings" in tab.panel.summary.text()
+
+
+def test_the_export_and_import_dialogs_start_in_the_documents_folder_not_the_working_one(
+    qtbot: QtBot, tab: TrainTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative default name opened the dialog in the working directory: / for an app
+    started from the Finder, the program's folder on Windows."""
+    asked: list[str] = []
+
+    def chosen(parent: object, title: str, start: str, *rest: object) -> tuple[str, str]:
+        asked.append(start)
+        return "", ""
+
+    dialog = browser_module.QFileDialog
+    monkeypatch.setattr(dialog, "getSaveFileName", chosen)
+    monkeypatch.setattr(dialog, "getOpenFileName", chosen)
+    qtbot.mouseClick(tab.browser.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.browser.import_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 2 and all(Path(start).is_absolute() for start in asked)
+    assert Path(asked[0]).name == "ocrpad-samples.npz"

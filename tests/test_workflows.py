@@ -131,3 +131,18 @@ def test_the_release_notes_are_the_changelog_section_of_the_version() -> None:
         check=False,
     )
     assert missing.returncode == 1 and "no section" in missing.stderr
+
+
+def test_every_ci_script_a_workflow_runs_is_run_by_bash_and_kept_with_lf_endings() -> None:
+    """The release job ran the bash release-notes script with python3 (a SyntaxError: no
+    release could be published), and a Windows checkout gave the scripts CRLF endings."""
+    for name in ("ci.yml", "release.yml"):
+        for step in _steps(_load(name)):
+            for line in str(step.get("run", "")).splitlines():
+                if ".ci/" in line:
+                    command = line.split(".ci/")[0].split()
+                    assert command in ([], ["bash"]), f"{name}: {line}"
+    attributes = (ROOT / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    assert ".ci/* text eol=lf" in attributes
+    for script in (ROOT / ".ci").iterdir():
+        assert b"\r\n" not in script.read_bytes(), script.name

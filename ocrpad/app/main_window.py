@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ocrpad import __version__
 from ocrpad.app.actions import DRAW_TAB_ONLY, build_actions
-from ocrpad.app.draw.picture import PREVIEW_SIDE, picture_problem, read_preview
+from ocrpad.app.draw.picture import PREVIEW_SIDE, in_documents, picture_problem, read_preview
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.recent import RecentDrawings
 from ocrpad.app.draw.strokes import Drawing
@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a picture of a character", "", IMAGE_FILTER
+            self, "Open a picture of a character", in_documents(), IMAGE_FILTER
         )
         if path:
             self.open_image(path)

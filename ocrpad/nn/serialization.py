@@ -193,10 +193,10 @@ def remove_abandoned_temp_files(folder: Path, min_age_s: float = 2.0) -> list[Pa
         try:
             if path.is_symlink() or not path.is_file() or now - path.stat().st_mtime < min_age_s:
                 continue
-            with path.open("rb") as f:
+            with path.open("rb") as f:  # a living writer holds its lock (POSIX)
                 if fcntl is not None:
                     fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                path.unlink()
+            path.unlink()  # once ours is shut: Windows deletes no open file (temp names are new)
             removed.append(path)
         except OSError:
             continue  # locked by a living writer, or not ours to remove

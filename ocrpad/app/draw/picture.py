@@ -1,12 +1,13 @@
 """An opened picture on the canvas: what is wrong with a path before reading it, and a copy
-small enough to show (Qt refuses to decode pictures over its 256 MB memory limit)."""
+small enough to show (Qt refuses to decode pictures over its 256 MB memory limit); and where
+the window's file dialogs open."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, QStandardPaths, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 from ocrpad.bounds import MAX_PICTURE_PIXELS
@@ -40,3 +41,12 @@ def read_preview(path: Path, side: int = PREVIEW_SIDE) -> QImage | None:
         reader.setScaledSize(size.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     return None if image.isNull() else image
+
+
+def in_documents(name: str = "") -> str:
+    """The user's documents folder (their home if there is none), with `name` in it, for a
+    file dialog to start in: not the working directory, which is / for an app started from
+    the Finder and the program's own folder on Windows."""
+    where = QStandardPaths.StandardLocation.DocumentsLocation
+    folder = Path(QStandardPaths.writableLocation(where) or Path.home())
+    return str(folder / name) if name else str(folder)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
@@ -292,13 +293,16 @@ class SampleBrowser(QWidget):
     # -- exchange ------------------------------------------------------------------------
     def _ask_export(self) -> None:
         path, kind = QFileDialog.getSaveFileName(
-            self, "Export drawings", "ocrpad-samples.npz", f"{NPZ_FILTER};;{PNG_FILTER}"
+            self,
+            "Export drawings",
+            in_documents("ocrpad-samples.npz"),
+            f"{NPZ_FILTER};;{PNG_FILTER}",
         )
         if path:
             self.export_to(Path(path), png_folders=kind == PNG_FILTER)
 
     def _ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import drawings", "", NPZ_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Import drawings", in_documents(), NPZ_FILTER)
         if path:
             self.import_from(Path(path))
 

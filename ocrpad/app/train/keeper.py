@@ -19,6 +19,7 @@ from typing import Final
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
@@ -263,7 +264,8 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
         return True
     if box.clickedButton() is not save:
         return False
-    path, _ = QFileDialog.getSaveFileName(parent, "Save the drawings", "ocrpad-unsaved.npz")
+    start = in_documents("ocrpad-unsaved.npz")
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the drawings", start)
     if not path:
         return False
     try:
