@@ -250,6 +250,7 @@ def test_a_mistyped_option_or_a_second_action_is_refused_before_anything_starts(
 
 def test_qt_options_are_told_apart_from_ocrpads_with_their_values() -> None:
     argv = ["--platform", "offscreen", "-reverse", "x.png", "-qwindowtitle", "T", "--weights"]
+    assert split_qt_options(["-psn_0_123456", "a.png"]) == (["a.png"], ["-psn_0_123456"])
     assert split_qt_options([*argv, "w.npz", "-style=fusion", "--", "-odd.png"]) == (
         ["x.png", "--weights", "w.npz", "--", "-odd.png"],
         ["--platform", "offscreen", "-reverse", "-qwindowtitle", "T", "-style=fusion"],

@@ -55,7 +55,9 @@ def split_qt_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             ours.extend(argv[index:])
             break
         name = _qt_name(argument)
-        if name is None:
+        if argument.startswith("-psn_"):  # macOS's process serial number, from the Finder
+            qts.append(argument)
+        elif name is None:
             ours.append(argument)
         else:
             qts.append(argument)
