@@ -289,7 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             init=init,
             render_in_process=not args.render_in_thread,
         )
-    except (ValueError, OSError, RendererError) as exc:
+    except RendererError as exc:
+        if not stopper.requested:
+            print(f"ocrpad-train: error: {exc}", file=sys.stderr)
+            return 2
+        result = None  # the renderer died of the same signal (a SIGTERM to the whole group)
+    except (ValueError, OSError) as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
         return 2
     for bar in bars.values():

@@ -55,12 +55,11 @@ def _ring(memory: SharedMemory, slots: int, batch: int, size: int) -> NDArray[np
 
 def _serve(plan: BatchPlan, memory_name: str, slots: int, tasks: Any, done: Any) -> None:
     """The worker process's main: attach the shared slots and serve tasks until told to stop."""
-    # Ctrl-C in a terminal, or a SIGTERM sent to the whole process group (as systemd and
-    # `kill -TERM -PGID` stop a program), reaches the worker too; the trainer handles it (it
-    # stops after the batch and saves a checkpoint), so the worker must not die of it first.
-    # It stops when told to, or when the trainer's end of its task queue closes.
+    # Ctrl-C in a terminal reaches the whole process group; the trainer handles it (it stops
+    # after the batch and saves a checkpoint), so the worker must not die of it first. A
+    # SIGTERM still ends it (multiprocessing stops a daemon that way at exit); the trainer
+    # takes a renderer that died of the same SIGTERM for the stop it was (`ocrpad-train`).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(_NICENESS)
     memory = SharedMemory(name=memory_name)
@@ -190,7 +189,7 @@ class RenderProcess:
             self._tasks.put(None)
             self._process.join(timeout=5)
             if self._process.is_alive():
-                self._process.kill()  # it ignores SIGTERM (see _serve)
+                self._process.terminate()
                 self._process.join()
         self._closed = True
         for q in (self._tasks, self._done):
