@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from ocrpad.cli import train as train_cli
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.evaluate import METRIC_KEYS
 from ocrpad.learning.recipe import Recipe
+from ocrpad.learning.render_process import RendererError
 from ocrpad.model import load_model
 
 
@@ -253,7 +255,7 @@ def test_eval_names_a_file_that_is_not_strokes_and_an_idx_labels_file(
 def _train(folder: Path, out: Path, *flags: str) -> None:
     config = folder.parent / "recipe.json"
     args = ["--data", str(folder), "--out", str(out), "--config", str(config), *flags]
-    assert train_cli.main(args) == 0
+    assert train_cli.main([*args, "--render-in-thread"]) == 0  # no process to start
 
 
 def test_fit_reader_refits_on_the_drawings_a_limited_run_trained_on_and_refuses_other_data(
@@ -290,7 +292,7 @@ def test_fit_reader_says_what_is_wrong_with_data_it_cannot_split_instead_of_a_tr
     _save(data.subset(np.flatnonzero(data.writers == "w0")), one)
     out = tiny_folder.parent / "one-model.npz"
     config = tiny_folder.parent / "recipe.json"
-    flags = ["--config", str(config), "--val-fraction", "0"]
+    flags = ["--config", str(config), "--val-fraction", "0", "--render-in-thread"]
     assert train_cli.main(["--data", str(one), "--out", str(out), *flags]) == 0
     capsys.readouterr()
     assert fit_reader_cli.main(["--data", str(one), "--weights", str(out), "--out", str(out)]) == 2
@@ -320,6 +322,7 @@ def test_a_stop_before_this_run_saved_anything_does_not_point_at_an_earlier_runs
     monkeypatch.setattr(train_cli._Stopper, "__call__", lambda self: True)  # Ctrl-C at once
     config = tiny_folder.parent / "recipe.json"
     args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config), "--seed", "5"]
+    args.append("--render-in-thread")
     assert train_cli.main(args) == 130
     said = capsys.readouterr().out
     assert "holds an earlier run's checkpoint, which this run replaces" in said
@@ -360,3 +363,22 @@ def test_files_given_to_the_wrong_option_or_command_say_which_is_right(
     (pictures / "emnist-digits-train-images-idx3-ubyte.gz").write_bytes(b"")
     assert train_cli.main(["--data", str(pictures), "--out", str(out)]) == 2
     assert "holds EMNIST or MNIST pictures, which carry no strokes" in capsys.readouterr().err
+
+
+def test_a_renderer_killed_by_the_same_sigterm_is_a_stop_not_an_error(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kill -TERM -PGID` reaches the trainer and its renderer at once: the renderer's death
+    was reported as an error, and no resume hint was given."""
+
+    def killed(*args: object, **kwargs: object) -> None:
+        signal.raise_signal(signal.SIGTERM)  # the trainer's handler asks for a stop
+        raise RendererError("the batch renderer stopped (exit code -15)")
+
+    monkeypatch.setattr(train_cli, "fit", killed)
+    out = tiny_folder.parent / "model.npz"
+    config = tiny_folder.parent / "recipe.json"
+    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
+    assert train_cli.main(args) == 130
+    said = capsys.readouterr()
+    assert "stopped at once" in said.out and "error" not in said.err
