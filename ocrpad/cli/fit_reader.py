@@ -87,7 +87,9 @@ def trained_on(model: Model, data: StrokeDataset) -> StrokeDataset:
     if not isinstance(recorded, dict) or not recorded.get("sha256"):
         return data
     samples, source = recorded.get("samples"), recorded.get("source", "?")
-    if recorded["sha256"] != data.checksum or not isinstance(samples, int) or samples > len(data):
+    if not isinstance(samples, int) or isinstance(samples, bool):
+        samples = len(data)  # a record without the count: the checksum alone decides
+    if recorded["sha256"] != data.checksum or samples > len(data):
         raise ValueError(
             f"--data is not what this model was trained on ({samples} drawings of {source}; "
             f"given {len(data)} of {data.source}): give the same folders or files, in the "
