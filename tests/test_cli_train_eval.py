@@ -252,10 +252,15 @@ def test_eval_names_a_file_that_is_not_strokes_and_an_idx_labels_file(
     )
 
 
-def _train(folder: Path, out: Path, *flags: str) -> None:
+def _train_args(folder: Path, out: Path, *flags: str) -> list[str]:
+    """ocrpad-train's arguments for the tiny folder's recipe, rendering in a thread (no
+    process to start)."""
     config = folder.parent / "recipe.json"
-    args = ["--data", str(folder), "--out", str(out), "--config", str(config), *flags]
-    assert train_cli.main([*args, "--render-in-thread"]) == 0  # no process to start
+    return ["--data", str(folder), "--out", str(out), "--config", str(config), *flags]
+
+
+def _train(folder: Path, out: Path, *flags: str) -> None:
+    assert train_cli.main(_train_args(folder, out, *flags, "--render-in-thread")) == 0
 
 
 def test_fit_reader_refits_on_the_drawings_a_limited_run_trained_on_and_refuses_other_data(
@@ -306,10 +311,7 @@ def test_a_damaged_test_file_is_named_not_silently_skipped(
 ) -> None:
     test_file = tiny_folder / "unipen-test.npz"
     test_file.write_bytes(test_file.read_bytes()[:100])
-    out = tiny_folder.parent / "model.npz"
-    config = tiny_folder.parent / "recipe.json"
-    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
-    assert train_cli.main(args) == 2
+    assert train_cli.main(_train_args(tiny_folder, tiny_folder.parent / "model.npz")) == 2
     assert "unipen-test.npz: cannot read stroke data" in capsys.readouterr().err
 
 
@@ -320,9 +322,7 @@ def test_a_stop_before_this_run_saved_anything_does_not_point_at_an_earlier_runs
     _train(tiny_folder, out, "--no-test")
     capsys.readouterr()
     monkeypatch.setattr(train_cli._Stopper, "__call__", lambda self: True)  # Ctrl-C at once
-    config = tiny_folder.parent / "recipe.json"
-    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config), "--seed", "5"]
-    args.append("--render-in-thread")
+    args = _train_args(tiny_folder, out, "--seed", "5", "--render-in-thread")
     assert train_cli.main(args) == 130
     said = capsys.readouterr().out
     assert "holds an earlier run's checkpoint, which this run replaces" in said
@@ -336,10 +336,7 @@ def test_a_second_ctrl_c_stops_at_once_without_a_traceback(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_cli, "fit", interrupted)
-    out = tiny_folder.parent / "model.npz"
-    config = tiny_folder.parent / "recipe.json"
-    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
-    assert train_cli.main(args) == 130
+    assert train_cli.main(_train_args(tiny_folder, tiny_folder.parent / "model.npz")) == 130
     assert "stopped at once; nothing of this run was saved" in capsys.readouterr().out
 
 
@@ -376,9 +373,6 @@ def test_a_renderer_killed_by_the_same_sigterm_is_a_stop_not_an_error(
         raise RendererError("the batch renderer stopped (exit code -15)")
 
     monkeypatch.setattr(train_cli, "fit", killed)
-    out = tiny_folder.parent / "model.npz"
-    config = tiny_folder.parent / "recipe.json"
-    args = ["--data", str(tiny_folder), "--out", str(out), "--config", str(config)]
-    assert train_cli.main(args) == 130
+    assert train_cli.main(_train_args(tiny_folder, tiny_folder.parent / "model.npz")) == 130
     said = capsys.readouterr()
     assert "stopped at once" in said.out and "error" not in said.err
