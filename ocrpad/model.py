@@ -84,11 +84,6 @@ class ModelConfig:
         values["hidden"] = tuple(values.get("hidden", ()))
         return cls(**values)
 
-    @classmethod
-    def reference(cls) -> ModelConfig:
-        """The benchmark's reference network (the defaults)."""
-        return cls()
-
 
 def feature_shape(config: ModelConfig) -> tuple[int, int, int]:
     """(C, H, W) of the last convolution block's output."""
@@ -180,9 +175,12 @@ class Model:
         """x: (N, 1, H, W) float32 -> logits (N, classes)."""
         return self.network.forward(x, training=training)
 
-    def backward(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
-        """dy: (N, classes) -> dx (N, 1, H, W), or None when ``need_input_grad`` is False."""
-        return self.network.backward(dy, need_input_grad=need_input_grad)
+    def backward(
+        self, dy: Array, *, need_input_grad: bool = True, frozen_below: int = 0
+    ) -> Array | None:
+        """dy: (N, classes) -> dx (N, 1, H, W), or None when ``need_input_grad`` is False;
+        ``frozen_below``: see ``Sequential.backward``."""
+        return self.network.backward(dy, need_input_grad=need_input_grad, frozen_below=frozen_below)
 
     def state_dict(self) -> dict[str, Array]:
         return self.network.state_dict()

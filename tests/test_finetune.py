@@ -13,6 +13,7 @@ from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many, draw_symbol
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for, split_held_out
+from ocrpad.learning.finetune_plan import first_trainable
 from ocrpad.learning.finetune_report import FineTuneProgress
 from ocrpad.learning.rehearsal import load_rehearsal, write_rehearsal
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
@@ -60,6 +61,16 @@ def test_the_first_convolution_stays_frozen(tiny: Model) -> None:
         tuned.state_dict()["conv1.weight"], tiny.state_dict()["conv1.weight"]
     )
     assert not np.array_equal(tuned.state_dict()["fc1.weight"], tiny.state_dict()["fc1.weight"])
+
+
+def test_the_backward_pass_stops_at_the_lowest_layer_that_learns(tiny: Model) -> None:
+    names = [name for name, _ in tiny.network.layers]
+    assert first_trainable(tiny, ()) == 0
+    assert first_trainable(tiny, ("conv1",)) == names.index("conv2")
+    assert first_trainable(tiny, ("conv1", "conv2")) == names.index("fc1")
+    assert first_trainable(tiny, ("conv2",)) == 0  # a frozen layer above a learning one
+    everything = tuple(names)
+    assert first_trainable(tiny, everything) == len(names) - 1
 
 
 @pytest.mark.slow

@@ -267,3 +267,49 @@ def test_two_networks_training_at_once_on_three_threads_both_finish() -> None:
     for worker in workers:
         worker.join(30)
     assert sorted(finished) == [0, 1], "a training pass waited forever"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("frozen_below", [1, 4, 9])
+def test_a_pass_stopped_at_a_frozen_layer_gives_the_layers_above_their_full_gradients(
+    threads: int, frozen_below: int
+) -> None:
+    """Fine-tuning with frozen first layers stops the backward pass at the lowest learning
+    layer: the layers from there up get exactly the full pass's gradients, the ones below get
+    none (their grads keep what they held), on the serial pass and the data-parallel one."""
+    parallel.set_threads(threads)
+    net = net_with_every_layer().astype(np.float64)
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((23, 1, 11, 11)), rng.integers(0, 4, 23)
+    dropout_rngs = [layer.rng for _, layer in net.layers if isinstance(layer, Dropout)]
+    states = [r.bit_generator.state for r in dropout_rngs]
+
+    def gradients(**stop: int) -> dict[str, Array]:
+        for r, state in zip(dropout_rngs, states, strict=True):
+            r.bit_generator.state = state  # the same dropout masks in both passes
+        net.zero_grad()
+        for _, _, grad in net.named_parameters():
+            grad[...] = 7.0  # what a layer that gets no backward keeps
+        _, dlogits = cross_entropy(net.forward(x, training=True), y)
+        assert net.backward(dlogits, need_input_grad=False, **stop) is None
+        return {key: grad.copy() for key, _, grad in net.named_parameters()}
+
+    full, stopped = gradients(), gradients(frozen_below=frozen_below)
+    below = {f"{name}.{key}" for name, layer in net.layers[:frozen_below] for key in layer.params}
+    assert below  # the stop leaves some parameters out
+    for key, grad in stopped.items():
+        if key in below:
+            assert np.all(grad == 7.0), key
+        else:
+            np.testing.assert_allclose(grad, full[key], rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def test_a_stopped_pass_refuses_to_promise_an_input_gradient_or_a_layer_it_lacks() -> None:
+    net = net_with_every_layer()
+    x = np.zeros((2, 1, 11, 11), np.float32)
+    dlogits = np.ones((2, 4), np.float32)
+    net.forward(x, training=True)
+    with pytest.raises(ValueError, match="no input gradient"):
+        net.backward(dlogits, need_input_grad=True, frozen_below=1)
+    with pytest.raises(ValueError, match=r"frozen_below must be 0\.\.12, not 13"):
+        net.backward(dlogits, need_input_grad=False, frozen_below=13)

@@ -51,6 +51,7 @@ from ocrpad.learning.finetune_data import (
 from ocrpad.learning.finetune_plan import (
     DEFAULT_SETTINGS,
     FineTuneSettings,
+    first_trainable,
     plan_steps,
     step_lr,
 )
@@ -175,6 +176,7 @@ class _Run:
         self.clock = clock
         self.start, self.progress, self.cancel = start, progress, cancel
         self.anchor: Anchor = make_anchor(work, settings.frozen, old_classes)
+        self.frozen_below = first_trainable(work, settings.frozen)
         self.optimizer = Adam(work, lr=settings.lr)
         self.epochs, self.per_epoch = plan_steps(len(data.train_labels), settings)
         self.shift = prior_shift(work, data, settings)
@@ -215,7 +217,7 @@ class _Run:
         self.work.network.zero_grad()
         logits = self.work.forward(x, training=True)
         loss, dlogits = cross_entropy(logits + self.shift, y)
-        self.work.backward(dlogits, need_input_grad=False)
+        self.work.backward(dlogits, need_input_grad=False, frozen_below=self.frozen_below)
         apply_penalties(self.anchor, self.settings.l2sp)
         self.optimizer.lr = step_lr(self.step, self.total, self.settings)
         self.optimizer.step()

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
+from ocrpad.learning.finetune_plan import is_frozen
 from ocrpad.learning.rehearsal import Rehearsal, rendered_rehearsal
 from ocrpad.model import Model
 from ocrpad.preprocess import render_params_of, render_strokes
@@ -233,8 +234,7 @@ def make_anchor(work: Model, frozen: Sequence[str], old_classes: int) -> Anchor:
             if name == out_name and value.shape[0] > old_classes:
                 mask = np.zeros_like(value)
                 mask[:old_classes] = 1.0
-            is_frozen = any(name == p or name.startswith(p + ".") for p in frozen)
-            anchor.append(AnchorEntry(layer, key, value.copy(), mask, is_frozen))
+            anchor.append(AnchorEntry(layer, key, value.copy(), mask, is_frozen(name, frozen)))
     return anchor
 
 

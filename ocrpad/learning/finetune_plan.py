@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -67,6 +68,21 @@ def plan_steps(n_train: int, settings: FineTuneSettings) -> tuple[int, int]:
     return max(1, min(wanted, settings.max_steps // per_epoch)), per_epoch
 
 
+def is_frozen(layer_name: str, frozen: Sequence[str]) -> bool:
+    """Whether `frozen` (layer names or dotted prefixes, `FineTuneSettings.frozen`) holds
+    the layer: its parameters stay as they were."""
+    return any(layer_name == p or layer_name.startswith(p + ".") for p in frozen)
+
+
+def first_trainable(model: Model, frozen: Sequence[str]) -> int:
+    """The index of the lowest layer with parameters that are not `frozen`. Nothing below it
+    learns, so the backward pass stops there (`Sequential.backward`'s `frozen_below`)."""
+    for index, (name, layer) in enumerate(model.network.layers):
+        if layer.params and not is_frozen(name, frozen):
+            return index
+    return len(model.network.layers) - 1
+
+
 def step_lr(step: int, total: int, settings: FineTuneSettings) -> float:
     """The learning rate of step `step` of `total`: constant, or cosine-decayed to zero when
     `settings.decay` (the last steps barely move the weights, so less is forgotten)."""
@@ -114,12 +130,13 @@ def measure_speed(model: Model, settings: FineTuneSettings, rounds: int = 3) -> 
     x = np.zeros((batch, 1, size, size), dtype=np.float32)
     y = np.arange(batch, dtype=np.int64) % len(work.labels)
     optimizer = Adam(work, lr=0.0)
+    frozen_below = first_trainable(work, settings.frozen)
     steps = []
     for _ in range(max(rounds, 1) + 1):
         start = time.perf_counter()
         work.network.zero_grad()
         _, dlogits = cross_entropy(work.forward(x, training=True), y)
-        work.backward(dlogits, need_input_grad=False)
+        work.backward(dlogits, need_input_grad=False, frozen_below=frozen_below)
         optimizer.step()
         steps.append(time.perf_counter() - start)
     t = np.linspace(0.0, 2 * np.pi, 40)

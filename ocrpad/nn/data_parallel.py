@@ -78,9 +78,12 @@ class DataParallel:
         self._bounds = bounds
         return np.concatenate([out for out in outputs if out is not None])
 
-    def backward(self, layers: Sequence[Layer], dy: Array, need_input_grad: bool) -> Array | None:
-        """dy: (N, ...) gradient of the last ``forward``'s output -> dx (or None); fills every
-        layer's ``grads`` with the sum of the parts' gradients."""
+    def backward(
+        self, layers: Sequence[Layer], dy: Array, need_input_grad: bool, frozen_below: int = 0
+    ) -> Array | None:
+        """dy: (N, ...) gradient of the last ``forward``'s output -> dx (or None); fills the
+        ``grads`` of every layer from ``frozen_below`` on with the sum of the parts' gradients
+        (layers below it get no backward: ``Sequential.backward``)."""
         bounds = self._bounds
         if not bounds or len(dy) != bounds[-1]:
             raise RuntimeError("backward needs the forward pass of the same batch just before")
@@ -89,14 +92,16 @@ class DataParallel:
 
         def work(part: int, lo: int, hi: int) -> None:
             g: Array | None = dy[lo:hi]
-            for index in range(len(layers) - 1, -1, -1):
+            for index in range(len(layers) - 1, frozen_below - 1, -1):
                 assert g is not None
-                need = need_input_grad or index > 0
+                need = need_input_grad or index > frozen_below
                 g = copies[part][index].backward_cl(g, need_input_grad=need)
             inputs[part] = g
 
         self._run(bounds, work)
         for index, layer in enumerate(layers):
+            if index < frozen_below:
+                continue
             for key, grad in layer.grads.items():
                 np.copyto(grad, copies[0][index].grads[key])
                 for part in copies[1:]:

@@ -73,25 +73,41 @@ class Sequential:
         return to_cf(h)
 
     @overload
-    def backward(self, dy: Array, *, need_input_grad: Literal[True] = ...) -> Array: ...
+    def backward(
+        self, dy: Array, *, need_input_grad: Literal[True] = ..., frozen_below: Literal[0] = ...
+    ) -> Array: ...
     @overload
-    def backward(self, dy: Array, *, need_input_grad: Literal[False]) -> None: ...
+    def backward(
+        self, dy: Array, *, need_input_grad: Literal[False], frozen_below: int = ...
+    ) -> None: ...
     @overload
-    def backward(self, dy: Array, *, need_input_grad: bool) -> Array | None: ...
-    def backward(self, dy: Array, *, need_input_grad: bool = True) -> Array | None:
+    def backward(
+        self, dy: Array, *, need_input_grad: bool, frozen_below: int = ...
+    ) -> Array | None: ...
+    def backward(
+        self, dy: Array, *, need_input_grad: bool = True, frozen_below: int = 0
+    ) -> Array | None:
         """dy: gradient w.r.t. the output -> dx w.r.t. the input; fills every layer's grads.
 
         ``need_input_grad=False`` (training) skips the first layer's input gradient.
+        ``frozen_below=k`` (fine-tuning with frozen first layers) stops the pass at layer k:
+        layers 0..k-1 get no backward at all (their grads are left as they were) and layer
+        k computes its parameters' gradients but not its input's. It needs
+        ``need_input_grad=False``.
         """
+        if not 0 <= frozen_below < len(self.layers):
+            raise ValueError(f"frozen_below must be 0..{len(self.layers) - 1}, not {frozen_below}")
+        if frozen_below and need_input_grad:
+            raise ValueError("frozen_below stops the pass before the input: no input gradient")
         g: Array | None = to_cl(dy)
         with blas_threads_for_batch(len(dy)), self._arrays():
             if self._split_pass:
                 layers = [layer for _, layer in self.layers]
-                dx = self._data_parallel.backward(layers, to_cl(dy), need_input_grad)
+                dx = self._data_parallel.backward(layers, to_cl(dy), need_input_grad, frozen_below)
                 return None if dx is None else to_cf(dx)
-            for index in range(len(self.layers) - 1, -1, -1):
+            for index in range(len(self.layers) - 1, frozen_below - 1, -1):
                 assert g is not None
-                need = need_input_grad or index > 0
+                need = need_input_grad or index > frozen_below
                 g = self.layers[index][1].backward_cl(g, need_input_grad=need)
         return None if g is None else to_cf(g)
 
