@@ -248,3 +248,6 @@ def test_a_batch_norm_model_is_fine_tuned_without_touching_the_base_statistics()
         np.testing.assert_array_equal(value, before[key])
     assert not np.array_equal(tuned.state_dict()["bn1.running_mean"], before["bn1.running_mean"])
     assert report.accuracy_after is not None
+    for frozen in ("conv1.weight", "bn1.weight", "bn1.bias"):  # the first block by default
+        np.testing.assert_array_equal(tuned.state_dict()[frozen], before[frozen])
+    assert not np.array_equal(tuned.state_dict()["fc1.weight"], before["fc1.weight"])
