@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import numpy as np
@@ -29,6 +30,8 @@ KEYPAD: Final = Qt.KeyboardModifier.KeypadModifier  # arrows on the number pad m
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
 EXPLAINED: Final = QColor(230, 110, 0)  # the class a heat map explains: the heat maps' orange
 MIN_BAR: Final = 9.0  # px per class before labels get crowded
+AXIS_GAP: Final = 5.0  # px between the value axis's labels and the plot
+RIGHT_MARGIN: Final = 6.0  # px right of the plot
 NOTHING_SAID: Final = "Empty: draw a character"
 SAID: Final = 5  # how many leading classes the accessible description names
 STEPS: Final = {  # keys that move the picked class, by rank: the next bar to the right is less
@@ -114,7 +117,7 @@ class ProbabilityChart(QWidget):
         return [(self._labels[i], float(self._probs[i])) for i in self._order]
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(62 * 11 + 40, 140)
+        return QSize(62 * 11 + round(self._plot_left() + RIGHT_MARGIN), 140)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(200, 140)
@@ -127,12 +130,28 @@ class ProbabilityChart(QWidget):
         top = metrics.height() + 4
         lines = 2 if self._staggered() else 1
         bottom = lines * metrics.height() + 6
-        return QRectF(34, top, max(1, self.width() - 40), max(1, self.height() - top - bottom))
+        left = self._plot_left()
+        width = self._plot_width()
+        return QRectF(left, top, max(1, width), max(1, self.height() - top - bottom))
+
+    def _axis_font(self) -> QFont:
+        """The value axis's labels: the widget's font at 0.8 its size, 6.5 pt at least."""
+        font = self.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        return font
+
+    def _plot_left(self) -> float:
+        """The plot's left edge: room for the widest axis label, "100%", in the axis font, so
+        a larger system font widens the column rather than cutting the label."""
+        return math.ceil(QFontMetricsF(self._axis_font()).horizontalAdvance("100%")) + AXIS_GAP
+
+    def _plot_width(self) -> float:
+        return self.width() - self._plot_left() - RIGHT_MARGIN
 
     def _staggered(self) -> bool:
         """Narrow bars: labels alternate between two rows so that every class stays labelled."""
         count = len(self._order)
-        return bool(count) and (self.width() - 40) / count < 2 * MIN_BAR
+        return bool(count) and self._plot_width() / count < 2 * MIN_BAR
 
     def _bar_at(self, pos: QPointF) -> int | None:
         plot = self.plot_rect()
@@ -226,15 +245,15 @@ class ProbabilityChart(QWidget):
         grid = QColor(palette.color(QPalette.ColorRole.Text))
         grid.setAlphaF(0.15)
         text = palette.color(QPalette.ColorRole.Text)
-        font = painter.font()
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        font = self._axis_font()
         painter.setFont(font)
+        line = QFontMetricsF(font).height()
         for fraction in (0.0, 0.5, 1.0):
             y = plot.bottom() - fraction * plot.height()
             painter.setPen(grid)
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(text)
-            label_rect = QRectF(0, y - 8, plot.left() - 4, 16)
+            label_rect = QRectF(0, y - line / 2, plot.left() - AXIS_GAP, line)
             align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             painter.drawText(label_rect, align, f"{int(fraction * 100)}%")
 

@@ -1,0 +1,76 @@
+"""Text in the Draw tab is shown whole at larger system fonts (macOS's default is 13 pt, many
+Linux desktops use 10-11 pt): nothing is cut by a box sized in fixed pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.draw.prob_chart import ProbabilityChart
+
+SIZES = (9.0, 12.0, 14.0)  # points: the default here, and two a person may choose
+
+
+@pytest.fixture
+def font_size(qtbot: QtBot) -> Iterator[float]:
+    """The application font at a given size, as a person's system setting; restored after."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = QFont(app.font())
+    yield before.pointSizeF()
+    app.setFont(before)
+
+
+def _set_application_font(points: float) -> None:
+    font = QFont(QApplication.font())
+    font.setPointSizeF(points)
+    QApplication.setFont(font)
+    QApplication.processEvents()  # the change is posted: each widget then gets a FontChange
+
+
+def _ink_width(image: QImage, background: QColor, top: int, bottom: int, right: int) -> int:
+    """From the first to the last column left of `right` with ink between rows top and bottom."""
+    rows = range(max(0, top), min(image.height(), bottom))
+    paper = background.lightness()
+    inked = [
+        x
+        for x in range(right)
+        if any(abs(QColor(image.pixel(x, y)).lightness() - paper) > 60 for y in rows)
+    ]
+    return inked[-1] - inked[0] + 1 if inked else 0
+
+
+@pytest.mark.parametrize("points", SIZES)
+def test_the_charts_axis_shows_100_percent_whole_at_any_font_size(
+    qtbot: QtBot, font_size: float, points: float
+) -> None:
+    _set_application_font(points)
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 160)
+    plot = chart.plot_rect()
+    axis_font = QFont(chart.font())
+    axis_font.setPointSizeF(max(6.5, axis_font.pointSizeF() * 0.8))
+    metrics = QFontMetricsF(axis_font)
+    ink = metrics.tightBoundingRect("100%").width()
+    line = metrics.height()
+    image = chart.grab().toImage()
+    background = chart.palette().color(QPalette.ColorRole.Window)
+    top, bottom = int(plot.top() - line), int(plot.top() + line)
+    shown = _ink_width(image, background, top, bottom, int(plot.left()) - 1)
+    assert shown >= ink - 1  # "100%", not "00%"
+
+
+def test_the_charts_axis_follows_a_font_change_after_it_was_made(
+    qtbot: QtBot, font_size: float
+) -> None:
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 160)
+    before = chart.plot_rect().left()
+    _set_application_font(2 * font_size)
+    assert chart.plot_rect().left() > before
