@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.draw.prediction import Prediction
+from ocrpad.app.draw.prediction_panel import PredictionPanel
 from ocrpad.app.draw.prob_chart import ProbabilityChart
 
 SIZES = (9.0, 12.0, 14.0)  # points: the default here, and two a person may choose
@@ -74,3 +77,61 @@ def test_the_charts_axis_follows_a_font_change_after_it_was_made(
     before = chart.plot_rect().left()
     _set_application_font(2 * font_size)
     assert chart.plot_rect().left() > before
+
+
+def _unsure(top: tuple[tuple[str, float], ...]) -> Prediction:
+    """An answer under 50%: the panel says "Not sure — maybe:" and names the top three."""
+    labels = [label for label, _ in top]
+    probabilities = np.array([p for _, p in top], np.float32)
+    image = np.zeros((28, 28), np.float32)
+    return Prediction(1, labels[0], labels, probabilities, image, top=top)
+
+
+UNSURE_ANSWERS = (
+    _unsure((("`", 0.07), ("%", 0.06), ("~", 0.06))),  # a circle read as a symbol
+    _unsure((("W", 0.49), ("@", 0.3), ("m", 0.2))),  # the widest characters there are
+)
+
+
+def _shown_panel(qtbot: QtBot) -> PredictionPanel:
+    panel = PredictionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(panel.sizeHint().width(), 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _caption(panel: PredictionPanel) -> QLabel:
+    return next(c for c in panel.findChildren(QLabel) if c.text().startswith("Network input"))
+
+
+def _assert_the_panels_text_fits(panel: PredictionPanel) -> None:
+    caption = _caption(panel)
+    assert caption.sizeHint().width() <= caption.width()
+    for answer in UNSURE_ANSWERS:
+        panel.show_prediction(answer)
+        box = panel.confidence
+        assert box.text().startswith("Not sure")
+        assert box.heightForWidth(box.width()) <= box.height(), box.text()
+
+
+@pytest.mark.parametrize("points", SIZES)
+def test_the_panels_caption_and_unsure_answer_fit_at_any_font_size(
+    qtbot: QtBot, font_size: float, points: float
+) -> None:
+    _set_application_font(points)
+    _assert_the_panels_text_fits(_shown_panel(qtbot))
+
+
+def test_the_panel_refits_its_text_when_the_font_grows_after_it_was_made(
+    qtbot: QtBot, font_size: float
+) -> None:
+    panel = _shown_panel(qtbot)
+    _set_application_font(14.0)
+    _assert_the_panels_text_fits(panel)
+
+
+def test_the_panel_keeps_its_width_at_the_default_font(qtbot: QtBot, font_size: float) -> None:
+    _set_application_font(9.0)
+    assert _shown_panel(qtbot).width() == 180

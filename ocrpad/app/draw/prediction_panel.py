@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -16,6 +16,13 @@ from ocrpad.app.theme import TENTATIVE
 NOT_SURE_BELOW: Final = 0.5  # top probability under which the panel says "not sure"
 EMPTY_HINT: Final = "Draw a character to see what the network reads."
 NOTHING_READ: Final = "Recognised character: none yet"
+NOT_SURE: Final = "Not sure — maybe:"
+CAPTION: Final = "Network input, 28×28"
+PANEL_WIDTH: Final = 180  # px at least: the input preview at 6 px per input pixel, and margins
+SIDE_MARGIN: Final = 4  # px left and right of the panel's column
+WIDEST_GUESSES: Final = (("W", 0.49), ("@", 0.49), ("m", 0.49))
+"""The widest line an unsure answer shows: wide characters, all with two-digit percentages.
+The panel is made as wide as it, so the confidence box's two lines never wrap into three."""
 
 
 def describe(prediction: Prediction) -> str:
@@ -26,8 +33,12 @@ def describe(prediction: Prediction) -> str:
         return f"{family}\n{100 * prediction.confidence:.0f}% it is {prediction.label}"
     if prediction.confidence >= NOT_SURE_BELOW:
         return f"{100 * prediction.confidence:.0f}% sure"
-    options = "   ".join(f"{label}  {100 * p:.0f}%" for label, p in prediction.top[:3])
-    return f"Not sure — maybe:\n{options}"
+    return f"{NOT_SURE}\n{guesses(prediction.top)}"
+
+
+def guesses(top: tuple[tuple[str, float], ...]) -> str:
+    """The top 3 of an unsure answer on one line: '`  7%   %  6%   ~  6%'."""
+    return "   ".join(f"{label}  {100 * p:.0f}%" for label, p in top[:3])
 
 
 def spoken(prediction: Prediction) -> str:
@@ -126,8 +137,6 @@ class PredictionPanel(QWidget):
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
-        line = self.confidence.fontMetrics().height()
-        self.confidence.setFixedHeight(2 * line + 4)  # fixed: new text never relayouts the window
         self.message = QLabel(EMPTY_HINT)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -135,16 +144,32 @@ class PredictionPanel(QWidget):
         self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview = InputPreview()
-        caption = QLabel("Network input, 28×28")
+        caption = QLabel(CAPTION)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setContentsMargins(SIDE_MARGIN, 0, SIDE_MARGIN, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.confidence)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(caption)
         layout.addWidget(self.message, 1)  # below: a tall window leaves no gap above the input
-        self.setFixedWidth(180)
+        self._fit_to_font()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:  # also sent when the system font changes
+            self._fit_to_font()
+        super().changeEvent(event)
+
+    def _fit_to_font(self) -> None:
+        """Fixed sizes, so that new text never relayouts the window, measured in the font in
+        use, so that a larger system font shows every line whole: the panel as wide as the
+        caption and an unsure answer's lines, the confidence box two lines high."""
+        metrics = self.fontMetrics()
+        widest = max(
+            metrics.size(0, text).width() for text in (CAPTION, NOT_SURE, guesses(WIDEST_GUESSES))
+        )
+        self.setFixedWidth(max(PANEL_WIDTH, widest + 2 * SIDE_MARGIN))
+        self.confidence.setFixedHeight(2 * metrics.height() + 4)
 
     def show_prediction(self, prediction: Prediction) -> None:
         self.label.setText(prediction.label)
