@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
@@ -35,15 +36,15 @@ def _set_application_font(points: float) -> None:
     QApplication.processEvents()  # the change is posted: each widget then gets a FontChange
 
 
+def _is_ink(image: QImage, x: int, y: int, paper: QColor) -> bool:
+    """Text, even antialiased, not the background."""
+    return abs(QColor(image.pixel(x, y)).lightness() - paper.lightness()) > 60
+
+
 def _ink_width(image: QImage, background: QColor, top: int, bottom: int, right: int) -> int:
     """From the first to the last column left of `right` with ink between rows top and bottom."""
     rows = range(max(0, top), min(image.height(), bottom))
-    paper = background.lightness()
-    inked = [
-        x
-        for x in range(right)
-        if any(abs(QColor(image.pixel(x, y)).lightness() - paper) > 60 for y in rows)
-    ]
+    inked = [x for x in range(right) if any(_is_ink(image, x, y, background) for y in rows)]
     return inked[-1] - inked[0] + 1 if inked else 0
 
 
@@ -135,3 +136,29 @@ def test_the_panel_refits_its_text_when_the_font_grows_after_it_was_made(
 def test_the_panel_keeps_its_width_at_the_default_font(qtbot: QtBot, font_size: float) -> None:
     _set_application_font(9.0)
     assert _shown_panel(qtbot).width() == 180
+
+
+def _inked_rows(label: QLabel) -> list[int]:
+    """The pixel rows of the label that hold ink, top to bottom."""
+    image = label.grab().toImage()
+    paper = label.palette().color(QPalette.ColorRole.Window)
+    columns = range(image.width())
+    return [y for y in range(image.height()) if any(_is_ink(image, x, y, paper) for x in columns)]
+
+
+def test_the_big_answer_shows_every_character_whole(qtbot: QtBot) -> None:
+    panel = _shown_panel(qtbot)
+    roomy = QLabel()  # the same character with room to spare: all its ink
+    roomy.setFont(panel.label.font())
+    roomy.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    roomy.setFixedSize(panel.label.width(), panel.label.height() + 100)
+    qtbot.addWidget(roomy)
+    roomy.show()
+    for character in "_|gjyQ{}()[]@$ÉÅÇ":
+        sure = np.ones(1, np.float32)
+        answer = Prediction(1, character, [character], sure, np.zeros((28, 28), np.float32))
+        panel.show_prediction(answer)
+        roomy.setText(character)
+        shown, whole = _inked_rows(panel.label), _inked_rows(roomy)
+        assert shown[0] > 0 and shown[-1] < panel.label.height() - 1, character  # not cut off
+        assert len(shown) >= len(whole) - 1, character  # within a row of antialiasing

@@ -20,6 +20,7 @@ NOT_SURE: Final = "Not sure — maybe:"
 CAPTION: Final = "Network input, 28×28"
 PANEL_WIDTH: Final = 180  # px at least: the input preview at 6 px per input pixel, and margins
 SIDE_MARGIN: Final = 4  # px left and right of the panel's column
+ANSWER_MARGIN: Final = 4  # px the big answer's label has over its font's line (ascent + descent)
 WIDEST_GUESSES: Final = (("W", 0.49), ("@", 0.49), ("m", 0.49))
 """The widest line an unsure answer shows: wide characters, all with two-digit percentages.
 The panel is made as wide as it, so the confidence box's two lines never wrap into three."""
@@ -133,7 +134,6 @@ class PredictionPanel(QWidget):
         font.setPointSize(64)
         font.setBold(True)
         self.label.setFont(font)
-        self.label.setFixedHeight(96)
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
@@ -163,13 +163,15 @@ class PredictionPanel(QWidget):
     def _fit_to_font(self) -> None:
         """Fixed sizes, so that new text never relayouts the window, measured in the font in
         use, so that a larger system font shows every line whole: the panel as wide as the
-        caption and an unsure answer's lines, the confidence box two lines high."""
+        caption and an unsure answer's lines, the confidence box two lines high, the big
+        answer a line of its font high ('_' and '|' reach the line's bottom, 'É' its top)."""
         metrics = self.fontMetrics()
         widest = max(
             metrics.size(0, text).width() for text in (CAPTION, NOT_SURE, guesses(WIDEST_GUESSES))
         )
         self.setFixedWidth(max(PANEL_WIDTH, widest + 2 * SIDE_MARGIN))
         self.confidence.setFixedHeight(2 * metrics.height() + 4)
+        self.label.setFixedHeight(self.label.fontMetrics().height() + ANSWER_MARGIN)
 
     def show_prediction(self, prediction: Prediction) -> None:
         self.label.setText(prediction.label)
