@@ -1,7 +1,8 @@
 """The network at a glance: every layer as a block (name, output shape, parameters), in
 order, wrapping over rows; the blocks on the selected neuron's path are filled and name the
 unit there. Clicking a block on the path opens that unit; any other block opens the strongest
-unit of that layer for the drawing."""
+unit of that layer for the drawing. The keys do the same: Left / Right (Home / End) move a
+framed current block, Up / Down pick another unit of it, Enter or Space opens it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from collections.abc import Sequence
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.draw.numbering import shown_number
+from ocrpad.app.draw.spoken import tell
+from ocrpad.app.draw.tile_keys import ACTIVATE
+from ocrpad.app.focus import paint_focus_frame
 from ocrpad.explain.architecture import LayerBlock, shape_text
 from ocrpad.explain.neuron_trace import Unit
 
@@ -28,6 +32,18 @@ KIND_COLOURS: Final = {
     "pool": QColor("#ffcc80"),
     "dense": QColor("#ce93d8"),
 }
+SHUT: Final = ("dropout", "flatten")  # kinds of layer whose units are not traced
+MOVES: Final = {  # keys that move the current block, as a change of its index
+    Qt.Key.Key_Left: -1,
+    Qt.Key.Key_Right: 1,
+    Qt.Key.Key_Home: -1_000_000,
+    Qt.Key.Key_End: 1_000_000,
+}
+UNIT_STEPS: Final = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}  # the previous / next unit
+KEYS: Final = (
+    "Left and Right go to another layer; Up and Down pick another unit of a dense layer, or"
+    " another filter at the same place of a layer on the path; Enter opens it."
+)
 
 
 def unit_text(unit: Unit, flat: bool = False, label: str | None = None) -> str:
@@ -44,7 +60,9 @@ def unit_text(unit: Unit, flat: bool = False, label: str | None = None) -> str:
 
 
 class ArchitectureStrip(QWidget):
-    """set_blocks once per model; set_path for each shown neuron (units by layer name)."""
+    """set_blocks once per model; set_path for each shown neuron (units by layer name). The
+    keys act on the `current` block (framed while the strip has the focus) and on the unit
+    of it `picked` with Up / Down (None: the unit a click would open)."""
 
     unit_clicked = Signal(object)  # Unit of a block on the path, or the name of another layer
 
@@ -52,20 +70,31 @@ class ArchitectureStrip(QWidget):
         super().__init__(parent)
         self.setObjectName("architectureStrip")
         self.setAccessibleName("The network's layers, with the traced neuron's path")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.blocks: list[LayerBlock] = []
         self.path: dict[str, Unit] = {}
         self.shown: str | None = None
         self.labels: list[str] = []  # the classes, to name the output layer's unit
+        self.current = 0  # the block the keys act on
+        self.picked: Unit | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._describe()
 
     def set_blocks(self, blocks: Sequence[LayerBlock]) -> None:
         if list(blocks) != self.blocks:
             self.blocks = list(blocks)
+            self.current, self.picked = 0, None
             self.setFixedHeight(self.sizeHint().height())
+            self._describe()
             self.update()
 
     def set_path(self, units: Sequence[Unit], shown: str | None) -> None:
-        """The units of the path by layer (per-unit layers take the unit below them)."""
+        """The units of the path by layer (per-unit layers take the unit below them). A newly
+        shown layer's block becomes the current one."""
+        if shown != self.shown:
+            self.picked = None
+            names = [b.name for b in self.blocks]
+            self.current = names.index(shown) if shown in names else self.current
         self.path, self.shown = {}, shown
         by_layer = {u.layer: u for u in units if u.layer is not None}
         current: Unit | None = None
@@ -76,7 +105,16 @@ class ArchitectureStrip(QWidget):
                 current = None
             if current is not None:
                 self.path[block.name] = Unit(block.name, current.channel, current.row, current.col)
+        self._describe()
         self.update()
+
+    def target(self, index: int) -> Unit | str | None:
+        """What block `index` opens: its unit on the path, else its layer's name (its
+        strongest unit); None for a layer whose units are not traced (dropout, flatten)."""
+        block = self.blocks[index]
+        if block.name in self.path:
+            return self.path[block.name]
+        return None if block.kind in SHUT else block.name
 
     def _per_row(self) -> int:
         return max(1, (max(self.width(), 300) + ARROW) // (BLOCK_W + ARROW))
@@ -94,13 +132,69 @@ class ArchitectureStrip(QWidget):
         self.setFixedHeight(self.sizeHint().height())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        for index, block in enumerate(self.blocks):
+        for index in range(len(self.blocks)):
             if self.block_rect(index).contains(event.position()):
-                if block.name in self.path:
-                    self.unit_clicked.emit(self.path[block.name])
-                elif block.kind not in ("dropout", "flatten"):
-                    self.unit_clicked.emit(block.name)  # its strongest unit
+                self._move_to(index)
+                target = self.target(index)
+                if target is not None:
+                    self.unit_clicked.emit(target)
                 return
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = Qt.Key(event.key())
+        if not self.blocks:
+            super().keyPressEvent(event)
+        elif key in ACTIVATE:
+            target = self.picked or self.target(self.current)
+            if target is not None:
+                self.unit_clicked.emit(target)
+        elif key in MOVES:
+            self._move_to(min(max(self.current + MOVES[key], 0), len(self.blocks) - 1))
+        elif key in UNIT_STEPS:
+            self._pick(UNIT_STEPS[key])
+        else:
+            super().keyPressEvent(event)
+
+    def _move_to(self, index: int) -> None:
+        if index != self.current:
+            self.current, self.picked = index, None
+            self._describe()
+            self.update()
+
+    def _pick(self, step: int) -> None:
+        """Pick the unit `step` channels on from the current block's picked or path unit, at
+        the same place; a dense layer off the path starts at its first unit."""
+        block = self.blocks[self.current]
+        unit = self.picked or self.path.get(block.name)
+        if unit is None and (len(block.shape) != 1 or block.kind in SHUT):
+            return  # a map off the path: no place to keep (the feature-map viewer picks one)
+        channel = 0 if unit is None else min(max(unit.channel + step, 0), block.shape[0] - 1)
+        row, col = (0, 0) if unit is None else (unit.row, unit.col)
+        self.picked = Unit(block.name, channel, row, col)
+        self._describe()
+        self.update()
+
+    def _describe(self) -> None:
+        """The accessible description: the current block, what Enter opens, and the keys."""
+        if not self.blocks:
+            tell(self, description="No network shown")
+            return
+        block = self.blocks[self.current]
+        target = self.picked or self.target(self.current)
+        if target is None:
+            opens = "its units are not traced"
+        elif isinstance(target, str):
+            last = self.current == len(self.blocks) - 1
+            opens = "Enter opens " + ("the class read" if last else "its strongest unit")
+        else:
+            on_path = "" if self.picked else " on the traced path"
+            name = unit_text(target, len(block.shape) == 1, self._label(self.current, target))
+            opens = f"Enter opens {name}{on_path}"
+        where = f"{block.name} ({block.kind}, {shape_text(block.shape)})"
+        tell(
+            self,
+            description=f"Layer {self.current + 1} of {len(self.blocks)}: {where}; {opens}. {KEYS}",
+        )
 
     def _label(self, index: int, unit: Unit) -> str | None:
         """The class of `unit` if block `index` is the output layer."""
@@ -124,10 +218,13 @@ class ArchitectureStrip(QWidget):
         for index, block in enumerate(self.blocks):
             rect = self.block_rect(index)
             unit = self.path.get(block.name)
-            fill = PATH if unit is not None else KIND_COLOURS.get(block.kind, QColor("#e0e0e0"))
+            on_path = unit is not None
+            if index == self.current and self.picked is not None:
+                unit = self.picked  # named in the block, which keeps its fill
+            fill = PATH if on_path else KIND_COLOURS.get(block.kind, QColor("#e0e0e0"))
             chosen = block.name == self.shown
             painter.setPen(QPen(SHOWN, 3) if chosen else QPen(QColor("#555"), 1))
-            painter.setBrush(fill if unit is not None else fill.lighter(115))
+            painter.setBrush(fill if on_path else fill.lighter(115))
             painter.drawRoundedRect(rect, 4, 4)
             painter.setPen(QColor("black"))
             lines = [block.name, shape_text(block.shape)]
@@ -141,4 +238,17 @@ class ArchitectureStrip(QWidget):
                 y = rect.center().y()
                 painter.setPen(QPen(text, 1))
                 painter.drawLine(QPointF(rect.right() + 2, y), QPointF(rect.right() + ARROW - 2, y))
+        if self.hasFocus():
+            self._paint_focus(painter)
         painter.end()
+
+    def _paint_focus(self, painter: QPainter) -> None:
+        """A frame in the highlight colour just outside the current block (round the strip
+        while it has no blocks)."""
+        if not self.blocks:
+            paint_focus_frame(painter, self.rect(), self.palette())
+            return
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 2)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self.block_rect(self.current).adjusted(-3, -3, 3, 3), 6, 6)
