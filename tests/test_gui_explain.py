@@ -3,6 +3,8 @@ gallery, and each filter's ideal input in the feature-map viewer."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -281,9 +283,37 @@ def test_the_dreams_progress_says_how_long_the_rest_will_take(qtbot: QtBot) -> N
     gallery.show_progress(0, 62)
     assert gallery.progress.format() == "%p%"  # no pace yet
     now[0] += 30.0
-    gallery.show_progress(10, 62)  # 3 s a class, 52 to go
+    gallery.show_progress(10, 62)  # 3 s a step, 52 to go
     assert gallery.progress.format() == "%p% · about 3 min left"
     now[0] += 150.0
     gallery.show_progress(60, 62)
     assert gallery.progress.format() == "%p% · about 6 s left"
     assert time_left(62, 62, 200.0) is None
+
+
+def test_time_away_from_the_dreams_does_not_count_towards_their_time_left(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A model swapped while the gallery is closed is dreamt when Dreams opens again: the
+    estimate is the pace of the dreaming, not of the ten minutes before it began."""
+    window = open_window(qtbot, None, tmp_path)  # the shipped model: its dreams take minutes
+    explain: ExplainController = window.explain
+    away = [0.0]
+    gallery = explain.open_gallery()
+    gallery.clock = lambda: time.monotonic() + away[0]
+    gallery.close()
+    assert window.model is not None
+    tuned = window.model.copy()
+    weights = tuned.network.state_dict()
+    tuned.network.load_state_dict({**weights, "out.bias": weights["out.bias"] + 1e-3})
+    window.set_model(tuned, "fine-tuned")
+    away[0] += 600.0  # ten minutes of drawing, then Dreams
+    explain.open_gallery()
+    qtbot.waitUntil(lambda: "left" in gallery.progress.text(), timeout=TIMEOUT)
+    done, total = gallery.progress.value(), gallery.progress.maximum()
+    found = re.search(r"about (\d+) (min|s) left", gallery.progress.text())
+    assert found is not None, gallery.progress.text()
+    shown = int(found[1]) * (60 if found[2] == "min" else 1)
+    idle = 600.0 / done * (total - done)  # what the time away alone would make of it
+    assert shown < idle / 10
+    window.close()

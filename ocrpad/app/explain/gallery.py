@@ -88,7 +88,7 @@ class DreamGalleryDialog(QDialog):
         self.names: list[str] = []
         self._images: NDArray[np.float32] | None = None
         self.clock: Callable[[], float] = time.monotonic  # seconds; replaceable in tests
-        self._started = self.clock()
+        self._first_report: tuple[float, int, int] | None = None  # (clock, done, total)
         room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
         self.resize(min(11 * (TILE + GAP) + 60, room.width()), min(760, room.height()))
         self.clear()
@@ -102,14 +102,21 @@ class DreamGalleryDialog(QDialog):
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setFormat("%p%")
         self.progress.show()
-        self._started = self.clock()
+        self._first_report = None  # the clock starts with the new job's first report
 
     def show_progress(self, done: int, total: int) -> None:
-        """`done` of `total` classes dreamt: the bar, and how long the rest will take at the
-        pace so far (dreaming every class takes minutes on a small computer)."""
+        """`done` of `total` ascent steps taken: the bar, and how long the rest will take at
+        the pace since the job's first report (dreaming every class takes minutes on a small
+        computer). The time before that report (say, the gallery closed after a model swap)
+        does not count, nor do the steps a resumed job had taken before it."""
+        now = self.clock()
+        first = self._first_report
+        if first is None or total != first[2] or done < first[1]:  # a new job
+            first = self._first_report = (now, done, total)
+        started, done_then, _ = first
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        left = time_left(done, total, self.clock() - self._started)
+        left = time_left(done - done_then, total - done_then, now - started)
         self.progress.setFormat("%p%" if left is None else f"%p% · {left}")
 
     def set_dreams(
