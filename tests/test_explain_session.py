@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ocrpad.explain.dream import DreamSettings, filter_target
-from ocrpad.explain.dream_cache import DreamCache
+from ocrpad.explain.dream_cache import KEPT_MODELS, DreamCache
 from ocrpad.explain.session import CLASSES, Explainer
 from ocrpad.model import ConvBlock, ModelConfig, build_model
 
@@ -134,3 +135,52 @@ def test_a_dream_save_killed_half_way_is_cleaned_up_at_the_next_start(tmp_path: 
     os.utime(killed, (0, 0))  # long ago
     DreamCache(folder)  # the next start
     assert sorted(p.name for p in folder.iterdir()) == ["key-classes.npy"]
+
+
+def _save_models(cache: DreamCache, count: int, first: int = 0, when: float = 1000.0) -> None:
+    """Dreams of `count` models (two kinds each), model n last used at `when` + n seconds."""
+    for n in range(first, first + count):
+        for kind in ("classes", "conv1"):
+            cache.save(f"{n:024x}", kind, np.zeros((2, 28, 28), np.float32))
+            os.utime(cache.folder / f"{n:024x}-{kind}.npy", (when + n, when + n))
+
+
+def _models_on_disk(folder: Path) -> list[int]:
+    return sorted({int(p.name[:24], 16) for p in folder.glob("*.npy") if p.name[24:25] == "-"})
+
+
+def test_the_disk_keeps_the_dreams_of_only_the_models_used_last(tmp_path: Path) -> None:
+    folder = tmp_path / "dreams"
+    cache = DreamCache(folder)
+    DreamCache(folder).save("key", "classes", np.zeros((2, 28, 28), np.float32))  # not a hash
+    _save_models(cache, 5)  # five fine-tunes
+    assert _models_on_disk(folder) == [2, 3, 4] and KEPT_MODELS == 3
+    assert len(list(folder.glob("*.npy"))) == 3 * 2 + 1  # every kind of those, and "key"'s
+    assert cache.load(f"{2:024x}", "classes", 2) is not None  # model 2 is used again
+    _save_models(cache, 1, first=5)
+    assert _models_on_disk(folder) == [2, 4, 5]  # 3 went: the least recently used
+
+
+def test_the_dreams_being_saved_stay_even_when_the_others_look_newer(tmp_path: Path) -> None:
+    """Files from a computer whose clock ran ahead: the model saved now is kept all the same."""
+    cache = DreamCache(tmp_path / "dreams")
+    _save_models(cache, 3, first=1, when=time.time() + 1e6)
+    _save_models(cache, 1, first=0, when=time.time() - 1e6)
+    assert _models_on_disk(cache.folder) == [0, 2, 3]
+
+
+def test_a_dream_file_that_cannot_be_deleted_does_not_stop_a_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = DreamCache(tmp_path / "dreams")
+    _save_models(cache, 3)
+
+    def locked(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "The file is in use by another process")
+
+    monkeypatch.setattr(Path, "unlink", locked)
+    _save_models(cache, 1, first=3)  # no error: model 0's files stay for now
+    assert _models_on_disk(cache.folder) == [0, 1, 2, 3]
+    monkeypatch.undo()
+    _save_models(cache, 1, first=4)
+    assert _models_on_disk(cache.folder) == [2, 3, 4]
