@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 from ocrpad import __version__
 from ocrpad.app.actions import DRAW_TAB_ONLY, build_actions
 from ocrpad.app.draw.picture import PREVIEW_SIDE, in_documents, picture_problem, read_preview
+from ocrpad.app.draw.picture_reading import PictureReading
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.recent import RecentDrawings
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
-from ocrpad.app.qt_numpy import grey_to_qimage
 from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.theme import Theme, apply_theme
 from ocrpad.app.words import plural
@@ -65,13 +65,13 @@ class MainWindow(QMainWindow):
         self.model = model
         self.current: Prediction | None = None
         self._latest_id = 0
-        self._picture: tuple[int, Path | None] = (-1, None)  # the picture read, by request
         self.recent_drawings = RecentDrawings()  # the reader's history (draw/recent.py)
         self._charset: tuple[str, ...] | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.draw = DrawTab()
         self.tabs.addTab(self.draw, "&Draw")
+        self._picture = PictureReading(self.draw.canvas, self.statusBar())  # opened, being read
         self.setCentralWidget(self.tabs)
         self.model_status = QLabel()
         self.statusBar().addPermanentWidget(self.model_status)
@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
         self._update_history_actions()
 
     def recognise_strokes(self, strokes: Drawing) -> None:
-        self._latest_id, self._picture = self._latest_id + 1, (-1, None)
+        self._latest_id += 1
+        self._picture.forget()  # the strokes are the drawing now
         self.recent_drawings.drawing = tuple(strokes)
         if not strokes:
             self._show_empty()
@@ -213,9 +214,9 @@ class MainWindow(QMainWindow):
     def _read_again(self) -> None:
         if self.strokes():
             self.recognise_strokes(self.strokes())
-        elif self._picture[1] is not None:  # the picture on the canvas, in the new set
+        elif (path := self._picture.path) is not None:  # the picture on the canvas, in the new set
             shown = self.draw.canvas.background() is not None  # else its preview is still due
-            self._read_picture(self._picture[1], preview=0 if shown else PREVIEW_SIDE)
+            self._read_picture(path, preview=0 if shown else PREVIEW_SIDE)
 
     def keep_character_set_readable(self) -> None:
         """Back to All, saying so, and the drawing read again, when the model in use reads
@@ -246,13 +247,13 @@ class MainWindow(QMainWindow):
         self.draw.canvas.clear()
         image = read_preview(path)  # None if Qt cannot (e.g. a picture over its memory limit)
         self.draw.canvas.set_background(image)
-        self.statusBar().showMessage(f"Reading {path.name}…")  # until the answer replaces it
-        self._read_picture(path, PREVIEW_SIDE if image is None else 0)  # 0: Qt showed it
+        self._read_picture(path, PREVIEW_SIDE if image is None else 0, announce=True)  # 0: shown
 
-    def _read_picture(self, path: Path, preview: int) -> None:
-        """Read a picture in the chosen set; preview: the length of a grey copy to send back."""
+    def _read_picture(self, path: Path, preview: int, *, announce: bool = False) -> None:
+        """Read a picture in the chosen set; preview: the length of a grey copy to send back;
+        announce: say "Reading <name>…" until the answer comes."""
         self._latest_id += 1
-        self._picture = (self._latest_id, path)
+        self._picture.read(self._latest_id, path, announce=announce)
         self.worker.submit(
             Request(self._latest_id, image_path=str(path), preview=preview, charset=self._charset)
         )
@@ -262,11 +263,7 @@ class MainWindow(QMainWindow):
         if prediction.request_id != self._latest_id:
             return  # an older drawing: a newer one is on its way
         self.current = prediction
-        request_id, picture = self._picture
-        if prediction.request_id == request_id and picture is not None:
-            if prediction.picture is not None:
-                self.draw.canvas.set_background(grey_to_qimage(prediction.picture / 255.0))
-            self.statusBar().showMessage(f"Read {picture.name}", 3000)
+        self._picture.show_answer(prediction)  # its copy shown if Qt could not, "Read <name>"
         self.draw.panel.show_prediction(prediction)
         self.draw.chart.set_probabilities(prediction.labels, prediction.probabilities)
         self.draw.feature_maps.set_layers(prediction.layers)
@@ -276,15 +273,7 @@ class MainWindow(QMainWindow):
         if failure.request_id != self._latest_id:
             return
         self._show_empty()
-        request_id, picture = self._picture
-        if request_id == failure.request_id and picture is not None:  # the reason, not a guess
-            self._picture = (-1, None)  # nothing to read again
-            self.draw.canvas.set_background(None)  # not shown as if it had been read
-            head, _, rest = failure.message.partition(": ")
-            reason = rest if rest and head.endswith(picture.name) else failure.message
-            self._show_problem(f"Could not read “{picture.name}”: {reason}")
-        else:
-            self._show_problem(failure.message)
+        self._show_problem(self._picture.failure_words(failure))  # the reason, not a guess
 
     def _show_problem(self, message: str) -> None:
         self.draw.panel.show_message(message)
