@@ -38,12 +38,22 @@ def _send(widget: QWidget, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseBut
 
 def draw_stroke(widget: QWidget, points: Sequence[Point]) -> None:
     """Press at points[0], drag through the rest with the left button held, release at the end."""
+    press_and_drag(widget, points)
+    release(widget, points[-1])
+
+
+def press_and_drag(widget: QWidget, points: Sequence[Point]) -> None:
+    """Press at points[0] and drag through the rest with the left button held, still held after
+    (a stroke in the middle of being drawn); `release` ends it."""
     first = QPointF(*points[0])
     _send(widget, QEvent.Type.MouseButtonPress, first, Qt.MouseButton.LeftButton)
     for x, y in points[1:]:
         _send(widget, QEvent.Type.MouseMove, QPointF(x, y), Qt.MouseButton.LeftButton)
-    last = QPointF(*points[-1])
-    _send(widget, QEvent.Type.MouseButtonRelease, last, Qt.MouseButton.NoButton)
+
+
+def release(widget: QWidget, point: Point) -> None:
+    """Let the left button go at `point`."""
+    _send(widget, QEvent.Type.MouseButtonRelease, QPointF(*point), Qt.MouseButton.NoButton)
 
 
 def draw_strokes(widget: QWidget, strokes: Iterable[Sequence[Point]]) -> None:

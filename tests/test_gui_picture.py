@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from gui_helpers import open_window
+from gui_helpers import draw_stroke, open_window, press_and_drag, relative_line, release
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImageReader
@@ -35,6 +36,17 @@ def _picture(path: Path, size: tuple[int, int] = (1000, 800)) -> Path:
     )
     picture.save(path)
     return path
+
+
+@contextmanager
+def _too_big_for_qt() -> Iterator[None]:
+    """Qt's image memory limit at 1 MB: a 1000x800 picture is shown only from the worker's copy."""
+    limit = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(1)
+    try:
+        yield
+    finally:
+        QImageReader.setAllocationLimit(limit)
 
 
 def test_a_picture_too_big_for_qt_is_shown_from_the_workers_copy(
@@ -166,3 +178,35 @@ def test_a_picture_named_on_the_command_line_is_opened_and_read_once_the_window_
         qtbot.waitUntil(lambda: "There is no file" in window.statusBar().currentMessage())
     finally:
         window.close()
+
+
+def test_a_stroke_begun_before_an_unshown_pictures_answer_drops_the_picture_and_its_answer(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Qt could not show the picture, so its answer was to bring it in: an answer that came in
+    the middle of a stroke left the picture behind a drawing the network read without it."""
+    canvas = window.draw.canvas
+    stroke = relative_line(canvas, (0.5, 0.2), (0.5, 0.8))
+    with _too_big_for_qt(), qtbot.waitSignal(window.worker.prediction_ready, timeout=TIMEOUT):
+        window.open_image(_picture(tmp_path / "big.png"))
+        press_and_drag(canvas, stroke[:6])  # the pen goes down before the answer is back
+    qtbot.wait(20)  # the picture's answer reaches the window, the pen still down
+    assert canvas.background() is None and window.current is None
+    assert window.draw.panel.label.text() == ""
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT) as blocker:
+        release(canvas, stroke[-1])
+    assert blocker.args[0].request_id == window.latest_request_id  # the stroke's own answer
+    assert len(canvas.strokes()) == 1 and canvas.background() is None
+
+
+def test_the_eraser_before_an_unshown_pictures_answer_drops_the_picture_and_its_answer(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    canvas = window.draw.canvas
+    canvas.set_eraser(True)
+    with _too_big_for_qt(), qtbot.waitSignal(window.worker.prediction_ready, timeout=TIMEOUT):
+        window.open_image(_picture(tmp_path / "big.png"))
+        draw_stroke(canvas, relative_line(canvas, (0.4, 0.5), (0.6, 0.5), steps=4))
+    qtbot.wait(20)  # the picture's answer reaches the window
+    assert canvas.background() is None and window.current is None
+    assert window.draw.panel.label.text() == ""

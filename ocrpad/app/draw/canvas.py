@@ -45,6 +45,7 @@ class Canvas(QWidget):
     """
 
     strokes_changed = Signal(object)
+    stroke_started = Signal()  # the pen or the eraser goes down (after a shown picture went)
     history_changed = Signal()
     cleared = Signal(object)  # the drawing a Clear (or the Redo of one) took away; never empty
     restored = Signal(object)  # the drawing an Undo brought back onto an empty canvas
@@ -216,6 +217,7 @@ class Canvas(QWidget):
             self._background = None
             self._invalidate()
             self.strokes_changed.emit(self.history.strokes)
+        self.stroke_started.emit()
         if self._eraser or eraser:
             self._erasing = list(range(len(self.history.strokes)))
             self._erase_at(pos)
