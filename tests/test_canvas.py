@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, pen_event, pen_stroke, relative_line
+from gui_helpers import (
+    draw_stroke,
+    pen_event,
+    pen_stroke,
+    press_and_drag,
+    relative_line,
+    release,
+)
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication
@@ -143,6 +150,30 @@ def test_resizing_keeps_the_strokes_and_scales_them_with_the_window(
     assert canvas.strokes() is before
     draw_stroke(canvas, relative_line(canvas, (0.3, 0.2), (0.6, 0.8)))
     np.testing.assert_allclose(canvas.strokes()[1][[0, -1]], before[0][[0, -1]], atol=2)
+
+
+def test_a_resize_in_the_middle_of_a_stroke_keeps_what_was_drawn_where_it_was_drawn(
+    canvas: Canvas, qtbot: QtBot
+) -> None:
+    """The stroke in progress was kept in widget pixels and turned into canvas units only at
+    its release, by the new size: a stroke begun at the end of another ended far from it."""
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.5)))
+    drag = relative_line(canvas, (0.5, 0.5), (0.6, 0.5), steps=7)  # (200, 150) → (240, 150)
+    press_and_drag(canvas, drag)
+    scale, dx, dy = canvas.widget_transform()
+    old_x, old_y = drag[3]
+    middle = ((old_x - dx) / scale, (old_y - dy) / scale)  # a point of it, in canvas units
+    canvas.resize(800, 600)  # a window maximised with the pen down
+    qtbot.waitUntil(lambda: canvas.width() == 800)
+    scale, dx, dy = canvas.widget_transform()
+    image = canvas.grab().toImage()  # the stroke so far is painted again at the new size
+    ink = canvas.palette().color(QPalette.ColorRole.Text)
+    assert image.pixelColor(round(middle[0] * scale + dx), round(middle[1] * scale + dy)) == ink
+    assert image.pixelColor(round(old_x), round(old_y)) != ink  # not at its old pixels
+    release(canvas, (500.0, 300.0))
+    first, second = canvas.strokes()
+    np.testing.assert_allclose(second[0], first[-1], atol=1)  # it starts where the first ends
+    np.testing.assert_allclose(second[3], middle, atol=1)
 
 
 def test_the_history_is_plain_python_and_ignores_no_op_changes() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
@@ -14,7 +15,6 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
-    QPen,
     QPointingDevice,
     QResizeEvent,
     QTabletEvent,
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.draw.stroke_paths import (
+    ink_pen,
     is_dot,
     paint_eraser_ring,
     paint_guides,
@@ -30,9 +31,10 @@ from ocrpad.app.draw.stroke_paths import (
     stroke_path,
     stroke_piece,
 )
-from ocrpad.app.draw.strokes import Drawing, StrokeHistory, strokes_touching
+from ocrpad.app.draw.strokes import Drawing, Stroke, StrokeHistory, strokes_touching
 from ocrpad.app.focus import paint_focus_frame
 
+CanvasPoint = tuple[float, float]  # x, y in canvas units
 LOGICAL_SIZE: Final = 1000.0  # strokes live in a square of this many units, centred in the widget
 HINT: Final = "Draw a digit or a letter here"
 GUIDE_LINES: Final = (0.72, 0.47, 0.28)  # baseline, x-height line, cap line (canvas fractions)
@@ -63,7 +65,7 @@ class Canvas(QWidget):
         self.history = StrokeHistory()
         self._pen_width = 14
         self._eraser = False
-        self._current: list[QPointF] | None = None  # widget coordinates while drawing
+        self._current: list[CanvasPoint] | None = None  # the stroke being drawn, canvas units
         self._erasing: list[int] | None = None  # stroke indices kept during an eraser drag
         self._cursor: QPointF | None = None
         self._cache = QImage()
@@ -168,12 +170,13 @@ class Canvas(QWidget):
         """(scale, dx, dy) from canvas units to widget pixels (for overlays)."""
         return self._transform()
 
-    def _to_canvas(self, points: list[QPointF]) -> np.ndarray:
+    def _to_canvas(self, pos: QPointF) -> CanvasPoint:
+        """A point of the widget in canvas units: each as it comes, so that a resize in the
+        middle of a stroke (a window maximised with the pen down) keeps its start where it was."""
         scale, dx, dy = self._transform()
-        xy = np.array([(p.x(), p.y()) for p in points], dtype=np.float32)  # (k, 2)
-        return (xy - np.array([dx, dy], np.float32)) / np.float32(scale)
+        return (pos.x() - dx) / scale, (pos.y() - dy) / scale
 
-    def _to_widget(self, stroke: np.ndarray) -> list[QPointF]:
+    def _to_widget(self, stroke: Sequence[CanvasPoint] | Stroke) -> list[QPointF]:
         scale, dx, dy = self._transform()
         return [QPointF(float(x) * scale + dx, float(y) * scale + dy) for x, y in stroke]
 
@@ -222,7 +225,7 @@ class Canvas(QWidget):
             self._erasing = list(range(len(self.history.strokes)))
             self._erase_at(pos)
         else:
-            self._current = [pos]
+            self._current = [self._to_canvas(pos)]
             self._paint_stroke_into_cache([pos])
             self._update_around(pos, pos)
 
@@ -232,11 +235,12 @@ class Canvas(QWidget):
         if self._erasing is not None:
             self._erase_at(pos)
         elif self._current is not None:
-            last = self._current[-1]
-            if abs(pos.x() - last.x()) + abs(pos.y() - last.y()) >= 1.0:
-                self._current.append(pos)
-                self._paint_stroke_into_cache(self._current[-3:], piece=True)
-                self._update_around(self._current[-3 if len(self._current) > 2 else -2], pos)
+            (x, y), (last_x, last_y) = self._to_canvas(pos), self._current[-1]
+            if (abs(x - last_x) + abs(y - last_y)) * self._transform()[0] >= 1.0:  # a pixel or more
+                self._current.append((x, y))
+                piece = self._to_widget(self._current[-3:])
+                self._paint_stroke_into_cache(piece, piece=True)
+                self._update_around(piece[0], piece[-1])
         elif self._eraser:
             self._update_around(old_cursor or pos, pos)
 
@@ -249,22 +253,21 @@ class Canvas(QWidget):
         if self._current is None:
             return
         points, self._current = self._current, None
-        if points[-1] != pos:
-            points.append(pos)
-            self._paint_stroke_into_cache(points[-3:], piece=True)
-        if is_dot(points, self._pen_width):
+        if points[-1] != (end := self._to_canvas(pos)):
+            points.append(end)
+            self._paint_stroke_into_cache(self._to_widget(points[-3:]), piece=True)
+        if is_dot(self._to_widget(points), self._pen_width):
             points = points[:1]  # it looks like a dot on screen: the network gets a dot too
-        self.history.add(self._to_canvas(points))
-        self._paint_stroke_into_cache(points[-2:], piece=True, last=True)
+        self.history.add(np.array(points, dtype=np.float32))  # (k, 2)
+        self._paint_stroke_into_cache(self._to_widget(points[-2:]), piece=True, last=True)
         self.update()
         self.history_changed.emit()
         self.strokes_changed.emit(self.history.strokes)
 
     def _erase_at(self, pos: QPointF) -> None:
         assert self._erasing is not None
-        scale, dx, dy = self._transform()
-        x, y = (pos.x() - dx) / scale, (pos.y() - dy) / scale
-        radius = (self._pen_width * 1.5) / max(scale, 1e-6)
+        x, y = self._to_canvas(pos)
+        radius = (self._pen_width * 1.5) / max(self._transform()[0], 1e-6)
         live = tuple(self.history.strokes[i] for i in self._erasing)
         hits = set(strokes_touching(live, x, y, radius))
         if hits:
@@ -277,13 +280,6 @@ class Canvas(QWidget):
         self.update(QRectF(a, b).normalized().adjusted(-margin, -margin, margin, margin).toRect())
 
     # -- painting ------------------------------------------------------------------------
-    def _ink(self) -> QPen:
-        colour = self.palette().color(QPalette.ColorRole.Text)
-        pen = QPen(colour, self._pen_width)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        return pen
-
     def _visible_strokes(self) -> Drawing:
         strokes = self.history.strokes
         if self._erasing is not None:
@@ -297,8 +293,8 @@ class Canvas(QWidget):
         self._cache.fill(Qt.GlobalColor.transparent)
         for stroke in self._visible_strokes():
             self._paint_stroke_into_cache(self._to_widget(stroke))
-        if self._current:  # a stroke in progress, so far; its next pieces follow
-            self._paint_stroke_into_cache(self._current)
+        if self._current:  # a stroke in progress, at the present size; its next pieces follow
+            self._paint_stroke_into_cache(self._to_widget(self._current))
 
     def _paint_stroke_into_cache(
         self, points: list[QPointF], *, piece: bool = False, last: bool = False
@@ -310,7 +306,7 @@ class Canvas(QWidget):
             return
         painter = QPainter(self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(self._ink())
+        painter.setPen(ink_pen(self.palette().color(QPalette.ColorRole.Text), self._pen_width))
         painter.drawPath(stroke_piece(points, last=last) if piece else stroke_path(points))
         painter.end()
 

@@ -1,6 +1,7 @@
 """Strokes as painter paths: smooth curves through the pen's points, drawn whole or piece by
-piece as the pen moves, the test for a stroke that is only a dot; and the canvas's other
-layers: the writing guides, an opened picture, the eraser's ring and the empty canvas's hint."""
+piece as the pen moves with a round ink pen, the test for a stroke that is only a dot; and the
+canvas's other layers: the writing guides, an opened picture, the eraser's ring and the empty
+canvas's hint."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ def stroke_piece(points: list[QPointF], *, last: bool = False) -> QPainterPath:
     path = QPainterPath((a + b) / 2)
     path.quadTo(b, (b + c) / 2)
     return path
+
+
+def ink_pen(colour: QColor, width: float) -> QPen:
+    """The pen strokes are drawn with: round ends and joins, as a felt pen's."""
+    pen = QPen(colour, width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
 
 
 def is_dot(points: list[QPointF], pen_width: float) -> bool:
