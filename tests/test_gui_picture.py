@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -210,3 +210,25 @@ def test_the_eraser_before_an_unshown_pictures_answer_drops_the_picture_and_its_
     qtbot.wait(20)  # the picture's answer reaches the window
     assert canvas.background() is None and window.current is None
     assert window.draw.panel.label.text() == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "unshown"),
+    [(None, False), (None, True), (Qt.Key.Key_Escape, False)],
+    ids=["a stroke", "a stroke, Qt could not show it", "Escape"],
+)
+def test_reading_leaves_the_status_bar_when_the_picture_goes_before_its_answer(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, key: Qt.Key | None, unshown: bool
+) -> None:
+    """The status bar's "Reading <name>…" has no time limit: it stayed for good when a stroke
+    or Escape took the picture away before its answer came, though nothing was being read."""
+    canvas = window.draw.canvas
+    qt_cannot_show: AbstractContextManager[None] = _too_big_for_qt() if unshown else nullcontext()
+    with qt_cannot_show:
+        window.open_image(_picture(tmp_path / "peak.png"))
+    assert window.statusBar().currentMessage() == "Reading peak.png…"
+    if key is None:
+        draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    else:
+        qtbot.keyClick(canvas, key)
+    assert window.statusBar().currentMessage() == ""

@@ -27,10 +27,13 @@ class PictureReading:
         `announce`: say "Reading <name>…" until the answer replaces it."""
         self.request_id, self.path = request_id, path
         if announce:
-            self._status.showMessage(f"Reading {path.name}…")
+            self._status.showMessage(_reading(path))
 
     def forget(self) -> None:
-        """The canvas no longer shows the picture: its answer, if still due, is not awaited."""
+        """The canvas no longer shows the picture: its answer, if still due, is not awaited,
+        and "Reading <name>…" (shown with no time limit) leaves the status bar."""
+        if self.path is not None and self._status.currentMessage() == _reading(self.path):
+            self._status.clearMessage()
         self.request_id, self.path = -1, None
 
     def show_answer(self, prediction: Prediction) -> None:
@@ -53,3 +56,7 @@ class PictureReading:
         head, _, rest = failure.message.partition(": ")
         reason = rest if rest and head.endswith(path.name) else failure.message
         return f"Could not read “{path.name}”: {reason}"
+
+
+def _reading(path: Path) -> str:
+    return f"Reading {path.name}…"
