@@ -212,10 +212,26 @@ def test_the_eraser_before_an_unshown_pictures_answer_drops_the_picture_and_its_
     assert window.draw.panel.label.text() == ""
 
 
+@pytest.mark.parametrize("how", ["Escape", "the Clear action"])
+def test_a_clear_before_an_unshown_pictures_answer_drops_the_picture_and_its_answer(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, how: str
+) -> None:
+    """With nothing on the canvas yet, Clear changed nothing and the picture came in after it."""
+    with _too_big_for_qt(), qtbot.waitSignal(window.worker.prediction_ready, timeout=TIMEOUT):
+        window.open_image(_picture(tmp_path / "big.png"))
+        if how == "Escape":
+            qtbot.keyClick(window.draw.canvas, Qt.Key.Key_Escape)
+        else:
+            window.actions_by_name["clear"].trigger()
+    qtbot.wait(20)  # the picture's answer reaches the window
+    assert window.draw.canvas.background() is None and window.current is None
+    assert window.draw.panel.label.text() == ""
+
+
 @pytest.mark.parametrize(
     ("key", "unshown"),
-    [(None, False), (None, True), (Qt.Key.Key_Escape, False)],
-    ids=["a stroke", "a stroke, Qt could not show it", "Escape"],
+    [(None, False), (None, True), (Qt.Key.Key_Escape, False), (Qt.Key.Key_Escape, True)],
+    ids=["a stroke", "a stroke, Qt could not show it", "Escape", "Escape, Qt could not show it"],
 )
 def test_reading_leaves_the_status_bar_when_the_picture_goes_before_its_answer(
     window: MainWindow, qtbot: QtBot, tmp_path: Path, key: Qt.Key | None, unshown: bool

@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         canvas = self.draw.canvas
         canvas.strokes_changed.connect(self.recognise_strokes)
-        canvas.stroke_started.connect(self._drop_unshown_picture)
+        canvas.picture_dismissed.connect(self._drop_unshown_picture)
         canvas.cleared.connect(self.recent_drawings.cleared)
         canvas.restored.connect(self.recent_drawings.restored)
         self.draw.character_set.currentIndexChanged.connect(
@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.worker.submit(request)
 
     def _drop_unshown_picture(self) -> None:
-        """A stroke or an erasure began while the picture Qt could not show was being read:
+        """A stroke, an erasure or a Clear while the picture Qt could not show was being read:
         its answer would bring it in behind the new drawing, which is what is read now."""
         if self._picture.path is not None:
             self.recognise_strokes(self.strokes())

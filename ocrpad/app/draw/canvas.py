@@ -47,7 +47,7 @@ class Canvas(QWidget):
     """
 
     strokes_changed = Signal(object)
-    stroke_started = Signal()  # the pen or the eraser goes down (after a shown picture went)
+    picture_dismissed = Signal()  # a stroke, an erasure or a Clear: no picture, shown or due
     history_changed = Signal()
     cleared = Signal(object)  # the drawing a Clear (or the Redo of one) took away; never empty
     restored = Signal(object)  # the drawing an Undo brought back onto an empty canvas
@@ -117,7 +117,7 @@ class Canvas(QWidget):
         self._apply(self.history.replace(tuple(np.asarray(s, np.float32) for s in strokes)))
 
     def clear(self) -> None:
-        """Remove every stroke (undoable) and any imported picture."""
+        """Remove every stroke (undoable) and any imported picture, also one still to come."""
         self._drop_drag()
         had_picture, self._background = self._background is not None, None
         drawing = self.history.strokes
@@ -127,6 +127,7 @@ class Canvas(QWidget):
         elif had_picture:
             self.update()
             self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
+        self.picture_dismissed.emit()
 
     def undo(self) -> None:
         self._drop_drag()
@@ -220,7 +221,7 @@ class Canvas(QWidget):
             self._background = None
             self._invalidate()
             self.strokes_changed.emit(self.history.strokes)
-        self.stroke_started.emit()
+        self.picture_dismissed.emit()  # also one still to come (after a shown one went)
         if self._eraser or eraser:
             self._erasing = list(range(len(self.history.strokes)))
             self._erase_at(pos)
