@@ -28,6 +28,7 @@ from ocrpad.reading import (
 from ocrpad.reading.context import ContextLayer, feature_count
 from ocrpad.reading.fit import fit_reader
 from ocrpad.reading.likeness import WIDTHS, closest, likeness
+from ocrpad.reading.rereading import usable
 
 MIXED = [circle(50), circle(90), circle(52), circle(88), circle(49), circle(91)]  # o O o O o O
 
@@ -81,6 +82,26 @@ def test_a_huge_history_uses_only_the_newest_drawings() -> None:
     assert full.history_used == HISTORY_CAP
     same = reader.read(circle(90), history=newest)
     np.testing.assert_allclose(full.probabilities, same.probabilities, atol=1e-6)
+
+
+def test_a_run_of_dots_does_not_hide_the_drawings_before_it() -> None:
+    """The cap took the newest 30 entries and then dropped the dots among them: a line of
+    full stops after six letters left the reader with no history at all."""
+    reader = Reader(fitted_model())
+    dot = [np.array([[5.0, 5.0]], dtype=np.float32)]
+    reading = reader.read(circle(90), history=[*MIXED, *[dot] * HISTORY_CAP])
+    assert reading.history_used == len(MIXED)
+    many = [circle(50 + k % 40) for k in range(HISTORY_CAP + 5)]
+    assert reader.read(circle(90), history=[*many, dot, dot]).history_used == HISTORY_CAP
+    geometry = np.array([[0.0] * 5, [np.nan] * 5, [1.0] * 5])  # a sized drawing, a dot, …
+    assert usable([0, *[1] * HISTORY_CAP, 2], geometry) == [0, 2]  # the batch road too
+
+
+def test_a_reading_that_history_could_not_inform_says_it_used_none() -> None:
+    reader = Reader(fitted_model())
+    dot = [np.array([[5.0, 5.0]], dtype=np.float32)]
+    assert reader.read(dot, history=MIXED).history_used == 0  # a dot has no size to compare
+    assert reader.read(circle(90), history=MIXED).history_used == len(MIXED)
 
 
 def test_junk_in_the_history_is_skipped_and_other_peoples_drawings_barely_count() -> None:
@@ -142,7 +163,7 @@ def test_a_flat_stroke_such_as_a_dash_says_nothing_about_the_writers_scale() -> 
     alone = reader.read(circle(180))
     for mark in (flat, wobbly):
         reading = reader.read(circle(180), history=[mark])
-        assert reading.height_ratio is None and reading.history_used == 1
+        assert reading.height_ratio is None and reading.history_used == 0  # it told nothing
         np.testing.assert_allclose(reading.probabilities, alone.probabilities, atol=1e-6)
         small = [circle(170, x=400 * i) for i in range(1, 4)]
         with_letters = reader.read(circle(180), history=[*small, mark, mark])
@@ -169,6 +190,25 @@ def test_the_context_layer_survives_the_model_file_and_a_grown_model(tmp_path: P
     reading = Reader(grown).read(circle(90), history=told)
     assert reading.label == "O" and reading.probabilities.sum() == pytest.approx(1)
     assert reading.history_used == len(MIXED)
+
+
+def test_a_taught_class_is_in_no_group_so_the_writers_mix_of_groups_says_nothing_of_it() -> None:
+    """A class a fine-tune added ("Q" beside a reader fitted on O and o) got the mix term of
+    the group its character belongs to: a writer of small letters pushed it down as a
+    capital (a taught "Δ" lost 2.8 logits as a symbol), though the layer knows nothing of it."""
+    grown = fitted_model().with_extra_classes(["Q"], np.random.default_rng(0))
+    layer = context_of(grown)
+    assert layer is not None
+    q, big = grown.labels.index("Q"), grown.labels.index("O")
+    assert layer.group_index[q] == -1 and layer.group_index[big] >= 0
+    theta = np.array([[0.1, 0.9]]) if layer.groups == ("upper", "lower") else None
+    assert theta is not None  # a writer of small letters
+    _, _, mix = layer.terms(np.zeros(1), np.zeros(1), np.zeros(1), theta, np.ones(1))
+    assert mix[0, q] == 0.0 and mix[0, big] < 0.0
+    probs = np.zeros((1, 3))
+    probs[0, q] = 1.0  # a history of taught drawings only: no group's share grows
+    _, mix_of_history, *_ = layer.writer_frame(np.zeros(1), probs)
+    np.testing.assert_allclose(mix_of_history, layer.group_prior)
 
 
 def _context_before_and_after_the_file(
@@ -207,6 +247,24 @@ def test_the_head_for_labelled_histories_survives_the_file_and_older_files_read_
     old_layer = context_of(older)
     assert old_layer is not None and old_layer.labelled is None
     assert Reader(older).read(circle(90), history=history).label == "O"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gauss_weight", float("nan")),
+        ("temperature", float("nan")),
+        ("mix_weight", float("inf")),
+        ("like_width", float("inf")),
+    ],
+)
+def test_a_context_layer_number_that_is_not_finite_is_named(key: str, value: float) -> None:
+    """NaN passes `temperature <= 0`, and the weights were not checked at all: such a file
+    loaded and every answer's odds were NaN."""
+    model = fitted_model().copy()
+    model.meta = {**model.meta, "reader": {**model.meta["reader"], key: value}}
+    with pytest.raises(ValueError, match=f"not finite: {key}$"):
+        context_of(model)
 
 
 def test_a_damaged_head_for_labelled_histories_is_named() -> None:
@@ -406,6 +464,12 @@ def test_a_reading_names_the_earlier_drawing_most_like_it_but_never_itself() -> 
     small = reader.restricted(["o"])
     assert (small.read(circle(90), history=[circle(52)]).like_earlier or ("",))[0] == "o"
     assert small.read(circle(90), history=[Labelled(circle(52), "O")]).like_earlier is None
+    # and never as a class the earlier drawing was far from being read as: in the digits
+    # set a C drawn after a C was "like your earlier 0" (P(0) of that C: 0.0000)
+    assert reader.context is not None
+    reader.context = replace(reader.context, bias=np.array([5.0, -5.0]))  # everything "O"
+    small = reader.restricted(["o"])
+    assert small.read(circle(91), history=[circle(49)]).like_earlier is None
 
 
 def test_a_likeness_width_that_is_not_positive_is_named() -> None:

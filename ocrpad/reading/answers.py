@@ -38,12 +38,14 @@ class Reading:
     `height_ratio`: the drawing's height over the writer's usual height: with writing guides,
     over their x-height (`by_guides`), else over the median of the history's (None without
     either);
-    `history_used`: how many earlier drawings informed the answer;
+    `history_used`: how many earlier drawings informed the answer (0 when none could: for a
+    dot, a picture, or a history of dots and flat strokes);
     `below_line`: how far the drawing's bottom is below the writer's baseline (negative: above
     it), in the writer's usual heights (None when the reader does not know the baseline);
-    `like_earlier`: what the earlier drawing most like this one was read as (or labelled)
-    among the allowed labels, and how alike the two are, 0 … 1 (None without history, or when
-    it was labelled as a class outside the set);
+    `like_earlier`: what the earlier drawing most like this one was read as (or labelled),
+    or nearly (at least half as likely), among the allowed labels, and how alike the two are,
+    0 … 1 (None without history, or when no class of the set is such: in the digits set a C
+    drawn after a C is like no earlier digit);
     `coarse_trace`: how much of the correction for coarse traces (few points, as other pens
     and fast mouse strokes give; `reading.device`) the answer took, 0 … 1 (None: the model
     has no such correction, or the drawing has no strokes).

@@ -141,6 +141,8 @@ class ContextLayer:
     device: DeviceCorrection | None = None
     # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
+    # classes it was not fitted for (a fine-tune's new ones, `aligned`): in no group
+    unfitted: frozenset[str] = field(default=frozenset(), repr=False)
 
     def for_history(self, labelled: bool) -> ContextLayer:
         """The head for a history that is mostly labelled (True) or read by the network."""
@@ -157,9 +159,11 @@ class ContextLayer:
 
     @cached_property
     def group_index(self) -> NDArray[np.int64]:
-        """(C,) index into `groups` of each class (−1: a group the layer does not know)."""
+        """(C,) index into `groups` of each class (−1: a group the layer does not know, or a
+        class it was not fitted for: a taught "Δ" is no symbol, and counts in no group)."""
         where = {g: i for i, g in enumerate(self.groups)}
-        return np.array([where.get(group_of(c), -1) for c in self.labels], dtype=np.int64)
+        index = [where.get(group_of(c), -1) for c in self.labels]
+        return np.where([c in self.unfitted for c in self.labels], -1, index).astype(np.int64)
 
     @cached_property
     def families(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
@@ -308,7 +312,8 @@ class ContextLayer:
     # --- storage -------------------------------------------------------------------------
     def aligned(self, labels: Sequence[str]) -> ContextLayer:
         """The same layer over `labels` (e.g. a fine-tuned model's grown classes): classes it
-        was not fitted for get no context terms (weights 0, usual height 0, spread 1)."""
+        was not fitted for get no context terms (weights 0, usual height 0, spread 1, no
+        group)."""
         if tuple(labels) == self.labels:
             return self
         where = {c: i for i, c in enumerate(self.labels)}
@@ -340,4 +345,5 @@ class ContextLayer:
             if self.device is None
             else replace(self.device, bias=take(self.device.bias, 0.0)),
             labelled=None if self.labelled is None else self.labelled.aligned(labels),
+            unfitted=self.unfitted | (set(labels) - set(self.labels)),
         )

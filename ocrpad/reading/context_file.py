@@ -179,6 +179,10 @@ def _main_layer(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
     device_scalars = [scalars.get(k, 0.0) for k in ("device_slope", "device_offset")]
     if device is not None and not np.isfinite([*device, *device_scalars]).all():
         raise ValueError("the reader's device correction is not finite")
+    not_finite = [k for k, v in scalars.items() if not np.isfinite(v)]
+    if not_finite or (temperatures is not None and not np.isfinite(temperatures).all()):
+        named = ", ".join(not_finite or ["temperatures"])
+        raise ValueError(f"the reader's context layer has a number that is not finite: {named}")
     if len(place) == 1:
         raise ValueError("the reader's context layer has only one of reader.place_mu/place_sd")
     if not set(groups) <= set(GROUPS) or len(set(labels)) != c:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,6 +38,10 @@ from ocrpad.reading.memory import Memory, Seen
 from ocrpad.reading.rereading import counted_as, read_all
 
 F64 = NDArray[np.float64]
+SCANNED: Final = 4
+"""A history's newest `SCANNED * HISTORY_CAP` drawings are looked at for its `HISTORY_CAP`
+usable ones: a run of dots (a line of full stops) does not hide the drawings before it, and
+a history of thousands of junk entries costs no more than this."""
 
 
 def context_of(model: Model) -> ContextLayer | None:
@@ -103,6 +108,12 @@ class Reader:
         units, each a drawing or a `Labelled` one (its class is then known, not guessed);
         `guides`: writing guides on the canvas, used as the writer's scale.
 
+        Pass the drawings before this one, not this one: a history entry with the same points
+        counts as an earlier drawing of the same size (only its likeness vote is left out).
+        An earlier drawing counts as this reader answered it when it first read it (with the
+        history it had then), so a reader that has read other drawings before may answer a
+        little differently from a new one given the same arguments (`rereading`).
+
         Raises EmptyDrawingError (a ValueError) for a drawing without usable ink."""
         strokes = tuple(strokes)  # any iterable of strokes, read twice below
         image = render_strokes(strokes, self.render_params)
@@ -139,7 +150,7 @@ class Reader:
             self._answered(mine, frame, told)
         if self.context is None or size is None or frame is None:
             probs = self._restricted(self._calibrated(logits, None, None))[0]
-            return replace(self._reading(probs, None, len(seen)), coarse_trace=coarse)
+            return replace(self._reading(probs, None, 0), coarse_trace=coarse)  # no history
         z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
         probs = self._restricted(z)[0]
         height = self._usual_height(seen)
@@ -169,8 +180,10 @@ class Reader:
         readings = np.stack([s.probs for s in others])
         frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
         index, weight = closest(logits[0], earlier, width)
-        within = readings[index][self._allowed]  # named only as a class of this set
-        like_earlier = (self.labels[int(np.argmax(within))], weight) if within.max() > 0 else None
+        within = readings[index][self._allowed]  # named only as a class of this set, and
+        best = int(np.argmax(within))  # only one it was read as, or nearly (half as likely)
+        named = 2 * within[best] >= readings[index].max()
+        like_earlier = (self.labels[best], weight) if named else None
         return frame, told, like_earlier
 
     def _answered(self, item: Seen, frame: Frame | None, told: bool) -> Seen:
@@ -294,11 +307,12 @@ class Reader:
         return guide_scale(guides, self.context.labels, self.context.height_mu)
 
     def _remember(self, history: Sequence[HistoryItem]) -> list[Seen]:
-        """Sizes and class probabilities of the newest usable history drawings: the reader's
+        """Sizes and class probabilities of the newest `HISTORY_CAP` usable history drawings
+        among the newest `SCANNED` times as many (dots and junk have no size): the reader's
         answer when the context layer `reads_history` (a drawing it never answered is answered
         now, after the ones before it), else the network's reading (both cached), or certainty
         for a `Labelled` drawing whose label the model knows."""
-        items = list(history)[-HISTORY_CAP:]
+        items = list(history)[-SCANNED * HISTORY_CAP :]  # dots and junk are left out below
         keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
         missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._memory]
         if missing:
@@ -314,6 +328,7 @@ class Reader:
                 told = np.array([self._index[label]])
                 item = replace(item, probs=given(item.probs[None], told)[0], told=True)
             out.append(item)
+        out = out[-HISTORY_CAP:]
         if self.context is not None and self.context.reads_history:
             for index, item in enumerate(out):  # answered after the drawings before it
                 if not (item.told or item.answered):

@@ -36,8 +36,9 @@ PASSES: Final = 2
 
 
 def usable(history: Sequence[int], geometry: F64) -> list[int]:
-    """The newest `HISTORY_CAP` rows of one drawing's history that have a size."""
-    return [j for j in list(history)[-HISTORY_CAP:] if np.isfinite(geometry[j, 0])]
+    """The newest `HISTORY_CAP` rows of one drawing's history that have a size (dots and
+    junk left out first, so that a run of them does not hide the drawings before it)."""
+    return [j for j in history if np.isfinite(geometry[j, 0])][-HISTORY_CAP:]
 
 
 def likes(width: float, logits: F64, geometry: F64, history: Rows, counted: F64, rows: I64) -> F64:
