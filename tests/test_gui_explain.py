@@ -81,6 +81,22 @@ def test_the_heat_map_toggle_shows_and_hides_the_overlays(qtbot: QtBot, window: 
     assert window.draw.chart.explained() is None
 
 
+def test_for_a_dot_the_heat_map_says_it_is_on_the_network_input_alone(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A dot (or an opened picture) has no strokes for the canvas's heat map to cover: the
+    status bar said where the network sees the class as if the canvas showed it."""
+    canvas = window.draw.canvas
+    with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
+    toggle = window.findChild(QToolButton, "heatmapToggle")
+    assert toggle is not None
+    with qtbot.waitSignal(window.explain.heatmap_shown, timeout=TIMEOUT):
+        qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    assert window.explain.canvas_rect() is None
+    assert "on the network input" in window.statusBar().currentMessage()
+
+
 def test_clicking_a_class_in_the_chart_shows_that_class_heat_map(
     qtbot: QtBot, window: MainWindow
 ) -> None:

@@ -182,7 +182,8 @@ class ExplainController(QObject):
         self.latency_ms = 1000 * (time.perf_counter() - self._shown_at)
         name = METHOD_NAMES[result.method]
         self._said = True
-        self.status_message.emit(f"{name}: where the network sees “{result.label}”", 0)
+        where = "" if self._square is not None else " (on the network input: no strokes to cover)"
+        self.status_message.emit(f"{name}: where the network sees “{result.label}”{where}", 0)
         self.heatmap_shown.emit(result)
 
     def _set_heat(
