@@ -183,6 +183,16 @@ def test_the_history_is_plain_python_and_ignores_no_op_changes() -> None:
     assert history.can_undo and not history.replace(history.strokes)
 
 
+def test_a_reset_history_is_empty_with_nothing_to_undo_or_redo() -> None:
+    history = StrokeHistory()
+    assert not history.reset()
+    history.add(np.zeros((2, 2), np.float32))
+    history.add(np.ones((2, 2), np.float32))
+    history.undo()
+    assert history.reset() and history.strokes == ()
+    assert not history.can_undo and not history.can_redo and not history.reset()
+
+
 def test_strokes_touching_measures_distance_to_segments_not_only_points() -> None:
     stroke = np.array([[0, 0], [100, 0]], np.float32)
     assert strokes_touching((stroke,), 50, 5, 6) == [0]

@@ -99,6 +99,39 @@ def test_prompt_mode_saves_each_drawing_under_the_prompted_character(
     assert tab.browser.classes.count() == 1 and "(1)" in tab.browser.classes.item(0).text()
 
 
+def test_undo_after_a_save_does_not_bring_the_saved_drawing_back_to_be_saved_again(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """Ctrl+Z once undid the Clear of a save: Enter then saved the same drawing under the next
+    prompt too (and in free labelling, twice under one label)."""
+    collect = tab.collect
+    collect.prompt_chars.setText("ab")
+    collect.prompt_repeats.setValue(1)
+    qtbot.mouseClick(collect.start_button, Qt.MouseButton.LeftButton)
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    for modifiers in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
+        qtbot.keyClick(
+            collect.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | modifiers
+        )
+    assert collect.canvas.strokes() == () and not collect.canvas.history.can_undo
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert [s.label for s in store] == ["a"] and collect.prompt_label.text().endswith("b")
+    assert "Draw the character first" in tab.status.text()
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+    collect.free_label.setText("g")
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+    collect.canvas.setFocus()
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert [s.label for s in store] == ["a", "g"]
+    _draw(collect.canvas)  # the next drawing has its own undo, back to the empty canvas only
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert collect.canvas.strokes() == () and not collect.canvas.history.can_undo
+
+
 def test_saving_an_empty_canvas_asks_for_a_drawing(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:

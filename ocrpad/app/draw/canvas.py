@@ -129,6 +129,11 @@ class Canvas(QWidget):
             self.strokes_changed.emit(self.history.strokes)  # the picture's answer goes too
         self.picture_dismissed.emit()
 
+    def start_afresh(self) -> None:
+        """Empty, with a new history: no Undo brings back what was drawn (a saved drawing)."""
+        self._drop_drag()
+        self._apply(self.history.reset())
+
     def undo(self) -> None:
         self._drop_drag()
         empty = not self.history.strokes
@@ -248,8 +253,7 @@ class Canvas(QWidget):
     def _end(self, pos: QPointF) -> None:
         if self._erasing is not None:
             kept, self._erasing = self._erasing, None
-            strokes = self.history.strokes
-            self._apply(self.history.replace(tuple(strokes[i] for i in kept)))
+            self._apply(self.history.replace(tuple(self.history.strokes[i] for i in kept)))
             return
         if self._current is None:
             return

@@ -46,6 +46,12 @@ class StrokeHistory:
     def clear(self) -> bool:
         return self.replace(())
 
+    def reset(self) -> bool:
+        """An empty drawing with nothing to undo or redo; False if it was so already."""
+        changed = bool(self.strokes or self._undo or self._redo)
+        self.strokes, self._undo, self._redo = (), [], []
+        return changed
+
     def undo(self) -> bool:
         if not self._undo:
             return False

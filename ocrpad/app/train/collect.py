@@ -181,7 +181,8 @@ class CollectPanel(QWidget):
 
     # -- actions -------------------------------------------------------------------------
     def save(self) -> bool:
-        """Save the drawing with the prompt (or typed) label; clears the canvas on success."""
+        """Save the drawing with the prompt (or typed) label; on success the canvas starts
+        afresh, with no Undo to bring the saved drawing back (Delete in the browser takes it)."""
         strokes = self.canvas.strokes()
         if not strokes:
             self.message.emit("Draw the character first, then save it")
@@ -193,7 +194,7 @@ class CollectPanel(QWidget):
             return False
         if not self._save(strokes, label, "prompt" if self.prompting else "free"):
             return False
-        self.canvas.clear()
+        self.canvas.start_afresh()  # Ctrl+Z then brought it back, to be saved twice
         if self.prompting:
             self.position += 1
         self._update_prompt()
