@@ -132,6 +132,39 @@ def test_undo_after_a_save_does_not_bring_the_saved_drawing_back_to_be_saved_aga
     assert collect.canvas.strokes() == () and not collect.canvas.history.can_undo
 
 
+def test_enter_with_no_prompt_left_says_how_to_go_on_from_a_field_that_takes_typing(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """After "All done" Enter once asked for the character in the Label field and sent the
+    focus there, though that field is off in prompt mode."""
+    collect = tab.collect
+    tab.activateWindow()
+    collect.prompt_chars.setText("a")
+    collect.prompt_repeats.setValue(1)
+    qtbot.mouseClick(collect.start_button, Qt.MouseButton.LeftButton)
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert collect.prompt_label.text() == "All done — thank you!"
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert tab.status.text().startswith("All done. Press Enter to practise")
+    assert "I'll type the label" in tab.status.text()
+    qtbot.waitUntil(collect.prompt_chars.hasFocus)
+    assert collect.prompt_chars.isEnabled() and collect.canvas.strokes() != ()
+    qtbot.keyClick(collect.prompt_chars, Qt.Key.Key_Return)  # the prompts start again
+    assert collect.canvas.hasFocus() and collect.prompt_label.text().endswith("a")
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert [s.label for s in store] == ["a", "a"]
+    qtbot.mouseClick(collect.prompt_chars, Qt.MouseButton.LeftButton)
+    collect.prompt_chars.setText(" ")  # no characters: nothing to prompt
+    qtbot.keyClick(collect.prompt_chars, Qt.Key.Key_Return)
+    _draw(collect.canvas)
+    qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
+    assert tab.status.text() == "Type the characters to practise, then press Enter"
+    qtbot.waitUntil(collect.prompt_chars.hasFocus)
+    assert store.count() == 2
+
+
 def test_saving_an_empty_canvas_asks_for_a_drawing(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:

@@ -187,11 +187,17 @@ class CollectPanel(QWidget):
         if not strokes:
             self.message.emit("Draw the character first, then save it")
             return False
-        label = self.current_prompt() if self.prompting else self.free_label.text().strip()
-        if not label:
-            self.message.emit("Type the character this drawing shows")
-            self.free_label.setFocus()
-            return False
+        if self.prompting:
+            label = self.current_prompt()
+            if label is None:
+                self._ask_for_prompts()
+                return False
+        else:
+            label = self.free_label.text().strip()
+            if not label:
+                self.message.emit("Type the character this drawing shows")
+                self.free_label.setFocus()
+                return False
         if not self._save(strokes, label, "prompt" if self.prompting else "free"):
             return False
         self.canvas.start_afresh()  # Ctrl+Z then brought it back, to be saved twice
@@ -200,6 +206,18 @@ class CollectPanel(QWidget):
         self._update_prompt()
         self.canvas.setFocus()
         return True
+
+    def _ask_for_prompts(self) -> None:
+        """No prompt to save under (none given, or all done): say what to do, from the
+        Practise field, where Enter starts the prompts (the Label field is off in this mode)."""
+        if self.queue:
+            self.message.emit(
+                "All done. Press Enter to practise these characters again (or change them"
+                " first), or choose “I'll type the label” to name this drawing yourself"
+            )
+        else:
+            self.message.emit("Type the characters to practise, then press Enter")
+        self.prompt_chars.setFocus()
 
     def skip(self) -> None:
         if self.prompting and self.current_prompt() is not None:
