@@ -24,6 +24,7 @@ from ocrpad.data.samples import (
     decode_png,
     move_aside,
     open_store,
+    validate_label,
 )
 
 
@@ -93,6 +94,25 @@ def test_labels_must_be_one_visible_character(store: SampleStore, label: str) ->
 def test_a_decomposed_accent_counts_as_one_character(store: SampleStore) -> None:
     sample_id = store.add(line(), "e\u0301")
     assert store.get(sample_id).label == "é"
+
+
+@pytest.mark.parametrize("selector", ["\ufe0f", "\ufe0e"])
+def test_an_emoji_pickers_variation_selector_is_no_second_character(
+    store: SampleStore, selector: str
+) -> None:
+    """An emoji picker's heart is U+2764 and an invisible U+FE0F (show it in colour): it was
+    refused as two characters, though a prompt took the same input as ❤."""
+    sample_id = store.add(line(), "\u2764" + selector)
+    assert store.get(sample_id).label == "\u2764"
+    store.relabel(sample_id, "\u263a\ufe0f")
+    assert store.counts_by_label() == {"\u263a": 1}
+
+
+def test_a_keycap_is_refused_naming_the_character_to_type() -> None:
+    with pytest.raises(ValueError, match="type '1' alone, without its keycap"):
+        validate_label("1\ufe0f\u20e3")
+    with pytest.raises(ValueError, match=r"exactly one character, got 'ab'$"):
+        validate_label("ab")
 
 
 def test_empty_or_non_finite_drawings_and_unknown_sources_are_refused(store: SampleStore) -> None:

@@ -78,6 +78,7 @@ def test_prompts_cycle_through_the_chosen_characters() -> None:
     assert prompt_sequence("ab a", 2) == ["a", "b", "a", "b"]
     # composed first: e + a combining accent is one prompt, é, not "e" and a lone mark
     assert prompt_sequence("e\u0301\u2764\ufe0f\u0301x", 1) == ["\u00e9", "\u2764", "x"]
+    assert prompt_sequence("e\ufe0f\u0301", 1) == ["\u00e9"]  # the selector goes first
 
 
 def test_prompt_mode_saves_each_drawing_under_the_prompted_character(
@@ -188,6 +189,27 @@ def test_free_labelling_accepts_any_character(
     assert [(s.label, s.source) for s in store] == [("Σ", "free")]
     assert "one character" in tab.status.text()
     assert collect.canvas.strokes() != ()  # the refused drawing is still there
+
+
+def test_an_emoji_pickers_heart_is_taken_as_the_heart_in_the_label_field_and_relabel(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """❤ followed by the invisible U+FE0F was refused as "not exactly one character"."""
+    collect = tab.collect
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+    _draw(collect.canvas)
+    collect.free_label.setText("\u2764\ufe0f")
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+    assert [s.label for s in store] == [
+        "\u2764"
+    ] and tab.status.text() == "Saved '❤' (1 drawing in all)"
+    _draw(collect.canvas)
+    collect.free_label.setText("1\ufe0f\u20e3")  # a keycap is another symbol: say what to type
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+    assert store.count() == 1 and "type '1' alone" in tab.status.text()
+    tab.browser.grid.setCurrentRow(0)
+    assert tab.browser.relabel_selected("\u2665\ufe0f")
+    assert store.counts_by_label() == {"\u2665": 1}
 
 
 def test_an_empty_store_is_shown_as_empty_not_as_missing(tab: TrainTab) -> None:

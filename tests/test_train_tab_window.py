@@ -141,6 +141,24 @@ def test_two_characters_or_a_space_are_refused_with_a_reason(
     assert "A space is not a character" in train_tab(window).status.text()
 
 
+def test_an_emoji_pickers_heart_is_a_correction_saved_and_remembered_as_the_heart(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The correction field refused ❤ + U+FE0F as "not exactly one character"."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    assert field is not None
+    field.setText("\u2764\ufe0f")  # as an emoji picker puts it in
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    store = train_tab(window).store
+    assert store is not None and [s.label for s in store] == ["\u2764"]
+    assert window.statusBar().currentMessage().startswith("Saved this drawing as '❤' —")
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)  # cleared: it joins the reader's history
+    newest = window.recent[-1]
+    assert isinstance(newest, Labelled) and newest.label == "\u2764"
+
+
 def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: MainWindow) -> None:
     field = window.findChild(QLineEdit, "correctionInput")
     qtbot.keyClicks(field, "x")

@@ -76,13 +76,27 @@ def validate_created(created: object) -> float:
     return seconds
 
 
+_NO_VARIATION_SELECTORS: Final = dict.fromkeys((0xFE0E, 0xFE0F))  # for str.translate
+
+
+def label_text(text: str) -> str:
+    """``text`` as labels are written: without variation selectors (U+FE0E, U+FE0F: an emoji
+    picker's heart is ❤ asking to be shown in colour, not a second character), then composed
+    (NFC: "e" + a combining accent is "é")."""
+    return unicodedata.normalize("NFC", text.translate(_NO_VARIATION_SELECTORS))
+
+
 def validate_label(label: str) -> str:
-    """Return ``label`` (NFC) if it is exactly one visible character; raise ValueError if not."""
+    """Return ``label`` as ``label_text`` writes it if that is exactly one visible character;
+    raise ValueError if not. A keycap ('1' + U+20E3) or another enclosing mark is refused,
+    naming the character to type instead: it is a different symbol, not a way to show one."""
     if not isinstance(label, str):
         raise ValueError(f"a label must be a string, not {type(label).__name__}")
-    normal = unicodedata.normalize("NFC", label)
+    normal = label_text(label)
     if len(normal) != 1:
-        raise ValueError(f"a label must be exactly one character, got {label!r}")
+        framed = len(normal) > 1 and all(unicodedata.category(c) == "Me" for c in normal[1:])
+        instead = f": type {normal[0]!r} alone, without its keycap or frame" if framed else ""
+        raise ValueError(f"a label must be exactly one character, got {label!r}{instead}")
     if unicodedata.category(normal)[0] in "CZ":
         raise ValueError(f"a label must be a visible character, got U+{ord(normal):04X}")
     if unicodedata.category(normal)[0] == "M":

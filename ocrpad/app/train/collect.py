@@ -3,7 +3,6 @@ labelling (type any character), on one canvas."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from typing import Final
 
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import named
-from ocrpad.data.samples_format import validate_label
+from ocrpad.data.samples_format import label_text, validate_label
 
 SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?
 DEFAULT_PROMPT: Final = "0123456789"
@@ -34,11 +33,10 @@ DEFAULT_PROMPT: Final = "0123456789"
 
 def prompt_sequence(characters: str, repeats: int) -> list[str]:
     """Round-robin order: every character once, then again, ``repeats`` times (no duplicates).
-    The text is composed first (NFC: "e" + a combining accent is "é", one prompt), and what
-    cannot be a label on its own — spaces, a leftover combining mark, an emoji's variation
-    selector — is no prompt."""
-    composed = unicodedata.normalize("NFC", characters)
-    unique = list(dict.fromkeys(c for c in composed if _is_label(c)))
+    The text is written as labels are first (``label_text``: "e" + a combining accent is "é",
+    one prompt; an emoji's variation selector goes), and what cannot be a label on its own —
+    spaces, a leftover combining mark — is no prompt."""
+    unique = list(dict.fromkeys(c for c in label_text(characters) if _is_label(c)))
     return unique * max(0, repeats)
 
 

@@ -7,11 +7,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
 
 from ocrpad.app.train.browser import named
+from ocrpad.data.samples_format import label_text
 
 
 class CorrectionBar(QWidget):
-    """Typing only fills the field; Enter emits ``corrected(text)`` (stripped), an empty or
-    blank field emits ``problem(message)``; the Undo button emits ``undo_requested``."""
+    """Typing only fills the field; Enter emits ``corrected(text)`` (written as a label is, by
+    ``label_text``, and stripped), an empty or blank field emits ``problem(message)``; the Undo
+    button emits ``undo_requested``."""
 
     corrected = Signal(str)
     problem = Signal(str)
@@ -44,7 +46,7 @@ class CorrectionBar(QWidget):
         self.undo_button.clicked.connect(self.undo_requested.emit)
 
     def _confirm(self) -> None:
-        text = self.input.text().strip()
+        text = label_text(self.input.text()).strip()  # the label as saved, for the reader too
         if not text:
             what = "A space is not a character: type" if self.input.text() else "Type"
             self.problem.emit(f"{what} the right character, then press Enter.")
