@@ -98,6 +98,29 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     assert "Took back the drawing saved as 'l'" in train_tab(window).status.text()
 
 
+def test_undo_save_takes_back_a_correction_relabelled_in_the_browser_since(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Saved as 'x', then relabelled 'y' on the Train tab: it is still the drawing Undo save
+    offers to take back (it was refused, as if the store had been replaced)."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None
+    qtbot.keyClicks(field, "x")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    tab = train_tab(window)
+    window.tabs.setCurrentIndex(1)
+    assert tab.browser.current_label() == "x" and tab.browser.relabel_selected("y")
+    assert tab.store is not None and tab.store.counts_by_label() == {"y": 1}
+    window.tabs.setCurrentIndex(0)
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
+    assert tab.store.count() == 0
+    assert "Took back the drawing" in tab.status.text()
+    assert tab.browser.classes.count() == 0  # the browser no longer shows it
+
+
 def test_a_save_taken_back_after_clear_leaves_the_history_once_the_clear_is_undone(
     qtbot: QtBot, window: MainWindow
 ) -> None:

@@ -32,6 +32,7 @@ from ocrpad.data.samples import (
     StoreWriteError,
 )
 from ocrpad.data.samples_errors import NoSampleError
+from ocrpad.data.samples_format import strokes_to_json, validate_strokes
 
 RETRY_MS: Final = 5000
 RETRY_WAIT_S: Final = 0.1  # a retry waits this long for another program's lock, not 2 s
@@ -282,6 +283,9 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
 
 
 def _same(stored: Sample, held: Held) -> bool:
-    """Whether a stored sample is the held drawing: its label, and as many points in each
-    stroke."""
-    return stored.label == held[1] and [len(s) for s in stored.strokes] == [len(s) for s in held[0]]
+    """Whether a stored sample is the held drawing: the same strokes, as the store keeps them.
+    Not its label, which the browser may have changed since."""
+    try:
+        return strokes_to_json(stored.strokes) == strokes_to_json(validate_strokes(held[0]))
+    except ValueError:
+        return False
