@@ -4,14 +4,11 @@ delete (with undo)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TypeVar
 
-import numpy as np
-from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -27,6 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad.app.draw.picture import in_documents
+from ocrpad.app.train.browser_items import (
+    ID_ROLE,
+    THUMB,
+    fill_classes,
+    strokes_image,
+    thumbnail_item,
+)
 from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
@@ -34,10 +37,8 @@ from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
 
 W = TypeVar("W", bound=QWidget)
 
-THUMB: Final = 56
 LARGE: Final = 88
 GRID: Final = 1000  # the newest drawings of a class shown (a thumbnail each costs ~1 ms)
-ID_ROLE: Final = Qt.ItemDataRole.UserRole
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"
 
@@ -46,30 +47,6 @@ def named(widget: W, name: str) -> W:
     """Set the object name (for tests and accessibility) and return the widget."""
     widget.setObjectName(name)
     return widget
-
-
-def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
-    """The strokes drawn black on white, scaled to fit a ``size`` square with a margin."""
-    image = QImage(size, size, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = (size * 0.8) / max(float((high - low).max()), 1e-6)
-    offset = (size - (high - low) * scale) / 2 - low * scale
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor("black"), max(1.5, size / 28), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    painter.setPen(pen)
-    for stroke in strokes:
-        xy = np.asarray(stroke, np.float64).reshape(-1, 2) * scale + offset
-        qpoints = [QPointF(float(x), float(y)) for x, y in xy]
-        if len(qpoints) == 1:
-            painter.drawPoint(qpoints[0])
-        else:
-            painter.drawPolyline(qpoints)
-    painter.end()
-    return image
 
 
 class SampleBrowser(QWidget):
@@ -159,19 +136,7 @@ class SampleBrowser(QWidget):
 
     def refresh(self, select: str | None = None) -> None:
         """Re-read the counts; keep (or move to) the selected class."""
-        keep = select or self.current_label()
-        self.classes.blockSignals(True)
-        self.classes.clear()
-        counts = self._counts()
-        for label, count in counts.items():
-            item = QListWidgetItem(f"{label}   ({count})")
-            item.setData(ID_ROLE, label)
-            item.setToolTip(f"{plural(count, 'drawing')} of {label!r} (U+{ord(label):04X})")
-            self.classes.addItem(item)
-        labels = list(counts)
-        if labels:
-            self.classes.setCurrentRow(labels.index(keep) if keep in labels else 0)
-        self.classes.blockSignals(False)
+        fill_classes(self.classes, self._counts(), select or self.current_label())
         self.undo_button.setEnabled(bool(self.deleted))
         self._fill_grid()
 
@@ -194,14 +159,7 @@ class SampleBrowser(QWidget):
             self.message.emit(str(exc))
             samples = []
         for sample in samples:
-            item = QListWidgetItem(
-                QIcon(QPixmap.fromImage(strokes_image(sample.strokes, THUMB))), ""
-            )
-            item.setData(ID_ROLE, sample.id)
-            item.setToolTip(f"#{sample.id} · {sample.source}")
-            spoken = f"{sample.label!r}, drawing {sample.id}, {sample.source}"
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
-            self.grid.addItem(item)
+            self.grid.addItem(thumbnail_item(sample))
         if samples:
             self.grid.setCurrentRow(0)
         self._show_current()
