@@ -4,10 +4,11 @@ delete (with undo)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TypeVar
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -139,6 +140,32 @@ class SampleBrowser(QWidget):
         fill_classes(self.classes, self._counts(), select or self.current_label())
         self.undo_button.setEnabled(bool(self.deleted))
         self._fill_grid()
+
+    def show_saved(self, sample_ids: Sequence[int]) -> None:
+        """Drawings were just saved: count them in their classes, and add the thumbnails of
+        those in the class shown, the newest chosen. The grid is not built again (a thousand
+        thumbnails took over a second at every Save); the class shown stays (the saved one
+        if none was)."""
+        if not sample_ids or self.store is None:
+            return
+        shown = self.current_label()
+        try:
+            saved = [self.store.get(sample_id) for sample_id in sample_ids]
+        except (KeyError, StoreError):  # gone or unreadable since: read everything again
+            self.refresh()
+            return
+        fill_classes(self.classes, self._counts(), shown or saved[-1].label)
+        if self.current_label() != shown:  # none was shown, or the class went meanwhile
+            self._fill_grid()
+            return
+        added = [thumbnail_item(sample) for sample in saved if sample.label == shown]
+        for item in added:
+            self.grid.addItem(item)
+        while self.grid.count() > GRID:
+            self.grid.takeItem(0)  # the oldest: the grid shows a class's newest GRID
+        if added:
+            self.grid.setCurrentItem(added[-1], QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.grid.scrollToItem(added[-1])
 
     def _counts(self) -> dict[str, int]:
         if self.store is None:

@@ -68,6 +68,7 @@ class DrawingKeeper(QObject):
         self.unsaved: list[Held] = []
         self.problem = ""  # why the held drawings are not stored yet
         self.last_id: int | None = None  # the id of the newest drawing stored
+        self.stored_ids: list[int] = []  # the ids the latest `flush` stored, oldest first
         self.last_held: Held | None = None  # the newest drawing handed to `save`
         # Recent drawings that reached the store, by identity: (the drawing, its id). The entry
         # keeps the drawing alive, so its id() cannot be reused while it is listed.
@@ -89,6 +90,7 @@ class DrawingKeeper(QObject):
         held: Held = (tuple(strokes), label, source)
         self.last_held = held
         self.unsaved.append(held)
+        self.stored_ids = []
         return False if waiting else self.flush()
 
     def take_back(self, held: Held) -> None:
@@ -114,6 +116,7 @@ class DrawingKeeper(QObject):
 
     def flush(self) -> bool:
         """Store what is held, oldest first; False (and a retry later) if some is still held."""
+        self.stored_ids = []
         if self.store is None:
             self.problem = self.problem or "the sample store could not be opened"
             self._retry_later()
@@ -129,6 +132,7 @@ class DrawingKeeper(QObject):
                 self._retry_later()
                 return False
             self.unsaved.pop(0)
+            self.stored_ids.append(self.last_id)
             self._stored[id(held)] = (held, self.last_id)
             while len(self._stored) > STORED_KEPT:
                 del self._stored[next(iter(self._stored))]

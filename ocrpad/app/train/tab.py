@@ -145,7 +145,7 @@ class TrainTab(QSplitter):
             self.show_message(f"Saved {label!r} ({plural(self._count(), 'drawing')} in all)")
         else:
             self.show_message(self.keeper.held_message())
-        self.browser.refresh(select=label)
+        self.browser.show_saved(self.keeper.stored_ids)
         self._update_summary()
         self.drawing_saved.emit(strokes, label, source)
         return True

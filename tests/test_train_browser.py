@@ -1,0 +1,105 @@
+"""The sample browser on the Train tab, driven like a user: what a save, a relabel and a delete
+leave on screen, and what they cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import draw_stroke, relative_line
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.train import browser as browser_module
+from ocrpad.app.train.browser_items import ID_ROLE
+from ocrpad.app.train.tab import TrainTab
+from ocrpad.data.samples import Sample, SampleStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SampleStore]:
+    with SampleStore(tmp_path / "samples.sqlite", renderer=None) as opened:
+        yield opened
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, store: SampleStore) -> Iterator[TrainTab]:
+    opened = TrainTab(store, lambda: None, warm_rehearsal=False)  # no model: no fine-tune
+    qtbot.addWidget(opened)
+    opened.resize(1200, 700)
+    opened.show()
+    qtbot.waitExposed(opened)
+    yield opened
+    opened.shutdown()
+
+
+def _add(store: SampleStore, labels: str) -> list[int]:
+    """One small drawing per character of ``labels``, each a little different."""
+    drawings = [[np.array([[0, 0], [k + 1, 10]], np.float32)] for k in range(len(labels))]
+    return store.add_many(drawings, list(labels), "prompt")
+
+
+def _save_on_canvas(qtbot: QtBot, tab: TrainTab, label: str) -> None:
+    """Draw on the Collect canvas, type ``label`` and press Enter, as a user does."""
+    collect = tab.collect
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+    draw_stroke(collect.canvas, relative_line(collect.canvas, (0.3, 0.2), (0.6, 0.8)))
+    collect.free_label.setText(label)
+    qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
+
+
+def _classes(tab: TrainTab) -> list[str]:
+    return [tab.browser.classes.item(i).text() for i in range(tab.browser.classes.count())]
+
+
+def _grid_ids(tab: TrainTab) -> list[int]:
+    grid = tab.browser.grid
+    return [int(grid.item(i).data(ID_ROLE)) for i in range(grid.count())]
+
+
+def test_a_save_adds_one_thumbnail_instead_of_building_the_grid_again(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add(store, "aaab")
+    tab.browser.refresh(select="a")
+    built: list[int] = []
+    thumbnail = browser_module.thumbnail_item
+
+    def counted(sample: Sample) -> object:
+        built.append(sample.id)
+        return thumbnail(sample)
+
+    monkeypatch.setattr(browser_module, "thumbnail_item", counted)
+    _save_on_canvas(qtbot, tab, "a")
+    (new,) = (s.id for s in store.samples("a") if s.id not in ids)
+    assert built == [new]  # one thumbnail drawn, not the class's four
+    assert _grid_ids(tab) == [*ids[:3], new] and tab.browser.selected_ids() == [new]
+    assert _classes(tab) == ["a   (4)", "b   (1)"]
+    _save_on_canvas(qtbot, tab, "c")  # another class: counted, the class shown stays
+    assert built == [new] and tab.browser.current_label() == "a"
+    assert _classes(tab) == ["a   (4)", "b   (1)", "c   (1)"]
+    monkeypatch.setattr(browser_module, "GRID", 4)  # the grid still shows at most GRID
+    _save_on_canvas(qtbot, tab, "a")
+    assert len(_grid_ids(tab)) == 4 and _grid_ids(tab)[0] == ids[1]
+
+
+def test_the_first_save_shows_its_class(qtbot: QtBot, tab: TrainTab, store: SampleStore) -> None:
+    _save_on_canvas(qtbot, tab, "k")
+    assert tab.browser.current_label() == "k" and len(_grid_ids(tab)) == 1
+    assert tab.browser.large.pixmap() is not None and not tab.browser.large.pixmap().isNull()
+
+
+def test_drawings_that_waited_in_memory_join_the_grid_when_a_save_stores_them(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    ids = _add(store, "a")
+    tab.browser.refresh(select="a")
+    store._db.execute("PRAGMA query_only = ON")  # the disk refuses writes
+    _save_on_canvas(qtbot, tab, "a")
+    assert len(tab.unsaved) == 1 and _grid_ids(tab) == ids  # nothing stored, nothing shown
+    store._db.execute("PRAGMA query_only = OFF")
+    _save_on_canvas(qtbot, tab, "a")  # stores the one that waited, then the new one
+    assert tab.unsaved == [] and _grid_ids(tab) == [s.id for s in store.samples("a")]
+    assert len(_grid_ids(tab)) == 3 and _classes(tab) == ["a   (3)"]
