@@ -156,6 +156,17 @@ def test_relabel_changes_only_the_label(store: SampleStore) -> None:
         store.relabel(sample_id, "10")
 
 
+def test_relabel_many_relabels_all_or_none(store: SampleStore) -> None:
+    ids = [store.add(line(k + 2), "a") for k in range(3)]
+    with pytest.raises(KeyError, match=f"no sample with id {ids[2] + 100}"):
+        store.relabel_many([ids[0], ids[2] + 100, ids[1]], "b")
+    with pytest.raises(ValueError):
+        store.relabel_many(ids, "bc")
+    assert store.counts_by_label() == {"a": 3}  # nothing half done
+    store.relabel_many(ids[:2], "b")
+    assert [s.label for s in store] == ["b", "b", "a"]
+
+
 def test_a_deleted_sample_can_be_restored_under_its_id(store: SampleStore) -> None:
     keep = store.add(line(), "a")
     gone = store.add(line(7), "b", source="prompt")

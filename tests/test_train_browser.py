@@ -103,3 +103,32 @@ def test_drawings_that_waited_in_memory_join_the_grid_when_a_save_stores_them(
     _save_on_canvas(qtbot, tab, "a")  # stores the one that waited, then the new one
     assert tab.unsaved == [] and _grid_ids(tab) == [s.id for s in store.samples("a")]
     assert len(_grid_ids(tab)) == 3 and _classes(tab) == ["a   (3)"]
+
+
+def test_a_relabel_refused_for_one_drawing_relabels_none_and_shows_the_store_as_it_is(
+    tab: TrainTab, store: SampleStore
+) -> None:
+    ids = _add(store, "aaaaa")
+    tab.refresh()
+    grid = tab.browser.grid
+    for row in range(3):
+        grid.item(row).setSelected(True)
+    with SampleStore(store.path, renderer=None) as other:  # another window deletes one
+        other.delete(ids[1])
+    assert not tab.browser.relabel_selected("b")
+    assert store.counts_by_label() == {"a": 4}  # none relabelled, not the first alone
+    assert "Nothing was relabelled" in tab.status.text()
+    assert _classes(tab) == ["a   (4)"] and ids[1] not in _grid_ids(tab)
+    assert "4 drawings" in tab.samples_box.title()
+
+
+def test_a_label_that_is_no_character_keeps_the_drawings_chosen(
+    tab: TrainTab, store: SampleStore
+) -> None:
+    ids = _add(store, "aaa")
+    tab.refresh()
+    tab.browser.grid.item(2).setSelected(True)
+    chosen = tab.browser.selected_ids()
+    assert not tab.browser.relabel_selected("no")
+    assert tab.browser.selected_ids() == chosen and store.counts_by_label() == {"a": 3}
+    assert tab.browser.relabel_selected("b") and store.get(ids[2]).label == "b"

@@ -157,13 +157,8 @@ class SampleStore:
         if source not in SOURCES:
             raise ValueError(f"unknown sample source {source!r}; expected one of {SOURCES}")
         clean = validate_strokes(strokes)
-        return (
-            validate_label(label),
-            time.time(),
-            strokes_to_json(clean),
-            self._png(clean),
-            source,
-        )
+        label = validate_label(label)
+        return (label, time.time(), strokes_to_json(clean), self._png(clean), source)
 
     def add(self, strokes: Sequence[ArrayLike], label: str, source: Source = "free") -> int:
         """Save one drawing; returns its id once the commit is durable on disk."""
@@ -201,26 +196,29 @@ class SampleStore:
         ``busy_wait`` and then says busy, as while any other program writes."""
         return open_batch(self.path, self._busy_wait, self._rows)
 
-    def _change_one(self, sql: str, args: tuple[object, ...]) -> None:
-        """Run one UPDATE or DELETE whose last argument is a sample id; it must change that
-        one row, else KeyError (the sample went meanwhile) and nothing changes."""
+    def _change(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """UPDATE or DELETE by rows ending in a sample id, all or none (KeyError if one went)."""
         with self._transaction():
-            if self._db.execute(sql, args).rowcount != 1:
-                raise NoSampleError(f"no sample with id {args[-1]}")
+            for args in rows:
+                if self._db.execute(sql, args).rowcount != 1:
+                    raise NoSampleError(f"no sample with id {args[-1]}")
 
     def relabel(self, sample_id: int, label: str) -> None:
-        """Give one sample a new label; KeyError if it does not exist, ValueError if the id is
-        not a whole number (see ``validate_id``) or the label not one character."""
-        sample = self.get(sample_id)
-        self._change_one(
-            "UPDATE samples SET label = ? WHERE id = ?", (validate_label(label), sample.id)
-        )
+        """Give one sample a new label (see ``relabel_many``)."""
+        self.relabel_many([sample_id], label)
+
+    def relabel_many(self, sample_ids: Sequence[int], label: str) -> None:
+        """Give samples one new label in one transaction, all or none: KeyError if one does not
+        exist, ValueError if an id is not a whole number (see ``validate_id``) or the label not
+        one character."""
+        keys, new = [self.get(sample_id).id for sample_id in sample_ids], validate_label(label)
+        self._change("UPDATE samples SET label = ? WHERE id = ?", [(new, key) for key in keys])
 
     def delete(self, sample_id: int) -> Sample:
         """Remove one sample and return it, so that ``restore`` can undo the deletion; KeyError
         if it does not exist, ValueError if the id is not a whole number."""
         sample = self.get(sample_id)
-        self._change_one("DELETE FROM samples WHERE id = ?", (sample.id,))
+        self._change("DELETE FROM samples WHERE id = ?", [(sample.id,)])
         return sample
 
     def delete_many(self, sample_ids: Sequence[int]) -> None:

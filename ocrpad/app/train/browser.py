@@ -53,7 +53,7 @@ def named(widget: W, name: str) -> W:
 class SampleBrowser(QWidget):
     """Left: classes with counts. Right: the class's drawings; below: the chosen one, large."""
 
-    changed = Signal()  # samples were relabelled, deleted, restored or imported
+    changed = Signal()  # samples were relabelled, deleted, restored or imported (or re-read)
     message = Signal(str)
     import_done = Signal()  # an import ended (added, refused, failed or cancelled)
 
@@ -226,15 +226,21 @@ class SampleBrowser(QWidget):
             self.relabel_selected(label)
 
     def relabel_selected(self, label: str) -> bool:
-        """Relabel the selected drawings (spaces round `label` dropped); False if refused."""
-        if self.store is None or not self.selected_ids():
+        """Relabel the selected drawings, all or none (spaces round `label` dropped); False if
+        refused. If the store refused, what it holds now is shown."""
+        ids = self.selected_ids()
+        if self.store is None or not ids:
             return False
         label = label.strip() or label
         try:
-            for sample_id in self.selected_ids():
-                self.store.relabel(sample_id, label)
-        except (KeyError, ValueError, StoreError) as exc:  # KeyError: deleted meanwhile
+            self.store.relabel_many(ids, label)
+        except ValueError as exc:  # not a label: the drawings stay chosen for another try
             self.message.emit(str(exc))
+            return False
+        except (KeyError, StoreError) as exc:  # KeyError: deleted meanwhile (another window)
+            self.message.emit(f"Nothing was relabelled: {exc}")
+            self.refresh()
+            self.changed.emit()
             return False
         self.refresh(select=validate_label(label))
         self.changed.emit()
