@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train import browser as browser_module
@@ -132,3 +134,41 @@ def test_a_label_that_is_no_character_keeps_the_drawings_chosen(
     assert not tab.browser.relabel_selected("no")
     assert tab.browser.selected_ids() == chosen and store.counts_by_label() == {"a": 3}
     assert tab.browser.relabel_selected("b") and store.get(ids[2]).label == "b"
+
+
+def _press_delete(widget: QWidget, *, held: bool) -> None:
+    """The Delete key pressed and let go; ``held``: a repeat the keyboard sends while it stays
+    down."""
+    key, no_modifier = Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, no_modifier, "", held))
+    if not held:
+        QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyRelease, key, no_modifier))
+
+
+def test_holding_delete_down_deletes_one_drawing(tab: TrainTab, store: SampleStore) -> None:
+    _add(store, "aaabb")
+    tab.browser.refresh(select="a")
+    tab.browser.grid.setFocus()
+    _press_delete(tab.browser.grid, held=False)
+    for _ in range(4):  # the keyboard's repeats while the key stays down
+        _press_delete(tab.browser.grid, held=True)
+    assert store.counts_by_label() == {"a": 2, "b": 2}
+    _press_delete(tab.browser.grid, held=False)  # pressed again: the next one goes
+    assert store.counts_by_label() == {"a": 1, "b": 2}
+
+
+def test_deleting_a_class_s_last_drawing_chooses_no_drawing_of_another_class(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _add(store, "abb")
+    tab.browser.refresh(select="a")
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    assert store.counts_by_label() == {"b": 2}
+    assert tab.browser.current_label() is None and tab.browser.selected_ids() == []
+    assert not tab.browser.delete_button.isEnabled() and not tab.browser.relabel_button.isEnabled()
+    assert "Choose a character" in tab.browser.details.text()
+    tab.browser.grid.setFocus()
+    _press_delete(tab.browser.grid, held=False)  # a second press finds nothing to delete
+    assert store.counts_by_label() == {"b": 2}
+    tab.browser.refresh()  # re-read (another window's change, an import): the first class
+    assert tab.browser.current_label() == "b"

@@ -107,6 +107,7 @@ class SampleBrowser(QWidget):
         self.import_button.clicked.connect(self._ask_import)
         delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.grid)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.setAutoRepeat(False)  # held down, it deletes one drawing, not one per repeat
         delete_key.activated.connect(self.delete_selected)
         self.refresh()
 
@@ -136,8 +137,11 @@ class SampleBrowser(QWidget):
         return [int(item.data(ID_ROLE)) for item in self.grid.selectedItems()]
 
     def refresh(self, select: str | None = None) -> None:
-        """Re-read the counts; keep (or move to) the selected class."""
-        fill_classes(self.classes, self._counts(), select or self.current_label())
+        """Re-read the counts; keep (or move to) the selected class. With none selected, the
+        first is; a selected class that went leaves none (not another class's drawing)."""
+        counts = self._counts()
+        keep = select or self.current_label() or next(iter(counts), None)
+        fill_classes(self.classes, counts, keep)
         self.undo_button.setEnabled(bool(self.deleted))
         self._fill_grid()
 
@@ -154,7 +158,8 @@ class SampleBrowser(QWidget):
         except (KeyError, StoreError):  # gone or unreadable since: read everything again
             self.refresh()
             return
-        fill_classes(self.classes, self._counts(), shown or saved[-1].label)
+        counts = self._counts()
+        fill_classes(self.classes, counts, shown if shown in counts else saved[-1].label)
         if self.current_label() != shown:  # none was shown, or the class went meanwhile
             self._fill_grid()
             return
@@ -198,7 +203,9 @@ class SampleBrowser(QWidget):
             empty = self.store.count() == 0
         except StoreError:
             return "Your drawings cannot be read right now"
-        return "No drawings yet" if empty else "Click a drawing to see it large"
+        chosen = self.current_label() is not None
+        hint = "Click a drawing to see it large" if chosen else "Choose a character on the left"
+        return "No drawings yet" if empty else hint
 
     def _show_current(self) -> None:
         item = self.grid.currentItem()

@@ -61,13 +61,12 @@ def class_item(label: str, count: int) -> QListWidgetItem:
 
 
 def fill_classes(classes: QListWidget, counts: dict[str, int], keep: str | None) -> None:
-    """Show ``counts`` (label -> drawings), ``keep`` chosen if it is among them, else the first
-    class (none if there are none). No signal goes out: the caller fills the grid."""
+    """Show ``counts`` (label -> drawings), ``keep`` chosen if it is among them, else none (a
+    class that went leaves no other chosen). No signal goes out: the caller fills the grid."""
     classes.blockSignals(True)
     classes.clear()
     for label, count in counts.items():
         classes.addItem(class_item(label, count))
     labels = list(counts)
-    if labels:
-        classes.setCurrentRow(labels.index(keep) if keep in labels else 0)
+    classes.setCurrentRow(labels.index(keep) if keep in labels else -1)
     classes.blockSignals(False)
