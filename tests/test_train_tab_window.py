@@ -28,6 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME
+from ocrpad.data.samples import SampleStore
 from ocrpad.model import load_model
 from ocrpad.reading import Labelled
 
@@ -347,6 +348,34 @@ def test_the_train_tab_fits_the_default_and_a_small_window_without_scrolling_sid
         assert scroller.horizontalScrollBar().maximum() == 0
         table = window.findChild(QWidget, "beforeAfterTable")
         assert table is not None and table.visibleRegion().boundingRect().width() == table.width()
+
+
+@pytest.mark.parametrize("size", [(1100, 720), (800, 536)])
+def test_the_class_list_shows_every_count_whole_and_the_tab_still_fits(
+    qtbot: QtBot, model_path: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """62 characters with 100 to 161 drawings each: the list is as wide as its widest entry,
+    with no sideways scroll bar of its own or of the tab (it was 64 pixels and cut them off)."""
+    labels = [chr(c) for c in [*range(48, 58), *range(65, 91), *range(97, 123)]]
+    (tmp_path / "data").mkdir()
+    with SampleStore(tmp_path / "data" / STORE_NAME, renderer=None) as store:
+        for k, label in enumerate(labels):
+            drawings = [[np.array([[0, 0], [i % 7 + 1, 9]], np.float32)] for i in range(100 + k)]
+            store.add_many(drawings, [label] * len(drawings), "prompt")
+    window = open_window(qtbot, model_path, tmp_path)
+    try:
+        window.resize(*size)
+        window.tabs.setCurrentIndex(1)
+        QApplication.processEvents()
+        classes = train_tab(window).browser.classes
+        assert classes.count() == 62 and classes.verticalScrollBar().isVisible()
+        room = classes.viewport().width()
+        needed = [classes.sizeHintForIndex(classes.model().index(i, 0)).width() for i in range(62)]
+        assert max(needed) <= room and not classes.horizontalScrollBar().isVisible()
+        scroller = window.findChild(QScrollArea, "trainTabScroller")
+        assert scroller is not None and scroller.horizontalScrollBar().maximum() == 0
+    finally:
+        window.close()
 
 
 def test_a_corrected_drawing_joins_the_readers_history_with_its_label(

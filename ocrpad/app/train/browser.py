@@ -27,6 +27,7 @@ from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.train.browser_items import (
     ID_ROLE,
     THUMB,
+    ClassEntries,
     fill_classes,
     strokes_image,
     thumbnail_item,
@@ -68,10 +69,10 @@ class SampleBrowser(QWidget):
         self.importer.failed.connect(self._import_failed)
         self.classes = named(QListWidget(), "sampleClasses")
         self.classes.setAccessibleName("Classes with sample counts")
-        self.classes.setMaximumWidth(64)
         font = self.classes.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.classes.setFont(font)
+        ClassEntries(self.classes, self.font())  # the counts in the usual size
         self.grid = named(QListWidget(), "sampleGrid")
         self.grid.setAccessibleName("Samples of the selected class")
         self.grid.setFlow(QListView.Flow.LeftToRight)

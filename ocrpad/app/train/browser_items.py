@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QListWidget, QListWidgetItem
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QImage,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from ocrpad.app.words import plural
 from ocrpad.data.samples import Sample
 
 THUMB: Final = 56
 ID_ROLE: Final = Qt.ItemDataRole.UserRole  # a class's label, a thumbnail's sample id
+COUNT_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a class's number of drawings
+NARROWEST: Final = ("W", 0)  # the class list is at least as wide as this entry
+WIDEST: Final = ("W", 9_999_999)  # and at most: a wider one is cut off at the right
+Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
 def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
@@ -53,9 +73,11 @@ def thumbnail_item(sample: Sample) -> QListWidgetItem:
 
 
 def class_item(label: str, count: int) -> QListWidgetItem:
-    """A class-list entry: the label and how many drawings it has."""
+    """A class-list entry: the label and how many drawings it has (``ClassEntries`` paints
+    it; the text is what a screen reader says)."""
     item = QListWidgetItem(f"{label}   ({count})")
     item.setData(ID_ROLE, label)
+    item.setData(COUNT_ROLE, count)
     item.setToolTip(f"{plural(count, 'drawing')} of {label!r} (U+{ord(label):04X})")
     return item
 
@@ -70,3 +92,63 @@ def fill_classes(classes: QListWidget, counts: dict[str, int], keep: str | None)
     labels = list(counts)
     classes.setCurrentRow(labels.index(keep) if keep in labels else -1)
     classes.blockSignals(False)
+    entries = classes.itemDelegate()
+    if isinstance(entries, ClassEntries):
+        entries.fit()
+
+
+class ClassEntries(QStyledItemDelegate):
+    """Paints the class list's entries: the character in the list's (large) font, its count in
+    ``count_font``, right-aligned, so that the counts line up and a narrow list shows them
+    whole. ``fit`` makes the list as wide as its widest entry."""
+
+    def __init__(self, classes: QListWidget, count_font: QFont) -> None:
+        super().__init__(classes)
+        self.classes = classes
+        self.count_font = QFont(count_font)
+        self.count_font.setPointSizeF(count_font.pointSizeF())  # set, so the list's large
+        # font (the painter's) does not stand in for it
+        classes.setItemDelegate(self)
+        classes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        classes.verticalScrollBar().rangeChanged.connect(lambda *_: self.fit())
+
+    def _margin(self) -> int:
+        metric = QStyle.PixelMetric.PM_FocusFrameHMargin
+        return self.classes.style().pixelMetric(metric, None, self.classes) + 1
+
+    def entry_width(self, label: str, count: int) -> int:
+        """The width an entry needs: character, a gap, count, and the style's margins."""
+        character = self.classes.fontMetrics().horizontalAdvance(label)
+        number = QFontMetrics(self.count_font).horizontalAdvance(f"  {count}")
+        return character + number + 2 * self._margin()
+
+    def fit(self) -> None:
+        """As wide as the widest entry (within NARROWEST's and WIDEST's), plus the vertical
+        scroll bar when it shows: never a horizontal one."""
+        low, high = self.entry_width(*NARROWEST), self.entry_width(*WIDEST)
+        content = min(max(self.classes.sizeHintForColumn(0), low), high)
+        bar = self.classes.verticalScrollBar()
+        scrollbar = bar.sizeHint().width() if bar.maximum() > 0 else 0
+        self.classes.setFixedWidth(content + 2 * self.classes.frameWidth() + scrollbar)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+        width = self.entry_width(str(index.data(ID_ROLE)), int(index.data(COUNT_ROLE) or 0))
+        return QSize(width, super().sizeHint(option, index).height())
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        view = QStyleOptionViewItem(option)
+        self.initStyleOption(view, index)
+        view.text = ""  # the background, selection and focus only: the text comes next
+        style = self.classes.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view, painter, self.classes)
+        selected = bool(view.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        area = view.rect.adjusted(self._margin(), 0, -self._margin(), 0)
+        middle = Qt.AlignmentFlag.AlignVCenter
+        painter.save()
+        painter.setPen(view.palette.color(role))
+        painter.setFont(view.font)
+        painter.drawText(area, middle | Qt.AlignmentFlag.AlignLeft, str(index.data(ID_ROLE)))
+        painter.setFont(self.count_font)
+        painter.drawText(area, middle | Qt.AlignmentFlag.AlignRight, str(index.data(COUNT_ROLE)))
+        painter.restore()
