@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QKeyEvent, QTextDocumentFragment
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train import browser as browser_module
@@ -172,3 +173,25 @@ def test_deleting_a_class_s_last_drawing_chooses_no_drawing_of_another_class(
     assert store.counts_by_label() == {"b": 2}
     tab.browser.refresh()  # re-read (another window's change, an import): the first class
     assert tab.browser.current_label() == "b"
+
+
+def _shown(label: QLabel) -> str:
+    """What a QLabel shows: its text, or that of its HTML when it takes the text for HTML."""
+    kind = label.textFormat()
+    auto = kind == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(label.text())
+    rich = kind == Qt.TextFormat.RichText or auto
+    return QTextDocumentFragment.fromHtml(label.text()).toPlainText() if rich else label.text()
+
+
+def test_labels_that_look_like_html_are_shown_as_typed(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    ids = dict(zip("<&>", _add(store, "<&>"), strict=True))
+    tab.browser.refresh()
+    for row in range(tab.browser.classes.count()):
+        tab.browser.classes.setCurrentRow(row)
+        label = tab.browser.current_label()
+        assert label is not None
+        assert _shown(tab.browser.details).startswith(f"{label} · #{ids[label]}\n")
+    _save_on_canvas(qtbot, tab, "<b>")  # refused: two characters, said as they were typed
+    assert "'<b>'" in _shown(tab.status)

@@ -3,7 +3,7 @@ delete (with undo)."""
 
 from __future__ import annotations
 
-import time
+import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TypeVar
@@ -28,6 +28,7 @@ from ocrpad.app.train.browser_items import (
     ID_ROLE,
     THUMB,
     ClassEntries,
+    details_html,
     fill_classes,
     strokes_image,
     thumbnail_item,
@@ -91,6 +92,7 @@ class SampleBrowser(QWidget):
         self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.details = named(QLabel("Click a drawing to see it large"), "sampleDetails")
         self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)  # what goes in is escaped
         self.relabel_button = named(QPushButton("&Relabel…"), "relabelButton")
         self.delete_button = named(QPushButton("De&lete"), "deleteButton")
         self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
@@ -221,11 +223,10 @@ class SampleBrowser(QWidget):
             sample = self.store.get(int(item.data(ID_ROLE)))
         except (KeyError, StoreError) as exc:
             self.large.clear()
-            self.details.setText(str(exc))
+            self.details.setText(html.escape(str(exc)))
             return
         self.large.setPixmap(QPixmap.fromImage(strokes_image(sample.strokes, LARGE)))
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sample.created))
-        self.details.setText(f"<b>{sample.label}</b> · #{sample.id}<br>{sample.source}, {when}")
+        self.details.setText(details_html(sample))
 
     # -- actions -------------------------------------------------------------------------
     def _ask_relabel(self) -> None:

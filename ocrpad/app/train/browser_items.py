@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import time
 from collections.abc import Sequence
 from typing import Final, TypeAlias
 
@@ -70,6 +72,14 @@ def thumbnail_item(sample: Sample) -> QListWidgetItem:
     spoken = f"{sample.label!r}, drawing {sample.id}, {sample.source}"
     item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
     return item
+
+
+def details_html(sample: Sample) -> str:
+    """The lines under the large drawing, as HTML: the label in bold (escaped: a drawing of
+    '<' is no tag), the id, where it came from and when."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sample.created))
+    label, source = html.escape(sample.label), html.escape(sample.source)
+    return f"<b>{label}</b> · #{sample.id}<br>{source}, {when}"
 
 
 def class_item(label: str, count: int) -> QListWidgetItem:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ocrpad.app.draw.picture import in_documents
@@ -257,6 +257,7 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Unsaved drawings")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the reason may name a path with '<' in it
     box.setText(f"{plural(count, 'drawing')} could not be saved ({reason}).")
     box.setInformativeText("Save them to a file you choose, or close without them?")
     save = box.addButton("&Save to a file…", QMessageBox.ButtonRole.AcceptRole)

@@ -87,6 +87,7 @@ class TrainTab(QSplitter):
         self.panel = FineTunePanel()
         self.status = named(QLabel(" "), "trainStatus")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # a typed '<b>' is shown, not bold
         self.samples_box = _group("Your samples", self.browser)
         self.addWidget(_group("Collect drawings", self.collect))
         middle = QWidget()
