@@ -3,6 +3,8 @@ leave on screen, and what they cost."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from ocrpad.app.train import browser as browser_module
 from ocrpad.app.train.browser_items import ID_ROLE
 from ocrpad.app.train.tab import TrainTab
+from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore
 
 
@@ -195,3 +198,37 @@ def test_labels_that_look_like_html_are_shown_as_typed(
         assert _shown(tab.browser.details).startswith(f"{label} · #{ids[label]}\n")
     _save_on_canvas(qtbot, tab, "<b>")  # refused: two characters, said as they were typed
     assert "'<b>'" in _shown(tab.status)
+
+
+def test_a_save_while_an_import_runs_waits_in_memory_and_is_stored_when_it_ends(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import's one transaction holds the store's lock: a save waited the store's 2 s
+    for it, froze the window meanwhile, and blamed another program."""
+    holding, finish = threading.Event(), threading.Event()
+
+    def slow_import(into: SampleStore, path: Path, **_: object) -> samples_io.ImportResult:
+        with into.batch() as batch:
+            ids = batch.add_many([[np.array([[0, 0], [3, 9]], np.float32)]], ["i"], "import")
+            holding.set()
+            finish.wait(30)
+        return samples_io.ImportResult(ids=ids)
+
+    monkeypatch.setattr(samples_io, "import_npz", slow_import)
+    assert tab.browser.import_from(Path("many.npz"))
+    try:
+        assert holding.wait(30)
+        started = time.monotonic()
+        _save_on_canvas(qtbot, tab, "q")
+        assert time.monotonic() - started < 1.0  # no wait for the lock
+        assert len(tab.unsaved) == 1 and "another program" not in tab.status.text()
+        assert "as soon as the import finishes" in tab.status.text()
+        _save_on_canvas(qtbot, tab, "r")
+        assert len(tab.unsaved) == 2
+        with qtbot.waitSignal(tab.browser.import_done, timeout=30_000):
+            finish.set()
+    finally:
+        finish.set()
+    assert tab.unsaved == [] and sorted(s.label for s in store) == ["i", "q", "r"]
+    assert "Imported 1 drawing from many.npz" in tab.status.text()
+    assert _classes(tab) == ["i   (1)", "q   (1)", "r   (1)"]

@@ -21,6 +21,7 @@ class SampleImporter(QObject):
     """One import at a time; ``done`` carries an ImportResult, ``failed`` a message."""
 
     progress = Signal(int, int)  # drawings written so far (kept once all are), total
+    ended = Signal()  # before done or failed: the import no longer holds the store's lock
     done = Signal(object)  # samples_io.ImportResult
     failed = Signal(str)
 
@@ -72,10 +73,13 @@ class SampleImporter(QObject):
                 store, path, progress=self.progress.emit, cancel=self._cancel.is_set
             )
         except (OSError, ValueError, StoreError, MemoryError) as exc:
+            self.ended.emit()
             self.failed.emit(str(exc) or type(exc).__name__)
         except Exception as exc:  # the thread's last word: never a silent end
+            self.ended.emit()
             self.failed.emit(f"{path}: could not be read ({type(exc).__name__}: {exc})")
         else:
+            self.ended.emit()
             self.done.emit(result)
 
     def _show_progress(self, done: int, total: int) -> None:

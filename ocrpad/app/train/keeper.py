@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import (
@@ -74,6 +75,7 @@ class DrawingKeeper(QObject):
         # keeps the drawing alive, so its id() cannot be reused while it is listed.
         self._stored: dict[int, tuple[Held, int]] = {}
         self._busy = False  # the last refusal was another program's lock
+        self._import: SampleImporter | None = None  # see `hold_during`
         self.timer = QTimer(self)
         self.timer.setInterval(RETRY_MS)
         self.timer.timeout.connect(self.retry)
@@ -86,12 +88,31 @@ class DrawingKeeper(QObject):
         While another program's lock holds earlier drawings back, the new one joins them
         without another wait for the store (each would hold up the window for the busy wait);
         the retry timer stores them all."""
-        waiting = self._busy and bool(self.unsaved) and self.timer.isActive()
+        waiting = self.importing or (self._busy and bool(self.unsaved) and self.timer.isActive())
         held: Held = (tuple(strokes), label, source)
         self.last_held = held
         self.unsaved.append(held)
         self.stored_ids = []
+        if self.importing:
+            self._retry_later()
         return False if waiting else self.flush()
+
+    def hold_during(self, importer: SampleImporter) -> None:
+        """While ``importer`` writes to the store (its one transaction holds the store's lock
+        all the while), drawings saved are held in memory without a wait for that lock, and
+        stored as soon as it ends."""
+        self._import = importer
+        importer.ended.connect(self._import_ended)
+
+    @property
+    def importing(self) -> bool:
+        return self._import is not None and self._import.busy
+
+    def _import_ended(self) -> None:
+        """Store what waited for the import, before its result is shown (which then counts
+        them); if the store still refuses, the timer retries and says when they are in."""
+        if self.unsaved and self.flush():
+            self.stored.emit()
 
     def take_back(self, held: Held) -> None:
         """Undo the save of `held` (a drawing `save` was given): drop it if it still waits in
@@ -147,6 +168,11 @@ class DrawingKeeper(QObject):
         return self.store.path if self.store is not None else self._store_path
 
     def held_message(self) -> str:
+        if self.importing:
+            return (
+                f"Importing: {plural(len(self.unsaved), 'drawing')} kept in memory, to be "
+                "saved as soon as the import finishes."
+            )
         return (
             f"{self.problem}. {plural(len(self.unsaved), 'drawing')} kept in memory, to be "
             "saved as soon as the store can be written."
@@ -182,6 +208,8 @@ class DrawingKeeper(QObject):
             self.store_opened.emit(self.store)
             self.message.emit("The sample store can be used again.")
             self.recover()
+        if self.importing:
+            return  # stored when it ends, without a wait for its lock every few seconds
         held = len(self.unsaved)
         with self.store.waiting(RETRY_WAIT_S) if self.store else contextlib.nullcontext():
             stored = self.flush()

@@ -116,6 +116,7 @@ class TrainTab(QSplitter):
         self.keeper.message.connect(self.show_message)
         self.keeper.stored.connect(self.refresh)
         self.keeper.store_opened.connect(self._store_opened)
+        self.keeper.hold_during(self.browser.importer)  # a save never waits for an import
         self.panel.start_button.clicked.connect(self.start_fine_tune)
         self.panel.cancel_button.clicked.connect(self.cancel_fine_tune)
         self.panel.keep_button.clicked.connect(self.keep)
