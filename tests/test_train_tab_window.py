@@ -15,10 +15,11 @@ from gui_helpers import (
     save_tiny_model,
     train_tab,
 )
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QScrollArea,
     QToolButton,
@@ -208,10 +209,13 @@ def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(
         assert again.model is not None and again.model.labels[-1] == "Σ"
         restore = train_tab(again).panel.restore_button
         assert restore.isEnabled()  # the user's model is in use: there is something to restore
+        asked: list[str] = []
+        answer_message_box("Restore", asked)
         with qtbot.waitSignal(again.model_changed):
             qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
+        assert asked == ["Go back to the model ocrpad ships with?"]
         assert again.model is not None and "Σ" not in again.model.labels
-        assert not saved.exists() and saved.with_suffix(".previous.npz").exists()
+        assert not saved.exists() and len(list(saved.parent.glob("user-model.set-aside-*"))) == 1
     finally:
         again.close()
 
@@ -237,10 +241,89 @@ def test_fine_tune_and_restore_are_greyed_out_until_they_have_something_to_do(
     with qtbot.waitSignal(window.model_changed):
         train_tab(window).model_accepted.emit(load_model(model_path))  # a kept model of the user's
     assert panel.restore_button.isEnabled()
+    answer_message_box("Restore", [])
     with qtbot.waitSignal(window.model_changed):
         qtbot.mouseClick(panel.restore_button, Qt.MouseButton.LeftButton)
     assert "Restored" in train_tab(window).status.text()
     assert not panel.restore_button.isEnabled()
+
+
+def _keep(qtbot: QtBot, window: MainWindow, model_path: Path, name: str) -> None:
+    """Keep a fine-tuned model of the user's, marked with ``name``."""
+    model = load_model(model_path)
+    model.meta = {**model.meta, "which": name}
+    with qtbot.waitSignal(window.model_changed):
+        train_tab(window).model_accepted.emit(model)
+
+
+def _restore(qtbot: QtBot, window: MainWindow, answer: str) -> str:
+    """Press Alt+O (Restore factory model) on the Train tab and answer its question; returns
+    what the question said (its text and its details)."""
+    asked: list[str] = []
+
+    def read_and_answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, read_and_answer)
+            return
+        asked.append(f"{box.text()} {box.informativeText()}")
+        next(b for b in box.buttons() if b.text().replace("&", "") == answer).click()
+
+    window.tabs.setCurrentIndex(1)
+    window.activateWindow()  # back from the last question's box
+    qtbot.waitUntil(window.isActiveWindow)
+    QTimer.singleShot(10, read_and_answer)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    return asked[0]
+
+
+def _which(folder: Path) -> dict[str, object]:
+    return {p.name: load_model(p).meta.get("which") for p in sorted(folder.glob("user-model*"))}
+
+
+def test_restore_asks_first_and_every_model_it_sets_aside_stays_until_brought_back(
+    qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    window.tabs.setCurrentIndex(1)
+    panel = train_tab(window).panel
+    _keep(qtbot, window, model_path, "A")
+    asked = _restore(qtbot, window, "Cancel")
+    assert asked.startswith("Go back to the model ocrpad ships with?")
+    assert (
+        f"set aside, not deleted: it becomes user-model.set-aside-<date>-<time>.npz in {data}"
+        in asked
+    )
+    assert window.model is not None and window.model.meta["which"] == "A"  # nothing changed
+    assert _which(data) == {"user-model.npz": "A"} and panel.bring_back_button.isHidden()
+    _restore(qtbot, window, "Restore")
+    assert "set aside as user-model.set-aside-" in train_tab(window).status.text()
+    assert not panel.bring_back_button.isHidden()  # the way back, while one is set aside
+    _keep(qtbot, window, model_path, "B")
+    assert panel.bring_back_button.isHidden()  # a model of the user's is in use again
+    _restore(qtbot, window, "Restore")
+    assert sorted(_which(data).values()) == ["A", "B"]  # the second restore destroyed nothing
+    assert "user-model.npz" not in _which(data)
+    with qtbot.waitSignal(window.model_changed):
+        qtbot.mouseClick(panel.bring_back_button, Qt.MouseButton.LeftButton)
+    assert window.model is not None and window.model.meta["which"] == "B"  # the newest
+    assert _which(data)["user-model.npz"] == "B" and list(_which(data).values()).count("A") == 1
+    assert panel.bring_back_button.isHidden() and panel.restore_button.isEnabled()
+
+
+def test_restore_warns_that_a_kept_model_that_could_not_be_saved_is_lost(
+    qtbot: QtBot, window: MainWindow, model_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data" / USER_MODEL_NAME).mkdir()  # the model file cannot be written there
+    _keep(qtbot, window, model_path, "A")
+    assert "could not be saved" in train_tab(window).status.text()
+    asked = _restore(qtbot, window, "Cancel")
+    assert "could not be saved" in asked and "it is lost" in asked
+    assert "set aside" not in asked  # there is no file of it to set aside
+    assert window.model is not None and window.model.meta["which"] == "A"
+    _restore(qtbot, window, "Restore")
+    assert window.model is not None and "which" not in window.model.meta
 
 
 def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_classes(
@@ -257,6 +340,7 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
     assert shown.args[0].label == "Σ"
     failures: list[str] = []
     window.message_shown.connect(failures.append)
+    answer_message_box("Restore", [])
     with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
         qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
     assert window.draw.character_set.currentText() == "All"

@@ -96,6 +96,9 @@ class FineTunePanel(QWidget):
         self.keep_button = named(QPushButton("Keep the ne&w model"), "keepButton")
         self.discard_button = named(QPushButton("D&iscard"), "discardButton")
         self.restore_button = named(QPushButton("Rest&ore factory model"), "restoreFactoryButton")
+        self.bring_back_button = named(QPushButton("Bring back m&y model"), "bringBackButton")
+        self.bring_back_button.setToolTip("Use the fine-tuned model that Restore set aside again")
+        self.bring_back_button.hide()  # shown while Restore has set one aside (set_bring_back)
         self._ready = True  # there are drawings to fine-tune on (or their count is unknown)
         self._restorable = True  # a model other than the shipped one is in use or kept
         self._state = "idle"
@@ -112,6 +115,7 @@ class FineTunePanel(QWidget):
         decide.addWidget(self.keep_button, 0, 0)
         decide.addWidget(self.discard_button, 0, 1)
         decide.addWidget(self.restore_button, 1, 0, 1, 2)
+        decide.addWidget(self.bring_back_button, 2, 0, 1, 2)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.summary)
@@ -132,6 +136,7 @@ class FineTunePanel(QWidget):
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
         self.restore_button.setEnabled(state != "running" and self._restorable)
+        self.bring_back_button.setEnabled(state != "running")
         if had_focus:  # a new state: a keyboard user goes on with the button that matters
             nxt = {"running": self.cancel_button, "deciding": self.keep_button}
             nxt.get(state, self.start_button).setFocus(Qt.FocusReason.OtherFocusReason)
@@ -159,6 +164,10 @@ class FineTunePanel(QWidget):
             else "The shipped model is already in use"
         )
         self.set_state(self._state)
+
+    def set_bring_back(self, available: bool) -> None:
+        """Show "Bring back my model" while a model Restore set aside can be used again."""
+        self.bring_back_button.setVisible(available)
 
     def begin(self) -> None:
         self.curves.clear()

@@ -19,6 +19,8 @@ from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
 from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, Held, ask_about_unsaved
+from ocrpad.app.train.model_files import newest_set_aside, set_aside
+from ocrpad.app.train.questions import confirm_restore
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
@@ -56,9 +58,11 @@ class _Wiring(QObject):
         self.correction.problem.connect(self.tab.show_message)
         self.correction.undo_requested.connect(self.undo_correction)
         self._last_correction: tuple[Held | None, str] | None = None  # (the drawing, label)
+        self.unsaved: tuple[Model, str] | None = None  # a kept model in use but not saved, why
         tab.model_accepted.connect(self.accept)
         tab.drawing_saved.connect(self.collected)
         tab.restore_factory_requested.connect(self.restore_factory)
+        tab.panel.bring_back_button.clicked.connect(self.bring_back)
         tab.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         window.installEventFilter(self)
         self.show_restorable()
@@ -113,9 +117,13 @@ class _Wiring(QObject):
 
     def show_restorable(self) -> None:
         """Restore is greyed out while the shipped model is in use and no model of the user's
-        is kept on disk: there is nothing for it to do."""
+        is kept on disk: there is nothing for it to do. "Bring back my model" is offered
+        while the shipped model is in use, none is kept, and Restore set one aside."""
         shipped = self.factory is not None and self.window.model is self.factory
-        self.tab.panel.set_restorable(not (shipped and not self.user_model.is_file()))
+        kept = self.user_model.is_file()
+        self.tab.panel.set_restorable(not (shipped and not kept))
+        aside = shipped and not kept and newest_set_aside(self.user_model) is not None
+        self.tab.panel.set_bring_back(aside)
 
     def load_user_model(self) -> None:
         if not self.user_model.is_file():
@@ -138,15 +146,22 @@ class _Wiring(QObject):
             return
         except OSError as exc:
             unsaved = exc
+        self.unsaved = None if unsaved is None else (model, str(unsaved))
         self.window.set_model(model, "Model: yours (fine-tuned)")
         self.show_restorable()
         if unsaved is not None:
             self.tab.show_message(f"The model is in use but could not be saved: {unsaved}")
 
     def restore_factory(self) -> None:
+        """Go back to the shipped model once the user confirms; their model's file is set
+        aside under a name of its own (``model_files``), never overwritten."""
         factory = self.factory
-        if factory is not None and self.window.model is factory and not self.user_model.is_file():
+        kept = self.user_model.is_file()
+        if factory is not None and self.window.model is factory and not kept:
             self.tab.show_message("The shipped model is already in use: nothing to restore.")
+            return
+        lost = self.unsaved[1] if self.unsaved and self.unsaved[0] is self.window.model else None
+        if not confirm_restore(self.tab, self.user_model if kept else None, lost):
             return
         if factory is None:
             try:
@@ -155,15 +170,33 @@ class _Wiring(QObject):
                 self.tab.show_message(f"The shipped model could not be loaded: {exc}")
                 return
             self.factory = factory
-        if self.user_model.is_file():
-            try:  # kept, not deleted: the next Keep overwrites it
-                self.user_model.replace(self.user_model.with_suffix(".previous.npz"))
+        aside = ""
+        if kept:
+            try:
+                aside = f" Yours is set aside as {set_aside(self.user_model).name}."
             except OSError as exc:
                 self.tab.show_message(f"Could not set your model aside: {exc}")
                 return
+        self.unsaved = None
         self.window.set_model(factory, "Model: shipped")
         self.show_restorable()
-        self.tab.show_message("Restored the shipped model.")
+        self.tab.show_message(f"Restored the shipped model.{aside}")
+
+    def bring_back(self) -> None:
+        """Use the model the last Restore set aside again: it becomes ``user-model.npz``."""
+        newest = newest_set_aside(self.user_model)
+        if newest is None or self.user_model.exists():
+            self.show_restorable()
+            return
+        try:
+            model = load_model(newest)
+            newest.rename(self.user_model)
+        except (OSError, ValueError) as exc:
+            self.tab.show_message(f"Could not bring back {newest.name}: {exc}")
+            return
+        self.window.set_model(model, "Model: yours (fine-tuned)")
+        self.show_restorable()
+        self.tab.show_message(f"Your fine-tuned model is back in use ({newest.name}).")
 
 
 def _open(data_dir: Path) -> tuple[SampleStore | None, str, str]:
