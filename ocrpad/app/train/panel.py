@@ -125,6 +125,11 @@ class FineTunePanel(QWidget):
         column.addWidget(self.results, 2)
         column.addLayout(decide)
 
+    @property
+    def state(self) -> str:
+        """'idle', 'running' or 'deciding' (see ``set_state``)."""
+        return self._state
+
     def set_state(self, state: str) -> None:
         """'idle', 'running' (cancel only) or 'deciding' (a result awaits keep / discard)."""
         changed, self._state = state != self._state, state

@@ -1,14 +1,21 @@
 """What the Train tab asks before something of the user's would go: their fine-tuned model
-when the shipped one is restored. Each question says where things go and returns the answer;
-``wiring`` acts on it."""
+when the shipped one is restored; at close, a fine-tune still running or awaiting Keep /
+Discard, and a kept model that could not be saved (after them ``keeper.ask_about_unsaved``
+asks about drawings). Each question says where things go and returns the answer; ``wiring``
+acts on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.train.model_files import SET_ASIDE_INFIX
+
+Decision = Literal["keep", "discard", "stay"]
 
 
 def confirm_restore(parent: QWidget, user_model: Path | None, unsaved: str | None) -> bool:
@@ -34,3 +41,74 @@ def confirm_restore(parent: QWidget, user_model: Path | None, unsaved: str | Non
     box.setDefaultButton(restore if unsaved is None else cancel)
     box.exec()
     return box.clickedButton() is restore
+
+
+def _box(parent: QWidget, title: str, text: str, details: str) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(details)
+    return box
+
+
+def ask_to_stop_fine_tune(parent: QWidget) -> bool:
+    """At close, while a fine-tune runs: True to stop it and close, False to stay."""
+    box = _box(
+        parent,
+        "Fine-tune running",
+        "A fine-tune is still running.",
+        "Closing stops it; the model in use stays as it is.",
+    )
+    stop = box.addButton("&Stop and close", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is stop
+
+
+def ask_about_result(parent: QWidget, outcome: str) -> Decision:
+    """At close, while a fine-tuned model awaits Keep / Discard (``outcome``: the verdict)."""
+    box = _box(parent, "Fine-tuned model", "Keep the fine-tuned model before closing?", outcome)
+    keep = box.addButton("&Keep", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is keep:
+        return "keep"
+    return "discard" if clicked is discard else "stay"
+
+
+def ask_about_unsaved_model(
+    parent: QWidget, reason: str, folder: Path, save_to: Callable[[Path], None]
+) -> bool:
+    """At close, the kept model in use could not be saved (``reason``), not even now: save it
+    to a file the user chooses (``save_to`` writes it), close without it, or stay. True if
+    the window may close."""
+    box = _box(
+        parent,
+        "Unsaved model",
+        f"Your fine-tuned model is in use but could not be saved ({reason}).",
+        f"Save it to a file you choose (put it in {folder} as user-model.npz to use it "
+        "again), or close without it?",
+    )
+    save = box.addButton("&Save to a file…", QMessageBox.ButtonRole.AcceptRole)
+    drop = box.addButton("Close &without it", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    if box.clickedButton() is drop:
+        return True
+    if box.clickedButton() is not save:
+        return False
+    start = in_documents("ocrpad-model.npz")
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the model", start, "Models (*.npz)")
+    if not path:
+        return False
+    try:
+        save_to(Path(path))
+    except (OSError, ValueError) as exc:
+        QMessageBox.critical(parent, "Unsaved model", f"Could not write {path}: {exc}")
+        return False
+    return True

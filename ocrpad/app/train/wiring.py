@@ -20,7 +20,13 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.train.correction import CorrectionBar
 from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, Held, ask_about_unsaved
 from ocrpad.app.train.model_files import newest_set_aside, set_aside
-from ocrpad.app.train.questions import confirm_restore
+from ocrpad.app.train.panel import verdict
+from ocrpad.app.train.questions import (
+    ask_about_result,
+    ask_about_unsaved_model,
+    ask_to_stop_fine_tune,
+    confirm_restore,
+)
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
@@ -69,11 +75,48 @@ class _Wiring(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Close:  # installed on the window only
-            if not self.keep_unsaved():
+            if not self.may_close():
                 event.ignore()  # the user chose to stay: the window remains open
                 return True
             self.tab.shutdown()
         return False
+
+    def may_close(self) -> bool:
+        """At close nothing goes unasked: a fine-tune running or awaiting Keep / Discard, a
+        kept model that could not be saved, drawings the store refused (in that order: a
+        Keep may leave a model unsaved). Returns False if the window should stay open."""
+        if self.tab.panel.state == "running" and not ask_to_stop_fine_tune(self.tab):
+            return False
+        if self.tab.pending is not None:  # it may have finished while the user was asked
+            decision = ask_about_result(self.tab, verdict(self.tab.pending.report))
+            if decision == "stay":
+                return False
+            if decision == "keep":
+                self.tab.keep()  # saved now; if it cannot be, the next question says so
+            else:
+                self.tab.discard()
+        return self.keep_unsaved_model() and self.keep_unsaved()
+
+    def keep_unsaved_model(self) -> bool:
+        """A kept model that could not be saved is saved now, or the user decides. Returns
+        False if the window should stay open."""
+        if self.unsaved is None or self.unsaved[0] is not self.window.model:
+            return True
+        model = self.unsaved[0]
+        try:
+            model.save(self.user_model)
+            self.unsaved = None
+            return True
+        except (OSError, ValueError) as exc:
+            reason = str(exc)
+        store = (self.user_model.parent / STORE_NAME).resolve()
+
+        def save_to(path: Path) -> None:
+            if path.resolve() == store:
+                raise ValueError("that is where the sample store keeps your drawings")
+            model.save(path)
+
+        return ask_about_unsaved_model(self.tab, reason, self.user_model.parent, save_to)
 
     def keep_unsaved(self) -> bool:
         """At close, drawings the store refused go to a file the next start imports; if even

@@ -1,0 +1,167 @@
+"""Closing the window while the Train tab has work the user would lose: a fine-tune running or
+awaiting Keep / Discard, a kept model that could not be saved. The window asks first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from gui_helpers import answer_message_box, open_window, save_tiny_model, train_tab
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train import questions
+from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME
+from ocrpad.learning.finetune_report import FineTuneReport
+from ocrpad.model import Model, load_model
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
+    opened = open_window(qtbot, model_path, tmp_path)
+    opened.tabs.setCurrentIndex(1)
+    store = train_tab(opened).store
+    assert store is not None
+    store.add([np.array([[0, 0], [10, 10]], np.float32)], "a", "free")
+    train_tab(opened).refresh()
+    yield opened
+    opened.close()
+
+
+def _report(model: Model, cancelled: bool) -> FineTuneReport:
+    return FineTuneReport(tuple(model.labels), (), 1, (), (), (), (), 0.1, 1, cancelled)
+
+
+def marked(model: Model, strokes: Sequence[Any], labels: Sequence[str], **_: Any) -> Any:
+    """A fine-tune stand-in that returns a marked copy at once."""
+    tuned = model.copy()
+    tuned.meta = {**tuned.meta, "which": "tuned"}
+    return tuned, _report(tuned, False)
+
+
+def endless(
+    model: Model,
+    strokes: Sequence[Any],
+    labels: Sequence[str],
+    *,
+    cancel: Callable[[], bool],
+    **_: Any,
+) -> Any:
+    """A fine-tune stand-in that runs until it is cancelled."""
+    while not cancel():
+        time.sleep(0.01)
+    return model, _report(model, True)
+
+
+def _finish_a_fine_tune(qtbot: QtBot, window: MainWindow) -> None:
+    tab = train_tab(window)
+    tab.worker._fine_tune = marked
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+        tab.panel.start_button.click()
+    assert tab.pending is not None
+
+
+def _close(window: MainWindow, answer: str) -> list[str]:
+    asked: list[str] = []
+    answer_message_box(answer, asked)
+    window.close()
+    return asked
+
+
+def test_closing_with_a_result_awaiting_keep_or_discard_asks_and_cancel_stays(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _finish_a_fine_tune(qtbot, window)
+    assert _close(window, "Cancel") == ["Keep the fine-tuned model before closing?"]
+    assert window.isVisible() and train_tab(window).pending is not None
+    assert train_tab(window).panel.keep_button.isEnabled()  # still the user's to decide
+    train_tab(window).panel.discard_button.click()
+    window.close()  # decided: nothing more to ask
+    assert not window.isVisible()
+
+
+@pytest.mark.parametrize("answer", ["Keep", "Discard"])
+def test_closing_with_a_result_awaiting_a_decision_keeps_or_discards_it_as_answered(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, answer: str
+) -> None:
+    _finish_a_fine_tune(qtbot, window)
+    assert _close(window, answer) == ["Keep the fine-tuned model before closing?"]
+    assert not window.isVisible()
+    saved = tmp_path / "data" / USER_MODEL_NAME
+    if answer == "Keep":
+        assert load_model(saved).meta["which"] == "tuned"
+    else:
+        assert not saved.exists()
+
+
+def test_closing_during_a_fine_tune_asks_and_stop_and_close_stops_it(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    tab = train_tab(window)
+    tab.worker._fine_tune = endless
+    before = window.model
+    tab.panel.start_button.click()
+    qtbot.waitUntil(lambda: tab.worker.busy)
+    assert _close(window, "Cancel") == ["A fine-tune is still running."]
+    assert window.isVisible() and tab.worker.busy and tab.panel.state == "running"
+    assert _close(window, "Stop and close") == ["A fine-tune is still running."]
+    assert not window.isVisible()
+    assert tab.thread_ is not None and not tab.thread_.isRunning() and not tab.worker.busy
+    assert window.model is before and not (tmp_path / "data" / USER_MODEL_NAME).exists()
+
+
+def _keep_unsavable(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> Path:
+    """Keep a marked model whose file cannot be written (a folder is in its place)."""
+    saved = tmp_path / "data" / USER_MODEL_NAME
+    saved.mkdir()
+    tuned, _ = marked(window.model, [], [])
+    with qtbot.waitSignal(window.model_changed):
+        train_tab(window).model_accepted.emit(tuned)
+    assert "could not be saved" in train_tab(window).status.text()
+    return saved
+
+
+def test_a_kept_model_that_could_not_be_saved_is_asked_about_at_close(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keep_unsavable(qtbot, window, tmp_path)
+    asked = _close(window, "Cancel")
+    assert window.isVisible() and len(asked) == 1 and "could not be saved" in asked[0]
+    chosen: list[Path] = [tmp_path / "data" / STORE_NAME]  # first the store: refused
+    monkeypatch.setattr(
+        questions.QFileDialog,
+        "getSaveFileName",
+        staticmethod(lambda *args, **kwargs: (str(chosen.pop(0)), "")),
+    )
+    errors: list[str] = []
+    monkeypatch.setattr(
+        questions.QMessageBox, "critical", staticmethod(lambda *a: errors.append(a[2]))
+    )
+    _close(window, "Save to a file…")
+    assert window.isVisible() and "sample store" in errors[0]
+    assert train_tab(window).store is not None and train_tab(window).store.count() == 1
+    chosen.append(tmp_path / "mine.npz")
+    _close(window, "Save to a file…")
+    assert not window.isVisible()
+    assert load_model(tmp_path / "mine.npz").meta["which"] == "tuned"
+
+
+def test_a_kept_model_that_could_not_be_saved_is_saved_at_close_once_it_can_be(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    saved = _keep_unsavable(qtbot, window, tmp_path)
+    saved.rmdir()  # room again: no question, the model is saved as the user's
+    window.close()
+    assert not window.isVisible()
+    assert load_model(saved).meta["which"] == "tuned"
