@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from numpy.typing import NDArray
 from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many, draw_symbol
+from ocrpad.learning import finetune_data
+from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for, split_held_out
 from ocrpad.learning.finetune_plan import first_trainable
@@ -116,6 +119,53 @@ def test_cancel_returns_the_base_model_and_flags_the_report(tiny: Model) -> None
     assert report.cancelled and report.steps == 3
     assert report.accuracy_after is None and report.per_class_after == {}
     assert "fine_tune" not in tiny.meta
+
+
+@pytest.mark.parametrize("phase", ["preparing", "distorting"])
+def test_cancel_is_heard_between_drawings_while_they_are_rendered(
+    tiny: Model, monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """Thousands of drawings take seconds to render (10,000: 8 s before Cancel took effect):
+    Cancel is asked before each one, first as they are prepared, then as the first epoch
+    distorts them, and the base model comes back untouched."""
+    rendered: list[int] = []
+    original = finetune_data.render_strokes
+
+    def counting(strokes: Any, params: Any) -> Any:
+        rendered.append(1)
+        return original(strokes, params)
+
+    monkeypatch.setattr(finetune_data, "render_strokes", counting)
+    drawings, labels = _symbols("+?", 40, 7)
+    stop_at = 10 if phase == "preparing" else len(drawings) + 10
+    tuned, report = fine_tune(
+        tiny,
+        drawings,
+        labels,
+        settings=FAST,
+        rehearsal=None,
+        cancel=lambda: len(rendered) >= stop_at,
+    )
+    assert len(rendered) == stop_at  # not one drawing more was rendered
+    assert tuned is tiny and report.cancelled and report.steps == 0
+    assert "fine_tune" not in tiny.meta and report.accuracy_after is None
+    assert report.train_count == (0 if phase == "preparing" else 60)
+
+
+def test_scoring_asks_cancel_between_batches(tiny: Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    scored: list[int] = []
+    original = tiny.predict_proba
+
+    def counting(images: NDArray[np.float32]) -> NDArray[np.float32]:
+        scored.append(len(images))
+        return original(images)
+
+    monkeypatch.setattr(tiny, "predict_proba", counting)
+    images = np.zeros((600, 1, 28, 28), np.float32)
+    with pytest.raises(Cancelled):
+        predict_labels(tiny, images, cancel=lambda: bool(scored))
+    assert scored == [256]  # one batch, then the cancel was heard
+    assert len(predict_labels(tiny, images)) == 600
 
 
 def test_the_report_compares_held_back_drawings_before_and_after(tiny: Model) -> None:

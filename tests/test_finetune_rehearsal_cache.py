@@ -17,6 +17,7 @@ import ocrpad.learning.rehearsal as rehearsal_module
 from ocrpad.app.train import worker as worker_module
 from ocrpad.app.train.worker import Measured, TrainWorker
 from ocrpad.devtools.symbols import draw_many
+from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.rehearsal import (
     rehearsal_to_render,
@@ -123,6 +124,40 @@ def test_measuring_the_speed_renders_the_rehearsal_set_for_the_first_fine_tune(
     drawings = draw_many("+", 8, np.random.default_rng(5))
     fine_tune(model, drawings, ["1"] * 8, settings=FAST, rehearsal=path)
     assert renders == [6]
+
+
+def test_a_cancel_stops_rendering_the_rehearsal_set_and_keeps_nothing_of_it(
+    tmp_path: Path,
+) -> None:
+    path = _rehearsal_file(tmp_path, "cancelled.npz")
+    asked: list[int] = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return len(asked) > 3  # three drawings rendered, then stop
+
+    with pytest.raises(Cancelled):
+        rendered_rehearsal(path, DEFAULT_PARAMS, cancel)
+    assert len(asked) == 4 and rehearsal_to_render(path, DEFAULT_PARAMS) == 6
+    done = rendered_rehearsal(path, DEFAULT_PARAMS)  # the next asker renders it all
+    assert done is not None and len(done) == 6
+
+
+def test_closing_while_the_speed_is_measured_stops_rendering_the_rehearsal_set(
+    qtbot: QtBot,
+    tmp_path: Path,
+    model: Model,
+    renders: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _rehearsal_file(tmp_path, "closing.npz")
+    monkeypatch.setattr(worker_module, "default_rehearsal_path", lambda: path)
+    worker = TrainWorker()
+    worker.cancel()  # what closing the window does while the measurement runs
+    with qtbot.waitSignal(worker.speed_measured) as told:
+        worker.measure(model)
+    assert told.args[0].speed is not None and told.args[0].rehearsal == 6  # still to render
+    assert renders == []  # none finished: the rendering stopped at its first drawing
 
 
 def test_a_named_rehearsal_file_that_is_missing_is_refused_not_skipped(

@@ -6,7 +6,7 @@
 - ``fine_tune`` (``finetune.py``) adapts a copy of a model to a person's own drawings:
   ``finetune_data.py`` prepares their drawings, ``rehearsal.py`` mixes in the shipped
   rehearsal set so nothing is forgotten, ``finetune_report.py`` holds the progress and report
-  records the Train tab shows.
+  records the Train tab shows, and ``cancel.py`` lets Cancel stop it between drawings.
 - ``evaluate.py`` scores predictions (accuracy, balanced, merged, per group and per class);
   ``ocrpad-eval`` is its command.
 

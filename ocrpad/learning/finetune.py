@@ -28,7 +28,9 @@ New characters grow the output layer. Starting their rows at the mean feature of
 swallow other inputs (rest-of-test accuracy 59% -> 26-36%, versus 60% without it).
 
 Cancel contract: when ``cancel()`` returns True, ``fine_tune`` stops at the next step and returns
-the **base model itself, untouched**, with a report flagged ``cancelled``.
+the **base model itself, untouched**, with a report flagged ``cancelled``. It is asked while the
+drawings are prepared too (between renders and scored batches: 10,000 drawings take seconds),
+so a Cancel then takes effect as quickly; that report has no drawings counted or compared.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.learning.cancel import CancelFn, Cancelled, stop_if
 from ocrpad.learning.finetune_data import (
     Anchor,
     TrainSet,
@@ -79,7 +82,6 @@ def prior_shift(work: Model, data: TrainSet, settings: FineTuneSettings) -> NDAr
 
 
 ProgressFn = Callable[[FineTuneProgress], None]
-CancelFn = Callable[[], bool]
 
 
 def fine_tune(
@@ -111,20 +113,26 @@ def fine_tune(
         reh_path = rehearsal_file(default_rehearsal_path(), shipped=True)
     else:
         reh_path = rehearsal_file(rehearsal)
-    data = prepare(model, strokes, labels, settings.held_out, reh_path)
-    new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
-    work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
-    if settings.imprint and new_labels:
-        imprint_new_classes(work, data, new_labels)
     clock = Clock()
-    clock.add("prepare", time.perf_counter() - start)
-    with clock.timing("evaluate"):
-        before = predict_labels(model, data.held_out_images)
+    try:  # thousands of drawings take seconds to render and score: Cancel is asked meanwhile
+        data = prepare(model, strokes, labels, settings.held_out, reh_path, cancel)
+        new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
+        work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
+        if settings.imprint and new_labels:
+            imprint_new_classes(work, data, new_labels)
+        clock.add("prepare", time.perf_counter() - start)
+        with clock.timing("evaluate"):
+            before = predict_labels(model, data.held_out_images, cancel=cancel)
+    except Cancelled:
+        return model, _cancelled_before_training(model, settings, start, clock)
     run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels), clock)
     cancelled = run.train()
     arena.clear()  # the app goes on: let the training batches' arrays go
-    with clock.timing("evaluate"):
-        after = () if cancelled else predict_labels(work, data.held_out_images)
+    try:
+        with clock.timing("evaluate"):
+            after = () if cancelled else predict_labels(work, data.held_out_images, cancel=cancel)
+    except Cancelled:
+        cancelled, after = True, ()
     report = FineTuneReport(
         labels=tuple(model.labels if cancelled else work.labels),
         new_labels=tuple(new_labels),
@@ -144,6 +152,29 @@ def fine_tune(
         taught = sorted(set(data.train_labels) | set(data.held_out_labels))
         work.meta = {**work.meta, "fine_tune": {**_record(report), "taught_labels": taught}}
     return (model if cancelled else work), report
+
+
+def _cancelled_before_training(
+    model: Model, settings: FineTuneSettings, start: float, clock: Clock
+) -> FineTuneReport:
+    """The report of a fine-tune cancelled while its drawings were prepared or first scored:
+    nothing trained, nothing compared."""
+    elapsed = time.perf_counter() - start
+    clock.add("prepare", elapsed - sum(clock.seconds.values()))
+    return FineTuneReport(
+        labels=tuple(model.labels),
+        new_labels=(),
+        train_count=0,
+        held_out_truth=(),
+        predicted_before=(),
+        predicted_after=(),
+        curve=(),
+        wall_time=elapsed,
+        steps=0,
+        cancelled=True,
+        settings={**asdict(settings), "rehearsal_size": 0},
+        phases=clock.seconds,
+    )
 
 
 def _record(report: FineTuneReport) -> dict[str, object]:
@@ -191,23 +222,30 @@ class _Run:
 
     def train(self) -> bool:
         """Run every epoch; returns True if cancelled."""
-        for epoch in range(1, self.epochs + 1):
-            with self.clock.timing("render"):
-                images = self.data.train_images(self.rng, augment=self.settings.augment)
-            order = self.rng.permutation(len(images))
-            losses: list[float] = []
-            hits: list[float] = []
-            for k in range(self.per_epoch):
-                if self.cancel is not None and self.cancel():
-                    return True
-                rows = order[k * self.settings.batch_user : (k + 1) * self.settings.batch_user]
-                with self.clock.timing("steps"):
-                    loss, hit = self._step(images[rows], rows)
-                losses.append(loss)
-                hits.extend(hit)
-                point = self._point(epoch, losses, hits) if k == self.per_epoch - 1 else None
-                self._report(epoch, loss, point)
+        try:
+            for epoch in range(1, self.epochs + 1):
+                self._epoch(epoch)
+        except Cancelled:
+            return True
         return False
+
+    def _epoch(self, epoch: int) -> None:
+        """One pass over the training drawings; raises ``Cancelled`` when asked to stop."""
+        with self.clock.timing("render"):
+            augment = self.settings.augment
+            images = self.data.train_images(self.rng, augment=augment, cancel=self.cancel)
+        order = self.rng.permutation(len(images))
+        losses: list[float] = []
+        hits: list[float] = []
+        for k in range(self.per_epoch):
+            stop_if(self.cancel)
+            rows = order[k * self.settings.batch_user : (k + 1) * self.settings.batch_user]
+            with self.clock.timing("steps"):
+                loss, hit = self._step(images[rows], rows)
+            losses.append(loss)
+            hits.extend(hit)
+            point = self._point(epoch, losses, hits) if k == self.per_epoch - 1 else None
+            self._report(epoch, loss, point)
 
     def _step(
         self, x_user: NDArray[np.float32], rows: NDArray[np.int64]
@@ -229,10 +267,11 @@ class _Run:
         return float(loss), hits
 
     def _point(self, epoch: int, losses: list[float], hits: list[float]) -> CurvePoint:
+        """The epoch's curve point; raises ``Cancelled`` while scoring the held-back ones."""
         held = None
         if self.data.held_out_labels:
             with self.clock.timing("evaluate"):
-                guesses = predict_labels(self.work, self.data.held_out_images)
+                guesses = predict_labels(self.work, self.data.held_out_images, cancel=self.cancel)
             truth = self.data.held_out_labels
             held = float(np.mean([g == t for g, t in zip(guesses, truth, strict=True)]))
         point = CurvePoint(self.step, epoch, float(np.mean(losses)), float(np.mean(hits)), held)

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
+from ocrpad.learning.cancel import CancelFn, stop_if
 from ocrpad.learning.finetune_plan import is_frozen
 from ocrpad.learning.rehearsal import Rehearsal, rendered_rehearsal
 from ocrpad.model import Model
@@ -76,12 +77,16 @@ class TrainSet:
     def rehearsal_size(self) -> int:
         return 0 if self.rehearsal is None else len(self.rehearsal)
 
-    def train_images(self, rng: np.random.Generator, *, augment: bool) -> Images:
-        """This epoch's training images: (N, 1, 28, 28); most drawings freshly distorted."""
+    def train_images(
+        self, rng: np.random.Generator, *, augment: bool, cancel: CancelFn | None = None
+    ) -> Images:
+        """This epoch's training images: (N, 1, 28, 28); most drawings freshly distorted.
+        ``cancel`` is asked before each drawing (``Cancelled``)."""
         if not augment:
             return self.base_images
         images = self.base_images.copy()
         for i, strokes in enumerate(self.train_strokes):
+            stop_if(cancel)
             if rng.random() < 0.75:
                 with contextlib.suppress(ValueError):  # a degenerate distortion keeps the original
                     images[i, 0] = self.render(self.augmenter(strokes, rng))
@@ -138,21 +143,23 @@ def prepare(
     labels: Sequence[str],
     held_out: float,
     rehearsal_path: str | Path | None,
+    cancel: CancelFn | None = None,
 ) -> TrainSet:
     """Check, render and split the drawings (`split_held_out`); load the rehearsal set for
-    the known classes."""
+    the known classes. ``cancel`` is asked before each drawing is rendered (``Cancelled``):
+    thousands of them take seconds."""
     if len(strokes) != len(labels):
         raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
     if not strokes:
         raise ValueError("fine-tuning needs at least one drawing")
     params = render_params_of(model.meta)
     render = renderer_for(model)
-    clean, chars, rendered, skipped = _usable(strokes, labels, render)
+    clean, chars, rendered, skipped = _usable(strokes, labels, render, cancel)
     if not clean:
         raise ValueError(f"none of the {len(strokes)} drawings can be used: {skipped[0]}")
     images = np.stack(rendered)[:, None].astype(np.float32)  # (N, 1, 28, 28)
     held = split_held_out(clean, chars, held_out)
-    rehearsal = rendered_rehearsal(rehearsal_path, params)
+    rehearsal = rendered_rehearsal(rehearsal_path, params, cancel)
     if rehearsal is not None and not set(rehearsal.labels) <= set(model.labels):
         known = [i for i, c in enumerate(rehearsal.labels) if c in model.labels]
         rehearsal = Rehearsal(rehearsal.images[known], tuple(rehearsal.labels[i] for i in known))
@@ -174,12 +181,14 @@ def _usable(
     strokes: Sequence[Sequence[ArrayLike]],
     labels: Sequence[str],
     render: Callable[[Strokes], NDArray[np.float32]],
+    cancel: CancelFn | None,
 ) -> tuple[list[Strokes], tuple[str, ...], list[NDArray[np.float32]], list[str]]:
     """The drawings that can be trained on (clean strokes, labels, images) and one line for
     each that cannot (empty, non-finite, a label that is not one character): those are
     skipped, so one bad drawing never stops the rest."""
     clean, chars, images, skipped = [], [], [], []
     for i, (drawing, label) in enumerate(zip(strokes, labels, strict=True)):
+        stop_if(cancel)
         try:
             ok = validate_strokes(drawing), validate_label(label)
             image = render(ok[0])
@@ -192,10 +201,14 @@ def _usable(
     return clean, tuple(chars), images, skipped
 
 
-def predict_labels(model: Model, images: Images, batch: int = 512) -> tuple[str, ...]:
-    """The model's character for each image of (N, 1, 28, 28)."""
+def predict_labels(
+    model: Model, images: Images, batch: int = 256, cancel: CancelFn | None = None
+) -> tuple[str, ...]:
+    """The model's character for each image of (N, 1, 28, 28); ``cancel`` is asked before
+    each batch (``Cancelled``)."""
     guesses: list[str] = []
     for start in range(0, len(images), batch):
+        stop_if(cancel)
         probs = model.predict_proba(images[start : start + batch])
         guesses.extend(model.labels[i] for i in np.argmax(probs, axis=1))
     return tuple(guesses)

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from ocrpad.data.samples import Strokes
 from ocrpad.data.samples_io import read_npz_strokes
 from ocrpad.files import check_regular_file
+from ocrpad.learning.cancel import CancelFn, stop_if
 from ocrpad.preprocess import RenderParams, render_strokes
 from ocrpad.resources import weights_dir
 
@@ -102,18 +103,26 @@ def _file_key(path: str | Path, params: RenderParams) -> _FileKey | None:
     return (str(Path(path).resolve()), status.st_size, status.st_mtime_ns, params)
 
 
-def rendered_rehearsal(path: str | Path | None, params: RenderParams) -> Rehearsal | None:
+def rendered_rehearsal(
+    path: str | Path | None, params: RenderParams, cancel: CancelFn | None = None
+) -> Rehearsal | None:
     """``load_rehearsal`` rendered at ``params``, kept for the rest of the process while the
     file is unchanged (same size and modification time): every fine-tune of a session mixes
     in the same ~4,700 drawings, which took a quarter of a 100-drawing fine-tune to render.
-    The images are read-only (shared by every caller). None when there is no file."""
+    The images are read-only (shared by every caller). None when there is no file.
+    ``cancel`` is asked before each drawing is rendered: ``Cancelled`` keeps nothing."""
     key = None if path is None else _file_key(path, params)
     if key is None:
         return None
+
+    def render(strokes: Strokes) -> NDArray[np.float32]:
+        stop_if(cancel)
+        return render_strokes(strokes, params)
+
     with _rendering:  # a second thread asking meanwhile waits for this rendering
         kept = _rendered.get(key)
         if kept is None:
-            kept = load_rehearsal(path, lambda strokes: render_strokes(strokes, params))
+            kept = load_rehearsal(path, render)
             if kept is None:
                 return None
             kept.images.flags.writeable = False

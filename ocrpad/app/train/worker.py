@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ocrpad.data.samples_errors import StoreError
 from ocrpad.explain.filter_drift import FilterDrift, filter_drift
+from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import fine_tune
 from ocrpad.learning.finetune_plan import DEFAULT_SETTINGS, Speed, measure_speed
 from ocrpad.learning.finetune_report import FineTuneReport
@@ -106,8 +107,9 @@ class TrainWorker(QObject):
         if not self._warm:
             self.speed_measured.emit(Measured(speed, rehearsal_count(path)))
             return
-        with contextlib.suppress(ValueError, OSError, MemoryError):  # the fine-tune says why
-            rendered_rehearsal(path, params)
+        # a damaged file: the fine-tune says why; a close meanwhile (cancel) stops the rendering
+        with contextlib.suppress(ValueError, OSError, MemoryError, Cancelled):
+            rendered_rehearsal(path, params, self._cancel.is_set)
         self.speed_measured.emit(Measured(speed, rehearsal_to_render(path, params)))
 
     @Slot(object)
