@@ -16,7 +16,7 @@ from ocrpad.learning import finetune_data
 from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.learning.finetune_data import predict_labels, renderer_for, split_held_out
-from ocrpad.learning.finetune_plan import first_trainable
+from ocrpad.learning.finetune_plan import first_trainable, steps_per_point
 from ocrpad.learning.finetune_report import FineTuneProgress
 from ocrpad.learning.rehearsal import load_rehearsal, write_rehearsal
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
@@ -101,6 +101,39 @@ def test_progress_reports_every_step_and_a_curve_point_per_epoch(tiny: Model) ->
     assert len(points) == FAST.epochs == len(report.curve)
     assert all(p.held_out_accuracy is not None for p in points)
     assert all(np.isfinite(p.loss) and p.eta >= 0 for p in seen)
+
+
+def test_a_long_epoch_gets_curve_points_every_few_steps_and_held_back_ones_at_its_end(
+    tiny: Model,
+) -> None:
+    """With thousands of drawings the whole run is one epoch: the curves must not wait for its
+    end. Inside it the points carry the training figures of their steps only; the held-back
+    drawings are scored at its end."""
+    seen: list[FineTuneProgress] = []
+    drawings, labels = _symbols("+?", 60, 8)  # 90 to learn from: 45 steps of 2
+    long_epoch = FineTuneSettings(
+        epochs=1, batch_user=2, batch_rehearsal=0, held_out=0.25, min_steps=0
+    )
+    _, report = fine_tune(
+        tiny, drawings, labels, settings=long_epoch, rehearsal=None, progress=seen.append
+    )
+    points = [p.point for p in seen if p.point is not None]
+    assert [p.step for p in points] == [10, 20, 30, 40, 45] and report.steps == 45
+    assert [p.mid_epoch for p in points] == [True] * 4 + [False]
+    assert [p.held_out_accuracy is None for p in points] == [True] * 4 + [False]
+    assert tuple(points) == report.curve
+    last = 0  # each point's loss is the mean of the steps since the one before
+    for point in points:
+        losses = [p.loss for p in seen if last < p.step <= point.step]
+        assert point.loss == pytest.approx(np.mean(losses))
+        last = point.step
+
+
+def test_curve_points_inside_an_epoch_only_when_it_is_long() -> None:
+    assert steps_per_point(1, 250) == 11  # 10,000 drawings: ~24 points over the run
+    assert steps_per_point(2, 120) == 10  # 4,800 drawings: no closer than 10 steps
+    assert steps_per_point(15, 15) == 0  # 600 drawings: 15 epoch ends draw the curve
+    assert steps_per_point(4, 1) == 0
 
 
 def test_cancel_returns_the_base_model_and_flags_the_report(tiny: Model) -> None:

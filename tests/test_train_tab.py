@@ -20,7 +20,7 @@ from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.train import browser as browser_module
 from ocrpad.app.train import worker as train_worker
 from ocrpad.app.train.collect import prompt_sequence
-from ocrpad.app.train.curves import LOSS_COLOUR, TRAIN_COLOUR, legend_names
+from ocrpad.app.train.curves import HELD_COLOUR, LOSS_COLOUR, TRAIN_COLOUR, legend_names
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many
@@ -285,6 +285,23 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
 
 
+def test_the_curves_grow_during_a_long_epoch_not_only_at_its_end(
+    qtbot: QtBot, store: SampleStore, model: Model
+) -> None:
+    _fill(store, "+?", 30)  # 44 to learn from in one epoch of 44 steps
+    tab = _tab(qtbot, store, model, epochs=1, batch_user=1, held_out=0.25)
+    drawn: list[int] = []
+    tab.progress_shown.connect(lambda _: drawn.append(len(tab.panel.curves.points)))
+    try:
+        _run_fine_tune(qtbot, tab)
+        report = tab.pending.report if tab.pending is not None else None
+        assert report is not None and report.steps == len(drawn) == 44
+        assert drawn[9] == 1 and drawn[19] == 2  # a point every 10 steps while it runs
+        assert tab.panel.curves.points == list(report.curve) and len(report.curve) == 4
+    finally:
+        tab.shutdown()
+
+
 def test_keep_does_not_cover_a_failed_save_with_its_own_kept_message(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:
@@ -427,6 +444,28 @@ def test_curves_and_confusion_paint_with_and_without_data(qtbot: QtBot) -> None:
     for colour in (LOSS_COLOUR, TRAIN_COLOUR):  # the loss and accuracy lines themselves
         assert _has_colour(curves, colour) and not _has_colour(empty[0], colour)
     assert len(plot.points) == 2
+
+
+def test_the_held_back_curve_goes_through_the_epoch_ends_between_mid_epoch_points(
+    qtbot: QtBot,
+) -> None:
+    from ocrpad.app.train.curves import CurvesPlot
+    from ocrpad.learning.finetune_report import CurvePoint
+
+    plot = CurvesPlot()
+    qtbot.addWidget(plot)
+    plot.resize(300, 200)
+    mid = functools.partial(CurvePoint, held_out_accuracy=None, mid_epoch=True)
+    plot.set_points(
+        [
+            mid(10, 1, 2.0, 0.3),
+            CurvePoint(20, 1, 1.5, 0.5, 0.4),
+            mid(30, 2, 1.0, 0.6),
+            CurvePoint(40, 2, 0.8, 0.7, 0.6),
+        ],
+        40,
+    )
+    assert _has_colour(plot.grab().toImage(), HELD_COLOUR)
 
 
 def _has_colour(image: QImage, colour: QColor) -> bool:

@@ -60,6 +60,7 @@ from ocrpad.learning.finetune_plan import (
     first_trainable,
     plan_steps,
     step_lr,
+    steps_per_point,
 )
 from ocrpad.learning.finetune_prior import base_prior, logit_shift, stream_prior
 from ocrpad.learning.finetune_report import Clock, CurvePoint, FineTuneProgress, FineTuneReport
@@ -215,6 +216,7 @@ class _Run:
         self.epochs, self.per_epoch = plan_steps(len(data.train_labels), settings)
         self.shift = prior_shift(work, data, settings)
         self.total = self.epochs * self.per_epoch
+        self.every = steps_per_point(self.epochs, self.per_epoch)  # 0: at epoch ends only
         self.step = 0
         self.curve: list[CurvePoint] = []
         self.index = {c: i for i, c in enumerate(work.labels)}
@@ -235,7 +237,7 @@ class _Run:
             augment = self.settings.augment
             images = self.data.train_images(self.rng, augment=augment, cancel=self.cancel)
         order = self.rng.permutation(len(images))
-        losses: list[float] = []
+        losses: list[float] = []  # of the steps since the last curve point
         hits: list[float] = []
         for k in range(self.per_epoch):
             stop_if(self.cancel)
@@ -244,8 +246,17 @@ class _Run:
                 loss, hit = self._step(images[rows], rows)
             losses.append(loss)
             hits.extend(hit)
-            point = self._point(epoch, losses, hits) if k == self.per_epoch - 1 else None
+            point = None
+            if k + 1 == self.per_epoch or self._mid_epoch_point_due(k + 1):
+                point = self._point(epoch, losses, hits, end=k + 1 == self.per_epoch)
+                losses, hits = [], []
             self._report(epoch, loss, point)
+
+    def _mid_epoch_point_due(self, done: int) -> bool:
+        """Whether a long epoch gets a curve point after its step ``done`` (not one so near
+        its end that the end's point would cover only a few steps)."""
+        left = self.per_epoch - done
+        return self.every > 0 and done % self.every == 0 and left >= self.every // 2
 
     def _step(
         self, x_user: NDArray[np.float32], rows: NDArray[np.int64]
@@ -266,15 +277,18 @@ class _Run:
         hits = (np.argmax(logits[: len(y_user)], axis=1) == y_user).astype(float).tolist()
         return float(loss), hits
 
-    def _point(self, epoch: int, losses: list[float], hits: list[float]) -> CurvePoint:
-        """The epoch's curve point; raises ``Cancelled`` while scoring the held-back ones."""
+    def _point(self, epoch: int, losses: list[float], hits: list[float], end: bool) -> CurvePoint:
+        """A curve point of the steps since the last one. At an epoch's ``end`` it scores the
+        held-back drawings too (raising ``Cancelled`` if asked meanwhile); inside a long
+        epoch it does not: that costs seconds with thousands of them."""
         held = None
-        if self.data.held_out_labels:
+        if end and self.data.held_out_labels:
             with self.clock.timing("evaluate"):
                 guesses = predict_labels(self.work, self.data.held_out_images, cancel=self.cancel)
             truth = self.data.held_out_labels
             held = float(np.mean([g == t for g, t in zip(guesses, truth, strict=True)]))
-        point = CurvePoint(self.step, epoch, float(np.mean(losses)), float(np.mean(hits)), held)
+        loss, accuracy = float(np.mean(losses)), float(np.mean(hits))
+        point = CurvePoint(self.step, epoch, loss, accuracy, held, mid_epoch=not end)
         self.curve.append(point)
         return point
 

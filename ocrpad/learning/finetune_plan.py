@@ -68,6 +68,19 @@ def plan_steps(n_train: int, settings: FineTuneSettings) -> tuple[int, int]:
     return max(1, min(wanted, settings.max_steps // per_epoch)), per_epoch
 
 
+POINTS_PER_RUN: Final = 24  # curve points a run of long epochs gets, about
+MIN_STEPS_PER_POINT: Final = 10  # and no closer together than this
+
+
+def steps_per_point(epochs: int, per_epoch: int) -> int:
+    """Steps between the curve points taken inside an epoch, so that the curves move while a
+    long one runs (4,800 drawings or more make one or two epochs of the whole run): about
+    `POINTS_PER_RUN` a run, at least `MIN_STEPS_PER_POINT` steps apart. 0 when the epochs
+    are short enough that their ends alone draw the curves."""
+    every = max(MIN_STEPS_PER_POINT, -(-epochs * per_epoch // POINTS_PER_RUN))
+    return every if per_epoch >= 2 * every else 0
+
+
 def is_frozen(layer_name: str, frozen: Sequence[str]) -> bool:
     """Whether `frozen` (layer names or dotted prefixes, `FineTuneSettings.frozen`) holds
     the layer: its parameters stay as they were."""

@@ -16,13 +16,16 @@ from numpy.typing import NDArray
 
 @dataclass(frozen=True)
 class CurvePoint:
-    """One point of the learning curves, taken at the end of an epoch."""
+    """One point of the learning curves, taken at the end of an epoch and, inside a long
+    epoch, every few steps (``mid_epoch``: training figures only, the held-back drawings are
+    scored at epoch ends). Its figures cover the steps since the previous point."""
 
-    step: int
+    step: int  # steps done when it was taken
     epoch: int
-    loss: float  # mean training loss over the epoch (user + rehearsal samples)
-    accuracy: float  # accuracy on the epoch's (augmented) user samples
-    held_out_accuracy: float | None  # accuracy on the held-back user samples, if any
+    loss: float  # mean training loss over those steps (user + rehearsal samples)
+    accuracy: float  # accuracy on their (augmented) user samples
+    held_out_accuracy: float | None  # on the held-back user samples: at epoch ends, if any
+    mid_epoch: bool = False  # taken inside an epoch (no held-back score)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class FineTuneProgress:
     loss: float  # loss of the last step
     elapsed: float  # seconds since the fine-tune started (including preparation)
     eta: float  # estimated seconds left
-    point: CurvePoint | None = None  # set on the step that completes an epoch
+    point: CurvePoint | None = None  # set on a step that takes a curve point (CurvePoint)
 
     @property
     def fraction(self) -> float:

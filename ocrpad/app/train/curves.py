@@ -27,7 +27,8 @@ def nice_ceiling(value: float) -> float:
 
 
 class CurvesPlot(QWidget):
-    """Per-epoch curve points; ``set_points`` / ``add_point`` store and repaint."""
+    """Curve points along the run's steps; ``set_points`` / ``add_point`` store and repaint.
+    The held-back accuracy is drawn through the points that have it (epoch ends)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,20 +37,20 @@ class CurvesPlot(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(180, 120)
         self._points: list[CurvePoint] = []
-        self._epochs = 1
+        self._steps = 1  # the run's steps: the width of the plot
 
     @property
     def points(self) -> list[CurvePoint]:
         return list(self._points)
 
-    def set_points(self, points: list[CurvePoint], epochs: int | None = None) -> None:
+    def set_points(self, points: list[CurvePoint], steps: int | None = None) -> None:
         self._points = list(points)
-        self._epochs = max(1, epochs or len(points))
+        self._steps = max(1, steps or max((p.step for p in points), default=1))
         self.update()
 
-    def add_point(self, point: CurvePoint, epochs: int) -> None:
+    def add_point(self, point: CurvePoint, steps: int) -> None:
         self._points.append(point)
-        self._epochs = max(1, epochs)
+        self._steps = max(1, steps)
         self.update()
 
     def clear(self) -> None:
@@ -76,21 +77,24 @@ class CurvesPlot(QWidget):
             return
         top_loss = nice_ceiling(max(p.loss for p in self._points))
         self._paint_axis_labels(painter, area, text, top_loss)
-        self._line(painter, area, [p.loss / top_loss for p in self._points], LOSS_COLOUR)
-        self._line(painter, area, [p.accuracy for p in self._points], TRAIN_COLOUR)
-        held = [p.held_out_accuracy for p in self._points]
-        if all(h is not None for h in held):
-            self._line(painter, area, [float(h or 0.0) for h in held], HELD_COLOUR)
-        self._legend(painter, area, held[0] is not None)
+        self._line(painter, area, [(p.step, p.loss / top_loss) for p in self._points], LOSS_COLOUR)
+        self._line(painter, area, [(p.step, p.accuracy) for p in self._points], TRAIN_COLOUR)
+        held = [
+            (p.step, p.held_out_accuracy) for p in self._points if p.held_out_accuracy is not None
+        ]
+        self._line(painter, area, held, HELD_COLOUR)
+        self._legend(painter, area, bool(held))
 
-    def _x(self, area: QRectF, epoch: int) -> float:
-        span = max(1, self._epochs - 1)
-        return area.left() + area.width() * (epoch - 1) / span if self._epochs > 1 else area.left()
+    def _x(self, area: QRectF, step: int) -> float:
+        return area.left() + area.width() * min(step, self._steps) / self._steps
 
-    def _line(self, painter: QPainter, area: QRectF, values: list[float], colour: QColor) -> None:
+    def _line(
+        self, painter: QPainter, area: QRectF, values: list[tuple[int, float]], colour: QColor
+    ) -> None:
+        """A line through (step, value in 0..1) pairs, with a dot on each."""
         points = [
-            QPointF(self._x(area, p.epoch), area.bottom() - area.height() * min(max(v, 0.0), 1.0))
-            for p, v in zip(self._points, values, strict=True)
+            QPointF(self._x(area, step), area.bottom() - area.height() * min(max(v, 0.0), 1.0))
+            for step, v in values
         ]
         painter.setPen(QPen(colour, 2))
         if len(points) > 1:
@@ -110,7 +114,7 @@ class CurvesPlot(QWidget):
         painter.setPen(QPen(text, 1))
         painter.drawRect(area)
         caption = QRectF(area.left(), area.bottom() + 4, area.width(), 20)
-        name = f"epoch (of {self._epochs})" if self._points else "epoch"
+        name = f"step (of {self._steps})" if self._points else "step"
         painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter, name)
 
     def _paint_axis_labels(self, painter: QPainter, area: QRectF, text: QColor, top: float) -> None:

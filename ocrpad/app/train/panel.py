@@ -192,7 +192,7 @@ class FineTunePanel(QWidget):
             f"{figures.total_steps} · about {figures.eta:.0f} s left"
         )
         if figures.point is not None:
-            self.curves.add_point(figures.point, figures.epochs)
+            self.curves.add_point(figures.point, figures.total_steps)
 
     def show_report(self, report: FineTuneReport) -> None:
         self.progress.setRange(0, 1)
@@ -202,7 +202,7 @@ class FineTunePanel(QWidget):
         if report.cancelled:
             self.set_state("idle")
             return
-        self.curves.set_points(list(report.curve), len(report.curve))
+        self.curves.set_points(list(report.curve), report.steps)
         self.table.show_report(report)
         chars, counts = report.confusion()
         self.confusion.set_matrix(chars, counts)
