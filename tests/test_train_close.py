@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 from gui_helpers import answer_message_box, open_window, save_tiny_model, train_tab
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -119,6 +121,30 @@ def test_closing_during_a_fine_tune_asks_and_stop_and_close_stops_it(
     assert not window.isVisible()
     assert tab.thread_ is not None and not tab.thread_.isRunning() and not tab.worker.busy
     assert window.model is before and not (tmp_path / "data" / USER_MODEL_NAME).exists()
+
+
+def test_closing_after_cancel_was_pressed_asks_nothing(qtbot: QtBot, window: MainWindow) -> None:
+    """The person already asked the fine-tune to stop: the question (a modal box) waited for
+    an answer nobody was there to give when a script cancelled and closed."""
+    tab = train_tab(window)
+    tab.worker._fine_tune = endless
+    tab.panel.start_button.click()
+    qtbot.waitUntil(lambda: tab.worker.busy)
+    tab.panel.cancel_button.click()
+    asked: list[str] = []
+
+    def refuse() -> None:  # a box, had one come, is recorded and refused
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            asked.append(box.text())
+            box.reject()
+
+    watch = QTimer()
+    watch.timeout.connect(refuse)
+    watch.start(20)
+    window.close()
+    watch.stop()
+    assert asked == [] and not window.isVisible() and not tab.worker.busy
 
 
 def _keep_unsavable(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> Path:

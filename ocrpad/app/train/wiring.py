@@ -85,7 +85,8 @@ class _Wiring(QObject):
         """At close nothing goes unasked: a fine-tune running or awaiting Keep / Discard, a
         kept model that could not be saved, drawings the store refused (in that order: a
         Keep may leave a model unsaved). Returns False if the window should stay open."""
-        if self.tab.panel.state == "running" and not ask_to_stop_fine_tune(self.tab):
+        running = self.tab.panel.state == "running" and not self.tab.worker.cancelling
+        if running and not ask_to_stop_fine_tune(self.tab):  # (a Cancel asked already)
             return False
         if self.tab.pending is not None:  # it may have finished while the user was asked
             decision = ask_about_result(self.tab, verdict(self.tab.pending.report))

@@ -88,6 +88,11 @@ class TrainWorker(QObject):
         """Ask the running (or about to run) fine-tune to stop at its next step (thread-safe)."""
         self._cancel.set()
 
+    @property
+    def cancelling(self) -> bool:
+        """Whether the job was asked to stop (Cancel) and has not been armed again since."""
+        return self._cancel.is_set()
+
     def arm(self) -> None:
         """Clear an old cancel before a new job is queued (call from the thread that queues
         it, so that a Cancel pressed right after Start is never forgotten)."""
