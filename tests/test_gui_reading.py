@@ -16,9 +16,12 @@ from pytestqt.qtbot import QtBot
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.prediction_panel import COARSE_SHOWN, explain
+from ocrpad.app.draw.recent import RecentDrawings
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.tab import STORE_NAME
 from ocrpad.data.samples import SampleStore
+from ocrpad.model import load_model
+from ocrpad.reading import HISTORY_CAP, Labelled, Reader
 
 TIMEOUT = 5000
 
@@ -151,6 +154,20 @@ def test_finished_drawings_and_saved_samples_become_the_history(
     _clear(window, qtbot)
     assert _draw(window, qtbot).history_used == 4  # type: ignore[attr-defined]
     window.close()
+
+
+def test_a_line_of_full_stops_does_not_push_the_saved_letters_out_of_the_history() -> None:
+    """The window kept only the newest 30 drawings, dots included, so thirty full stops left
+    the reader nothing to tell the person's size by (a dot has no size)."""
+    recent = RecentDrawings()
+    square = np.array([[0, 0], [300, 0], [300, 300], [0, 300], [0, 0]], dtype=np.float32)
+    recent.seed([Labelled((square,), c) for c in "ABC"])
+    for _ in range(HISTORY_CAP):
+        dot = (np.array([[500.0, 500.0]], dtype=np.float32),)
+        recent.drawing = dot
+        recent.cleared(dot)
+    reading = Reader(load_model(None)).read((square * 0.5,), history=recent.history())
+    assert reading.history_used == 3
 
 
 def _undo(window: MainWindow, qtbot: QtBot) -> None:

@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import Final
 
 import numpy as np
 
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.reading import HISTORY_CAP, Labelled
 from ocrpad.reading.answers import HistoryItem
+from ocrpad.reading.reader import SCANNED
+
+KEPT: Final = SCANNED * HISTORY_CAP
+"""Drawings kept: as many as the reader looks at for its `HISTORY_CAP` usable ones, so that a
+line of full stops (dots have no size) does not push the person's letters out."""
 
 
 class RecentDrawings:
-    """`items` (at most HISTORY_CAP, newest last), the drawing on the canvas and its label."""
+    """`items` (at most `KEPT`, newest last), the drawing on the canvas and its label."""
 
     def __init__(self) -> None:
-        self.items: deque[HistoryItem] = deque(maxlen=HISTORY_CAP)
+        self.items: deque[HistoryItem] = deque(maxlen=KEPT)
         self.drawing: Drawing = ()  # the drawing on the canvas now
         self._told: tuple[Drawing, str] | None = None  # the label given to it
         self._joined: HistoryItem | None = None  # what the newest Clear added
@@ -33,7 +39,7 @@ class RecentDrawings:
         """Older drawings, oldest first, go before the ones already here (newest: after them,
         as drawings just labelled on the Train tab do)."""
         old = list(self.items)
-        self.items = deque([*old, *drawings] if newest else [*drawings, *old], maxlen=HISTORY_CAP)
+        self.items = deque([*old, *drawings] if newest else [*drawings, *old], maxlen=KEPT)
 
     def history(self) -> tuple[HistoryItem, ...]:
         """The items as the reader takes them (each drawing a tuple of strokes)."""
