@@ -179,14 +179,16 @@ def test_saving_kept_drawings_over_the_sample_store_is_refused_and_the_store_liv
     """The last-resort "Save to a file…" at close, pointed at the store itself (whether the
     store is open or could not be opened): refused with the reason, the drawings still held."""
     from ocrpad.app.train import keeper as kept
+    from ocrpad.app.train import questions
 
     path = tmp_path / STORE_NAME
     with SampleStore(path, renderer=None) as store:
         store.add_many([[np.array([[0, 0], [5, 9]], np.float32)]] * 2, ["a", "b"], "free")
     chosen = staticmethod(lambda *args, **kwargs: (str(path), ""))
-    monkeypatch.setattr(kept.QFileDialog, "getSaveFileName", chosen)
+    monkeypatch.setattr(questions.QFileDialog, "getSaveFileName", chosen)
     errors: list[str] = []
-    monkeypatch.setattr(kept.QMessageBox, "critical", staticmethod(lambda *a: errors.append(a[2])))
+    critical = staticmethod(lambda *a: errors.append(a[2]))
+    monkeypatch.setattr(questions.QMessageBox, "critical", critical)
     parent = QWidget()
     qtbot.addWidget(parent)
     for store in (None, SampleStore(path, renderer=None)):

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 from gui_helpers import answer_message_box, open_window, save_tiny_model, train_tab
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
@@ -191,3 +191,25 @@ def test_a_kept_model_that_could_not_be_saved_is_saved_at_close_once_it_can_be(
     window.close()
     assert not window.isVisible()
     assert load_model(saved).meta["which"] == "tuned"
+
+
+def test_the_unsaved_model_question_shows_a_reason_naming_a_path_as_plain_text(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A reason may name a path such as `<home>/data`: as rich text it would vanish."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    formats: list[Qt.TextFormat] = []
+
+    def cancel() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, cancel)
+            return
+        formats.append(box.textFormat())
+        box.reject()
+
+    QTimer.singleShot(20, cancel)
+    reason = "could not write <data>/user-model.npz"
+    assert not questions.ask_about_unsaved_model(parent, reason, tmp_path, lambda _: None)
+    assert formats == [Qt.TextFormat.PlainText]

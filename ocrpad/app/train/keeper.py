@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
-from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.importer import SampleImporter
+from ocrpad.app.train.questions import ask_to_save_elsewhere
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import (
@@ -282,37 +282,23 @@ def ask_about_unsaved(parent: QWidget, count: int, reason: str, keeper: DrawingK
     """The last resort at close: the drawings could be neither stored nor kept in the data
     folder. Save them elsewhere, close without them (the user's explicit choice), or stay.
     Returns True if the window may close."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Unsaved drawings")
-    box.setTextFormat(Qt.TextFormat.PlainText)  # the reason may name a path with '<' in it
-    box.setText(f"{plural(count, 'drawing')} could not be saved ({reason}).")
-    box.setInformativeText("Save them to a file you choose, or close without them?")
-    save = box.addButton("&Save to a file…", QMessageBox.ButtonRole.AcceptRole)
-    drop = box.addButton("Close &without them", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(save)
-    box.exec()
-    if box.clickedButton() is drop:
-        keeper.unsaved.clear()
-        return True
-    if box.clickedButton() is not save:
-        return False
-    start = in_documents("ocrpad-unsaved.npz")
-    path, _ = QFileDialog.getSaveFileName(parent, "Save the drawings", start)
-    if not path:
-        return False
-    try:
+
+    def write(path: Path) -> None:
         drawings, labels, sources = zip(*keeper.unsaved, strict=True)
         kinds = [_source(s) for s in sources]
-        samples_io.export_drawings(
-            Path(path), drawings, labels, kinds, store_path=keeper.store_file
-        )
-    except (OSError, ValueError) as exc:
-        QMessageBox.critical(parent, "Unsaved drawings", f"Could not write {path}: {exc}")
-        return False
-    keeper.unsaved.clear()
-    return True
+        samples_io.export_drawings(path, drawings, labels, kinds, store_path=keeper.store_file)
+
+    closing = ask_to_save_elsewhere(
+        parent,
+        "Unsaved drawings",
+        f"{plural(count, 'drawing')} could not be saved ({reason}).",
+        "Save them to a file you choose, or close without them?",
+        ("them", "ocrpad-unsaved.npz", ""),
+        write,
+    )
+    if closing:
+        keeper.unsaved.clear()
+    return closing
 
 
 def _same(stored: Sample, held: Held) -> bool:

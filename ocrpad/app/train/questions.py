@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ocrpad.app.draw.picture import in_documents
@@ -47,6 +48,7 @@ def _box(parent: QWidget, title: str, text: str, details: str) -> QMessageBox:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # a reason may name a path with '<' in it
     box.setText(text)
     box.setInformativeText(details)
     return box
@@ -86,15 +88,34 @@ def ask_about_unsaved_model(
     """At close, the kept model in use could not be saved (``reason``), not even now: save it
     to a file the user chooses (``save_to`` writes it), close without it, or stay. True if
     the window may close."""
-    box = _box(
+    return ask_to_save_elsewhere(
         parent,
         "Unsaved model",
         f"Your fine-tuned model is in use but could not be saved ({reason}).",
         f"Save it to a file you choose (put it in {folder} as user-model.npz to use it "
         "again), or close without it?",
+        ("it", "ocrpad-model.npz", "Models (*.npz)"),
+        save_to,
     )
+
+
+def ask_to_save_elsewhere(
+    parent: QWidget,
+    title: str,
+    text: str,
+    details: str,
+    what: tuple[str, str, str],
+    write: Callable[[Path], None],
+) -> bool:
+    """The last resort at close, for something of the user's that could not be saved where it
+    belongs: save it to a file they choose (``write`` writes it; a failure is said and the
+    window stays), close without it (their explicit choice), or stay. ``what``: the pronoun
+    ("it", "them"), the suggested file name and the dialog's file filter. True if the window
+    may close."""
+    pronoun, file_name, file_filter = what
+    box = _box(parent, title, text, details)
     save = box.addButton("&Save to a file…", QMessageBox.ButtonRole.AcceptRole)
-    drop = box.addButton("Close &without it", QMessageBox.ButtonRole.DestructiveRole)
+    drop = box.addButton(f"Close &without {pronoun}", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(save)
     box.exec()
@@ -102,13 +123,12 @@ def ask_about_unsaved_model(
         return True
     if box.clickedButton() is not save:
         return False
-    start = in_documents("ocrpad-model.npz")
-    path, _ = QFileDialog.getSaveFileName(parent, "Save the model", start, "Models (*.npz)")
+    path, _ = QFileDialog.getSaveFileName(parent, title, in_documents(file_name), file_filter)
     if not path:
         return False
     try:
-        save_to(Path(path))
+        write(Path(path))
     except (OSError, ValueError) as exc:
-        QMessageBox.critical(parent, "Unsaved model", f"Could not write {path}: {exc}")
+        QMessageBox.critical(parent, title, f"Could not write {path}: {exc}")
         return False
     return True
