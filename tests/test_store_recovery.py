@@ -175,6 +175,29 @@ def test_undo_save_after_the_store_was_replaced_never_deletes_another_drawing(
         store.close()
 
 
+def test_a_drawing_relabelled_while_held_in_memory_is_stored_once_with_its_new_label(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    keeper = DrawingKeeper(None, data)
+    try:
+        assert not keeper.save(_drawing(1), "1", "correction")  # no store: held in memory
+        assert keeper.last_held is not None
+        held = keeper.relabel(keeper.last_held, "7")
+        assert [h[1] for h in keeper.unsaved] == ["7"]
+        data.mkdir()
+        keeper.store = SampleStore(data / STORE_NAME, renderer=None)
+        assert keeper.flush()
+        held = keeper.relabel(held, "T")  # now the stored sample is relabelled
+        assert [(s.label, s.source) for s in keeper.store] == [("T", "correction")]
+        keeper.take_back(held)
+        assert keeper.store.count() == 0
+    finally:
+        keeper.timer.stop()
+        if keeper.store is not None:
+            keeper.store.close()
+
+
 # -- drawings kept in files at close are brought back once ---------------------------------------
 BRING_BACK = """
 import sys

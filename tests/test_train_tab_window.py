@@ -100,6 +100,34 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     assert "Took back the drawing saved as 'l'" in train_tab(window).status.text()
 
 
+def test_correcting_the_same_drawing_again_relabels_its_sample_and_a_changed_one_is_saved(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Enter with '1', then with '7', on one drawing: it was saved twice, as '1' and as '7'."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None
+    store = train_tab(window).store
+    assert store is not None
+    for label in "17":
+        qtbot.keyClicks(field, label)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert [(s.label, s.source) for s in store] == [("7", "correction")]
+    assert "Relabelled the drawing saved as '1': now '7'" in train_tab(window).status.text()
+    assert "Relabelled this drawing" in window.statusBar().currentMessage()
+    assert train_tab(window).samples_box.title() == "Your samples: 1 drawing"
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
+    assert store.count() == 0  # Undo save takes the one sample back
+    qtbot.keyClicks(field, "1")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    draw_stroke(canvas, relative_line(canvas, (0.3, 0.3), (0.7, 0.3)))  # now another drawing
+    qtbot.keyClicks(field, "T")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert sorted(s.label for s in store) == ["1", "T"]
+
+
 def test_undo_save_takes_back_a_correction_relabelled_in_the_browser_since(
     qtbot: QtBot, window: MainWindow
 ) -> None:

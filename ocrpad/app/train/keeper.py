@@ -31,6 +31,7 @@ from ocrpad.data.samples import (
     StoreBusyError,
     StoreError,
     StoreWriteError,
+    validate_label,
 )
 from ocrpad.data.samples_errors import NoSampleError
 from ocrpad.data.samples_format import strokes_to_json, validate_strokes
@@ -121,10 +122,34 @@ class DrawingKeeper(QObject):
             if waiting is held:
                 del self.unsaved[i]
                 return
+        store, sample_id = self._stored_as(held)
+        store.delete(sample_id)
+        del self._stored[id(held)]
+
+    def relabel(self, held: Held, label: str) -> Held:
+        """Give the drawing `held` (one `save` was given) a new label, whether it still waits
+        in memory or reached the store; returns the drawing as held now, which `take_back`
+        and `relabel` then take. KeyError if it is neither any more, ValueError for a label
+        that is not one character."""
+        label = validate_label(label)
+        relabelled: Held = (held[0], label, held[2])
+        for i, waiting in enumerate(self.unsaved):
+            if waiting is held:
+                self.unsaved[i] = relabelled
+                return relabelled
+        store, sample_id = self._stored_as(held)
+        store.relabel(sample_id, label)
+        del self._stored[id(held)]
+        self._stored[id(relabelled)] = (relabelled, sample_id)
+        return relabelled
+
+    def _stored_as(self, held: Held) -> tuple[SampleStore, int]:
+        """The store and the id of the sample `held` became; KeyError if that is not known
+        any more (a StoreError leaves it listed: the caller can try again)."""
         entry = self._stored.get(id(held))
         if entry is None or entry[0] is not held or self.store is None:
             raise NoSampleError("ocrpad no longer knows which of your samples it became")
-        try:  # a StoreError leaves it listed: Undo can try again
+        try:
             stored = self.store.get(entry[1])
         except KeyError:
             del self._stored[id(held)]
@@ -132,8 +157,7 @@ class DrawingKeeper(QObject):
         if not _same(stored, held):  # the store's file was replaced: its ids name others
             del self._stored[id(held)]
             raise NoSampleError("the sample store was replaced since, and it is not in it")
-        self.store.delete(entry[1])
-        del self._stored[id(held)]
+        return self.store, entry[1]
 
     def flush(self) -> bool:
         """Store what is held, oldest first; False (and a retry later) if some is still held."""

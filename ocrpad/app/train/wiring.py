@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QStatusBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.draw.tab import DrawTab
-from ocrpad.app.train.correction import CorrectionBar
-from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, Held, ask_about_unsaved
+from ocrpad.app.train.correcting import CorrectionHost, Corrections
+from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, ask_about_unsaved
 from ocrpad.app.train.model_files import newest_set_aside, set_aside
 from ocrpad.app.train.panel import verdict
 from ocrpad.app.train.questions import (
@@ -35,18 +34,14 @@ from ocrpad.reading import HISTORY_CAP, Labelled
 from ocrpad.reading.answers import HistoryItem
 
 
-class TrainHost(Protocol):
+class TrainHost(CorrectionHost, Protocol):
     """What the Train tab's wiring needs of the window."""
 
-    draw: DrawTab
     model: Model | None
 
     def add_tab(self, widget: QWidget, title: str) -> int: ...
     def set_model(self, model: Model, description: str = "") -> None: ...
     def seed_history(self, drawings: Iterable[HistoryItem], *, newest: bool = False) -> None: ...
-    def label_drawing(self, label: str | None) -> None: ...
-    def strokes(self) -> Drawing: ...
-    def statusBar(self) -> QStatusBar: ...  # noqa: N802  (Qt's name)
     def installEventFilter(self, watcher: QObject, /) -> None: ...  # noqa: N802  (Qt's name)
 
 
@@ -58,12 +53,7 @@ class _Wiring(QObject):
         self.window, self.tab = window, tab
         self.user_model = data_dir / USER_MODEL_NAME
         self.factory = window.model  # what the window started with
-        self.correction = CorrectionBar()
-        window.draw.tools.addWidget(self.correction)
-        self.correction.corrected.connect(self.correct)
-        self.correction.problem.connect(self.tab.show_message)
-        self.correction.undo_requested.connect(self.undo_correction)
-        self._last_correction: tuple[Held | None, str] | None = None  # (the drawing, label)
+        self.corrections = Corrections(window, tab)  # the Draw tab's "Wrong? It was" bar
         self.unsaved: tuple[Model, str] | None = None  # a kept model in use but not saved, why
         tab.model_accepted.connect(self.accept)
         tab.drawing_saved.connect(self.collected)
@@ -130,34 +120,11 @@ class _Wiring(QObject):
             reason = str(exc)
         return ask_about_unsaved(self.tab, len(keeper.unsaved), reason, keeper)
 
-    def correct(self, label: str) -> None:
-        strokes = self.window.strokes()
-        if not strokes:
-            self.tab.show_message("Draw something first, then type what it was.")
-            return
-        if self.tab.save(strokes, label, "correction"):
-            self._last_correction = (self.tab.last_held, label)
-            self.window.label_drawing(label)  # the reader now knows what this one was
-            self.correction.saved(label)
-            self.window.statusBar().showMessage(
-                f"Saved this drawing as {label!r} — Undo save takes it back", 8000
-            )
-
     def collected(self, strokes: Drawing, label: str, source: str) -> None:
         """A drawing labelled on the Train tab joins the reader's history at once, as saved
         samples do at start (a correction joins when its drawing is cleared away)."""
         if source in ("prompt", "free"):
             self.window.seed_history([Labelled(tuple(strokes), label)], newest=True)
-
-    def undo_correction(self) -> None:
-        if self._last_correction is None:
-            return
-        held, label = self._last_correction
-        if held is not None and self.tab.unsave(held):
-            self._last_correction = None
-            self.window.label_drawing(None)
-            self.correction.undone()
-            self.tab.show_message(f"Took back the drawing saved as {label!r}")
 
     def show_restorable(self) -> None:
         """Restore is greyed out while the shipped model is in use and no model of the user's
