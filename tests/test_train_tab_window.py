@@ -15,6 +15,7 @@ from gui_helpers import (
     save_tiny_model,
     train_tab,
 )
+from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
@@ -219,6 +220,22 @@ def test_a_correction_without_a_drawing_saves_nothing(qtbot: QtBot, window: Main
     store = train_tab(window).store
     assert store is not None and store.count() == 0
     assert "Draw something first" in train_tab(window).status.text()
+
+
+def test_correcting_an_opened_picture_says_it_cannot_be_saved_as_a_sample(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    picture = tmp_path / "seven.png"
+    Image.new("L", (200, 200), 255).save(picture)
+    window.open_image(picture)
+    assert window.draw.canvas.background() is not None
+    field = window.findChild(QLineEdit, "correctionInput")
+    qtbot.keyClicks(field, "7")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    store = train_tab(window).store
+    assert store is not None and store.count() == 0
+    said = train_tab(window).status.text()
+    assert said.startswith("An opened picture cannot be saved as a sample: draw")
 
 
 def test_a_kept_model_is_used_saved_and_loaded_at_the_next_start(

@@ -20,6 +20,10 @@ from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import StoreError
 
 NOTHING_DRAWN: Final = "Draw something first, then type what it was."
+PICTURE_NOT_SAVED: Final = (
+    "An opened picture cannot be saved as a sample: draw the character on the canvas "
+    "instead, then type what it was."
+)
 
 
 class CorrectionHost(Protocol):
@@ -56,8 +60,9 @@ class Corrections(QObject):
     def correct(self, label: str) -> None:
         """Save the drawing on the Draw tab as `label`; relabel it if it was saved already."""
         strokes = self.window.strokes()
-        if not strokes:
-            self.tab.show_message(NOTHING_DRAWN)
+        if not strokes:  # an opened picture has no strokes to save
+            picture = self.window.draw.canvas.background() is not None
+            self.tab.show_message(PICTURE_NOT_SAVED if picture else NOTHING_DRAWN)
             return
         if self.last is not None and same_drawing(self.last, strokes):
             self._relabel(self.last, label)
