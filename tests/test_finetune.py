@@ -15,7 +15,13 @@ from ocrpad.devtools.symbols import draw_many, draw_symbol
 from ocrpad.learning import finetune_data
 from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
-from ocrpad.learning.finetune_data import predict_labels, renderer_for, split_held_out
+from ocrpad.learning.finetune_data import (
+    MIN_TO_HOLD_BACK,
+    held_back_count,
+    predict_labels,
+    renderer_for,
+    split_held_out,
+)
 from ocrpad.learning.finetune_plan import first_trainable, steps_per_point
 from ocrpad.learning.finetune_report import FineTuneProgress
 from ocrpad.learning.rehearsal import load_rehearsal, write_rehearsal
@@ -229,6 +235,8 @@ def test_held_out_drawings_are_taken_per_class_and_only_from_classes_with_three(
     held = split_held_out(_lines(len(labels)), labels, 0.2)
     assert held[:10].sum() == 2 and held[10:13].sum() == 1 and not held[13]
     assert not split_held_out(_lines(len(labels)), labels, 0.0).any()
+    assert [held_back_count(n, 0.2) for n in (1, 2, 3, 10, 100)] == [0, 0, 1, 2, 20]
+    assert held_back_count(MIN_TO_HOLD_BACK - 1, 0.9) == 0  # the rule the Train tab states
 
 
 def test_a_drawing_stays_on_its_side_as_drawings_are_added_and_copies_go_together() -> None:

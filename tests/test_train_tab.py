@@ -517,6 +517,33 @@ def test_the_tab_says_how_long_fine_tuning_will_take_before_it_starts(
     assert tab.panel.start_button.isEnabled()  # measuring never blocks a start
 
 
+def test_the_summary_says_before_the_start_when_too_few_drawings_leave_nothing_to_measure(
+    qtbot: QtBot, tab: TrainTab
+) -> None:
+    """Two drawings of 'a': nothing is held back, so no before/after check; the summary said
+    a fifth of each character's drawings are held back."""
+    collect = tab.collect
+    qtbot.mouseClick(collect.free_mode, Qt.MouseButton.LeftButton)
+
+    def save(label: str) -> str:
+        _draw(collect.canvas)
+        collect.free_label.setFocus()
+        collect.free_label.selectAll()
+        qtbot.keyClicks(collect.free_label, label)
+        qtbot.mouseClick(collect.save_button, Qt.MouseButton.LeftButton)
+        return tab.panel.summary.text()
+
+    save("a")
+    text = save("a")
+    assert "2 drawings of 1 character ready" in text
+    assert "no before/after check is possible" in text and "at least 3 drawings" in text
+    assert "held back to measure" not in text
+    text = save("a")
+    assert "About a fifth of each character's drawings are held back" in text
+    text = save("b")  # 'a' is measured, 'b' is not
+    assert "each character with at least 3 are held back" in text and "not measured" in text
+
+
 def test_a_speed_that_cannot_be_measured_says_so_instead_of_measuring_for_ever(
     qtbot: QtBot, store: SampleStore, model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -103,11 +103,22 @@ class TrainSet:
         return self.rehearsal.images[rows], y
 
 
+MIN_TO_HOLD_BACK: Final = 3  # a class's drawings needed for one held back (two still learnt)
+
+
+def held_back_count(class_size: int, fraction: float) -> int:
+    """How many of a class's `class_size` drawings are held back to score before/after:
+    ``fraction`` of them if it has at least ``MIN_TO_HOLD_BACK`` (at least one, and at least
+    two left to learn from), else none."""
+    if fraction <= 0 or class_size < MIN_TO_HOLD_BACK:
+        return 0
+    return min(class_size - 2, max(1, round(class_size * fraction)))
+
+
 def split_held_out(
     drawings: Sequence[Strokes], labels: Sequence[str], fraction: float
 ) -> NDArray[np.bool_]:
-    """Mask of drawings held back to score before/after: ``fraction`` of each class that has
-    at least 3 drawings (at least one, and at least two left to learn from).
+    """Mask of drawings held back to score before/after: ``held_back_count`` of each class.
 
     Which ones goes by a number each drawing's strokes and label hash to, lowest first — not
     by its place in the list — so from one fine-tune to the next a drawing stays on its side
@@ -121,9 +132,8 @@ def split_held_out(
     array = np.array(labels, dtype=object)
     for label in dict.fromkeys(labels):
         rows = np.flatnonzero(array == label)
-        if len(rows) >= 3:
-            count = min(len(rows) - 2, max(1, round(len(rows) * fraction)))
-            held[rows[np.argsort(draw[rows], kind="stable")[:count]]] = True
+        count = held_back_count(len(rows), fraction)
+        held[rows[np.argsort(draw[rows], kind="stable")[:count]]] = True
     return held
 
 

@@ -19,6 +19,7 @@ from ocrpad.app.train.browser import SampleBrowser, named
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
+from ocrpad.app.train.summary import summary_text, unreadable_text
 from ocrpad.app.train.worker import (
     FineTuneFn,
     Measured,
@@ -232,20 +233,9 @@ class TrainTab(QSplitter):
         self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
         self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column
         if self.keeper.saved_unreadable:
-            held = f" ({drawings} kept in memory)" if n else ""
-            self.panel.summary.setText(
-                f"Your saved drawings cannot be read right now{held}; ocrpad keeps trying. "
-                "Fine-tune once they can, so that it learns from all of them."
-            )
-            return
-        if not n:
-            self.panel.summary.setText("Collect some drawings first (left), then fine-tune.")
-            return
-        duration = self._duration(n)
-        self.panel.summary.setText(
-            f"{drawings} of {characters} ready. About a fifth of each "
-            f"character's drawings are held back to measure the change. {duration}"
-        )
+            self.panel.summary.setText(unreadable_text(n))
+        else:
+            self.panel.summary.setText(summary_text(counts, self._duration(n) if n else ""))
 
     def _duration(self, drawings: int) -> str:
         """What the fine-tune will cost, said before it starts (measured once per session)."""
