@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from ocrpad import resources
+from ocrpad.app.about import about_text
 from ocrpad.charsets import SYMBOLS
 from ocrpad.cli.eval import read_all
 from ocrpad.data.coarse import coarse_dataset
@@ -39,6 +41,35 @@ def test_the_shipped_model_reads_letters_digits_and_symbols() -> None:
     shipped = load_model()
     assert shipped.labels[62:] == list(SYMBOLS) and len(shipped.labels) == 94
     assert shipped.meta["data"]["class_counts"]["."] > 0  # fine-tuning keeps these priors
+
+
+UNIPEN_CATEGORIES = {
+    "1a": string.digits,
+    "1b": string.ascii_uppercase,
+    "1c": string.ascii_lowercase,
+    "1d": SYMBOLS,
+}
+"""UNIPEN's isolated-character categories and what each holds."""
+
+
+def _section(path: Path, heading: str) -> str:
+    """The text of a Markdown file under `heading`, up to the next heading."""
+    text = path.read_text(encoding="utf-8")
+    return text.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+
+
+def test_every_data_credit_names_each_unipen_category_the_shipped_model_learnt() -> None:
+    """The credits said 1a, 1b and 1c while the model also learnt 1d's 32 symbols."""
+    labels = set(load_model().labels)
+    learnt = [code for code, chars in UNIPEN_CATEGORIES.items() if labels & set(chars)]
+    assert learnt == ["1a", "1b", "1c", "1d"]
+    credits = {
+        "About box": about_text(),
+        "README": _section(CARD.parent.parent / "README.md", "## Credits"),
+        "model card": _section(CARD, "## Data credit"),
+    }
+    for where, text in credits.items():
+        assert all(code in text for code in learnt), f"the {where} credit misses a category"
 
 
 def test_the_model_card_names_the_shipped_models_figures() -> None:

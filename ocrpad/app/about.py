@@ -17,7 +17,7 @@ def about_text() -> str:
         "drawing — click one to enlarge it, then a cell for the arithmetic that made it. "
         "<i>Train</i> collects your own drawings and fine-tunes the network on them.</p>"
         "<p><b>Training data:</b> UNIPEN on-line handwriting database, release train_r01_v07 "
-        "(categories 1a, 1b, 1c; Zenodo doi "
+        "(categories 1a, 1b, 1c and 1d: digits, capitals, small letters, symbols; Zenodo doi "
         "<a href='https://doi.org/10.5281/zenodo.1195803'>10.5281/zenodo.1195803</a>, "
         "CC BY 4.0). I. Guyon, L. Schomaker, R. Plamondon, M. Liberman, S. Janet, "
         "“UNIPEN project of on-line data exchange and recognizer benchmarks”, ICPR 1994.</p>"
