@@ -55,6 +55,18 @@ def test_a_missing_picture_is_named_and_fails(
     assert f"cannot read {missing}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("content", [b"hello", b""], ids=["text", "empty"])
+def test_a_file_that_is_not_a_picture_is_named_once(
+    content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "cannot read X: X: not a picture ocrpad can read"."""
+    fake = tmp_path / "notapic.png"
+    fake.write_bytes(content)
+    assert read_picture.run(fake) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ocrpad: cannot read {fake}: ") and err.count(str(fake)) == 1
+
+
 def test_a_blank_picture_fails_with_a_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -63,7 +75,8 @@ def test_a_blank_picture_fails_with_a_reason(
     blank = tmp_path / "blank.png"
     Image.new("L", (50, 50), 255).save(blank)
     assert read_picture.run(blank) == 1
-    assert "no visible ink" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no visible ink" in err and err.count(str(blank)) == 1
 
 
 def test_a_missing_model_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

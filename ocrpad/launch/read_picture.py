@@ -46,15 +46,19 @@ def run(picture: Path, weights: Path | None = None, out: TextIO | None = None) -
         model = load_model(weights)
     except (OSError, ValueError) as error:
         where = weights if weights is not None else resources.default_weights_path()
-        detail = str(error) if str(where) in str(error) else f"{where}: {error}"
-        print(f"ocrpad: cannot load the model {detail}", file=sys.stderr)
+        print(f"ocrpad: cannot load the model {_naming(where, error)}", file=sys.stderr)
         return 1
     try:
         guesses = read(picture, model)
     except (OSError, ValueError) as error:
-        print(f"ocrpad: cannot read {picture}: {error}", file=sys.stderr)
+        print(f"ocrpad: cannot read {_naming(picture, error)}", file=sys.stderr)
         return 1
     (label, probability), *rest = guesses
     others = ", ".join(f"{other} {p:.0%}" for other, p in rest)
     print(f"{label} {probability:.0%} (next: {others})", file=out)
     return 0
+
+
+def _naming(path: Path, error: Exception) -> str:
+    """``error`` with ``path`` named once: as the error says it, or put before it."""
+    return str(error) if str(path) in str(error) else f"{path}: {error}"
