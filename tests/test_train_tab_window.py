@@ -75,6 +75,23 @@ def test_the_window_has_a_train_tab_with_a_store_in_the_data_folder(
     assert tab.store is not None and tab.store.path == tmp_path / "data" / STORE_NAME
 
 
+def test_the_samples_box_shows_the_folder_the_store_keeps_the_drawings_in(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """The window named the data folder nowhere."""
+    window.tabs.setCurrentIndex(1)
+    tab = train_tab(window)
+    folder = tab.samples_box.findChild(QLineEdit, "dataFolder")
+    assert folder is not None and folder.isVisible() and folder.isReadOnly()
+    assert tab.store is not None and folder.text() == str(tab.store.path.parent)
+    assert folder.text() == str(tmp_path / "data")
+    assert str(tab.store.path) in folder.toolTip()
+    folder.setFocus()
+    qtbot.keyClick(folder, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(folder, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == str(tmp_path / "data")  # to paste elsewhere
+
+
 def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_back(
     qtbot: QtBot, window: MainWindow
 ) -> None:

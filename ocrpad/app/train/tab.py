@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser, named
 from ocrpad.app.train.collect import CollectPanel
+from ocrpad.app.train.data_folder import DataFolderLine
 from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
 from ocrpad.app.train.summary import summary_text, unreadable_text
@@ -38,12 +39,13 @@ STORE_NAME: Final = "samples.sqlite"
 USER_MODEL_NAME: Final = "user-model.npz"
 
 
-def _group(title: str, widget: QWidget) -> QGroupBox:
+def _group(title: str, *widgets: QWidget) -> QGroupBox:
     """A titled column; narrow margins, so the three columns fit a window 800 pixels wide."""
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(4, 4, 4, 4)
-    layout.addWidget(widget)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if widget is widgets[0] else 0)
     return box
 
 
@@ -89,7 +91,8 @@ class TrainTab(QSplitter):
         self.status = named(QLabel(" "), "trainStatus")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # a typed '<b>' is shown, not bold
-        self.samples_box = _group("Your samples", self.browser)
+        self.data_folder = DataFolderLine(self.keeper.store_file)  # where the store is
+        self.samples_box = _group("Your samples", self.browser, self.data_folder)
         self.addWidget(_group("Collect drawings", self.collect))
         middle = QWidget()
         column = QVBoxLayout(middle)
