@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import draw_stroke, draw_strokes, open_window
+from gui_helpers import draw_stroke, draw_strokes, open_window, train_tab
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QAccessible,
@@ -19,7 +19,7 @@ from PySide6.QtGui import (
     QImage,
     QPalette,
 )
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.prediction import Prediction
@@ -234,3 +234,20 @@ def test_tab_goes_through_the_draw_tab_as_it_reads(qtbot: QtBot, window: MainWin
         "probabilityChart",
         "featureMapGrid",  # inside featureMapView: the keys move through the maps
     ]
+
+
+def test_every_button_on_the_draw_and_train_tabs_says_what_it_does_in_a_tooltip(
+    window: MainWindow,
+) -> None:
+    """Save, Skip, Clear, Cancel, Keep, Relabel, Undo save … had none."""
+    tabs = [window.draw, train_tab(window)]
+    silent = [
+        f"{tab.objectName()}: {button.objectName() or button.text()}"
+        for tab in tabs
+        for button in tab.findChildren(QAbstractButton)
+        if button.window() is window  # not a progress dialog's own Cancel
+        and not button.objectName().startswith("qt_")  # nor a table's corner button
+        and not isinstance(button.parent(), QTabBar)  # nor a tab bar's scroll arrows
+        and not button.toolTip().strip()
+    ]
+    assert silent == []

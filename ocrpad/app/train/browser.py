@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
@@ -34,22 +34,15 @@ from ocrpad.app.train.browser_items import (
     thumbnail_item,
 )
 from ocrpad.app.train.importer import SampleImporter
+from ocrpad.app.train.tips import named
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
-
-W = TypeVar("W", bound=QWidget)
 
 LARGE: Final = 88
 GRID: Final = 1000  # the newest drawings of a class shown (a thumbnail each costs ~1 ms)
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"
-
-
-def named(widget: W, name: str) -> W:
-    """Set the object name (for tests and accessibility) and return the widget."""
-    widget.setObjectName(name)
-    return widget
 
 
 class SampleBrowser(QWidget):
@@ -98,8 +91,6 @@ class SampleBrowser(QWidget):
         self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
         self.export_button = named(QPushButton("E&xport…"), "exportButton")
         self.import_button = named(QPushButton("I&mport…"), "importButton")
-        self.export_button.setToolTip("Save all drawings as stroke arrays (.npz) or PNG folders")
-        self.import_button.setToolTip("Add the drawings of a stroke-array .npz file")
         self._layout()
         self.classes.currentTextChanged.connect(lambda _: self._fill_grid())
         self.grid.currentItemChanged.connect(lambda *_: self._show_current())

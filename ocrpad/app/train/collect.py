@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.train.browser import named
+from ocrpad.app.train.tips import named
 from ocrpad.data.samples_format import label_text, validate_label
 
 SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?

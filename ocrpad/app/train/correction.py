@@ -3,11 +3,15 @@ the drawing with it; Undo takes the last saved correction back."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
 
-from ocrpad.app.train.browser import named
+from ocrpad.app.train.tips import named
 from ocrpad.data.samples_format import label_text
+
+UNDO_SAVE_TIP: Final = "Take back the drawing “Wrong? It was” saved last (on once one is saved)"
 
 
 class CorrectionBar(QWidget):
@@ -33,6 +37,7 @@ class CorrectionBar(QWidget):
         self.undo_button = named(QToolButton(), "undoCorrection")
         self.undo_button.setText("Undo save")  # not the strokes' Undo above it
         self.undo_button.setEnabled(False)
+        self.undo_button.setToolTip(UNDO_SAVE_TIP)
         label = QLabel("&Wrong? It was")
         label.setBuddy(self.input)
         row = QHBoxLayout(self)
@@ -61,4 +66,4 @@ class CorrectionBar(QWidget):
 
     def undone(self) -> None:
         self.undo_button.setEnabled(False)
-        self.undo_button.setToolTip("")
+        self.undo_button.setToolTip(UNDO_SAVE_TIP)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from ocrpad.app.train.browser import named
+from ocrpad.app.train.tips import named
 
 
 class DataFolderLine(QWidget):

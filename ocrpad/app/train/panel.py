@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ocrpad.app.train.browser import named
 from ocrpad.app.train.curves import CurvesPlot
 from ocrpad.app.train.drift import FilterDriftView
 from ocrpad.app.train.results import BeforeAfterTable, ConfusionView, percent
+from ocrpad.app.train.tips import named
 from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
 
 
@@ -97,7 +97,6 @@ class FineTunePanel(QWidget):
         self.discard_button = named(QPushButton("D&iscard"), "discardButton")
         self.restore_button = named(QPushButton("Rest&ore factory model"), "restoreFactoryButton")
         self.bring_back_button = named(QPushButton("Bring back m&y model"), "bringBackButton")
-        self.bring_back_button.setToolTip("Use the fine-tuned model that Restore set aside again")
         self.bring_back_button.hide()  # shown while Restore has set one aside (set_bring_back)
         self._ready = True  # there are drawings to fine-tune on (or their count is unknown)
         self._restorable = True  # a model other than the shipped one is in use or kept

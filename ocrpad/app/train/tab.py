@@ -15,12 +15,13 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
-from ocrpad.app.train.browser import SampleBrowser, named
+from ocrpad.app.train.browser import SampleBrowser
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.data_folder import DataFolderLine
 from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
 from ocrpad.app.train.summary import summary_text, unreadable_text
+from ocrpad.app.train.tips import named
 from ocrpad.app.train.worker import (
     FineTuneFn,
     Measured,
