@@ -17,7 +17,7 @@ from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.draw import canvas as canvas_module
+from ocrpad.app.draw import stroke_paths
 from ocrpad.app.draw.canvas import LOGICAL_SIZE, Canvas
 from ocrpad.app.draw.strokes import StrokeHistory, strokes_touching
 from ocrpad.preprocess import render_strokes
@@ -77,7 +77,7 @@ def test_each_mouse_move_paints_only_the_newest_piece_of_a_long_stroke(
 ) -> None:
     painted: list[int] = []
     for name in ("stroke_path", "stroke_piece"):
-        original = getattr(canvas_module, name)
+        original = getattr(stroke_paths, name)  # what paint_ink draws with
 
         def spy(
             points: list[QPointF], *args: object, _f: object = original, **kw: object
@@ -85,7 +85,7 @@ def test_each_mouse_move_paints_only_the_newest_piece_of_a_long_stroke(
             painted.append(len(points))
             return _f(points, *args, **kw)  # type: ignore[operator]
 
-        monkeypatch.setattr(canvas_module, name, spy)
+        monkeypatch.setattr(stroke_paths, name, spy)
     angles = np.linspace(0, 40 * np.pi, 3000)
     spiral = [(200 + a * np.cos(a), 150 + a * np.sin(a)) for a in angles]
     first = QPointF(*spiral[0])

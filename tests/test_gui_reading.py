@@ -222,6 +222,29 @@ def test_symbols_are_read_only_from_the_symbols_entry(window: MainWindow, qtbot:
     assert {c for c, _ in window.draw.chart.sorted_classes()} == set(SYMBOLS)
 
 
+def test_the_empty_canvas_asks_for_a_character_of_the_chosen_set(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """It said "Draw a digit or a letter here" whatever the set, Symbols too."""
+    from ocrpad.charsets import SYMBOLS
+
+    canvas = window.draw.canvas
+    assert canvas.hint() == "Draw a digit or a letter here"  # All
+    window.set_character_set(SYMBOLS)
+    assert canvas.hint() == "Draw a symbol here"
+    window.set_character_set(string.digits)
+    assert canvas.hint() == "Draw a digit here"
+    window.draw.character_set.setFocus()
+    qtbot.keyClick(window.draw.character_set, Qt.Key.Key_Down)  # Digits → Capitals
+    assert canvas.hint() == "Draw a capital letter here"
+    window.set_character_set("01+")
+    assert canvas.hint() == "Draw a digit or a symbol here"
+    window.set_character_set("Σ")  # a class of the user's own
+    assert canvas.hint() == "Draw a character here"
+    window.set_character_set(None)
+    assert canvas.hint() == "Draw a digit or a letter here"
+
+
 def test_the_tooltip_says_where_the_drawing_sits_against_the_persons_line() -> None:
     def said(below: float | None) -> str:
         odds = np.array([0.6, 0.4], dtype=np.float32)

@@ -22,14 +22,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.draw.stroke_paths import (
-    ink_pen,
     is_dot,
     paint_eraser_ring,
     paint_guides,
     paint_hint,
+    paint_ink,
     paint_picture,
-    stroke_path,
-    stroke_piece,
 )
 from ocrpad.app.draw.strokes import Drawing, Stroke, StrokeHistory, strokes_touching
 from ocrpad.app.focus import paint_focus_frame
@@ -71,6 +69,7 @@ class Canvas(QWidget):
         self._cache = QImage()
         self._background: QImage | None = None
         self._guides = False
+        self._hint = HINT  # what the empty canvas asks for
 
     # -- state setters -------------------------------------------------------------------
     def strokes(self) -> Drawing:
@@ -85,6 +84,14 @@ class Canvas(QWidget):
 
     def set_guides(self, on: bool) -> None:
         self._guides = on
+        self.update()
+
+    def hint(self) -> str:
+        return self._hint
+
+    def set_hint(self, text: str) -> None:
+        """The words the empty canvas shows, e.g. "Draw a symbol here"."""
+        self._hint = text
         self.update()
 
     def pen_width(self) -> int:
@@ -304,16 +311,8 @@ class Canvas(QWidget):
     def _paint_stroke_into_cache(
         self, points: list[QPointF], *, piece: bool = False, last: bool = False
     ) -> None:
-        """Draw a whole stroke, or (`piece`) only the newest bit of the one being drawn: the
-        curve between the midpoints around points[-2] of its last three points (with `last`,
-        the straight end from the last midpoint), so each mouse move costs the same."""
-        if self._cache.isNull():
-            return
-        painter = QPainter(self._cache)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(ink_pen(self.palette().color(QPalette.ColorRole.Text), self._pen_width))
-        painter.drawPath(stroke_piece(points, last=last) if piece else stroke_path(points))
-        painter.end()
+        ink = self.palette().color(QPalette.ColorRole.Text)  # (see `paint_ink`)
+        paint_ink(self._cache, points, ink, self._pen_width, piece=piece, last=last)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         if self._cache.isNull() or self._cache.size() != self.size() * self.devicePixelRatioF():
@@ -332,7 +331,7 @@ class Canvas(QWidget):
             paint_eraser_ring(painter, self._cursor, self._pen_width * 1.5, ring)
         if not self.history.strokes and self._current is None and self._background is None:
             hint = QColor(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            paint_hint(painter, self.rect(), hint, HINT)
+            paint_hint(painter, self.rect(), hint, self._hint)
         if self.hasFocus():  # where Escape, Delete (and Enter to save) will go
             paint_focus_frame(painter, self.rect(), self.palette())
         painter.end()

@@ -47,6 +47,28 @@ def stroke_piece(points: list[QPointF], *, last: bool = False) -> QPainterPath:
     return path
 
 
+def paint_ink(
+    image: QImage,
+    points: list[QPointF],
+    colour: QColor,
+    width: float,
+    *,
+    piece: bool = False,
+    last: bool = False,
+) -> None:
+    """Draw a whole stroke into `image` (none if it is null), or (`piece`) only the newest bit
+    of the one being drawn: the curve between the midpoints around points[-2] of its last
+    three points (with `last`, the straight end from the last midpoint), so each mouse move
+    costs the same."""
+    if image.isNull():
+        return
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(ink_pen(colour, width))
+    painter.drawPath(stroke_piece(points, last=last) if piece else stroke_path(points))
+    painter.end()
+
+
 def ink_pen(colour: QColor, width: float) -> QPen:
     """The pen strokes are drawn with: round ends and joins, as a felt pen's."""
     pen = QPen(colour, width)

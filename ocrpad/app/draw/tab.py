@@ -35,6 +35,29 @@ CHARACTER_SETS: tuple[tuple[str, str | None], ...] = (
 """The selector's fixed entries: (text, characters; None = the model's default set: letters,
 digits and the classes the user taught, never the symbols nobody asked for)."""
 
+KINDS: tuple[tuple[str, str], ...] = (
+    ("a digit", NAMED["digits"]),
+    ("a capital letter", NAMED["upper"]),
+    ("a small letter", NAMED["lower"]),
+    ("a letter", NAMED["letters"]),
+    ("a symbol", NAMED["symbols"]),
+)
+"""What the empty canvas asks for: the first kind that holds every character of the set."""
+BROAD_KINDS: tuple[tuple[str, str], ...] = (KINDS[0], KINDS[3], KINDS[4])
+"""A set that mixes them asks for each it holds: "a digit or a symbol"."""
+
+
+def canvas_hint(chars: str | None) -> str:
+    """The empty canvas's words for the set the answer is read in (None: All)."""
+    wanted = set(NAMED["alnum"] if chars is None else chars)
+    for kind, members in KINDS:
+        if wanted <= set(members):
+            return f"Draw {kind} here"
+    if wanted <= set("".join(members for _, members in BROAD_KINDS)):
+        mixed = [kind for kind, members in BROAD_KINDS if wanted & set(members)]
+        return f"Draw {' or '.join(mixed)} here"
+    return "Draw a character here"  # the user's own classes, or a set with some of them
+
 
 class DrawTab(QSplitter):
     """Left: canvas + answer + tools + chart. Right: what each layer sees."""
@@ -137,6 +160,7 @@ class DrawTab(QSplitter):
             index = box.count() - 1
         box.setCurrentIndex(index)
         box.blockSignals(False)
+        self.canvas.set_hint(canvas_hint(chars))
 
     def add_tool(self, action: QAction, *, editing: bool = True) -> QToolButton:
         """A tool button for an action (shares its text, shortcut, checked state)."""
