@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import string
 import struct
 import tracemalloc
 from pathlib import Path
@@ -50,20 +51,40 @@ def test_mapping_files_give_characters_by_label(tmp_path: Path) -> None:
     assert read_mapping(path) == ["", "A", "B"]
 
 
+BALANCED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"  # EMNIST balanced and bymerge
+
+
 @pytest.mark.parametrize(
-    ("rows", "merged"),
+    ("mapping", "merged"),
     [
-        ([[1, 65, 97], [2, 66, 98]], True),  # EMNIST letters: A or a, B or b
-        ([[0, 48], [10, 65], [36, 97]], False),  # byclass: one character a label
-        ([[1, 65, 66]], False),  # two codes that are not one letter's cases
-        ([[1, 97, 65]], False),  # the small letter first
-        ([[1, 65, 0x110000]], False),  # no character at all
+        ("".join(emnist.BYCLASS), ""),  # one character a label
+        (BALANCED, "CIJKLMOPSUVWXYZ"),  # the 15 look-alikes under their capital
+        (string.ascii_uppercase, string.ascii_uppercase),  # the letters split's capitals
+        ("0123456789", ""),  # MNIST
     ],
 )
-def test_a_mapping_merges_case_only_where_each_label_gives_a_capital_then_its_small_letter(
-    rows: list[list[int]], merged: bool
+def test_a_capital_the_mapping_gives_without_its_small_letter_stands_for_either_case(
+    tmp_path: Path, mapping: str, merged: str
 ) -> None:
-    assert emnist.merges_case(rows) is merged
+    images = write_idx(tmp_path / "i", np.zeros((1, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "l", np.array([0], np.uint8))
+    path = tmp_path / "emnist-x-mapping.txt"
+    path.write_text("".join(f"{i} {ord(c)}\n" for i, c in enumerate(mapping)), encoding="ascii")
+    assert load_emnist(images, labels, mapping=path).either_case == frozenset(merged)
+    assert load_emnist(images, labels, mapping=list(mapping)).either_case == frozenset(merged)
+
+
+def test_the_letters_splits_mapping_file_gives_every_letter_in_either_case(
+    tmp_path: Path,
+) -> None:
+    images = write_idx(tmp_path / "i", np.zeros((1, 28, 28), np.uint8))
+    labels = write_idx(tmp_path / "l", np.array([1], np.uint8))
+    path = tmp_path / "emnist-letters-mapping.txt"
+    path.write_text("".join(f"{k} {64 + k} {96 + k}\n" for k in range(1, 27)), encoding="ascii")
+    data = load_emnist(images, labels, mapping=path)
+    assert (
+        data.characters() == ["A"] and "".join(sorted(data.either_case)) == string.ascii_uppercase
+    )
 
 
 def test_broken_idx_files_raise_with_the_file_name(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocrpad.data import matfile
+from ocrpad.data import emnist, matfile
 from ocrpad.data.emnist import BYCLASS, IdxFormatError, load_emnist_mat
 from ocrpad.data.matfile import MatFileError, load_mat
 from ocrpad.launch.selftest import load_drawings
@@ -187,3 +187,18 @@ def test_a_mapping_with_an_infinite_code_is_refused_by_name(tmp_path: Path) -> N
     (tmp_path / "inf.mat").write_bytes(bytes(raw))
     with pytest.raises(MatFileError, match=r"inf\.mat: dataset\.mapping holds numbers"):
         load_emnist_mat(tmp_path / "inf.mat")
+
+
+def test_a_balanced_matlab_file_gives_its_15_look_alike_letters_in_either_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """emnist-balanced.mat labels c, o, s … by their capital (its mapping has no small c)."""
+    chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
+    mapping = np.array([[i, ord(c)] for i, c in enumerate(chars)], dtype=np.float64)
+    test = {"images": np.zeros((2, 784), np.uint8), "labels": np.array([[12.0], [24.0]])}
+    monkeypatch.setattr(
+        emnist, "load_mat", lambda path: {"dataset": {"test": test, "mapping": mapping}}
+    )
+    data = load_emnist_mat("emnist-balanced.mat")
+    assert data.characters() == ["C", "O"]
+    assert "".join(sorted(data.either_case)) == "CIJKLMOPSUVWXYZ"

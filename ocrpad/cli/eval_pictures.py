@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +21,12 @@ from ocrpad.reading import Reader
 @dataclass(frozen=True)
 class Pictures:
     """inputs (N, 1, 28, 28) float32 in [0, 1]; characters: each one's true character;
-    either_case (N,): its label is a letter in either case (EMNIST's letters split)."""
+    either_case (N,): the capitals whose label, in that picture's copy, stands for the letter
+    in either case (`ImageDataset.either_case`: EMNIST's letters, balanced and bymerge)."""
 
     inputs: NDArray[np.float32]
     characters: list[str]
-    either_case: NDArray[np.bool_]
+    either_case: list[frozenset[str]]
 
 
 def is_pictures(path: Path) -> bool:
@@ -50,7 +52,7 @@ def picture_data(args: argparse.Namespace) -> Pictures:
     return Pictures(
         np.concatenate([s.inputs() for s in sets]),
         [c for s in sets for c in s.characters()],
-        np.concatenate([np.full(len(s), s.either_case) for s in sets]),
+        [s.either_case for s in sets for _ in range(len(s))],
     )
 
 
@@ -58,8 +60,8 @@ def read_pictures(
     model: Model, pictures: Pictures, allowed: list[str], batch_size: int = 512
 ) -> NDArray[np.float32]:
     """Every picture read as the window reads an opened one → probabilities (N, C) over the
-    model's labels, 0 outside `allowed`; for a letter in either case, the letter's odds are
-    its capital's (see `either_case`), and a note on stderr says so."""
+    model's labels, 0 outside `allowed`; for a letter labelled in either case, the letter's
+    odds are its capital's (see `either_case`), and a note on stderr says so."""
     inputs = pictures.inputs
     logits = np.concatenate(
         [model.logits(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
@@ -69,27 +71,32 @@ def read_pictures(
     probs = np.zeros((len(inputs), model.num_classes), dtype=np.float32)
     for row, z in enumerate(logits):
         probs[row, columns] = reader.answer(z, []).probabilities
-    if not pictures.either_case.any():
-        return probs
-    print(
-        "note: each letter's label stands for both its cases (EMNIST's letters split): "
-        "a small or a capital answer counts, scored as the capital",
-        file=sys.stderr,
-    )
-    return either_case(probs, model.labels, pictures.either_case)
+    for capitals in dict.fromkeys(c for c in pictures.either_case if c):  # one per copy
+        print(
+            f"note: each of the labels {' '.join(sorted(capitals))} stands for both its cases "
+            "(as in EMNIST's letters, balanced and bymerge splits): a small or a capital "
+            "answer counts, scored as the capital",
+            file=sys.stderr,
+        )
+        rows = np.array([c == capitals for c in pictures.either_case])
+        probs = either_case(probs, model.labels, rows, capitals)
+    return probs
 
 
 def either_case(
-    probs: NDArray[np.float32], labels: list[str], rows: NDArray[np.bool_]
+    probs: NDArray[np.float32],
+    labels: list[str],
+    rows: NDArray[np.bool_],
+    capitals: Collection[str],
 ) -> NDArray[np.float32]:
-    """probs (N, C) over `labels` with, in `rows`, each small letter's probability moved to its
-    capital: there the label is "the letter, either case" (EMNIST's letters split names the
-    capital), so a small a read for an A is right, and the odds of the letter are the sum."""
+    """probs (N, C) over `labels` with, in `rows`, the probability of each of `capitals`' small
+    letters moved to its capital: there the label is "the letter, either case" (EMNIST names
+    the capital), so a small o read for an O is right, and the odds of the letter are the sum."""
     merged = probs.copy()
     index = {c: i for i, c in enumerate(labels)}
-    for small, i in index.items():
-        capital = small.upper()
-        if small != capital and capital in index:
-            merged[rows, index[capital]] += merged[rows, i]
-            merged[rows, i] = 0.0
+    for capital in capitals:
+        small = capital.lower()
+        if capital in index and small in index:
+            merged[rows, index[capital]] += merged[rows, index[small]]
+            merged[rows, index[small]] = 0.0
     return merged

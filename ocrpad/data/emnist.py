@@ -58,18 +58,22 @@ class IdxFormatError(ValueError):
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Upright images (N, 28, 28) uint8 (white ink on black), labels (N,) int64, mapping.
-
-    either_case: each letter's label stands for the letter in both cases (EMNIST's letters
-    split, whose label 1 is "A or a"); its mapping names the capital."""
+    """Upright images (N, 28, 28) uint8 (white ink on black), labels (N,) int64, mapping."""
 
     images: NDArray[np.uint8]
     labels: NDArray[np.int64]
     mapping: list[str]
-    either_case: bool = False
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def either_case(self) -> frozenset[str]:
+        """The capitals whose label stands for the letter in both cases: those the mapping
+        gives without their small letter. EMNIST's letters split names every letter so ("1 65
+        97": A or a, its mapping's first character the capital), and its balanced and bymerge
+        splits the 15 whose cases look alike (c i j k l m o p s u v w x y z)."""
+        return case_merged(self.mapping)
 
     def inputs(self) -> NDArray[np.float32]:
         """Network input (N, 1, 28, 28) float32 in [0, 1]."""
@@ -176,14 +180,11 @@ def _mapping_rows(path: str | Path) -> list[list[int]]:
     return rows
 
 
-def merges_case(rows: Sequence[Sequence[int]]) -> bool:
-    """Whether a mapping's rows (label, code, more codes …) give letters under one label in
-    both cases, capital first, as EMNIST's letters split does ("1 65 97": A or a)."""
-    pairs = [(row[1], row[2]) for row in rows if len(row) >= 3]
-    return bool(pairs) and all(
-        0 < a < 0x110000 and 0 < b < 0x110000 and chr(a) != chr(b) == chr(a).lower()
-        for a, b in pairs
-    )
+def case_merged(chars: Sequence[str]) -> frozenset[str]:
+    """The capitals among a mapping's characters whose small letter it does not give: their
+    label stands for the letter in either case (see `ImageDataset.either_case`)."""
+    given = set(chars)
+    return frozenset(c for c in given if c.lower() != c and c.lower() not in given)
 
 
 def mapping_chars(pairs: Sequence[tuple[int, int]]) -> list[str]:
@@ -240,8 +241,7 @@ def load_emnist(
     upright = np.ascontiguousarray(pixels.transpose(0, 2, 1) if transposed else pixels)
     chars, source = _resolve_mapping(mapping, int(targets.max(initial=0)))
     _check_labels(Path(labels), targets, chars, source)
-    either = isinstance(mapping, str | os.PathLike) and merges_case(_mapping_rows(mapping))
-    return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars, either)
+    return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
 
 
 def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
@@ -283,8 +283,7 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     targets = labels.astype(np.int64)
     _check_labels(Path(path), targets, chars, "in dataset.mapping")
     stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
-    either = merges_case(mapping.astype(np.int64).tolist())
-    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars, either)
+    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars)
 
 
 def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:
