@@ -56,6 +56,10 @@ class IdxFormatError(ValueError):
     """An IDX file is unreadable, truncated or not IDX at all."""
 
 
+class MappingNeededError(IdxFormatError):
+    """Labels above 9 read without a mapping: their characters cannot be known."""
+
+
 @dataclass(frozen=True)
 class ImageDataset:
     """Upright images (N, 28, 28) uint8 (white ink on black), labels (N,) int64, mapping."""
@@ -220,10 +224,12 @@ def load_emnist(
 
     transposed: True for EMNIST (images stored column-major), False for MNIST.
     mapping: the character of each label (any sequence of single characters, "" for a label
-    not used), a mapping file (a str or Path), or None (digits for ≤ 10 labels, else byclass
-    order). Raises IdxFormatError naming the file and what is wrong: images not 28×28, labels
-    that do not match the images, or a label the mapping gives no character; ValueError for
-    a mapping whose entries are not single characters.
+    not used), a mapping file (a str or Path), or None: labels 0 … 9 are the digits (MNIST),
+    and a label above 9 raises MappingNeededError (EMNIST's splits number their classes each
+    in its own order, so the mapping file that came with them must say). Raises
+    IdxFormatError naming the file and what is wrong: images not 28×28, labels that do not
+    match the images, or a label the mapping gives no character; ValueError for a mapping
+    whose entries are not single characters.
     """
     pixels = read_idx(images)
     targets = read_idx(labels)
@@ -239,7 +245,13 @@ def load_emnist(
     if targets.dtype.kind not in "iu":
         raise IdxFormatError(f"{labels}: labels must be whole numbers, not {targets.dtype}")
     upright = np.ascontiguousarray(pixels.transpose(0, 2, 1) if transposed else pixels)
-    chars, source = _resolve_mapping(mapping, int(targets.max(initial=0)))
+    if mapping is None and targets.max(initial=0) > 9:
+        raise MappingNeededError(
+            f"{labels}: holds labels above 9, so they are not MNIST's digits; their characters "
+            "are in the mapping file that came with them (EMNIST's emnist-<split>-mapping.txt): "
+            "give it as mapping="
+        )
+    chars, source = _resolve_mapping(mapping)
     _check_labels(Path(labels), targets, chars, source)
     return ImageDataset(upright.astype(np.uint8), targets.astype(np.int64), chars)
 
@@ -286,12 +298,12 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars)
 
 
-def _resolve_mapping(mapping: Sequence[str] | str | Path | None, top: int) -> tuple[list[str], str]:
+def _resolve_mapping(mapping: Sequence[str] | str | Path | None) -> tuple[list[str], str]:
     """The characters by label, and where they come from (for messages)."""
     if isinstance(mapping, str | os.PathLike):
         return read_mapping(mapping), f"in {mapping}"
     if mapping is None:
-        return (list(DIGITS) if top < 10 else list(BYCLASS)), "(the default)"
+        return list(DIGITS), "(the digits, as no mapping was given)"
     try:
         chars = list(mapping)  # a list, tuple, NumPy array … of characters
     except TypeError:

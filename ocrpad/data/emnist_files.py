@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocrpad.data.emnist import ImageDataset, load_emnist, load_emnist_mat
+from ocrpad.data.emnist import ImageDataset, MappingNeededError, load_emnist, load_emnist_mat
 from ocrpad.data.unipen import DatasetFileError
 
 IMAGES = re.compile(r"images[-.]idx3-ubyte(\.gz)?$", re.IGNORECASE)
@@ -43,16 +43,16 @@ class IdxFiles:
     def load(self) -> ImageDataset:
         """The images, upright, with their characters (IdxFormatError names a bad file). A
         copy without a mapping is MNIST: a label above 9 is refused, not guessed at."""
-        data = load_emnist(
-            self.images, self.labels, transposed=self.transposed, mapping=self.mapping
-        )
-        if self.mapping is None and data.labels.max(initial=0) > 9:
+        try:
+            return load_emnist(
+                self.images, self.labels, transposed=self.transposed, mapping=self.mapping
+            )
+        except MappingNeededError as exc:
             raise DatasetFileError(
                 f"{self.images}: holds labels above 9, so it is not MNIST's digits; an "
                 "EMNIST copy keeps the names it came with (emnist-<split>-test-images-idx3-"
                 "ubyte.gz) and its mapping file (emnist-<split>-mapping.txt) beside it"
-            )
-        return data
+            ) from exc
 
 
 def is_idx_images(path: Path) -> bool:
