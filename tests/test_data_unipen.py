@@ -115,6 +115,35 @@ def test_arrays_of_the_wrong_shape_or_kind_are_named(
         load_unipen(bad)
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"writer": np.array("w0")}, r"writer must be one row, one name for each of the 6"),
+        ({"writer": np.array([["w0"]] * 6)}, r"writer must be one row.*\(6, 1\)"),
+        ({"writer": np.array(["w0"] * 5)}, r"writer must be one row.*\(5,\)"),
+        ({"mapping": np.array(["a", "B", "7"])[:, None]}, r"mapping must be one row of text"),
+        ({"mapping": np.arange(3)}, r"mapping must be one row of text.*int64"),
+        ({"mapping": np.array("aB7")}, r"mapping must be one row of text.*\(\)"),
+        ({"points": np.zeros((9, 2), complex)}, "points must be real numbers, not complex128"),
+        ({"points": np.full((9, 2), "1")}, "points must be real numbers, not <U1"),
+    ],
+)
+def test_a_writer_mapping_or_points_array_of_the_wrong_shape_or_kind_is_named_in_one_line(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    """A 0-d writer array was a TypeError (len() of unsized object) in every command; a 2-D
+    mapping read as classes "['a']", a mapping of numbers as "97"."""
+    bad = _rewritten(write_tiny_npz(tmp_path / "tiny.npz"), tmp_path / "bad.npz", **changes)
+    with pytest.raises(DatasetFileError, match=rf"^[^\n]*bad\.npz: {message}[^\n]*$"):
+        load_unipen(bad)
+
+
+def test_writers_given_as_numbers_are_read_as_names(tmp_path: Path) -> None:
+    source = write_tiny_npz(tmp_path / "tiny.npz")
+    numbered = _rewritten(source, tmp_path / "numbered.npz", writer=np.arange(6) // 2)
+    assert load_unipen(numbered).writers.tolist() == ["0", "0", "1", "1", "2", "2"]
+
+
 def test_non_finite_points_are_named(tmp_path: Path) -> None:
     source = write_tiny_npz(tmp_path / "tiny.npz")
     with np.load(source) as npz:

@@ -150,21 +150,19 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
         raise DatasetFileError(f"{path}: cannot read stroke data ({exc})") from exc
     except MemoryError as exc:
         raise DatasetFileError(f"{path}: too large to read into memory") from exc
-    points = arrays["points"]
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise DatasetFileError(f"{path}: points must be (P, 2) x, y, not {points.shape}")
-    n = len(arrays["labels"])
+    n = arrays["labels"].size
     if n == 0:
         raise DatasetFileError(f"{path}: the file holds no drawings")
-    writers = arrays.get("writer", np.array(["unknown"] * n))
+    writers = arrays.get("writer", np.full(n, "unknown"))
+    _check_arrays(path, arrays["points"], arrays["mapping"], writers, n)
     try:
         data = StrokeDataset(
-            points=np.ascontiguousarray(points, dtype=np.float32),
+            points=np.ascontiguousarray(arrays["points"], dtype=np.float32),
             stroke_offsets=_integers(arrays["stroke_offsets"]),
             sample_offsets=_integers(arrays["sample_stroke_offsets"]),
             labels=_integers(arrays["labels"]),
             mapping=[str(c) for c in arrays["mapping"]],
-            writers=np.asarray(writers).astype(np.str_),
+            writers=writers.astype(np.str_),
             images=arrays.get("images"),
             checksum=file_checksum(path),
             source=str(path),
@@ -173,6 +171,27 @@ def load_unipen(path: str | Path, *, images: bool = True) -> StrokeDataset:
         raise DatasetFileError(f"{path}: an array has the wrong kind of values ({exc})") from exc
     _validate(data, path)
     return data
+
+
+def _check_arrays(
+    path: Path, points: NDArray[Any], mapping: NDArray[Any], writers: NDArray[Any], n: int
+) -> None:
+    """DatasetFileError naming the first of these arrays whose shape or kind is wrong: points
+    (P, 2) real numbers, mapping (M,) text, writer (N,) one entry a drawing (text or numbers)."""
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise DatasetFileError(f"{path}: points must be (P, 2) x, y, not {points.shape}")
+    if points.dtype.kind not in "iuf":
+        raise DatasetFileError(f"{path}: points must be real numbers, not {points.dtype}")
+    if mapping.ndim != 1 or mapping.dtype.kind != "U":
+        raise DatasetFileError(
+            f"{path}: mapping must be one row of text, each label's character, not "
+            f"{mapping.dtype} {mapping.shape}"
+        )
+    if writers.ndim != 1 or len(writers) != n or writers.dtype.kind not in "USiu":
+        raise DatasetFileError(
+            f"{path}: writer must be one row, one name for each of the {n} drawings, not "
+            f"{writers.dtype} {writers.shape}"
+        )
 
 
 def _integers(array: NDArray[Any]) -> IntArray:
@@ -194,8 +213,6 @@ def _validate(data: StrokeDataset, path: Path) -> None:
         problems.append("offsets are not increasing")
     if n and (data.labels.min() < 0 or data.labels.max() >= len(data.mapping)):
         problems.append("labels outside mapping")
-    if len(data.writers) != n:
-        problems.append("writer count differs from labels")
     if data.images is not None and data.images.shape[0] != n:
         problems.append("image count differs from labels")
     if not np.isfinite(data.points).all():
