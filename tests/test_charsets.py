@@ -120,8 +120,9 @@ def test_ocrpad_eval_simulates_coarse_joined_traces(
         capsys, "--data", digits, "--weights", model, "--coarse", "8", "--coarse-by", "time"
     )
     assert in_time["samples"] == 30 and 0.5 <= in_time["accuracy"] <= 1.0
-    assert eval_cli.main(["--data", digits, "--weights", model, "--coarse", "1"]) == 2
-    assert "at least 2 points" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # a usage error, as argparse gives it
+        eval_cli.main(["--data", digits, "--weights", model, "--coarse", "1"])
+    assert stop.value.code == 2 and "argument --coarse: 1 is below 2" in capsys.readouterr().err
     assert eval_cli.main(["--data", digits, "--weights", model, "--charset", "XYZ"]) == 2
 
 

@@ -187,6 +187,8 @@ def test_an_output_that_cannot_be_written_is_named_before_the_work(
         (eval_cli, ["--batch-size", "0"], "argument --batch-size: 0 is below 1"),
         (eval_cli, ["--seed", "-1"], "argument --seed: -1 is below 0"),
         (eval_cli, ["--worst", "x"], "argument --worst: 'x' is not a whole number"),
+        (eval_cli, ["--coarse", "1"], "argument --coarse: 1 is below 2"),
+        (eval_cli, ["--coarse", "10000000000"], "argument --coarse: 10000000000 is above 10,000"),
         (fit_reader_cli, ["--seed", "-3", "--out", "m.npz"], "argument --seed: -3 is below 0"),
         (train_cli, ["--checkpoint-every", "0", "--out", "m.npz"], "is below 1"),
     ],

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def whole_number(least: int) -> Callable[[str], int]:
-    """An argparse `type` for an integer ≥ `least`; argparse turns its ValueError into the
-    command's usage error."""
+def whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse `type` for an integer ≥ `least` (and ≤ `most`, if given); argparse turns
+    its ValueError into the command's usage error."""
 
     def parse(text: str) -> int:
         try:
@@ -21,9 +21,11 @@ def whole_number(least: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < least:
             raise argparse.ArgumentTypeError(f"{value} is below {least}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"{value} is above {most:,}")
         return value
 
-    parse.__name__ = f"whole number ≥ {least}"
+    parse.__name__ = f"whole number ≥ {least}" + ("" if most is None else f" and ≤ {most}")
     return parse
 
 

@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,6 +60,11 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
+
+MAX_COARSE_POINTS: Final = 10_000
+"""The most points `--coarse` may resample a drawing to (UNIPEN's densest drawing has 808):
+every drawing gets that many, so a number past any trace's only costs memory, and a huge one
+ended in a MemoryError."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--coarse",
-        type=int,
+        type=whole_number(2, MAX_COARSE_POINTS),
         metavar="N",
-        help="join each drawing's strokes and resample it to N points",
+        help="join each drawing's strokes and resample it to N points "
+        f"(2 to {MAX_COARSE_POINTS:,})",
     )
     parser.add_argument(
         "--coarse-by",
@@ -149,8 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         allowed = resolve_charset(args.charset, model.labels, taught_labels(model.meta))
         pictures = picture_data(args) if any(is_pictures(p) for p in args.data) else None
         data = None if pictures else load_strokes(args.data)
-        if args.coarse is not None and args.coarse < 2:
-            raise ValueError("--coarse needs at least 2 points")
         if args.confusion is not None:
             check_writable(args.confusion)
     except (ValueError, OSError) as exc:
