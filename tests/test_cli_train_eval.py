@@ -58,11 +58,15 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
     killed.parent.mkdir()
     killed.write_bytes(b"a checkpoint write killed half-way")
     os.utime(killed, (0, 0))
+    theirs = killed.with_name(".notes.tmp")  # another program's, in the same folder
+    theirs.write_text("someone's unsaved notes")
+    os.utime(theirs, (0, 0))
     code = train_cli.main(["--data", str(tiny_folder), "--out", str(out), "--config", str(config)])
     assert code == 0 and out.is_file()
     assert (tiny_folder.parent / "model.npz.checkpoints" / "checkpoint.npz").is_file()
     assert (tiny_folder.parent / "model.npz.checkpoints" / "best-model.npz").is_file()
     assert not killed.exists()  # cleaned up, not left to pile up run after run
+    assert theirs.read_text() == "someone's unsaved notes"
     model = load_model(out)
     assert model.labels == ["0", "1", "7"] and model.meta["epochs"] == 1
     capsys.readouterr()
@@ -81,6 +85,25 @@ def test_train_then_eval_writes_a_model_and_prints_the_json_keys(
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
     assert eval_cli.main(["--data", str(test_file), "--weights", str(out)]) == 0
     assert "most confused" in capsys.readouterr().out
+
+
+def test_a_shared_checkpoint_folder_keeps_other_programs_hidden_temp_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every hidden *.tmp older than 2 s in --checkpoint-dir was deleted, before --data was
+    even read: a run that then failed had still removed another program's files."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    files = [shared / ".notes.tmp", shared / "visible.tmp", shared / ".best-model.npz.tmp"]
+    for path in files:
+        path.write_text("not ocrpad's")
+        os.utime(path, (0, 0))
+    out = str(tmp_path / "m.npz")
+    missing = str(tmp_path / "missing")
+    args = ["--data", missing, "--out", out, "--checkpoint-dir", str(shared)]
+    assert train_cli.main(args) == 2
+    assert "missing" in capsys.readouterr().err
+    assert all(path.read_text() == "not ocrpad's" for path in files)
 
 
 def test_flags_override_the_config_file(

@@ -15,6 +15,7 @@ import pytest
 
 from ocrpad.model import build_model, load_model
 from ocrpad.nn import ModelFileError, load_arrays, save_arrays
+from ocrpad.nn.atomic import remove_abandoned_temp_files
 
 
 class PickleBomb:
@@ -288,3 +289,19 @@ def test_a_failed_save_names_the_file_asked_for_not_its_hidden_temp_file(
     with pytest.raises(PermissionError) as refused:
         save_arrays(target, arrays, {})
     assert refused.value.filename == str(target)
+
+
+def test_only_the_temp_files_of_the_named_targets_writes_are_removed(tmp_path: Path) -> None:
+    """A folder other programs share: their hidden *.tmp files are not ocrpad's to delete."""
+    ours = tmp_path / ".checkpoint.npz.k3j_x9.tmp"
+    others = [tmp_path / n for n in (".notes.tmp", ".checkpoint.npz.tmp", ".other.npz.a1.tmp")]
+    for path in (ours, *others):
+        path.write_bytes(b"x")
+        os.utime(path, (0, 0))
+    assert remove_abandoned_temp_files(tmp_path, of="checkpoint.npz") == [ours]
+    assert all(path.exists() for path in others)
+    odd = tmp_path / ".[x]*.npz.abc.tmp"  # glob's own characters in the name are literal
+    odd.write_bytes(b"x")
+    os.utime(odd, (0, 0))
+    assert remove_abandoned_temp_files(tmp_path, of="[x]*.npz") == [odd]
+    assert all(path.exists() for path in others)

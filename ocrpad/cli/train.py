@@ -30,11 +30,11 @@ from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
-from ocrpad.learning.fit import CHECKPOINT_NAME, FitResult, StepStats, fit
+from ocrpad.learning.fit import BEST_MODEL_NAME, CHECKPOINT_NAME, FitResult, StepStats, fit
 from ocrpad.learning.recipe import ARCHITECTURES, DEFAULT_ARCH, Recipe, architecture
 from ocrpad.learning.render_process import RendererError
 from ocrpad.model import load_model
-from ocrpad.nn.serialization import remove_abandoned_temp_files
+from ocrpad.nn.atomic import remove_abandoned_temp_files
 
 FLAGS = {  # flag -> recipe field (None = keep the recipe's value)
     "epochs": "epochs",
@@ -233,9 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
         check_writable(args.out)
         check_writable(checkpoints / CHECKPOINT_NAME)
-        remove_abandoned_temp_files(checkpoints)  # a checkpoint write that was killed half-way
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
+        for name in (CHECKPOINT_NAME, BEST_MODEL_NAME):  # writes of ours killed half-way
+            remove_abandoned_temp_files(checkpoints, of=name)  # not others' hidden *.tmp
     except BrokenPipeError:
         raise  # the reader of --print-recipe stopped: not an error (see cli.output)
     except (ValueError, OSError) as exc:

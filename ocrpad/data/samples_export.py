@@ -29,7 +29,7 @@ from ocrpad.data.samples import (
     validate_label,
     validate_strokes,
 )
-from ocrpad.nn.serialization import write_npz_atomically
+from ocrpad.nn.atomic import write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

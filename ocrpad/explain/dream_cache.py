@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from ocrpad.explain.dream import DreamSettings
 from ocrpad.model import Model
-from ocrpad.nn.serialization import TEMP_SUFFIX, remove_abandoned_temp_files
+from ocrpad.nn.atomic import TEMP_SUFFIX, remove_abandoned_temp_files
 
 FORMAT: Final = "ocrpad-dreams-1"  # part of every key: a new dream algorithm, a new name
 KEPT_MODELS: Final = 3  # models whose dreams stay on disk (about 1.3 MB each): the latest used

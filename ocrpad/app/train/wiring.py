@@ -29,7 +29,7 @@ from ocrpad.app.train.questions import (
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
-from ocrpad.nn.serialization import remove_abandoned_temp_files
+from ocrpad.nn.atomic import remove_abandoned_temp_files
 from ocrpad.reading import HISTORY_CAP, Labelled
 from ocrpad.reading.answers import HistoryItem
 
