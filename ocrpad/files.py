@@ -1,4 +1,5 @@
-"""The check every reader of a user's file makes first: that the path is a regular file.
+"""The checks made of a user's paths: that a file to read is a regular file, and whether two
+paths name one file.
 
 Opening a named pipe blocks until something writes to it, and a device may never end, so a
 command or the window given one would hang instead of saying what is wrong.
@@ -27,3 +28,14 @@ def check_regular_file(path: str | os.PathLike[str]) -> Path:
         kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket or device"
         raise OSError(errno.EINVAL, f"{kind}, not a regular file", str(path))
     return path
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same inode where both exist (a link, another
+    case), else the same resolved path (where neither or only one exists yet)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+    except (OSError, RuntimeError):  # unreadable, or a loop of links: no file to destroy
+        return False

@@ -204,6 +204,42 @@ def test_an_output_that_cannot_be_written_is_named_before_the_work(
     assert not list(tiny_folder.parent.rglob("*.probe"))
 
 
+def test_an_output_naming_an_input_is_refused_and_the_input_kept(
+    tiny_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out over --data replaced the drawings with a model, --confusion over them with a
+    PNG; the same file by another name (a link, a folder's split file) is the same file."""
+    train_file, test_file = tiny_folder / "unipen-train.npz", tiny_folder / "unipen-test.npz"
+    config = tiny_folder.parent / "recipe.json"
+    link = tiny_folder.parent / "link.npz"
+    link.symlink_to(train_file)
+    before = {p: p.read_bytes() for p in (train_file, test_file, config)}
+    runs = [
+        (train_cli, ["--data", str(train_file), "--out", str(link)], "--out", "--data"),
+        (train_cli, ["--data", str(tiny_folder), "--out", str(test_file)], "--out", "--data"),
+        (
+            train_cli,
+            ["--data", str(train_file), "--config", str(config), "--out", str(config)],
+            "--out",
+            "--config",
+        ),
+        (
+            eval_cli,
+            ["--data", str(test_file), "--confusion", str(test_file)],
+            "--confusion",
+            "--data",
+        ),
+        (fit_reader_cli, ["--data", str(tiny_folder), "--out", str(train_file)], "--out", "--data"),
+    ]
+    for command, args, output, source in runs:
+        assert command.main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and f"{output} " in err
+        assert f"is the file {source} reads" in err and "choose another file" in err
+    assert {p: p.read_bytes() for p in before} == before
+    assert not list(tiny_folder.parent.rglob("*.probe"))
+
+
 @pytest.mark.parametrize(
     ("command", "flags", "message"),
     [

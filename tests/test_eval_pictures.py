@@ -207,6 +207,19 @@ def test_a_capital_labelled_without_its_small_letter_counts_a_small_answer_as_ba
     assert result["ece"] < 0.2
 
 
+def test_the_confusion_picture_may_not_be_written_over_a_file_of_the_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    folder = tmp_path / "emnist"
+    write_emnist(folder, pictures, chars)
+    for name in ("emnist-byclass-mapping.txt", "emnist-byclass-test-labels-idx1-ubyte.gz"):
+        before = (folder / name).read_bytes()
+        assert eval_cli.main(["--data", str(folder), "--confusion", str(folder / name)]) == 2
+        assert f"is the file --data reads ({folder / name})" in capsys.readouterr().err
+        assert (folder / name).read_bytes() == before
+
+
 def test_an_emnist_split_renamed_without_its_prefix_is_refused_not_read_as_mnist(
     tmp_path: Path,
 ) -> None:

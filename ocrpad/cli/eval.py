@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from ocrpad.charsets import resolve_charset, taught_labels
-from ocrpad.cli.arguments import check_writable, whole_number
+from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.eval_pictures import is_pictures, picture_data, read_pictures
 from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
@@ -156,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pictures = picture_data(args) if any(is_pictures(p) for p in args.data) else None
         data = None if pictures else load_strokes(args.data)
         if args.confusion is not None:
+            check_not_an_input(args.confusion, "--confusion", read_files(args, ("test",)))
             check_writable(args.confusion)
     except (ValueError, OSError) as exc:
         print(f"ocrpad-eval: error: {exc}", file=sys.stderr)

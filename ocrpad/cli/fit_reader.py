@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
-from ocrpad.cli.arguments import check_writable, whole_number
+from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.eval import calibration, read_all
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import limited, load_split
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        # --out may be --weights: the model is refitted in place (replaced atomically)
+        check_not_an_input(args.out, "--out", read_files(args, ("train", "test"), options=()))
         check_writable(args.out)
         model = load_model(args.weights)
         loaded = load_split(args.data, "train")

@@ -25,7 +25,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ocrpad.cli.arguments import check_writable, whole_number
+from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import limited, load_split
@@ -231,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(recipe.to_dict(), indent=2))
             return 0
         checkpoints = args.checkpoint_dir or args.out.with_name(args.out.name + ".checkpoints")
+        check_not_an_input(args.out, "--out", read_files(args, ("train", "test")))
         check_writable(args.out)
         check_writable(checkpoints / CHECKPOINT_NAME)
         train, test = _load(args, recipe.seed)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrpad.data.emnist_files import holds_pictures
+from ocrpad.data.emnist_files import holds_pictures, is_picture_file, picture_files
 from ocrpad.data.unipen import DatasetFileError, StrokeDataset, load_unipen
 
 
@@ -66,6 +66,21 @@ def split_file(folder: Path, split: str) -> Path:
             f"found {len(found)}"
         )
     return found[0]
+
+
+def data_files(sources: Sequence[Path], splits: Sequence[str]) -> list[Path]:
+    """The files the commands read for `--data` paths and their `splits`: a file itself (an
+    EMNIST or MNIST images file with its labels and mapping files), a folder's split files
+    (`*-train.npz`, `*-test.npz`) or the pictures found in it."""
+    files: list[Path] = []
+    for source in sources:
+        if is_picture_file(source) or (source.is_dir() and holds_pictures(source)):
+            files.extend(f for split in splits for f in picture_files(source, split))
+        elif source.is_dir():
+            files.extend(f for split in splits for f in sorted(source.glob(f"*-{split}.npz")))
+        else:
+            files.append(source)
+    return files
 
 
 def load_split(sources: Sequence[Path], split: str) -> StrokeDataset | None:

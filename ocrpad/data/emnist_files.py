@@ -82,6 +82,19 @@ def load_pictures(path: Path, split: str = "test") -> ImageDataset:
     return idx_files(path, split).load()
 
 
+def picture_files(path: Path, split: str = "test") -> list[Path]:
+    """The files `load_pictures(path, split)` reads: the `.mat` file, or the images, labels
+    and mapping files; `path` alone where it names none (loading it will say why)."""
+    try:
+        found = _one_in(path, split) if path.is_dir() else path
+        if found.suffix.lower() == ".mat":
+            return [found]
+        files = idx_files(found, split)
+    except (DatasetFileError, OSError):
+        return [path]
+    return [files.images, files.labels, *([] if files.mapping is None else [files.mapping])]
+
+
 def idx_files(path: Path, split: str = "test") -> IdxFiles:
     """The images, labels and mapping files of `path`: an images file, or a folder with one
     images file of `split` ('test' or 'train'). DatasetFileError says what is missing."""

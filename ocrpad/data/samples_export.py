@@ -29,6 +29,7 @@ from ocrpad.data.samples import (
     validate_label,
     validate_strokes,
 )
+from ocrpad.files import same_file
 from ocrpad.nn.atomic import write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -65,22 +66,11 @@ def check_not_the_store(target: str | Path, store_path: str | Path) -> None:
     found by ``Path.samefile`` where both exist, else by the resolved paths."""
     store = Path(store_path)
     for kept in (store, *(store.with_name(store.name + s) for s in ("-journal", "-wal", "-shm"))):
-        if _same_file(Path(target), kept):
+        if same_file(Path(target), kept):
             raise ValueError(
                 f"{target} is where the sample store keeps your drawings ({kept.name}); "
                 "writing there would destroy it: choose another file"
             )
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file: the same inode where both exist, else the same
-    resolved path (where neither or only one exists yet)."""
-    try:
-        if a.exists() and b.exists():
-            return a.samefile(b)
-        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
-    except (OSError, RuntimeError):  # unreadable, or a loop of links: no file to destroy
-        return False
 
 
 def export_drawings(
