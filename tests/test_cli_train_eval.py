@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -437,3 +438,24 @@ def test_a_renderer_killed_by_the_same_sigterm_is_a_stop_not_an_error(
     assert train_cli.main(_train_args(tiny_folder, tiny_folder.parent / "model.npz")) == 130
     said = capsys.readouterr()
     assert "stopped at once" in said.out and "error" not in said.err
+
+
+def test_a_path_that_is_not_utf8_is_printed_escaped_on_a_strict_stdout(
+    tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Latin-1 folder name printed to a strict UTF-8 stdout (a usual desktop locale) was a
+    UnicodeEncodeError in every command, ocrpad-train's before it had trained at all."""
+    folder = tiny_folder.parent / os.fsdecode(b"caf\xe9")  # 'caf\udce9' to Python
+    out = folder / "model.npz"
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert train_cli.main(_train_args(tiny_folder, out, "--render-in-thread")) == 0
+    assert eval_cli.main(["--data", str(tiny_folder), "--weights", str(out)]) == 0
+    refit = ["--data", str(tiny_folder), "--weights", str(out), "--out", str(out)]
+    assert fit_reader_cli.main(refit) == 0
+    stdout.flush()
+    lines = stdout.buffer.getvalue().decode("utf-8").splitlines()  # type: ignore[attr-defined]
+    escaped = str(out).replace("caf\udce9", "caf\\udce9")
+    assert f"wrote {escaped} (best epoch 1)" in lines and f"wrote {escaped}" in lines
+    assert any(line.startswith(f"{escaped} · history none") for line in lines)
+    assert any(line.startswith("training on 60 samples; checkpoints in ") for line in lines)
