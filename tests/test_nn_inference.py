@@ -17,7 +17,8 @@ from ocrpad.nn import (
     conv_rows,
     parallel,
 )
-from ocrpad.nn.conv import ROWS_MIN_INFERENCE_BATCH, SMALL_CHANNELS
+from ocrpad.nn.columns import SMALL_CHANNELS
+from ocrpad.nn.conv import ROWS_MIN_INFERENCE_BATCH
 
 pytestmark = pytest.mark.usefixtures("conv_road")  # row windows and im2col both
 

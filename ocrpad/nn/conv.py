@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from ocrpad.nn import arena
+from ocrpad.nn.columns import SMALL_CHANNELS, im2col
 from ocrpad.nn.conv_dy import backward_dy_columns
 from ocrpad.nn.conv_rows import (
     RowsForward,
@@ -17,13 +18,7 @@ from ocrpad.nn.conv_rows import (
     rows_fit,
     rows_fit_backward,
 )
-from ocrpad.nn.functional import (
-    conv_output_size,
-    pad_cl,
-    padded_scratch,
-    scratch,
-    windows_cl,
-)
+from ocrpad.nn.functional import conv_output_size, relu_into, scratch
 from ocrpad.nn.module import Array, Layer, tensor, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
@@ -52,9 +47,6 @@ row windows (``conv_rows``). One or two images run faster from the full im2col, 
 large product BLAS splits over its own threads (the shipped network, the two paths
 interleaved, time from row windows / from im2col: 1.06-1.20 for 1 or 2 images, 0.86-1.01
 from 4 to 16, 0.93 at 30, 0.89 at 64, 0.85 at 256)."""
-
-SMALL_CHANNELS = 4
-"""Inputs with at most this many channels get transposed columns (see ``Conv2d._im2col``)."""
 
 
 class Conv2d(Layer):
@@ -150,31 +142,10 @@ class Conv2d(Layer):
 
     def _im2col(self, x: Array, lo: int, hi: int) -> Array:
         """Columns of images lo..hi of x (N, H, W, C) -> (m, kh*kw*C + 1) in this thread's
-        scratch space; the last column is 1 (it multiplies the bias row of the weight matrix).
-        With few channels the columns are built transposed, one kernel offset at a time, and
-        handed out as an F-ordered view (BLAS reads either order): copying windows whose
-        contiguous run is only kw*C values long costs more than the product."""
-        k, s, p = self.kernel_size, self.stride, self.padding
-        _, h, w, c = x.shape
+        scratch space (``nn.columns``); the last column is 1 (it multiplies the bias row of
+        the weight matrix)."""
         dtype = np.result_type(x.dtype, self.params["weight"].dtype)
-        src = x[lo:hi]
-        if p:
-            xp = padded_scratch("xp", (hi - lo, h + 2 * p, w + 2 * p, c), dtype, (p,))
-            src = pad_cl(src, p, out=xp, border_is_zero=True)
-        win = windows_cl(src, k, k, s)  # (n, Ho, Wo, kh, kw, C), a view
-        n, ho, wo = win.shape[:3]
-        if c <= SMALL_CHANNELS:
-            cols_t = scratch("cols_t", (k * k * c + 1, n * ho * wo), dtype)
-            rows_t = cols_t[:-1].reshape(k, k, c, n, ho, wo)
-            for i in range(k):
-                for j in range(k):
-                    np.copyto(rows_t[i, j], win[:, :, :, i, j].transpose(3, 0, 1, 2))
-            cols_t[-1] = 1.0
-            return cols_t.T
-        cols = scratch("cols", (n * ho * wo, k * k * c + 1), dtype)
-        np.copyto(cols[:, :-1].reshape(win.shape), win)
-        cols[:, -1] = 1.0
-        return cols
+        return im2col(x[lo:hi], self.kernel_size, self.stride, self.padding, dtype)
 
     def output_size(self, x: Array) -> tuple[int, int]:
         """(Ho, Wo) for x (N, H, W, C); ValueError naming the layer unless x is 4-D with
@@ -277,7 +248,7 @@ class Conv2d(Layer):
                     y[a:b] *= affine[0]
                     y[a:b] += affine[1]
                 if relu:
-                    np.maximum(y[a:b], 0, out=y[a:b])
+                    relu_into(y[a:b], y[a:b])
 
         parallel_for(n, work)
         return y

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.nn import arena
+from ocrpad.nn.functional import relu_into
 from ocrpad.nn.module import Array, ElementwiseLayer, Layer, tensor, whole_number
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.shard import Shard
@@ -28,7 +29,7 @@ class ReLU(ElementwiseLayer):
         y: Array = arena.empty(x.shape, x.dtype)
 
         def work(part: int, lo: int, hi: int) -> None:
-            np.maximum(x[lo:hi], 0, out=y[lo:hi])
+            relu_into(x[lo:hi], y[lo:hi])
 
         parallel_for(x.shape[0], work)
         self._y = y
