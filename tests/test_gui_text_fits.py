@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPalette
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.draw.colour_scale import LEGEND_WIDTH, paint_scale, scale_text
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.prediction_panel import PredictionPanel
 from ocrpad.app.draw.prob_chart import ProbabilityChart
@@ -162,3 +163,19 @@ def test_the_big_answer_shows_every_character_whole(qtbot: QtBot) -> None:
         shown, whole = _inked_rows(panel.label), _inked_rows(roomy)
         assert shown[0] > 0 and shown[-1] < panel.label.height() - 1, character  # not cut off
         assert len(shown) >= len(whole) - 1, character  # within a row of antialiasing
+
+
+@pytest.mark.parametrize("room", [60.0, 120.0, 400.0])
+def test_a_colour_scale_keeps_its_high_number_inside_the_room_it_is_given(
+    qtbot: QtBot, room: float
+) -> None:
+    image = QImage(500, 40, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    metrics = painter.fontMetrics()
+    bar = paint_scale(painter, metrics, QPointF(8, 2), -2.9, 1.7, diverging=True, room=room)
+    painter.end()
+    high_end = bar.right() + 6 + metrics.horizontalAdvance(scale_text(1.7))
+    assert high_end <= 8 + room
+    assert 0 < bar.width() <= LEGEND_WIDTH
+    if room >= 400:
+        assert bar.width() == LEGEND_WIDTH  # room to spare: the usual length

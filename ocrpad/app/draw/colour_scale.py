@@ -40,19 +40,22 @@ def paint_scale(
     diverging: bool,
     width: float = LEGEND_WIDTH,
     span: tuple[float, float] | None = None,
+    room: float | None = None,
 ) -> QRectF:
     """Paint "low [bar] high" on one text line whose top-left is `origin`; `span` (values
     between low and high) is bracketed under the bar, e.g. one map's own range on its layer's
-    scale. Returns the bar's rectangle."""
+    scale. With `room` (the line's width), the bar is shortened so that the high end's number
+    still fits. Returns the bar's rectangle."""
     line = metrics.height()
     left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-    low_text = scale_text(low)
+    low_text, high_text = scale_text(low), scale_text(high)
     low_w = metrics.horizontalAdvance(low_text) + 6
+    high_w = metrics.horizontalAdvance(high_text) + 6
+    if room is not None:
+        width = max(1.0, min(width, room - low_w - 6 - high_w))
     painter.drawText(QRectF(origin.x(), origin.y(), low_w, line + 2), left, low_text)
     bar = QRectF(origin.x() + low_w, origin.y() + line / 2 - 3, width, BAR_HEIGHT)
     painter.drawImage(bar, legend_image(diverging))
-    high_text = scale_text(high)
-    high_w = metrics.horizontalAdvance(high_text) + 6
     painter.drawText(QRectF(bar.right() + 6, origin.y(), high_w, line + 2), left, high_text)
     if span is not None and high > low:
         a, b = (bar.left() + bar.width() * (v - low) / (high - low) for v in span)

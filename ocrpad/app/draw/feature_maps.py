@@ -198,8 +198,15 @@ class _MapGrid(QWidget):
         if section.pending:
             return  # no colour scale yet
         origin = QPointF(MARGIN, y + line + 2)
+        room = self.width() - 2 * MARGIN  # the high end's number stays inside the grid
         paint_scale(
-            painter, self.fontMetrics(), origin, maps.vmin, maps.vmax, diverging=maps.diverging
+            painter,
+            self.fontMetrics(),
+            origin,
+            maps.vmin,
+            maps.vmax,
+            diverging=maps.diverging,
+            room=room,
         )
 
 
