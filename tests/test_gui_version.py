@@ -33,7 +33,7 @@ def test_the_status_bar_shows_the_version(window: MainWindow) -> None:
     assert __version__ in label.toolTip()
 
 
-def test_f1_opens_the_about_box_with_the_version(window: MainWindow, qtbot: QtBot) -> None:
+def test_f1_opens_the_about_box_with_the_version_and_the_model_in_use(window: MainWindow, qtbot: QtBot) -> None:
     seen: list[str] = []
 
     def read_and_close() -> None:
@@ -49,3 +49,4 @@ def test_f1_opens_the_about_box_with_the_version(window: MainWindow, qtbot: QtBo
     qtbot.keyClick(window, Qt.Key.Key_F1)
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)
     assert f"ocrpad {__version__}" in seen[0]
+    assert "Model: random.npz" in seen[0]  # which model is reading, as the status bar says

@@ -1,14 +1,18 @@
-"""The About box text: version, what ocrpad is, and the data credit."""
+"""The About box text: version, the model in use, what ocrpad is, and the data credit."""
 
 from __future__ import annotations
+
+import html
 
 from ocrpad import __version__
 
 
-def about_text() -> str:
-    """Rich text for QMessageBox.about."""
+def about_text(model: str = "") -> str:
+    """Rich text for QMessageBox.about; `model` says which model the window reads with (as
+    its status bar does), as plain text."""
+    in_use = f"<p><b>In use:</b> {html.escape(model)}</p>" if model else ""
     return (
-        f"<h3>ocrpad {__version__}</h3>"
+        f"<h3>ocrpad {__version__}</h3>{in_use}"
         "<p>Draw a character; a convolutional network written from scratch in NumPy reads it "
         "live after every stroke.</p>"
         "<p><b>Look inside:</b> <i>Heat map</i> colours what the answer rests on (the arrow "

@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from ocrpad.app.about import about_text
 
-        QMessageBox.about(self, "About ocrpad", about_text())
+        QMessageBox.about(self, "About ocrpad", about_text(self.model_status.text()))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         save_window(self)
