@@ -33,7 +33,9 @@ def test_the_status_bar_shows_the_version(window: MainWindow) -> None:
     assert __version__ in label.toolTip()
 
 
-def test_f1_opens_the_about_box_with_the_version_and_the_model_in_use(window: MainWindow, qtbot: QtBot) -> None:
+def test_f1_opens_the_about_box_with_the_version_and_the_model_in_use(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     seen: list[str] = []
 
     def read_and_close() -> None:

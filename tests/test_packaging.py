@@ -182,6 +182,20 @@ def test_the_desktop_file_launches_ocrpad_with_its_icon() -> None:
     assert entry_group["Categories"].endswith(";")
 
 
+def test_the_desktop_file_offers_ocrpad_only_for_pictures_the_bundle_reads(
+    spec: dict[str, Any],
+) -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ASSETS / "ocrpad.desktop", encoding="utf-8")
+    offered = [t for t in parser["Desktop Entry"]["MimeType"].split(";") if t]
+    plugin = {"png": "PIL.PngImagePlugin", "jpeg": "PIL.JpegImagePlugin",
+              "bmp": "PIL.BmpImagePlugin", "gif": "PIL.GifImagePlugin",
+              "tiff": "PIL.TiffImagePlugin", "webp": "PIL._webp"}  # fmt: skip
+    for mime in offered:
+        assert mime.startswith("image/") and mime[6:] in plugin, mime
+        assert plugin[mime[6:]] not in spec["EXCLUDES"], f"{mime}: its reader is left out"
+
+
 def test_version_prints_without_starting_the_app() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ocrpad", "--version"], capture_output=True, text=True, check=False
@@ -257,9 +271,27 @@ def test_qt_options_are_told_apart_from_ocrpads_with_their_values() -> None:
     )
 
 
+def _git_mode(path: Path) -> str | None:
+    """The file mode git records for `path` ("100755": executable), or None outside a git
+    checkout (a source archive) or without git."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-s", "--", str(path.relative_to(ROOT))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+    except OSError:
+        return None
+    return listed[0] if listed else None
+
+
 def test_the_ci_script_is_valid_bash_and_executable() -> None:
     script = ROOT / ".ci" / "build-and-selftest"
-    assert script.stat().st_mode & 0o111
+    if sys.platform != "win32":  # Windows marks only .exe, .bat, .cmd and .com names executable
+        assert script.stat().st_mode & 0o111
+    assert _git_mode(script) in ("100755", None)  # what a fresh clone on Linux and macOS gets
     result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     text = script.read_text(encoding="utf-8")
