@@ -157,3 +157,19 @@ def test_the_shipped_model_passes_the_self_test(
         pytest.skip(f"no shipped model yet at {resources.default_weights_path()}")
     status, out = _run(capsys, "--data-dir", tmp_path)
     assert status == 0, out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the X11 plugin is Linux's")
+def test_self_test_fails_when_the_x11_platform_plugin_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocrpad.launch import qt_libraries
+
+    weights = _template_model(tmp_path / "good.npz")
+    status, out = _run(capsys, "--weights", weights, "--data-dir", tmp_path / "data")
+    assert status == 0 and "X11 platform plugin is in place" in out, out
+    monkeypatch.setattr(qt_libraries, "xcb_plugin", lambda: None)
+    status, out = _run(capsys, "--weights", weights, "--data-dir", tmp_path / "data")
+    assert status == 1
+    assert "libqxcb.so) is missing: the window cannot open on X11" in out
+    assert "recognised all" in out  # the other checks still ran and passed

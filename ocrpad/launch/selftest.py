@@ -1,6 +1,6 @@
 """``ocrpad --self-test``: prove an installed ocrpad works, without a display.
 
-Four checks, each reported on its own line:
+Up to five checks, each reported on its own line:
 
 1. the model file loads (the shipped default unless ``--weights`` names another);
 2. the built-in drawings (``assets/selftest_strokes.json``: stored pen strokes with the label a
@@ -8,7 +8,10 @@ Four checks, each reported on its own line:
    reads every one of them as its label;
 3. the user data folder can be created and written to;
 4. the sample store there (if any) opens and every drawing in it can be read (not checked
-   when the folder itself failed: there is no store to speak of).
+   when the folder itself failed: there is no store to speak of);
+5. on Linux, Qt's X11 platform plugin is in place (found without importing Qt; a bundle
+   without it would open no window on X11, though everything above passes). Windows and
+   macOS builds prove theirs by opening the window in CI.
 
 Exit status 0 when all pass; otherwise 1, after naming exactly what failed.
 """
@@ -147,6 +150,20 @@ def check_store(data_dir: Path) -> str:
     return f"sample store {path}: all {count} drawings readable"
 
 
+def check_qt_platform() -> str:
+    """Linux: that PySide6's X11 platform plugin is installed (its system libraries are the
+    window's start-up check, ``qt_libraries``)."""
+    from ocrpad.launch.qt_libraries import xcb_plugin
+
+    plugin = xcb_plugin()
+    if plugin is None:
+        raise SelfTestError(
+            "Qt's X11 platform plugin (PySide6/Qt/plugins/platforms/libqxcb.so) is missing: "
+            "the window cannot open on X11"
+        )
+    return f"Qt's X11 platform plugin is in place ({plugin})"
+
+
 def run(
     weights: Path | None = None,
     data_dir: Path | None = None,
@@ -251,6 +268,12 @@ def _run_checks(
     except SelfTestError as error:
         say(_line(False, str(error)))
         failed += 1
+    if sys.platform.startswith("linux"):
+        try:
+            say(_line(True, check_qt_platform()))
+        except SelfTestError as error:
+            say(_line(False, str(error)))
+            failed += 1
     return failed
 
 
