@@ -248,3 +248,26 @@ def test_reading_leaves_the_status_bar_when_the_picture_goes_before_its_answer(
     else:
         qtbot.keyClick(canvas, key)
     assert window.statusBar().currentMessage() == ""
+
+
+def test_a_picture_the_system_asks_to_open_is_opened_and_read(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """macOS's Finder ("Open With", the Dock icon) sends a QFileOpenEvent to the application."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ocrpad.app.file_open import forward_file_opens
+
+    app = QApplication.instance()
+    assert app is not None
+    forwarder = forward_file_opens(app, window)
+    try:
+        path = _picture(tmp_path / "from finder.png")
+        with qtbot.waitSignal(window.prediction_shown, timeout=TIMEOUT):
+            assert QApplication.sendEvent(app, QFileOpenEvent(str(path)))
+        assert window.draw.canvas.background() is not None
+        assert window.statusBar().currentMessage() == "Read from finder.png"
+    finally:
+        app.removeEventFilter(forwarder)
+        forwarder.deleteLater()

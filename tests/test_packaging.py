@@ -367,3 +367,11 @@ def test_the_macos_app_has_a_bundle_identifier_version_and_icon(tmp_path: Path) 
     plist = app.kwargs["info_plist"]
     assert plist["CFBundleShortVersionString"] == plist["CFBundleVersion"] == __version__
     assert plist["NSHighResolutionCapable"] is True
+    (pictures,) = plist["CFBundleDocumentTypes"]  # Finder's "Open With" offers ocrpad for them
+    assert pictures["CFBundleTypeRole"] == "Viewer"
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ASSETS / "ocrpad.desktop", encoding="utf-8")
+    offered = {t[6:] for t in parser["Desktop Entry"]["MimeType"].split(";") if t}
+    types = {"png": "public.png", "jpeg": "public.jpeg", "bmp": "com.microsoft.bmp",
+             "gif": "com.compuserve.gif", "tiff": "public.tiff"}  # fmt: skip
+    assert set(pictures["LSItemContentTypes"]) == {types[kind] for kind in offered}

@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from ocrpad import __version__, resources
+from ocrpad.app.file_open import forward_file_opens
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.wiring import install as install_train_tab
 from ocrpad.model import Model, load_model
@@ -102,6 +103,7 @@ def main(weights: Path | None = None, picture: Path | None = None) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     window = create_main_window(weights)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker stops first
+    forward_file_opens(app, window)  # macOS: Finder's "Open With" and the Dock icon
     show(window, picture)
     freeze_startup_objects()
     _honour_startup_probe(window)
