@@ -375,12 +375,16 @@ def test_running_out_of_memory_in_the_worker_becomes_a_message(
 def test_temporary_files_of_a_killed_keep_are_removed_at_start_but_a_live_ones_stay(
     qtbot: QtBot, model_path: Path, tmp_path: Path
 ) -> None:
+    """Only ocrpad's own: ``--data-dir`` may name a folder other programs write in too."""
     data = tmp_path / "data"
     data.mkdir()
     dead = data / ".user-model.npz.k1ll3d.tmp"
-    dead.write_bytes(b"\0" * 1000)
+    dead_unsaved = data / ".unsaved-20250101-120000.npz.k1ll3d.tmp"
+    foreign = data / ".thesis.odt.tmp"  # another program's autosave
     old = time.time() - 60
-    os.utime(dead, (old, old))
+    for path in (dead, dead_unsaved, foreign):
+        path.write_bytes(b"\0" * 1000)
+        os.utime(path, (old, old))
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -398,7 +402,8 @@ def test_temporary_files_of_a_killed_keep_are_removed_at_start_but_a_live_ones_s
     try:
         window = open_window(qtbot, model_path, tmp_path)
         window.close()
-        assert not dead.exists()
+        assert not dead.exists() and not dead_unsaved.exists()
+        assert foreign.exists()
         assert (data / ".user-model.npz.alive.tmp").exists()  # a living writer's file
     finally:
         holder.communicate("\n", timeout=30)

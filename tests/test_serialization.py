@@ -305,3 +305,15 @@ def test_only_the_temp_files_of_the_named_targets_writes_are_removed(tmp_path: P
     os.utime(odd, (0, 0))
     assert remove_abandoned_temp_files(tmp_path, of="[x]*.npz") == [odd]
     assert all(path.exists() for path in others)
+
+
+def test_temp_files_of_targets_matching_a_pattern_are_removed_and_no_others(
+    tmp_path: Path,
+) -> None:
+    names = (".unsaved-20250101-120000.npz.a1.tmp", ".user-model.npz.b2.tmp", ".notes.tmp")
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (0, 0))
+    removed = remove_abandoned_temp_files(tmp_path, like=("unsaved-*.npz", "user-model.npz"))
+    assert sorted(path.name for path in removed) == sorted(names[:2])
+    assert (tmp_path / ".notes.tmp").exists()

@@ -12,7 +12,7 @@ import glob
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -98,21 +98,29 @@ def _lock(fd: int) -> None:
 
 
 def remove_abandoned_temp_files(
-    folder: Path, min_age_s: float = 2.0, *, of: str | None = None
+    folder: Path,
+    min_age_s: float = 2.0,
+    *,
+    of: str | None = None,
+    like: Iterable[str] = (),
 ) -> list[Path]:
     """Delete the temp files of atomic writes that died half-way (a killed Keep or export)
-    in ``folder``; returns them. ``of``: only those of writes of the file of that name (in a
-    folder other programs share, their hidden ``*.tmp`` files are not ours); None: every
-    ``.*.tmp``, in a folder that is ocrpad's alone. A temp file still locked by a living
-    writer, or younger than ``min_age_s``, is left alone (on Windows an open file cannot be
-    deleted anyway)."""
+    in ``folder``; returns them. ``of``: only those of writes of the file of that name, and
+    ``like``: of the files whose names match these glob patterns (``unsaved-*.npz``) — in a
+    folder other programs share, their hidden ``*.tmp`` files are not ours. Neither given:
+    every ``.*.tmp``, in a folder that is ocrpad's alone. A temp file still locked by a
+    living writer, or younger than ``min_age_s``, is left alone (on Windows an open file
+    cannot be deleted anyway)."""
     removed: list[Path] = []
     now = time.time()
-    start = "." if of is None else glob.escape(temp_prefix(of))
+    starts = [temp_prefix(pattern) for pattern in like]
+    if of is not None:
+        starts.append(glob.escape(temp_prefix(of)))
     try:
-        candidates = sorted(folder.glob(f"{start}*{TEMP_SUFFIX}"))
+        found = {p for start in starts or ["."] for p in folder.glob(f"{start}*{TEMP_SUFFIX}")}
     except OSError:
         return removed
+    candidates = sorted(found)
     for path in candidates:
         try:
             if path.is_symlink() or not path.is_file() or now - path.stat().st_mtime < min_age_s:

@@ -17,7 +17,12 @@ from PySide6.QtWidgets import QWidget
 
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.correcting import CorrectionHost, Corrections
-from ocrpad.app.train.keeper import RETRY_WAIT_S, DrawingKeeper, ask_about_unsaved
+from ocrpad.app.train.keeper import (
+    RECOVERY_GLOB,
+    RETRY_WAIT_S,
+    DrawingKeeper,
+    ask_about_unsaved,
+)
 from ocrpad.app.train.model_files import newest_set_aside, set_aside
 from ocrpad.app.train.panel import verdict
 from ocrpad.app.train.questions import (
@@ -248,7 +253,8 @@ def _seed(window: TrainHost, store: SampleStore) -> str:
 def install(window: TrainHost, data_dir: Path) -> TrainTab:
     """Add the Train tab and the Draw tab's correction bar to ``window`` (a MainWindow)."""
     data_dir = Path(data_dir)
-    cleaned = remove_abandoned_temp_files(data_dir)
+    # only the temp files of what ocrpad writes here: --data-dir may name a shared folder
+    cleaned = remove_abandoned_temp_files(data_dir, like=(USER_MODEL_NAME, RECOVERY_GLOB))
     store, problem, why = _open(data_dir)
     keeper = DrawingKeeper(
         store,
