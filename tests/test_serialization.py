@@ -15,7 +15,7 @@ import pytest
 
 from ocrpad.model import build_model, load_model
 from ocrpad.nn import ModelFileError, load_arrays, save_arrays
-from ocrpad.nn.atomic import remove_abandoned_temp_files
+from ocrpad.nn.atomic import remove_abandoned_temp_files, write_npz_anew
 
 
 class PickleBomb:
@@ -317,3 +317,18 @@ def test_temp_files_of_targets_matching_a_pattern_are_removed_and_no_others(
     removed = remove_abandoned_temp_files(tmp_path, like=("unsaved-*.npz", "user-model.npz"))
     assert sorted(path.name for path in removed) == sorted(names[:2])
     assert (tmp_path / ".notes.tmp").exists()
+
+
+def test_writing_anew_takes_the_first_free_name_and_replaces_no_file(tmp_path: Path) -> None:
+    taken = tmp_path / "unsaved-1.npz"
+    taken.write_bytes(b"someone else's")
+    names = (tmp_path / f"unsaved-{n}.npz" for n in range(1, 5))
+    written = write_npz_anew(names, {"a": np.arange(3)})
+    assert written == tmp_path / "unsaved-2.npz"
+    assert taken.read_bytes() == b"someone else's"
+    with np.load(written) as npz:
+        assert npz["a"].tolist() == [0, 1, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unsaved-1.npz", "unsaved-2.npz"]
+    with pytest.raises(FileExistsError):
+        write_npz_anew([taken], {"a": np.arange(3)})
+    assert taken.read_bytes() == b"someone else's" and len(list(tmp_path.iterdir())) == 2

@@ -18,7 +18,7 @@ from ocrpad.app.train.keeper import RECOVERY_LOCK, DrawingKeeper
 from ocrpad.app.train.tab import STORE_NAME
 from ocrpad.app.train.worker import TrainJob
 from ocrpad.data.samples import SampleStore, StoreWriteError
-from ocrpad.data.samples_io import export_drawings
+from ocrpad.data.samples_io import export_drawings, read_npz_strokes
 from ocrpad.reading import Labelled
 from tests.store_helpers import (
     REPLACED,
@@ -243,6 +243,32 @@ def test_two_ocrpads_starting_together_bring_back_the_kept_drawings_once(tmp_pat
     assert sorted(p.name for p in data.glob("unsaved-*")) == [
         "unsaved-20260101-120000.npz.imported"
     ]
+
+
+def test_two_windows_closing_in_the_same_second_keep_their_drawings_in_files_of_their_own(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other window's file lands after this one looked for a free name (as at logout):
+    it must not be replaced, nor this window's drawings dropped."""
+    data = tmp_path / "data"
+    data.mkdir()
+    now = "20260101-120000"
+    monkeypatch.setattr("time.strftime", lambda form, *a: form.replace("%Y%m%d-%H%M%S", now))
+    theirs = data / "unsaved-20260101-120000.npz"
+    export_drawings(theirs, [_drawing(i) for i in range(3)], ["t"] * 3, ["free"] * 3)
+    real_exists = Path.exists
+    monkeypatch.setattr(  # every look for a free name comes before their file lands
+        Path, "exists", lambda p: False if p.name.startswith("unsaved-") else real_exists(p)
+    )
+    keeper = DrawingKeeper(None, data)
+    for i in range(2):
+        keeper.save(_drawing(10 + i), "m", "free")
+    mine = keeper.rescue()
+    monkeypatch.undo()
+    assert mine is not None and mine.name == "unsaved-20260101-120000-2.npz"
+    assert read_npz_strokes(theirs)[1] == ["t"] * 3
+    assert read_npz_strokes(mine)[1] == ["m"] * 2
+    assert not list(data.glob(".*.tmp"))
 
 
 def test_kept_drawings_whose_import_was_killed_are_brought_back_at_the_next_start(

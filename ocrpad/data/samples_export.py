@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -30,7 +30,7 @@ from ocrpad.data.samples import (
     validate_strokes,
 )
 from ocrpad.files import same_file
-from ocrpad.nn.atomic import write_npz_atomically
+from ocrpad.nn.atomic import write_npz_anew, write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -87,12 +87,29 @@ def export_drawings(
     ``path`` is the file of the store at ``store_path`` (see ``check_not_the_store``)."""
     if store_path is not None:
         check_not_the_store(path, store_path)
+    write_npz_atomically(path, _drawing_arrays(drawings, labels, sources), compress=True)
+
+
+def export_drawings_anew(
+    names: Iterable[Path],
+    drawings: Sequence[Strokes],
+    labels: Sequence[str],
+    sources: Sequence[Source] | None = None,
+) -> Path:
+    """As `export_drawings`, to the first of ``names`` that no file has, never replacing a
+    file (another ocrpad may write one of those names in the same moment); returns it."""
+    return write_npz_anew(names, _drawing_arrays(drawings, labels, sources), compress=True)
+
+
+def _drawing_arrays(
+    drawings: Sequence[Strokes], labels: Sequence[str], sources: Sequence[Source] | None
+) -> dict[str, NDArray[np.generic]]:
     kinds: Sequence[Source] = sources if sources is not None else ["import"] * len(drawings)
     samples = [
         Sample(0, label, validate_strokes(d), 0.0, source)
         for d, label, source in zip(drawings, labels, kinds, strict=True)
     ]
-    write_npz_atomically(path, samples_to_arrays(None, samples), compress=True)
+    return samples_to_arrays(None, samples)
 
 
 def samples_to_arrays(

@@ -2,6 +2,7 @@
 
 A file is written under a hidden temp name beside it (``.NAME.<random>.tmp``), locked while
 its writer lives, fsynced and renamed over the target: it is either wholly there or not at all.
+A file that must replace none (``write_npz_anew``) is hard-linked to the first free name instead.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import itertools
 import os
 import tempfile
 import time
@@ -51,6 +53,59 @@ def write_npz_atomically(
     in the same folder, fsync, ``os.replace``, then the folder's fsync where possible.
     A target that is a folder raises IsADirectoryError naming it (the rename would have
     failed naming the temp file)."""
+    tmp_name = _write_temp(target, arrays, compress)
+    try:
+        Path(tmp_name).replace(target)
+    except BaseException as exc:
+        _drop_temp(tmp_name, exc, target)
+        raise
+    _sync_folder(target.parent)
+
+
+def write_npz_anew(
+    names: Iterable[Path], arrays: Mapping[str, NDArray[Any]], *, compress: bool = False
+) -> Path:
+    """Write ``arrays`` as one ``.npz`` under the first of ``names`` (all in one folder) that
+    no file has, as `write_npz_atomically` does but never replacing a file: the finished temp
+    file is hard-linked to the name, which fails if another writer took it meanwhile (two
+    ocrpads closing in the same second), and the next name is tried. Returns the name."""
+    candidates = iter(names)
+    first = next(candidates)
+    tmp_name = _write_temp(first, arrays, compress)
+    try:
+        for target in itertools.chain([first], candidates):
+            if _claim(Path(tmp_name), target):
+                break
+        else:
+            raise FileExistsError(errno.EEXIST, "every name offered is taken", str(first))
+    except BaseException as exc:
+        _drop_temp(tmp_name, exc, first)
+        raise
+    _sync_folder(target.parent)
+    return target
+
+
+def _claim(tmp: Path, target: Path) -> bool:
+    """Give the finished ``tmp`` the name ``target`` unless a file has it; False if one has.
+    Where hard links are not supported (FAT), the name is reserved by creating it exclusively
+    and the temp file then renamed over that empty file of its own."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            return False
+        tmp.replace(target)
+        return True
+    tmp.unlink()
+    return True
+
+
+def _write_temp(target: Path, arrays: Mapping[str, NDArray[Any]], compress: bool) -> str:
+    """The arrays written, flushed and fsynced to a new locked temp file beside ``target``."""
     if target.is_dir():
         problem = "a folder, not a file: name a file in it"
         raise IsADirectoryError(errno.EISDIR, problem, str(target))
@@ -69,15 +124,24 @@ def write_npz_atomically(
             savez(f, **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
-        Path(tmp_name).replace(target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            Path(tmp_name).unlink()
-        if isinstance(exc, OSError) and exc.filename in (None, tmp_name):
-            raise _naming(exc, target) from exc
+        _drop_temp(tmp_name, exc, target)
         raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where possible
-        dir_fd = os.open(target.parent, os.O_RDONLY)
+    return tmp_name
+
+
+def _drop_temp(tmp_name: str, error: BaseException, target: Path) -> None:
+    """Remove the temp file after ``error``; an OSError about it is raised naming ``target``."""
+    with contextlib.suppress(OSError):
+        Path(tmp_name).unlink()
+    if isinstance(error, OSError) and error.filename in (None, tmp_name):
+        raise _naming(error, target) from error
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename or link in ``folder`` durable where possible."""
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:

@@ -251,13 +251,11 @@ class DrawingKeeper(QObject):
             return None
         if self.data_dir is None:
             raise OSError("there is no data folder to keep them in")
-        path = self.data_dir / time.strftime("unsaved-%Y%m%d-%H%M%S.npz")
-        n = 1
-        while path.exists():
-            n += 1
-            path = path.with_name(time.strftime(f"unsaved-%Y%m%d-%H%M%S-{n}.npz"))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        names = (self.data_dir / _numbered(f"unsaved-{stamp}", n) for n in range(1, 10_000))
         drawings, labels, sources = zip(*self.unsaved, strict=True)
-        samples_io.export_drawings(path, drawings, labels, [_source(s) for s in sources])
+        kinds = [_source(s) for s in sources]
+        path = samples_io.export_drawings_anew(names, drawings, labels, kinds)
         self.unsaved.clear()
         return path
 
@@ -296,6 +294,11 @@ class DrawingKeeper(QObject):
             )
             self.stored.emit()
         return total
+
+
+def _numbered(stem: str, number: int) -> str:
+    """``<stem>.npz``, and ``<stem>-<number>.npz`` from the second file of the same second."""
+    return f"{stem}.npz" if number == 1 else f"{stem}-{number}.npz"
 
 
 def _source(source: str) -> Source:
