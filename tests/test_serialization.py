@@ -9,6 +9,7 @@ import struct
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,6 +71,24 @@ def test_a_missing_file_is_rejected(tmp_path: Path) -> None:
     expect_error(tmp_path / "nothing.npz", "no such file")
     with pytest.raises(FileNotFoundError, match=r"nothing\.npz: no such file$"):  # either kind
         load_model(tmp_path / "nothing.npz")
+
+
+def test_a_file_that_cannot_be_read_is_named_so_not_called_damaged(
+    model_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E.g. root's 0600 file after one ``sudo ocrpad`` (faked: root reads every file)."""
+    real_open = io.open
+
+    def refusing(file: object, *args: Any, **kwargs: Any) -> Any:
+        if file in (model_file, str(model_file)):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", refusing)
+    monkeypatch.setattr("io.open", refusing)  # what Path.open calls
+    with pytest.raises(ModelFileError, match=r"cannot be read \(permission denied\)") as refused:
+        load_model(model_file)
+    assert "zip" not in str(refused.value)
 
 
 def test_a_truncated_file_is_rejected(model_file: Path) -> None:

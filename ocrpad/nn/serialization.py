@@ -125,12 +125,18 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], 
         if not p.exists():
             raise ModelFileMissingError(p)
         raise ModelFileError(p, "not a regular file (a folder, a pipe or a device)")
-    if p.stat().st_size == 0:
-        raise ModelFileError(p, "the file is empty")
-    if not zipfile.is_zipfile(p):
-        raise ModelFileError(p, "not an .npz model file (not a zip archive; truncated or foreign)")
-    _check_sizes(p)
-    arrays = _read_npz(p)
+    try:  # opened first: zipfile.is_zipfile calls a file it may not read "not a zip archive"
+        f = p.open("rb")
+    except OSError as exc:
+        raise ModelFileError(p, f"cannot be read ({reason(exc)})") from exc
+    with f:
+        if os.fstat(f.fileno()).st_size == 0:
+            raise ModelFileError(p, "the file is empty")
+        if not zipfile.is_zipfile(f):
+            problem = "not an .npz model file (not a zip archive; truncated or foreign)"
+            raise ModelFileError(p, problem)
+        _check_sizes(p, f)
+        arrays = _read_npz(p, f)
     if META_KEY not in arrays:
         raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
     meta = _parse_meta(p, arrays.pop(META_KEY))
@@ -144,9 +150,16 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], 
     return arrays, meta
 
 
-def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
+def reason(error: OSError) -> str:
+    """What went wrong, in lower case and without the errno: "permission denied"."""
+    text = error.strerror or str(error)
+    return text[:1].lower() + text[1:]
+
+
+def _read_npz(p: Path, f: IO[bytes]) -> dict[str, NDArray[Any]]:
     try:
-        with np.load(p, allow_pickle=False) as npz:
+        f.seek(0)
+        with np.load(f, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
@@ -158,10 +171,11 @@ def _read_npz(p: Path) -> dict[str, NDArray[Any]]:
         raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
 
 
-def _check_sizes(p: Path) -> None:
+def _check_sizes(p: Path, f: IO[bytes]) -> None:
     """Refuse archives whose members, or whose arrays' declared shapes, exceed the bounds."""
     try:
-        check_npz_size(p, MAX_FILE_BYTES)
+        f.seek(0)
+        check_npz_size(f, MAX_FILE_BYTES)
     except ValueError as exc:
         raise ModelFileError(p, str(exc)) from exc
 
