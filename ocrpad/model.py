@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from ocrpad import __version__, bounds
 from ocrpad.data.samples_format import validate_labels
+from ocrpad.model_info import check_info, reader_shapes
 from ocrpad.nn import (
     BatchNorm2d,
     Conv2d,
@@ -286,13 +287,22 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
         from ocrpad import resources  # lazy: only the default path needs it
 
         path = resources.default_weights_path()
-    arrays, meta = load_arrays(path)
+    built: list[tuple[ModelConfig, list[str], Sequential]] = []
+
+    def expect(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """Every array the metadata allows, by key and shape (no other member is read)."""
+        config, labels = _parse_meta(Path(path), meta)
+        network = build_network(config, len(labels), np.random.default_rng(0))
+        built.append((config, labels, network))
+        return {**_shapes(network), **reader_shapes(meta)}
+
+    arrays, meta = load_arrays(path, expect)
+    if not built:  # pragma: no cover - load_arrays refuses a file without metadata
+        raise ModelFileError(path, "no metadata")
+    config, labels, network = built[0]
     extras = {k: arrays.pop(k) for k in list(arrays) if k.startswith(EXTRA_PREFIX)}
-    config, labels = _parse_meta(Path(path), meta)
-    _check_info(Path(path), meta, extras)
-    network = build_network(config, len(labels), np.random.default_rng(0))
-    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
-    check_arrays(path, arrays, expected)
+    check_info(Path(path), meta, extras, config.input_size)
+    check_arrays(path, arrays, _shapes(network))
     for key, value in {**arrays, **extras}.items():
         if not np.issubdtype(value.dtype, np.floating):
             raise ModelFileError(path, f"array {key!r} has dtype {value.dtype}, expected float")
@@ -302,6 +312,10 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
         raise ModelFileError(path, "; ".join(exc.problems)) from exc
     info = meta.get("info", {})
     return Model(config, labels, network, info if isinstance(info, dict) else {}, extras)
+
+
+def _shapes(network: Sequential) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in network.state_dict().items()}
 
 
 def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str]]:
@@ -323,25 +337,3 @@ def _parse_meta(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, list[str
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(path, f"invalid metadata ({exc})") from exc
     return config, list(labels)
-
-
-def _check_info(path: Path, meta: dict[str, Any], extras: dict[str, Array]) -> None:
-    """The render parameters stored with the weights (if any) must be sane and match the
-    input, and the reader arrays must be those its metadata describes, each of its shape
-    (a foreign ``reader.*`` array of any size used to load and sit in memory unused)."""
-    from ocrpad.preprocess import render_params_of  # lazy: drawing code is not the model's
-    from ocrpad.reading.context_file import check_arrays as check_reader  # nor is reading
-
-    info = meta.get("info", {})
-    info = info if isinstance(info, dict) else {}
-    try:
-        params = render_params_of(info)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(path, f"invalid render parameters ({exc})") from exc
-    size = meta["config"].get("input_size", ModelConfig.input_size)
-    if params.size != size:
-        raise ModelFileError(path, f"renders {params.size}px inputs for a {size}px network")
-    try:
-        check_reader(extras, info.get("reader"))
-    except ValueError as exc:
-        raise ModelFileError(path, str(exc)) from exc

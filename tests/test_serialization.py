@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import tempfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,47 @@ def test_a_misshaped_array_is_named_with_both_shapes(model_file: Path) -> None:
     arrays["fc1.weight"] = np.zeros((128, 10), np.float32)
     save_arrays(model_file, arrays, meta)
     expect_error(model_file, "fc1.weight", "(128, 10)", "(128, 9216)")
+
+
+def _refused_reading_little(path: Path, *words: str) -> None:
+    """load_model refuses ``path`` (a 64 MB member in it) naming ``words``, having allocated
+    under 32 MB meanwhile (building the reference network takes some 20 MB)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as refused:
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert all(word in str(refused.value) for word in words), str(refused.value)
+    assert peak < 32_000_000, f"{peak:,} bytes allocated before the refusal"
+
+
+def test_a_member_the_metadata_does_not_name_is_refused_before_any_array_is_read(
+    model_file: Path,
+) -> None:
+    """64 MB of zeros deflate to 64 KB: such a member is refused from the zip directory."""
+    header = {"descr": "<f4", "fortran_order": False, "shape": (16 * 1024 * 1024,)}
+    with (
+        zipfile.ZipFile(model_file, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("junk.npy", "w", force_zip64=True) as f,
+    ):
+        np.lib.format.write_array_header_1_0(f, header)
+        for _ in range(16):
+            f.write(bytes(4 * 1024 * 1024))
+    _refused_reading_little(model_file, "unexpected arrays: junk")
+
+
+def test_an_expected_array_larger_than_its_shape_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    model = build_model()
+    arrays = model.state_dict()
+    arrays["out.bias"] = np.zeros(16 * 1024 * 1024, np.float32)  # shape (62,) expected
+    path = tmp_path / "model.npz"
+    meta = np.array(json.dumps(model.file_meta()))
+    np.savez_compressed(path, **arrays, __meta__=meta)  # type: ignore[arg-type]
+    _refused_reading_little(path, "'out.bias' holds 67,108,", "(62,)")
 
 
 def test_a_missing_array_is_named(model_file: Path) -> None:

@@ -14,7 +14,7 @@ import os
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -29,6 +29,9 @@ MAX_FILE_BYTES: Final = 512 * 1024 * 1024
 from the archive's directory and each array's header before any array is read, so a
 decompression bomb or a header claiming a huge shape costs no memory."""
 
+
+MAX_ITEMSIZE: Final = 8  # bytes a value: float64, the widest type a model array may have
+MAX_NPY_HEADER: Final = 65_546  # the longest header of a version 1 ``.npy`` (magic + 65,535)
 
 MAX_META_DEPTH: Final = 64
 """How deep the metadata may nest lists and objects (the shipped model's: 7). A file
@@ -118,8 +121,18 @@ def _finite(array: NDArray[Any]) -> bool:
     return not np.issubdtype(array.dtype, np.inexact) or bool(np.all(np.isfinite(array)))
 
 
-def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
-    """Read a model file -> (arrays by key, meta dict). Raises :class:`ModelFileError`."""
+Expected = Callable[[dict[str, Any]], Mapping[str, tuple[int, ...]]]
+"""Given a file's metadata, the arrays it may hold: key -> shape (raises ModelFileError)."""
+
+
+def load_arrays(
+    path: str | os.PathLike[str], expect: Expected | None = None
+) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+    """Read a model file -> (arrays by key, meta dict). Raises :class:`ModelFileError`.
+
+    With ``expect``, the metadata is read first, and a member it does not name, or one larger
+    than its shape allows, is refused from the archive's directory before any array is read
+    (a 500 MB member of zeros deflates to 0.5 MB)."""
     p = Path(path)
     if not p.is_file():  # a pipe would block the read, a folder cannot be one
         if not p.exists():
@@ -136,7 +149,7 @@ def load_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, NDArray[Any]], 
             problem = "not an .npz model file (not a zip archive; truncated or foreign)"
             raise ModelFileError(p, problem)
         _check_sizes(p, f)
-        arrays = _read_npz(p, f)
+        arrays = _read_npz(p, f, expect)
     if META_KEY not in arrays:
         raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
     meta = _parse_meta(p, arrays.pop(META_KEY))
@@ -156,11 +169,15 @@ def reason(error: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _read_npz(p: Path, f: IO[bytes]) -> dict[str, NDArray[Any]]:
+def _read_npz(p: Path, f: IO[bytes], expect: Expected | None) -> dict[str, NDArray[Any]]:
     try:
         f.seek(0)
         with np.load(f, allow_pickle=False) as npz:
+            if expect is not None and META_KEY in npz.files:
+                _check_members(p, npz.zip.infolist(), expect(_parse_meta(p, npz[META_KEY])))
             return {key: npz[key] for key in npz.files}
+    except ModelFileError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise ModelFileError(
@@ -169,6 +186,26 @@ def _read_npz(p: Path, f: IO[bytes]) -> dict[str, NDArray[Any]]:
         raise ModelFileError(p, f"damaged array data ({exc})") from exc
     except _MEMBER_ERRORS as exc:
         raise ModelFileError(p, f"damaged or truncated archive ({exc})") from exc
+
+
+def _check_members(
+    p: Path, members: list[zipfile.ZipInfo], expected: Mapping[str, tuple[int, ...]]
+) -> None:
+    """Refuse, from the zip directory alone, members ``expected`` does not name and members
+    larger than an array of their expected shape can be (at 8 bytes a value, plus a header)."""
+    keys = [m.filename.removesuffix(".npy") for m in members]
+    unexpected = [k for k in dict.fromkeys(keys) if k != META_KEY and k not in expected]
+    if unexpected:
+        raise ModelFileError(p, f"unexpected arrays: {listing(unexpected)}")
+    for key, member in zip(keys, members, strict=True):
+        if key == META_KEY:
+            continue
+        shape = expected[key]
+        limit = int(np.prod(shape, dtype=np.int64)) * MAX_ITEMSIZE + MAX_NPY_HEADER
+        if member.file_size > limit:
+            raise ModelFileError(
+                p, f"array {key!r} holds {member.file_size:,} bytes, more than shape {shape} can"
+            )
 
 
 def _check_sizes(p: Path, f: IO[bytes]) -> None:
