@@ -3,6 +3,8 @@
 
 A set-aside model is never overwritten or deleted by ocrpad: each Restore sets one more aside
 under a new name, and "Bring back my model" renames the newest back to ``user-model.npz``.
+A Keep sets aside, the same way, a ``user-model.npz`` that the window did not load or write
+itself (another window's Keep, a file it could not load), and only then writes its own.
 ``user-model.previous.npz`` is where earlier versions set a model aside; it counts as the
 oldest. No Qt, no model loading: only the names and the renames.
 """
@@ -10,6 +12,7 @@ oldest. No Qt, no model loading: only the names and the renames.
 from __future__ import annotations
 
 import re
+import stat
 import time
 from pathlib import Path
 from typing import Final
@@ -17,6 +20,23 @@ from typing import Final
 SET_ASIDE_INFIX: Final = ".set-aside-"
 EARLIER_SET_ASIDE: Final = ".previous.npz"  # the one name earlier versions used
 _STAMP: Final = re.compile(r"\.set-aside-(\d{8}-\d{6})(?:-(\d+))?\.npz$")
+
+
+Signature = tuple[int, int, int]
+"""(inode, size, modification time in ns) of a file: an atomic write changes it."""
+
+
+def signature(path: Path) -> Signature | None:
+    """The file's `Signature`; None if there is no file, or no regular one (a folder in its
+    place is no model to set aside: the write fails naming it). OSError if it cannot be
+    looked at."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def set_aside_name(user_model: Path, stamp: str, number: int = 1) -> Path:

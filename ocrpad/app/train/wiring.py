@@ -23,7 +23,7 @@ from ocrpad.app.train.keeper import (
     DrawingKeeper,
     ask_about_unsaved,
 )
-from ocrpad.app.train.model_files import newest_set_aside, set_aside
+from ocrpad.app.train.model_files import Signature, newest_set_aside, set_aside, signature
 from ocrpad.app.train.panel import verdict
 from ocrpad.app.train.questions import (
     ask_about_result,
@@ -60,6 +60,7 @@ class _Wiring(QObject):
         self.factory = window.model  # what the window started with
         self.corrections = Corrections(window, tab)  # the Draw tab's "Wrong? It was" bar
         self.unsaved: tuple[Model, str] | None = None  # a kept model in use but not saved, why
+        self.known: Signature | None = None  # user-model.npz as this window loaded or wrote it
         tab.model_accepted.connect(self.accept)
         tab.drawing_saved.connect(self.collected)
         tab.restore_factory_requested.connect(self.restore_factory)
@@ -100,7 +101,7 @@ class _Wiring(QObject):
             return True
         model = self.unsaved[0]
         try:
-            model.save(self.user_model)
+            self.save_user_model(model)
             self.unsaved = None
             return True
         except (OSError, ValueError) as exc:
@@ -145,18 +146,34 @@ class _Wiring(QObject):
         if not self.user_model.is_file():
             return
         try:
+            found = signature(self.user_model)
             model = load_model(self.user_model)
         except (OSError, ValueError) as exc:
             self.tab.show_message(f"Your fine-tuned model could not be loaded ({exc}).")
             return
+        self.known = found
         self.window.set_model(model, "Model: yours (fine-tuned)")
         self.show_restorable()
 
+    def save_user_model(self, model: Model) -> str:
+        """Write ``model`` as ``user-model.npz``. A file there that this window neither loaded
+        nor wrote (another window's Keep; one it could not load) is set aside first, never
+        overwritten; returns a sentence saying where, or "". OSError or ValueError if the
+        model is not saved."""
+        self.user_model.parent.mkdir(parents=True, exist_ok=True)
+        aside = ""
+        if (found := signature(self.user_model)) is not None and found != self.known:
+            moved = set_aside(self.user_model)
+            aside = f" The {USER_MODEL_NAME} that was there is set aside as {moved.name}."
+        model.save(self.user_model)
+        self.known = signature(self.user_model)
+        return aside
+
     def accept(self, model: Any) -> None:
         unsaved: OSError | None = None
+        aside = ""
         try:
-            self.user_model.parent.mkdir(parents=True, exist_ok=True)
-            model.save(self.user_model)
+            aside = self.save_user_model(model)
         except ValueError as exc:  # NaN or infinite weights: nothing written, nothing to use
             self.tab.show_message(f"The fine-tuned model was not kept ({exc}).")
             return
@@ -167,6 +184,8 @@ class _Wiring(QObject):
         self.show_restorable()
         if unsaved is not None:
             self.tab.show_message(f"The model is in use but could not be saved: {unsaved}")
+        elif aside:
+            self.tab.show_message(f"Kept: the fine-tuned model is now in use.{aside}")
 
     def restore_factory(self) -> None:
         """Go back to the shipped model once the user confirms; their model's file is set
@@ -193,7 +212,7 @@ class _Wiring(QObject):
             except OSError as exc:
                 self.tab.show_message(f"Could not set your model aside: {exc}")
                 return
-        self.unsaved = None
+        self.unsaved, self.known = None, None
         self.window.set_model(factory, "Model: shipped")
         self.show_restorable()
         self.tab.show_message(f"Restored the shipped model.{aside}")
@@ -207,6 +226,7 @@ class _Wiring(QObject):
         try:
             model = load_model(newest)
             newest.rename(self.user_model)
+            self.known = signature(self.user_model)
         except (OSError, ValueError) as exc:
             self.tab.show_message(f"Could not bring back {newest.name}: {exc}")
             return
