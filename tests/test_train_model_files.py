@@ -3,6 +3,7 @@ Keep sets aside a user-model.npz its window did not load or write, never writing
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,30 @@ def test_a_keep_in_a_second_window_sets_the_first_windows_kept_model_aside_not_o
     finally:
         first.close()
         second.close()
+
+
+def test_a_user_model_that_could_not_be_loaded_is_set_aside_by_the_next_keep_not_overwritten(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """E.g. one written by a newer ocrpad (format version 2): the user may want it back."""
+    data = tmp_path / "data"
+    data.mkdir()
+    newer = build_model(TINY_WINDOW_MODEL, rng=_rng(7))
+    meta = {**newer.file_meta(), "format_version": 2}
+    np.savez(data / USER_MODEL_NAME, **newer.state_dict(), __meta__=np.array(json.dumps(meta)))
+    theirs = (data / USER_MODEL_NAME).read_bytes()
+    window = _window(qtbot, save_tiny_model(tmp_path), data, "a")
+    try:
+        said = train_tab(window).status.text()
+        assert "could not be loaded" in said and "unsupported format version 2" in said
+        assert "stays as it is" in said and "user-model.set-aside-<time>.npz" in said
+        train_tab(window).model_accepted.emit(build_model(TINY_WINDOW_MODEL, rng=_rng(8)))
+        aside = set_aside_models(data / USER_MODEL_NAME)
+        assert [path.read_bytes() for path in aside] == [theirs]
+        assert f"set aside as {aside[0].name}" in train_tab(window).status.text()
+        assert load_model(data / USER_MODEL_NAME) is not None  # the kept one, saved
+    finally:
+        window.close()
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -46,6 +46,11 @@ def set_aside_name(user_model: Path, stamp: str, number: int = 1) -> Path:
     return user_model.with_name(f"{user_model.stem}{SET_ASIDE_INFIX}{suffix}.npz")
 
 
+def set_aside_pattern(user_model: Path) -> str:
+    """How the names `set_aside` gives read to a person: ``user-model.set-aside-<time>.npz``."""
+    return f"{user_model.stem}{SET_ASIDE_INFIX}<time>.npz"
+
+
 def set_aside(user_model: Path) -> Path:
     """Rename ``user_model`` to a set-aside name no file has yet; returns the new path.
     Raises OSError when it cannot be renamed."""

@@ -23,7 +23,13 @@ from ocrpad.app.train.keeper import (
     DrawingKeeper,
     ask_about_unsaved,
 )
-from ocrpad.app.train.model_files import Signature, newest_set_aside, set_aside, signature
+from ocrpad.app.train.model_files import (
+    Signature,
+    newest_set_aside,
+    set_aside,
+    set_aside_pattern,
+    signature,
+)
 from ocrpad.app.train.panel import verdict
 from ocrpad.app.train.questions import (
     ask_about_result,
@@ -149,7 +155,10 @@ class _Wiring(QObject):
             found = signature(self.user_model)
             model = load_model(self.user_model)
         except (OSError, ValueError) as exc:
-            self.tab.show_message(f"Your fine-tuned model could not be loaded ({exc}).")
+            self.tab.show_message(
+                f"Your fine-tuned model could not be loaded ({exc}). The file stays as it is; "
+                f"a model you keep sets it aside first, as {set_aside_pattern(self.user_model)}."
+            )
             return
         self.known = found
         self.window.set_model(model, "Model: yours (fine-tuned)")
