@@ -76,3 +76,32 @@ def test_ocrpad_starts_with_every_damage_at_once_and_says_what_it_did(tmp_path: 
     with SampleStore(data / "samples.sqlite", renderer=None) as store:
         assert store.count() == 2  # the damaged row is still there for rescue
     assert (data / "user-model.npz").exists()  # refused, not deleted
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="the settings file is placed through XDG_CONFIG_HOME, which Qt reads on Linux only",
+)
+def test_a_settings_value_that_would_abort_qt_is_moved_aside_and_ocrpad_starts(
+    tmp_path: Path,
+) -> None:
+    """A @Variant list claiming 2^31 items: Qt's own parse threw std::bad_alloc (exit 134)."""
+    config = tmp_path / "config" / "ocrpad"
+    config.mkdir(parents=True)
+    bomb = "[General]\npen_width=9\ngeometry=@Variant(\\0\\0\\0\\t\\x7f\\xff\\xff\\xff)\n"
+    (config / "ocrpad.ini").write_text(bomb, encoding="utf-8")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "QT_QPA_PLATFORM": "offscreen",
+        "OCRPAD_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "OCRPAD_STARTUP_PROBE": repr(time.time()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrpad"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    aside = list(config.glob("ocrpad.ini.bad-*"))
+    assert len(aside) == 1 and aside[0].read_text(encoding="utf-8") == bomb
+    assert "@Variant" not in (config / "ocrpad.ini").read_text(encoding="utf-8")

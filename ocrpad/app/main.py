@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from ocrpad import __version__, resources
 from ocrpad.app.file_open import forward_file_opens
 from ocrpad.app.main_window import MainWindow
+from ocrpad.app.settings import set_aside_unsafe
 from ocrpad.app.train.wiring import install as install_train_tab
 from ocrpad.model import Model, load_model
 from ocrpad.nn import parallel
@@ -53,16 +54,20 @@ def create_main_window(
     parallel.set_blas_threads_for_small_batches(False)  # several workers share the cores
     model, description, problem = _load(model_path)
     folder = resources.user_data_dir(data_dir)
+    settings, moved = set_aside_unsafe(settings if settings is not None else app_settings())
     window = MainWindow(
         model,
         description=description,
         problem=problem,
         data_dir=folder,
-        settings=settings if settings is not None else app_settings(),
+        settings=settings,
     )
     install_train_tab(window, folder)
     window.draw.order_focus()  # the Train tab's correction bar joined the Draw tab's tools
     window.keep_character_set_readable()  # now that the user's own model is loaded, if any
+    if moved:  # the settings file held a value that would have aborted Qt
+        earlier = window.statusBar().currentMessage()
+        window.statusBar().showMessage(f"{moved} {earlier}".strip(), 15000)
     if not window.settings.isWritable():  # a read-only or full configuration folder
         earlier = window.statusBar().currentMessage()  # e.g. that samples cannot be saved
         window.statusBar().showMessage(

@@ -4,12 +4,21 @@
 with twenty digits, a list, superscript digits that ``str.isdigit`` accepts but ``int`` does
 not. Each reader here returns a value of the right type within its range, or the default, so
 that a damaged or hand-edited settings file never stops ocrpad from starting.
+
+Some values Qt itself cannot be trusted with: ``@Variant(…)`` and ``@DateTime(…)`` are binary
+``QDataStream`` data, and one with a bad length makes Qt abort (``std::bad_alloc``) as the file
+is first read, before any reader here sees a value. ocrpad writes neither (its window states are
+``@ByteArray``), so a file holding one is moved aside unread (`set_aside_unsafe`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Final, Protocol
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -21,6 +30,56 @@ from ocrpad.app.theme import Theme, parse_theme
 MAX_TEXT: Final = 1000  # characters in a text setting
 MAX_BYTES: Final = 64 * 1024  # saved window geometry and splitter states are ~100 bytes
 _INTEGER: Final = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only, one sign at most
+UNSAFE: Final = ("@Variant(", "@DateTime(")  # QDataStream data: a bad one aborts Qt
+MAX_FILE: Final = 1024 * 1024  # bytes of settings file read for the check (ocrpad's: ~500)
+
+
+def unsafe_values(text: str) -> bool:
+    """Whether an INI file's text holds a value (or a list's item) that Qt would decode as
+    ``QDataStream`` data. ``@@`` is an escaped ``@`` in a text, not such a value."""
+    for line in text.splitlines():
+        value = line.partition("=")[2] if "=" in line else line  # else a continued line
+        items = (item.strip().strip('"').lstrip() for item in value.split(","))
+        if any(item.startswith(UNSAFE) for item in items):
+            return True
+    return False
+
+
+def set_aside_unsafe(settings: QSettings) -> tuple[QSettings, str]:
+    """``settings`` — or, if its INI file holds a value Qt cannot safely read, a new QSettings
+    on the same path once the file is renamed ``<name>.bad-<time>`` (the old object keeps
+    the file's text it read when made, and must not be read) — and a message saying so."""
+    if settings.format() != QSettings.Format.IniFormat:
+        return settings, ""
+    path = Path(settings.fileName())
+    try:
+        with path.open("rb") as f:
+            text = f.read(MAX_FILE).decode("latin-1")
+    except OSError:  # none yet, or not readable: Qt reads nothing either
+        return settings, ""
+    if not unsafe_values(text):
+        return settings, ""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, number = path.with_name(f"{path.name}.bad-{stamp}"), 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.bad-{stamp}-{number}")
+    try:
+        path.rename(aside)
+    except OSError as exc:  # a read-only folder: Qt could not save to it anyway
+        elsewhere = Path(tempfile.gettempdir()) / f"ocrpad-settings-{os.getpid()}.ini"
+        elsewhere.unlink(missing_ok=True)
+        message = (
+            f"The settings file {path} holds a value Qt cannot read safely and could not be "
+            f"moved aside ({exc}); it is not read, and the default settings are used."
+        )
+        return QSettings(str(elsewhere), QSettings.Format.IniFormat), message
+    fresh = QSettings(str(path), QSettings.Format.IniFormat)
+    message = (
+        f"The settings file held a value Qt cannot read safely; it was moved to {aside} "
+        "and the default settings are used."
+    )
+    return fresh, message
 
 
 def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -> int:
