@@ -10,7 +10,7 @@ from ocrpad import __version__
 def about_text(model: str = "") -> str:
     """Rich text for QMessageBox.about; `model` says which model the window reads with (as
     its status bar does), as plain text."""
-    in_use = f"<p><b>In use:</b> {html.escape(model)}</p>" if model else ""
+    in_use = f"<p>{html.escape(model)}</p>" if model else ""  # "Model: … · 94 classes"
     return (
         f"<h3>ocrpad {__version__}</h3>{in_use}"
         "<p>Draw a character; a convolutional network written from scratch in NumPy reads it "
