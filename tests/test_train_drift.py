@@ -8,15 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QScrollArea, QStyle, QTabBar, QToolTip
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.train.drift import BARS_W, LEGEND, PAIR_W, SHOWN
+from ocrpad.app.train.panel import FineTunePanel
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many
-from ocrpad.explain.filter_drift import filter_drift
+from ocrpad.explain.filter_drift import FilterDrift, filter_drift
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
 
@@ -111,3 +113,43 @@ def test_on_a_small_screen_the_result_scrolls_into_view_and_the_filters_keep_to_
             assert summary.minimumHeight() == summary.heightForWidth(summary.width())
         finally:
             tab.shutdown()
+
+
+def _drifts(rng: np.random.Generator) -> list[FilterDrift]:
+    """Three layers of 8 filters, each moved a little (no fine-tune needed)."""
+    layers = []
+    for k in range(3):
+        before = rng.normal(size=(8, 4, 3, 3)).astype(np.float32)
+        after = before + 0.1 * rng.normal(size=before.shape).astype(np.float32)
+        layers.append(filter_drift_of(f"conv{k + 1}", before, after))
+    return layers
+
+
+def filter_drift_of(name: str, before: np.ndarray, after: np.ndarray) -> FilterDrift:
+    moved = np.linalg.norm((after - before).reshape(len(before), -1), axis=1)
+    return FilterDrift(name, moved.astype(np.float32), before, after)
+
+
+def test_a_narrow_filters_tab_scrolls_sideways_to_what_it_paints(qtbot: QtBot) -> None:
+    """The filters paint at fixed places, as wide as a row; a narrower tab scrolls sideways
+    instead of cutting the most-moved filters (and the legend) off at its right edge."""
+    panel = FineTunePanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.results.setCurrentIndex(2)
+    view = panel.drift
+    view.set_drift(_drifts(np.random.default_rng(0)))
+    room = panel.results.currentWidget()
+    assert isinstance(room, QScrollArea) and room.widget() is view
+    QApplication.processEvents()
+    last = view.bar_rect(0, 0).left() + BARS_W + 12 + SHOWN * PAIR_W  # the last pair's end
+    assert view.minimumWidth() >= last and view.width() >= last
+    assert room.viewport().width() < last
+    assert room.horizontalScrollBar().maximum() >= last - room.viewport().width()
+    legend = view.fontMetrics().boundingRect(
+        QRect(0, 0, view.width(), 1000), Qt.TextFlag.TextWordWrap, LEGEND
+    )
+    assert legend.width() <= view.width() and legend.height() <= view.head()
+    assert view.bar_rect(0, 0).top() > legend.height()  # the bars start below the legend

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -24,8 +24,13 @@ TILE: Final = 24  # one 3x3 kernel drawn 8 px a tap
 SPACE: Final = 12  # between the tiles of one filter
 PAIR_W: Final = 3 * TILE + 2 * SPACE + 16  # before › after, then the change
 SHOWN: Final = 3  # most-moved filters drawn per layer
+WIDTH: Final = LABEL_W + BARS_W + 12 + SHOWN * PAIR_W  # what a layer's row paints
 BAR: Final = QColor("#3b7dd8")
 PLACEHOLDER: Final = "After a fine-tune: how far each convolution filter moved"
+LEGEND: Final = (
+    "Bars: how far each filter moved, relative to its size.  Most moved: before › after,"
+    " then the change (its own scale)"
+)
 
 
 class FilterDriftView(QWidget):
@@ -40,11 +45,28 @@ class FilterDriftView(QWidget):
 
     def set_drift(self, drift: Sequence[FilterDrift]) -> None:
         self.drift = list(drift)
-        self.setMinimumHeight(HEAD + ROW * len(self.drift) + 8 if self.drift else 60)
+        self._fit()
         self.update()
 
+    def _fit(self) -> None:
+        """At least as wide as a row paints (narrower, the scroll area around it scrolls)
+        and as tall as the legend and the rows; nothing yet: the placeholder wraps."""
+        self.setMinimumWidth(WIDTH if self.drift else 0)
+        self.setMinimumHeight(self.head() + ROW * len(self.drift) + 8 if self.drift else 60)
+
+    def head(self) -> int:
+        """The legend's height: its lines wrapped to the width the rows paint."""
+        flags = Qt.TextFlag.TextWordWrap
+        lines = self.fontMetrics().boundingRect(QRect(0, 0, WIDTH, 1000), flags, LEGEND)
+        return max(HEAD, lines.height() + 4)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(LABEL_W + BARS_W + 12 + SHOWN * PAIR_W, HEAD + max(60, ROW * len(self.drift)))
+        return QSize(WIDTH, self.head() + max(60, ROW * len(self.drift)))
 
     def _peak(self) -> float:
         return max((float(d.moved.max()) for d in self.drift if d.moved.size), default=0.0) or 1.0
@@ -53,7 +75,7 @@ class FilterDriftView(QWidget):
         """Filter `index` of layer `row`: its bar's full-height slot."""
         count = len(self.drift[row].moved)
         width = BARS_W / max(count, 1)
-        top = HEAD + 4 + row * ROW
+        top = self.head() + 4 + row * ROW
         return QRectF(LABEL_W + index * width, top + 14, max(width - 1, 1), ROW - 22)
 
     def filter_at(self, pos: QPointF) -> tuple[int, int] | None:
@@ -87,14 +109,11 @@ class FilterDriftView(QWidget):
             flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
             painter.drawText(self.rect(), flags, PLACEHOLDER)
             return
-        peak = self._peak()
-        legend = (
-            "Bars: how far each filter moved, relative to its size.  Most moved: before › after,"
-            " then the change (its own scale)"
-        )
-        painter.drawText(QRectF(0, 0, self.width(), HEAD), Qt.AlignmentFlag.AlignVCenter, legend)
+        peak, head = self._peak(), self.head()
+        flags = Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(QRectF(0, 0, WIDTH, head), flags, LEGEND)
         for row, layer in enumerate(self.drift):
-            top = HEAD + 4 + row * ROW
+            top = head + 4 + row * ROW
             painter.setPen(text)
             most = 100 * float(layer.moved.max()) if layer.moved.size else 0.0
             label = f"{layer.layer}\n" + (f"most {most:.2g}%" if most else "unchanged")
