@@ -82,7 +82,9 @@ class FineTunePanel(QWidget):
         self.table = BeforeAfterTable()
         self.confusion = ConfusionView()
         self.results = named(QTabWidget(), "trainResults")
-        self.results.addTab(self.table, "Before / after")
+        self.results.setUsesScrollButtons(False)  # its minimum width: every tab name whole
+        self.results.addTab(self.table, "Scores")  # short names: the column stays narrow
+        self.results.setTabToolTip(0, "Held-back drawings read correctly before and after")
         self.results.addTab(self.confusion, "Confusion")
         self.drift = FilterDriftView()
         drift_room = QScrollArea()  # as tall as the network has layers, inside its own

@@ -6,12 +6,13 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QSizePolicy,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -53,10 +54,40 @@ class BeforeAfterTable(QTableWidget):
             item = self.horizontalHeaderItem(column)  # column of a small window; the
             if item is not None:  # tooltip says what each one means
                 item.setToolTip(text)
-        header = self.horizontalHeader()  # the columns share the width they are given, so
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # that the change (Δ)
-        header.setMinimumSectionSize(24)  # is in view without a sideways scroll even in a
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # narrow column
+        header = self.horizontalHeader()  # the columns share the width they are given
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # (see `_share`), so that
+        header.setMinimumSectionSize(8)  # the change (Δ) is in view without a sideways
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # scroll
+
+    def _needs(self) -> list[int]:
+        """Each title's width with the header's margins (and a grid line)."""
+        header = self.horizontalHeader()
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        metrics = header.fontMetrics()
+        return [metrics.horizontalAdvance(title) + 2 * margin + 2 for title in TITLES]
+
+    def _share(self) -> None:
+        """Every column its title's width, and an equal share of the rest: "Before" is never
+        cut or pressed against its borders while "Δ" has room to spare."""
+        needs = self._needs()
+        extra = max(0, self.viewport().width() - sum(needs))
+        for column, need in enumerate(needs):
+            share = extra // len(needs) + (column < extra % len(needs))
+            self.horizontalHeader().resizeSection(column, need + share)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        return QSize(sum(self._needs()) + 2 * self.frameWidth(), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._share()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
+            self._share()
 
     def show_report(self, report: FineTuneReport | None) -> None:
         self.setRowCount(0)
