@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QColor, QFont, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QToolButton
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.train.browser_items import FRAME, THUMB
 from ocrpad.app.train.results import TITLES
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
@@ -68,3 +71,40 @@ def test_at_14_pt_the_results_tabs_show_their_names_whole_without_scroll_arrows(
     for column, title in enumerate(TITLES):  # "Before" clear of its borders
         needed = header.fontMetrics().horizontalAdvance(title) + 2 * margin
         assert header.sectionSize(column) >= needed, title
+
+
+def _add(store: SampleStore, count: int, label: str = "7") -> None:
+    """`count` small drawings of `label`, each a little different."""
+    drawings = [[np.array([[0, 0], [k + 1, 10], [2, 12]], np.float32)] for k in range(count)]
+    store.add_many(drawings, [label] * count, "prompt")
+
+
+def _extent(image: QImage, colour: QColor) -> QRect:
+    """The smallest rectangle holding every pixel near `colour` (a style may shade it)."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(rgb.constBits(), np.uint8).reshape(rgb.height(), -1)
+    pixels = pixels[:, : 3 * rgb.width()].reshape(rgb.height(), rgb.width(), 3).astype(int)
+    near = np.abs(pixels - [colour.red(), colour.green(), colour.blue()]).max(axis=2) < 40
+    ys, xs = np.nonzero(near)
+    if not len(xs):
+        return QRect()
+    return QRect(QPoint(int(xs.min()), int(ys.min())), QPoint(int(xs.max()), int(ys.max())))
+
+
+def test_a_chosen_thumbnail_is_framed_in_its_own_cell_without_a_bar_beside_it(
+    store: SampleStore, opened: Callable[[], TrainTab]
+) -> None:
+    _add(store, 3)
+    grid = opened().browser.grid
+    grid.setCurrentRow(1)
+    grid.setFocus()
+    QApplication.processEvents()
+    cell = grid.gridSize()
+    chosen = grid.visualItemRect(grid.item(1))
+    colour = grid.palette().color(QPalette.ColorRole.Highlight)
+    highlight = _extent(grid.viewport().grab().toImage(), colour)
+    assert not highlight.isEmpty()
+    assert highlight.width() <= THUMB + 2 * FRAME and highlight.height() <= THUMB + 2 * FRAME
+    assert chosen.contains(highlight)  # around the drawing, not a bar to its right
+    first = grid.visualItemRect(grid.item(0))  # centred in its cell
+    assert abs(first.center().x() - (cell.width() - 1) / 2) <= 1 and first.width() < cell.width()

@@ -28,6 +28,7 @@ from ocrpad.app.train.browser_items import (
     ID_ROLE,
     THUMB,
     ClassEntries,
+    ThumbnailEntries,
     details_html,
     fill_classes,
     strokes_image,
@@ -69,13 +70,13 @@ class SampleBrowser(QWidget):
         ClassEntries(self.classes, self.font())  # the counts in the usual size
         self.grid = named(QListWidget(), "sampleGrid")
         self.grid.setAccessibleName("Samples of the selected class")
-        self.grid.setFlow(QListView.Flow.LeftToRight)
-        self.grid.setWrapping(True)
+        self.grid.setViewMode(QListView.ViewMode.IconMode)  # rows that wrap, cells centred
         self.grid.setIconSize(QSize(THUMB, THUMB))
         self.grid.setGridSize(QSize(THUMB + 10, THUMB + 10))
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        ThumbnailEntries(self.grid)  # the drawing alone, centred in its cell
         # at least one cell wide beside its scroll bar: narrower, the list wraps before its
         # first drawing and leaves an empty row on top
         scrollbar = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)

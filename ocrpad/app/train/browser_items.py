@@ -9,7 +9,7 @@ from typing import Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -33,6 +33,7 @@ from ocrpad.app.words import plural
 from ocrpad.data.samples import Sample
 
 THUMB: Final = 56
+FRAME: Final = 3  # the selection around a thumbnail
 ID_ROLE: Final = Qt.ItemDataRole.UserRole  # a class's label, a thumbnail's sample id
 COUNT_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a class's number of drawings
 NARROWEST: Final = ("W", 0)  # the class list is at least as wide as this entry
@@ -162,3 +163,31 @@ class ClassEntries(QStyledItemDelegate):
         painter.setFont(self.count_font)
         painter.drawText(area, middle | Qt.AlignmentFlag.AlignRight, str(index.data(COUNT_ROLE)))
         painter.restore()
+
+
+class ThumbnailEntries(QStyledItemDelegate):
+    """Paints the grid's entries: the thumbnail alone, in a square of its own with the
+    selection as a frame around it (a list entry's empty text would add a highlight bar)."""
+
+    def __init__(self, grid: QListWidget) -> None:
+        super().__init__(grid)
+        self.grid = grid
+        grid.setItemDelegate(self)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+        return QSize(THUMB + 2 * FRAME, THUMB + 2 * FRAME)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        view = QStyleOptionViewItem(option)
+        self.initStyleOption(view, index)
+        icon = QIcon(view.icon)
+        view.text, view.icon = "", QIcon()  # the background, selection and focus only
+        view.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        view.rect = QRect(QPoint(0, 0), self.sizeHint(option, index))
+        view.rect.moveCenter(option.rect.center())
+        style = self.grid.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view, painter, self.grid)
+        selected = bool(view.state & QStyle.StateFlag.State_Selected)
+        mode = QIcon.Mode.Selected if selected else QIcon.Mode.Normal
+        area = view.rect.adjusted(FRAME, FRAME, -FRAME, -FRAME)
+        icon.paint(painter, area, Qt.AlignmentFlag.AlignCenter, mode)
