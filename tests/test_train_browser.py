@@ -73,9 +73,9 @@ def test_a_save_adds_one_thumbnail_instead_of_building_the_grid_again(
     built: list[int] = []
     thumbnail = browser_module.thumbnail_item
 
-    def counted(sample: Sample) -> object:
+    def counted(sample: Sample, view: QWidget) -> object:
         built.append(sample.id)
-        return thumbnail(sample)
+        return thumbnail(sample, view)
 
     monkeypatch.setattr(browser_module, "thumbnail_item", counted)
     _save_on_canvas(qtbot, tab, "a")

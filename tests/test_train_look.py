@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QColor, QFont, QImage, QPalette
+from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtGui import QColor, QFont, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QToolButton
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.theme import apply_theme
+from ocrpad.app.train.browser import LARGE
 from ocrpad.app.train.browser_items import FRAME, THUMB
 from ocrpad.app.train.results import TITLES
 from ocrpad.app.train.tab import TrainTab
@@ -108,3 +110,50 @@ def test_a_chosen_thumbnail_is_framed_in_its_own_cell_without_a_bar_beside_it(
     assert chosen.contains(highlight)  # around the drawing, not a bar to its right
     first = grid.visualItemRect(grid.item(0))  # centred in its cell
     assert abs(first.center().x() - (cell.width() - 1) / 2) <= 1 and first.width() < cell.width()
+
+
+def test_on_a_two_pixels_to_a_point_screen_the_drawings_are_drawn_at_twice_the_size(
+    store: SampleStore, opened: Callable[[], TrainTab], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(store, 2)
+    browser = opened().browser
+    for view in (browser, browser.grid):
+        monkeypatch.setattr(view, "devicePixelRatioF", lambda: 2.0)  # as QT_SCALE_FACTOR=2
+    shown: list[QPixmap] = []  # (QLabel.pixmap() hands it back at the label's own density)
+    monkeypatch.setattr(browser.large, "setPixmap", shown.append)
+    browser.refresh()
+    thumbnail = browser.grid.item(0).icon().pixmap(QSize(THUMB, THUMB), 2.0)
+    for pixmap, size in ((thumbnail, THUMB), (shown[-1], LARGE)):
+        assert pixmap.devicePixelRatio() == 2.0 and pixmap.width() == 2 * size
+        assert pixmap.deviceIndependentSize().width() == size  # the same room on screen
+
+
+def test_in_the_dark_theme_the_drawings_are_light_ink_on_dark_paper_like_the_canvas(
+    store: SampleStore, opened: Callable[[], TrainTab]
+) -> None:
+    _add(store, 2)
+    tab = opened()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before, sheet = QPalette(app.palette()), app.styleSheet()  # the application's: put back
+    try:
+        apply_theme("dark")  # after the tab was built: its drawings follow
+        QApplication.processEvents()
+        canvas = tab.collect.canvas.palette()
+        paper, ink = canvas.color(QPalette.ColorRole.Base), canvas.color(QPalette.ColorRole.Text)
+        assert paper.lightness() < 100 < ink.lightness()
+        for pixmap in (
+            tab.browser.grid.item(1).icon().pixmap(QSize(THUMB, THUMB)),
+            tab.browser.large.pixmap(),
+        ):
+            image = pixmap.toImage()
+            assert image.pixelColor(0, 0) == paper  # the margin
+            inked = {
+                image.pixelColor(x, y).rgb()
+                for x in range(image.width())
+                for y in range(image.height())
+            }
+            assert ink.rgb() in inked
+    finally:
+        app.setPalette(before)
+        app.setStyleSheet(sheet)

@@ -8,17 +8,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListView,
     QListWidget,
     QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -26,12 +24,11 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.picture import in_documents
 from ocrpad.app.train.browser_items import (
     ID_ROLE,
-    THUMB,
     ClassEntries,
     ThumbnailEntries,
     details_html,
     fill_classes,
-    strokes_image,
+    strokes_pixmap,
     thumbnail_item,
 )
 from ocrpad.app.train.importer import SampleImporter
@@ -70,17 +67,7 @@ class SampleBrowser(QWidget):
         ClassEntries(self.classes, self.font())  # the counts in the usual size
         self.grid = named(QListWidget(), "sampleGrid")
         self.grid.setAccessibleName("Samples of the selected class")
-        self.grid.setViewMode(QListView.ViewMode.IconMode)  # rows that wrap, cells centred
-        self.grid.setIconSize(QSize(THUMB, THUMB))
-        self.grid.setGridSize(QSize(THUMB + 10, THUMB + 10))
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        ThumbnailEntries(self.grid)  # the drawing alone, centred in its cell
-        # at least one cell wide beside its scroll bar: narrower, the list wraps before its
-        # first drawing and leaves an empty row on top
-        scrollbar = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.grid.setMinimumWidth(THUMB + 10 + scrollbar + 2 * self.grid.frameWidth() + 2)
+        ThumbnailEntries(self.grid)  # rows of drawings that wrap, each alone in its cell
         self.large = named(QLabel(), "sampleLarge")
         self.large.setFixedSize(LARGE, LARGE)
         self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -123,6 +110,11 @@ class SampleBrowser(QWidget):
         row.addWidget(self.grid, 1)
         row.addLayout(side)
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)  # a new theme or screen: the drawing in its colours
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.DevicePixelRatioChange):
+            self._show_current()  # (the grid's delegate draws the thumbnails again)
+
     # -- state ---------------------------------------------------------------------------
     def current_label(self) -> str | None:
         item = self.classes.currentItem()
@@ -158,7 +150,7 @@ class SampleBrowser(QWidget):
         if self.current_label() != shown:  # none was shown, or the class went meanwhile
             self._fill_grid()
             return
-        added = [thumbnail_item(sample) for sample in saved if sample.label == shown]
+        added = [thumbnail_item(sample, self.grid) for sample in saved if sample.label == shown]
         for item in added:
             self.grid.addItem(item)
         while self.grid.count() > GRID:
@@ -186,7 +178,7 @@ class SampleBrowser(QWidget):
             self.message.emit(str(exc))
             samples = []
         for sample in samples:
-            self.grid.addItem(thumbnail_item(sample))
+            self.grid.addItem(thumbnail_item(sample, self.grid))
         if samples:
             self.grid.setCurrentRow(0)
         self._show_current()
@@ -217,7 +209,7 @@ class SampleBrowser(QWidget):
             self.large.clear()
             self.details.setText(html.escape(str(exc)))
             return
-        self.large.setPixmap(QPixmap.fromImage(strokes_image(sample.strokes, LARGE)))
+        self.large.setPixmap(strokes_pixmap(sample.strokes, LARGE, self))
         self.details.setText(details_html(sample))
 
     # -- actions -------------------------------------------------------------------------

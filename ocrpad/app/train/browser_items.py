@@ -9,7 +9,17 @@ from typing import Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -22,11 +32,13 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QListView,
     QListWidget,
     QListWidgetItem,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QWidget,
 )
 
 from ocrpad.app.words import plural
@@ -36,22 +48,25 @@ THUMB: Final = 56
 FRAME: Final = 3  # the selection around a thumbnail
 ID_ROLE: Final = Qt.ItemDataRole.UserRole  # a class's label, a thumbnail's sample id
 COUNT_ROLE: Final = Qt.ItemDataRole.UserRole + 1  # a class's number of drawings
+STROKES_ROLE: Final = Qt.ItemDataRole.UserRole + 2  # a thumbnail's strokes (to draw again)
 NARROWEST: Final = ("W", 0)  # the class list is at least as wide as this entry
 WIDEST: Final = ("W", 9_999_999)  # and at most: a wider one is cut off at the right
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
-def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
-    """The strokes drawn black on white, scaled to fit a ``size`` square with a margin."""
+def strokes_image(
+    strokes: Sequence[NDArray[np.float32]], size: int, paper: QColor, ink: QColor
+) -> QImage:
+    """The strokes drawn in `ink` on `paper`, scaled to fit a ``size`` square with a margin."""
     image = QImage(size, size, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
+    image.fill(paper)
     points = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
     low, high = points.min(axis=0), points.max(axis=0)
     scale = (size * 0.8) / max(float((high - low).max()), 1e-6)
     offset = (size - (high - low) * scale) / 2 - low * scale
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor("black"), max(1.5, size / 28), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    pen = QPen(ink, max(1.5, size / 28), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     painter.setPen(pen)
     for stroke in strokes:
@@ -65,10 +80,23 @@ def strokes_image(strokes: Sequence[NDArray[np.float32]], size: int) -> QImage:
     return image
 
 
-def thumbnail_item(sample: Sample) -> QListWidgetItem:
+def strokes_pixmap(strokes: Sequence[NDArray[np.float32]], size: int, view: QWidget) -> QPixmap:
+    """The strokes as `view` shows a drawing: its ink (Text) on its paper (Base), as the
+    drawing areas are, in a ``size`` square drawn at the screen's pixel density (sharp
+    where the screen has two pixels to a point)."""
+    ratio = view.devicePixelRatioF()
+    palette = view.palette()
+    paper, ink = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+    pixmap = QPixmap.fromImage(strokes_image(strokes, round(size * ratio), paper, ink))
+    pixmap.setDevicePixelRatio(ratio)
+    return pixmap
+
+
+def thumbnail_item(sample: Sample, view: QWidget) -> QListWidgetItem:
     """A grid entry: the drawing, small, with its id and source as tooltip and spoken text."""
-    item = QListWidgetItem(QIcon(QPixmap.fromImage(strokes_image(sample.strokes, THUMB))), "")
+    item = QListWidgetItem(QIcon(strokes_pixmap(sample.strokes, THUMB, view)), "")
     item.setData(ID_ROLE, sample.id)
+    item.setData(STROKES_ROLE, sample.strokes)
     item.setToolTip(f"#{sample.id} · {sample.source}")
     spoken = f"{sample.label!r}, drawing {sample.id}, {sample.source}"
     item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
@@ -173,6 +201,25 @@ class ThumbnailEntries(QStyledItemDelegate):
         super().__init__(grid)
         self.grid = grid
         grid.setItemDelegate(self)
+        grid.setViewMode(QListView.ViewMode.IconMode)  # rows that wrap, cells centred
+        grid.setIconSize(QSize(THUMB, THUMB))
+        grid.setGridSize(QSize(THUMB + 10, THUMB + 10))
+        grid.setResizeMode(QListView.ResizeMode.Adjust)
+        grid.setMovement(QListView.Movement.Static)
+        grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        # at least one cell wide beside its scroll bar: narrower, the list wraps before its
+        # first drawing and leaves an empty row on top
+        scrollbar = grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        grid.setMinimumWidth(THUMB + 10 + scrollbar + 2 * grid.frameWidth() + 2)
+        grid.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """A new theme or screen: the thumbnails drawn again in its colours and density."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.DevicePixelRatioChange):
+            for row in range(self.grid.count()):
+                item = self.grid.item(row)
+                item.setIcon(QIcon(strokes_pixmap(item.data(STROKES_ROLE), THUMB, self.grid)))
+        return False
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
         return QSize(THUMB + 2 * FRAME, THUMB + 2 * FRAME)
