@@ -13,7 +13,7 @@ import pytest
 from gui_helpers import draw_stroke, relative_line
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.canvas import Canvas
@@ -285,6 +285,29 @@ def test_a_kept_fine_tune_hands_out_the_new_model(
     assert not panel.keep_button.isEnabled() and panel.start_button.isEnabled()
 
 
+def test_a_fine_tunes_result_is_said_in_its_column_and_a_long_message_moves_nothing(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    tab.refresh()
+    tab.show_message("Saved “+” (12 drawings in all)")
+    QApplication.processEvents()
+    browser, line = tab.browser.height(), tab.status.height()
+    said: list[str] = []
+    tab.message.connect(said.append)  # what the window's status bar shows
+    _run_fine_tune(qtbot, tab)
+    verdict = tab.panel.verdict.text()
+    assert verdict.startswith("Held-back drawings (4)")  # in the Fine-tune column
+    assert tab.status.text() == "Saved “+” (12 drawings in all)"  # not again under the samples
+    assert len(said) == 1 and len(said[0]) < len(verdict) and "keep or discard" in said[0]
+    long = "A message far too long for one line of the samples column. " * 8
+    tab.show_message(long)
+    QApplication.processEvents()
+    assert tab.status.height() == line and tab.browser.height() == browser  # nothing jumps
+    assert tab.status.text() == long and tab.status.toolTip() == long  # whole, on hovering
+    assert tab.status.shown_text().endswith("…")
+
+
 def test_the_curves_grow_during_a_long_epoch_not_only_at_its_end(
     qtbot: QtBot, store: SampleStore, model: Model
 ) -> None:
@@ -410,7 +433,7 @@ def test_cancel_stops_the_fine_tune_and_keeps_the_current_model(
         assert done.args[0].cancelled
         assert tab.pending is None and not tab.panel.keep_button.isEnabled()
         assert tab.panel.start_button.isEnabled()
-        assert "Cancelled" in tab.status.text()
+        assert "Cancelled" in tab.panel.verdict.text()  # said in the Fine-tune column
     finally:
         tab.shutdown()
 

@@ -42,6 +42,16 @@ def verdict(report: FineTuneReport) -> str:
     )
 
 
+def short_verdict(report: FineTuneReport) -> str:
+    """The outcome in a few words, for the status bar (the panel says the rest)."""
+    if report.cancelled:
+        return "Fine-tune cancelled."
+    if not report.held_out_count:
+        return "Fine-tune finished: keep or discard the new model."
+    change = f"{percent(report.accuracy_before)} → {percent(report.accuracy_after)}"
+    return f"Fine-tune finished ({change} correct): keep or discard the new model."
+
+
 class WrappedLabel(QLabel):
     """A word-wrapped label that asks for the height its lines take at its width, so a
     narrow column grows (or scrolls) instead of drawing the next widget over its text."""

@@ -12,14 +12,15 @@ from typing import Any, Final
 
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QSplitter, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.train.browser import SampleBrowser
 from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.data_folder import DataFolderLine
+from ocrpad.app.train.elided import ElidedLabel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
-from ocrpad.app.train.panel import FineTunePanel, duration_text, verdict
+from ocrpad.app.train.panel import FineTunePanel, duration_text, short_verdict, verdict
 from ocrpad.app.train.summary import summary_text, unreadable_text
 from ocrpad.app.train.tips import named
 from ocrpad.app.train.worker import (
@@ -89,9 +90,7 @@ class TrainTab(QSplitter):
         self.collect = CollectPanel(self.save)
         self.browser = SampleBrowser(store)
         self.panel = FineTunePanel()
-        self.status = named(QLabel(" "), "trainStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)  # a typed '<b>' is shown, not bold
+        self.status = named(ElidedLabel(" "), "trainStatus")  # one line: the page never jumps
         self.data_folder = DataFolderLine(self.keeper.store_file)  # where the store is
         self.samples_box = _group("Your samples", self.browser, self.data_folder)
         self.addWidget(_group("Collect drawings", self.collect))
@@ -309,12 +308,13 @@ class TrainTab(QSplitter):
         self.pending = None if result.report.cancelled else result
         skipped = result.report.skipped
         note = f" Left out {plural(len(skipped), 'drawing')}: {skipped[0]}" if skipped else ""
-        self.show_message(verdict(result.report) + note)
+        self.panel.verdict.setText(verdict(result.report) + note)  # said there only; the
+        self.message.emit(short_verdict(result.report))  # status bar gets the gist
         self.fine_tune_done.emit(result.report)
 
     def _failed(self, message: str) -> None:
         self.panel.show_failure(message)
-        self.show_message(message)
+        self.message.emit("The fine-tune failed (see Fine-tune).")
         self.fine_tune_done.emit(None)
 
     def keep(self) -> None:
