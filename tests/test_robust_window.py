@@ -102,7 +102,7 @@ def test_undo_takes_back_the_correction_itself_whether_it_waits_in_memory_or_was
     _correct(qtbot, window, "c")  # stored at once
     tab.save((np.array([[0, 0], [5, 9]], np.float32),), "d", "prompt")
     qtbot.mouseClick(window.findChild(QWidget, undo_button), Qt.MouseButton.LeftButton)
-    assert "Took back the drawing saved as 'c'" in tab.status.text()
+    assert "Took back the drawing saved as “c”" in tab.status.text()
     window.close()
     assert stored_labels(data / STORE_NAME) == ["b", "d"]
 

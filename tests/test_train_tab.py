@@ -202,7 +202,7 @@ def test_an_emoji_pickers_heart_is_taken_as_the_heart_in_the_label_field_and_rel
     qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
     assert [s.label for s in store] == [
         "\u2764"
-    ] and tab.status.text() == "Saved '❤' (1 drawing in all)"
+    ] and tab.status.text() == "Saved “❤” (1 drawing in all)"
     _draw(collect.canvas)
     collect.free_label.setText("1\ufe0f\u20e3")  # a keycap is another symbol: say what to type
     qtbot.keyClick(collect.free_label, Qt.Key.Key_Return)
@@ -367,7 +367,7 @@ def test_thumbnails_and_unlabelled_controls_have_names_a_screen_reader_can_say(
     tab.refresh()
     item = tab.browser.grid.item(0)
     assert item.text() == ""  # a picture only
-    assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("'a', drawing ")
+    assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("“a”, drawing ")
     assert tab.panel.progress.accessibleName() and tab.panel.table.accessibleName()
     repeats = tab.collect.prompt_repeats
     assert [label.text() for label in tab.findChildren(QLabel) if label.buddy() is repeats] == [

@@ -109,13 +109,13 @@ def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_b
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert [(s.label, s.source) for s in store] == [("l", "correction")]
     assert field.text() == ""  # ready for the next one
-    assert "Saved this drawing as 'l'" in window.statusBar().currentMessage()
-    assert train_tab(window).status.text() == "Saved 'l' (1 drawing in all)"
+    assert "Saved this drawing as “l”" in window.statusBar().currentMessage()
+    assert train_tab(window).status.text() == "Saved “l” (1 drawing in all)"
     assert undo.isEnabled()
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
     assert store.count() == 0
     assert not undo.isEnabled()
-    assert "Took back the drawing saved as 'l'" in train_tab(window).status.text()
+    assert "Took back the drawing saved as “l”" in train_tab(window).status.text()
 
 
 def test_correcting_the_same_drawing_again_relabels_its_sample_and_a_changed_one_is_saved(
@@ -133,7 +133,7 @@ def test_correcting_the_same_drawing_again_relabels_its_sample_and_a_changed_one
         qtbot.keyClicks(field, label)
         qtbot.keyClick(field, Qt.Key.Key_Return)
     assert [(s.label, s.source) for s in store] == [("7", "correction")]
-    assert "Relabelled the drawing saved as '1': now '7'" in train_tab(window).status.text()
+    assert "Relabelled the drawing saved as “1”: now “7”" in train_tab(window).status.text()
     assert "Relabelled this drawing" in window.statusBar().currentMessage()
     assert train_tab(window).samples_box.title() == "Your samples: 1 drawing"
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
@@ -224,7 +224,7 @@ def test_an_emoji_pickers_heart_is_a_correction_saved_and_remembered_as_the_hear
     qtbot.keyClick(field, Qt.Key.Key_Return)
     store = train_tab(window).store
     assert store is not None and [s.label for s in store] == ["\u2764"]
-    assert window.statusBar().currentMessage().startswith("Saved this drawing as '❤' —")
+    assert window.statusBar().currentMessage().startswith("Saved this drawing as “❤” —")
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)  # cleared: it joins the reader's history
     newest = window.recent[-1]
     assert isinstance(newest, Labelled) and newest.label == "\u2764"
@@ -357,6 +357,7 @@ def test_restore_asks_first_and_every_model_it_sets_aside_stays_until_brought_ba
         f"set aside, not deleted: it becomes user-model.set-aside-<date>-<time>.npz in {data}"
         in asked
     )
+    assert "“Bring back my model” uses it again." in asked  # quoted as the rest of the app
     assert window.model is not None and window.model.meta["which"] == "A"  # nothing changed
     assert _which(data) == {"user-model.npz": "A"} and panel.bring_back_button.isHidden()
     _restore(qtbot, window, "Restore")

@@ -98,7 +98,7 @@ def thumbnail_item(sample: Sample, view: QWidget) -> QListWidgetItem:
     item.setData(ID_ROLE, sample.id)
     item.setData(STROKES_ROLE, sample.strokes)
     item.setToolTip(f"#{sample.id} · {sample.source}")
-    spoken = f"{sample.label!r}, drawing {sample.id}, {sample.source}"
+    spoken = f"“{sample.label}”, drawing {sample.id}, {sample.source}"
     item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
     return item
 
@@ -117,7 +117,7 @@ def class_item(label: str, count: int) -> QListWidgetItem:
     item = QListWidgetItem(f"{label}   ({count})")
     item.setData(ID_ROLE, label)
     item.setData(COUNT_ROLE, count)
-    item.setToolTip(f"{plural(count, 'drawing')} of {label!r} (U+{ord(label):04X})")
+    item.setToolTip(f"{plural(count, 'drawing')} of “{label}” (U+{ord(label):04X})")
     return item
 
 

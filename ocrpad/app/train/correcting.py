@@ -69,21 +69,21 @@ class Corrections(QObject):
             return
         if self.tab.save(strokes, label, "correction"):
             self.last = self.tab.last_held
-            self._done(label, f"Saved this drawing as {label!r}")
+            self._done(label, f"Saved this drawing as “{label}”")
 
     def _relabel(self, held: Held, label: str) -> None:
         if label == held[1]:
-            self.tab.show_message(f"This drawing is saved as {label!r} already.")
+            self.tab.show_message(f"This drawing is saved as “{label}” already.")
             self.bar.saved(label)
             return
         try:
             self.last = self.tab.keeper.relabel(held, label)
         except (KeyError, ValueError, StoreError) as exc:  # KeyError: its message is plain
-            self.tab.show_message(f"Could not relabel the drawing saved as {held[1]!r} ({exc})")
+            self.tab.show_message(f"Could not relabel the drawing saved as “{held[1]}” ({exc})")
             return
         self.tab.refresh()
-        self.tab.show_message(f"Relabelled the drawing saved as {held[1]!r}: now {label!r}")
-        self._done(label, f"Relabelled this drawing {held[1]!r} → {label!r}")
+        self.tab.show_message(f"Relabelled the drawing saved as “{held[1]}”: now “{label}”")
+        self._done(label, f"Relabelled this drawing “{held[1]}” → “{label}”")
 
     def _done(self, label: str, said: str) -> None:
         self.window.label_drawing(label)  # the reader now knows what this one was
@@ -99,4 +99,4 @@ class Corrections(QObject):
             self.last = None
             self.window.label_drawing(None)
             self.bar.undone()
-            self.tab.show_message(f"Took back the drawing saved as {held[1]!r}")
+            self.tab.show_message(f"Took back the drawing saved as “{held[1]}”")

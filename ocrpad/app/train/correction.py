@@ -62,7 +62,7 @@ class CorrectionBar(QWidget):
         """The correction was saved: clear the field and offer to take it back."""
         self.input.clear()
         self.undo_button.setEnabled(True)
-        self.undo_button.setToolTip(f"Take back the drawing just saved as {label!r}")
+        self.undo_button.setToolTip(f"Take back the drawing just saved as “{label}”")
 
     def undone(self) -> None:
         self.undo_button.setEnabled(False)

@@ -32,7 +32,7 @@ def confirm_restore(parent: QWidget, user_model: Path | None, unsaved: str | Non
         lines.append(
             f"Your fine-tuned model is set aside, not deleted: it becomes "
             f"{user_model.stem}{SET_ASIDE_INFIX}<date>-<time>.npz in {user_model.parent}. "
-            '"Bring back my model" uses it again.'
+            "“Bring back my model” uses it again."
         )
     if unsaved is not None:
         lines.append(f"The fine-tuned model in use could not be saved ({unsaved}): it is lost.")

@@ -148,7 +148,7 @@ class TrainTab(QSplitter):
         stored = self.keeper.save(strokes, label, source)
         self.last_held = self.keeper.last_held
         if stored:
-            self.show_message(f"Saved {label!r} ({plural(self._count(), 'drawing')} in all)")
+            self.show_message(f"Saved “{label}” ({plural(self._count(), 'drawing')} in all)")
         else:
             self.show_message(self.keeper.held_message())
         self.browser.show_saved(self.keeper.stored_ids)
