@@ -251,3 +251,12 @@ def test_every_button_on_the_draw_and_train_tabs_says_what_it_does_in_a_tooltip(
         and not button.toolTip().strip()
     ]
     assert silent == []
+
+
+def test_no_action_tooltip_says_its_name_twice(window: MainWindow) -> None:
+    """ "Clear — Clear the canvas" read the verb twice."""
+    for name, action in window.actions_by_name.items():
+        words = action.toolTip().replace("—", " ").lower().split()
+        verb = action.text().replace("&", "").split()[0].lower()
+        assert words.count(verb) == 1, (name, action.toolTip())
+    assert window.actions_by_name["undo"].toolTip() == "Undo the last stroke (Ctrl+Z)"

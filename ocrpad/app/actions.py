@@ -43,7 +43,7 @@ def _action(
     action.setStatusTip(tip)
     name = text.replace("&", "").rstrip("…")
     keys = f" ({action.shortcut().toString()})" if shortcuts else ""
-    action.setToolTip(f"{name}{keys} — {tip}" if tip else f"{name}{keys}")  # what it does
+    action.setToolTip(_tool_tip(name, keys, tip))
     action.triggered.connect(slot)
     window.addAction(action)
     return action
@@ -124,6 +124,17 @@ def _menus(window: ActionHost, acts: dict[str, QAction]) -> None:
                 menu.addSeparator()
             else:
                 menu.addAction(acts[name])
+
+
+def _tool_tip(name: str, keys: str, tip: str) -> str:
+    """What an action does, with its shortcut: "Eraser (E) — Erase whole strokes by
+    touching them", but "Undo the last stroke (Ctrl+Z)" where the tip begins with the name's
+    verb (not "Undo (Ctrl+Z) — Undo the last stroke")."""
+    if not tip:
+        return f"{name}{keys}"
+    if tip.split()[0].lower() == name.split()[0].lower():
+        return f"{tip}{keys}"
+    return f"{name}{keys} — {tip}"
 
 
 def _nudge(window: ActionHost, step: int) -> None:
