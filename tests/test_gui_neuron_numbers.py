@@ -17,6 +17,7 @@ from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT, contrast, text_colour
 from ocrpad.app.explain.neuron.grids import HeatGrid
 from ocrpad.app.main_window import MainWindow
 
@@ -121,3 +122,35 @@ def test_sixteen_channels_get_numbers_where_the_width_allows_and_hover_otherwise
     pos = QPoint(int(rect.left() + 2), int(rect.top() + 2))
     QApplication.sendEvent(grid, QHelpEvent(QEvent.Type.ToolTip, pos, grid.mapToGlobal(pos)))
     assert QToolTip.text().endswith(f"= {values[0, 0, 0]:.3g}".replace("-", MINUS))  # ...hover
+
+
+def test_every_colour_of_the_grids_gets_the_text_colour_that_contrasts_more() -> None:
+    black, white = (0, 0, 0), (255, 255, 255)
+    for lut in (SEQUENTIAL_LUT, DIVERGING_LUT):
+        for entry in lut:
+            rgb = (int(entry[0]), int(entry[1]), int(entry[2]))
+            chosen = text_colour(rgb)
+            other = white if chosen == black else black
+            assert contrast(rgb, chosen) >= max(4.5, contrast(rgb, other)), (rgb, chosen)
+    assert text_colour((253, 231, 37)) == black  # viridis yellow: black, not white
+
+
+def test_numbers_on_a_yellow_cell_are_written_in_black(qtbot: QtBot) -> None:
+    grid = HeatGrid("Patch read")
+    qtbot.addWidget(grid)
+    grid.set_values(np.array([[[0.0, 0.94, 1.0]]], np.float32), diverging=False)
+    grid.resize(300, 100)
+    grid.show()
+    qtbot.waitExposed(grid)
+    assert grid.written(0, 0, 1) == "0.94"
+    rect = grid.tile_rect(0)
+    cell = int(rect.width()) // 3
+    image = grid.grab().toImage()
+    left, top = int(rect.left()) + cell, int(rect.top())
+    assert image.pixelColor(left + 1, top + 1).yellow() > 200  # a yellow of HSL lightness < 140
+    darkest = min(
+        image.pixelColor(x, y).lightness()
+        for x in range(left + 2, left + cell - 2)
+        for y in range(top + 2, top + cell - 2)
+    )
+    assert darkest < 60  # black digits on it (white ones would only lighten it)

@@ -50,3 +50,21 @@ def colorize(
     index = np.clip(scaled, 0, 255).astype(np.uint8)
     lut = DIVERGING_LUT if diverging else SEQUENTIAL_LUT
     return np.ascontiguousarray(lut[index])  # (H, W, 3)
+
+
+def luminance(rgb: tuple[int, int, int]) -> float:
+    """The WCAG relative luminance of an sRGB colour (0 black .. 1 white)."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """The WCAG contrast ratio of two colours, 1 (alike) to 21 (black on white)."""
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white, whichever contrasts more with `background` (at least 4.58:1 either way)."""
+    black, white = (0, 0, 0), (255, 255, 255)
+    return black if contrast(background, black) >= contrast(background, white) else white

@@ -23,7 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ocrpad.app.colormap import colorize
+from ocrpad.app.colormap import colorize, text_colour
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
 
@@ -211,15 +211,15 @@ class HeatGrid(QWidget):
         painter.end()
 
     def _numbers(self, painter: QPainter, rect: QRectF, slot: int, channel: int, cell: int) -> None:
-        """Each cell's value (as `written`), in black or white, whichever reads on the cell's
-        colour."""
+        """Each cell's value (as `written`), in black or white, whichever contrasts more with the
+        cell's colour."""
         assert self._image is not None
         kh = self.values.shape[1]
         for i in range(kh):
             for j in range(self.values.shape[2]):
                 box = QRectF(rect.left() + j * cell, rect.top() + i * cell, cell, cell)
-                dark = self._image.pixelColor(j, slot * kh + i).lightness() < 140
-                painter.setPen(QColor("white" if dark else "black"))
+                fill = self._image.pixelColor(j, slot * kh + i)
+                painter.setPen(QColor(*text_colour((fill.red(), fill.green(), fill.blue()))))
                 text = self.written(channel, i, j) or ""
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
