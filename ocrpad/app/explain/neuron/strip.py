@@ -9,10 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ocrpad.app.colormap import text_colour
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.spoken import tell
 from ocrpad.app.draw.tile_keys import ACTIVATE
@@ -20,11 +31,13 @@ from ocrpad.app.focus import paint_focus_frame
 from ocrpad.explain.architecture import LayerBlock, shape_text
 from ocrpad.explain.neuron_trace import Unit
 
-BLOCK_W: Final = 92
-BLOCK_H: Final = 50
+BLOCK_W: Final = 92  # the least block width; wider for a wide line of text
+SMALL: Final = 0.8  # the blocks' text, times the widget's font
+PAD: Final = 4  # pixels between a block's edge and its text
 ARROW: Final = 12
 PATH: Final = QColor("#ffd54f")
 SHOWN: Final = QColor("#ff2d95")
+TINT: Final = 0.45  # a block's fill: this much of its kind's colour over the palette's base
 KIND_COLOURS: Final = {
     "conv": QColor("#90caf9"),
     "batchnorm": QColor("#b0bec5"),
@@ -77,16 +90,18 @@ class ArchitectureStrip(QWidget):
         self.labels: list[str] = []  # the classes, to name the output layer's unit
         self.current = 0  # the block the keys act on
         self.picked: Unit | None = None
+        self._block: QSize | None = None  # the size of a block, for the font and blocks
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._describe()
 
     def set_blocks(self, blocks: Sequence[LayerBlock]) -> None:
+        self._block = None  # the labels may be new
         if list(blocks) != self.blocks:
             self.blocks = list(blocks)
             self.current, self.picked = 0, None
-            self.setFixedHeight(self.sizeHint().height())
             self._describe()
             self.update()
+        self.setFixedHeight(self.sizeHint().height())
 
     def set_path(self, units: Sequence[Unit], shown: str | None) -> None:
         """The units of the path by layer (per-unit layers take the unit below them). A newly
@@ -116,20 +131,61 @@ class ArchitectureStrip(QWidget):
             return self.path[block.name]
         return None if block.kind in SHUT else block.name
 
+    def small_font(self) -> QFont:
+        """The font of the blocks' text."""
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * SMALL)
+        return font
+
+    def block_lines(self, index: int, unit: Unit | None = None) -> list[str]:
+        """The three lines block `index` shows: name, output shape, and its `unit` (default:
+        the one on the path) or else its parameters (or what it does)."""
+        block = self.blocks[index]
+        unit = unit or self.path.get(block.name)
+        if unit is not None:
+            last = unit_text(unit, len(block.shape) == 1, self._label(index, unit))
+        else:
+            last = f"{block.params:,} params" if block.params else block.detail
+        return [block.name, shape_text(block.shape), last]
+
+    def block_size(self) -> QSize:
+        """Three lines of the small font high, as wide as the widest line any block may show
+        (its parameters, or its widest unit), with PAD round them; at least BLOCK_W wide."""
+        if self._block is None:
+            metrics = QFontMetrics(self.small_font())
+            widest = 0
+            for index, block in enumerate(self.blocks):
+                last = Unit(block.name, block.shape[0] - 1, *(n - 1 for n in block.shape[1:]))
+                texts = [*self.block_lines(index, last), *self.block_lines(index)[2:]]
+                if index == len(self.blocks) - 1:
+                    texts += [f"class “{label}”" for label in self.labels]
+                widest = max(widest, *(metrics.horizontalAdvance(t) for t in texts))
+            width = max(BLOCK_W, widest + 2 * PAD + 2)
+            self._block = QSize(width, 3 * metrics.lineSpacing() + 2 * PAD)
+        return self._block
+
     def _per_row(self) -> int:
-        return max(1, (max(self.width(), 300) + ARROW) // (BLOCK_W + ARROW))
+        return max(1, (max(self.width(), 300) + ARROW) // (self.block_size().width() + ARROW))
 
     def block_rect(self, index: int) -> QRectF:
         row, col = divmod(index, self._per_row())
         top = self.fontMetrics().height() + 6
-        return QRectF(col * (BLOCK_W + ARROW), top + row * (BLOCK_H + 8), BLOCK_W, BLOCK_H)
+        w, h = self.block_size().width(), self.block_size().height()
+        return QRectF(col * (w + ARROW), top + row * (h + 8), w, h)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         rows = -(-len(self.blocks) // self._per_row()) if self.blocks else 1
-        return QSize(8 * (BLOCK_W + ARROW), self.fontMetrics().height() + 6 + rows * (BLOCK_H + 8))
+        w, h = self.block_size().width(), self.block_size().height()
+        return QSize(8 * (w + ARROW), self.fontMetrics().height() + 6 + rows * (h + 8))
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         self.setFixedHeight(self.sizeHint().height())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:
+            self._block = None
+            self.setFixedHeight(self.sizeHint().height())
+        super().changeEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         for index in range(len(self.blocks)):
@@ -211,29 +267,20 @@ class ArchitectureStrip(QWidget):
             f"The network: {len(self.blocks)} layers, {total:,} trained parameters"
             " — the traced neuron's path is highlighted",
         )
-        font = painter.font()
-        small = font.pointSizeF() * 0.8
-        font.setPointSizeF(small)
-        painter.setFont(font)
+        painter.setFont(self.small_font())
+        edge = self.palette().color(QPalette.ColorRole.Mid)
         for index, block in enumerate(self.blocks):
             rect = self.block_rect(index)
-            unit = self.path.get(block.name)
-            on_path = unit is not None
-            if index == self.current and self.picked is not None:
-                unit = self.picked  # named in the block, which keeps its fill
-            fill = PATH if on_path else KIND_COLOURS.get(block.kind, QColor("#e0e0e0"))
+            picked = self.picked if index == self.current else None  # keeps the block's fill
+            fill = self.block_fill(index)
             chosen = block.name == self.shown
-            painter.setPen(QPen(SHOWN, 3) if chosen else QPen(QColor("#555"), 1))
-            painter.setBrush(fill if on_path else fill.lighter(115))
+            painter.setPen(QPen(SHOWN, 3) if chosen else QPen(edge, 1))
+            painter.setBrush(fill)
             painter.drawRoundedRect(rect, 4, 4)
-            painter.setPen(QColor("black"))
-            lines = [block.name, shape_text(block.shape)]
-            if unit is not None:
-                lines.append(unit_text(unit, len(block.shape) == 1, self._label(index, unit)))
-            else:
-                lines.append(f"{block.params:,} params" if block.params else block.detail)
+            painter.setPen(QColor(*text_colour((fill.red(), fill.green(), fill.blue()))))
             centre = Qt.AlignmentFlag.AlignCenter
-            painter.drawText(rect.adjusted(3, 2, -3, -2), centre, "\n".join(lines))
+            lines = self.block_lines(index, picked)
+            painter.drawText(rect.adjusted(PAD, PAD, -PAD, -PAD), centre, "\n".join(lines))
             if index + 1 < len(self.blocks) and self.block_rect(index + 1).top() == rect.top():
                 y = rect.center().y()
                 painter.setPen(QPen(text, 1))
@@ -241,6 +288,25 @@ class ArchitectureStrip(QWidget):
         if self.hasFocus():
             self._paint_focus(painter)
         painter.end()
+
+    def block_fill(self, index: int) -> QColor:
+        """PATH on the traced path; else a TINT of the block's kind over the palette's base,
+        so the blocks are light in the light theme and dark in the dark one; a kind without a
+        colour (dropout, flatten) is the base itself."""
+        block = self.blocks[index]
+        if block.name in self.path:
+            return PATH
+        base = self.palette().color(QPalette.ColorRole.Base)
+        kind = KIND_COLOURS.get(block.kind, base)  # dropout, flatten: plain
+        mix = [
+            round(b + TINT * (k - b))
+            for b, k in zip(
+                (base.red(), base.green(), base.blue()),
+                (kind.red(), kind.green(), kind.blue()),
+                strict=True,
+            )
+        ]
+        return QColor(*mix)
 
     def _paint_focus(self, painter: QPainter) -> None:
         """A frame in the highlight colour just outside the current block (round the strip
