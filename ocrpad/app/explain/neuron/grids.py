@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QImage,
     QPainter,
     QPaintEvent,
-    QPalette,
     QPen,
     QResizeEvent,
 )
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.colormap import colorize, text_colour
 from ocrpad.app.draw.numbering import shown_number
+from ocrpad.app.explain.neuron.title import paint_title, title_tip
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
 
 GAP: Final = 4
@@ -181,7 +181,8 @@ class HeatGrid(QWidget):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
-            text = self.text_at(QPointF(event.pos()))
+            pos = QPointF(event.pos())
+            text = self.text_at(pos) or title_tip(self, self.title, pos)
             if text:
                 QToolTip.showText(event.globalPos(), text, self)
             else:
@@ -191,9 +192,7 @@ class HeatGrid(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        line = self.fontMetrics().height()
-        painter.drawText(QRectF(0, 0, self.width(), line + 2), self.title)
+        paint_title(painter, self, self.title)
         if self._image is None:
             return
         kh, kw = self.values.shape[-2:]
@@ -262,11 +261,14 @@ class MarkedMap(QWidget):
         return QRectF((self.width() - side) / 2, top, side, side)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and self.values is not None:
+        if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
-            rect, (h, w) = self.image_rect(), self.values.shape
-            pos = QPointF(event.pos())
-            if rect.contains(pos):
+            rect, pos = self.image_rect(), QPointF(event.pos())
+            whole = title_tip(self, self.title, pos)
+            if whole is not None:
+                QToolTip.showText(event.globalPos(), whole, self)
+            elif rect.contains(pos) and self.values is not None:
+                h, w = self.values.shape
                 r = min(int((pos.y() - rect.top()) * h / rect.height()), h - 1)
                 c = min(int((pos.x() - rect.left()) * w / rect.width()), w - 1)
                 value = _number(float(self.values[r, c]))
@@ -276,8 +278,7 @@ class MarkedMap(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(QRectF(0, 0, self.width(), self.fontMetrics().height() + 2), self.title)
+        paint_title(painter, self, self.title)
         if self._image is None or self.values is None:
             return
         rect = self.image_rect()
