@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT, contrast, text_colour
-from ocrpad.app.explain.neuron.grids import HeatGrid
+from ocrpad.app.explain.neuron.grids import HeatGrid, cell_number
 from ocrpad.app.main_window import MainWindow
 
 MINUS = "\u2212"
-FORMATS = ("3g", "2g", "3f", "2f")
+FORMATS = ("3g", "2g", "3f", "2f", "2r")
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def _one_format(grid: HeatGrid) -> str:
     written = [grid.written(*cell) for cell in cells]
     assert None not in written, "a cell without its number"
     for form in FORMATS:
-        wanted = [f"{float(grid.values[cell]):.{form}}".replace("-", MINUS) for cell in cells]
+        wanted = [cell_number(float(grid.values[cell]), form) for cell in cells]
         if written == wanted:
             return form
     raise AssertionError(f"cells written in different ways: {written}")
@@ -154,3 +154,26 @@ def test_numbers_on_a_yellow_cell_are_written_in_black(qtbot: QtBot) -> None:
         for y in range(top + 2, top + cell - 2)
     )
     assert darkest < 60  # black digits on it (white ones would only lighten it)
+
+
+@pytest.mark.parametrize(
+    ("value", "form", "text"),
+    [
+        (-0.00498, "2f", "0"),  # rounds to zero: no "−0.00"
+        (0.0, "3f", "0"),
+        (0.0228, "2f", "0.023"),  # two significant digits, not "0.02"
+        (-0.0228, "2f", f"{MINUS}0.023"),
+        (0.00498, "3f", "0.005"),
+        (-0.00123, "3f", f"{MINUS}0.0012"),
+        (0.456, "2f", "0.46"),
+        (-12.345, "2f", f"{MINUS}12.35"),
+        (-0.00498, "3g", f"{MINUS}0.00498"),
+        (0.0228, "2r", "0.02"),  # cells too small for more
+        (-0.00498, "2r", "0"),
+        (-1.2e-5, "2g", f"{MINUS}1.2e{MINUS}05"),  # a real minus in the exponent too
+    ],
+)
+def test_a_cell_is_written_without_a_signed_zero_and_with_two_digits_when_small(
+    value: float, form: str, text: str
+) -> None:
+    assert cell_number(value, form) == text

@@ -33,16 +33,25 @@ MAX_CELL: Final = 52
 ROWS: Final = 2  # the tiles of a grid spread over this many rows, as wide as there is room
 NUMBER_SCALES: Final = (0.95, 0.8)  # fonts tried for the numbers, times the widget's font
 # How the cells' numbers are written, tried in order: 3 or 2 significant digits, else (tiny
-# values written to the same few digits are long) 3 or 2 decimals
-FORMATS: Final = ("3g", "2g", "3f", "2f")
+# values written to the same few digits are long) 3 or 2 decimals, else (cramped cells) 2
+# decimals even for a small value ("2r": 0.0228 as "0.02"); see cell_number
+FORMATS: Final = ("3g", "2g", "3f", "2f", "2r")
+MINUS: Final = "\u2212"
 MARK: Final = QColor("#ff2d95")  # the picked cell / window: pink reads on every scale
 Cell = tuple[int, int, int]  # (channel, row, col)
 
 
-def _number(value: float, digits: int | str = 3) -> str:
-    """`value` to `digits` significant digits, or in a FORMATS format; a real minus sign."""
-    text = f"{value:.{digits}g}" if isinstance(digits, int) else f"{value:.{digits}}"
-    return "\u2212" + text[1:] if text.startswith("-") else text
+def cell_number(value: float, form: str = "3g") -> str:
+    """`value` in a FORMATS format, with real minus signs. Decimals ("3f", "2f", "2r") write
+    a value they round to zero as "0" (not "−0.00"); "3f" and "2f" write one they would
+    leave a single significant digit of to two ("0.023", not "0.02")."""
+    if form[-1] in "fr":
+        decimals = int(form[:-1])
+        if round(value, decimals) == 0:
+            return "0"
+        small = abs(value) < 10.0 ** (1 - decimals)
+        form = "2g" if small and form.endswith("f") else f"{decimals}f"
+    return f"{value:.{form}}".replace("-", MINUS)
 
 
 def number_style(
@@ -56,7 +65,7 @@ def number_style(
         font.setPointSizeF(base.pointSizeF() * scale)
         metrics = QFontMetrics(font)
         for form in FORMATS:
-            longest = max(metrics.horizontalAdvance(_number(float(v), form)) for v in values)
+            longest = max(metrics.horizontalAdvance(cell_number(float(v), form)) for v in values)
             if longest <= width:
                 return font, form
     return None
@@ -126,7 +135,7 @@ class HeatGrid(QWidget):
         style = self.numbers_style()
         if style is None or channel not in self.order:
             return None
-        return _number(float(self.values[channel, row, col]), style[1])
+        return cell_number(float(self.values[channel, row, col]), style[1])
 
     def _per_row(self) -> int:
         tile = self.cell_size() * int(self.values.shape[-1]) + GAP
@@ -176,7 +185,7 @@ class HeatGrid(QWidget):
             return None
         c, i, j = found
         where = f"map {shown_number(c)}, " if self.values.shape[0] > 1 else ""
-        return f"{self.title}: {where}row {i}, col {j} = {_number(float(self.values[c, i, j]))}"
+        return f"{self.title}: {where}row {i}, col {j} = {cell_number(float(self.values[c, i, j]))}"
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -271,7 +280,7 @@ class MarkedMap(QWidget):
                 h, w = self.values.shape
                 r = min(int((pos.y() - rect.top()) * h / rect.height()), h - 1)
                 c = min(int((pos.x() - rect.left()) * w / rect.width()), w - 1)
-                value = _number(float(self.values[r, c]))
+                value = cell_number(float(self.values[r, c]))
                 QToolTip.showText(event.globalPos(), f"row {r}, col {c} = {value}", self)
             return True
         return super().event(event)
