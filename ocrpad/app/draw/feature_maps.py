@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QFontMetrics,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -21,14 +20,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from ocrpad.app.draw.colour_scale import paint_scale
+from ocrpad.app.draw.map_captions import MARGIN, header_height, paint_header
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_tile
 from ocrpad.app.focus import paint_focus_frame
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
-MARGIN: Final = 8
 GAP: Final = 2
 PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
 NO_MAPS: Final = "This model has no convolution layers, so there are no feature maps to show"
@@ -51,6 +49,7 @@ class _MapGrid(QWidget):
         self.sections: list[_Section] = []
         self.placeholder = PLACEHOLDER  # what the empty grid says
         self._hits: list[tuple[QRectF, int, int]] = []
+        self._tops: list[int] = []  # where each section's header begins
         self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -64,6 +63,10 @@ class _MapGrid(QWidget):
     def tiles(self) -> tuple[tuple[QRectF, int, int], ...]:
         """Every map's `tile` (rect, section, index), in reading order."""
         return tuple(self._hits)
+
+    def header_top(self, section: int) -> int:
+        """Where the header of section `section` begins."""
+        return self._tops[section]
 
     def set_sections(self, sections: list[_Section]) -> None:
         self.sections = sections
@@ -81,11 +84,11 @@ class _MapGrid(QWidget):
 
     def _relayout(self) -> None:
         width = max(self.width(), 120)
-        line = self.fontMetrics().height()
         y = MARGIN
-        self._hits = []
+        self._hits, self._tops = [], []
         for number, section in enumerate(self.sections):
-            y += section.header * line + 8
+            self._tops.append(y)
+            y += header_height(section, self.fontMetrics(), width)
             tile = self._tile_size(section.maps, width)
             per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
             for index in range(section.maps.count):
@@ -128,7 +131,6 @@ class _MapGrid(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Base))
-        line = self.fontMetrics().height()
         exposed = QRectF(event.rect())
         if not self.sections:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -142,7 +144,7 @@ class _MapGrid(QWidget):
             section = self.sections[number]
             if number != last_section:
                 last_section = number
-                self._paint_caption(painter, section, rect.top() - section.header * line - 8, line)
+                paint_header(painter, self, section, self._tops[number])
             if not rect.intersects(exposed):
                 continue
             if section.pending:  # keeps the place of maps still being computed
@@ -170,44 +172,6 @@ class _MapGrid(QWidget):
         pen.setWidth(1)
         painter.setPen(pen)
         painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
-
-    def _paint_caption(self, painter: QPainter, section: _Section, y: float, line: int) -> None:
-        """Two header lines: the layer's name and shape, then its colour scale min … max."""
-        palette = self.palette()
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        font = painter.font()
-        font.setBold(True)
-        painter.setFont(font)
-        painter.drawText(
-            QRectF(MARGIN, y, self.width() - 2 * MARGIN, line + 2),
-            left,
-            QFontMetrics(font).elidedText(
-                section.caption, Qt.TextElideMode.ElideRight, self.width() - 2 * MARGIN
-            ),
-        )
-        font.setBold(False)
-        painter.setFont(font)
-        if section.note:
-            note = QRectF(MARGIN, y + 2 * (line + 2), self.width() - 2 * MARGIN, line + 2)
-            text = self.fontMetrics().elidedText(
-                section.note, Qt.TextElideMode.ElideRight, int(note.width())
-            )
-            painter.drawText(note, left, text)
-        maps = section.maps
-        if section.pending:
-            return  # no colour scale yet
-        origin = QPointF(MARGIN, y + line + 2)
-        room = self.width() - 2 * MARGIN  # the high end's number stays inside the grid
-        paint_scale(
-            painter,
-            self.fontMetrics(),
-            origin,
-            maps.vmin,
-            maps.vmax,
-            diverging=maps.diverging,
-            room=room,
-        )
 
 
 class FeatureMapView(QScrollArea):

@@ -25,7 +25,7 @@ from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_cell
 
-HEADER: Final = 2  # text lines above each grid of the viewer: caption, colour scale
+HEADER: Final = 2  # text lines over each grid of the viewer besides its note: caption, scale
 MARK: Final = QColor("#ff2d95")  # the cell being traced
 TRACE_TIP: Final = (
     "Click a cell, or pick one with the arrow keys and Enter, to see how its value was computed"
@@ -45,11 +45,6 @@ class MapSection:
     name: str = ""  # the section's name as read ("conv1 learned filters"); "": the maps' name
     item: str = "map"  # what one tile is: a layer's "map", or the "filter" it belongs to
     flat: tuple[int, ...] = ()  # the tiles the note is about (flat ideal inputs)
-
-    @property
-    def header(self) -> int:
-        """Text lines above the grid."""
-        return HEADER + bool(self.note)
 
     @property
     def title(self) -> str:
