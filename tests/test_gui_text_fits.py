@@ -179,3 +179,22 @@ def test_a_colour_scale_keeps_its_high_number_inside_the_room_it_is_given(
     assert 0 < bar.width() <= LEGEND_WIDTH
     if room >= 400:
         assert bar.width() == LEGEND_WIDTH  # room to spare: the usual length
+
+
+def _plot_height(qtbot: QtBot) -> float:
+    """The bars' height in a 700×140 chart of 94 classes, at the application's font."""
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    probs = np.full(94, 0.0002)
+    probs[0] = 0.98
+    chart.set_probabilities([chr(c) for c in range(33, 127)], probs)
+    chart.resize(700, 140)
+    return chart.plot_rect().height()
+
+
+def test_at_14_points_the_charts_bars_keep_their_room(qtbot: QtBot, font_size: float) -> None:
+    """The two rows of class labels are as high as the labels' own (small) font, not the
+    application's: a larger font leaves no gap under the bars and keeps them tall."""
+    default = _plot_height(qtbot)
+    _set_application_font(14.0)
+    assert _plot_height(qtbot) >= 0.9 * default

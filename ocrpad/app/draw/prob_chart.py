@@ -126,10 +126,10 @@ class ProbabilityChart(QWidget):
     def plot_rect(self) -> QRectF:
         """Where the bars are drawn, in widget pixels: one equal slot per class, left to right
         in `sorted_classes` order, between the value axis and the labels."""
-        metrics = self.fontMetrics()
-        top = metrics.height() + 4
+        line = math.ceil(QFontMetricsF(self._label_font()).height())  # labels and percentages
+        top = max(line + 4, math.ceil(QFontMetricsF(self._axis_font()).height() / 2) + 2)
         lines = 2 if self._staggered() else 1
-        bottom = lines * metrics.height() + 6
+        bottom = lines * line + 6
         left = self._plot_left()
         width = self._plot_width()
         return QRectF(left, top, max(1, width), max(1, self.height() - top - bottom))
@@ -138,6 +138,14 @@ class ProbabilityChart(QWidget):
         """The value axis's labels: the widget's font at 0.8 its size, 6.5 pt at least."""
         font = self.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        return font
+
+    def _label_font(self) -> QFont:
+        """The classes' labels under the bars and the percentages over them: 0.8 pt per pixel of
+        a bar's slot, from 6.5 pt up to 10 pt or the axis font if that is larger."""
+        slot = self._plot_width() / max(1, len(self._order))
+        font = self.font()
+        font.setPointSizeF(max(6.5, min(max(10.0, self._axis_font().pointSizeF()), slot * 0.8)))
         return font
 
     def _plot_left(self) -> float:
@@ -264,8 +272,7 @@ class ProbabilityChart(QWidget):
         other = QColor(palette.color(QPalette.ColorRole.Text))
         other.setAlphaF(0.45)
         text = palette.color(QPalette.ColorRole.Text)
-        label_font = painter.font()
-        label_font.setPointSizeF(max(6.5, min(10.0, slot * 0.8)))
+        label_font = self._label_font()
         every = 1 if slot >= MIN_BAR / 2 else int(np.ceil(MIN_BAR / 2 / slot))
         for rank, index in enumerate(self._order):
             x = plot.left() + rank * slot
@@ -301,7 +308,7 @@ class ProbabilityChart(QWidget):
         font.setBold(rank < HIGHLIGHTED or self._labels[index] == self._explained)
         painter.setFont(font)
         painter.setPen(colour)
-        line = self.fontMetrics().height()
+        line = math.ceil(QFontMetricsF(font).height())
         row = rank % 2 if self._staggered() else 0
         below = QRectF(x - 8, plot.bottom() + 2 + row * line, slot + 16, line + 2)
         character = self._labels[index]
@@ -316,11 +323,11 @@ class ProbabilityChart(QWidget):
             painter.setPen(QPen(colour, max(1.0, font.pointSizeF() / 9)))
             painter.drawLine(slash.bottomLeft(), slash.topRight())
         label = f"{100 * self._probs[index]:.0f}%"
-        fits = slot >= self.fontMetrics().horizontalAdvance(label) + 8
+        fits = slot >= QFontMetricsF(font).horizontalAdvance(label) + 8
         if rank < HIGHLIGHTED and self._probs[index] >= 0.005 and (rank == 0 or fits):
             painter.setPen(colour)
             y = plot.bottom() - float(self._probs[index]) * plot.height()
-            height = self.fontMetrics().height()
+            height = line
             if rank == 0:  # from the bar's left edge: clear of the axis labels on its left
                 above = QRectF(x + slot * 0.12, y - height - 1, slot + 40, height)
                 align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
