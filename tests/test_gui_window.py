@@ -369,6 +369,27 @@ def test_a_switched_on_tool_button_stands_out_in_either_theme(
     window.set_theme("light")
 
 
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_switching_a_tool_button_on_keeps_its_size(
+    window: MainWindow, qtbot: QtBot, theme: str
+) -> None:
+    """Writing guides grew 8 pixels wider when on, and the buttons beside it moved."""
+    window.set_theme(theme)
+    window.show()
+    qtbot.waitExposed(window)
+    buttons = {b.defaultAction(): b for b in window.draw.findChildren(QToolButton)}
+    guides = buttons[window.actions_by_name["guides"]]
+    off = guides.sizeHint()
+    window.actions_by_name["guides"].setChecked(True)
+    guides.style().unpolish(guides)  # the style sheet's :checked rule, as a repaint applies it
+    guides.style().polish(guides)
+    guides.updateGeometry()
+    QApplication.processEvents()
+    assert guides.sizeHint() == off
+    window.actions_by_name["guides"].setChecked(False)
+    window.set_theme("light")
+
+
 def test_escape_after_opening_a_picture_removes_it_and_its_answer(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:

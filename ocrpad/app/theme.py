@@ -71,11 +71,19 @@ def apply_theme(theme: Theme) -> None:
 
 def checked_tools_style(theme: Theme) -> str:
     """A switched-on tool button (Eraser, Writing guides, Heat map) filled with a tint of the
-    highlight colour: Fusion shades it only a tenth darker, which vanishes in the dark theme."""
+    highlight colour: Fusion shades it only a tenth darker, which vanishes in the dark theme.
+    Off, a tool button has the same border and padding in the palette's colours, so that
+    switching it on does not change its size (and move the buttons beside it)."""
     fill, edge = ("#2d4a73", "#4f8fe6") if theme == "dark" else ("#d3e2fa", "#2a6fdb")
+    hover, pressed = ("#46494f", "#303237") if theme == "dark" else ("#fbfbfb", "#dcdcdc")
     return (
-        f"QToolButton:checked {{ background-color: {fill}; border: 1px solid {edge};"
+        "QToolButton { background-color: palette(button); border: 1px solid palette(mid);"
         " border-radius: 3px; padding: 2px 5px; }"
+        f" QToolButton:hover {{ background-color: {hover}; }}"
+        f" QToolButton:pressed {{ background-color: {pressed}; }}"
+        ' QToolButton[popupMode="1"] { padding-right: 18px; }'  # room for the menu's arrow
+        " QToolButton::menu-button { border-left: 1px solid palette(mid); width: 14px; }"
+        f" QToolButton:checked {{ background-color: {fill}; border-color: {edge}; }}"
     )
 
 
