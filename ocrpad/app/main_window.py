@@ -10,7 +10,6 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ocrpad import __version__
 from ocrpad.app.actions import DRAW_TAB_ONLY, build_actions
 from ocrpad.app.draw.picture import PREVIEW_SIDE, in_documents, picture_problem, read_preview
 from ocrpad.app.draw.picture_reading import PictureReading
@@ -30,6 +28,7 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.settings import restore_window, save_window
+from ocrpad.app.status_labels import add_status_labels
 from ocrpad.app.theme import Theme, apply_theme
 from ocrpad.app.words import plural
 from ocrpad.charsets import SYMBOLS, class_counts, taught_labels
@@ -73,12 +72,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.draw, "&Draw")
         self._picture = PictureReading(self.draw.canvas, self.statusBar())  # opened, being read
         self.setCentralWidget(self.tabs)
-        self.model_status = QLabel()
-        self.statusBar().addPermanentWidget(self.model_status)
-        self.version_status = QLabel(f"ocrpad {__version__}")
-        self.version_status.setObjectName("versionStatus")
-        self.version_status.setToolTip(f"This is ocrpad {__version__} (Help ▸ About ocrpad)")
-        self.statusBar().addPermanentWidget(self.version_status)
+        self.model_status, self.version_status = add_status_labels(self.statusBar())
         self.statusBar().messageChanged.connect(lambda m: self.statusBar().setToolTip(m))  # cut
         self.actions_by_name = build_actions(self)
         self.draw.finish_tools()
