@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT
+from ocrpad.app.draw.colour_scale import scale_text
 from ocrpad.app.draw.map_dialog import MapDialog
 from ocrpad.app.explain.worker import Dreams
 from ocrpad.app.main_window import MainWindow
@@ -131,3 +132,15 @@ def test_the_enlarged_map_has_its_layers_colour_bar_and_grows_with_the_dialog(
     dialog.resize(260, 320)
     qtbot.waitUntil(lambda: label.pixmap().width() < small)
     assert dialog.width() <= 280 and label.pixmap().width() <= label.width()
+
+
+def test_negative_values_are_written_with_a_real_minus_sign(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """As the neuron panel writes them: "−6.49", not the hyphen "-6.49"."""
+    assert scale_text(-15.2) == "\u221215" and scale_text(0.5) == "0.5"
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv1", 0, section="conv1 learned filters")
+    caption = _dialog(window).caption.text()
+    assert "\u2212" in caption  # a signed filter's low end
+    assert "-" not in caption, caption

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPaintEvent, QPalette,
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.colormap import DIVERGING_LUT, SEQUENTIAL_LUT
+from ocrpad.app.draw.numbering import shown_value
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
 LEGEND_WIDTH: Final = 90  # the bar's length in the grid's headers
@@ -26,8 +27,8 @@ def legend_image(diverging: bool) -> QImage:
 
 
 def scale_text(value: float) -> str:
-    """An end of the scale as written beside the bar: two significant digits."""
-    return f"{value:.2g}"
+    """An end of the scale as written beside the bar: two significant digits, a real minus."""
+    return shown_value(value, "2g")
 
 
 def paint_scale(

@@ -21,7 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.colour_scale import ColourBar
-from ocrpad.app.draw.numbering import shown_number
+from ocrpad.app.draw.numbering import shown_number, shown_value
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_cell
 
@@ -211,8 +211,8 @@ class MapDialog(QDialog):
         self.colour_bar.set_scale(maps.vmin, maps.vmax, diverging=maps.diverging, span=(low, high))
         self.caption.setText(
             f"{section.title} · {section.item} {shown_number(index)} of {maps.count} · "
-            f"{h}×{w} · values {low:.3g} … {high:.3g} "
-            f"(layer scale {maps.vmin:.3g} … {maps.vmax:.3g})"
+            f"{h}×{w} · values {shown_value(low)} … {shown_value(high)} "
+            f"(layer scale {shown_value(maps.vmin)} … {shown_value(maps.vmax)})"
         )
         flat = index in section.flat and bool(section.note)
         self.note.setText(f"This one is flat. {section.note}" if flat else "")
