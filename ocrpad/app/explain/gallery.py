@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
 from ocrpad.app.qt_numpy import grey_to_qimage
@@ -35,22 +35,32 @@ def stretch(image: NDArray[np.floating]) -> NDArray[np.float32]:
 
 
 def gallery_image(
-    images: NDArray[np.floating], names: list[str], columns: int = 10, tile: int = TILE
+    images: NDArray[np.floating],
+    names: list[str],
+    columns: int = 10,
+    tile: int = TILE,
+    *,
+    colours: tuple[QColor, QColor] = (QColor(40, 40, 44), QColor(230, 230, 230)),
+    ratio: float = 1.0,
 ) -> QImage:
-    """A grid of dreams (K, H, W) with their names below, on a dark background (ARGB32)."""
+    """A grid of dreams (K, H, W) with their names below (ARGB32), in `colours` (background,
+    text; the README's picture: light on dark). Sizes are in device-independent pixels: the
+    image has `ratio` device pixels to each (a screen's devicePixelRatio), so the captions
+    are sharp on a high-density screen."""
     count = len(images)
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
     width = columns * (tile + GAP) + GAP
     height = rows * (tile + CAPTION + GAP) + GAP
-    canvas = QImage(width, height, QImage.Format.Format_ARGB32)
-    canvas.fill(QColor(40, 40, 44))
+    canvas = QImage(round(width * ratio), round(height * ratio), QImage.Format.Format_ARGB32)
+    canvas.setDevicePixelRatio(ratio)
+    canvas.fill(colours[0])
     painter = QPainter(canvas)
     font = QFont()
     font.setPixelSize(CAPTION - 6)
     font.setBold(True)
     painter.setFont(font)
-    painter.setPen(QColor(230, 230, 230))
+    painter.setPen(colours[1])
     for index, (image, name) in enumerate(zip(images, names, strict=True)):
         row, col = divmod(index, columns)
         x, y = GAP + col * (tile + GAP), GAP + row * (tile + CAPTION + GAP)
@@ -87,6 +97,7 @@ class DreamGalleryDialog(QDialog):
         scroller.viewport().installEventFilter(self)
         self.names: list[str] = []
         self._images: NDArray[np.float32] | None = None
+        self.image: QImage | None = None  # the gallery as shown, at the screen's density
         self.clock: Callable[[], float] = time.monotonic  # seconds; replaceable in tests
         self._first_report: tuple[float, int, int] | None = None  # (clock, done, total)
         room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
@@ -136,8 +147,21 @@ class DreamGalleryDialog(QDialog):
             return
         viewport = self.scroller.viewport().size()
         columns, tile = fitting_grid(len(self._images), viewport.width(), viewport.height())
-        picture = gallery_image(self._images, self.names, columns, tile)
-        self.picture.setPixmap(QPixmap.fromImage(picture))
+        palette = self.palette()  # the picture's, which gets it after the dialog
+        colours = (
+            palette.color(QPalette.ColorRole.Window),
+            palette.color(QPalette.ColorRole.WindowText),
+        )
+        ratio = self.picture.devicePixelRatioF()
+        self.image = gallery_image(
+            self._images, self.names, columns, tile, colours=colours, ratio=ratio
+        )
+        self.picture.setPixmap(QPixmap.fromImage(self.image))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._draw()  # the theme's colours
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize:
