@@ -6,12 +6,13 @@ helpers send QMouseEvents directly (press, moves with LeftButton held, release).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QFont, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -164,3 +165,17 @@ def train_tab(window: MainWindow) -> TrainTab:
     tab = window.findChild(QWidget, "trainTab")
     assert isinstance(tab, TrainTab)
     return tab
+
+
+@contextmanager
+def application_font(points: float) -> Iterator[None]:
+    """The application font at `points`, as a person's system setting, restored after."""
+    before = QFont(QApplication.font())
+    font = QFont(before)
+    font.setPointSizeF(points)
+    QApplication.setFont(font)
+    QApplication.processEvents()  # the change is posted: each widget then gets a FontChange
+    try:
+        yield
+    finally:
+        QApplication.setFont(before)

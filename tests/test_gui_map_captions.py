@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from gui_helpers import application_font
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -22,13 +23,8 @@ NOTE = "12 of 32 are flat: those filters respond most to blank paper, not to any
 @pytest.fixture
 def big_font(qtbot: QtBot) -> Iterator[None]:
     """A 14 pt application font, restored after."""
-    before = QFont(QApplication.font())
-    font = QFont(before)
-    font.setPointSizeF(14.0)
-    QApplication.setFont(font)
-    QApplication.processEvents()
-    yield
-    QApplication.setFont(before)
+    with application_font(14.0):
+        yield
 
 
 def _view(qtbot: QtBot) -> FeatureMapView:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import application_font
 from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtGui import QColor, QFont, QImage, QPalette, QPixmap
+from PySide6.QtGui import QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -30,12 +31,8 @@ def store(tmp_path: Path) -> Iterator[SampleStore]:
 @pytest.fixture
 def large_font(qtbot: QtBot) -> Iterator[None]:
     """The application font at 14 pt, as a person's system setting; restored after."""
-    before = QFont(QApplication.font())
-    font = QFont(before)
-    font.setPointSizeF(14)
-    QApplication.setFont(font)
-    yield
-    QApplication.setFont(before)
+    with application_font(14.0):
+        yield
 
 
 @pytest.fixture

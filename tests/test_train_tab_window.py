@@ -47,6 +47,16 @@ def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindo
     opened.close()
 
 
+def _a_line_and_the_correction_bar(window: MainWindow) -> tuple[QLineEdit, QToolButton]:
+    """Draw a vertical line on the Draw tab; its correction field and Undo save button."""
+    canvas = window.draw.canvas
+    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
+    field = window.findChild(QLineEdit, "correctionInput")
+    undo = window.findChild(QToolButton, "undoCorrection")
+    assert field is not None and undo is not None
+    return field, undo
+
+
 def test_a_drawing_labelled_on_the_train_tab_joins_the_readers_history_at_once(
     window: MainWindow, qtbot: QtBot
 ) -> None:
@@ -95,10 +105,7 @@ def test_the_samples_box_shows_the_folder_the_store_keeps_the_drawings_in(
 def test_the_right_character_is_saved_when_enter_confirms_it_and_undo_takes_it_back(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    canvas = window.draw.canvas
-    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    field = window.findChild(QLineEdit, "correctionInput")
-    undo = window.findChild(QToolButton, "undoCorrection")
+    field, undo = _a_line_and_the_correction_bar(window)
     assert field is not None and undo is not None and not undo.isEnabled()
     store = train_tab(window).store
     assert store is not None
@@ -122,10 +129,8 @@ def test_correcting_the_same_drawing_again_relabels_its_sample_and_a_changed_one
     qtbot: QtBot, window: MainWindow
 ) -> None:
     """Enter with '1', then with '7', on one drawing: it was saved twice, as '1' and as '7'."""
+    field, undo = _a_line_and_the_correction_bar(window)
     canvas = window.draw.canvas
-    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    field = window.findChild(QLineEdit, "correctionInput")
-    undo = window.findChild(QToolButton, "undoCorrection")
     assert field is not None and undo is not None
     store = train_tab(window).store
     assert store is not None
@@ -151,10 +156,7 @@ def test_undo_save_takes_back_a_correction_relabelled_in_the_browser_since(
 ) -> None:
     """Saved as 'x', then relabelled 'y' on the Train tab: it is still the drawing Undo save
     offers to take back (it was refused, as if the store had been replaced)."""
-    canvas = window.draw.canvas
-    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    field = window.findChild(QLineEdit, "correctionInput")
-    undo = window.findChild(QToolButton, "undoCorrection")
+    field, undo = _a_line_and_the_correction_bar(window)
     assert field is not None and undo is not None
     qtbot.keyClicks(field, "x")
     qtbot.keyClick(field, Qt.Key.Key_Return)
@@ -174,10 +176,8 @@ def test_a_save_taken_back_after_clear_leaves_the_history_once_the_clear_is_undo
 ) -> None:
     """Save as 'z', Clear, Undo save, Undo (the drawing comes back), Clear: the history holds
     the drawing once, unlabelled (it once kept it while on the canvas, and twice after)."""
+    field, undo = _a_line_and_the_correction_bar(window)
     canvas = window.draw.canvas
-    draw_stroke(canvas, relative_line(canvas, (0.5, 0.2), (0.5, 0.8)))
-    field = window.findChild(QLineEdit, "correctionInput")
-    undo = window.findChild(QToolButton, "undoCorrection")
     assert field is not None and undo is not None
     qtbot.keyClicks(field, "z")
     qtbot.keyClick(field, Qt.Key.Key_Return)
