@@ -89,3 +89,19 @@ def _text_pixels(rect: object, ratio: float) -> list[tuple[int, int]]:
         for x in range(int(inner.left()), int(inner.right()))
         for y in range(int(inner.top()), int(inner.bottom()))
     ]
+
+
+def test_the_heading_fits_the_strip_at_any_width_the_path_note_going_first(
+    qtbot: QtBot,
+) -> None:
+    strip = _strip(qtbot, 14.0)
+    metrics = strip.fontMetrics()
+    for width in (1400, 560, 300):
+        strip.resize(width, strip.height())
+        heading = strip.heading()
+        assert metrics.horizontalAdvance(heading) <= width, (width, heading)
+        assert heading.startswith("The network")
+    strip.resize(1400, strip.height())
+    assert strip.heading().endswith("the traced neuron's path is highlighted")
+    strip.resize(560, strip.height())
+    assert "trained parameters" in strip.heading()  # the note went; the counts stayed

@@ -257,15 +257,23 @@ class ArchitectureStrip(QWidget):
         last = index == len(self.blocks) - 1
         return self.labels[unit.channel] if last and unit.channel < len(self.labels) else None
 
+    def heading(self) -> str:
+        """The line above the blocks, as much of it as fits the width: the note about the
+        highlighted path goes first, then the counts are elided."""
+        total = sum(b.params for b in self.blocks)
+        counts = f"The network: {len(self.blocks)} layers, {total:,} trained parameters"
+        full = f"{counts} — the traced neuron's path is highlighted"
+        metrics = self.fontMetrics()
+        if metrics.horizontalAdvance(full) <= self.width():
+            return full
+        return metrics.elidedText(counts, Qt.TextElideMode.ElideRight, self.width())
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         text = self.palette().color(QPalette.ColorRole.WindowText)
-        total = sum(b.params for b in self.blocks)
         painter.setPen(text)
         painter.drawText(
-            QRectF(0, 0, self.width(), self.fontMetrics().height() + 2),
-            f"The network: {len(self.blocks)} layers, {total:,} trained parameters"
-            " — the traced neuron's path is highlighted",
+            QRectF(0, 0, self.width(), self.fontMetrics().height() + 2), self.heading()
         )
         painter.setFont(self.small_font())
         edge = self.palette().color(QPalette.ColorRole.Mid)
