@@ -11,14 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
+from numpy.typing import NDArray
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train import browser as browser_module
-from ocrpad.app.train.browser_items import ID_ROLE
+from ocrpad.app.train import browser_items
+from ocrpad.app.train.browser_items import ID_ROLE, THUMB
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore
@@ -232,3 +234,135 @@ def test_a_save_while_an_import_runs_waits_in_memory_and_is_stored_when_it_ends(
     assert tab.unsaved == [] and sorted(s.label for s in store) == ["i", "q", "r"]
     assert "Imported 1 drawing from many.npz" in tab.status.text()
     assert _classes(tab) == ["i   (1)", "q   (1)", "r   (1)"]
+
+
+def _click_drawing(qtbot: QtBot, tab: TrainTab, row: int, *, add: bool = False) -> None:
+    """Click the drawing in ``row`` of the grid (with Ctrl held if ``add``)."""
+    grid = tab.browser.grid
+    where = grid.visualItemRect(grid.item(row)).center()
+    held = Qt.KeyboardModifier.ControlModifier if add else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, held, where)
+
+
+def _built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the grid entries made from now on."""
+    built: list[int] = []
+    thumbnail = browser_module.thumbnail_item
+
+    def counted(sample: Sample, view: QWidget) -> object:
+        built.append(sample.id)
+        return thumbnail(sample, view)
+
+    monkeypatch.setattr(browser_module, "thumbnail_item", counted)
+    return built
+
+
+def test_a_delete_takes_out_the_deleted_drawings_and_leaves_the_others_as_they_are(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add(store, "aaaaaab")
+    tab.browser.refresh(select="a")
+    grid = tab.browser.grid
+    entries = [grid.item(row) for row in range(grid.count())]
+    built = _built(monkeypatch)
+    _click_drawing(qtbot, tab, 2)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert store.counts_by_label() == {"a": 5, "b": 1} and built == []  # nothing made again
+    assert _grid_ids(tab) == [ids[0], ids[1], *ids[3:6]]
+    assert [grid.item(row) for row in range(5)] == [*entries[:2], *entries[3:]]
+    assert all(grid.item(row) is entry for row, entry in enumerate(entries[:2] + entries[3:]))
+    assert tab.browser.selected_ids() == [ids[3]]  # the next one, ready for another Delete
+    assert _classes(tab) == ["a   (5)", "b   (1)"] and f"#{ids[3]}" in tab.browser.details.text()
+    _click_drawing(qtbot, tab, 0)
+    _click_drawing(qtbot, tab, 4, add=True)  # the first and the last, with Ctrl
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    assert _grid_ids(tab) == [ids[1], ids[3], ids[4]] and built == []
+    assert all(grid.item(row) is entries[k] for row, k in enumerate((1, 3, 4)))
+    assert tab.browser.selected_ids() == [ids[1]]  # the one after the first deleted
+    assert _classes(tab) == ["a   (3)", "b   (1)"] and "Deleted 2 drawings" in tab.status.text()
+
+
+def test_undo_delete_puts_the_drawings_back_in_their_place_and_chooses_them(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _add(store, "aaaaab")
+    tab.browser.refresh(select="a")
+    grid = tab.browser.grid
+    entries = [grid.item(row) for row in range(grid.count())]
+    _click_drawing(qtbot, tab, 1)
+    _click_drawing(qtbot, tab, 3, add=True)
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    _click_drawing(qtbot, tab, 0)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)  # a second batch: the first drawing
+    assert _grid_ids(tab) == [ids[2], ids[4]] and _classes(tab) == ["a   (2)", "b   (1)"]
+    built = _built(monkeypatch)
+    qtbot.mouseClick(tab.browser.undo_button, Qt.MouseButton.LeftButton)
+    assert built == [ids[0]] and _grid_ids(tab) == [ids[0], ids[2], ids[4]]
+    assert tab.browser.selected_ids() == [ids[0]] and _classes(tab) == ["a   (3)", "b   (1)"]
+    qtbot.mouseClick(tab.browser.undo_button, Qt.MouseButton.LeftButton)
+    assert built == [ids[0], ids[1], ids[3]] and _grid_ids(tab) == ids[:5]
+    assert grid.item(2) is entries[2] and grid.item(4) is entries[4]  # not made again
+    assert sorted(tab.browser.selected_ids()) == [ids[1], ids[3]]  # both back, both chosen
+    assert _classes(tab) == ["a   (5)", "b   (1)"] and not tab.browser.undo_button.isEnabled()
+    grid.setFocus()  # (the Undo button had it)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)  # Delete takes the restored ones again
+    assert _grid_ids(tab) == [ids[0], ids[2], ids[4]] and store.counts_by_label()["a"] == 3
+
+
+def test_undo_delete_after_another_class_was_chosen_shows_the_drawings_class_again(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    ids = _add(store, "aaab")
+    tab.browser.refresh(select="a")
+    _click_drawing(qtbot, tab, 1)
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    classes = tab.browser.classes
+    where = classes.visualItemRect(classes.item(1)).center()
+    qtbot.mouseClick(classes.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    assert tab.browser.current_label() == "b" and _grid_ids(tab) == [ids[3]]
+    qtbot.mouseClick(tab.browser.undo_button, Qt.MouseButton.LeftButton)
+    assert tab.browser.current_label() == "a" and _grid_ids(tab) == ids[:3]
+    assert tab.browser.selected_ids() == [ids[1]] and _classes(tab) == ["a   (3)", "b   (1)"]
+
+
+def test_a_delete_in_a_class_larger_than_the_grid_moves_an_older_drawing_up(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(browser_module, "GRID", 3)
+    ids = _add(store, "aaaaa")
+    tab.browser.refresh(select="a")
+    grid = tab.browser.grid
+    assert _grid_ids(tab) == ids[2:]
+    kept = [grid.item(1), grid.item(2)]
+    _click_drawing(qtbot, tab, 0)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert _grid_ids(tab) == [ids[1], ids[3], ids[4]] and [grid.item(1), grid.item(2)] == kept
+    assert tab.browser.selected_ids() == [ids[3]] and _classes(tab) == ["a   (4)"]
+    qtbot.mouseClick(tab.browser.undo_button, Qt.MouseButton.LeftButton)
+    assert _grid_ids(tab) == ids[2:] and tab.browser.selected_ids() == [ids[2]]
+    assert _classes(tab) == ["a   (5)"]
+
+
+def test_a_class_click_draws_the_thumbnails_it_shows_not_the_whole_class(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(store, "a" * 600 + "b")
+    tab.browser.refresh(select="b")
+    drawn: list[int] = []
+    picture = browser_items.strokes_pixmap
+
+    def counted(strokes: list[NDArray[np.float32]], size: int, view: QWidget) -> object:
+        drawn.append(size)
+        return picture(strokes, size, view)
+
+    monkeypatch.setattr(browser_items, "strokes_pixmap", counted)
+    classes, grid = tab.browser.classes, tab.browser.grid
+    where = classes.visualItemRect(classes.item(0)).center()
+    qtbot.mouseClick(classes.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    grid.viewport().grab()  # painted
+    assert grid.count() == 600 and 0 < len(drawn) < 300  # a screenful, not 600
+    qtbot.keyClick(grid, Qt.Key.Key_End)  # the last drawing, from the keyboard
+    grid.viewport().grab()
+    assert tab.browser.selected_ids() == [_grid_ids(tab)[-1]]
+    last = grid.item(599).icon().pixmap(QSize(THUMB, THUMB)).toImage()
+    assert len({last.pixel(x, 28) for x in range(THUMB)}) > 1  # drawn, ink on paper

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,10 +28,13 @@ from ocrpad.app.train.browser_items import (
     ClassEntries,
     ThumbnailEntries,
     details_html,
+    empty_text,
     fill_classes,
     strokes_pixmap,
     thumbnail_item,
 )
+from ocrpad.app.train.exchange import export_all, import_said
+from ocrpad.app.train.grid_rows import choose, entries_of, put_in, take_out
 from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.train.tips import named
 from ocrpad.app.words import plural
@@ -151,13 +155,35 @@ class SampleBrowser(QWidget):
             self._fill_grid()
             return
         added = [thumbnail_item(sample, self.grid) for sample in saved if sample.label == shown]
-        for item in added:
-            self.grid.addItem(item)
-        while self.grid.count() > GRID:
-            self.grid.takeItem(0)  # the oldest: the grid shows a class's newest GRID
-        if added:
-            self.grid.setCurrentItem(added[-1], QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            self.grid.scrollToItem(added[-1])
+        choose(self.grid, put_in(self.grid, added, GRID)[-1:])  # the newest, at the end
+
+    def _show_deleted(self, sample_ids: Sequence[int]) -> None:
+        """Deleted drawings: counted, and their entries taken out of the grid, the others left
+        as they are (the next one chosen); a class they emptied leaves none chosen."""
+        shown, counts = self.current_label(), self._counts()
+        fill_classes(self.classes, counts, shown)
+        if shown is None or self.current_label() != shown:
+            self._fill_grid()  # the class went: empty
+            return
+        with QSignalBlocker(self.grid):  # one drawing shown large at the end, not one a row
+            following = take_out(self.grid, sample_ids)
+            missing = min(counts[shown], GRID) - self.grid.count()
+            if missing > 0:  # a class of more than GRID: older ones move up into the grid
+                put_in(self.grid, self._entries(shown, self.grid.count() + missing), GRID)
+            choose(self.grid, [following] if following is not None else [])
+        self._show_current()
+
+    def _show_restored(self, batch: Sequence[Sample]) -> None:
+        """Restored drawings: counted, put back in the grid at their place and chosen; the
+        grid is built only if their class was not the one shown."""
+        shown = self.current_label()
+        fill_classes(self.classes, self._counts(), batch[0].label)
+        if self.current_label() != shown:
+            self._fill_grid()  # another class: built, with them
+        else:
+            back = [thumbnail_item(sample, self.grid) for sample in batch if sample.label == shown]
+            put_in(self.grid, back, GRID)
+        choose(self.grid, entries_of(self.grid, [sample.id for sample in batch]))
 
     def _counts(self) -> dict[str, int]:
         if self.store is None:
@@ -168,31 +194,26 @@ class SampleBrowser(QWidget):
             self.message.emit(str(exc))
             return {}
 
-    def _fill_grid(self) -> None:
-        self.grid.clear()
-        label = self.current_label()
+    def _entries(self, label: str | None, newest: int | None = None) -> list[QListWidgetItem]:
+        """Entries for the `newest` (GRID) drawings of `label`, oldest first (none if
+        unreadable)."""
+        newest = GRID if newest is None else newest
         try:
             store = self.store
-            samples = [] if label is None or store is None else store.samples(label, newest=GRID)
+            samples = [] if label is None or store is None else store.samples(label, newest=newest)
         except StoreError as exc:
             self.message.emit(str(exc))
             samples = []
-        for sample in samples:
-            self.grid.addItem(thumbnail_item(sample, self.grid))
-        if samples:
+        return [thumbnail_item(sample, self.grid) for sample in samples]
+
+    def _fill_grid(self) -> None:
+        """Build the grid of the class chosen (cheap: a picture is drawn when first shown)."""
+        self.grid.clear()
+        for item in self._entries(self.current_label()):
+            self.grid.addItem(item)
+        if self.grid.count():
             self.grid.setCurrentRow(0)
         self._show_current()
-
-    def _empty_text(self) -> str:
-        if self.store is None:
-            return "No sample store"
-        try:
-            empty = self.store.count() == 0
-        except StoreError:
-            return "Your drawings cannot be read right now"
-        chosen = self.current_label() is not None
-        hint = "Click a drawing to see it large" if chosen else "Choose a character on the left"
-        return "No drawings yet" if empty else hint
 
     def _show_current(self) -> None:
         item = self.grid.currentItem()
@@ -201,7 +222,7 @@ class SampleBrowser(QWidget):
         self.delete_button.setEnabled(has)
         if item is None or self.store is None:
             self.large.clear()
-            self.details.setText(self._empty_text())
+            self.details.setText(empty_text(self.store, chosen=self.current_label() is not None))
             return
         try:
             sample = self.store.get(int(item.data(ID_ROLE)))
@@ -249,12 +270,15 @@ class SampleBrowser(QWidget):
                 batch.append(self.store.delete(sample_id))
         except (KeyError, StoreError) as exc:
             self.message.emit(str(exc))
+            self.refresh()  # gone meanwhile (another window) or unreadable: read it all again
+        else:
+            self._show_deleted([sample.id for sample in batch])
         if batch:
             self.deleted.append(batch)
             self.message.emit(
                 f"Deleted {plural(len(batch), 'drawing')} — “Undo delete” brings them back"
             )
-        self.refresh()
+        self.undo_button.setEnabled(bool(self.deleted))
         self.changed.emit()
         return len(batch)
 
@@ -270,7 +294,8 @@ class SampleBrowser(QWidget):
             self.deleted.append(batch[k:])
             self.message.emit(str(exc))
             return False
-        self.refresh(select=batch[0].label)
+        self._show_restored(batch)
+        self.undo_button.setEnabled(bool(self.deleted))
         self.changed.emit()
         return True
 
@@ -294,18 +319,8 @@ class SampleBrowser(QWidget):
         """Write every drawing to ``path`` (.npz, or a folder of PNG folders); returns the count."""
         if self.store is None:
             return 0
-        target = path.with_suffix("") if png_folders else path
-        try:
-            if png_folders:
-                count = samples_io.export_png_folders(self.store, target)
-            else:
-                count = samples_io.export_npz(self.store, target)
-        except (OSError, ValueError, StoreError) as exc:
-            self.message.emit(f"Export failed: {exc}")
-            return 0
-        damaged = len(self.store.damaged)
-        note = f" ({plural(damaged, 'damaged drawing')} left out)" if damaged else ""
-        self.message.emit(f"Exported {plural(count, 'drawing')} to {target}{note}")
+        count, said = export_all(self.store, path, png_folders=png_folders)
+        self.message.emit(said)
         return count
 
     def import_from(self, path: Path) -> bool:
@@ -318,13 +333,7 @@ class SampleBrowser(QWidget):
         return True
 
     def _imported(self, result: samples_io.ImportResult) -> None:
-        name = self._import_name
-        if result.cancelled:
-            self.message.emit(f"Import of {name} cancelled: nothing was added")
-        else:
-            skipped = result.skipped
-            note = f"; {len(skipped)} skipped, e.g. {skipped[0]}" if skipped else ""
-            self.message.emit(f"Imported {plural(len(result.ids), 'drawing')} from {name}{note}")
+        self.message.emit(import_said(result, self._import_name))
         self.refresh()
         self.changed.emit()
         self.import_done.emit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Sequence
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad.app.words import plural
-from ocrpad.data.samples import Sample
+from ocrpad.data.samples import Sample, SampleStore, StoreError
 
 THUMB: Final = 56
 FRAME: Final = 3  # the selection around a thumbnail
@@ -92,15 +92,38 @@ def strokes_pixmap(strokes: Sequence[NDArray[np.float32]], size: int, view: QWid
     return pixmap
 
 
-def thumbnail_item(sample: Sample, view: QWidget) -> QListWidgetItem:
-    """A grid entry: the drawing, small, with its id and source as tooltip and spoken text."""
-    item = QListWidgetItem(QIcon(strokes_pixmap(sample.strokes, THUMB, view)), "")
-    item.setData(ID_ROLE, sample.id)
-    item.setData(STROKES_ROLE, sample.strokes)
-    item.setToolTip(f"#{sample.id} · {sample.source}")
-    spoken = f"“{sample.label}”, drawing {sample.id}, {sample.source}"
-    item.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
-    return item
+class Thumbnail(QListWidgetItem):
+    """A grid entry: the drawing, small, with its id and source as tooltip and spoken text.
+    Its picture is drawn when first asked for (shown or read), in its list's colours and at
+    its density: a class of a thousand shows its first screenful at once (each costs ~1 ms)."""
+
+    def __init__(self, sample: Sample) -> None:
+        super().__init__()
+        self._icon: QIcon | None = None
+        self.setData(ID_ROLE, sample.id)
+        self.setData(STROKES_ROLE, sample.strokes)
+        self.setToolTip(f"#{sample.id} · {sample.source}")
+        spoken = f"“{sample.label}”, drawing {sample.id}, {sample.source}"
+        self.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
+
+    def data(self, role: int) -> Any:
+        if role != Qt.ItemDataRole.DecorationRole:
+            return super().data(role)
+        grid = self.listWidget()
+        if self._icon is None and grid is not None:
+            self._icon = QIcon(strokes_pixmap(super().data(STROKES_ROLE), THUMB, grid))
+        return self._icon
+
+    def forget_picture(self) -> None:
+        """A new theme or screen: the picture is drawn again when next asked for."""
+        self._icon = None
+
+
+def thumbnail_item(sample: Sample, grid: QListWidget) -> QListWidgetItem:
+    """A grid entry for `grid` (a ``Thumbnail``: its picture waits until `grid` shows it, and
+    is drawn in the colours and density of the list it is in then)."""
+    del grid  # (the entry asks its list when it is drawn)
+    return Thumbnail(sample)
 
 
 def details_html(sample: Sample) -> str:
@@ -109,6 +132,18 @@ def details_html(sample: Sample) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sample.created))
     label, source = html.escape(sample.label), html.escape(sample.source)
     return f"<b>{label}</b> · #{sample.id}<br>{source}, {when}"
+
+
+def empty_text(store: SampleStore | None, *, chosen: bool) -> str:
+    """The line where the details go when no drawing is chosen (a class is if `chosen`)."""
+    if store is None:
+        return "No sample store"
+    try:
+        empty = store.count() == 0
+    except StoreError:
+        return "Your drawings cannot be read right now"
+    hint = "Click a drawing to see it large" if chosen else "Choose a character on the left"
+    return "No drawings yet" if empty else hint
 
 
 def class_item(label: str, count: int) -> QListWidgetItem:
@@ -218,7 +253,9 @@ class ThumbnailEntries(QStyledItemDelegate):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.DevicePixelRatioChange):
             for row in range(self.grid.count()):
                 item = self.grid.item(row)
-                item.setIcon(QIcon(strokes_pixmap(item.data(STROKES_ROLE), THUMB, self.grid)))
+                if isinstance(item, Thumbnail):
+                    item.forget_picture()  # drawn again as each is shown: not all a thousand
+            self.grid.viewport().update()
         return False
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802

@@ -1,0 +1,35 @@
+"""The samples browser's export and import in words: the writing, and what is said of it (plain
+functions: no Qt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocrpad.app.words import plural
+from ocrpad.data import samples_io
+from ocrpad.data.samples import SampleStore, StoreError
+
+
+def export_all(store: SampleStore, path: Path, *, png_folders: bool) -> tuple[int, str]:
+    """Write every drawing to ``path`` (.npz, or a folder of PNG folders beside it: the
+    suffix dropped); returns how many were written and what to say of it."""
+    target = path.with_suffix("") if png_folders else path
+    try:
+        if png_folders:
+            count = samples_io.export_png_folders(store, target)
+        else:
+            count = samples_io.export_npz(store, target)
+    except (OSError, ValueError, StoreError) as exc:
+        return 0, f"Export failed: {exc}"
+    damaged = len(store.damaged)
+    note = f" ({plural(damaged, 'damaged drawing')} left out)" if damaged else ""
+    return count, f"Exported {plural(count, 'drawing')} to {target}{note}"
+
+
+def import_said(result: samples_io.ImportResult, name: str) -> str:
+    """What to say of an import of the file `name` that ended (added, refused or cancelled)."""
+    if result.cancelled:
+        return f"Import of {name} cancelled: nothing was added"
+    skipped = result.skipped
+    note = f"; {len(skipped)} skipped, e.g. {skipped[0]}" if skipped else ""
+    return f"Imported {plural(len(result.ids), 'drawing')} from {name}{note}"
