@@ -89,12 +89,14 @@ def test_prompt_mode_saves_each_drawing_under_the_prompted_character(
     collect.prompt_repeats.setValue(2)
     qtbot.mouseClick(collect.start_button, Qt.MouseButton.LeftButton)
     assert collect.prompt_label.text().endswith("g")
+    assert collect.canvas.hint() == "Draw “g” here"  # the empty area asks for the prompt
     assert collect.progress_label.text() == "0 / 4 done"
     _draw(collect.canvas)
     qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
     assert [(s.label, s.source) for s in store] == [("g", "prompt")]
     assert collect.canvas.strokes() == ()
     assert collect.prompt_label.text().endswith("q")
+    assert collect.canvas.hint() == "Draw “q” here"
     qtbot.mouseClick(collect.skip_button, Qt.MouseButton.LeftButton)
     assert collect.progress_label.text() == "2 / 4 done"
     assert tab.browser.classes.count() == 1 and "(1)" in tab.browser.classes.item(0).text()
@@ -146,6 +148,7 @@ def test_enter_with_no_prompt_left_says_how_to_go_on_from_a_field_that_takes_typ
     _draw(collect.canvas)
     qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
     assert collect.prompt_label.text() == "All done — thank you!"
+    assert collect.canvas.hint() == "Draw any character here"  # not "a digit or a letter"
     _draw(collect.canvas)
     qtbot.keyClick(collect.canvas, Qt.Key.Key_Return)
     assert tab.status.text().startswith("All done. Press Enter to practise")

@@ -165,6 +165,7 @@ class CollectPanel(QWidget):
             self.prompt_label.setFont(self.font())  # an instruction, not a prompt to shout
             self.prompt_label.setText("Draw any character, type it under Label, press Enter.")
             self.progress_label.setText("")
+            self.canvas.set_hint("Draw any character here")
             return
         self.prompt_label.setFont(self._prompt_font)
         prompt = self.current_prompt()
@@ -174,6 +175,9 @@ class CollectPanel(QWidget):
             self.prompt_label.setText("All done — thank you!")
         else:
             self.prompt_label.setText(f"Draw:  {prompt}")
+        self.canvas.set_hint(
+            "Draw any character here" if prompt is None else f"Draw “{prompt}” here"
+        )
         self.progress_label.setText(f"{self.position} / {len(self.queue)} done")
         self.save_button.setEnabled(prompt is not None)
 
