@@ -274,6 +274,7 @@ class ProbabilityChart(QWidget):
         text = palette.color(QPalette.ColorRole.Text)
         label_font = self._label_font()
         every = 1 if slot >= MIN_BAR / 2 else int(np.ceil(MIN_BAR / 2 / slot))
+        staggered = self._staggered()  # measured once a paint, not once a label
         for rank, index in enumerate(self._order):
             x = plot.left() + rank * slot
             height = float(self._probs[index]) * plot.height()
@@ -285,7 +286,8 @@ class ProbabilityChart(QWidget):
                 self._paint_explained_frame(painter, QRectF(x, plot.top(), slot, plot.height()))
             if rank < HIGHLIGHTED or rank % every == 0 or explained:
                 ink = EXPLAINED if explained else text
-                self._paint_label(painter, label_font, ink, x, slot, plot, rank, int(index))
+                row = rank % 2 if staggered else 0
+                self._paint_label(painter, label_font, ink, x, slot, plot, (rank, row), int(index))
 
     def _paint_explained_frame(self, painter: QPainter, column: QRectF) -> None:
         frame = QColor(EXPLAINED)
@@ -302,28 +304,31 @@ class ProbabilityChart(QWidget):
         x: float,
         slot: float,
         plot: QRectF,
-        rank: int,
+        place: tuple[int, int],
         index: int,
     ) -> None:
+        """The class's label under its bar, in label row `place[1]`, and its percentage
+        above it for the leading ranks (`place[0]` is the bar's rank)."""
+        rank, row = place
         font.setBold(rank < HIGHLIGHTED or self._labels[index] == self._explained)
         painter.setFont(font)
         painter.setPen(colour)
-        line = math.ceil(QFontMetricsF(font).height())
-        row = rank % 2 if self._staggered() else 0
+        metrics = QFontMetricsF(font)
+        line = math.ceil(metrics.height())
         below = QRectF(x - 8, plot.bottom() + 2 + row * line, slot + 16, line + 2)
         character = self._labels[index]
         painter.drawText(
             below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, character
         )
         if character == "0":  # a slashed zero: 0, O and o are told apart at a glance
-            glyph = QFontMetricsF(font).tightBoundingRect("0")
+            glyph = metrics.tightBoundingRect("0")
             centre_x = below.center().x()
-            top = below.top() + QFontMetricsF(font).ascent() + glyph.top()
+            top = below.top() + metrics.ascent() + glyph.top()
             slash = QRectF(centre_x - glyph.width() / 2, top, glyph.width(), glyph.height())
             painter.setPen(QPen(colour, max(1.0, font.pointSizeF() / 9)))
             painter.drawLine(slash.bottomLeft(), slash.topRight())
         label = f"{100 * self._probs[index]:.0f}%"
-        fits = slot >= QFontMetricsF(font).horizontalAdvance(label) + 8
+        fits = slot >= metrics.horizontalAdvance(label) + 8
         if rank < HIGHLIGHTED and self._probs[index] >= 0.005 and (rank == 0 or fits):
             painter.setPen(colour)
             y = plot.bottom() - float(self._probs[index]) * plot.height()
