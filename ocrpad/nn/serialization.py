@@ -149,10 +149,7 @@ def load_arrays(
             problem = "not an .npz model file (not a zip archive; truncated or foreign)"
             raise ModelFileError(p, problem)
         _check_sizes(p, f)
-        arrays = _read_npz(p, f, expect)
-    if META_KEY not in arrays:
-        raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
-    meta = _parse_meta(p, arrays.pop(META_KEY))
+        arrays, meta = _read_npz(p, f, expect)
     for key, value in arrays.items():
         if not np.issubdtype(value.dtype, np.number) or np.issubdtype(
             value.dtype, np.complexfloating
@@ -169,13 +166,20 @@ def reason(error: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _read_npz(p: Path, f: IO[bytes], expect: Expected | None) -> dict[str, NDArray[Any]]:
+def _read_npz(
+    p: Path, f: IO[bytes], expect: Expected | None
+) -> tuple[dict[str, NDArray[Any]], dict[str, Any]]:
+    """The arrays and the parsed metadata; the metadata is read (once) before any array, so
+    that ``expect`` can refuse members from the archive's directory."""
     try:
         f.seek(0)
         with np.load(f, allow_pickle=False) as npz:
-            if expect is not None and META_KEY in npz.files:
-                _check_members(p, npz.zip.infolist(), expect(_parse_meta(p, npz[META_KEY])))
-            return {key: npz[key] for key in npz.files}
+            if META_KEY not in npz.files:
+                raise ModelFileError(p, f"no {META_KEY} entry (not an ocrpad model file)")
+            meta = _parse_meta(p, npz[META_KEY])
+            if expect is not None:
+                _check_members(p, npz.zip.infolist(), expect(meta))
+            return {key: npz[key] for key in npz.files if key != META_KEY}, meta
     except ModelFileError:
         raise
     except ValueError as exc:
