@@ -345,17 +345,26 @@ def test_the_dark_theme_darkens_the_canvas_and_light_restores_it(window: MainWin
     assert dark.lightness() < light.lightness()
 
 
+def _tool_buttons_in(window: MainWindow, qtbot: QtBot, theme: str) -> dict[str, QToolButton]:
+    """The Draw tab's tool buttons by action name, the window shown in `theme`."""
+    window.set_theme(theme)
+    window.show()
+    qtbot.waitExposed(window)
+    by_action = {b.defaultAction(): b for b in window.draw.findChildren(QToolButton)}
+    return {
+        name: by_action[action]
+        for name, action in window.actions_by_name.items()
+        if action in by_action
+    }
+
+
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_a_switched_on_tool_button_stands_out_in_either_theme(
     window: MainWindow, qtbot: QtBot, theme: str
 ) -> None:
     """In the dark theme a checked Eraser once looked exactly like the Clear button beside it."""
-    window.set_theme(theme)
-    window.show()
-    qtbot.waitExposed(window)
-    buttons = {b.defaultAction(): b for b in window.draw.findChildren(QToolButton)}
-    eraser = buttons[window.actions_by_name["eraser"]]
-    clear = buttons[window.actions_by_name["clear"]]
+    buttons = _tool_buttons_in(window, qtbot, theme)
+    eraser, clear = buttons["eraser"], buttons["clear"]
     window.actions_by_name["eraser"].setChecked(True)
     QApplication.processEvents()
 
@@ -374,11 +383,7 @@ def test_switching_a_tool_button_on_keeps_its_size(
     window: MainWindow, qtbot: QtBot, theme: str
 ) -> None:
     """Writing guides grew 8 pixels wider when on, and the buttons beside it moved."""
-    window.set_theme(theme)
-    window.show()
-    qtbot.waitExposed(window)
-    buttons = {b.defaultAction(): b for b in window.draw.findChildren(QToolButton)}
-    guides = buttons[window.actions_by_name["guides"]]
+    guides = _tool_buttons_in(window, qtbot, theme)["guides"]
     off = guides.sizeHint()
     window.actions_by_name["guides"].setChecked(True)
     guides.style().unpolish(guides)  # the style sheet's :checked rule, as a repaint applies it

@@ -20,7 +20,8 @@ from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train import browser as browser_module
 from ocrpad.app.train import browser_items
-from ocrpad.app.train.browser_items import ID_ROLE, THUMB
+from ocrpad.app.train.browser_items import THUMB
+from ocrpad.app.train.grid_rows import shown_ids
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data import samples_io
 from ocrpad.data.samples import Sample, SampleStore
@@ -63,8 +64,7 @@ def _classes(tab: TrainTab) -> list[str]:
 
 
 def _grid_ids(tab: TrainTab) -> list[int]:
-    grid = tab.browser.grid
-    return [int(grid.item(i).data(ID_ROLE)) for i in range(grid.count())]
+    return shown_ids(tab.browser.grid)
 
 
 def test_a_save_adds_one_thumbnail_instead_of_building_the_grid_again(
@@ -72,14 +72,7 @@ def test_a_save_adds_one_thumbnail_instead_of_building_the_grid_again(
 ) -> None:
     ids = _add(store, "aaab")
     tab.browser.refresh(select="a")
-    built: list[int] = []
-    thumbnail = browser_module.thumbnail_item
-
-    def counted(sample: Sample, view: QWidget) -> object:
-        built.append(sample.id)
-        return thumbnail(sample, view)
-
-    monkeypatch.setattr(browser_module, "thumbnail_item", counted)
+    built = _built(monkeypatch)
     _save_on_canvas(qtbot, tab, "a")
     (new,) = (s.id for s in store.samples("a") if s.id not in ids)
     assert built == [new]  # one thumbnail drawn, not the class's four
