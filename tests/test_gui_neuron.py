@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QPushButton, QToolTip
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
-from ocrpad.explain.neuron_text import chain_line
+from ocrpad.explain.neuron_text import chain_line, share
 from ocrpad.explain.neuron_view import NeuronView
 
 
@@ -77,6 +77,7 @@ def test_the_arrow_steps_to_the_strongest_input_and_back(qtbot: QtBot, window: M
     with qtbot.waitSignal(window.explain.neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
     assert blocker.args[0].trace.unit == first.trace.unit
+    assert not shown.softmax.isVisible()  # a hidden unit has no softmax
     assert not back.isEnabled()
 
 
@@ -170,9 +171,17 @@ def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
         in shown.contributions.text()
     )  # the table adds up to the unit's value
     assert f"out</b> dense · class “{window.current.label}” =" in shown.title.text()
+    assert "→ softmax " in shown.line.text() and view.softmax is not None
+    chart = dict(zip(window.current.labels, window.current.probabilities.tolist(), strict=True))
+    label = window.current.label
+    said = f"The network alone gives {label} {share(view.softmax)} (the softmax above)."
+    assert said in shown.softmax.text() and shown.softmax.isVisible()
+    after = f"The chart shows {share(chart[label])}: the reader's answer"  # after the reader
+    assert after in shown.softmax.text()
     with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)
     assert blocker.args[0].trace.unit == first.trace.unit
+    assert not shown.softmax.isVisible()  # a hidden unit has no softmax
 
 
 def test_an_enlarged_map_stays_that_layers_map_not_its_filter_and_waits_out_a_clear(

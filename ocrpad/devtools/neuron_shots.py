@@ -2,8 +2,9 @@
 
 `python -m ocrpad.devtools.neuron_shots OUT_DIR [--char R] [--clicks 40] [--readme FILE]` draws
 a built-in character through mouse events, enlarges feature maps by clicking them, clicks
-cells of the enlarged maps and saves the window and the panel as PNGs (one per layer kind),
-then prints how long the window took from each click on a cell to the panel showing its trace.
+cells of the enlarged maps and saves the window and the panel as PNGs (one per layer kind,
+and one of the answer's output unit), then prints how long the window took from each click
+on a cell to the panel showing its trace.
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             panel.grab().save(str(args.out / f"neuron-{layer}.png"))
             if args.readme is not None and layer == "conv3":
                 panel.grab().save(str(args.readme))
+        window.explain.neuron.jump("out")  # the answer's output unit: its logit and softmax
+        wait_for_trace(app, window)
+        _settle(app, 0.2)
+        panel = window.explain.neuron.panel
+        assert panel is not None
+        panel.grab().save(str(args.out / "neuron-out.png"))
         window.grab().save(str(args.out / "neuron-window.png"))
         times = []
         rng = np.random.default_rng(0)

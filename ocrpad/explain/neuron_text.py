@@ -1,6 +1,9 @@
 """A neuron trace as one readable line of arithmetic (no Qt).
 
 "0.42·0.91 + 0.88·(−0.3) + … 7 more + bias −0.13 = 1.87 → BN 0.64 → ReLU 0.64"
+
+An output unit's line goes on to the softmax of all the output units:
+"… + bias 0.21 = 9.47 → softmax 87% (of 62 outputs)".
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ocrpad.explain.neuron_trace import NeuronTrace, Step
 
@@ -68,6 +72,28 @@ def chain_line(trace: NeuronTrace) -> str:
         f"({number(step.input)} {MINUS} mean {number(step.mean)}) / std {number(std)}"
         f" × {number(step.weight)} + {_factor(step.bias)} = {number(step.value)}"
     )
+
+
+def share(probability: float) -> str:
+    """A probability as a whole percent that never claims certainty: 0.9996 -> "over 99%",
+    0.0004 -> "under 1%", 0.874 -> "87%"."""
+    if probability >= 0.995:
+        return "over 99%"
+    if probability < 0.005:
+        return "under 1%"
+    return f"{100 * probability:.0f}%"
+
+
+def softmax_at(logits: NDArray[np.floating], index: int) -> float:
+    """The softmax of `logits` (C,) at `index`, computed stably in float64."""
+    z = np.asarray(logits, np.float64)
+    e = np.exp(z - z.max())
+    return float(e[index] / e.sum())
+
+
+def output_line(line: str, logits: NDArray[np.floating], index: int) -> str:
+    """An output unit's `line` continued to its softmax over all `logits` (C,)."""
+    return f"{line} → softmax {share(softmax_at(logits, index))} (of {len(logits)} outputs)"
 
 
 def fixed(value: float, decimals: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ocrpad.explain.architecture import LayerBlock, layer_blocks
 from ocrpad.explain.neuron import PASS_THROUGH, NeuronTracer, strongest_path
-from ocrpad.explain.neuron_text import chain_line
+from ocrpad.explain.neuron_text import chain_line, output_line, softmax_at
 from ocrpad.explain.neuron_trace import F32, NeuronTrace, Unit
 from ocrpad.nn import BatchNorm2d, ReLU
 
@@ -27,7 +27,9 @@ class NeuronView:
     strongest input (conv, pool or dense units) down to a pixel (layer None); `below_map`:
     (H, W) the map of the layer below that holds the strongest input (the input image for
     the first conv), for showing the window or patch there; `image` (H, W) the input;
-    `blocks` the architecture; `compute_ms` the time the trace took."""
+    `blocks` the architecture; `compute_ms` the time the trace took; `softmax`: for a unit of
+    the output layer, the softmax of all output units at it (the network's own probability of
+    that class, before the reader weighs history, character set and calibration), else None."""
 
     clicked: Unit
     trace: NeuronTrace
@@ -37,6 +39,12 @@ class NeuronView:
     image: F32
     blocks: tuple[LayerBlock, ...]
     compute_ms: float = 0.0
+    softmax: float | None = None
+
+
+def output_layer(tracer: NeuronTracer) -> str:
+    """The name of the network's last layer, whose units are the class scores (logits)."""
+    return tracer.network.layers[-1][0]
 
 
 def shown_unit(tracer: NeuronTracer, unit: Unit) -> Unit:
@@ -82,13 +90,19 @@ def neuron_view(tracer: NeuronTracer, clicked: Unit | str) -> NeuronView:
     below_map = None
     if strongest is not None and trace.kind != "dense":
         below_map = np.array(tracer.output(strongest.layer)[strongest.channel], np.float32)
+    line, softmax = chain_line(trace), None
+    if trace.kind == "dense" and trace.layer == output_layer(tracer):
+        logits = tracer.outputs[trace.layer]  # (C,) every class's score for this drawing
+        softmax = softmax_at(logits, trace.unit.channel)
+        line = output_line(line, logits, trace.unit.channel)
     return NeuronView(
         clicked=clicked,
         trace=trace,
-        line=chain_line(trace),
+        line=line,
         path=tuple(path),
         below_map=below_map,
         image=tracer.image,
         blocks=tuple(layer_blocks(tracer.network, tracer.image.shape[-1])),
         compute_ms=1000 * (time.perf_counter() - start),
+        softmax=softmax,
     )

@@ -40,6 +40,7 @@ class NeuronController(QObject):
         self.history: list[tuple[Unit | str, Unit | None]] = []
         self.image: NDArray[np.float32] | None = None
         self.answer: str | None = None  # the class the window shows for it
+        self.chart: dict[str, float] = {}  # the chart's share of each allowed class
         self.request_id = 0
         self.latency_ms: float | None = None  # click -> panel shows the trace
         self._asked_at = 0.0
@@ -123,6 +124,7 @@ class NeuronController(QObject):
         """A new drawing: keep its input; the open panel follows it."""
         self.image, self.request_id = prediction.input_image, prediction.request_id
         self.answer = prediction.label
+        self.chart = dict(zip(prediction.labels, prediction.probabilities.tolist(), strict=True))
         open_ = self.panel is not None and self.panel.isVisible()
         if self.unit is not None and (open_ or self._waiting):
             self._asked_at = time.perf_counter()
@@ -155,6 +157,7 @@ class NeuronController(QObject):
         self.unit = view.clicked
         self.panel = self.panel or self._new_panel()
         self.panel.labels = [] if self.model is None else list(self.model.labels)
+        self.panel.chart = self.chart
         self.panel.show_view(view, can_go_back=bool(self.history), reached_from=self.origin)
         self.panel.show()
         self._set_field(view.trace.receptive_field)

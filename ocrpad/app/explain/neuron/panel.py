@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
 from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
-from ocrpad.explain.neuron_text import fixed, sum_decimals, sum_line
+from ocrpad.explain.neuron_text import fixed, share, sum_decimals, sum_line
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.neuron_view import NeuronView
 
@@ -52,6 +52,7 @@ class NeuronPanel(QDialog):
         self.setAccessibleName("How the chosen neuron's value was computed")
         self.view: NeuronView | None = None
         self.labels: list[str] = []  # the model's classes, to name the output layer's units
+        self.chart: dict[str, float] = {}  # what the chart shows for this drawing, by class
         self.title = QLabel()
         self.title.setObjectName("neuronTitle")
         self.title.setWordWrap(True)
@@ -59,6 +60,9 @@ class NeuronPanel(QDialog):
         self.line.setObjectName("neuronChain")
         self.line.setWordWrap(True)
         self.line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.softmax = QLabel()  # an output unit: its softmax and the chart's share
+        self.softmax.setObjectName("neuronSoftmax")
+        self.softmax.setWordWrap(True)
         self.input_map = MarkedMap("Input (receptive field)", grey=True)
         self.input_map.setObjectName("neuronInput")
         self.below_map = MarkedMap("Layer below")
@@ -114,6 +118,7 @@ class NeuronPanel(QDialog):
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.line)
+        column.addWidget(self.softmax)
         column.addLayout(maps, 1)
         column.addLayout(grids)
         column.addWidget(self.sum)
@@ -140,6 +145,8 @@ class NeuronPanel(QDialog):
         self.products.setVisible(trace.kind == "conv")
         self.sum.setVisible(trace.kind == "conv")
         self.contributions.setVisible(trace.kind == "dense")
+        self.softmax.setText(_after_softmax(view, self.labels, self.chart))
+        self.softmax.setVisible(bool(self.softmax.text()))
         if trace.kind == "conv":
             self._show_conv(trace)
         elif trace.kind == "pool" and trace.window is not None:
@@ -170,7 +177,8 @@ class NeuronPanel(QDialog):
         self.line.setText("")
         self.input_map.set_map(None)
         self.below_map.set_map(None, title="Layer below")
-        for widget in (self.patch, self.kernel, self.products, self.sum, self.contributions):
+        widgets = (self.patch, self.kernel, self.products, self.sum, self.contributions)
+        for widget in (*widgets, self.softmax):
             widget.hide()
         self.back.setEnabled(False)
         self.down.setEnabled(False)
@@ -268,6 +276,23 @@ def _contributions(view: NeuronView) -> str:
     rows += _total_row("bias", fixed(bias / scale, decimals))
     rows += _total_row("<b>sum</b>", fixed(total / scale, decimals))
     return f"<b>Strongest inputs</b> (input × weight)<table>{rows}</table>"
+
+
+def _after_softmax(view: NeuronView, labels: list[str], chart: dict[str, float]) -> str:
+    """For an output unit: its softmax (the network alone) and the share the chart shows for
+    its class (the reader's answer, which also weighs the person's earlier drawings, the
+    character set and the calibration); "" for any other unit or before an answer."""
+    channel = view.trace.unit.channel
+    if view.softmax is None or channel >= len(labels) or not chart:
+        return ""
+    label = labels[channel]
+    alone = f"The network alone gives {label} {share(view.softmax)} (the softmax above)."
+    if label not in chart:
+        return f"{alone} The chart leaves {label} out: it is not in the character set."
+    return (
+        f"{alone} The chart shows {share(chart[label])}: the reader's answer, which also "
+        "weighs your earlier drawings, the character set and the calibration."
+    )
 
 
 def _total_row(name: str, shown: str) -> str:
