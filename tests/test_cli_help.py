@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ocrpad.cli import bench, train
+from ocrpad.cli import bench, fit_reader, train
 from ocrpad.cli import eval as eval_cli
 from ocrpad.learning.recipe import ARCHITECTURES
 
@@ -17,11 +17,11 @@ def _help(parser: argparse.ArgumentParser) -> str:
     return parser.format_help()
 
 
-@pytest.mark.parametrize("command", ["eval", "train", "bench"])
+@pytest.mark.parametrize("command", ["eval", "train", "bench", "fit-reader"])
 def test_help_has_no_markup_and_every_option_has_a_help_text(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    module = {"eval": eval_cli, "train": train, "bench": bench}[command]
+    module = {"eval": eval_cli, "train": train, "bench": bench, "fit-reader": fit_reader}[command]
     with pytest.raises(SystemExit) as exit_:
         module.main(["--help"])
     assert exit_.value.code == 0
@@ -36,6 +36,11 @@ def test_help_has_no_markup_and_every_option_has_a_help_text(
 def test_options_with_defaults_show_them() -> None:
     eval_help = _help(eval_cli.build_parser())
     assert "(default: 512)" in eval_help and "(default: 10)" in eval_help
+    seed = re.search(r"--seed SEED +seed of the session histories \(default: 0\)", eval_help)
+    assert seed is not None, eval_help  # a default of 0 is shown too
+    reader_help = _help(fit_reader.build_parser())
+    assert re.search(r"--seed N +seed of histories and batches \(default: 0\)", reader_help)
+    assert "unipen-symbols \\\n        --weights" in reader_help  # the example, as written
     train_help = _help(train.build_parser())
     for fragment in ("(default: 14)", "(default: 128)", "(default: 0.1)", "(default: 0)"):
         assert fragment in train_help

@@ -1,7 +1,7 @@
 """`ocrpad-fit-reader`: fit the reader's context layer for a trained model and store it there.
 
-    ocrpad-fit-reader --data ../shared/data/unipen --weights runs/ocrpad-default.npz \
-        --out runs/ocrpad-default.npz
+    ocrpad-fit-reader --data ../shared/data/unipen --data ../shared/data/unipen-symbols \\
+        --weights runs/ocrpad-default.npz --out runs/ocrpad-default.npz
 
 `--data` names the same folders (or train files) the network was trained on, in the same
 order, so that its held-out writers are the same ones (`ocrpad-train`'s split: the recipe's
@@ -26,6 +26,7 @@ from typing import Any
 from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
 from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.eval import calibration, read_all
+from ocrpad.cli.helptext import Formatter, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset
@@ -36,18 +37,25 @@ from ocrpad.reading.history import session_history
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ocrpad-fit-reader", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="ocrpad-fit-reader", description=plain(__doc__), formatter_class=Formatter
+    )
     parser.add_argument(
         "--data",
         required=True,
         type=Path,
         action="append",
+        metavar="DIR",
         help="folder with *-train.npz (or a train file); repeatable, as for ocrpad-train",
     )
-    parser.add_argument("--weights", type=Path, default=None, help="model file (default: shipped)")
-    parser.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
     parser.add_argument(
-        "--seed", type=whole_number(0), default=0, help="seed of histories and batches"
+        "--weights", type=Path, default=None, metavar="FILE", help="model file (default: shipped)"
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="model file to write (.npz)"
+    )
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=0, metavar="N", help="seed of histories and batches"
     )
     return parser
 

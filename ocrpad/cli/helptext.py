@@ -16,7 +16,8 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        shown = default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        off = default is None or default is False or default == argparse.SUPPRESS
+        shown = not off and action.option_strings  # 0 is a real default: `in (…, False)` hid it
         if shown and "%(default)" not in text and "default" not in text:
             text += " (default: %(default)s)"
         return text
