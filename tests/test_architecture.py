@@ -7,6 +7,7 @@ type checkers see is still a circle a reader has to untangle.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from functools import cache
@@ -197,3 +198,23 @@ def test_importing_the_core_loads_no_qt(module: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def _rooms_named() -> list[str]:
+    """The names in the first column of ARCHITECTURE.md's rooms table (`nn/`, `model.py`, …)."""
+    text = (PACKAGE / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    table = text.split("## The rooms", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])]
+
+
+def test_the_rooms_table_names_every_module_and_package_of_the_core_once() -> None:
+    packages = [p.name + "/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()]
+    app = PACKAGE / "app"
+    packages += [f"app/{p.name}/" for p in app.iterdir() if (p / "__init__.py").is_file()]
+    modules = [p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]
+    named = _rooms_named()
+    assert sorted(set(packages + modules) - set(named)) == []  # a new room is described
+    assert [n for n in set(named) if named.count(n) > 1] == []
+    gone = [n for n in named if not (PACKAGE / n.rstrip("/")).exists()]
+    assert gone == []  # and a room that went is taken out of the table
