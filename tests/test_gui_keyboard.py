@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from gui_helpers import open_window
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QGroupBox,
     QLabel,
     QScrollArea,
+    QToolButton,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -83,3 +85,39 @@ def test_the_canvas_shows_when_it_has_the_keyboard(qtbot: QtBot, window: MainWin
     canvas.setFocus()
     qtbot.waitUntil(canvas.hasFocus)
     assert canvas.grab().toImage() != without  # Escape and Delete would clear it: say so
+
+
+def _tab_to(qtbot: QtBot, window: MainWindow, wanted: type[QWidget]) -> QWidget:
+    """Press Tab from the tab bar until a visible `wanted` has the focus (40 presses at most)."""
+    window.activateWindow()
+    window.tabs.tabBar().setFocus()
+    qtbot.waitUntil(window.tabs.tabBar().hasFocus)
+    for _ in range(40):
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        qtbot.keyClick(focused, Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        if isinstance(focused, wanted) and focused.isVisible():
+            return focused
+    raise AssertionError(f"Tab never reached a {wanted.__name__}")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_tool_button_reached_by_tab_wears_a_highlight_frame_and_keeps_its_size(
+    qtbot: QtBot, window: MainWindow, theme: str
+) -> None:
+    window.set_theme(theme)
+    try:
+        button = _tab_to(qtbot, window, QToolButton)
+        focused = button.grab().toImage()
+        highlight = button.palette().color(QPalette.ColorRole.Highlight)
+        window.tabs.tabBar().setFocus()
+        qtbot.waitUntil(lambda: not button.hasFocus())
+        unfocused = button.grab().toImage()
+    finally:
+        window.set_theme("light")
+    middle = focused.height() // 2
+    for x in (0, 1):  # two pixels of the highlight colour at the left edge, focused only
+        assert focused.pixelColor(x, middle) == highlight
+    assert unfocused.pixelColor(1, middle) != highlight
+    assert focused.size() == unfocused.size()

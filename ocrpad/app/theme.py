@@ -73,7 +73,9 @@ def checked_tools_style(theme: Theme) -> str:
     """A switched-on tool button (Eraser, Writing guides, Heat map) filled with a tint of the
     highlight colour: Fusion shades it only a tenth darker, which vanishes in the dark theme.
     Off, a tool button has the same border and padding in the palette's colours, so that
-    switching it on does not change its size (and move the buttons beside it)."""
+    switching it on does not change its size (and move the buttons beside it). With the
+    keyboard's focus its border is 2 pixels of the highlight colour (the style sheet hides
+    Fusion's focus rectangle), its padding a pixel less: the button keeps its size."""
     fill, edge = ("#2d4a73", "#4f8fe6") if theme == "dark" else ("#d3e2fa", "#2a6fdb")
     hover, pressed = ("#46494f", "#303237") if theme == "dark" else ("#fbfbfb", "#dcdcdc")
     return (
@@ -84,6 +86,8 @@ def checked_tools_style(theme: Theme) -> str:
         ' QToolButton[popupMode="1"] { padding-right: 18px; }'  # room for the menu's arrow
         " QToolButton::menu-button { border-left: 1px solid palette(mid); width: 14px; }"
         f" QToolButton:checked {{ background-color: {fill}; border-color: {edge}; }}"
+        " QToolButton:focus { border: 2px solid palette(highlight); padding: 1px 4px; }"
+        ' QToolButton[popupMode="1"]:focus { padding-right: 17px; }'
     )
 
 
