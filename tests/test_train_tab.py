@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAccessibleEvent,
+    QColor,
+    QImage,
+)
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -637,3 +643,36 @@ def test_the_export_and_import_dialogs_start_in_the_documents_folder_not_the_wor
     qtbot.mouseClick(tab.browser.import_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 2 and all(Path(start).is_absolute() for start in asked)
     assert Path(asked[0]).name == "ocrpad-samples.npz"
+
+
+def test_escape_in_the_fine_tune_column_cancels_a_run_and_its_start_and_end_are_announced(
+    qtbot: QtBot, store: SampleStore, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[QAccessibleEvent] = []
+    monkeypatch.setattr(QAccessible, "updateAccessibility", sent.append)
+    _fill(store)
+    tab = _tab(qtbot, store, model, epochs=200, max_steps=100_000)
+    panel = tab.panel
+    try:
+        tab.activateWindow()
+        panel.results.tabBar().setFocus()  # Escape while idle cancels nothing
+        qtbot.waitUntil(panel.results.tabBar().hasFocus)
+        with qtbot.assertNotEmitted(tab.fine_tune_done, wait=50):
+            qtbot.keyClick(panel.results.tabBar(), Qt.Key.Key_Escape)
+        panel.start_button.setFocus()
+        with qtbot.waitSignal(tab.progress_shown, timeout=TIMEOUT):
+            qtbot.keyClick(panel.start_button, Qt.Key.Key_Space)
+        assert panel.cancel_button.hasFocus()
+        assert "Escape" in panel.cancel_button.toolTip()
+        panel.results.tabBar().setFocus()  # anywhere in the column, not only on Cancel
+        qtbot.waitUntil(panel.results.tabBar().hasFocus)
+        with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT) as done:
+            qtbot.keyClick(panel.results.tabBar(), Qt.Key.Key_Escape)
+        assert done.args[0].cancelled and tab.pending is None
+    finally:
+        tab.shutdown()
+    said = [e.message() for e in sent if isinstance(e, QAccessibleAnnouncementEvent)]
+    assert said == [
+        "Fine-tuning a copy of the model: Escape or Cancel stops it.",
+        "Fine-tune cancelled.",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad.app.draw.spoken import announce
 from ocrpad.app.train.curves import CurvesPlot
 from ocrpad.app.train.drift import FilterDriftView
 from ocrpad.app.train.results import BeforeAfterTable, ConfusionView, percent
@@ -113,6 +114,9 @@ class FineTunePanel(QWidget):
         self._ready = True  # there are drawings to fine-tune on (or their count is unknown)
         self._restorable = True  # a model other than the shipped one is in use or kept
         self._state = "idle"
+        self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)  # on while running
+        self.escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.escape.activated.connect(self.cancel_button.click)
         self._build()
         self.set_state("idle")
 
@@ -149,6 +153,7 @@ class FineTunePanel(QWidget):
         self.start_button.setEnabled(state == "idle" and self._ready)
         self.start_button.setToolTip(self._start_tip(state))
         self.cancel_button.setEnabled(state == "running")
+        self.escape.setEnabled(state == "running")  # Escape cancels, from anywhere in here
         self.keep_button.setEnabled(state == "deciding")
         self.discard_button.setEnabled(state == "deciding")
         self.restore_button.setEnabled(state != "running" and self._restorable)
@@ -194,6 +199,7 @@ class FineTunePanel(QWidget):
         self.eta.setText("Preparing your drawings…")
         self.verdict.setText("Fine-tuning a copy — drawing and recognition keep working.")
         self.set_state("running")
+        announce(self, "Fine-tuning a copy of the model: Escape or Cancel stops it.")
 
     def show_progress(self, figures: FineTuneProgress) -> None:
         self.progress.setRange(0, figures.total_steps)
@@ -210,6 +216,7 @@ class FineTunePanel(QWidget):
         self.progress.setValue(0 if report.cancelled else 1)
         self.eta.setText(f"Finished in {report.wall_time:.1f} s" if not report.cancelled else " ")
         self.verdict.setText(verdict(report))
+        announce(self, short_verdict(report))  # the person may be drawing meanwhile
         if report.cancelled:
             self.set_state("idle")
             return
@@ -226,6 +233,7 @@ class FineTunePanel(QWidget):
         self.eta.setText(" ")
         self.verdict.setText(message)
         self.set_state("idle")
+        announce(self, f"The fine-tune failed: {message}")
 
 
 def _reveal(widget: QWidget) -> None:

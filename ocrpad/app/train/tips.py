@@ -26,7 +26,7 @@ TIPS: Final = {
     "exportButton": "Save all drawings as stroke arrays (.npz) or PNG folders (Alt+X)",
     "importButton": "Add the drawings of a stroke-array .npz file (Alt+M)",
     # Fine-tune
-    "cancelButton": "Stop the fine-tune: the model in use stays as it is",
+    "cancelButton": "Stop the fine-tune: the model in use stays as it is (Escape)",
     "keepButton": "Use the fine-tuned model from now on, and save it (Alt+W)",
     "discardButton": "Throw the fine-tuned model away: the previous one stays in use (Alt+I)",
     "bringBackButton": "Use the fine-tuned model that Restore set aside again (Alt+Y)",
