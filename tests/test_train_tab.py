@@ -676,3 +676,21 @@ def test_escape_in_the_fine_tune_column_cancels_a_run_and_its_start_and_end_are_
         "Fine-tuning a copy of the model: Escape or Cancel stops it.",
         "Fine-tune cancelled.",
     ]
+
+
+def test_ctrl_z_undoes_the_last_stroke_from_any_button_of_the_collect_panel(
+    qtbot: QtBot, tab: TrainTab
+) -> None:
+    collect = tab.collect
+    _draw(collect.canvas)  # two strokes
+    tab.activateWindow()
+    for control in (collect.clear_button, collect.free_mode, collect.prompt_mode):
+        control.setFocus()
+        qtbot.waitUntil(control.hasFocus)
+        qtbot.keyClick(control, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert len(collect.canvas.strokes()) == 1
+        shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(control, Qt.Key.Key_Z, shift)
+        assert len(collect.canvas.strokes()) == 2
+    qtbot.keyClick(collect.prompt_mode, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(collect.canvas.strokes()) == 1 and collect.prompt_mode.hasFocus()

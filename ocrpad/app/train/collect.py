@@ -130,11 +130,12 @@ class CollectPanel(QWidget):
             shortcut = QShortcut(QKeySequence(key), self.canvas)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(self.save)
-        # this drawing area's own Undo and Redo (the window's act on the Draw tab only)
+        # this drawing area's own Undo and Redo (the window's act on the Draw tab only), from
+        # anywhere in the panel: a button or mode just used; a text field keeps its own
         steps = {"Ctrl+Z": self.canvas.undo, "Ctrl+Shift+Z": self.canvas.redo}
         for keys, step in {**steps, "Ctrl+Y": self.canvas.redo}.items():
-            shortcut = QShortcut(QKeySequence(keys), self.canvas)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(step)
 
     # -- modes ---------------------------------------------------------------------------
