@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QTool
 from ocrpad.app.train.tips import named
 from ocrpad.data.samples_format import label_text
 
-UNDO_SAVE_TIP: Final = "Take back the drawing “Wrong? It was” saved last (on once one is saved)"
+UNDO_SAVE_TIP: Final = (
+    "Take back the drawing “Wrong? It was” saved last (Alt+U, on once one is saved)"
+)
 
 
 class CorrectionBar(QWidget):
@@ -35,7 +37,7 @@ class CorrectionBar(QWidget):
             "Type the right character and press Enter: the drawing is saved for fine-tuning"
         )
         self.undo_button = named(QToolButton(), "undoCorrection")
-        self.undo_button.setText("Undo save")  # not the strokes' Undo above it
+        self.undo_button.setText("&Undo save")  # not the strokes' Undo above it
         self.undo_button.setEnabled(False)
         self.undo_button.setToolTip(UNDO_SAVE_TIP)
         label = QLabel("&Wrong? It was")
@@ -62,7 +64,7 @@ class CorrectionBar(QWidget):
         """The correction was saved: clear the field and offer to take it back."""
         self.input.clear()
         self.undo_button.setEnabled(True)
-        self.undo_button.setToolTip(f"Take back the drawing just saved as “{label}”")
+        self.undo_button.setToolTip(f"Take back the drawing just saved as “{label}” (Alt+U)")
 
     def undone(self) -> None:
         self.undo_button.setEnabled(False)
