@@ -376,7 +376,7 @@ def test_thumbnails_and_unlabelled_controls_have_names_a_screen_reader_can_say(
     tab.refresh()
     item = tab.browser.grid.item(0)
     assert item.text() == ""  # a picture only
-    assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("“a”, drawing ")
+    assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("small a, drawing ")
     assert tab.panel.progress.accessibleName() and tab.panel.table.accessibleName()
     repeats = tab.collect.prompt_repeats
     assert [label.text() for label in tab.findChildren(QLabel) if label.buddy() is repeats] == [
@@ -694,3 +694,24 @@ def test_ctrl_z_undoes_the_last_stroke_from_any_button_of_the_collect_panel(
         assert len(collect.canvas.strokes()) == 2
     qtbot.keyClick(collect.prompt_mode, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(collect.canvas.strokes()) == 1 and collect.prompt_mode.hasFocus()
+
+
+@pytest.mark.parametrize(("label", "heard"), [(".", "full stop"), ("S", "capital S"), ("7", "7")])
+def test_arrowing_through_the_thumbnails_a_screen_reader_hears_each_character_and_number(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, label: str, heard: str
+) -> None:
+    ids = store.add_many(draw_many("+", 2, np.random.default_rng(0)), [label] * 2, "prompt")
+    tab.refresh()
+    browser = tab.browser
+    row = next(i for i in range(browser.classes.count()) if label in browser.classes.item(i).text())
+    entry = browser.classes.visualItemRect(browser.classes.item(row)).center()
+    qtbot.mouseClick(browser.classes.viewport(), Qt.MouseButton.LeftButton, pos=entry)
+    first = browser.grid.visualItemRect(browser.grid.item(0)).center()
+    qtbot.mouseClick(browser.grid.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    qtbot.keyClick(browser.grid, Qt.Key.Key_Right)
+    grid = QAccessible.queryAccessibleInterface(browser.grid)
+    assert grid is not None
+    current = grid.focusChild()
+    assert current is not None
+    spoken = current.text(QAccessible.Text.Name)
+    assert spoken == f"{heard}, drawing {sorted(ids)[1]}, prompted"

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ocrpad.app.draw.spoken import character_name
 from ocrpad.app.words import plural
 from ocrpad.data.samples import Sample, SampleStore, StoreError
 
@@ -92,6 +93,22 @@ def strokes_pixmap(strokes: Sequence[NDArray[np.float32]], size: int, view: QWid
     return pixmap
 
 
+SPOKEN_SOURCES: Final = {
+    "prompt": "prompted",
+    "free": "typed label",
+    "correction": "corrected",
+    "import": "imported",
+}
+
+
+def spoken_name(sample: Sample) -> str:
+    """What a screen reader says of a thumbnail, which shows no text: the character as it is
+    heard ('capital S', 'full stop': a reader set to skip punctuation says nothing of "."),
+    the drawing's number and how it was made: 'capital S, drawing 17, prompted'."""
+    how = SPOKEN_SOURCES.get(sample.source, sample.source)
+    return f"{character_name(sample.label)}, drawing {sample.id}, {how}"
+
+
 class Thumbnail(QListWidgetItem):
     """A grid entry: the drawing, small, with its id and source as tooltip and spoken text.
     Its picture is drawn when first asked for (shown or read), in its list's colours and at
@@ -103,8 +120,7 @@ class Thumbnail(QListWidgetItem):
         self.setData(ID_ROLE, sample.id)
         self.setData(STROKES_ROLE, sample.strokes)
         self.setToolTip(f"#{sample.id} · {sample.source}")
-        spoken = f"“{sample.label}”, drawing {sample.id}, {sample.source}"
-        self.setData(Qt.ItemDataRole.AccessibleTextRole, spoken)  # it shows no text
+        self.setData(Qt.ItemDataRole.AccessibleTextRole, spoken_name(sample))  # no text shown
 
     def data(self, role: int) -> Any:
         if role != Qt.ItemDataRole.DecorationRole:
