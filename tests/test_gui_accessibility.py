@@ -16,12 +16,14 @@ from PySide6.QtGui import (
     QAccessibleAnnouncementEvent,
     QAccessibleEvent,
     QColor,
+    QGuiApplication,
     QImage,
     QPalette,
 )
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app import theme
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.spoken import character_name
 from ocrpad.app.main_window import MainWindow
@@ -260,3 +262,29 @@ def test_no_action_tooltip_says_its_name_twice(window: MainWindow) -> None:
         verb = action.text().replace("&", "").split()[0].lower()
         assert words.count(verb) == 1, (name, action.toolTip())
     assert window.actions_by_name["undo"].toolTip() == "Undo the last stroke (Ctrl+Z)"
+
+
+def _contrast_preference(preference: Qt.ContrastPreference) -> None:
+    """What the platform sends when the person turns high contrast on or off."""
+    hints = QGuiApplication.styleHints()
+    hints.accessibility().contrastPreferenceChanged.emit(preference)
+
+
+def test_in_high_contrast_the_platforms_colours_stay_whatever_theme_is_chosen(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette().color(QPalette.ColorRole.Window)
+    monkeypatch.setattr(theme, "high_contrast", lambda: True)
+    _contrast_preference(Qt.ContrastPreference.HighContrast)
+    platform = app.palette().color(QPalette.ColorRole.Window)
+    assert platform != light  # the theme's colours gave way at once
+    dark_theme = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window, Qt.Key.Key_D, dark_theme)
+    assert window.actions_by_name["dark"].isChecked()  # the choice is kept for later …
+    assert app.palette().color(QPalette.ColorRole.Window) == platform  # … not forced now
+    assert "#" not in app.styleSheet()  # the tool buttons too: the platform's colours only
+    monkeypatch.setattr(theme, "high_contrast", lambda: False)
+    _contrast_preference(Qt.ContrastPreference.NoPreference)
+    assert app.palette().color(QPalette.ColorRole.Window) == QColor("#2b2d31")  # dark again

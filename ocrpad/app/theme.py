@@ -1,10 +1,12 @@
-"""Light and dark palettes on the Fusion style."""
+"""Light and dark palettes on the Fusion style, or the platform's own colours when it asks for
+high contrast."""
 
 from __future__ import annotations
 
 from typing import Final, Literal
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 Theme = Literal["light", "dark"]
@@ -59,14 +61,48 @@ def palette_for(theme: Theme) -> QPalette:
     return palette
 
 
+_CHOSEN: Final[dict[str, Theme]] = {}  # the theme asked for, applied again when contrast changes
+
+
+def high_contrast() -> bool:
+    """Whether the platform asks for high contrast (Windows' contrast themes, macOS's Increase
+    contrast, GNOME's High Contrast)."""
+    hints = QGuiApplication.styleHints()  # held: its accessibility hints live inside it
+    return hints.accessibility().contrastPreference() == Qt.ContrastPreference.HighContrast
+
+
 def apply_theme(theme: Theme) -> None:
-    """Switch the whole application to the theme."""
+    """Switch the whole application to the theme; while the platform asks for high contrast,
+    to the platform's own palette instead (the theme is kept for when it stops asking)."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
+    if not _CHOSEN:
+        hints = QGuiApplication.styleHints()
+        follow = hints.accessibility().contrastPreferenceChanged
+        follow.connect(lambda _: apply_theme(_CHOSEN["theme"]))
+    _CHOSEN["theme"] = theme
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
+    if high_contrast():
+        app.setPalette(QPalette())  # nothing set: every role resolves to the platform's
+        app.setStyleSheet(high_contrast_tools_style())
+        return
     app.setPalette(palette_for(theme))
     app.setStyleSheet(checked_tools_style(theme))
+
+
+def high_contrast_tools_style() -> str:
+    """Tool buttons in the platform's colours only: switched on, the highlight colour with its
+    text colour; with the keyboard's focus, a 2-pixel frame in the text colour."""
+    return (
+        "QToolButton { border: 1px solid palette(button-text); border-radius: 3px;"
+        " padding: 2px 5px; }"
+        ' QToolButton[popupMode="1"] { padding-right: 18px; }'
+        " QToolButton:checked { background-color: palette(highlight);"
+        " color: palette(highlighted-text); }"
+        " QToolButton:focus { border: 2px solid palette(button-text); padding: 1px 4px; }"
+        ' QToolButton[popupMode="1"]:focus { padding-right: 17px; }'
+    )
 
 
 def checked_tools_style(theme: Theme) -> str:
