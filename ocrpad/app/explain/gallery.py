@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
+from ocrpad.app.draw.spoken import character_name, tell
 from ocrpad.app.qt_numpy import grey_to_qimage
 
 TILE: Final = 84  # pixels per dream (3x the 28x28 input)
@@ -82,13 +83,17 @@ class DreamGalleryDialog(QDialog):
         intro.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("dreamProgress")
+        self.progress.setAccessibleName("Dreaming progress")
         self.picture = QLabel()
         self.picture.setObjectName("dreamPicture")
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setAccessibleName("Dream image of every class")
         scroller = QScrollArea()
+        scroller.setObjectName("dreamScroller")
         scroller.setWidgetResizable(True)
         scroller.setWidget(self.picture)
+        scroller.setAccessibleName(self.picture.accessibleName())  # the first focus, whose
+        # description names the dreams in order; its arrow keys scroll them
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.progress)
@@ -110,6 +115,7 @@ class DreamGalleryDialog(QDialog):
         self._images = None
         self.picture.setPixmap(QPixmap())
         self.picture.setText("Dreaming…")
+        tell(self.scroller, description="Dreaming…")
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setFormat("%p%")
         self.progress.show()
@@ -139,6 +145,7 @@ class DreamGalleryDialog(QDialog):
         self._images = np.asarray(images, dtype=np.float32)
         self.progress.setVisible(not complete)
         self.picture.setText("")
+        tell(self.scroller, description=dreams_said(self.names, complete=complete))
         self._draw()
 
     def _draw(self) -> None:
@@ -167,6 +174,14 @@ class DreamGalleryDialog(QDialog):
         if watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize:
             self._draw()  # the grid follows the dialog's size
         return False
+
+
+def dreams_said(names: list[str], *, complete: bool) -> str:
+    """What a screen reader hears of the gallery, which is one picture: the classes in their
+    order ('Dreams of 3 classes, in reading order: 0, capital A, small a')."""
+    heard = ", ".join(character_name(name) for name in names)
+    still = "" if complete else " (more are being dreamt)"
+    return f"Dreams of {len(names)} classes{still}, in reading order: {heard}"
 
 
 def time_left(done: int, total: int, elapsed: float) -> str | None:
