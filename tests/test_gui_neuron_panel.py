@@ -149,3 +149,34 @@ def test_the_output_block_opens_the_class_shown_not_the_highest_logit(
     ) as opened:
         qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=point)
     assert opened.args[0].clicked.channel == window.model.labels.index(answer) != top
+
+
+def test_the_panel_opens_on_its_step_down_and_tab_reaches_only_named_controls(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.activateWindow()
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv2", 1)
+    click_cell(qtbot, window, 2, 3)
+    shown = panel(window)
+    qtbot.waitUntil(shown.isActiveWindow)
+    assert QApplication.focusWidget() is shown.down  # the next step, not the scrolling area
+    reached = []
+    for _ in range(4):
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        qtbot.keyClick(focused, Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        reached.append(focused)
+        name = focused.accessibleName() or getattr(focused, "text", str)()
+        assert name.replace("&", "").strip(), focused.objectName()
+    assert shown.strip in reached
+    pictures = (shown.input_map, shown.below_map, shown.patch, shown.kernel, shown.products)
+    names = [picture.accessibleName() for picture in pictures]
+    assert names[0] == "Input (receptive field)" and names[2:] == [
+        "Patch read",
+        "Kernel",
+        "Products",
+    ]
+    assert names[1] == shown.below_map.title and names[1].startswith("relu1 · map ")

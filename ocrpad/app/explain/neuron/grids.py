@@ -78,6 +78,7 @@ class HeatGrid(QWidget):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
+        self.setAccessibleName(title)
         self.values: NDArray[np.float32] = np.zeros((0, 1, 1), np.float32)
         self.order: list[int] = []
         self.mark: Cell | None = None
@@ -239,6 +240,7 @@ class MarkedMap(QWidget):
     def __init__(self, title: str, parent: QWidget | None = None, *, grey: bool = False) -> None:
         super().__init__(parent)
         self.title, self.grey = title, grey
+        self.setAccessibleName(title)
         self.values: NDArray[np.float32] | None = None
         self.box: tuple[int, int, int, int] | None = None
         self.cell: tuple[int, int] | None = None
@@ -255,6 +257,7 @@ class MarkedMap(QWidget):
         self.values = None if values is None else np.asarray(values, np.float32)
         self.box, self.cell = box, cell
         self.title = self.title if title is None else title
+        self.setAccessibleName(self.title)
         v = self.values
         if v is None:
             self._image = None

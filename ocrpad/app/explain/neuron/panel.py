@@ -87,6 +87,7 @@ class NeuronPanel(QDialog):
         self.strip.unit_clicked.connect(self.unit_clicked)
         self.scroller = QScrollArea()
         self.scroller.setObjectName("neuronScroller")
+        self.scroller.setAccessibleName("The neuron's arithmetic, maps and layers")
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self._build()
@@ -98,6 +99,10 @@ class NeuronPanel(QDialog):
             room = self.screen().availableGeometry().size() * 0.9  # fits a small screen too
             self.resize(min(WIDTH, room.width()), min(HEIGHT, room.height()))
         super().showEvent(event)
+        # the first focus: the step down the trace, or the layers where there is none (the
+        # input), not the scrolling area around them, which is unnamed and does nothing
+        first = self.down if self.down.isEnabled() else self.strip
+        first.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def _build(self) -> None:
         """The title and the arrows stay in view; what lies between scrolls when the screen
