@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from neuron_gui import TIMEOUT, click_cell, draw, small_window
+from neuron_gui import TIMEOUT, click_cell, draw, panel, small_window
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.draw.feature_maps import FeatureMapView
 from ocrpad.app.draw.map_dialog import MapDialog
+from ocrpad.app.draw.map_words import map_summary
 from ocrpad.app.main_window import MainWindow
 
 Key = Qt.Key
@@ -169,3 +170,31 @@ def test_the_focus_is_drawn_round_the_current_map_and_the_cell_under_the_cursor(
         _keys(qtbot, Key.Key_Right, Key.Key_Return)
     label.clearFocus()
     assert _changed(label.pixmap().toImage(), shown).isEmpty()
+
+
+def test_a_screen_reader_hears_each_map_the_arrows_reach_in_words_and_the_enlarged_one_too(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[QAccessibleEvent] = []
+    monkeypatch.setattr(QAccessible, "updateAccessibility", sent.append)
+    view = _viewer(window)
+    assert _focused() is view.grid
+    _keys(qtbot, Key.Key_Right)
+    _, section, index = view.grid.tile(view.grid.current)
+    maps = view.grid.sections[section].maps
+    said = view.grid.accessibleDescription()
+    assert said.startswith(f"map {index + 1} of {maps.count} of {maps.name}: ")
+    share = f"{100 * float(np.mean(maps.maps[index] > 0)):.0f}% of cells active"
+    assert share in said or "no cell active" in said or "flat" in said
+    heard = [e.message() for e in sent if isinstance(e, QAccessibleAnnouncementEvent)]
+    assert heard[-1] == said  # announced as the frame moved
+    dialog = _enlarge_by_keys(qtbot, window)
+    assert dialog.image_label.accessibleName() == "Enlarged map"
+    assert dialog.image_label.accessibleDescription() == said
+    with qtbot.waitSignal(window.explain.neuron.trace_shown, timeout=TIMEOUT):
+        _keys(qtbot, Key.Key_Return)  # the neuron panel's maps are said in words too
+    traced = panel(window)
+    for shown in (traced.input_map, traced.below_map):
+        assert shown.values is not None
+        assert shown.accessibleDescription() == map_summary(shown.values)
+    assert "% of cells active" in traced.input_map.accessibleDescription()  # the ink

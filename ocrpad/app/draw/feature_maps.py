@@ -22,7 +22,9 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from ocrpad.app.draw.map_captions import MARGIN, header_height, paint_header
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
+from ocrpad.app.draw.map_words import map_words
 from ocrpad.app.draw.prediction import LayerMaps
+from ocrpad.app.draw.spoken import announce, tell
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_tile
 from ocrpad.app.focus import paint_focus_frame
 from ocrpad.app.qt_numpy import rgb_to_qimage
@@ -72,6 +74,19 @@ class _MapGrid(QWidget):
         self.sections = sections
         self._relayout()
         self.update()
+        tell(self, description=self.current_words())
+
+    def current_words(self) -> str:
+        """The current map in words, the grid's accessible description: 'map 3 of 8 of conv2:
+        strongest at top left (2.31), 40% of cells active'."""
+        if not self._hits:
+            return self.placeholder
+        _, number, index = self._hits[self.current]
+        section = self.sections[number]
+        if section.pending:
+            return f"{section.title}: being computed"
+        maps = section.maps
+        return map_words(maps.maps[index], index, maps.count, section.title, section.item)
 
     def _tile_size(self, maps: LayerMaps, width: int) -> int:
         side = int(maps.maps.shape[-1])
@@ -110,6 +125,7 @@ class _MapGrid(QWidget):
             if rect.contains(event.position()):
                 self.current = position
                 self.update()
+                tell(self, description=self.current_words())
                 self.map_clicked.emit(section, index)
                 return
 
@@ -124,6 +140,8 @@ class _MapGrid(QWidget):
             self.current = target
             self.current_moved.emit(rects[target])
             self.update()
+            tell(self, description=self.current_words())
+            announce(self, self.current_words())  # a screen reader follows the frame
         else:
             super().keyPressEvent(event)
 

@@ -21,8 +21,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.colour_scale import ColourBar
+from ocrpad.app.draw.map_words import map_words
 from ocrpad.app.draw.numbering import shown_number, shown_value
 from ocrpad.app.draw.prediction import LayerMaps
+from ocrpad.app.draw.spoken import tell
 from ocrpad.app.draw.tile_keys import ACTIVATE, next_cell
 
 HEADER: Final = 2  # text lines over each grid of the viewer besides its note: caption, scale
@@ -172,6 +174,7 @@ class MapDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Feature map")
         self.image_label = _MapImage()
+        self.image_label.setAccessibleName("Enlarged map")  # its description: the map in words
         self.image_label.cell_clicked.connect(self._on_cell)
         self.traceable = False
         self.picked: tuple[str, int, int, int] | None = None  # layer, map, row, col clicked
@@ -207,6 +210,8 @@ class MapDialog(QDialog):
         self.image_label.show_tile(tile, mark, section.traceable)
         self._section = section
         values = maps.maps[index]
+        words = map_words(values, index, maps.count, section.title, section.item)
+        tell(self.image_label, description=words)
         low, high = float(values.min()), float(values.max())
         self.colour_bar.set_scale(maps.vmin, maps.vmax, diverging=maps.diverging, span=(low, high))
         self.caption.setText(
@@ -234,6 +239,7 @@ class MapDialog(QDialog):
         self.colour_bar.clear()
         self.note.hide()
         self._section = None
+        tell(self.image_label, description="Nothing to show: draw to see the map")
         if self.key is not None:
             title, item = self._name
             self.caption.setText(f"{title} · {item} {shown_number(self.key[1])}: draw to see it")

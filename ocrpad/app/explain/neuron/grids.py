@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ocrpad.app.colormap import colorize, text_colour
+from ocrpad.app.draw.map_words import map_summary
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.title import paint_title, title_tip
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
@@ -258,6 +259,7 @@ class MarkedMap(QWidget):
         self.box, self.cell = box, cell
         self.title = self.title if title is None else title
         self.setAccessibleName(self.title)
+        self.setAccessibleDescription("" if values is None else map_summary(values))
         v = self.values
         if v is None:
             self._image = None
