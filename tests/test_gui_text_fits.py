@@ -198,3 +198,37 @@ def test_at_14_points_the_charts_bars_keep_their_room(qtbot: QtBot, font_size: f
     default = _plot_height(qtbot)
     _set_application_font(14.0)
     assert _plot_height(qtbot) >= 0.9 * default
+
+
+def _edge_ink(image: QImage, paper: QColor) -> list[str]:
+    """Which edges of `image` have a pixel of another colour than `paper`: text cut there."""
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+    rgb = pixels[:, : image.width(), 2::-1].astype(int)  # BGRA in memory
+    ink = np.abs(rgb - np.array([paper.red(), paper.green(), paper.blue()])).sum(axis=2) > 60
+    edges = {"top": ink[0], "bottom": ink[-1], "left": ink[:, 0], "right": ink[:, -1]}
+    return [name for name, line in edges.items() if line.any()]
+
+
+@pytest.mark.parametrize("points", [*SIZES, 20.0])
+def test_the_training_curves_show_every_label_whole_at_any_font_size_down_to_their_least_size(
+    qtbot: QtBot, font_size: float, points: float
+) -> None:
+    from ocrpad.app.train.curves import CurvesPlot
+    from ocrpad.learning.finetune_report import CurvePoint
+
+    plot = CurvesPlot()
+    qtbot.addWidget(plot)
+    _set_application_font(points)  # after it was made: it follows the change
+    line = plot.fontMetrics().height()
+    least = plot.minimumSizeHint()
+    assert least.height() >= 6 * line  # legend, caption and three rows of the scale
+    plot.resize(max(least.width(), 413), least.height())  # the Train tab's column at 1100 px
+    curve = [CurvePoint(s, 1, 2.5 / (1 + s / 10), min(1.0, s / 40), s / 60) for s in range(61)]
+    plot.set_points(curve, 60)
+    image = plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert _edge_ink(image, plot.palette().color(QPalette.ColorRole.Window)) == []
+    left, top, right, bottom = plot.margins()
+    metrics = plot.fontMetrics()
+    assert left - 4 >= metrics.horizontalAdvance("0.625")
+    assert right - 4 >= metrics.horizontalAdvance("100%")
+    assert min(top, bottom) >= line + 4

@@ -15,7 +15,8 @@ from ocrpad.learning.finetune_report import CurvePoint
 LOSS_COLOUR: Final = QColor("#d9534f")
 TRAIN_COLOUR: Final = QColor("#5b8def")
 HELD_COLOUR: Final = QColor("#2e9e5b")
-MARGIN: Final = (44.0, 26.0, 44.0, 30.0)  # left, top (legend), right, bottom
+MARGIN: Final = (44.0, 26.0, 44.0, 30.0)  # left, top (legend), right, bottom: the least
+WIDEST_LOSS: Final = "0.625"  # the widest loss label (3 significant digits, as painted)
 
 
 def nice_ceiling(value: float) -> float:
@@ -35,7 +36,6 @@ class CurvesPlot(QWidget):
         self.setObjectName("trainCurves")
         self.setAccessibleName("Loss and accuracy curves")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(180, 120)
         self._points: list[CurvePoint] = []
         self._steps = 1  # the run's steps: the width of the plot
 
@@ -57,10 +57,26 @@ class CurvesPlot(QWidget):
         self.set_points([], 1)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(360, 200)
+        return QSize(360, max(200, 8 * self.fontMetrics().height()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """Room for the legend, the caption and three rows of the scale at the font's size."""
+        return QSize(180, max(120, 6 * self.fontMetrics().height()))
+
+    def margins(self) -> tuple[float, float, float, float]:
+        """Left, top (legend), right and bottom (caption) in pixels, from the font, so that
+        a large system font (20 pt) cuts off no label; at least MARGIN."""
+        metrics = self.fontMetrics()
+        line = metrics.height()
+        return (
+            max(MARGIN[0], metrics.horizontalAdvance(WIDEST_LOSS) + 8.0),
+            max(MARGIN[1], line + 10.0),
+            max(MARGIN[2], metrics.horizontalAdvance("100%") + 8.0),
+            max(MARGIN[3], line + 8.0),
+        )
 
     def _plot_rect(self) -> QRectF:
-        left, top, right, bottom = MARGIN
+        left, top, right, bottom = self.margins()
         return QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -113,31 +129,41 @@ class CurvesPlot(QWidget):
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
         painter.setPen(QPen(text, 1))
         painter.drawRect(area)
-        caption = QRectF(area.left(), area.bottom() + 4, area.width(), 20)
+        caption = QRectF(
+            area.left(), area.bottom() + 4, area.width(), painter.fontMetrics().height()
+        )
         name = f"step (of {self._steps})" if self._points else "step"
         painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter, name)
 
     def _paint_axis_labels(self, painter: QPainter, area: QRectF, text: QColor, top: float) -> None:
         painter.setPen(text)
-        for k in range(5):
+        line = painter.fontMetrics().height()
+        every = next((n for n in (1, 2) if area.height() * n / 4 >= line), 4)  # never overlap
+        middle = Qt.AlignmentFlag.AlignVCenter
+        for k in range(0, 5, every):
             y = area.bottom() - area.height() * k / 4
-            left = QRectF(0, y - 8, area.left() - 4, 16)
-            right = QRectF(area.right() + 4, y - 8, 40, 16)
-            painter.drawText(left, Qt.AlignmentFlag.AlignRight, f"{top * k / 4:.3g}")
-            painter.drawText(right, Qt.AlignmentFlag.AlignLeft, f"{25 * k}%")
+            left = QRectF(0, y - line / 2, area.left() - 4, line)
+            right = QRectF(area.right() + 4, y - line / 2, self.width() - area.right() - 4, line)
+            painter.drawText(left, Qt.AlignmentFlag.AlignRight | middle, f"{top * k / 4:.3g}")
+            painter.drawText(right, Qt.AlignmentFlag.AlignLeft | middle, f"{25 * k}%")
 
     def _legend(self, painter: QPainter, area: QRectF, with_held: bool) -> None:
         colours = (LOSS_COLOUR, TRAIN_COLOUR, HELD_COLOUR)[: 3 if with_held else 2]
         names = legend_names(self.width() - area.left(), painter.fontMetrics().horizontalAdvance)
         entries = list(zip(names, colours, strict=False))
-        x = area.left()
+        x, line = area.left(), painter.fontMetrics().height()
+        row = QRectF(0, area.top() - line - 4, 0, line)  # the legend's line of text
         for name, colour in entries:
             painter.setPen(QPen(colour, 3))
-            y = area.top() - 12
+            y = row.center().y()
             painter.drawLine(QPointF(x, y), QPointF(x + 14, y))
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-            painter.drawText(QPointF(x + 18, y + 4), name)
-            x += 26 + painter.fontMetrics().horizontalAdvance(name)
+            width = painter.fontMetrics().horizontalAdvance(name)
+            place = QRectF(x + 18, row.top(), width + 2, line)
+            painter.drawText(
+                place, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
+            )
+            x += 26 + width
 
 
 def legend_names(room: float, advance: Callable[[str], int]) -> tuple[str, str, str]:
