@@ -715,3 +715,23 @@ def test_arrowing_through_the_thumbnails_a_screen_reader_hears_each_character_an
     assert current is not None
     spoken = current.text(QAccessible.Text.Name)
     assert spoken == f"{heard}, drawing {sorted(ids)[1]}, prompted"
+
+
+def test_alt_n_from_the_drawing_takes_the_focus_to_cancel_and_escape_then_cancels(
+    qtbot: QtBot, store: SampleStore, model: Model
+) -> None:
+    _fill(store)
+    tab = _tab(qtbot, store, model, epochs=200, max_steps=100_000)
+    canvas = tab.collect.canvas
+    try:
+        tab.activateWindow()
+        canvas.setFocus()
+        qtbot.waitUntil(canvas.hasFocus)
+        with qtbot.waitSignal(tab.progress_shown, timeout=TIMEOUT):
+            qtbot.keyClick(canvas, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+        assert tab.panel.cancel_button.hasFocus()  # not left on the drawing, where Escape clears
+        with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT) as done:
+            qtbot.keyClick(tab.panel.cancel_button, Qt.Key.Key_Escape)
+        assert done.args[0].cancelled and tab.panel.start_button.hasFocus()
+    finally:
+        tab.shutdown()

@@ -199,6 +199,7 @@ class FineTunePanel(QWidget):
         self.eta.setText("Preparing your drawings…")
         self.verdict.setText("Fine-tuning a copy — drawing and recognition keep working.")
         self.set_state("running")
+        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)  # Alt+N leaves it be
         announce(self, "Fine-tuning a copy of the model: Escape or Cancel stops it.")
 
     def show_progress(self, figures: FineTuneProgress) -> None:
