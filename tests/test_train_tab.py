@@ -735,3 +735,23 @@ def test_alt_n_from_the_drawing_takes_the_focus_to_cancel_and_escape_then_cancel
         assert done.args[0].cancelled and tab.panel.start_button.hasFocus()
     finally:
         tab.shutdown()
+
+
+def test_a_screen_reader_hears_the_curves_in_words_after_a_run_started_from_the_keyboard(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    _fill(store)
+    tab.refresh()
+    curves = tab.panel.curves
+    assert curves.accessibleDescription() == "No curves yet: they appear as training runs"
+    tab.activateWindow()
+    tab.panel.start_button.setFocus()
+    qtbot.waitUntil(tab.panel.start_button.hasFocus)
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT) as done:
+        qtbot.keyClick(tab.panel.start_button, Qt.Key.Key_Space)
+    report = done.args[0]
+    said = curves.accessibleDescription()
+    first, last = report.curve[0], report.curve[-1]
+    assert said.startswith(f"Step {last.step} of {report.steps}: loss {first.loss:.3g} → ")
+    assert f"training accuracy {first.accuracy:.0%} → {last.accuracy:.0%}" in said
+    assert ", held back " in said and said.endswith("%")

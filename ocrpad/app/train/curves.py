@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ocrpad.app.draw.spoken import tell
 from ocrpad.learning.finetune_report import CurvePoint
 
 LOSS_COLOUR: Final = QColor("#d9534f")
@@ -38,6 +39,7 @@ class CurvesPlot(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._points: list[CurvePoint] = []
         self._steps = 1  # the run's steps: the width of the plot
+        self.setAccessibleDescription(curves_said([], 1))
 
     @property
     def points(self) -> list[CurvePoint]:
@@ -47,11 +49,13 @@ class CurvesPlot(QWidget):
         self._points = list(points)
         self._steps = max(1, steps or max((p.step for p in points), default=1))
         self.update()
+        tell(self, description=curves_said(self._points, self._steps))
 
     def add_point(self, point: CurvePoint, steps: int) -> None:
         self._points.append(point)
         self._steps = max(1, steps)
         self.update()
+        tell(self, description=curves_said(self._points, self._steps))
 
     def clear(self) -> None:
         self.set_points([], 1)
@@ -164,6 +168,20 @@ class CurvesPlot(QWidget):
                 place, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
             )
             x += 26 + width
+
+
+def curves_said(points: list[CurvePoint], steps: int) -> str:
+    """The curves in words, for a screen reader: where they start and where they are now
+    ('Step 60 of 60: loss 2.5 → 0.31, training accuracy 10% → 95%, held back 90%')."""
+    if not points:
+        return "No curves yet: they appear as training runs"
+    first, last = points[0], points[-1]
+    said = (
+        f"Step {last.step} of {steps}: loss {first.loss:.3g} → {last.loss:.3g}, "
+        f"training accuracy {first.accuracy:.0%} → {last.accuracy:.0%}"
+    )
+    held = [p.held_out_accuracy for p in points if p.held_out_accuracy is not None]
+    return said + (f", held back {held[-1]:.0%}" if held else "")
 
 
 def legend_names(room: float, advance: Callable[[str], int]) -> tuple[str, str, str]:
