@@ -27,6 +27,7 @@ SHOWN: Final = 3  # most-moved filters drawn per layer
 WIDTH: Final = LABEL_W + BARS_W + 12 + SHOWN * PAIR_W  # what a layer's row paints
 BAR: Final = QColor("#3b7dd8")
 PLACEHOLDER: Final = "After a fine-tune: how far each convolution filter moved"
+UNMEASURED: Final = "How far the filters moved could not be measured this time ({})."
 LEGEND: Final = (
     "Bars: how far each filter moved, relative to its size.  Most moved: before › after,"
     " then the change (its own scale)"
@@ -34,17 +35,21 @@ LEGEND: Final = (
 
 
 class FilterDriftView(QWidget):
-    """set_drift() with the layers of one fine-tune (empty: nothing yet)."""
+    """set_drift() with the layers of one fine-tune (empty: nothing yet, or ``problem``
+    says why they could not be measured)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("filterDrift")
         self.setAccessibleName("How far each convolution filter moved in the fine-tune")
         self.drift: list[FilterDrift] = []
+        self.placeholder = PLACEHOLDER  # what the view says while it has no layers to draw
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_drift(self, drift: Sequence[FilterDrift]) -> None:
+    def set_drift(self, drift: Sequence[FilterDrift], problem: str = "") -> None:
         self.drift = list(drift)
+        self.placeholder = UNMEASURED.format(problem) if problem else PLACEHOLDER
+        self.setAccessibleDescription(self.placeholder if not self.drift else "")
         self._fit()
         self.update()
 
@@ -107,7 +112,7 @@ class FilterDriftView(QWidget):
         painter.setPen(text)
         if not self.drift:
             flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            painter.drawText(self.rect(), flags, PLACEHOLDER)
+            painter.drawText(self.rect(), flags, self.placeholder)
             return
         peak, head = self._peak(), self.head()
         flags = Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap

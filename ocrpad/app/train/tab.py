@@ -304,7 +304,7 @@ class TrainTab(QSplitter):
 
     def _finished(self, result: TrainResult) -> None:
         self.panel.show_report(result.report)
-        self.panel.drift.set_drift(result.drift)
+        self.panel.drift.set_drift(result.drift, result.drift_problem)
         self.pending = None if result.report.cancelled else result
         skipped = result.report.skipped
         note = f" Left out {plural(len(skipped), 'drawing')}: {skipped[0]}" if skipped else ""

@@ -55,6 +55,7 @@ class TrainResult:
     model: Any
     report: FineTuneReport
     drift: tuple[FilterDrift, ...] = ()
+    drift_problem: str = ""  # why the filters' movement could not be measured, or ""
 
 
 @dataclass(frozen=True)
@@ -101,39 +102,36 @@ class TrainWorker(QObject):
     @Slot(object)
     def measure(self, model: Any) -> None:
         """Time one fine-tune step of a copy of ``model`` (owned by the worker), render the
-        shipped rehearsal set for the session's fine-tunes (when warming), and report."""
-        path = default_rehearsal_path()
+        shipped rehearsal set for the session's fine-tunes (when warming), and report. Always
+        reports: a failure is a speed that could not be measured, not a summary that says
+        "Measuring…" for ever."""
         try:
-            speed = measure_speed(model, DEFAULT_SETTINGS)
-            params = render_params_of(model.meta)
+            measured = self._measured(model)
         except (ValueError, MemoryError, FloatingPointError):
-            self.speed_measured.emit(Measured(None, 0))  # fine-tuning will say what is wrong
-            return
+            measured = Measured(None, 0)  # fine-tuning will say what is wrong
+        except Exception:  # a bug: the estimate is left out, the app goes on
+            traceback.print_exc()
+            measured = Measured(None, 0)
+        self.speed_measured.emit(measured)
+
+    def _measured(self, model: Any) -> Measured:
+        path = default_rehearsal_path()
+        speed = measure_speed(model, DEFAULT_SETTINGS)
+        params = render_params_of(model.meta)
         if not self._warm:
-            self.speed_measured.emit(Measured(speed, rehearsal_count(path)))
-            return
+            return Measured(speed, rehearsal_count(path))
         # a damaged file: the fine-tune says why; a close meanwhile (cancel) stops the rendering
         with contextlib.suppress(ValueError, OSError, MemoryError, Cancelled):
             rendered_rehearsal(path, params, self._cancel.is_set)
-        self.speed_measured.emit(Measured(speed, rehearsal_to_render(path, params)))
+        return Measured(speed, rehearsal_to_render(path, params))
 
     @Slot(object)
     def start(self, job: TrainJob) -> None:
+        """Run ``job`` and emit ``finished`` or ``failed``: one of them, whatever goes wrong
+        (the panel shows "running" until it hears)."""
         self.busy = True
-        strokes, labels = list(job.strokes), list(job.labels)
         try:
-            if job.load is not None:
-                stored, stored_labels = job.load()
-                strokes, labels = stored + strokes, stored_labels + labels
-            if not strokes:
-                raise ValueError("there are no drawings to learn from")
-            model, report = self._fine_tune(
-                job.model,
-                strokes,
-                labels,
-                progress=self.progress.emit,
-                cancel=self._cancel.is_set,
-            )
+            result = self._run(job)
         except StoreError as exc:
             self.failed.emit(f"Your saved drawings cannot be read right now: {exc}")
         except (ValueError, MemoryError, FloatingPointError) as exc:
@@ -142,18 +140,37 @@ class TrainWorker(QObject):
             traceback.print_exc()
             self.failed.emit(f"Fine-tuning stopped by an internal error: {exc!r}")
         else:
-            drift = () if report.cancelled else _drift(job.model, model)
-            self.finished.emit(TrainResult(model, report, drift))
+            self.finished.emit(result)
         finally:
             self.busy = False
 
+    def _run(self, job: TrainJob) -> TrainResult:
+        strokes, labels = list(job.strokes), list(job.labels)
+        if job.load is not None:
+            stored, stored_labels = job.load()
+            strokes, labels = stored + strokes, stored_labels + labels
+        if not strokes:
+            raise ValueError("there are no drawings to learn from")
+        model, report = self._fine_tune(
+            job.model, strokes, labels, progress=self.progress.emit, cancel=self._cancel.is_set
+        )
+        if report.cancelled:
+            return TrainResult(model, report)
+        return TrainResult(model, report, *_drift(job.model, model))
 
-def _drift(before: Any, after: Any) -> tuple[FilterDrift, ...]:
-    """How far each conv filter moved; nothing when the two models cannot be compared."""
+
+def _drift(before: Any, after: Any) -> tuple[tuple[FilterDrift, ...], str]:
+    """How far each conv filter moved, and why not when it could not be measured: the
+    fine-tuned model is worth keeping all the same, so no failure here ends the job."""
     try:
-        return tuple(filter_drift(before, after))
-    except (ValueError, AttributeError):
-        return ()
+        return tuple(filter_drift(before, after)), ""
+    except (ValueError, AttributeError) as exc:  # two models that cannot be compared
+        return (), str(exc)
+    except MemoryError:
+        return (), "not enough memory"
+    except Exception as exc:  # a bug: the result stays, the Filters view says so
+        traceback.print_exc()
+        return (), f"an internal error ({exc!r})"
 
 
 def start_thread(worker: TrainWorker, parent: QObject) -> QThread:
