@@ -106,7 +106,7 @@ def save_arrays(
         raise FileNotFoundError(errno.ENOENT, "no file name given (the path is empty)", "")
     if META_KEY in arrays:
         raise ValueError(f"{META_KEY!r} is reserved for the metadata")
-    broken = [key for key, value in arrays.items() if not _finite(np.asarray(value))]
+    broken = non_finite(arrays)
     if broken:
         raise ValueError(
             f"not saved to {os.fspath(path)}: NaN or infinite values in {', '.join(broken)}"
@@ -114,6 +114,11 @@ def save_arrays(
     payload: dict[str, NDArray[Any]] = {k: np.asarray(v) for k, v in arrays.items()}
     payload[META_KEY] = np.array(json.dumps(dict(meta), sort_keys=True))
     write_npz_atomically(Path(path), payload)
+
+
+def non_finite(arrays: Mapping[str, NDArray[Any]]) -> list[str]:
+    """The keys of the arrays holding NaN or infinite values (`save_arrays` refuses those)."""
+    return [key for key, value in arrays.items() if not _finite(np.asarray(value))]
 
 
 def _finite(array: NDArray[Any]) -> bool:

@@ -41,6 +41,7 @@ from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
 from ocrpad.model import Model, load_model
 from ocrpad.nn.atomic import remove_abandoned_temp_files
+from ocrpad.nn.serialization import non_finite
 from ocrpad.reading import HISTORY_CAP, Labelled
 from ocrpad.reading.answers import HistoryItem
 
@@ -168,7 +169,10 @@ class _Wiring(QObject):
         """Write ``model`` as ``user-model.npz``. A file there that this window neither loaded
         nor wrote (another window's Keep; one it could not load) is set aside first, never
         overwritten; returns a sentence saying where, or "". OSError or ValueError if the
-        model is not saved."""
+        model is not saved: ValueError, before any file is touched, for weights that are
+        not finite (they would replace a working model with one that cannot be loaded)."""
+        if broken := non_finite({**model.state_dict(), **model.extras}):
+            raise ValueError(f"its weights hold NaN or infinite values, in {', '.join(broken)}")
         self.user_model.parent.mkdir(parents=True, exist_ok=True)
         aside = ""
         if (found := signature(self.user_model)) is not None and found != self.known:
@@ -184,7 +188,10 @@ class _Wiring(QObject):
         try:
             aside = self.save_user_model(model)
         except ValueError as exc:  # NaN or infinite weights: nothing written, nothing to use
-            self.tab.show_message(f"The fine-tuned model was not kept ({exc}).")
+            self.tab.show_message(
+                f"The fine-tuned model was not kept ({exc}); the model in use and its file "
+                "stay as they were."
+            )
             return
         except OSError as exc:
             unsaved = exc
