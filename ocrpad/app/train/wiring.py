@@ -30,6 +30,7 @@ from ocrpad.app.train.model_files import (
     set_aside_pattern,
     signature,
 )
+from ocrpad.app.train.model_lock import model_file_locked
 from ocrpad.app.train.panel import verdict
 from ocrpad.app.train.questions import (
     ask_about_result,
@@ -173,13 +174,13 @@ class _Wiring(QObject):
         not finite (they would replace a working model with one that cannot be loaded)."""
         if broken := non_finite({**model.state_dict(), **model.extras}):
             raise ValueError(f"its weights hold NaN or infinite values, in {', '.join(broken)}")
-        self.user_model.parent.mkdir(parents=True, exist_ok=True)
         aside = ""
-        if (found := signature(self.user_model)) is not None and found != self.known:
-            moved = set_aside(self.user_model)
-            aside = f" The {USER_MODEL_NAME} that was there is set aside as {moved.name}."
-        model.save(self.user_model)
-        self.known = signature(self.user_model)
+        with model_file_locked(self.user_model):  # another window's Keep waits meanwhile
+            if (found := signature(self.user_model)) is not None and found != self.known:
+                moved = set_aside(self.user_model)
+                aside = f" The {USER_MODEL_NAME} that was there is set aside as {moved.name}."
+            model.save(self.user_model)
+            self.known = signature(self.user_model)
         return aside
 
     def accept(self, model: Any) -> None:
@@ -199,7 +200,10 @@ class _Wiring(QObject):
         self.window.set_model(model, "Model: yours (fine-tuned)")
         self.show_restorable()
         if unsaved is not None:
-            self.tab.show_message(f"The model is in use but could not be saved: {unsaved}")
+            self.tab.show_message(
+                f"The model is in use but could not be saved: {unsaved}. ocrpad saves it "
+                "when the window closes."
+            )
         elif aside:
             self.tab.show_message(f"Kept: the fine-tuned model is now in use.{aside}")
 
@@ -222,12 +226,13 @@ class _Wiring(QObject):
                 return
             self.factory = factory
         aside = ""
-        if kept:
-            try:
-                aside = f" Yours is set aside as {set_aside(self.user_model).name}."
-            except OSError as exc:
-                self.tab.show_message(f"Could not set your model aside: {exc}")
-                return
+        try:
+            with model_file_locked(self.user_model):  # not while another window keeps one
+                if self.user_model.is_file():
+                    aside = f" Yours is set aside as {set_aside(self.user_model).name}."
+        except OSError as exc:
+            self.tab.show_message(f"Could not set your model aside: {exc}")
+            return
         self.unsaved, self.known = None, None
         self.window.set_model(factory, "Model: shipped")
         self.show_restorable()
@@ -235,16 +240,19 @@ class _Wiring(QObject):
 
     def bring_back(self) -> None:
         """Use the model the last Restore set aside again: it becomes ``user-model.npz``."""
-        newest = newest_set_aside(self.user_model)
-        if newest is None or self.user_model.exists():
-            self.show_restorable()
-            return
+        newest: Path | None = None
         try:
-            model = load_model(newest)
-            newest.rename(self.user_model)
-            self.known = signature(self.user_model)
+            with model_file_locked(self.user_model):  # not while another window keeps one
+                newest = newest_set_aside(self.user_model)
+                if newest is None or self.user_model.exists():
+                    self.show_restorable()
+                    return
+                model = load_model(newest)
+                newest.rename(self.user_model)
+                self.known = signature(self.user_model)
         except (OSError, ValueError) as exc:
-            self.tab.show_message(f"Could not bring back {newest.name}: {exc}")
+            name = "your model" if newest is None else newest.name
+            self.tab.show_message(f"Could not bring back {name}: {exc}")
             return
         self.window.set_model(model, "Model: yours (fine-tuned)")
         self.show_restorable()
