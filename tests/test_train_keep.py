@@ -151,3 +151,11 @@ def test_restore_and_bring_back_change_nothing_while_another_window_holds_the_lo
     other_window_lock.unlock()
     qtbot.mouseClick(panel.bring_back_button, Qt.MouseButton.LeftButton)
     assert _user_model(window).read_bytes() == kept and _out_weight(window.model) == 0.5
+
+
+def test_the_verdicts_tooltip_says_its_figures_are_the_network_alone_without_history(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _fine_tune_and_keep(qtbot, window, 0.5)
+    tip = train_tab(window).panel.verdict.toolTip()
+    assert "network alone" in tip and "without the history" in tip

@@ -27,6 +27,10 @@ TIPS: Final = {
     "importButton": "Add the drawings of a stroke-array .npz file (Alt+M)",
     # Fine-tune
     "cancelButton": "Stop the fine-tune: the model in use stays as it is (Escape)",
+    "trainVerdict": (
+        "Before → after: the held-back drawings as the network alone reads them, without the "
+        "history of your earlier drawings that the Draw tab's answers also use"
+    ),
     "keepButton": "Use the fine-tuned model from now on, and save it (Alt+W)",
     "discardButton": "Throw the fine-tuned model away: the previous one stays in use (Alt+I)",
     "bringBackButton": "Use the fine-tuned model that Restore set aside again (Alt+Y)",
