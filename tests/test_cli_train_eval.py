@@ -384,10 +384,10 @@ def test_a_stop_before_this_run_saved_anything_does_not_point_at_an_earlier_runs
     _train(tiny_folder, out, "--no-test")
     capsys.readouterr()
     monkeypatch.setattr(train_cli._Stopper, "__call__", lambda self: True)  # Ctrl-C at once
-    args = _train_args(tiny_folder, out, "--seed", "5", "--render-in-thread")
+    args = _train_args(tiny_folder, out, "--seed", "5", "--render-in-thread", "--restart")
     assert train_cli.main(args) == 130
     said = capsys.readouterr().out
-    assert "holds an earlier run's checkpoint, which this run replaces" in said
+    assert "set the earlier run's checkpoint aside as" in said
     assert "nothing of this run was saved" in said and "--resume" not in said.splitlines()[-1]
 
 
@@ -420,7 +420,8 @@ def test_files_given_to_the_wrong_option_or_command_say_which_is_right(
     pictures = tiny_folder.parent / "emnist"
     pictures.mkdir()
     (pictures / "emnist-digits-train-images-idx3-ubyte.gz").write_bytes(b"")
-    assert train_cli.main(["--data", str(pictures), "--out", str(out)]) == 2
+    again = str(tiny_folder.parent / "again.npz")  # (out's folder holds a run: --restart)
+    assert train_cli.main(["--data", str(pictures), "--out", again]) == 2
     assert "holds EMNIST or MNIST pictures, which carry no strokes" in capsys.readouterr().err
 
 

@@ -7,8 +7,10 @@ The defaults are the shipped model's recipe (letters, digits and symbols from sc
 the drawings made coarse like other devices' traces); `--init-from` warm-starts from a model
 file instead, adding the classes it lacks. Batches are rendered in a worker process. A
 checkpoint is replaced atomically every 100 batches and after every epoch; Ctrl-C (or SIGTERM)
-stops before the next batch and saves one there, which `--resume` continues exactly. The model
-file is written only when training ends.
+stops before the next batch and saves one there, which `--resume` continues exactly. A run into
+a checkpoint folder that holds an earlier run's checkpoint needs `--resume` (go on with it) or
+`--restart` (set it aside, renamed, and begin anew). The model file is written only when
+training ends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tqdm import tqdm
 from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
+from ocrpad.cli.train_runs import check_no_earlier_run, set_aside_earlier_run
 from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import BEST_MODEL_NAME, CHECKPOINT_NAME, FitResult, StepStats, fit
@@ -133,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", type=Path, help="model file to start from (warm start)")
     p.add_argument("--resume", type=Path, help="checkpoint to continue from")
     p.add_argument(
+        "--restart",
+        action="store_true",
+        help="begin anew although the checkpoint folder holds an earlier run's checkpoint "
+        "(it is renamed checkpoint.set-aside-<time>.npz, not deleted)",
+    )
+    p.add_argument(
         "--checkpoint-dir", type=Path, help="where checkpoints go (default: <out>.checkpoints/)"
     )
     p.add_argument(
@@ -225,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.print_recipe and (args.data is None or args.out is None):
         parser.error("--data and --out are required (only --print-recipe needs neither)")
+    if args.resume is not None and args.restart:
+        parser.error("--resume continues a run and --restart begins anew: give one of them")
     try:
         recipe = recipe_from_args(args)
         if args.print_recipe:
@@ -234,10 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_not_an_input(args.out, "--out", read_files(args, ("train", "test")))
         check_writable(args.out)
         check_writable(checkpoints / CHECKPOINT_NAME)
+        if args.resume is None:
+            check_no_earlier_run(checkpoints, args.restart)
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
         for name in (CHECKPOINT_NAME, BEST_MODEL_NAME):  # writes of ours killed half-way
             remove_abandoned_temp_files(checkpoints, of=name)  # not others' hidden *.tmp
+        if args.resume is None:
+            set_aside_earlier_run(checkpoints)  # --restart (the check above refused without)
     except BrokenPipeError:
         raise  # the reader of --print-recipe stopped: not an error (see cli.output)
     except (ValueError, OSError) as exc:
@@ -247,13 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stopper.handle)
     signal.signal(signal.SIGTERM, stopper.handle)
     resume = checkpoints / CHECKPOINT_NAME
-    earlier = _written(resume)  # a checkpoint already there: an earlier run's
-    if earlier is not None and args.resume is None:
-        print(
-            f"note: {resume} holds an earlier run's checkpoint, which this run replaces; to "
-            "continue that run instead, stop now and add --resume with that file",
-            flush=True,
-        )
+    earlier = _written(resume)  # the checkpoint --resume continues, if it is this one
     print(f"training on {len(train)} samples; checkpoints in {checkpoints}", flush=True)
     bars: dict[int, Any] = {}
 

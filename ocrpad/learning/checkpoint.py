@@ -7,6 +7,8 @@ The JSON meta holds the epoch, global step, history, recipe and the model's own 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -112,3 +114,27 @@ def generator_from_state(state: dict[str, Any], seed: int) -> np.random.Generato
     if state:
         rng.bit_generator.state = state
     return rng
+
+
+def set_aside_run(directory: Path, names: Iterable[str]) -> list[Path]:
+    """Rename the files of ``names`` found in ``directory`` (an earlier run's checkpoint and
+    best model) to ``<stem>.set-aside-<time>.npz`` names no file has (``-2``, ``-3``…
+    within one second), so that a run begun anew writes over none of them. Returns the new
+    paths; OSError if one cannot be renamed (those before it stay renamed, none is lost)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    moved = []
+    for name in names:
+        path = directory / name
+        if not path.is_file():
+            continue
+        number = 1
+        while (target := _aside_name(path, stamp, number)).exists():
+            number += 1
+        path.rename(target)
+        moved.append(target)
+    return moved
+
+
+def _aside_name(path: Path, stamp: str, number: int) -> Path:
+    suffix = stamp if number == 1 else f"{stamp}-{number}"
+    return path.with_name(f"{path.stem}.set-aside-{suffix}{path.suffix}")

@@ -1,0 +1,79 @@
+"""ocrpad-train run after run into one checkpoint folder: an earlier run's checkpoint is never
+silently replaced nor silently continued; --restart sets it aside, renamed, never deleted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_cli_train_eval import _save
+from test_train import TINY, synthetic_strokes
+
+from ocrpad.cli import train as train_cli
+from ocrpad.learning.recipe import Recipe
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Tiny training data (no test split) and a one-epoch recipe beside it."""
+    data = tmp_path / "unipen"
+    data.mkdir()
+    _save(synthetic_strokes(40), data / "unipen-train.npz")
+    recipe = Recipe(epochs=1, batch_size=16, warmup_steps=2, model=TINY).to_dict()
+    (tmp_path / "recipe.json").write_text(json.dumps(recipe))
+    return data
+
+
+def _args(folder: Path, *flags: str) -> list[str]:
+    out, config = folder.parent / "model.npz", folder.parent / "recipe.json"
+    return ["--data", str(folder), "--out", str(out), "--config", str(config), *flags]
+
+
+def _run(folder: Path, *flags: str) -> int:
+    return train_cli.main(_args(folder, "--no-test", "--render-in-thread", *flags))
+
+
+def test_a_rerun_into_an_earlier_runs_checkpoint_is_refused_naming_resume_and_restart(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(folder) == 0
+    checkpoints = folder.parent / "model.npz.checkpoints"
+    files = {p.name: p.read_bytes() for p in checkpoints.iterdir()}
+    assert set(files) == {"checkpoint.npz", "best-model.npz"}
+    model = (folder.parent / "model.npz").read_bytes()
+    capsys.readouterr()
+    assert _run(folder, "--seed", "5") == 2
+    said = capsys.readouterr().err
+    assert "holds an earlier run's checkpoint" in said
+    assert f"--resume {checkpoints / 'checkpoint.npz'}" in said and "--restart" in said
+    assert {p.name: p.read_bytes() for p in checkpoints.iterdir()} == files
+    assert (folder.parent / "model.npz").read_bytes() == model
+
+
+def test_restart_sets_the_earlier_runs_checkpoint_and_best_model_aside_and_begins_anew(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(folder) == 0
+    checkpoints = folder.parent / "model.npz.checkpoints"
+    earlier = {p.name: p.read_bytes() for p in checkpoints.iterdir()}
+    capsys.readouterr()
+    assert _run(folder, "--seed", "5", "--restart") == 0
+    said = capsys.readouterr().out
+    aside = sorted(checkpoints.glob("*.set-aside-*.npz"))
+    assert [p.name.split(".")[0] for p in aside] == ["best-model", "checkpoint"]
+    for path in aside:
+        assert path.read_bytes() == earlier[path.name.split(".")[0] + ".npz"]
+        assert f"aside as {path}" in said
+    assert (checkpoints / "checkpoint.npz").read_bytes() != earlier["checkpoint.npz"]
+    assert _run(folder, "--seed", "6", "--restart") == 0  # again: new names, none replaced
+    assert len(list(checkpoints.glob("*.set-aside-*.npz"))) == 4
+
+
+def test_resume_and_restart_together_are_a_usage_error(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        _run(folder, "--restart", "--resume", str(folder / "checkpoint.npz"))
+    assert stopped.value.code == 2
+    assert "give one of them" in capsys.readouterr().err
