@@ -3,15 +3,21 @@ silently replaced nor silently continued; --restart sets it aside, renamed, neve
 
 from __future__ import annotations
 
+import errno
 import json
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from test_cli_train_eval import _save
 from test_train import TINY, synthetic_strokes
 
 from ocrpad.cli import train as train_cli
+from ocrpad.learning.checkpoint import load_checkpoint
 from ocrpad.learning.recipe import Recipe
+from ocrpad.model import load_model
 
 
 @pytest.fixture
@@ -77,3 +83,44 @@ def test_resume_and_restart_together_are_a_usage_error(
         _run(folder, "--restart", "--resume", str(folder / "checkpoint.npz"))
     assert stopped.value.code == 2
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_the_run_and_keeps_the_one_before(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up half-way through the second checkpoint's write."""
+    real_savez, real_mkstemp = np.savez, tempfile.mkstemp
+    temp_files: list[str] = []  # the atomic writes' temp files, in order
+    failed: list[str] = []
+
+    def recording_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(*args, **kwargs)
+        temp_files.append(name)
+        return fd, name
+
+    def disk_full_at_the_second_checkpoint(file: Any, *args: Any, **kwargs: Any) -> None:
+        checkpoint_writes = [n for n in temp_files if ".checkpoint.npz." in n]
+        if len(checkpoint_writes) == 2 and not failed and temp_files[-1] in checkpoint_writes:
+            failed.append(temp_files[-1])
+            file.write(b"PK\x03\x04 half a checkpoint")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_savez(file, *args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording_mkstemp)
+    monkeypatch.setattr(np, "savez", disk_full_at_the_second_checkpoint)
+    assert _run(folder, "--epochs", "2", "--checkpoint-every", "1") == 2
+    checkpoints = folder.parent / "model.npz.checkpoints"
+    checkpoint = checkpoints / "checkpoint.npz"
+    said = capsys.readouterr().err
+    assert f"error: {checkpoint}: No space left on device; stopped:" in said
+    assert f"the last checkpoint saved, {checkpoint}, is intact" in said
+    assert f"plus --resume {checkpoint}" in said and "Errno" not in said
+    _, state, _ = load_checkpoint(checkpoint)  # the first one, whole
+    assert (state.epoch, state.batch) == (0, 1)
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint.npz"]  # no temp file
+    assert failed and not (folder.parent / "model.npz").exists()
+    monkeypatch.undo()
+    assert (
+        _run(folder, "--epochs", "2", "--checkpoint-every", "1", "--resume", str(checkpoint)) == 0
+    )
+    assert load_model(folder.parent / "model.npz").meta["epochs"] == 2

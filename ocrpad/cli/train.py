@@ -30,7 +30,13 @@ from tqdm import tqdm
 from ocrpad.cli.arguments import check_not_an_input, check_writable, read_files, whole_number
 from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
-from ocrpad.cli.train_runs import check_no_earlier_run, set_aside_earlier_run
+from ocrpad.cli.train_runs import (
+    check_no_earlier_run,
+    plain_os_error,
+    set_aside_earlier_run,
+    what_is_left,
+    written,
+)
 from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset, file_checksum
 from ocrpad.learning.fit import BEST_MODEL_NAME, CHECKPOINT_NAME, FitResult, StepStats, fit
@@ -210,15 +216,6 @@ class _Stopper:
         tqdm.write("stopping after this batch (the last checkpoint stays resumable)…")
 
 
-def _written(path: Path) -> tuple[int, int] | None:
-    """When and how big the file at `path` was written (None: there is none)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
 def _fit(train: StrokeDataset, recipe: Recipe, **kwargs: Any) -> FitResult | None:
     """`fit`, or None when a second Ctrl-C stopped it at once (the last checkpoint written,
     which is atomic, stays as it was)."""
@@ -262,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stopper.handle)
     signal.signal(signal.SIGTERM, stopper.handle)
     resume = checkpoints / CHECKPOINT_NAME
-    earlier = _written(resume)  # the checkpoint --resume continues, if it is this one
+    earlier = written(resume)  # the checkpoint --resume continues, if it is this one
     print(f"training on {len(train)} samples; checkpoints in {checkpoints}", flush=True)
     bars: dict[int, Any] = {}
 
@@ -305,19 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ocrpad-train: error: {exc}", file=sys.stderr)
             return 2
         result = None  # the renderer died of the same signal (a SIGTERM to the whole group)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"ocrpad-train: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a checkpoint that cannot be written (full disk, read-only folder)
+        for bar in bars.values():
+            bar.close()
+        hint = what_is_left(resume, earlier, args.resume, stopped=False)
+        print(f"ocrpad-train: error: {plain_os_error(exc)}; stopped: {hint}", file=sys.stderr)
         return 2
     for bar in bars.values():
         bar.close()
     if result is None or not result.completed:
-        print("stopped at once" if result is None else "stopped", end="; ")
-        if _written(resume) not in (None, earlier):  # written by this run
-            print(f"continue with the same command plus --resume {resume}")
-        elif args.resume is not None:
-            print(f"nothing new was saved: continue from --resume {args.resume} again")
-        else:
-            print("nothing of this run was saved; nothing to resume")
+        stopped = "stopped at once" if result is None else "stopped"
+        print(f"{stopped}; {what_is_left(resume, earlier, args.resume, stopped=True)}")
         return 130
     try:
         result.model.save(args.out)

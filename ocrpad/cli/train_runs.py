@@ -1,8 +1,10 @@
 """What `ocrpad-train` leaves in its checkpoint folder between runs: a run that does not
-`--resume` never silently replaces, nor silently continues, an earlier run's checkpoint."""
+`--resume` never silently replaces, nor silently continues, an earlier run's checkpoint; a
+run that stops, or cannot write its checkpoint, says which checkpoint is left to resume."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ocrpad.learning.checkpoint import set_aside_run
@@ -30,3 +32,37 @@ def set_aside_earlier_run(checkpoints: Path) -> list[Path]:
     for path in moved:
         print(f"set the earlier run's {path.name.split('.')[0]} aside as {path}", flush=True)
     return moved
+
+
+Written = tuple[int, int]
+"""(modification time in ns, size) of a file: each atomic write of a checkpoint changes it."""
+
+
+def written(path: Path) -> Written | None:
+    """When and how big the file at `path` was written (None: there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def what_is_left(
+    checkpoint: Path, before: Written | None, resumed_from: Path | None, *, stopped: bool
+) -> str:
+    """Which checkpoint a run that ended early leaves to go on from. ``before``: how
+    ``checkpoint`` was written when the run began (`written`); checkpoints are replaced
+    atomically, so the last one saved is whole whatever stopped the run."""
+    if written(checkpoint) not in (None, before):  # written by this run
+        intact = "" if stopped else f"the last checkpoint saved, {checkpoint}, is intact: "
+        return f"{intact}continue with the same command plus --resume {checkpoint}"
+    if resumed_from is not None:
+        return f"nothing new was saved: continue from --resume {resumed_from} again"
+    return "nothing of this run was saved; nothing to resume"
+
+
+def plain_os_error(error: OSError) -> str:
+    """An OSError as a person reads it: 'FILE: No space left on device' (no '[Errno 28]')."""
+    if error.strerror and error.filename is not None:
+        return f"{os.fsdecode(error.filename)}: {error.strerror}"
+    return str(error)
