@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import platform
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ocrpad.cli import train as train_cli
 from ocrpad.learning.checkpoint import load_checkpoint
 from ocrpad.learning.recipe import Recipe
 from ocrpad.model import load_model
+from ocrpad.nn import parallel
 
 
 @pytest.fixture
@@ -124,3 +126,35 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run_and_keeps_the_one_bef
         _run(folder, "--epochs", "2", "--checkpoint-every", "1", "--resume", str(checkpoint)) == 0
     )
     assert load_model(folder.parent / "model.npz").meta["epochs"] == 2
+
+
+def test_the_model_file_records_the_environment_a_bit_for_bit_rerun_needs(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OCRPAD_THREADS", "1")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert _run(folder) == 0
+    for path in (
+        folder.parent / "model.npz",
+        folder.parent / "model.npz.checkpoints" / "best-model.npz",
+    ):
+        recorded = load_model(path).meta["environment"]
+        assert recorded["numpy"] == np.__version__
+        assert recorded["threads"] == parallel.threads()
+        assert recorded["blas_threads"] == parallel.blas_threads()
+        assert recorded["variables"] == {"OCRPAD_THREADS": "1"}
+        assert recorded["blas_kernel"] == parallel.blas_kernel()
+        assert recorded["python"] == platform.python_version()
+        assert recorded["platform"] == platform.platform() and recorded["blas"]
+        assert set(recorded) == {
+            "numpy",
+            "blas",
+            "blas_kernel",
+            "blas_threads",
+            "threads",
+            "variables",
+            "python",
+            "platform",
+            "machine",
+            "cpu_count",
+        }

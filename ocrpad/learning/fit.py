@@ -27,6 +27,7 @@ from ocrpad.learning.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from ocrpad.learning.environment import training_environment
 from ocrpad.learning.evaluate import metrics
 from ocrpad.learning.fit_checks import check_position, check_resume, checked_split, fingerprint
 from ocrpad.learning.loop import StepStats, WeightAverage, predict, train_epoch
@@ -139,9 +140,8 @@ def _checkpoint(run: _Run, directory: Path) -> None:
 
 
 def _score(model: Model, x: NDArray[np.float32], truth: list[str]) -> dict[str, Any]:
-    result = metrics(predict(model, x), model.labels, truth)
-    result.pop("per_class")
-    return result
+    scores = metrics(predict(model, x), model.labels, truth)
+    return {key: value for key, value in scores.items() if key != "per_class"}
 
 
 def _dropouts(model: Model) -> list[Dropout]:
@@ -249,9 +249,9 @@ def fit(
 
     test: scored once, with the chosen weights after the last epoch (never used for
     selection; scoring it every epoch cost a retraining of the shipped recipe about 35 s, and
-    its curve invited choosing by it). checkpoint_dir: where
-    `checkpoint.npz` is replaced atomically after every epoch, every `checkpoint_every`
-    batches and when cancelled, and `best-model.npz` (a model file) after every epoch;
+    its curve invited choosing by it). checkpoint_dir: where `checkpoint.npz` is replaced
+    atomically after every epoch, every `checkpoint_every` batches and when cancelled, and
+    `best-model.npz` (a model file, recording `training_environment()`) after every epoch;
     resume: such a checkpoint (continues at the same batch).
     on_step(epoch, stats) after every batch; on_epoch(record) after every epoch; cancel()
     returning True stops before the next batch. init: start from this model's weights (a warm
@@ -343,6 +343,7 @@ def _final_model(run: _Run, train: StrokeDataset, init: Model | None = None) -> 
         "wall_time_s": round(run.elapsed(), 1),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "trained_by": "ocrpad-train",
+        "environment": training_environment(),  # what bit-for-bit reruns need the same
     }
     if init is not None:
         model.meta["init"] = _lineage(init)

@@ -98,6 +98,18 @@ def blas_kernel() -> str:
     return corename().decode() if corename is not None else "unknown"
 
 
+def blas_threads() -> int | None:
+    """How many threads OpenBLAS runs a product on outside a split (inside one it runs on
+    one), or None when its thread functions cannot be found."""
+    global _blas
+    with _state_lock:
+        if _blas is None:
+            _blas = _Blas()
+        if _blas.get is None:
+            return None
+        return _saved_blas_threads if _active else int(_blas.get())
+
+
 _local = threading.local()  # .in_part: this thread is running one part of a split
 
 
