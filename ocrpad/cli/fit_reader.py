@@ -11,16 +11,20 @@ When the folders hold a test split, its figures with and without history are rec
 file (`meta["reader"]["test"]`; the test split is never used to fit). They read the test files
 of all the `--data` folders together, so a drawing's history holds the writer's drawings of
 every set: `ocrpad-eval` prints them when given the same test files with `--only-set` (and
-`--charset symbols` for the symbols' figures). The model file is replaced atomically.
+`--charset symbols` for the symbols' figures). The model file is replaced atomically: a run
+that fails, or is stopped (Ctrl-C, SIGTERM), leaves it as it was and no temp file beside it;
+the temp file of a run that was killed outright is removed by the next run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from ocrpad.charsets import SYMBOLS, resolve_charset, taught_labels
@@ -32,6 +36,7 @@ from ocrpad.data.combine import limited, load_split
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.learning.evaluate import metrics
 from ocrpad.model import Model, load_model
+from ocrpad.nn.atomic import remove_abandoned_temp_files
 from ocrpad.reading.fit import fit_reader
 from ocrpad.reading.history import session_history
 
@@ -60,13 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the run as Ctrl-C does: a model file being written is dropped whole."""
+    raise KeyboardInterrupt
+
+
 @quiet_when_the_reader_leaves
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"ocrpad-fit-reader: stopped; {args.out} was not changed", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         # --out may be --weights: the model is refitted in place (replaced atomically)
         check_not_an_input(args.out, "--out", read_files(args, ("train", "test"), options=()))
         check_writable(args.out)
+        remove_abandoned_temp_files(args.out.parent, of=args.out.name)  # a killed run's
         model = load_model(args.weights)
         loaded = load_split(args.data, "train")
         assert loaded is not None  # a missing train split raises
