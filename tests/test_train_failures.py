@@ -110,3 +110,24 @@ def test_a_speed_measurement_that_fails_unexpectedly_says_so_instead_of_measurin
         assert tab.panel.start_button.isEnabled()
     finally:
         tab.shutdown()
+
+
+def test_a_model_that_cannot_be_copied_for_a_fine_tune_is_said_not_left_running(
+    qtbot: QtBot, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tab = _tab(qtbot, store)
+    try:
+        qtbot.waitUntil(lambda: tab.measured is not None, timeout=TIMEOUT)
+        model = tab.current_model()
+
+        def out_of_memory() -> Model:
+            raise MemoryError
+
+        monkeypatch.setattr(model, "copy", out_of_memory)
+        qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
+        assert tab.panel.state == "idle" and tab.panel.start_button.isEnabled()
+        assert tab.status.text() == "Not enough memory to fine-tune a copy of the model."
+        monkeypatch.undo()
+        assert _fine_tune(qtbot, tab) is not None  # with memory again, it runs
+    finally:
+        tab.shutdown()

@@ -283,13 +283,17 @@ class TrainTab(QSplitter):
         if model is None or not (held or stored):
             self.show_message("No model is loaded." if model is None else "No drawings yet.")
             return False
+        strokes, labels = tuple(h[0] for h in held), tuple(h[1] for h in held)
+        try:  # before the panel says "running": nothing would ever end it
+            job = TrainJob(model.copy(), strokes, labels, load=self.stored_drawings)
+        except MemoryError:
+            self.show_message("Not enough memory to fine-tune a copy of the model.")
+            return False
         if self.thread_ is None:
             self.thread_ = start_thread(self.worker, self)
         self.pending = None
         self.panel.begin()
         self.worker.arm()  # here, not in the worker: a Cancel pressed from now on counts
-        strokes, labels = tuple(h[0] for h in held), tuple(h[1] for h in held)
-        job = TrainJob(model.copy(), strokes, labels, load=self.stored_drawings)
         self.fine_tune_started.emit(job)
         return True
 
