@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import platform
 import tempfile
 from pathlib import Path
@@ -158,3 +159,15 @@ def test_the_model_file_records_the_environment_a_bit_for_bit_rerun_needs(
             "machine",
             "cpu_count",
         }
+
+
+def test_the_temp_file_of_a_run_killed_while_writing_its_model_goes_with_the_next_run(
+    folder: Path,
+) -> None:
+    killed = folder.parent / ".model.npz.k1ll3d.tmp"  # SIGKILL while the model was written
+    others = [folder.parent / ".notes.tmp", folder.parent / ".other.npz.x.tmp"]
+    for path in (killed, *others):
+        path.write_bytes(b"half")
+        os.utime(path, (0, 0))
+    assert _run(folder) == 0
+    assert not killed.exists() and all(path.exists() for path in others)

@@ -248,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         init = None if args.init_from is None else load_model(args.init_from)
         for name in (CHECKPOINT_NAME, BEST_MODEL_NAME):  # writes of ours killed half-way
             remove_abandoned_temp_files(checkpoints, of=name)  # not others' hidden *.tmp
+        remove_abandoned_temp_files(args.out.parent, of=args.out.name)  # and of --out
         if args.resume is None:
             set_aside_earlier_run(checkpoints)  # --restart (the check above refused without)
     except BrokenPipeError:
