@@ -182,6 +182,40 @@ def test_a_deleted_sample_can_be_restored_under_its_id(store: SampleStore) -> No
         store.delete(12345)
 
 
+def test_many_deleted_samples_come_back_in_one_transaction_with_their_pictures(
+    store: SampleStore,
+) -> None:
+    ids = [store.add(line(k + 2), "ab"[k % 2]) for k in range(6)]
+    pictures = {sample_id: store.png(sample_id) for sample_id in ids}
+    commits: list[str] = []
+    store._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    taken = store.delete_taking([ids[4], ids[1], ids[2]])
+    assert [t.sample.id for t in taken] == [ids[4], ids[1], ids[2]]  # in the order asked
+    assert [t.png for t in taken] == [pictures[ids[4]], pictures[ids[1]], pictures[ids[2]]]
+    assert [s.id for s in store] == [ids[0], ids[3], ids[5]] and len(commits) == 1
+    store._renderer = None  # the pictures go back as they were, not drawn again
+    assert store.restore_many(taken) == [ids[4], ids[1], ids[2]] and len(commits) == 2
+    assert [s.id for s in store] == ids
+    assert {sample_id: store.png(sample_id) for sample_id in ids} == pictures
+
+
+def test_a_delete_of_many_with_one_gone_or_a_restore_with_one_wrong_changes_nothing(
+    store: SampleStore,
+) -> None:
+    ids = [store.add(line(k + 2), "a") for k in range(4)]
+    with pytest.raises(KeyError, match=f"no sample with id {ids[3] + 1}"):
+        store.delete_taking([ids[0], ids[3] + 1, ids[1]])
+    assert store.count() == 4  # not the first alone
+    taken = store.delete_taking(ids[:3])
+    wrong = Sample(ids[3], "a", tuple(line()), 1.0, "free")  # that id is taken
+    with pytest.raises(ValueError, match="refused"):
+        store.restore_many([*taken, wrong])
+    assert [s.id for s in store] == [ids[3]]  # none of the others came back either
+    with pytest.raises(ValueError, match="creation time"):
+        store.restore_many([*taken, dataclasses.replace(wrong, created=float("nan"))])
+    assert store.restore_many(taken) == ids[:3] and store.count() == 4
+
+
 def test_a_numpy_integer_id_reaches_its_sample(store: SampleStore) -> None:
     first, second = store.add(line(), "a"), store.add(line(), "b")
     store.relabel(np.int64(first), "y")
@@ -243,9 +277,9 @@ def test_a_sample_deleted_by_another_program_meanwhile_is_reported_not_ignored(
 
     monkeypatch.setattr(store, "get", found_then_gone)
     with pytest.raises(KeyError, match="no sample with id"):
-        store.delete(sample_id)
-    with pytest.raises(KeyError, match="no sample with id"):
         store.relabel(sample_id, "b")
+    with pytest.raises(KeyError, match="no sample with id"):
+        store.delete(sample_id)  # (it reads the sample inside its own transaction)
 
 
 @pytest.mark.parametrize(

@@ -302,6 +302,40 @@ def test_undo_delete_puts_the_drawings_back_in_their_place_and_chooses_them(
     assert _grid_ids(tab) == [ids[0], ids[2], ids[4]] and store.counts_by_label()["a"] == 3
 
 
+def test_deleting_many_drawings_and_undoing_it_take_one_transaction_each(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """Before, each drawing was its own transaction: 1,000 took 17 s to delete on a disk."""
+    ids = _add(store, "a" * 40 + "b")
+    tab.browser.refresh(select="a")
+    commits: list[str] = []
+    store._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    grid = tab.browser.grid
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    assert store.counts_by_label() == {"b": 1} and len(commits) == 1
+    assert "Deleted 40 drawings" in tab.status.text()
+    qtbot.mouseClick(tab.browser.undo_button, Qt.MouseButton.LeftButton)
+    assert [s.id for s in store] == ids and len(commits) == 2
+    assert sorted(tab.browser.selected_ids()) == ids[:40] and _classes(tab)[0] == "a   (40)"
+
+
+def test_a_delete_of_drawings_one_of_which_another_window_deleted_deletes_none(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    ids = _add(store, "aaaa")
+    tab.browser.refresh(select="a")
+    _click_drawing(qtbot, tab, 0)
+    _click_drawing(qtbot, tab, 2, add=True)
+    with SampleStore(store.path, renderer=None) as other:
+        other.delete(ids[2])
+    qtbot.mouseClick(tab.browser.delete_button, Qt.MouseButton.LeftButton)
+    assert [s.id for s in store] == [ids[0], ids[1], ids[3]]  # the first is still there
+    assert "Nothing was deleted" in tab.status.text() and _grid_ids(tab) == [ids[0], ids[1], ids[3]]
+    assert not tab.browser.undo_button.isEnabled()
+
+
 def test_undo_delete_after_another_class_was_chosen_shows_the_drawings_class_again(
     qtbot: QtBot, tab: TrainTab, store: SampleStore
 ) -> None:

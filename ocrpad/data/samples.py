@@ -9,9 +9,9 @@ killed process never loses an acknowledged sample. Export and import: ``samples_
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ocrpad.data.samples_db import (
     COLUMNS,
     INSERT,
+    RESTORE,
     SampleBatch,
     open_batch,
     open_connection,
@@ -46,12 +47,13 @@ from ocrpad.data.samples_format import (
     Sample,
     Source,
     Strokes,
+    Taken,
     decode_png,
     default_renderer,
     encode_png,
+    new_rows,
+    restored_row,
     row_to_sample,
-    strokes_to_json,
-    validate_created,
     validate_id,
     validate_label,
     validate_strokes,
@@ -70,6 +72,7 @@ __all__ = [
     "StoreNewerError",
     "StoreWriteError",
     "Strokes",
+    "Taken",
     "decode_png",
     "encode_png",
     "move_aside",
@@ -153,29 +156,9 @@ class SampleStore:
         except ImportError:
             return None
 
-    def _row(self, strokes: Sequence[ArrayLike], label: str, source: str) -> tuple[object, ...]:
-        if source not in SOURCES:
-            raise ValueError(f"unknown sample source {source!r}; expected one of {SOURCES}")
-        clean = validate_strokes(strokes)
-        label = validate_label(label)
-        return (label, time.time(), strokes_to_json(clean), self._png(clean), source)
-
     def add(self, strokes: Sequence[ArrayLike], label: str, source: Source = "free") -> int:
         """Save one drawing; returns its id once the commit is durable on disk."""
         return self.add_many([strokes], [label], source)[0]
-
-    def _rows(
-        self,
-        strokes: Sequence[Sequence[ArrayLike]],
-        labels: Sequence[str],
-        source: Source | Sequence[Source],
-    ) -> list[tuple[object, ...]]:
-        """The rows ``INSERT`` stores (checked, pictures drawn); ValueError if any is wrong."""
-        sources = [source] * len(strokes) if isinstance(source, str) else list(source)
-        if not len(strokes) == len(labels) == len(sources):
-            counts = f"{len(strokes)} drawings, {len(labels)} labels, {len(sources)} sources"
-            raise ValueError(f"the counts differ: {counts}")
-        return [self._row(*row) for row in zip(strokes, labels, sources, strict=True)]
 
     def add_many(
         self,
@@ -185,7 +168,7 @@ class SampleStore:
     ) -> list[int]:
         """Save many drawings in one transaction (all or none); returns their ids. ``source``
         is one for all of them, or one per drawing."""
-        return self._write(INSERT, self._rows(strokes, labels, source))
+        return self._write(INSERT, new_rows(strokes, labels, source, self._png))
 
     def batch(self) -> contextlib.AbstractContextManager[SampleBatch]:
         """A long series of ``add_many`` calls (an import) as one transaction: all or none.
@@ -194,7 +177,7 @@ class SampleStore:
         the file is next opened if the process dies meanwhile. It runs on a connection of its
         own, so the store's other calls never queue behind it: reads go on, and a save waits
         ``busy_wait`` and then says busy, as while any other program writes."""
-        return open_batch(self.path, self._busy_wait, self._rows)
+        return open_batch(self.path, self._busy_wait, functools.partial(new_rows, png=self._png))
 
     def _change(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
         """UPDATE or DELETE by rows ending in a sample id, all or none (KeyError if one went)."""
@@ -215,11 +198,26 @@ class SampleStore:
         self._change("UPDATE samples SET label = ? WHERE id = ?", [(new, key) for key in keys])
 
     def delete(self, sample_id: int) -> Sample:
-        """Remove one sample and return it, so that ``restore`` can undo the deletion; KeyError
-        if it does not exist, ValueError if the id is not a whole number."""
-        sample = self.get(sample_id)
-        self._change("DELETE FROM samples WHERE id = ?", [(sample.id,)])
-        return sample
+        """Remove one sample and return it, so that ``restore`` can undo the deletion (see
+        ``delete_taking``)."""
+        return self.delete_taking([sample_id])[0].sample
+
+    def delete_taking(self, sample_ids: Sequence[int]) -> list[Taken]:
+        """Remove samples in one transaction, all or none, and return them with their stored
+        pictures in the order asked, so that ``restore_many`` can undo it: KeyError if one
+        does not exist (or went meanwhile), StoreCorruptError if one is damaged, ValueError if
+        an id is not a whole number."""
+        keys = [self._key(sample_id) for sample_id in sample_ids]
+        taken: list[Taken] = []
+        with self._transaction():
+            for key in keys:
+                rows = self._db.execute(f"SELECT {COLUMNS}, png FROM samples WHERE id = ?", (key,))
+                found = rows.fetchall()
+                picture = found[0][-1] if found else None
+                sample = self._only(key, [row[:-1] for row in found])
+                taken.append(Taken(sample, bytes(picture) if picture is not None else None))
+                self._db.execute("DELETE FROM samples WHERE id = ?", (key,))
+        return taken
 
     def delete_many(self, sample_ids: Sequence[int]) -> None:
         """Remove many samples in one transaction (missing ids are ignored; an id that is not a
@@ -229,21 +227,17 @@ class SampleStore:
             self._write("DELETE FROM samples WHERE id = ?", [(key,) for key in keys])
 
     def restore(self, sample: Sample) -> int:
-        """Put a deleted sample back under its old id (ids are never reused). Checked like a new
-        one, so that no row is written that could not be read back: ValueError if the id is not
-        a positive whole number or is taken, or the time, label, strokes or source is wrong."""
-        sample_id = validate_id(sample.id)
-        if not 1 <= sample_id <= MAX_ID:
-            raise ValueError(f"a sample's id is a positive whole number, not {sample_id}")
-        created = validate_created(sample.created)
-        if sample.source not in SOURCES:
-            raise ValueError(f"unknown sample source {sample.source!r}; expected one of {SOURCES}")
-        strokes = validate_strokes(sample.strokes)
-        label = validate_label(sample.label)
-        png = self._png(strokes)
-        row = (sample_id, label, created, strokes_to_json(strokes), png, sample.source)
-        sql = "INSERT INTO samples (id, label, created, strokes, png, source) VALUES (?,?,?,?,?,?)"
-        return self._write(sql, [row])[0]
+        """Put a deleted sample back under its old id (see ``restore_many``)."""
+        return self.restore_many([sample])[0]
+
+    def restore_many(self, samples: Sequence[Sample | Taken]) -> list[int]:
+        """Put deleted samples back under their old ids (ids are never reused) in one
+        transaction, all or none; a ``Taken`` one gets its stored picture back, the others
+        are drawn again. Checked like new ones, so that no row is written that could not be
+        read back: ValueError if an id is not a positive whole number or is taken, or a time,
+        label, strokes or source is wrong."""
+        rows = [restored_row(sample, self._png) for sample in samples]
+        return self._write(RESTORE, rows)
 
     # -- reading ------------------------------------------------------------------------------
     def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -272,13 +266,17 @@ class SampleStore:
         """One sample; KeyError if there is none, StoreCorruptError if its row is damaged,
         ValueError if the id is not a whole number (a float or bool is never taken for one)."""
         key = self._key(sample_id)
-        rows = self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (key,))
+        return self._only(key, self._query(f"SELECT {COLUMNS} FROM samples WHERE id = ?", (key,)))
+
+    def _only(self, key: int, rows: list[tuple[Any, ...]]) -> Sample:
+        """The sample of the rows read for ``key``: KeyError if none, StoreCorruptError if
+        damaged."""
+        samples = self._parse(rows)
+        if samples:
+            return samples[0]
         if not rows:
             raise NoSampleError(f"no sample with id {key}")
-        samples = self._parse(rows)
-        if not samples:
-            raise StoreCorruptError(f"sample {key} is damaged: {self.damaged[key]}")
-        return samples[0]
+        raise StoreCorruptError(f"sample {key} is damaged: {self.damaged[key]}")
 
     def _parse(self, rows: list[tuple[Any, ...]]) -> list[Sample]:
         """The rows that are valid samples; damaged ones are noted in ``damaged`` and skipped

@@ -35,6 +35,7 @@ MAX_PATH_BYTES: Final = 512 - len("-journal")  # the longest store path SQLite c
 COLUMNS: Final = "id, label, created, strokes, source"  # what a Sample is read from
 _COLUMN_NAMES: Final = ("id", "label", "created", "strokes", "png", "source")
 INSERT: Final = "INSERT INTO samples (label, created, strokes, png, source) VALUES (?,?,?,?,?)"
+RESTORE: Final = f"INSERT INTO samples ({', '.join(_COLUMN_NAMES)}) VALUES (?,?,?,?,?,?)"
 # Drawings, labels and sources -> the rows INSERT stores (checked, pictures drawn): ValueError.
 Prepare = Callable[
     [Sequence[Sequence[ArrayLike]], Sequence[str], Source | Sequence[Source]],

@@ -7,10 +7,11 @@ import io
 import json
 import math
 import operator
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, SupportsIndex
+from typing import Any, Final, Literal, NamedTuple, SupportsIndex
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -77,6 +78,54 @@ def validate_created(created: object) -> float:
 
 
 _NO_VARIATION_SELECTORS: Final = dict.fromkeys((0xFE0E, 0xFE0F))  # for str.translate
+
+
+def new_rows(
+    strokes: Sequence[Sequence[ArrayLike]],
+    labels: Sequence[str],
+    source: Source | Sequence[Source],
+    png: Callable[[Strokes], bytes | None],
+) -> list[tuple[object, ...]]:
+    """The rows (label, created, strokes, png, source) that store new drawings, checked and
+    their pictures drawn by ``png``; ``source`` is one for all, or one per drawing.
+    ValueError if any is wrong, or the counts differ."""
+    sources = [source] * len(strokes) if isinstance(source, str) else list(source)
+    if not len(strokes) == len(labels) == len(sources):
+        counts = f"{len(strokes)} drawings, {len(labels)} labels, {len(sources)} sources"
+        raise ValueError(f"the counts differ: {counts}")
+    rows: list[tuple[object, ...]] = []
+    for drawing, label, kind in zip(strokes, labels, sources, strict=True):
+        if kind not in SOURCES:
+            raise ValueError(f"unknown sample source {kind!r}; expected one of {SOURCES}")
+        clean, label = validate_strokes(drawing), validate_label(label)
+        rows.append((label, time.time(), strokes_to_json(clean), png(clean), kind))
+    return rows
+
+
+class Taken(NamedTuple):
+    """A deleted sample and the picture the store held for it (None if it had none)."""
+
+    sample: Sample
+    png: bytes | None
+
+
+def restored_row(
+    deleted: Sample | Taken, png: Callable[[Strokes], bytes | None]
+) -> tuple[object, ...]:
+    """The row (id, label, created, strokes, png, source) that puts a deleted sample back,
+    checked like a new one so that no row is written that could not be read back: ValueError
+    if the id is not a positive whole number, or the time, label, strokes or source is wrong.
+    A ``Taken`` sample's picture goes back as it was; else ``png`` draws it."""
+    sample = deleted.sample if isinstance(deleted, Taken) else deleted
+    sample_id = validate_id(sample.id)
+    if not 1 <= sample_id <= MAX_ID:
+        raise ValueError(f"a sample's id is a positive whole number, not {sample_id}")
+    created = validate_created(sample.created)
+    if sample.source not in SOURCES:
+        raise ValueError(f"unknown sample source {sample.source!r}; expected one of {SOURCES}")
+    strokes, label = validate_strokes(sample.strokes), validate_label(sample.label)
+    picture = deleted.png if isinstance(deleted, Taken) else png(strokes)
+    return (sample_id, label, created, strokes_to_json(strokes), picture, sample.source)
 
 
 def label_text(text: str) -> str:

@@ -39,7 +39,7 @@ from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.train.tips import named
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
-from ocrpad.data.samples import Sample, SampleStore, StoreError, validate_label
+from ocrpad.data.samples import Sample, SampleStore, StoreError, Taken, validate_label
 
 LARGE: Final = 88
 GRID: Final = 1000  # the newest drawings of a class shown (a thumbnail each costs ~1 ms)
@@ -58,7 +58,7 @@ class SampleBrowser(QWidget):
         super().__init__(parent)
         self.setObjectName("sampleBrowser")
         self.store = store
-        self.deleted: list[list[Sample]] = []  # undo stack of deleted batches
+        self.deleted: list[list[Taken]] = []  # undo stack of deleted batches
         self._import_name = ""
         self.importer = SampleImporter(self)
         self.importer.done.connect(self._imported)
@@ -261,18 +261,18 @@ class SampleBrowser(QWidget):
         return True
 
     def delete_selected(self) -> int:
-        """Delete the selected drawings (undoable); returns how many."""
+        """Delete the selected drawings in one transaction, all or none (undoable); returns
+        how many."""
         if self.store is None:
             return 0
-        batch: list[Sample] = []
         try:
-            for sample_id in self.selected_ids():
-                batch.append(self.store.delete(sample_id))
+            batch = self.store.delete_taking(self.selected_ids())
         except (KeyError, StoreError) as exc:
-            self.message.emit(str(exc))
+            self.message.emit(f"Nothing was deleted: {exc}")
             self.refresh()  # gone meanwhile (another window) or unreadable: read it all again
+            batch = []
         else:
-            self._show_deleted([sample.id for sample in batch])
+            self._show_deleted([taken.sample.id for taken in batch])
         if batch:
             self.deleted.append(batch)
             self.message.emit(
@@ -283,18 +283,15 @@ class SampleBrowser(QWidget):
         return len(batch)
 
     def undo_delete(self) -> bool:
-        """Restore the most recently deleted drawings."""
+        """Restore the most recently deleted drawings in one transaction, all or none."""
         if self.store is None or not self.deleted:
             return False
-        batch = self.deleted.pop()
         try:
-            for k, sample in enumerate(batch):  # noqa: B007 (k is used after an error)
-                self.store.restore(sample)
-        except (ValueError, StoreError) as exc:
-            self.deleted.append(batch[k:])
-            self.message.emit(str(exc))
+            self.store.restore_many(self.deleted[-1])
+        except (ValueError, StoreError) as exc:  # kept on the stack for another try
+            self.message.emit(f"Nothing was restored: {exc}")
             return False
-        self._show_restored(batch)
+        self._show_restored([taken.sample for taken in self.deleted.pop()])
         self.undo_button.setEnabled(bool(self.deleted))
         self.changed.emit()
         return True
