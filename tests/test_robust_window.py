@@ -219,7 +219,9 @@ def test_a_damaged_row_neither_stops_start_up_nor_export_and_is_reported(
         tab = train_tab(window)
         _, labels = tab.training_data()
         assert labels == ["a", "b"] and "Skipped 1 damaged drawing (#3)" in tab.status.text()
-        assert tab.browser.export_to(tmp_path / "out.npz") == 2
+        with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000) as ended:
+            assert tab.browser.export_to(tmp_path / "out.npz")
+        assert ended.args is not None and ended.args[0] == 2
         assert "1 damaged drawing left out" in tab.status.text()
     finally:
         window.close()

@@ -3,10 +3,12 @@ leave on screen, and what they cost."""
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ from ocrpad.app.train import browser_items
 from ocrpad.app.train.browser_items import THUMB
 from ocrpad.app.train.grid_rows import shown_ids
 from ocrpad.app.train.tab import TrainTab
-from ocrpad.data import samples_io
+from ocrpad.data import samples_export, samples_io
 from ocrpad.data.samples import Sample, SampleStore
 
 
@@ -393,3 +395,61 @@ def test_a_class_click_draws_the_thumbnails_it_shows_not_the_whole_class(
     assert tab.browser.selected_ids() == [_grid_ids(tab)[-1]]
     last = grid.item(599).icon().pixmap(QSize(THUMB, THUMB)).toImage()
     assert len({last.pixel(x, 28) for x in range(THUMB)}) > 1  # drawn, ink on paper
+
+
+def _export_through_the_button(
+    qtbot: QtBot, tab: TrainTab, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Click Export… and choose ``target`` as the .npz in the file dialog."""
+    chosen = staticmethod(lambda *args, **kwargs: (str(target), browser_module.NPZ_FILTER))
+    monkeypatch.setattr(browser_module.QFileDialog, "getSaveFileName", chosen)
+    qtbot.mouseClick(tab.browser.export_button, Qt.MouseButton.LeftButton)
+
+
+def test_an_export_runs_in_the_background_with_progress_and_the_window_keeps_working(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the click returned only when the file was written: 10,000 drawings froze the
+    window for 2.6 s."""
+    ids = _add(store, "ab" * 300)
+    tab.browser.refresh(select="a")
+    picture = samples_export._image
+    released = threading.Event()
+
+    def slow_picture(*args: object) -> NDArray[np.uint8]:
+        released.wait(10)  # the export waits until the test has seen the window at work
+        return picture(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(samples_export, "_image", slow_picture)
+    steps: list[tuple[int, int]] = []
+    tab.browser.exporter.progress.connect(lambda done, total: steps.append((done, total)))
+    target = tmp_path / "mine.npz"
+    _export_through_the_button(qtbot, tab, target, monkeypatch)
+    assert (
+        not tab.browser.export_button.isEnabled() and "Exporting to mine.npz" in tab.status.text()
+    )
+    _click_drawing(qtbot, tab, 1)  # the window answers while the export runs
+    assert tab.browser.selected_ids() == [ids[2]] and not target.exists()
+    with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000):
+        released.set()
+    assert steps == [(250, 600), (500, 600), (600, 600)]
+    assert "Exported 600 drawings to" in tab.status.text() and tab.browser.export_button.isEnabled()
+    assert samples_io.read_npz_strokes(target)[1] == list("ab" * 300)
+
+
+def test_an_export_to_a_full_disk_says_so_and_leaves_no_half_written_file(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(store, "ab")
+    tab.browser.refresh()
+
+    def full_disk(file: BinaryIO, **arrays: object) -> None:
+        file.write(b"PK half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full_disk)
+    with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000):
+        _export_through_the_button(qtbot, tab, tmp_path / "mine.npz", monkeypatch)
+    assert "Export failed" in tab.status.text() and "No space left" in tab.status.text()
+    assert list(tmp_path.iterdir()) == [store.path]  # no file, no temporary file
+    assert tab.browser.export_button.isEnabled()

@@ -511,8 +511,10 @@ def test_the_browser_exports_and_imports_drawings(
 ) -> None:
     _fill(store, "ab", 2)
     browser = tab.browser
-    assert browser.export_to(tmp_path / "mine.npz") == 4
-    assert browser.export_to(tmp_path / "pngs.npz", png_folders=True) == 4
+    for name, png_folders in (("mine.npz", False), ("pngs.npz", True)):
+        with qtbot.waitSignal(browser.exporter.done, timeout=20_000) as ended:
+            assert browser.export_to(tmp_path / name, png_folders=png_folders)
+        assert ended.args is not None and ended.args[0] == 4
     assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == [
         "a_lower",
         "b_lower",

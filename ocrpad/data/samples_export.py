@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -33,6 +33,19 @@ from ocrpad.files import same_file
 from ocrpad.nn.atomic import write_npz_anew, write_npz_atomically
 
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+PROGRESS_EVERY: Final = 250  # drawings between two calls of an export's ``progress``
+Progress = Callable[[int, int], None]  # (drawings done, all of them)
+
+
+def _pictures(
+    store: SampleStore | None, samples: Sequence[Sample], progress: Progress | None
+) -> Iterable[NDArray[np.uint8]]:
+    """The samples' 28x28 pictures in order, ``progress(done, total)`` after every
+    ``PROGRESS_EVERY`` of them and after the last."""
+    for done, sample in enumerate(samples, 1):
+        yield _image(store, sample)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(samples)):
+            progress(done, len(samples))
 
 
 def export_mapping(labels: Sequence[str]) -> list[str]:
@@ -113,10 +126,14 @@ def _drawing_arrays(
 
 
 def samples_to_arrays(
-    store: SampleStore | None, samples: Sequence[Sample], writer: str = "ocrpad-user"
+    store: SampleStore | None,
+    samples: Sequence[Sample],
+    writer: str = "ocrpad-user",
+    progress: Progress | None = None,
 ) -> dict[str, NDArray[np.generic]]:
     """Pack samples into the shared ``.npz`` arrays (see the module docstring); pictures come
-    from ``store`` where it has them, else are drawn from the strokes."""
+    from ``store`` where it has them, else are drawn from the strokes (``progress(done,
+    total)`` as they are read)."""
     strokes = [s for sample in samples for s in sample.strokes]
     points = np.concatenate(strokes) if strokes else np.zeros((0, 2), np.float32)
     lengths = [len(s) for s in strokes]
@@ -124,7 +141,7 @@ def samples_to_arrays(
     mapping = export_mapping([s.label for s in samples])
     index = {c: i for i, c in enumerate(mapping)}
     n = len(samples)
-    images = [_image(store, s) for s in samples]
+    images = list(_pictures(store, samples, progress))
     return {
         "points": points.astype(np.float32).reshape(-1, 2),
         "stroke_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -139,12 +156,20 @@ def samples_to_arrays(
     }
 
 
-def export_npz(store: SampleStore, path: str | Path, writer: str = "ocrpad-user") -> int:
+def export_npz(
+    store: SampleStore,
+    path: str | Path,
+    writer: str = "ocrpad-user",
+    *,
+    progress: Progress | None = None,
+) -> int:
     """Write every sample to ``path`` (atomically) in the shared format; returns the count.
-    ValueError if ``path`` is the store's own file (see ``check_not_the_store``)."""
+    ``progress(done, total)`` as the pictures are read. ValueError if ``path`` is the store's
+    own file (see ``check_not_the_store``)."""
     check_not_the_store(path, store.path)
     samples = store.samples()
-    write_npz_atomically(Path(path), samples_to_arrays(store, samples, writer), compress=True)
+    arrays = samples_to_arrays(store, samples, writer, progress)
+    write_npz_atomically(Path(path), arrays, compress=True)
     return len(samples)
 
 
@@ -162,8 +187,11 @@ def folder_name(label: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def export_png_folders(store: SampleStore, folder: str | Path) -> int:
-    """One sub-folder per class with ``<id>.png`` (28x28) files and a ``labels.tsv`` index.
+def export_png_folders(
+    store: SampleStore, folder: str | Path, *, progress: Progress | None = None
+) -> int:
+    """One sub-folder per class with ``<id>.png`` (28x28) files and a ``labels.tsv`` index
+    (``progress(done, total)`` as the pictures are written).
 
     Writes only new files inside ``folder``: a folder, file or link already there under a name
     the export needs is refused before anything is written (FileExistsError naming it), and no
@@ -187,9 +215,8 @@ def export_png_folders(store: SampleStore, folder: str | Path) -> int:
         work = Path(tempfile.mkdtemp(prefix=".ocrpad-export-", dir=root))
         for name in names.values():
             (work / name).mkdir()
-        for sample in samples:
-            picture = encode_png(_image(store, sample))
-            _write_new(work / names[sample.label] / f"{sample.id}.png", picture)
+        for sample, image in zip(samples, _pictures(store, samples, progress), strict=True):
+            _write_new(work / names[sample.label] / f"{sample.id}.png", encode_png(image))
         index = "".join(f"{name}\t{label}\n" for label, name in names.items())
         _move_into(
             work, root, list(names.values()), ("folder\tcharacter\n" + index).encode("utf-8")

@@ -33,7 +33,8 @@ from ocrpad.app.train.browser_items import (
     strokes_pixmap,
     thumbnail_item,
 )
-from ocrpad.app.train.exchange import export_all, import_said
+from ocrpad.app.train.exchange import import_said
+from ocrpad.app.train.exporter import SampleExporter
 from ocrpad.app.train.grid_rows import choose, entries_of, put_in, take_out
 from ocrpad.app.train.importer import SampleImporter
 from ocrpad.app.train.tips import named
@@ -63,6 +64,8 @@ class SampleBrowser(QWidget):
         self.importer = SampleImporter(self)
         self.importer.done.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
+        self.exporter = SampleExporter(self)
+        self.exporter.done.connect(lambda _, said: self.message.emit(said))
         self.classes = named(QListWidget(), "sampleClasses")
         self.classes.setAccessibleName("Classes with sample counts")
         font = self.classes.font()
@@ -90,6 +93,7 @@ class SampleBrowser(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
         self.export_button.clicked.connect(self._ask_export)
+        self.exporter.running.connect(lambda running: self.export_button.setEnabled(not running))
         self.import_button.clicked.connect(self._ask_import)
         delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.grid)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -312,13 +316,14 @@ class SampleBrowser(QWidget):
         if path:
             self.import_from(Path(path))
 
-    def export_to(self, path: Path, *, png_folders: bool = False) -> int:
-        """Write every drawing to ``path`` (.npz, or a folder of PNG folders); returns the count."""
-        if self.store is None:
-            return 0
-        count, said = export_all(self.store, path, png_folders=png_folders)
-        self.message.emit(said)
-        return count
+    def export_to(self, path: Path, *, png_folders: bool = False) -> bool:
+        """Start writing every drawing to ``path`` (.npz, or a folder of PNG folders) in the
+        background (``exporter.done`` when it ends); False if it could not start."""
+        if self.store is None or not self.exporter.start(self.store, path, png_folders=png_folders):
+            self.message.emit("An export is already running" if self.store else "No sample store")
+            return False
+        self.message.emit(f"Exporting to {path.name}…")
+        return True
 
     def import_from(self, path: Path) -> bool:
         """Start adding the drawings of a stroke-array .npz in the background (all or none;

@@ -3,6 +3,7 @@ functions: no Qt)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ocrpad.app.words import plural
@@ -10,17 +11,25 @@ from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore, StoreError
 
 
-def export_all(store: SampleStore, path: Path, *, png_folders: bool) -> tuple[int, str]:
+def export_all(
+    store: SampleStore,
+    path: Path,
+    *,
+    png_folders: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, str]:
     """Write every drawing to ``path`` (.npz, or a folder of PNG folders beside it: the
-    suffix dropped); returns how many were written and what to say of it."""
+    suffix dropped), ``progress(done, total)`` on the way; returns how many were written and
+    what to say of it. A failure (a full disk) writes nothing: the .npz goes to a temporary
+    file renamed into place, the pictures to a hidden folder moved into place."""
     target = path.with_suffix("") if png_folders else path
     try:
         if png_folders:
-            count = samples_io.export_png_folders(store, target)
+            count = samples_io.export_png_folders(store, target, progress=progress)
         else:
-            count = samples_io.export_npz(store, target)
-    except (OSError, ValueError, StoreError) as exc:
-        return 0, f"Export failed: {exc}"
+            count = samples_io.export_npz(store, target, progress=progress)
+    except (OSError, ValueError, StoreError, MemoryError) as exc:
+        return 0, f"Export failed: {exc or type(exc).__name__}"
     damaged = len(store.damaged)
     note = f" ({plural(damaged, 'damaged drawing')} left out)" if damaged else ""
     return count, f"Exported {plural(count, 'drawing')} to {target}{note}"

@@ -334,11 +334,12 @@ class TrainTab(QSplitter):
         self.show_message("Discarded: the previous model stays in use.")
 
     def shutdown(self) -> None:
-        """Cancel a running fine-tune and import, and stop their threads: an import is rolled
-        back by its own thread, not cut off by the interpreter's exit."""
+        """Cancel a running fine-tune and import, let an export end, and stop their threads:
+        an import is rolled back by its own thread, not cut off by the interpreter's exit."""
         self._closed = True
         self.browser.importer.cancel()
         self.browser.importer.wait()  # it rolls back what it had written
+        self.browser.exporter.wait()  # its file is whole or not there, never half written
         self.worker.cancel()
         if self.thread_ is not None and self.thread_.isRunning():
             self.thread_.quit()

@@ -1,0 +1,86 @@
+"""Exporting the drawings in the background, with a progress dialog.
+
+The work is the plain function ``exchange.export_all`` (tested without Qt; the file is written
+under a temporary name and renamed, so a failure leaves nothing half written); this only runs
+it off the GUI thread, so that thousands of drawings never freeze the window.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ocrpad.app.train.exchange import export_all
+from ocrpad.app.words import plural
+from ocrpad.data.samples import SampleStore
+
+
+class SampleExporter(QObject):
+    """One export at a time; ``done`` carries how many drawings were written (0 after a
+    failure) and what to say of it."""
+
+    progress = Signal(int, int)  # drawings written so far, all of them
+    done = Signal(int, str)
+    running = Signal(bool)  # True when an export begins, False when it has ended
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+        self._running = False  # from start until ``done`` has reached the window
+        self.dialog = QProgressDialog("Exporting drawings…", "", 0, 0, parent)
+        self.dialog.setObjectName("exportProgress")
+        self.dialog.setWindowTitle("Export")
+        self.dialog.setCancelButton(None)  # no Cancel: it ends in seconds
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(400)
+        self.dialog.setAutoReset(False)
+        self.dialog.setAutoClose(False)
+        self.dialog.reset()
+        self.progress.connect(self._show_progress)
+        self.done.connect(lambda *_: self.dialog.reset())
+        self.done.connect(self._ended)
+
+    @property
+    def busy(self) -> bool:
+        """An export is running, or its ``done`` has not yet reached the window."""
+        return self._running
+
+    def start(self, store: SampleStore, path: Path, *, png_folders: bool) -> bool:
+        """Begin writing every drawing of ``store`` to ``path`` (see ``export_all``); False
+        if an export is already running."""
+        if self.busy:
+            return False
+        self.dialog.setLabelText(f"Exporting to {path.name}…")
+        self.dialog.setRange(0, 0)
+        self._thread = threading.Thread(
+            target=self._run, args=(store, path, png_folders), name="export", daemon=True
+        )
+        self._running = True
+        self._thread.start()
+        self.running.emit(True)
+        return True
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, store: SampleStore, path: Path, png_folders: bool) -> None:
+        try:
+            count, said = export_all(
+                store, path, png_folders=png_folders, progress=self.progress.emit
+            )
+        except Exception as exc:  # the thread's last word: never a silent end
+            count, said = 0, f"Export failed: {type(exc).__name__}: {exc}"
+        self.done.emit(count, said)
+
+    def _ended(self) -> None:
+        self._running = False
+        self.running.emit(False)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.dialog.setLabelText(f"Exporting {done:,} of {plural(total, 'drawing')}…")
+        self.dialog.setRange(0, total)
+        self.dialog.setValue(done)
