@@ -420,7 +420,13 @@ def test_single_key_shortcuts_do_not_steal_typing_in_text_fields(
 
 @pytest.mark.parametrize(
     ("number", "noun", "said"),
-    [(1, "class", "1 class"), (2, "class", "2 classes"), (0, "drawing", "0 drawings")],
+    [
+        (1, "class", "1 class"),
+        (2, "class", "2 classes"),
+        (0, "drawing", "0 drawings"),
+        (12_345, "drawing", "12,345 drawings"),
+        (1_000_000, "class", "1,000,000 classes"),
+    ],
 )
 def test_a_count_is_said_with_its_noun_in_the_right_form(number: int, noun: str, said: str) -> None:
     assert plural(number, noun) == said

@@ -453,3 +453,30 @@ def test_an_export_to_a_full_disk_says_so_and_leaves_no_half_written_file(
     assert "Export failed" in tab.status.text() and "No space left" in tab.status.text()
     assert list(tmp_path.iterdir()) == [store.path]  # no file, no temporary file
     assert tab.browser.export_button.isEnabled()
+
+
+def test_counts_of_thousands_are_shown_with_separators(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    store.add_many([[np.array([[0, 0], [3, 9]], np.float32)]] * 1_234, ["a"] * 1_234, "free")
+    _add(store, "b")
+    tab.refresh()
+    assert _classes(tab) == ["a   (1,234)", "b   (1)"]
+    assert tab.browser.classes.item(0).toolTip().startswith("1,234 drawings of “a”")
+    assert tab.samples_box.title() == "Your samples: 1,235 drawings"
+
+
+def test_an_import_counts_its_progress_in_thousands(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path
+) -> None:
+    source = tmp_path / "many.npz"
+    samples_io.export_drawings(
+        source, [(np.array([[0, 0], [3, 9]], np.float32),)] * 1_200, ["c"] * 1_200
+    )
+    said: list[str] = []
+    dialog = tab.browser.importer.dialog
+    tab.browser.importer.progress.connect(lambda *_: said.append(dialog.labelText()))
+    with qtbot.waitSignal(tab.browser.import_done, timeout=20_000):
+        assert tab.browser.import_from(source)
+    assert said[-1] == "Importing many.npz: 1,200 of 1,200 drawings…"
+    assert "Imported 1,200 drawings from many.npz" in tab.status.text()

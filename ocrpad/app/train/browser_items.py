@@ -165,7 +165,7 @@ def empty_text(store: SampleStore | None, *, chosen: bool) -> str:
 def class_item(label: str, count: int) -> QListWidgetItem:
     """A class-list entry: the label and how many drawings it has (``ClassEntries`` paints
     it; the text is what a screen reader says)."""
-    item = QListWidgetItem(f"{label}   ({count})")
+    item = QListWidgetItem(f"{label}   ({count:,})")
     item.setData(ID_ROLE, label)
     item.setData(COUNT_ROLE, count)
     item.setToolTip(f"{plural(count, 'drawing')} of “{label}” (U+{ord(label):04X})")
@@ -209,7 +209,7 @@ class ClassEntries(QStyledItemDelegate):
     def entry_width(self, label: str, count: int) -> int:
         """The width an entry needs: character, a gap, count, and the style's margins."""
         character = self.classes.fontMetrics().horizontalAdvance(label)
-        number = QFontMetrics(self.count_font).horizontalAdvance(f"  {count}")
+        number = QFontMetrics(self.count_font).horizontalAdvance(f"  {count:,}")
         return character + number + 2 * self._margin()
 
     def fit(self) -> None:
@@ -240,7 +240,7 @@ class ClassEntries(QStyledItemDelegate):
         painter.setFont(view.font)
         painter.drawText(area, middle | Qt.AlignmentFlag.AlignLeft, str(index.data(ID_ROLE)))
         painter.setFont(self.count_font)
-        painter.drawText(area, middle | Qt.AlignmentFlag.AlignRight, str(index.data(COUNT_ROLE)))
+        painter.drawText(area, middle | Qt.AlignmentFlag.AlignRight, f"{index.data(COUNT_ROLE):,}")
         painter.restore()
 
 

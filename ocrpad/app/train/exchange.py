@@ -40,5 +40,5 @@ def import_said(result: samples_io.ImportResult, name: str) -> str:
     if result.cancelled:
         return f"Import of {name} cancelled: nothing was added"
     skipped = result.skipped
-    note = f"; {len(skipped)} skipped, e.g. {skipped[0]}" if skipped else ""
+    note = f"; {len(skipped):,} skipped, e.g. {skipped[0]}" if skipped else ""
     return f"Imported {plural(len(result.ids), 'drawing')} from {name}{note}"

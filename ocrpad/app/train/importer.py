@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore, StoreError
 
@@ -29,6 +30,7 @@ class SampleImporter(QObject):
         super().__init__(parent)
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
+        self._name = ""  # of the file being imported
         self.dialog = QProgressDialog("Importing drawings…", "Cancel", 0, 0, parent)
         self.dialog.setObjectName("importProgress")
         self.dialog.setWindowTitle("Import")
@@ -51,6 +53,7 @@ class SampleImporter(QObject):
         if self.busy:
             return False
         self._cancel.clear()
+        self._name = path.name
         self.dialog.setLabelText(f"Importing {path.name}…")
         self.dialog.setRange(0, 0)
         self._thread = threading.Thread(
@@ -83,5 +86,6 @@ class SampleImporter(QObject):
             self.done.emit(result)
 
     def _show_progress(self, done: int, total: int) -> None:
+        self.dialog.setLabelText(f"Importing {self._name}: {done:,} of {plural(total, 'drawing')}…")
         self.dialog.setRange(0, total)
         self.dialog.setValue(done)

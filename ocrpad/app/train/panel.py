@@ -23,6 +23,7 @@ from ocrpad.app.train.curves import CurvesPlot
 from ocrpad.app.train.drift import FilterDriftView
 from ocrpad.app.train.results import BeforeAfterTable, ConfusionView, percent
 from ocrpad.app.train.tips import named
+from ocrpad.app.words import plural
 from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
 
 
@@ -33,13 +34,13 @@ def verdict(report: FineTuneReport) -> str:
     new = f" New: {' '.join(report.new_labels)}." if report.new_labels else ""
     if not report.held_out_count:
         return (
-            f"Trained on {report.train_count} drawings in {report.wall_time:.0f} s.{new} "
+            f"Trained on {plural(report.train_count, 'drawing')} in {report.wall_time:.0f} s.{new} "
             "Too few drawings per class to hold some back for a before/after check."
         )
     return (
-        f"Held-back drawings ({report.held_out_count}): {percent(report.accuracy_before)} "
+        f"Held-back drawings ({report.held_out_count:,}): {percent(report.accuracy_before)} "
         f"→ {percent(report.accuracy_after)} correct. "
-        f"Trained on {report.train_count} in {report.wall_time:.0f} s.{new}"
+        f"Trained on {report.train_count:,} in {report.wall_time:.0f} s.{new}"
     )
 
 
