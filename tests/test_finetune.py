@@ -191,6 +191,27 @@ def test_cancel_is_heard_between_drawings_while_they_are_rendered(
     assert report.train_count == (0 if phase == "preparing" else 60)
 
 
+def test_the_preparing_phase_counts_the_drawings_before_the_first_step(
+    tiny: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10,000 drawings took 6 s to prepare with nothing counted: the window said only
+    "Preparing your drawings…"."""
+    monkeypatch.setattr(finetune_data, "PREPARED_EVERY", 25)
+    drawings, labels = _symbols("+?", 40, 7)
+    said: list[tuple[str, int, int]] = []
+    fine_tune(
+        tiny,
+        drawings,
+        labels,
+        settings=FAST,
+        rehearsal=None,
+        preparing=lambda done, total: said.append(("preparing", done, total)),
+        progress=lambda figures: said.append(("step", figures.step, figures.total_steps)),
+    )
+    assert said[:4] == [("preparing", n, 80) for n in (25, 50, 75, 80)]
+    assert all(kind == "step" for kind, *_ in said[4:]) and len(said) > 4
+
+
 def test_scoring_asks_cancel_between_batches(tiny: Model, monkeypatch: pytest.MonkeyPatch) -> None:
     scored: list[int] = []
     original = tiny.predict_proba

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, relative_line
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -27,9 +27,11 @@ from ocrpad.app.train import browser as browser_module
 from ocrpad.app.train import worker as train_worker
 from ocrpad.app.train.collect import prompt_sequence
 from ocrpad.app.train.curves import HELD_COLOUR, LOSS_COLOUR, TRAIN_COLOUR, legend_names
+from ocrpad.app.train.panel import FineTunePanel
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many
+from ocrpad.learning import finetune_data
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
 from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
 
@@ -266,6 +268,38 @@ def _run_fine_tune(qtbot: QtBot, tab: TrainTab) -> None:
     with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
         qtbot.mouseClick(tab.panel.start_button, Qt.MouseButton.LeftButton)
         assert not tab.panel.start_button.isEnabled() and tab.panel.cancel_button.isEnabled()
+
+
+class _PanelWatcher(QObject):
+    """Notes what the fine-tune panel shows each time the worker counts prepared drawings (a
+    QObject of the window's thread, so that the worker's signal reaches it queued, after the
+    panel's own slot)."""
+
+    def __init__(self, panel: FineTunePanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.shown: list[tuple[str, int, int]] = []
+
+    @Slot(int, int)
+    def note(self, done: int, total: int) -> None:
+        bar = self.panel.progress
+        self.shown.append((self.panel.eta.text(), bar.value(), bar.maximum()))
+
+
+def test_the_fine_tune_panel_counts_the_drawings_it_prepares(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(finetune_data, "PREPARED_EVERY", 5)
+    _fill(store, count=6)
+    tab.refresh()
+    watcher = _PanelWatcher(tab.panel)
+    tab.worker.preparing.connect(watcher.note)
+    _run_fine_tune(qtbot, tab)
+    assert watcher.shown == [
+        ("Preparing your drawings: 5 of 12…", 5, 12),
+        ("Preparing your drawings: 10 of 12…", 10, 12),
+        ("Rendered 12 drawings; the first steps follow…", 12, 12),
+    ]
 
 
 def test_a_kept_fine_tune_hands_out_the_new_model(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 CancelFn = Callable[[], bool]
+CountFn = Callable[[int, int], None]
+"""Told how far long work has come: (pieces done, all of them), e.g. drawings prepared."""
 
 
 class Cancelled(Exception):  # noqa: N818  (a request to stop, not an error)

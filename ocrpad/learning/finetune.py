@@ -44,7 +44,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ocrpad.learning.cancel import CancelFn, Cancelled, stop_if
+from ocrpad.learning.cancel import CancelFn, Cancelled, CountFn, stop_if
 from ocrpad.learning.finetune_data import (
     Anchor,
     TrainSet,
@@ -93,6 +93,7 @@ def fine_tune(
     epochs: int | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    preparing: CountFn | None = None,
     seed: int | np.random.Generator = 0,
     settings: FineTuneSettings = DEFAULT_SETTINGS,
     rehearsal: str | Path | None = DEFAULT_REHEARSAL,
@@ -102,7 +103,9 @@ def fine_tune(
     ``labels`` are single characters; characters the model does not know become new classes.
     ``rehearsal``: a stroke-array ``.npz`` of base-class drawings, ``"default"`` for the one
     shipped beside the weights (skipped if absent), or None. A named file that is missing
-    raises FileNotFoundError; a folder, or a file with a damaged drawing, ValueError. Returns
+    raises FileNotFoundError; a folder, or a file with a damaged drawing, ValueError.
+    ``preparing(done, total)`` counts the drawings checked and rendered before the first step
+    (``progress`` then reports each step). Returns
     the fine-tuned copy and a :class:`FineTuneReport`; on cancel, the untouched ``model``
     (see the module docstring).
     """
@@ -116,7 +119,7 @@ def fine_tune(
         reh_path = rehearsal_file(rehearsal)
     clock = Clock()
     try:  # thousands of drawings take seconds to render and score: Cancel is asked meanwhile
-        data = prepare(model, strokes, labels, settings.held_out, reh_path, cancel)
+        data = prepare(model, strokes, labels, settings.held_out, reh_path, cancel, preparing)
         new_labels = [c for c in dict.fromkeys(data.labels) if c not in model.labels]
         work = model.with_extra_classes(new_labels, rng) if new_labels else model.copy()
         if settings.imprint and new_labels:

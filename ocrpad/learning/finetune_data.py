@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.data.samples import Strokes, validate_label, validate_strokes
-from ocrpad.learning.cancel import CancelFn, stop_if
+from ocrpad.learning.cancel import CancelFn, CountFn, stop_if
 from ocrpad.learning.finetune_plan import is_frozen
 from ocrpad.learning.rehearsal import Rehearsal, rendered_rehearsal
 from ocrpad.model import Model
@@ -52,6 +52,9 @@ def default_augmenter() -> Augmenter:
         return tuple(np.asarray(s, np.float32) for s in distorted)
 
     return augment
+
+
+PREPARED_EVERY: Final = 200  # drawings between two calls of ``prepare``'s ``preparing``
 
 
 @dataclass
@@ -154,17 +157,19 @@ def prepare(
     held_out: float,
     rehearsal_path: str | Path | None,
     cancel: CancelFn | None = None,
+    preparing: CountFn | None = None,
 ) -> TrainSet:
     """Check, render and split the drawings (`split_held_out`); load the rehearsal set for
     the known classes. ``cancel`` is asked before each drawing is rendered (``Cancelled``):
-    thousands of them take seconds."""
+    thousands of them take seconds; ``preparing(done, total)`` is told every
+    ``PREPARED_EVERY`` drawings and after the last."""
     if len(strokes) != len(labels):
         raise ValueError(f"{len(strokes)} drawings but {len(labels)} labels")
     if not strokes:
         raise ValueError("fine-tuning needs at least one drawing")
     params = render_params_of(model.meta)
     render = renderer_for(model)
-    clean, chars, rendered, skipped = _usable(strokes, labels, render, cancel)
+    clean, chars, rendered, skipped = _usable(strokes, labels, render, cancel, preparing)
     if not clean:
         raise ValueError(f"none of the {len(strokes)} drawings can be used: {skipped[0]}")
     images = np.stack(rendered)[:, None].astype(np.float32)  # (N, 1, 28, 28)
@@ -192,6 +197,7 @@ def _usable(
     labels: Sequence[str],
     render: Callable[[Strokes], NDArray[np.float32]],
     cancel: CancelFn | None,
+    preparing: CountFn | None = None,
 ) -> tuple[list[Strokes], tuple[str, ...], list[NDArray[np.float32]], list[str]]:
     """The drawings that can be trained on (clean strokes, labels, images) and one line for
     each that cannot (empty, non-finite, a label that is not one character): those are
@@ -199,6 +205,8 @@ def _usable(
     clean, chars, images, skipped = [], [], [], []
     for i, (drawing, label) in enumerate(zip(strokes, labels, strict=True)):
         stop_if(cancel)
+        if preparing is not None and i % PREPARED_EVERY == 0 and i:
+            preparing(i, len(strokes))
         try:
             ok = validate_strokes(drawing), validate_label(label)
             image = render(ok[0])
@@ -208,6 +216,8 @@ def _usable(
         clean.append(ok[0])
         chars.append(ok[1])
         images.append(image)
+    if preparing is not None:
+        preparing(len(strokes), len(strokes))
     return clean, tuple(chars), images, skipped
 
 

@@ -203,6 +203,15 @@ class FineTunePanel(QWidget):
         self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)  # Alt+N leaves it be
         announce(self, "Fine-tuning a copy of the model: Escape or Cancel stops it.")
 
+    def show_preparing(self, done: int, total: int) -> None:
+        """Drawings checked and rendered before the first step: ``done`` of ``total``."""
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        if done < total:
+            self.eta.setText(f"Preparing your drawings: {done:,} of {total:,}…")
+        else:  # held-back drawings are scored, the first epoch's distorted, before step 1
+            self.eta.setText(f"Rendered {plural(total, 'drawing')}; the first steps follow…")
+
     def show_progress(self, figures: FineTuneProgress) -> None:
         self.progress.setRange(0, figures.total_steps)
         self.progress.setValue(figures.step)

@@ -72,6 +72,7 @@ class TrainWorker(QObject):
     """Lives in a QThread; ``start`` (queued) runs a job, ``cancel`` stops it from anywhere."""
 
     progress = Signal(object)  # FineTuneProgress
+    preparing = Signal(int, int)  # drawings prepared (checked, rendered) so far, all of them
     finished = Signal(object)  # TrainResult (report.cancelled tells whether it was stopped)
     failed = Signal(str)  # a readable message
     speed_measured = Signal(object)  # Measured: how fast a fine-tune runs here
@@ -152,7 +153,12 @@ class TrainWorker(QObject):
         if not strokes:
             raise ValueError("there are no drawings to learn from")
         model, report = self._fine_tune(
-            job.model, strokes, labels, progress=self.progress.emit, cancel=self._cancel.is_set
+            job.model,
+            strokes,
+            labels,
+            progress=self.progress.emit,
+            cancel=self._cancel.is_set,
+            preparing=self.preparing.emit,
         )
         if report.cancelled:
             return TrainResult(model, report)
