@@ -50,6 +50,11 @@ class Reading:
     and fast mouse strokes give; `reading.device`) the answer took, 0 … 1 (None: the model
     has no such correction, or the drawing has no strokes).
     `by_guides`: the writing guides, not the history, gave the writer's scale and baseline.
+    `runner_up`: the likeliest allowed label after `label` (None: the set has one label);
+    `reasons`: why `label` rather than `runner_up` — each part of the reading
+    (`reading.reasons.PARTS`: shape, coarse, size, mix, place, likeness, prior) and what it
+    added to log(p_label / p_runner_up), largest |value| first; they sum to that log ratio
+    (empty without a runner-up).
     """
 
     label: str
@@ -62,3 +67,5 @@ class Reading:
     like_earlier: tuple[str, float] | None = None
     coarse_trace: float | None = None
     by_guides: bool = False
+    runner_up: str | None = None
+    reasons: tuple[tuple[str, float], ...] = ()

@@ -35,8 +35,8 @@ it — its own reading, with the history it had — rather than as the network a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
 
@@ -110,6 +110,30 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class HeadParts:
+    """The terms `ContextLayer.head` adds, each (N, C), in the order it adds them: `shape`
+    (logit_scale · the network's logits), `size` (gauss_weight · the height likelihood), `mix`
+    (mix_weight · log θ/π of each class's group), `fitted` (f @ weightsᵀ: r, r², rw, the mix
+    by group and has-history, `reading.reasons` splits it by feature), `bias`, `place`
+    (position against the baseline) and `likeness` (earlier drawings shaped like this one);
+    `f` (N, K) the features."""
+
+    shape: F64
+    size: F64
+    mix: F64
+    fitted: F64
+    bias: F64
+    place: F64
+    likeness: F64
+    f: F64
+
+    def total(self) -> F64:
+        """Their sum (N, C), added in the order the head has always added them."""
+        z = self.shape + self.size + self.mix + self.fitted + self.bias
+        return np.asarray(z + self.place + self.likeness)
+
+
+@dataclass(frozen=True)
 class ContextLayer:
     """Fitted parameters; arrays over `labels` (C classes) and `groups` (G groups)."""
 
@@ -141,7 +165,7 @@ class ContextLayer:
     device: DeviceCorrection | None = None
     # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
-    # classes it was not fitted for (a fine-tune's new ones, `aligned`): in no group
+    # classes it was not fitted for (a fine-tune's new ones, `aligned.aligned`): in no group
     unfitted: frozenset[str] = field(default=frozenset(), repr=False)
 
     def for_history(self, labelled: bool) -> ContextLayer:
@@ -274,27 +298,34 @@ class ContextLayer:
         out -= out.mean(axis=1, keepdims=True)  # only differences between classes matter
         return np.where(known[:, None], out, 0.0)
 
-    def head(self, net_logits: F64, geometry: F64, frame: Frame) -> F64:
-        """Uncalibrated logits (N, C) for network logits (N, C) and geometry (N, 4 or 5): log
-        height, log width, top, bottom (NaN top/bottom: position unknown) and coarseness,
-        which the head does not use: it is in the network's logits (`network_read`)."""
+    def head_parts(self, net_logits: F64, geometry: F64, frame: Frame) -> HeadParts:
+        """The terms of `head` for network logits (N, C) and geometry (N, 4 or 5): log height,
+        log width, top, bottom (NaN top/bottom: position unknown) and coarseness, which the
+        head does not use: it is in the network's logits (`network_read`)."""
         f, gauss, mix = self.terms(
             geometry[:, 0], geometry[:, 1], frame.scale, frame.theta, frame.has
         )
-        z = (
-            self.logit_scale * net_logits
-            + self.gauss_weight * gauss
-            + self.mix_weight * mix
-            + f @ self.weights.T
-            + self.bias
-        )
+        none = np.zeros_like(gauss)
+        place = none
         if self.place_weight or self.wobbly_weight:
             lined = frame.lined[:, None]
             weight = self.place_weight * lined + self.wobbly_weight * (1 - lined)
-            z = z + weight * self.place(geometry[:, 2], geometry[:, 3], frame)
-        if self.like_weight and frame.like is not None:
-            z = z + self.like_weight * frame.like
-        return np.asarray(z)
+            place = weight * self.place(geometry[:, 2], geometry[:, 3], frame)
+        like = none if not self.like_weight or frame.like is None else self.like_weight * frame.like
+        return HeadParts(
+            shape=self.logit_scale * net_logits,
+            size=self.gauss_weight * gauss,
+            mix=self.mix_weight * mix,
+            fitted=f @ self.weights.T,
+            bias=np.broadcast_to(self.bias, gauss.shape),
+            place=place,
+            likeness=like,
+            f=f,
+        )
+
+    def head(self, net_logits: F64, geometry: F64, frame: Frame) -> F64:
+        """Uncalibrated logits (N, C): the sum of `head_parts`."""
+        return self.head_parts(net_logits, geometry, frame).total()
 
     def temperature_of(self, kind: str, has: F64) -> F64:
         """(N, 1) temperature for readings from set `kind` (see `set_kind`), by has-history."""
@@ -307,43 +338,4 @@ class ContextLayer:
         """Calibrated logits (N, C) = head / T for a reading from set `kind`."""
         return np.asarray(
             self.head(net_logits, geometry, frame) / self.temperature_of(kind, frame.has)
-        )
-
-    # --- storage -------------------------------------------------------------------------
-    def aligned(self, labels: Sequence[str]) -> ContextLayer:
-        """The same layer over `labels` (e.g. a fine-tuned model's grown classes): classes it
-        was not fitted for get no context terms (weights 0, usual height 0, spread 1, no
-        group)."""
-        if tuple(labels) == self.labels:
-            return self
-        where = {c: i for i, c in enumerate(self.labels)}
-        rows = np.array([where.get(c, -1) for c in labels])
-        known = rows >= 0
-
-        def take(a: F64, fill: float) -> F64:
-            out = np.full((len(labels), *a.shape[1:]), fill, dtype=np.float64)
-            out[known] = a[rows[known]]
-            return out
-
-        def usual(a: F64 | None) -> F64 | None:  # a class it does not know: the usual place
-            if a is None:
-                return None
-            out = take(a, 0.0)
-            out[~known] = np.median(a, axis=0)
-            return out
-
-        return replace(
-            self,
-            labels=tuple(labels),
-            height_mu=take(self.height_mu, 0.0),
-            height_sd=take(self.height_sd, 1.0),
-            weights=take(self.weights, 0.0),
-            bias=take(self.bias, float(self.bias.mean())),
-            place_mu=usual(self.place_mu),
-            place_sd=usual(self.place_sd),
-            device=None
-            if self.device is None
-            else replace(self.device, bias=take(self.device.bias, 0.0)),
-            labelled=None if self.labelled is None else self.labelled.aligned(labels),
-            unfitted=self.unfitted | (set(labels) - set(self.labels)),
         )

@@ -9,9 +9,9 @@ without a context layer reads as the bare network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +21,7 @@ from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import render_params_of, render_strokes
 from ocrpad.reading import checks
+from ocrpad.reading.aligned import aligned
 from ocrpad.reading.answers import Drawing, HistoryItem, Labelled, Reading
 from ocrpad.reading.context import (
     HISTORY_CAP,
@@ -35,6 +36,7 @@ from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of, tells_s
 from ocrpad.reading.history import drawing_key
 from ocrpad.reading.likeness import closest, likeness
 from ocrpad.reading.memory import Memory, Seen
+from ocrpad.reading.reasons import Reasons, scored
 from ocrpad.reading.rereading import counted_as, read_all
 
 F64 = NDArray[np.float64]
@@ -52,7 +54,7 @@ def context_of(model: Model) -> ContextLayer | None:
     meta = model.meta.get("reader")
     if not isinstance(meta, dict):
         return None
-    return from_file(model.extras, meta).aligned(model.labels)
+    return aligned(from_file(model.extras, meta), model.labels)
 
 
 def _named(charset: Iterable[str] | None, model: Model) -> Iterable[str] | None:
@@ -130,7 +132,7 @@ class Reader:
     ) -> Reading:
         """The answer for a drawing whose finite network logits (C,) or (1, C) are known. The
         drawing is remembered, so that once it joins the history it costs no second pass."""
-        logits = checks.one_logits(net_logits, self.model.num_classes)  # (1, C)
+        network = logits = checks.one_logits(net_logits, self.model.num_classes)  # (1, C)
         history = checks.history_items(history)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         coarse = None
@@ -149,9 +151,12 @@ class Reader:
         if mine is not None:
             self._answered(mine, frame, told)
         if self.context is None or size is None or frame is None:
-            probs = self._restricted(self._calibrated(logits, None, None))[0]
-            return replace(self._reading(probs, None, 0), coarse_trace=coarse)  # no history
-        z = self._calibrated(logits, np.array([size.geometry()]), frame, told)
+            z, explain = scored(self.context, self._kind, network, logits, None, None)
+            probs = self._restricted(z)[0]
+            why = self._why(probs, explain)
+            return replace(self._reading(probs, None, 0), coarse_trace=coarse, **why)
+        geometry = np.array([size.geometry()])
+        z, explain = scored(self.context, self._kind, network, logits, geometry, frame, told)
         probs = self._restricted(z)[0]
         height = self._usual_height(seen)
         guided = self._guide_scale(guides) is not None  # the guides set the frame
@@ -162,7 +167,15 @@ class Reader:
         if self.context.knows_place and np.isfinite(frame.base[0]) and height:
             below = (size.bottom - float(frame.base[0])) / height
         reading = self._reading(probs, ratio, len(seen), below, like_earlier)
-        return replace(reading, coarse_trace=coarse, by_guides=guided)
+        return replace(reading, coarse_trace=coarse, by_guides=guided, **self._why(probs, explain))
+
+    def _why(self, probs: F64, explain: Callable[[tuple[int, int]], Reasons]) -> dict[str, Any]:
+        """`Reading.runner_up` and `Reading.reasons` of an answer `probs` (over `labels`)."""
+        if len(probs) < 2:
+            return {}
+        best, second = (int(i) for i in np.argsort(-probs, kind="stable")[:2])
+        why = explain((self._allowed[best], self._allowed[second]))
+        return {"runner_up": self.labels[second], "reasons": why}
 
     def _context_frame(
         self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
@@ -246,24 +259,13 @@ class Reader:
         if context is not None:  # coarse traces: their correction (`reading.device`)
             logits = context.network_read(logits, geometry[:, 4])
         if context is None or history is None:
-            return self._restricted(self._calibrated(logits, None, None)).astype(np.float32)
+            z = scored(context, self._kind, logits, logits, None, None)[0]
+            return self._restricted(z).astype(np.float32)
         counted = counted_as(context, logits, geometry, history, classes)
         z = read_all(context, logits, geometry, history, counted, classes >= 0, self._kind)
         return self._restricted(z).astype(np.float32)
 
     # --- internals -----------------------------------------------------------------------
-    def _calibrated(
-        self, logits: F64, geometry: F64 | None, frame: Frame | None, told: bool = False
-    ) -> F64:
-        """Calibrated logits; `told`: the history is mostly labelled (its own head)."""
-        context = None if self.context is None else self.context.for_history(told)
-        if context is None:
-            return logits
-        n = len(logits)
-        if geometry is None or frame is None:
-            return context.logits(logits, np.zeros((n, 5)), Frame.empty(context, n), self._kind)
-        return context.logits(logits, geometry, frame, self._kind)
-
     def _restricted(self, z: F64) -> F64:
         return np.asarray(softmax(z[:, self._allowed]), np.float64)
 
