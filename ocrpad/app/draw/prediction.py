@@ -69,7 +69,9 @@ class Prediction:
     alike they are, 0 … 1 (None without history); coarse_trace: how much of the correction
     for coarse traces the answer took, 0 … 1 (None: the model has none); by_guides: the
     writing guides gave the scale and the baseline (height_ratio is then over their x-height);
-    guides_shown: the guides were on the canvas (they give no scale to a lone dot).
+    guides_shown: the guides were on the canvas (they give no scale to a lone dot);
+    runner_up: the likeliest label after `label` (None: one label); reasons: each part of the
+    reading and its share of log(p_label / p_runner_up), largest first (`Reading.reasons`).
     """
 
     request_id: int
@@ -89,6 +91,8 @@ class Prediction:
     coarse_trace: float | None = None
     by_guides: bool = False
     guides_shown: bool = False
+    runner_up: str | None = None
+    reasons: tuple[tuple[str, float], ...] = ()
 
     @property
     def confidence(self) -> float:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt
+from PySide6.QtGui import QFont, QPalette, QResizeEvent
+from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.input_preview import InputPreview
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.spoken import announce, character_name, ranked, tell
+from ocrpad.app.draw.why import shorter, why
 from ocrpad.app.theme import TENTATIVE
 
 NOT_SURE_BELOW: Final = 0.5  # top probability under which the panel says "not sure"
@@ -18,6 +19,7 @@ EMPTY_HINT: Final = "Draw a character to see what the network reads."
 NOTHING_READ: Final = "Recognised character: none yet"
 NOT_SURE: Final = "Not sure — maybe:"
 CAPTION: Final = "Network input, 28×28"
+WHY_NAME: Final = "Why this answer"
 PANEL_WIDTH: Final = 180  # px at least: the input preview at 6 px per input pixel, and margins
 SIDE_MARGIN: Final = 4  # px left and right of the panel's column
 ANSWER_MARGIN: Final = 4  # px the big answer's label has over its font's line (ascent + descent)
@@ -137,10 +139,10 @@ class PredictionPanel(QWidget):
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
+        self.why = WhyLabel()
         self.message = QLabel(EMPTY_HINT)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        # Takes the free height whatever its text, so a new message never relayouts the window.
         self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview = InputPreview()
@@ -152,8 +154,21 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.confidence)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(caption)
-        layout.addWidget(self.message, 1)  # below: a tall window leaves no gap above the input
+        layout.addWidget(self._below(), 1)  # a tall window leaves no gap above the input
         self._fit_to_font()
+
+    def _below(self) -> QWidget:
+        """Why the answer, and under it the message, in the free height whatever their text,
+        so that new text never relayouts the window; each is shown only while it says
+        something, and the sentence shortens itself to fit (`WhyLabel`)."""
+        below = QWidget()
+        below.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        column = QVBoxLayout(below)
+        column.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # no minimum height
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.why, 1)
+        column.addWidget(self.message, 1)
+        return below
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.FontChange:  # also sent when the system font changes
@@ -184,8 +199,10 @@ class PredictionPanel(QWidget):
             tell(self.label, said)
             announce(self.label, said)
         self.confidence.setText(describe(prediction))
-        self.confidence.setToolTip(explain(prediction))
-        self.message.setText(self._kept)
+        sentence = why(prediction)  # also here: a small window may have no room for it
+        self.confidence.setToolTip("\n".join(t for t in (explain(prediction), sentence) if t))
+        self.why.say(shorter(prediction), why(prediction, character_name))
+        self._say(self._kept)
         self._kept = ""
         self.preview.set_image(prediction.input_image)
 
@@ -194,9 +211,14 @@ class PredictionPanel(QWidget):
         tell(self.label, NOTHING_READ)
         self.confidence.setText("")
         self.confidence.setToolTip("")  # the last drawing's "why" goes with it
-        self.message.setText(message)
+        self.why.say([], "")
+        self._say(message)
         self._kept = ""
         self.preview.set_image(None)
+
+    def _say(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
 
     def show_message(self, message: str) -> None:
         """A problem (unreadable file, no model): the answer is cleared and the reason shown."""
@@ -205,3 +227,60 @@ class PredictionPanel(QWidget):
     def keep_message(self) -> None:
         """The message shown now stays beside the next answer (then goes, as messages do)."""
         self._kept = self.message.text()
+
+
+class WhyLabel(QLabel):
+    """Why the answer and not the runner-up (`why.why`), in the panel's free height: the
+    longest of its sentences that fits (`why.shorter`), the whole one in its tooltip and for
+    screen readers. Tab reaches it while it says something."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self._sentences: list[str] = []
+        self.setObjectName("whyLabel")
+        self.setAccessibleName(WHY_NAME)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # (after the flags, which set their own)
+        self.hide()
+
+    def say(self, sentences: list[str], heard: str) -> None:
+        """Show the first of `sentences` that fits (longest first; []: hide), and give screen
+        readers `heard`, the whole sentence with characters by name."""
+        self._sentences = sentences
+        self.setToolTip(sentences[0] if sentences else "")
+        tell(self, description=heard)
+        self.setVisible(bool(sentences))
+        self._fit()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return False  # its lines never ask for height: it takes what is free (a wrapped
+        # label's text would otherwise set its height, and squeeze the answer above it)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The longest sentence that fits; if none does, as many words of the shortest as
+        fit, and '…' (the tooltip has the whole)."""
+        text = next((t for t in self._sentences if self._fits(t)), None)
+        if text is None and self._sentences:
+            words = self._sentences[-1].split()
+            count = next((n for n in range(len(words) - 1, 0, -1) if self._fits(_cut(words, n))), 1)
+            text = _cut(words, count)
+        if (text or "") != self.text():
+            self.setText(text or "")
+
+    def _fits(self, text: str) -> bool:
+        room = self.contentsRect()
+        flags = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter)
+        needed = self.fontMetrics().boundingRect(QRect(0, 0, room.width(), 10**6), flags, text)
+        return needed.height() <= room.height()
+
+
+def _cut(words: list[str], count: int) -> str:
+    """The first `count` words and '…'."""
+    return " ".join(words[:count]) + "…"

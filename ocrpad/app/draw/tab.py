@@ -171,12 +171,14 @@ class DrawTab(QSplitter):
         return button
 
     def order_focus(self) -> None:
-        """Tab goes as the eye reads: the canvas, Read as, the two rows of tools (with what
-        other parts of the app added to them), the chart, and last the feature maps on the
-        right. Call it again after adding widgets to a tool row."""
+        """Tab goes as the eye reads: the canvas, Read as, why the answer (when it says so),
+        the two rows of tools (with what other parts of the app added to them), the chart,
+        and last the feature maps on the right. Call it again after adding widgets to a tool
+        row."""
         chain = [
             self.canvas,
             self.character_set,
+            self.panel.why,
             *_focusable(self.edit_tools),
             *_focusable(self.tools),
             self.chart,

@@ -128,6 +128,8 @@ def recognise(model: Model, request: Request, readers: Readers | None = None) ->
         coarse_trace=reading.coarse_trace,
         by_guides=reading.by_guides,
         guides_shown=request.guides is not None,
+        runner_up=reading.runner_up,
+        reasons=reading.reasons,
     )
 
 
