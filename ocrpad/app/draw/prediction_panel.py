@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.input_preview import InputPreview
 from ocrpad.app.draw.prediction import Prediction
-from ocrpad.app.draw.spoken import announce, character_name, ranked, tell
+from ocrpad.app.draw.spoken import announce, character_name, percent, ranked, tell
 from ocrpad.app.draw.why import shorter, why
 from ocrpad.app.theme import TENTATIVE
 
@@ -33,15 +33,17 @@ def describe(prediction: Prediction) -> str:
     of a look-alike family, the family said plainly first: 'o — or O, 0'."""
     if prediction.look_alikes:
         family = f"{prediction.label} — or {', '.join(prediction.look_alikes)}"
-        return f"{family}\n{100 * prediction.confidence:.0f}% it is {prediction.label}"
+        return f"{family}\n{percent(prediction.confidence)} it is {prediction.label}"
     if prediction.confidence >= NOT_SURE_BELOW:
-        return f"{100 * prediction.confidence:.0f}% sure"
+        return f"{percent(prediction.confidence)} sure"
     return f"{NOT_SURE}\n{guesses(prediction.top)}"
 
 
 def guesses(top: tuple[tuple[str, float], ...]) -> str:
-    """The top 3 of an unsure answer on one line: '`  7%   %  6%   ~  6%'."""
-    return "   ".join(f"{label}  {100 * p:.0f}%" for label, p in top[:3])
+    """The top 3 of an unsure answer on one line: '`  7%   %  6%   ~  6%' (one a rounded
+    figure would call 0% left out)."""
+    shown = [(label, percent(p)) for label, p in top[:3]]
+    return "   ".join(f"{label}  {said}" for label, said in shown if not said.startswith("under"))
 
 
 def spoken(prediction: Prediction) -> str:
@@ -53,9 +55,9 @@ def spoken(prediction: Prediction) -> str:
     if prediction.look_alikes:
         family = ", ".join(character_name(c) for c in prediction.look_alikes)
         said = "Recognised" if sure else "Not sure"
-        return f"{said}: {name}, or {family}; {100 * prediction.confidence:.0f}% it is {name}"
+        return f"{said}: {name}, or {family}; {percent(prediction.confidence)} it is {name}"
     if sure:
-        return f"Recognised: {name}, {100 * prediction.confidence:.0f}% sure"
+        return f"Recognised: {name}, {percent(prediction.confidence)} sure"
     return f"Not sure: maybe {ranked(prediction.top)}"
 
 

@@ -207,7 +207,7 @@ class ProbabilityChart(QWidget):
             if index is None:
                 QToolTip.hideText()
             else:
-                text = f"{self._labels[index]}: {100 * self._probs[index]:.2f}%"
+                text = f"{self._labels[index]}: {percent(float(self._probs[index]), 2)}"
                 QToolTip.showText(event.globalPos(), text, self)
             return True
         return super().event(event)
@@ -327,14 +327,15 @@ class ProbabilityChart(QWidget):
             slash = QRectF(centre_x - glyph.width() / 2, top, glyph.width(), glyph.height())
             painter.setPen(QPen(colour, max(1.0, font.pointSizeF() / 9)))
             painter.drawLine(slash.bottomLeft(), slash.topRight())
-        label = f"{100 * self._probs[index]:.0f}%"
+        label = percent(float(self._probs[index]))
         fits = slot >= metrics.horizontalAdvance(label) + 8
-        if rank < HIGHLIGHTED and self._probs[index] >= 0.005 and (rank == 0 or fits):
+        if rank < HIGHLIGHTED and not label.startswith("under") and (rank == 0 or fits):
             painter.setPen(colour)
             y = plot.bottom() - float(self._probs[index]) * plot.height()
             height = line
             if rank == 0:  # from the bar's left edge: clear of the axis labels on its left
-                above = QRectF(x + slot * 0.12, y - height - 1, slot + 40, height)
+                wide = max(slot + 40, metrics.horizontalAdvance(label) + 4)  # "over 99%"
+                above = QRectF(x + slot * 0.12, y - height - 1, wide, height)
                 align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
             else:
                 above = QRectF(x - 20, y - height - 1, slot + 40, height)

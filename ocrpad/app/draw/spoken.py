@@ -20,9 +20,16 @@ def character_name(label: str) -> str:
     return unicodedata.name(label, label).lower()
 
 
-def percent(probability: float) -> str:
-    """'87%'; 'under 1%' for what a rounded figure would call none at all."""
-    return f"{100 * probability:.0f}%" if probability >= 0.005 else "under 1%"
+def percent(probability: float, digits: int = 0) -> str:
+    """'87%' (with `digits` decimals: '87.25%'); 'under 1%' and 'over 99%' (with decimals:
+    'under 0.01%', 'over 99.99%') where the rounded figure would say none at all or
+    certainty: a calibrated reader is never sure of either."""
+    shown, step = f"{100 * probability:.{digits}f}", 10.0**-digits
+    if float(shown) <= 0:
+        return f"under {step:.{digits}f}%"
+    if float(shown) >= 100:
+        return f"over {100 - step:.{digits}f}%"
+    return f"{shown}%"
 
 
 def ranked(classes: Sequence[tuple[str, float]], count: int = 3) -> str:
