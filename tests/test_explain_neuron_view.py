@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ocrpad.explain.neuron import NeuronTracer
-from ocrpad.explain.neuron_text import chain_line, output_line, share, softmax_at
+from ocrpad.explain.neuron_text import chain_line, output_line, softmax_at
 from ocrpad.explain.neuron_trace import Unit
 from ocrpad.explain.neuron_view import neuron_view, shown_unit
 from ocrpad.model import Model, load_model
@@ -79,20 +79,6 @@ def test_an_output_unit_goes_on_to_the_softmax_of_all_the_outputs(tracer: Neuron
     assert view.line.startswith(chain_line(view.trace))
     assert view.line.endswith(f"(of {len(logits)} outputs)") and "→ softmax " in view.line
     assert neuron_view(tracer, Unit("fc1", 7)).softmax is None  # a hidden unit: no softmax
-
-
-@pytest.mark.parametrize(
-    ("probability", "said"),
-    [
-        (0.9996, "over 99%"),
-        (0.995, "over 99%"),
-        (0.874, "87%"),
-        (0.0051, "1%"),
-        (0.0004, "under 1%"),
-    ],
-)
-def test_a_share_never_claims_certainty(probability: float, said: str) -> None:
-    assert share(probability) == said
 
 
 def test_the_softmax_line_is_stable_for_huge_scores() -> None:

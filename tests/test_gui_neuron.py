@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication, QPushButton, QToolTip
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.main_window import MainWindow
-from ocrpad.explain.neuron_text import chain_line, share
+from ocrpad.explain.neuron_text import chain_line
 from ocrpad.explain.neuron_view import NeuronView
+from ocrpad.reading.scoring import percent
 
 
 @pytest.fixture
@@ -174,9 +175,9 @@ def test_a_block_off_the_path_opens_that_layers_strongest_unit_and_back_returns(
     assert "→ softmax " in shown.line.text() and view.softmax is not None
     chart = dict(zip(window.current.labels, window.current.probabilities.tolist(), strict=True))
     label = window.current.label
-    said = f"The network alone gives {label} {share(view.softmax)} (the softmax above)."
+    said = f"The network alone gives {label} {percent(view.softmax)} (the softmax above)."
     assert said in shown.softmax.text() and shown.softmax.isVisible()
-    after = f"The chart shows {share(chart[label])}: the reader's answer"  # after the reader
+    after = f"The chart shows {percent(chart[label])}: the reader's answer"  # after the reader
     assert after in shown.softmax.text()
     with qtbot.waitSignal(neuron.trace_shown, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(shown.back, Qt.MouseButton.LeftButton)

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.explain.neuron_trace import NeuronTrace, Step
+from ocrpad.reading.scoring import percent
 
 SHOWN_TERMS: Final = 2  # input·weight terms written out before "… N more"
 MINUS: Final = "\u2212"
@@ -74,16 +75,6 @@ def chain_line(trace: NeuronTrace) -> str:
     )
 
 
-def share(probability: float) -> str:
-    """A probability as a whole percent that never claims certainty: 0.9996 -> "over 99%",
-    0.0004 -> "under 1%", 0.874 -> "87%"."""
-    if probability >= 0.995:
-        return "over 99%"
-    if probability < 0.005:
-        return "under 1%"
-    return f"{100 * probability:.0f}%"
-
-
 def softmax_at(logits: NDArray[np.floating], index: int) -> float:
     """The softmax of `logits` (C,) at `index`, computed stably in float64."""
     z = np.asarray(logits, np.float64)
@@ -93,7 +84,7 @@ def softmax_at(logits: NDArray[np.floating], index: int) -> float:
 
 def output_line(line: str, logits: NDArray[np.floating], index: int) -> str:
     """An output unit's `line` continued to its softmax over all `logits` (C,)."""
-    return f"{line} → softmax {share(softmax_at(logits, index))} (of {len(logits)} outputs)"
+    return f"{line} → softmax {percent(softmax_at(logits, index))} (of {len(logits)} outputs)"
 
 
 def fixed(value: float, decimals: int) -> str:

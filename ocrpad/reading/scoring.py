@@ -1,4 +1,4 @@
-"""Figures about odds: expected calibration error."""
+"""Figures about odds: expected calibration error, and a probability as a person is told it."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def expected_calibration_error(
         if chosen.any():
             total += chosen.mean() * abs(confidence[chosen].mean() - correct[chosen].mean())
     return float(total)
+
+
+def percent(probability: float, digits: int = 0) -> str:
+    """'87%' (with `digits` decimals: '87.25%'); 'under 1%' and 'over 99%' (with decimals:
+    'under 0.01%', 'over 99.99%') where the rounded figure would say none at all or
+    certainty: a calibrated reader is never sure of either."""
+    shown, step = f"{100 * probability:.{digits}f}", 10.0**-digits
+    if float(shown) <= 0:
+        return f"under {step:.{digits}f}%"
+    if float(shown) >= 100:
+        return f"over {100 - step:.{digits}f}%"
+    return f"{shown}%"

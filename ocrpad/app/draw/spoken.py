@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent
 from PySide6.QtWidgets import QWidget
 
+from ocrpad.reading.scoring import percent
+
+__all__ = ["announce", "character_name", "percent", "ranked", "tell"]
+
 
 def character_name(label: str) -> str:
     """A class as it should be heard: 'capital S' and 'small s' (a voice says both "ess"), a
@@ -18,18 +22,6 @@ def character_name(label: str) -> str:
     if label.isalpha():
         return f"capital {label}" if label.isupper() else f"small {label}"
     return unicodedata.name(label, label).lower()
-
-
-def percent(probability: float, digits: int = 0) -> str:
-    """'87%' (with `digits` decimals: '87.25%'); 'under 1%' and 'over 99%' (with decimals:
-    'under 0.01%', 'over 99.99%') where the rounded figure would say none at all or
-    certainty: a calibrated reader is never sure of either."""
-    shown, step = f"{100 * probability:.{digits}f}", 10.0**-digits
-    if float(shown) <= 0:
-        return f"under {step:.{digits}f}%"
-    if float(shown) >= 100:
-        return f"over {100 - step:.{digits}f}%"
-    return f"{shown}%"
 
 
 def ranked(classes: Sequence[tuple[str, float]], count: int = 3) -> str:

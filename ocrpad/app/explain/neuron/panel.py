@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.numbering import shown_number
 from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
 from ocrpad.app.explain.neuron.strip import ArchitectureStrip, unit_text
-from ocrpad.explain.neuron_text import fixed, share, sum_decimals, sum_line
+from ocrpad.explain.neuron_text import fixed, sum_decimals, sum_line
 from ocrpad.explain.neuron_trace import NeuronTrace, Unit
 from ocrpad.explain.neuron_view import NeuronView
+from ocrpad.reading.scoring import percent
 
 SHOWN_CHANNELS = 16  # input channels of a conv shown as tiles, strongest first
 WIDTH, HEIGHT = 1100, 720  # the panel's size where the screen has room (numbers in cells)
@@ -291,11 +292,11 @@ def _after_softmax(view: NeuronView, labels: list[str], chart: dict[str, float])
     if view.softmax is None or channel >= len(labels) or not chart:
         return ""
     label = labels[channel]
-    alone = f"The network alone gives {label} {share(view.softmax)} (the softmax above)."
+    alone = f"The network alone gives {label} {percent(view.softmax)} (the softmax above)."
     if label not in chart:
         return f"{alone} The chart leaves {label} out: it is not in the character set."
     return (
-        f"{alone} The chart shows {share(chart[label])}: the reader's answer, which also "
+        f"{alone} The chart shows {percent(chart[label])}: the reader's answer, which also "
         "weighs your earlier drawings, the character set and the calibration."
     )
 
