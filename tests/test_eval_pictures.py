@@ -15,12 +15,14 @@ import pytest
 from idx_helpers import write_idx
 
 from ocrpad.cli import eval as eval_cli
+from ocrpad.cli.eval_pictures import picture_data
 from ocrpad.data.emnist import BYCLASS
 from ocrpad.data.emnist_files import idx_files, load_pictures
 from ocrpad.data.unipen import DatasetFileError
 from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import load_model
 from ocrpad.preprocess import render_params_of, render_strokes
+from ocrpad.reading import Reader
 
 
 def built_in_pictures() -> tuple[np.ndarray, list[str]]:
@@ -249,3 +251,28 @@ def test_a_csv_copy_of_emnist_is_named_as_such(
     csv.write_text("45," + ",".join(["0"] * 784) + "\n", encoding="ascii")
     code, _, err = run_eval(capsys, "--data", str(csv))
     assert code == 2 and "CSV copies are not read: use its IDX or MATLAB files" in err
+
+
+@pytest.mark.parametrize("charset", [None, "digits"])
+def test_pictures_are_read_in_one_pass_as_the_window_reads_each(charset: str | None) -> None:
+    model = load_model()
+    pictures, chars = built_in_pictures()
+    logits = model.logits(pictures[:, None].astype(np.float32) / 255.0)  # (N, C)
+    reader = Reader(model, charset=charset)
+    batch = reader.read_pictures(logits)
+    assert batch.shape == (len(chars), len(reader.labels)) and batch.dtype == np.float32
+    for row, z in zip(batch, logits, strict=True):
+        np.testing.assert_allclose(row, reader.answer(z, []).probabilities, rtol=1e-6, atol=1e-7)
+
+
+def test_the_pictures_are_held_as_bytes_until_a_batch_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pictures, chars = built_in_pictures()
+    write_emnist(tmp_path / "emnist", pictures, chars)
+    args = eval_cli.build_parser().parse_args(["--data", str(tmp_path / "emnist")])
+    held = picture_data(args)
+    assert held.images.dtype == np.uint8 and held.images.shape == (len(chars), 28, 28)
+    small = run_eval(capsys, "--data", str(tmp_path / "emnist"), "--batch-size", "3")[1]
+    large = run_eval(capsys, "--data", str(tmp_path / "emnist"))[1]
+    assert small["accuracy"] == large["accuracy"]  # batches of any size read the same

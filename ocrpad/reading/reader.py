@@ -265,6 +265,13 @@ class Reader:
         z = read_all(context, logits, geometry, history, counted, classes >= 0, self._kind)
         return self._restricted(z).astype(np.float32)
 
+    def read_pictures(self, net_logits: ArrayLike) -> NDArray[np.float32]:
+        """Probabilities (N, len(labels)) of N pictures from their finite network logits (N, C):
+        what `answer(logits, [])` gives each (no strokes: no history, size or coarseness)."""
+        logits = checks.batch_logits(net_logits, self.model.num_classes)
+        z = scored(self.context, self._kind, logits, logits, None, None)[0]
+        return self._restricted(z).astype(np.float32)
+
     # --- internals -----------------------------------------------------------------------
     def _restricted(self, z: F64) -> F64:
         return np.asarray(softmax(z[:, self._allowed]), np.float64)
