@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ocrpad.bounds import MAX_PICTURE_PIXELS, check_picture_size
 from ocrpad.files import check_regular_file
 
-__all__ = ["WORKING_SIDE", "ImageReadError", "box_reduced", "load_image"]
+__all__ = ["WORKING_SIDE", "ImageReadError", "backdrop_for", "box_reduced", "load_image"]
 
 WORKING_SIDE: Final = 1024
 """A picture is averaged down to at most this many pixels a side before its ink is sought:
@@ -25,7 +25,8 @@ class ImageReadError(ValueError):
 
 
 def load_image(path: str | Path) -> NDArray[np.uint8]:
-    """Read a picture file → (H, W) uint8 grey, upright; transparency is composited over white.
+    """Read a picture file → (H, W) uint8 grey, upright; transparency is composited over white
+    (over black when only that shows the ink: `backdrop_for`).
 
     The size in the file's header is checked against `ocrpad.bounds` before any pixel is
     decoded. Raises ImageReadError (a ValueError) naming the file and the reason when it cannot
@@ -48,9 +49,7 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
             # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
             upright = ImageOps.exif_transpose(im)
             if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
-                rgba = upright.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                grey = Image.alpha_composite(white, rgba).convert("L")
+                grey = Image.fromarray(_composited(np.asarray(upright.convert("LA"))))
             elif upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
                 wide = np.asarray(upright.convert("I"), dtype=np.int64)
                 top = 65535 if upright.mode.startswith("I;16") else max(int(wide.max()), 255)
@@ -73,6 +72,26 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
         raise ImageReadError(f"{path}: not a picture ocrpad can read (PNG, JPG, BMP…)") from exc
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise ImageReadError(f"{path}: the picture is damaged or cannot be read ({exc})") from exc
+
+
+def _composited(grey_alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """(H, W, 2) uint8 grey and opacity → (H, W) uint8 grey over the backdrop that shows the
+    ink (`backdrop_for`)."""
+    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
+    step = max(1, int(np.sqrt(grey.size / 250_000)))  # a sample of ≤ 250,000 pixels decides
+    sample = (grey[::step, ::step] / 255.0, alpha[::step, ::step] / 255.0)
+    backdrop = round(backdrop_for(*sample) * 255)
+    mixed = grey.astype(np.uint16) * alpha + backdrop * (255 - alpha.astype(np.uint16))
+    return ((mixed + 127) // 255).astype(np.uint8)
+
+
+def backdrop_for(grey: NDArray[np.floating[Any]], opacity: NDArray[np.floating[Any]]) -> float:
+    """The backdrop, white (1.0) or black (0.0), to put a transparent picture on: white,
+    unless the picture shows more over black, as ink drawn only in the alpha channel in
+    white does. grey, opacity: (H, W) in [0, 1]."""
+    over_white = grey * opacity + (1.0 - opacity)
+    over_black = grey * opacity
+    return 0.0 if float(over_black.std()) > float(over_white.std()) + 1e-6 else 1.0
 
 
 def box_reduced(image: NDArray[Any], most: int = WORKING_SIDE) -> NDArray[Any]:

@@ -22,9 +22,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from ocrpad.bounds import check_render_json
 from ocrpad.picture import (
     ImageReadError,
+    backdrop_for,
     box_reduced,
     load_image,
 )  # re-exported: pictures are an input too
+from ocrpad.picture_ink import find_ink
 from ocrpad.strokes import EmptyDrawingError, flatten_strokes  # re-exported: the drawing checks
 
 __all__ = [
@@ -241,8 +243,9 @@ def render_batch(
 def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
     """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of real numbers → (H, W) float64 in [0, 1].
 
-    Transparency is composited over white, as `picture.load_image` does for a file, so an
-    array and the same picture saved as a PNG read alike (anti-aliased edges included).
+    Transparency is composited over white (or over black when only that shows the ink: white
+    ink drawn on a transparent picture), as `picture.load_image` does for a file, so an array
+    and the same picture saved as a PNG read alike (anti-aliased edges included).
     """
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
@@ -264,20 +267,20 @@ def _to_grey(image: NDArray[Any]) -> NDArray[np.float64]:
     grey = grey / top
     if alpha is not None:
         opacity = np.clip(alpha / (255.0 if integer else 1.0), 0.0, 1.0)
-        grey = grey * opacity + (1.0 - opacity)  # over white
+        backdrop = backdrop_for(grey, opacity)
+        grey = grey * opacity + backdrop * (1.0 - opacity)
     return np.asarray(grey, dtype=np.float64)
 
 
 def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) -> FloatArray:
     """A picture of one character (any size, dark or light ink) → (size, size) float32 in [0, 1].
 
-    The background level is the median of the border; ink is whatever differs from it. The ink's
-    bounding box is fitted (longer side) into the same box as `render_strokes`, blurred alike.
+    The paper's level is found block by block and the ink is whatever lies darker (or, for
+    light ink on dark paper, lighter) than it (`picture_ink.find_ink`). The ink's bounding box
+    is fitted (longer side) into the same box as `render_strokes`, blurred alike.
     """
     grey = _to_grey(image)
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
-    ink = np.abs(grey - background)  # (H, W) 0 = background
+    ink = find_ink(grey)  # (H, W) 0 = paper, dark or light ink alike
     peak = float(ink.max())
     if peak < 0.05:
         raise EmptyDrawingError("the picture has no visible ink (it is a single colour)")

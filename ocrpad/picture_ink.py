@@ -1,0 +1,136 @@
+"""A picture's ink told from its paper: dark ink on light paper or light on dark, under uneven
+light, and however thick the pen.
+
+The paper's level is sought block by block (a shadow or a gradient across a photo moves it),
+once for each way the ink may be; the way under which nothing stands out above the paper,
+and less of the picture is ink, is taken. Deciding by the edge alone (its median) takes a
+character written thickly enough to fill the frame for paper; deciding by the whole
+picture's level takes a shadow for ink.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from ocrpad.picture import box_reduced
+
+__all__ = ["BLOCKS", "find_ink"]
+
+FloatArray = NDArray[np.float64]
+
+BLOCKS: Final = 8
+"""The paper's level is sought in BLOCKS × BLOCKS blocks: coarse enough that a thick stroke
+leaves some paper in most blocks, fine enough to follow a soft shadow."""
+DECIDING_SIDE: Final = 256
+"""Which way round the ink is is decided on a copy this many pixels a side at most."""
+ABOVE_WEIGHT: Final = 20.0
+"""How much more a pixel standing out above the paper counts against a way of reading the
+ink than a pixel of ink does."""
+EDGE_WEIGHT: Final = 2.0
+"""How much more a pixel of ink on the picture's edge counts against a way of reading the
+ink than one inside: a picture is framed on its paper more often than on its ink."""
+MIN_PAPER: Final = 0.15
+"""A block with less than this share of paper takes its level from its neighbours."""
+
+
+def find_ink(grey: FloatArray) -> NDArray[np.float32]:
+    """grey (H, W) float in [0, 1] → ink (H, W) float32 ≥ 0: how far each pixel is from the
+    paper towards the ink (0 on paper), in grey levels; whichever way round the ink is. The
+    way is decided on a copy of at most DECIDING_SIDE pixels a side."""
+    small = box_reduced(grey, DECIDING_SIDE)
+    dark, dark_paper = _below_paper(small)  # dark ink on light paper
+    light, light_paper = _below_paper(1.0 - small)  # light ink on dark paper
+    contrast = max(float(dark.max()), float(light.max()), 1e-6)
+    dark_ink = _doubt(dark, dark_paper, contrast) <= _doubt(light, light_paper, contrast)
+    below, _ = _below_paper(grey if dark_ink else 1.0 - grey)
+    return np.clip(below, 0.0, None, out=below)
+
+
+def _doubt(below: NDArray[np.float32], paper: NDArray[np.float32], contrast: float) -> float:
+    """How unlikely one way of reading the ink is (lower: likelier), from `below` (H, W), the
+    paper's levels by block and the picture's contrast. Read the right way round, the paper is
+    the brightest thing in every part of the picture, and even from block to block but for
+    the light on it, which changes softly. Read the wrong way, paper is found on the strokes
+    where they fill a block: the strokes stand out above it elsewhere, and its level jumps by
+    the contrast from those blocks to their neighbours. Where strokes fill every block, the
+    way that leaves less of the picture, and less of its edge, as ink is likelier."""
+    above = float((below < -0.5 * contrast).mean())
+    ink = below > 0.5 * contrast
+    edge = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    jump = max(float(np.abs(np.diff(paper, axis=k)).max()) for k in (0, 1)) / contrast
+    return ABOVE_WEIGHT * above + float(ink.mean()) + EDGE_WEIGHT * float(edge.mean()) + jump
+
+
+def _below_paper(value: FloatArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Taking the paper to be the brighter side of `value` (H, W): how far each pixel lies
+    below the paper's local level (H, W) float32, negative above it; and the paper's level
+    in each block (BLOCKS, BLOCKS)."""
+    below, _ = _paper_level(value, None)
+    below -= value  # (H, W) float32
+    contrast = float(below.max())
+    paper = below < 0.5 * contrast if contrast > 0 else None
+    below, levels = _paper_level(value, paper)
+    below -= value
+    return below, levels
+
+
+def _paper_level(
+    value: FloatArray, paper: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The paper's level at every pixel (H, W) and in each block (BLOCKS, BLOCKS): per block,
+    the median of the pixels known to be paper (or, with no such mask, the 90th percentile,
+    dilated over the neighbouring blocks), blocks without enough paper filled from their
+    neighbours, smoothed and interpolated."""
+    height, width = value.shape
+    rows = np.linspace(0, height, BLOCKS + 1).round().astype(int)
+    cols = np.linspace(0, width, BLOCKS + 1).round().astype(int)
+    levels = np.full((BLOCKS, BLOCKS), np.nan)
+    for i in range(BLOCKS):
+        for j in range(BLOCKS):
+            block = value[rows[i] : rows[i + 1], cols[j] : cols[j + 1]]
+            if block.size == 0:
+                continue
+            if paper is None:
+                levels[i, j] = np.percentile(block, 90)
+                continue
+            mask = paper[rows[i] : rows[i + 1], cols[j] : cols[j + 1]]
+            if mask.mean() >= MIN_PAPER:
+                levels[i, j] = float(np.median(block[mask]))
+    if paper is None:
+        levels = np.fmax.reduce(_neighbours(levels))  # fmax: a missing block is skipped
+    levels = _neighbours(_filled(levels)).mean(axis=0)
+    surface = Image.fromarray(levels.astype(np.float32), mode="F").resize(
+        (width, height), Image.Resampling.BILINEAR
+    )
+    return np.array(surface, dtype=np.float32), levels.astype(np.float32)
+
+
+def _neighbours(levels: FloatArray, edge: float | None = None) -> FloatArray:
+    """Each block's 3 × 3 neighbourhood (9, BLOCKS, BLOCKS): beyond the edge, the edge's own
+    blocks repeated, or `edge`."""
+    if edge is None:
+        padded = np.pad(levels, 1, mode="edge")
+    else:
+        padded = np.pad(levels, 1, mode="constant", constant_values=edge)
+    return np.stack(
+        [padded[di : di + BLOCKS, dj : dj + BLOCKS] for di in range(3) for dj in range(3)]
+    )
+
+
+def _filled(levels: FloatArray) -> FloatArray:
+    """Blocks without a level take the mean of their neighbours that have one, repeatedly."""
+    levels = levels.copy()
+    if np.isnan(levels).all():
+        return np.zeros_like(levels)
+    while np.isnan(levels).any():
+        near = _neighbours(levels, edge=np.nan)
+        known = ~np.isnan(near)
+        counts = known.sum(axis=0)
+        sums = np.where(known, near, 0.0).sum(axis=0)
+        fill = np.isnan(levels) & (counts > 0)
+        levels[fill] = sums[fill] / counts[fill]
+    return levels
