@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -13,7 +16,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ocrpad.bounds import MAX_PICTURE_PIXELS, check_picture_size
 from ocrpad.files import check_regular_file
 
-__all__ = ["WORKING_SIDE", "ImageReadError", "backdrop_for", "box_reduced", "load_image"]
+__all__ = [
+    "PICTURE_SUFFIXES",
+    "WORKING_SIDE",
+    "ImageReadError",
+    "PictureFile",
+    "backdrop_for",
+    "box_reduced",
+    "inspect_picture",
+    "load_image",
+]
 
 WORKING_SIDE: Final = 1024
 """A picture is averaged down to at most this many pixels a side before its ink is sought:
@@ -24,15 +36,57 @@ class ImageReadError(ValueError):
     """A picture file could not be read; the message names the file and the reason."""
 
 
+PICTURE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+"""The picture files ocrpad offers to open (Pillow reads more, and any it reads is read)."""
+
+
+@dataclass(frozen=True)
+class PictureFile:
+    """What a picture file's header says: its size, and how many frames (an animated GIF, a
+    multi-page TIFF: only the first is read)."""
+
+    width: int
+    height: int
+    frames: int
+
+
+def inspect_picture(path: str | Path) -> PictureFile:
+    """The header of a picture file, read without decoding its pixels; ImageReadError (as
+    `load_image` raises it) when it is no picture ocrpad can read, or too large."""
+    with _opened(Path(path)) as im:
+        return PictureFile(im.width, im.height, int(getattr(im, "n_frames", 1)))
+
+
 def load_image(path: str | Path) -> NDArray[np.uint8]:
     """Read a picture file → (H, W) uint8 grey, upright; transparency is composited over white
-    (over black when only that shows the ink: `backdrop_for`).
+    (over black when only that shows the ink: `backdrop_for`). Of an animated picture or a
+    multi-page one, the first frame.
 
     The size in the file's header is checked against `ocrpad.bounds` before any pixel is
     decoded. Raises ImageReadError (a ValueError) naming the file and the reason when it cannot
-    be read: missing, not a picture, damaged, too large, or out of memory.
+    be read: missing, empty, not a picture (an SVG drawing is named as one), damaged, too
+    large, or out of memory.
     """
     path = Path(path)
+    with _opened(path) as im:
+        im.load()
+        # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
+        upright = ImageOps.exif_transpose(im)
+        if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
+            grey = Image.fromarray(_composited(np.asarray(upright.convert("LA"))))
+        elif upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
+            wide = np.asarray(upright.convert("I"), dtype=np.int64)
+            top = 65535 if upright.mode.startswith("I;16") else max(int(wide.max()), 255)
+            grey = Image.fromarray((np.clip(wide, 0, top) * 255 // top).astype(np.uint8))
+        else:
+            grey = upright.convert("L")
+        return np.asarray(grey, dtype=np.uint8).copy()
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The picture at `path` opened (header read, size checked); every failure, also while
+    it is used, becomes an ImageReadError naming the file and the reason."""
     try:
         check_regular_file(path)
     except FileNotFoundError:
@@ -45,18 +99,7 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
                 check_picture_size(*im.size)
             except ValueError as exc:
                 raise ImageReadError(f"{path}: {exc}") from exc
-            im.load()
-            # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
-            upright = ImageOps.exif_transpose(im)
-            if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
-                grey = Image.fromarray(_composited(np.asarray(upright.convert("LA"))))
-            elif upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
-                wide = np.asarray(upright.convert("I"), dtype=np.int64)
-                top = 65535 if upright.mode.startswith("I;16") else max(int(wide.max()), 255)
-                grey = Image.fromarray((np.clip(wide, 0, top) * 255 // top).astype(np.uint8))
-            else:
-                grey = upright.convert("L")
-            return np.asarray(grey, dtype=np.uint8).copy()
+            yield im
     except ImageReadError:
         raise
     except FileNotFoundError as exc:
@@ -69,9 +112,26 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
     except MemoryError as exc:
         raise ImageReadError(f"{path}: not enough memory to open this picture") from exc
     except UnidentifiedImageError as exc:
-        raise ImageReadError(f"{path}: not a picture ocrpad can read (PNG, JPG, BMP…)") from exc
+        raise ImageReadError(f"{path}: {_not_a_picture(path)}") from exc
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise ImageReadError(f"{path}: the picture is damaged or cannot be read ({exc})") from exc
+
+
+def _not_a_picture(path: Path) -> str:
+    """Why a file Pillow does not know is no picture, in the words a person needs."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(1024)
+    except OSError:
+        head = b"?"
+    if not head:
+        return "the file is empty (0 bytes): not a picture ocrpad can read"
+    if b"<svg" in head.lower():
+        return (
+            "an SVG drawing, not a picture ocrpad can read: save or export it as a PNG "
+            "(ocrpad reads pixels, not shapes)"
+        )
+    return "not a picture ocrpad can read (PNG, JPG, BMP, GIF, TIFF, WebP)"
 
 
 def _composited(grey_alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -94,3 +94,26 @@ def test_the_command_line_reads_a_picture(
 
     assert main(["--read", str(picture_of("H", tmp_path / "h.png"))]) == 0
     assert capsys.readouterr().out.startswith("H ")
+
+
+def test_an_animated_picture_is_read_from_its_first_frame_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    first = Image.open(picture_of("4", tmp_path / "four.png")).convert("L")
+    others = [Image.new("L", first.size, level) for level in (255, 0, 128)]  # all different
+    animated = tmp_path / "four.gif"
+    first.save(animated, save_all=True, append_images=others)
+    assert read_picture.run(animated) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("4 ")
+    assert f"read the first of 4 frames of {animated}" in err
+
+
+def test_an_svg_drawing_is_named_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    drawing = tmp_path / "four.svg"
+    drawing.write_text('<?xml version="1.0"?>\n<svg width="9" height="9"></svg>\n', "utf-8")
+    assert read_picture.run(drawing) == 1
+    err = capsys.readouterr().err
+    assert "an SVG drawing" in err and "PNG" in err

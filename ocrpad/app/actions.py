@@ -63,7 +63,7 @@ def build_actions(window: ActionHost) -> dict[str, QAction]:
             "&Open image…",
             window.choose_image,
             ["Ctrl+O"],
-            "Recognise a PNG or JPG picture of one character",
+            "Recognise a picture of one character (PNG, JPG, GIF, TIFF…), or drop one here",
         ),
         "quit": _action(window, "&Quit", window.close, ["Ctrl+Q"]),
         "undo": _action(window, "&Undo", canvas.undo, ["Ctrl+Z"], "Undo the last stroke"),

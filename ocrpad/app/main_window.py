@@ -19,13 +19,20 @@ from PySide6.QtWidgets import (
 )
 
 from ocrpad.app.actions import DRAW_TAB_ONLY, build_actions
-from ocrpad.app.draw.picture import PREVIEW_SIDE, in_documents, picture_problem, read_preview
+from ocrpad.app.draw.picture import (
+    PICTURE_FILTER,
+    PREVIEW_SIDE,
+    examine_picture,
+    in_documents,
+    read_preview,
+)
 from ocrpad.app.draw.picture_reading import PictureReading
 from ocrpad.app.draw.prediction import Failure, ModelInfo, Prediction
 from ocrpad.app.draw.recent import RecentDrawings
 from ocrpad.app.draw.strokes import Drawing
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
+from ocrpad.app.drop import PictureDrops
 from ocrpad.app.explain.controller import ExplainController
 from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.status_labels import add_status_labels
@@ -35,8 +42,6 @@ from ocrpad.charsets import SYMBOLS, class_counts, taught_labels
 from ocrpad.model import Model
 from ocrpad.reading import WritingGuides
 from ocrpad.reading.answers import HistoryItem
-
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +83,7 @@ class MainWindow(QMainWindow):
         self.draw.finish_tools()
         self._start_worker(model, description)
         self._connect()
+        PictureDrops(self, self)  # a picture file dropped on the window is opened
         dreams = None if data_dir is None else data_dir / "dreams"  # computed once per model
         self.explain = ExplainController(self, self.draw, model, dreams)  # own worker thread
         self.prediction_shown.connect(self.explain.on_prediction)
@@ -241,13 +247,15 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: str | Path) -> None:
         """Recognise a picture file (read and converted in the worker) on the Draw tab."""
-        if problem := picture_problem(path := Path(path)):
+        problem, frames = examine_picture(path := Path(path))
+        if problem:
             self._show_problem(problem)
             return
         self.tabs.setCurrentIndex(0)  # the picture and its answer show there
         self.draw.canvas.clear()
         image = read_preview(path)  # None if Qt cannot (e.g. a picture over its memory limit)
         self.draw.canvas.set_background(image)
+        self._picture.frames = frames  # "the first of N frames" once read
         self._read_picture(path, PREVIEW_SIDE if image is None else 0, announce=True)  # 0: shown
 
     def _read_picture(self, path: Path, preview: int, *, announce: bool = False) -> None:
@@ -318,7 +326,7 @@ class MainWindow(QMainWindow):
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a picture of a character", in_documents(), IMAGE_FILTER
+            self, "Open a picture of a character", in_documents(), PICTURE_FILTER
         )
         if path:
             self.open_image(path)

@@ -40,6 +40,7 @@ def read(picture: Path, model: Model) -> list[tuple[str, float]]:
 def run(picture: Path, weights: Path | None = None, out: TextIO | None = None) -> int:
     """Print the answer for ``picture``; returns 0, or 1 after saying what went wrong."""
     from ocrpad.model import load_model
+    from ocrpad.picture import inspect_picture
 
     out = out or sys.stdout
     try:
@@ -56,6 +57,9 @@ def run(picture: Path, weights: Path | None = None, out: TextIO | None = None) -
     (label, probability), *rest = guesses
     others = ", ".join(f"{other} {p:.0%}" for other, p in rest)
     print(f"{label} {probability:.0%} (next: {others})", file=out)
+    frames = inspect_picture(picture).frames
+    if frames > 1:  # an animated GIF, a multi-page TIFF
+        print(f"ocrpad: read the first of {frames} frames of {picture}", file=sys.stderr)
     return 0
 
 

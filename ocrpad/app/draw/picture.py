@@ -12,21 +12,34 @@ from PySide6.QtGui import QImage, QImageReader
 
 from ocrpad.bounds import MAX_PICTURE_PIXELS
 from ocrpad.files import check_regular_file
+from ocrpad.picture import PICTURE_SUFFIXES, ImageReadError, inspect_picture
 
 PREVIEW_SIDE: Final = 1600  # the longer side of the copy shown behind the canvas, pixels
 
 
-def picture_problem(path: Path) -> str:
-    """Why `path` cannot be a picture to read ('' when it may be one)."""
+PICTURE_FILTER: Final = (
+    f"Pictures ({' '.join('*' + suffix for suffix in PICTURE_SUFFIXES)});;All files (*)"
+)
+"""The Open dialog's filter: every format the reader takes."""
+
+
+def examine_picture(path: Path) -> tuple[str, int]:
+    """(why `path` cannot be a picture to read, '' when it can; how many frames it holds),
+    from its header only: a file that is no picture is named before the canvas is touched."""
     if path.is_dir():
-        return f"“{path.name}” is a folder. Choose a PNG or JPG picture inside it."
+        return f"“{path.name}” is a folder. Choose a picture inside it.", 0
     if not path.exists():
-        return f"There is no file “{path.name}” in {path.parent} (moved or deleted?)."
+        return f"There is no file “{path.name}” in {path.parent} (moved or deleted?).", 0
     try:
         check_regular_file(path)  # a pipe would hold the window while it is read
     except OSError as exc:
-        return f"“{path.name}” is {exc.strerror}: choose a picture file."
-    return ""
+        return f"“{path.name}” is {exc.strerror}: choose a picture file.", 0
+    try:
+        frames = inspect_picture(path).frames
+    except ImageReadError as exc:
+        _, _, reason = str(exc).partition(f"{path}: ")
+        return f"Could not read “{path.name}”: {reason or exc}", 0
+    return "", frames
 
 
 def read_preview(path: Path, side: int = PREVIEW_SIDE) -> QImage | None:

@@ -21,6 +21,7 @@ class PictureReading:
         self._status = status
         self.request_id = -1
         self.path: Path | None = None  # None: no picture is opened
+        self.frames = 1  # an animated or multi-page picture's: only the first is read
 
     def read(self, request_id: int, path: Path, *, announce: bool = False) -> None:
         """Request `request_id` reads `path` (opened, or read again in another set);
@@ -43,7 +44,7 @@ class PictureReading:
             return
         if prediction.picture is not None:
             self._canvas.set_background(grey_to_qimage(prediction.picture / 255.0))
-        self._status.showMessage(f"Read {self.path.name}", 3000)
+        self._status.showMessage(f"Read {self.path.name}{first_of(self.frames)}", 3000)
 
     def failure_words(self, failure: Failure) -> str:
         """What to tell the person of `failure`: for the picture's reading, its name and the
@@ -60,3 +61,8 @@ class PictureReading:
 
 def _reading(path: Path) -> str:
     return f"Reading {path.name}…"
+
+
+def first_of(frames: int) -> str:
+    """What to add to "Read <name>" for a picture of `frames` frames ('' for one)."""
+    return f" (the first of {frames} frames)" if frames > 1 else ""
