@@ -18,6 +18,7 @@ from ocrpad.files import check_regular_file
 
 __all__ = [
     "PICTURE_SUFFIXES",
+    "READ_SIDE",
     "WORKING_SIDE",
     "ImageReadError",
     "PictureFile",
@@ -25,11 +26,19 @@ __all__ = [
     "box_reduced",
     "inspect_picture",
     "load_image",
+    "load_picture",
 ]
 
 WORKING_SIDE: Final = 1024
 """A picture is averaged down to at most this many pixels a side before its ink is sought:
 the network sees 28, so a photo's millions of pixels only cost time and memory."""
+
+
+READ_SIDE: Final = 2048
+"""`load_picture` averages a picture down to at most this many pixels a side: the window shows
+it at most 1600 long, and its ink is sought at WORKING_SIDE."""
+BAND_ROWS: Final = 256
+"""Rows worked on at a time where a full-size temporary would cost memory."""
 
 
 class ImageReadError(ValueError):
@@ -58,9 +67,20 @@ def inspect_picture(path: str | Path) -> PictureFile:
 
 
 def load_image(path: str | Path) -> NDArray[np.uint8]:
-    """Read a picture file → (H, W) uint8 grey, upright; transparency is composited over white
-    (over black when only that shows the ink: `backdrop_for`). Of an animated picture or a
-    multi-page one, the first frame.
+    """Read a picture file → (H, W) uint8 grey, upright, at its full size: `load_picture`
+    with no size limit."""
+    return load_picture(path, None)
+
+
+def load_picture(path: str | Path, most: int | None = READ_SIDE) -> NDArray[np.uint8]:
+    """Read a picture file → (h, w) uint8 grey, upright, averaged down by the least whole
+    factor that brings its longer side to at most `most` pixels (None: its full size).
+    Transparency is composited over white (over black when only that shows the ink:
+    `backdrop_for`). Of an animated picture or a multi-page one, the first frame.
+
+    Lean with memory: a JPEG is decoded already scaled down (by 2, 4 or 8) and in grey, and
+    any picture is turned grey before it is averaged down, its colour copy let go first: a
+    6300 × 6300 RGBA PNG takes 0.16 GB decoded and about as much again at its peak.
 
     The size in the file's header is checked against `ocrpad.bounds` before any pixel is
     decoded. Raises ImageReadError (a ValueError) naming the file and the reason when it cannot
@@ -69,18 +89,39 @@ def load_image(path: str | Path) -> NDArray[np.uint8]:
     """
     path = Path(path)
     with _opened(path) as im:
+        factor = 1 if most is None else -(-max(im.size) // most)
+        if factor > 1 and im.format == "JPEG":  # the decoder scales by 1/2, 1/4 or 1/8
+            im.draft("L", (-(-im.width // factor), -(-im.height // factor)))
         im.load()
         # a camera's rotation tag: read it upright, as viewers (and the canvas) show it
-        upright = ImageOps.exif_transpose(im)
-        if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
-            grey = Image.fromarray(_composited(np.asarray(upright.convert("LA"))))
-        elif upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
-            wide = np.asarray(upright.convert("I"), dtype=np.int64)
-            top = 65535 if upright.mode.startswith("I;16") else max(int(wide.max()), 255)
-            grey = Image.fromarray((np.clip(wide, 0, top) * 255 // top).astype(np.uint8))
-        else:
-            grey = upright.convert("L")
+        ImageOps.exif_transpose(im, in_place=True)
+        grey = _grey_of(im)  # im itself if grey; else closed: its colour copy let go at once
+        factor = 1 if most is None else -(-max(grey.size) // most)
+        if factor > 1:
+            grey = grey.reduce(factor)  # each factor × factor block's mean
         return np.asarray(grey, dtype=np.uint8).copy()
+
+
+def _grey_of(im: Image.Image) -> Image.Image:
+    """A decoded picture as an "L" image: transparency composited (`_composited`), 16-bit grey
+    scaled down to 8 bits. `im` itself when it is grey already; else `im` is closed (its
+    pixels let go) as soon as a grey copy exists."""
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        grey_alpha = im.convert("LA")
+        im.close()
+        pixels = np.asarray(grey_alpha)  # (H, W, 2) uint8, a copy
+        del grey_alpha
+        return Image.fromarray(_composited(pixels))
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey, scaled down
+        wide = np.asarray(im.convert("I"), dtype=np.int64)
+        top = 65535 if im.mode.startswith("I;16") else max(int(wide.max()), 255)
+        im.close()
+        return Image.fromarray((np.clip(wide, 0, top) * 255 // top).astype(np.uint8))
+    if im.mode == "L":
+        return im
+    grey = im.convert("L")
+    im.close()
+    return grey
 
 
 @contextmanager
@@ -134,15 +175,18 @@ def _not_a_picture(path: Path) -> str:
     return "not a picture ocrpad can read (PNG, JPG, BMP, GIF, TIFF, WebP)"
 
 
-def _composited(grey_alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:
+def _composited(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """(H, W, 2) uint8 grey and opacity → (H, W) uint8 grey over the backdrop that shows the
-    ink (`backdrop_for`)."""
-    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
-    step = max(1, int(np.sqrt(grey.size / 250_000)))  # a sample of ≤ 250,000 pixels decides
-    sample = (grey[::step, ::step] / 255.0, alpha[::step, ::step] / 255.0)
-    backdrop = round(backdrop_for(*sample) * 255)
-    mixed = grey.astype(np.uint16) * alpha + backdrop * (255 - alpha.astype(np.uint16))
-    return ((mixed + 127) // 255).astype(np.uint8)
+    ink (`backdrop_for`), worked out a band of rows at a time (no full-size temporaries)."""
+    step = max(1, int(np.sqrt(pixels.size / 2 / 250_000)))  # ≤ 250,000 pixels decide
+    sample = pixels[::step, ::step] / 255.0
+    backdrop = round(backdrop_for(sample[..., 0], sample[..., 1]) * 255)
+    out = np.empty(pixels.shape[:2], np.uint8)
+    for top in range(0, len(pixels), BAND_ROWS):
+        band = pixels[top : top + BAND_ROWS].astype(np.uint32)  # (≤ BAND_ROWS, W, 2)
+        grey, alpha = band[..., 0], band[..., 1]
+        out[top : top + BAND_ROWS] = (grey * alpha + backdrop * (255 - alpha) + 127) // 255
+    return out
 
 
 def backdrop_for(grey: NDArray[np.floating[Any]], opacity: NDArray[np.floating[Any]]) -> float:
