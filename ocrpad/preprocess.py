@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ from ocrpad.picture import (
     backdrop_for,
     box_reduced,
     load_image,
+    load_picture,
 )  # re-exported: pictures are an input too
 from ocrpad.picture_ink import find_ink
 from ocrpad.strokes import EmptyDrawingError, flatten_strokes  # re-exported: the drawing checks
@@ -38,6 +40,7 @@ __all__ = [
     "flatten_strokes",
     "is_dot",
     "load_image",
+    "picture_input",
     "render_batch",
     "render_flat",
     "render_params_of",
@@ -304,6 +307,17 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     if top <= 0.0:
         raise EmptyDrawingError("the picture has no visible ink")
     return out * np.float32(1.0 / top)
+
+
+def picture_input(
+    path: str | Path, params: RenderParams = DEFAULT_PARAMS
+) -> tuple[FloatArray, NDArray[np.uint8]]:
+    """A picture file → (its network input (size, size) float32, the grey picture it was read
+    from: (h, w) uint8, at most `picture.READ_SIDE` long). The one road from a picture file
+    to an input: the window and ``ocrpad --read`` both take it, so they answer alike.
+    Raises ImageReadError or EmptyDrawingError (ValueErrors) saying why."""
+    grey = load_picture(path)
+    return bitmap_to_input(grey, params), grey
 
 
 def _paste_position(small: NDArray[np.float64], params: RenderParams) -> tuple[int, int]:

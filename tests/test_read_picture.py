@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from picture_helpers import picture_of
 
@@ -117,3 +118,28 @@ def test_an_svg_drawing_is_named_as_one(tmp_path: Path, capsys: pytest.CaptureFi
     assert read_picture.run(drawing) == 1
     err = capsys.readouterr().err
     assert "an SVG drawing" in err and "PNG" in err
+
+
+@needs_shipped_model
+def test_the_window_and_the_command_line_read_a_large_picture_alike(tmp_path: Path) -> None:
+    """One road from a picture file to the input: the window's worker scaled a picture over
+    2048 pixels down one way and ``ocrpad --read`` another."""
+    from PIL import Image, ImageDraw
+
+    from ocrpad.app.draw.worker import Request, recognise, to_input
+    from ocrpad.preprocess import picture_input, render_params_of
+
+    path = tmp_path / "wide.png"
+    picture = Image.new("L", (5000, 3000), 235)
+    ImageDraw.Draw(picture).line([(1800, 2600), (2500, 400), (3200, 2600)], 30, 9)
+    picture.save(path)
+    model = load_model()
+    request = Request(1, image_path=str(path))
+    window_input = to_input(request, model)
+    np.testing.assert_array_equal(
+        window_input, picture_input(path, render_params_of(model.meta))[0]
+    )
+    window_top = recognise(model, request).top
+    command_top = read_picture.read(path, model)
+    assert [label for label, _ in window_top] == [label for label, _ in command_top]
+    np.testing.assert_allclose([p for _, p in window_top], [p for _, p in command_top], atol=1e-6)

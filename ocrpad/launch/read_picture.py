@@ -1,7 +1,7 @@
 """``ocrpad --read PICTURE``: recognise a picture of one character without opening the window.
 
-The picture goes the window's way for an opened picture (``load_image`` → ``bitmap_to_input``
-with the model's own render parameters → the model → the reader's calibrated odds); the
+The picture goes the window's way for an opened picture (``preprocess.picture_input`` with the
+model's own render parameters → the model → the reader's calibrated odds); the
 answer and the next two guesses are printed on one line, e.g. ``R 97% (next: K 2%, P 1%)``.
 Needs no display and no Qt.
 """
@@ -26,10 +26,10 @@ def read(picture: Path, model: Model) -> list[tuple[str, float]]:
     Raises ``ValueError`` naming the file for an unreadable picture, or one without ink.
     """
     from ocrpad.charsets import default_charset, taught_labels
-    from ocrpad.preprocess import bitmap_to_input, load_image, render_params_of
+    from ocrpad.preprocess import picture_input, render_params_of
     from ocrpad.reading import Reader
 
-    image = bitmap_to_input(load_image(picture), render_params_of(model.meta))  # (28, 28)
+    image, _ = picture_input(picture, render_params_of(model.meta))  # (28, 28), as the window
     charset = default_charset(model.labels, taught_labels(model.meta))  # as the window reads
     reading = Reader(model, charset=charset).answer(model.logits(image[None, None])[0], [])
     probs = reading.probabilities

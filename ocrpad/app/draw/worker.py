@@ -15,7 +15,6 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,8 +27,7 @@ from ocrpad.model import Model
 from ocrpad.nn import Conv2d, MaxPool2d
 from ocrpad.preprocess import (
     DEFAULT_PARAMS,
-    bitmap_to_input,
-    load_image,
+    picture_input,
     render_params_of,
     render_strokes,
 )
@@ -37,7 +35,6 @@ from ocrpad.reading import Reader, WritingGuides
 from ocrpad.reading.answers import HistoryItem
 
 FloatArray = NDArray[np.float32]
-READ_SIDE: Final = 2048  # pictures longer than this are scaled down before they are read
 
 
 @dataclass(frozen=True)
@@ -85,11 +82,8 @@ def _read(request: Request, model: Model | None) -> tuple[FloatArray, NDArray[np
     params = DEFAULT_PARAMS if model is None else render_params_of(model.meta)
     if request.image_path is None:
         return render_strokes(request.strokes, params), None
-    grey = load_image(Path(request.image_path))  # (H, W) uint8
-    preview = shrink(grey, request.preview) if request.preview else None
-    if max(grey.shape) > READ_SIDE:  # a 28x28 input needs no more; a 12000 px picture
-        grey = shrink(grey, READ_SIDE)  # would take gigabytes as floats
-    return bitmap_to_input(grey, params), preview
+    image, grey = picture_input(Path(request.image_path), params)  # as `ocrpad --read` reads
+    return image, shrink(grey, request.preview) if request.preview else None
 
 
 def shrink(grey: NDArray[np.uint8], side: int) -> NDArray[np.uint8]:
