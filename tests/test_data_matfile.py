@@ -10,6 +10,7 @@ code) — so the reader is checked against another program's writer, not its own
 
 from __future__ import annotations
 
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from ocrpad.data import emnist, matfile
 from ocrpad.data.emnist import BYCLASS, IdxFormatError, load_emnist_mat
 from ocrpad.data.matfile import MatFileError, load_mat
+from ocrpad.devtools import emnist_mat
 from ocrpad.launch.selftest import load_drawings
 from ocrpad.model import load_model
 from ocrpad.preprocess import render_params_of, render_strokes
@@ -197,8 +199,33 @@ def test_a_balanced_matlab_file_gives_its_15_look_alike_letters_in_either_case(
     mapping = np.array([[i, ord(c)] for i, c in enumerate(chars)], dtype=np.float64)
     test = {"images": np.zeros((2, 784), np.uint8), "labels": np.array([[12.0], [24.0]])}
     monkeypatch.setattr(
-        emnist, "load_mat", lambda path: {"dataset": {"test": test, "mapping": mapping}}
+        emnist, "load_mat", lambda path, skip=(): {"dataset": {"test": test, "mapping": mapping}}
     )
     data = load_emnist_mat("emnist-balanced.mat")
     assert data.characters() == ["C", "O"]
     assert "".join(sorted(data.either_case)) == "CIJKLMOPSUVWXYZ"
+
+
+@pytest.mark.parametrize("path", FILES, ids=["compressed", "plain"])
+def test_a_skipped_field_streams_by_and_comes_back_as_none(path: Path) -> None:
+    dataset = load_mat(path, skip={"dataset.train"})["dataset"]
+    assert dataset["train"] is None
+    whole = load_mat(path)["dataset"]
+    np.testing.assert_array_equal(dataset["test"]["images"], whole["test"]["images"])
+    np.testing.assert_array_equal(dataset["mapping"], whole["mapping"])
+
+
+def test_the_test_split_is_read_without_the_training_split_in_memory(tmp_path: Path) -> None:
+    """EMNIST's training split is five times its test split: only the test split is kept
+    while the file streams by (the whole file and its unpacked copy took four times more)."""
+    path = tmp_path / "emnist-big.mat"
+    emnist_mat.write(path, train=20_000, test=100)  # the training images: 15.7 MB
+    tracemalloc.start()
+    try:
+        test = load_emnist_mat(path, "test")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert test.images.shape == (100, 28, 28)
+    assert peak < 10 << 20  # 1 MB chunks in flight and the test split; it took 62 MB
+    assert len(load_emnist_mat(path, "train")) == 20_000

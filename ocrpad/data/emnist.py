@@ -81,7 +81,7 @@ class ImageDataset:
 
     def inputs(self) -> NDArray[np.float32]:
         """Network input (N, 1, 28, 28) float32 in [0, 1]."""
-        return (self.images[:, None].astype(np.float32) / 255.0).astype(np.float32)
+        return np.multiply(self.images[:, None], np.float32(1 / 255), dtype=np.float32)
 
     def characters(self) -> list[str]:
         """The label of every sample as its character."""
@@ -259,7 +259,8 @@ def load_emnist(
 def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     """EMNIST's MATLAB file (`emnist-byclass.mat`, ...) → the `split` ('test' or 'train') as an
     ImageDataset of upright images. MatFileError (a ValueError) names a file that is not one."""
-    dataset = load_mat(path).get("dataset")
+    other = {"test": "train", "train": "test"}.get(split, "")
+    dataset = load_mat(path, skip={f"dataset.{other}"}).get("dataset")  # streamed past
     part = dataset.get(split) if isinstance(dataset, dict) else None
     mapping = dataset.get("mapping") if isinstance(dataset, dict) else None
     if not isinstance(part, dict):
@@ -272,7 +273,8 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
     ):
         if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
             raise MatFileError(f"{path}: dataset.{name} is not an array of numbers")
-        if not np.isfinite(array).all() or not np.array_equal(array, np.round(array)):
+        whole = array.dtype.kind != "f" or np.array_equal(array, np.round(array))  # not nan
+        if not whole or not np.isfinite(array).all():
             raise MatFileError(f"{path}: dataset.{name} holds numbers that are not whole")
     assert isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)
     assert isinstance(mapping, np.ndarray)
@@ -294,8 +296,9 @@ def load_emnist_mat(path: str | Path, split: str = "test") -> ImageDataset:
         raise MatFileError(f"{path}: dataset.{split}.labels outside 0 … {MAX_LABEL}")
     targets = labels.astype(np.int64)
     _check_labels(Path(path), targets, chars, "in dataset.mapping")
-    stored = images.astype(np.uint8).reshape(-1, 28, 28)  # each image column by column
-    return ImageDataset(np.ascontiguousarray(stored.transpose(0, 2, 1)), targets, chars)
+    # images[n, 28c + r]: row r, column c of image n; images.T (784, N) is a view in order
+    by_pixel = images.astype(np.uint8, copy=False).T.reshape(28, 28, -1)  # (c, r, N)
+    return ImageDataset(np.ascontiguousarray(by_pixel.transpose(2, 1, 0)), targets, chars)
 
 
 def _resolve_mapping(mapping: Sequence[str] | str | Path | None) -> tuple[list[str], str]:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from ocrpad.files import check_regular_file
 MAX_MAT_BYTES = 2 << 30
 """The most a file, or all its compressed variables unpacked, may take (EMNIST byclass's
 unpacked: 0.7 GB)."""
+
+CHUNK = 1 << 20
+"""Bytes read, or unpacked, at a time."""
 
 MAX_ARRAYS = 100_000
 """The most arrays, struct elements and cells one file may hold (EMNIST's: about 15)."""
@@ -49,57 +52,205 @@ class MatFileError(ValueError):
     """A MATLAB file ocrpad cannot read: damaged, big-endian, v7.3 (HDF5) or too large."""
 
 
-def load_mat(path: str | Path) -> dict[str, Any]:
+def load_mat(path: str | Path, skip: Collection[str] = ()) -> dict[str, Any]:
     """The variables of a MATLAB 5/7 file: numeric arrays as NumPy arrays in MATLAB's shape,
     structs as dicts (a struct array as a list of dicts), cells as lists, character arrays as
-    str, other classes None."""
+    str, other classes None.
+
+    The file is read as a stream, compressed variables unpacked as they are read; `skip`
+    names struct fields by dotted path ("dataset.train") that are passed over as they stream
+    by, never held in memory, and come back as None: EMNIST's test split is read without its
+    training split, five times its size, ever being in memory at once."""
     path = Path(path)
     check_regular_file(path)
     if path.stat().st_size > MAX_MAT_BYTES:
         raise MatFileError(f"{path}: larger than {MAX_MAT_BYTES:,} bytes")
-    raw = path.read_bytes()
-    if len(raw) < 128 or raw[126:128] not in (b"IM", b"MI"):
-        raise MatFileError(f"{path}: not a MATLAB file")
-    if raw[126:128] == b"MI":
-        raise MatFileError(f"{path}: a big-endian MATLAB file, which ocrpad does not read")
-    if raw[124:126] != b"\x00\x01":  # 0x0100 little-endian; MATLAB 7.3 writes 0x0200 (HDF5)
-        raise MatFileError(f"{path}: not a MATLAB 5 or 7 file (7.3 is HDF5: save it with -v7)")
-    try:
-        return _Reader().variables(memoryview(raw)[128:])
-    except (struct.error, zlib.error, ValueError, IndexError, OverflowError) as exc:
-        raise MatFileError(f"{path}: damaged ({exc})") from exc
-    except RecursionError as exc:
-        raise MatFileError(f"{path}: damaged (arrays nested past any sense)") from exc
+    with path.open("rb") as file:
+        head = file.read(128)
+        if len(head) < 128 or head[126:128] not in (b"IM", b"MI"):
+            raise MatFileError(f"{path}: not a MATLAB file")
+        if head[126:128] == b"MI":
+            raise MatFileError(f"{path}: a big-endian MATLAB file, which ocrpad does not read")
+        if head[124:126] != b"\x00\x01":  # 0x0100 little-endian; 7.3 writes 0x0200 (HDF5)
+            raise MatFileError(f"{path}: not a MATLAB 5 or 7 file (7.3 is HDF5: save it with -v7)")
+        try:
+            return _Reader(frozenset(skip)).variables(_Stream(_file_chunks(file)))
+        except (struct.error, zlib.error, ValueError, IndexError, OverflowError) as exc:
+            raise MatFileError(f"{path}: damaged ({exc})") from exc
+        except RecursionError as exc:
+            raise MatFileError(f"{path}: damaged (arrays nested past any sense)") from exc
+
+
+def _file_chunks(file: BinaryIO) -> Iterator[bytes]:
+    while chunk := file.read(CHUNK):
+        yield chunk
+
+
+class _Stream:
+    """Bytes taken in order from an iterator of chunks (a file's, or a compressed variable's
+    as it unpacks)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        """At least `size` bytes in the buffer (False: the stream ends first)."""
+        while len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return False
+            self._buffer += chunk
+        return True
+
+    def at_end(self) -> bool:
+        return not self._fill(1)
+
+    def read(self, size: int) -> bytes:
+        if not self._fill(size):
+            raise ValueError(f"{size:,} bytes claimed where {len(self._buffer):,} are left")
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    def take(self, size: int) -> Iterator[bytes]:
+        """The next `size` bytes, a chunk at a time (ValueError if the stream ends first)."""
+        while size > 0:
+            if not self._fill(1):
+                raise ValueError(f"an element cut short by {size:,} bytes")
+            piece = bytes(self._buffer[:size])
+            del self._buffer[: len(piece)]
+            size -= len(piece)
+            yield piece
+
+    def skip(self, size: int) -> None:
+        for _ in self.take(size):
+            pass
+
+    def drain(self) -> None:
+        """Read to the stream's end, keeping nothing."""
+        while self._fill(1):
+            self._buffer.clear()
 
 
 class _Reader:
     """One file's reading, counting what it unpacks and the arrays it makes against the limits."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip: frozenset[str] = frozenset()) -> None:
         self.unpacked = 0
         self.arrays = 0
+        self.skip = skip
 
-    def variables(self, data: memoryview) -> dict[str, Any]:
+    def variables(self, stream: _Stream) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for kind, body in _elements(data):
+        while not stream.at_end():
+            kind, size = struct.unpack("<II", stream.read(8))
+            if kind not in ELEMENT_TYPES:
+                raise ValueError(f"an element of type {kind}")
             if kind == MI_COMPRESSED:  # one variable to a block, as MATLAB writes them
-                kind, body = next(_elements(memoryview(self._inflate(body))), (0, body[:0]))
-            if kind == MI_MATRIX:
-                name, value = self._matrix(body)
+                inflated = _Stream(self._inflated(stream.take(size)))
+                inner, inner_size = struct.unpack("<II", inflated.read(8))
+                if inner not in ELEMENT_TYPES:
+                    raise ValueError(f"an element of type {inner}")
+                if inner == MI_MATRIX:
+                    name, value = self._streamed(inflated, inner_size, None)
+                    out[name] = value
+                inflated.drain()  # the block's end, checked (a block cut short is damage)
+            elif kind == MI_MATRIX:
+                name, value = self._streamed(stream, size, None)
                 out[name] = value
+                stream.skip(-(-size // 8) * 8 - size)
+            else:
+                stream.skip(-(-size // 8) * 8)
         return out
 
-    def _inflate(self, body: memoryview) -> bytes:
-        """A compressed variable, unpacked within what the file may still unpack."""
-        room = MAX_MAT_BYTES - self.unpacked  # at least 1: zlib reads 0 as "no limit"
+    def _inflated(self, compressed: Iterator[bytes]) -> Iterator[bytes]:
+        """A compressed variable unpacked as it is read, within what the file may still
+        unpack."""
         inflater = zlib.decompressobj()
-        unpacked = inflater.decompress(body, max(room, 1))
-        if inflater.unconsumed_tail or len(unpacked) > room:
-            raise ValueError(f"its variables unpack to more than {MAX_MAT_BYTES:,} bytes")
+        for piece in compressed:
+            data = piece
+            while data:
+                unpacked = inflater.decompress(data, CHUNK)
+                data = inflater.unconsumed_tail
+                self.unpacked += len(unpacked)
+                if self.unpacked > MAX_MAT_BYTES:
+                    raise ValueError(f"its variables unpack to more than {MAX_MAT_BYTES:,} bytes")
+                yield unpacked
         if not inflater.eof:
             raise ValueError("a compressed variable is cut short")
-        self.unpacked += len(unpacked)
-        return unpacked
+
+    def _streamed(self, stream: _Stream, size: int, path: str | None) -> tuple[str, Any]:
+        """(name, value) of the miMATRIX element whose body, `size` bytes, comes next in
+        `stream`; `path`: its dotted path (None at the top level: its own name). A struct
+        with fields to skip below it is read field by field; anything else whole."""
+        head = b""
+        parts: list[tuple[int, bytes]] = []
+        while len(parts) < 3 and len(head) + 8 <= size:
+            tag = stream.read(8)
+            (word,) = struct.unpack_from("<I", tag)
+            if word >> 16:  # small element: in its 8 bytes
+                parts.append((word & 0xFFFF, tag[4 : 4 + (word >> 16)]))
+                head += tag
+                continue
+            kind, length = struct.unpack("<II", tag)
+            padded = -(-length // 8) * 8
+            if length > size - len(head) - 8:
+                raise ValueError(
+                    f"an element of {length} bytes where {size - len(head) - 8} are left"
+                )
+            body = stream.read(padded if padded <= size - len(head) - 8 else length)
+            parts.append((kind, body[:length]))
+            head += tag + body
+        name = parts[2][1].decode("ascii", "replace") if len(parts) == 3 else ""
+        where = path if path is not None else name
+        flags = int(np.frombuffer(parts[0][1][:4], "<u4")[0]) if parts else 0
+        below = [s for s in self.skip if s.startswith(where + ".")]
+        if len(parts) < 3 or flags & 0xFF != CLASS_STRUCT or not below:
+            rest = stream.read(size - len(head))
+            return self._matrix(memoryview(head + rest))
+        return name, self._streamed_struct(stream, size - len(head), parts, where)
+
+    def _streamed_struct(
+        self, stream: _Stream, size: int, parts: list[tuple[int, bytes]], where: str
+    ) -> Any:
+        """A struct's fields read one by one from `stream` (`size` bytes after its name), the
+        fields named in `skip` passed over."""
+        self.arrays += 1
+        count = int(np.prod([int(d) for d in _numbers(*parts[1])], dtype=np.float64))
+        if count > size // 8:
+            raise ValueError(f"{where!r} claims {count:,} elements in {size:,} bytes")
+        length_tag, names_tag = stream.read(8), stream.read(8)
+        (length_word,) = struct.unpack_from("<I", length_tag)
+        length = int(np.frombuffer(length_tag[4:8], "<i4")[0]) if length_word >> 16 else 0
+        kind, names_size = struct.unpack("<II", names_tag)
+        names = stream.read(-(-names_size // 8) * 8)[:names_size]
+        left = size - 16 - (-(-names_size // 8) * 8)
+        if length < 1 or len(names) % length:
+            raise ValueError(f"struct {where!r} has field names of length {length}")
+        fields = [
+            names[i : i + length].split(b"\0")[0].decode("ascii", "replace")
+            for i in range(0, len(names), length)
+        ]
+        items: list[dict[str, Any]] = []
+        for _ in range(count):
+            item: dict[str, Any] = {}
+            for field in fields:
+                kind, field_size = struct.unpack("<II", stream.read(8))
+                padded = -(-field_size // 8) * 8
+                left -= 8 + padded
+                if kind != MI_MATRIX or left < 0:
+                    raise ValueError(f"struct {where!r} holds a field that is no array")
+                inner = f"{where}.{field}"
+                if inner in self.skip:
+                    stream.skip(padded)
+                    item[field] = None
+                    continue
+                item[field] = self._streamed(stream, field_size, inner)[1]
+                stream.skip(padded - field_size)
+            items.append(item)
+        stream.skip(max(left, 0))
+        return items[0] if count == 1 else items
 
     def _matrix(self, body: memoryview) -> tuple[str, Any]:
         """(name, value) of one miMATRIX element's body."""
@@ -193,7 +344,7 @@ def _text(kind: int, body: memoryview) -> str:
     return "".join(chr(c) if 0 <= c < 0x110000 else "\ufffd" for c in codes)
 
 
-def _numbers(kind: int, body: memoryview) -> np.ndarray:
+def _numbers(kind: int, body: memoryview | bytes) -> np.ndarray:
     if kind not in NUMERIC:
         raise ValueError(f"data of element type {kind}")
     return np.frombuffer(body, NUMERIC[kind])
