@@ -28,7 +28,7 @@ from ocrpad.picture import (
     load_image,
     load_picture,
 )  # re-exported: pictures are an input too
-from ocrpad.picture_ink import find_ink
+from ocrpad.picture_ink import THIN, find_ink, pen_width, thickened
 from ocrpad.strokes import EmptyDrawingError, flatten_strokes  # re-exported: the drawing checks
 
 __all__ = [
@@ -291,8 +291,11 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     rows = np.flatnonzero((ink > 0.25).any(axis=1))
     cols = np.flatnonzero((ink > 0.25).any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    h, w = crop.shape
     target = params.box + params.stroke_width + params.blur_sigma  # a rendering's ink > 0.25
+    wanted = params.stroke_width * max(crop.shape) / target  # the pen learned from, here
+    if (width := pen_width(crop)) < THIN * wanted:  # a thin pen: drawn as the network's
+        crop = thickened(crop, width, wanted)
+    h, w = crop.shape
     scale = target / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(
