@@ -171,3 +171,58 @@ def test_the_temp_file_of_a_run_killed_while_writing_its_model_goes_with_the_nex
         os.utime(path, (0, 0))
     assert _run(folder) == 0
     assert not killed.exists() and all(path.exists() for path in others)
+
+
+def _stopping_after_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run from now on stops (as at Ctrl-C) after its first batch, leaving a checkpoint."""
+    asked: list[int] = []
+
+    def requested(self: object) -> bool:
+        asked.append(1)
+        return len(asked) % 2 == 0  # asked before each batch: the second asks it to stop
+
+    monkeypatch.setattr(train_cli._Stopper, "__call__", requested)
+
+
+def test_resume_of_another_file_never_writes_over_the_checkpoint_folders_own_checkpoint(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run A checkpoints in a/, run B (another seed) in the default folder; resuming A with
+    the default folder would have replaced B's checkpoint with A's."""
+    _stopping_after_one_batch(monkeypatch)
+    run_a = folder.parent / "a"
+    assert _run(folder, "--epochs", "2", "--checkpoint-dir", str(run_a)) == 130
+    assert _run(folder, "--epochs", "2", "--seed", "5") == 130
+    checkpoints = folder.parent / "model.npz.checkpoints"
+    run_b = {p.name: p.read_bytes() for p in checkpoints.iterdir()}
+    capsys.readouterr()
+    resumed = run_a / "checkpoint.npz"
+    assert _run(folder, "--epochs", "2", "--resume", str(resumed)) == 2
+    said = capsys.readouterr().err
+    assert f"--resume {resumed} would write its checkpoints over {checkpoints}" in said
+    assert f"--checkpoint-dir {run_a}" not in said  # a/ holds A's own: any free folder
+    assert {p.name: p.read_bytes() for p in checkpoints.iterdir()} == run_b
+    assert not (folder.parent / "model.npz").exists()
+    copy = folder.parent / "saved" / "run-a.npz"  # a copy, alone in its folder
+    copy.parent.mkdir()
+    copy.write_bytes(resumed.read_bytes())
+    assert _run(folder, "--epochs", "2", "--resume", str(copy)) == 2
+    assert f"add --checkpoint-dir {copy.parent} to go on beside it" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in checkpoints.iterdir()} == run_b
+    monkeypatch.undo()
+    assert (
+        _run(folder, "--epochs", "2", "--resume", str(copy), "--checkpoint-dir", str(copy.parent))
+        == 0
+    )
+    assert {p.name: p.read_bytes() for p in checkpoints.iterdir()} == run_b
+    assert load_model(folder.parent / "model.npz").meta["epochs"] == 2
+
+
+def test_resume_of_the_folders_own_checkpoint_by_another_spelling_goes_on(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stopping_after_one_batch(monkeypatch)
+    assert _run(folder, "--epochs", "2") == 130
+    monkeypatch.undo()
+    spelled = folder / ".." / "model.npz.checkpoints" / "checkpoint.npz"
+    assert _run(folder, "--epochs", "2", "--resume", str(spelled)) == 0

@@ -9,7 +9,8 @@ file instead, adding the classes it lacks. Batches are rendered in a worker proc
 checkpoint is replaced atomically every 100 batches and after every epoch; Ctrl-C (or SIGTERM)
 stops before the next batch and saves one there, which `--resume` continues exactly. A run into
 a checkpoint folder that holds an earlier run's checkpoint needs `--resume` (go on with it) or
-`--restart` (set it aside, renamed, and begin anew). The model file is written only when
+`--restart` (set it aside, renamed, and begin anew); `--resume` of another file than the
+folder's own checkpoint is refused rather than write over it. The model file is written only when
 training ends.
 """
 
@@ -32,6 +33,7 @@ from ocrpad.cli.helptext import Formatter, architectures_help, plain
 from ocrpad.cli.output import quiet_when_the_reader_leaves
 from ocrpad.cli.train_runs import (
     check_no_earlier_run,
+    check_resume_writes_its_own,
     plain_os_error,
     set_aside_earlier_run,
     what_is_left,
@@ -244,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_writable(checkpoints / CHECKPOINT_NAME)
         if args.resume is None:
             check_no_earlier_run(checkpoints, args.restart)
+        else:
+            check_resume_writes_its_own(checkpoints, args.resume)
         train, test = _load(args, recipe.seed)
         init = None if args.init_from is None else load_model(args.init_from)
         for name in (CHECKPOINT_NAME, BEST_MODEL_NAME):  # writes of ours killed half-way

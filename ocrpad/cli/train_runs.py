@@ -24,6 +24,28 @@ def check_no_earlier_run(checkpoints: Path, restart: bool) -> None:
         )
 
 
+def check_resume_writes_its_own(checkpoints: Path, resume: Path) -> None:
+    """Before the data is read, for `--resume FILE`: the run writes its checkpoints to
+    ``checkpoints``/checkpoint.npz, so ValueError when that is another file that exists
+    (another run's, or an older copy of this one's), which it would write over. Refused, not
+    redirected: a run that wrote somewhere the user did not name would be lost to them; the
+    message names the `--checkpoint-dir` that continues beside FILE."""
+    target = checkpoints / CHECKPOINT_NAME
+    try:
+        same = target.samefile(resume)
+    except OSError:  # one of them is not there: nothing would be written over (fit names
+        return  # a missing FILE)
+    if same:
+        return
+    free = f"a folder that holds no {CHECKPOINT_NAME}"
+    if not (resume.parent / CHECKPOINT_NAME).exists():
+        free = f"{resume.parent} to go on beside it, or another {free}"
+    raise ValueError(
+        f"--resume {resume} would write its checkpoints over {target}, another checkpoint "
+        f"that would be lost: add --checkpoint-dir {free}"
+    )
+
+
 def set_aside_earlier_run(checkpoints: Path) -> list[Path]:
     """`--restart`: rename the earlier run's checkpoint and best model in ``checkpoints``
     (never delete them), saying where each went; returns their new paths. OSError if one
