@@ -515,5 +515,5 @@ def test_closing_the_window_during_an_import_takes_the_half_import_back(
     assert tab.browser.import_from(source)
     qtbot.waitUntil(lambda: bool(progress), timeout=60_000)  # some drawings are in
     window.close()
-    assert not tab.browser.importer.busy  # the import stopped before the window went
+    assert not tab.browser.importer.writing  # the import stopped before the window went
     assert stored_labels(tmp_path / "data" / STORE_NAME) == []  # and took back what it had added

@@ -480,3 +480,38 @@ def test_an_import_counts_its_progress_in_thousands(
         assert tab.browser.import_from(source)
     assert said[-1] == "Importing many.npz: 1,200 of 1,200 drawings…"
     assert "Imported 1,200 drawings from many.npz" in tab.status.text()
+
+
+def test_a_second_import_waits_until_the_first_ones_end_has_reached_the_window(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the importer was idle once its thread ended: a second import begun before the
+    first's result was shown had its progress dialog closed by that result, which was said
+    under the second file's name."""
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    samples_io.export_drawings(first, [(np.array([[0, 0], [3, 9]], np.float32),)] * 2, ["a"] * 2)
+    samples_io.export_drawings(second, [(np.array([[0, 0], [9, 3]], np.float32),)], ["b"])
+    real_import, go = samples_io.import_npz, threading.Event()
+
+    def gated_import(*args: object, **kwargs: object) -> samples_io.ImportResult:
+        go.wait(30)  # the thread ends only when the test lets it
+        return real_import(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(samples_io, "import_npz", gated_import)
+    chosen = staticmethod(lambda *args, **kwargs: (str(first), browser_module.NPZ_FILTER))
+    monkeypatch.setattr(browser_module.QFileDialog, "getOpenFileName", chosen)
+    qtbot.mouseClick(tab.browser.import_button, Qt.MouseButton.LeftButton)
+    go.set()
+    tab.browser.importer.wait()  # the thread has ended; its result has not reached the window
+    assert not tab.browser.import_from(second)
+    assert tab.status.text() == "An import is already running"
+    assert not tab.browser.import_button.isEnabled()
+    with qtbot.waitSignal(tab.browser.import_done, timeout=20_000):
+        pass
+    assert tab.status.text() == "Imported 2 drawings from first.npz"
+    assert tab.browser.import_button.isEnabled() and not tab.browser.importer.busy
+    with qtbot.waitSignal(tab.browser.import_done, timeout=20_000):
+        assert tab.browser.import_from(second)
+    assert tab.status.text() == "Imported 1 drawing from second.npz"
+    assert store.counts_by_label() == {"a": 2, "b": 1}
+    assert not tab.browser.importer.dialog.isVisible()

@@ -95,6 +95,7 @@ class SampleBrowser(QWidget):
         self.export_button.clicked.connect(self._ask_export)
         self.exporter.running.connect(lambda running: self.export_button.setEnabled(not running))
         self.import_button.clicked.connect(self._ask_import)
+        self.importer.running.connect(lambda running: self.import_button.setEnabled(not running))
         delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.grid)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete_key.setAutoRepeat(False)  # held down, it deletes one drawing, not one per repeat

@@ -25,11 +25,13 @@ class SampleImporter(QObject):
     ended = Signal()  # before done or failed: the import no longer holds the store's lock
     done = Signal(object)  # samples_io.ImportResult
     failed = Signal(str)
+    running = Signal(bool)  # True when an import begins, False once its end reached the window
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
+        self._running = False  # from start until ``done`` or ``failed`` has reached the window
         self._name = ""  # of the file being imported
         self.dialog = QProgressDialog("Importing drawings…", "Cancel", 0, 0, parent)
         self.dialog.setObjectName("importProgress")
@@ -43,9 +45,19 @@ class SampleImporter(QObject):
         self.progress.connect(self._show_progress)
         self.done.connect(lambda _: self.dialog.reset())
         self.failed.connect(lambda _: self.dialog.reset())
+        self.done.connect(self._ended)  # before the browser hears: it may start another
+        self.failed.connect(self._ended)
 
     @property
     def busy(self) -> bool:
+        """An import is running, or its ``done`` / ``failed`` has not yet reached the window:
+        a second one begun meanwhile would have its dialog closed, and its name said, by the
+        first's end."""
+        return self._running
+
+    @property
+    def writing(self) -> bool:
+        """The import's thread is still at work (it holds the store's lock until ``ended``)."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, store: SampleStore, path: Path) -> bool:
@@ -59,7 +71,9 @@ class SampleImporter(QObject):
         self._thread = threading.Thread(
             target=self._run, args=(store, path), name="import", daemon=True
         )
+        self._running = True
         self._thread.start()
+        self.running.emit(True)
         return True
 
     def cancel(self) -> None:
@@ -84,6 +98,10 @@ class SampleImporter(QObject):
         else:
             self.ended.emit()
             self.done.emit(result)
+
+    def _ended(self) -> None:
+        self._running = False
+        self.running.emit(False)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.dialog.setLabelText(f"Importing {self._name}: {done:,} of {plural(total, 'drawing')}…")

@@ -107,7 +107,7 @@ class DrawingKeeper(QObject):
 
     @property
     def importing(self) -> bool:
-        return self._import is not None and self._import.busy
+        return self._import is not None and self._import.writing
 
     def _import_ended(self) -> None:
         """Store what waited for the import, before its result is shown (which then counts
