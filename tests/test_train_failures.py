@@ -4,7 +4,7 @@ ends and the panel says why; it is never left "running" with Cancel as its only 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.train import outcome
 from ocrpad.app.train import worker as train_worker
 from ocrpad.app.train.tab import TrainTab
 from ocrpad.data.samples import SampleStore
@@ -129,5 +130,45 @@ def test_a_model_that_cannot_be_copied_for_a_fine_tune_is_said_not_left_running(
         assert tab.status.text() == "Not enough memory to fine-tune a copy of the model."
         monkeypatch.undo()
         assert _fine_tune(qtbot, tab) is not None  # with memory again, it runs
+    finally:
+        tab.shutdown()
+
+
+def test_a_result_that_cannot_be_shown_leaves_the_panel_usable_and_says_why(
+    qtbot: QtBot, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, an error while the report was shown escaped the GUI-side handler: the panel
+    stayed "running", Cancel its only button, for good."""
+    tab = _tab(qtbot, store)
+    kept: list[Model] = []
+    tab.model_accepted.connect(kept.append)
+    said_in_status_bar: list[str] = []
+    tab.message.connect(said_in_status_bar.append)
+
+    def broken(points: Sequence[object], steps: int) -> None:
+        if points:  # not the empty curve a new run begins with
+            raise RuntimeError("a curve bug")
+
+    monkeypatch.setattr(tab.panel.curves, "set_points", broken)
+    monkeypatch.setattr(outcome.traceback, "print_exc", lambda: None)
+    try:
+        report = _fine_tune(qtbot, tab)
+        assert report is not None and not report.cancelled
+        assert tab.panel.state == "deciding" and not tab.panel.cancel_button.isEnabled()
+        said = tab.panel.verdict.text()
+        assert "results could not be shown" in said and "a curve bug" in said
+        assert "Keep the new model or discard it" in said
+        assert said_in_status_bar[-1] == (
+            "Fine-tune finished: keep or discard it. Its results could not be shown (see "
+            "Fine-tune)."
+        )
+        qtbot.mouseClick(tab.panel.keep_button, Qt.MouseButton.LeftButton)
+        assert len(kept) == 1 and tab.panel.state == "idle"
+        assert tab.panel.start_button.isEnabled()
+        monkeypatch.undo()  # the next fine-tune shows its results again
+        assert _fine_tune(qtbot, tab) is not None
+        assert (
+            tab.panel.state == "deciding" and "could not be shown" not in tab.panel.verdict.text()
+        )
     finally:
         tab.shutdown()

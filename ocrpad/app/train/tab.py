@@ -20,7 +20,8 @@ from ocrpad.app.train.collect import CollectPanel
 from ocrpad.app.train.data_folder import DataFolderLine
 from ocrpad.app.train.elided import ElidedLabel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
-from ocrpad.app.train.panel import FineTunePanel, duration_text, short_verdict, verdict
+from ocrpad.app.train.outcome import show_result
+from ocrpad.app.train.panel import FineTunePanel, duration_text
 from ocrpad.app.train.summary import summary_text, unreadable_text
 from ocrpad.app.train.tips import named
 from ocrpad.app.train.worker import (
@@ -308,13 +309,8 @@ class TrainTab(QSplitter):
         self.progress_shown.emit(figures)
 
     def _finished(self, result: TrainResult) -> None:
-        self.panel.show_report(result.report)
-        self.panel.drift.set_drift(result.drift, result.drift_problem)
         self.pending = None if result.report.cancelled else result
-        skipped = result.report.skipped
-        note = f" Left out {plural(len(skipped), 'drawing')}: {skipped[0]}" if skipped else ""
-        self.panel.verdict.setText(verdict(result.report) + note)  # said there only; the
-        self.message.emit(short_verdict(result.report))  # status bar gets the gist
+        self.message.emit(show_result(self.panel, result))  # guarded: never left "running"
         self.fine_tune_done.emit(result.report)
 
     def _failed(self, message: str) -> None:
