@@ -213,3 +213,54 @@ def test_the_unsaved_model_question_shows_a_reason_naming_a_path_as_plain_text(
     reason = "could not write <data>/user-model.npz"
     assert not questions.ask_about_unsaved_model(parent, reason, tmp_path, lambda _: None)
     assert formats == [Qt.TextFormat.PlainText]
+
+
+def _answer_boxes(answers: list[str], seen: list[str]) -> None:
+    """Click ``answers[0]`` in the next modal message box, then ``answers[1]`` in the one
+    after it, and so on (recording each box's text and informative text in ``seen``)."""
+    if not answers:
+        return
+    shown = len(seen)
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or box.isHidden():
+            QTimer.singleShot(20, click)
+            return
+        seen.extend((box.text(), box.informativeText()))
+        assert len(seen) == shown + 2
+        (button,) = (b for b in box.buttons() if b.text().replace("&", "") == answers[0])
+        button.click()
+        _answer_boxes(answers[1:], seen)
+
+    QTimer.singleShot(20, click)
+
+
+def not_finite(model: Model, strokes: Sequence[Any], labels: Sequence[str], **_: Any) -> Any:
+    """A fine-tune stand-in whose model's output weights are NaN."""
+    tuned = model.copy()
+    tuned.network["out"].params["weight"][...] = float("nan")
+    return tuned, _report(tuned, False)
+
+
+def test_keep_at_close_of_a_model_that_cannot_be_kept_says_so_in_a_box_and_keeps_the_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Before, the refusal went to the status bar of a window that was closing."""
+    _finish_a_fine_tune(qtbot, window)
+    train_tab(window).panel.keep_button.click()  # the user's previous model, on disk
+    saved = tmp_path / "data" / USER_MODEL_NAME
+    before = saved.read_bytes()
+    tab = train_tab(window)
+    tab.worker._fine_tune = not_finite
+    with qtbot.waitSignal(tab.fine_tune_done, timeout=TIMEOUT):
+        tab.panel.start_button.click()
+    seen: list[str] = []
+    _answer_boxes(["Keep", "OK"], seen)
+    window.close()
+    assert not window.isVisible()
+    assert seen[0] == "Keep the fine-tuned model before closing?"
+    assert seen[2] == "The fine-tuned model was not kept."
+    assert "NaN or infinite" in seen[3] and f"stays as it was, in {saved}" in seen[3]
+    assert saved.read_bytes() == before and sorted(saved.parent.glob("*.npz")) == [saved]
+    assert load_model(saved).meta["which"] == "tuned"

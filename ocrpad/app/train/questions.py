@@ -2,7 +2,7 @@
 when the shipped one is restored; at close, a fine-tune still running or awaiting Keep /
 Discard, and a kept model that could not be saved (after them ``keeper.ask_about_unsaved``
 asks about drawings). Each question says where things go and returns the answer; ``wiring``
-acts on it."""
+acts on it. A Keep at close that cannot be done is said in a box too: the window is going."""
 
 from __future__ import annotations
 
@@ -80,6 +80,26 @@ def ask_about_result(parent: QWidget, outcome: str) -> Decision:
     if clicked is keep:
         return "keep"
     return "discard" if clicked is discard else "stay"
+
+
+def tell_model_not_kept(parent: QWidget, reason: str, user_model: Path | None) -> None:
+    """At close, Keep was chosen for a fine-tuned model that cannot be kept (``reason``:
+    weights that are not finite); ``user_model``: the file of the model the user had, which
+    stays as it was (None: there is none)."""
+    stays = (
+        f"Your previous model stays as it was, in {user_model}."
+        if user_model is not None
+        else "No file was written; the model in use stays as it was."
+    )
+    box = _box(
+        parent,
+        "Fine-tuned model",
+        "The fine-tuned model was not kept.",
+        f"It could not be saved: {reason}. A model like that cannot be used or loaded "
+        f"again. {stays} Fine-tune again after closing to try anew.",
+    )
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.exec()
 
 
 def ask_about_unsaved_model(

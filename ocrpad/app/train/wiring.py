@@ -37,6 +37,7 @@ from ocrpad.app.train.questions import (
     ask_about_unsaved_model,
     ask_to_stop_fine_tune,
     confirm_restore,
+    tell_model_not_kept,
 )
 from ocrpad.app.train.tab import STORE_NAME, USER_MODEL_NAME, TrainTab
 from ocrpad.data.samples import SOURCES, SampleStore, StoreBusyError, StoreError, open_store
@@ -69,6 +70,7 @@ class _Wiring(QObject):
         self.corrections = Corrections(window, tab)  # the Draw tab's "Wrong? It was" bar
         self.unsaved: tuple[Model, str] | None = None  # a kept model in use but not saved, why
         self.known: Signature | None = None  # user-model.npz as this window loaded or wrote it
+        self.refused = ""  # why the latest model handed to `accept` was not kept, or ""
         tab.model_accepted.connect(self.accept)
         tab.drawing_saved.connect(self.collected)
         tab.restore_factory_requested.connect(self.restore_factory)
@@ -98,6 +100,9 @@ class _Wiring(QObject):
                 return False
             if decision == "keep":
                 self.tab.keep()  # saved now; if it cannot be, the next question says so
+                if self.refused:  # never to be kept: a box says so, the status bar is going
+                    kept = self.user_model if self.user_model.is_file() else None
+                    tell_model_not_kept(self.tab, self.refused, kept)
             else:
                 self.tab.discard()
         return self.keep_unsaved_model() and self.keep_unsaved()
@@ -185,10 +190,11 @@ class _Wiring(QObject):
 
     def accept(self, model: Any) -> None:
         unsaved: OSError | None = None
-        aside = ""
+        aside = self.refused = ""
         try:
             aside = self.save_user_model(model)
         except ValueError as exc:  # NaN or infinite weights: nothing written, nothing to use
+            self.refused = str(exc)
             self.tab.show_message(
                 f"The fine-tuned model was not kept ({exc}); the model in use and its file "
                 "stay as they were."
