@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from npz_helpers import CUT_HEADER, replace_member
 from PIL import Image
 
 from ocrpad.data.samples import SampleStore
+from ocrpad.data.samples_export import ExportCancelled
 from ocrpad.data.samples_io import (
     STANDARD_MAPPING,
     export_drawings,
@@ -172,3 +174,46 @@ def test_the_shared_unipen_file_reads_as_drawings(unipen_dir: Path) -> None:
     assert len(drawings) == len(labels) == 9854
     assert set(labels) <= set(STANDARD_MAPPING)
     assert all(s.shape[1] == 2 for s in drawings[0])
+
+
+def _cancel_at(call: int) -> tuple[list[int], Callable[[], bool]]:
+    """A cancel flag that says stop from its ``call``-th question on (counting them)."""
+    asked: list[int] = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return len(asked) >= call
+
+    return asked, cancel
+
+
+@pytest.mark.parametrize("call", [1, 3, 7])  # before any picture, mid-way, before the rename
+def test_a_cancelled_export_writes_nothing_and_leaves_the_earlier_file_whole(
+    filled: SampleStore, tmp_path: Path, call: int
+) -> None:
+    path = tmp_path / "out" / "mine.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"an earlier export")
+    asked, cancel = _cancel_at(call)
+    with pytest.raises(ExportCancelled):
+        export_npz(filled, path, cancel=cancel)
+    assert len(asked) == call  # 1 before, 5 pictures, 1 before the rename: asked at each
+    assert path.read_bytes() == b"an earlier export"
+    assert [p.name for p in path.parent.iterdir()] == ["mine.npz"]  # no temporary file
+    assert export_npz(filled, path, cancel=lambda: False) == 5  # the flag off: written
+
+
+@pytest.mark.parametrize("call", [1, 4, 6])  # the first picture, mid-way, before the move
+def test_a_cancelled_png_export_leaves_the_folder_as_it_was(
+    filled: SampleStore, tmp_path: Path, call: int
+) -> None:
+    new, kept = tmp_path / "new", tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    for root in (new, kept):
+        asked, cancel = _cancel_at(call)
+        with pytest.raises(ExportCancelled):
+            export_png_folders(filled, root, cancel=cancel)
+        assert len(asked) == call
+    assert not new.exists() and [p.name for p in kept.iterdir()] == ["notes.txt"]
+    assert export_png_folders(filled, new, cancel=lambda: False) == 5

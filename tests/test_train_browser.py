@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QTextDocumentFragment
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.train import browser as browser_module
@@ -515,3 +515,41 @@ def test_a_second_import_waits_until_the_first_ones_end_has_reached_the_window(
     assert tab.status.text() == "Imported 1 drawing from second.npz"
     assert store.counts_by_label() == {"a": 2, "b": 1}
     assert not tab.browser.importer.dialog.isVisible()
+
+
+def test_cancel_in_the_export_dialog_stops_the_export_and_keeps_the_earlier_file(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the export dialog had no Cancel: thousands of drawings had to be waited for."""
+    _add(store, "ab" * 300)
+    tab.browser.refresh()
+    picture, drawn, released = samples_export._image, [0], threading.Event()
+
+    def slow_picture(*args: object) -> NDArray[np.uint8]:
+        drawn[0] += 1
+        if drawn[0] > 300:  # the first progress is shown; then it waits for the test
+            released.wait(10)
+        return picture(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(samples_export, "_image", slow_picture)
+    target = tmp_path / "mine.npz"
+    target.write_bytes(b"the earlier export")
+    _export_through_the_button(qtbot, tab, target, monkeypatch)
+    dialog = tab.browser.exporter.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=10_000)
+    (cancel,) = dialog.findChildren(QPushButton)
+    assert cancel.text() == "Cancel"
+    with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000) as ended:
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+        released.set()
+    assert ended.args == [
+        0,
+        "Export cancelled: nothing was written; the mine.npz that was there is as it was",
+    ]
+    assert tab.status.text() == ended.args[1] and drawn[0] <= 302  # it stopped at once
+    assert target.read_bytes() == b"the earlier export"
+    assert sorted(tmp_path.iterdir()) == sorted([store.path, target])  # no temporary file
+    assert tab.browser.export_button.isEnabled() and not dialog.isVisible()
+    with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000):  # then one runs whole
+        _export_through_the_button(qtbot, tab, target, monkeypatch)
+    assert samples_io.read_npz_strokes(target)[1] == list("ab" * 300)

@@ -35,14 +35,29 @@ from ocrpad.nn.atomic import write_npz_anew, write_npz_atomically
 STANDARD_MAPPING: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 PROGRESS_EVERY: Final = 250  # drawings between two calls of an export's ``progress``
 Progress = Callable[[int, int], None]  # (drawings done, all of them)
+Cancel = Callable[[], bool]  # True: stop the export (asked before each drawing)
+
+
+class ExportCancelled(Exception):  # noqa: N818  (a request to stop, not an error)
+    """An export's ``cancel`` said to stop: nothing was written, an earlier file is whole."""
+
+
+def _stop_if(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise ExportCancelled
 
 
 def _pictures(
-    store: SampleStore | None, samples: Sequence[Sample], progress: Progress | None
+    store: SampleStore | None,
+    samples: Sequence[Sample],
+    progress: Progress | None,
+    cancel: Cancel | None = None,
 ) -> Iterable[NDArray[np.uint8]]:
     """The samples' 28x28 pictures in order, ``progress(done, total)`` after every
-    ``PROGRESS_EVERY`` of them and after the last."""
+    ``PROGRESS_EVERY`` of them and after the last; ExportCancelled as soon as ``cancel``
+    says to stop."""
     for done, sample in enumerate(samples, 1):
+        _stop_if(cancel)
         yield _image(store, sample)
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(samples)):
             progress(done, len(samples))
@@ -130,10 +145,11 @@ def samples_to_arrays(
     samples: Sequence[Sample],
     writer: str = "ocrpad-user",
     progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> dict[str, NDArray[np.generic]]:
     """Pack samples into the shared ``.npz`` arrays (see the module docstring); pictures come
     from ``store`` where it has them, else are drawn from the strokes (``progress(done,
-    total)`` as they are read)."""
+    total)`` as they are read; ExportCancelled when ``cancel`` says to stop)."""
     strokes = [s for sample in samples for s in sample.strokes]
     points = np.concatenate(strokes) if strokes else np.zeros((0, 2), np.float32)
     lengths = [len(s) for s in strokes]
@@ -141,7 +157,7 @@ def samples_to_arrays(
     mapping = export_mapping([s.label for s in samples])
     index = {c: i for i, c in enumerate(mapping)}
     n = len(samples)
-    images = list(_pictures(store, samples, progress))
+    images = list(_pictures(store, samples, progress, cancel))
     return {
         "points": points.astype(np.float32).reshape(-1, 2),
         "stroke_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
@@ -162,14 +178,17 @@ def export_npz(
     writer: str = "ocrpad-user",
     *,
     progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> int:
     """Write every sample to ``path`` (atomically) in the shared format; returns the count.
     ``progress(done, total)`` as the pictures are read. ValueError if ``path`` is the store's
-    own file (see ``check_not_the_store``)."""
+    own file (see ``check_not_the_store``); ExportCancelled, nothing written and an earlier
+    ``path`` whole, when ``cancel`` says to stop (asked up to the rename into place)."""
     check_not_the_store(path, store.path)
     samples = store.samples()
-    arrays = samples_to_arrays(store, samples, writer, progress)
-    write_npz_atomically(Path(path), arrays, compress=True)
+    _stop_if(cancel)
+    arrays = samples_to_arrays(store, samples, writer, progress, cancel)
+    write_npz_atomically(Path(path), arrays, compress=True, before_rename=lambda: _stop_if(cancel))
     return len(samples)
 
 
@@ -188,10 +207,15 @@ def folder_name(label: str) -> str:
 
 
 def export_png_folders(
-    store: SampleStore, folder: str | Path, *, progress: Progress | None = None
+    store: SampleStore,
+    folder: str | Path,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
 ) -> int:
     """One sub-folder per class with ``<id>.png`` (28x28) files and a ``labels.tsv`` index
-    (``progress(done, total)`` as the pictures are written).
+    (``progress(done, total)`` as the pictures are written; ExportCancelled, ``folder`` left
+    as it was, when ``cancel`` says to stop before they are moved into place).
 
     Writes only new files inside ``folder``: a folder, file or link already there under a name
     the export needs is refused before anything is written (FileExistsError naming it), and no
@@ -215,8 +239,9 @@ def export_png_folders(
         work = Path(tempfile.mkdtemp(prefix=".ocrpad-export-", dir=root))
         for name in names.values():
             (work / name).mkdir()
-        for sample, image in zip(samples, _pictures(store, samples, progress), strict=True):
+        for sample, image in zip(samples, _pictures(store, samples, progress, cancel), strict=True):
             _write_new(work / names[sample.label] / f"{sample.id}.png", encode_png(image))
+        _stop_if(cancel)
         index = "".join(f"{name}\t{label}\n" for label, name in names.items())
         _move_into(
             work, root, list(names.values()), ("folder\tcharacter\n" + index).encode("utf-8")

@@ -14,7 +14,7 @@ import itertools
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,14 +47,21 @@ def temp_prefix(name: str) -> str:
 
 
 def write_npz_atomically(
-    target: Path, arrays: Mapping[str, NDArray[Any]], *, compress: bool = False
+    target: Path,
+    arrays: Mapping[str, NDArray[Any]],
+    *,
+    compress: bool = False,
+    before_rename: Callable[[], None] | None = None,
 ) -> None:
     """Write ``arrays`` as one ``.npz`` that is either wholly there or not at all: a temp file
     in the same folder, fsync, ``os.replace``, then the folder's fsync where possible.
     A target that is a folder raises IsADirectoryError naming it (the rename would have
-    failed naming the temp file)."""
+    failed naming the temp file). ``before_rename`` is called once the temp file is written:
+    an exception it raises (a Cancel) removes the temp file and leaves ``target`` as it was."""
     tmp_name = _write_temp(target, arrays, compress)
     try:
+        if before_rename is not None:
+            before_rename()
         Path(tmp_name).replace(target)
     except BaseException as exc:
         _drop_temp(tmp_name, exc, target)

@@ -1,8 +1,9 @@
-"""Exporting the drawings in the background, with a progress dialog.
+"""Exporting the drawings in the background, with a progress dialog and Cancel.
 
 The work is the plain function ``exchange.export_all`` (tested without Qt; the file is written
-under a temporary name and renamed, so a failure leaves nothing half written); this only runs
-it off the GUI thread, so that thousands of drawings never freeze the window.
+under a temporary name and renamed, so a failure or a Cancel leaves nothing half written and an
+earlier file whole); this only runs it off the GUI thread, so that thousands of drawings never
+freeze the window, and turns the dialog's Cancel into the function's cancel flag.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ocrpad.data.samples import SampleStore
 
 class SampleExporter(QObject):
     """One export at a time; ``done`` carries how many drawings were written (0 after a
-    failure) and what to say of it."""
+    failure or a Cancel) and what to say of it."""
 
     progress = Signal(int, int)  # drawings written so far, all of them
     done = Signal(int, str)
@@ -29,15 +30,16 @@ class SampleExporter(QObject):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
         self._running = False  # from start until ``done`` has reached the window
-        self.dialog = QProgressDialog("Exporting drawings…", "", 0, 0, parent)
+        self.dialog = QProgressDialog("Exporting drawings…", "Cancel", 0, 0, parent)
         self.dialog.setObjectName("exportProgress")
         self.dialog.setWindowTitle("Export")
-        self.dialog.setCancelButton(None)  # no Cancel: it ends in seconds
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(400)
         self.dialog.setAutoReset(False)
         self.dialog.setAutoClose(False)
+        self.dialog.canceled.connect(self.cancel)
         self.dialog.reset()
         self.progress.connect(self._show_progress)
         self.done.connect(lambda *_: self.dialog.reset())
@@ -53,8 +55,10 @@ class SampleExporter(QObject):
         if an export is already running."""
         if self.busy:
             return False
+        self._cancel.clear()  # here, in the GUI thread: a Cancel right after this counts
         self.dialog.setLabelText(f"Exporting to {path.name}…")
         self.dialog.setRange(0, 0)
+        self.dialog.setValue(0)  # starts its clock: it shows, with Cancel, after 400 ms
         self._thread = threading.Thread(
             target=self._run, args=(store, path, png_folders), name="export", daemon=True
         )
@@ -63,6 +67,11 @@ class SampleExporter(QObject):
         self.running.emit(True)
         return True
 
+    def cancel(self) -> None:
+        """Stop at the next drawing (or before the file is renamed into place): nothing is
+        written, an earlier file stays whole (thread-safe)."""
+        self._cancel.set()
+
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
@@ -70,7 +79,11 @@ class SampleExporter(QObject):
     def _run(self, store: SampleStore, path: Path, png_folders: bool) -> None:
         try:
             count, said = export_all(
-                store, path, png_folders=png_folders, progress=self.progress.emit
+                store,
+                path,
+                png_folders=png_folders,
+                progress=self.progress.emit,
+                cancel=self._cancel.is_set,
             )
         except Exception as exc:  # the thread's last word: never a silent end
             count, said = 0, f"Export failed: {type(exc).__name__}: {exc}"
