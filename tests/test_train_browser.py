@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -553,3 +553,29 @@ def test_cancel_in_the_export_dialog_stops_the_export_and_keeps_the_earlier_file
     with qtbot.waitSignal(tab.browser.exporter.done, timeout=20_000):  # then one runs whole
         _export_through_the_button(qtbot, tab, target, monkeypatch)
     assert samples_io.read_npz_strokes(target)[1] == list("ab" * 300)
+
+
+def test_the_import_dialog_and_its_cancel_show_while_a_file_is_read_before_any_progress(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the dialog showed only once the import had reported progress twice: while a
+    large file was read, nothing said an import ran, and there was no Cancel to press."""
+    source = tmp_path / "big.npz"
+    samples_io.export_drawings(source, [(np.array([[0, 0], [3, 9]], np.float32),)] * 3, ["c"] * 3)
+    real_import = samples_io.import_npz
+
+    def slow_read(*args: object, cancel: Callable[[], bool], **kwargs: object) -> object:
+        deadline = time.monotonic() + 20
+        while not cancel() and time.monotonic() < deadline:  # reading, until Cancel
+            time.sleep(0.01)
+        return real_import(*args, cancel=cancel, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(samples_io, "import_npz", slow_read)
+    dialog = tab.browser.importer.dialog
+    with qtbot.waitSignal(tab.browser.import_done, timeout=30_000):
+        assert tab.browser.import_from(source)
+        qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+        (cancel,) = dialog.findChildren(QPushButton)
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert tab.status.text() == "Import of big.npz cancelled: nothing was added"
+    assert store.count() == 0 and not dialog.isVisible()

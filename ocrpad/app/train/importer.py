@@ -68,6 +68,7 @@ class SampleImporter(QObject):
         self._name = path.name
         self.dialog.setLabelText(f"Importing {path.name}…")
         self.dialog.setRange(0, 0)
+        self.dialog.setValue(0)  # starts its clock: it shows, with Cancel, after 400 ms
         self._thread = threading.Thread(
             target=self._run, args=(store, path), name="import", daemon=True
         )
