@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,6 +30,7 @@ from ocrpad.data.samples_format import label_text, validate_label
 
 SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?
 DEFAULT_PROMPT: Final = "0123456789"
+PROMPT_BOX_PADDING: Final = 16  # px a line edit keeps around its text: frame and margins
 
 
 def prompt_sequence(characters: str, repeats: int) -> list[str]:
@@ -79,16 +81,28 @@ class CollectPanel(QWidget):
         self._connect()
         self.prompt_mode.setChecked(True)
         self.restart_prompts()
+        self._fit_to_font()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:  # also sent when the system font changes
+            self._fit_to_font()
+        super().changeEvent(event)
+
+    def _fit_to_font(self) -> None:
+        """The Practise box shows the default prompt whole: where the column is too narrow
+        for it beside its label, the form puts it under the label."""
+        prompt = self.fontMetrics().horizontalAdvance(DEFAULT_PROMPT)
+        self.prompt_chars.setMinimumWidth(prompt + PROMPT_BOX_PADDING)
 
     def _build(self) -> None:
         modes = QButtonGroup(self)
         modes.addButton(self.prompt_mode)
         modes.addButton(self.free_mode)
-        mode_row = QHBoxLayout()
-        mode_row.addWidget(self.prompt_mode)
-        mode_row.addWidget(self.free_mode)
-        mode_row.addStretch(1)
+        modes_column = QVBoxLayout()  # one above the other: the column stays narrow
+        for mode in (self.prompt_mode, self.free_mode):  # each as wide as its words
+            modes_column.addWidget(mode, 0, Qt.AlignmentFlag.AlignLeft)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: field below
         form.addRow("Practise:", self.prompt_chars)
         repeat_row = QHBoxLayout()
         repeat_row.addWidget(self.prompt_repeats)
@@ -106,12 +120,13 @@ class CollectPanel(QWidget):
         self.prompt_label.setWordWrap(True)  # a long prompt wraps, never widens the column
         self.prompt_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.prompt_label.setMinimumHeight(2 * QFontMetrics(font).height())  # two lines, fixed
-        buttons = QHBoxLayout()
-        for button in (self.save_button, self.skip_button, self.clear_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # Save above the other two: the column stays narrow
+        buttons.addWidget(self.save_button, 0, 0, 1, 2)
+        buttons.addWidget(self.skip_button, 1, 0)
+        buttons.addWidget(self.clear_button, 1, 1)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(mode_row)
+        column.addLayout(modes_column)
         column.addLayout(form)
         column.addWidget(self.prompt_label)
         column.addWidget(self.progress_label)

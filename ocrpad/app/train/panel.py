@@ -128,10 +128,10 @@ class FineTunePanel(QWidget):
         grid.addWidget(self.progress, 1, 0, 1, 2)
         grid.addWidget(self.eta, 2, 0, 1, 2)
         decide = QGridLayout()
-        decide.addWidget(self.keep_button, 0, 0)
-        decide.addWidget(self.discard_button, 0, 1)
-        decide.addWidget(self.restore_button, 1, 0, 1, 2)
-        decide.addWidget(self.bring_back_button, 2, 0, 1, 2)
+        decide.addWidget(self.keep_button, 0, 0)  # one above the other: the column stays
+        decide.addWidget(self.discard_button, 1, 0)  # narrow at a large font
+        decide.addWidget(self.restore_button, 2, 0)
+        decide.addWidget(self.bring_back_button, 3, 0)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.summary)

