@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 from gui_helpers import application_font, open_window, save_tiny_model, train_tab
+from neuron_gui import click_cell, draw, enlarge, small_window
+from neuron_gui import panel as neuron_panel
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QGroupBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.explain.neuron.grids import MAP_TITLE_LINES
+from ocrpad.app.explain.neuron.title import title_lines
 from ocrpad.app.main_window import MainWindow
 from ocrpad.app.train.collect import DEFAULT_PROMPT
 
@@ -57,3 +61,25 @@ def test_at_20_points_the_train_tabs_three_columns_fit_a_window_1100_pixels_wide
         assert shown.left() >= 0 and shown.right() < viewport.width(), shown
     practise = tab.collect.prompt_chars
     assert practise.width() >= practise.fontMetrics().horizontalAdvance(DEFAULT_PROMPT)
+
+
+def test_at_20_points_the_neuron_panels_map_titles_show_whole_and_it_never_scrolls_sideways(
+    large_font: None, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = small_window(qtbot, tmp_path)
+    window.resize(*WINDOW)
+    draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv2", 2)
+    click_cell(qtbot, window, 13, 12)
+    shown = neuron_panel(window)
+    qtbot.wait(50)
+    viewport = shown.scroller.viewport()
+    assert not shown.scroller.horizontalScrollBar().isVisible()  # the long sum wraps
+    for picture in (shown.input_map, shown.below_map):
+        assert _rect_in(picture, viewport).right() < viewport.width(), picture.title
+        lines = title_lines(picture, picture.title, MAP_TITLE_LINES)
+        assert " ".join(lines) == picture.title  # wrapped, not cut
+        assert picture.image_rect().top() >= len(lines) * picture.fontMetrics().height()
+        assert picture.accessibleName() == picture.title
+    assert shown.below_map.title.startswith("relu1 · map ")
+    assert shown.below_map.title.endswith("(strongest input outlined)")

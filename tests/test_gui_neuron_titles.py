@@ -1,5 +1,6 @@
-"""The titles over the neuron panel's maps and grids stay on their one line when the panel is
-narrow (a wrapped second line hid under the picture), and tell the whole title on hover."""
+"""The titles over the neuron panel's grids stay on their one line when the panel is narrow,
+a map's wraps onto two lines with its picture under them (neither hides under a picture), and
+each tells the whole title on hover."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from PySide6.QtGui import QHelpEvent, QImage
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
-from ocrpad.app.explain.neuron.grids import HeatGrid, MarkedMap
-from ocrpad.app.explain.neuron.title import shown_title
+from ocrpad.app.explain.neuron.grids import MAP_TITLE_LINES, HeatGrid, MarkedMap
+from ocrpad.app.explain.neuron.title import title_lines
 
 TITLE = "relu2 · map 17 (strongest input outlined)"
 
@@ -32,19 +33,22 @@ def _hover_title(widget: QWidget) -> str:
     return QToolTip.text()
 
 
-def test_a_narrow_map_writes_its_title_on_one_line_and_tells_it_whole_on_hover(
+def test_a_narrow_map_wraps_its_title_above_its_picture_and_tells_it_whole_on_hover(
     qtbot: QtBot,
 ) -> None:
     shown = MarkedMap(TITLE)
     qtbot.addWidget(shown)
-    shown.resize(160, 220)
+    shown.set_map(np.ones((4, 4), np.float32))
+    shown.resize(120, 220)  # too narrow for the title on two lines: the second elides
     shown.show()
     qtbot.waitExposed(shown)
-    line = shown.fontMetrics().height()
-    assert _ink_rows(shown.grab().toImage(), line) == []  # nothing under the title's line
+    lines = title_lines(shown, TITLE, MAP_TITLE_LINES)
+    assert len(lines) == MAP_TITLE_LINES and lines[-1].endswith("…")
+    title_bottom = MAP_TITLE_LINES * shown.fontMetrics().height() + 2
+    assert shown.image_rect().top() >= title_bottom  # the picture under both lines
     assert _hover_title(shown) == TITLE
     shown.resize(800, 220)
-    assert shown_title(shown, TITLE) == TITLE  # all of it shows, on its line
+    assert title_lines(shown, TITLE, MAP_TITLE_LINES) == [TITLE]  # all of it, on one line
 
 
 def test_a_narrow_grid_writes_its_title_on_one_line(qtbot: QtBot) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from ocrpad.app.colormap import colorize, text_colour
 from ocrpad.app.draw.map_words import map_summary
 from ocrpad.app.draw.numbering import shown_number
-from ocrpad.app.explain.neuron.title import paint_title, title_tip
+from ocrpad.app.explain.neuron.title import paint_title, title_height, title_tip
 from ocrpad.app.qt_numpy import grey_to_qimage, rgb_to_qimage
 
 GAP: Final = 4
@@ -234,6 +234,11 @@ class HeatGrid(QWidget):
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
+MAP_TITLE_LINES: Final = 2
+"""A map's title wraps onto this many lines at most ("relu1 · map 3 (strongest input
+outlined)" at a large font), the picture under them; the last line elides what is left."""
+
+
 class MarkedMap(QWidget):
     """One (H, W) map scaled to fit, with an outlined rectangle (top, left, bottom, right;
     bottom and right exclusive) and one marked cell; hover shows the value under the mouse."""
@@ -270,7 +275,8 @@ class MarkedMap(QWidget):
         self.update()
 
     def image_rect(self) -> QRectF:
-        top = self.fontMetrics().height() + 4
+        """Under the title's lines, as large a square as fits, centred."""
+        top = title_height(self, self.title, MAP_TITLE_LINES) + 2
         side = max(1.0, min(self.width(), self.height() - top))
         return QRectF((self.width() - side) / 2, top, side, side)
 
@@ -278,7 +284,7 @@ class MarkedMap(QWidget):
         if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
             rect, pos = self.image_rect(), QPointF(event.pos())
-            whole = title_tip(self, self.title, pos)
+            whole = title_tip(self, self.title, pos, MAP_TITLE_LINES)
             if whole is not None:
                 QToolTip.showText(event.globalPos(), whole, self)
             elif rect.contains(pos) and self.values is not None:
@@ -292,7 +298,7 @@ class MarkedMap(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        paint_title(painter, self, self.title)
+        paint_title(painter, self, self.title, MAP_TITLE_LINES)
         if self._image is None or self.values is None:
             return
         rect = self.image_rect()

@@ -73,6 +73,7 @@ class NeuronPanel(QDialog):
         self.products = HeatGrid("Products")
         self.sum = QLabel()
         self.sum.setObjectName("neuronSum")
+        self.sum.setWordWrap(True)  # a long sum never widens the panel past its window
         self.sum.setToolTip("The products of every channel added up, then the bias")
         self.contributions = QLabel()
         self.contributions.setObjectName("neuronContributions")
