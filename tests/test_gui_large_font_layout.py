@@ -8,11 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_helpers import application_font, open_window, save_tiny_model, train_tab
+from gui_helpers import (
+    application_font,
+    draw_stroke,
+    open_window,
+    relative_line,
+    save_tiny_model,
+    train_tab,
+)
 from neuron_gui import click_cell, draw, enlarge, small_window
 from neuron_gui import panel as neuron_panel
-from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QGroupBox, QScrollArea, QWidget
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QApplication, QGroupBox, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from ocrpad.app.explain.neuron.grids import MAP_TITLE_LINES
@@ -83,3 +90,32 @@ def test_at_20_points_the_neuron_panels_map_titles_show_whole_and_it_never_scrol
         assert picture.accessibleName() == picture.title
     assert shown.below_map.title.startswith("relu1 · map ")
     assert shown.below_map.title.endswith("(strongest input outlined)")
+
+
+TITLE_BAR = 40  # px a window manager's title bar may take of a 720-pixel-high screen
+
+
+def _assert_the_answer_clears_the_confidence_line(window: MainWindow) -> None:
+    panel = window.draw.panel
+    answer, confidence = panel.label.geometry(), panel.confidence.geometry()
+    assert answer.bottom() < confidence.top(), (answer, confidence)
+    metrics = panel.label.fontMetrics()  # the character's line fits in its label
+    assert metrics.height() <= answer.height()
+
+
+@pytest.mark.parametrize("points", [None, LARGE_FONT])
+def test_the_big_answer_never_covers_the_confidence_line_at_the_least_or_the_first_size(
+    qtbot: QtBot, tmp_path: Path, points: float | None
+) -> None:
+    with application_font(points or QApplication.font().pointSizeF()):
+        window = open_window(qtbot, save_tiny_model(tmp_path), tmp_path)
+        draw_stroke(window.draw.canvas, relative_line(window.draw.canvas, (0.5, 0.2), (0.5, 0.8)))
+        qtbot.waitUntil(lambda: bool(window.draw.panel.label.text()), timeout=20_000)
+        for size in (window.minimumSizeHint(), QSize(*WINDOW)):
+            window.resize(size)
+            qtbot.wait(50)
+            _assert_the_answer_clears_the_confidence_line(window)
+        # the whole window, title bar included, fits a screen 720 pixels high
+        assert window.minimumSizeHint().height() <= WINDOW[1] - TITLE_BAR
+        full = window.draw.panel.label
+        assert full.height() == full.full_height  # at 1100×720: the answer at its full size

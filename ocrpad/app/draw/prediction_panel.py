@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
-from PySide6.QtCore import QEvent, QRect, Qt
-from PySide6.QtGui import QFont, QPalette, QResizeEvent
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from ocrpad.app.draw.input_preview import InputPreview
@@ -23,6 +24,7 @@ WHY_NAME: Final = "Why this answer"
 PANEL_WIDTH: Final = 180  # px at least: the input preview at 6 px per input pixel, and margins
 SIDE_MARGIN: Final = 4  # px left and right of the panel's column
 ANSWER_MARGIN: Final = 4  # px the big answer's label has over its font's line (ascent + descent)
+ANSWER_POINTS: Final = 64.0  # the big answer's font size where the window has room
 WIDEST_GUESSES: Final = (("W", 0.49), ("@", 0.49), ("m", 0.49))
 """The widest line an unsure answer shows: wide characters, all with two-digit percentages.
 The panel is made as wide as it, so the confidence box's two lines never wrap into three."""
@@ -129,15 +131,7 @@ class PredictionPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._kept = ""  # a message to keep beside the next answer (`keep_message`)
-        self.label = QLabel("")
-        self.label.setObjectName("predictionLabel")
-        self.label.setAccessibleName(NOTHING_READ)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = QFont(self.label.font())
-        font.setPointSize(64)
-        font.setBold(True)
-        self.label.setFont(font)
+        self.label = AnswerLabel()
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
@@ -150,7 +144,7 @@ class PredictionPanel(QWidget):
         self.preview = InputPreview()
         caption = QLabel(CAPTION)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
+        self.column = layout = QVBoxLayout(self)
         layout.setContentsMargins(SIDE_MARGIN, 0, SIDE_MARGIN, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.confidence)
@@ -181,14 +175,31 @@ class PredictionPanel(QWidget):
         """Fixed sizes, so that new text never relayouts the window, measured in the font in
         use, so that a larger system font shows every line whole: the panel as wide as the
         caption and an unsure answer's lines, the confidence box two lines high, the big
-        answer a line of its font high ('_' and '|' reach the line's bottom, 'É' its top)."""
+        answer a line of its font high where there is room (`AnswerLabel`)."""
         metrics = self.fontMetrics()
         widest = max(
             metrics.size(0, text).width() for text in (CAPTION, NOT_SURE, guesses(WIDEST_GUESSES))
         )
         self.setFixedWidth(max(PANEL_WIDTH, widest + 2 * SIDE_MARGIN))
         self.confidence.setFixedHeight(2 * metrics.height() + 4)
-        self.label.setFixedHeight(self.label.fontMetrics().height() + ANSWER_MARGIN)
+        self.label.fit_to_font(self.font())
+        self._fit_answer()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_answer()
+
+    def _fit_answer(self) -> None:
+        """The big answer a full line high where the panel has room for it beside the rest at
+        their least, lower where it has not (a window at its least size at a large font),
+        never over the confidence line."""
+        others = self.column.minimumSize().height() - self.label.minimumHeight()
+        self.label.set_height(self.height() - others)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """With the big answer at its least height."""
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), hint.height() - self.label.height() + self.label.least_height)
 
     def show_prediction(self, prediction: Prediction) -> None:
         self.label.setText(prediction.label)
@@ -229,6 +240,43 @@ class PredictionPanel(QWidget):
     def keep_message(self) -> None:
         """The message shown now stays beside the next answer (then goes, as messages do)."""
         self._kept = self.message.text()
+
+
+class AnswerLabel(QLabel):
+    """The big answer (predictionLabel), `height` high: a line of its 64-point font
+    ('_' and '|' reach the line's bottom, 'É' its top) at most, half that at least, the
+    character drawn smaller in less (`PredictionPanel` sets the height)."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setObjectName("predictionLabel")
+        self.setAccessibleName(NOTHING_READ)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.full_font = QFont(self.font())
+        self.full_height = self.least_height = 0
+        self.fit_to_font(self.font())
+
+    def fit_to_font(self, base: QFont) -> None:
+        """The full font: `base` (the panel's) bold at ANSWER_POINTS; the heights it needs."""
+        self.full_font = QFont(base)
+        self.full_font.setPointSizeF(ANSWER_POINTS)
+        self.full_font.setBold(True)
+        self.full_height = math.ceil(QFontMetricsF(self.full_font).height()) + ANSWER_MARGIN
+        self.least_height = self.full_height // 2
+        self.set_height(self.full_height)
+
+    def set_height(self, height: int) -> None:
+        """`height` (within least_height … full_height), the font as much smaller as it is
+        lower than a full line."""
+        height = max(self.least_height, min(self.full_height, height))
+        scale = (height - ANSWER_MARGIN) / (self.full_height - ANSWER_MARGIN)
+        font = QFont(self.full_font)
+        font.setPointSizeF(ANSWER_POINTS * scale)
+        if font != self.font():
+            self.setFont(font)
+        if height != self.height() or height != self.minimumHeight():
+            self.setFixedHeight(height)
 
 
 class WhyLabel(QLabel):
