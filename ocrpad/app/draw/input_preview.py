@@ -35,7 +35,9 @@ class InputPreview(QWidget):
         return QSize(170, 170)  # 6 screen pixels per input pixel where there is room
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(58, 58)
+        """One screen pixel per input pixel at the least: where the window is too low (a large
+        system font, the tools on three lines), the big answer keeps its room instead."""
+        return QSize(30, 30)
 
     def image_rect(self) -> QRect:
         """Where the 28×28 image is drawn (a whole number of pixels per input pixel)."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.feature_maps import FeatureMapView
+from ocrpad.app.draw.flow import FlowLayout
 from ocrpad.app.draw.prediction_panel import PredictionPanel
 from ocrpad.app.draw.prob_chart import ProbabilityChart
 from ocrpad.charsets import NAMED
@@ -77,11 +78,12 @@ class DrawTab(QSplitter):
         self.pen_width.setFixedWidth(110)
         self.pen_width.valueChanged.connect(self.canvas.set_pen_width)
         # Two rows so the window fits small screens: editing tools, then file / other tools
-        # (`tools` is the row other parts of the app add their widgets to).
+        # (`tools` is the row other parts of the app add their widgets to). The second wraps
+        # onto another line where the tab is narrower than it (a large system font); the
+        # first stays one line, so the tab is never narrower than it.
         self.edit_tools = QHBoxLayout()
         self.edit_tools.setSpacing(4)
-        self.tools = QHBoxLayout()
-        self.tools.setSpacing(4)
+        self.tools = FlowLayout(spacing=4)
         pen_label = QLabel("&Pen")
         pen_label.setBuddy(self.pen_width)
         self.edit_tools.addWidget(pen_label)
