@@ -28,7 +28,7 @@ from ocrpad.picture import (
     load_image,
     load_picture,
 )  # re-exported: pictures are an input too
-from ocrpad.picture_ink import THIN, find_ink, pen_width, thickened
+from ocrpad.picture_ink import find_ink, pen_fitted
 from ocrpad.strokes import EmptyDrawingError, flatten_strokes  # re-exported: the drawing checks
 
 __all__ = [
@@ -280,7 +280,9 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
 
     The paper's level is found block by block and the ink is whatever lies darker (or, for
     light ink on dark paper, lighter) than it (`picture_ink.find_ink`). The ink's bounding box
-    is fitted (longer side) into the same box as `render_strokes`, blurred alike.
+    is fitted (longer side) into the same box as `render_strokes`, blurred alike, its pen made
+    the one the network learned from (`picture_ink.pen_fitted`: a thin pen widened, a thick
+    one thinned).
     """
     grey = _to_grey(image)
     ink = find_ink(grey)  # (H, W) 0 = paper, dark or light ink alike
@@ -288,13 +290,8 @@ def bitmap_to_input(image: NDArray[Any], params: RenderParams = DEFAULT_PARAMS) 
     if peak < 0.05:
         raise EmptyDrawingError("the picture has no visible ink (it is a single colour)")
     ink = np.clip(ink / peak, 0.0, 1.0)
-    rows = np.flatnonzero((ink > 0.25).any(axis=1))
-    cols = np.flatnonzero((ink > 0.25).any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     target = params.box + params.stroke_width + params.blur_sigma  # a rendering's ink > 0.25
-    wanted = params.stroke_width * max(crop.shape) / target  # the pen learned from, here
-    if (width := pen_width(crop)) < THIN * wanted:  # a thin pen: drawn as the network's
-        crop = thickened(crop, width, wanted)
+    crop = pen_fitted(ink, params.stroke_width / target)  # drawn with the pen learned from
     h, w = crop.shape
     scale = target / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))

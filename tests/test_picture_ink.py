@@ -10,8 +10,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
+from ocrpad import picture_ink
 from ocrpad.launch import selftest
-from ocrpad.picture_ink import pen_width, thickened
+from ocrpad.picture_ink import pen_fitted, pen_width, thickened, thinned, width_of
 from ocrpad.preprocess import bitmap_to_input, load_image, render_strokes
 
 
@@ -107,3 +108,35 @@ def test_the_pen_width_is_measured_from_the_ink() -> None:
     assert pen_width(stroke) == pytest.approx(7, rel=0.1)
     widened = thickened(stroke, 7.0, 40.0)
     assert pen_width(widened) * 300 / widened.shape[1] == pytest.approx(40, rel=0.3)
+
+
+@pytest.mark.parametrize("label", ["7", "4"])
+def test_a_thick_pen_is_thinned_towards_the_pen_the_network_learned_from(
+    label: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marker twice the rendering's pen, the character cropped tight (the picture's edge
+    cuts its strokes), read like its strokes' rendering: likeness 0.82-0.84 unthinned."""
+    picture = _on_paper(_ink_mask(label, (600, 450), pen=0.24, fill=0.97), 0.9, 0.1)
+    thinner = _likeness(picture, label)
+    monkeypatch.setattr(picture_ink, "THICK", float("inf"))  # never thinned
+    assert thinner > _likeness(picture, label) + 0.05
+    assert thinner > 0.9
+
+
+def test_a_picture_drawn_with_about_the_learned_pen_is_neither_thinned_nor_widened() -> None:
+    ink = _ink_mask("7", (600, 450), pen=0.1, fill=0.6)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert np.array_equal(pen_fitted(ink, 2.4 / 23.2), crop)
+
+
+def test_thinning_keeps_thin_strokes_and_dots_and_what_the_edge_cut() -> None:
+    ink = np.zeros((200, 300))
+    ink[80:120, 0:200] = 1.0  # a bar 40 pixels wide, cut by the picture's left edge
+    ink[20:26, 20:180] = 1.0  # a thin line
+    ink[160:170, 250:260] = 1.0  # a dot
+    assert width_of(ink) == pytest.approx(40, rel=0.1)
+    thin = thinned(ink, 40.0, 12.0, cut=(False, False, True, False)) > 0.5  # (100, 150)
+    assert pen_width(thin[30:70, 5:90]) * 2 == pytest.approx(12, rel=0.3)
+    assert thin[40:60, 0].any()  # the bar still reaches the edge that cut it
+    assert thin[10:13, 15:85].mean() > 0.5 and thin[80:85, 125:130].all()  # line, dot kept
