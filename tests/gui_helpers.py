@@ -167,6 +167,17 @@ def train_tab(window: MainWindow) -> TrainTab:
     return tab
 
 
+def train_window_with_a_drawing(qtbot: QtBot, model_path: Path, folder: Path) -> MainWindow:
+    """The window (`open_window`) on its Train tab, with one saved drawing of "a"."""
+    window = open_window(qtbot, model_path, folder)
+    window.tabs.setCurrentIndex(1)
+    store = train_tab(window).store
+    assert store is not None
+    store.add([np.array([[0, 0], [10, 10]], np.float32)], "a", "free")
+    train_tab(window).refresh()
+    return window
+
+
 @contextmanager
 def application_font(points: float) -> Iterator[None]:
     """The application font at `points`, as a person's system setting, restored after."""

@@ -12,9 +12,9 @@ import pytest
 from gui_helpers import (
     TINY_WINDOW_MODEL,
     answer_message_box,
-    open_window,
     save_tiny_model,
     train_tab,
+    train_window_with_a_drawing,
 )
 from PySide6.QtCore import QLockFile, Qt
 from pytestqt.qtbot import QtBot
@@ -36,12 +36,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def window(qtbot: QtBot, model_path: Path, tmp_path: Path) -> Iterator[MainWindow]:
-    opened = open_window(qtbot, model_path, tmp_path)
-    opened.tabs.setCurrentIndex(1)
-    store = train_tab(opened).store
-    assert store is not None
-    store.add([np.array([[0, 0], [10, 10]], np.float32)], "a", "free")
-    train_tab(opened).refresh()
+    opened = train_window_with_a_drawing(qtbot, model_path, tmp_path)
     yield opened
     opened.close()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from ocrpad.app.train.exchange import export_all
+from ocrpad.app.train.progress import background_progress
 from ocrpad.app.words import plural
 from ocrpad.data.samples import SampleStore
 
@@ -32,15 +33,8 @@ class SampleExporter(QObject):
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._running = False  # from start until ``done`` has reached the window
-        self.dialog = QProgressDialog("Exporting drawings…", "Cancel", 0, 0, parent)
-        self.dialog.setObjectName("exportProgress")
-        self.dialog.setWindowTitle("Export")
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(400)
-        self.dialog.setAutoReset(False)
-        self.dialog.setAutoClose(False)
+        self.dialog = background_progress(parent, "exportProgress", "Export", "Exporting drawings…")
         self.dialog.canceled.connect(self.cancel)
-        self.dialog.reset()
         self.progress.connect(self._show_progress)
         self.done.connect(lambda *_: self.dialog.reset())
         self.done.connect(self._ended)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from ocrpad.app.train.progress import background_progress
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore, StoreError
@@ -33,15 +34,8 @@ class SampleImporter(QObject):
         self._thread: threading.Thread | None = None
         self._running = False  # from start until ``done`` or ``failed`` has reached the window
         self._name = ""  # of the file being imported
-        self.dialog = QProgressDialog("Importing drawings…", "Cancel", 0, 0, parent)
-        self.dialog.setObjectName("importProgress")
-        self.dialog.setWindowTitle("Import")
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(400)
-        self.dialog.setAutoReset(False)
-        self.dialog.setAutoClose(False)
+        self.dialog = background_progress(parent, "importProgress", "Import", "Importing drawings…")
         self.dialog.canceled.connect(self.cancel)
-        self.dialog.reset()
         self.progress.connect(self._show_progress)
         self.done.connect(lambda _: self.dialog.reset())
         self.failed.connect(lambda _: self.dialog.reset())
