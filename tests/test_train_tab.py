@@ -271,9 +271,9 @@ def _run_fine_tune(qtbot: QtBot, tab: TrainTab) -> None:
 
 
 class _PanelWatcher(QObject):
-    """Notes what the fine-tune panel shows each time the worker counts prepared drawings (a
-    QObject of the window's thread, so that the worker's signal reaches it queued, after the
-    panel's own slot)."""
+    """Notes what the fine-tune panel shows each time the worker counts prepared or distorted
+    drawings (a QObject of the window's thread, so that the worker's signal reaches it queued,
+    after the panel's own slot)."""
 
     def __init__(self, panel: FineTunePanel) -> None:
         super().__init__(panel)
@@ -284,6 +284,10 @@ class _PanelWatcher(QObject):
     def note(self, done: int, total: int) -> None:
         bar = self.panel.progress
         self.shown.append((self.panel.eta.text(), bar.value(), bar.maximum()))
+
+    @Slot(int, int, int)
+    def note_epoch(self, epoch: int, done: int, total: int) -> None:
+        self.note(done, total)
 
 
 def test_the_fine_tune_panel_counts_the_drawings_it_prepares(
@@ -300,6 +304,21 @@ def test_the_fine_tune_panel_counts_the_drawings_it_prepares(
         ("Preparing your drawings: 10 of 12…", 10, 12),
         ("Rendered 12 drawings; the first steps follow…", 12, 12),
     ]
+
+
+def test_the_fine_tune_panel_says_what_an_epochs_pause_is(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(finetune_data, "PREPARED_EVERY", 3)
+    _fill(store, count=6)
+    tab.refresh()
+    watcher = _PanelWatcher(tab.panel)
+    tab.worker.distorting.connect(watcher.note_epoch)
+    _run_fine_tune(qtbot, tab)
+    assert watcher.shown  # every epoch, before its steps: the bar stays on the steps
+    text, value, maximum = watcher.shown[-1]
+    assert text.startswith(f"Epoch {FAST.epochs}: distorting your drawings afresh, ")
+    assert text.endswith("…") and value < maximum  # the bar still counts steps, not drawings
 
 
 def test_a_kept_fine_tune_hands_out_the_new_model(

@@ -83,6 +83,8 @@ def prior_shift(work: Model, data: TrainSet, settings: FineTuneSettings) -> NDAr
 
 
 ProgressFn = Callable[[FineTuneProgress], None]
+EpochCountFn = Callable[[int, int, int], None]
+"""Told (epoch, done, total) while an epoch's drawings are distorted afresh."""
 
 
 def fine_tune(
@@ -94,6 +96,7 @@ def fine_tune(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     preparing: CountFn | None = None,
+    distorting: EpochCountFn | None = None,
     seed: int | np.random.Generator = 0,
     settings: FineTuneSettings = DEFAULT_SETTINGS,
     rehearsal: str | Path | None = DEFAULT_REHEARSAL,
@@ -105,7 +108,8 @@ def fine_tune(
     shipped beside the weights (skipped if absent), or None. A named file that is missing
     raises FileNotFoundError; a folder, or a file with a damaged drawing, ValueError.
     ``preparing(done, total)`` counts the drawings checked and rendered before the first step
-    (``progress`` then reports each step). Returns
+    (``progress`` then reports each step), ``distorting(epoch, done, total)`` those distorted
+    afresh at the start of each epoch (told only every few hundred drawings). Returns
     the fine-tuned copy and a :class:`FineTuneReport`; on cancel, the untouched ``model``
     (see the module docstring).
     """
@@ -130,6 +134,7 @@ def fine_tune(
     except Cancelled:
         return model, _cancelled_before_training(model, settings, start, clock)
     run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels), clock)
+    run.distorting = distorting  # each epoch's distortion, counted
     cancelled = run.train()
     arena.clear()  # the app goes on: let the training batches' arrays go
     try:
@@ -224,6 +229,7 @@ class _Run:
         self.curve: list[CurvePoint] = []
         self.index = {c: i for i, c in enumerate(work.labels)}
         self.train_start = time.perf_counter()
+        self.distorting: EpochCountFn | None = None  # set by fine_tune: each epoch's distortion
 
     def train(self) -> bool:
         """Run every epoch; returns True if cancelled."""
@@ -238,7 +244,11 @@ class _Run:
         """One pass over the training drawings; raises ``Cancelled`` when asked to stop."""
         with self.clock.timing("render"):
             augment = self.settings.augment
-            images = self.data.train_images(self.rng, augment=augment, cancel=self.cancel)
+            told = self.distorting
+            counted = None if told is None else lambda done, total: told(epoch, done, total)
+            images = self.data.train_images(
+                self.rng, augment=augment, cancel=self.cancel, counted=counted
+            )
         order = self.rng.permutation(len(images))
         losses: list[float] = []  # of the steps since the last curve point
         hits: list[float] = []

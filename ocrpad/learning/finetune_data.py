@@ -81,15 +81,23 @@ class TrainSet:
         return 0 if self.rehearsal is None else len(self.rehearsal)
 
     def train_images(
-        self, rng: np.random.Generator, *, augment: bool, cancel: CancelFn | None = None
+        self,
+        rng: np.random.Generator,
+        *,
+        augment: bool,
+        cancel: CancelFn | None = None,
+        counted: CountFn | None = None,
     ) -> Images:
         """This epoch's training images: (N, 1, 28, 28); most drawings freshly distorted.
-        ``cancel`` is asked before each drawing (``Cancelled``)."""
+        ``cancel`` is asked before each drawing (``Cancelled``); ``counted(done, N)`` is told
+        every PREPARED_EVERY drawings (thousands take seconds)."""
         if not augment:
             return self.base_images
         images = self.base_images.copy()
         for i, strokes in enumerate(self.train_strokes):
             stop_if(cancel)
+            if counted is not None and i and i % PREPARED_EVERY == 0:
+                counted(i, len(self.train_strokes))
             if rng.random() < 0.75:
                 with contextlib.suppress(ValueError):  # a degenerate distortion keeps the original
                     images[i, 0] = self.render(self.augmenter(strokes, rng))

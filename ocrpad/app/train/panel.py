@@ -212,6 +212,11 @@ class FineTunePanel(QWidget):
         else:  # held-back drawings are scored, the first epoch's distorted, before step 1
             self.eta.setText(f"Rendered {plural(total, 'drawing')}; the first steps follow…")
 
+    def show_distorting(self, epoch: int, done: int, total: int) -> None:
+        """An epoch's drawings being distorted afresh before its steps: the bar stays on the
+        steps, the line under it says what the pause is."""
+        self.eta.setText(f"Epoch {epoch}: distorting your drawings afresh, {done:,} of {total:,}…")
+
     def show_progress(self, figures: FineTuneProgress) -> None:
         self.progress.setRange(0, figures.total_steps)
         self.progress.setValue(figures.step)

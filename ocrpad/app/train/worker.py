@@ -73,6 +73,7 @@ class TrainWorker(QObject):
 
     progress = Signal(object)  # FineTuneProgress
     preparing = Signal(int, int)  # drawings prepared (checked, rendered) so far, all of them
+    distorting = Signal(int, int, int)  # epoch, drawings distorted afresh so far, all of them
     finished = Signal(object)  # TrainResult (report.cancelled tells whether it was stopped)
     failed = Signal(str)  # a readable message
     speed_measured = Signal(object)  # Measured: how fast a fine-tune runs here
@@ -159,6 +160,7 @@ class TrainWorker(QObject):
             progress=self.progress.emit,
             cancel=self._cancel.is_set,
             preparing=self.preparing.emit,
+            distorting=self.distorting.emit,
         )
         if report.cancelled:
             return TrainResult(model, report)
