@@ -133,8 +133,9 @@ def fine_tune(
             before = predict_labels(model, data.held_out_images, cancel=cancel)
     except Cancelled:
         return model, _cancelled_before_training(model, settings, start, clock)
-    run = _Run(work, data, settings, rng, start, progress, cancel, len(model.labels), clock)
-    run.distorting = distorting  # each epoch's distortion, counted
+    run = _Run(
+        work, data, settings, rng, start, progress, cancel, len(model.labels), clock, distorting
+    )
     cancelled = run.train()
     arena.clear()  # the app goes on: let the training batches' arrays go
     try:
@@ -214,6 +215,7 @@ class _Run:
         cancel: CancelFn | None,
         old_classes: int,
         clock: Clock,
+        distorting: EpochCountFn | None = None,
     ) -> None:
         self.work, self.data, self.settings, self.rng = work, data, settings, rng
         self.clock = clock
@@ -229,7 +231,7 @@ class _Run:
         self.curve: list[CurvePoint] = []
         self.index = {c: i for i, c in enumerate(work.labels)}
         self.train_start = time.perf_counter()
-        self.distorting: EpochCountFn | None = None  # set by fine_tune: each epoch's distortion
+        self.distorting = distorting  # told while each epoch's drawings are distorted afresh
 
     def train(self) -> bool:
         """Run every epoch; returns True if cancelled."""

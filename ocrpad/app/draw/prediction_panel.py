@@ -212,9 +212,10 @@ class PredictionPanel(QWidget):
             tell(self.label, said)
             announce(self.label, said)
         self.confidence.setText(describe(prediction))
-        sentence = why(prediction)  # also here: a small window may have no room for it
-        self.confidence.setToolTip("\n".join(t for t in (explain(prediction), sentence) if t))
-        self.why.say(shorter(prediction), why(prediction, character_name))
+        sentences = shorter(prediction)  # the whole sentence first, then shorter ones
+        whole = sentences[:1]  # also in the tooltip: a small window may have no room for it
+        self.confidence.setToolTip("\n".join(t for t in (explain(prediction), *whole) if t))
+        self.why.say(sentences, why(prediction, character_name))
         self._say(self._kept)
         self._kept = ""
         self.preview.set_image(prediction.input_image)
