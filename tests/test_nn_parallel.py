@@ -59,3 +59,35 @@ def test_an_error_in_a_worker_reaches_the_caller() -> None:
 
     with pytest.raises(RuntimeError, match="boom"):
         parallel.parallel_for(16, work)
+
+
+def openblas_threads_now() -> int | None:
+    """OpenBLAS's thread count at this moment (None where its functions cannot be found)."""
+    blas = parallel._Blas()
+    return None if blas.get is None else int(blas.get())
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_a_lone_drawing_runs_blas_on_one_thread_and_gives_its_threads_back() -> None:
+    if openblas_threads_now() is None:
+        pytest.skip("OpenBLAS's thread functions are not reachable here")
+    before = openblas_threads_now()
+    seen: list[int | None] = []
+    model = build_model(ModelConfig(), list("abcde"), np.random.default_rng(0))
+    layer = model.network.layers[0][1]
+    forward = layer.forward_cl
+
+    def watched(x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        seen.append(openblas_threads_now())
+        return forward(x, training=training)
+
+    layer.forward_cl = watched  # type: ignore[method-assign]
+    model.forward(np.zeros((1, 1, 28, 28), np.float32), training=False)
+    assert seen == [1]
+    assert openblas_threads_now() == before
+    parallel.set_blas_threads_for_small_batches(True)
+    try:
+        model.forward(np.zeros((1, 1, 28, 28), np.float32), training=False)
+    finally:
+        parallel.set_blas_threads_for_small_batches(False)
+    assert seen == [1, before]

@@ -42,12 +42,14 @@ def _affine_instead(
     folding them into conv's weight matrix (few drawings: a lone drawing's last layers hold
     fewer pixels than their matrices hold rows) and is exact there (every scale positive);
     else None, and the batch norm is folded in."""
-    scale = bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)  # (O,)
     height, width = conv.output_size(x)
     for pool in pools:
         height, width = pool.output_size(height, width)
-    rows = conv.weight_matrix(dtype).shape[0]
-    if x.shape[0] * height * width >= rows or not np.all(scale > 0):
+    rows = conv.kernel_size**2 * conv.in_channels + 1  # of the weight-and-bias matrix
+    if x.shape[0] * height * width >= rows:
+        return None
+    scale = bn.params["weight"] / np.sqrt(bn.buffers["running_var"] + bn.eps)  # (O,)
+    if not (scale > 0).all():
         return None
     shift = bn.params["bias"] - bn.buffers["running_mean"] * scale
     return scale.astype(dtype), shift.astype(dtype)

@@ -132,38 +132,51 @@ def splits_batch(n: int) -> bool:
     return _parts(n) > 1
 
 
-_blas_threads_for_small_batches = True
+_blas_threads_for_small_batches = False
 
 
 def set_blas_threads_for_small_batches(enabled: bool) -> None:
-    """Whether a batch too small to split may use BLAS's own threads (default: yes).
+    """Whether a batch too small to split may use BLAS's own threads (default: no).
 
-    A process that runs the engine from several threads at once (the window: recognition and
-    explanations) turns this off: BLAS's threads keep spinning on a core for a while after
-    each product, and there they compete with the other workers and lengthen the slowest
-    answers more than they shorten the typical one."""
+    A batch too small to split runs its products on one BLAS thread unless this is turned
+    on. A lone drawing's products are small (the shipped network's largest is 784 x 289 by
+    289 x 32), and BLAS's second thread, still spinning on the other core after each one,
+    slows the copies between them more than it speeds the products: on a 2-core AMD EPYC
+    (OpenBLAS's Haswell kernel) batch-1 inference took 1.27 ms on one BLAS thread against
+    1.42 on two, and batches of 2, 4 and 7 drawings 2.03 / 3.31 / 5.19 ms against 2.17 /
+    3.51 / 5.52 (the two settings interleaved, medians of 15 rounds)."""
     global _blas_threads_for_small_batches
     _blas_threads_for_small_batches = enabled
 
 
-@contextlib.contextmanager
-def blas_threads_for_batch(n: int) -> Iterator[None]:
-    """The threading for a batch of n images: one BLAS thread per worker when the batch is
-    split (the split provides the parallelism), BLAS's own threads otherwise (see
-    :func:`set_blas_threads_for_small_batches`). A lone drawing cannot be split by images,
-    and handing half of it to a sleeping worker costs more than the work (waking a thread on
-    another core takes tens of microseconds), while BLAS's threads, already awake in a run
-    of calls, split its few large products at once."""
-    if _blas_threads_for_small_batches and not splits_batch(n):
-        yield
-        return
-    with single_threaded_blas():
-        yield
+class _BlasThreads:
+    """The context manager ``blas_threads_for_batch`` returns: a class, not a generator-based
+    context manager, since a lone drawing's pass enters it once per reading and the class
+    costs a third as much."""
+
+    __slots__ = ("_single",)
+
+    def __init__(self, single: bool) -> None:
+        self._single = single
+
+    def __enter__(self) -> None:
+        if self._single:
+            _enter_single_threaded()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._single:
+            _leave_single_threaded()
 
 
-@contextlib.contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Run OpenBLAS on one thread inside the block (re-entrant, shared by all threads)."""
+def blas_threads_for_batch(n: int) -> _BlasThreads:
+    """``with blas_threads_for_batch(n):`` the threading for a batch of n images: one BLAS
+    thread per worker when the batch is split (the split provides the parallelism), and one
+    BLAS thread too for a batch too small to split, unless
+    :func:`set_blas_threads_for_small_batches` allows BLAS's own threads there."""
+    return _BlasThreads(not (_blas_threads_for_small_batches and not splits_batch(n)))
+
+
+def _enter_single_threaded() -> None:
     global _active, _saved_blas_threads, _blas
     with _state_lock:
         if _blas is None:
@@ -172,13 +185,24 @@ def single_threaded_blas() -> Iterator[None]:
             _saved_blas_threads = _blas.get()
             _blas.set(1)
         _active += 1
+
+
+def _leave_single_threaded() -> None:
+    global _active
+    with _state_lock:
+        _active -= 1
+        if _active == 0 and _blas is not None and _blas.set is not None and _saved_blas_threads > 0:
+            _blas.set(_saved_blas_threads)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run OpenBLAS on one thread inside the block (re-entrant, shared by all threads)."""
+    _enter_single_threaded()
     try:
         yield
     finally:
-        with _state_lock:
-            _active -= 1
-            if _active == 0 and _blas.set is not None and _saved_blas_threads > 0:
-                _blas.set(_saved_blas_threads)
+        _leave_single_threaded()
 
 
 def _get_pool(workers: int) -> ThreadPoolExecutor:
