@@ -20,6 +20,7 @@ from ocrpad.nn.conv_rows import (
 )
 from ocrpad.nn.functional import conv_output_size, relu_into, scratch
 from ocrpad.nn.module import Array, Layer, tensor, whole_number
+from ocrpad.nn.one_image import infer_one
 from ocrpad.nn.parallel import parallel_for
 from ocrpad.nn.pool import MaxPool2d
 from ocrpad.nn.shard import Shard
@@ -209,8 +210,11 @@ class Conv2d(Layer):
         exact only for positive scales (a max commutes with an increasing map). In
         batches of ``ROWS_MIN_INFERENCE_BATCH`` or more, the product runs from row windows
         where the training pass's does (``_by_rows``).
+        A lone image runs from buffers its thread keeps (``nn.one_image``).
         Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
         ho, wo = self.output_size(x)
+        if x.shape[0] == 1:
+            return infer_one(self, x, matrix, pools, relu, affine)
         n, k, p, o = x.shape[0], self.kernel_size, self.padding, self.out_channels
         out_h, out_w = ho, wo
         for pool in pools:
