@@ -213,9 +213,9 @@ class Conv2d(Layer):
         A lone image runs from buffers its thread keeps (``nn.one_image``).
         Returns (N, Ho', Wo', O), Ho' and Wo' after the pools."""
         ho, wo = self.output_size(x)
-        if x.shape[0] == 1:
-            return infer_one(self, x, matrix, pools, relu, affine)
         n, k, p, o = x.shape[0], self.kernel_size, self.padding, self.out_channels
+        if n == 1:
+            return infer_one(x, matrix, (k, p, self.stride), pools, relu, affine)
         out_h, out_w = ho, wo
         for pool in pools:
             out_h, out_w = pool.output_size(out_h, out_w)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -22,9 +22,14 @@ from ocrpad.nn.columns import SMALL_CHANNELS
 from ocrpad.nn.functional import relu_into, windows_cl
 from ocrpad.nn.module import Array
 
-if TYPE_CHECKING:
-    from ocrpad.nn.conv import Conv2d
-    from ocrpad.nn.pool import MaxPool2d
+
+class Pool(Protocol):
+    """What the pass needs of a max-pool (``nn.pool.MaxPool2d``)."""
+
+    def output_size(self, h: int, w: int) -> tuple[int, int]: ...
+
+    def pool_into(self, x: Array, out: Array) -> None: ...
+
 
 _thread = threading.local()  # .buffers: geometry -> _Buffers, this thread's
 
@@ -62,10 +67,10 @@ class _Buffers:
         self.product = np.empty((pixels, o), dtype)
 
 
-def _buffers(conv: Conv2d, shape: tuple[int, ...], dtype: np.dtype) -> _Buffers:
-    """This thread's buffers for one image of ``shape`` into ``conv``'s geometry."""
+def _buffers(shape: tuple[int, ...], k: int, p: int, s: int, o: int, dtype: np.dtype) -> _Buffers:
+    """This thread's buffers for one image of ``shape`` into a k x k convolution to o
+    channels, padded by p, with stride s."""
     store: dict[tuple[object, ...], _Buffers] = _thread.__dict__.setdefault("buffers", {})
-    k, p, s, o = conv.kernel_size, conv.padding, conv.stride, conv.out_channels
     key = (shape, k, p, s, o, dtype.str)
     found = store.get(key)
     if found is None:
@@ -74,16 +79,19 @@ def _buffers(conv: Conv2d, shape: tuple[int, ...], dtype: np.dtype) -> _Buffers:
 
 
 def infer_one(
-    conv: Conv2d,
     x: Array,
     matrix: Array,
-    pools: Sequence[MaxPool2d],
+    kernel: tuple[int, int, int],
+    pools: Sequence[Pool],
     relu: bool,
     affine: tuple[Array, Array] | None,
 ) -> Array:
-    """``Conv2d.infer_cl`` for x of one image (1, H, W, C): the product with ``matrix``, the
-    pools in order, ``affine`` (scale, shift) and a ReLU. Returns a new (1, Ho', Wo', O)."""
-    buffers = _buffers(conv, x.shape, matrix.dtype)
+    """``Conv2d.infer_cl`` for x of one image (1, H, W, C) and a convolution whose
+    ``kernel`` is (size, padding, stride) and whose weight-and-bias matrix is ``matrix``
+    (k*k*C + 1, O): the product, the pools in order, ``affine`` (scale, shift) and a ReLU.
+    Returns a new (1, Ho', Wo', O)."""
+    k, p, s = kernel
+    buffers = _buffers(x.shape, k, p, s, matrix.shape[1], matrix.dtype)
     np.copyto(buffers.inside, x)
     for target, source in buffers.copies:
         np.copyto(target, source)
