@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from ocrpad.data import samples_io
 from ocrpad.data.samples import SampleStore
 from ocrpad.devtools.symbols import draw_many, draw_symbol
+from ocrpad.learning import finetune as finetune_module
 from ocrpad.learning import finetune_data
 from ocrpad.learning.cancel import Cancelled
 from ocrpad.learning.finetune import FineTuneSettings, fine_tune
@@ -250,7 +251,9 @@ def test_scoring_asks_cancel_between_batches(tiny: Model, monkeypatch: pytest.Mo
     with pytest.raises(Cancelled):
         predict_labels(tiny, images, cancel=lambda: bool(scored))
     assert scored == [256]  # one batch, then the cancel was heard
-    assert len(predict_labels(tiny, images)) == 600
+    counts: list[tuple[int, int]] = []
+    assert len(predict_labels(tiny, images, counted=lambda *c: counts.append(c))) == 600
+    assert counts == [(256, 600), (512, 600), (600, 600)]
 
 
 def test_the_report_compares_held_back_drawings_before_and_after(tiny: Model) -> None:
@@ -262,6 +265,36 @@ def test_the_report_compares_held_back_drawings_before_and_after(tiny: Model) ->
     chars, counts = report.confusion()
     assert counts.shape == (len(chars), len(chars)) and counts.sum() == 4
     assert report.wall_time > 0 and report.settings["held_out"] == 0.25
+
+
+def test_the_held_back_drawings_are_counted_before_and_read_once_by_the_last_weights(
+    tiny: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading 2,000 held-back drawings takes seconds: before training it is counted, and
+    after it the last epoch's reading of them (the same weights) serves instead of a second
+    read."""
+    reads: list[tuple[str, ...]] = []
+    original = finetune_data.predict_labels
+
+    def recorded(*args: Any, **kwargs: Any) -> tuple[str, ...]:
+        reads.append(guesses := original(*args, **kwargs))
+        return guesses
+
+    monkeypatch.setattr(finetune_module, "predict_labels", recorded)
+    drawings, labels = _symbols("+?", 120, 5)  # 60 of them held back
+    said: list[tuple[int, int]] = []
+    _, report = fine_tune(
+        tiny,
+        drawings,
+        labels,
+        settings=FAST,
+        rehearsal=None,
+        scoring=lambda done, total: said.append((done, total)),
+    )
+    assert report.held_out_count == 60 and said == [(60, 60)]
+    assert len(reads) == 1 + FAST.epochs  # before, then each epoch's end: none after
+    assert report.predicted_after == reads[-1]
+    assert report.curve[-1].held_out_accuracy == report.accuracy_after
 
 
 def test_the_report_says_where_the_seconds_went(tiny: Model) -> None:

@@ -306,6 +306,24 @@ def test_the_fine_tune_panel_counts_the_drawings_it_prepares(
     ]
 
 
+def test_the_fine_tune_panel_counts_the_held_back_drawings_read_before_it_starts(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore
+) -> None:
+    """The current model reads the held-back drawings before the first step (2,000 of them
+    take seconds), for the before/after comparison: the panel counts them."""
+    _fill(store, count=6)
+    tab.refresh()
+    watcher = _PanelWatcher(tab.panel)
+    tab.worker.scoring.connect(watcher.note)
+    _run_fine_tune(qtbot, tab)
+    assert len(watcher.shown) == 1  # a handful of held-back drawings: one batch
+    text, value, maximum = watcher.shown[0]
+    assert value == maximum > 1
+    assert text == (
+        f"Reading the {maximum} held-back drawings with the current model: {maximum} of {maximum}…"
+    )
+
+
 def test_the_fine_tune_panel_says_what_an_epochs_pause_is(
     qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -96,6 +96,7 @@ def fine_tune(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     preparing: CountFn | None = None,
+    scoring: CountFn | None = None,
     distorting: EpochCountFn | None = None,
     seed: int | np.random.Generator = 0,
     settings: FineTuneSettings = DEFAULT_SETTINGS,
@@ -108,7 +109,8 @@ def fine_tune(
     shipped beside the weights (skipped if absent), or None. A named file that is missing
     raises FileNotFoundError; a folder, or a file with a damaged drawing, ValueError.
     ``preparing(done, total)`` counts the drawings checked and rendered before the first step
-    (``progress`` then reports each step), ``distorting(epoch, done, total)`` those distorted
+    (``progress`` then reports each step), ``scoring(done, total)`` the held-back drawings
+    the base model reads before training starts, ``distorting(epoch, done, total)`` those distorted
     afresh at the start of each epoch (told only every few hundred drawings). Returns
     the fine-tuned copy and a :class:`FineTuneReport`; on cancel, the untouched ``model``
     (see the module docstring).
@@ -130,7 +132,7 @@ def fine_tune(
             imprint_new_classes(work, data, new_labels)
         clock.add("prepare", time.perf_counter() - start)
         with clock.timing("evaluate"):
-            before = predict_labels(model, data.held_out_images, cancel=cancel)
+            before = predict_labels(model, data.held_out_images, cancel=cancel, counted=scoring)
     except Cancelled:
         return model, _cancelled_before_training(model, settings, start, clock)
     run = _Run(
@@ -140,7 +142,7 @@ def fine_tune(
     arena.clear()  # the app goes on: let the training batches' arrays go
     try:
         with clock.timing("evaluate"):
-            after = () if cancelled else predict_labels(work, data.held_out_images, cancel=cancel)
+            after = () if cancelled else run.held_out_guesses()
     except Cancelled:
         cancelled, after = True, ()
     report = FineTuneReport(
@@ -232,6 +234,7 @@ class _Run:
         self.index = {c: i for i, c in enumerate(work.labels)}
         self.train_start = time.perf_counter()
         self.distorting = distorting  # told while each epoch's drawings are distorted afresh
+        self._scored: tuple[str, ...] | None = None  # held-back readings by the current weights
 
     def train(self) -> bool:
         """Run every epoch; returns True if cancelled."""
@@ -281,6 +284,7 @@ class _Run:
         reh = self.data.rehearsal_batch(self.rng, self.settings.batch_rehearsal, self.index)
         if reh is not None:
             x, y = np.concatenate([x_user, reh[0]]), np.concatenate([y_user, reh[1]])
+        self._scored = None  # the weights change: an earlier scoring no longer holds
         self.work.network.zero_grad()
         logits = self.work.forward(x, training=True)
         loss, dlogits = cross_entropy(logits + self.shift, y)
@@ -300,12 +304,21 @@ class _Run:
         if end and self.data.held_out_labels:
             with self.clock.timing("evaluate"):
                 guesses = predict_labels(self.work, self.data.held_out_images, cancel=self.cancel)
+            self._scored = guesses
             truth = self.data.held_out_labels
             held = float(np.mean([g == t for g, t in zip(guesses, truth, strict=True)]))
         loss, accuracy = float(np.mean(losses)), float(np.mean(hits))
         point = CurvePoint(self.step, epoch, loss, accuracy, held, mid_epoch=not end)
         self.curve.append(point)
         return point
+
+    def held_out_guesses(self) -> tuple[str, ...]:
+        """The fine-tuned copy's reading of the held-back drawings. The last epoch's end
+        scored them with these very weights, and that reading serves: they used to be read
+        a second time. Read afresh only if no reading holds."""
+        if self._scored is None:
+            self._scored = predict_labels(self.work, self.data.held_out_images, cancel=self.cancel)
+        return self._scored
 
     def _report(self, epoch: int, loss: float, point: CurvePoint | None) -> None:
         if self.progress is None:

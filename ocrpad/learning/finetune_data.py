@@ -230,15 +230,21 @@ def _usable(
 
 
 def predict_labels(
-    model: Model, images: Images, batch: int = 256, cancel: CancelFn | None = None
+    model: Model,
+    images: Images,
+    batch: int = 256,
+    cancel: CancelFn | None = None,
+    counted: CountFn | None = None,
 ) -> tuple[str, ...]:
     """The model's character for each image of (N, 1, 28, 28); ``cancel`` is asked before
-    each batch (``Cancelled``)."""
+    each batch (``Cancelled``), ``counted(done, N)`` told after it."""
     guesses: list[str] = []
     for start in range(0, len(images), batch):
         stop_if(cancel)
         probs = model.predict_proba(images[start : start + batch])
         guesses.extend(model.labels[i] for i in np.argmax(probs, axis=1))
+        if counted is not None:
+            counted(len(guesses), len(images))
     return tuple(guesses)
 
 

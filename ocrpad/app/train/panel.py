@@ -212,6 +212,16 @@ class FineTunePanel(QWidget):
         else:  # held-back drawings are scored, the first epoch's distorted, before step 1
             self.eta.setText(f"Rendered {plural(total, 'drawing')}; the first steps follow…")
 
+    def show_scoring(self, done: int, total: int) -> None:
+        """The held-back drawings the current model reads before the first step, for the
+        before/after comparison: ``done`` of ``total``."""
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.eta.setText(
+            f"Reading the {plural(total, 'held-back drawing')} with the current model: "
+            f"{done:,} of {total:,}…"
+        )
+
     def show_distorting(self, epoch: int, done: int, total: int) -> None:
         """An epoch's drawings being distorted afresh before its steps: the bar stays on the
         steps, the line under it says what the pause is."""

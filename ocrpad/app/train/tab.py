@@ -129,6 +129,7 @@ class TrainTab(QSplitter):
         self.panel.restore_button.clicked.connect(self.restore_factory_requested.emit)
         self.worker.progress.connect(self._progress)
         self.worker.preparing.connect(self.panel.show_preparing)
+        self.worker.scoring.connect(self.panel.show_scoring)
         self.worker.distorting.connect(self.panel.show_distorting)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)

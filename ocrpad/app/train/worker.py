@@ -73,6 +73,7 @@ class TrainWorker(QObject):
 
     progress = Signal(object)  # FineTuneProgress
     preparing = Signal(int, int)  # drawings prepared (checked, rendered) so far, all of them
+    scoring = Signal(int, int)  # held-back drawings the base model has read so far, all of them
     distorting = Signal(int, int, int)  # epoch, drawings distorted afresh so far, all of them
     finished = Signal(object)  # TrainResult (report.cancelled tells whether it was stopped)
     failed = Signal(str)  # a readable message
@@ -160,6 +161,7 @@ class TrainWorker(QObject):
             progress=self.progress.emit,
             cancel=self._cancel.is_set,
             preparing=self.preparing.emit,
+            scoring=self.scoring.emit,
             distorting=self.distorting.emit,
         )
         if report.cancelled:
