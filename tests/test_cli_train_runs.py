@@ -161,6 +161,24 @@ def test_the_model_file_records_the_environment_a_bit_for_bit_rerun_needs(
         }
 
 
+def test_a_resumed_run_records_where_each_of_its_sessions_ran(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model file said only where the last session ran: a run resumed on another machine
+    looked like a run of that machine alone."""
+    monkeypatch.setenv("OCRPAD_THREADS", "1")
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert _run(folder) == 0
+    first = load_model(folder.parent / "model.npz").meta
+    assert "environments_before" not in first  # one session: its environment alone
+    checkpoint = folder.parent / "model.npz.checkpoints" / "checkpoint.npz"
+    monkeypatch.delenv("OCRPAD_THREADS")
+    assert _run(folder, "--resume", str(checkpoint)) == 0
+    resumed = load_model(folder.parent / "model.npz").meta
+    assert resumed["environment"]["variables"] == {}
+    assert resumed["environments_before"] == [first["environment"]]
+
+
 def test_the_temp_file_of_a_run_killed_while_writing_its_model_goes_with_the_next_run(
     folder: Path,
 ) -> None:

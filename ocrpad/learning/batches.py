@@ -37,6 +37,16 @@ class BatchPlan:
         return -(-len(self.data) // self.batch_size)
 
 
+def targets_for(data: StrokeDataset, labels: list[str]) -> NDArray[np.int64]:
+    """Each sample's class index in `labels` (matched by character) → (N,) int64."""
+    index = {c: i for i, c in enumerate(labels)}
+    missing = sorted(set(data.mapping) - set(index))
+    if missing:
+        raise ValueError(f"data classes {missing} are not among the model's labels")
+    lookup = np.array([index[c] for c in data.mapping], dtype=np.int64)
+    return np.asarray(lookup[data.labels], dtype=np.int64)
+
+
 def render_batch_of(plan: BatchPlan, indices: NDArray[np.int64], rng: np.random.Generator) -> Batch:
     """Render samples `indices` (augmented when the plan says so) → (x, y)."""
     size = plan.render.size

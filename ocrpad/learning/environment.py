@@ -55,3 +55,12 @@ def training_environment() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
     }
+
+
+def recorded_sessions(recorded: object) -> list[dict[str, Any]]:
+    """The environments a checkpoint recorded (``meta["environments"]``), one per training
+    session that wrote it, oldest first; none from a checkpoint written before they were
+    recorded, or from a malformed record."""
+    if not isinstance(recorded, list):
+        return []
+    return [entry for entry in recorded if isinstance(entry, dict)]

@@ -20,14 +20,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset
-from ocrpad.learning.batches import BatchPlan
+from ocrpad.learning.batches import BatchPlan, targets_for
 from ocrpad.learning.checkpoint import (
     TrainState,
     generator_from_state,
     load_checkpoint,
     save_checkpoint,
 )
-from ocrpad.learning.environment import training_environment
+from ocrpad.learning.environment import recorded_sessions, training_environment
 from ocrpad.learning.evaluate import metrics
 from ocrpad.learning.fit_checks import check_position, check_resume, checked_split, fingerprint
 from ocrpad.learning.loop import StepStats, WeightAverage, predict, train_epoch
@@ -64,20 +64,11 @@ class _Run:
     data: tuple[str, str] = ("", "")  # the training data's (fingerprint, file checksum)
     started: float = field(default_factory=time.perf_counter)
     elapsed_before: float = 0.0  # wall time of earlier sessions (resumed runs)
+    environments_before: list[dict[str, Any]] = field(default_factory=list)  # theirs, oldest first
 
     def elapsed(self) -> float:
         """Training wall time so far, seconds, across resumed sessions."""
         return self.elapsed_before + time.perf_counter() - self.started
-
-
-def targets_for(data: StrokeDataset, labels: list[str]) -> NDArray[np.int64]:
-    """Each sample's class index in `labels` (matched by character) → (N,) int64."""
-    index = {c: i for i, c in enumerate(labels)}
-    missing = sorted(set(data.mapping) - set(index))
-    if missing:
-        raise ValueError(f"data classes {missing} are not among the model's labels")
-    lookup = np.array([index[c] for c in data.mapping], dtype=np.int64)
-    return np.asarray(lookup[data.labels], dtype=np.int64)
 
 
 def _start(
@@ -110,6 +101,7 @@ def _start(
             average.updates = run.state.step
         run.best = groups["best"] or model.state_dict()
         run.elapsed_before = run.state.elapsed
+        run.environments_before = recorded_sessions(meta.get("environments"))
         _restore_dropout_states(run)
     return run
 
@@ -134,8 +126,9 @@ def _checkpoint(run: _Run, directory: Path) -> None:
         "ema": {} if run.average is None else run.average.state,
         "best": run.best,
     }
-    meta = {"recipe": run.recipe.to_dict(), "labels": list(run.model.labels)}
+    meta: dict[str, Any] = {"recipe": run.recipe.to_dict(), "labels": list(run.model.labels)}
     meta |= {"data_fingerprint": run.data[0], "data_checksum": run.data[1]}  # resume checks
+    meta["environments"] = [*run.environments_before, training_environment()]  # this session last
     save_checkpoint(directory / CHECKPOINT_NAME, groups, run.state, meta)
 
 
@@ -345,6 +338,8 @@ def _final_model(run: _Run, train: StrokeDataset, init: Model | None = None) -> 
         "trained_by": "ocrpad-train",
         "environment": training_environment(),  # what bit-for-bit reruns need the same
     }
+    if run.environments_before:  # a resumed run: where its earlier sessions ran
+        model.meta["environments_before"] = run.environments_before
     if init is not None:
         model.meta["init"] = _lineage(init)
     return model
