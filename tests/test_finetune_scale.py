@@ -88,7 +88,7 @@ def test_the_estimate_follows_the_plan_and_the_measured_speed() -> None:
     large = estimate_seconds(500, SETTINGS, speed, rehearsal=3000)
     epochs, per_epoch = plan_steps(80, SETTINGS)
     renders = 100 + 3000 + 0.75 * 80 * epochs
-    scored = 20 * (epochs + 2)  # the fifth held back: before, after, every epoch's end
+    scored = 20 * (epochs + 1)  # the fifth held back: before, then at every epoch's end
     expected = renders * 0.001 + epochs * per_epoch * 0.2 + scored * 0.0005
     assert small == pytest.approx(expected)
     assert small < large < 100 * 0.2 + 5  # capped by max_steps, plus renderings

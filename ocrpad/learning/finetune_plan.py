@@ -119,12 +119,13 @@ def estimate_seconds(
 ) -> float:
     """Seconds a fine-tune of `drawings` drawings should take: render them and the
     `rehearsal` drawings once, re-render three in four of the learnt ones every epoch, run
-    the planned steps, score the held-back ones before, after and at every epoch's end."""
+    the planned steps, score the held-back ones before the first step and at every epoch's
+    end (the last end's scoring is the "after" one)."""
     held = round(drawings * settings.held_out) if drawings >= 3 else 0
     learnt = max(drawings - held, 1)
     epochs, per_epoch = plan_steps(learnt, settings)
     renders = drawings + rehearsal + (0.75 * learnt * epochs if settings.augment else 0.0)
-    scored = held * (epochs + 2)
+    scored = held * (epochs + 1)
     return (
         renders * speed.render_seconds
         + epochs * per_epoch * speed.step_seconds
