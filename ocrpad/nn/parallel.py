@@ -152,7 +152,7 @@ def set_blas_threads_for_small_batches(enabled: bool) -> None:
 class _BlasThreads:
     """The context manager ``blas_threads_for_batch`` returns: a class, not a generator-based
     context manager, since a lone drawing's pass enters it once per reading and the class
-    costs a third as much."""
+    costs about half as much (3.5 against 6.5 µs a use)."""
 
     __slots__ = ("_single",)
 
