@@ -151,8 +151,7 @@ def restore_window(window: SettingsHost) -> None:
         window.resize(1100, 720)
     splitter = read_bytes(settings, "splitter")
     if not (splitter is not None and draw.restoreState(splitter)):
-        width = window.width()
-        draw.setSizes([width * 62 // 100, width * 38 // 100])
+        draw.first_split(window.width())
 
 
 def save_window(window: SettingsHost) -> None:

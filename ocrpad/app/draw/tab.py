@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
+from typing import Final
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QSizePolicy,
     QSlider,
     QSplitter,
+    QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -60,6 +64,9 @@ def canvas_hint(chars: str | None) -> str:
     return "Draw a character here"  # the user's own classes, or a set with some of them
 
 
+PEN_SLIDER_WIDTH: Final = 110  # px: the pen width slider where the window has room
+
+
 class DrawTab(QSplitter):
     """Left: canvas + answer + tools + chart. Right: what each layer sees."""
 
@@ -70,12 +77,11 @@ class DrawTab(QSplitter):
         self.panel = PredictionPanel()
         self.chart = ProbabilityChart()
         self.feature_maps = FeatureMapView()
-        self.pen_width = QSlider(Qt.Orientation.Horizontal)
+        self.pen_width = PenWidthSlider()
         self.pen_width.setObjectName("penWidth")
         self.pen_width.setAccessibleName("Pen width")
         self.pen_width.setRange(4, 40)
         self.pen_width.setValue(self.canvas.pen_width())
-        self.pen_width.setFixedWidth(110)
         self.pen_width.valueChanged.connect(self.canvas.set_pen_width)
         # Two rows so the window fits small screens: editing tools, then file / other tools
         # (`tools` is the row other parts of the app add their widgets to). The second wraps
@@ -105,6 +111,7 @@ class DrawTab(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
         self.setChildrenCollapsible(False)
+        self._first_split_pending = False
 
     def _left(self) -> QWidget:
         left = QWidget()
@@ -119,7 +126,7 @@ class DrawTab(QSplitter):
         answer.addLayout(choose)
         answer.addWidget(self.panel, 1)
         top.addLayout(answer)
-        column = QVBoxLayout(left)
+        self.left_column = column = QVBoxLayout(left)
         column.setContentsMargins(6, 6, 6, 6)
         column.addLayout(top, 1)
         column.addLayout(self.edit_tools)
@@ -189,10 +196,50 @@ class DrawTab(QSplitter):
         for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
 
+    def first_split(self, width: int) -> None:
+        """The split of a window with none saved, `width` wide: 62% for the canvas side, or,
+        where that is narrower than its editing tools at their full size (a large system
+        font), as wide as they once shown, the feature maps keeping at least their least."""
+        self.setSizes([width * 62 // 100, width * 38 // 100])
+        self._first_split_pending = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._first_split_pending:
+            self._first_split_pending = False
+            QTimer.singleShot(0, self._give_the_tools_room)  # once the window is laid out
+
+    def _give_the_tools_room(self) -> None:
+        margins = self.left_column.contentsMargins()
+        wanted = self.edit_tools.sizeHint().width() + margins.left() + margins.right()
+        if self.sizes()[0] < wanted:
+            total = sum(self.sizes())
+            self.setSizes([wanted, total - wanted])
+
     def finish_tools(self) -> None:
         self.edit_tools.addStretch(1)
         self.tools.addSpacing(12)
         self.tools.setAlignment(Qt.AlignmentFlag.AlignLeft)  # added widgets pack to the left
+
+
+class PenWidthSlider(QSlider):
+    """The pen's width, PEN_SLIDER_WIDTH wide where the row of editing tools has room; where
+    it has not (a large system font in a small window), narrower down to a pixel per width
+    and its handle, so that the row, which never wraps, sets no wider a window."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(PEN_SLIDER_WIDTH, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().pixelMetric(QStyle.PixelMetric.PM_SliderLength, option, self)
+        steps = self.maximum() - self.minimum()
+        return QSize(min(PEN_SLIDER_WIDTH, handle + steps), super().minimumSizeHint().height())
 
 
 def _focusable(layout: QLayout) -> Iterator[QWidget]:
