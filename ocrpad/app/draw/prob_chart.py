@@ -30,6 +30,7 @@ KEYPAD: Final = Qt.KeyboardModifier.KeypadModifier  # arrows on the number pad m
 HIGHLIGHTED: Final = 3  # how many leading bars get the highlight colour
 EXPLAINED: Final = QColor(230, 110, 0)  # the class a heat map explains: the heat maps' orange
 MIN_BAR: Final = 9.0  # px per class before labels get crowded
+LEAST_HEIGHT: Final = 120  # px: where the window is short (a large font), bars still ~60 px high
 AXIS_GAP: Final = 5.0  # px between the value axis's labels and the plot
 RIGHT_MARGIN: Final = 6.0  # px right of the plot
 NOTHING_SAID: Final = "Empty: draw a character"
@@ -59,7 +60,7 @@ class ProbabilityChart(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleDescription(NOTHING_SAID)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its own background
         self._labels: list[str] = []
         self._probs: NDArray[np.float32] = np.zeros(0, np.float32)
@@ -120,7 +121,7 @@ class ProbabilityChart(QWidget):
         return QSize(62 * 11 + round(self._plot_left() + RIGHT_MARGIN), 140)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(200, 140)
+        return QSize(200, LEAST_HEIGHT)  # gives up height before the answer beside the canvas
 
     # -- geometry ------------------------------------------------------------------------
     def plot_rect(self) -> QRectF:
