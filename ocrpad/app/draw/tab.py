@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.feature_maps import FeatureMapView
 from ocrpad.app.draw.flow import FlowLayout
+from ocrpad.app.draw.layer_column import LayerColumn
 from ocrpad.app.draw.prediction_panel import PredictionPanel
 from ocrpad.app.draw.prob_chart import ProbabilityChart
 from ocrpad.charsets import NAMED
@@ -135,19 +136,7 @@ class DrawTab(QSplitter):
         return left
 
     def _right(self) -> QWidget:
-        right = QWidget()
-        column = QVBoxLayout(right)
-        column.setContentsMargins(0, 6, 6, 6)
-        title = QLabel(
-            "<b>What each layer sees</b> — click a map to enlarge it, then a cell in it for"
-            " the arithmetic that made it (the arrow keys and Enter work too)"
-        )
-        title.setWordWrap(True)
-        title.setWordWrap(True)
-        column.addWidget(title)
-        column.addWidget(self.feature_maps, 1)
-        right.setMinimumWidth(170)
-        return right
+        return LayerColumn(self.feature_maps)
 
     def show_character_set(
         self, chars: str | None, user_classes: str = "", *, symbols: bool = False
