@@ -186,9 +186,10 @@ class DrawTab(QSplitter):
             QWidget.setTabOrder(first, second)
 
     def first_split(self, width: int) -> None:
-        """The split of a window with none saved, `width` wide: 62% for the canvas side, or,
-        where that is narrower than its editing tools at their full size (a large system
-        font), as wide as they once shown, the feature maps keeping at least their least."""
+        """The split of a window with none saved, `width` wide: 62% for the canvas side; where
+        that leaves its row of editing tools short of their full width (a large system font),
+        once the window is laid out, as wide as that row, the feature maps keeping their least
+        width. The pen slider then shrinks only where the window itself is too narrow."""
         self.setSizes([width * 62 // 100, width * 38 // 100])
         self._first_split_pending = True
 
