@@ -87,7 +87,7 @@ def test_a_missing_file_or_a_folder_is_named_as_such(
     with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as blocker:
         window.open_image(path)
     assert words in blocker.args[0] and "PNG or JPG picture?" not in blocker.args[0]
-    assert words in window.draw.panel.message.text()
+    assert words in window.draw.panel.message.whole_text()
 
 
 def test_a_picture_is_read_in_the_chosen_set_and_read_again_when_it_changes(

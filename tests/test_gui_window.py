@@ -227,7 +227,7 @@ def test_an_unreadable_picture_gets_a_clear_message(
     with qtbot.waitSignal(window.message_shown, timeout=TIMEOUT) as blocker:
         window.open_image(path)
     assert "broken.png" in blocker.args[0]
-    assert "broken.png" in window.draw.panel.message.text()
+    assert "broken.png" in window.draw.panel.message.whole_text()
     assert window.current is None
 
 
@@ -246,7 +246,8 @@ def test_a_missing_model_file_starts_the_window_with_a_message(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     win = open_window(qtbot, tmp_path / "nope.npz", tmp_path)
-    said = win.draw.panel.message.text()
+    said = win.draw.panel.message.whole_text()
+    assert win.draw.panel.message.text().startswith("There is no model file at")
     assert "There is no model file at" in said and "nope.npz: give another with --weights" in said
     with qtbot.waitSignal(win.message_shown, timeout=TIMEOUT):
         _draw_v(win.draw.canvas)

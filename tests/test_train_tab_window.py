@@ -423,7 +423,7 @@ def test_restoring_the_shipped_model_drops_a_read_as_set_of_only_the_users_class
     with qtbot.waitSignal(window.prediction_shown, timeout=30_000) as shown:
         qtbot.mouseClick(train_tab(window).panel.restore_button, Qt.MouseButton.LeftButton)
     assert window.draw.character_set.currentText() == "All"
-    assert "back to All" in window.draw.panel.message.text()  # beside the new answer
+    assert "back to All" in window.draw.panel.message.whole_text()  # beside the new answer
     assert window.settings.value("character_set") == ""  # not 'Σ' again at the next start
     # the drawing on the canvas is read again in the whole set: an answer, not a refusal
     assert shown.args[0].label in load_model(model_path).labels and shown.args[0].label != "Σ"
@@ -449,7 +449,7 @@ def test_a_read_as_set_of_the_users_own_classes_survives_a_restart_with_their_mo
     window = open_window(qtbot, model_path, tmp_path)  # the shipped one does not: All
     try:
         assert window.draw.character_set.currentText() == "All"
-        assert "back to All" in window.draw.panel.message.text()
+        assert "back to All" in window.draw.panel.message.whole_text()
     finally:
         window.close()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
+from ocrpad.app.draw.fitted_label import FittedLabel
 from ocrpad.app.draw.input_preview import InputPreview
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.spoken import announce, character_name, percent, ranked, tell
@@ -136,11 +137,8 @@ class PredictionPanel(QWidget):
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setWordWrap(True)
         self.why = WhyLabel()
-        self.message = QLabel(EMPTY_HINT)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.message = FittedLabel()  # whole lines only, in what the answer leaves free
+        self.message.say([EMPTY_HINT])
         self.preview = InputPreview()
         caption = QLabel(CAPTION)
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -231,8 +229,7 @@ class PredictionPanel(QWidget):
         self.preview.set_image(None)
 
     def _say(self, message: str) -> None:
-        self.message.setText(message)
-        self.message.setVisible(bool(message))
+        self.message.say([message] if message else [])
 
     def show_message(self, message: str) -> None:
         """A problem (unreadable file, no model): the answer is cleared and the reason shown."""
@@ -240,7 +237,7 @@ class PredictionPanel(QWidget):
 
     def keep_message(self) -> None:
         """The message shown now stays beside the next answer (then goes, as messages do)."""
-        self._kept = self.message.text()
+        self._kept = self.message.whole_text()
 
 
 class AnswerLabel(QLabel):
@@ -280,58 +277,16 @@ class AnswerLabel(QLabel):
             self.setFixedHeight(height)
 
 
-class WhyLabel(QLabel):
+class WhyLabel(FittedLabel):
     """Why the answer and not the runner-up (`why.why`), in the panel's free height: the
     longest of its sentences that fits (`why.shorter`), the whole one in its tooltip and for
-    screen readers. Tab reaches it while it says something."""
+    screen readers, who hear it with characters by name. Tab reaches it while it says
+    something."""
 
     def __init__(self) -> None:
-        super().__init__("")
-        self._sentences: list[str] = []
+        super().__init__()
         self.setObjectName("whyLabel")
         self.setAccessibleName(WHY_NAME)
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # (after the flags, which set their own)
         self.hide()
-
-    def say(self, sentences: list[str], heard: str) -> None:
-        """Show the first of `sentences` that fits (longest first; []: hide), and give screen
-        readers `heard`, the whole sentence with characters by name."""
-        self._sentences = sentences
-        self.setToolTip(sentences[0] if sentences else "")
-        tell(self, description=heard)
-        self.setVisible(bool(sentences))
-        self._fit()
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return False  # its lines never ask for height: it takes what is free (a wrapped
-        # label's text would otherwise set its height, and squeeze the answer above it)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        """The longest sentence that fits; if none does, as many words of the shortest as
-        fit, and '…' (the tooltip has the whole)."""
-        text = next((t for t in self._sentences if self._fits(t)), None)
-        if text is None and self._sentences:
-            words = self._sentences[-1].split()
-            count = next((n for n in range(len(words) - 1, 0, -1) if self._fits(_cut(words, n))), 1)
-            text = _cut(words, count)
-        if (text or "") != self.text():
-            self.setText(text or "")
-
-    def _fits(self, text: str) -> bool:
-        room = self.contentsRect()
-        flags = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter)
-        needed = self.fontMetrics().boundingRect(QRect(0, 0, room.width(), 10**6), flags, text)
-        return needed.height() <= room.height()
-
-
-def _cut(words: list[str], count: int) -> str:
-    """The first `count` words and '…'."""
-    return " ".join(words[:count]) + "…"
