@@ -117,5 +117,9 @@ def test_the_big_answer_never_covers_the_confidence_line_at_the_least_or_the_fir
             _assert_the_answer_clears_the_confidence_line(window)
         # the whole window, title bar included, fits a screen 720 pixels high
         assert window.minimumSizeHint().height() <= WINDOW[1] - TITLE_BAR
-        full = window.draw.panel.label
-        assert full.height() == full.full_height  # at 1100×720: the answer at its full size
+        answer, preview = window.draw.panel.label, window.draw.panel.preview
+        assert preview.image_rect().width() >= 2 * 28  # at 1100×720: the input legible
+        if points is None:  # and at the usual font the answer at its full size beside it
+            assert answer.height() == answer.full_height
+        else:  # a large font: the answer gave up height for the input, down to its least
+            assert answer.least_height <= answer.height() < answer.full_height

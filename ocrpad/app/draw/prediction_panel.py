@@ -23,6 +23,9 @@ NOT_SURE: Final = "Not sure — maybe:"
 CAPTION: Final = "Network input, 28×28"
 WHY_NAME: Final = "Why this answer"
 PANEL_WIDTH: Final = 180  # px at least: the input preview at 6 px per input pixel, and margins
+PREVIEW_LEGIBLE: Final = 2 * 28 + 2  # px: the input at 2 screen pixels a pixel, and its frame
+"""The big answer gives up height, down to its least, before the input is drawn smaller than
+this (at one screen pixel a pixel, a large font's window showed a speck)."""
 SIDE_MARGIN: Final = 4  # px left and right of the panel's column
 ANSWER_MARGIN: Final = 4  # px the big answer's label has over its font's line (ascent + descent)
 ANSWER_POINTS: Final = 64.0  # the big answer's font size where the window has room
@@ -189,10 +192,11 @@ class PredictionPanel(QWidget):
 
     def _fit_answer(self) -> None:
         """The big answer a full line high where the panel has room for it beside the rest at
-        their least, lower where it has not (a window at its least size at a large font),
-        never over the confidence line."""
+        their least and the input at PREVIEW_LEGIBLE, lower where it has not (a window at its
+        least size at a large font), never over the confidence line."""
         others = self.column.minimumSize().height() - self.label.minimumHeight()
-        self.label.set_height(self.height() - others)
+        legible = max(0, PREVIEW_LEGIBLE - self.preview.minimumSizeHint().height())
+        self.label.set_height(self.height() - others - legible)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         """With the big answer at its least height."""
