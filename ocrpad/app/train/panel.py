@@ -3,6 +3,8 @@ keep / discard, restore the factory model. It shows state; the Train tab drives 
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
@@ -22,6 +24,7 @@ from ocrpad.app.draw.spoken import announce
 from ocrpad.app.train.curves import CurvesPlot
 from ocrpad.app.train.drift import FilterDriftView
 from ocrpad.app.train.results import BeforeAfterTable, ConfusionView, percent
+from ocrpad.app.train.short_texts import ShortWhenNarrowTabBar
 from ocrpad.app.train.tips import named
 from ocrpad.app.words import plural
 from ocrpad.learning.finetune_report import FineTuneProgress, FineTuneReport
@@ -52,6 +55,11 @@ def short_verdict(report: FineTuneReport) -> str:
         return "Fine-tune finished: keep or discard the new model."
     change = f"{percent(report.accuracy_before)} → {percent(report.accuracy_after)}"
     return f"Fine-tune finished ({change} correct): keep or discard the new model."
+
+
+RESULT_NAMES: Final = [("Scores", "Scores"), ("Confusion", "Matrix"), ("Filters", "Filters")]
+"""The results tabs' (full, short) names: the short ones where the Fine-tune column is too
+narrow for the full ones (a large font in a small window)."""
 
 
 class WrappedLabel(QLabel):
@@ -94,6 +102,9 @@ class FineTunePanel(QWidget):
         self.table = BeforeAfterTable()
         self.confusion = ConfusionView()
         self.results = named(QTabWidget(), "trainResults")
+        result_names = ShortWhenNarrowTabBar()  # "Matrix" for "Confusion" where it is narrow
+        result_names.setDrawBase(False)  # as QTabWidget's own bar: the frame is its base
+        self.results.setTabBar(result_names)
         self.results.setUsesScrollButtons(False)  # its minimum width: every tab name whole
         self.results.addTab(self.table, "Scores")  # short names: the column stays narrow
         self.results.setTabToolTip(0, "Held-back drawings read correctly before and after")
@@ -104,6 +115,7 @@ class FineTunePanel(QWidget):
         drift_room.setWidgetResizable(True)
         drift_room.setFrameShape(QFrame.Shape.NoFrame)
         self.results.addTab(drift_room, "Filters")
+        result_names.set_names(RESULT_NAMES)
         self.verdict = named(
             WrappedLabel("Fine-tune to adapt the model to your handwriting."), "trainVerdict"
         )
