@@ -37,6 +37,7 @@ from ocrpad.app.train.exchange import import_said
 from ocrpad.app.train.exporter import SampleExporter
 from ocrpad.app.train.grid_rows import choose, entries_of, put_in, take_out
 from ocrpad.app.train.importer import SampleImporter
+from ocrpad.app.train.short_texts import ShortWhenNarrowButton
 from ocrpad.app.train.tips import named
 from ocrpad.app.words import plural
 from ocrpad.data import samples_io
@@ -44,6 +45,7 @@ from ocrpad.data.samples import Sample, SampleStore, StoreError, Taken, validate
 
 LARGE: Final = 88
 GRID: Final = 1000  # the newest drawings of a class shown (a thumbnail each costs ~1 ms)
+UNDO_DELETE: Final = "&Undo delete"  # "Undo" where the column is narrow
 NPZ_FILTER: Final = "Stroke arrays (*.npz)"
 PNG_FILTER: Final = "PNG folders, one per character (*)"
 
@@ -83,7 +85,7 @@ class SampleBrowser(QWidget):
         self.details.setTextFormat(Qt.TextFormat.RichText)  # what goes in is escaped
         self.relabel_button = named(QPushButton("&Relabel…"), "relabelButton")
         self.delete_button = named(QPushButton("De&lete"), "deleteButton")
-        self.undo_button = named(QPushButton("&Undo delete"), "undoDeleteButton")
+        self.undo_button = named(ShortWhenNarrowButton(UNDO_DELETE, "&Undo"), "undoDeleteButton")
         self.export_button = named(QPushButton("E&xport…"), "exportButton")
         self.import_button = named(QPushButton("I&mport…"), "importButton")
         self._layout()

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 
 from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.strokes import Drawing
+from ocrpad.app.train.short_texts import ShortWhenNarrowRadio
 from ocrpad.app.train.tips import named
 from ocrpad.data.samples_format import label_text, validate_label
 
 SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?
 DEFAULT_PROMPT: Final = "0123456789"
+FREE_MODE: Final = "I'll type the la&bel"  # "Type the label" where the column is narrow
 PROMPT_BOX_PADDING: Final = 16  # px a line edit keeps around its text: frame and margins
 
 
@@ -64,7 +66,7 @@ class CollectPanel(QWidget):
         self.canvas = named(Canvas(), "collectCanvas")  # "canvas" is the Draw tab's alone
         self.canvas.setMinimumSize(160, 160)
         self.prompt_mode = named(QRadioButton("&Prompt me"), "promptMode")
-        self.free_mode = named(QRadioButton("I'll type the la&bel"), "freeMode")
+        self.free_mode = named(ShortWhenNarrowRadio(FREE_MODE, "Type the la&bel"), "freeMode")
         self.prompt_chars = named(QLineEdit(DEFAULT_PROMPT), "promptChars")
         self.prompt_repeats = named(QSpinBox(), "promptRepeats")
         self.prompt_repeats.setRange(1, 50)
