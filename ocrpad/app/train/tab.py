@@ -22,6 +22,7 @@ from ocrpad.app.train.elided import ElidedLabel
 from ocrpad.app.train.keeper import DrawingKeeper, Held
 from ocrpad.app.train.outcome import show_result
 from ocrpad.app.train.panel import FineTunePanel, duration_text
+from ocrpad.app.train.short_texts import ShortWhenNarrowGroupBox
 from ocrpad.app.train.summary import summary_text, unreadable_text
 from ocrpad.app.train.tips import named
 from ocrpad.app.train.worker import (
@@ -42,9 +43,8 @@ STORE_NAME: Final = "samples.sqlite"
 USER_MODEL_NAME: Final = "user-model.npz"
 
 
-def _group(title: str, *widgets: QWidget) -> QGroupBox:
+def _group(box: QGroupBox, *widgets: QWidget) -> QGroupBox:
     """A titled column; narrow margins, so the three columns fit a window 800 pixels wide."""
-    box = QGroupBox(title)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(4, 4, 4, 4)
     for widget in widgets:
@@ -93,15 +93,18 @@ class TrainTab(QSplitter):
         self.panel = FineTunePanel()
         self.status = named(ElidedLabel(" "), "trainStatus")  # one line: the page never jumps
         self.data_folder = DataFolderLine(self.keeper.store_file)  # where the store is
-        self.samples_box = _group("Your samples", self.browser, self.data_folder)
-        self.addWidget(_group("Collect drawings", self.collect))
+        self.samples_box = ShortWhenNarrowGroupBox("Your samples")  # the count when it fits
+        _group(self.samples_box, self.browser, self.data_folder)
+        collect_box = ShortWhenNarrowGroupBox("Collect drawings")
+        collect_box.set_titles("Collect drawings", "Collect")
+        self.addWidget(_group(collect_box, self.collect))
         middle = QWidget()
         column = QVBoxLayout(middle)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.samples_box, 1)
         column.addWidget(self.status)
         self.addWidget(middle)
-        self.addWidget(_group("Fine-tune", self.panel))
+        self.addWidget(_group(QGroupBox("Fine-tune"), self.panel))
         self.setStretchFactor(0, 4)  # room to draw on, and for several columns of samples
         self.setStretchFactor(1, 5)
         self.setStretchFactor(2, 3)
@@ -237,8 +240,8 @@ class TrainTab(QSplitter):
         n = sum(counts.values())
         self.panel.set_ready(n > 0 or not known or self.keeper.saved_unreadable)
         drawings, characters = plural(n, "drawing"), plural(len(counts), "character")
-        self.samples_box.setTitle(f"Your samples: {drawings}")  # short: a long title widens
-        self.samples_box.setToolTip(f"{drawings} of {characters}")  # the column
+        self.samples_box.set_titles(f"Your samples: {drawings}", "Your samples")  # the count
+        self.samples_box.setToolTip(f"{drawings} of {characters}")  # where there is room
         if self.keeper.saved_unreadable:
             self.panel.summary.setText(unreadable_text(n))
         else:
