@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -31,6 +31,7 @@ from ocrpad.data.samples_format import label_text, validate_label
 
 SaveFn = Callable[[Drawing, str, str], bool]  # (strokes, label, source) -> saved?
 DEFAULT_PROMPT: Final = "0123456789"
+HOW_MANY_OF_EACH: Final = "How many of each character"  # the number's name where "each" goes
 FREE_MODE: Final = "I'll type the la&bel"  # "Type the label" where the column is narrow
 PROMPT_BOX_PADDING: Final = 16  # px a line edit keeps around its text: frame and margins
 
@@ -79,6 +80,8 @@ class CollectPanel(QWidget):
         self.save_button = named(QPushButton("&Save  ⏎"), "saveButton")
         self.skip_button = named(QPushButton("S&kip"), "skipButton")
         self.clear_button = named(QPushButton("&Clear"), "clearButton")
+        self.each = QLabel("each")  # beside the number, where the column has room for it
+        self.each.setMinimumWidth(1)  # not counted in the column's least width: it moves
         self._build()
         self._connect()
         self.prompt_mode.setChecked(True)
@@ -96,6 +99,24 @@ class CollectPanel(QWidget):
         prompt = self.fontMetrics().horizontalAdvance(DEFAULT_PROMPT)
         self.prompt_chars.setMinimumWidth(prompt + PROMPT_BOX_PADDING)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_how_many()
+
+    def _fit_how_many(self) -> None:
+        """Where the column is too narrow for the number, "each" and Start on one line even
+        under their label (a large font in a small window), "each" goes: the number's
+        tooltip and accessible name then say "How many of each character"."""
+        row = (self.prompt_repeats, self.each, self.start_button)
+        line = sum(w.sizeHint().width() for w in row) + 2 * self._repeat_row.spacing()
+        room = line + self._form.horizontalSpacing() <= self.width()
+        if room == self.each.isHidden():
+            self.each.setVisible(room)
+            said = "" if room else HOW_MANY_OF_EACH  # "": its label's name, "How many"
+            self.prompt_repeats.setToolTip(said)
+            self.prompt_repeats.setAccessibleName(said)
+            self._form.invalidate()  # its cached least width is that of the other line
+
     def _build(self) -> None:
         modes = QButtonGroup(self)
         modes.addButton(self.prompt_mode)
@@ -106,12 +127,13 @@ class CollectPanel(QWidget):
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: field below
         form.addRow("Practise:", self.prompt_chars)
-        repeat_row = QHBoxLayout()
+        self._repeat_row = repeat_row = QHBoxLayout()
         repeat_row.addWidget(self.prompt_repeats)
-        repeat_row.addWidget(QLabel("each"))
+        repeat_row.addWidget(self.each)
         repeat_row.addWidget(self.start_button)
         how_many = QLabel("How many:")  # "Draw:" is the prompt's word below
         how_many.setBuddy(self.prompt_repeats)  # names the spin box for a screen reader
+        self._form = form
         form.addRow(how_many, repeat_row)
         form.addRow("Label:", self.free_label)
         font = QFont(self.font())
