@@ -7,7 +7,15 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ocrpad.app.draw.spoken import tell
@@ -18,6 +26,7 @@ TRAIN_COLOUR: Final = QColor("#5b8def")
 HELD_COLOUR: Final = QColor("#2e9e5b")
 MARGIN: Final = (44.0, 26.0, 44.0, 30.0)  # left, top (legend), right, bottom: the least
 WIDEST_LOSS: Final = "0.625"  # the widest loss label (3 significant digits, as painted)
+PLACEHOLDERS: Final = ("Curves appear as training runs", "Curves appear here")  # longest first
 
 
 def nice_ceiling(value: float) -> float:
@@ -26,6 +35,16 @@ def nice_ceiling(value: float) -> float:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
     return next(m * power for m in (1, 2, 2.5, 4, 5, 10) if m * power >= value)
+
+
+def placeholder(metrics: QFontMetrics, room: QRectF) -> str:
+    """The longest of PLACEHOLDERS whose wrapped lines fit `room`: at a large font in a
+    narrow column the sentence would wrap to more lines than the empty plot is high."""
+    wrap = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
+    for text in PLACEHOLDERS:
+        if metrics.boundingRect(room.toRect(), wrap, text).height() <= room.height():
+            return text
+    return PLACEHOLDERS[-1]
 
 
 class CurvesPlot(QWidget):
@@ -92,8 +111,9 @@ class CurvesPlot(QWidget):
         self._paint_axes(painter, area, text)
         if not self._points:
             painter.setPen(text)
+            room = area.adjusted(4, 0, -4, 0)
             wrap = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            painter.drawText(area.adjusted(4, 0, -4, 0), wrap, "Curves appear as training runs")
+            painter.drawText(room, wrap, placeholder(painter.fontMetrics(), room))
             return
         top_loss = nice_ceiling(max(p.loss for p in self._points))
         self._paint_axis_labels(painter, area, text, top_loss)
