@@ -60,7 +60,7 @@ def _assert_no_text_is_cut(tab: TrainTab) -> None:
         needed = bar.fontMetrics().horizontalAdvance(bar.tabText(index))
         assert shown.width() >= needed and bar.rect().contains(shown), bar.tabText(index)
     plot = tab.panel.curves
-    room = plot._plot_rect().adjusted(4, 0, -4, 0)
+    room = plot.plot_rect().adjusted(4, 0, -4, 0)
     assert placeholder(plot.fontMetrics(), room) in PLACEHOLDERS
     wrap = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)  # as the plot does
     said = plot.fontMetrics().boundingRect(

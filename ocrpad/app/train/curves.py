@@ -98,7 +98,8 @@ class CurvesPlot(QWidget):
             max(MARGIN[3], line + 8.0),
         )
 
-    def _plot_rect(self) -> QRectF:
+    def plot_rect(self) -> QRectF:
+        """Where the curves are drawn, inside the axes' margins."""
         left, top, right, bottom = self.margins()
         return QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
 
@@ -106,7 +107,7 @@ class CurvesPlot(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().color(QPalette.ColorRole.WindowText)
-        area = self._plot_rect()
+        area = self.plot_rect()
         painter.fillRect(area, self.palette().color(QPalette.ColorRole.Base))
         self._paint_axes(painter, area, text)
         if not self._points:
