@@ -7,7 +7,7 @@ accessible name and leads its tooltip, and its Alt key stays the same."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QResizeEvent
@@ -23,6 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # what `_ShortWhenNarrow` is mixed into, for the type checker
+    _ButtonBase = QAbstractButton
+else:  # at run time a plain mixin, before the Qt button class
+    _ButtonBase = object
 APART: Final = " — "  # between the full name and what the tooltip said before
 
 
@@ -70,52 +74,46 @@ class _ButtonTexts:
         self.button.setToolTip(self._tip if full else tip_with_name(plain(self.full), self._tip))
 
 
-class ShortWhenNarrowButton(QPushButton):
+class _ShortWhenNarrow(_ButtonBase):
+    """What a button that asks for room for its full text and makes do with its short one
+    does (mixed into a Qt button class, before it)."""
+
+    texts: _ButtonTexts
+
+    def _take_texts(self, full: str, short: str) -> None:
+        self.texts = _ButtonTexts(self, full, short)
+        self.texts.measure(super().sizeHint)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.texts.full_hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.texts.short_hint
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.texts.measure(super().sizeHint)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.texts.fit()
+
+
+class ShortWhenNarrowButton(_ShortWhenNarrow, QPushButton):
     """A push button that asks for room for `full` and makes do with `short`."""
 
     def __init__(self, full: str, short: str, parent: QWidget | None = None) -> None:
-        super().__init__(full, parent)
-        self.texts = _ButtonTexts(self, full, short)
-        self.texts.measure(super().sizeHint)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return self.texts.full_hint
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return self.texts.short_hint
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self.texts.measure(super().sizeHint)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.texts.fit()
+        QPushButton.__init__(self, full, parent)
+        self._take_texts(full, short)
 
 
-class ShortWhenNarrowRadio(QRadioButton):
+class ShortWhenNarrowRadio(_ShortWhenNarrow, QRadioButton):
     """A radio button that asks for room for `full` and makes do with `short`."""
 
     def __init__(self, full: str, short: str, parent: QWidget | None = None) -> None:
-        super().__init__(full, parent)
-        self.texts = _ButtonTexts(self, full, short)
-        self.texts.measure(super().sizeHint)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return self.texts.full_hint
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return self.texts.short_hint
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self.texts.measure(super().sizeHint)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.texts.fit()
+        QRadioButton.__init__(self, full, parent)
+        self._take_texts(full, short)
 
 
 class ShortWhenNarrowTabBar(QTabBar):
