@@ -290,16 +290,26 @@ class _PanelWatcher(QObject):
         self.note(done, total)
 
 
+def _shown_during_fine_tune(
+    qtbot: QtBot, tab: TrainTab, store: SampleStore, signal: str
+) -> list[tuple[str, int, int]]:
+    """The panel's line under the bar, and the bar's value and maximum, each time the worker's
+    counting `signal` (preparing, scoring or distorting) told it something, over a fine-tune
+    of 12 saved drawings."""
+    _fill(store, count=6)
+    tab.refresh()
+    watcher = _PanelWatcher(tab.panel)
+    counted = watcher.note_epoch if signal == "distorting" else watcher.note
+    getattr(tab.worker, signal).connect(counted)
+    _run_fine_tune(qtbot, tab)
+    return watcher.shown
+
+
 def test_the_fine_tune_panel_counts_the_drawings_it_prepares(
     qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(finetune_data, "PREPARED_EVERY", 5)
-    _fill(store, count=6)
-    tab.refresh()
-    watcher = _PanelWatcher(tab.panel)
-    tab.worker.preparing.connect(watcher.note)
-    _run_fine_tune(qtbot, tab)
-    assert watcher.shown == [
+    assert _shown_during_fine_tune(qtbot, tab, store, "preparing") == [
         ("Preparing your drawings: 5 of 12…", 5, 12),
         ("Preparing your drawings: 10 of 12…", 10, 12),
         ("Rendered 12 drawings; the first steps follow…", 12, 12),
@@ -311,13 +321,9 @@ def test_the_fine_tune_panel_counts_the_held_back_drawings_read_before_it_starts
 ) -> None:
     """The current model reads the held-back drawings before the first step (2,000 of them
     take seconds), for the before/after comparison: the panel counts them."""
-    _fill(store, count=6)
-    tab.refresh()
-    watcher = _PanelWatcher(tab.panel)
-    tab.worker.scoring.connect(watcher.note)
-    _run_fine_tune(qtbot, tab)
-    assert len(watcher.shown) == 1  # a handful of held-back drawings: one batch
-    text, value, maximum = watcher.shown[0]
+    shown = _shown_during_fine_tune(qtbot, tab, store, "scoring")
+    assert len(shown) == 1  # a handful of held-back drawings: one batch
+    text, value, maximum = shown[0]
     assert value == maximum > 1
     assert text == (
         f"Reading the {maximum} held-back drawings with the current model: {maximum} of {maximum}…"
@@ -328,13 +334,9 @@ def test_the_fine_tune_panel_says_what_an_epochs_pause_is(
     qtbot: QtBot, tab: TrainTab, store: SampleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(finetune_data, "PREPARED_EVERY", 3)
-    _fill(store, count=6)
-    tab.refresh()
-    watcher = _PanelWatcher(tab.panel)
-    tab.worker.distorting.connect(watcher.note_epoch)
-    _run_fine_tune(qtbot, tab)
-    assert watcher.shown  # every epoch, before its steps: the bar stays on the steps
-    text, value, maximum = watcher.shown[-1]
+    shown = _shown_during_fine_tune(qtbot, tab, store, "distorting")
+    assert shown  # every epoch, before its steps: the bar stays on the steps
+    text, value, maximum = shown[-1]
     assert text.startswith(f"Epoch {FAST.epochs}: distorting your drawings afresh, ")
     assert text.endswith("…") and value < maximum  # the bar still counts steps, not drawings
 
