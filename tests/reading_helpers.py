@@ -101,11 +101,18 @@ def lined_model() -> Model:
     These tests are about the place term; `test_reading_rereading` is about that count.
     Every drawing here is a few points, so the device correction (`reading.device`) would be
     open for all of them and would fit this untrained network's lean between - and _; it is
-    left out (`test_reading_device` is about it)."""
+    left out (`test_reading_device` is about it), and so is the trace network: - and _ are
+    the same stroke here, so all it could learn is noise between them (`test_reading_trace`
+    is about it)."""
     model = build_model(SMALL_CONFIG, LINED_LABELS, np.random.default_rng(3))
     model.meta = {"recipe": {"val_fraction": 0.25, "seed": 0}}
     fitted, _ = fit_reader(
-        model, lined_writers(60), reads_history=False, device=None, progress=lambda _: None
+        model,
+        lined_writers(60),
+        reads_history=False,
+        device=None,
+        trace=False,
+        progress=lambda _: None,
     )
     return fitted
 

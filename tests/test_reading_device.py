@@ -19,6 +19,7 @@ from ocrpad.reading import Reader, context_of
 from ocrpad.reading.device import DeviceCorrection, fit_device
 from ocrpad.reading.geometry import coarseness, size_of
 from ocrpad.reading.history import full_geometry, stroke_geometry
+from ocrpad.reading.trace import traces_of
 
 Drawing = list[NDArray[np.float32]]
 
@@ -175,7 +176,8 @@ def test_the_reader_corrects_a_coarse_trace_on_every_road() -> None:
         drawings = [dense, coarse]
         probs = [Reader(reader_model).read(d).probabilities for d in drawings]
         sizes = np.array([size_of(d).geometry() for d in drawings])  # type: ignore[union-attr]
-        batch = Reader(reader_model).read_batch(_logits(reader_model, drawings), sizes, None)
+        logits, traces = _logits(reader_model, drawings), traces_of(drawings)
+        batch = Reader(reader_model).read_batch(logits, sizes, None, traces=traces)
         np.testing.assert_allclose(batch, np.stack(probs), atol=1e-5)
     o = 1
     before = [Reader(plain).read(d).probabilities[o] for d in (dense, coarse)]
@@ -186,9 +188,10 @@ def test_the_reader_corrects_a_coarse_trace_on_every_road() -> None:
     history = [coarse, [coarse[0] * 1.01], [coarse[0] * 0.99]]
     window = Reader(model).read(circle(60), history=history).probabilities
     sizes = np.array([size_of(d).geometry() for d in [*history, circle(60)]])  # type: ignore[union-attr]
-    logits = _logits(model, [*history, circle(60)])
-    batch = Reader(model).read_batch(logits, sizes, [[], [0], [0, 1], [0, 1, 2]])
-    plain_batch = Reader(plain).read_batch(logits, sizes, [[], [0], [0, 1], [0, 1, 2]])
+    logits, traces = _logits(model, [*history, circle(60)]), traces_of([*history, circle(60)])
+    rows = [[], [0], [0, 1], [0, 1, 2]]
+    batch = Reader(model).read_batch(logits, sizes, rows, traces=traces)
+    plain_batch = Reader(plain).read_batch(logits, sizes, rows, traces=traces)
     np.testing.assert_allclose(window, batch[-1], atol=1e-5)
     assert not np.allclose(window, plain_batch[-1], atol=1e-3)
 

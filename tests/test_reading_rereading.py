@@ -17,6 +17,7 @@ from ocrpad.reading.fit import fit_reader
 from ocrpad.reading.geometry import size_of
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.rereading import PASSES, counted_as
+from ocrpad.reading.trace import traces_of
 
 Drawing = list[NDArray[np.float32]]
 
@@ -47,10 +48,13 @@ def test_a_batch_read_in_passes_is_the_window_reading_one_drawing_after_another(
     one_by_one = [window.read(d, history=drawings[:k]) for k, d in enumerate(drawings)]
     sizes = np.array([size_of(d).geometry() for d in drawings])  # type: ignore[union-attr]
     history = [list(range(k)) for k in range(len(drawings))]
-    batch = Reader(model).read_batch(_logits(model, drawings), sizes, history)
+    traces = traces_of(drawings)  # the pen's path, as the window's reading has it
+    batch = Reader(model).read_batch(_logits(model, drawings), sizes, history, traces=traces)
     np.testing.assert_allclose(batch, np.stack([r.probabilities for r in one_by_one]), atol=1e-5)
     # a file from before the count reads the same drawings otherwise
-    older = Reader(_without_the_count(model)).read_batch(_logits(model, drawings), sizes, history)
+    older = Reader(_without_the_count(model)).read_batch(
+        _logits(model, drawings), sizes, history, traces=traces
+    )
     assert np.abs(np.log(older) - np.log(batch)).max() > 0.1
 
 

@@ -60,6 +60,7 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
+from ocrpad.reading.trace import dataset_features
 
 MAX_COARSE_POINTS: Final = 10_000
 """The most points `--coarse` may resample a drawing to (UNIPEN's densest drawing has 808):
@@ -270,7 +271,10 @@ def read_all(
     sizes = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     columns = [model.labels.index(c) for c in reader.labels]
     probs = np.zeros((len(data), model.num_classes), dtype=np.float32)
-    probs[:, columns] = reader.read_batch(logits, sizes, history, known)
+    traces = None
+    if reader.context is not None and reader.context.trace is not None:
+        traces = dataset_features(data)  # the pen's path, for the trace network
+    probs[:, columns] = reader.read_batch(logits, sizes, history, known, traces=traces)
     return probs
 
 

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ocrpad.bounds import number_array
 from ocrpad.reading.history import full_geometry
+from ocrpad.reading.trace import FEATURE_COUNT
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -44,6 +45,18 @@ def batch_logits(net_logits: ArrayLike, classes: int) -> F64:
     if not np.isfinite(logits).all():
         raise ValueError("the logits hold NaN or infinite values: every one must be finite")
     return logits
+
+
+def batch_traces(traces: ArrayLike, count: int) -> F64:
+    """`trace_features` (N, F) of `count` drawings, every one finite -> float64 (N, F)."""
+    paths = numbers(traces, "the traces")
+    if paths.shape != (count, FEATURE_COUNT):
+        raise ValueError(
+            f"the traces must be ({count}, {FEATURE_COUNT}), one row a drawing, not {paths.shape}"
+        )
+    if not np.isfinite(paths).all():
+        raise ValueError("the traces hold NaN or infinite values: every one must be finite")
+    return paths
 
 
 def one_logits(net_logits: ArrayLike, classes: int) -> F64:

@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from ocrpad.reading.device import DeviceCorrection
 from ocrpad.reading.families import family_table, group_of
 from ocrpad.reading.geometry import tells_size
+from ocrpad.reading.trace import TraceNet
 
 F64 = NDArray[np.float64]
 HISTORY_CAP: Final = 30  # at most this many of the newest earlier drawings are used
@@ -163,6 +164,8 @@ class ContextLayer:
     reads_history: bool = False
     # what a coarse trace's network logits lack (`reading.device`); None: no correction
     device: DeviceCorrection | None = None
+    # how the drawing was drawn (`reading.trace`), added to the network's logits; None: not
+    trace: TraceNet | None = field(default=None, repr=False, compare=False)
     # the same layer with its head fitted on labelled histories (`reader.Labelled`) or None
     labelled: ContextLayer | None = field(default=None, repr=False, compare=False)
     # classes it was not fitted for (a fine-tune's new ones, `aligned.aligned`): in no group

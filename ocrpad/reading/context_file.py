@@ -7,6 +7,7 @@ place term, one temperature, the history counted as the network reads it, no cor
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -27,6 +28,7 @@ from ocrpad.reading.context import (
 )
 from ocrpad.reading.device import DeviceCorrection
 from ocrpad.reading.families import GROUPS
+from ocrpad.reading.trace import TraceNet
 
 
 def to_file(layer: ContextLayer) -> tuple[dict[str, NDArray[np.floating[Any]]], dict[str, Any]]:
@@ -59,6 +61,9 @@ def to_file(layer: ContextLayer) -> tuple[dict[str, NDArray[np.floating[Any]]], 
     if layer.device is not None:
         arrays["reader.device_bias"] = np.asarray(layer.device.bias, np.float32)
         meta.update(device_slope=layer.device.slope, device_offset=layer.device.offset)
+    if layer.trace is not None:
+        trace_arrays, meta["trace"] = layer.trace.to_file()
+        arrays.update(trace_arrays)
     if layer.temperatures is not None:
         meta["temperatures"] = {
             s: [float(t) for t in row] for s, row in zip(SETS, layer.temperatures, strict=True)
@@ -92,7 +97,12 @@ def array_shapes(meta: Any) -> dict[str, tuple[int, ...]]:
         "weights": (c, feature_count(g)),
     }
     shapes.update({f"labelled.{k}": shapes[k] for k in LABELLED_ARRAY_KEYS})
-    return {f"reader.{k}": shape for k, shape in shapes.items()}
+    out = {f"reader.{k}": shape for k, shape in shapes.items()}
+    trace = meta.get("trace")
+    if isinstance(trace, dict):
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # `from_file` names it
+            out.update(TraceNet.array_shapes(trace))
+    return out
 
 
 def check_arrays(arrays: Mapping[str, NDArray[Any]], meta: Any) -> None:
@@ -111,6 +121,8 @@ def check_arrays(arrays: Mapping[str, NDArray[Any]], meta: Any) -> None:
 def from_file(arrays: dict[str, Any], meta: dict[str, Any]) -> ContextLayer:
     """Inverse of `ContextLayer.to_file`; raises ValueError naming what is wrong."""
     layer = _main_layer(arrays, meta)
+    if "trace" in meta:
+        layer = replace(layer, trace=TraceNet.from_file(arrays, meta["trace"]))
     if "labelled" not in meta:  # files from before the head for labelled histories
         return layer
     own = meta["labelled"]

@@ -44,7 +44,6 @@ from numpy.typing import NDArray
 from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
-from ocrpad.preprocess import render_params_of
 from ocrpad.reading.calibrate import fit_temperatures
 from ocrpad.reading.context import ContextLayer, Frame, feature_count, given
 from ocrpad.reading.context_file import to_file
@@ -55,6 +54,7 @@ from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.likeness import WIDTHS
 from ocrpad.reading.rereading import counted_as, history_frames, likes, reading_history
 from ocrpad.reading.scoring import expected_calibration_error
+from ocrpad.reading.trace_fit import fit_trace, network_logits, shape_logits
 from ocrpad.reading.usual import free_canvas, usual_heights, usual_places
 
 F64 = NDArray[np.float64]
@@ -66,16 +66,6 @@ cross-entropy (0), which lets the commoner member of a look-alike family win (q 
 V in mixed sessions), and a fully balanced one (1). Chosen on the held-out validation writers
 among 0, 0.3 and 0.5 for both networks at hand: it raised accuracy with history and balanced
 accuracy with and without it (docs: weights/README.md)."""
-
-
-def network_logits(model: Model, data: StrokeDataset, batch: int = 512) -> NDArray[np.float32]:
-    """The network's logits (N, C) for every drawing, rendered as the model was trained."""
-    params = render_params_of(model.meta)
-    parts = []
-    for start in range(0, len(data), batch):
-        idx = np.arange(start, min(start + batch, len(data)))
-        parts.append(model.logits(data.render_all(params, idx)[:, None]).astype(np.float32))
-    return np.concatenate(parts) if parts else np.zeros((0, model.num_classes), np.float32)
 
 
 def frames(
@@ -124,6 +114,7 @@ def fit_reader(
     place: bool = True,
     reads_history: bool = True,
     device: tuple[int, int] | None = DEVICE_POINTS,
+    trace: bool = True,
     progress: Progress = print,
 ) -> tuple[Model, dict[str, Any]]:
     """A copy of `model` carrying a fitted context layer, and a report of held-out figures.
@@ -131,7 +122,8 @@ def fit_reader(
     mix only, as before it existed); `reads_history`: count each earlier drawing as the reader
     answered it (`rereading`; False: as the network reads it, as before that existed);
     `device`: fit the correction for coarse traces (`reading.device`) on the training
-    writers' drawings joined and resampled to this many points (fewest, most); None: none."""
+    writers' drawings joined and resampled to this many points (fewest, most); None: none;
+    `trace`: train the trace network (`reading.trace`) and add its term first."""
     start = time.perf_counter()
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
@@ -141,6 +133,12 @@ def fit_reader(
         progress(f"reading {len(data)} drawings with the network")
         logits = network_logits(model, data)
     net = np.asarray(logits, dtype=np.float64)
+    paths = None
+    if trace:
+        paths, paths_all, trace_report = fit_trace(
+            data, list(model.labels), y_all, (keep, held), net, seed=seed, progress=progress
+        )
+        net = net + paths.term(paths_all, model.labels)
     geometry = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     known = (y_all >= 0) & np.isfinite(geometry[:, 0])
     fit_rows = keep[known[keep]]
@@ -148,7 +146,7 @@ def fit_reader(
     if device is not None:
         progress(f"fitting the device correction on {len(fit_rows)} drawings, also made coarse")
         correction, device_report = device_step(
-            lambda drawings: network_logits(model, drawings),
+            lambda drawings: shape_logits(model, paths, drawings),
             data,
             net,
             geometry,
@@ -181,6 +179,7 @@ def fit_reader(
         bias=np.zeros(model.num_classes),
         clip=clip,
         device=correction,
+        trace=paths,
         **places,
     )
     history = session_history(data.writers, seed)
@@ -224,6 +223,8 @@ def fit_reader(
     report["with_labelled_history"] = told.report(labelled, 0.0)["with_history"]
     if device is not None:
         report["device"] = device_report
+    if paths is not None:
+        report["trace"] = trace_report
     out = model.copy()
     arrays, meta = to_file(layer)
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}

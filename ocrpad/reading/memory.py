@@ -62,13 +62,13 @@ class Memory:
         model: Model,
         params: RenderParams,
         drawings: list[tuple[bytes, Drawing]],
-        correct: Callable[[F64, F64], F64] | None = None,
+        correct: Callable[[F64, list[Drawing], F64], F64] | None = None,
     ) -> None:
         """Render new drawings and read them with the network in one batch; `correct` maps
-        their logits (n, C) and coarseness (n,) to the logits the reader counts
-        (`ContextLayer.network_read`; None: the network's as they are)."""
+        their logits (n, C), the drawings and their coarseness (n,) to the logits the reader
+        counts (`Reader._counted_logits`; None: the network's as they are)."""
         sizes: list[tuple[bytes, Size]] = []
-        images = []
+        images, usable = [], []
         for key, drawing in drawings:
             try:
                 size = size_of(drawing)
@@ -80,10 +80,11 @@ class Memory:
                 continue
             sizes.append((key, size))
             images.append(image)
+            usable.append(drawing)
         if images:
             logits = np.asarray(model.logits(np.stack(images)[:, None]), np.float64)
             if correct is not None:
-                logits = correct(logits, np.array([size.coarseness for _, size in sizes]))
+                logits = correct(logits, usable, np.array([size.coarseness for _, size in sizes]))
             probs = softmax(logits)
             for (key, size), z, p in zip(sizes, logits, probs, strict=True):
                 self.put(key, Seen(size, p, z, key))

@@ -32,12 +32,14 @@ from ocrpad.reading.context import (
 )
 from ocrpad.reading.context_file import from_file
 from ocrpad.reading.families import look_alikes, restrict
-from ocrpad.reading.geometry import WritingGuides, guide_scale, size_of, tells_size
+from ocrpad.reading.frames import guides_scale, seen_frame, usual_height
+from ocrpad.reading.geometry import WritingGuides, size_of
 from ocrpad.reading.history import drawing_key
 from ocrpad.reading.likeness import closest, likeness
 from ocrpad.reading.memory import Memory, Seen
 from ocrpad.reading.reasons import Reasons, scored
 from ocrpad.reading.rereading import counted_as, read_all
+from ocrpad.reading.trace import with_trace
 
 F64 = NDArray[np.float64]
 SCANNED: Final = 4
@@ -132,12 +134,13 @@ class Reader:
     ) -> Reading:
         """The answer for a drawing whose finite network logits (C,) or (1, C) are known. The
         drawing is remembered, so that once it joins the history it costs no second pass."""
-        network = logits = checks.one_logits(net_logits, self.model.num_classes)  # (1, C)
+        image = network = logits = checks.one_logits(net_logits, self.model.num_classes)
         history = checks.history_items(history)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
         coarse = None
-        if self.context is not None and size is not None:  # a coarse trace: its correction
-            logits = self.context.network_read(logits, np.array([size.coarseness]))
+        if self.context is not None and size is not None:  # its path; a coarse trace's correction
+            network = with_trace(self.context.trace, image, [strokes], self.model.labels)
+            logits = self.context.network_read(network, np.array([size.coarseness]))
             if self.context.device is not None:
                 coarse = float(self.context.device.gate(np.array([size.coarseness]))[0])
         key = drawing_key(strokes) if self.context is not None and size is not None else None
@@ -151,15 +154,17 @@ class Reader:
         if mine is not None:
             self._answered(mine, frame, told)
         if self.context is None or size is None or frame is None:
-            z, explain = scored(self.context, self._kind, network, logits, None, None)
+            z, explain = scored(self.context, self._kind, network, logits, None, None, image=image)
             probs = self._restricted(z)[0]
             why = self._why(probs, explain)
             return replace(self._reading(probs, None, 0), coarse_trace=coarse, **why)
         geometry = np.array([size.geometry()])
-        z, explain = scored(self.context, self._kind, network, logits, geometry, frame, told)
+        z, explain = scored(
+            self.context, self._kind, network, logits, geometry, frame, told, image=image
+        )
         probs = self._restricted(z)[0]
-        height = self._usual_height(seen)
-        guided = self._guide_scale(guides) is not None  # the guides set the frame
+        height = usual_height(seen)
+        guided = guides_scale(self.context, guides) is not None  # the guides set the frame
         if guided and guides is not None:
             height = guides.baseline - guides.x_line
         ratio = None if height is None else float(np.exp(size.log_height) / height)
@@ -177,13 +182,21 @@ class Reader:
         why = explain((self._allowed[best], self._allowed[second]))
         return {"runner_up": self.labels[second], "reasons": why}
 
+    def _counted_logits(self, logits: F64, drawings: Sequence[Drawing], coarseness: F64) -> F64:
+        """What the reader counts as the network's logits (n, C) of `drawings`: the trace
+        term and the correction for coarse traces added."""
+        if self.context is None:
+            return logits
+        paths = with_trace(self.context.trace, logits, drawings, self.model.labels)
+        return self.context.network_read(paths, coarseness)
+
     def _context_frame(
         self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
     ) -> tuple[Frame | None, bool, tuple[str, float] | None]:
         """For a drawing with network logits (1, C) and `seen` its history: the writer's frame
         with the likeness votes (None: no frame), whether the history is mostly labelled, and
         the earlier drawing most like it (`Reading.like_earlier`)."""
-        frame = self._frame(seen, guides)
+        frame = seen_frame(self.context, seen, guides)
         told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
         others = [s for s in seen if s.key != key]  # the drawing itself votes for nothing
         if self.context is None or frame is None or not others:
@@ -243,6 +256,8 @@ class Reader:
         sizes: ArrayLike,
         history: Sequence[Sequence[int]] | None,
         known: ArrayLike | None = None,
+        *,
+        traces: ArrayLike | None = None,
     ) -> NDArray[np.float32]:
         """Probabilities (N, len(labels)) for N drawings: finite network logits (N, C),
         geometry (N, 5) (log height, log width — NaN for a dot —, top, bottom, coarseness;
@@ -250,12 +265,16 @@ class Reader:
         the other rows that are its history (newest last; `checks.history_rows`), or None
         for no history. `known` (N,): each drawing's class index into the model's labels
         when it serves as history as a `Labelled` drawing would (−1: read by the network);
-        None: all read by the network. Anything else: a ValueError naming it, before work."""
+        None: all read by the network. `traces` (N, F): their `trace_features`, for the trace
+        network's term (None: none). Anything else: a ValueError naming it, before work."""
         logits = checks.batch_logits(net_logits, self.model.num_classes)
         geometry = checks.batch_geometry(sizes, len(logits))
         history = checks.history_rows(history, len(logits))
         classes = checks.known_classes(known, len(logits), self.model.num_classes)
         context = self.context
+        if context is not None and context.trace is not None and traces is not None:
+            paths = checks.batch_traces(traces, len(logits))
+            logits = logits + context.trace.term(paths, self.model.labels)
         if context is not None:  # coarse traces: their correction (`reading.device`)
             logits = context.network_read(logits, geometry[:, 4])
         if context is None or history is None:
@@ -276,45 +295,6 @@ class Reader:
     def _restricted(self, z: F64) -> F64:
         return np.asarray(softmax(z[:, self._allowed]), np.float64)
 
-    def _frame(self, seen: list[Seen], guides: WritingGuides | None) -> Frame | None:
-        """The writer's frame (one row) from the guides and/or history, or None."""
-        context = self.context
-        if context is None:
-            return None
-        base = spread = float("nan")
-        lined = 0.5
-        if seen:
-            scale, theta, base, spread, lined = context.writer_frame(
-                np.array([s.size.log_height for s in seen]),
-                np.stack([s.probs for s in seen]),
-                np.array([s.size.bottom for s in seen]),
-                np.array([s.size.top for s in seen]),
-                log_widths=np.array([s.size.log_width for s in seen]),
-            )
-        else:
-            scale, theta = float("nan"), context.group_prior
-        from_guides = self._guide_scale(guides)
-        if from_guides is not None and guides is not None:  # the guides are a line of writing
-            scale, base, spread, lined = from_guides, guides.baseline, context.guide_spread, 1.0
-        if not np.isfinite(scale):
-            return None
-        one = np.ones(1)
-        return Frame(one * scale, theta[None, :], one * base, one * spread, one * lined, one)
-
-    def _usual_height(self, seen: list[Seen]) -> float | None:
-        """The history's median height, flat strokes left out as the scale leaves them
-        (`geometry.tells_size`), or None."""
-        heights = np.array([s.size.log_height for s in seen])
-        heights = heights[tells_size(heights, [s.size.log_width for s in seen])]
-        return float(np.exp(np.median(heights))) if len(heights) else None
-
-    def _guide_scale(self, guides: WritingGuides | None) -> float | None:
-        """The writer's log scale the guides stand for, or None (no guides or no context
-        layer, or lines out of order): when it is known, it is the frame's scale."""
-        if guides is None or self.context is None:
-            return None
-        return guide_scale(guides, self.context.labels, self.context.height_mu)
-
     def _remember(self, history: Sequence[HistoryItem]) -> list[Seen]:
         """Sizes and class probabilities of the newest `HISTORY_CAP` usable history drawings
         among the newest `SCANNED` times as many (dots and junk have no size): the reader's
@@ -325,8 +305,7 @@ class Reader:
         keyed = [(drawing_key(_strokes_of(d)), d) for d in items]
         missing = [(k, _strokes_of(d)) for k, d in keyed if k is not None and k not in self._memory]
         if missing:
-            correct = None if self.context is None else self.context.network_read
-            self._memory.learn(self.model, self.render_params, missing, correct)
+            self._memory.learn(self.model, self.render_params, missing, self._counted_logits)
         out = []
         for k, drawing in keyed:
             item = self._memory.get(k) if k is not None else None

@@ -8,8 +8,9 @@ are the difference of their logits, so they split exactly into one value per ter
 
 `PARTS` names them as a person would ask about them. The fitted linear term is split by its
 features (r, r², rw → size; the mix by group → mix; has-history → prior), and the network's
-logits into the network's own reading (`shape`) and the correction for coarse traces
-(`coarse`). A positive value pushed towards the answer, a negative one towards the runner-up.
+logits into the network's own reading of the image (`shape`), the trace network's reading of
+the pen's path (`trace`) and the correction for coarse traces (`coarse`). A positive value
+pushed towards the answer, a negative one towards the runner-up.
 """
 
 from __future__ import annotations
@@ -23,27 +24,31 @@ from numpy.typing import NDArray
 from ocrpad.reading.context import ContextLayer, Frame, HeadParts
 
 F64 = NDArray[np.float64]
-PARTS: Final = ("shape", "coarse", "size", "mix", "place", "likeness", "prior")
-"""shape: the network's reading of the drawing alone; coarse: the correction for coarse
-traces (`reading.device`); size: its height and width against the writer's scale; mix: the
-history's mix of digits, capitals and small letters; place: where it sits against the writer's
-baseline; likeness: the earlier drawings shaped like it (`reading.likeness`); prior: the
-classes' fitted offsets (with and without history)."""
+PARTS: Final = ("shape", "trace", "coarse", "size", "mix", "place", "likeness", "prior")
+"""shape: the network's reading of the drawing's image alone; trace: the trace network's
+reading of its path, the order and direction of its strokes (`reading.trace`); coarse: the
+correction for coarse traces (`reading.device`); size: its height and width against the
+writer's scale; mix: the history's mix of digits, capitals and small letters; place: where it
+sits against the writer's baseline; likeness: the earlier drawings shaped like it
+(`reading.likeness`); prior: the classes' fitted offsets (with and without history)."""
 Reasons = tuple[tuple[str, float], ...]
 
 
 def named_parts(
-    layer: ContextLayer, parts: HeadParts, network: F64 | None = None
+    layer: ContextLayer, parts: HeadParts, network: F64 | None = None, image: F64 | None = None
 ) -> dict[str, F64]:
     """The head's terms (each (N, C)) regrouped under `PARTS`; their sum is `parts.total()` to
     float rounding. `network` (N, C): the network's logits before the correction for coarse
-    traces (None: no correction was made, `coarse` is 0)."""
+    traces (None: no correction was made, `coarse` is 0); `image` (N, C): before the trace
+    network's term (None: no such term, `trace` is 0)."""
     groups = len(layer.groups)
     by_feature = parts.f[:, None, :] * layer.weights[None, :, :]  # (N, C, K)
-    shape = parts.shape if network is None else layer.logit_scale * network
+    read = parts.shape if network is None else layer.logit_scale * network
+    shape = read if image is None else layer.logit_scale * image
     return {
         "shape": shape,
-        "coarse": parts.shape - shape,
+        "trace": read - shape,
+        "coarse": parts.shape - read,
         "size": parts.size + by_feature[:, :, :3].sum(axis=2),
         "mix": parts.mix + by_feature[:, :, 3 : 3 + groups].sum(axis=2),
         "place": parts.place,
@@ -73,16 +78,19 @@ def scored(
     geometry: F64 | None,
     frame: Frame | None,
     told: bool = False,
+    *,
+    image: F64 | None = None,
 ) -> tuple[F64, Callable[[tuple[int, int]], Reasons]]:
     """Calibrated logits (N, C) of N drawings, and what gives the `contributions` to the first
     one's answer over another class: (answer, runner-up), indices into the labels.
 
     `network` and `read` (N, C): the network's logits before and after the correction for
-    coarse traces; `geometry` (N, 5) and `frame` (None: read without history); `context`'s head
-    for a history mostly labelled or not (`told`) answers from set `kind`. Without a context
+    coarse traces; `image` (N, C): before the trace network's term (None: `network`);
+    `geometry` (N, 5) and `frame` (None: read without history); `context`'s head for a
+    history mostly labelled or not (`told`) answers from set `kind`. Without a context
     layer (None) the logits are the network's own."""
     if context is None:
-        return read, lambda pair: bare(network, pair)
+        return read, lambda pair: bare(network if image is None else image, pair)
     layer, n = context.for_history(told), len(read)
     if geometry is None or frame is None:
         geometry, frame = np.zeros((n, 5)), Frame.empty(layer, n)
@@ -90,7 +98,7 @@ def scored(
     temperature = layer.temperature_of(kind, frame.has)  # (N, 1)
 
     def reasons(pair: tuple[int, int]) -> Reasons:
-        named = named_parts(layer, parts, network)
+        named = named_parts(layer, parts, network, image)
         return contributions(named, float(temperature[0, 0]), *pair)
 
     return np.asarray(parts.total() / temperature), reasons

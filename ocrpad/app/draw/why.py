@@ -21,6 +21,7 @@ NAMED_AT_MOST: Final = 3
 """The parts for the answer named at most, largest first: a sentence, not a report."""
 AGAINST: Final = {
     "shape": "its shape",
+    "trace": "the way it was drawn",
     "coarse": "the correction for traces of few points",
     "size": "its size",
     "mix": "the mix of your earlier drawings",
@@ -73,6 +74,10 @@ def _clause(part: str, prediction: Prediction, answer: str) -> str:
     line = "the baseline" if prediction.by_guides else "your line"
     if part == "shape":
         return f"its shape is more like {answer}"
+    if part == "trace":
+        return (
+            f"the way it was drawn, the order and direction of its strokes, is more like {answer}"
+        )
     if part == "size":
         against = "the guides" if prediction.by_guides else "your other drawings"
         return f"its size against {against} suits {answer} better"
