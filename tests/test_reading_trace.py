@@ -149,7 +149,7 @@ def test_the_fit_learns_what_only_the_path_tells_and_weighs_it_on_held_out_write
     y = np.asarray(labels, np.int64)
     keep, held = np.arange(0, 180), np.arange(180, 240)
     blind = np.zeros((240, 4))  # the image network cannot tell them apart
-    net, paths, report = trace_fit.fit_trace(
+    fitted = trace_fit.fit_trace(
         data,
         ["↓", "↑", "←", "→"],
         y,
@@ -159,10 +159,22 @@ def test_the_fit_learns_what_only_the_path_tells_and_weighs_it_on_held_out_write
         hidden=32,
         progress=lambda _: None,
     )
-    assert paths.shape == (240, FEATURE_COUNT)
+    report, net = fitted.report, fitted.net
     assert report["held_out"]["network"] == 0.25  # a blind guess among four
     assert report["held_out"]["trace"] >= 0.9
     assert net.weight > 0 and report["held_out"]["both"] == report["held_out"]["trace"]
+    # the training writers' term comes from the network trained on the other half of them
+    halves = fitted.half_of[keep]
+    assert set(halves.tolist()) == {0, 1} and (fitted.half_of[held] == -1).all()
+    for writer in np.unique(data.writers[keep]):  # a writer's drawings are on one side
+        assert len(set(halves[data.writers[keep] == writer].tolist())) == 1
+    paths = traces_of([data.strokes(i) for i in range(240)])
+    first = keep[halves == 0]
+    np.testing.assert_allclose(
+        fitted.counted[first], fitted.halves[1].term(paths[first], net.labels), atol=1e-6
+    )
+    np.testing.assert_allclose(fitted.counted[held], net.term(paths[held], net.labels), atol=1e-6)
+    assert all(half.weight == net.weight for half in fitted.halves)
 
 
 def test_a_trace_that_says_nothing_gets_no_weight() -> None:

@@ -111,7 +111,7 @@ def fit_device(
 
 
 def device_step(
-    read_network: Callable[[StrokeDataset], NDArray[np.floating[Any]]],
+    read_network: Callable[[StrokeDataset, I64], NDArray[np.floating[Any]]],
     data: StrokeDataset,
     net: F64,
     geometry: F64,
@@ -128,14 +128,15 @@ def device_step(
     (network and correction only, every class) on their drawings as written and made coarse
     the same way, before → after. `net` (N, C)
     (the network's logits), `geometry` (N, 5) and `y` (N,) are over the whole data set;
-    `read_network` gives the network's logits for a data set."""
+    `read_network` gives the network's logits for a data set whose drawings are made from
+    the given rows of `data`."""
     rng = np.random.default_rng(seed)
     keep, held = writers
     rows = {name: r[y[r] >= 0] for name, r in (("fit", keep), ("held", held))}
     coarse_logits, coarse_s = {}, {}
     for name, r in rows.items():
         coarse = coarse_dataset(data.subset(r), points, by=by, rng=rng)
-        coarse_logits[name] = np.asarray(read_network(coarse), np.float64)
+        coarse_logits[name] = np.asarray(read_network(coarse, r), np.float64)
         coarse_s[name] = coarseness(coarse.points, coarse.stroke_offsets, coarse.sample_offsets)
     fit = rows["fit"]
     correction = fit_device(

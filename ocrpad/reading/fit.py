@@ -134,11 +134,11 @@ def fit_reader(
         logits = network_logits(model, data)
     net = np.asarray(logits, dtype=np.float64)
     paths = None
-    if trace:
-        paths, paths_all, trace_report = fit_trace(
-            data, list(model.labels), y_all, (keep, held), net, seed=seed, progress=progress
+    if trace:  # the trace network's term, each training writer's from the other half's
+        paths = fit_trace(
+            data, model.labels, y_all, (keep, held), net, seed=seed, progress=progress
         )
-        net = net + paths.term(paths_all, model.labels)
+        net = net + paths.counted
     geometry = stroke_geometry(data.points, data.stroke_offsets, data.sample_offsets)
     known = (y_all >= 0) & np.isfinite(geometry[:, 0])
     fit_rows = keep[known[keep]]
@@ -146,7 +146,7 @@ def fit_reader(
     if device is not None:
         progress(f"fitting the device correction on {len(fit_rows)} drawings, also made coarse")
         correction, device_report = device_step(
-            lambda drawings: shape_logits(model, paths, drawings),
+            lambda drawings, rows: shape_logits(model, paths, drawings, rows),
             data,
             net,
             geometry,
@@ -179,7 +179,7 @@ def fit_reader(
         bias=np.zeros(model.num_classes),
         clip=clip,
         device=correction,
-        trace=paths,
+        trace=None if paths is None else paths.net,
         **places,
     )
     history = session_history(data.writers, seed)
@@ -224,7 +224,7 @@ def fit_reader(
     if device is not None:
         report["device"] = device_report
     if paths is not None:
-        report["trace"] = trace_report
+        report["trace"] = paths.report
     out = model.copy()
     arrays, meta = to_file(layer)
     out.extras = {**{k: v for k, v in out.extras.items() if not k.startswith("reader.")}, **arrays}

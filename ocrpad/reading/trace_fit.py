@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import numpy as np
@@ -58,13 +59,17 @@ def network_logits(model: Model, data: StrokeDataset, batch: int = 512) -> F32:
     return np.concatenate(parts) if parts else np.zeros((0, model.num_classes), np.float32)
 
 
-def shape_logits(model: Model, trace: TraceNet | None, data: StrokeDataset) -> F64:
-    """(N, C) what the reader counts as the network's logits of `data`'s drawings before the
-    correction for coarse traces: the network's, plus the trace network's term (if any)."""
+def shape_logits(
+    model: Model, trace: TraceFit | None, data: StrokeDataset, rows: I64 | None = None
+) -> F64:
+    """(N, C) what the fit counts as the network's logits of `data`'s drawings before the
+    correction for coarse traces: the network's, plus the trace network's term (if any; for
+    drawing k of the fit's data set's row `rows[k]`, `TraceFit.term`)."""
     logits = np.asarray(network_logits(model, data), np.float64)
     if trace is None:
         return logits
-    return np.asarray(logits + trace.term(dataset_features(data), model.labels))
+    rows = np.full(len(data), -1, dtype=np.int64) if rows is None else rows
+    return np.asarray(logits + trace.term(data, rows))
 
 
 def _remember(data: StrokeDataset) -> None:
@@ -147,6 +152,33 @@ def best_weight(net_logits: NDArray[np.floating[Any]], trace_log_probs: F64, y: 
     return float(WEIGHTS[int(np.argmin(losses))])
 
 
+@dataclass(frozen=True)
+class TraceFit:
+    """A fitted trace network (`net`, trained on all the training writers) and what the rest
+    of the fit counts as its term for every drawing of the data set (`counted`, (N, C)):
+    for a training writer's drawing, `weight` × the log-probabilities of a network trained
+    on the other half of the training writers (`halves`, `half_of`: 0 or 1 for each drawing,
+    −1 for the rest), so that the head, fitted on those writers, learns how far the trace
+    goes on writers it has never seen; the full network's term for the others."""
+
+    net: TraceNet
+    halves: tuple[TraceNet, TraceNet]
+    half_of: I64
+    counted: F64
+    report: dict[str, Any]
+
+    def term(self, data: StrokeDataset, rows: I64) -> F64:
+        """(len(rows), C) the term of `data`'s drawings (e.g. made coarse), drawing k being
+        row `rows[k]` of the fit's data set: its half's other network, or the full one."""
+        features = dataset_features(data)
+        out = self.net.term(features, self.net.labels)
+        for half, other in ((0, self.halves[1]), (1, self.halves[0])):
+            mine = self.half_of[rows] == half
+            if mine.any():
+                out[mine] = other.term(features[mine], self.net.labels)
+        return out
+
+
 def fit_trace(
     data: StrokeDataset,
     labels: list[str],
@@ -159,34 +191,53 @@ def fit_trace(
     epochs: int = TRACE_EPOCHS,
     hidden: int = TRACE_HIDDEN,
     progress: Callable[[str], None] = print,
-) -> tuple[TraceNet, F32, dict[str, Any]]:
+) -> TraceFit:
     """The trace network for a model with `labels`, trained on the `split[0]` drawings of
-    `data` whose class index `y_all` is known (≥ 0), its weight chosen on those of `split[1]`
-    with the convolutional network's `net_logits` (N, C) of all of `data`. Returns it, the
-    `trace_features` of all of `data` (N, F) and a report."""
+    `data` whose class index `y_all` is known (≥ 0), and on each half of their writers; its
+    weight chosen on the `split[1]` drawings with the convolutional network's `net_logits`
+    (N, C) of all of `data`."""
     keep, held = (rows[y_all[rows] >= 0] for rows in split)
     progress(f"trace network: reading the paths of {len(data)} drawings")
     plain = dataset_features(data)
     progress(f"trace network: distorting {len(keep)} drawings {copies} times")
-    extra = distorted_features(data, keep, copies, seed)
-    features = np.concatenate([plain[keep], extra])
-    targets = np.tile(y_all[keep], copies + 1)
-    network = train_trace_network(
-        features, targets, len(labels), hidden=hidden, epochs=epochs, seed=seed, progress=progress
-    )
-    trace = TraceNet(tuple(labels), network, 1.0)
-    held_log_probs = trace.log_probs(plain[held])
+    extra = distorted_features(data, keep, copies, seed).reshape(copies, len(keep), -1)
+    writers = np.unique(data.writers[keep])
+    second = set(np.random.default_rng(seed).permutation(writers)[len(writers) // 2 :].tolist())
+    in_second = np.array([w in second for w in data.writers[keep].tolist()], dtype=bool)
+
+    def trained(part: NDArray[np.bool_], name: str) -> TraceNet:
+        progress(f"trace network ({name}): {int(part.sum())} drawings")
+        features = np.concatenate([plain[keep[part]], extra[:, part].reshape(-1, FEATURE_COUNT)])
+        targets = np.tile(y_all[keep[part]], copies + 1)
+        network = train_trace_network(
+            features,
+            targets,
+            len(labels),
+            hidden=hidden,
+            epochs=epochs,
+            seed=seed,
+            progress=progress,
+        )
+        return TraceNet(tuple(labels), network, 1.0)
+
+    full = trained(np.ones(len(keep), dtype=bool), "all training writers")
+    halves = (trained(~in_second, "first half"), trained(in_second, "second half"))
+    held_log_probs = full.log_probs(plain[held])
     weight = best_weight(np.asarray(net_logits)[held], held_log_probs, y_all[held])
+    half_of = np.full(len(data), -1, dtype=np.int64)
+    half_of[keep] = in_second
+    weighted = [replace(net, weight=weight) for net in (full, *halves)]
+    fitted = TraceFit(weighted[0], (weighted[1], weighted[2]), half_of, np.zeros(0), {})
+    counted = fitted.term(data, np.arange(len(data)))
     y_held = y_all[held]
+    both = np.asarray(net_logits)[held] + weight * held_log_probs
     report = {
         "weight": weight,
         "held_out": {
-            "network": float((np.argmax(net_logits[held], 1) == y_held).mean()),
-            "trace": float((held_log_probs.argmax(1) == y_held).mean()),
-            "both": float(
-                (np.argmax(net_logits[held] + weight * held_log_probs, 1) == y_held).mean()
-            ),
+            "network": round(float((np.argmax(net_logits[held], 1) == y_held).mean()), 4),
+            "trace": round(float((held_log_probs.argmax(1) == y_held).mean()), 4),
+            "both": round(float((np.argmax(both, 1) == y_held).mean()), 4),
         },
     }
     progress(f"trace network: weight {weight:g}; held-out writers {report['held_out']}")
-    return TraceNet(tuple(labels), network, weight), plain, report
+    return replace(fitted, counted=counted, report=report)
