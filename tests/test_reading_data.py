@@ -16,6 +16,7 @@ from ocrpad.preprocess import render_params_of
 from ocrpad.reading import Reader
 from ocrpad.reading.history import session_history, stroke_geometry
 from ocrpad.reading.scoring import expected_calibration_error
+from ocrpad.reading.trace import dataset_features
 
 
 @pytest.mark.slow
@@ -34,8 +35,9 @@ def test_the_shipped_readers_odds_are_honest_on_held_out_writers(unipen_dir: Pat
     logits = full[:, [model.labels.index(c) for c in reader.labels]]  # the bare network's
     bare = np.exp(logits - logits.max(axis=1, keepdims=True))
     bare /= bare.sum(axis=1, keepdims=True)
-    alone = reader.read_batch(full, sizes, None)
-    together = reader.read_batch(full, sizes, session_history(data.writers))
+    paths = dataset_features(data)  # the pen's path, for the trace network
+    alone = reader.read_batch(full, sizes, None, traces=paths)
+    together = reader.read_batch(full, sizes, session_history(data.writers), traces=paths)
     accuracy = {
         k: float((p.argmax(1) == truth).mean())
         for k, p in [("bare", bare), ("alone", alone), ("together", together)]
