@@ -16,6 +16,8 @@ from ocrpad.app.draw.canvas import Canvas
 from ocrpad.app.draw.prediction import Prediction
 from ocrpad.app.draw.prediction_panel import WHY_NAME
 from ocrpad.app.main_window import MainWindow
+from ocrpad.data.coarse import coarse_dataset
+from ocrpad.data.unipen import load_unipen
 
 TIMEOUT = 5000
 
@@ -95,3 +97,26 @@ def test_after_capitals_drawn_in_the_window_it_says_why_s_is_a_capital(
     top, bottom = why.mapTo(panel, QPoint(0, 0)).y(), why.mapTo(panel, QPoint(0, why.height()))
     assert panel.preview.geometry().bottom() < top and bottom.y() <= panel.height()
     assert panel.label.geometry().bottom() < panel.confidence.geometry().top()
+
+
+@pytest.mark.data
+def test_a_coarse_4_that_looks_like_a_9_is_read_by_the_way_it_was_drawn(
+    window: MainWindow, qtbot: QtBot, unipen_dir: Path
+) -> None:
+    """A test writer's 4, joined into one 8-point polyline as a cheap device gives it: its
+    image is a 9's, its path (down, across, then the long stroke) a 4's."""
+    test = load_unipen(unipen_dir / "unipen-test.npz", images=False)
+    digits = np.flatnonzero(np.isin(test.characters(), list("0123456789")))
+    four = coarse_dataset(test.subset(digits[804:805]), 8)
+    assert four.characters() == ["4"]
+    window.set_character_set(list("0123456789"))
+    drawing = four.strokes(0)
+    unit = 300 / float(np.ptp(np.concatenate(drawing)[:, 1]))  # 300 canvas units tall
+    shown = _draw(window, qtbot, drawing, unit)
+    assert (shown.label, shown.runner_up) == ("4", "9")
+    assert shown.reasons is not None and dict(shown.reasons)["trace"] > 1.0
+    assert dict(shown.reasons)["shape"] < 0  # by its image alone, a 9
+    why = window.draw.panel.why
+    said = "4, not 9: the way it was drawn, the order and direction of its strokes, is more like 4"
+    qtbot.waitUntil(lambda: why.toolTip().startswith(said))
+    assert why.isVisible()
