@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ocrpad.data.unipen import StrokeDataset, split_by_writer
+from ocrpad.data.unipen import StrokeDataset
 from ocrpad.model import Model
 from ocrpad.nn.functional import softmax
 from ocrpad.reading.calibrate import fit_temperatures
@@ -50,7 +50,7 @@ from ocrpad.reading.context_file import to_file
 from ocrpad.reading.device import DEVICE_POINTS, device_step
 from ocrpad.reading.families import GROUPS, group_of
 from ocrpad.reading.head import fit_head, fit_like_weight, fit_wobbly_weight
-from ocrpad.reading.history import session_history, stroke_geometry
+from ocrpad.reading.history import session_history, stroke_geometry, writer_split
 from ocrpad.reading.likeness import WIDTHS
 from ocrpad.reading.rereading import counted_as, history_frames, likes, reading_history
 from ocrpad.reading.scoring import expected_calibration_error
@@ -82,28 +82,6 @@ def frames(
     return history_frames(layer, logits, geometry, history, counted, rows)[0]
 
 
-def _writer_split(data: StrokeDataset, y_all: I64, recipe: dict[str, Any]) -> tuple[I64, I64]:
-    """The network's own training and validation writers: the context layer is fitted on the
-    first and its odds calibrated on the second, so each needs drawings of the model's classes."""
-    fraction = float(recipe.get("val_fraction", 0.05))
-    if not (y_all >= 0).any():
-        raise ValueError(
-            f"none of these {len(data)} drawings is of a class the model reads; give it the "
-            "data it was trained on"
-        )
-    keep, held = split_by_writer(
-        data.writers, fraction, np.random.default_rng(int(recipe.get("seed", 0)))
-    )
-    if not (y_all[keep] >= 0).any() or not (y_all[held] >= 0).any():
-        raise ValueError(
-            f"the reader is fitted on some writers and its odds are calibrated on others (the "
-            f"network's validation writers, val_fraction {fraction:g}), but these "
-            f"{len(data)} drawings by {len(np.unique(data.writers))} writer(s) leave one side "
-            "without drawings of the model's classes; give it data by more writers"
-        )
-    return keep, held
-
-
 def fit_reader(
     model: Model,
     data: StrokeDataset,
@@ -128,12 +106,12 @@ def fit_reader(
     recipe = model.meta.get("recipe", {}) if isinstance(model.meta.get("recipe"), dict) else {}
     index = {c: i for i, c in enumerate(model.labels)}
     y_all = np.array([index.get(c, -1) for c in data.characters()], dtype=np.int64)
-    keep, held = _writer_split(data, y_all, recipe)
+    keep, held = writer_split(data, y_all, recipe)
     if logits is None:
         progress(f"reading {len(data)} drawings with the network")
         logits = network_logits(model, data)
     net = np.asarray(logits, dtype=np.float64)
-    paths = None
+    paths, plain = None, net  # plain: what a drawing counts by as history (no trace term)
     if trace:  # the trace network's term, each training writer's from the other half's
         paths = fit_trace(
             data, model.labels, y_all, (keep, held), net, seed=seed, progress=progress
@@ -155,7 +133,7 @@ def fit_reader(
             device,
             seed,
         )
-        net = correction.applied(net, geometry[:, 4])
+        net, plain = (correction.applied(z, geometry[:, 4]) for z in (net, plain))
     mu, sd, clip = usual_heights(
         geometry[fit_rows, 0], y_all[fit_rows], data.writers[fit_rows], model.num_classes
     )
@@ -186,7 +164,7 @@ def fit_reader(
     writers = len(np.unique(data.writers[keep]))
     progress(f"fitting the context layer on {len(keep)} drawings of {writers} writers")
     keep_y, held_y = keep[y_all[keep] >= 0], held[y_all[held] >= 0]
-    network, unknown = np.asarray(softmax(net), np.float64), np.full(len(net), -1)
+    network, unknown = np.asarray(softmax(plain), np.float64), np.full(len(net), -1)
     free = free_canvas(geometry, data.writers, np.random.default_rng(seed))
     fit = _Fit(
         net,
@@ -206,11 +184,11 @@ def fit_reader(
     if reads_history:  # again, each earlier drawing counted as that reader answered it
         progress("fitting it again with earlier drawings counted as the reader answered them")
         reader = reading_history(first)
-        answers = counted_as(reader, net, geometry, history, unknown)
-        fit = fit.counting(answers, free, counted_as(reader, net, free, history, unknown))
+        answers = counted_as(reader, plain, geometry, history, unknown)
+        fit = fit.counting(answers, free, counted_as(reader, plain, free, history, unknown))
         first = fit.temperatures(reading_history(fit.head(layer)), model)
         # the temperatures and the report with the history counted as this head answers it
-        fit = replace(fit, counted=counted_as(first, net, geometry, history, unknown))
+        fit = replace(fit, counted=counted_as(first, plain, geometry, history, unknown))
         first = fit.temperatures(first, model)
     # a second head for histories whose characters are known (`reader.Labelled`): fitting one
     # head on both kinds cost the unlabelled figure (model card)

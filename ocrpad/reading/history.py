@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ocrpad.data.unipen import StrokeDataset, split_by_writer
 from ocrpad.preprocess import DOT_EXTENT
 from ocrpad.reading.context import HISTORY_CAP
 from ocrpad.reading.geometry import coarseness
@@ -90,3 +91,27 @@ def drawing_key(drawing: Sequence[ArrayLike]) -> bytes | None:
     except (TypeError, ValueError):
         return None
     return digest.digest()
+
+
+def writer_split(
+    data: StrokeDataset, y_all: NDArray[np.int64], recipe: dict[str, Any]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The network's own training and validation writers: the context layer is fitted on the
+    first and its odds calibrated on the second, so each needs drawings of the model's classes."""
+    fraction = float(recipe.get("val_fraction", 0.05))
+    if not (y_all >= 0).any():
+        raise ValueError(
+            f"none of these {len(data)} drawings is of a class the model reads; give it the "
+            "data it was trained on"
+        )
+    keep, held = split_by_writer(
+        data.writers, fraction, np.random.default_rng(int(recipe.get("seed", 0)))
+    )
+    if not (y_all[keep] >= 0).any() or not (y_all[held] >= 0).any():
+        raise ValueError(
+            f"the reader is fitted on some writers and its odds are calibrated on others (the "
+            f"network's validation writers, val_fraction {fraction:g}), but these "
+            f"{len(data)} drawings by {len(np.unique(data.writers))} writer(s) leave one side "
+            "without drawings of the model's classes; give it data by more writers"
+        )
+    return keep, held

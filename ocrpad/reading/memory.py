@@ -32,6 +32,13 @@ class Seen:
     key: bytes  # `history.drawing_key`
     told: bool = False  # the class was given (`reader.Labelled`)
     answered: bool = False  # probs are the reader's answer (`ContextLayer.reads_history`)
+    plain: F64 | None = None  # (C,) the logits it counts by when they differ from `logits`
+    # (without the trace network's term, `TraceNet.in_history`); None: `logits`
+
+    @property
+    def counted_logits(self) -> F64:
+        """(C,) the logits by which the reader answers it as history."""
+        return self.logits if self.plain is None else self.plain
 
 
 class Memory:
@@ -62,11 +69,12 @@ class Memory:
         model: Model,
         params: RenderParams,
         drawings: list[tuple[bytes, Drawing]],
-        correct: Callable[[F64, list[Drawing], F64], F64] | None = None,
+        correct: Callable[[F64, list[Drawing], F64], tuple[F64, F64 | None]] | None = None,
     ) -> None:
         """Render new drawings and read them with the network in one batch; `correct` maps
         their logits (n, C), the drawings and their coarseness (n,) to the logits the reader
-        counts (`Reader._counted_logits`; None: the network's as they are)."""
+        reads them by and those it counts them by as history, or None when the same
+        (`Reader._counted_logits`; None: the network's as they are)."""
         sizes: list[tuple[bytes, Size]] = []
         images, usable = [], []
         for key, drawing in drawings:
@@ -83,8 +91,10 @@ class Memory:
             usable.append(drawing)
         if images:
             logits = np.asarray(model.logits(np.stack(images)[:, None]), np.float64)
+            plain = None
             if correct is not None:
-                logits = correct(logits, usable, np.array([size.coarseness for _, size in sizes]))
-            probs = softmax(logits)
-            for (key, size), z, p in zip(sizes, logits, probs, strict=True):
-                self.put(key, Seen(size, p, z, key))
+                coarseness = np.array([size.coarseness for _, size in sizes])
+                logits, plain = correct(logits, usable, coarseness)
+            probs = softmax(logits if plain is None else plain)
+            for k, ((key, size), z, p) in enumerate(zip(sizes, logits, probs, strict=True)):
+                self.put(key, Seen(size, p, z, key, plain=None if plain is None else plain[k]))

@@ -137,22 +137,25 @@ class Reader:
         image = network = logits = checks.one_logits(net_logits, self.model.num_classes)
         history = checks.history_items(history)
         size = size_of(strokes) if len(strokes) else None  # a picture has no strokes
-        coarse = None
+        coarse = plain = None
         if self.context is not None and size is not None:  # its path; a coarse trace's correction
-            network = with_trace(self.context.trace, image, [strokes], self.model.labels)
-            logits = self.context.network_read(network, np.array([size.coarseness]))
+            trace, s = self.context.trace, np.array([size.coarseness])
+            network = with_trace(trace, image, [strokes], self.model.labels)
+            logits = self.context.network_read(network, s)
+            if trace is not None and not trace.in_history:  # what it counts by as history
+                plain = self.context.network_read(image, s)
             if self.context.device is not None:
-                coarse = float(self.context.device.gate(np.array([size.coarseness]))[0])
+                coarse = float(self.context.device.gate(s)[0])
         key = drawing_key(strokes) if self.context is not None and size is not None else None
         seen = self._remember(history) if self.context is not None else []
-        mine = (
-            None if key is None or size is None else Seen(size, softmax(logits)[0], logits[0], key)
-        )
-        if mine is not None:
+        mine, counted = None, logits if plain is None else plain
+        if key is not None and size is not None:
+            mine = Seen(size, softmax(counted)[0], logits[0], key, plain=counted[0])
             self._memory.put(mine.key, mine)
         frame, told, like_earlier = self._context_frame(logits, key, seen, guides)
-        if mine is not None:
-            self._answered(mine, frame, told)
+        if mine is not None:  # answered as it will count as history: by `counted`
+            by = frame if plain is None else self._context_frame(plain, key, seen, guides, True)[0]
+            self._answered(mine, by, told)
         if self.context is None or size is None or frame is None:
             z, explain = scored(self.context, self._kind, network, logits, None, None, image=image)
             probs = self._restricted(z)[0]
@@ -182,27 +185,39 @@ class Reader:
         why = explain((self._allowed[best], self._allowed[second]))
         return {"runner_up": self.labels[second], "reasons": why}
 
-    def _counted_logits(self, logits: F64, drawings: Sequence[Drawing], coarseness: F64) -> F64:
-        """What the reader counts as the network's logits (n, C) of `drawings`: the trace
-        term and the correction for coarse traces added."""
+    def _counted_logits(
+        self, logits: F64, drawings: Sequence[Drawing], coarseness: F64
+    ) -> tuple[F64, F64 | None]:
+        """The logits (n, C) the reader reads `drawings` by (the trace term and the coarse
+        correction added), and those they count by as history if other (`TraceNet.in_history`)."""
         if self.context is None:
-            return logits
-        paths = with_trace(self.context.trace, logits, drawings, self.model.labels)
-        return self.context.network_read(paths, coarseness)
+            return logits, None
+        trace = self.context.trace
+        paths = with_trace(trace, logits, drawings, self.model.labels)
+        read = self.context.network_read(paths, coarseness)
+        if trace is None or trace.in_history:
+            return read, None
+        return read, self.context.network_read(logits, coarseness)
 
     def _context_frame(
-        self, logits: F64, key: bytes | None, seen: list[Seen], guides: WritingGuides | None
+        self,
+        logits: F64,
+        key: bytes | None,
+        seen: list[Seen],
+        guides: WritingGuides | None,
+        counting: bool = False,
     ) -> tuple[Frame | None, bool, tuple[str, float] | None]:
         """For a drawing with network logits (1, C) and `seen` its history: the writer's frame
         with the likeness votes (None: no frame), whether the history is mostly labelled, and
-        the earlier drawing most like it (`Reading.like_earlier`)."""
+        the earlier drawing most like it (`Reading.like_earlier`). `counting`: the likeness
+        between the logits the drawings count by as history (`Seen.counted_logits`)."""
         frame = seen_frame(self.context, seen, guides)
         told = bool(seen) and 2 * sum(s.told for s in seen) >= len(seen)
         others = [s for s in seen if s.key != key]  # the drawing itself votes for nothing
         if self.context is None or frame is None or not others:
             return frame, told, None
         width = self.context.for_history(told).like_width
-        earlier = np.stack([s.logits for s in others])
+        earlier = np.stack([s.counted_logits if counting else s.logits for s in others])
         readings = np.stack([s.probs for s in others])
         frame = replace(frame, like=likeness(logits[0], earlier, readings, width)[None])
         index, weight = closest(logits[0], earlier, width)
@@ -221,7 +236,7 @@ class Reader:
         geometry = np.array([item.size.geometry()])
         if frame is None:
             frame, geometry = Frame.empty(self.context, 1), np.zeros((1, 5))
-        z = self.context.for_history(told).logits(item.logits[None], geometry, frame, "all")
+        z = self.context.for_history(told).logits(item.counted_logits[None], geometry, frame, "all")
         done = replace(item, probs=softmax(z)[0], answered=True)
         self._memory.put(item.key, done)
         return done
@@ -271,16 +286,20 @@ class Reader:
         geometry = checks.batch_geometry(sizes, len(logits))
         history = checks.history_rows(history, len(logits))
         classes = checks.known_classes(known, len(logits), self.model.num_classes)
-        context = self.context
+        context, plain = self.context, None  # plain: what they count by as history, if other
         if context is not None and context.trace is not None and traces is not None:
+            plain = None if context.trace.in_history else logits
             paths = checks.batch_traces(traces, len(logits))
             logits = logits + context.trace.term(paths, self.model.labels)
         if context is not None:  # coarse traces: their correction (`reading.device`)
             logits = context.network_read(logits, geometry[:, 4])
+            plain = None if plain is None else context.network_read(plain, geometry[:, 4])
         if context is None or history is None:
             z = scored(context, self._kind, logits, logits, None, None)[0]
             return self._restricted(z).astype(np.float32)
-        counted = counted_as(context, logits, geometry, history, classes)
+        counted = counted_as(
+            context, logits if plain is None else plain, geometry, history, classes
+        )
         z = read_all(context, logits, geometry, history, counted, classes >= 0, self._kind)
         return self._restricted(z).astype(np.float32)
 
@@ -320,7 +339,9 @@ class Reader:
         if self.context is not None and self.context.reads_history:
             for index, item in enumerate(out):  # answered after the drawings before it
                 if not (item.told or item.answered):
-                    found = self._context_frame(item.logits[None], item.key, out[:index], None)
+                    found = self._context_frame(
+                        item.counted_logits[None], item.key, out[:index], None, True
+                    )
                     out[index] = self._answered(item, found[0], found[1])
         return out
 

@@ -101,6 +101,10 @@ class TraceNet:
     labels: tuple[str, ...]
     network: Sequential
     weight: float
+    # False: an earlier drawing counts as history as the reader answers it without the trace
+    # term (a writer's unusual stroke order then weighs once, on the drawing being read, not
+    # again through their history); True: with it, as the first files with a trace network
+    in_history: bool = True
 
     @property
     def hidden(self) -> int:
@@ -136,6 +140,7 @@ class TraceNet:
             "hidden": self.hidden,
             "points": TRACE_POINTS,
             "weight": float(self.weight),
+            "in_history": bool(self.in_history),
         }
         return arrays, meta
 
@@ -186,7 +191,7 @@ class TraceNet:
             state[key[len(PREFIX) :]] = value
         network = build_trace_network(hidden, len(labels), np.random.default_rng(0))
         network.load_state_dict(state)
-        return cls(labels, network, weight)
+        return cls(labels, network, weight, bool(meta.get("in_history", True)))
 
 
 def with_trace(

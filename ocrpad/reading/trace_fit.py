@@ -226,7 +226,7 @@ def fit_trace(
     weight = best_weight(np.asarray(net_logits)[held], held_log_probs, y_all[held])
     half_of = np.full(len(data), -1, dtype=np.int64)
     half_of[keep] = in_second
-    weighted = [replace(net, weight=weight) for net in (full, *halves)]
+    weighted = [replace(net, weight=weight, in_history=False) for net in (full, *halves)]
     fitted = TraceFit(weighted[0], (weighted[1], weighted[2]), half_of, np.zeros(0), {})
     counted = fitted.term(data, np.arange(len(data)))
     y_held = y_all[held]
