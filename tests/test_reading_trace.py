@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +10,11 @@ import pytest
 from numpy.typing import NDArray
 
 from ocrpad.cli.eval import read_all
-from ocrpad.model import load_model
+from ocrpad.model import Model, load_model
 from ocrpad.reading import Reader, context_of, trace_fit
 from ocrpad.reading.context_file import array_shapes
+from ocrpad.reading.geometry import size_of
+from ocrpad.reading.history import drawing_key
 from ocrpad.reading.trace import (
     FEATURE_COUNT,
     TRACE_POINTS,
@@ -22,7 +25,7 @@ from ocrpad.reading.trace import (
     with_trace,
 )
 from ocrpad.strokes import flatten_strokes
-from tests.reading_helpers import _dataset, circle, cross, fitted_model, writers
+from tests.reading_helpers import LABELS, _dataset, circle, cross, fitted_model, writers
 
 T = TRACE_POINTS
 
@@ -242,3 +245,49 @@ def test_a_picture_has_no_path_and_reads_without_the_trace() -> None:
     assert dict(picture.reasons).get("trace", 0.0) == 0.0
     drawn = Reader(model).answer(logits, strokes)
     assert drawn.reasons is not None and "trace" in dict(drawn.reasons)
+
+
+def test_whether_history_counts_with_the_trace_is_kept_in_the_file() -> None:
+    arrays, meta = _net(("x", "y")).to_file()
+    assert TraceNet.from_file(arrays, meta).in_history  # the default
+    arrays, meta = replace(_net(("x", "y")), in_history=False).to_file()
+    assert meta["in_history"] is False
+    assert not TraceNet.from_file(arrays, meta).in_history
+    del meta["in_history"]  # the first files with a trace network counted it in history
+    assert TraceNet.from_file(arrays, meta).in_history
+
+
+def _counting_the_trace(model: Model) -> Model:
+    """The same model, its earlier drawings counted with the trace term."""
+    out = model.copy()
+    reader = dict(out.meta["reader"])
+    reader["trace"] = {**reader["trace"], "in_history": True}
+    out.meta = {**out.meta, "reader": reader}
+    return out
+
+
+def test_earlier_drawings_count_as_answered_without_the_trace_term_on_every_road() -> None:
+    """A writer's unusual stroke order weighs once, on the drawing being read: the history
+    counts as the reader answers it without the trace term, in the window (one drawing
+    after another) and in `ocrpad-eval` (`read_batch`) alike."""
+    model = fitted_model()
+    layer = context_of(model)
+    assert layer is not None and layer.trace is not None and not layer.trace.in_history
+    drawings = [circle(50, x=1), cross(60, x=2), circle(90, x=3)]
+    window = Reader(model)
+    one_by_one = [window.read(d, history=drawings[:k]) for k, d in enumerate(drawings)]
+    sizes = np.array([size_of(d).geometry() for d in drawings])  # type: ignore[union-attr]
+    logits = trace_fit.network_logits(model, _dataset(drawings, [0, 1, 0], ["w"] * 3, LABELS))
+    rows = [list(range(k)) for k in range(len(drawings))]
+    batch = Reader(model).read_batch(logits, sizes, rows, traces=traces_of(drawings))
+    np.testing.assert_allclose(batch, np.stack([r.probabilities for r in one_by_one]), atol=1e-5)
+    # what the window keeps of an earlier drawing: read with the trace term, counted without
+    seen = window._memory.get(drawing_key(drawings[0]))
+    assert seen is not None and seen.plain is not None
+    assert not np.allclose(seen.plain, seen.logits)
+    # counting it with the trace term reads the last drawing otherwise
+    counting = Reader(_counting_the_trace(model)).read_batch(
+        logits, sizes, rows, traces=traces_of(drawings)
+    )
+    np.testing.assert_allclose(counting[0], batch[0], atol=1e-6)  # no history: the same
+    assert np.abs(np.log(counting[2]) - np.log(batch[2])).max() > 1e-4
