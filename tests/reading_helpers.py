@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ocrpad.data.unipen import StrokeDataset
-from ocrpad.model import ConvBlock, Model, ModelConfig, build_model
+from ocrpad.model import ConvBlock, Model, ModelConfig, build_model, load_model
+from ocrpad.reading import ContextLayer, context_of
 from ocrpad.reading.fit import fit_reader
 
 LABELS = ["O", "o"]
@@ -135,3 +137,17 @@ def _dataset(
         mapping=list(mapping),
         writers=np.array(writers),
     )
+
+
+def context_before_and_after_the_file(
+    model: Model, tmp_path: Path
+) -> tuple[ContextLayer, ContextLayer]:
+    """The model's context layer and the one read back from its saved file, each with a head
+    for labelled histories."""
+    layer = context_of(model)
+    assert layer is not None and layer.labelled is not None
+    path = tmp_path / "reader.npz"
+    model.save(path)
+    again = context_of(load_model(path))
+    assert again is not None and again.labelled is not None
+    return layer, again

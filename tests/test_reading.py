@@ -9,12 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reading_helpers import bare_model, circle, fitted_model, writers
+from reading_helpers import (
+    bare_model,
+    circle,
+    context_before_and_after_the_file,
+    fitted_model,
+    writers,
+)
 from test_cli_train_eval import _save
 
 from ocrpad.charsets import SYMBOLS
 from ocrpad.cli import eval as eval_cli
-from ocrpad.model import Model, load_model
+from ocrpad.model import load_model
 from ocrpad.nn.functional import softmax
 from ocrpad.preprocess import EmptyDrawingError, render_params_of, render_strokes
 from ocrpad.reading import (
@@ -211,20 +217,6 @@ def test_a_taught_class_is_in_no_group_so_the_writers_mix_of_groups_says_nothing
     np.testing.assert_allclose(mix_of_history, layer.group_prior)
 
 
-def _context_before_and_after_the_file(
-    model: Model, tmp_path: Path
-) -> tuple[ContextLayer, ContextLayer]:
-    """The model's context layer and the one read back from its saved file, each with a head
-    for labelled histories."""
-    layer = context_of(model)
-    assert layer is not None and layer.labelled is not None
-    path = tmp_path / "reader.npz"
-    model.save(path)
-    again = context_of(load_model(path))
-    assert again is not None and again.labelled is not None
-    return layer, again
-
-
 def test_a_damaged_context_layer_is_named() -> None:
     model = fitted_model().copy()
     model.extras["reader.bias"] = np.zeros(5, dtype=np.float32)
@@ -236,7 +228,7 @@ def test_the_head_for_labelled_histories_survives_the_file_and_older_files_read_
     tmp_path: Path,
 ) -> None:
     model = fitted_model()
-    layer, again = _context_before_and_after_the_file(model, tmp_path)
+    layer, again = context_before_and_after_the_file(model, tmp_path)
     np.testing.assert_allclose(again.labelled.weights, layer.labelled.weights, atol=1e-6)
     assert again.labelled.temperatures is not None
     older = model.copy()  # a file from before the second head: labelled histories use the first
@@ -439,7 +431,7 @@ def test_the_likeness_term_is_fitted_stored_and_older_files_read_without_it(
     tmp_path: Path,
 ) -> None:
     model = fitted_model()
-    layer, again = _context_before_and_after_the_file(model, tmp_path)
+    layer, again = context_before_and_after_the_file(model, tmp_path)
     assert layer.like_width in WIDTHS and layer.labelled is not None and again.labelled is not None
     assert layer.labelled.like_width in WIDTHS
     assert (again.like_weight, again.like_width) == pytest.approx(

@@ -25,7 +25,15 @@ from ocrpad.reading.trace import (
     with_trace,
 )
 from ocrpad.strokes import flatten_strokes
-from tests.reading_helpers import LABELS, _dataset, circle, cross, fitted_model, writers
+from tests.reading_helpers import (
+    LABELS,
+    _dataset,
+    circle,
+    context_before_and_after_the_file,
+    cross,
+    fitted_model,
+    writers,
+)
 
 T = TRACE_POINTS
 
@@ -206,16 +214,11 @@ def test_distorting_gives_the_same_copies_in_one_process_or_several(
 def test_a_fitted_reader_keeps_its_trace_network_through_the_file_and_a_fine_tune(
     tmp_path: Path,
 ) -> None:
-    model = fitted_model()
-    layer = context_of(model)
-    assert layer is not None and layer.trace is not None
-    path = tmp_path / "model.npz"
-    model.save(path)
-    loaded = context_of(load_model(path))
-    assert loaded is not None and loaded.trace is not None
+    layer, loaded = context_before_and_after_the_file(fitted_model(), tmp_path)
+    assert layer.trace is not None and loaded.trace is not None
     x = traces_of([circle(40), cross(40)])
     np.testing.assert_array_equal(loaded.trace.log_probs(x), layer.trace.log_probs(x))
-    grown = load_model(path).with_extra_classes(["Δ"], np.random.default_rng(0))
+    grown = load_model(tmp_path / "reader.npz").with_extra_classes(["Δ"], np.random.default_rng(0))
     reading = Reader(grown).read(circle(40))
     assert reading.labels == ["O", "o", "Δ"] and np.isfinite(reading.probabilities).all()
 

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from ocrpad import bounds
 from ocrpad.data.coarse import resample_polyline
 from ocrpad.data.unipen import StrokeDataset
+from ocrpad.nn.functional import log_softmax
 from ocrpad.nn.layers import Dense, Dropout, ReLU
 from ocrpad.nn.sequential import Sequential
 from ocrpad.strokes import flatten_strokes
@@ -86,13 +87,6 @@ def build_trace_network(hidden: int, classes: int, rng: np.random.Generator) -> 
     )
 
 
-def log_softmax(z: NDArray[np.floating[Any]]) -> F64:
-    """Row-wise log softmax of (N, K) in float64."""
-    z = np.asarray(z, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)))
-
-
 @dataclass(frozen=True, eq=False)
 class TraceNet:
     """A fitted trace network: its classes (`labels`), the network and the `weight` its
@@ -115,7 +109,7 @@ class TraceNet:
     def log_probs(self, features: NDArray[np.floating[Any]]) -> F64:
         """(N, len(labels)) log-probabilities of drawings' `trace_features` (N, F)."""
         x = np.ascontiguousarray(features, dtype=np.float32).reshape(-1, FEATURE_COUNT)
-        return log_softmax(self.network.predict(x))
+        return np.asarray(log_softmax(self.network.predict(x).astype(np.float64)))
 
     def term(self, features: NDArray[np.floating[Any]], labels: Sequence[str]) -> F64:
         """(N, len(labels)) what the trace adds to the logits of a model with `labels`:

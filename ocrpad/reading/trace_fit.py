@@ -25,15 +25,16 @@ from ocrpad.data.augment import DEFAULT_AUGMENT, augment_flat
 from ocrpad.data.coarse import CoarseParams, coarsen_randomly
 from ocrpad.data.unipen import StrokeDataset
 from ocrpad.model import Model
+from ocrpad.nn.functional import log_softmax
 from ocrpad.nn.losses import cross_entropy
 from ocrpad.nn.optim import Adam
+from ocrpad.nn.sequential import Sequential
 from ocrpad.preprocess import render_params_of
 from ocrpad.reading.trace import (
     FEATURE_COUNT,
     TraceNet,
     build_trace_network,
     dataset_features,
-    log_softmax,
     trace_features,
 )
 
@@ -69,7 +70,7 @@ def shape_logits(
     if trace is None:
         return logits
     rows = np.full(len(data), -1, dtype=np.int64) if rows is None else rows
-    return np.asarray(logits + trace.term(data, rows))
+    return np.asarray(logits + trace.term(dataset_features(data), rows))
 
 
 def _remember(data: StrokeDataset) -> None:
@@ -115,7 +116,7 @@ def train_trace_network(
     epochs: int = TRACE_EPOCHS,
     seed: int = 0,
     progress: Callable[[str], None] = print,
-) -> Any:
+) -> Sequential:
     """A trace network (`build_trace_network`) trained on `features` (N, F) of class
     `targets` (N,): AdamW (lr 1e-3 cosine-decayed to 1e-5, weight decay 1e-4), batch 256."""
     rng = np.random.default_rng(seed)
@@ -167,10 +168,10 @@ class TraceFit:
     counted: F64
     report: dict[str, Any]
 
-    def term(self, data: StrokeDataset, rows: I64) -> F64:
-        """(len(rows), C) the term of `data`'s drawings (e.g. made coarse), drawing k being
-        row `rows[k]` of the fit's data set: its half's other network, or the full one."""
-        features = dataset_features(data)
+    def term(self, features: F32, rows: I64) -> F64:
+        """(len(rows), C) the term of drawings whose `trace_features` are `features` (e.g. made
+        coarse), drawing k being row `rows[k]` of the fit's data set: its half's other network,
+        or the full one."""
         out = self.net.term(features, self.net.labels)
         for half, other in ((0, self.halves[1]), (1, self.halves[0])):
             mine = self.half_of[rows] == half
@@ -228,7 +229,7 @@ def fit_trace(
     half_of[keep] = in_second
     weighted = [replace(net, weight=weight, in_history=False) for net in (full, *halves)]
     fitted = TraceFit(weighted[0], (weighted[1], weighted[2]), half_of, np.zeros(0), {})
-    counted = fitted.term(data, np.arange(len(data)))
+    counted = fitted.term(plain, np.arange(len(data)))
     y_held = y_all[held]
     both = np.asarray(net_logits)[held] + weight * held_log_probs
     report = {
