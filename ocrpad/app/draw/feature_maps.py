@@ -35,6 +35,8 @@ NO_MAPS: Final = "This model has no convolution layers, so there are no feature 
 
 
 _Section = MapSection
+_Placing = tuple[list[tuple[QRectF, int, int]], list[int], int]  # tiles, header tops, height
+KEPT_LAYOUTS: Final = 4
 
 
 class _MapGrid(QWidget):
@@ -52,6 +54,7 @@ class _MapGrid(QWidget):
         self.placeholder = PLACEHOLDER  # what the empty grid says
         self._hits: list[tuple[QRectF, int, int]] = []
         self._tops: list[int] = []  # where each section's header begins
+        self._placed: dict[object, _Placing] = {}  # the last placings, by what they depend on
         self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -98,23 +101,48 @@ class _MapGrid(QWidget):
         return wanted
 
     def _relayout(self) -> None:
-        width = max(self.width(), 120)
+        """Place every header and tile for the grid's width. A new drawing's maps land where
+        the last drawing's did, and a cleared canvas empties the grid until the next one, so
+        the last few placings are kept by what they depend on (the width, the font, and each
+        section's header height, map count and map size) and reused."""
+        width, metrics = max(self.width(), 120), self.fontMetrics()
+        heights = [header_height(section, metrics, width) for section in self.sections]
+        key = (
+            width,
+            metrics.height(),
+            tuple(
+                (height, section.maps.count, int(section.maps.maps.shape[-1]))
+                for height, section in zip(heights, self.sections, strict=True)
+            ),
+        )
+        placed = self._placed.pop(key, None)
+        if placed is None:
+            placed = self._place(width, heights)
+        self._placed[key] = placed  # the newest last
+        while len(self._placed) > KEPT_LAYOUTS:
+            del self._placed[next(iter(self._placed))]
+        self._hits, self._tops, height = placed
+        self.current = min(self.current, max(len(self._hits) - 1, 0))
+        self.setMinimumHeight(height)
+
+    def _place(self, width: int, heights: list[int]) -> _Placing:
+        """The tiles (rect, section, index) and header tops of the sections, and the height
+        they take, for `width` pixels and the sections' header `heights`."""
         y = MARGIN
-        self._hits, self._tops = [], []
+        hits: list[tuple[QRectF, int, int]] = []
+        tops: list[int] = []
         for number, section in enumerate(self.sections):
-            self._tops.append(y)
-            y += header_height(section, self.fontMetrics(), width)
+            tops.append(y)
+            y += heights[number]
             tile = self._tile_size(section.maps, width)
             per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
             for index in range(section.maps.count):
                 row, col = divmod(index, per_row)
                 x = MARGIN + col * (tile + GAP)
-                rect = QRectF(x, y + row * (tile + GAP), tile, tile)
-                self._hits.append((rect, number, index))
+                hits.append((QRectF(x, y + row * (tile + GAP), tile, tile), number, index))
             rows = -(-section.maps.count // per_row)
             y += rows * (tile + GAP) + MARGIN + 4
-        self.current = min(self.current, max(len(self._hits) - 1, 0))
-        self.setMinimumHeight(y if self.sections else 0)
+        return hits, tops, y if self.sections else 0
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         self._relayout()
@@ -158,7 +186,10 @@ class _MapGrid(QWidget):
                 self.placeholder,
             )
         last_section = -1
+        ends = [*self._tops[1:], self.height()]  # each section runs down to the next one
         for rect, number, index in self._hits:
+            if ends[number] < exposed.top() or self._tops[number] > exposed.bottom():
+                continue  # a section scrolled out of view: neither its header nor its maps
             section = self.sections[number]
             if number != last_section:
                 last_section = number
