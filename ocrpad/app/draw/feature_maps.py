@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from ocrpad.app.draw.map_captions import MARGIN, header_height, paint_header
 from ocrpad.app.draw.map_dialog import MapDialog, MapSection
+from ocrpad.app.draw.map_layout import Placing, place_tiles
 from ocrpad.app.draw.map_words import map_words
 from ocrpad.app.draw.prediction import LayerMaps
 from ocrpad.app.draw.spoken import announce, tell
@@ -29,14 +30,12 @@ from ocrpad.app.draw.tile_keys import ACTIVATE, next_tile
 from ocrpad.app.focus import paint_focus_frame
 from ocrpad.app.qt_numpy import rgb_to_qimage
 
-GAP: Final = 2
 PLACEHOLDER: Final = "What each layer sees appears here once a drawing is recognised"
 NO_MAPS: Final = "This model has no convolution layers, so there are no feature maps to show"
 
 
 _Section = MapSection
-_Placing = tuple[list[tuple[QRectF, int, int]], list[int], int]  # tiles, header tops, height
-KEPT_LAYOUTS: Final = 4
+KEPT_LAYOUTS: Final = 4  # the grid's placings kept for reuse
 
 
 class _MapGrid(QWidget):
@@ -54,7 +53,7 @@ class _MapGrid(QWidget):
         self.placeholder = PLACEHOLDER  # what the empty grid says
         self._hits: list[tuple[QRectF, int, int]] = []
         self._tops: list[int] = []  # where each section's header begins
-        self._placed: dict[object, _Placing] = {}  # the last placings, by what they depend on
+        self._placed: dict[object, Placing] = {}  # the last placings, by what they depend on
         self.current = 0  # the map the keys act on, as a position in _hits
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -91,15 +90,6 @@ class _MapGrid(QWidget):
         maps = section.maps
         return map_words(maps.maps[index], index, maps.count, section.title, section.item)
 
-    def _tile_size(self, maps: LayerMaps, width: int) -> int:
-        side = int(maps.maps.shape[-1])
-        wanted = 28 if side <= 7 else max(24, min(56, 2 * side))
-        per_row = max(1, (width - 2 * MARGIN + GAP) // (wanted + GAP))
-        rows = -(-maps.count // per_row)
-        if rows > 4 and wanted > 28:  # many maps: smaller tiles instead of a very tall grid
-            return max(24, wanted * 2 // 3)
-        return wanted
-
     def _relayout(self) -> None:
         """Place every header and tile for the grid's width. A new drawing's maps land where
         the last drawing's did, and a cleared canvas empties the grid until the next one, so
@@ -117,32 +107,13 @@ class _MapGrid(QWidget):
         )
         placed = self._placed.pop(key, None)
         if placed is None:
-            placed = self._place(width, heights)
+            placed = place_tiles(self.sections, width, heights)
         self._placed[key] = placed  # the newest last
         while len(self._placed) > KEPT_LAYOUTS:
             del self._placed[next(iter(self._placed))]
         self._hits, self._tops, height = placed
         self.current = min(self.current, max(len(self._hits) - 1, 0))
         self.setMinimumHeight(height)
-
-    def _place(self, width: int, heights: list[int]) -> _Placing:
-        """The tiles (rect, section, index) and header tops of the sections, and the height
-        they take, for `width` pixels and the sections' header `heights`."""
-        y = MARGIN
-        hits: list[tuple[QRectF, int, int]] = []
-        tops: list[int] = []
-        for number, section in enumerate(self.sections):
-            tops.append(y)
-            y += heights[number]
-            tile = self._tile_size(section.maps, width)
-            per_row = max(1, (width - 2 * MARGIN + GAP) // (tile + GAP))
-            for index in range(section.maps.count):
-                row, col = divmod(index, per_row)
-                x = MARGIN + col * (tile + GAP)
-                hits.append((QRectF(x, y + row * (tile + GAP), tile, tile), number, index))
-            rows = -(-section.maps.count // per_row)
-            y += rows * (tile + GAP) + MARGIN + 4
-        return hits, tops, y if self.sections else 0
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         self._relayout()
