@@ -34,6 +34,7 @@ from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.draw.worker import InferenceWorker, Request
 from ocrpad.app.drop import PictureDrops
 from ocrpad.app.explain.controller import ExplainController
+from ocrpad.app.explain.path.controller import PathNetworkController
 from ocrpad.app.settings import restore_window, save_window
 from ocrpad.app.status_labels import add_status_labels
 from ocrpad.app.theme import Theme, apply_theme
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         assert view is not None
         view.addSeparator()
         view.addMenu(self.explain.toggle.view_menu(self))  # the heat map, by keyboard too
+        self.path_network = PathNetworkController(self, self.draw, model, self.model_changed)
         self.draw.order_focus()  # its tools are in: Tab goes as the eye reads
         restore_window(self)  # every value checked: a bad one falls back to its default
         if model is None:

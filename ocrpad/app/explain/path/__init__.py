@@ -1,0 +1,1 @@
+"""The trace network opened in the window: its dialog, unit grids, path picture and wiring."""
