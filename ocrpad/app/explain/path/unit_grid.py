@@ -18,8 +18,12 @@ from ocrpad.app.draw.tile_keys import ACTIVATE
 from ocrpad.app.focus import paint_focus_frame
 
 GAP: Final = 1
-STEPS: Final = {Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1), Qt.Key.Key_Up: (-1, 0)}
-STEPS_DOWN: Final = {Qt.Key.Key_Down: (1, 0)}
+MOVES: Final = {  # (rows, columns) the framed cell moves by
+    Qt.Key.Key_Left: (0, -1),
+    Qt.Key.Key_Right: (0, 1),
+    Qt.Key.Key_Up: (-1, 0),
+    Qt.Key.Key_Down: (1, 0),
+}
 OPENED: Final = QColor("#ff2d95")  # the unit shown below the grids
 
 
@@ -38,6 +42,7 @@ class UnitGrid(QWidget):
         self.opened: int | None = None  # the cell whose unit is shown
         self._colours: NDArray[np.uint8] = np.zeros((0, 3), np.uint8)
         self.setObjectName(f"pathUnits_{layer}")
+        self.setAccessibleName(f"{layer}: its units for this drawing; Enter opens one")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -88,7 +93,7 @@ class UnitGrid(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = Qt.Key(event.key())
-        move = STEPS.get(key) or STEPS_DOWN.get(key)
+        move = MOVES.get(key)
         if len(self.values) and key in ACTIVATE:
             self.unit_opened.emit(self.current)
         elif len(self.values) and move is not None:
