@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrpad.explain.path_units import LAYERS, PathTracer, input_name, input_point
+from ocrpad.explain.path_units import (
+    LAYERS,
+    PathTracer,
+    input_name,
+    input_point,
+    lifted_steps,
+)
 from ocrpad.model import load_model
 from ocrpad.reading import context_of
 from ocrpad.reading.trace import FEATURE_COUNT, TraceNet, build_trace_network, traces_of
@@ -132,3 +138,15 @@ def test_opening_units_leaves_the_network_as_the_reader_uses_it() -> None:
     tracer.unit("fc1", 0)
     assert {k: getattr(layer, k, None) for k in ("_x",)} == cached
     np.testing.assert_array_equal(trace.log_probs(features), before)
+
+
+def test_the_moves_between_strokes_are_told_from_the_ink() -> None:
+    """Two strokes 10 long, the move between them 10 long too: the middle third of the path's
+    steps is the move, the rest ink; one stroke has none."""
+    down = np.array([[0, 0], [0, 10]], np.float32)
+    up = np.array([[10, 10], [10, 0]], np.float32)
+    lifted = lifted_steps([down, up])  # down, across at the bottom with the pen up, up
+    assert lifted.shape == (31,) and lifted.dtype == bool
+    np.testing.assert_array_equal(np.flatnonzero(lifted), np.arange(10, 21))
+    assert not lifted_steps([np.concatenate([down, up])]).any()  # the same path as one stroke
+    assert not lifted_steps([np.array([[3, 3]], np.float32)]).any()  # a dot

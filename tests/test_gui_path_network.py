@@ -123,8 +123,10 @@ def test_the_view_follows_the_canvas_and_says_when_there_is_nothing_to_read(
     assert _text(dialog, "pathIntro") == EMPTY and not dialog.grids["fc1"].values.size
     _draw(qtbot, window, (0.5, 0.2), (0.5, 0.8))
     first = dialog.picture.points.copy()
+    assert not dialog.picture.lifted.any()
     _draw(qtbot, window, (0.3, 0.5), (0.7, 0.5))  # the path now goes on across
     assert not np.allclose(dialog.picture.points, first)
+    assert dialog.picture.lifted.any()  # the move from the bottom to the bar, dashed
     np.testing.assert_allclose(dialog.picture.points[:, 0], _tracer(window).path[:32], atol=1e-6)
     assert dialog.grids["out"].values.size == len(window.model.labels)  # type: ignore[union-attr]
     window.actions_by_name["clear"].trigger()

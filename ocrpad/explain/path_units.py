@@ -14,6 +14,7 @@ reads only the network's arrays, so it may run beside a reader using the same ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,6 +25,7 @@ from ocrpad.explain.neuron_trace import TOP_CONTRIBUTIONS, Contribution
 from ocrpad.nn.functional import log_softmax
 from ocrpad.nn.layers import Dense
 from ocrpad.reading.trace import FEATURE_COUNT, TRACE_POINTS, TraceNet
+from ocrpad.strokes import flatten_strokes
 
 F32 = NDArray[np.float32]
 LAYERS: Final = ("fc1", "fc2", "fc3", "out")
@@ -42,6 +44,28 @@ def input_name(index: int) -> str:
 def input_point(index: int) -> int:
     """The point (0-based, along the path) that path number `index` describes."""
     return index % TRACE_POINTS
+
+
+def lifted_steps(strokes: Sequence[ArrayLike]) -> NDArray[np.bool_]:
+    """(TRACE_POINTS - 1,) for each step between neighbouring points of the path that
+    `trace_features` reads from `strokes` (each (k, 2)), whether most of it is a move with
+    the pen lifted between two strokes. The network reads those moves as ink, as it reads a
+    device that loses its pen-up events; a view can draw them apart."""
+    points, offsets = flatten_strokes(strokes)
+    p = points.astype(np.float64)
+    steps = np.hypot(*np.diff(p, axis=0).T) if len(p) > 1 else np.zeros(0)
+    lifted = np.zeros(len(steps))
+    starts = offsets[1:-1]  # the first point of every stroke after the first
+    lifted[starts[(starts >= 1) & (starts < len(p))] - 1] = 1.0
+    travelled = np.concatenate([[0.0], np.cumsum(steps)])
+    if travelled[-1] <= 0.0:
+        return np.zeros(TRACE_POINTS - 1, dtype=bool)
+    up = np.interp(
+        np.linspace(0.0, travelled[-1], TRACE_POINTS),
+        travelled,
+        np.concatenate([[0.0], np.cumsum(steps * lifted)]),
+    )
+    return np.asarray(np.diff(up) > 0.5 * travelled[-1] / (TRACE_POINTS - 1))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from ocrpad.app.draw.tab import DrawTab
 from ocrpad.app.explain.path.dialog import PathNetworkDialog
-from ocrpad.explain.path_units import PathTracer
+from ocrpad.explain.path_units import PathTracer, lifted_steps
 from ocrpad.model import Model
 from ocrpad.reading import context_of
 from ocrpad.reading.trace import TraceNet, traces_of
@@ -76,4 +76,5 @@ class PathNetworkController(QObject):
         elif not any(len(stroke) for stroke in strokes):
             dialog.show_tracer(None, EMPTY)
         else:
-            dialog.show_tracer(PathTracer(self.trace, traces_of([strokes])[0]))
+            tracer = PathTracer(self.trace, traces_of([strokes])[0])
+            dialog.show_tracer(tracer, lifted=lifted_steps(strokes))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import numpy as np
+from numpy.typing import NDArray
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -84,11 +86,14 @@ class PathNetworkDialog(QDialog):
                 column.addLayout(part)
         self.show_tracer(None, "Draw a character to see how the trace network reads its path.")
 
-    def show_tracer(self, tracer: PathTracer | None, message: str = "") -> None:
-        """The network's units for a new drawing; the unit shown stays shown (the answer's
-        output unit at first)."""
+    def show_tracer(
+        self, tracer: PathTracer | None, message: str = "", lifted: NDArray[np.bool_] | None = None
+    ) -> None:
+        """The network's units for a new drawing (`lifted`: its path's steps that are pen-up
+        moves, `lifted_steps`); the unit shown stays shown (the answer's output unit at
+        first)."""
         self.tracer = tracer
-        self.picture.set_path(None if tracer is None else tracer.path)
+        self.picture.set_path(None if tracer is None else tracer.path, lifted)
         for name, grid in self.grids.items():
             if tracer is None:
                 grid.set_values(grid.values[:0])
@@ -106,7 +111,8 @@ class PathNetworkDialog(QDialog):
         self.intro.setText(
             "The trace network reads how the drawing was drawn: the strokes joined in the "
             f"order they were drawn, {len(tracer.path) // 4} points along them (ringed: where "
-            "the pen started) with the direction at each. Its log-probabilities, times "
+            "the pen started; dashed: moves with the pen lifted, which it reads as ink) with "
+            "the direction at each. Its log-probabilities, times "
             f"{weight}, are added to the picture network's. Click a unit to see its arithmetic."
         )
         layer, index = ("out", tracer.strongest_unit("out"))

@@ -1,6 +1,6 @@
 """The path as the trace network reads it: its points joined in drawing order, from the first
-(ringed) to the last (an arrowhead), in the drawing's box; points a shown unit leans on are
-marked."""
+(ringed) to the last (an arrowhead), in the drawing's box, the moves between strokes dashed
+(the network reads them as ink); points a shown unit leans on are marked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from ocrpad.reading.trace import TRACE_POINTS
@@ -28,12 +28,17 @@ class PathPicture(QWidget):
         self.setAccessibleName("The pen's path, as the trace network reads it")
         self.points: NDArray[np.float64] | None = None  # (T, 2), box units in [-0.5, 0.5]
         self.marked: tuple[int, ...] = ()
+        self.lifted: NDArray[np.bool_] = np.zeros(TRACE_POINTS - 1, dtype=bool)  # dashed steps
         self.setMinimumSize(SIDE, SIDE)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(SIDE, SIDE)
 
-    def set_path(self, features: NDArray[np.floating] | None) -> None:
+    def set_path(
+        self, features: NDArray[np.floating] | None, lifted: NDArray[np.bool_] | None = None
+    ) -> None:
+        """The path of `features`; `lifted` (TRACE_POINTS - 1,): the steps to dash."""
+        self.lifted = np.zeros(TRACE_POINTS - 1, dtype=bool) if lifted is None else lifted
         if features is None:
             self.points = None
         else:
@@ -70,8 +75,11 @@ class PathPicture(QWidget):
             painter.end()
             return
         places = [self.where(k) for k in range(len(self.points))]
-        painter.setPen(QPen(ink, 1.5))
-        painter.drawPolyline(QPolygonF(places))
+        solid, dashed = QPen(ink, 1.5), QPen(ink, 1.0, Qt.PenStyle.DashLine)
+        for step in range(len(places) - 1):
+            painter.setPen(dashed if self.lifted[step] else solid)
+            painter.drawLine(places[step], places[step + 1])
+        painter.setPen(solid)
         painter.setBrush(ink)
         for place in places:
             painter.drawEllipse(place, 2.0, 2.0)
