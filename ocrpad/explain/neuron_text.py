@@ -26,13 +26,14 @@ def number(value: float) -> str:
     return MINUS + text[1:] if text.startswith("-") else text
 
 
-def _factor(value: float) -> str:
+def factor(value: float) -> str:
+    """A number as a factor: in brackets when negative, "(−0.3)"."""
     return f"({number(value)})" if value < 0 else number(value)
 
 
-def _terms(pairs: list[tuple[float, float]], count: int, bias: float, total: float) -> str:
+def terms_line(pairs: list[tuple[float, float]], count: int, bias: float, total: float) -> str:
     """ "a·b + c·d + … N more + bias e = total" for the strongest (input, weight) pairs."""
-    parts = [f"{number(x)}·{_factor(w)}" for x, w in pairs]
+    parts = [f"{number(x)}·{factor(w)}" for x, w in pairs]
     if count > len(pairs):
         parts.append(f"… {count - len(pairs)} more")
     parts.append(f"bias {number(bias)}")
@@ -55,11 +56,11 @@ def chain_line(trace: NeuronTrace) -> str:
         order = np.argsort(-np.abs(trace.products.reshape(-1)), kind="stable")[:SHOWN_TERMS]
         patch, kernel = trace.patch.reshape(-1), trace.kernel.reshape(-1)
         pairs = [(float(patch[i]), float(kernel[i])) for i in order]
-        return _chained(_terms(pairs, trace.products.size, trace.bias, trace.value), trace)
+        return _chained(terms_line(pairs, trace.products.size, trace.bias, trace.value), trace)
     if trace.kind == "dense":
         pairs = [(c.input, c.weight) for c in trace.contributions[:SHOWN_TERMS]]
         count = len(trace.contributions) + trace.rest_count
-        return _chained(_terms(pairs, count, trace.bias, trace.value), trace)
+        return _chained(terms_line(pairs, count, trace.bias, trace.value), trace)
     if trace.kind == "pool" and trace.window is not None:
         cells = ", ".join(number(float(v)) for v in trace.window.reshape(-1))
         return _chained(f"max({cells}) = {number(trace.value)}", trace)
@@ -71,7 +72,7 @@ def chain_line(trace: NeuronTrace) -> str:
     std = float(np.sqrt(step.var + step.eps))
     return (
         f"({number(step.input)} {MINUS} mean {number(step.mean)}) / std {number(std)}"
-        f" × {number(step.weight)} + {_factor(step.bias)} = {number(step.value)}"
+        f" × {number(step.weight)} + {factor(step.bias)} = {number(step.value)}"
     )
 
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ocrpad.app.draw.spoken import announce, tell
 from ocrpad.app.explain.path.picture import PathPicture
 from ocrpad.app.explain.path.unit_grid import UnitGrid
-from ocrpad.explain.neuron_text import number
+from ocrpad.explain.neuron_text import SHOWN_TERMS, factor, number, terms_line
 from ocrpad.explain.path_units import LAYERS, PathTracer, PathUnit, input_point
 from ocrpad.reading.scoring import percent
 
@@ -169,24 +169,19 @@ def unit_title(unit: PathUnit, count: int) -> str:
 
 def arithmetic(unit: PathUnit) -> str:
     """ "input·weight + … 510 more + bias b = total → ReLU v"."""
-    shown = [f"{number(c.input)}·{_factor(c.weight)}" for c in unit.contributions[:2]]
-    more = len(unit.contributions) + unit.rest_count - len(shown)
-    parts = [*shown, f"… {more} more", f"bias {number(unit.bias)}"]
-    line = " + ".join(parts) + f" = {number(unit.total)}"
+    pairs = [(c.input, c.weight) for c in unit.contributions[:SHOWN_TERMS]]
+    count = len(unit.contributions) + unit.rest_count
+    line = terms_line(pairs, count, unit.bias, unit.total)
     return line if unit.after_relu is None else f"{line} → ReLU {number(unit.after_relu)}"
 
 
 def inputs_text(unit: PathUnit) -> str:
     """The inputs that added most, one a line: "x at point 7: 0.42 × 0.91 = 0.38"."""
     lines = [
-        f"{unit.input_name(c.index)}: {number(c.input)} × {_factor(c.weight)} = {number(c.product)}"
+        f"{unit.input_name(c.index)}: {number(c.input)} × {factor(c.weight)} = {number(c.product)}"
         for c in unit.contributions[:SHOWN_INPUTS]
     ]
     others = len(unit.contributions) - SHOWN_INPUTS + unit.rest_count
     rest = unit.rest + sum(c.product for c in unit.contributions[SHOWN_INPUTS:])
     lines.append(f"the other {others} inputs together: {number(rest)}")
     return "\n".join(lines)
-
-
-def _factor(value: float) -> str:
-    return f"({number(value)})" if value < 0 else number(value)
