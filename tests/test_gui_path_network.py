@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_helpers import draw_stroke, open_window, relative_line
-from neuron_gui import small_window
+from neuron_gui import click_cell, enlarge, panel, small_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QPushButton
@@ -140,4 +140,19 @@ def test_a_model_without_a_trace_network_says_so(qtbot: QtBot, tmp_path: Path) -
     dialog = _open(qtbot, window)
     assert _text(dialog, "pathIntro") == NO_TRACE
     assert dialog.picture.points is None
+    window.close()
+
+
+def test_the_neuron_panel_opens_the_path_network_too(qtbot: QtBot, tmp_path: Path) -> None:
+    window = small_window(qtbot, tmp_path)
+    _draw(qtbot, window, (0.3, 0.2), (0.6, 0.8))
+    enlarge(qtbot, window, "conv2", 1)
+    click_cell(qtbot, window, 3, 4)
+    button = panel(window).findChild(QPushButton, "neuronPathNetwork")
+    assert button is not None and button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(PathNetworkDialog, "pathNetworkView")
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert _text(dialog, "pathIntro") == NO_TRACE  # this small model's reader has none
     window.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -83,6 +83,12 @@ class NeuronPanel(QDialog):
         self.down.setObjectName("neuronDown")
         self.down.setToolTip("Step to the input in the layer below that added the most")
         self.where = QLabel()
+        self.path_network = QPushButton("The pen's path &network…")
+        self.path_network.setObjectName("neuronPathNetwork")
+        self.path_network.setToolTip(
+            "The reader's other network, which reads how the drawing was drawn: its units"
+        )
+        self.path_network.clicked.connect(self._open_path_network)
         self.strip = ArchitectureStrip()
         self.back.clicked.connect(self.back_clicked)
         self.down.clicked.connect(self.down_clicked)
@@ -106,6 +112,13 @@ class NeuronPanel(QDialog):
         first = self.down if self.down.isEnabled() else self.strip
         first.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
+    def _open_path_network(self) -> None:
+        """The window's View ▸ The pen's path network… (`app.explain.path`), if it has one."""
+        window = self.parentWidget()
+        action = None if window is None else window.findChild(QAction, "pathNetworkAction")
+        if action is not None:
+            action.trigger()
+
     def _build(self) -> None:
         """The title and the arrows stay in view; what lies between scrolls when the screen
         is too small for it (a dense unit's table is tall)."""
@@ -120,6 +133,7 @@ class NeuronPanel(QDialog):
         nav.addWidget(self.back)
         nav.addWidget(self.down)
         nav.addWidget(self.where, 1)
+        nav.addWidget(self.path_network)
         content = QWidget()
         content.setObjectName("neuronContent")
         column = QVBoxLayout(content)
