@@ -16,13 +16,14 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from ocrpad.app.explain.path import controller
 from ocrpad.app.explain.path.controller import EMPTY, NO_TRACE
 from ocrpad.app.explain.path.dialog import PathNetworkDialog
 from ocrpad.app.main_window import MainWindow
 from ocrpad.explain.neuron_text import number
 from ocrpad.explain.path_units import PathTracer, input_point
 from ocrpad.reading import context_of
-from ocrpad.reading.trace import traces_of
+from ocrpad.reading.trace import TraceNet, build_trace_network, traces_of
 
 TIMEOUT = 20_000
 
@@ -156,3 +157,40 @@ def test_the_neuron_panel_opens_the_path_network_too(qtbot: QtBot, tmp_path: Pat
     qtbot.waitExposed(dialog)
     assert _text(dialog, "pathIntro") == NO_TRACE  # this small model's reader has none
     window.close()
+
+
+def test_a_closed_view_costs_start_up_nothing_and_reads_the_model_once_opened(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the reader's trace network takes about 15 ms: not at start, nor for a new
+    model, while the view is closed; once for each model while it is open."""
+    reads: list[object] = []
+
+    def counted(model: object) -> object:
+        reads.append(model)
+        return context_of(model)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(controller, "context_of", counted)
+    window = open_window(qtbot, None, tmp_path)
+    assert window.model is not None
+    window.set_model(window.model)
+    _draw(qtbot, window, (0.5, 0.2), (0.5, 0.8))
+    assert reads == []
+    dialog = _open(qtbot, window)
+    _draw(qtbot, window, (0.3, 0.5), (0.7, 0.5))
+    assert reads == [window.model] and dialog.tracer is not None
+    window.close()
+
+
+def test_a_unit_another_model_lacks_gives_way_to_the_answer(qtbot: QtBot) -> None:
+    dialog = PathNetworkDialog()
+    qtbot.addWidget(dialog)
+    features = traces_of([[np.array([[0, 0], [0, 10]], np.float32)]])[0]
+    big = TraceNet(tuple("abcdefgh"), build_trace_network(8, 8, np.random.default_rng(0)), 0.3)
+    dialog.show_tracer(PathTracer(big, features))
+    dialog.open_unit("out", 7)
+    small = TraceNet(tuple("abc"), build_trace_network(8, 3, np.random.default_rng(1)), 0.3)
+    tracer = PathTracer(small, features)
+    dialog.show_tracer(tracer)
+    assert dialog.unit is not None
+    assert (dialog.unit.layer, dialog.unit.index) == ("out", tracer.strongest_unit("out"))

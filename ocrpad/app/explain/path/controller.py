@@ -8,13 +8,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from ocrpad.app.draw.tab import DrawTab
-from ocrpad.app.explain.path.dialog import PathNetworkDialog
+from ocrpad.app.explain.path.dialog import EMPTY, PathNetworkDialog
 from ocrpad.explain.path_units import PathTracer, lifted_steps
 from ocrpad.model import Model
 from ocrpad.reading import context_of
 from ocrpad.reading.trace import TraceNet, traces_of
 
-EMPTY = "Draw a character to see how the trace network reads its path."
 NO_TRACE = (
     "This model's reader has no trace network: it reads the picture alone. (The shipped "
     "model has one; a model file from before it, or one without a fitted reader, has none.)"
@@ -34,8 +33,8 @@ class PathNetworkController(QObject):
         super().__init__(window)
         self.window_, self.draw = window, draw
         self.dialog: PathNetworkDialog | None = None
-        self.trace: TraceNet | None = None
-        self.problem = NO_TRACE
+        self.model: Model | None = None
+        self._found: tuple[TraceNet | None, str] | None = None  # the model's, once looked for
         self.action = QAction("The pen's &path network…", window)
         self.action.setObjectName("pathNetworkAction")
         self.action.setStatusTip("How the reader's trace network read the way this was drawn")
@@ -48,15 +47,23 @@ class PathNetworkController(QObject):
         self.set_model(model)
 
     def set_model(self, model: Model | None) -> None:
-        """The trace network of `model`'s reader (none: the view says why)."""
-        self.trace, self.problem = None, NO_TRACE
-        try:
-            context = None if model is None else context_of(model)
-        except ValueError as exc:  # a damaged reader: the window reads without it too
-            context, self.problem = None, f"The model's reader cannot be read: {exc}"
-        if context is not None and context.trace is not None:
-            self.trace = context.trace
+        """Read `model`'s trace network from now on (looked for when the view first needs it:
+        reading a reader takes about 15 ms, which start-up need not spend on a closed view)."""
+        self.model, self._found = model, None
         self.refresh()
+
+    def trace(self) -> tuple[TraceNet | None, str]:
+        """The model's trace network, or None and what the view says instead."""
+        if self._found is None:
+            trace, problem = None, NO_TRACE
+            try:
+                context = None if self.model is None else context_of(self.model)
+            except ValueError as exc:  # a damaged reader: the window reads without it too
+                context, problem = None, f"The model's reader cannot be read: {exc}"
+            if context is not None and context.trace is not None:
+                trace = context.trace
+            self._found = (trace, problem)
+        return self._found
 
     def open(self) -> None:
         if self.dialog is None:
@@ -71,10 +78,11 @@ class PathNetworkController(QObject):
         if dialog is None or not dialog.isVisible():
             return
         strokes = self.draw.canvas.strokes()
-        if self.trace is None:
-            dialog.show_tracer(None, self.problem)
+        trace, problem = self.trace()
+        if trace is None:
+            dialog.show_tracer(None, problem)
         elif not any(len(stroke) for stroke in strokes):
             dialog.show_tracer(None, EMPTY)
         else:
-            tracer = PathTracer(self.trace, traces_of([strokes])[0])
+            tracer = PathTracer(trace, traces_of([strokes])[0])
             dialog.show_tracer(tracer, lifted=lifted_steps(strokes))

@@ -26,7 +26,9 @@ from ocrpad.app.explain.path.unit_grid import UnitGrid
 from ocrpad.explain.neuron_text import SHOWN_TERMS, factor, number, terms_line
 from ocrpad.explain.path_units import LAYERS, PathTracer, PathUnit, input_point
 from ocrpad.reading.scoring import percent
+from ocrpad.reading.trace import TRACE_POINTS
 
+EMPTY: Final = "Draw a character to see how the trace network reads its path."
 SHOWN_INPUTS: Final = 8  # the contributions listed under the arithmetic
 GRIDS: Final = {"fc1": (64, 7), "fc2": (64, 7), "fc3": (64, 7), "out": (32, 15)}
 """Columns and cell size of each layer's grid."""
@@ -84,7 +86,7 @@ class PathNetworkDialog(QDialog):
                 column.addWidget(part)
             else:
                 column.addLayout(part)
-        self.show_tracer(None, "Draw a character to see how the trace network reads its path.")
+        self.show_tracer(None, EMPTY)
 
     def show_tracer(
         self, tracer: PathTracer | None, message: str = "", lifted: NDArray[np.bool_] | None = None
@@ -110,14 +112,14 @@ class PathNetworkDialog(QDialog):
         weight = number(tracer.trace.weight)
         self.intro.setText(
             "The trace network reads how the drawing was drawn: the strokes joined in the "
-            f"order they were drawn, {len(tracer.path) // 4} points along them (ringed: where "
+            f"order they were drawn, {TRACE_POINTS} points along them (ringed: where "
             "the pen started; dashed: moves with the pen lifted, which it reads as ink) with "
             "the direction at each. Its log-probabilities, times "
             f"{weight}, are added to the picture network's. Click a unit to see its arithmetic."
         )
         layer, index = ("out", tracer.strongest_unit("out"))
-        if self.unit is not None:
-            layer, index = self.unit.layer, self.unit.index
+        if self.unit is not None and self.unit.index < dict(tracer.sizes())[self.unit.layer]:
+            layer, index = self.unit.layer, self.unit.index  # (another model's may be smaller)
         self.open_unit(layer, index)
 
     def open_unit(self, layer: str, index: int) -> None:
