@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ocrpad.app.draw.chart_labels import LabelStyles
 from ocrpad.app.draw.spoken import announce, character_name, percent, ranked, tell
 from ocrpad.app.focus import paint_focus_frame
 
@@ -33,6 +34,7 @@ MIN_BAR: Final = 9.0  # px per class before labels get crowded
 LEAST_HEIGHT: Final = 120  # px: where the window is short (a large font), bars still ~60 px high
 AXIS_GAP: Final = 5.0  # px between the value axis's labels and the plot
 RIGHT_MARGIN: Final = 6.0  # px right of the plot
+UNDER_BAR: Final = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop  # a class's label
 NOTHING_SAID: Final = "Empty: draw a character"
 SAID: Final = 5  # how many leading classes the accessible description names
 STEPS: Final = {  # keys that move the picked class, by rank: the next bar to the right is less
@@ -273,7 +275,7 @@ class ProbabilityChart(QWidget):
         other = QColor(palette.color(QPalette.ColorRole.Text))
         other.setAlphaF(0.45)
         text = palette.color(QPalette.ColorRole.Text)
-        label_font = self._label_font()
+        styles = LabelStyles(self._label_font())  # fonts and metrics once a paint
         every = 1 if slot >= MIN_BAR / 2 else int(np.ceil(MIN_BAR / 2 / slot))
         staggered = self._staggered()  # measured once a paint, not once a label
         for rank, index in enumerate(self._order):
@@ -288,7 +290,7 @@ class ProbabilityChart(QWidget):
             if rank < HIGHLIGHTED or rank % every == 0 or explained:
                 ink = EXPLAINED if explained else text
                 row = rank % 2 if staggered else 0
-                self._paint_label(painter, label_font, ink, x, slot, plot, (rank, row), int(index))
+                self._paint_label(painter, styles, ink, x, slot, plot, (rank, row), int(index))
 
     def _paint_explained_frame(self, painter: QPainter, column: QRectF) -> None:
         frame = QColor(EXPLAINED)
@@ -300,7 +302,7 @@ class ProbabilityChart(QWidget):
     def _paint_label(
         self,
         painter: QPainter,
-        font: QFont,
+        styles: LabelStyles,
         colour: QColor,
         x: float,
         slot: float,
@@ -311,16 +313,15 @@ class ProbabilityChart(QWidget):
         """The class's label under its bar, in label row `place[1]`, and its percentage
         above it for the leading ranks (`place[0]` is the bar's rank)."""
         rank, row = place
-        font.setBold(rank < HIGHLIGHTED or self._labels[index] == self._explained)
+        character = self._labels[index]
+        font, metrics = (
+            styles.bold if rank < HIGHLIGHTED or character == self._explained else styles.regular
+        )
         painter.setFont(font)
         painter.setPen(colour)
-        metrics = QFontMetricsF(font)
         line = math.ceil(metrics.height())
         below = QRectF(x - 8, plot.bottom() + 2 + row * line, slot + 16, line + 2)
-        character = self._labels[index]
-        painter.drawText(
-            below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, character
-        )
+        painter.drawText(below, UNDER_BAR, character)
         if character == "0":  # a slashed zero: 0, O and o are told apart at a glance
             glyph = metrics.tightBoundingRect("0")
             centre_x = below.center().x()
@@ -328,9 +329,11 @@ class ProbabilityChart(QWidget):
             slash = QRectF(centre_x - glyph.width() / 2, top, glyph.width(), glyph.height())
             painter.setPen(QPen(colour, max(1.0, font.pointSizeF() / 9)))
             painter.drawLine(slash.bottomLeft(), slash.topRight())
+        if rank >= HIGHLIGHTED:
+            return
         label = percent(float(self._probs[index]))
         fits = slot >= metrics.horizontalAdvance(label) + 8
-        if rank < HIGHLIGHTED and not label.startswith("under") and (rank == 0 or fits):
+        if not label.startswith("under") and (rank == 0 or fits):
             painter.setPen(colour)
             y = plot.bottom() - float(self._probs[index]) * plot.height()
             height = line
