@@ -92,10 +92,11 @@ def keep_every_pointer_move() -> None:
     On X11, Qt merges the mouse moves that arrive while the event loop is busy
     (`AA_CompressHighFrequencyEvents`, on there by default; the platform plugin turns it on
     when the QApplication is made, so this must run after). A drawing app loses ink by it: a
-    stroke begun as the previous one's answer is painted lost up to 15% of its points, in one
-    straight jump (a 1,000 Hz mouse under Xvfb, 151 moves a stroke; with this, all 151 arrive),
-    which is the angular, few-point trace the reader otherwise has to correct for. A move costs
-    the canvas one appended point (its repaints are still merged by `update()`)."""
+    stroke begun as the previous one's answer is painted lost up to a fifth of its points, in
+    one straight jump (a 1,000 Hz mouse under Xvfb, 151 points a stroke: 122–147 arrived; with
+    this, all 151; `devtools.pointer_moves`), which is the angular, few-point trace the reader
+    otherwise has to correct for. A move costs the canvas one appended point (its repaints are
+    still merged by `update()`)."""
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents, False)
 
 

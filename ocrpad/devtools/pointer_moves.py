@@ -20,7 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from ocrpad.app.main_window import MainWindow
 
 READY = "centre"  # the child's first line: "centre X Y" (the canvas's centre on the screen)
 STROKE = "stroke"  # then one line a stroke: "stroke N" (its points)
@@ -43,7 +48,6 @@ def stroke_command(
 def child(merge: bool, strokes: int) -> int:
     """The window: prints READY with the canvas's centre, then each stroke's point count,
     and quits after `strokes` strokes (or after two minutes)."""
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from ocrpad.app.main import create_main_window, keep_every_pointer_move
@@ -51,7 +55,14 @@ def child(merge: bool, strokes: int) -> int:
     app = QApplication(sys.argv[:1])
     if not merge:
         keep_every_pointer_move()
-    window = create_main_window(data_dir=tempfile.mkdtemp(prefix="ocrpad-pointer-"))
+    with tempfile.TemporaryDirectory(prefix="ocrpad-pointer-") as data:
+        return _measure(app, create_main_window(data_dir=data), strokes)
+
+
+def _measure(app: QApplication, window: MainWindow, strokes: int) -> int:
+    """Show `window`, print as `child` says, and close it when done."""
+    from PySide6.QtCore import QTimer
+
     window.setGeometry(0, 0, 1100, 720)
     window.show()
     canvas = window.draw.canvas
@@ -71,7 +82,9 @@ def child(merge: bool, strokes: int) -> int:
     canvas.strokes_changed.connect(changed)
     QTimer.singleShot(1500, ready)
     QTimer.singleShot(120_000, app.quit)
-    return app.exec()
+    status = app.exec()
+    window.close()
+    return status
 
 
 def _line(stream: IO[str], prefix: str) -> list[str]:
