@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from ocrpad.app import main as app_main
@@ -26,7 +27,23 @@ def merging_on(qapp: QApplication) -> Iterator[None]:
     QCoreApplication.setAttribute(MERGE, before)
 
 
-@pytest.mark.usefixtures("merging_on")
+@pytest.fixture
+def names_kept(qapp: QApplication) -> Iterator[None]:
+    """main() names the application; the names other tests run under come back after."""
+    kept = (
+        QCoreApplication.organizationName(),
+        QCoreApplication.applicationName(),
+        QCoreApplication.applicationVersion(),
+        QGuiApplication.desktopFileName(),
+    )
+    yield
+    QCoreApplication.setOrganizationName(kept[0])
+    QCoreApplication.setApplicationName(kept[1])
+    QCoreApplication.setApplicationVersion(kept[2])
+    QGuiApplication.setDesktopFileName(kept[3])
+
+
+@pytest.mark.usefixtures("merging_on", "names_kept")
 def test_main_stops_merging_mouse_moves_before_it_builds_the_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
