@@ -421,3 +421,14 @@ def test_a_batch_norm_model_is_fine_tuned_without_touching_the_base_statistics()
     for frozen in ("conv1.weight", "bn1.weight", "bn1.bias"):  # the first block by default
         np.testing.assert_array_equal(tuned.state_dict()[frozen], before[frozen])
     assert not np.array_equal(tuned.state_dict()["fc1.weight"], before["fc1.weight"])
+
+
+def test_the_eval_command_scores_every_other_writer_unless_asked_for_a_sample() -> None:
+    from ocrpad.devtools.finetune_eval import _parser, sample_or_all
+
+    assert _parser().parse_args(["--data", "d"]).rest == 0
+    rows = np.arange(10, 30)
+    np.testing.assert_array_equal(sample_or_all(rows, 0, np.random.default_rng(0)), rows)
+    sample = sample_or_all(rows, 5, np.random.default_rng(0))
+    assert len(set(sample.tolist())) == 5 and set(sample.tolist()) <= set(rows.tolist())
+    assert sorted(sample_or_all(rows, 99, np.random.default_rng(0)).tolist()) == rows.tolist()
