@@ -28,7 +28,7 @@ class FineTuneSettings:
 
     epochs: int = 15  # passes over the user's training drawings
     batch_user: int = 32  # user drawings per step
-    batch_rehearsal: int = 64  # rehearsal drawings per step (0 = none)
+    batch_rehearsal: int = 48  # rehearsal drawings per step (0 = none)
     min_steps: int = 40  # more epochs when there are very few drawings (e.g. 10 of a symbol)
     max_steps: int = 240  # 15 passes over up to 512 drawings, ≤ 30 s (500 took 18–29 s here)
     lr: float = 3e-4  # Adam's peak learning rate
