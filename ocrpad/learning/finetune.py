@@ -10,10 +10,10 @@ writers; means over 6-8 writers, so differences under ~0.5 point are noise):
   drop 2.7 -> 2.1 points on a weak model; 0.3 lowered it 1.1 -> 0.9 on a 79% model, but a
   new '+' learned from 10 drawings fell from 92% to 59% recognised, so 0.1);
 - 64 rehearsal drawings per step instead of 32 (2.1 -> 1.1), Adam at 2e-4 (5e-4: drop 1.4);
-  on the shipped model and scored on every drawing of the other test writers, 48 forget no
-  more than 64 (worst writer 0.47 / 0.24 / 0.07 points at 100 / 300 / 500 drawings, against
-  0.24 / 0.57 / -0.04), gain as much, and make a step 14% cheaper (500 drawings in 19.4-19.7 s
-  against 21.7-22.1), so 48;
+  on the shipped model and scored on every drawing of the other test writers, 48 forget
+  about as much as 64 (worst writer 0.47 / 0.24 / 0.07 points at 100 / 300 / 500 drawings,
+  against 0.24 / 0.57 / -0.04), gain as much, and make a step 14% cheaper (500 drawings in
+  19.4-19.7 s against 21.7-22.1), so 48;
 - the first convolution and its batch norm stay frozen, so the backward pass stops at the
   second convolution (a step 9% faster: 500 drawings in 28.8 s instead of 31.4 on a 2-core
   AMD EPYC, the same gains; freezing conv2 too saved another 11% but cut the gain at 500
