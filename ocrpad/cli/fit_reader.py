@@ -5,8 +5,9 @@
 
 `--data` names the same folders (or train files) the network was trained on, in the same
 order, so that its held-out writers are the same ones (`ocrpad-train`'s split: the recipe's
-`val_fraction` and `seed`). Rerun it after every retraining; it takes about 8 minutes on two cores
-(470 s for the shipped model; most of it reading the training drawings with the network).
+`val_fraction` and `seed`). Rerun it after every retraining; it takes about 23 minutes on two
+cores (1,397 s for the shipped model; most of it distorting the training drawings six
+times for the trace network and training its three networks).
 When the folders hold a test split, its figures with and without history are recorded in the
 file (`meta["reader"]["test"]`; the test split is never used to fit). They read the test files
 of all the `--data` folders together, so a drawing's history holds the writer's drawings of
