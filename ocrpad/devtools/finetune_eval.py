@@ -278,9 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"finetune_eval: no *-test.npz in {args.data}")
     render = renderer_for(model)
     images = np.stack([render(tuple(test.strokes(i))) for i in range(len(test))])[:, None]
+    chars = np.array(test.characters())
     figures = Figures()
     if "writers" not in args.skip:
-        chars = np.array(test.characters())
         base_right = np.array(predict_labels(model, images)) == chars  # once for every size
         for n in args.drawings or [None]:
             figures.writers += new_writer(model, test, images, args, n, base_right)
@@ -290,7 +290,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"fine-tune on {n} drawings: {figures.speed[str(n)]}", file=sys.stderr)
     if "symbols" not in args.skip:
         rest = sample_or_all(np.arange(len(test)), args.rest, np.random.default_rng(args.seed))
-        chars = np.array(test.characters())
         figures.new_characters = new_characters(
             model, images[rest], list(chars[rest]), args.seed, args.settings
         )
